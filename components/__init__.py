@@ -1,0 +1,1 @@
+"""The platform's tiers (ComponentResources) and what they share: config, naming, tags, context."""

@@ -1,0 +1,81 @@
+"""Read every tier's stack config once, validate it, and hand out typed, immutable settings.
+
+`load_settings()` is the only place that reads `pulumi.Config`; tiers receive their dataclass.
+Adding a tier: write `config/<tier>.py` with a frozen dataclass of `setting(...)` fields, add it to
+`TIERS` below and declare the key (type: object) in Pulumi.yaml.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Mapping, Optional
+
+import pulumi
+
+from .network import NetworkSettings
+from .platform import REGION, PlatformSettings
+from .schema import ConfigError, parse_section
+from .security import SecuritySettings
+
+PROJECT = "ai-platform"
+
+# Config key (under the project namespace) -> settings class. Order is the README's order.
+TIERS: dict[str, type] = {
+    "platform": PlatformSettings,
+    "network": NetworkSettings,
+    "security": SecuritySettings,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    project: str
+    stack: str
+    region: str
+    platform: PlatformSettings
+    network: NetworkSettings
+    security: SecuritySettings
+
+    @property
+    def environment(self) -> str:
+        return self.platform.environment
+
+    @property
+    def is_prod(self) -> bool:
+        return self.platform.environment == "prod"
+
+
+def _raw_tier(cfg: pulumi.Config, key: str) -> Any:
+    text = cfg.get(key)
+    if text is None:
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ConfigError(f"{PROJECT}:{key}", text, "an object (structured YAML under the key)") from None
+
+
+def load_settings(raw: Optional[Mapping[str, Any]] = None, *, stack: Optional[str] = None,
+                  region: Optional[str] = None) -> Settings:
+    """Validate all tiers. `raw` (tier key -> object) is for tests; by default read the stack's config."""
+    cfg = pulumi.Config(PROJECT) if raw is None else None
+    raw_tiers = {k: (raw.get(k, {}) if raw is not None else _raw_tier(cfg, k)) for k in TIERS}
+    if raw is not None:
+        unknown = sorted(set(raw) - set(TIERS))
+        if unknown:
+            raise ConfigError(f"{PROJECT}:{unknown[0]}", raw[unknown[0]], f"one of the keys {', '.join(TIERS)}")
+    platform = parse_section(PlatformSettings, raw_tiers["platform"], f"{PROJECT}:platform", "dev")
+    env = platform.environment
+    parsed = {"platform": platform}
+    for key, cls in TIERS.items():
+        if key != "platform":
+            parsed[key] = parse_section(cls, raw_tiers[key], f"{PROJECT}:{key}", env)
+    if region is None:
+        region = pulumi.Config("aws").get("region")
+    if region is None:
+        raise ConfigError("aws:region", None, "an AWS region code such as 'us-east-1' (pulumi config set aws:region ...)")
+    REGION.parse(region, "aws:region", env)
+    return Settings(project=PROJECT, stack=stack or pulumi.get_stack(), region=region, **parsed)
+
+
+__all__ = ["ConfigError", "Settings", "load_settings", "TIERS", "PROJECT"]

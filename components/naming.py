@@ -1,0 +1,108 @@
+"""Physical and logical names that AWS will accept.
+
+Mock runtimes accept any name; AWS does not (ALB 32 chars, IAM role 64, S3 63 lowercase...).
+Every explicit name goes through `Namer.physical`; every auto-named resource's logical name goes
+through `Namer.logical`, which leaves room for the 8 characters Pulumi appends ("-" + 7 random).
+A name that is too long is shortened and given a stable hash so two long names never collide.
+Limits come from the AWS API models (see ../shared/reference/aws-facts.md, section 3).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+
+AUTONAME_SUFFIX = 8  # "-" + 7 random characters
+
+
+@dataclasses.dataclass(frozen=True)
+class NameRule:
+    max_len: int
+    allowed: str            # regex character class of allowed characters
+    lowercase: bool = False
+    letter_first: bool = False
+    separator: str = "-"
+
+
+# AWS name rules by kind. Keys are the `kind` argument of Namer methods.
+RULES: dict[str, NameRule] = {
+    "alb": NameRule(32, "a-zA-Z0-9-"),
+    "target_group": NameRule(32, "a-zA-Z0-9-"),
+    "iam_role": NameRule(64, r"\w+=,.@-"),
+    "iam_policy": NameRule(128, r"\w+=,.@-"),
+    "instance_profile": NameRule(128, r"\w+=,.@-"),
+    "s3_bucket": NameRule(63, "a-z0-9-", lowercase=True, letter_first=True),
+    "rds": NameRule(63, "a-z0-9-", lowercase=True, letter_first=True),
+    "db_subnet_group": NameRule(255, "a-z0-9-", lowercase=True, letter_first=True),
+    "db_parameter_group": NameRule(255, "a-z0-9-", lowercase=True, letter_first=True),
+    "elasticache": NameRule(40, "a-z0-9-", lowercase=True, letter_first=True),
+    "docdb": NameRule(63, "a-z0-9-", lowercase=True, letter_first=True),
+    "lambda": NameRule(64, "a-zA-Z0-9_-"),
+    "sqs": NameRule(80, "a-zA-Z0-9_-"),
+    "sns": NameRule(256, "a-zA-Z0-9_-"),
+    "dynamodb": NameRule(255, "a-zA-Z0-9_.-"),
+    "ecs": NameRule(255, "a-zA-Z0-9_-"),
+    "eks": NameRule(100, "a-zA-Z0-9_-", letter_first=True),
+    "kinesis": NameRule(128, "a-zA-Z0-9_.-"),
+    "log_group": NameRule(512, r"a-zA-Z0-9_./#-", separator="/"),
+    "secret": NameRule(512, r"a-zA-Z0-9/_+=.@-", separator="/"),
+    "kms_alias": NameRule(256 - len("alias/"), "a-zA-Z0-9:/_-"),
+    "ecr": NameRule(256, "a-z0-9_./-", lowercase=True, letter_first=True, separator="/"),
+    "cognito": NameRule(128, r"\w+=,.@-"),
+    "waf": NameRule(128, r"\w-"),
+    "budget": NameRule(100, r"\w+=,.@ -"),
+    "sagemaker": NameRule(63, "a-zA-Z0-9-", letter_first=True),
+    "batch": NameRule(128, "a-zA-Z0-9_-"),
+    "backup": NameRule(50, "a-zA-Z0-9_-"),
+    "eventbridge_rule": NameRule(64, "a-zA-Z0-9_.-"),
+    "event_bus": NameRule(256, "a-zA-Z0-9_./-"),
+    "cloudtrail": NameRule(128, "a-zA-Z0-9_.-", letter_first=True),
+    "security_group": NameRule(255, r"a-zA-Z0-9 ._:/()#,@\[\]+=&;{}!$*-"),
+    "generic": NameRule(64, "a-zA-Z0-9-"),
+}
+
+
+def _hash(text: str, n: int = 6) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def fit(kind: str, text: str, reserve: int = 0) -> str:
+    """Make `text` valid for `kind`: charset, case, first character, length (minus `reserve`)."""
+    rule = RULES[kind]
+    limit = rule.max_len - reserve
+    if rule.lowercase:
+        text = text.lower()
+    cleaned = re.sub(f"[^{rule.allowed}]", "-", text)
+    if "-" in rule.allowed:
+        cleaned = re.sub("-{2,}", "-", cleaned).strip("-")
+    if rule.letter_first and not cleaned[:1].isalpha():
+        cleaned = "x" + cleaned
+    if len(cleaned) > limit:
+        digest = _hash(text)
+        cleaned = cleaned[: limit - len(digest) - 1].rstrip("-_./") + "-" + digest
+    return cleaned
+
+
+@dataclasses.dataclass(frozen=True)
+class Namer:
+    project: str
+    stack: str
+
+    def base(self, *parts: str) -> str:
+        return "-".join(p for p in (self.project, self.stack, *parts) if p)
+
+    def physical(self, kind: str, *parts: str) -> str:
+        """An explicit name `{project}-{stack}-{parts}` within the AWS rule for `kind`."""
+        rule = RULES[kind]
+        if rule.separator == "/" and kind in ("log_group", "secret", "ecr"):
+            prefix = {"log_group": "/", "secret": "", "ecr": ""}[kind]
+            text = prefix + "/".join((self.project, self.stack, *[p for p in parts if p]))
+            return fit(kind, text)
+        return fit(kind, self.base(*parts))
+
+    def logical(self, kind: str, *parts: str) -> str:
+        """A Pulumi logical name short enough for auto-naming to stay within the AWS limit."""
+        return fit(kind, self.base(*parts), reserve=AUTONAME_SUFFIX)
+
+    def log_group(self, *parts: str) -> str:
+        return self.physical("log_group", *parts)

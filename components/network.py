@@ -1,0 +1,147 @@
+"""Network tier: the VPC (awsx), flow logs, endpoints, and the baseline security-group chain.
+
+Security groups form one chain: internet -> load balancer (80/443 only) -> application (app ports
+only from the LB group) -> data (data ports only from the application group). Rules are separate
+`aws.vpc.SecurityGroup{Ingress,Egress}Rule` resources so no group mixes inline and separate rules.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+
+from .context import Platform, assume_role_policy, policy_json
+
+NAT = {"none": awsx.ec2.NatGatewayStrategy.NONE, "single": awsx.ec2.NatGatewayStrategy.SINGLE,
+       "one-per-az": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ}
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkTierArgs:
+    platform: Platform
+    logs_key_arn: pulumi.Input[str]
+
+
+class NetworkTier(pulumi.ComponentResource):
+    def __init__(self, name: str, args: NetworkTierArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-platform:tier:Network", name, None, opts)
+        p = args.platform
+        n = p.settings.network
+        child = pulumi.ResourceOptions(parent=self)
+        base = p.namer.base()
+
+        vpc = awsx.ec2.Vpc(
+            "vpc",
+            cidr_block=n.cidr,
+            number_of_availability_zones=n.az_count,
+            subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,
+            subnet_specs=[
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC, cidr_mask=n.public_subnet_mask,
+                                        tags=p.tags(tier="public")),
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE, cidr_mask=n.private_subnet_mask,
+                                        tags=p.tags(tier="private")),
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.ISOLATED, cidr_mask=n.isolated_subnet_mask,
+                                        tags=p.tags(tier="isolated")),
+            ],
+            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=NAT[n.nat_strategy]),
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags=p.tags(base),  # awsx copies these onto the VPC, subnets, route tables, IGW, NAT and EIPs
+            opts=child)
+        self.vpc_id = vpc.vpc_id
+        self.public_subnet_ids = vpc.public_subnet_ids
+        self.private_subnet_ids = vpc.private_subnet_ids
+        self.isolated_subnet_ids = vpc.isolated_subnet_ids
+        self.vpc_cidr = n.cidr
+
+        # Flow logs: KMS-encrypted log group with retention, written by a role scoped to that group.
+        flow_log_name = p.namer.log_group("vpc-flow-logs")
+        log_group = aws.cloudwatch.LogGroup(
+            "flow-logs", name=flow_log_name, retention_in_days=n.flow_log_retention_days,
+            kms_key_id=args.logs_key_arn, tags=p.tags(p.namer.base("flow-logs")), opts=child)
+        account = p.account_id()
+        flow_role = aws.iam.Role(
+            "flow-logs-role", description="VPC flow logs delivery to CloudWatch Logs",
+            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", account),
+            tags=p.tags(p.namer.base("flow-logs")), opts=child)
+        aws.iam.RolePolicy(
+            "flow-logs-delivery", role=flow_role.id,
+            policy=policy_json({"Sid": "DeliverFlowLogs", "Effect": "Allow",
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                                # From the known name, not log_group.arn: checkable in a preview of a new stack.
+                                "Resource": account.apply(lambda acct: [
+                                    f"arn:aws:logs:{p.region}:{acct}:log-group:{flow_log_name}",
+                                    f"arn:aws:logs:{p.region}:{acct}:log-group:{flow_log_name}:*"])}),
+            opts=child)
+        aws.ec2.FlowLog(
+            "flow-log", vpc_id=vpc.vpc_id, traffic_type=n.flow_log_traffic_type,
+            log_destination_type="cloud-watch-logs", log_destination=log_group.arn, iam_role_arn=flow_role.arn,
+            max_aggregation_interval=60, tags=p.tags(p.namer.base("flow-log")), opts=child)
+
+        # The default security group allows all traffic between its members: adopt it and empty it.
+        aws.ec2.DefaultSecurityGroup("default-sg", vpc_id=vpc.vpc_id, ingress=[], egress=[],
+                                     tags=p.tags(p.namer.base("default-do-not-use")), opts=child)
+
+        # Gateway endpoints (free) on the private and isolated route tables. awsx does not wire
+        # endpoints to its route tables, so look them up by subnet association; the subnet ids resolve
+        # only once awsx has created the subnets and their route table associations.
+        routed_subnets = pulumi.Output.all(vpc.private_subnet_ids, vpc.isolated_subnet_ids).apply(
+            lambda ids: list(ids[0]) + list(ids[1]))
+        route_tables = aws.ec2.get_route_tables_output(
+            vpc_id=vpc.vpc_id,
+            filters=[aws.ec2.GetRouteTablesFilterArgs(name="association.subnet-id", values=routed_subnets)])
+        for svc in ("s3", "dynamodb"):
+            aws.ec2.VpcEndpoint(
+                f"endpoint-{svc}", vpc_id=vpc.vpc_id, service_name=f"com.amazonaws.{p.region}.{svc}",
+                vpc_endpoint_type="Gateway", route_table_ids=route_tables.ids,
+                tags=p.tags(p.namer.base(svc, "endpoint")), opts=child)
+
+        def group(key: str, description: str) -> aws.ec2.SecurityGroup:
+            return aws.ec2.SecurityGroup(f"{key}-sg", vpc_id=vpc.vpc_id, description=description,
+                                         tags=p.tags(p.namer.base(key), Role=key), opts=child)
+
+        self.lb_sg = group("lb", "Load balancers: HTTPS/HTTP from the internet, forwards to the application group")
+        self.app_sg = group("app", "Application tasks and functions: app ports from the load balancer group only")
+        self.data_sg = group("data", "Databases and caches: data ports from the application group only")
+        self.endpoint_sg = group("endpoints", "Interface VPC endpoints: HTTPS from inside the VPC")
+
+        def ingress(key, sg, port_from, port_to, *, cidr=None, source=None, description=""):
+            aws.vpc.SecurityGroupIngressRule(
+                key, security_group_id=sg.id, ip_protocol="tcp", from_port=port_from, to_port=port_to,
+                cidr_ipv4=cidr, referenced_security_group_id=source.id if source is not None else None,
+                description=description, tags=p.tags(p.namer.base(key)), opts=child)
+
+        def egress(key, sg, port_from, port_to, *, cidr=None, dest=None, description=""):
+            aws.vpc.SecurityGroupEgressRule(
+                key, security_group_id=sg.id, ip_protocol="tcp", from_port=port_from, to_port=port_to,
+                cidr_ipv4=cidr, referenced_security_group_id=dest.id if dest is not None else None,
+                description=description, tags=p.tags(p.namer.base(key)), opts=child)
+
+        for port in (443, 80):
+            ingress(f"lb-in-{port}", self.lb_sg, port, port, cidr="0.0.0.0/0",
+                    description=f"Internet to the load balancer on {port}" + (" (redirected to HTTPS)" if port == 80 else ""))
+        egress("lb-out-app", self.lb_sg, n.app_port_from, n.app_port_to, dest=self.app_sg,
+               description="Load balancer to application ports")
+        ingress("app-in-lb", self.app_sg, n.app_port_from, n.app_port_to, source=self.lb_sg,
+                description="Application ports from the load balancer")
+        egress("app-out-https", self.app_sg, 443, 443, cidr="0.0.0.0/0",
+               description="HTTPS to AWS APIs and model providers (through NAT or endpoints)")
+        for port in n.data_ports:
+            egress(f"app-out-data-{port}", self.app_sg, port, port, dest=self.data_sg,
+                   description=f"Application to data stores on {port}")
+            ingress(f"data-in-app-{port}", self.data_sg, port, port, source=self.app_sg,
+                    description=f"Data stores on {port} from the application group")
+        ingress("endpoints-in-vpc", self.endpoint_sg, 443, 443, cidr=n.cidr, description="HTTPS from inside the VPC")
+
+        for svc in n.interface_endpoints:
+            aws.ec2.VpcEndpoint(
+                f"endpoint-{svc.replace('.', '-')}", vpc_id=vpc.vpc_id, service_name=f"com.amazonaws.{p.region}.{svc}",
+                vpc_endpoint_type="Interface", private_dns_enabled=True, subnet_ids=vpc.private_subnet_ids,
+                security_group_ids=[self.endpoint_sg.id], tags=p.tags(p.namer.base(svc, "endpoint")), opts=child)
+
+        self.register_outputs({
+            "vpcId": self.vpc_id, "publicSubnetIds": self.public_subnet_ids, "privateSubnetIds": self.private_subnet_ids,
+            "isolatedSubnetIds": self.isolated_subnet_ids, "lbSecurityGroupId": self.lb_sg.id,
+            "appSecurityGroupId": self.app_sg.id, "dataSecurityGroupId": self.data_sg.id})

@@ -1,0 +1,263 @@
+"""Run the Pulumi program under the mock runtime and record what the engine would see.
+
+Every `RegisterResource` request is recorded with the fields a real engine passes to analyzers:
+type, name, URN, parent, provider, options, inputs (engine camelCase, unknowns as the engine's
+sentinel), dependencies and property dependencies. See plan/mocks.py for the two output modes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .mocks import PlatformMocks
+
+ROOT = Path(__file__).resolve().parent.parent
+UNKNOWN = rpc.UNKNOWN
+SECRET_SIG = rpc._special_sig_key
+SECRET_VALUE = rpc._special_secret_sig
+PROJECT = "ai-platform"
+
+
+class PlanError(Exception):
+    """The program could not be planned (bad config, program error). Always one line."""
+
+
+@dataclasses.dataclass
+class Resource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider: str
+    custom: bool
+    remote: bool
+    options: dict
+    inputs: dict          # engine form: camelCase, UNKNOWN sentinels, secrets wrapped
+    dependencies: list
+    propertyDependencies: dict
+    id: str = ""
+    outputs: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def props(self) -> dict:
+        """Inputs with secrets unwrapped (what an analyzer sees)."""
+        return unwrap_secrets(self.inputs)
+
+    def to_json(self) -> dict:
+        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent or None,
+                "provider": self.provider or None, "options": self.options, "inputs": redact_secrets(self.inputs),
+                "dependencies": self.dependencies, "propertyDependencies": self.propertyDependencies}
+
+
+@dataclasses.dataclass
+class Plan:
+    stack: str
+    project: str
+    region: str
+    preview: bool
+    config: dict
+    resources: list[Resource]
+    exports: dict
+
+    def of_type(self, *tokens: str) -> list[Resource]:
+        return [r for r in self.resources if r.type in tokens]
+
+    def named(self, name: str, token: Optional[str] = None) -> Resource:
+        found = [r for r in self.resources if r.name == name and (token is None or r.type == token)]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r} of type {token!r}")
+        return found[0]
+
+    def by_urn(self) -> dict[str, Resource]:
+        return {r.urn: r for r in self.resources}
+
+    def children_of(self, urn: str) -> list[Resource]:
+        return [r for r in self.resources if r.parent == urn]
+
+
+def _number_fix(value: Any) -> Any:
+    """protobuf Struct has only doubles: give integers back their int type."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_number_fix(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _number_fix(v) for k, v in value.items()}
+    return value
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_VALUE
+
+
+def unwrap_secrets(value: Any) -> Any:
+    if is_secret(value):
+        return unwrap_secrets(value.get("value"))
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    return value
+
+
+def redact_secrets(value: Any) -> Any:
+    if is_secret(value):
+        return "[secret]"
+    if isinstance(value, list):
+        return [redact_secrets(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_secrets(v) for k, v in value.items()}
+    return value
+
+
+def _provider_urn(ref: str) -> str:
+    return ref.split("::" + ref.split("::")[-1])[0] if ref else ""
+
+
+class RecordingMonitor(pmocks.MockMonitor):
+    """The SDK's MockMonitor, plus a record of each registration as the engine receives it."""
+
+    def __init__(self, mocks: PlatformMocks):
+        super().__init__(mocks)
+        self.records: list[Resource] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        options = {
+            "protect": bool(request.protect),
+            "retainOnDelete": bool(request.retainOnDelete),
+            "deleteBeforeReplace": bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None,
+            "ignoreChanges": list(request.ignoreChanges),
+            "additionalSecretOutputs": list(request.additionalSecretOutputs),
+            "customTimeouts": ({"create": request.customTimeouts.create, "update": request.customTimeouts.update,
+                                "delete": request.customTimeouts.delete}
+                               if request.HasField("customTimeouts") else None),
+            "dependsOn": [],
+        }
+        inputs = _number_fix(json_format.MessageToDict(request.object))
+        prop_deps = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
+        deps = list(request.dependencies)
+        explicit = set(deps) - {u for urns in prop_deps.values() for u in urns}
+        options["dependsOn"] = sorted(explicit)
+        outputs = _number_fix(json_format.MessageToDict(response.object)) if response.object else {}
+        self.records.append(Resource(
+            urn=response.urn, type=request.type, name=request.name, parent=request.parent,
+            provider=_provider_urn(request.provider), custom=bool(request.custom), remote=bool(request.remote),
+            options=options, inputs=inputs, dependencies=deps, propertyDependencies=prop_deps,
+            id=response.id, outputs=outputs))
+        return response
+
+    def RegisterResourceOutputs(self, request):
+        if request.urn.split("::")[-2].endswith("pulumi:pulumi:Stack"):
+            self.exports = _number_fix(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+class _ErrorLog(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config as the CLI hands it to a program: strings, objects JSON-encoded."""
+    out = {}
+    for key, value in config.items():
+        out[key] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
+def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack: str = "dev",
+                project: str = PROJECT, preview: bool = False, secret_keys: Iterable[str] = ()) -> Plan:
+    """Run `program` under the mock runtime with `config` (full keys such as 'ai-platform:network')."""
+    region = str(config.get("aws:region", "us-east-1"))
+    mocks = PlatformMocks(region=region, preview=preview)
+    monitor = RecordingMonitor(mocks)
+    monitor.exports = {}
+    errors = _ErrorLog()
+    logger = logging.getLogger(f"plan.{stack}")
+    logger.handlers[:] = [errors]
+    logger.propagate = False
+
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    set_all_config(_config_strings(config), list(secret_keys))
+    pmocks.set_mocks(mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
+    from pulumi.runtime.settings import get_root_resource
+
+    def body():
+        program()
+
+    try:
+        _sync_await(run_pulumi_func(body))
+        root = get_root_resource()
+        if root is not None:
+            # pulumi.export() values are registered when the stack finishes: collect them ourselves.
+            outputs = getattr(root, "outputs", {}) or {}
+            monitor.exports = _resolve_exports(outputs, preview)
+    except pulumi.RunError as exc:
+        raise PlanError(str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - reported as one line by the CLI
+        raise PlanError(f"program error: {type(exc).__name__}: {exc}") from exc
+    if errors.messages:
+        raise PlanError(f"program error: {errors.messages[0].splitlines()[0]}")
+    return Plan(stack=stack, project=project, region=region, preview=preview, config=dict(config),
+                resources=monitor.records, exports=monitor.exports)
+
+
+def _resolve_exports(outputs: Mapping[str, Any], preview: bool) -> dict:
+    result = {}
+    for key, value in outputs.items():
+        out = pulumi.Output.from_input(value)
+        known = _sync_await(out.is_known())
+        secret = _sync_await(out.is_secret())
+        val = _sync_await(out.future()) if known else UNKNOWN
+        result[key] = {"secret": True} if secret else _number_fix(_plain(val))
+    return result
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def main_program(root: Path = ROOT) -> Callable[[], None]:
+    """The project's __main__.py as a callable, run as `pulumi up` runs it (cwd = project dir)."""
+    path = root / "__main__.py"
+
+    def program():
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            runpy.run_path(str(path), run_name="__main__")
+        finally:
+            os.chdir(cwd)
+
+    return program

@@ -1,0 +1,159 @@
+"""Shared helpers for rules. Rules import these relatively (`from ._lib import ...`) so the pack
+works both as `policies.rules` (tests, offline engine) and as `rules` (the Pulumi CLI).
+
+Props are the SDK's unknown-checking proxies: Mappings and Sequences, not dict/list. Reading an
+unknown value raises UnknownValueError, which the SDK reports as "can't run policy ... during
+preview" (advisory). Never catch it: a rule that cannot see a value must not pass silently.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Iterable, Optional
+
+from pulumi_policy import (PolicyComplianceFramework, PolicyConfigSchema, ReportViolation,
+                           ResourceValidationArgs, ResourceValidationPolicy, Severity, StackValidationArgs,
+                           StackValidationPolicy)
+
+# Tokens that name the same AWS resource (awsx and older programs use aws.alb, newer aws.lb).
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SG_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+VPC = "aws:ec2/vpc:Vpc"
+AWSX_VPC = "awsx:ec2:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+# Packages whose components are remote: their children are real resources under a real preview.
+REMOTE_PACKAGES = ("awsx", "eks")
+
+CIS = PolicyComplianceFramework(name="CIS AWS Foundations Benchmark", version="3.0.0")
+AWS_FSBP = PolicyComplianceFramework(name="AWS Foundational Security Best Practices", version="1.0.0")
+
+
+def cis(ref: str) -> PolicyComplianceFramework:
+    return PolicyComplianceFramework(name="CIS AWS Foundations Benchmark", version="3.0.0", reference=ref)
+
+
+def fsbp(ref: str) -> PolicyComplianceFramework:
+    return PolicyComplianceFramework(name="AWS Foundational Security Best Practices", version="1.0.0",
+                                     reference=ref)
+
+
+def get(props: Any, path: str, default: Any = None) -> Any:
+    """props['a']['b'][0]... by 'a.b.0'; missing keys give `default`. Unknown values still raise."""
+    cur = props
+    for part in path.split("."):
+        if isinstance(cur, Mapping):
+            if part not in cur:
+                return default
+            cur = cur[part]
+        elif isinstance(cur, Sequence) and not isinstance(cur, str) and part.isdigit():
+            idx = int(part)
+            if idx >= len(cur):
+                return default
+            cur = cur[idx]
+        else:
+            return default
+        if cur is None:
+            return default
+    return cur
+
+
+def items(value: Any) -> list:
+    """A list-valued prop as a list (None -> [])."""
+    if value is None:
+        return []
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [value[i] for i in range(len(value))]
+    return [value]
+
+
+def plain(value: Any) -> Any:
+    """Deep-copy a proxied value into dict/list (reading every element, so unknowns raise here)."""
+    if isinstance(value, Mapping):
+        return {k: plain(value[k]) for k in value}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [plain(value[i]) for i in range(len(value))]
+    return value
+
+
+def policy_document(value: Any) -> Optional[dict]:
+    """An IAM policy document given as a JSON string or as an object; None if absent or unparsable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    doc = plain(value)
+    return doc if isinstance(doc, dict) else None
+
+
+def statements(doc: Optional[dict]) -> list[dict]:
+    if not doc:
+        return []
+    st = doc.get("Statement", [])
+    return [s for s in (st if isinstance(st, list) else [st]) if isinstance(s, dict)]
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def resource_policy(name: str, description: str, types: Iterable[str], check: Callable, *,
+                    severity: Severity = Severity.HIGH, remediation: str = "", framework=None,
+                    tags: Iterable[str] = (), config_schema: Optional[PolicyConfigSchema] = None,
+                    remediate: Optional[Callable] = None) -> ResourceValidationPolicy:
+    """A resource policy that runs `check(props, report, args)` only for the given type tokens."""
+    types = tuple(types)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation):
+        if types and args.resource_type not in types:
+            return
+        check(args.props, report, args)
+
+    fix = None
+    if remediate is not None:
+        def fix(args: ResourceValidationArgs):
+            if types and args.resource_type not in types:
+                return None
+            return remediate(args)
+
+    return ResourceValidationPolicy(
+        name=name, description=description, validate=validate, remediate=fix, severity=severity,
+        framework=framework, tags=list(tags), remediation_steps=remediation or None, config_schema=config_schema)
+
+
+def stack_policy(name: str, description: str, check: Callable, *, severity: Severity = Severity.HIGH,
+                 remediation: str = "", framework=None, tags: Iterable[str] = (),
+                 config_schema: Optional[PolicyConfigSchema] = None) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation):
+        check(args.resources, report, args)
+
+    return StackValidationPolicy(name=name, description=description, validate=validate, severity=severity,
+                                 framework=framework, tags=list(tags), remediation_steps=remediation or None,
+                                 config_schema=config_schema)
+
+
+def ancestors(resource) -> list:
+    out, cur = [], resource.parent
+    while cur is not None:
+        out.append(cur)
+        cur = cur.parent
+    return out
+
+
+def depends_on(resource, target, prop: Optional[str] = None) -> bool:
+    """Does `resource` depend on `target` (or on a component that contains it)? By URN, so it holds in a
+    real preview where ids are unknown. With `prop`, only that property's dependencies count."""
+    targets = {target.urn} | {a.urn for a in ancestors(target) if a.resource_type.split(":")[0] in REMOTE_PACKAGES}
+    deps = (resource.property_dependencies.get(prop, []) if prop else
+            list(resource.dependencies) + [d for ds in resource.property_dependencies.values() for d in ds])
+    return any(d.urn in targets for d in deps)
