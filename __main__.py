@@ -11,6 +11,13 @@ platform = Platform.from_settings(settings)
 
 security = SecurityTier("security", SecurityTierArgs(platform=platform))
 network = NetworkTier("network", NetworkTierArgs(platform=platform, logs_key_arn=security.logs_key_arn))
+# --- data tier (issue 3) ---
+# --- ml tier (issue 6) ---
+# --- application tier (issue 4) ---
+# --- edge tier (issue 5) ---
+# --- events tier (issue 5) ---
+# --- observability tier (issue 7) ---
+# --- dr tier (issue 7) ---
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)

@@ -7,12 +7,20 @@ Adding a tier: write `config/<tier>.py` with a frozen dataclass of `setting(...)
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 from typing import Any, Mapping, Optional
 
 import pulumi
 
+from .application import ApplicationSettings
+from .data import DataSettings
+from .dr import DrSettings
+from .edge import EdgeSettings
+from .events import EventsSettings
+from .ml import MlSettings
 from .network import NetworkSettings
+from .observability import ObservabilitySettings
 from .platform import REGION, PlatformSettings
 from .schema import ConfigError, parse_section
 from .security import SecuritySettings
@@ -24,6 +32,13 @@ TIERS: dict[str, type] = {
     "platform": PlatformSettings,
     "network": NetworkSettings,
     "security": SecuritySettings,
+    "data": DataSettings,
+    "application": ApplicationSettings,
+    "edge": EdgeSettings,
+    "events": EventsSettings,
+    "ml": MlSettings,
+    "observability": ObservabilitySettings,
+    "dr": DrSettings,
 }
 
 
@@ -35,6 +50,13 @@ class Settings:
     platform: PlatformSettings
     network: NetworkSettings
     security: SecuritySettings
+    data: DataSettings
+    application: ApplicationSettings
+    edge: EdgeSettings
+    events: EventsSettings
+    ml: MlSettings
+    observability: ObservabilitySettings
+    dr: DrSettings
 
     @property
     def environment(self) -> str:
@@ -55,10 +77,23 @@ def _raw_tier(cfg: pulumi.Config, key: str) -> Any:
         raise ConfigError(f"{PROJECT}:{key}", text, "an object (structured YAML under the key)") from None
 
 
+def _reject_unknown_keys() -> None:
+    """A misspelt top-level key (ai-platform:netwrok) must not be silently ignored."""
+    from pulumi.runtime.config import CONFIG
+    for full in CONFIG.get():
+        ns, _, key = full.partition(":")
+        if ns == PROJECT and key not in TIERS:
+            close = difflib.get_close_matches(key, list(TIERS), n=1)
+            hint = f" (did you mean '{PROJECT}:{close[0]}'?)" if close else ""
+            raise ConfigError(full, "...", f"one of the keys {', '.join(PROJECT + ':' + k for k in TIERS)}{hint}")
+
+
 def load_settings(raw: Optional[Mapping[str, Any]] = None, *, stack: Optional[str] = None,
                   region: Optional[str] = None) -> Settings:
     """Validate all tiers. `raw` (tier key -> object) is for tests; by default read the stack's config."""
     cfg = pulumi.Config(PROJECT) if raw is None else None
+    if raw is None:
+        _reject_unknown_keys()
     raw_tiers = {k: (raw.get(k, {}) if raw is not None else _raw_tier(cfg, k)) for k in TIERS}
     if raw is not None:
         unknown = sorted(set(raw) - set(TIERS))

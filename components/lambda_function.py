@@ -1,0 +1,105 @@
+"""The platform's Lambda convention, used by every tier that deploys a function.
+
+One call gives: the function (active X-Ray tracing, arm64, code from functions/<dir> as an asset
+archive), its own log group (retention + KMS, created first so Lambda never auto-creates an
+unencrypted one), an encrypted dead-letter queue, and a per-function execution role that can
+write only to that log group and that queue, plus whatever `statements` the caller adds.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .context import Platform, assume_role_policy, policy_json
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+
+
+@dataclasses.dataclass(frozen=True)
+class LambdaSpec:
+    name: str                                   # short name, e.g. "training-orchestrator"
+    handler: str                                # "module.function" inside the source dir
+    source_dir: str                             # folder under functions/
+    timeout: int = 60
+    memory: int = 256
+    reserved_concurrency: Optional[int] = None  # None: unreserved
+    environment: Mapping[str, pulumi.Input[str]] = dataclasses.field(default_factory=dict)
+    runtime: str = "python3.12"
+
+
+@dataclasses.dataclass
+class PlatformFunction:
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+    dlq: aws.sqs.Queue
+    name: str
+
+
+def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaSpec, *,
+                      data_key_arn: pulumi.Input[str], logs_key_arn: pulumi.Input[str],
+                      statements: Sequence[dict] = (), subnet_ids: Optional[pulumi.Input[Sequence[str]]] = None,
+                      security_group_ids: Optional[pulumi.Input[Sequence[str]]] = None) -> PlatformFunction:
+    p = platform
+    child = pulumi.ResourceOptions(parent=parent)
+    fn_name = p.namer.physical("lambda", spec.name)
+    log_name = f"/aws/lambda/{fn_name}"
+    account = p.account_id()
+
+    log_group = aws.cloudwatch.LogGroup(
+        f"{spec.name}-logs", name=log_name, retention_in_days=p.settings.platform.app_log_retention_days,
+        kms_key_id=logs_key_arn, tags=p.tags(fn_name), opts=child)
+    dlq = aws.sqs.Queue(
+        f"{spec.name}-dlq", name=p.namer.physical("sqs", spec.name, "dlq"), kms_master_key_id=data_key_arn,
+        kms_data_key_reuse_period_seconds=300, message_retention_seconds=1209600,
+        tags=p.tags(p.namer.base(spec.name, "dlq"), Purpose="dead-letter"), opts=child)
+
+    own = [
+        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": account.apply(lambda a: f"arn:aws:logs:{p.region}:{a}:log-group:{log_name}:*")},
+        {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+         "Resource": account.apply(lambda a: f"arn:aws:sqs:{p.region}:{a}:{p.namer.physical('sqs', spec.name, 'dlq')}")},
+        {"Sid": "EncryptDeadLetters", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+         "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{p.region}.amazonaws.com"}}},
+        {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+         "Resource": "*"},
+    ]
+    if subnet_ids is not None:
+        own.append({"Sid": "VpcNetworking", "Effect": "Allow",
+                    "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                               "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                               "ec2:UnassignPrivateIpAddresses"], "Resource": "*"})
+    role = aws.iam.Role(
+        f"{spec.name}-role", description=f"Execution role of {fn_name}",
+        assume_role_policy=assume_role_policy("lambda.amazonaws.com", account),
+        tags=p.tags(p.namer.base(spec.name)), opts=child)
+    aws.iam.RolePolicy(f"{spec.name}-policy", role=role.id, policy=policy_json(*own, *statements), opts=child)
+
+    vpc_config = None
+    if subnet_ids is not None:
+        vpc_config = aws.lambda_.FunctionVpcConfigArgs(subnet_ids=subnet_ids,
+                                                       security_group_ids=security_group_ids or [])
+    function = aws.lambda_.Function(
+        spec.name,
+        name=fn_name,
+        role=role.arn,
+        runtime=spec.runtime,
+        architectures=["arm64"],
+        handler=spec.handler,
+        code=pulumi.FileArchive(str(FUNCTIONS_DIR / spec.source_dir)),
+        timeout=spec.timeout,
+        memory_size=spec.memory,
+        reserved_concurrent_executions=spec.reserved_concurrency if spec.reserved_concurrency is not None else -1,
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+        dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=dlq.arn),
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_name),
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)) if spec.environment else None,
+        vpc_config=vpc_config,
+        tags=p.tags(fn_name),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group]))
+    return PlatformFunction(function=function, role=role, log_group=log_group, dlq=dlq, name=fn_name)

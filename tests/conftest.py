@@ -1,0 +1,38 @@
+"""Shared fixtures: the project root on sys.path, and cached plans of each stack (both modes)."""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from plan.analyze import analyze, default_policy_config, load_policy_config  # noqa: E402
+from plan.engine import main_program, run_program  # noqa: E402
+from plan.stackfile import load_stack_config, stack_file_path  # noqa: E402
+
+
+@functools.lru_cache(maxsize=None)
+def stack_plan(stack: str, preview: bool = True):
+    name, path = stack_file_path(stack, None)
+    config, secrets = load_stack_config(name, path)
+    return run_program(main_program(), config=config, stack=name, preview=preview, secret_keys=secrets)
+
+
+@functools.lru_cache(maxsize=None)
+def stack_analysis(stack: str, preview: bool = True):
+    return analyze(stack_plan(stack, preview), policy_config=load_policy_config(default_policy_config(stack)))
+
+
+@pytest.fixture(params=["dev", "prod"])
+def stack_name(request):
+    return request.param
+
+
+def program_with(config: dict, *, stack: str = "dev", preview: bool = False, program=None):
+    """Run the whole program (or `program`) with a config dict of full keys; returns the Plan."""
+    return run_program(program or main_program(), config=config, stack=stack, preview=preview)

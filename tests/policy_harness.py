@@ -1,0 +1,55 @@
+"""Test helpers for rules: run them through the SDK's analyzer path, exactly as the plan does.
+
+    result = check([rec("aws:kms/key:Key", "k", {"enableKeyRotation": False})])
+    assert result.of("kms-key-rotation-enabled")
+
+`check` runs the whole pack (every rule sees every record, as in a real stack); `level` sets every
+policy's enforcement ("mandatory" by default so assertions read naturally). Use UNKNOWN for values
+a real preview of a new stack would not know, and `skipped(result, policy)` to assert the rule said
+it could not decide rather than passing.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from plan.analyze import Analysis, analyze, build_servicer, configure
+from plan.engine import UNKNOWN
+from plan.records import records_plan
+
+_SERVICER_CACHE: dict = {}
+
+
+def rec(rtype: str, name: str, props: Optional[Mapping[str, Any]] = None, *, deps=(), prop_deps=None,
+        parent: Optional[str] = None, protect: bool = False, provider: Optional[Mapping[str, Any]] = None) -> dict:
+    out = {"type": rtype, "name": name, "props": dict(props or {}), "dependencies": list(deps),
+           "propertyDependencies": dict(prop_deps or {}), "protect": protect}
+    if parent:
+        out["parent"] = parent
+    if provider:
+        out["provider"] = provider
+    return out
+
+
+def check(records, *, level: str = "mandatory", config: Optional[Mapping[str, Any]] = None,
+          region: str = "us-east-1") -> Analysis:
+    servicer = build_servicer()
+    policy_config: dict[str, Any] = {"all": level}
+    policy_config.update(config or {})
+    configure(servicer, policy_config)
+    return analyze(records_plan(records, region=region), servicer=servicer)
+
+
+def violations(result: Analysis, policy: str) -> list:
+    """Real violations of `policy` (not 'could not run during preview' notices)."""
+    return [v for v in result.of(policy) if v not in result.skipped]
+
+
+def skipped(result: Analysis, policy: str) -> list:
+    return [v for v in result.skipped if v.policy == policy]
+
+
+def not_applicable(result: Analysis, policy: str) -> list:
+    return [n for n in result.not_applicable if n["policy"] == policy]
+
+
+__all__ = ["rec", "check", "violations", "skipped", "not_applicable", "UNKNOWN"]
