@@ -99,8 +99,9 @@ def load_settings(raw: Optional[Mapping[str, Any]] = None, *, stack: Optional[st
         unknown = sorted(set(raw) - set(TIERS))
         if unknown:
             raise ConfigError(f"{PROJECT}:{unknown[0]}", raw[unknown[0]], f"one of the keys {', '.join(TIERS)}")
-    platform = parse_section(PlatformSettings, raw_tiers["platform"], f"{PROJECT}:platform", "dev")
-    env = platform.environment
+    # The environment selects every EnvDefault, including the platform section's own.
+    env = parse_section(PlatformSettings, raw_tiers["platform"], f"{PROJECT}:platform", "dev").environment
+    platform = parse_section(PlatformSettings, raw_tiers["platform"], f"{PROJECT}:platform", env)
     parsed = {"platform": platform}
     for key, cls in TIERS.items():
         if key != "platform":

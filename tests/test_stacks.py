@@ -1,0 +1,106 @@
+"""Whole stacks through the offline engine: what holds for every resource of every tier."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from components.naming import AUTONAME_SUFFIX, RULES
+from conftest import stack_analysis, stack_plan
+from plan.engine import UNKNOWN
+from policies.rules.tags import taggable
+
+REQUIRED = {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"}
+
+# type token -> (property holding the physical name, naming rule kind). When the property is absent
+# Pulumi auto-names from the logical name + 8 characters, so that must fit the same rule.
+NAMED = {
+    "aws:lb/loadBalancer:LoadBalancer": ("name", "alb"),
+    "aws:alb/loadBalancer:LoadBalancer": ("name", "alb"),
+    "aws:lb/targetGroup:TargetGroup": ("name", "target_group"),
+    "aws:alb/targetGroup:TargetGroup": ("name", "target_group"),
+    "aws:iam/role:Role": ("name", "iam_role"),
+    "aws:iam/policy:Policy": ("name", "iam_policy"),
+    "aws:iam/instanceProfile:InstanceProfile": ("name", "instance_profile"),
+    "aws:s3/bucket:Bucket": ("bucket", "s3_bucket"),
+    "aws:rds/instance:Instance": ("identifier", "rds"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId", "elasticache"),
+    "aws:docdb/cluster:Cluster": ("clusterIdentifier", "docdb"),
+    "aws:lambda/function:Function": ("name", "lambda"),
+    "aws:sqs/queue:Queue": ("name", "sqs"),
+    "aws:sns/topic:Topic": ("name", "sns"),
+    "aws:dynamodb/table:Table": ("name", "dynamodb"),
+    "aws:ecs/cluster:Cluster": ("name", "ecs"),
+    "aws:eks/cluster:Cluster": ("name", "eks"),
+    "aws:kinesis/stream:Stream": ("name", "kinesis"),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "log_group"),
+    "aws:secretsmanager/secret:Secret": ("name", "secret"),
+    "aws:ecr/repository:Repository": ("name", "ecr"),
+    "aws:cognito/userPool:UserPool": ("name", "cognito"),
+    "aws:wafv2/webAcl:WebAcl": ("name", "waf"),
+    "aws:budgets/budget:Budget": ("name", "budget"),
+    "aws:sagemaker/endpoint:Endpoint": ("name", "sagemaker"),
+    "aws:sagemaker/model:Model": ("name", "sagemaker"),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ("name", "sagemaker"),
+    "aws:batch/computeEnvironment:ComputeEnvironment": ("name", "batch"),
+    "aws:batch/jobQueue:JobQueue": ("name", "batch"),
+    "aws:backup/vault:Vault": ("name", "backup"),
+    "aws:cloudwatch/eventRule:EventRule": ("name", "eventbridge_rule"),
+    "aws:cloudtrail/trail:Trail": ("name", "cloudtrail"),
+}
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_prod_has_no_mandatory_violation(preview):
+    analysis = stack_analysis("prod", preview)
+    assert [f"{v.policy}: {v.urn}: {v.message.splitlines()[-1]}" for v in analysis.mandatory] == []
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_dev_plans_cleanly(preview):
+    analysis = stack_analysis("dev", preview)
+    assert analysis.mandatory == []  # dev policy config is advisory
+
+
+def test_every_taggable_resource_carries_the_five_tags_in_its_own_inputs(stack_name):
+    plan = stack_plan(stack_name, True)
+    missing = []
+    for r in plan.resources:
+        if r.type.startswith("aws:") and taggable(r.type):
+            tags = r.props.get("tags")
+            if tags == UNKNOWN or not REQUIRED <= set(tags or {}):
+                missing.append(f"{r.type}::{r.name}")
+        if r.type == "awsx:ec2:Vpc":
+            assert REQUIRED <= set(r.props["tags"])
+    assert missing == []
+    assert sum(1 for r in plan.resources if r.props.get("tags")) > 20
+
+
+def test_every_name_fits_what_aws_accepts(stack_name):
+    plan = stack_plan(stack_name, False)
+    bad = []
+    for r in plan.resources:
+        if r.type not in NAMED:
+            continue
+        prop, kind = NAMED[r.type]
+        rule = RULES[kind]
+        explicit = r.props.get(prop) or r.props.get(prop + "Prefix")
+        name, limit = (explicit, rule.max_len) if explicit else (r.name, rule.max_len - AUTONAME_SUFFIX)
+        if kind == "kms_alias" or not isinstance(name, str):
+            continue
+        charset = rule.allowed
+        if len(name) > limit or not re.fullmatch(f"[{charset}]+", name) or (rule.lowercase and name != name.lower()):
+            bad.append(f"{r.type} {r.name}: {name!r} (limit {limit}, charset [{rule.allowed}])")
+    assert bad == []
+
+
+def test_prod_is_larger_and_protected_where_dev_is_not():
+    dev, prod = stack_plan("dev", False), stack_plan("prod", False)
+    protected = lambda p: sum(1 for r in p.resources if r.options["protect"])
+    assert protected(dev) == 0 and protected(prod) >= 3
+    assert len(prod.resources) > len(dev.resources)
+
+
+def test_no_policy_is_silently_skipped_in_prod_update_mode():
+    """With outputs known (as after `up`), every policy must be able to decide."""
+    assert stack_analysis("prod", False).skipped == []
