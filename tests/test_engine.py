@@ -40,6 +40,14 @@ def test_preview_shows_computed_outputs_as_unknown_like_a_new_stack():
     assert fl.propertyDependencies["vpcId"] == [plan.named("vpc").urn]
 
 
+def test_preview_leaves_resource_ids_unknown_downstream():
+    plan = stack_plan("prod", True)
+    rule = plan.named("app-in-lb")
+    assert rule.inputs["securityGroupId"] == UNKNOWN and rule.inputs["referencedSecurityGroupId"] == UNKNOWN
+    known = stack_plan("prod", False).named("app-in-lb")
+    assert known.inputs["securityGroupId"].startswith("sg-")
+
+
 def test_records_options_and_dependencies():
     plan = run_program(vpc_and_flow_log, config=CONFIG, preview=True)
     fl = plan.named("fl")

@@ -57,7 +57,8 @@ def test_interface_endpoints_only_where_configured():
 
 def test_default_security_group_is_emptied():
     sg = stack_plan("dev", False).named("default-sg")
-    assert sg.props.get("ingress", []) == [] and sg.props.get("egress", []) == []
+    # explicit empty lists: adopting the group removes every rule AWS put there
+    assert sg.props["ingress"] == [] and sg.props["egress"] == []
 
 
 def sg_urn(plan, key):
