@@ -94,3 +94,30 @@ def test_readme_config_reference_is_generated_from_the_code():
     text = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- config-reference:start -->\n(.*?)\n<!-- config-reference:end -->", text, re.S).group(1)
     assert block.strip() == markdown().strip(), "run: venv/bin/python -m components.config and paste into README"
+
+
+def test_policy_pack_serves_over_grpc_as_the_cli_runs_it():
+    """Start policies/__main__.py as the CLI does (cwd policies/, only that folder on the path), read the port it
+    prints, and ask it for its policies over gRPC."""
+    import os
+    import subprocess
+    import sys
+
+    import grpc
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+    from google.protobuf import empty_pb2
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.Popen([sys.executable, "__main__.py"], cwd=ROOT / "policies", stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    try:
+        port = int(proc.stdout.readline().strip())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty(), timeout=20)
+        names = {p.name for p in info.policies}
+        assert info.name == "ai-platform-policies"
+        assert {"required-tags", "no-public-ingress", "kms-key-rotation-enabled", "iam-no-full-admin",
+                "vpc-flow-logs-enabled"} <= names
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
