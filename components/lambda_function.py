@@ -20,6 +20,17 @@ from .context import Platform, assume_role_policy, policy_json
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 
 
+def source_archive(source_dir: str) -> pulumi.AssetArchive:
+    """The function's code: every file under functions/<dir>, without bytecode caches, so the archive (and
+    its hash, hence the deployment) depends only on the source and not on whether tests ran first."""
+    root = FUNCTIONS_DIR / source_dir
+    files = sorted(f for f in root.rglob("*") if f.is_file() and "__pycache__" not in f.parts
+                   and f.suffix not in (".pyc", ".pyo"))
+    if not files:
+        raise ValueError(f"functions/{source_dir} has no source files")
+    return pulumi.AssetArchive({str(f.relative_to(root)): pulumi.FileAsset(str(f)) for f in files})
+
+
 @dataclasses.dataclass(frozen=True)
 class LambdaSpec:
     name: str                                   # short name, e.g. "training-orchestrator"
@@ -39,6 +50,7 @@ class PlatformFunction:
     log_group: aws.cloudwatch.LogGroup
     dlq: aws.sqs.Queue
     name: str
+    policy: Optional[aws.iam.RolePolicy] = None
 
 
 def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaSpec, *,
@@ -78,7 +90,8 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
         f"{spec.name}-role", description=f"Execution role of {fn_name}",
         assume_role_policy=assume_role_policy("lambda.amazonaws.com", account),
         tags=p.tags(p.namer.base(spec.name)), opts=child)
-    aws.iam.RolePolicy(f"{spec.name}-policy", role=role.id, policy=policy_json(*own, *statements), opts=child)
+    policy = aws.iam.RolePolicy(f"{spec.name}-policy", role=role.id, policy=policy_json(*own, *statements),
+                                opts=child)
 
     vpc_config = None
     if subnet_ids is not None:
@@ -91,7 +104,7 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
         runtime=spec.runtime,
         architectures=["arm64"],
         handler=spec.handler,
-        code=pulumi.FileArchive(str(FUNCTIONS_DIR / spec.source_dir)),
+        code=source_archive(spec.source_dir),
         timeout=spec.timeout,
         memory_size=spec.memory,
         reserved_concurrent_executions=spec.reserved_concurrency if spec.reserved_concurrency is not None else -1,
@@ -101,5 +114,7 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)) if spec.environment else None,
         vpc_config=vpc_config,
         tags=p.tags(fn_name),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group]))
-    return PlatformFunction(function=function, role=role, log_group=log_group, dlq=dlq, name=fn_name)
+        # CreateFunction checks the role can send to the DLQ (and create ENIs when in a VPC): the
+        # inline policy must exist first, or the first `up` fails on a race.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, policy]))
+    return PlatformFunction(function=function, role=role, log_group=log_group, dlq=dlq, name=fn_name, policy=policy)

@@ -15,8 +15,8 @@ from .context import Platform, assume_role_policy, policy_json
 
 KEY_PURPOSES = ("data", "logs", "secrets")
 # Services that encrypt with the data key on their own behalf (not through an IAM caller).
-DATA_KEY_SERVICES = ["events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com", "cloudwatch.amazonaws.com",
-                     "delivery.logs.amazonaws.com", "sqs.amazonaws.com"]
+DATA_KEY_SERVICES = ["events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com", "delivery.logs.amazonaws.com",
+                     "sqs.amazonaws.com", "budgets.amazonaws.com"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +40,12 @@ def key_policy(purpose: str, account: str, region: str) -> str:
             "Sid": "AwsServicesEncryptData", "Effect": "Allow", "Principal": {"Service": DATA_KEY_SERVICES},
             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": account}}})
+        # CloudWatch alarms publishing to the KMS-encrypted alerts topic: AWS documents this grant without a
+        # source condition (alarm actions do not carry one); the topic policy limits who may publish.
+        statements.append({
+            "Sid": "CloudWatchAlarmsToEncryptedTopics", "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"})
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 

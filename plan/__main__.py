@@ -28,6 +28,11 @@ def parse_args(argv=None):
     p.add_argument("--no-policies", action="store_true", help="record only, skip the policy pack")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--cost", action="store_true", help="print the monthly cost estimate (plan/cost.py)")
+    p.add_argument("--compare", metavar="OTHER", help="cost of this stack beside stack OTHER (implies --cost)")
+    p.add_argument("--usage", metavar="FILE", help="usage file for --cost (default plan/usage/STACK.yaml)")
+    p.add_argument("--critical-path", action="store_true", help="print the estimated first `pulumi up` critical path")
+    p.add_argument("--diagram", metavar="FILE", help="write the architecture picture: FILE.png, .svg or .mmd (Mermaid)")
     return p.parse_args(argv)
 
 
@@ -50,11 +55,15 @@ def run(args) -> int:
     if not args.no_policies:
         cfg_path = Path(args.policy_config) if args.policy_config else an.default_policy_config(stack)
         analysis = an.analyze(plan, policy_config=an.load_policy_config(cfg_path))
+    from .cost import cli_extras
+    extra_json, extra_text = cli_extras(args, plan, stack)
     if args.json:
-        json.dump(to_json(plan, analysis), sys.stdout, indent=1, sort_keys=False)
+        json.dump({**to_json(plan, analysis), **extra_json}, sys.stdout, indent=1, sort_keys=False)
         sys.stdout.write("\n")
     else:
         print(text(plan, analysis))
+        for section in extra_text:
+            print(section)
     return 1 if analysis is not None and analysis.mandatory else 0
 
 

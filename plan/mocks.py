@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional
 import pulumi
 
 ACCOUNT_ID = "123456789012"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown sentinel (pulumi.runtime.rpc.UNKNOWN)
 AZ_LETTERS = "abcdef"
 
 
@@ -143,6 +144,17 @@ OUTPUTS: dict[str, Callable[[Context], dict]] = {
     "aws:dynamodb/table:Table": lambda c: {
         "arn": c.arn("dynamodb", f"table/{c.physical()}"), "name": c.physical(),
         "streamArn": c.arn("dynamodb", f"table/{c.physical()}/stream/2026-01-01T00:00:00.000")},
+    "aws:docdb/cluster:Cluster": lambda c: {
+        "id": c.physical("clusterIdentifier"), "arn": c.arn("rds", f"cluster:{c.physical('clusterIdentifier')}"),
+        "endpoint": f"{c.physical('clusterIdentifier')}.cluster-{c.hex(12)}.{c.region}.docdb.amazonaws.com",
+        "readerEndpoint": f"{c.physical('clusterIdentifier')}.cluster-ro-{c.hex(12)}.{c.region}.docdb.amazonaws.com",
+        "clusterResourceId": "cluster-" + c.hex(26).upper()},
+    "aws:rds/parameterGroup:ParameterGroup": lambda c: {
+        "id": c.physical(), "name": c.physical(), "arn": c.arn("rds", f"pg:{c.physical()}")},
+    "aws:docdb/clusterParameterGroup:ClusterParameterGroup": lambda c: {
+        "id": c.physical(), "name": c.physical(), "arn": c.arn("rds", f"cluster-pg:{c.physical()}")},
+    "aws:elasticache/parameterGroup:ParameterGroup": lambda c: {
+        "id": c.physical(), "name": c.physical(), "arn": c.arn("elasticache", f"parametergroup:{c.physical()}")},
     "aws:ecs/cluster:Cluster": lambda c: {"arn": c.arn("ecs", f"cluster/{c.physical()}"), "name": c.physical()},
     "aws:ecs/service:Service": lambda c: {"arn": c.arn("ecs", f"service/x/{c.physical()}"), "name": c.physical()},
     "aws:ecs/taskDefinition:TaskDefinition": lambda c: {
@@ -162,6 +174,130 @@ OUTPUTS: dict[str, Callable[[Context], dict]] = {
         "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{c.region}.amazonaws.com/id/{c.hex(32).upper()}"}]}],
         "certificateAuthority": {"data": "LS0tLS1CRUdJTi"}},
 }
+
+
+# --- edge and events tiers (issue 5) ---
+def _uuid(c: Context) -> str:
+    return f"{c.hex(8)}-{c.hex(4)}-4{c.hex(3)}-8{c.hex(3)}-{c.hex(12)}"
+
+
+def _waf_acl(c: Context) -> dict:
+    # CLOUDFRONT-scope ACLs live in us-east-1 ("global"), whatever the stack's region.
+    glob = c.inputs.get("scope") == "CLOUDFRONT"
+    region, kind = ("us-east-1", "global") if glob else (c.region, "regional")
+    return {"id": _uuid(c), "arn": c.arn("wafv2", f"{kind}/webacl/{c.physical()}/{_uuid(c)}", region=region)}
+
+
+OUTPUTS.update({
+    "aws:apigateway/restApi:RestApi": lambda c: {
+        "id": c.hex(10), "rootResourceId": c.hex(10)[::-1], "arn": f"arn:aws:apigateway:{c.region}::/restapis/{c.hex(10)}",
+        "executionArn": c.arn("execute-api", c.hex(10))},
+    "aws:apigateway/resource:Resource": lambda c: {"id": c.hex(6), "path": f"/{c.inputs.get('pathPart', '')}"},
+    "aws:apigateway/authorizer:Authorizer": lambda c: {"id": c.hex(6)},
+    "aws:apigateway/deployment:Deployment": lambda c: {"id": c.hex(6)},
+    "aws:apigateway/stage:Stage": lambda c: {
+        "arn": f"arn:aws:apigateway:{c.region}::/restapis/{c.inputs.get('restApi')}/stages/{c.inputs.get('stageName')}",
+        "invokeUrl": f"https://{c.inputs.get('restApi')}.execute-api.{c.region}.amazonaws.com/{c.inputs.get('stageName')}",
+        "executionArn": c.arn("execute-api", f"{c.inputs.get('restApi')}/{c.inputs.get('stageName')}")},
+    "aws:cognito/userPool:UserPool": lambda c: {
+        "id": f"{c.region}_{c.hex(9)}", "arn": c.arn("cognito-idp", f"userpool/{c.region}_{c.hex(9)}"),
+        "endpoint": f"cognito-idp.{c.region}.amazonaws.com/{c.region}_{c.hex(9)}"},
+    "aws:cognito/userPoolClient:UserPoolClient": lambda c: {"id": c.hex(26)},
+    "aws:wafv2/webAcl:WebAcl": _waf_acl,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": lambda c: {"id": f"E{c.hex(13).upper()}"},
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": lambda c: {"id": _uuid(c)},
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": lambda c: {
+        "arn": c.arn("logs", f"delivery-source:{c.physical()}", region="us-east-1"), "name": c.physical()},
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": lambda c: {
+        "arn": c.arn("logs", f"delivery-destination:{c.physical()}", region="us-east-1"), "name": c.physical()},
+    "aws:acm/certificate:Certificate": lambda c: {
+        "arn": c.arn("acm", f"certificate/{_uuid(c)}", region="us-east-1"),
+        "domainValidationOptions": [{"domainName": c.inputs.get("domainName"),
+                                     "resourceRecordName": f"_{c.hex(32)}.{c.inputs.get('domainName')}.",
+                                     "resourceRecordType": "CNAME",
+                                     "resourceRecordValue": f"_{c.hex(32)[::-1]}.acm-validations.aws."}]},
+    "aws:route53/record:Record": lambda c: {"fqdn": c.inputs.get("name")},
+    "aws:cloudwatch/eventBus:EventBus": lambda c: {"arn": c.arn("events", f"event-bus/{c.physical()}"),
+                                                   "name": c.physical()},
+    "aws:cloudwatch/eventRule:EventRule": lambda c: {
+        # AWS: rule/<name> on the default bus, rule/<bus>/<name> on a custom bus.
+        "arn": c.arn("events", (f"rule/{c.inputs['eventBusName']}/{c.physical()}"
+                                if c.inputs.get("eventBusName") not in (None, "default") else f"rule/{c.physical()}")),
+        "name": c.physical()},
+    "aws:cloudwatch/eventArchive:EventArchive": lambda c: {"arn": c.arn("events", f"archive/{c.physical()}")},
+    "aws:kinesis/stream:Stream": lambda c: {"arn": c.arn("kinesis", f"stream/{c.physical()}"), "name": c.physical()},
+    "aws:sns/topicSubscription:TopicSubscription": lambda c: {"arn": f"{c.inputs.get('topic')}:{_uuid(c)}"},
+})
+
+
+# --- application tier (issue 4) ---
+def _cluster_name(value: Any) -> str:
+    # An ECS service's `cluster` input is the cluster ARN (.../cluster/<name>) or its name.
+    return str(value or "default").rsplit("/", 1)[-1]
+
+
+OUTPUTS.update({
+    "aws:ecs/service:Service": lambda c: {
+        "arn": c.arn("ecs", f"service/{_cluster_name(c.inputs.get('cluster'))}/{c.physical()}"), "name": c.physical(),
+        "id": c.arn("ecs", f"service/{_cluster_name(c.inputs.get('cluster'))}/{c.physical()}")},
+    "aws:lb/listenerRule:ListenerRule": lambda c: {
+        "arn": c.arn("elasticloadbalancing", f"listener-rule/app/x/{c.hex(16)}/{c.hex(16)}/{c.hex(16)}")},
+    "aws:appautoscaling/target:Target": lambda c: {
+        "arn": c.arn("application-autoscaling", f"scalable-target/{c.hex(36)}"),
+        "id": str(c.inputs.get("resourceId") or c.name)},
+    "aws:appautoscaling/policy:Policy": lambda c: {
+        "arn": c.arn("autoscaling", f"scalingPolicy:{_uuid(c)}:resource/{c.inputs.get('resourceId')}:"
+                                    f"policyName/{c.inputs.get('name')}"),
+        "alarmArns": [c.arn("cloudwatch", f"alarm:TargetTracking-{c.inputs.get('resourceId')}-AlarmHigh-{_uuid(c)}")]},
+    "aws:eks/nodeGroup:NodeGroup": lambda c: {
+        "arn": c.arn("eks", f"nodegroup/{c.inputs.get('clusterName')}/{c.physical('nodeGroupName')}/{_uuid(c)}"),
+        "nodeGroupName": c.physical("nodeGroupName"), "status": "ACTIVE",
+        "resources": [{"autoscalingGroups": [{"name": f"eks-{c.physical('nodeGroupName')}-{_uuid(c)}"}]}]},
+    "aws:batch/computeEnvironment:ComputeEnvironment": lambda c: {
+        "arn": c.arn("batch", f"compute-environment/{c.physical()}"), "name": c.physical(),
+        "ecsClusterArn": c.arn("ecs", f"cluster/AWSBatch-{c.physical()}-{_uuid(c)}")},
+    "aws:batch/jobQueue:JobQueue": lambda c: {"arn": c.arn("batch", f"job-queue/{c.physical()}"),
+                                              "name": c.physical()},
+    "aws:batch/jobDefinition:JobDefinition": lambda c: {
+        "arn": c.arn("batch", f"job-definition/{c.physical()}:1"), "revision": 1, "name": c.physical(),
+        "arnPrefix": c.arn("batch", f"job-definition/{c.physical()}")},
+})
+
+# Observability, governance and DR (issue 7).
+OUTPUTS.update({
+    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda c: {"arn": c.arn("cloudwatch", f"alarm:{c.physical()}"),
+                                                         "name": c.physical()},
+    "aws:cloudwatch/dashboard:Dashboard": lambda c: {
+        "dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{c.physical('dashboardName')}"},
+    "aws:cloudtrail/trail:Trail": lambda c: {"arn": c.arn("cloudtrail", f"trail/{c.physical()}"),
+                                             "homeRegion": c.region},
+    "aws:guardduty/detector:Detector": lambda c: {"id": c.hex(32), "accountId": ACCOUNT_ID,
+                                                  "arn": c.arn("guardduty", f"detector/{c.hex(32)}")},
+    "aws:cfg/recorder:Recorder": lambda c: {"id": c.physical()},
+    "aws:budgets/budget:Budget": lambda c: {"arn": f"arn:aws:budgets::{ACCOUNT_ID}:budget/{c.physical()}",
+                                            "id": f"{ACCOUNT_ID}:{c.physical()}"},
+    "aws:backup/vault:Vault": lambda c: {"arn": c.arn("backup", f"backup-vault:{c.physical()}"), "name": c.physical(),
+                                         "recoveryPoints": 0},
+    "aws:backup/plan:Plan": lambda c: {"id": f"{c.hex(8)}-{c.hex(4)}-4{c.hex(3)}-8{c.hex(3)}-{c.hex(12)}",
+                                       "arn": c.arn("backup", f"backup-plan:{c.hex(8)}-{c.hex(4)}"), "version": c.hex(32)},
+    "aws:backup/selection:Selection": lambda c: {"id": f"{c.hex(8)}-{c.hex(4)}-4{c.hex(3)}-8{c.hex(3)}-{c.hex(12)}"},
+    "aws:xray/samplingRule:SamplingRule": lambda c: {"arn": c.arn("xray", f"sampling-rule/{c.physical('ruleName')}")},
+})
+
+# ML tier (issue 6). SageMaker ARNs carry the resource name in lower case.
+OUTPUTS.update({
+    "aws:sagemaker/model:Model": lambda c: {"arn": c.arn("sagemaker", f"model/{c.physical().lower()}"),
+                                            "name": c.physical()},
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": lambda c: {
+        "arn": c.arn("sagemaker", f"endpoint-config/{c.physical().lower()}"), "name": c.physical()},
+    "aws:sagemaker/endpoint:Endpoint": lambda c: {"arn": c.arn("sagemaker", f"endpoint/{c.physical().lower()}"),
+                                                  "name": c.physical()},
+    "aws:scheduler/schedule:Schedule": lambda c: {
+        "arn": c.arn("scheduler", f"schedule/{c.inputs.get('groupName') or 'default'}/{c.physical()}"),
+        "name": c.physical(), "groupName": c.inputs.get("groupName") or "default"},
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": lambda c: {"registryId": ACCOUNT_ID,
+                                                          "id": str(c.inputs.get("repository") or c.name)},
+})
 
 # Types whose physical name Pulumi auto-generates when `name` is not given.
 AUTONAMED_PROPERTY = {"aws:s3/bucket:Bucket": "bucket", "aws:rds/instance:Instance": "identifier",
@@ -189,17 +325,25 @@ def computed_outputs(token: str, name: str, inputs: dict, region: str) -> tuple[
 class PlatformMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str, preview: bool):
         self.region, self.preview = region, preview
+        self.provider_regions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         token = args.typ
         if token.startswith("pulumi:providers:"):
+            if isinstance(args.inputs.get("region"), str):
+                self.provider_regions[f"{args.name}-provider-id"] = args.inputs["region"]
             return f"{args.name}-provider-id", dict(args.inputs)
-        region = args.inputs.get("region") if isinstance(args.inputs.get("region"), str) else self.region
-        if self.preview:
-            # A new stack's preview: the id and all computed outputs are unknown; inputs propagate.
-            # Remote components (awsx) compute their outputs from children that do not exist yet.
-            return "", ({} if token.startswith("awsx:") else dict(args.inputs))
+        # A resource's region: its own `region` input, else its explicit provider's, else the stack's.
+        provider_id = (args.provider or "").split("::")[-1]
+        region = args.inputs.get("region") if isinstance(args.inputs.get("region"), str) else \
+            self.provider_regions.get(provider_id, self.region)
         rid, out = computed_outputs(token, args.name, args.inputs, region)
+        if self.preview:
+            # A new stack's preview: the id and every computed output are unknown; inputs propagate.
+            # Remote components (awsx) compute all their outputs from children that do not exist yet.
+            state = {} if token.startswith("awsx:") else dict(args.inputs)
+            state.update({k: UNKNOWN for k in out if k not in state})
+            return "", state
         state = {} if token.startswith("awsx:") else dict(args.inputs)
         state.update(out)
         return rid, state
@@ -223,6 +367,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
             for f in args.args.get("filters") or []:
                 subnets.extend(f.get("values") or [])
             return {"ids": [f"rtb-{_h(s, 17)}" for s in subnets], "id": self.region}
+        if tok == "aws:secretsmanager/getRandomPassword:getRandomPassword":
+            return {"randomPassword": "mock-random-" + "x" * 52, "id": "random"}
+        if tok == "aws:elb/getServiceAccount:getServiceAccount":  # the token aws.elb.get_service_account uses
+            return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}
         if tok == "aws:elasticloadbalancing/getServiceAccount:getServiceAccount":
             return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}
         return {}

@@ -59,7 +59,12 @@ def records_plan(records: Iterable[Mapping[str, Any]], region: str = "us-east-1"
                                       name=f"{rec['name']}-provider", parent="", provider="", custom=True,
                                       remote=False, options={}, inputs=dict(prov.get("props") or {}),
                                       dependencies=[], propertyDependencies={}))
-        deps = [resolve(i, d) for d in rec.get("dependencies") or []]
+        raw_deps, raw_pdeps = rec.get("dependencies") or [], rec.get("propertyDependencies") or {}
+        if not isinstance(raw_deps, list) or not isinstance(raw_pdeps, Mapping) \
+                or not all(isinstance(v, list) for v in raw_pdeps.values()):
+            raise PlanError(f"record {i}: 'dependencies' must be a list of names and 'propertyDependencies' an "
+                            f"object of lists of names")
+        deps = [resolve(i, d) for d in raw_deps]
         prop_deps = {k: [resolve(i, d) for d in v] for k, v in (rec.get("propertyDependencies") or {}).items()}
         all_deps = list(dict.fromkeys(deps + [u for us in prop_deps.values() for u in us]))
         resources.append(Resource(

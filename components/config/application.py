@@ -1,11 +1,232 @@
-"""Application tier settings. (Placeholder: the tier's issue fills in its fields.)"""
+"""Application tier settings: the ECS cluster and its service catalogue, the ALB, EKS and Batch.
+
+The catalogue is `components/catalog.DEFAULT_SERVICES` merged with `services` from the stack file:
+an entry for a catalogue service overrides only the keys it gives, a new name adds a service (its
+`port` is then required), `enabled: false` drops one. dev and prod differ only in default values.
+"""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, Optional
 
-from .schema import Bool, Enum, EnvDefault, Int, ListOf, MapOf, Section, Str, setting  # noqa: F401
+from ..catalog import DEFAULT_SERVICES
+from .schema import (Bool, Cidr, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Section, Spec, Str,
+                     setting)
+from .security import SECRET_NAME
+
+
+class Opt(Spec):
+    """An optional value: absent/null means "derive it" (from the catalogue, the naming convention...)."""
+
+    def __init__(self, inner: Spec):
+        self.inner = inner
+        self.accepted = f"null or {inner.accepted}"
+
+    def parse(self, value, path, env):
+        return None if value is None else self.inner.parse(value, path, env)
+
+
+class Catalogue(MapOf):
+    """The default catalogue's names with the stack's entries merged on top, each parsed in full."""
+
+    def parse(self, value, path, env):
+        if not isinstance(value, dict):
+            raise self.fail(path, value)
+        merged = {name: {} for name in DEFAULT_SERVICES}
+        merged.update({k: ({} if v is None else v) for k, v in value.items()})
+        return super().parse(merged, path, env)
+
+
+# Fargate's valid task sizes: cpu units -> (min MiB, max MiB, step MiB).
+FARGATE_SIZES = {256: (512, 2048, 512), 512: (1024, 4096, 1024), 1024: (2048, 8192, 1024),
+                 2048: (4096, 16384, 1024), 4096: (8192, 30720, 1024), 8192: (16384, 61440, 4096),
+                 16384: (32768, 122880, 8192)}
+MODERN_SSL_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09")
+CERTIFICATE_ARN = Str(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}",
+                      "an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/<uuid>")
+IMAGE = Str(r"[a-z0-9][a-z0-9._/:@-]*", "a container image reference (registry/repository:tag or @sha256:...)",
+            max_len=512)
+TAG = Str(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag (letters, digits, _ . -, at most 128)")
+ENV_NAME = Str(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name")
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceSettings:
+    enabled: bool = setting(Bool(), True, "false drops a catalogue service.")
+    port: Optional[int] = setting(Opt(Int(1024, 65535)), None,
+                                  "Container port (default: the catalogue's); must lie in the network tier's app port range.")
+    cpu: int = setting(Enum(*FARGATE_SIZES), 512, "Fargate task CPU units.")
+    memory: int = setting(Int(512, 122880), 1024, "Fargate task memory (MiB); must suit cpu.")
+    desired_count: int = setting(Int(0, 1000), EnvDefault(1, 2), "Tasks at first deploy (autoscaling owns it after).")
+    min_count: int = setting(Int(0, 1000), EnvDefault(1, 2), "Autoscaling minimum tasks.")
+    max_count: int = setting(Int(1, 1000), EnvDefault(2, 10), "Autoscaling maximum tasks.")
+    image: Optional[str] = setting(Opt(IMAGE), None,
+                                   "Full image reference; default: the ML tier's ECR repository (or the platform's "
+                                   "ECR naming convention) with imageTag.")
+    image_tag: Optional[str] = setting(Opt(TAG), None, "Image tag for this service (default: the tier's imageTag).")
+    environment: Any = setting(MapOf(Str(max_len=4096, min_len=0), key=ENV_NAME), {}, "Extra environment variables.")
+    secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), ["jwt-signing-secret"],
+                             "Security-tier secrets injected as env vars (NAME_IN_CAPS). A secret whose value is set "
+                             "out of band must have one before the service deploys, or tasks fail to start.")
+    health_check_path: str = setting(Str(r"/[A-Za-z0-9._~/-]*", "a URL path starting with /"), "/health",
+                                     "Target group and container health check path.")
+    path_pattern: Optional[str] = setting(Opt(Str(r"/[A-Za-z0-9._~/*?-]*", "an ALB path pattern", max_len=128)),
+                                          None, "ALB path pattern (default /<service>/*; /<service> is also routed).")
+    priority: Optional[int] = setting(Opt(Int(1, 50000)), None,
+                                      "Listener rule priority (default: the port, stable and unique per service).")
+    interruptible: bool = setting(Bool(), EnvDefault(True, False),
+                                  "Run on FARGATE_SPOT (tasks can be stopped with 2 minutes' notice).")
+    read_only_root_filesystem: bool = setting(Bool(), True, "Read-only root filesystem (/tmp is a writable volume).")
+    user: str = setting(Str(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", "uid[:gid] or user[:group]", max_len=64),
+                        "1000:1000", "User the container runs as (non-root by default).")
+    health_check_command: Optional[tuple] = setting(
+        Opt(ListOf(Str(max_len=1024), min_items=1, max_items=10, unique=False)), None,
+        "Container health check command (default: CMD-SHELL curl -fsS http://localhost:<port><path>; "
+        "the image must contain curl or set this).")
+
+    def validate(self, path: str) -> None:
+        lo, hi, step = FARGATE_SIZES[self.cpu]
+        if not (lo <= self.memory <= hi and (self.memory - lo) % step == 0):
+            raise ConfigError(f"{path}.memory", self.memory,
+                              f"a Fargate memory size for cpu {self.cpu}: {lo} to {hi} MiB in steps of {step}")
+        if not self.min_count <= self.desired_count <= self.max_count:
+            raise ConfigError(f"{path}.desiredCount", self.desired_count,
+                              f"a count from minCount ({self.min_count}) to maxCount ({self.max_count})")
+
+
+@dataclasses.dataclass(frozen=True)
+class AlbSettings:
+    certificate_arn: Optional[str] = setting(Opt(CERTIFICATE_ARN), None,
+                                             "ACM certificate for the HTTPS listener; none: HTTP only (the policy "
+                                             "alb-https-or-redirect reports it).")
+    ssl_policy: str = setting(Enum(*MODERN_SSL_POLICIES), "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                              "TLS policy of the HTTPS listener (TLS 1.2+ with TLS 1.3).")
+    idle_timeout: int = setting(Int(1, 4000), 60, "Idle connection timeout (s); raise it for long LLM responses.")
+    access_log_prefix: str = setting(Str(r"[A-Za-z0-9_./-]+", "an S3 key prefix without leading or trailing /"),
+                                     "alb", "Prefix of ALB access logs in the log bucket.")
+
+
+@dataclasses.dataclass(frozen=True)
+class AutoscalingSettings:
+    cpu_target: int = setting(Int(10, 95), 60, "Target average CPU utilisation (%).")
+    memory_target: int = setting(Int(10, 95), 75, "Target average memory utilisation (%).")
+    scale_in_cooldown: int = setting(Int(0, 3600), 300, "Seconds between scale-in activities.")
+    scale_out_cooldown: int = setting(Int(0, 3600), 60, "Seconds between scale-out activities.")
+
+
+@dataclasses.dataclass(frozen=True)
+class EksSettings:
+    enabled: bool = setting(Bool(), EnvDefault(False, True), "Create the EKS cluster.")
+    version: str = setting(Str(r"1\.\d{2}", "a Kubernetes minor version such as '1.35'", max_len=5), "1.35",
+                           "Kubernetes version.")
+    support_type: str = setting(Enum("STANDARD", "EXTENDED"), "STANDARD",
+                                "STANDARD auto-upgrades at end of standard support (extended support costs 6x).")
+    public_access_cidrs: tuple = setting(ListOf(Cidr(8, 32), max_items=40), [],
+                                         "CIDRs allowed to the public API endpoint; empty: public endpoint off.")
+    instance_types: tuple = setting(ListOf(Str(r"[a-z0-9]+\.[a-z0-9]+", "an instance type such as m6i.large"),
+                                           min_items=1, max_items=20), EnvDefault(["t3.large"], ["m6i.large", "m5.large"]),
+                                    "Node instance types (x86_64: the node AMI is AL2023_x86_64_STANDARD).")
+    capacity_type: str = setting(Enum("ON_DEMAND", "SPOT"), EnvDefault("SPOT", "ON_DEMAND"), "Node capacity type.")
+    min_size: int = setting(Int(1, 100), 1, "Node group minimum size.")
+    max_size: int = setting(Int(1, 450), 10, "Node group maximum size.")
+    desired_size: int = setting(Int(1, 450), EnvDefault(1, 2), "Node group desired size at creation.")
+    disk_size: int = setting(Int(20, 16384), 50, "Node root volume size (GiB, gp3, encrypted).")
+    oidc_thumbprint: str = setting(Str(r"[0-9a-f]{40}", "a 40-character hex SHA-1 thumbprint"),
+                                   "9e99a48a9960b14926bb7f3b02e22da2b0ab7280",
+                                   "Thumbprint of the OIDC issuer's root CA (IAM verifies EKS issuers against its own "
+                                   "trusted CAs; the API still stores one).")
+    log_types: tuple = setting(ListOf(Enum(*LOG_TYPES), min_items=1, max_items=5), list(LOG_TYPES),
+                               "Control-plane log types sent to CloudWatch Logs.")
+
+    def validate(self, path: str) -> None:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ConfigError(f"{path}.desiredSize", self.desired_size,
+                              f"a size from minSize ({self.min_size}) to maxSize ({self.max_size})")
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchSettings:
+    enabled: bool = setting(Bool(), EnvDefault(False, True), "Create the Batch compute environment and job queue.")
+    min_vcpus: int = setting(Int(0, 10000), 0, "Minimum vCPUs kept running (0: scale to zero).")
+    max_vcpus: int = setting(Int(1, 10000), 256, "Maximum vCPUs.")
+    instance_types: tuple = setting(ListOf(Str(r"[a-z0-9]+(\.[a-z0-9]+)?", "an instance type or family"),
+                                           min_items=1, max_items=20), ["c6i", "m6i", "r6i", "c5", "m5"],
+                                    "Instance types or families (diverse families make Spot more available).")
+    queue_priority: int = setting(Int(0, 1000), 10, "Job queue priority (higher runs first).")
+    job_image: str = setting(IMAGE, "public.ecr.aws/amazonlinux/amazonlinux:2023", "Image of the job definition template.")
+    job_vcpus: int = setting(Int(1, 256), 1, "vCPUs of the job definition template.")
+    job_memory: int = setting(Int(128, 1048576), 2048, "Memory (MiB) of the job definition template.")
+    job_timeout: int = setting(Int(60, 1209600), 3600, "Attempt timeout (s) of the job definition template.")
+    job_attempts: int = setting(Int(1, 10), 3, "Retry attempts (Spot reclaims count as failures).")
+
+    def validate(self, path: str) -> None:
+        if self.max_vcpus < self.min_vcpus:
+            raise ConfigError(f"{path}.maxVcpus", self.max_vcpus, f"at least minVcpus ({self.min_vcpus})")
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedService:
+    """One catalogue entry after merging: everything the tier needs, the port always known."""
+    name: str
+    port: int
+    priority: int
+    path_patterns: tuple
+    settings: ServiceSettings
 
 
 @dataclasses.dataclass(frozen=True)
 class ApplicationSettings:
-    pass
+    container_insights: str = setting(Enum("enabled", "enhanced"), EnvDefault("enabled", "enhanced"),
+                                      "ECS Container Insights level (enhanced adds task/container metrics, costs more).")
+    default_capacity_strategy: Any = setting(MapOf(Int(0, 1000), key=Enum("FARGATE", "FARGATE_SPOT")),
+                                             EnvDefault({"FARGATE_SPOT": 1}, {"FARGATE": 1}),
+                                             "Cluster default capacity provider weights (tasks started without a "
+                                             "strategy, e.g. one-off tasks).")
+    spot_on_demand_base: int = setting(Int(0, 100), EnvDefault(0, 1),
+                                       "On-demand tasks kept under each interruptible service (the rest on Spot).")
+    cpu_architecture: str = setting(Enum("X86_64", "ARM64"), "X86_64",
+                                    "Task CPU architecture; must match the images (ARM64 needs arm64/multi-arch images).")
+    image_tag: str = setting(TAG, "latest", "Default image tag of every service (pin a release or digest in prod).")
+    services: Any = setting(Catalogue(Section(ServiceSettings), key=Str(r"[a-z][a-z0-9-]{1,30}",
+                                                                         "a lowercase service name of 2-31 characters")),
+                            {}, "Per-service settings merged onto the default catalogue (components/catalog.py).")
+    alb: AlbSettings = setting(Section(AlbSettings), {}, "The Application Load Balancer.")
+    autoscaling: AutoscalingSettings = setting(Section(AutoscalingSettings), {}, "Service target tracking.")
+    eks: EksSettings = setting(Section(EksSettings), {}, "The EKS cluster.")
+    batch: BatchSettings = setting(Section(BatchSettings), {}, "AWS Batch.")
+
+    def validate(self, path: str) -> None:
+        if not any(self.default_capacity_strategy.values()):
+            raise ConfigError(f"{path}.defaultCapacityStrategy", dict(self.default_capacity_strategy),
+                              "at least one provider with a weight above 0")
+        for name, svc in self.services.items():
+            if name not in DEFAULT_SERVICES and svc.port is None and svc.enabled:
+                raise ConfigError(f"{path}.services.{name}.port", None, "a port (the service is not in the catalogue)")
+        seen_ports: dict[int, str] = {}
+        seen_prio: dict[int, str] = {}
+        for svc in self.catalogue():
+            for value, seen, key in ((svc.port, seen_ports, "port"), (svc.priority, seen_prio, "priority")):
+                if value in seen:
+                    raise ConfigError(f"{path}.services.{svc.name}.{key}", value,
+                                      f"a {key} not already used by service {seen[value]}")
+                seen[value] = svc.name
+
+    def catalogue(self) -> list[ResolvedService]:
+        """The enabled services, catalogue order first, then added services by name."""
+        names = list(DEFAULT_SERVICES) + sorted(n for n in self.services if n not in DEFAULT_SERVICES)
+        out = []
+        for name in names:
+            svc = self.services[name]
+            if not svc.enabled:
+                continue
+            port = svc.port if svc.port is not None else DEFAULT_SERVICES[name]
+            patterns = (svc.path_pattern,) if svc.path_pattern else (f"/{name}", f"/{name}/*")
+            out.append(ResolvedService(name=name, port=port, priority=svc.priority or port,
+                                       path_patterns=patterns, settings=svc))
+        return out

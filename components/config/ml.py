@@ -1,11 +1,101 @@
-"""Ml tier settings. (Placeholder: the tier's issue fills in its fields.)"""
+"""ML tier settings: ECR repositories and their lifecycle, SageMaker data access and endpoints, Bedrock
+models, and the operations functions (training orchestrator, off-hours scheduler)."""
 from __future__ import annotations
 
 import dataclasses
 
-from .schema import Bool, Enum, EnvDefault, Int, ListOf, MapOf, Section, Str, setting  # noqa: F401
+from .schema import Bool, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Section, Str, setting
+
+REPO_NAME = Str(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", "a lowercase image name such as 'ocr-training'", max_len=64)
+PREFIX = Str(r"([a-z0-9][a-z0-9_.-]*/)+", "an S3 key prefix such as 'datasets/' (lowercase, ending in '/')",
+             max_len=128)
+# Foundation-model ids as Bedrock spells them: provider.model-version[:n] (e.g. anthropic.claude-3-haiku-20240307-v1:0).
+BEDROCK_MODEL = Str(r"[a-z0-9-]+\.[a-zA-Z0-9.:-]+", "a Bedrock foundation-model id such as "
+                    "'anthropic.claude-3-haiku-20240307-v1:0'", max_len=128)
+TIME_ZONE = Str(r"UTC|[A-Z][A-Za-z_]+(/[A-Z][A-Za-z0-9_+-]+){1,2}",
+                "an IANA time zone such as 'Europe/Berlin' or 'UTC'",
+                max_len=64)
+INSTANCE = Str(r"ml\.[a-z0-9]+\.[a-z0-9]+", "a SageMaker instance type such as 'ml.m5.large'", max_len=32)
+
+
+@dataclasses.dataclass(frozen=True)
+class EndpointSettings:
+    image: str = setting(Str(r"[a-z][a-z0-9-]*:[\w.-]{1,128}", "'<ML image>:<tag>' such as 'ocr-inference:1.4.0'",
+                             max_len=200), dataclasses.MISSING, "Inference image: one of ml.images plus a tag.")
+    model_data_key: str = setting(Str(r"models/[\w./-]+\.tar\.gz", "a key under models/ ending in .tar.gz",
+                                      max_len=512), dataclasses.MISSING,
+                                  "Model artifact key in the ML artifacts bucket.")
+    instance_type: str = setting(INSTANCE, "ml.m5.large", "Hosting instance type.")
+    instance_count: int = setting(Int(1, 10), 1, "Initial instance count of the single production variant.")
+    data_capture_percent: int = setting(Int(0, 100), 20,
+                                        "Share of requests captured to <artifacts>/data-capture/ (0 disables).")
+    network_isolation: bool = setting(Bool(), True, "No outbound network from the model container.")
+    off_hours: bool = setting(Bool(), EnvDefault(True, False),
+                              "Tag OffHours=true so the off-hours scheduler deletes it at night (non-prod).")
+
+
+@dataclasses.dataclass(frozen=True)
+class OffHoursSettings:
+    enabled: bool = setting(Bool(), EnvDefault(True, False),
+                            "Deploy the nightly stop/morning restore schedules (never meant for prod).")
+    stop_hour: int = setting(Int(0, 23), 22, "Hour (local) at which tagged resources are stopped.")
+    start_hour: int = setting(Int(0, 23), 6, "Hour (local) at which they are restored.")
+    days: str = setting(Enum("MON-FRI", "*"), "*", "Days the schedules run: every day or weekdays only.")
+    time_zone: str = setting(TIME_ZONE, "UTC", "IANA time zone of the schedules.")
+    tag_key: str = setting(Str(r"[A-Za-z][\w.:/=+@-]{0,127}"), "OffHours",
+                           "Resources tagged <tagKey>=true are stopped at night.")
+
+    def validate(self, path: str) -> None:
+        if self.stop_hour == self.start_hour:
+            raise ConfigError(f"{path}.startHour", self.start_hour, f"an hour other than stopHour ({self.stop_hour})")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingSettings:
+    request_prefix: str = setting(PREFIX, "training-requests/",
+                                  "Data-bucket prefix where a JSON training request object starts a job.")
+    default_instance_type: str = setting(INSTANCE, "ml.p3.2xlarge", "Instance type when a request names none.")
+    max_runtime_seconds: int = setting(Int(600, 2419200), 86400, "Default MaxRuntimeInSeconds of a training job.")
+    max_wait_seconds: int = setting(Int(600, 2419200), 172800,
+                                    "Default MaxWaitTimeInSeconds for managed Spot (>= max runtime).")
+    failed_jobs_threshold: int = setting(Int(1, 100), 1, "Failed training jobs in 5 minutes that raise the alarm.")
+
+    def validate(self, path: str) -> None:
+        if self.max_wait_seconds < self.max_runtime_seconds:
+            raise ConfigError(f"{path}.maxWaitSeconds", self.max_wait_seconds,
+                              f"a value >= maxRuntimeSeconds ({self.max_runtime_seconds})")
 
 
 @dataclasses.dataclass(frozen=True)
 class MlSettings:
-    pass
+    images: tuple = setting(ListOf(REPO_NAME, min_items=0, max_items=20), ["ocr-training", "ocr-inference"],
+                            "ML images that get an ECR repository besides one per service.")
+    immutable_tags: bool = setting(Bool(), EnvDefault(False, True),
+                                   "ECR image tags cannot be overwritten (prod: a tag always means one image).")
+    keep_tagged_images: int = setting(Int(1, 1000), EnvDefault(10, 30), "Tagged images kept per repository.")
+    untagged_expiry_days: int = setting(Int(1, 365), EnvDefault(3, 14), "Days before untagged images expire.")
+    dataset_prefix: str = setting(PREFIX, "datasets/", "Data-bucket prefix of training datasets (uploader target).")
+    artifact_prefixes: tuple = setting(ListOf(PREFIX, min_items=1, max_items=10),
+                                       ["models/", "checkpoints/", "data-capture/"],
+                                       "ML-artifacts bucket prefixes SageMaker may read and write.")
+    training_log_retention_days: int = setting(
+        Enum(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
+        EnvDefault(30, 365), "Retention of /aws/sagemaker/TrainingJobs (days).")
+    bedrock_models: tuple = setting(ListOf(BEDROCK_MODEL, max_items=50),
+                                    ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.titan-embed-text-v2:0"],
+                                    "Foundation models the application may invoke (empty: no Bedrock policy).")
+    endpoints: dict = setting(MapOf(Section(EndpointSettings), key=Str(r"[a-z][a-z0-9-]{0,30}",
+                                                                       "a lowercase endpoint name of 1-31 characters"),
+                                    max_items=10), {},
+                              "SageMaker real-time endpoints (billed per instance-hour; none by default).")
+    training: TrainingSettings = setting(Section(TrainingSettings), {},
+                                         "Training orchestrator defaults.")
+    off_hours: OffHoursSettings = setting(Section(OffHoursSettings), {},
+                                          "Off-hours scheduler.")
+
+    def validate(self, path: str) -> None:
+        for name, ep in self.endpoints.items():
+            repo = ep.image.split(":", 1)[0]
+            if repo not in self.images:
+                raise ConfigError(f"{path}.endpoints.{name}.image", ep.image,
+                                  f"an image of {path}.images ({', '.join(self.images) or 'none'}) plus ':<tag>'")

@@ -1,0 +1,435 @@
+"""Data tier: PostgreSQL (RDS), Redis (ElastiCache), DynamoDB, optional DocumentDB, and the S3 buckets.
+
+Everything lives on the isolated subnets behind the data security group (reachable only from the
+application group), is encrypted with the security tier's data key, and in prod is protected twice:
+by the service's own setting (deletion protection, final snapshot) and by Pulumi `protect` +
+`retain_on_delete` (`platform.stateful`).
+
+Names that other resources' policies refer to (bucket names, DB identifiers, log group names) are
+explicit and derived from known values (project, stack, account id, region), so the policies that
+reference them are complete, and checkable, in a preview of a new stack where ids are unknown.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .config.data import DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, TableSettings
+from .context import Platform, assume_role_policy, policy_json
+
+BUCKET_PURPOSES = ("data-lake", "documents", "ml-artifacts")
+POSTGRES_PORT, REDIS_PORT, DOCDB_PORT = 5432, 6379, 27017
+# Regions launched before August 2022 deliver ALB access logs as the regional ELB account (looked up
+# with aws.elb.get_service_account); newer regions use the log-delivery service principal.
+LEGACY_ELB_REGIONS = frozenset({
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1", "ap-northeast-1",
+    "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ca-central-1",
+    "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "eu-south-1", "me-south-1", "sa-east-1",
+    "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1"})
+
+
+@dataclasses.dataclass(frozen=True)
+class DataTierArgs:
+    platform: Platform
+    vpc_id: pulumi.Input[str]
+    isolated_subnet_ids: pulumi.Input[Sequence[str]]
+    data_sg_id: pulumi.Input[str]
+    data_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    # Key for the RDS-managed master secret and the Redis auth secret; the data key if not given.
+    secrets_key_arn: Optional[pulumi.Input[str]] = None
+
+
+def tls_only_statements(bucket_arn: pulumi.Input[str]) -> list[dict]:
+    """Deny any request not made over TLS (the S3 'secure transport' control)."""
+    return [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+
+
+def secure_bucket(parent: pulumi.Resource, platform: Platform, key: str, *,
+                  kms_key_arn: Optional[pulumi.Input[str]],
+                  lifecycle_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs],
+                  log_bucket: Optional[aws.s3.Bucket] = None,
+                  extra_statements: Optional[Callable[[pulumi.Output], list[dict]]] = None,
+                  force_destroy: bool = False) -> tuple[aws.s3.Bucket, pulumi.Output, pulumi.Output]:
+    """A private, versioned, encrypted, TLS-only bucket with lifecycle and (optionally) access logging.
+
+    The name is explicit ({project}-{stack}-{key}-{account}-{region}) so the bucket policy is known in a
+    preview. Each configuration resource takes `bucket=bucket.id`: the engine records that dependency,
+    which is how the stack policies match configurations to buckets. `kms_key_arn=None` means SSE-S3
+    (needed by buckets that receive ALB access logs). Returns (bucket, name, arn).
+    """
+    p = platform
+    child = pulumi.ResourceOptions(parent=parent)
+    name = p.account_id().apply(lambda acct: p.namer.physical("s3_bucket", key, acct, p.region))
+    arn = name.apply(lambda n: f"arn:aws:s3:::{n}")
+    bucket = aws.s3.Bucket(f"{key}-bucket", bucket=name, force_destroy=force_destroy,
+                           tags=p.tags(p.namer.base(key), Purpose=key), opts=p.stateful(parent))
+    aws.s3.BucketOwnershipControls(
+        f"{key}-ownership", bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+    pab = aws.s3.BucketPublicAccessBlock(
+        f"{key}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+        ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+    aws.s3.BucketVersioning(
+        f"{key}-versioning", bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
+    by_default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+    default = (by_default(sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn) if kms_key_arn is not None
+               else by_default(sse_algorithm="AES256"))
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{key}-encryption", bucket=bucket.id,
+        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=default, bucket_key_enabled=kms_key_arn is not None)],
+        opts=child)
+    statements = tls_only_statements(arn) + (extra_statements(arn) if extra_statements else [])
+    # After the public access block: a policy is evaluated against it when it is put.
+    policy = aws.s3.BucketPolicy(f"{key}-policy", bucket=bucket.id, policy=policy_json(*statements),
+                                 opts=pulumi.ResourceOptions(parent=parent, depends_on=[pab]))
+    aws.s3.BucketLifecycleConfiguration(f"{key}-lifecycle", bucket=bucket.id, rules=list(lifecycle_rules), opts=child)
+    if log_bucket is not None:
+        aws.s3.BucketLogging(f"{key}-access-logging", bucket=bucket.id, target_bucket=log_bucket.id,
+                             target_prefix=f"s3/{key}/", opts=child)
+    # Consumers (ALB access logs, CloudFront log delivery, replication) must not start before the bucket
+    # policy exists, or the first `up` fails with Access Denied. The policy's URN is known in a preview,
+    # so the name stays known while carrying that dependency.
+    ready_name = pulumi.Output.all(name, policy.urn).apply(lambda v: v[0])
+    return bucket, ready_name, arn
+
+
+def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    return [aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="tiering-and-cleanup", status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        transitions=[aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=d.lifecycle_ia_days,
+                                                                           storage_class="STANDARD_IA"),
+                     aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=d.lifecycle_glacier_days,
+                                                                           storage_class="GLACIER")],
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=d.lifecycle_noncurrent_expire_days),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=d.lifecycle_abort_multipart_days))]
+
+
+def _log_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    return [aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="expire-logs", status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=d.access_log_expire_days),
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=30),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=d.lifecycle_abort_multipart_days))]
+
+
+class DataTier(pulumi.ComponentResource):
+    """Stateful stores. Outputs are endpoints, names, ARNs and secret ARNs; never a secret value."""
+
+    def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-platform:tier:Data", name, None, opts)
+        self._p = p = args.platform
+        self._d = d = p.settings.data
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self._account = p.account_id()
+        self.security_group_id = args.data_sg_id  # the group every store here is attached to
+        self._secrets_key = args.secrets_key_arn if args.secrets_key_arn is not None else args.data_key_arn
+
+        self._buckets()
+        self._postgres()
+        self._redis()
+        self._tables()
+        self._docdb()
+
+        self.register_outputs({
+            "dbAddress": self.db_address, "dbPort": self.db_port, "dbMasterSecretArn": self.db_master_secret_arn,
+            "dbInstanceIdentifier": self.db_instance_identifier, "dbReplicaIdentifier": self.db_replica_identifier,
+            "redisEndpoint": self.redis_endpoint, "redisPort": self.redis_port,
+            "redisAuthSecretArn": self.redis_auth_secret_arn, "tableNames": self.table_names,
+            "tableArns": self.table_arns, "tableStreamArns": self.table_stream_arns,
+            "docdbEndpoint": self.docdb_endpoint, "bucketNames": self.bucket_names, "bucketArns": self.bucket_arns,
+            "logBucketName": self.log_bucket_name, "logBucketArn": self.log_bucket_arn})
+
+    # ------------------------------------------------------------------ helpers
+    def _log_group(self, key: str, log_name: str) -> aws.cloudwatch.LogGroup:
+        """A KMS-encrypted group with retention, created before the service would create a plain one."""
+        p = self._p
+        return aws.cloudwatch.LogGroup(
+            key, name=log_name, retention_in_days=p.settings.platform.audit_log_retention_days,
+            kms_key_id=self._args.logs_key_arn, tags=p.tags(p.namer.base(key)), opts=self._child)
+
+    # ------------------------------------------------------------------ S3
+    def _buckets(self) -> None:
+        p, d, a = self._p, self._d, self._args
+        account, region = self._account, p.region
+
+        def log_delivery(arn: pulumi.Output) -> list[dict]:
+            objects = pulumi.Output.concat(arn, "/*")
+            same_account = {"StringEquals": {"aws:SourceAccount": account}}
+            statements = [
+                {"Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                 "Action": "s3:PutObject", "Resource": pulumi.Output.concat(arn, "/s3/*"), "Condition": same_account},
+                {"Sid": "VendedLogsAclCheck", "Effect": "Allow",
+                 "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+                 "Resource": arn, "Condition": same_account},
+                {"Sid": "VendedLogsWrite", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                 "Action": "s3:PutObject", "Resource": objects, "Condition": same_account},
+            ]
+            # <bucket>/[<prefix>/]AWSLogs/<account>/...: any prefix the application tier chooses.
+            elb_objects = pulumi.Output.all(arn, account).apply(
+                lambda v: [f"{v[0]}/AWSLogs/{v[1]}/*", f"{v[0]}/*/AWSLogs/{v[1]}/*"])
+            if region in LEGACY_ELB_REGIONS:
+                elb = aws.elb.get_service_account_output(region=region).arn
+                statements.append({"Sid": "AlbAccessLogs", "Effect": "Allow", "Principal": {"AWS": elb},
+                                   "Action": "s3:PutObject", "Resource": elb_objects})
+            else:
+                statements.append({"Sid": "AlbAccessLogs", "Effect": "Allow",
+                                   "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                                   "Action": "s3:PutObject", "Resource": elb_objects})
+            return statements
+
+        # SSE-S3: ALB access logs cannot be written to an SSE-KMS bucket.
+        self.log_bucket, self.log_bucket_name, self.log_bucket_arn = secure_bucket(
+            self, p, "access-logs", kms_key_arn=None, lifecycle_rules=_log_rules(d), extra_statements=log_delivery,
+            force_destroy=d.bucket_force_destroy)
+        self.log_bucket_domain_name = self.log_bucket_name.apply(lambda n: f"{n}.s3.{region}.amazonaws.com")
+
+        self.buckets: dict[str, aws.s3.Bucket] = {}
+        self.bucket_names: dict[str, pulumi.Output] = {}
+        self.bucket_arns: dict[str, pulumi.Output] = {}
+        for purpose in BUCKET_PURPOSES:
+            bucket, bname, barn = secure_bucket(
+                self, p, purpose, kms_key_arn=a.data_key_arn, lifecycle_rules=_tiering_rules(d),
+                log_bucket=self.log_bucket, force_destroy=d.bucket_force_destroy)
+            self.buckets[purpose], self.bucket_names[purpose], self.bucket_arns[purpose] = bucket, bname, barn
+        # S3 "Object Created" events on EventBridge: the ML tier's training orchestrator is triggered by them.
+        aws.s3.BucketNotification("data-lake-eventbridge", bucket=self.buckets["data-lake"].id, eventbridge=True,
+                                  opts=self._child)
+
+    # ------------------------------------------------------------------ PostgreSQL
+    def _postgres(self) -> None:
+        p, d, a = self._p, self._d, self._args
+        protect = p.protect
+        family = POSTGRES_FAMILY[d.postgres_version]
+        identifier = p.namer.physical("rds", "postgres")
+        replica_identifier = p.namer.physical("rds", "postgres", "replica")
+
+        subnets = aws.rds.SubnetGroup(
+            "postgres-subnets", name=p.namer.physical("db_subnet_group", "postgres"), subnet_ids=a.isolated_subnet_ids,
+            description="PostgreSQL on the isolated subnets (no route to the internet)",
+            tags=p.tags(p.namer.base("postgres-subnets")), opts=self._child)
+        # Auto-named: a version upgrade creates the new family's group before the old one is deleted.
+        params = aws.rds.ParameterGroup(
+            p.namer.logical("db_parameter_group", family), family=family,
+            description=f"{p.namer.base()} {family}: TLS only, statement and connection logging",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
+                aws.rds.ParameterGroupParameterArgs(name="log_statement", value=d.db_log_statement),
+                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_min_duration_statement",
+                                                    value=str(d.db_log_min_duration_ms)),
+            ],
+            tags=p.tags(p.namer.base("postgres-params")), opts=self._child)
+
+        monitoring_role = aws.iam.Role(
+            "postgres-monitoring-role", description="RDS Enhanced Monitoring publishes OS metrics to CloudWatch Logs",
+            assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com", self._account),
+            tags=p.tags(p.namer.base("rds-monitoring")), opts=self._child)
+        monitoring_attach = aws.iam.RolePolicyAttachment(
+            "postgres-monitoring-managed", role=monitoring_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", opts=self._child)
+
+        log_groups = [self._log_group(f"postgres-logs-{log}", f"/aws/rds/instance/{identifier}/{log}")
+                      for log in d.db_log_exports]
+        common = dict(
+            instance_class=d.db_instance_class, storage_type="gp3", max_allocated_storage=d.db_max_allocated_storage_gb,
+            storage_encrypted=True, kms_key_id=a.data_key_arn, parameter_group_name=params.name,
+            vpc_security_group_ids=[a.data_sg_id], publicly_accessible=False, port=POSTGRES_PORT,
+            performance_insights_enabled=True, performance_insights_kms_key_id=a.data_key_arn,
+            performance_insights_retention_period=d.db_performance_insights_retention_days,
+            monitoring_interval=d.db_monitoring_interval, monitoring_role_arn=monitoring_role.arn,
+            enabled_cloudwatch_logs_exports=list(d.db_log_exports), auto_minor_version_upgrade=True,
+            maintenance_window=d.db_maintenance_window, ca_cert_identifier="rds-ca-rsa2048-g1",
+            copy_tags_to_snapshot=True, deletion_protection=protect, apply_immediately=not protect)
+        self.db = aws.rds.Instance(
+            "postgres", identifier=identifier, engine="postgres", engine_version=d.postgres_version,
+            allocated_storage=d.db_allocated_storage_gb, db_name=d.db_name, username=d.db_master_username,
+            manage_master_user_password=True, master_user_secret_kms_key_id=self._secrets_key,
+            iam_database_authentication_enabled=True, db_subnet_group_name=subnets.name, multi_az=d.db_multi_az,
+            backup_retention_period=d.db_backup_retention_days, backup_window=d.db_backup_window,
+            delete_automated_backups=not protect, skip_final_snapshot=not protect,
+            final_snapshot_identifier=f"{identifier}-final" if protect else None,
+            tags=p.tags(identifier, Engine="postgres"), **common,
+            opts=p.stateful(self, depends_on=[monitoring_attach, *log_groups]))
+
+        self.db_replica = None
+        if d.db_read_replica:
+            replica_logs = [self._log_group(f"postgres-replica-logs-{log}",
+                                            f"/aws/rds/instance/{replica_identifier}/{log}")
+                            for log in d.db_log_exports]
+            # A replica inherits engine, credentials, subnet group and IAM auth from its source; RDS takes no
+            # final snapshot of a replica, so its service-level protection is deletion protection.
+            self.db_replica = aws.rds.Instance(
+                "postgres-replica", identifier=replica_identifier, replicate_source_db=self.db.identifier,
+                multi_az=False, backup_retention_period=0, skip_final_snapshot=True,
+                tags=p.tags(replica_identifier, Engine="postgres", Role="read-replica"), **common,
+                opts=p.stateful(self, depends_on=[monitoring_attach, *replica_logs]))
+
+        self.db_address = self.db.address
+        self.db_port = self.db.port
+        self.db_instance_identifier = self.db.identifier
+        self.db_instance_arn = self.db.arn
+        self.db_resource_id = self.db.resource_id
+        self.db_master_secret_arn = self.db.master_user_secrets.apply(
+            lambda secrets: secrets[0].secret_arn if secrets else None)
+        self.db_replica_identifier = self.db_replica.identifier if self.db_replica is not None else None
+        self.db_replica_address = self.db_replica.address if self.db_replica is not None else None
+
+    # ------------------------------------------------------------------ Redis
+    def _redis(self) -> None:
+        p, d, a = self._p, self._d, self._args
+        protect = p.protect
+        family = REDIS_FAMILY[d.redis_engine_version]
+        group_id = p.namer.physical("elasticache", "redis")
+
+        subnets = aws.elasticache.SubnetGroup(
+            "redis-subnets", name=p.namer.physical("elasticache", "redis-subnets"), subnet_ids=a.isolated_subnet_ids,
+            description="Redis on the isolated subnets", tags=p.tags(p.namer.base("redis-subnets")), opts=self._child)
+        params = aws.elasticache.ParameterGroup(
+            p.namer.logical("elasticache", "redis", family.replace(".", "-")), family=family,
+            description=f"{p.namer.base()} {family}",
+            parameters=[aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy",
+                                                                    value=d.redis_maxmemory_policy)],
+            tags=p.tags(p.namer.base("redis-params")), opts=self._child)
+
+        # AUTH token: generated once, stored in Secrets Manager, never in config. The random value is a
+        # secret Output; ignore_changes keeps later runs (which draw a new value) from rotating it.
+        # Rotate on purpose with `pulumi up --target ... ` after removing ignore_changes, strategy ROTATE.
+        secret = aws.secretsmanager.Secret(
+            "redis-auth", name=p.namer.physical("secret", "redis-auth"),
+            description=f"Redis AUTH token of {group_id} (clients connect with TLS + this token)",
+            kms_key_id=self._secrets_key, recovery_window_in_days=p.settings.security.secret_recovery_window_days,
+            tags=p.tags("redis-auth"), opts=self._child)
+        token = pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
+            password_length=64, exclude_punctuation=True).random_password)
+        aws.secretsmanager.SecretVersion(
+            "redis-auth-initial", secret_id=secret.id, secret_string=token,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]))
+
+        logs = {kind: self._log_group(f"redis-{kind}", p.namer.log_group("elasticache", "redis", kind))
+                for kind in ("slow-log", "engine-log")}
+        self.redis = aws.elasticache.ReplicationGroup(
+            "redis", replication_group_id=group_id, description=f"{p.namer.base()} Redis (TLS + AUTH)",
+            engine="redis", engine_version=d.redis_engine_version, node_type=d.redis_node_type,
+            num_cache_clusters=d.redis_nodes, port=REDIS_PORT, parameter_group_name=params.name,
+            subnet_group_name=subnets.name, security_group_ids=[a.data_sg_id],
+            at_rest_encryption_enabled=True, kms_key_id=a.data_key_arn,
+            transit_encryption_enabled=True, transit_encryption_mode="required",
+            auth_token=token, auth_token_update_strategy="ROTATE",
+            automatic_failover_enabled=d.redis_multi_az, multi_az_enabled=d.redis_multi_az,
+            snapshot_retention_limit=d.redis_snapshot_retention_days, snapshot_window=d.redis_snapshot_window,
+            maintenance_window=d.redis_maintenance_window, auto_minor_version_upgrade=True,
+            apply_immediately=not protect, final_snapshot_identifier=f"{group_id}-final" if protect else None,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=group.name, destination_type="cloudwatch-logs", log_format="json", log_type=kind)
+                for kind, group in logs.items()],
+            tags=p.tags(group_id, Engine="redis"),
+            opts=p.stateful(self, ignore_changes=["authToken"]))
+        self.redis_endpoint = self.redis.primary_endpoint_address
+        self.redis_reader_endpoint = self.redis.reader_endpoint_address
+        self.redis_port = pulumi.Output.from_input(REDIS_PORT)
+        self.redis_auth_secret_arn = secret.arn
+        self.redis_replication_group_id = self.redis.replication_group_id
+
+    # ------------------------------------------------------------------ DynamoDB
+    def _tables(self) -> None:
+        p, a = self._p, self._args
+        specs: dict[str, TableSettings] = {"synthetic-data": SYNTHETIC_DATA_TABLE, **dict(self._d.tables)}
+        self.tables: dict[str, aws.dynamodb.Table] = {}
+        for short, spec in specs.items():
+            keys = [(spec.partition_key, spec.partition_key_type)]
+            if spec.sort_key:
+                keys.append((spec.sort_key, spec.sort_key_type))
+            indexes = []
+            for index_name, index in spec.indexes.items():
+                schema = [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=index.partition_key,
+                                                                              key_type="HASH")]
+                keys.append((index.partition_key, index.partition_key_type))
+                if index.sort_key:
+                    schema.append(aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=index.sort_key,
+                                                                                      key_type="RANGE"))
+                    keys.append((index.sort_key, index.sort_key_type))
+                indexes.append(aws.dynamodb.TableGlobalSecondaryIndexArgs(name=index_name, projection_type="ALL",
+                                                                          key_schemas=schema))
+            attributes = [aws.dynamodb.TableAttributeArgs(name=n, type=t) for n, t in dict(keys).items()]
+            table_name = p.namer.physical("dynamodb", short)
+            self.tables[short] = aws.dynamodb.Table(
+                f"table-{short}", name=table_name, billing_mode="PAY_PER_REQUEST",
+                hash_key=spec.partition_key, range_key=spec.sort_key or None, attributes=attributes,
+                global_secondary_indexes=indexes or None,
+                point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+                stream_enabled=True, stream_view_type="NEW_AND_OLD_IMAGES",
+                server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True,
+                                                                                  kms_key_arn=a.data_key_arn),
+                ttl=(aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True)
+                     if spec.ttl_attribute else None),
+                deletion_protection_enabled=p.protect,
+                # The DR tier adds cross-region replicas with aws.dynamodb.TableReplica.
+                tags=p.tags(table_name), opts=p.stateful(self, ignore_changes=["replicas"]))
+        self.table_names = {k: t.name for k, t in self.tables.items()}
+        self.table_arns = {k: t.arn for k, t in self.tables.items()}
+        self.table_stream_arns = {k: t.stream_arn for k, t in self.tables.items()}
+
+    # ------------------------------------------------------------------ DocumentDB
+    def _docdb(self) -> None:
+        p, d, a = self._p, self._d, self._args
+        self.docdb = None
+        self.docdb_endpoint = None
+        self.docdb_cluster_arn = None
+        self.docdb_cluster_identifier = None
+        self.docdb_instances: list[aws.docdb.ClusterInstance] = []
+        if not d.docdb_enabled:
+            return
+        protect = p.protect
+        family = DOCDB_FAMILY[d.docdb_engine_version]
+        cluster_id = p.namer.physical("docdb", "docdb")
+        subnets = aws.docdb.SubnetGroup(
+            "docdb-subnets", name=p.namer.physical("db_subnet_group", "docdb"), subnet_ids=a.isolated_subnet_ids,
+            description="DocumentDB on the isolated subnets", tags=p.tags(p.namer.base("docdb-subnets")),
+            opts=self._child)
+        params = aws.docdb.ClusterParameterGroup(
+            p.namer.logical("docdb", family.replace(".", "-")), family=family,
+            description=f"{p.namer.base()} {family}: TLS enforced, audit and profiler logs",
+            parameters=[aws.docdb.ClusterParameterGroupParameterArgs(name="tls", value="enabled",
+                                                                     apply_method="pending-reboot"),
+                        aws.docdb.ClusterParameterGroupParameterArgs(name="audit_logs", value="enabled"),
+                        aws.docdb.ClusterParameterGroupParameterArgs(name="profiler", value="enabled")],
+            tags=p.tags(p.namer.base("docdb-params")), opts=self._child)
+        logs = [self._log_group(f"docdb-{kind}", f"/aws/docdb/{cluster_id}/{kind}") for kind in ("audit", "profiler")]
+        self.docdb = aws.docdb.Cluster(
+            "docdb", cluster_identifier=cluster_id, engine="docdb", engine_version=d.docdb_engine_version,
+            master_username="docdb_admin", manage_master_user_password=True,
+            db_subnet_group_name=subnets.name, db_cluster_parameter_group_name=params.name,
+            vpc_security_group_ids=[a.data_sg_id], port=DOCDB_PORT,
+            storage_encrypted=True, kms_key_id=a.data_key_arn,
+            backup_retention_period=d.docdb_backup_retention_days, preferred_backup_window=d.db_backup_window,
+            preferred_maintenance_window=d.db_maintenance_window,
+            enabled_cloudwatch_logs_exports=["audit", "profiler"],
+            deletion_protection=protect, skip_final_snapshot=not protect,
+            final_snapshot_identifier=f"{cluster_id}-final" if protect else None, apply_immediately=not protect,
+            tags=p.tags(cluster_id, Engine="docdb"), opts=p.stateful(self, depends_on=logs))
+        for i in range(d.docdb_instances):
+            self.docdb_instances.append(aws.docdb.ClusterInstance(
+                f"docdb-{i + 1}", identifier=p.namer.physical("docdb", "docdb", str(i + 1)),
+                cluster_identifier=self.docdb.id, instance_class=d.docdb_instance_class, engine="docdb",
+                auto_minor_version_upgrade=True, preferred_maintenance_window=d.db_maintenance_window,
+                tags=p.tags(p.namer.base("docdb", str(i + 1))), opts=p.stateful(self)))
+        self.docdb_endpoint = self.docdb.endpoint
+        self.docdb_cluster_arn = self.docdb.arn
+        self.docdb_cluster_identifier = self.docdb.cluster_identifier

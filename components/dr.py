@@ -1,0 +1,277 @@
+"""DR tier: AWS Backup for every stateful resource, and (when `dr.enabled`, prod by default) a second
+region that holds a recent copy of every data store.
+
+Recovery objectives (platform design): RTO 4 h, RPO 1 h. How each store meets the RPO in the DR region:
+- S3 data buckets: cross-region replication (with Replication Time Control: 15 min SLA) to replica
+  buckets encrypted with a DR-region KMS key.
+- PostgreSQL: automated-backup replication (snapshots + transaction logs, point-in-time restore to within
+  minutes in the DR region), cheaper than a standing cross-region replica; the restore fits the RTO.
+- DynamoDB: a global-table replica (seconds); `dynamodbStrategy: backup-copy` trades it for the daily copy.
+- Everything AWS Backup selects: daily recovery points copied to the DR vault (a second line of defence,
+  also against deletion: the vaults are locked in prod).
+Every DR-region resource is created through the DR provider; only configuration that lives on a
+primary-region resource (S3 replication on the source bucket, the ECR registry's replication rule) is not.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Mapping, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import ConfigError
+from .context import Platform, assume_role_policy, policy_json
+from .governance import private_bucket
+
+Input = pulumi.Input
+BACKUP_POLICIES = ("arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+                   "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores")
+# Backup region settings. The provider reads back every service type, so all are listed (else a diff on
+# every run); DynamoDB and EFS need the "advanced" management for cross-region copies.
+BACKUP_OPT_IN = {t: True for t in ("Aurora", "CloudFormation", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx",
+                                   "Neptune", "RDS", "Redshift", "S3", "SAP HANA on Amazon EC2", "Storage Gateway",
+                                   "Timestream", "VirtualMachine")}
+BACKUP_MANAGED = {"DynamoDB": True, "EFS": True}
+
+
+def root_key_policy(account: str) -> str:
+    """Key administered by the account: services use it through the IAM permissions of their caller/role."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": "kms:*", "Resource": "*"}]})
+
+
+@dataclasses.dataclass(frozen=True)
+class DrTierArgs:
+    platform: Platform
+    bucket_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    bucket_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    db_instance_arn: Optional[Input[str]] = None
+    table_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    docdb_cluster_arn: Optional[Input[str]] = None
+    efs_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+
+
+class DrTier(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DrTierArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-platform:tier:Dr", name, None, opts)
+        p = args.platform
+        self._platform = p
+        d = p.settings.dr
+        baseline = p.settings.observability.account_baseline
+        child = pulumi.ResourceOptions(parent=self)
+        account = p.account_id()
+        key_policy = account.apply(root_key_policy)
+
+        self.provider: Optional[aws.Provider] = None
+        self.dr_key = None
+        self.dr_vault = None
+        self.replica_buckets: dict[str, aws.s3.Bucket] = {}
+        if d.enabled:
+            if d.region == p.region:
+                raise ConfigError("ai-platform:dr.region", d.region, f"a region other than aws:region ({p.region})")
+            self.provider = aws.Provider("dr-provider", region=d.region, opts=child)
+            dr_opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
+            dr_stateful = pulumi.ResourceOptions.merge(p.stateful(self), pulumi.ResourceOptions(provider=self.provider))
+
+            self.dr_key = aws.kms.Key(
+                "dr-key", description=f"{p.namer.base()} DR-region encryption key (replicas, backups)",
+                enable_key_rotation=True, rotation_period_in_days=365,
+                deletion_window_in_days=p.settings.security.kms_deletion_window_days, policy=key_policy,
+                tags=p.tags(p.namer.base("dr"), Purpose="dr"), opts=dr_stateful)
+            aws.kms.Alias("dr-key-alias", name=f"alias/{p.namer.physical('kms_alias', 'dr')}",
+                          target_key_id=self.dr_key.key_id, opts=dr_opts)
+
+            # --- S3 cross-region replication of the data buckets ---
+            if args.bucket_arns:
+                self._replicate_buckets(p, args, dr_opts, dr_stateful, child)
+
+            # --- PostgreSQL: automated backups (PITR) replicated to the DR region ---
+            self.rds_backup_replication = None
+            if args.db_instance_arn is not None:
+                self.rds_backup_replication = aws.rds.InstanceAutomatedBackupsReplication(
+                    "rds-backups-dr", source_db_instance_arn=args.db_instance_arn, kms_key_id=self.dr_key.arn,
+                    retention_period=d.rds_backup_retention_days, opts=dr_opts)
+
+            # --- DynamoDB: global-table replicas ---
+            self.table_replicas = {}
+            if d.dynamodb_strategy == "replica":
+                for key, arn in sorted(args.table_arns.items()):
+                    self.table_replicas[key] = aws.dynamodb.TableReplica(
+                        f"dynamodb-{key}-dr", global_table_arn=arn, kms_key_arn=self.dr_key.arn,
+                        point_in_time_recovery=True, deletion_protection_enabled=p.protect,
+                        tags=p.tags(p.namer.base(key, "dr")), opts=dr_stateful)
+
+            if d.backup:
+                self.dr_vault = aws.backup.Vault(
+                    "dr-backup-vault", name=p.namer.physical("backup", "dr-vault"), kms_key_arn=self.dr_key.arn,
+                    force_destroy=not p.protect, tags=p.tags(p.namer.physical("backup", "dr-vault")),
+                    opts=dr_stateful)
+                self._lock("dr-backup-vault-lock", self.dr_vault, d.backup_copy_retention_days, dr_opts)
+
+            # --- ECR: registry-wide replication rule (account singleton) ---
+            if baseline:
+                aws.ecr.ReplicationConfiguration(
+                    "ecr-replication",
+                    replication_configuration=aws.ecr.ReplicationConfigurationReplicationConfigurationArgs(rules=[
+                        aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs(
+                            destinations=[aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
+                                region=d.region, registry_id=account)],
+                            repository_filters=[aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
+                                filter=p.settings.project, filter_type="PREFIX_MATCH")])]),
+                    opts=child)
+
+        # --- AWS Backup (every environment) ---
+        self.vault = None
+        self.plan = None
+        self.selections: dict[str, aws.backup.Selection] = {}
+        if d.backup:
+            self._backup(p, args, child, key_policy, account, baseline)
+
+        self.register_outputs({
+            "drRegion": d.region if d.enabled else None,
+            "backupVaultName": self.vault.name if self.vault else None,
+            "drBackupVaultArn": self.dr_vault.arn if self.dr_vault else None,
+            "replicaBuckets": {k: b.bucket for k, b in self.replica_buckets.items()}})
+
+    def _lock(self, logical: str, vault: aws.backup.Vault, retention: int, opts: pulumi.ResourceOptions) -> None:
+        d = self._settings
+        if not d.vault_lock:
+            return
+        aws.backup.VaultLockConfiguration(
+            logical, backup_vault_name=vault.name, min_retention_days=min(7, retention),
+            max_retention_days=d.vault_lock_max_retention_days,
+            # Omitted = governance mode (removable with backup:DeleteBackupVaultLockConfiguration);
+            # set = compliance mode, immutable once the cooling-off days have passed.
+            changeable_for_days=d.vault_lock_cooling_off_days if d.vault_lock_mode == "compliance" else None,
+            opts=opts)
+
+    @property
+    def _settings(self):
+        return self._platform.settings.dr
+
+    def _replicate_buckets(self, p, args: DrTierArgs, dr_opts, dr_stateful, child) -> None:
+        d = p.settings.dr
+        role_name = p.namer.physical("iam_role", "s3-replication")
+        role = aws.iam.Role(
+            "s3-replication-role", name=role_name, description="S3 cross-region replication to the DR region",
+            assume_role_policy=assume_role_policy("s3.amazonaws.com", p.account_id()),
+            tags=p.tags(role_name), opts=dr_opts)
+        sources = [arn for _, arn in sorted(args.bucket_arns.items())]
+        replicas = []
+        # Server access logs of the replicas: the destination must be in the same region and use SSE-S3.
+        logs = private_bucket(
+            self, p, "dr-access-logs", kms_key_arn=None, opts=dr_opts, region=d.region,
+            tags=p.tags(p.namer.base("dr", "access-logs"), Purpose="access-logs"),
+            extra_statements=lambda arn: [{
+                "Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject", "Resource": pulumi.Output.concat(arn, "/*"),
+                "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id()}}}],
+            lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-access-logs", status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                    days=p.settings.platform.audit_log_retention_days),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=7))])
+        for key in sorted(args.bucket_arns):
+            replica = private_bucket(self, p, f"dr-{key}", kms_key_arn=self.dr_key.arn, opts=dr_opts, region=d.region,
+                                     bucket_opts=p.stateful(self), access_log_bucket=logs.bucket.id,
+                                     tags=p.tags(p.namer.base("dr", key), ReplicaOf=key, Purpose="dr-replica"))
+            self.replica_buckets[key] = replica.bucket
+            replicas.append(replica.arn)
+            source_name = args.bucket_names.get(key)
+            if source_name is None:
+                source_name = pulumi.Output.from_input(args.bucket_arns[key]).apply(lambda a: a.split(":::")[-1])
+            rule = aws.s3.BucketReplicationConfigRuleArgs(
+                id="dr-region", status="Enabled", priority=1,
+                filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
+                source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                    sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                        status="Enabled")),
+                destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                    bucket=replica.bucket.arn, storage_class="STANDARD",
+                    encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                        replica_kms_key_id=self.dr_key.arn),
+                    replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                        status="Enabled", time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=15))
+                    if d.s3_replication_time_control else None,
+                    metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                        status="Enabled", event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15))
+                    if d.s3_replication_time_control else None))
+            # On the SOURCE bucket, hence the primary-region provider.
+            aws.s3.BucketReplicationConfig(
+                f"replication-{key}", bucket=source_name, role=role.arn, rules=[rule],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[replica.versioning, replica.policy]))
+        statements = [
+            {"Sid": "ReadSourceConfiguration", "Effect": "Allow",
+             "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": sources},
+            {"Sid": "ReadSourceVersions", "Effect": "Allow",
+             "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+             "Resource": [pulumi.Output.concat(a, "/*") for a in sources]},
+            {"Sid": "WriteReplicas", "Effect": "Allow",
+             "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+             "Resource": [pulumi.Output.concat(a, "/*") for a in replicas]},
+            # Key ARNs are unknown until created: scope by the S3 endpoint of each region instead, so the
+            # policy is checkable in a preview (the role can only reach the buckets above anyway).
+            {"Sid": "EncryptReplicas", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+             "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"s3.{d.region}.amazonaws.com"}}},
+            {"Sid": "DecryptSources", "Effect": "Allow", "Action": ["kms:Decrypt"],
+             "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
+        ]
+        aws.iam.RolePolicy("s3-replication-policy", role=role.id, policy=policy_json(*statements), opts=dr_opts)
+
+    def _backup(self, p, args: DrTierArgs, child, key_policy, account, baseline: bool) -> None:
+        d = p.settings.dr
+        key = aws.kms.Key(
+            "backup-key", description=f"{p.namer.base()} AWS Backup vault key", enable_key_rotation=True,
+            rotation_period_in_days=365, deletion_window_in_days=p.settings.security.kms_deletion_window_days,
+            policy=key_policy, tags=p.tags(p.namer.base("backup"), Purpose="backup"), opts=p.stateful(self))
+        aws.kms.Alias("backup-key-alias", name=f"alias/{p.namer.physical('kms_alias', 'backup')}",
+                      target_key_id=key.key_id, opts=child)
+        vault_name = p.namer.physical("backup", "vault")
+        self.vault = aws.backup.Vault("backup-vault", name=vault_name, kms_key_arn=key.arn,
+                                      force_destroy=not p.protect, tags=p.tags(vault_name), opts=p.stateful(self))
+        self._lock("backup-vault-lock", self.vault, d.backup_retention_days, child)
+
+        role_name = p.namer.physical("iam_role", "backup")
+        role = aws.iam.Role("backup-role", name=role_name, description="AWS Backup jobs and restores",
+                            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
+                            tags=p.tags(role_name), opts=child)
+        attachments = [aws.iam.RolePolicyAttachment(f"backup-managed-{i}", role=role.name, policy_arn=arn, opts=child)
+                       for i, arn in enumerate(BACKUP_POLICIES)]
+
+        copies = None
+        if self.dr_vault is not None:
+            copies = [aws.backup.PlanRuleCopyActionArgs(
+                destination_vault_arn=self.dr_vault.arn,
+                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=d.backup_copy_retention_days))]
+        plan_name = p.namer.physical("backup", "daily")
+        self.plan = aws.backup.Plan(
+            "backup-plan", name=plan_name,
+            rules=[aws.backup.PlanRuleArgs(
+                rule_name="daily", target_vault_name=self.vault.name, schedule=d.backup_schedule,
+                start_window=60, completion_window=360,
+                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=d.backup_retention_days),
+                copy_actions=copies, recovery_point_tags=p.tags())],
+            tags=p.tags(plan_name), opts=child)
+
+        sel_opts = pulumi.ResourceOptions(parent=self, depends_on=attachments)
+        arns = [a for a in [args.db_instance_arn, args.docdb_cluster_arn] if a is not None]
+        arns += [a for _, a in sorted(args.table_arns.items())] + [a for _, a in sorted(args.efs_arns.items())]
+        if arns:
+            self.selections["stateful"] = aws.backup.Selection(
+                "backup-stateful", name=p.namer.physical("backup", "stateful"), plan_id=self.plan.id,
+                iam_role_arn=role.arn, resources=arns, opts=sel_opts)
+        # Opt-in for anything else a tier tags Backup=true (EFS, volumes...).
+        self.selections["tagged"] = aws.backup.Selection(
+            "backup-tagged", name=p.namer.physical("backup", "tagged"), plan_id=self.plan.id, iam_role_arn=role.arn,
+            selection_tags=[aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=d.tag_selection_key,
+                                                                 value="true")],
+            opts=sel_opts)
+        if baseline:
+            aws.backup.RegionSettings("backup-region-settings", resource_type_opt_in_preference=BACKUP_OPT_IN,
+                                      resource_type_management_preference=BACKUP_MANAGED, opts=child)

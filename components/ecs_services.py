@@ -1,0 +1,179 @@
+"""One Fargate service of the catalogue: log group, task definition, target group, listener rule,
+service and its target-tracking autoscaling.
+
+Plain pulumi-aws, not awsx.ecs.FargateService: awsx is a remote component whose children (the real
+aws.ecs.Service, task definition, log group) are invisible to unit tests and to the offline plan, and
+it does not expose everything set here per container (read-only root, user, secrets by ARN) without
+passing the same raw container definitions anyway.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .config.application import ApplicationSettings, ResolvedService
+from .context import Platform
+from .naming import AUTONAME_SUFFIX, fit
+
+TMP_VOLUME = "tmp"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceWiring:
+    """What every service shares: the cluster, the listener its rule attaches to, networking and roles."""
+    cluster_arn: pulumi.Input[str]
+    cluster_name: pulumi.Input[str]
+    listener_arn: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    security_group_id: pulumi.Input[str]
+    execution_role_arn: pulumi.Input[str]
+    task_role_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    secret_arns: Mapping[str, pulumi.Input[str]]
+    image: pulumi.Input[str]
+    environment: Mapping[str, pulumi.Input[str]]
+
+
+@dataclasses.dataclass
+class EcsService:
+    service: aws.ecs.Service
+    task_definition: aws.ecs.TaskDefinition
+    target_group: aws.lb.TargetGroup
+    listener_rule: aws.lb.ListenerRule
+    log_group: aws.cloudwatch.LogGroup
+    scaling_target: aws.appautoscaling.Target
+
+
+def env_name(secret: str) -> str:
+    return secret.upper().replace("-", "_")
+
+
+def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, log_group_name: str) -> dict:
+    s = svc.settings
+    environment = {"SERVICE_NAME": svc.name, "PORT": str(svc.port), "ENVIRONMENT": p.settings.environment,
+                   "AWS_REGION": p.region, "BASE_PATH": f"/{svc.name}", **dict(w.environment), **dict(s.environment)}
+    health = list(s.health_check_command) if s.health_check_command else [
+        "CMD-SHELL", f"curl -fsS http://localhost:{svc.port}{s.health_check_path} || exit 1"]
+    return {
+        "name": svc.name,
+        "image": w.image,
+        "essential": True,
+        "portMappings": [{"containerPort": svc.port, "protocol": "tcp", "name": svc.name, "appProtocol": "http"}],
+        "environment": [{"name": k, "value": environment[k]} for k in sorted(environment)],
+        "secrets": [{"name": env_name(n), "valueFrom": w.secret_arns[n]} for n in s.secrets],
+        "readonlyRootFilesystem": s.read_only_root_filesystem,
+        "user": s.user,
+        "privileged": False,
+        "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
+        "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": log_group_name, "awslogs-region": p.region, "awslogs-stream-prefix": svc.name,
+            "mode": "non-blocking", "max-buffer-size": "25m"}},
+        "healthCheck": {"command": health, "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60},
+        "stopTimeout": 30,
+    }
+
+
+def capacity_strategy(app: ApplicationSettings, svc: ResolvedService) -> list:
+    if not svc.settings.interruptible:
+        return [aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE", weight=1)]
+    strategy = [aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE_SPOT", weight=1)]
+    if app.spot_on_demand_base:
+        strategy.insert(0, aws.ecs.ServiceCapacityProviderStrategyArgs(
+            capacity_provider="FARGATE", base=app.spot_on_demand_base, weight=0))
+    return strategy
+
+
+def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, w: ServiceWiring,
+                    depends_on: Optional[Sequence[pulumi.Resource]] = None) -> EcsService:
+    app = p.settings.application
+    s = svc.settings
+    child = pulumi.ResourceOptions(parent=parent)
+    tags = p.tags(p.namer.base(svc.name), Service=svc.name)
+
+    log_name = p.namer.log_group("ecs", svc.name)
+    log_group = aws.cloudwatch.LogGroup(
+        f"{svc.name}-logs", name=log_name, retention_in_days=p.settings.platform.app_log_retention_days,
+        kms_key_id=w.logs_key_arn, tags=tags, opts=child)
+
+    task_definition = aws.ecs.TaskDefinition(
+        f"{svc.name}-task",
+        family=p.namer.physical("ecs", svc.name),
+        cpu=str(s.cpu), memory=str(s.memory),
+        network_mode="awsvpc", requires_compatibilities=["FARGATE"],
+        runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+            cpu_architecture=app.cpu_architecture, operating_system_family="LINUX"),
+        execution_role_arn=w.execution_role_arn, task_role_arn=w.task_role_arn,
+        volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
+        container_definitions=pulumi.Output.json_dumps([container_definition(p, svc, w, log_name)]),
+        tags=tags, opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group]))
+
+    # Auto-named (the name is immutable: a replacement must not collide with the old group), and the
+    # logical name leaves room for the random suffix within the 32-character limit.
+    target_group = aws.lb.TargetGroup(
+        fit("target_group", f"{svc.name}-tg", reserve=AUTONAME_SUFFIX),
+        port=svc.port, protocol="HTTP", target_type="ip", vpc_id=w.vpc_id,
+        deregistration_delay=30,
+        health_check=aws.lb.TargetGroupHealthCheckArgs(
+            enabled=True, path=s.health_check_path, protocol="HTTP", port="traffic-port", matcher="200-399",
+            interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
+        tags=tags, opts=child)
+
+    listener_rule = aws.lb.ListenerRule(
+        f"{svc.name}-rule", listener_arn=w.listener_arn, priority=svc.priority,
+        actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
+        conditions=[aws.lb.ListenerRuleConditionArgs(
+            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(svc.path_patterns)))],
+        tags=tags, opts=child)
+
+    service = aws.ecs.Service(
+        f"{svc.name}-service",
+        name=svc.name,
+        cluster=w.cluster_arn,
+        task_definition=task_definition.arn,
+        desired_count=s.desired_count,
+        capacity_provider_strategies=capacity_strategy(app, svc),
+        platform_version="LATEST",
+        network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+            subnets=w.subnet_ids, security_groups=[w.security_group_id], assign_public_ip=False),
+        load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
+            target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port)],
+        deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+        deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
+        health_check_grace_period_seconds=300,
+        propagate_tags="SERVICE", enable_ecs_managed_tags=True, enable_execute_command=False,
+        wait_for_steady_state=False,
+        tags=tags,
+        # The target group must be attached to the load balancer (through the rule), and the capacity
+        # providers to the cluster (`depends_on`), before the service is created; autoscaling owns the
+        # desired count after the first deploy.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[listener_rule, *(depends_on or [])],
+                                    ignore_changes=["desiredCount"]))
+
+    resource_id = pulumi.Output.concat("service/", w.cluster_name, "/", service.name)
+    scaling_target = aws.appautoscaling.Target(
+        f"{svc.name}-scaling", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
+        resource_id=resource_id, min_capacity=s.min_count, max_capacity=s.max_count, tags=tags, opts=child)
+    scaling = app.autoscaling
+    for metric, predefined, target in (("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target),
+                                       ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target)):
+        aws.appautoscaling.Policy(
+            f"{svc.name}-{metric}-scaling",
+            name=p.namer.base(svc.name, metric),
+            policy_type="TargetTrackingScaling",
+            service_namespace=scaling_target.service_namespace,
+            scalable_dimension=scaling_target.scalable_dimension,
+            resource_id=scaling_target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=float(target),
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type=predefined),
+                scale_in_cooldown=scaling.scale_in_cooldown, scale_out_cooldown=scaling.scale_out_cooldown),
+            opts=child)
+
+    return EcsService(service=service, task_definition=task_definition, target_group=target_group,
+                      listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target)

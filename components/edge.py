@@ -1,0 +1,442 @@
+"""Edge tier: the platform's front door.
+
+- The Angular SPA: a private S3 bucket read only by one CloudFront distribution (Origin Access
+  Control, SigV4, always signed), SPA fallback, security headers, WAF, standard logging (v2).
+- The API: an API Gateway REST API (not an HTTP API: only REST stages take a WAF web ACL, X-Ray
+  tracing and per-method authorizers) behind a regional WAF ACL, Cognito-authorized on every method
+  except the CORS preflight (browsers send OPTIONS without credentials).
+- Cognito: the user pool and the SPA's public app client (code flow; PKCE, since it has no secret).
+
+CloudFront only reads WAF ACLs, ACM certificates and log deliveries from us-east-1, so each of those
+is created through an explicit us-east-1 provider whatever the stack's region.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .context import Platform, assume_role_policy, policy_json
+from .naming import fit
+from .security import key_policy
+
+GLOBAL_REGION = "us-east-1"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy Managed-CachingOptimized
+MANAGED_RULE_GROUPS = ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet",
+                       "AWSManagedRulesKnownBadInputsRuleSet")
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId", "extendedRequestId": "$context.extendedRequestId", "ip": "$context.identity.sourceIp",
+    "caller": "$context.identity.caller", "user": "$context.authorizer.claims.sub", "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod", "resourcePath": "$context.resourcePath", "status": "$context.status",
+    "protocol": "$context.protocol", "responseLength": "$context.responseLength",
+    "integrationStatus": "$context.integrationStatus", "integrationLatency": "$context.integrationLatency",
+    "wafStatus": "$context.waf.status", "xrayTraceId": "$context.xrayTraceId"}, separators=(",", ":"))
+CORS_HEADERS = "'Authorization,Content-Type,X-Amz-Date,X-Api-Key,X-Amz-Security-Token'"
+CORS_METHODS = "'DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT'"
+
+
+@dataclasses.dataclass(frozen=True)
+class EdgeTierArgs:
+    platform: Platform
+    data_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    # The application tier's ALB; None: the API answers from a mock integration until it is wired.
+    alb_dns_name: Optional[pulumi.Input[str]] = None
+    # The data tier's SSE-S3 access-log bucket; None: no CloudFront log delivery (policy cloudfront-logging).
+    log_bucket_name: Optional[pulumi.Input[str]] = None
+    log_bucket_arn: Optional[pulumi.Input[str]] = None
+    log_bucket_domain_name: Optional[pulumi.Input[str]] = None
+
+
+class EdgeTier(pulumi.ComponentResource):
+    def __init__(self, name: str, args: EdgeTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("ai-platform:tier:Edge", name, None, opts)
+        p = args.platform
+        s = p.settings.edge
+        n = p.namer
+        self._p = p
+        child = pulumi.ResourceOptions(parent=self)
+        account = p.account_id()
+
+        # Every us-east-1-only resource goes through this provider, whatever aws:region says.
+        self.global_provider = aws.Provider("us-east-1", region=GLOBAL_REGION, opts=child)
+        glob = pulumi.ResourceOptions(parent=self, provider=self.global_provider)
+
+        # CloudWatch Logs can only use a KMS key of its own region: in another region the logs key
+        # cannot encrypt the us-east-1 WAF log group, so the edge tier keeps a us-east-1 logs key.
+        if p.region == GLOBAL_REGION:
+            global_logs_key_arn = args.logs_key_arn
+        else:
+            global_key = aws.kms.Key(
+                "global-logs-key", description=f"{n.base()} logs key for us-east-1 (CloudFront WAF logs)",
+                enable_key_rotation=True, rotation_period_in_days=365,
+                deletion_window_in_days=p.settings.security.kms_deletion_window_days,
+                policy=account.apply(lambda a: key_policy("logs", a, GLOBAL_REGION)),
+                tags=p.tags(n.base("global-logs"), Purpose="logs"),
+                opts=p.stateful(self, provider=self.global_provider))
+            global_logs_key_arn = global_key.arn
+
+        # --- WAF ------------------------------------------------------------------------------
+        cf_acl = self._web_acl("cloudfront", "CLOUDFRONT", global_logs_key_arn, glob)
+        api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child)
+
+        # --- Cognito --------------------------------------------------------------------------
+        pool_name = n.physical("cognito", "users")
+        mfa_on = s.mfa != "OFF"
+        self.user_pool = aws.cognito.UserPool(
+            "user-pool", name=pool_name,
+            username_attributes=["email"], auto_verified_attributes=["email"],
+            username_configuration=aws.cognito.UserPoolUsernameConfigurationArgs(case_sensitive=False),
+            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
+            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
+                minimum_length=s.password_min_length, require_lowercase=True, require_uppercase=True,
+                require_numbers=True, require_symbols=True,
+                temporary_password_validity_days=s.temporary_password_validity_days),
+            mfa_configuration=s.mfa,
+            software_token_mfa_configuration=(aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
+                                              if mfa_on else None),
+            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(recovery_mechanisms=[
+                aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1)]),
+            user_pool_tier=s.user_pool_tier,
+            user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode=s.threat_protection),
+            deletion_protection="ACTIVE" if s.deletion_protection else "INACTIVE",
+            tags=p.tags(pool_name), opts=p.stateful(self))
+        domain_prefix = (pulumi.Output.from_input(s.auth_domain_prefix) if s.auth_domain_prefix
+                         else account.apply(lambda a: f"{n.base()}-{a}"))
+        aws.cognito.UserPoolDomain("user-pool-domain", domain=domain_prefix, user_pool_id=self.user_pool.id,
+                                   opts=child)
+        self.user_pool_client = aws.cognito.UserPoolClient(
+            "spa-client", name=n.physical("cognito", "spa"), user_pool_id=self.user_pool.id,
+            generate_secret=False,  # a browser app cannot keep a secret: public client, PKCE on the code flow
+            allowed_oauth_flows_user_pool_client=True, allowed_oauth_flows=["code"],
+            allowed_oauth_scopes=list(s.oauth_scopes), supported_identity_providers=["COGNITO"],
+            callback_urls=list(s.callback_urls), logout_urls=list(s.logout_urls),
+            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            prevent_user_existence_errors="ENABLED", enable_token_revocation=True,
+            access_token_validity=s.access_token_validity_minutes, id_token_validity=s.access_token_validity_minutes,
+            refresh_token_validity=s.refresh_token_validity_days,
+            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
+                access_token="minutes", id_token="minutes", refresh_token="days"),
+            opts=child)
+
+        # --- static site bucket -----------------------------------------------------------------
+        bucket = aws.s3.Bucket(n.logical("s3_bucket", "site"), force_destroy=not p.protect,
+                               tags=p.tags(n.base("site"), Purpose="spa"), opts=child)
+        aws.s3.BucketOwnershipControls(
+            "site-ownership", bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+        pab = aws.s3.BucketPublicAccessBlock(
+            "site-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+        aws.s3.BucketVersioning(
+            "site-versioning", bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
+        # SSE-S3, not the data key: the bucket holds the SPA bundle every visitor downloads, and SSE-KMS
+        # would need a data-key grant to cloudfront.amazonaws.com for no confidentiality gain.
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            "site-encryption", bucket=bucket.id,
+            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.
+                BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256"))],
+            opts=child)
+        # Each deploy overwrites the bundle: keep old versions long enough to roll back, then drop them.
+        aws.s3.BucketLifecycleConfiguration(
+            "site-lifecycle", bucket=bucket.id,
+            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-old-bundles", status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=30),
+                abort_incomplete_multipart_upload=aws.s3.
+                BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7))],
+            opts=child)
+        if args.log_bucket_name is not None:
+            aws.s3.BucketLogging("site-access-logging", bucket=bucket.id, target_bucket=args.log_bucket_name,
+                                 target_prefix="s3/site/", opts=child)
+
+        oac = aws.cloudfront.OriginAccessControl(
+            "site-oac", name=fit("generic", n.base("site-oac")), description="SPA bucket, signed by CloudFront",
+            origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
+        headers = aws.cloudfront.ResponseHeadersPolicy(
+            "security-headers", name=fit("generic", n.base("security-headers")),
+            comment="HSTS, nosniff, DENY framing, strict referrer, XSS filter, CSP",
+            security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+                strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                    access_control_max_age_sec=63072000, include_subdomains=True, preload=True, override=True),
+                content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+                    override=True),
+                frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                    frame_option="DENY", override=True),
+                referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                    referrer_policy="strict-origin-when-cross-origin", override=True),
+                xss_protection=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigXssProtectionArgs(
+                    protection=True, mode_block=True, override=True),
+                content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+                    content_security_policy=(
+                        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                        f"connect-src 'self' https://*.execute-api.{p.region}.amazonaws.com "
+                        f"https://*.auth.{p.region}.amazoncognito.com https://cognito-idp.{p.region}.amazonaws.com; "
+                        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"),
+                    override=True)),
+            opts=child)
+
+        # --- certificate (optional custom domain) ----------------------------------------------
+        certificate_arn: Optional[pulumi.Input[str]] = s.certificate_arn
+        if s.custom_domain and not s.certificate_arn:
+            cert = aws.acm.Certificate(
+                "site-certificate", domain_name=s.custom_domain, validation_method="DNS",
+                tags=p.tags(s.custom_domain), opts=glob)
+            option = cert.domain_validation_options[0]
+            validation = aws.route53.Record(
+                "site-certificate-validation-record", zone_id=s.hosted_zone_id, name=option.resource_record_name,
+                type=option.resource_record_type, records=[option.resource_record_value], ttl=300,
+                allow_overwrite=True, opts=child)
+            certificate_arn = aws.acm.CertificateValidation(
+                "site-certificate-validation", certificate_arn=cert.arn, validation_record_fqdns=[validation.fqdn],
+                opts=glob).certificate_arn
+        if certificate_arn is not None:
+            viewer_certificate = aws.cloudfront.DistributionViewerCertificateArgs(
+                acm_certificate_arn=certificate_arn, ssl_support_method="sni-only",
+                minimum_protocol_version="TLSv1.2_2021")
+        else:
+            # With the *.cloudfront.net certificate CloudFront fixes the security policy at TLSv1 whatever
+            # is asked: say so (policy cloudfront-min-tls reports it) instead of pretending TLSv1.2_2021.
+            viewer_certificate = aws.cloudfront.DistributionViewerCertificateArgs(
+                cloudfront_default_certificate=True, minimum_protocol_version="TLSv1")
+
+        # --- distribution ------------------------------------------------------------------------
+        origin_id = "site-bucket"
+        self.distribution = aws.cloudfront.Distribution(
+            "site-distribution", enabled=True, comment=f"{n.base()} SPA",
+            aliases=[s.custom_domain] if s.custom_domain else None,
+            default_root_object="index.html", http_version="http2and3", is_ipv6_enabled=True,
+            price_class=s.price_class, web_acl_id=cf_acl.arn,
+            origins=[aws.cloudfront.DistributionOriginArgs(
+                origin_id=origin_id, domain_name=bucket.bucket_regional_domain_name,
+                origin_access_control_id=oac.id)],
+            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                target_origin_id=origin_id, viewer_protocol_policy="redirect-to-https", compress=True,
+                allowed_methods=["GET", "HEAD", "OPTIONS"], cached_methods=["GET", "HEAD"],
+                cache_policy_id=CACHING_OPTIMIZED, response_headers_policy_id=headers.id),
+            # SPA routing: deep links the bucket doesn't know (403 through OAC, 404) serve the app shell.
+            custom_error_responses=[aws.cloudfront.DistributionCustomErrorResponseArgs(
+                error_code=code, response_code=200, response_page_path="/index.html", error_caching_min_ttl=10)
+                for code in (403, 404)],
+            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
+            viewer_certificate=viewer_certificate,
+            tags=p.tags(n.base("site")), opts=child)
+        dist = self.distribution
+
+        aws.s3.BucketPolicy(
+            "site-bucket-policy", bucket=bucket.id,
+            policy=policy_json(
+                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                {"Sid": "CloudFrontOacRead", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                 "Action": "s3:GetObject", "Resource": pulumi.Output.concat(bucket.arn, "/*"),
+                 "Condition": {"StringEquals": {"AWS:SourceArn": dist.arn}}}),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[pab]))
+
+        if s.custom_domain and s.hosted_zone_id:
+            for rtype in ("A", "AAAA"):
+                aws.route53.Record(
+                    f"site-alias-{rtype.lower()}", zone_id=s.hosted_zone_id, name=s.custom_domain, type=rtype,
+                    aliases=[aws.route53.RecordAliasArgs(name=dist.domain_name, zone_id=dist.hosted_zone_id,
+                                                         evaluate_target_health=False)],
+                    opts=child)
+
+        # Standard logging v2 (CloudWatch vended logs). Legacy logging_config needs ACLs on the target
+        # bucket, which BucketOwnerEnforced disables; v2 writes as delivery.logs.amazonaws.com instead.
+        if args.log_bucket_arn is not None:
+            source = aws.cloudwatch.LogDeliverySource(
+                "site-access-log-source", name=fit("generic", n.base("cf-access")), log_type="ACCESS_LOGS",
+                resource_arn=dist.arn, tags=p.tags(n.base("cf-access")), opts=glob)
+            destination = aws.cloudwatch.LogDeliveryDestination(
+                "site-access-log-destination", name=fit("generic", n.base("cf-access-s3")), output_format="json",
+                delivery_destination_configuration=aws.cloudwatch.
+                LogDeliveryDestinationDeliveryDestinationConfigurationArgs(destination_resource_arn=args.log_bucket_arn),
+                tags=p.tags(n.base("cf-access-s3")), opts=glob)
+            aws.cloudwatch.LogDelivery(
+                "site-access-log-delivery", delivery_source_name=source.name,
+                delivery_destination_arn=destination.arn,
+                s3_delivery_configurations=[aws.cloudwatch.LogDeliveryS3DeliveryConfigurationArgs(
+                    enable_hive_compatible_path=False, suffix_path="cloudfront/{DistributionId}/{yyyy}/{MM}/{dd}")],
+                tags=p.tags(n.base("cf-access")), opts=glob)
+
+        # --- REST API -------------------------------------------------------------------------
+        # API Gateway writes stage logs with the account-level CloudWatch role (one per region).
+        apigw_role = aws.iam.Role(
+            "apigateway-cloudwatch-role", description="API Gateway account: push access and execution logs",
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com", account),
+            tags=p.tags(n.base("apigateway-logs")), opts=child)
+        aws.iam.RolePolicyAttachment(
+            "apigateway-cloudwatch-managed", role=apigw_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", opts=child)
+        apigw_account = aws.apigateway.Account("apigateway-account", cloudwatch_role_arn=apigw_role.arn, opts=child)
+
+        access_logs = aws.cloudwatch.LogGroup(
+            "api-access-logs", name=n.log_group("apigateway", "access"), retention_in_days=s.api_log_retention_days,
+            kms_key_id=args.logs_key_arn, tags=p.tags(n.base("api-access-logs")), opts=child)
+        api = aws.apigateway.RestApi(
+            "api", name=n.base("api"), description="ai-platform public API (Cognito-authorized, WAF-protected)",
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
+            tags=p.tags(n.base("api")), opts=child)
+        authorizer = aws.apigateway.Authorizer(
+            "api-cognito-authorizer", name="cognito", rest_api=api.id, type="COGNITO_USER_POOLS",
+            provider_arns=[self.user_pool.arn], identity_source="method.request.header.Authorization", opts=child)
+        proxy = aws.apigateway.Resource("api-proxy", rest_api=api.id, parent_id=api.root_resource_id,
+                                        path_part="{proxy+}", opts=child)
+        allowed_origin = (pulumi.Output.from_input(f"'https://{s.custom_domain}'") if s.custom_domain
+                          else pulumi.Output.concat("'https://", dist.domain_name, "'"))
+        deploy_deps: list[pulumi.Resource] = []
+        for key, resource_id, is_proxy in (("root", api.root_resource_id, False), ("proxy", proxy.id, True)):
+            deploy_deps += self._proxy_method(key, api, resource_id, is_proxy, authorizer, args.alb_dns_name)
+            deploy_deps += self._cors_preflight(key, api, resource_id, allowed_origin)
+
+        fingerprint = hashlib.sha256(json.dumps(
+            {"backend": "alb" if args.alb_dns_name is not None else "mock", "methods": ["ANY", "OPTIONS"],
+             "auth": "COGNITO_USER_POOLS"}, sort_keys=True).encode()).hexdigest()
+        deployment = aws.apigateway.Deployment(
+            "api-deployment", rest_api=api.id, description="ai-platform API",
+            triggers={"redeployment": fingerprint},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deploy_deps))
+        self.stage = aws.apigateway.Stage(
+            "api-stage", rest_api=api.id, deployment=deployment.id, stage_name=s.api_stage_name,
+            xray_tracing_enabled=True,
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(destination_arn=access_logs.arn,
+                                                                          format=ACCESS_LOG_FORMAT),
+            tags=p.tags(n.base("api", s.api_stage_name)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[apigw_account]))
+        aws.apigateway.MethodSettings(
+            "api-method-settings", rest_api=api.id, stage_name=self.stage.stage_name, method_path="*/*",
+            settings=aws.apigateway.MethodSettingsSettingsArgs(
+                metrics_enabled=True, logging_level="ERROR", data_trace_enabled=False,
+                throttling_rate_limit=s.api_throttle_rate_limit, throttling_burst_limit=s.api_throttle_burst_limit),
+            opts=child)
+        aws.wafv2.WebAclAssociation("api-waf-association", resource_arn=self.stage.arn, web_acl_arn=api_acl.arn,
+                                    opts=child)
+
+        # --- outputs -----------------------------------------------------------------------------
+        self.site_bucket_name = bucket.bucket
+        self.distribution_id = dist.id
+        self.distribution_domain_name = dist.domain_name
+        self.api_id = api.id
+        self.api_endpoint = self.stage.invoke_url
+        self.api_stage_arn = self.stage.arn
+        self.user_pool_id = self.user_pool.id
+        self.user_pool_arn = self.user_pool.arn
+        self.user_pool_client_id = self.user_pool_client.id
+        self.cloudfront_web_acl_arn = cf_acl.arn
+        self.regional_web_acl_arn = api_acl.arn
+        self.register_outputs({
+            "siteBucketName": self.site_bucket_name, "distributionId": self.distribution_id,
+            "distributionDomainName": self.distribution_domain_name, "apiId": self.api_id,
+            "apiEndpoint": self.api_endpoint, "apiStageArn": self.api_stage_arn, "userPoolId": self.user_pool_id,
+            "userPoolArn": self.user_pool_arn, "userPoolClientId": self.user_pool_client_id,
+            "cloudfrontWebAclArn": self.cloudfront_web_acl_arn, "regionalWebAclArn": self.regional_web_acl_arn})
+
+    # ------------------------------------------------------------------------------------------
+    def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions) -> aws.wafv2.WebAcl:
+        """Managed rule groups (IP reputation, common, known bad inputs) plus a per-IP rate limit, logged."""
+        p, s, n = self._p, self._p.settings.edge, self._p.namer
+        acl_name = n.physical("waf", key)
+
+        def visibility(metric: str):
+            return aws.wafv2.WebAclRuleVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, sampled_requests_enabled=True,
+                metric_name=fit("waf", f"{acl_name}-{metric}", reserve=0))
+
+        rules = [aws.wafv2.WebAclRuleArgs(
+            name="rate-limit-per-ip", priority=0,
+            action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                    limit=s.waf_rate_limit, aggregate_key_type="IP", evaluation_window_sec=300)),
+            visibility_config=visibility("rate-limit"))]
+        for i, group in enumerate(MANAGED_RULE_GROUPS, start=1):
+            rules.append(aws.wafv2.WebAclRuleArgs(
+                name=group, priority=i,
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        vendor_name="AWS", name=group)),
+                visibility_config=visibility(group)))
+        acl = aws.wafv2.WebAcl(
+            f"waf-{key}", name=acl_name, scope=scope, description=f"{n.base()} {key} edge protection",
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            rules=rules,
+            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, sampled_requests_enabled=True, metric_name=acl_name),
+            tags=p.tags(acl_name), opts=opts)
+        # WAF only logs to CloudWatch log groups whose name starts with aws-waf-logs-.
+        log_name = fit("log_group", f"aws-waf-logs-{n.base(key)}")
+        log_group = aws.cloudwatch.LogGroup(
+            f"waf-{key}-logs", name=log_name, retention_in_days=s.waf_log_retention_days, kms_key_id=logs_key_arn,
+            tags=p.tags(log_name), opts=opts)
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"waf-{key}-logging", resource_arn=acl.arn, log_destination_configs=[log_group.arn],
+            redacted_fields=[aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name="authorization"))],
+            opts=opts)
+        return acl
+
+    def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, alb_dns_name) -> list:
+        """ANY on the resource, Cognito-authorized, proxied to the ALB (or a mock until one exists)."""
+        method = aws.apigateway.Method(
+            f"api-{key}-any", rest_api=api.id, resource_id=resource_id, http_method="ANY",
+            authorization="COGNITO_USER_POOLS", authorizer_id=authorizer.id,
+            request_parameters={"method.request.path.proxy": True} if is_proxy else None,
+            opts=pulumi.ResourceOptions(parent=self))
+        opts = pulumi.ResourceOptions(parent=self, depends_on=[method])
+        if alb_dns_name is not None:
+            # HTTP proxy to the public ALB name (a private integration would need a VPC link and an NLB).
+            path = "/{proxy}" if is_proxy else "/"
+            integration = aws.apigateway.Integration(
+                f"api-{key}-integration", rest_api=api.id, resource_id=resource_id, http_method=method.http_method,
+                type="HTTP_PROXY", integration_http_method="ANY",
+                uri=pulumi.Output.concat("https://", alb_dns_name, path), timeout_milliseconds=29000,
+                request_parameters={"integration.request.path.proxy": "method.request.path.proxy"} if is_proxy else None,
+                opts=opts)
+            return [method, integration]
+        integration = aws.apigateway.Integration(
+            f"api-{key}-integration", rest_api=api.id, resource_id=resource_id, http_method=method.http_method,
+            type="MOCK", request_templates={"application/json": '{"statusCode": 503}'}, opts=opts)
+        response = aws.apigateway.MethodResponse(
+            f"api-{key}-any-503", rest_api=api.id, resource_id=resource_id, http_method=method.http_method,
+            status_code="503", opts=opts)
+        ir = aws.apigateway.IntegrationResponse(
+            f"api-{key}-any-503-integration", rest_api=api.id, resource_id=resource_id,
+            http_method=method.http_method, status_code="503",
+            response_templates={"application/json": '{"message": "backend not wired yet"}'},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration, response]))
+        return [method, integration, response, ir]
+
+    def _cors_preflight(self, key, api, resource_id, allowed_origin) -> list:
+        """OPTIONS answered by API Gateway itself: the one method without an authorizer (no credentials)."""
+        opts = pulumi.ResourceOptions(parent=self)
+        method = aws.apigateway.Method(
+            f"api-{key}-options", rest_api=api.id, resource_id=resource_id, http_method="OPTIONS",
+            authorization="NONE", opts=opts)
+        dep = pulumi.ResourceOptions(parent=self, depends_on=[method])
+        integration = aws.apigateway.Integration(
+            f"api-{key}-options-integration", rest_api=api.id, resource_id=resource_id,
+            http_method=method.http_method, type="MOCK",
+            request_templates={"application/json": '{"statusCode": 200}'}, opts=dep)
+        header = "method.response.header.Access-Control-Allow-"
+        response = aws.apigateway.MethodResponse(
+            f"api-{key}-options-200", rest_api=api.id, resource_id=resource_id, http_method=method.http_method,
+            status_code="200", response_parameters={f"{header}{h}": True for h in ("Origin", "Headers", "Methods")},
+            opts=dep)
+        ir = aws.apigateway.IntegrationResponse(
+            f"api-{key}-options-200-integration", rest_api=api.id, resource_id=resource_id,
+            http_method=method.http_method, status_code="200",
+            response_parameters={f"{header}Origin": allowed_origin, f"{header}Headers": CORS_HEADERS,
+                                 f"{header}Methods": CORS_METHODS},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration, response]))
+        return [method, integration, response, ir]

@@ -1,0 +1,202 @@
+"""Events tier: the platform's event backbone (EventBridge bus -> SQS queues, SNS topics, Kinesis stream).
+
+Every queue gets its own DLQ so a poison message never blocks a flow and never mixes with another
+flow's failures. Every queue, topic and the stream is encrypted with the data key; the services that
+write into them on their own behalf (events.amazonaws.com, sns.amazonaws.com, cloudwatch.amazonaws.com)
+are already allowed GenerateDataKey/Decrypt on that key by the security tier's key policy.
+Resource policies name the exact writer (aws:SourceArn = rule or topic ARN): no queue accepts a
+message from any rule or topic of the account, and all of them refuse plain-HTTP access.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .context import Platform, policy_json
+from .naming import fit
+
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to inspect and redrive
+
+
+@dataclasses.dataclass(frozen=True)
+class EventsTierArgs:
+    platform: Platform
+    data_key_arn: pulumi.Input[str]
+
+
+def deny_insecure_transport(action: str, resource: pulumi.Input[str]) -> dict:
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": action,
+            "Resource": resource, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def allow_service_send(sid: str, service: str, queue_arn, source_arns: list) -> dict:
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": service}, "Action": "sqs:SendMessage",
+            "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": source_arns}}}
+
+
+class EventsTier(pulumi.ComponentResource):
+    def __init__(self, name: str, args: EventsTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("ai-platform:tier:Events", name, None, opts)
+        p = args.platform
+        s = p.settings.events
+        n = p.namer
+        child = pulumi.ResourceOptions(parent=self)
+        account = p.account_id()
+
+        # --- bus and archive -------------------------------------------------------------------
+        bus_name = n.physical("event_bus", "platform")
+        self.bus = aws.cloudwatch.EventBus(
+            "bus", name=bus_name, description="ai-platform domain events", tags=p.tags(bus_name), opts=child)
+        aws.cloudwatch.EventArchive(
+            "bus-archive", name=fit("eventbridge_rule", n.base("bus-archive"), reserve=16),  # archive names: 48
+            event_source_arn=self.bus.arn, retention_days=s.archive_retention_days,
+            description="Replay source for the platform bus", opts=p.stateful(self))
+        self.event_bus_name = self.bus.name
+        self.event_bus_arn = self.bus.arn
+
+        # --- topics ------------------------------------------------------------------------------
+        self.topics: dict[str, aws.sns.Topic] = {}
+        for topic in ("alerts", "domain-events"):
+            tname = n.physical("sns", topic)
+            self.topics[topic] = aws.sns.Topic(
+                f"topic-{topic}", name=tname, kms_master_key_id=args.data_key_arn,
+                tags=p.tags(tname, Purpose=topic), opts=child)
+        alerts, domain = self.topics["alerts"], self.topics["domain-events"]
+        # Policy documents use name-derived ARNs (known in a preview, so the pack can check them);
+        # `arn=` below still ties each policy to its topic.
+        alerts_arn = account.apply(lambda a: f"arn:aws:sns:{p.region}:{a}:{n.physical('sns', 'alerts')}")
+        domain_arn = account.apply(lambda a: f"arn:aws:sns:{p.region}:{a}:{n.physical('sns', 'domain-events')}")
+        # CloudWatch alarms (the observability tier) and EventBridge rules publish to the alerts topic.
+        aws.sns.TopicPolicy(
+            "topic-alerts-policy", arn=alerts.arn,
+            policy=policy_json(
+                deny_insecure_transport("sns:Publish", alerts_arn),
+                {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+                 "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+                 "Resource": alerts_arn,
+                 "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                               "ArnLike": {"aws:SourceArn": account.apply(
+                                   lambda a: f"arn:aws:cloudwatch:{p.region}:{a}:alarm:*")}}},
+                {"Sid": "EventBridgePublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                 "Action": "sns:Publish", "Resource": alerts_arn,
+                 "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+                # Budget alerts from the governance tier.
+                {"Sid": "BudgetsPublish", "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"},
+                 "Action": "sns:Publish", "Resource": alerts_arn,
+                 "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                               "ArnLike": {"aws:SourceArn": account.apply(lambda a: f"arn:aws:budgets::{a}:*")}}}),
+            opts=child)
+        aws.sns.TopicPolicy(
+            "topic-domain-events-policy", arn=domain.arn,
+            policy=policy_json(
+                deny_insecure_transport("sns:Publish", domain_arn),
+                {"Sid": "EventBridgePublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                 "Action": "sns:Publish", "Resource": domain_arn,
+                 "Condition": {"StringEquals": {"aws:SourceAccount": account}}}),
+            opts=child)
+        for i, sub in enumerate(s.subscriptions):
+            aws.sns.TopicSubscription(
+                f"sub-{sub.topic}-{sub.protocol}-{i}", topic=self.topics[sub.topic].arn, protocol=sub.protocol,
+                endpoint=sub.endpoint, opts=child)
+
+        # --- queues, each with its DLQ -----------------------------------------------------------
+        self.queues: dict[str, aws.sqs.Queue] = {}
+        self.dlqs: dict[str, aws.sqs.Queue] = {}
+        for qname, q in s.queues.items():
+            dlq_name = n.physical("sqs", qname, "dlq")
+            dlq = aws.sqs.Queue(
+                f"queue-{qname}-dlq", name=dlq_name, kms_master_key_id=args.data_key_arn,
+                kms_data_key_reuse_period_seconds=300, message_retention_seconds=DLQ_RETENTION_SECONDS,
+                tags=p.tags(dlq_name, Role="dlq"), opts=p.stateful(self))
+            main_name = n.physical("sqs", qname)
+            queue = aws.sqs.Queue(
+                f"queue-{qname}", name=main_name, kms_master_key_id=args.data_key_arn,
+                kms_data_key_reuse_period_seconds=300,
+                visibility_timeout_seconds=q.visibility_timeout_seconds,
+                message_retention_seconds=q.message_retention_seconds,
+                receive_wait_time_seconds=q.receive_wait_time_seconds,
+                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": dlq.arn,
+                                                         "maxReceiveCount": q.max_receive_count}),
+                tags=p.tags(main_name), opts=p.stateful(self))
+            self.queues[qname], self.dlqs[qname] = queue, dlq
+
+        # --- bus rules -> queues ----------------------------------------------------------------
+        rules_by_queue: dict[str, list] = {q: [] for q in s.queues}
+        for rname, rule in s.rules.items():
+            pattern: dict = {"source": list(rule.sources)}
+            if rule.detail_types:
+                pattern["detail-type"] = list(rule.detail_types)
+            event_rule = aws.cloudwatch.EventRule(
+                f"rule-{rname}", name=n.physical("eventbridge_rule", rname), event_bus_name=self.bus.name,
+                description=rule.description, event_pattern=json.dumps(pattern), state="ENABLED",
+                tags=p.tags(n.physical("eventbridge_rule", rname)), opts=child)
+            aws.cloudwatch.EventTarget(
+                f"rule-{rname}-target", rule=event_rule.name, event_bus_name=self.bus.name,
+                arn=self.queues[rule.queue].arn,
+                # Delivery that still fails after retries lands in the flow's DLQ, not on the floor.
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.dlqs[rule.queue].arn),
+                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=86400,
+                                                                       maximum_retry_attempts=185),
+                opts=child)
+            rules_by_queue[rule.queue].append(event_rule.arn)
+
+        # --- domain-events topic -> queues (fan-out) ----------------------------------------------
+        for qname in s.domain_event_queues:
+            aws.sns.TopicSubscription(
+                f"sub-domain-events-{qname}", topic=domain.arn, protocol="sqs", endpoint=self.queues[qname].arn,
+                raw_message_delivery=True,
+                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": self.dlqs[qname].arn}),
+                opts=child)
+
+        # --- queue policies: TLS only, and exactly the rules/topic that feed each queue -----------
+        for qname in s.queues:
+            writers = []
+            if rules_by_queue[qname]:
+                writers.append(allow_service_send("EventBridgeRules", "events.amazonaws.com",
+                                                  self.queues[qname].arn, rules_by_queue[qname]))
+            if qname in s.domain_event_queues:
+                writers.append(allow_service_send("DomainEventsTopic", "sns.amazonaws.com",
+                                                  self.queues[qname].arn, [domain.arn]))
+            aws.sqs.QueuePolicy(
+                f"queue-{qname}-policy", queue_url=self.queues[qname].url,
+                policy=policy_json(deny_insecure_transport("sqs:*", self.queues[qname].arn), *writers), opts=child)
+            # The DLQ receives failed rule deliveries and failed topic deliveries from the same writers.
+            dlq_writers = []
+            if rules_by_queue[qname]:
+                dlq_writers.append(allow_service_send("EventBridgeRulesDeadLetters", "events.amazonaws.com",
+                                                      self.dlqs[qname].arn, rules_by_queue[qname]))
+            if qname in s.domain_event_queues:
+                dlq_writers.append(allow_service_send("DomainEventsDeadLetters", "sns.amazonaws.com",
+                                                      self.dlqs[qname].arn, [domain.arn]))
+            aws.sqs.QueuePolicy(
+                f"queue-{qname}-dlq-policy", queue_url=self.dlqs[qname].url,
+                policy=policy_json(deny_insecure_transport("sqs:*", self.dlqs[qname].arn), *dlq_writers),
+                opts=child)
+
+        # --- analytics stream -------------------------------------------------------------------
+        stream_name = n.physical("kinesis", "analytics")
+        provisioned = s.stream_mode == "PROVISIONED"
+        self.stream = aws.kinesis.Stream(
+            "analytics-stream", name=stream_name,
+            stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=s.stream_mode),
+            shard_count=s.shard_count if provisioned else None,
+            retention_period=s.stream_retention_hours,
+            encryption_type="KMS", kms_key_id=args.data_key_arn,
+            tags=p.tags(stream_name), opts=p.stateful(self))
+
+        self.queue_arns = {k: v.arn for k, v in self.queues.items()}
+        self.queue_urls = {k: v.url for k, v in self.queues.items()}
+        self.dlq_arns = {k: v.arn for k, v in self.dlqs.items()}
+        self.alerts_topic_arn = alerts.arn
+        self.domain_events_topic_arn = domain.arn
+        self.stream_name = self.stream.name
+        self.stream_arn = self.stream.arn
+        self.register_outputs({
+            "eventBusName": self.event_bus_name, "eventBusArn": self.event_bus_arn, "queueArns": self.queue_arns,
+            "queueUrls": self.queue_urls, "dlqArns": self.dlq_arns, "alertsTopicArn": self.alerts_topic_arn,
+            "domainEventsTopicArn": self.domain_events_topic_arn, "streamName": self.stream_name,
+            "streamArn": self.stream_arn})

@@ -1,0 +1,413 @@
+"""ML tier: container registries, SageMaker data access, hosting and training alarms, Bedrock access, and
+the operations functions (training orchestrator, off-hours scheduler) plus the dataset uploader's policy.
+
+The SageMaker role itself belongs to the security tier; this tier only narrows what it can reach (the ML
+bucket prefixes, the ML repositories, the data key), because only this tier knows those resources.
+The data tier's buckets are optional inputs: without them the bucket-scoped grants, the S3 trigger and the
+uploader policy are left out (and endpoints, which need the artifacts bucket, are refused).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .context import Platform, assume_role_policy, policy_json
+from .lambda_function import LambdaSpec, platform_function
+
+METRIC_NAMESPACE = "AiPlatform/ML"          # what the orchestrator emits (functions/training_orchestrator)
+REQUEST_SOURCE = "ai-platform.ml"           # custom EventBridge source of training requests
+DATA_CAPTURE_PREFIX = "data-capture/"
+
+
+@dataclasses.dataclass(frozen=True)
+class MlTierArgs:
+    platform: Platform
+    service_names: Sequence[str]
+    data_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    sagemaker_role_arn: pulumi.Input[str]
+    sagemaker_role_name: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    app_sg_id: pulumi.Input[str]
+    artifacts_bucket_name: Optional[pulumi.Input[str]] = None
+    artifacts_bucket_arn: Optional[pulumi.Input[str]] = None
+    data_bucket_name: Optional[pulumi.Input[str]] = None
+    data_bucket_arn: Optional[pulumi.Input[str]] = None
+    alarm_topic_arn: Optional[pulumi.Input[str]] = None
+    # The security tier's alias of the data key (alias/{project}-{stack}-data by its naming convention).
+    # IAM statements name the key through it (kms:ResourceAliases), so they are complete in a preview.
+    data_key_alias: Optional[str] = None
+    # The SageMaker role's Name tag (the security tier tags it {project}-{stack}-sagemaker): the orchestrator may
+    # pass only a role carrying it, to SageMaker only.
+    sagemaker_role_name_tag: Optional[str] = None
+
+
+def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
+    """Expire untagged images after N days first, then keep only the newest N tagged images."""
+    return json.dumps({"rules": [
+        {"rulePriority": 1, "description": f"expire untagged images after {untagged_days} days",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                       "countNumber": untagged_days},
+         "action": {"type": "expire"}},
+        {"rulePriority": 2, "description": f"keep the last {keep_tagged} tagged images",
+         "selection": {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan",
+                       "countNumber": keep_tagged},
+         "action": {"type": "expire"}},
+    ]})
+
+
+def bedrock_model_arns(region: str, models: Sequence[str]) -> list[str]:
+    return [f"arn:aws:bedrock:{region}::foundation-model/{m}" for m in models]
+
+
+def _join(values: pulumi.Input[Sequence[str]]) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(values).apply(lambda v: ",".join(v))
+
+
+class MlTier(pulumi.ComponentResource):
+    def __init__(self, name: str, args: MlTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("ai-platform:tier:Ml", name, None, opts)
+        p = args.platform
+        s = p.settings.ml
+        n = p.namer
+        child = pulumi.ResourceOptions(parent=self)
+        account = p.account_id()
+
+        def arn(service: str, resource: str) -> pulumi.Output[str]:
+            return account.apply(lambda a: f"arn:aws:{service}:{p.region}:{a}:{resource}")
+
+        alias = args.data_key_alias or f"alias/{n.physical('kms_alias', 'data')}"
+        sagemaker_role_tag = args.sagemaker_role_name_tag or n.base("sagemaker")
+        data_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [alias]}}
+        self.data_key_alias_arn = arn("kms", alias)
+
+        # --- ECR ------------------------------------------------------------------------------------
+        self.repositories: dict[str, aws.ecr.Repository] = {}
+        for image in [*args.service_names, *s.images]:
+            if image in self.repositories:
+                continue
+            repo_name = n.physical("ecr", image)
+            repo = aws.ecr.Repository(
+                f"repo-{image}", name=repo_name,
+                image_tag_mutability="IMMUTABLE" if s.immutable_tags else "MUTABLE",
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+                encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
+                    encryption_type="KMS", kms_key=args.data_key_arn)],
+                force_delete=not p.protect,
+                tags=p.tags(repo_name, Image=image, Kind="ml" if image in s.images else "service"),
+                opts=p.stateful(self))
+            aws.ecr.LifecyclePolicy(f"repo-{image}-lifecycle", repository=repo.name,
+                                    policy=lifecycle_policy(s.keep_tagged_images, s.untagged_expiry_days), opts=child)
+            self.repositories[image] = repo
+        self.repository_urls = {k: r.repository_url for k, r in self.repositories.items()}
+        self.repository_arns = {k: r.arn for k, r in self.repositories.items()}
+        ml_repo_names = [n.physical("ecr", i) for i in s.images]
+        ml_repo_arns = [arn("ecr", f"repository/{r}") for r in ml_repo_names]  # name-based: known in a preview
+
+        # --- SageMaker execution role scope ----------------------------------------------------------
+        has_artifacts = args.artifacts_bucket_arn is not None and args.artifacts_bucket_name is not None
+        has_data = args.data_bucket_arn is not None and args.data_bucket_name is not None
+        sm_statements: list[dict] = []
+        if ml_repo_arns:
+            sm_statements.append({"Sid": "PullMlImages", "Effect": "Allow",
+                                  "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                                             "ecr:BatchCheckLayerAvailability"], "Resource": ml_repo_arns})
+        sm_statements += [
+            # GetAuthorizationToken has no resource-level permissions: "*" is the only valid Resource.
+            {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+            {"Sid": "UseDataKey", "Effect": "Allow",
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*",
+             "Condition": data_key},
+            {"Sid": "GrantDataKeyToVolumes", "Effect": "Allow", "Action": ["kms:CreateGrant"], "Resource": "*",
+             "Condition": {**data_key, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {"Sid": "VpcNetworking", "Effect": "Allow",
+             "Action": ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                        "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
+                        "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"], "Resource": "*"},
+        ]
+        if has_artifacts:
+            sm_statements += [
+                {"Sid": "ListArtifactPrefixes", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                 "Resource": args.artifacts_bucket_arn,
+                 "Condition": {"StringLike": {"s3:prefix": [f"{x}*" for x in s.artifact_prefixes]}}},
+                {"Sid": "ReadWriteArtifacts", "Effect": "Allow",
+                 "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                 "Resource": [pulumi.Output.concat(args.artifacts_bucket_arn, "/", x, "*")
+                              for x in s.artifact_prefixes]},
+            ]
+        if has_data:
+            sm_statements += [
+                {"Sid": "ListDatasets", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                 "Resource": args.data_bucket_arn,
+                 "Condition": {"StringLike": {"s3:prefix": [f"{s.dataset_prefix}*"]}}},
+                {"Sid": "ReadDatasets", "Effect": "Allow", "Action": ["s3:GetObject"],
+                 "Resource": pulumi.Output.concat(args.data_bucket_arn, "/", s.dataset_prefix, "*")},
+            ]
+        self.sagemaker_policy = aws.iam.RolePolicy("sagemaker-ml-access", role=args.sagemaker_role_name,
+                                                   policy=policy_json(*sm_statements), opts=child)
+
+        # --- training jobs: log group, failure metric alarm -------------------------------------------
+        # SageMaker writes every training job's logs to this fixed, account-wide name (one per region).
+        self.training_log_group = aws.cloudwatch.LogGroup(
+            "training-jobs-logs", name="/aws/sagemaker/TrainingJobs",
+            retention_in_days=s.training_log_retention_days, kms_key_id=args.logs_key_arn,
+            tags=p.tags("/aws/sagemaker/TrainingJobs"), opts=p.stateful(self))
+        self.training_log_group_name = self.training_log_group.name
+        topics = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
+        self.training_failed_alarm = aws.cloudwatch.MetricAlarm(
+            "training-failed-alarm", name=n.base("training-jobs-failed"),
+            alarm_description="SageMaker training jobs of this stack failed (counted by the training orchestrator "
+                              "from 'SageMaker Training Job State Change' events).",
+            namespace=METRIC_NAMESPACE, metric_name="TrainingJobsFailed", dimensions={"Stack": p.settings.stack},
+            statistic="Sum", period=300, evaluation_periods=1, threshold=s.training.failed_jobs_threshold,
+            comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+            alarm_actions=topics, ok_actions=topics, tags=p.tags(n.base("training-jobs-failed")), opts=child)
+
+        # --- Bedrock ----------------------------------------------------------------------------------
+        self.bedrock_invoke_policy: Optional[aws.iam.Policy] = None
+        self.bedrock_invoke_policy_arn: Optional[pulumi.Output[str]] = None
+        if s.bedrock_models:
+            policy_name = n.physical("iam_policy", "bedrock-invoke")
+            self.bedrock_invoke_policy = aws.iam.Policy(
+                "bedrock-invoke", name=policy_name,
+                description="Invoke only the Bedrock foundation models listed in ai-platform:ml.bedrockModels",
+                policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                    "Sid": "InvokeListedModels", "Effect": "Allow",
+                    "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                    "Resource": bedrock_model_arns(p.region, s.bedrock_models)}]}),
+                tags=p.tags(policy_name), opts=child)
+            self.bedrock_invoke_policy_arn = self.bedrock_invoke_policy.arn
+
+        # --- endpoints (only when configured: billed per instance-hour) --------------------------------
+        self.endpoints: dict[str, aws.sagemaker.Endpoint] = {}
+        if s.endpoints and not has_artifacts:
+            raise pulumi.RunError("ai-platform:ml.endpoints needs the data tier's ml-artifacts bucket "
+                                  "(model data and data capture live there)")
+        for ep_name, ep in s.endpoints.items():
+            repo, tag = ep.image.split(":", 1)
+            endpoint_name = n.physical("sagemaker", ep_name)
+            ep_tags = p.tags(endpoint_name, **({s.off_hours.tag_key: "true"} if ep.off_hours else {}))
+            model = aws.sagemaker.Model(
+                f"model-{ep_name}", execution_role_arn=args.sagemaker_role_arn,
+                primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
+                    image=pulumi.Output.concat(self.repositories[repo].repository_url, ":", tag),
+                    model_data_url=pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/", ep.model_data_key)),
+                enable_network_isolation=ep.network_isolation,
+                vpc_config=aws.sagemaker.ModelVpcConfigArgs(subnets=args.private_subnet_ids,
+                                                            security_group_ids=[args.app_sg_id]),
+                tags=p.tags(n.base(ep_name, "model")),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.sagemaker_policy]))
+            capture = None
+            if ep.data_capture_percent > 0:
+                capture = aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
+                    enable_capture=True, initial_sampling_percentage=ep.data_capture_percent,
+                    destination_s3_uri=pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/",
+                                                            DATA_CAPTURE_PREFIX, ep_name, "/"),
+                    kms_key_id=args.data_key_arn,
+                    capture_options=[aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
+                        capture_mode=m) for m in ("Input", "Output")])
+            config = aws.sagemaker.EndpointConfiguration(
+                f"endpoint-config-{ep_name}", kms_key_arn=args.data_key_arn,
+                production_variants=[aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name="primary", model_name=model.name, instance_type=ep.instance_type,
+                    initial_instance_count=ep.instance_count, initial_variant_weight=1.0)],
+                data_capture_config=capture, tags=p.tags(n.base(ep_name, "config")), opts=child)
+            aws.cloudwatch.LogGroup(
+                f"endpoint-{ep_name}-logs", name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
+                retention_in_days=p.settings.platform.app_log_retention_days, kms_key_id=args.logs_key_arn,
+                tags=p.tags(f"/aws/sagemaker/Endpoints/{endpoint_name}"), opts=child)
+            self.endpoints[ep_name] = aws.sagemaker.Endpoint(
+                f"endpoint-{ep_name}", name=endpoint_name, endpoint_config_name=config.name, tags=ep_tags,
+                opts=child)
+        self.endpoint_names = {k: e.name for k, e in self.endpoints.items()}
+
+        # --- training orchestrator ----------------------------------------------------------------------
+        job_prefix = n.physical("sagemaker", "train")
+        env: dict[str, pulumi.Input[str]] = {
+            "SAGEMAKER_ROLE_ARN": args.sagemaker_role_arn,
+            "OUTPUT_KMS_KEY_ARN": self.data_key_alias_arn,  # SageMaker accepts an alias ARN
+            "DEFAULT_INSTANCE_TYPE": s.training.default_instance_type,
+            "MAX_RUNTIME_SECONDS": str(s.training.max_runtime_seconds),
+            "MAX_WAIT_SECONDS": str(s.training.max_wait_seconds),
+            "JOB_NAME_PREFIX": job_prefix,
+            "ALLOWED_IMAGE_REPOSITORIES": ",".join(ml_repo_names),
+            "SUBNET_IDS": _join(args.private_subnet_ids),
+            "SECURITY_GROUP_IDS": args.app_sg_id,
+            "STACK": p.settings.stack,
+            "PLATFORM_TAGS": json.dumps(p.tags()),
+        }
+        s3_prefixes: list[pulumi.Output[str]] = []
+        if has_data:
+            s3_prefixes.append(pulumi.Output.concat("s3://", args.data_bucket_name, "/", s.dataset_prefix))
+        if has_artifacts:
+            s3_prefixes += [pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/", x)
+                            for x in s.artifact_prefixes if x != DATA_CAPTURE_PREFIX]
+            if "models/" in s.artifact_prefixes:
+                env["DEFAULT_OUTPUT_S3_URI"] = pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/models/")
+            if "checkpoints/" in s.artifact_prefixes:
+                env["DEFAULT_CHECKPOINT_S3_URI"] = pulumi.Output.concat("s3://", args.artifacts_bucket_name,
+                                                                        "/checkpoints/")
+        if s3_prefixes:
+            env["ALLOWED_S3_PREFIXES"] = pulumi.Output.all(*s3_prefixes).apply(lambda v: ",".join(v))
+
+        job_arns = arn("sagemaker", f"training-job/{job_prefix.lower()}-*")
+        orchestrator_statements = [
+            {"Sid": "StartTrainingJobs", "Effect": "Allow", "Action": ["sagemaker:CreateTrainingJob"],
+             "Resource": job_arns, "Condition": {"ArnEquals": {"sagemaker:OutputKmsKey": self.data_key_alias_arn}}},
+            {"Sid": "DescribeAndTagTrainingJobs", "Effect": "Allow",
+             "Action": ["sagemaker:DescribeTrainingJob", "sagemaker:AddTags"], "Resource": job_arns},
+            # The role is auto-named (its ARN is unknown in a preview): it is named by its Name tag instead, so
+            # the document is complete and checkable in a preview; the handler also insists on the exact ARN.
+            {"Sid": "PassSageMakerRole", "Effect": "Allow", "Action": ["iam:PassRole"],
+             "Resource": account.apply(lambda a: f"arn:aws:iam::{a}:role/*"),
+             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com",
+                                            "iam:ResourceTag/Name": sagemaker_role_tag}}},
+            {"Sid": "EmitMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
+             "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}},
+        ]
+        if has_data:
+            orchestrator_statements += [
+                {"Sid": "ReadTrainingRequests", "Effect": "Allow", "Action": ["s3:GetObject"],
+                 "Resource": pulumi.Output.concat(args.data_bucket_arn, "/", s.training.request_prefix, "*")},
+                {"Sid": "DecryptTrainingRequests", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
+                 "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
+            ]
+        self.orchestrator = platform_function(
+            self, p, LambdaSpec(name="training-orchestrator", handler="handler.handler",
+                                source_dir="training_orchestrator", timeout=60, memory=256, environment=env),
+            data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=orchestrator_statements)
+
+        patterns: dict[str, pulumi.Input[str]] = {
+            "training-requests": json.dumps({"source": [REQUEST_SOURCE], "detail-type": ["Training Request"]}),
+            "training-failed": json.dumps({
+                "source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],
+                "detail": {"TrainingJobStatus": ["Failed"], "TrainingJobName": [{"prefix": job_prefix}]}}),
+        }
+        if has_data:
+            # Needs EventBridge notifications enabled on the data bucket (owned by the data tier).
+            patterns["training-requests-s3"] = pulumi.Output.json_dumps({
+                "source": ["aws.s3"], "detail-type": ["Object Created"],
+                "detail": {"bucket": {"name": [args.data_bucket_name]},
+                           "object": {"key": [{"prefix": s.training.request_prefix}]}}})
+        self.rules: dict[str, aws.cloudwatch.EventRule] = {}
+        for rule_key, pattern in patterns.items():
+            rule_name = n.physical("eventbridge_rule", rule_key)
+            rule = aws.cloudwatch.EventRule(
+                f"rule-{rule_key}", name=rule_name, description=f"{rule_key} -> training orchestrator",
+                event_pattern=pattern, tags=p.tags(rule_name), opts=child)
+            aws.lambda_.Permission(
+                f"rule-{rule_key}-invoke", action="lambda:InvokeFunction", function=self.orchestrator.function.name,
+                principal="events.amazonaws.com", source_arn=rule.arn, source_account=account, opts=child)
+            aws.cloudwatch.EventTarget(
+                f"rule-{rule_key}-target", rule=rule.name, arn=self.orchestrator.function.arn,
+                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600,
+                                                                       maximum_retry_attempts=10),
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.orchestrator.dlq.arn),
+                opts=child)
+            self.rules[rule_key] = rule
+        aws.sqs.QueuePolicy(
+            "training-orchestrator-dlq-policy", queue_url=self.orchestrator.dlq.url,
+            policy=policy_json({
+                "Sid": "RulesDeliverUndeliverableEvents", "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                # ARNs from the (explicit) names: the document is complete in a preview, for the pack to check.
+                "Resource": self.orchestrator.dlq.name.apply(lambda q: arn("sqs", q)),
+                "Condition": {"ArnEquals": {"aws:SourceArn": [
+                    arn("events", f"rule/{n.physical('eventbridge_rule', k)}") for k in self.rules]}}}),
+            opts=child)
+        self.function_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": self.orchestrator.function.name}
+
+        # --- off-hours scheduler (non-prod by value: offHours.enabled) ------------------------------
+        self.offhours = None
+        if s.off_hours.enabled:
+            self.offhours = self._offhours(p, args, arn, account, data_key)
+            self.function_names["offhours-scheduler"] = self.offhours.function.name
+
+        # --- dataset uploader (a CLI): the policy its users attach -----------------------------------
+        self.uploader_policy_arn: Optional[pulumi.Output[str]] = None
+        if has_data:
+            policy_name = n.physical("iam_policy", "dataset-uploader")
+            uploader = aws.iam.Policy(
+                "dataset-uploader", name=policy_name,
+                description=f"functions/dataset_uploader: write datasets under {s.dataset_prefix} of the data bucket",
+                policy=policy_json(
+                    {"Sid": "CheckBucketAndListDatasets", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                     "Resource": args.data_bucket_arn,
+                     "Condition": {"StringLike": {"s3:prefix": [f"{s.dataset_prefix}*"]}}},
+                    {"Sid": "WriteDatasets", "Effect": "Allow",
+                     "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload",
+                                "s3:ListMultipartUploadParts"],
+                     "Resource": pulumi.Output.concat(args.data_bucket_arn, "/", s.dataset_prefix, "*")},
+                    {"Sid": "EncryptWithDataKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                     "Resource": "*",
+                     "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}}),
+                tags=p.tags(policy_name), opts=child)
+            self.uploader_policy_arn = uploader.arn
+
+        self.register_outputs({
+            "repositoryUrls": self.repository_urls, "repositoryArns": self.repository_arns,
+            "bedrockInvokePolicyArn": self.bedrock_invoke_policy_arn, "endpointNames": self.endpoint_names,
+            "trainingLogGroupName": self.training_log_group_name, "functionNames": self.function_names,
+            "uploaderPolicyArn": self.uploader_policy_arn})
+
+    def _offhours(self, p: Platform, args: MlTierArgs, arn, account, data_key: dict):
+        s = p.settings.ml.off_hours
+        n = p.namer
+        child = pulumi.ResourceOptions(parent=self)
+        state_path = f"/{p.settings.project}/{p.settings.stack}/offhours"
+        tagged = {"StringEqualsIgnoreCase": {f"aws:ResourceTag/{s.tag_key}": "true"},
+                  "StringNotEquals": {"aws:ResourceTag/Environment": "prod"}}
+        statements = [
+            {"Sid": "ListEcs", "Effect": "Allow", "Action": ["ecs:ListClusters", "ecs:ListServices"], "Resource": "*"},
+            {"Sid": "DescribeServices", "Effect": "Allow", "Action": ["ecs:DescribeServices"],
+             "Resource": arn("ecs", "service/*/*")},
+            {"Sid": "ScaleTaggedServices", "Effect": "Allow", "Action": ["ecs:UpdateService"],
+             "Resource": arn("ecs", "service/*/*"), "Condition": tagged},
+            {"Sid": "ListEndpoints", "Effect": "Allow", "Action": ["sagemaker:ListEndpoints"], "Resource": "*"},
+            {"Sid": "DescribeEndpoints", "Effect": "Allow",
+             "Action": ["sagemaker:DescribeEndpoint", "sagemaker:ListTags"],
+             "Resource": arn("sagemaker", "endpoint/*")},
+            {"Sid": "DeleteTaggedEndpoints", "Effect": "Allow", "Action": ["sagemaker:DeleteEndpoint"],
+             "Resource": arn("sagemaker", "endpoint/*"), "Condition": tagged},
+            {"Sid": "RecreateTaggedEndpoints", "Effect": "Allow",
+             "Action": ["sagemaker:CreateEndpoint", "sagemaker:AddTags"],
+             "Resource": [arn("sagemaker", "endpoint/*"), arn("sagemaker", "endpoint-config/*")],
+             "Condition": {"StringEqualsIgnoreCase": {f"aws:RequestTag/{s.tag_key}": "true"},
+                           "StringNotEquals": {"aws:RequestTag/Environment": "prod"}}},
+            {"Sid": "EndpointVolumesUseDataKey", "Effect": "Allow", "Action": ["kms:CreateGrant", "kms:DescribeKey"],
+             "Resource": "*", "Condition": data_key},
+            {"Sid": "StateRecords", "Effect": "Allow",
+             "Action": ["ssm:PutParameter", "ssm:GetParameter", "ssm:GetParametersByPath", "ssm:DeleteParameter"],
+             "Resource": [arn("ssm", f"parameter{state_path}"), arn("ssm", f"parameter{state_path}/*")]},
+        ]
+        fn = platform_function(
+            self, p, LambdaSpec(name="offhours-scheduler", handler="handler.handler", source_dir="offhours_scheduler",
+                                timeout=300, memory=256, reserved_concurrency=1,
+                                environment={"STATE_PATH": state_path, "TAG_KEY": s.tag_key,
+                                             "ENVIRONMENT": p.settings.platform.environment}),
+            data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=statements)
+        role = aws.iam.Role(
+            "offhours-schedule-role", description="EventBridge Scheduler invokes the off-hours scheduler function",
+            assume_role_policy=assume_role_policy("scheduler.amazonaws.com", account),
+            tags=p.tags(n.base("offhours-schedule")), opts=child)
+        aws.iam.RolePolicy("offhours-schedule-invoke", role=role.id, policy=policy_json(
+            {"Sid": "InvokeScheduler", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+             "Resource": arn("lambda", f"function:{fn.name}")}), opts=child)
+        for action, hour in (("stop", s.stop_hour), ("start", s.start_hour)):
+            dom, dow = ("*", "?") if s.days == "*" else ("?", s.days)
+            aws.scheduler.Schedule(
+                f"offhours-{action}", name=n.physical("eventbridge_rule", "offhours", action),
+                description=f"{action} OffHours-tagged ECS services and SageMaker endpoints",
+                schedule_expression=f"cron(0 {hour} {dom} * {dow} *)", schedule_expression_timezone=s.time_zone,
+                flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+                target=aws.scheduler.ScheduleTargetArgs(
+                    arn=fn.function.arn, role_arn=role.arn, input=json.dumps({"action": action}),
+                    retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600,
+                                                                             maximum_retry_attempts=3)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[fn.function]))
+        return fn

@@ -1,0 +1,243 @@
+"""Observability tier: the alarms, the stack's dashboard and X-Ray sampling, built from the outputs of
+the tiers that exist (each input is optional: no resource, no alarm).
+
+Every alarm notifies the platform alerts topic (owned by the events tier) on ALARM and on OK, so an
+incident opens and closes in the same channel. Dimensions are taken from the producing tier's outputs,
+so each alarm depends on the resource it watches (the `alarms-for-load-balancers-and-databases` policy
+checks exactly that), and a renamed resource renames the alarm's dimension with it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .context import Platform
+from .naming import fit
+
+Input = pulumi.Input
+
+GIB = 1024 ** 3
+
+
+def encrypted_log_group(parent: pulumi.Resource, platform: Platform, logical_name: str, log_group_name: str,
+                        logs_key_arn: Input[str], *, audit: bool = False,
+                        opts: Optional[pulumi.ResourceOptions] = None) -> aws.cloudwatch.LogGroup:
+    """A log group that expires (app or audit retention from platform settings) and is KMS-encrypted,
+    created before the service that writes to it so the service never auto-creates an unencrypted one."""
+    s = platform.settings.platform
+    return aws.cloudwatch.LogGroup(
+        logical_name, name=log_group_name,
+        retention_in_days=s.audit_log_retention_days if audit else s.app_log_retention_days,
+        kms_key_id=logs_key_arn, tags=platform.tags(log_group_name, LogClass="audit" if audit else "application"),
+        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts))
+
+
+def name_from_arn(arn: Input[str]) -> pulumi.Output[str]:
+    """`arn:aws:sqs:region:account:NAME` -> NAME (keeps the dependency on the resource behind the ARN)."""
+    return pulumi.Output.from_input(arn).apply(lambda a: a.split(":")[-1])
+
+
+@dataclasses.dataclass(frozen=True)
+class ObservabilityTierArgs:
+    platform: Platform
+    alerts_topic_arn: Optional[Input[str]] = None
+    # application tier
+    ecs_cluster_name: Optional[Input[str]] = None
+    ecs_service_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    alb_arn_suffix: Optional[Input[str]] = None
+    target_group_arn_suffixes: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    # data tier: {"primary": id, "replica": id}
+    db_instance_identifiers: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    docdb_cluster_identifier: Optional[Input[str]] = None
+    redis_replication_group_id: Optional[Input[str]] = None
+    redis_node_count: int = 1
+    # events tier: queue names preferred; else derived from the ARNs
+    dlq_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    dlq_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    # ML/events tiers
+    function_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    # Alarms other tiers own (e.g. the ML tier's failed-training-jobs alarm): shown on the dashboard.
+    external_alarm_arns: Sequence[Input[str]] = ()
+
+
+class ObservabilityTier(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ObservabilityTierArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-platform:tier:Observability", name, None, opts)
+        p = args.platform
+        self._p = p
+        self._a = p.settings.observability.alarms
+        self._actions = [args.alerts_topic_arn] if args.alerts_topic_arn is not None else []
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        a = self._a
+
+        # ECS services: CPU and memory (AWS/ECS publishes both per service without Container Insights).
+        if args.ecs_cluster_name is not None:
+            for svc, svc_name in sorted(args.ecs_service_names.items()):
+                dims = {"ClusterName": args.ecs_cluster_name, "ServiceName": svc_name}
+                self._alarm(f"ecs-{svc}-cpu", "AWS/ECS", "CPUUtilization", dims, ">", a.ecs_cpu_percent,
+                            statistic="Average", periods=a.ecs_cpu_periods,
+                            description=f"ECS service {svc}: CPU > {a.ecs_cpu_percent}% for {a.ecs_cpu_periods} periods")
+                self._alarm(f"ecs-{svc}-memory", "AWS/ECS", "MemoryUtilization", dims, ">", a.ecs_memory_percent,
+                            statistic="Average", periods=2,
+                            description=f"ECS service {svc}: memory > {a.ecs_memory_percent}%")
+
+        # Load balancer: 5xx from the ELB and from targets, p95 latency, unhealthy targets per group.
+        if args.alb_arn_suffix is not None:
+            lb = {"LoadBalancer": args.alb_arn_suffix}
+            for metric, key in (("HTTPCode_ELB_5XX_Count", "alb-elb-5xx"), ("HTTPCode_Target_5XX_Count", "alb-target-5xx")):
+                self._alarm(key, "AWS/ApplicationELB", metric, lb, ">", a.alb_5xx_count, statistic="Sum",
+                            period=300, periods=1, missing="notBreaching",
+                            description=f"ALB {metric} > {a.alb_5xx_count} in 5 minutes")
+            self._alarm("alb-latency-p95", "AWS/ApplicationELB", "TargetResponseTime", lb, ">",
+                        a.alb_p95_latency_seconds, extended_statistic="p95", periods=2,
+                        description=f"ALB target response time p95 > {a.alb_p95_latency_seconds}s")
+            for svc, tg_suffix in sorted(args.target_group_arn_suffixes.items()):
+                self._alarm(f"tg-{svc}-unhealthy", "AWS/ApplicationELB", "UnHealthyHostCount",
+                            {"LoadBalancer": args.alb_arn_suffix, "TargetGroup": tg_suffix}, ">", 0,
+                            statistic="Maximum", periods=2, description=f"Target group {svc}: unhealthy targets > 0")
+
+        # PostgreSQL (primary and replica).
+        for role, ident in sorted(args.db_instance_identifiers.items()):
+            if ident is None:
+                continue
+            dims = {"DBInstanceIdentifier": ident}
+            self._alarm(f"rds-{role}-cpu", "AWS/RDS", "CPUUtilization", dims, ">", a.rds_cpu_percent,
+                        statistic="Average", periods=3, description=f"RDS {role}: CPU > {a.rds_cpu_percent}%")
+            self._alarm(f"rds-{role}-free-storage", "AWS/RDS", "FreeStorageSpace", dims, "<",
+                        a.rds_free_storage_gib * GIB, statistic="Minimum", periods=1,
+                        description=f"RDS {role}: free storage < {a.rds_free_storage_gib} GiB")
+            self._alarm(f"rds-{role}-connections", "AWS/RDS", "DatabaseConnections", dims, ">",
+                        a.rds_max_connections, statistic="Maximum", periods=2,
+                        description=f"RDS {role}: connections > {a.rds_max_connections}")
+            if role != "primary":
+                self._alarm(f"rds-{role}-lag", "AWS/RDS", "ReplicaLag", dims, ">", a.rds_replica_lag_seconds,
+                            statistic="Maximum", periods=2,
+                            description=f"RDS {role}: replication lag > {a.rds_replica_lag_seconds}s")
+
+        # DocumentDB (cluster-level metrics).
+        if args.docdb_cluster_identifier is not None:
+            dims = {"DBClusterIdentifier": args.docdb_cluster_identifier}
+            self._alarm("docdb-cpu", "AWS/DocDB", "CPUUtilization", dims, ">", a.rds_cpu_percent,
+                        statistic="Average", periods=3, description=f"DocumentDB: CPU > {a.rds_cpu_percent}%")
+            self._alarm("docdb-connections", "AWS/DocDB", "DatabaseConnections", dims, ">", a.rds_max_connections,
+                        statistic="Maximum", periods=2,
+                        description=f"DocumentDB: connections > {a.rds_max_connections}")
+
+        # Redis: engine metrics are published per node (CacheClusterId = <group>-00N).
+        self.redis_nodes: list[pulumi.Output[str]] = []
+        if args.redis_replication_group_id is not None:
+            for i in range(1, max(1, args.redis_node_count) + 1):
+                node = pulumi.Output.from_input(args.redis_replication_group_id).apply(lambda g, i=i: f"{g}-{i:03d}")
+                self.redis_nodes.append(node)
+                dims = {"CacheClusterId": node}
+                self._alarm(f"redis-{i:03d}-cpu", "AWS/ElastiCache", "EngineCPUUtilization", dims, ">",
+                            a.redis_cpu_percent, statistic="Average", periods=3,
+                            description=f"Redis node {i}: engine CPU > {a.redis_cpu_percent}%")
+                self._alarm(f"redis-{i:03d}-memory", "AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, ">",
+                            a.redis_memory_percent, statistic="Maximum", periods=2,
+                            description=f"Redis node {i}: memory > {a.redis_memory_percent}%")
+
+        # Dead-letter queues: any message is a failure somebody must look at.
+        queues = {k: v for k, v in args.dlq_names.items()}
+        for k, arn in args.dlq_arns.items():
+            queues.setdefault(k, name_from_arn(arn))
+        for key, queue in sorted(queues.items()):
+            self._alarm(f"dlq-{key}-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue},
+                        ">", 0, statistic="Maximum", periods=1, missing="notBreaching",
+                        description=f"Dead-letter queue {key} has messages")
+
+        # Lambda functions.
+        for key, fn in sorted(args.function_names.items()):
+            dims = {"FunctionName": fn}
+            self._alarm(f"lambda-{key}-errors", "AWS/Lambda", "Errors", dims, ">", a.lambda_errors, statistic="Sum",
+                        periods=1, missing="notBreaching", description=f"Lambda {key}: errors > {a.lambda_errors}")
+            self._alarm(f"lambda-{key}-throttles", "AWS/Lambda", "Throttles", dims, ">", a.lambda_throttles,
+                        statistic="Sum", periods=1, missing="notBreaching",
+                        description=f"Lambda {key}: throttles > {a.lambda_throttles}")
+
+        self.dashboard = None
+        if p.settings.observability.dashboard:
+            self.dashboard = aws.cloudwatch.Dashboard(
+                "dashboard", dashboard_name=fit("generic", p.namer.base(), reserve=0)[:255],
+                dashboard_body=pulumi.Output.json_dumps({"widgets": self._widgets(args)}), opts=self._child)
+
+        o = p.settings.observability
+        self.sampling_rule = aws.xray.SamplingRule(
+            "xray-sampling",
+            rule_name=fit("generic", p.namer.base("default"), reserve=32),  # X-Ray: 1-32 characters
+            priority=o.xray_priority, fixed_rate=o.xray_fixed_rate, reservoir_size=o.xray_reservoir,
+            service_name="*", service_type="*", host="*", http_method="*", url_path="*", resource_arn="*",
+            version=1, tags=p.tags(p.namer.base("xray-sampling")), opts=self._child)
+
+        self.alarm_names = {k: v.name for k, v in self.alarms.items()}
+        self.register_outputs({"alarmNames": self.alarm_names,
+                               "dashboardName": self.dashboard.dashboard_name if self.dashboard else None})
+
+    def _alarm(self, key: str, namespace: str, metric: str, dimensions: Mapping[str, Input[str]], op: str,
+               threshold: float, *, statistic: Optional[str] = None, extended_statistic: Optional[str] = None,
+               periods: int = 1, period: Optional[int] = None, missing: str = "missing",
+               description: str = "") -> aws.cloudwatch.MetricAlarm:
+        p = self._p
+        name = p.namer.base(key)
+        comparison = {">": "GreaterThanThreshold", "<": "LessThanThreshold", ">=": "GreaterThanOrEqualToThreshold"}[op]
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"alarm-{key}", name=name, alarm_description=description, namespace=namespace, metric_name=metric,
+            dimensions=dict(dimensions), statistic=statistic, extended_statistic=extended_statistic,
+            period=period or self._a.period_seconds, evaluation_periods=periods, datapoints_to_alarm=periods,
+            threshold=threshold, comparison_operator=comparison, treat_missing_data=missing,
+            alarm_actions=self._actions, ok_actions=self._actions, tags=p.tags(name), opts=self._child)
+        self.alarms[key] = alarm
+        return alarm
+
+    def _widgets(self, args: ObservabilityTierArgs) -> list[dict]:
+        region = self._p.region
+        widgets: list[dict] = []
+
+        def graph(title: str, metrics: Sequence[Any], stat: str = "Average", y: int = 0) -> None:
+            widgets.append({"type": "metric", "width": 12, "height": 6,
+                            "properties": {"title": title, "region": region, "stat": stat, "period": 300,
+                                           "view": "timeSeries", "metrics": list(metrics)}})
+
+        if args.ecs_cluster_name is not None and args.ecs_service_names:
+            for metric, title in (("CPUUtilization", "Service CPU %"), ("MemoryUtilization", "Service memory %")):
+                graph(title, [["AWS/ECS", metric, "ClusterName", args.ecs_cluster_name, "ServiceName", n]
+                              for _, n in sorted(args.ecs_service_names.items())])
+        if args.alb_arn_suffix is not None:
+            lb = args.alb_arn_suffix
+            graph("Requests", [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb]], stat="Sum")
+            graph("5xx error rate %", [
+                [{"expression": "100 * (m1 + m2) / m3", "label": "5xx %", "id": "e1"}],
+                ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", lb, {"id": "m1", "visible": False}],
+                ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", lb, {"id": "m2", "visible": False}],
+                ["AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb, {"id": "m3", "visible": False}]], stat="Sum")
+            graph("Latency p95 (s)", [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", lb]], stat="p95")
+        idents = [(r, i) for r, i in sorted(args.db_instance_identifiers.items()) if i is not None]
+        connections = [["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", i] for _, i in idents]
+        if args.docdb_cluster_identifier is not None:
+            connections.append(["AWS/DocDB", "DatabaseConnections", "DBClusterIdentifier", args.docdb_cluster_identifier])
+        if connections:
+            graph("Database connections", connections, stat="Maximum")
+        if self.redis_nodes:
+            graph("Cache hit rate %", [["AWS/ElastiCache", "CacheHitRate", "CacheClusterId", n]
+                                       for n in self.redis_nodes])
+        if args.function_names:
+            graph("Lambda errors", [["AWS/Lambda", "Errors", "FunctionName", f]
+                                    for _, f in sorted(args.function_names.items())], stat="Sum")
+        alarm_arns = [a.arn for _, a in sorted(self.alarms.items())] + list(args.external_alarm_arns)
+        if alarm_arns:
+            widgets.insert(0, {"type": "alarm", "width": 24, "height": 4,
+                               "properties": {"title": "Alarms", "alarms": alarm_arns[:100]}})
+        if not widgets:
+            widgets.append({"type": "text", "width": 24, "height": 2,
+                            "properties": {"markdown": f"# {self._p.namer.base()}\nNo monitored resources yet."}})
+        x = y = 0
+        for w in widgets:  # left to right, rows of 24 units
+            if x + w["width"] > 24:
+                x, y = 0, y + 6
+            w["x"], w["y"] = x, y
+            x += w["width"]
+        return widgets

@@ -1,0 +1,190 @@
+"""EC2 and EBS outside what compute.py covers (IMDSv2 and block-device encryption on instances and launch
+templates live there): EBS volumes, account-level EBS encryption, public snapshots/AMIs, public IPs,
+detailed monitoring, orphaned volumes, allowed instance types."""
+from __future__ import annotations
+
+import fnmatch
+
+from pulumi_policy import PolicyConfigSchema, Severity
+
+from ._compliance import nist
+from ._lib import cis, fsbp, get, items, resource_policy
+
+INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+VOLUME = "aws:ebs/volume:Volume"
+ENCRYPTION_BY_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+SNAPSHOT_BLOCK_PUBLIC = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
+SNAPSHOT_PERMISSION = "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission"
+AMI_PERMISSION = "aws:ec2/amiLaunchPermission:AmiLaunchPermission"
+
+# Current-generation families; previous generations (t2, m4, c4, r4, p2, p3, ...) cost more per unit of work.
+DEFAULT_INSTANCE_TYPES = ["t3.*", "t3a.*", "t4g.*", "m5.*", "m5a.*", "m6i.*", "m6a.*", "m6g.*", "m7i.*", "m7g.*",
+                          "c5.*", "c6i.*", "c6a.*", "c6g.*", "c7i.*", "c7g.*", "r5.*", "r6i.*", "r6g.*", "r7i.*",
+                          "r7g.*", "g4dn.*", "g5.*", "g6.*", "g6e.*", "p4d.*", "p5.*", "inf2.*", "trn1.*"]
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+BATCH_COMPUTE = "aws:batch/computeEnvironment:ComputeEnvironment"
+# Batch lets AWS choose; these are not instance types to judge.
+BATCH_CHOICES = ("optimal", "default_x86_64", "default_arm64")
+
+
+def truthy(value) -> bool:
+    """Booleans that some resources take as strings (launch template network interfaces)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _volume_encrypted(props, report, args):
+    if get(props, "encrypted") is not True:
+        report("encrypted must be true (a volume created from an encrypted snapshot still needs encrypted=True "
+               "to be checked statically).")
+        return
+    wanted = (args.get_config() or {}).get("kmsKeyId") or ""
+    if wanted and get(props, "kmsKeyId") != wanted:
+        report(f"kmsKeyId must be the configured key {wanted}.")
+
+
+def _encryption_by_default(props, report, args):
+    if get(props, "enabled", True) is not True:
+        report("enabled must be true: new volumes in this region would otherwise be created unencrypted.")
+
+
+def _snapshot_public(props, report, args):
+    if args.resource_type == SNAPSHOT_BLOCK_PUBLIC:
+        if get(props, "state") == "unblocked":
+            report("state 'unblocked' lets snapshots be shared publicly; use 'block-all-sharing' or "
+                   "'block-new-sharing'.")
+        return
+    account = get(props, "accountId")
+    allowed = list((args.get_config() or {}).get("allowedAccountIds", []))
+    if account == "all":
+        report("accountId 'all' makes the snapshot public.")
+    elif allowed and account not in allowed:
+        report(f"snapshot shared with account {account}, not in allowedAccountIds.")
+
+
+def _ami_public(props, report, args):
+    if get(props, "group") == "all":
+        report("group 'all' makes the AMI public.")
+    account = get(props, "accountId")
+    allowed = list((args.get_config() or {}).get("allowedAccountIds", []))
+    if account and allowed and account not in allowed:
+        report(f"AMI shared with account {account}, not in allowedAccountIds.")
+
+
+def _no_public_ip(props, report, args):
+    if args.resource_type in (INSTANCE, LAUNCH_CONFIGURATION):
+        if truthy(get(props, "associatePublicIpAddress")):
+            report("associatePublicIpAddress must not be true; reach instances through a load balancer or SSM.")
+    if args.resource_type in (INSTANCE, LAUNCH_TEMPLATE):
+        for i, nic in enumerate(items(get(props, "networkInterfaces"))):
+            if truthy(get(nic, "associatePublicIpAddress")):
+                report(f"networkInterfaces[{i}].associatePublicIpAddress must not be true.")
+
+
+def _monitoring(props, report, args):
+    if args.resource_type == INSTANCE and get(props, "monitoring") is not True:
+        report("monitoring must be true (1-minute CloudWatch metrics).")
+    elif args.resource_type == LAUNCH_TEMPLATE and get(props, "monitoring.enabled") is not True:
+        report("monitoring.enabled must be true.")
+    elif args.resource_type == LAUNCH_CONFIGURATION and get(props, "enableMonitoring", True) is not True:
+        report("enableMonitoring must not be false.")
+
+
+def _volume_inuse(props, report, args):
+    """awsguard ec2-volume-inuse: volumes must go away with the instance (no orphaned, billed volumes).
+    The provider defaults deleteOnTermination to true, so only an explicit false fails."""
+    if not (args.get_config() or {}).get("checkDeletion", True):
+        return
+    if get(props, "rootBlockDevice.deleteOnTermination", True) is not True:
+        report("rootBlockDevice.deleteOnTermination must not be false.")
+    for i, dev in enumerate(items(get(props, "ebsBlockDevices"))):
+        if get(dev, "deleteOnTermination", True) is not True:
+            report(f"ebsBlockDevices[{i}].deleteOnTermination must not be false.")
+
+
+def _type_allowed(value: str, allowed: list) -> bool:
+    value = str(value)
+    if "." not in value:  # a family (Batch): allowed when its patterns allow the whole family
+        return any(pattern == f"{value}.*" for pattern in allowed)
+    return any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed)
+
+
+def _instance_type(props, report, args):
+    allowed = list((args.get_config() or {}).get("allowedInstanceTypes", DEFAULT_INSTANCE_TYPES))
+    if not allowed:
+        args.not_applicable("allowedInstanceTypes is empty: every instance type is allowed")
+    if args.resource_type == NODE_GROUP:
+        values = items(get(props, "instanceTypes"))
+    elif args.resource_type == BATCH_COMPUTE:
+        values = [v for v in items(get(props, "computeResources.instanceTypes")) if v not in BATCH_CHOICES]
+    else:
+        values = [get(props, "instanceType")] if get(props, "instanceType") is not None else []
+    if not values and args.resource_type == LAUNCH_TEMPLATE:
+        args.not_applicable("the launch template leaves the instance type to its user")
+    for value in values:
+        if not _type_allowed(value, allowed):
+            report(f"instance type {value} is not in allowedInstanceTypes ({', '.join(allowed)}).")
+
+
+POLICIES = [
+    resource_policy(
+        "ebs-volume-encrypted", "EBS volumes must be encrypted at rest.", (VOLUME,), _volume_encrypted,
+        severity=Severity.HIGH, framework=cis("2.2.1"),
+        remediation="Set encrypted=True and kmsKeyId to a customer managed key.",
+        tags=["encryption", "ebs", "awsguard:encrypted-volumes", "checkov:CKV_AWS_3", "cdk-nag:AwsSolutions-EC26"],
+        config_schema=PolicyConfigSchema(properties={
+            "kmsKeyId": {"type": "string", "default": "",
+                         "description": "if set, volumes must use exactly this key (awsguard kmsId)"}})),
+    resource_policy(
+        "ebs-encryption-by-default", "EBS encryption by default must stay enabled for the account and region.",
+        (ENCRYPTION_BY_DEFAULT,), _encryption_by_default, severity=Severity.HIGH, framework=cis("2.2.1"),
+        remediation="Declare aws.ebs.EncryptionByDefault(enabled=True) once per account and region.",
+        tags=["encryption", "ebs", "fsbp:EC2.7"]),
+    resource_policy(
+        "ebs-snapshot-not-public", "EBS snapshots must not be shared publicly or with unapproved accounts.",
+        (SNAPSHOT_BLOCK_PUBLIC, SNAPSHOT_PERMISSION), _snapshot_public, severity=Severity.CRITICAL,
+        framework=fsbp("EC2.1"),
+        remediation="Keep snapshot block-public-access at block-all-sharing; share only with listed accounts.",
+        tags=["exposure", "ebs", "fsbp:EC2.182"],
+        config_schema=PolicyConfigSchema(properties={
+            "allowedAccountIds": {"type": "array", "items": {"type": "string"}, "default": [],
+                                  "description": "accounts snapshots may be shared with (empty: any but 'all')"}})),
+    resource_policy(
+        "ec2-ami-not-public", "AMIs must not be launchable by everyone.", (AMI_PERMISSION,), _ami_public,
+        severity=Severity.HIGH, framework=nist("AC-3"),
+        remediation="Share AMIs with specific accounts, organizations or OUs, never group 'all'.",
+        tags=["exposure", "ec2"],
+        config_schema=PolicyConfigSchema(properties={
+            "allowedAccountIds": {"type": "array", "items": {"type": "string"}, "default": []}})),
+    resource_policy(
+        "ec2-instance-no-public-ip", "EC2 instances, launch templates and launch configurations must not "
+        "assign public IP addresses.", (INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION), _no_public_ip,
+        severity=Severity.HIGH, framework=fsbp("EC2.9"),
+        remediation="Launch into private subnets with associatePublicIpAddress=False; expose through a load "
+                    "balancer, use SSM Session Manager for access.",
+        tags=["exposure", "ec2", "awsguard:ec2-instance-no-public-ip"]),
+    resource_policy(
+        "ec2-instance-detailed-monitoring-enabled", "EC2 instances and launch templates must enable detailed "
+        "monitoring.", (INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION), _monitoring, severity=Severity.LOW,
+        framework=nist("SI-4"),
+        remediation="Set monitoring=True (instances), monitoring={'enabled': True} (launch templates).",
+        tags=["monitoring", "ec2", "awsguard:ec2-instance-detailed-monitoring-enabled", "cdk-nag:AwsSolutions-EC28",
+              "checkov:CKV_AWS_126"]),
+    resource_policy(
+        "ec2-volume-inuse", "EBS volumes of an instance must be deleted when it terminates (no orphaned volumes).",
+        (INSTANCE, LAUNCH_CONFIGURATION), _volume_inuse, severity=Severity.LOW, framework=nist("CM-8"),
+        remediation="Leave deleteOnTermination at its default (true) on root and EBS block devices; keep data "
+                    "that must outlive the instance on separate aws.ebs.Volume resources or snapshots.",
+        tags=["cost", "ec2", "awsguard:ec2-volume-inuse"],
+        config_schema=PolicyConfigSchema(properties={"checkDeletion": {"type": "boolean", "default": True}})),
+    resource_policy(
+        "ec2-instance-type-allowed", "EC2 instances, launch templates, EKS node groups and Batch compute "
+        "environments must use allowed instance types.",
+        (INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION, NODE_GROUP, BATCH_COMPUTE), _instance_type, severity=Severity.LOW,
+        remediation="Pick a type matching allowedInstanceTypes (current generation by default).",
+        tags=["cost", "ec2"],
+        config_schema=PolicyConfigSchema(properties={
+            "allowedInstanceTypes": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_INSTANCE_TYPES,
+                                     "description": "glob patterns, e.g. 'm7i.*'"}})),
+]

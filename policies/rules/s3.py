@@ -1,0 +1,142 @@
+"""S3 buckets configured through pulumi-aws 7's separate resources (versioning, encryption, public access
+block, bucket policy, lifecycle).
+
+These are stack policies: each bucket is matched with its configuration resources through the
+engine's property dependencies on their `bucket` input (URNs), never through the bucket's id,
+which is unknown in a preview of a new stack. The legacy inline arguments of the bucket itself
+(versioning, serverSideEncryptionConfiguration, policy, lifecycleRules) are accepted too.
+"""
+from __future__ import annotations
+
+from pulumi_policy import PolicyConfigSchema, Severity
+
+from ._lib import cis, depends_on, fsbp, get, items, policy_document, stack_policy, statements
+
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+ENCRYPTION = ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+              "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+BUCKET_POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+LIFECYCLE = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+             "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse", "AES256")
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+def configs_of(resources, bucket, types) -> list:
+    """The configuration resources of `types` whose `bucket` input comes from `bucket`."""
+    return [r for r in resources if r.resource_type in types and depends_on(r, bucket, "bucket")]
+
+
+def _buckets(resources) -> list:
+    return [r for r in resources if r.resource_type in BUCKETS]
+
+
+def _versioning(resources, report, args):
+    for bucket in _buckets(resources):
+        if get(bucket.props, "versioning.enabled") is True:
+            continue
+        found = configs_of(resources, bucket, VERSIONING)
+        if not any(get(c.props, "versioningConfiguration.status") == "Enabled" for c in found):
+            report(f"bucket {bucket.name} has no BucketVersioning with status Enabled"
+                   + (" (a versioning resource exists but does not enable it)." if found else "."), bucket.urn)
+
+
+def _sse_algorithms(rules) -> list:
+    return [get(rule, "applyServerSideEncryptionByDefault.sseAlgorithm") for rule in items(rules)]
+
+
+def _encryption(resources, report, args):
+    allowed = list((args.get_config() or {}).get("allowedAlgorithms", SSE_ALGORITHMS))
+    for bucket in _buckets(resources):
+        inline = _sse_algorithms(get(bucket.props, "serverSideEncryptionConfiguration.rule"))
+        if any(a in allowed for a in inline):
+            continue
+        found = configs_of(resources, bucket, ENCRYPTION)
+        algorithms = [a for c in found for a in _sse_algorithms(get(c.props, "rules"))]
+        if not any(a in allowed for a in algorithms):
+            report(f"bucket {bucket.name} has no BucketServerSideEncryptionConfiguration with a default algorithm in "
+                   f"{', '.join(allowed)}" + (f" (found {algorithms})." if found else "."), bucket.urn)
+
+
+def _public_access_block(resources, report, args):
+    for bucket in _buckets(resources):
+        found = configs_of(resources, bucket, PUBLIC_ACCESS_BLOCK)
+        if not found:
+            report(f"bucket {bucket.name} has no BucketPublicAccessBlock.", bucket.urn)
+            continue
+        if not any(all(get(c.props, flag) is True for flag in PAB_FLAGS) for c in found):
+            off = sorted({flag for c in found for flag in PAB_FLAGS if get(c.props, flag) is not True})
+            report(f"bucket {bucket.name}'s public access block leaves {', '.join(off)} off.", bucket.urn)
+
+
+def denies_insecure_transport(doc) -> bool:
+    for st in statements(doc):
+        if st.get("Effect") != "Deny":
+            continue
+        actions = st.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if not any(a in ("s3:*", "*") for a in actions):
+            continue
+        principal = st.get("Principal")
+        if principal not in ("*", {"AWS": "*"}, {"AWS": ["*"]}):
+            continue
+        secure = (st.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport")
+        if str(secure).lower() == "false":
+            return True
+    return False
+
+
+def _tls_only(resources, report, args):
+    for bucket in _buckets(resources):
+        if denies_insecure_transport(policy_document(get(bucket.props, "policy"))):
+            continue
+        found = configs_of(resources, bucket, BUCKET_POLICY)
+        if not any(denies_insecure_transport(policy_document(get(c.props, "policy"))) for c in found):
+            report(f"bucket {bucket.name} has no bucket policy denying requests without TLS "
+                   "(Deny s3:* to * when aws:SecureTransport is false).", bucket.urn)
+
+
+def _lifecycle(resources, report, args):
+    for bucket in _buckets(resources):
+        if any(get(rule, "enabled") is True for rule in items(get(bucket.props, "lifecycleRules"))):
+            continue
+        found = configs_of(resources, bucket, LIFECYCLE)
+        if not any(get(rule, "status") == "Enabled" for c in found for rule in items(get(c.props, "rules"))):
+            report(f"bucket {bucket.name} has no BucketLifecycleConfiguration with an enabled rule.", bucket.urn)
+
+
+POLICIES = [
+    stack_policy(
+        "s3-versioning-enabled", "S3 buckets must have versioning enabled.", _versioning,
+        severity=Severity.MEDIUM, framework=fsbp("S3.14"),
+        remediation="Add aws.s3.BucketVersioning(bucket=<bucket>.id, versioning_configuration={'status': 'Enabled'}).",
+        tags=["resilience", "s3", "checkov:CKV_AWS_21"]),
+    stack_policy(
+        "s3-encryption-enabled", "S3 buckets must set default server-side encryption explicitly.", _encryption,
+        severity=Severity.HIGH, framework=fsbp("S3.17"),
+        remediation="Add aws.s3.BucketServerSideEncryptionConfiguration(bucket=<bucket>.id, rules=[{"
+                    "'apply_server_side_encryption_by_default': {'sse_algorithm': 'aws:kms', 'kms_master_key_id': "
+                    "<key>}, 'bucket_key_enabled': True}]) (AES256 only where the writer requires SSE-S3).",
+        tags=["encryption", "s3", "checkov:CKV_AWS_19", "checkov:CKV_AWS_145"],
+        config_schema=PolicyConfigSchema(properties={
+            "allowedAlgorithms": {"type": "array", "items": {"type": "string"}, "default": list(SSE_ALGORITHMS)}})),
+    stack_policy(
+        "s3-public-access-block", "S3 buckets must block all public access.", _public_access_block,
+        severity=Severity.CRITICAL, framework=cis("2.1.4"),
+        remediation="Add aws.s3.BucketPublicAccessBlock(bucket=<bucket>.id) with all four flags True.",
+        tags=["exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"]),
+    stack_policy(
+        "s3-tls-only-policy", "S3 bucket policies must deny requests made without TLS.", _tls_only,
+        severity=Severity.HIGH, framework=cis("2.1.1"),
+        remediation="Add a BucketPolicy statement: Deny, Principal '*', Action 's3:*', Resource [bucket, bucket/*], "
+                    "Condition Bool aws:SecureTransport 'false'.",
+        tags=["encryption", "transport", "s3", "checkov:CKV_AWS_379", "cdk-nag:S10"]),
+    stack_policy(
+        "s3-lifecycle-configured", "S3 buckets must have a lifecycle configuration (tiering, expiry of noncurrent "
+        "versions, aborting incomplete uploads).", _lifecycle,
+        severity=Severity.LOW, framework=fsbp("S3.13"),
+        remediation="Add aws.s3.BucketLifecycleConfiguration(bucket=<bucket>.id, rules=[...]) with status Enabled.",
+        tags=["cost", "s3", "checkov:CKV2_AWS_61"]),
+]

@@ -1,0 +1,196 @@
+"""VPC-level network controls beyond network.py (open ingress, flow logs): the default security group,
+network ACLs, gateway/interface endpoints, auto-assigned public IPs, security group descriptions."""
+from __future__ import annotations
+
+import ipaddress
+
+from pulumi_policy import PolicyConfigSchema, Severity
+
+from ._compliance import nist, with_types
+from ._lib import (AWSX_VPC, DEFAULT_SECURITY_GROUP, SECURITY_GROUP, SG_EGRESS_RULE, SG_INGRESS_RULE, SG_RULE, VPC,
+                   cis, depends_on, fsbp, get, items, resource_policy, stack_policy)
+
+NACL = "aws:ec2/networkAcl:NetworkAcl"
+DEFAULT_NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+NACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
+SUBNET = "aws:ec2/subnet:Subnet"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+WORLD = ("0.0.0.0/0", "::/0")
+DEFAULT_ADMIN_PORTS = [22, 3389]
+DEFAULT_ENDPOINT_SERVICES = ["s3"]
+PULUMI_DEFAULT_DESCRIPTION = "Managed by Pulumi"
+
+
+def _vpcs(resources) -> list:
+    vpcs = [r for r in resources if r.resource_type == VPC]
+    covered = {v.parent.urn for v in vpcs if v.parent is not None}
+    return vpcs + [r for r in resources if r.resource_type == AWSX_VPC and r.urn not in covered]
+
+
+def _default_sg(resources, report, args):
+    """CIS 5.4: the default security group restricts all traffic. Every VPC adopts its default group with an
+    aws.ec2.DefaultSecurityGroup (a VPC created without one keeps AWS's allow-all-within-group rules), and
+    that group has no inline or separate rules."""
+    groups = [r for r in resources if r.resource_type == DEFAULT_SECURITY_GROUP]
+    for group in groups:
+        for direction in ("ingress", "egress"):
+            if items(get(group.props, direction)):
+                report(f"default security group {group.name} has {direction} rules; it must restrict all traffic.",
+                       group.urn)
+    for rule in resources:
+        if rule.resource_type not in (SG_RULE, SG_INGRESS_RULE, SG_EGRESS_RULE):
+            continue
+        if any(depends_on(rule, group, "securityGroupId") for group in groups):
+            report(f"rule {rule.name} adds traffic to a default security group.", rule.urn)
+    if not (args.get_config() or {}).get("requireAdoption", True):
+        return
+    for vpc in _vpcs(resources):
+        if not any(depends_on(group, vpc, "vpcId") for group in groups):
+            report(f"VPC {vpc.name} has no aws.ec2.DefaultSecurityGroup adopting its default group (which "
+                   f"otherwise allows all traffic between its members and all egress).", vpc.urn)
+
+
+def _ports(protocol, from_port, to_port) -> tuple:
+    protocol = str(protocol if protocol is not None else "").lower()
+    if protocol in ("-1", "all"):
+        return (0, 65535)
+    if protocol not in ("tcp", "6", "udp", "17"):
+        return (1, 0)  # icmp etc: no port range
+    return (int(from_port or 0), int(to_port or 0))
+
+
+def _nacl_admin(props, report, args):
+    admin = list((args.get_config() or {}).get("adminPorts", DEFAULT_ADMIN_PORTS))
+    entries = []
+    if args.resource_type == NACL_RULE:
+        if get(props, "egress", False) is True or get(props, "ruleAction") != "allow":
+            return
+        cidrs = [get(props, "cidrBlock"), get(props, "ipv6CidrBlock")]
+        entries.append((get(props, "ruleNumber"), get(props, "protocol"), get(props, "fromPort"),
+                        get(props, "toPort"), cidrs))
+    else:
+        for rule in items(get(props, "ingress")):
+            if get(rule, "action") != "allow":
+                continue
+            entries.append((get(rule, "ruleNo"), get(rule, "protocol"), get(rule, "fromPort"), get(rule, "toPort"),
+                            [get(rule, "cidrBlock"), get(rule, "ipv6CidrBlock")]))
+    for number, protocol, from_port, to_port, cidrs in entries:
+        world = [c for c in cidrs if c in WORLD]
+        low, high = _ports(protocol, from_port, to_port)
+        opened = [p for p in admin if low <= p <= high]
+        if world and opened:
+            report(f"rule {number} allows {world[0]} to admin port(s) {', '.join(map(str, opened))}.")
+
+
+def _endpoints(resources, report, args):
+    wanted = list((args.get_config() or {}).get("requiredServices", DEFAULT_ENDPOINT_SERVICES))
+    endpoints = [r for r in resources if r.resource_type == VPC_ENDPOINT]
+    for vpc in _vpcs(resources):
+        mine = [e for e in endpoints if depends_on(e, vpc, "vpcId")]
+        services = {str(get(e.props, "serviceName", "")).rsplit(".", 1)[-1] for e in mine}
+        missing = [s for s in wanted if s not in services]
+        if missing:
+            report(f"VPC {vpc.name} has no endpoint for {', '.join(missing)}: that traffic leaves through the NAT "
+                   f"gateway (cost) and the internet path.", vpc.urn)
+
+
+def _subnet_public_ip(props, report, args):
+    if get(props, "mapPublicIpOnLaunch") is True:
+        report("mapPublicIpOnLaunch must not be true: every instance launched here gets a public IP.")
+
+
+def _sg_description(props, report, args):
+    if args.resource_type in (SECURITY_GROUP,):
+        desc = get(props, "description", PULUMI_DEFAULT_DESCRIPTION)
+        if not desc or desc == PULUMI_DEFAULT_DESCRIPTION:
+            report("description is missing (Pulumi's default 'Managed by Pulumi' says nothing about its purpose).")
+        for direction in ("ingress", "egress"):
+            for i, rule in enumerate(items(get(props, direction))):
+                if not get(rule, "description"):
+                    report(f"{direction}[{i}] has no description.")
+    elif not get(props, "description"):
+        report("the rule has no description.")
+
+
+PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"]
+
+
+def _ingress_cidrs(resource_type, props) -> list[str]:
+    if resource_type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
+        return [c for rule in items(get(props, "ingress"))
+                for c in items(get(rule, "cidrBlocks")) + items(get(rule, "ipv6CidrBlocks"))]
+    if resource_type == SG_RULE:
+        if get(props, "type") != "ingress":
+            return []
+        return items(get(props, "cidrBlocks")) + items(get(props, "ipv6CidrBlocks"))
+    if resource_type == SG_INGRESS_RULE:
+        return [c for c in (get(props, "cidrIpv4"), get(props, "cidrIpv6")) if c]
+    return []
+
+
+def _cidrs_allowed(props, report, args):
+    """Ingress from addresses outside private ranges and the allowed list (the world itself is
+    no-public-ingress's finding): a partner or office range must be listed to be trusted."""
+    allowed = [ipaddress.ip_network(c, strict=False) for c in
+               PRIVATE_RANGES + list((args.get_config() or {}).get("allowedCidrs", []))]
+    for cidr in _ingress_cidrs(args.resource_type, props):
+        if cidr in WORLD:
+            continue
+        try:
+            net = ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            report(f"ingress CIDR {cidr!r} is not a valid network.")
+            continue
+        if not any(net.version == a.version and net.subnet_of(a) for a in allowed):
+            report(f"ingress from {cidr}, outside private ranges and allowedCidrs.")
+
+
+POLICIES = [
+    with_types(stack_policy(
+        "default-security-group-restricts-all", "Every VPC's default security group must be adopted and restrict "
+        "all inbound and outbound traffic.", _default_sg, severity=Severity.HIGH, framework=cis("5.4"),
+        remediation="Add aws.ec2.DefaultSecurityGroup(vpc_id=..., ingress=[], egress=[]) per VPC and attach no rules "
+                    "to it; give workloads their own groups.",
+        tags=["network", "exposure", "checkov:CKV2_AWS_12"],
+        config_schema=PolicyConfigSchema(properties={
+            "requireAdoption": {"type": "boolean", "default": True,
+                                "description": "flag VPCs whose default group is not adopted by the program"}})), DEFAULT_SECURITY_GROUP, VPC, AWSX_VPC, SG_RULE, SG_INGRESS_RULE, SG_EGRESS_RULE),
+    resource_policy(
+        "nacl-no-public-admin-ports", "Network ACLs must not allow ingress from 0.0.0.0/0 or ::/0 to remote "
+        "administration ports.", (NACL, DEFAULT_NACL, NACL_RULE), _nacl_admin, severity=Severity.HIGH,
+        framework=cis("5.1"),
+        remediation="Deny or narrow the source of SSH/RDP; use SSM Session Manager.",
+        tags=["network", "exposure", "checkov:CKV_AWS_229", "checkov:CKV_AWS_230", "checkov:CKV_AWS_231",
+              "checkov:CKV_AWS_232"],
+        config_schema=PolicyConfigSchema(properties={
+            "adminPorts": {"type": "array", "items": {"type": "integer"}, "default": DEFAULT_ADMIN_PORTS}})),
+    with_types(stack_policy(
+        "vpc-endpoints-configured", "Each VPC has endpoints for the configured AWS services (S3 by default).",
+        _endpoints, severity=Severity.LOW, framework=nist("SC-7"),
+        remediation="Add aws.ec2.VpcEndpoint(vpc_id=..., service_name='com.amazonaws.<region>.s3', "
+                    "vpc_endpoint_type='Gateway', route_table_ids=[...]).",
+        tags=["network", "cost", "fsbp:EC2.10"],
+        config_schema=PolicyConfigSchema(properties={
+            "requiredServices": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_ENDPOINT_SERVICES,
+                                 "description": "last segment of the service name: s3, dynamodb, ecr.api, ..."}})), VPC, AWSX_VPC, VPC_ENDPOINT),
+    resource_policy(
+        "security-group-ingress-cidrs-allowed", "Security group ingress from specific addresses must come from "
+        "private ranges or an allowed CIDR list.", (SECURITY_GROUP, DEFAULT_SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE),
+        _cidrs_allowed, severity=Severity.HIGH, framework=nist("SC-7"),
+        remediation="Reference a security group, use a private range, or add the partner/office CIDR to allowedCidrs.",
+        tags=["network", "exposure"],
+        config_schema=PolicyConfigSchema(properties={
+            "allowedCidrs": {"type": "array", "items": {"type": "string"}, "default": [],
+                             "description": "public CIDRs trusted for ingress (offices, partners)"}})),
+    resource_policy(
+        "subnet-no-auto-public-ip", "Subnets must not assign public IPs to instances automatically.", (SUBNET,),
+        _subnet_public_ip, severity=Severity.MEDIUM, framework=fsbp("EC2.15"),
+        remediation="Set mapPublicIpOnLaunch=False; give load balancers and NAT gateways their own addresses.",
+        tags=["network", "exposure", "checkov:CKV_AWS_130"]),
+    resource_policy(
+        "security-group-description", "Security groups and their rules must describe their purpose.",
+        (SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE, SG_EGRESS_RULE), _sg_description, severity=Severity.LOW,
+        framework=nist("CM-6"),
+        remediation="Pass description=... on the group and on every rule.",
+        tags=["network", "documentation", "cdk-nag:AwsSolutions-EC27", "checkov:CKV_AWS_23"]),
+]

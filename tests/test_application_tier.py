@@ -1,0 +1,393 @@
+"""Application tier: the inputs actually registered for dev and prod (and with EKS/Batch enabled)."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import json
+import types
+
+import pytest
+
+from components.application import ApplicationTier
+from components.catalog import DEFAULT_SERVICES
+from components.config import load_settings
+from components.config.schema import ConfigError
+from components.context import Platform
+from conftest import program_with, stack_analysis, stack_plan
+from plan.analyze import analyze
+from plan.engine import UNKNOWN, PlanError
+from plan.stackfile import load_stack_config, stack_file_path
+
+SERVICE = "aws:ecs/service:Service"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+TG = "aws:lb/targetGroup:TargetGroup"
+RULE = "aws:lb/listenerRule:ListenerRule"
+LISTENER = "aws:lb/listener:Listener"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+TARGET = "aws:appautoscaling/target:Target"
+POLICY = "aws:appautoscaling/policy:Policy"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+APP = "ai-platform:tier:Application"
+MY_POLICIES = ("ecs-no-public-ip", "ecs-no-privileged-containers", "ecs-read-only-root-filesystem",
+               "ecs-logging-configured", "alb-https-or-redirect", "alb-drop-invalid-headers", "alb-access-logs",
+               "alb-deletion-protection", "eks-endpoint-restricted", "eks-secrets-encryption",
+               "eks-control-plane-logging", "lambda-tracing-active", "lambda-dlq-configured", "lambda-role-no-wildcard",
+               "public-ingress-only-to-load-balancers", "ec2-imdsv2-required", "ebs-encrypted")
+STACKS = ["dev", "prod"]
+
+
+def stack_config(stack: str) -> dict:
+    name, path = stack_file_path(stack, None)
+    return load_stack_config(name, path)[0]
+
+
+@functools.lru_cache(maxsize=None)
+def enabled_plan():
+    """dev with EKS and Batch switched on by config (one run for the module)."""
+    config = copy.deepcopy(stack_config("dev"))
+    app = config.setdefault("ai-platform:application", {})
+    app.update({"eks": {"enabled": True, "publicAccessCidrs": ["203.0.113.0/24"]}, "batch": {"enabled": True}})
+    return program_with(config, stack="dev", preview=False)
+
+
+def app_resources(plan, token):
+    return [r for r in plan.of_type(token) if APP in r.urn]
+
+
+# --- services, target groups, listener rules ---------------------------------------------------------
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("preview", [True, False])
+def test_nine_services_each_wired_to_its_own_target_group_and_rule(stack, preview):
+    plan = stack_plan(stack, preview)
+    listener = plan.named("https" if stack == "prod" else "http", LISTENER)
+    services = plan.of_type(SERVICE)
+    assert sorted(s.name for s in services) == sorted(f"{n}-service" for n in DEFAULT_SERVICES)
+    tg_urns = set()
+    for name, port in DEFAULT_SERVICES.items():
+        svc, tg, rule = plan.named(f"{name}-service"), plan.named(f"{name}-tg", TG), plan.named(f"{name}-rule", RULE)
+        # the same target group resource feeds the service's load balancer block and the rule's forward action
+        assert svc.propertyDependencies["loadBalancers"] == [tg.urn]
+        assert rule.propertyDependencies["actions"] == [tg.urn]
+        assert rule.propertyDependencies["listenerArn"] == [listener.urn]
+        assert rule.urn in svc.options["dependsOn"]  # target group attached to the ALB before the service
+        [lb] = svc.props["loadBalancers"]
+        assert (lb["containerName"], lb["containerPort"]) == (name, port)
+        assert rule.props["priority"] == port
+        assert rule.props["conditions"] == [{"pathPattern": {"values": [f"/{name}", f"/{name}/*"]}}]
+        assert tg.props["port"] == port and tg.props["targetType"] == "ip" and tg.props["protocol"] == "HTTP"
+        assert tg.props["healthCheck"]["path"] == "/health" and tg.props["healthCheck"]["enabled"] is True
+        assert len(tg.name) + 8 <= 32  # auto-named: logical name + "-" + 7 random characters
+        tg_urns.add(tg.urn)
+    assert len(tg_urns) == 9
+
+
+@pytest.mark.parametrize("stack, spot, desired", [("dev", True, 1), ("prod", False, 2)])
+def test_service_settings(stack, spot, desired):
+    plan = stack_plan(stack, False)
+    vpc = plan.named("vpc", "awsx:ec2:Vpc")
+    app_sg, cluster = plan.named("app-sg", SG), plan.named("cluster", "aws:ecs/cluster:Cluster")
+    for svc in plan.of_type(SERVICE):
+        p = svc.props
+        net = p["networkConfiguration"]
+        assert net["assignPublicIp"] is False
+        assert net["subnets"] == vpc.outputs["privateSubnetIds"]
+        assert net["securityGroups"] == [app_sg.id]
+        assert set(svc.propertyDependencies["networkConfiguration"]) == {vpc.urn, app_sg.urn}
+        assert p["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+        assert (p["deploymentMinimumHealthyPercent"], p["deploymentMaximumPercent"]) == (100, 200)
+        assert p["healthCheckGracePeriodSeconds"] == 300 and p["desiredCount"] == desired
+        assert svc.propertyDependencies["cluster"] == [cluster.urn]
+        assert svc.options["ignoreChanges"] == ["desiredCount"]
+        # FARGATE/FARGATE_SPOT must be associated with the cluster before a service names them
+        assert plan.named("capacity-providers").urn in svc.options["dependsOn"]
+        providers = [(s["capacityProvider"], s["weight"]) for s in p["capacityProviderStrategies"]]
+        assert providers == ([("FARGATE_SPOT", 1)] if spot else [("FARGATE", 1)])
+        assert "launchType" not in p
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_task_definitions_and_container_settings(stack):
+    plan = stack_plan(stack, False)
+    secret = plan.named("secret-jwt-signing-secret", "aws:secretsmanager/secret:Secret")
+    execution, task_role = plan.named("ecs-execution-role"), plan.named("ecs-task-role")
+    logs_key = plan.named("logs-key")
+    for name, port in DEFAULT_SERVICES.items():
+        td, log = plan.named(f"{name}-task", TASK), plan.named(f"{name}-logs", LOG_GROUP)
+        assert td.props["networkMode"] == "awsvpc" and td.props["requiresCompatibilities"] == ["FARGATE"]
+        assert td.props["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
+        assert (td.props["cpu"], td.props["memory"]) == ("512", "1024")
+        assert td.propertyDependencies["executionRoleArn"] == [execution.urn]
+        assert td.propertyDependencies["taskRoleArn"] == [task_role.urn]
+        assert log.propertyDependencies["kmsKeyId"] == [logs_key.urn] and log.props["retentionInDays"] == 30
+        [c] = json.loads(td.props["containerDefinitions"])
+        assert c["readonlyRootFilesystem"] is True and c["user"] == "1000:1000" and c["privileged"] is False
+        assert c["portMappings"][0]["containerPort"] == port
+        assert c["logConfiguration"]["logDriver"] == "awslogs"
+        assert c["logConfiguration"]["options"]["awslogs-group"] == log.props["name"]
+        assert c["secrets"] == [{"name": "JWT_SIGNING_SECRET", "valueFrom": secret.outputs["arn"]}]
+        assert f"localhost:{port}/health" in " ".join(c["healthCheck"]["command"])
+        assert {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False} in c["mountPoints"]
+        env = {e["name"]: e["value"] for e in c["environment"]}
+        assert env["PORT"] == str(port) and env["DB_HOST"].endswith(".rds.amazonaws.com")
+        # the ML tier's repository for the service, with the stack's image tag
+        repo = plan.named(f"repo-{name}", "aws:ecr/repository:Repository")
+        assert c["image"] == f"{repo.outputs['repositoryUrl']}:{'1.0.0' if stack == 'prod' else 'latest'}"
+
+
+@pytest.mark.parametrize("stack, bounds", [("dev", (1, 2)), ("prod", (2, 10))])
+def test_autoscaling_target_and_cpu_memory_policies_per_service(stack, bounds):
+    plan = stack_plan(stack, True)
+    cluster = plan.named("cluster", "aws:ecs/cluster:Cluster")
+    for name in DEFAULT_SERVICES:
+        target, svc = plan.named(f"{name}-scaling", TARGET), plan.named(f"{name}-service", SERVICE)
+        assert (target.props["minCapacity"], target.props["maxCapacity"]) == bounds
+        assert target.props["resourceId"] == f"service/{cluster.props['name']}/{name}"
+        assert set(target.propertyDependencies["resourceId"]) == {cluster.urn, svc.urn}
+        assert target.props["scalableDimension"] == "ecs:service:DesiredCount"
+        metrics = {}
+        for metric in ("cpu", "memory"):
+            policy = plan.named(f"{name}-{metric}-scaling", POLICY)
+            assert policy.props["policyType"] == "TargetTrackingScaling"
+            assert policy.propertyDependencies["resourceId"] == [target.urn]
+            cfg = policy.props["targetTrackingScalingPolicyConfiguration"]
+            metrics[metric] = (cfg["predefinedMetricSpecification"]["predefinedMetricType"], cfg["targetValue"])
+        assert metrics == {"cpu": ("ECSServiceAverageCPUUtilization", 60),
+                           "memory": ("ECSServiceAverageMemoryUtilization", 75)}
+    assert len(app_resources(plan, TARGET)) == 9 and len(app_resources(plan, POLICY)) == 18
+
+
+# --- cluster, load balancer, listeners ---------------------------------------------------------------
+@pytest.mark.parametrize("stack, insights, default", [("dev", "enabled", "FARGATE_SPOT"), ("prod", "enhanced", "FARGATE")])
+def test_cluster_container_insights_and_capacity_providers(stack, insights, default):
+    plan = stack_plan(stack, True)
+    cluster = plan.named("cluster", "aws:ecs/cluster:Cluster")
+    assert cluster.props["settings"] == [{"name": "containerInsights", "value": insights}]
+    cp = plan.named("capacity-providers")
+    assert cp.props["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
+    assert cp.props["defaultCapacityProviderStrategies"] == [{"capacityProvider": default, "weight": 1}]
+    assert cp.propertyDependencies["clusterName"] == [cluster.urn]
+
+
+@pytest.mark.parametrize("stack, protect", [("dev", False), ("prod", True)])
+def test_alb_in_public_subnets_with_lb_group_logs_and_protection(stack, protect):
+    plan = stack_plan(stack, False)
+    alb, vpc = plan.named("alb", LB), plan.named("vpc", "awsx:ec2:Vpc")
+    p = alb.props
+    assert p["subnets"] == vpc.outputs["publicSubnetIds"] and p["internal"] is False
+    assert alb.propertyDependencies["securityGroups"] == [plan.named("lb-sg", SG).urn]
+    assert p["dropInvalidHeaderFields"] is True and p["enableDeletionProtection"] is protect
+    assert p["idleTimeout"] == 60 and len(p["name"]) <= 32
+    log_bucket = plan.named("access-logs-bucket", "aws:s3/bucket:Bucket")
+    assert p["accessLogs"] == {"bucket": log_bucket.props["bucket"], "prefix": f"alb/{stack}", "enabled": True}
+
+
+def test_prod_https_listener_and_http_redirect():
+    plan = stack_plan("prod", True)
+    https, http = plan.named("https", LISTENER), plan.named("http", LISTENER)
+    assert (https.props["protocol"], https.props["port"]) == ("HTTPS", 443)
+    assert https.props["certificateArn"].startswith("arn:aws:acm:us-east-1:123456789012:certificate/")
+    assert https.props["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert http.props["defaultActions"] == [{"type": "redirect", "redirect": {
+        "protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}]
+
+
+def test_dev_without_certificate_is_http_only_and_the_policy_says_so():
+    plan = stack_plan("dev", True)
+    [http] = app_resources(plan, LISTENER)
+    assert http.name == "http" and http.props["defaultActions"][0]["type"] == "fixed-response"
+    found = stack_analysis("dev").of("alb-https-or-redirect")
+    assert [v.urn for v in found] == [http.urn] and found[0].level == "advisory"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_mandatory_compute_violation(stack):
+    analysis = stack_analysis(stack)
+    bad = [(v.policy, v.urn) for v in analysis.violations if v.policy in MY_POLICIES and v.level == "mandatory"]
+    assert bad == []
+
+
+def test_security_group_chain_alb_to_services_to_data():
+    plan = stack_plan("prod", True)
+    lb_sg, app_sg, data_sg = (plan.named(f"{k}-sg", SG) for k in ("lb", "app", "data"))
+    assert plan.named("alb", LB).propertyDependencies["securityGroups"] == [lb_sg.urn]
+    for svc in plan.of_type(SERVICE):
+        assert app_sg.urn in svc.propertyDependencies["networkConfiguration"]
+        assert lb_sg.urn not in svc.propertyDependencies["networkConfiguration"]
+
+    def rules(token, group):
+        return [r for r in plan.of_type(token) if r.propertyDependencies.get("securityGroupId") == [group.urn]]
+
+    # app ports reach the app group only from the load balancer group, and the LB sends only there
+    app_in = rules(INGRESS, app_sg)
+    assert app_in and all(r.propertyDependencies["referencedSecurityGroupId"] == [lb_sg.urn] for r in app_in)
+    ports = sorted(DEFAULT_SERVICES.values())
+    assert all(r.props["fromPort"] <= ports[0] and ports[-1] <= r.props["toPort"] for r in app_in)
+    lb_out = rules(EGRESS, lb_sg)
+    assert lb_out and all(r.propertyDependencies["referencedSecurityGroupId"] == [app_sg.urn] for r in lb_out)
+    # the data group accepts only the application group
+    data_in = rules(INGRESS, data_sg)
+    assert data_in and all(r.propertyDependencies["referencedSecurityGroupId"] == [app_sg.urn] for r in data_in)
+    app_out = [r for r in plan.of_type(EGRESS) if r.propertyDependencies.get("securityGroupId") == [app_sg.urn]
+               and r.propertyDependencies.get("referencedSecurityGroupId") == [data_sg.urn]]
+    assert sorted(r.props["fromPort"] for r in app_out) == sorted(r.props["fromPort"] for r in data_in)
+    # the data stores sit in the data group, which nothing but the application group reaches
+    db = plan.named("postgres", "aws:rds/instance:Instance")
+    assert db.propertyDependencies["vpcSecurityGroupIds"] == [data_sg.urn]
+    redis = plan.named("redis", "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert redis.propertyDependencies["securityGroupIds"] == [data_sg.urn]
+
+
+# --- EKS and Batch -----------------------------------------------------------------------------------
+def test_eks_and_batch_off_in_dev_by_default():
+    plan = stack_plan("dev", True)
+    assert plan.of_type("aws:eks/cluster:Cluster") == [] and plan.of_type("aws:batch/jobQueue:JobQueue") == []
+
+
+def test_eks_when_enabled():
+    plan = enabled_plan()
+    cluster = plan.named("eks-cluster", "aws:eks/cluster:Cluster")
+    p = cluster.props
+    assert p["version"] == "1.35"
+    assert p["vpcConfig"]["endpointPrivateAccess"] is True
+    assert p["vpcConfig"]["endpointPublicAccess"] is True and p["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert p["encryptionConfig"]["resources"] == ["secrets"]
+    assert cluster.propertyDependencies["encryptionConfig"] == [plan.named("data-key").urn]
+    assert sorted(p["enabledClusterLogTypes"]) == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    # the cluster role may use exactly that key, named by its alias (decidable in a preview)
+    [alias] = [a for a in plan.of_type("aws:kms/alias:Alias")
+               if a.propertyDependencies["targetKeyId"] == cluster.propertyDependencies["encryptionConfig"]]
+    [st] = json.loads(plan.named("eks-cluster-secrets-key").props["policy"])["Statement"]
+    assert st["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias.props["name"]}}
+    assert st["Resource"] == "arn:aws:kms:us-east-1:123456789012:key/*"
+    log = plan.named("eks-control-plane-logs", LOG_GROUP)
+    assert log.props["name"] == f"/aws/eks/{p['name']}/cluster" and log.urn in cluster.options["dependsOn"]
+    oidc = plan.named("eks-oidc", "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert oidc.propertyDependencies["url"] == [cluster.urn]
+    assert oidc.props["url"] == cluster.outputs["identities"][0]["oidcs"][0]["issuer"]
+    assert oidc.props["clientIdLists"] == ["sts.amazonaws.com"]
+    nodes = plan.named("eks-nodes", "aws:eks/nodeGroup:NodeGroup")
+    lt = plan.named("eks-nodes-lt", LT)
+    assert nodes.props["scalingConfig"] == {"minSize": 1, "maxSize": 10, "desiredSize": 1}
+    assert nodes.props["capacityType"] == "SPOT" and nodes.props["instanceTypes"] == ["t3.large"]
+    assert nodes.propertyDependencies["launchTemplate"] == [lt.urn]
+    assert lt.props["metadataOptions"]["httpTokens"] == "required"
+    assert lt.props["metadataOptions"]["httpPutResponseHopLimit"] == 1
+    [bdm] = lt.props["blockDeviceMappings"]
+    assert bdm["ebs"]["encrypted"] == "true" and bdm["ebs"]["volumeType"] == "gp3"
+    policies = {r.props["policyArn"].rsplit("/", 1)[-1] for r in plan.of_type(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r.name.startswith("eks-")}
+    assert policies == {"AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
+                        "AmazonEC2ContainerRegistryPullOnly"}
+
+
+def test_batch_when_enabled():
+    plan = enabled_plan()
+    ce = plan.named("batch-spot", "aws:batch/computeEnvironment:ComputeEnvironment")
+    cr = ce.props["computeResources"]
+    assert (cr["type"], cr["allocationStrategy"], cr["minVcpus"], cr["maxVcpus"]) == (
+        "SPOT", "SPOT_CAPACITY_OPTIMIZED", 0, 256)
+    assert cr["securityGroupIds"] == [plan.named("app-sg", SG).id]
+    assert ce.propertyDependencies["computeResources"]  # instance profile, subnets, group, launch template
+    assert plan.named("batch-instance-profile").urn in ce.propertyDependencies["computeResources"]
+    assert plan.named("batch-lt", LT).urn in ce.propertyDependencies["computeResources"]
+    queue = plan.named("batch-queue", "aws:batch/jobQueue:JobQueue")
+    assert queue.props["priority"] == 10 and queue.propertyDependencies["computeEnvironmentOrders"] == [ce.urn]
+    jd = plan.named("batch-job-template", "aws:batch/jobDefinition:JobDefinition")
+    container = json.loads(jd.props["containerProperties"])
+    assert container["readonlyRootFilesystem"] is True and container["logConfiguration"]["logDriver"] == "awslogs"
+    assert jd.props["retryStrategy"]["attempts"] == 3
+
+
+def test_enabled_eks_and_batch_pass_the_compute_policies():
+    # The tier's resources plus the security groups the stack rule correlates (analysing all is slow).
+    plan = enabled_plan()
+    keep = [r for r in plan.resources if APP in r.urn or r.type in (SG, INGRESS, EGRESS)]
+    analysis = analyze(dataclasses.replace(plan, resources=keep), policy_config={"all": "mandatory"})
+    assert {"eks-cluster", "eks-nodes-lt", "batch-lt"} <= {r.name for r in keep}
+    bad = [(v.policy, v.urn.split("::")[-1]) for v in analysis.violations
+           if v.policy in MY_POLICIES and v.policy not in ("alb-https-or-redirect", "alb-deletion-protection")]
+    assert bad == []
+
+
+# --- configuration errors ----------------------------------------------------------------------------
+def _settings(app: dict, env="dev"):
+    return load_settings({"platform": {"environment": env}, "application": app}, stack=env, region="us-east-1")
+
+
+def test_catalogue_merges_overrides_adds_and_drops_services():
+    s = _settings({"services": {"search": {"cpu": 1024, "memory": 4096}, "code": {"enabled": False},
+                                "rerank": {"port": 8009}}})
+    cat = {c.name: c for c in s.application.catalogue()}
+    assert len(cat) == 9 and "code" not in cat and cat["rerank"].port == 8009
+    assert (cat["search"].settings.cpu, cat["search"].settings.memory) == (1024, 4096)
+    assert cat["format-conversion"].settings.cpu == 512  # untouched entries keep their defaults
+
+
+@pytest.mark.parametrize("app, path", [
+    ({"services": {"search": {"cpu": 256, "memory": 4096}}}, "services.search.memory"),
+    ({"services": {"search": {"minCount": 3, "desiredCount": 1}}}, "services.search.desiredCount"),
+    ({"services": {"rerank": {}}}, "services.rerank.port"),
+    ({"services": {"rerank": {"port": 8000}}}, "services.rerank.port"),
+    ({"alb": {"certificateArn": "arn:aws:acm:us-east-1:123:certificate/x"}}, "alb.certificateArn"),
+    ({"eks": {"publicAccessCidrs": ["0.0.0.0/0"]}}, "eks.publicAccessCidrs[0]"),
+])
+def test_invalid_application_settings_name_the_key(app, path):
+    with pytest.raises(ConfigError) as err:
+        _settings(app)
+    assert err.value.path.startswith(f"ai-platform:application.{path}")
+
+
+def test_cross_tier_check_port_range_stops_the_program():
+    config = copy.deepcopy(stack_config("dev"))
+    config["ai-platform:application"] = {"services": {"rerank": {"port": 9100}}}
+    with pytest.raises(PlanError, match=r"services\.rerank\.port = 9100"):
+        program_with(config, stack="dev", preview=True)
+
+
+def test_cross_tier_check_secret_names():
+    settings = _settings({"services": {"search": {"secrets": ["no-such-secret"]}}})
+    args = types.SimpleNamespace(secret_arns={"jwt-signing-secret": "arn"})
+    with pytest.raises(ConfigError, match=r"services\.search\.secrets = 'no-such-secret'"):
+        ApplicationTier._check_catalogue(Platform.from_settings(settings), settings.application.catalogue(), args)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_everything_in_the_tier_is_tagged(stack):
+    plan = stack_plan(stack, True)
+    untaggable = {"aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:appautoscaling/policy:Policy",
+                  "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy"}
+    for r in plan.resources:
+        if APP in r.urn and r.custom and r.type not in untaggable:
+            assert {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"} <= set(r.props.get("tags", {})), r.name
+
+
+def test_preview_leaves_unknown_only_what_aws_computes():
+    plan = stack_plan("dev", True)
+    svc = plan.named("search-service", SERVICE)
+    assert svc.props["networkConfiguration"]["assignPublicIp"] is False
+    assert svc.props["taskDefinition"] == UNKNOWN  # an ARN with a revision: known only after create
+
+
+# --- the Lambda convention helper (components/lambda_function.py) ------------------------------------
+def test_platform_functions_wait_for_their_role_policy_and_follow_the_convention():
+    plan = stack_plan("prod", True)
+    by_urn = plan.by_urn()
+    checked = 0
+    for fn in plan.of_type("aws:lambda/function:Function"):
+        [role_urn] = fn.propertyDependencies["role"]
+        if by_urn[role_urn].name != f"{fn.name}-role":
+            continue  # not built by platform_function
+        policy = plan.named(f"{fn.name}-policy", "aws:iam/rolePolicy:RolePolicy")
+        assert policy.propertyDependencies["role"] == [role_urn]
+        # CreateFunction validates DLQ (and ENI) permissions: the policy must exist first
+        assert policy.urn in fn.options["dependsOn"]
+        assert plan.named(f"{fn.name}-logs", LOG_GROUP).urn in fn.options["dependsOn"]
+        assert fn.props["tracingConfig"] == {"mode": "Active"}
+        assert fn.propertyDependencies["deadLetterConfig"] == [plan.named(f"{fn.name}-dlq").urn]
+        checked += 1
+    assert checked >= 1

@@ -1,0 +1,219 @@
+"""DR tier: the second region (every DR resource on the DR provider), replication, and AWS Backup."""
+from __future__ import annotations
+
+import functools
+import json
+
+import pulumi_aws as aws
+import pytest
+
+from conftest import stack_analysis, stack_plan
+from plan.engine import PlanError, run_program
+
+PROVIDER = "pulumi:providers:aws"
+# Resources that live in the DR region (IAM is global; the replication role is created there with them).
+DR_TYPES = {"aws:kms/key:Key", "aws:kms/alias:Alias", "aws:s3/bucket:Bucket", "aws:s3/bucketVersioning:BucketVersioning",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketPolicy:BucketPolicy",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLogging:BucketLogging",
+            "aws:iam/role:Role",
+            "aws:iam/rolePolicy:RolePolicy",
+            "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+            "aws:dynamodb/tableReplica:TableReplica", "aws:backup/vault:Vault",
+            "aws:backup/vaultLockConfiguration:VaultLockConfiguration"}
+DR_POLICIES = {"s3-data-buckets-replicated", "backup-plan-covers-stateful"}
+
+
+def _config(env: str, dr: dict | None = None, observability: dict | None = None) -> dict:
+    return {"aws:region": "us-east-1", "ai-platform:platform": {"environment": env},
+            "ai-platform:dr": dr or {}, "ai-platform:observability": observability or {}}
+
+
+def _program():
+    from components.config import load_settings
+    from components.context import Platform
+    from components.dr import DrTier, DrTierArgs
+
+    p = Platform.from_settings(load_settings())
+    tags = p.tags()
+    bucket = aws.s3.Bucket("fake-data-lake", bucket="fake-data-lake", tags=tags)
+    db = aws.rds.Instance("fake-db", identifier="fake-db", instance_class="db.t4g.micro", tags=tags)
+    table = aws.dynamodb.Table("fake-table", name="fake-table", tags=tags)
+    DrTier("dr", DrTierArgs(platform=p, bucket_names={"data-lake": bucket.id}, bucket_arns={"data-lake": bucket.arn},
+                            db_instance_arn=db.arn, table_arns={"sessions": table.arn}))
+
+
+@functools.lru_cache(maxsize=None)
+def isolated(env: str = "prod", dr: str = "{}", obs: str = "{}", preview: bool = False):
+    return run_program(_program, config=_config(env, json.loads(dr), json.loads(obs)), stack=env, preview=preview)
+
+
+def in_tier(plan) -> list:
+    return [r for r in plan.resources if "tier:Dr" in r.urn]
+
+
+def dr_provider(plan):
+    [provider] = [r for r in plan.of_type(PROVIDER) if r.name == "dr-provider"]
+    return provider
+
+
+def out(plan, name: str, prop: str):
+    return plan.named(name).outputs[prop]
+
+
+def test_dr_provider_is_in_the_configured_second_region():
+    assert dr_provider(isolated()).props["region"] == "us-west-2"
+    assert dr_provider(isolated(dr=json.dumps({"region": "eu-west-1"}))).props["region"] == "eu-west-1"
+
+
+def test_every_dr_region_resource_uses_the_dr_provider_and_primary_ones_do_not():
+    plan = isolated()
+    provider = dr_provider(plan).urn
+    on_dr = {r.name for r in in_tier(plan) if r.provider == provider}
+    expected = {"dr-key", "dr-key-alias", "rds-backups-dr", "dynamodb-sessions-dr", "dr-backup-vault",
+                "dr-backup-vault-lock", "s3-replication-role", "s3-replication-policy", "ai-platform-prod-dr-data-lake",
+                "dr-data-lake-versioning", "dr-data-lake-sse", "dr-data-lake-public-access-block",
+                "dr-data-lake-ownership", "dr-data-lake-policy", "dr-data-lake-lifecycle", "dr-data-lake-access-logs"}
+    expected |= {"ai-platform-prod-dr-access-logs"} | {f"dr-access-logs-{x}" for x in (
+        "versioning", "sse", "public-access-block", "ownership", "policy", "lifecycle")}
+    assert on_dr == expected
+    assert all(r.type in DR_TYPES for r in in_tier(plan) if r.provider == provider)
+    # Configuration of primary-region resources stays on the default provider.
+    for name in ("replication-data-lake", "ecr-replication", "backup-vault", "backup-plan", "backup-stateful"):
+        assert plan.named(name).provider != provider, name
+
+
+def test_data_buckets_replicate_to_kms_encrypted_replicas():
+    plan = isolated()
+    repl = plan.named("replication-data-lake")
+    assert repl.propertyDependencies["bucket"] == [plan.named("fake-data-lake").urn]
+    [rule] = repl.props["rules"]
+    assert rule["status"] == "Enabled" and rule["deleteMarkerReplication"] == {"status": "Enabled"}
+    dest = rule["destination"]
+    assert dest["bucket"] == out(plan, "ai-platform-prod-dr-data-lake", "arn")
+    assert dest["encryptionConfiguration"]["replicaKmsKeyId"] == out(plan, "dr-key", "arn")
+    assert dest["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
+    assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"]["status"] == "Enabled"
+    replica = plan.named("ai-platform-prod-dr-data-lake")
+    assert replica.props["bucket"].endswith("-us-west-2") and replica.options["protect"]
+    sse = plan.named("dr-data-lake-sse").props["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert sse == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": out(plan, "dr-key", "arn")}
+    policy = json.loads(plan.named("s3-replication-policy").props["policy"])
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert {"s3:ReplicateObject", "s3:GetObjectVersionForReplication", "kms:Decrypt", "kms:Encrypt"} <= actions
+    assert plan.named("s3-replication-role").props["assumeRolePolicy"].count("s3.amazonaws.com") == 1
+
+
+def test_database_and_table_copies_in_the_dr_region_use_the_dr_key():
+    plan = isolated()
+    rds = plan.named("rds-backups-dr").props
+    assert rds["sourceDbInstanceArn"] == out(plan, "fake-db", "arn") and rds["kmsKeyId"] == out(plan, "dr-key", "arn")
+    replica = plan.named("dynamodb-sessions-dr").props
+    assert replica["globalTableArn"] == out(plan, "fake-table", "arn")
+    assert replica["kmsKeyArn"] == out(plan, "dr-key", "arn") and replica["pointInTimeRecovery"] is True
+
+
+def test_backup_plan_daily_with_retention_and_cross_region_copy_in_prod():
+    plan = isolated()
+    [rule] = plan.named("backup-plan").props["rules"]
+    assert rule["schedule"].startswith("cron(") and rule["lifecycle"] == {"deleteAfter": 35}
+    assert rule["targetVaultName"] == out(plan, "backup-vault", "name")
+    [copy] = rule["copyActions"]
+    assert copy["destinationVaultArn"] == out(plan, "dr-backup-vault", "arn") and copy["lifecycle"]["deleteAfter"] == 35
+    vault = plan.named("backup-vault")
+    assert vault.props["kmsKeyArn"] == out(plan, "backup-key", "arn") and vault.options["protect"]
+
+
+def test_backup_selection_covers_the_stateful_resources_by_arn_and_opt_in_tag():
+    plan = isolated()
+    sel = plan.named("backup-stateful")
+    assert sorted(sel.props["resources"]) == sorted([out(plan, "fake-db", "arn"), out(plan, "fake-table", "arn")])
+    assert set(sel.propertyDependencies["resources"]) == {plan.named("fake-db").urn, plan.named("fake-table").urn}
+    tagged = plan.named("backup-tagged").props
+    assert tagged["selectionTags"] == [{"type": "STRINGEQUALS", "key": "Backup", "value": "true"}]
+    role = sel.props["iamRoleArn"]
+    assert role == out(plan, "backup-role", "arn")
+    managed = {plan.named(f"backup-managed-{i}").props["policyArn"].rsplit("/", 1)[-1] for i in (0, 1)}
+    assert managed == {"AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"}
+
+
+def test_vault_lock_is_governance_mode_by_default_and_compliance_only_when_asked():
+    plan = isolated()
+    for name in ("backup-vault-lock", "dr-backup-vault-lock"):
+        lock = plan.named(name).props
+        assert "changeableForDays" not in lock and lock["minRetentionDays"] == 7
+    compliance = isolated(dr=json.dumps({"vaultLockMode": "compliance", "vaultLockCoolingOffDays": 14}))
+    assert compliance.named("backup-vault-lock").props["changeableForDays"] == 14
+
+
+def test_dev_has_backups_only_no_second_region():
+    plan = isolated("dev")
+    assert [r for r in plan.of_type(PROVIDER) if r.name == "dr-provider"] == []
+    assert [r.type for r in in_tier(plan) if r.provider] == []
+    [rule] = plan.named("backup-plan").props["rules"]
+    assert rule["lifecycle"] == {"deleteAfter": 7} and "copyActions" not in rule
+    assert plan.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration") == []
+
+
+def test_account_singletons_follow_the_baseline_flag():
+    assert isolated("prod", obs=json.dumps({"accountBaseline": False})).of_type(
+        "aws:ecr/replicationConfiguration:ReplicationConfiguration") == []
+    ecr = isolated("prod").named("ecr-replication").props["replicationConfiguration"]["rules"][0]
+    assert ecr["destinations"] == [{"region": "us-west-2", "registryId": "123456789012"}]
+
+
+def test_dr_region_equal_to_the_primary_is_a_config_error():
+    with pytest.raises(PlanError, match=r"dr\.region = 'us-east-1'"):
+        isolated("prod", dr=json.dumps({"region": "us-east-1"}))
+
+
+def test_dynamodb_backup_copy_strategy_drops_the_replica():
+    plan = isolated(dr=json.dumps({"dynamodbStrategy": "backup-copy"}))
+    assert plan.of_type("aws:dynamodb/tableReplica:TableReplica") == []
+
+
+# --- the whole stack -------------------------------------------------------------------------
+def test_prod_stack_dr_resources_are_on_the_dr_provider():
+    plan = stack_plan("prod")
+    provider = dr_provider(plan)
+    assert provider.props["region"] == "us-west-2"
+    dr_children = [r for r in in_tier(plan) if r.provider == provider.urn]
+    assert {r.type for r in dr_children} >= {"aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+                                             "aws:dynamodb/tableReplica:TableReplica", "aws:backup/vault:Vault",
+                                             "aws:s3/bucket:Bucket"}
+    # One replica per data bucket, each replication config tied to its source bucket.
+    sources = {b.urn for b in plan.of_type("aws:s3/bucket:Bucket") if "tier:Data" in b.urn
+               and any(k in b.name for k in ("data-lake", "documents", "ml-artifacts"))}
+    configs = plan.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert {c.propertyDependencies["bucket"][0] for c in configs} == sources and len(sources) == 3
+    # Every table of the data tier has a replica.
+    tables = plan.of_type("aws:dynamodb/table:Table")
+    assert len(plan.of_type("aws:dynamodb/tableReplica:TableReplica")) == len(tables) > 0
+
+
+def test_prod_stack_backup_and_replication_policies_hold():
+    analysis = stack_analysis("prod")
+    assert [v for v in analysis.violations if v.policy in DR_POLICIES] == []
+    dev = stack_plan("dev")
+    assert [r for r in dev.of_type(PROVIDER) if r.name == "dr-provider"] == []
+    assert len(dev.of_type("aws:backup/plan:Plan")) == 1
+
+
+def test_prod_with_documentdb_is_backed_up_and_alarmed():
+    """DocumentDB is off in both stack files: this is the only run of its wiring in __main__.py."""
+    from conftest import program_with
+    from plan.stackfile import load_stack_config, stack_file_path
+
+    name, path = stack_file_path("prod", None)
+    config, _ = load_stack_config(name, path)
+    config = dict(config)
+    config["ai-platform:data"] = dict(config.get("ai-platform:data") or {}, docdbEnabled=True)
+    plan = program_with(config, stack="prod", preview=True)
+    [docdb] = plan.of_type("aws:docdb/cluster:Cluster")
+    [sel] = [r for r in plan.of_type("aws:backup/selection:Selection") if r.name == "backup-stateful"]
+    assert docdb.urn in sel.propertyDependencies["resources"]
+    docdb_alarms = [r for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                    if docdb.urn in r.propertyDependencies.get("dimensions", [])]
+    # exactly the correlations backup-plan-covers-stateful and alarms-for-load-balancers-and-databases check
+    assert {r.props["metricName"] for r in docdb_alarms} == {"CPUUtilization", "DatabaseConnections"}

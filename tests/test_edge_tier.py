@@ -1,0 +1,294 @@
+"""Edge tier wiring, on the registered inputs: site bucket <- OAC <- distribution, the bucket granted to
+that distribution only, Cognito on every API method, WAF on both entry points, us-east-1 resources
+through the us-east-1 provider whatever the stack's region."""
+from __future__ import annotations
+
+import functools
+import json
+
+from conftest import program_with, stack_plan
+
+EDGE = "ai-platform:tier:Edge"
+DIST = "aws:cloudfront/distribution:Distribution"
+WAF = "aws:wafv2/webAcl:WebAcl"
+GLOBAL_ONLY = ("aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",
+               "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+               "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination", "aws:cloudwatch/logDelivery:LogDelivery")
+ALB = "internal-app-123.eu-west-1.elb.amazonaws.com"
+
+
+def edge_resources(plan):
+    [tier] = [r for r in plan.resources if r.type == EDGE]
+    return [r for r in plan.resources if r.parent == tier.urn]
+
+
+def out(plan, name, token=None, key="arn"):
+    return plan.named(name, token).outputs[key]
+
+
+def _edge_only_program():
+    """Security + edge, with an ALB and a log bucket given: the wiring the full program gets later."""
+    from components.config import load_settings
+    from components.context import Platform
+    from components.edge import EdgeTier, EdgeTierArgs
+    from components.security import SecurityTier, SecurityTierArgs
+    platform = Platform.from_settings(load_settings())
+    sec = SecurityTier("security", SecurityTierArgs(platform=platform))
+    EdgeTier("edge", EdgeTierArgs(platform=platform, data_key_arn=sec.data_key_arn, logs_key_arn=sec.logs_key_arn,
+                                  alb_dns_name=ALB, log_bucket_name="logs-bucket", log_bucket_arn="arn:aws:s3:::logs-bucket",
+                                  log_bucket_domain_name="logs-bucket.s3.eu-west-1.amazonaws.com"))
+
+
+@functools.lru_cache(maxsize=None)
+def eu_plan():
+    config = {"aws:region": "eu-west-1",
+              "ai-platform:platform": {"environment": "dev", "owner": "o", "costCenter": "c"},
+              "ai-platform:edge": {"customDomain": "app.example.org", "hostedZoneId": "Z0123456789ABC"}}
+    return program_with(config, stack="dev", preview=False, program=_edge_only_program)
+
+
+# --- site: bucket, OAC, distribution, bucket policy -------------------------------------------
+def test_distribution_reads_the_site_bucket_through_oac():
+    plan = stack_plan("dev", preview=False)
+    dist = plan.named("site-distribution", DIST)
+    oac = plan.named("site-oac")
+    bucket = [r for r in edge_resources(plan) if r.type == "aws:s3/bucket:Bucket"][0]
+    [origin] = dist.props["origins"]
+    assert origin["originAccessControlId"] == oac.id
+    assert origin["domainName"] == bucket.outputs["bucketRegionalDomainName"]
+    assert "customOriginConfig" not in origin and "s3OriginConfig" not in origin
+    assert {oac.urn, bucket.urn} <= set(dist.propertyDependencies["origins"])
+    assert oac.props["signingBehavior"] == "always" and oac.props["signingProtocol"] == "sigv4"
+    assert oac.props["originAccessControlOriginType"] == "s3"
+
+
+def test_bucket_policy_grants_only_that_distribution_and_only_over_tls():
+    plan = stack_plan("dev", preview=False)
+    dist = plan.named("site-distribution", DIST)
+    policy = plan.named("site-bucket-policy")
+    bucket = [r for r in edge_resources(plan) if r.type == "aws:s3/bucket:Bucket"][0]
+    doc = json.loads(policy.props["policy"])
+    allows = [s for s in doc["Statement"] if s["Effect"] == "Allow"]
+    assert allows == [{"Sid": "CloudFrontOacRead", "Effect": "Allow",
+                       "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+                       "Resource": bucket.outputs["arn"] + "/*",
+                       "Condition": {"StringEquals": {"AWS:SourceArn": dist.outputs["arn"]}}}]
+    [deny] = [s for s in doc["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and deny["Principal"] == "*"
+    assert dist.urn in policy.propertyDependencies["policy"]
+    assert policy.props["bucket"] == bucket.id
+
+
+def test_site_bucket_secure_defaults():
+    plan = stack_plan("prod", preview=False)
+    by_type = {r.type: r for r in edge_resources(plan)}
+    pab = by_type["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"].props
+    assert all(pab[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                        "restrictPublicBuckets"))
+    assert by_type["aws:s3/bucketOwnershipControls:BucketOwnershipControls"].props["rule"] == {
+        "objectOwnership": "BucketOwnerEnforced"}
+    assert by_type["aws:s3/bucketVersioning:BucketVersioning"].props["versioningConfiguration"]["status"] == "Enabled"
+    sse = by_type["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"].props
+    assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    assert by_type["aws:s3/bucket:Bucket"].props["forceDestroy"] is False  # prod protects
+
+
+def test_distribution_settings_dev_and_prod():
+    for stack in ("dev", "prod"):
+        plan = stack_plan(stack, preview=False)
+        d = plan.named("site-distribution", DIST).props
+        assert d["defaultRootObject"] == "index.html"
+        assert sorted((e["errorCode"], e["responseCode"], e["responsePagePath"]) for e in d["customErrorResponses"]) == [
+            (403, 200, "/index.html"), (404, 200, "/index.html")]
+        b = d["defaultCacheBehavior"]
+        assert b["viewerProtocolPolicy"] == "redirect-to-https" and b["compress"] is True
+        assert b["responseHeadersPolicyId"] == plan.named("security-headers").id
+        assert d["webAclId"] == out(plan, "waf-cloudfront")
+    prod = stack_plan("prod", preview=False).named("site-distribution", DIST).props
+    assert prod["viewerCertificate"]["minimumProtocolVersion"] == "TLSv1.2_2021"
+    assert prod["viewerCertificate"]["sslSupportMethod"] == "sni-only" and prod["aliases"] == ["app.example.com"]
+    dev = stack_plan("dev", preview=False).named("site-distribution", DIST).props
+    # honest: the default certificate pins TLSv1, and the plan says so rather than claiming TLSv1.2_2021
+    assert dev["viewerCertificate"] == {"cloudfrontDefaultCertificate": True, "minimumProtocolVersion": "TLSv1"}
+
+
+def test_security_headers_policy():
+    cfg = stack_plan("dev", preview=False).named("security-headers").props["securityHeadersConfig"]
+    assert cfg["strictTransportSecurity"]["accessControlMaxAgeSec"] >= 31536000
+    assert cfg["strictTransportSecurity"]["includeSubdomains"] is True
+    assert cfg["frameOptions"]["frameOption"] == "DENY"
+    assert cfg["contentTypeOptions"]["override"] is True
+    assert cfg["referrerPolicy"]["referrerPolicy"] == "strict-origin-when-cross-origin"
+    assert cfg["xssProtection"] == {"protection": True, "modeBlock": True, "override": True}
+
+
+def test_cloudfront_logs_v2_to_the_data_tier_log_bucket():
+    plan = stack_plan("dev", preview=False)
+    source = plan.named("site-access-log-source")
+    dest = plan.named("site-access-log-destination")
+    delivery = plan.named("site-access-log-delivery")
+    assert source.props["logType"] == "ACCESS_LOGS"
+    assert source.props["resourceArn"] == out(plan, "site-distribution", DIST)
+    log_bucket_arn = plan.exports.get("logBucketArn") or plan.named("access-logs-bucket").outputs["arn"]
+    assert dest.props["deliveryDestinationConfiguration"]["destinationResourceArn"] == log_bucket_arn
+    assert delivery.props["deliverySourceName"] == source.props["name"]
+    assert delivery.props["deliveryDestinationArn"] == dest.outputs["arn"]
+
+
+# --- API ----------------------------------------------------------------------------------------
+def test_every_api_method_uses_the_cognito_authorizer_except_preflight():
+    plan = stack_plan("dev", preview=False)
+    authorizer = plan.named("api-cognito-authorizer")
+    assert authorizer.props["type"] == "COGNITO_USER_POOLS"
+    assert authorizer.props["providerArns"] == [out(plan, "user-pool")]
+    methods = [r for r in edge_resources(plan) if r.type == "aws:apigateway/method:Method"]
+    assert len(methods) == 4
+    for m in methods:
+        if m.props["httpMethod"] == "OPTIONS":
+            assert m.props["authorization"] == "NONE"
+        else:
+            assert m.props["authorization"] == "COGNITO_USER_POOLS" and m.props["authorizerId"] == authorizer.id
+
+
+def test_stage_logs_traces_throttles_and_is_behind_waf():
+    for stack, (rate, burst) in (("dev", (50, 100)), ("prod", (500, 1000))):
+        plan = stack_plan(stack, preview=False)
+        stage = plan.named("api-stage")
+        logs = plan.named("api-access-logs")
+        assert stage.props["xrayTracingEnabled"] is True
+        assert stage.props["accessLogSettings"]["destinationArn"] == logs.outputs["arn"]
+        assert "$context.requestId" in json.loads(stage.props["accessLogSettings"]["format"]).values()
+        assert logs.props["kmsKeyId"] == out(plan, "logs-key")
+        settings = plan.named("api-method-settings").props
+        assert settings["methodPath"] == "*/*"
+        assert (settings["settings"]["throttlingRateLimit"], settings["settings"]["throttlingBurstLimit"]) == (rate, burst)
+        assoc = plan.named("api-waf-association").props
+        assert assoc["resourceArn"] == stage.outputs["arn"] and assoc["webAclArn"] == out(plan, "waf-api")
+
+
+def _edge_without_alb_program():
+    from components.config import load_settings
+    from components.context import Platform
+    from components.edge import EdgeTier, EdgeTierArgs
+    from components.security import SecurityTier, SecurityTierArgs
+    platform = Platform.from_settings(load_settings())
+    sec = SecurityTier("security", SecurityTierArgs(platform=platform))
+    EdgeTier("edge", EdgeTierArgs(platform=platform, data_key_arn=sec.data_key_arn, logs_key_arn=sec.logs_key_arn))
+
+
+def test_without_alb_the_api_answers_from_a_mock():
+    config = {"aws:region": "us-east-1", "ai-platform:platform": {"environment": "dev"}}
+    plan = program_with(config, stack="dev", preview=False, program=_edge_without_alb_program)
+    integrations = [r for r in edge_resources(plan) if r.type == "aws:apigateway/integration:Integration"]
+    assert {i.props["type"] for i in integrations} == {"MOCK"}
+
+
+def test_the_stack_proxies_the_api_to_its_alb():
+    plan = stack_plan("dev", preview=False)
+    proxy = plan.named("api-proxy-integration").props
+    assert proxy["type"] == "HTTP_PROXY"
+    assert proxy["uri"] == f"https://{plan.named('alb', 'aws:lb/loadBalancer:LoadBalancer').outputs['dnsName']}/{{proxy}}"
+
+
+def test_with_alb_the_api_proxies_to_it():
+    plan = eu_plan()
+    proxy = plan.named("api-proxy-integration").props
+    assert proxy["type"] == "HTTP_PROXY" and proxy["integrationHttpMethod"] == "ANY"
+    assert proxy["uri"] == f"https://{ALB}/{{proxy}}"
+    assert proxy["requestParameters"] == {"integration.request.path.proxy": "method.request.path.proxy"}
+    assert plan.named("api-root-integration").props["uri"] == f"https://{ALB}/"
+
+
+# --- Cognito --------------------------------------------------------------------------------------
+def test_user_pool_dev_and_prod():
+    dev = stack_plan("dev", preview=False).named("user-pool")
+    prod = stack_plan("prod", preview=False).named("user-pool")
+    for pool in (dev, prod):
+        pp = pool.props["passwordPolicy"]
+        assert pp["minimumLength"] >= 12 and all(pp[k] is True for k in (
+            "requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"))
+        assert pool.props["userPoolAddOns"] == {"advancedSecurityMode": "ENFORCED"}
+        assert pool.props["userPoolTier"] == "PLUS"  # threat protection needs the Plus feature plan
+        assert pool.props["softwareTokenMfaConfiguration"] == {"enabled": True}
+    assert dev.props["mfaConfiguration"] == "OPTIONAL" and prod.props["mfaConfiguration"] == "ON"
+    assert dev.props["deletionProtection"] == "INACTIVE" and prod.props["deletionProtection"] == "ACTIVE"
+    assert prod.options["protect"] is True and dev.options["protect"] is False
+
+
+def test_spa_client_is_public_code_flow_with_config_urls():
+    plan = stack_plan("prod", preview=False)
+    c = plan.named("spa-client").props
+    assert c["generateSecret"] is False and c["allowedOauthFlows"] == ["code"]
+    assert c["allowedOauthFlowsUserPoolClient"] is True
+    assert c["callbackUrls"] == ["https://app.example.com/auth/callback"]
+    assert c["logoutUrls"] == ["https://app.example.com/"]
+    assert c["preventUserExistenceErrors"] == "ENABLED" and c["userPoolId"] == plan.named("user-pool").id
+
+
+# --- WAF ------------------------------------------------------------------------------------------
+def test_both_acls_managed_groups_rate_limit_and_logging():
+    plan = stack_plan("prod", preview=False)
+    for key, scope in (("cloudfront", "CLOUDFRONT"), ("api", "REGIONAL")):
+        acl = plan.named(f"waf-{key}", WAF)
+        assert acl.props["scope"] == scope
+        rules = {r["name"]: r for r in acl.props["rules"]}
+        assert rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"]["limit"] == 2000
+        assert "block" in rules["rate-limit-per-ip"]["action"]
+        for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                      "AWSManagedRulesAmazonIpReputationList"):
+            assert rules[group]["statement"]["managedRuleGroupStatement"] == {"vendorName": "AWS", "name": group}
+        assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] for r in rules.values())
+        logs = plan.named(f"waf-{key}-logs")
+        assert logs.props["name"].startswith("aws-waf-logs-")
+        logging = plan.named(f"waf-{key}-logging").props
+        assert logging["resourceArn"] == acl.outputs["arn"] and logging["logDestinationConfigs"] == [logs.outputs["arn"]]
+
+
+# --- us-east-1 provider -----------------------------------------------------------------------------
+def test_us_east_1_resources_use_the_us_east_1_provider_in_another_region():
+    plan = eu_plan()
+    assert plan.region == "eu-west-1"
+    [provider] = [r for r in plan.resources if r.type == "pulumi:providers:aws"]
+    assert provider.inputs["region"] == "us-east-1"
+    global_names = {"waf-cloudfront", "waf-cloudfront-logs", "waf-cloudfront-logging", "global-logs-key"}
+    resources = edge_resources(plan)
+    for r in resources:
+        if r.type in GLOBAL_ONLY or r.name in global_names:
+            assert r.provider == provider.urn, r.name
+        elif r.type != "pulumi:providers:aws":
+            assert r.provider == "", r.name
+    assert {r.type for r in resources if r.provider} >= set(GLOBAL_ONLY) | {WAF}
+    # the us-east-1 WAF log group cannot use the eu-west-1 logs key
+    assert plan.named("waf-cloudfront-logs").props["kmsKeyId"] == out(plan, "global-logs-key")
+    assert plan.named("waf-api-logs").props["kmsKeyId"] == out(plan, "logs-key")
+    # a certificate is created and validated for the custom domain, and used with TLSv1.2_2021
+    viewer = plan.named("site-distribution", DIST).props["viewerCertificate"]
+    assert viewer["acmCertificateArn"] == out(plan, "site-certificate")
+    assert viewer["minimumProtocolVersion"] == "TLSv1.2_2021"
+
+
+def test_edge_resources_are_tagged():
+    from policies.rules.tags import taggable
+    for r in edge_resources(stack_plan("dev", preview=False)):
+        if taggable(r.type):
+            assert {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"} <= set(r.props.get("tags", {})), r.name
+
+
+def my_rules_analysis(plan):
+    """Only this issue's rules (edge + messaging), at prod's mandatory level: fast, and the same SDK path."""
+    from plan.analyze import analyze, build_servicer, configure
+    from policies.rules import edge, messaging
+    servicer = build_servicer(policies=edge.POLICIES + messaging.POLICIES)
+    configure(servicer, {"all": "mandatory"})
+    return analyze(plan, servicer=servicer)
+
+
+def test_prod_has_no_edge_or_messaging_violation_in_preview_or_update():
+    for preview in (True, False):
+        result = my_rules_analysis(stack_plan("prod", preview))
+        assert result.violations == [], [v.message for v in result.violations]
+
+
+def test_dev_reports_only_the_documented_advisories():
+    result = my_rules_analysis(stack_plan("dev", False))
+    assert sorted(v.policy for v in result.violations) == ["cloudfront-min-tls", "cognito-mfa-required"]

@@ -1,0 +1,280 @@
+"""Observability and governance tiers: in isolation with fake producer outputs, and in the whole stack."""
+from __future__ import annotations
+
+import functools
+import json
+
+import pulumi_aws as aws
+import pytest
+
+from conftest import stack_analysis, stack_plan
+from plan.engine import PlanError, run_program
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+MINE = ("tier:Observability", "tier:Governance")
+OBS_POLICIES = {"cloudtrail-multi-region-validated-encrypted", "log-group-encrypted-with-retention",
+                "alarms-for-load-balancers-and-databases"}
+
+
+def _config(env: str, observability: dict | None = None) -> dict:
+    return {"aws:region": "us-east-1", "ai-platform:platform": {"environment": env, "costCenter": f"cc-{env}"},
+            "ai-platform:observability": observability or {}}
+
+
+def _program(with_resources: bool = True):
+    def program():
+        from components.config import load_settings
+        from components.context import Platform
+        from components.governance import GovernanceTier, GovernanceTierArgs
+        from components.observability import ObservabilityTier, ObservabilityTierArgs
+
+        p = Platform.from_settings(load_settings())
+        tags = p.tags()
+        if not with_resources:
+            ObservabilityTier("observability", ObservabilityTierArgs(platform=p))
+            GovernanceTier("governance", GovernanceTierArgs(platform=p, logs_key_arn="arn:aws:kms:us-east-1:1:key/l"))
+            return
+        topic = aws.sns.Topic("fake-alerts", name="fake-alerts", tags=tags)
+        cluster = aws.ecs.Cluster("fake-cluster", name="fake-cluster", tags=tags)
+        lb = aws.lb.LoadBalancer("fake-alb", name="fake-alb", tags=tags)
+        tg = aws.lb.TargetGroup("fake-tg", name="fake-tg", tags=tags)
+        db = aws.rds.Instance("fake-db", identifier="fake-db", instance_class="db.t4g.micro", tags=tags)
+        replica = aws.rds.Instance("fake-replica", identifier="fake-replica", instance_class="db.t4g.micro",
+                                   replicate_source_db="fake-db", tags=tags)
+        docdb = aws.docdb.Cluster("fake-docdb", cluster_identifier="fake-docdb", tags=tags)
+        dlq = aws.sqs.Queue("fake-dlq", name="fake-dlq", tags=tags)
+        ObservabilityTier("observability", ObservabilityTierArgs(
+            platform=p, alerts_topic_arn=topic.arn, ecs_cluster_name=cluster.name,
+            ecs_service_names={"api": "api-svc", "worker": "worker-svc"}, alb_arn_suffix=lb.arn_suffix,
+            target_group_arn_suffixes={"api": tg.arn_suffix},
+            db_instance_identifiers={"primary": db.identifier, "replica": replica.identifier, "standby": None},
+            docdb_cluster_identifier=docdb.cluster_identifier,
+            redis_replication_group_id="fake-redis", redis_node_count=2, dlq_arns={"orders": dlq.arn},
+            function_names={"orchestrator": "fake-fn"}, external_alarm_arns=["arn:aws:cloudwatch:us-east-1:1:alarm:x"]))
+        GovernanceTier("governance", GovernanceTierArgs(
+            platform=p, logs_key_arn="arn:aws:kms:us-east-1:123456789012:key/logs", alerts_topic_arn=topic.arn,
+            access_log_bucket_name="fake-access-logs"))
+    return program
+
+
+@functools.lru_cache(maxsize=None)
+def isolated(env: str = "prod", with_resources: bool = True, preview: bool = False, obs: str = "{}"):
+    return run_program(_program(with_resources), config=_config(env, json.loads(obs)), stack=env, preview=preview)
+
+
+def alarms(plan) -> dict:
+    """This tier's alarms by key (other tiers may own alarms of their own)."""
+    return {r.name.removeprefix("alarm-"): r for r in plan.of_type(ALARM) if "tier:Observability" in r.urn}
+
+
+def urn(plan, name: str) -> str:
+    return plan.named(name).urn
+
+
+def out(plan, name: str, prop: str):
+    return plan.named(name).outputs[prop]
+
+
+# --- alarms: the right resource, the right metric, the topic -------------------------------------
+def test_every_alarm_notifies_the_alerts_topic_on_alarm_and_ok():
+    plan = isolated()
+    topic = out(plan, "fake-alerts", "arn")
+    assert len(alarms(plan)) == 24
+    for key, a in alarms(plan).items():
+        assert a.props["alarmActions"] == [topic] and a.props["okActions"] == [topic], key
+
+
+def test_alarms_watch_the_resources_they_were_given():
+    plan = isolated()
+    a = alarms(plan)
+    lb_suffix, tg_suffix = out(plan, "fake-alb", "arnSuffix"), out(plan, "fake-tg", "arnSuffix")
+    expected = {
+        "ecs-api-cpu": ("AWS/ECS", "CPUUtilization", {"ClusterName": "fake-cluster", "ServiceName": "api-svc"}),
+        "ecs-worker-memory": ("AWS/ECS", "MemoryUtilization", {"ClusterName": "fake-cluster", "ServiceName": "worker-svc"}),
+        "alb-elb-5xx": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": lb_suffix}),
+        "alb-target-5xx": ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": lb_suffix}),
+        "alb-latency-p95": ("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": lb_suffix}),
+        "tg-api-unhealthy": ("AWS/ApplicationELB", "UnHealthyHostCount",
+                             {"LoadBalancer": lb_suffix, "TargetGroup": tg_suffix}),
+        "rds-primary-cpu": ("AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": "fake-db"}),
+        "rds-primary-free-storage": ("AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": "fake-db"}),
+        "rds-primary-connections": ("AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": "fake-db"}),
+        "redis-001-cpu": ("AWS/ElastiCache", "EngineCPUUtilization", {"CacheClusterId": "fake-redis-001"}),
+        "redis-002-memory": ("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", {"CacheClusterId": "fake-redis-002"}),
+        "rds-replica-lag": ("AWS/RDS", "ReplicaLag", {"DBInstanceIdentifier": "fake-replica"}),
+        "docdb-cpu": ("AWS/DocDB", "CPUUtilization", {"DBClusterIdentifier": "fake-docdb"}),
+        "docdb-connections": ("AWS/DocDB", "DatabaseConnections", {"DBClusterIdentifier": "fake-docdb"}),
+        "dlq-orders-depth": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": "fake-dlq"}),
+        "lambda-orchestrator-errors": ("AWS/Lambda", "Errors", {"FunctionName": "fake-fn"}),
+        "lambda-orchestrator-throttles": ("AWS/Lambda", "Throttles", {"FunctionName": "fake-fn"}),
+    }
+    for key, (namespace, metric, dims) in expected.items():
+        props = a[key].props
+        assert (props["namespace"], props["metricName"], props["dimensions"]) == (namespace, metric, dims), key
+    # No alarm for an absent database, no lag alarm on the primary; each alarm depends on what it watches.
+    assert not any(k.startswith("rds-standby") for k in a) and "rds-primary-lag" not in a
+    assert a["rds-primary-cpu"].propertyDependencies["dimensions"] == [urn(plan, "fake-db")]
+    assert urn(plan, "fake-alb") in a["tg-api-unhealthy"].propertyDependencies["dimensions"]
+    assert a["dlq-orders-depth"].propertyDependencies["dimensions"] == [urn(plan, "fake-dlq")]
+
+
+def test_default_thresholds_follow_the_design():
+    a = {k: v.props for k, v in alarms(isolated()).items()}
+    cpu = a["ecs-api-cpu"]
+    assert (cpu["comparisonOperator"], cpu["threshold"], cpu["evaluationPeriods"]) == ("GreaterThanThreshold", 90, 2)
+    assert a["ecs-api-memory"]["threshold"] == 85
+    assert a["tg-api-unhealthy"]["threshold"] == 0 and a["tg-api-unhealthy"]["comparisonOperator"] == "GreaterThanThreshold"
+    five = a["alb-elb-5xx"]
+    assert (five["statistic"], five["period"], five["threshold"], five["evaluationPeriods"]) == ("Sum", 300, 10, 1)
+    p95 = a["alb-latency-p95"]
+    assert p95["extendedStatistic"] == "p95" and p95["threshold"] == 3 and "statistic" not in p95
+    storage = a["rds-primary-free-storage"]
+    assert storage["comparisonOperator"] == "LessThanThreshold" and storage["threshold"] == 20 * 1024 ** 3
+    assert a["dlq-orders-depth"]["threshold"] == 0 and a["dlq-orders-depth"]["treatMissingData"] == "notBreaching"
+
+
+def test_thresholds_come_from_config():
+    plan = isolated(obs=json.dumps({"alarms": {"ecsCpuPercent": 70, "ecsCpuPeriods": 3, "alb5xxCount": 50,
+                                               "albP95LatencySeconds": 1.5}}))
+    a = {k: v.props for k, v in alarms(plan).items()}
+    assert (a["ecs-api-cpu"]["threshold"], a["ecs-api-cpu"]["evaluationPeriods"]) == (70, 3)
+    assert a["alb-target-5xx"]["threshold"] == 50 and a["alb-latency-p95"]["threshold"] == 1.5
+
+
+def test_bad_threshold_is_a_config_error_naming_the_key():
+    with pytest.raises(PlanError, match=r"observability\.alarms\.ecsCpuPercent = 150"):
+        run_program(_program(False), config=_config("dev", {"alarms": {"ecsCpuPercent": 150}}), stack="dev")
+
+
+def test_no_producer_no_alarm_and_an_explanatory_dashboard():
+    plan = isolated("dev", with_resources=False)
+    assert plan.of_type(ALARM) == []
+    body = json.loads(plan.of_type("aws:cloudwatch/dashboard:Dashboard")[0].props["dashboardBody"])
+    assert [w["type"] for w in body["widgets"]] == ["text"]
+
+
+def test_dashboard_is_built_from_the_same_resources():
+    plan = isolated()
+    [dash] = plan.of_type("aws:cloudwatch/dashboard:Dashboard")
+    body = json.loads(dash.props["dashboardBody"])
+    titles = [w["properties"].get("title") for w in body["widgets"]]
+    assert titles == ["Alarms", "Service CPU %", "Service memory %", "Requests", "5xx error rate %",
+                      "Latency p95 (s)", "Database connections", "Cache hit rate %", "Lambda errors"]
+    text = json.dumps(body)
+    for value in ("api-svc", "worker-svc", out(plan, "fake-alb", "arnSuffix"), "fake-db", "fake-docdb", "fake-redis-002",
+                  "CacheHitRate", "arn:aws:cloudwatch:us-east-1:1:alarm:x"):
+        assert value in text
+    assert len(body["widgets"][0]["properties"]["alarms"]) == 25  # 24 own + the ML tier's
+
+
+def test_xray_sampling_rule_defaults_and_name_limit():
+    [rule] = isolated().of_type("aws:xray/samplingRule:SamplingRule")
+    assert (rule.props["fixedRate"], rule.props["reservoirSize"]) == (0.05, 1)
+    assert len(rule.props["ruleName"]) <= 32 and rule.props["priority"] < 10000
+
+
+# --- governance ------------------------------------------------------------------------------
+def test_budget_is_per_stack_filtered_by_its_tag_and_alerts_the_topic():
+    for env in ("dev", "prod"):
+        plan = isolated(env)
+        [budget] = plan.of_type("aws:budgets/budget:Budget")
+        b = budget.props
+        assert (b["budgetType"], b["timeUnit"], b["limitAmount"], b["limitUnit"]) == ("COST", "MONTHLY", "1000.0", "USD")
+        assert b["costFilters"] == [{"name": "TagKeyValue", "values": [f"user:CostCenter$cc-{env}"]}]
+        topic = out(plan, "fake-alerts", "arn")
+        assert sorted((n["notificationType"], n["threshold"], tuple(n["subscriberSnsTopicArns"]))
+                      for n in b["notifications"]) == [("ACTUAL", 80, (topic,)), ("FORECASTED", 100, (topic,))]
+
+
+def test_account_baseline_only_where_the_flag_is_on():
+    singletons = ("aws:cloudtrail/trail:Trail", "aws:cfg/recorder:Recorder", "aws:guardduty/detector:Detector",
+                  "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+                  "aws:costexplorer/costAllocationTag:CostAllocationTag")
+    dev, prod = isolated("dev"), isolated("prod")
+    assert all(dev.of_type(t) == [] for t in singletons)
+    assert all(prod.of_type(t) for t in singletons)
+    on = isolated("dev", obs=json.dumps({"accountBaseline": True}))
+    assert len(on.of_type("aws:cloudtrail/trail:Trail")) == 1
+
+
+def test_trail_is_multi_region_validated_encrypted_and_delivered_to_its_bucket_and_logs():
+    plan = isolated("prod")
+    trail = plan.named("trail").props
+    assert trail["isMultiRegionTrail"] and trail["includeGlobalServiceEvents"] and trail["enableLogFileValidation"]
+    assert trail["kmsKeyId"] == out(plan, "audit-key", "arn")
+    [bucket] = [r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name.endswith("-audit")]
+    assert trail["s3BucketName"] == bucket.id and bucket.options["protect"]
+    log_group = plan.named("cloudtrail-logs").props
+    assert trail["cloudWatchLogsGroupArn"] == out(plan, "cloudtrail-logs", "arn") + ":*"
+    assert log_group["kmsKeyId"].endswith(":key/logs") and log_group["retentionInDays"] == 365
+    policy = json.loads(plan.named("audit-policy").props["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    trail_arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/" + trail["name"]
+    assert by_sid["CloudTrailWrite"]["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
+    assert by_sid["DenyInsecureTransport"]["Effect"] == "Deny"
+    key_policy = json.loads(plan.named("audit-key").props["policy"])
+    assert any(s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}
+               and s["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn for s in key_policy["Statement"])
+    for sub in ("audit-versioning", "audit-sse", "audit-public-access-block", "audit-ownership", "audit-lifecycle"):
+        assert plan.named(sub).propertyDependencies["bucket"] == [bucket.urn]
+
+
+def test_config_records_everything_delivers_to_the_audit_bucket_and_runs_managed_rules():
+    plan = isolated("prod")
+    rec = plan.named("config-recorder").props
+    assert rec["recordingGroup"] == {"allSupported": True, "includeGlobalResourceTypes": True}
+    assert plan.named("config-recorder-status").props["isEnabled"] is True
+    channel = plan.named("config-delivery-channel").props
+    assert channel["s3KeyPrefix"] == "config" and channel["s3KmsKeyArn"] == out(plan, "audit-key", "arn")
+    assert plan.named("config-managed").props["policyArn"].endswith("service-role/AWS_ConfigRole")
+    rules = {r.props["source"]["sourceIdentifier"] for r in plan.of_type("aws:cfg/rule:Rule")}
+    assert {"ENCRYPTED_VOLUMES", "S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
+            "RDS_STORAGE_ENCRYPTED", "ROOT_ACCOUNT_MFA_ENABLED", "CLOUD_TRAIL_ENABLED", "VPC_FLOW_LOGS_ENABLED",
+            "REQUIRED_TAGS"} <= rules
+    assert plan.named("guardduty").props["enable"] is True
+    pw = plan.named("password-policy").props
+    assert pw["minimumPasswordLength"] >= 14 and pw["requireSymbols"] and pw["passwordReusePrevention"] >= 24
+    assert {r.props["tagKey"] for r in plan.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag")} == {
+        "Project", "Environment", "CostCenter", "Owner"}
+
+
+def test_every_taggable_resource_of_these_tiers_is_tagged():
+    from policies.rules.tags import taggable
+    for r in isolated("prod").resources:
+        if any(m in r.urn for m in MINE) and taggable(r.type):
+            assert {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"} <= set(r.props.get("tags", {})), r.name
+
+
+# --- the whole stack -------------------------------------------------------------------------
+def test_prod_stack_alarms_cover_every_service_target_group_database_cache_queue_and_function():
+    plan = stack_plan("prod", preview=False)
+    a = alarms(plan)
+    topic = [r for r in plan.of_type("aws:sns/topic:Topic") if r.outputs.get("arn") in a["alb-elb-5xx"].props["alarmActions"]]
+    assert len(topic) == 1 and "tier:Events" in topic[0].urn
+    assert all(x.props["alarmActions"] == x.props["okActions"] == [topic[0].outputs["arn"]] for x in a.values())
+    services = [r for r in plan.of_type("aws:ecs/service:Service")]
+    assert {x.props["dimensions"]["ServiceName"] for k, x in a.items() if k.endswith("-cpu") and k.startswith("ecs-")} == {
+        s.outputs["name"] for s in services}
+    tgs = plan.of_type("aws:lb/targetGroup:TargetGroup")
+    assert {x.props["dimensions"]["TargetGroup"] for k, x in a.items() if k.startswith("tg-")} == {
+        t.outputs["arnSuffix"] for t in tgs}
+    dbs = [r for r in plan.of_type("aws:rds/instance:Instance")]
+    assert {x.props["dimensions"]["DBInstanceIdentifier"] for k, x in a.items() if k.endswith("-cpu") and k.startswith("rds-")} == {
+        d.outputs["identifier"] for d in dbs}
+    dlqs = [k for k in a if k.startswith("dlq-")]
+    assert len(dlqs) >= 1 and len([k for k in a if k.startswith("redis-") and k.endswith("-cpu")]) == 2
+
+
+def test_prod_stack_has_dashboard_trail_config_budget_and_no_mandatory_violation_of_these_rules():
+    plan = stack_plan("prod")
+    for token in ("aws:cloudwatch/dashboard:Dashboard", "aws:cloudtrail/trail:Trail", "aws:cfg/recorder:Recorder",
+                  "aws:budgets/budget:Budget", "aws:guardduty/detector:Detector"):
+        assert len(plan.of_type(token)) == 1, token
+    analysis = stack_analysis("prod")
+    assert [v for v in analysis.violations if v.policy in OBS_POLICIES] == []
+
+
+def test_dev_stack_is_the_cheaper_subset():
+    plan = stack_plan("dev")
+    assert plan.of_type("aws:cloudtrail/trail:Trail") == [] and plan.of_type("aws:cfg/recorder:Recorder") == []
+    assert len(plan.of_type("aws:budgets/budget:Budget")) == 1 and plan.of_type(ALARM)
