@@ -104,6 +104,16 @@ class EventsTier(pulumi.ComponentResource):
                 endpoint=sub.endpoint, opts=child)
 
         # --- queues, each with its DLQ -----------------------------------------------------------
+        # Queue policy documents use ARNs derived from known names (queue and rule names are explicit,
+        # the account id is an invoke): they stay checkable in a preview of a new stack.
+        def sqs_arn(queue_name: str) -> pulumi.Output:
+            return account.apply(lambda a: f"arn:aws:sqs:{p.region}:{a}:{queue_name}")
+
+        def rule_arn(rule_name: str) -> pulumi.Output:
+            return account.apply(lambda a: f"arn:aws:events:{p.region}:{a}:rule/{bus_name}/{rule_name}")
+
+        queue_arns: dict[str, pulumi.Output] = {}
+        dlq_arns: dict[str, pulumi.Output] = {}
         self.queues: dict[str, aws.sqs.Queue] = {}
         self.dlqs: dict[str, aws.sqs.Queue] = {}
         for qname, q in s.queues.items():
@@ -123,9 +133,11 @@ class EventsTier(pulumi.ComponentResource):
                                                          "maxReceiveCount": q.max_receive_count}),
                 tags=p.tags(main_name), opts=p.stateful(self))
             self.queues[qname], self.dlqs[qname] = queue, dlq
+            queue_arns[qname], dlq_arns[qname] = sqs_arn(main_name), sqs_arn(dlq_name)
 
         # --- bus rules -> queues ----------------------------------------------------------------
         rules_by_queue: dict[str, list] = {q: [] for q in s.queues}
+        rule_resources: dict[str, list] = {q: [] for q in s.queues}
         for rname, rule in s.rules.items():
             pattern: dict = {"source": list(rule.sources)}
             if rule.detail_types:
@@ -142,7 +154,8 @@ class EventsTier(pulumi.ComponentResource):
                 retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=86400,
                                                                        maximum_retry_attempts=185),
                 opts=child)
-            rules_by_queue[rule.queue].append(event_rule.arn)
+            rules_by_queue[rule.queue].append(rule_arn(n.physical("eventbridge_rule", rname)))
+            rule_resources[rule.queue].append(event_rule)
 
         # --- domain-events topic -> queues (fan-out) ----------------------------------------------
         for qname in s.domain_event_queues:
@@ -154,28 +167,31 @@ class EventsTier(pulumi.ComponentResource):
 
         # --- queue policies: TLS only, and exactly the rules/topic that feed each queue -----------
         for qname in s.queues:
+            # The documents name their writers by derived ARN; depends_on keeps the graph edge to them.
+            feeders = rule_resources[qname] + ([domain] if qname in s.domain_event_queues else [])
             writers = []
             if rules_by_queue[qname]:
                 writers.append(allow_service_send("EventBridgeRules", "events.amazonaws.com",
-                                                  self.queues[qname].arn, rules_by_queue[qname]))
+                                                  queue_arns[qname], rules_by_queue[qname]))
             if qname in s.domain_event_queues:
                 writers.append(allow_service_send("DomainEventsTopic", "sns.amazonaws.com",
-                                                  self.queues[qname].arn, [domain.arn]))
+                                                  queue_arns[qname], [domain_arn]))
             aws.sqs.QueuePolicy(
                 f"queue-{qname}-policy", queue_url=self.queues[qname].url,
-                policy=policy_json(deny_insecure_transport("sqs:*", self.queues[qname].arn), *writers), opts=child)
+                policy=policy_json(deny_insecure_transport("sqs:*", queue_arns[qname]), *writers),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=feeders))
             # The DLQ receives failed rule deliveries and failed topic deliveries from the same writers.
             dlq_writers = []
             if rules_by_queue[qname]:
                 dlq_writers.append(allow_service_send("EventBridgeRulesDeadLetters", "events.amazonaws.com",
-                                                      self.dlqs[qname].arn, rules_by_queue[qname]))
+                                                      dlq_arns[qname], rules_by_queue[qname]))
             if qname in s.domain_event_queues:
                 dlq_writers.append(allow_service_send("DomainEventsDeadLetters", "sns.amazonaws.com",
-                                                      self.dlqs[qname].arn, [domain.arn]))
+                                                      dlq_arns[qname], [domain_arn]))
             aws.sqs.QueuePolicy(
                 f"queue-{qname}-dlq-policy", queue_url=self.dlqs[qname].url,
-                policy=policy_json(deny_insecure_transport("sqs:*", self.dlqs[qname].arn), *dlq_writers),
-                opts=child)
+                policy=policy_json(deny_insecure_transport("sqs:*", dlq_arns[qname]), *dlq_writers),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=feeders))
 
         # --- analytics stream -------------------------------------------------------------------
         stream_name = n.physical("kinesis", "analytics")

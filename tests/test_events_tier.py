@@ -45,7 +45,7 @@ def test_rule_delivers_to_its_queue_and_the_queue_policy_allows_exactly_that_rul
     assert allow["Resource"] == arn(plan, "queue-document-processing", QUEUE)
     assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": [rule.outputs["arn"]]}}
     assert st["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert rule.urn in policy.propertyDependencies["policy"]
+    assert rule.urn in policy.dependencies  # the document names the rule by derived ARN; the edge is explicit
     assert policy.props["queueUrl"] == plan.named("queue-document-processing", QUEUE).outputs["url"]
     # the other flow's rule is not allowed on this queue
     assert arn(plan, "rule-inference-requested") not in json.dumps(st)
