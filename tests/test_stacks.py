@@ -104,3 +104,42 @@ def test_prod_is_larger_and_protected_where_dev_is_not():
 def test_no_policy_is_silently_skipped_in_prod_update_mode():
     """With outputs known (as after `up`), every policy must be able to decide."""
     assert stack_analysis("prod", False).skipped == []
+
+
+# Stateful types and the service's own protection setting each must carry in prod.
+SERVICE_PROTECTION = {
+    "aws:rds/instance:Instance": lambda p: p.get("deletionProtection") is True and (
+        p.get("replicateSourceDb") or (p.get("skipFinalSnapshot") is False and p.get("finalSnapshotIdentifier"))),
+    "aws:docdb/cluster:Cluster": lambda p: p.get("deletionProtection") is True and p.get("skipFinalSnapshot") is False,
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda p: bool(p.get("finalSnapshotIdentifier")),
+    "aws:dynamodb/table:Table": lambda p: p.get("deletionProtectionEnabled") is True,
+    "aws:dynamodb/tableReplica:TableReplica": lambda p: p.get("deletionProtectionEnabled") is True,
+    "aws:s3/bucket:Bucket": lambda p: p.get("forceDestroy") in (None, False),
+    "aws:kms/key:Key": lambda p: p.get("deletionWindowInDays") == 30,
+    "aws:ecr/repository:Repository": lambda p: p.get("forceDelete") in (None, False),
+    "aws:backup/vault:Vault": lambda p: p.get("forceDestroy") in (None, False),
+    "aws:kinesis/stream:Stream": lambda p: True,
+    "aws:cognito/userPool:UserPool": lambda p: p.get("deletionProtection") == "ACTIVE",
+}
+# Deliberately unprotected: the SPA bucket's content is rebuilt by the site's pipeline on every release.
+REBUILDABLE = {("aws:s3/bucket:Bucket", "spa")}
+
+
+def test_every_stateful_resource_in_prod_is_protected_twice():
+    """Nothing is lost: the service's own protection AND Pulumi's protect + retainOnDelete."""
+    plan = stack_plan("prod", False)
+    checked, unprotected = 0, []
+    for r in plan.resources:
+        rule = SERVICE_PROTECTION.get(r.type)
+        if rule is None or (r.type, (r.props.get("tags") or {}).get("Purpose")) in REBUILDABLE:
+            continue
+        checked += 1
+        if not (r.options["protect"] and r.options["retainOnDelete"] and rule(r.props)):
+            unprotected.append(f"{r.type} {r.name}")
+    assert unprotected == []
+    assert checked >= 30  # the data, ML, DR and governance tiers' stores are all in the plan
+
+
+def test_dev_stays_destroyable():
+    plan = stack_plan("dev", False)
+    assert [r.name for r in plan.resources if r.type in SERVICE_PROTECTION and r.options["protect"]] == []
