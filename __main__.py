@@ -80,6 +80,7 @@ dr = DrTier("dr", DrTierArgs(
     platform=platform,
     # bucket.id (not the name computed from the account id) so each replication config depends on its bucket
     bucket_names={k: b.id for k, b in data.buckets.items()}, bucket_arns=data.bucket_arns,
+    bucket_versioning=data.bucket_versioning,
     db_instance_arn=data.db_instance_arn, table_arns=data.table_arns,
     docdb_cluster_arn=data.docdb_cluster_arn))
 

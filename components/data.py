@@ -55,13 +55,16 @@ def secure_bucket(parent: pulumi.Resource, platform: Platform, key: str, *,
                   lifecycle_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs],
                   log_bucket: Optional[aws.s3.Bucket] = None,
                   extra_statements: Optional[Callable[[pulumi.Output], list[dict]]] = None,
-                  force_destroy: bool = False) -> tuple[aws.s3.Bucket, pulumi.Output, pulumi.Output]:
+                  force_destroy: bool = False
+                  ) -> tuple[aws.s3.Bucket, pulumi.Output, pulumi.Output, aws.s3.BucketVersioning]:
     """A private, versioned, encrypted, TLS-only bucket with lifecycle and (optionally) access logging.
 
     The name is explicit ({project}-{stack}-{key}-{account}-{region}) so the bucket policy is known in a
     preview. Each configuration resource takes `bucket=bucket.id`: the engine records that dependency,
     which is how the stack policies match configurations to buckets. `kms_key_arn=None` means SSE-S3
-    (needed by buckets that receive ALB access logs). Returns (bucket, name, arn).
+    (needed by buckets that receive ALB access logs). Returns (bucket, name, arn, versioning): S3 rejects a
+    replication configuration on a bucket whose versioning is not yet Enabled, so a replicating tier must
+    wait for the versioning resource, not just for the bucket.
     """
     p = platform
     child = pulumi.ResourceOptions(parent=parent)
@@ -75,7 +78,7 @@ def secure_bucket(parent: pulumi.Resource, platform: Platform, key: str, *,
     pab = aws.s3.BucketPublicAccessBlock(
         f"{key}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
         ignore_public_acls=True, restrict_public_buckets=True, opts=child)
-    aws.s3.BucketVersioning(
+    versioning = aws.s3.BucketVersioning(
         f"{key}-versioning", bucket=bucket.id,
         versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
     by_default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
@@ -98,7 +101,7 @@ def secure_bucket(parent: pulumi.Resource, platform: Platform, key: str, *,
     # policy exists, or the first `up` fails with Access Denied. The policy's URN is known in a preview,
     # so the name stays known while carrying that dependency.
     ready_name = pulumi.Output.all(name, policy.urn).apply(lambda v: v[0])
-    return bucket, ready_name, arn
+    return bucket, ready_name, arn, versioning
 
 
 def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -193,7 +196,7 @@ class DataTier(pulumi.ComponentResource):
             return statements
 
         # SSE-S3: ALB access logs cannot be written to an SSE-KMS bucket.
-        self.log_bucket, self.log_bucket_name, self.log_bucket_arn = secure_bucket(
+        self.log_bucket, self.log_bucket_name, self.log_bucket_arn, _ = secure_bucket(
             self, p, "access-logs", kms_key_arn=None, lifecycle_rules=_log_rules(d), extra_statements=log_delivery,
             force_destroy=d.bucket_force_destroy)
         self.log_bucket_domain_name = self.log_bucket_name.apply(lambda n: f"{n}.s3.{region}.amazonaws.com")
@@ -201,11 +204,14 @@ class DataTier(pulumi.ComponentResource):
         self.buckets: dict[str, aws.s3.Bucket] = {}
         self.bucket_names: dict[str, pulumi.Output] = {}
         self.bucket_arns: dict[str, pulumi.Output] = {}
+        # The versioning resource of each data bucket: the DR tier's replication configurations wait for it.
+        self.bucket_versioning: dict[str, aws.s3.BucketVersioning] = {}
         for purpose in BUCKET_PURPOSES:
-            bucket, bname, barn = secure_bucket(
+            bucket, bname, barn, versioning = secure_bucket(
                 self, p, purpose, kms_key_arn=a.data_key_arn, lifecycle_rules=_tiering_rules(d),
                 log_bucket=self.log_bucket, force_destroy=d.bucket_force_destroy)
             self.buckets[purpose], self.bucket_names[purpose], self.bucket_arns[purpose] = bucket, bname, barn
+            self.bucket_versioning[purpose] = versioning
         # S3 "Object Created" events on EventBridge: the ML tier's training orchestrator is triggered by them.
         aws.s3.BucketNotification("data-lake-eventbridge", bucket=self.buckets["data-lake"].id, eventbridge=True,
                                   opts=self._child)
@@ -258,6 +264,9 @@ class DataTier(pulumi.ComponentResource):
             copy_tags_to_snapshot=True, deletion_protection=protect, apply_immediately=not protect)
         self.db = aws.rds.Instance(
             "postgres", identifier=identifier, engine="postgres", engine_version=d.postgres_version,
+            # postgresVersion is a major version: changing it must upgrade in place (RDS rejects a major
+            # upgrade without this flag) rather than fail the `up`.
+            allow_major_version_upgrade=True,
             allocated_storage=d.db_allocated_storage_gb, db_name=d.db_name, username=d.db_master_username,
             manage_master_user_password=True, master_user_secret_kms_key_id=self._secrets_key,
             iam_database_authentication_enabled=True, db_subnet_group_name=subnets.name, multi_az=d.db_multi_az,
@@ -329,7 +338,8 @@ class DataTier(pulumi.ComponentResource):
             num_cache_clusters=d.redis_nodes, port=REDIS_PORT, parameter_group_name=params.name,
             subnet_group_name=subnets.name, security_group_ids=[a.data_sg_id],
             at_rest_encryption_enabled=True, kms_key_id=a.data_key_arn,
-            transit_encryption_enabled=True, transit_encryption_mode="required",
+            # TransitEncryptionMode exists from Redis 7.0.5 (AWS rejects it for 6.x, where TLS is always required).
+            transit_encryption_enabled=True, transit_encryption_mode="required" if family == "redis7" else None,
             auth_token=token, auth_token_update_strategy="ROTATE",
             automatic_failover_enabled=d.redis_multi_az, multi_az_enabled=d.redis_multi_az,
             snapshot_retention_limit=d.redis_snapshot_retention_days, snapshot_window=d.redis_snapshot_window,

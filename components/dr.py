@@ -48,6 +48,9 @@ class DrTierArgs:
     platform: Platform
     bucket_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     bucket_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    # Each source bucket's versioning resource: S3 rejects a replication configuration until the source's
+    # versioning is Enabled ("Versioning must be 'Enabled' on the bucket"), so each configuration waits for it.
+    bucket_versioning: Mapping[str, pulumi.Resource] = dataclasses.field(default_factory=dict)
     db_instance_arn: Optional[Input[str]] = None
     table_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     docdb_cluster_arn: Optional[Input[str]] = None
@@ -91,6 +94,11 @@ class DrTier(pulumi.ComponentResource):
             # --- PostgreSQL: automated backups (PITR) replicated to the DR region ---
             self.rds_backup_replication = None
             if args.db_instance_arn is not None:
+                # RDS replicates automated backups only: without any, the replication fails at `up`.
+                retention = p.settings.data.db_backup_retention_days
+                if retention < 1:
+                    raise ConfigError("ai-platform:data.dbBackupRetentionDays", retention,
+                                      "at least 1 when dr.enabled (the DR region replicates the automated backups)")
                 self.rds_backup_replication = aws.rds.InstanceAutomatedBackupsReplication(
                     "rds-backups-dr", source_db_instance_arn=args.db_instance_arn, kms_key_id=self.dr_key.arn,
                     retention_period=d.rds_backup_retention_days, opts=dr_opts)
@@ -161,9 +169,11 @@ class DrTier(pulumi.ComponentResource):
             tags=p.tags(role_name), opts=dr_opts)
         sources = [arn for _, arn in sorted(args.bucket_arns.items())]
         replicas = []
+        configs = []
         # Server access logs of the replicas: the destination must be in the same region and use SSE-S3.
+        # Protected like every other prod store (access logs are evidence; force_destroy is off in prod).
         logs = private_bucket(
-            self, p, "dr-access-logs", kms_key_arn=None, opts=dr_opts, region=d.region,
+            self, p, "dr-access-logs", kms_key_arn=None, opts=dr_opts, region=d.region, bucket_opts=p.stateful(self),
             tags=p.tags(p.namer.base("dr", "access-logs"), Purpose="access-logs"),
             extra_statements=lambda arn: [{
                 "Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
@@ -202,10 +212,10 @@ class DrTier(pulumi.ComponentResource):
                     metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
                         status="Enabled", event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15))
                     if d.s3_replication_time_control else None))
-            # On the SOURCE bucket, hence the primary-region provider.
-            aws.s3.BucketReplicationConfig(
-                f"replication-{key}", bucket=source_name, role=role.arn, rules=[rule],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[replica.versioning, replica.policy]))
+            # On the SOURCE bucket, hence the primary-region provider. Versioning must be Enabled on both sides.
+            source_versioning = [args.bucket_versioning[key]] if key in args.bucket_versioning else []
+            configs.append((f"replication-{key}", source_name, rule,
+                            [replica.versioning, replica.policy, *source_versioning]))
         statements = [
             {"Sid": "ReadSourceConfiguration", "Effect": "Allow",
              "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": sources},
@@ -222,7 +232,13 @@ class DrTier(pulumi.ComponentResource):
             {"Sid": "DecryptSources", "Effect": "Allow", "Action": ["kms:Decrypt"],
              "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
         ]
-        aws.iam.RolePolicy("s3-replication-policy", role=role.id, policy=policy_json(*statements), opts=dr_opts)
+        role_policy = aws.iam.RolePolicy("s3-replication-policy", role=role.id, policy=policy_json(*statements),
+                                         opts=dr_opts)
+        # After the role's permissions exist: replication starts with the first object written after this.
+        for logical, source_name, rule, ready in configs:
+            aws.s3.BucketReplicationConfig(
+                logical, bucket=source_name, role=role.arn, rules=[rule],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, role_policy]))
 
     def _backup(self, p, args: DrTierArgs, child, key_policy, account, baseline: bool) -> None:
         d = p.settings.dr

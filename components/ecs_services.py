@@ -67,7 +67,7 @@ def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, lo
         "secrets": [{"name": env_name(n), "valueFrom": w.secret_arns[n]} for n in s.secrets],
         "readonlyRootFilesystem": s.read_only_root_filesystem,
         "user": s.user,
-        "privileged": False,
+        # No "privileged" key: the parameter is not supported on Fargate (false is the default anyway).
         "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
         "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],
         "logConfiguration": {"logDriver": "awslogs", "options": {
@@ -137,6 +137,9 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
         task_definition=task_definition.arn,
         desired_count=s.desired_count,
         capacity_provider_strategies=capacity_strategy(app, svc),
+        # ECS refuses a capacity-provider-strategy update (e.g. `interruptible` toggled) unless it comes
+        # with a new deployment; the provider documents it as requiring force_new_deployment.
+        force_new_deployment=True,
         platform_version="LATEST",
         network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
             subnets=w.subnet_ids, security_groups=[w.security_group_id], assign_public_ip=False),

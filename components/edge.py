@@ -299,12 +299,19 @@ class EdgeTier(pulumi.ComponentResource):
             deploy_deps += self._proxy_method(key, api, resource_id, is_proxy, authorizer, args.alb_dns_name)
             deploy_deps += self._cors_preflight(key, api, resource_id, allowed_origin)
 
-        fingerprint = hashlib.sha256(json.dumps(
-            {"backend": "alb" if args.alb_dns_name is not None else "mock", "methods": ["ANY", "OPTIONS"],
-             "auth": "COGNITO_USER_POOLS"}, sort_keys=True).encode()).hexdigest()
+        # A deployment is a snapshot: it must be replaced whenever what it serves changes, including
+        # the integration target (a replaced ALB has a new DNS name) and the CORS origin. Otherwise the
+        # stage keeps proxying to the old load balancer after an `up` that "succeeded".
+        def fingerprint(values) -> str:
+            backend, origin = values
+            return hashlib.sha256(json.dumps(
+                {"backend": f"{self._alb_scheme()}://{backend}" if backend else "mock", "origin": origin, "methods": ["ANY", "OPTIONS"],
+                 "auth": "COGNITO_USER_POOLS", "corsHeaders": CORS_HEADERS, "corsMethods": CORS_METHODS,
+                 "timeoutMs": 29000}, sort_keys=True).encode()).hexdigest()
+
         deployment = aws.apigateway.Deployment(
             "api-deployment", rest_api=api.id, description="ai-platform API",
-            triggers={"redeployment": fingerprint},
+            triggers={"redeployment": pulumi.Output.all(args.alb_dns_name, allowed_origin).apply(fingerprint)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=deploy_deps))
         self.stage = aws.apigateway.Stage(
             "api-stage", rest_api=api.id, deployment=deployment.id, stage_name=s.api_stage_name,
@@ -386,6 +393,10 @@ class EdgeTier(pulumi.ComponentResource):
             opts=opts)
         return acl
 
+    def _alb_scheme(self) -> str:
+        """The scheme the ALB answers on: its HTTPS listener exists only with a certificate."""
+        return "https" if self._p.settings.application.alb.certificate_arn else "http"
+
     def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, alb_dns_name) -> list:
         """ANY on the resource, Cognito-authorized, proxied to the ALB (or a mock until one exists)."""
         method = aws.apigateway.Method(
@@ -396,11 +407,13 @@ class EdgeTier(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions(parent=self, depends_on=[method])
         if alb_dns_name is not None:
             # HTTP proxy to the public ALB name (a private integration would need a VPC link and an NLB).
+            # Without an ALB certificate the application tier opens only HTTP:80 (no 443 listener), so
+            # https:// would time out on every call.
             path = "/{proxy}" if is_proxy else "/"
             integration = aws.apigateway.Integration(
                 f"api-{key}-integration", rest_api=api.id, resource_id=resource_id, http_method=method.http_method,
                 type="HTTP_PROXY", integration_http_method="ANY",
-                uri=pulumi.Output.concat("https://", alb_dns_name, path), timeout_milliseconds=29000,
+                uri=pulumi.Output.concat(self._alb_scheme(), "://", alb_dns_name, path), timeout_milliseconds=29000,
                 request_parameters={"integration.request.path.proxy": "method.request.path.proxy"} if is_proxy else None,
                 opts=opts)
             return [method, integration]

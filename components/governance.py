@@ -111,6 +111,11 @@ def audit_key_policy(account: str, region: str, trail_arn: str) -> str:
                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context}}},
         {"Sid": "CloudTrailDescribesKey", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
          "Action": "kms:DescribeKey", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
+        # The audit bucket uses an S3 Bucket Key with this key: CloudTrail then needs kms:Decrypt to create or
+        # update an SSE-KMS trail (CloudTrail User Guide, "Granting decrypt permissions"; the documented
+        # statement has no condition, and CreateTrail fails with InsufficientEncryptionPolicyException without it).
+        {"Sid": "CloudTrailDecryptsForBucketKey", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"},
     ]})
 
 

@@ -21,6 +21,7 @@ from .lambda_function import LambdaSpec, platform_function
 METRIC_NAMESPACE = "AiPlatform/ML"          # what the orchestrator emits (functions/training_orchestrator)
 REQUEST_SOURCE = "ai-platform.ml"           # custom EventBridge source of training requests
 DATA_CAPTURE_PREFIX = "data-capture/"
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,12 +153,17 @@ class MlTier(pulumi.ComponentResource):
                                                    policy=policy_json(*sm_statements), opts=child)
 
         # --- training jobs: log group, failure metric alarm -------------------------------------------
-        # SageMaker writes every training job's logs to this fixed, account-wide name (one per region).
-        self.training_log_group = aws.cloudwatch.LogGroup(
-            "training-jobs-logs", name="/aws/sagemaker/TrainingJobs",
-            retention_in_days=s.training_log_retention_days, kms_key_id=args.logs_key_arn,
-            tags=p.tags("/aws/sagemaker/TrainingJobs"), opts=p.stateful(self))
-        self.training_log_group_name = self.training_log_group.name
+        # SageMaker writes every training job's logs to this fixed, account-wide name (one per region): an
+        # account singleton like the trail, so only the account-baseline stack creates it (a second stack in
+        # the same account would fail with ResourceAlreadyExistsException).
+        self.training_log_group: Optional[aws.cloudwatch.LogGroup] = None
+        self.training_log_group_name: pulumi.Input[str] = TRAINING_LOG_GROUP
+        if p.settings.observability.account_baseline:
+            self.training_log_group = aws.cloudwatch.LogGroup(
+                "training-jobs-logs", name=TRAINING_LOG_GROUP,
+                retention_in_days=s.training_log_retention_days, kms_key_id=args.logs_key_arn,
+                tags=p.tags(TRAINING_LOG_GROUP), opts=p.stateful(self))
+            self.training_log_group_name = self.training_log_group.name
         topics = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
         self.training_failed_alarm = aws.cloudwatch.MetricAlarm(
             "training-failed-alarm", name=n.base("training-jobs-failed"),
@@ -217,13 +223,15 @@ class MlTier(pulumi.ComponentResource):
                     variant_name="primary", model_name=model.name, instance_type=ep.instance_type,
                     initial_instance_count=ep.instance_count, initial_variant_weight=1.0)],
                 data_capture_config=capture, tags=p.tags(n.base(ep_name, "config")), opts=child)
-            aws.cloudwatch.LogGroup(
+            endpoint_logs = aws.cloudwatch.LogGroup(
                 f"endpoint-{ep_name}-logs", name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
                 retention_in_days=p.settings.platform.app_log_retention_days, kms_key_id=args.logs_key_arn,
                 tags=p.tags(f"/aws/sagemaker/Endpoints/{endpoint_name}"), opts=child)
+            # The group must exist before the endpoint starts, or SageMaker creates it unencrypted and
+            # never-expiring and this create then fails with ResourceAlreadyExistsException.
             self.endpoints[ep_name] = aws.sagemaker.Endpoint(
                 f"endpoint-{ep_name}", name=endpoint_name, endpoint_config_name=config.name, tags=ep_tags,
-                opts=child)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint_logs]))
         self.endpoint_names = {k: e.name for k, e in self.endpoints.items()}
 
         # --- training orchestrator ----------------------------------------------------------------------
@@ -395,7 +403,7 @@ class MlTier(pulumi.ComponentResource):
             "offhours-schedule-role", description="EventBridge Scheduler invokes the off-hours scheduler function",
             assume_role_policy=assume_role_policy("scheduler.amazonaws.com", account),
             tags=p.tags(n.base("offhours-schedule")), opts=child)
-        aws.iam.RolePolicy("offhours-schedule-invoke", role=role.id, policy=policy_json(
+        invoke = aws.iam.RolePolicy("offhours-schedule-invoke", role=role.id, policy=policy_json(
             {"Sid": "InvokeScheduler", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
              "Resource": arn("lambda", f"function:{fn.name}")}), opts=child)
         for action, hour in (("stop", s.stop_hour), ("start", s.start_hour)):
@@ -409,5 +417,6 @@ class MlTier(pulumi.ComponentResource):
                     arn=fn.function.arn, role_arn=role.arn, input=json.dumps({"action": action}),
                     retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600,
                                                                              maximum_retry_attempts=3)),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[fn.function]))
+                # The role must be allowed to invoke before the first run (IAM is eventually consistent).
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[fn.function, invoke]))
         return fn

@@ -66,19 +66,25 @@ class NetworkTier(pulumi.ComponentResource):
             "flow-logs-role", description="VPC flow logs delivery to CloudWatch Logs",
             assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", account),
             tags=p.tags(p.namer.base("flow-logs")), opts=child)
-        aws.iam.RolePolicy(
+        delivery = aws.iam.RolePolicy(
             "flow-logs-delivery", role=flow_role.id,
             policy=policy_json({"Sid": "DeliverFlowLogs", "Effect": "Allow",
                                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                                 # From the known name, not log_group.arn: checkable in a preview of a new stack.
                                 "Resource": account.apply(lambda acct: [
                                     f"arn:aws:logs:{p.region}:{acct}:log-group:{flow_log_name}",
-                                    f"arn:aws:logs:{p.region}:{acct}:log-group:{flow_log_name}:*"])}),
+                                    f"arn:aws:logs:{p.region}:{acct}:log-group:{flow_log_name}:*"])},
+                               # In AWS's documented flow-log role policy; a list call, not scoped to one group.
+                               {"Sid": "FindLogGroup", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
+                                "Resource": account.apply(
+                                    lambda acct: f"arn:aws:logs:{p.region}:{acct}:log-group:*")}),
             opts=child)
         aws.ec2.FlowLog(
             "flow-log", vpc_id=vpc.vpc_id, traffic_type=n.flow_log_traffic_type,
             log_destination_type="cloud-watch-logs", log_destination=log_group.arn, iam_role_arn=flow_role.arn,
-            max_aggregation_interval=60, tags=p.tags(p.namer.base("flow-log")), opts=child)
+            max_aggregation_interval=60, tags=p.tags(p.namer.base("flow-log")),
+            # Delivery starts at once: the role's permissions must exist first, not only the role.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]))
 
         # The default security group allows all traffic between its members: adopt it and empty it.
         aws.ec2.DefaultSecurityGroup("default-sg", vpc_id=vpc.vpc_id, ingress=[], egress=[],

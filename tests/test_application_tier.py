@@ -91,8 +91,10 @@ def test_service_settings(stack, spot, desired):
     plan = stack_plan(stack, False)
     vpc = plan.named("vpc", "awsx:ec2:Vpc")
     app_sg, cluster = plan.named("app-sg", SG), plan.named("cluster", "aws:ecs/cluster:Cluster")
+    assert len(plan.of_type(SERVICE)) == len(DEFAULT_SERVICES)
     for svc in plan.of_type(SERVICE):
         p = svc.props
+        assert p["forceNewDeployment"] is True  # a strategy change is refused without a new deployment
         net = p["networkConfiguration"]
         assert net["assignPublicIp"] is False
         assert net["subnets"] == vpc.outputs["privateSubnetIds"]
@@ -125,13 +127,21 @@ def test_task_definitions_and_container_settings(stack):
         assert td.propertyDependencies["taskRoleArn"] == [task_role.urn]
         assert log.propertyDependencies["kmsKeyId"] == [logs_key.urn] and log.props["retentionInDays"] == 30
         [c] = json.loads(td.props["containerDefinitions"])
-        assert c["readonlyRootFilesystem"] is True and c["user"] == "1000:1000" and c["privileged"] is False
+        assert c["readonlyRootFilesystem"] is True and c["user"] == "1000:1000" and "privileged" not in c
         assert c["portMappings"][0]["containerPort"] == port
         assert c["logConfiguration"]["logDriver"] == "awslogs"
         assert c["logConfiguration"]["options"]["awslogs-group"] == log.props["name"]
         assert c["secrets"] == [{"name": "JWT_SIGNING_SECRET", "valueFrom": secret.outputs["arn"]}]
         assert f"localhost:{port}/health" in " ".join(c["healthCheck"]["command"])
         assert {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False} in c["mountPoints"]
+        # every mount names a declared task volume (RegisterTaskDefinition rejects an unknown sourceVolume)
+        volumes = {v["name"] for v in td.props["volumes"]}
+        assert {m["sourceVolume"] for m in c["mountPoints"]} <= volumes and volumes
+        # Fargate accepts only SYS_PTRACE in capabilities.add and no devices/tmpfs/sharedMemorySize/swap
+        lp = c["linuxParameters"]
+        assert lp["initProcessEnabled"] is True and lp["capabilities"]["drop"] == ["ALL"]
+        assert set(lp["capabilities"].get("add", [])) <= {"SYS_PTRACE"}
+        assert not {"devices", "tmpfs", "sharedMemorySize", "maxSwap", "swappiness"} & set(lp)
         env = {e["name"]: e["value"] for e in c["environment"]}
         assert env["PORT"] == str(port) and env["DB_HOST"].endswith(".rds.amazonaws.com")
         # the ML tier's repository for the service, with the stack's image tag
@@ -215,6 +225,7 @@ def test_security_group_chain_alb_to_services_to_data():
     plan = stack_plan("prod", True)
     lb_sg, app_sg, data_sg = (plan.named(f"{k}-sg", SG) for k in ("lb", "app", "data"))
     assert plan.named("alb", LB).propertyDependencies["securityGroups"] == [lb_sg.urn]
+    assert len(plan.of_type(SERVICE)) == len(DEFAULT_SERVICES)
     for svc in plan.of_type(SERVICE):
         assert app_sg.urn in svc.propertyDependencies["networkConfiguration"]
         assert lb_sg.urn not in svc.propertyDependencies["networkConfiguration"]
@@ -275,6 +286,10 @@ def test_eks_when_enabled():
     assert nodes.props["scalingConfig"] == {"minSize": 1, "maxSize": 10, "desiredSize": 1}
     assert nodes.props["capacityType"] == "SPOT" and nodes.props["instanceTypes"] == ["t3.large"]
     assert nodes.propertyDependencies["launchTemplate"] == [lt.urn]
+    # EKS managed node groups refuse a launch template with an instance profile; amiType set means no
+    # imageId/userData in it; diskSize conflicts with the template's block devices.
+    assert not {"iamInstanceProfile", "imageId", "userData"} & set(lt.props)
+    assert "diskSize" not in nodes.props and nodes.props["amiType"] == "AL2023_x86_64_STANDARD"
     assert lt.props["metadataOptions"]["httpTokens"] == "required"
     assert lt.props["metadataOptions"]["httpPutResponseHopLimit"] == 1
     [bdm] = lt.props["blockDeviceMappings"]
@@ -295,6 +310,9 @@ def test_batch_when_enabled():
     assert ce.propertyDependencies["computeResources"]  # instance profile, subnets, group, launch template
     assert plan.named("batch-instance-profile").urn in ce.propertyDependencies["computeResources"]
     assert plan.named("batch-lt", LT).urn in ce.propertyDependencies["computeResources"]
+    # SPOT_CAPACITY_OPTIMIZED needs no Spot Fleet role; no serviceRole: Batch's service-linked role
+    assert "spotIamFleetRole" not in cr and "serviceRole" not in ce.props and ce.props["type"] == "MANAGED"
+    assert "iamInstanceProfile" not in plan.named("batch-lt", LT).props  # Batch sets instanceRole itself
     queue = plan.named("batch-queue", "aws:batch/jobQueue:JobQueue")
     assert queue.props["priority"] == 10 and queue.propertyDependencies["computeEnvironmentOrders"] == [ce.urn]
     jd = plan.named("batch-job-template", "aws:batch/jobDefinition:JobDefinition")
@@ -335,11 +353,43 @@ def test_catalogue_merges_overrides_adds_and_drops_services():
     ({"services": {"rerank": {"port": 8000}}}, "services.rerank.port"),
     ({"alb": {"certificateArn": "arn:aws:acm:us-east-1:123:certificate/x"}}, "alb.certificateArn"),
     ({"eks": {"publicAccessCidrs": ["0.0.0.0/0"]}}, "eks.publicAccessCidrs[0]"),
+    # what AWS itself rejects at `up`, caught at plan time:
+    ({"services": {"search": {"cpu": 256, "memory": 1536}}}, "services.search.memory"),  # 256 CPU: 512/1024/2048
+    ({"alb": {"accessLogPrefix": "logs/AWSLogs"}}, "alb.accessLogPrefix"),  # ELB: prefix can't contain AWSLogs
+    ({"alb": {"accessLogPrefix": "alb/"}}, "alb.accessLogPrefix"),
+    ({"eks": {"instanceTypes": ["m6i.large", "m7g.large"]}}, "eks.instanceTypes[1]"),  # Graviton on an x86 AMI
+    # Fargate Spot is X86_64 only: dev services default to interruptible, prod's default strategy is FARGATE only
+    ({"cpuArchitecture": "ARM64"}, "defaultCapacityStrategy"),
+    ({"services": {"rerank": {"port": 50001}}}, "services.rerank.priority"),  # ALB priorities stop at 50000
 ])
 def test_invalid_application_settings_name_the_key(app, path):
     with pytest.raises(ConfigError) as err:
         _settings(app)
     assert err.value.path.startswith(f"ai-platform:application.{path}")
+
+
+def test_capacity_strategy_base_on_the_on_demand_provider_only():
+    from components.ecs_services import capacity_strategy
+    app = _settings({"spotOnDemandBase": 2, "services": {"search": {"interruptible": True},
+                                                          "code": {"interruptible": False}}}).application
+    cat = {c.name: c for c in app.catalogue()}
+    spot = [(s.capacity_provider, s.base, s.weight) for s in capacity_strategy(app, cat["search"])]
+    assert spot == [("FARGATE", 2, 0), ("FARGATE_SPOT", None, 1)]  # ECS: base on at most one provider
+    assert [(s.capacity_provider, s.base, s.weight) for s in capacity_strategy(app, cat["code"])] == [
+        ("FARGATE", None, 1)]
+
+
+def test_valid_edge_values_are_accepted():
+    s = _settings({"services": {"search": {"cpu": 256, "memory": 2048}}, "alb": {"accessLogPrefix": "lb/app-1"},
+                   "eks": {"instanceTypes": ["g4dn.xlarge", "m7i.large"]}})
+    assert s.application.services["search"].memory == 2048
+    arm = _settings({"cpuArchitecture": "ARM64", "defaultCapacityStrategy": {"FARGATE": 1},
+                     "services": {n: {"interruptible": False} for n in DEFAULT_SERVICES}})
+    assert arm.application.cpu_architecture == "ARM64"
+    with pytest.raises(ConfigError) as err:  # one interruptible service is enough to be refused
+        _settings({"cpuArchitecture": "ARM64", "defaultCapacityStrategy": {"FARGATE": 1},
+                   "services": {n: {"interruptible": n == "search"} for n in DEFAULT_SERVICES}})
+    assert err.value.path.endswith("services.search.interruptible")
 
 
 def test_cross_tier_check_port_range_stops_the_program():

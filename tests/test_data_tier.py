@@ -145,6 +145,12 @@ def test_postgres_prod_is_highly_available_and_recoverable():
     assert replica.props["replicateSourceDb"] == props["identifier"] and depends(replica, "replicateSourceDb", db.urn)
     assert replica.props["deletionProtection"] is True and replica.props["publiclyAccessible"] is False
     assert replica.props["storageEncrypted"] is True and "username" not in replica.props
+    # Same-region replica by identifier: valid only without a subnet group of its own (with one, RDS needs the
+    # source's ARN); it inherits the source's. No final snapshot of a replica, no backups of its own.
+    assert "dbSubnetGroupName" not in replica.props and "engine" not in replica.props
+    assert replica.props["backupRetentionPeriod"] == 0 and replica.props["multiAz"] is False
+    # A change of postgresVersion (a major version) upgrades in place instead of being refused at `up`.
+    assert props["allowMajorVersionUpgrade"] is True
 
 
 def test_postgres_parameter_group_enforces_tls_and_logging():
@@ -200,6 +206,38 @@ def test_redis_is_encrypted_and_authenticated(stack):
     for kind, destination in kinds.items():
         group = plan.named(f"redis-{kind}", LOG_GROUP)
         assert group.props["name"] == destination and depends(group, "kmsKeyId", urn_of(plan, "logs-key", KEY))
+
+
+def test_redis_auth_token_is_drawn_within_elasticache_constraints(monkeypatch):
+    """AUTH tokens: 16-128 printable characters without @, " or / (CreateReplicationGroup rejects others). The
+    mock invoke returns a fixed value whatever it is asked, so check what the tier asks Secrets Manager for."""
+    import pulumi_aws
+
+    asked = []
+    original = pulumi_aws.secretsmanager.get_random_password_output
+
+    def recording(**kwargs):
+        asked.append(kwargs)
+        return original(**kwargs)
+
+    monkeypatch.setattr(pulumi_aws.secretsmanager, "get_random_password_output", recording)
+    program_with(stack_config("dev"), stack="dev", preview=True, program=data_program)
+    # the security tier's generated secrets and the Redis token: every draw must be a valid AUTH token
+    assert len(asked) >= 2
+    for kwargs in asked:
+        assert 16 <= kwargs["password_length"] <= 128
+        excluded = kwargs.get("exclude_characters") or ""
+        assert kwargs.get("exclude_punctuation") is True or {"@", '"', "/"} <= set(excluded)
+
+
+def test_redis_6_gets_its_own_family_and_no_transit_encryption_mode():
+    plan = program_with(stack_config("dev", data={"redisEngineVersion": "6.2"}), stack="dev", preview=True,
+                        program=data_program)
+    redis = plan.named("redis", CACHE).props
+    assert redis["engineVersion"] == "6.2" and redis["transitEncryptionEnabled"] is True
+    assert "transitEncryptionMode" not in redis  # only Redis 7.0.5+ accepts it
+    [params] = data_resources(plan, "aws:elasticache/parameterGroup:ParameterGroup")
+    assert params.props["family"] == "redis6.x"
 
 
 def test_redis_fails_over_across_azs_in_prod_only():
@@ -468,6 +506,9 @@ def test_names_policies_refer_to_are_known_in_a_preview():
 @pytest.mark.parametrize("data, path", [
     ({"dbInstanceClass": "db.m5.large"}, "ai-platform:data.dbInstanceClass"),
     ({"redisNodeType": "cache.t3.micro"}, "ai-platform:data.redisNodeType"),
+    # r6gd nodes require data tiering, which the tier does not enable; there is no cache.t4g.large
+    ({"redisNodeType": "cache.r6gd.xlarge"}, "ai-platform:data.redisNodeType"),
+    ({"redisNodeType": "cache.t4g.large"}, "ai-platform:data.redisNodeType"),
     ({"postgresVersion": "13"}, "ai-platform:data.postgresVersion"),
     ({"redisMultiAz": True, "redisNodes": 1}, "ai-platform:data.redisNodes"),
     ({"dbAllocatedStorageGb": 100, "dbMaxAllocatedStorageGb": 100}, "ai-platform:data.dbMaxAllocatedStorageGb"),

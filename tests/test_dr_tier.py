@@ -38,10 +38,13 @@ def _program():
     p = Platform.from_settings(load_settings())
     tags = p.tags()
     bucket = aws.s3.Bucket("fake-data-lake", bucket="fake-data-lake", tags=tags)
+    versioning = aws.s3.BucketVersioning("fake-data-lake-versioning", bucket=bucket.id,
+                                         versioning_configuration={"status": "Enabled"})
     db = aws.rds.Instance("fake-db", identifier="fake-db", instance_class="db.t4g.micro", tags=tags)
     table = aws.dynamodb.Table("fake-table", name="fake-table", tags=tags)
     DrTier("dr", DrTierArgs(platform=p, bucket_names={"data-lake": bucket.id}, bucket_arns={"data-lake": bucket.arn},
-                            db_instance_arn=db.arn, table_arns={"sessions": table.arn}))
+                            bucket_versioning={"data-lake": versioning}, db_instance_arn=db.arn,
+                            table_arns={"sessions": table.arn}))
 
 
 @functools.lru_cache(maxsize=None)
@@ -103,6 +106,21 @@ def test_data_buckets_replicate_to_kms_encrypted_replicas():
     actions = {a for s in policy["Statement"] for a in s["Action"]}
     assert {"s3:ReplicateObject", "s3:GetObjectVersionForReplication", "kms:Decrypt", "kms:Encrypt"} <= actions
     assert plan.named("s3-replication-role").props["assumeRolePolicy"].count("s3.amazonaws.com") == 1
+
+
+def test_replication_waits_for_versioning_on_both_sides_and_for_the_role_permissions():
+    # S3 rejects PutBucketReplication until the source's versioning is Enabled; the configuration only takes
+    # the bucket's id, so the ordering must be explicit.
+    plan = isolated()
+    waits_for = set(plan.named("replication-data-lake").options["dependsOn"])
+    assert {plan.named("fake-data-lake-versioning").urn, plan.named("dr-data-lake-versioning").urn,
+            plan.named("s3-replication-policy").urn, plan.named("dr-data-lake-policy").urn} <= waits_for
+    policy = json.loads(plan.named("s3-replication-policy").props["policy"])
+    # delete-marker replication needs ReplicateDelete; SSE-KMS sources need the decrypt/encrypt pair per region
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert "s3:ReplicateDelete" in by_sid["WriteReplicas"]["Action"]
+    assert by_sid["EncryptReplicas"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
+    assert by_sid["DecryptSources"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
 
 
 def test_database_and_table_copies_in_the_dr_region_use_the_dr_key():
@@ -168,6 +186,14 @@ def test_dr_region_equal_to_the_primary_is_a_config_error():
         isolated("prod", dr=json.dumps({"region": "us-east-1"}))
 
 
+def test_dr_without_automated_db_backups_is_a_config_error():
+    # the DR region receives the database's automated backups: with retention 0 there are none to replicate
+    config = _config("prod")
+    config["ai-platform:data"] = {"dbBackupRetentionDays": 0, "dbReadReplica": False}
+    with pytest.raises(PlanError, match=r"data\.dbBackupRetentionDays = 0"):
+        run_program(_program, config=config, stack="prod", preview=True)
+
+
 def test_dynamodb_backup_copy_strategy_drops_the_replica():
     plan = isolated(dr=json.dumps({"dynamodbStrategy": "backup-copy"}))
     assert plan.of_type("aws:dynamodb/tableReplica:TableReplica") == []
@@ -187,6 +213,11 @@ def test_prod_stack_dr_resources_are_on_the_dr_provider():
                and any(k in b.name for k in ("data-lake", "documents", "ml-artifacts"))}
     configs = plan.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
     assert {c.propertyDependencies["bucket"][0] for c in configs} == sources and len(sources) == 3
+    # ... and each waits for its own source bucket's versioning (the data tier's resource, wired in __main__)
+    for c in configs:
+        [versioning] = [v for v in plan.of_type("aws:s3/bucketVersioning:BucketVersioning")
+                        if v.propertyDependencies.get("bucket") == c.propertyDependencies["bucket"]]
+        assert versioning.urn in c.options["dependsOn"], c.name
     # Every table of the data tier has a replica.
     tables = plan.of_type("aws:dynamodb/table:Table")
     assert len(plan.of_type("aws:dynamodb/tableReplica:TableReplica")) == len(tables) > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 from conftest import program_with, stack_plan
 
@@ -26,7 +27,7 @@ def out(plan, name, token=None, key="arn"):
     return plan.named(name, token).outputs[key]
 
 
-def _edge_only_program():
+def _edge_only_program(alb_dns_name=ALB):
     """Security + edge, with an ALB and a log bucket given: the wiring the full program gets later."""
     from components.config import load_settings
     from components.context import Platform
@@ -35,16 +36,17 @@ def _edge_only_program():
     platform = Platform.from_settings(load_settings())
     sec = SecurityTier("security", SecurityTierArgs(platform=platform))
     EdgeTier("edge", EdgeTierArgs(platform=platform, data_key_arn=sec.data_key_arn, logs_key_arn=sec.logs_key_arn,
-                                  alb_dns_name=ALB, log_bucket_name="logs-bucket", log_bucket_arn="arn:aws:s3:::logs-bucket",
+                                  alb_dns_name=alb_dns_name, log_bucket_name="logs-bucket", log_bucket_arn="arn:aws:s3:::logs-bucket",
                                   log_bucket_domain_name="logs-bucket.s3.eu-west-1.amazonaws.com"))
 
 
 @functools.lru_cache(maxsize=None)
-def eu_plan():
+def eu_plan(alb_dns_name=ALB):
     config = {"aws:region": "eu-west-1",
               "ai-platform:platform": {"environment": "dev", "owner": "o", "costCenter": "c"},
               "ai-platform:edge": {"customDomain": "app.example.org", "hostedZoneId": "Z0123456789ABC"}}
-    return program_with(config, stack="dev", preview=False, program=_edge_only_program)
+    return program_with(config, stack="dev", preview=False,
+                        program=functools.partial(_edge_only_program, alb_dns_name))
 
 
 # --- site: bucket, OAC, distribution, bucket policy -------------------------------------------
@@ -183,20 +185,35 @@ def test_without_alb_the_api_answers_from_a_mock():
     assert {i.props["type"] for i in integrations} == {"MOCK"}
 
 
-def test_the_stack_proxies_the_api_to_its_alb():
-    plan = stack_plan("dev", preview=False)
-    proxy = plan.named("api-proxy-integration").props
-    assert proxy["type"] == "HTTP_PROXY"
-    assert proxy["uri"] == f"https://{plan.named('alb', 'aws:lb/loadBalancer:LoadBalancer').outputs['dnsName']}/{{proxy}}"
+def test_the_stack_proxies_the_api_to_its_alb_on_the_scheme_it_listens_on():
+    # dev has no ALB certificate, hence no 443 listener: the API must call HTTP:80; prod calls HTTPS.
+    for stack, scheme, port in (("dev", "http", 80), ("prod", "https", 443)):
+        plan = stack_plan(stack, preview=False)
+        proxy = plan.named("api-proxy-integration").props
+        assert proxy["type"] == "HTTP_PROXY"
+        dns = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer").outputs["dnsName"]
+        assert proxy["uri"] == f"{scheme}://{dns}/{{proxy}}"
+        listener = plan.named("https" if scheme == "https" else "http", "aws:lb/listener:Listener").props
+        assert listener["port"] == port and listener["protocol"] == scheme.upper()
 
 
 def test_with_alb_the_api_proxies_to_it():
     plan = eu_plan()
     proxy = plan.named("api-proxy-integration").props
     assert proxy["type"] == "HTTP_PROXY" and proxy["integrationHttpMethod"] == "ANY"
-    assert proxy["uri"] == f"https://{ALB}/{{proxy}}"
+    assert proxy["uri"] == f"http://{ALB}/{{proxy}}"  # dev settings: no ALB certificate
     assert proxy["requestParameters"] == {"integration.request.path.proxy": "method.request.path.proxy"}
-    assert plan.named("api-root-integration").props["uri"] == f"https://{ALB}/"
+    assert plan.named("api-root-integration").props["uri"] == f"http://{ALB}/"
+
+
+def test_a_new_alb_redeploys_the_api():
+    """A deployment is a snapshot of the integrations: a replaced ALB (new DNS name) must produce a new
+    deployment, or the stage keeps proxying to the deleted load balancer."""
+    def trigger(plan):
+        return plan.named("api-deployment").props["triggers"]["redeployment"]
+    same, moved = eu_plan(), eu_plan("internal-app-456.eu-west-1.elb.amazonaws.com")
+    assert moved.named("api-proxy-integration").props["uri"] != same.named("api-proxy-integration").props["uri"]
+    assert trigger(same) != trigger(moved) and len(trigger(same)) == 64
 
 
 # --- Cognito --------------------------------------------------------------------------------------
@@ -238,7 +255,14 @@ def test_both_acls_managed_groups_rate_limit_and_logging():
                       "AWSManagedRulesAmazonIpReputationList"):
             assert rules[group]["statement"]["managedRuleGroupStatement"] == {"vendorName": "AWS", "name": group}
         assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] for r in rules.values())
+        # what CreateWebACL validates: unique priorities, metric names (1-128, [\w#:.\-/]), the window
+        assert len({r["priority"] for r in acl.props["rules"]}) == len(acl.props["rules"]) == 4
+        metrics = [r["visibilityConfig"]["metricName"] for r in acl.props["rules"]] + [
+            acl.props["visibilityConfig"]["metricName"]]
+        assert all(re.fullmatch(r"[\w#:.\-/]{1,128}", m) for m in metrics) and len(set(metrics)) == len(metrics)
+        assert rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"]["evaluationWindowSec"] in (60, 120, 300, 600)
         logs = plan.named(f"waf-{key}-logs")
+        assert plan.named(f"waf-{key}-logging").propertyDependencies["logDestinationConfigs"] == [logs.urn]
         assert logs.props["name"].startswith("aws-waf-logs-")
         logging = plan.named(f"waf-{key}-logging").props
         assert logging["resourceArn"] == acl.outputs["arn"] and logging["logDestinationConfigs"] == [logs.outputs["arn"]]
@@ -269,7 +293,9 @@ def test_us_east_1_resources_use_the_us_east_1_provider_in_another_region():
 
 def test_edge_resources_are_tagged():
     from policies.rules.tags import taggable
-    for r in edge_resources(stack_plan("dev", preview=False)):
+    resources = [r for r in edge_resources(stack_plan("dev", preview=False)) if taggable(r.type)]
+    assert len(resources) >= 10  # distribution, bucket, pool, ACLs, log groups, API, stage...
+    for r in resources:
         if taggable(r.type):
             assert {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"} <= set(r.props.get("tags", {})), r.name
 
@@ -292,3 +318,16 @@ def test_prod_has_no_edge_or_messaging_violation_in_preview_or_update():
 def test_dev_reports_only_the_documented_advisories():
     result = my_rules_analysis(stack_plan("dev", False))
     assert sorted(v.policy for v in result.violations) == ["cloudfront-min-tls", "cognito-mfa-required"]
+
+
+def test_cognito_domain_prefix_reserved_words_are_refused_at_plan_time():
+    import pytest
+    from components.config import ConfigError, load_settings
+    for bad in ("my-aws-login", "cognito-app", "amazonish"):
+        with pytest.raises(ConfigError) as err:
+            load_settings({"platform": {"environment": "dev"}, "edge": {"authDomainPrefix": bad}},
+                          stack="dev", region="us-east-1")
+        assert err.value.path == "ai-platform:edge.authDomainPrefix"
+    ok = load_settings({"platform": {"environment": "dev"}, "edge": {"authDomainPrefix": "acme-login"}},
+                       stack="dev", region="us-east-1")
+    assert ok.edge.auth_domain_prefix == "acme-login"

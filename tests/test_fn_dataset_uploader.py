@@ -172,3 +172,29 @@ def test_progress_bar_draws_bytes_and_files():
     bar.file_done()
     bar.close()
     assert "50.0%" in stream.getvalue() and "1/2 files" in stream.getvalue()
+
+
+def test_works_with_only_the_platforms_uploader_policy(s3, folder):
+    """components/ml.py grants s3:ListBucket only with s3:prefix under datasets/: S3 then refuses HeadBucket and
+    any unprefixed listing, and answers HeadObject on a missing key with 403 instead of 404."""
+    denied = ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+    real_list, real_head = s3.list_objects_v2, s3.head_object
+
+    def listing(**kw):
+        if not kw.get("Prefix", "").startswith("datasets/"):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "ListObjectsV2")
+        return real_list(**kw)
+
+    def head(**kw):
+        if not real_list(Bucket=kw["Bucket"], Prefix=kw["Key"]).get("Contents"):
+            raise denied
+        return real_head(**kw)
+
+    with mock.patch.object(s3, "head_bucket", side_effect=denied), \
+            mock.patch.object(s3, "list_objects_v2", side_effect=listing), \
+            mock.patch.object(s3, "head_object", side_effect=head):
+        first = run(s3, folder)
+        second = run(s3, folder)
+    assert first.code == 0, first.err
+    assert "6 uploaded and verified" in first.out and "6 already present" in second.out
+    assert keys(s3) == EXPECTED

@@ -176,3 +176,17 @@ def test_bad_action_is_rejected_and_changes_nothing(c):
         out = sched.handler(event, None, **c)
         assert out["status"] == "rejected" and "action must be" in out["errors"][0]
     assert snapshot(c) == before
+
+
+def test_restore_leaves_out_aws_system_tags_that_create_endpoint_rejects(c):
+    sched.handler({"action": "stop"}, None, **c)
+    name = f"{PATH}/sagemaker/ocr"
+    rec = records(c)[name]
+    rec["tags"]["aws:cloudformation:stack-name"] = "legacy"  # ListTags returns system tags; requests can't set them
+    c["ssm"].put_parameter(Name=name, Value=json.dumps(rec), Type="String", Overwrite=True)
+    real_create = c["sagemaker"].create_endpoint
+    with mock.patch.object(c["sagemaker"], "create_endpoint", side_effect=real_create) as create:
+        assert sched.handler({"action": "start"}, None, **c)["status"] == "ok"
+    [call] = create.call_args_list
+    assert {t["Key"] for t in call.kwargs["Tags"]} == {"Environment", "OffHours"}
+    assert call.kwargs["EndpointConfigName"] == "ocr-config"

@@ -124,6 +124,8 @@ def test_custom_eventbridge_request_event(c):
     ({**REQUEST, "instanceCount": 0}, "instanceCount must be an integer from 1 to 20"),
     ({**REQUEST, "hyperparameters": {"epochs": -1}}, "hyperparameters.epochs must be a positive integer"),
     ({**REQUEST, "hyperparameters": {"learning_rate": 5}}, "learning_rate must be a number between 0 and 1"),
+    ({**REQUEST, "hyperparameters": {f"h{i}": i for i in range(98)}}, "at most 100 entries"),
+    ({**REQUEST, "hyperparameters": {"notes": "x" * 2501}}, "at most 2500 characters"),
     ({**REQUEST, "maxRuntimeSeconds": 7200, "maxWaitSeconds": 3600}, "must be >= maxRuntimeSeconds"),
     ({**REQUEST, "role": "arn:aws:iam::123456789012:role/admin"}, "role must be the platform's SageMaker role"),
     ({**REQUEST, "outputKmsKey": "arn:aws:kms:us-east-1:123456789012:key/other"}, "outputKmsKey must be"),
@@ -179,3 +181,13 @@ def test_failed_training_job_event_emits_the_alarm_metric_and_starts_nothing(c):
     completed = {**event, "detail": {**event["detail"], "TrainingJobStatus": "Completed"}}
     assert orch.handler(completed, None, **c)["status"] == "ignored"
     assert jobs(c["sagemaker"]) == []
+
+
+def test_on_demand_request_sends_no_spot_wait_time(c):
+    # MaxWaitTimeInSeconds is only valid with managed Spot; CreateTrainingJob rejects it otherwise.
+    with mock.patch.object(c["sagemaker"], "create_training_job",
+                           return_value={"TrainingJobArn": "arn:aws:sagemaker:us-east-1:1:training-job/x"}) as create:
+        assert orch.handler({**REQUEST, "spot": False}, None, **c)["status"] == "started"
+    args = create.call_args.kwargs
+    assert args["EnableManagedSpotTraining"] is False and "MaxWaitTimeInSeconds" not in args["StoppingCondition"]
+    assert all(isinstance(v, str) for v in args["HyperParameters"].values())

@@ -121,6 +121,15 @@ def test_one_repository_per_service_and_ml_image_scanned_encrypted_with_lifecycl
                                      "countNumber": days}
     assert rules[1]["selection"]["countType"] == "imageCountMoreThan" and rules[1]["selection"]["countNumber"] == keep
     assert all(r["action"] == {"type": "expire"} for r in rules)
+    # ECR's schema: unique priorities; "tagged" needs tagPatternList or tagPrefixList, "untagged" neither;
+    # sinceImagePushed needs countUnit, imageCountMoreThan must not have one.
+    assert [r["rulePriority"] for r in rules] == [1, 2]
+    for r in rules:
+        sel = r["selection"]
+        lists = {"tagPatternList", "tagPrefixList"} & set(sel)
+        assert len(lists) == (1 if sel["tagStatus"] == "tagged" else 0), sel
+        assert ("countUnit" in sel) is (sel["countType"] == "sinceImagePushed"), sel
+    assert rules[1]["selection"]["tagStatus"] == "tagged" and rules[1]["selection"]["tagPatternList"] == ["*"]
 
 
 # --- SageMaker role scope ---------------------------------------------------------------------------
@@ -159,10 +168,15 @@ def test_without_buckets_no_bucket_grants_trigger_or_uploader_policy():
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_training_log_group_and_failed_job_alarm_on_the_orchestrators_metric(stack):
     plan = plan_of(stack)
-    group = plan.named("training-jobs-logs", "aws:cloudwatch/logGroup:LogGroup")
-    assert group.props["name"] == "/aws/sagemaker/TrainingJobs"
-    assert group.props["retentionInDays"] == (365 if stack == "prod" else 30)
-    assert plan.named("logs-key").urn in group.propertyDependencies["kmsKeyId"]
+    groups = [g for g in ml(plan, "aws:cloudwatch/logGroup:LogGroup") if g.props["name"] == "/aws/sagemaker/TrainingJobs"]
+    # One account-wide name: only the account-baseline stack (prod) creates it, or the second stack's up fails.
+    assert plan.exports["training_log_group_name"] == "/aws/sagemaker/TrainingJobs"
+    if stack == "dev":
+        assert groups == []
+    else:
+        [group] = groups
+        assert group.name == "training-jobs-logs" and group.props["retentionInDays"] == 365
+        assert plan.named("logs-key").urn in group.propertyDependencies["kmsKeyId"]
     alarm = plan.named("training-failed-alarm", "aws:cloudwatch/metricAlarm:MetricAlarm")
     assert alarm.props["namespace"] == orchestrator.METRIC_NAMESPACE
     assert alarm.props["metricName"] == "TrainingJobsFailed"
@@ -209,6 +223,12 @@ def test_configured_endpoint_is_encrypted_captures_data_and_runs_isolated_in_the
     assert plan.exports["endpoint_names"] == {"ocr": "ai-platform-prod-ocr"}
     dev = plan_of("dev-endpoint-preview").named("endpoint-ocr", "aws:sagemaker/endpoint:Endpoint")
     assert dev.props["tags"]["OffHours"] == "true"  # dev endpoints sleep at night
+    # SageMaker creates /aws/sagemaker/Endpoints/<name> itself when the endpoint starts: ours must exist first.
+    logs = plan.named("endpoint-ocr-logs", "aws:cloudwatch/logGroup:LogGroup")
+    assert logs.props["name"] == "/aws/sagemaker/Endpoints/ai-platform-prod-ocr"
+    assert logs.urn in endpoint.dependencies
+    assert capture["captureOptions"] == [{"captureMode": "Input"}, {"captureMode": "Output"}]
+    assert capture["enableCapture"] is True and capture["destinationS3Uri"].startswith("s3://")
 
 
 def test_endpoint_needs_an_ml_image_and_the_artifacts_bucket():
@@ -216,6 +236,21 @@ def test_endpoint_needs_an_ml_image_and_the_artifacts_bucket():
     with pytest.raises(ConfigError, match=r"ml\.endpoints\.ocr\.image"):
         load_settings({"platform": {"environment": "dev"}, "ml": {"endpoints": {"ocr": {
             "image": "not-an-ml-image:1", "modelDataKey": "models/x.tar.gz"}}}}, stack="dev", region="us-east-1")
+
+
+@pytest.mark.parametrize("instance_type,ok", [
+    ("ml.m5.large", True), ("ml.c6i.xlarge", True), ("ml.g4.xlarge", True), ("ml.inf2.xlarge", True),
+    ("ml.m5d.large", False), ("ml.g4dn.xlarge", False), ("ml.g5.2xlarge", False), ("ml.p4d.24xlarge", False)])
+def test_endpoint_instance_types_with_local_storage_are_refused(instance_type, ok):
+    # CreateEndpointConfig fails when KmsKeyId is given for an instance type with local NVMe storage.
+    from components.config import ConfigError, load_settings
+    raw = {"platform": {"environment": "dev"}, "ml": {"endpoints": {"ocr": {
+        "image": "ocr-inference:1", "modelDataKey": "models/x.tar.gz", "instanceType": instance_type}}}}
+    if ok:
+        assert load_settings(raw, stack="dev", region="us-east-1").ml.endpoints["ocr"].instance_type == instance_type
+    else:
+        with pytest.raises(ConfigError, match=r"ml\.endpoints\.ocr\.instanceType"):
+            load_settings(raw, stack="dev", region="us-east-1")
 
 
 # --- functions and their triggers -------------------------------------------------------------------
@@ -229,8 +264,12 @@ def test_functions_schedules_and_triggers(stack):
     if stack == "dev":
         assert {n: s.props["scheduleExpression"] for n, s in schedules.items()} == {
             "offhours-stop": "cron(0 22 * * ? *)", "offhours-start": "cron(0 6 * * ? *)"}
+        invoke = plan.named("offhours-schedule-invoke", ROLE_POLICY)
         for s in schedules.values():
             assert s.props["scheduleExpressionTimezone"] == "UTC"
+            assert s.props["flexibleTimeWindow"] == {"mode": "OFF"}
+            assert invoke.urn in s.dependencies  # the role may invoke before the first run
+            assert s.props["target"]["roleArn"] == plan.named("offhours-schedule-role").outputs["arn"]
             assert json.loads(s.props["target"]["input"])["action"] in ("stop", "start")
             assert s.props["target"]["arn"] == functions["offhours-scheduler"].outputs["arn"]
         env = functions["offhours-scheduler"].props["environment"]["variables"]

@@ -1,6 +1,8 @@
 """Network tier: the inputs actually registered for dev and prod."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import stack_plan
@@ -32,6 +34,15 @@ def test_flow_logs_to_kms_encrypted_log_group_with_retention(stack, retention):
     assert flow.props["trafficType"] == "ALL" and flow.props["logDestinationType"] == "cloud-watch-logs"
     assert flow.propertyDependencies["vpcId"] == [plan.named("vpc", VPC).urn]
     assert flow.propertyDependencies["logDestination"] == [group.urn]
+    # delivery starts at create: the role's policy (not only the role) exists first
+    assert plan.named("flow-logs-delivery", "aws:iam/rolePolicy:RolePolicy").urn in flow.options["dependsOn"]
+    assert flow.props["maxAggregationInterval"] in (60, 600)
+    doc = json.loads(plan.named("flow-logs-delivery", "aws:iam/rolePolicy:RolePolicy").props["policy"])
+    by_sid = {st["Sid"]: st for st in doc["Statement"]}
+    group_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group.props['name']}"
+    assert sorted(by_sid["DeliverFlowLogs"]["Resource"]) == [group_arn, group_arn + ":*"]
+    assert by_sid["FindLogGroup"] == {"Sid": "FindLogGroup", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
+                                      "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:*"}
 
 
 def test_gateway_endpoints_on_private_and_isolated_route_tables():

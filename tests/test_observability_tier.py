@@ -231,7 +231,11 @@ def test_config_records_everything_delivers_to_the_audit_bucket_and_runs_managed
     assert {"ENCRYPTED_VOLUMES", "S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
             "RDS_STORAGE_ENCRYPTED", "ROOT_ACCOUNT_MFA_ENABLED", "CLOUD_TRAIL_ENABLED", "VPC_FLOW_LOGS_ENABLED",
             "REQUIRED_TAGS"} <= rules
-    assert plan.named("guardduty").props["enable"] is True
+    guardduty = plan.named("guardduty").props
+    assert guardduty["enable"] is True and guardduty["findingPublishingFrequency"] == "FIFTEEN_MINUTES"
+    assert "datasources" not in guardduty  # deprecated in pulumi-aws 7 (DetectorFeature replaces it)
+    assert all(t.props["status"] == "Active"
+               for t in plan.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag"))
     pw = plan.named("password-policy").props
     assert pw["minimumPasswordLength"] >= 14 and pw["requireSymbols"] and pw["passwordReusePrevention"] >= 24
     assert {r.props["tagKey"] for r in plan.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag")} == {
@@ -278,3 +282,83 @@ def test_dev_stack_is_the_cheaper_subset():
     plan = stack_plan("dev")
     assert plan.of_type("aws:cloudtrail/trail:Trail") == [] and plan.of_type("aws:cfg/recorder:Recorder") == []
     assert len(plan.of_type("aws:budgets/budget:Budget")) == 1 and plan.of_type(ALARM)
+
+
+# --- what CloudWatch, Config and CloudTrail accept (mocks accept anything) ----------------------------
+STATISTICS = {"SampleCount", "Average", "Sum", "Minimum", "Maximum"}
+MISSING = {"breaching", "notBreaching", "ignore", "missing"}
+OPERATORS = {"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
+             "LessThanOrEqualToThreshold"}
+
+
+def test_every_alarm_is_a_valid_put_metric_alarm_request():
+    import re
+    for key, a in alarms(isolated()).items():
+        p = a.props
+        # PutMetricAlarm: exactly one of Statistic / ExtendedStatistic (percentiles only as ExtendedStatistic).
+        assert ("statistic" in p) != ("extendedStatistic" in p), key
+        assert p.get("statistic", "Sum") in STATISTICS, key
+        assert "extendedStatistic" not in p or re.fullmatch(r"p\d{1,2}(\.\d+)?", p["extendedStatistic"]), key
+        assert p["treatMissingData"] in MISSING and p["comparisonOperator"] in OPERATORS, key
+        assert p["period"] % 60 == 0 and 1 <= p["datapointsToAlarm"] <= p["evaluationPeriods"], key
+        assert len(p["name"]) <= 255 and p["namespace"].startswith("AWS/"), key
+
+
+def test_dashboard_body_follows_the_cloudwatch_schema():
+    body = json.loads(isolated().of_type("aws:cloudwatch/dashboard:Dashboard")[0].props["dashboardBody"])
+    cells = set()
+    for w in body["widgets"]:
+        assert w["type"] in {"metric", "alarm", "text"}
+        assert all(isinstance(w[k], int) for k in ("x", "y", "width", "height"))
+        assert 0 <= w["x"] and w["x"] + w["width"] <= 24
+        mine = {(x, y) for x in range(w["x"], w["x"] + w["width"]) for y in range(w["y"], w["y"] + w["height"])}
+        assert not cells & mine, w["properties"].get("title")  # widgets never overlap
+        cells |= mine
+        if w["type"] == "metric":
+            assert w["properties"]["region"] == "us-east-1" and w["properties"]["metrics"]
+            for m in w["properties"]["metrics"]:
+                # [namespace, metric, (dimension name, value)*, {options}?] or [{"expression": ...}]
+                strings = [x for x in m if not isinstance(x, dict)]
+                if strings:
+                    assert len(strings) >= 2 and len(strings) % 2 == 0, m
+                else:
+                    assert "expression" in m[0] and "id" in m[0], m
+        if w["type"] == "alarm":
+            assert all(a.startswith("arn:aws:cloudwatch:") for a in w["properties"]["alarms"])
+
+
+def test_config_and_trail_are_created_in_the_order_aws_requires():
+    plan = isolated("prod")
+    recorder, channel = plan.named("config-recorder"), plan.named("config-delivery-channel")
+    status = plan.named("config-recorder-status")
+    # PutDeliveryChannel needs a recorder; StartConfigurationRecorder needs a delivery channel.
+    assert recorder.urn in channel.dependencies and channel.urn in status.dependencies
+    assert recorder.urn in status.propertyDependencies["name"]
+    assert plan.named("audit-policy").urn in channel.dependencies
+    for rule in plan.of_type("aws:cfg/rule:Rule"):  # PutConfigRule fails without a recorder
+        assert recorder.urn in rule.dependencies, rule.name
+    trail = plan.named("trail")
+    # CreateTrail checks the bucket policy and the CloudWatch Logs role's permissions at once.
+    assert {plan.named("audit-policy").urn, plan.named("cloudtrail-logs-delivery").urn} <= set(trail.dependencies)
+
+
+def test_cloudtrail_key_and_logs_role_grant_what_cloudtrail_checks():
+    plan = isolated("prod")
+    trail_name = plan.named("trail").props["name"]
+    key = {s["Sid"]: s for s in json.loads(plan.named("audit-key").props["policy"])["Statement"]}
+    enc = key["CloudTrailEncryptsLogs"]
+    assert enc["Action"] == "kms:GenerateDataKey*"
+    assert enc["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:123456789012:trail/*"}
+    assert enc["Condition"]["StringEquals"]["aws:SourceArn"] == (
+        f"arn:aws:cloudtrail:us-east-1:123456789012:trail/{trail_name}")
+    # The audit bucket has an S3 Bucket Key on this key: CreateTrail needs kms:Decrypt for CloudTrail too.
+    assert plan.named("audit-sse").props["rules"][0]["bucketKeyEnabled"] is True
+    assert key["CloudTrailDecryptsForBucketKey"]["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert key["CloudTrailDecryptsForBucketKey"]["Action"] == "kms:Decrypt"
+    [deliver] = json.loads(plan.named("cloudtrail-logs-delivery").props["policy"])["Statement"]
+    group = plan.named("cloudtrail-logs").props["name"]
+    assert deliver["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert deliver["Resource"] == [f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:log-stream:*"]
+    assert plan.named("cloudtrail-logs-delivery").propertyDependencies["role"] == [urn(plan, "cloudtrail-logs-role")]
+    assert plan.named("trail").props["cloudWatchLogsRoleArn"] == out(plan, "cloudtrail-logs-role", "arn")

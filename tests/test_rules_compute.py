@@ -105,9 +105,12 @@ def test_https_or_redirect_violations(token):
                rec(token, "old-tls", {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
                                       "sslPolicy": "ELBSecurityPolicy-2016-08", "defaultActions": [FORWARD]}),
                rec(token, "default-tls", {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
-                                          "defaultActions": [FORWARD]})])
+                                          "defaultActions": [FORWARD]}),
+               # a TLS13 policy that still accepts TLS 1.0
+               rec(token, "tls13-1-0", {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
+                                        "sslPolicy": "ELBSecurityPolicy-TLS13-1-0-2021-06", "defaultActions": [FORWARD]})])
     assert names(r, "alb-https-or-redirect") == ["default-tls", "http-forward", "http-redirect-http", "no-cert",
-                                                 "old-tls"]
+                                                 "old-tls", "tls13-1-0"]
     assert any("port 80 " in v.message for v in violations(r, "alb-https-or-redirect"))
 
 
@@ -115,6 +118,9 @@ def test_https_or_redirect_pass():
     r = check([rec(LISTENER, "http", {"protocol": "HTTP", "port": 80, "defaultActions": [REDIRECT]}),
                rec(LISTENER, "https", {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
                                        "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", "defaultActions": [FORWARD]}),
+               rec(LISTENER, "https-pq", {"protocol": "HTTPS", "port": 8443, "certificateArn": CERT,
+                                          "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+                                          "defaultActions": [FORWARD]}),
                rec(LISTENER, "nlb-tcp", {"protocol": "TCP", "port": 5432, "defaultActions": [FORWARD]})])
     assert names(r, "alb-https-or-redirect") == []
 

@@ -119,3 +119,12 @@ def test_multi_az_rules_are_advisory_under_the_dev_config():
     r = check([rec(RDS, "db", {**GOOD_DB, "multiAz": False})], level="advisory")
     [v] = violations(r, "rds-multi-az")
     assert v.level == "advisory"
+
+
+def test_dynamodb_encryption_needs_a_customer_managed_key_not_just_enabled():
+    # enabled without kmsKeyArn is the AWS managed key: reported; the key's presence is decidable in a preview
+    aws_managed = {**GOOD_TABLE, "serverSideEncryption": {"enabled": True}}
+    r = check([rec(TABLE, "aws-managed", aws_managed), rec(TABLE, "cmk", PREVIEW_TABLE)])
+    found = violations(r, "dynamodb-encryption")
+    assert [v.urn.split("::")[-1] for v in found] == ["aws-managed"] and "kmsKeyArn" in found[0].message
+    assert skipped(r, "dynamodb-encryption") == []

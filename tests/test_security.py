@@ -58,6 +58,10 @@ def test_no_policy_grants_everything_and_execution_role_reads_only_app_secrets()
 def test_iam_policies_are_decidable_in_a_new_stack_preview():
     """ARNs are built from known names + the account id (an invoke, known in preview)."""
     plan = stack_plan("prod", True)
+    mine = [rp for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+            if "tier:Security$" in rp.urn or "tier:Network$" in rp.urn]
+    # not vacuous: the execution role's secrets policy, SageMaker's logs policy and the flow-log delivery policy
+    assert {rp.name for rp in mine} >= {"ecs-execution-secrets", "sagemaker-logs", "flow-logs-delivery"}
     for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
         json.loads(rp.props["policy"])  # a known JSON string, not the unknown sentinel
 

@@ -7,6 +7,7 @@ an entry for a catalogue service overrides only the keys it gives, a new name ad
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Optional
 
 from ..catalog import DEFAULT_SERVICES
@@ -37,7 +38,8 @@ class Catalogue(MapOf):
         return super().parse(merged, path, env)
 
 
-# Fargate's valid task sizes: cpu units -> (min MiB, max MiB, step MiB).
+# Fargate's valid task sizes: cpu units -> (min MiB, max MiB, step MiB). 256 CPU units take only 512,
+# 1024 or 2048 MiB (1536 is rejected by RegisterTaskDefinition): see fargate_memory_sizes().
 FARGATE_SIZES = {256: (512, 2048, 512), 512: (1024, 4096, 1024), 1024: (2048, 8192, 1024),
                  2048: (4096, 16384, 1024), 4096: (8192, 30720, 1024), 8192: (16384, 61440, 4096),
                  16384: (32768, 122880, 8192)}
@@ -46,7 +48,20 @@ MODERN_SSL_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
     "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
     "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09")
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09")
+
+
+def fargate_memory_sizes(cpu: int) -> tuple:
+    """The memory sizes (MiB) Fargate accepts for a task of `cpu` units."""
+    if cpu == 256:
+        return (512, 1024, 2048)
+    lo, hi, step = FARGATE_SIZES[cpu]
+    return tuple(range(lo, hi + 1, step))
+
+
+# Graviton families (a 'g' among the letters after the generation digit: m6g, c7gn, r8gd, x2gd, is4gen...)
+# cannot boot the x86_64 node AMI.
+GRAVITON = re.compile(r"[a-z]+\d+[a-z-]*g[a-z-]*")
 CERTIFICATE_ARN = Str(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}",
                       "an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/<uuid>")
 IMAGE = Str(r"[a-z0-9][a-z0-9._/:@-]*", "a container image reference (registry/repository:tag or @sha256:...)",
@@ -92,9 +107,9 @@ class ServiceSettings:
 
     def validate(self, path: str) -> None:
         lo, hi, step = FARGATE_SIZES[self.cpu]
-        if not (lo <= self.memory <= hi and (self.memory - lo) % step == 0):
-            raise ConfigError(f"{path}.memory", self.memory,
-                              f"a Fargate memory size for cpu {self.cpu}: {lo} to {hi} MiB in steps of {step}")
+        if self.memory not in fargate_memory_sizes(self.cpu):
+            accepted = ("512, 1024 or 2048 MiB" if self.cpu == 256 else f"{lo} to {hi} MiB in steps of {step}")
+            raise ConfigError(f"{path}.memory", self.memory, f"a Fargate memory size for cpu {self.cpu}: {accepted}")
         if not self.min_count <= self.desired_count <= self.max_count:
             raise ConfigError(f"{path}.desiredCount", self.desired_count,
                               f"a count from minCount ({self.min_count}) to maxCount ({self.max_count})")
@@ -108,8 +123,14 @@ class AlbSettings:
     ssl_policy: str = setting(Enum(*MODERN_SSL_POLICIES), "ELBSecurityPolicy-TLS13-1-2-2021-06",
                               "TLS policy of the HTTPS listener (TLS 1.2+ with TLS 1.3).")
     idle_timeout: int = setting(Int(1, 4000), 60, "Idle connection timeout (s); raise it for long LLM responses.")
-    access_log_prefix: str = setting(Str(r"[A-Za-z0-9_./-]+", "an S3 key prefix without leading or trailing /"),
+    access_log_prefix: str = setting(Str(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
+                                         "an S3 key prefix without leading, trailing or double /", max_len=200),
                                      "alb", "Prefix of ALB access logs in the log bucket.")
+
+    def validate(self, path: str) -> None:
+        # ELB rejects the attribute (ValidationError: prefix cannot contain 'AWSLogs'): it adds AWSLogs itself.
+        if "awslogs" in self.access_log_prefix.lower():
+            raise ConfigError(f"{path}.accessLogPrefix", self.access_log_prefix, "a prefix without 'AWSLogs'")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +166,10 @@ class EksSettings:
                                "Control-plane log types sent to CloudWatch Logs.")
 
     def validate(self, path: str) -> None:
+        for i, itype in enumerate(self.instance_types):
+            if GRAVITON.fullmatch(itype.split(".")[0]):
+                raise ConfigError(f"{path}.instanceTypes[{i}]", itype,
+                                  "an x86_64 instance type (the node group's AMI is AL2023_x86_64_STANDARD)")
         if not self.min_size <= self.desired_size <= self.max_size:
             raise ConfigError(f"{path}.desiredSize", self.desired_size,
                               f"a size from minSize ({self.min_size}) to maxSize ({self.max_size})")
@@ -205,12 +230,25 @@ class ApplicationSettings:
         if not any(self.default_capacity_strategy.values()):
             raise ConfigError(f"{path}.defaultCapacityStrategy", dict(self.default_capacity_strategy),
                               "at least one provider with a weight above 0")
+        # Fargate Spot runs X86_64 Linux tasks only: an ARM64 task would never be placed on it.
+        if self.cpu_architecture == "ARM64":
+            if self.default_capacity_strategy.get("FARGATE_SPOT"):
+                raise ConfigError(f"{path}.defaultCapacityStrategy", dict(self.default_capacity_strategy),
+                                  "no FARGATE_SPOT weight with cpuArchitecture ARM64 (Fargate Spot is X86_64 only)")
+            for name, svc in self.services.items():
+                if svc.enabled and svc.interruptible:
+                    raise ConfigError(f"{path}.services.{name}.interruptible", True,
+                                      "false with cpuArchitecture ARM64 (Fargate Spot is X86_64 only)")
         for name, svc in self.services.items():
             if name not in DEFAULT_SERVICES and svc.port is None and svc.enabled:
                 raise ConfigError(f"{path}.services.{name}.port", None, "a port (the service is not in the catalogue)")
         seen_ports: dict[int, str] = {}
         seen_prio: dict[int, str] = {}
         for svc in self.catalogue():
+            # The default priority is the port; ALB listener rule priorities stop at 50000.
+            if svc.priority > 50000:
+                raise ConfigError(f"{path}.services.{svc.name}.priority", svc.priority,
+                                  "a listener rule priority from 1 to 50000 (set priority: the port is above 50000)")
             for value, seen, key in ((svc.port, seen_ports, "port"), (svc.priority, seen_prio, "priority")):
                 if value in seen:
                     raise ConfigError(f"{path}.services.{svc.name}.{key}", value,

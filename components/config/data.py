@@ -13,7 +13,9 @@ from .schema import Bool, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Sec
 # Graviton classes only (price/performance; every engine version used here supports them).
 DB_CLASS = Str(r"db\.(t4g|m6g|m6gd|m7g|m8g|r6g|r6gd|r7g|r8g|x2g)\.(micro|small|medium|large|xlarge|\d{1,2}xlarge)",
                "a Graviton RDS instance class such as 'db.t4g.micro' or 'db.r6g.large'", max_len=32)
-CACHE_NODE = Str(r"cache\.(t4g|m6g|m7g|r6g|r7g|r6gd)\.(micro|small|medium|large|xlarge|\d{1,2}xlarge)",
+# No r6gd: those nodes only run with data tiering, which this tier does not enable (CreateReplicationGroup
+# rejects them without it); t4g stops at medium.
+CACHE_NODE = Str(r"cache\.(t4g\.(micro|small|medium)|(m6g|m7g|r6g|r7g)\.(large|xlarge|\d{1,2}xlarge))",
                  "a Graviton ElastiCache node type such as 'cache.t4g.micro' or 'cache.r6g.large'", max_len=32)
 DOCDB_CLASS = Str(r"db\.(t4g|r6g|r7g|r8g)\.(medium|large|xlarge|\d{1,2}xlarge)",
                   "a Graviton DocumentDB instance class such as 'db.t4g.medium' or 'db.r6g.large'", max_len=32)

@@ -78,6 +78,10 @@ class EdgeSettings:
     refresh_token_validity_days: int = setting(Int(1, 3650), EnvDefault(dev=30, prod=7), "Refresh token lifetime")
 
     def validate(self, path: str) -> None:
+        # Cognito refuses prefixes containing these words (InvalidParameterException on CreateUserPoolDomain).
+        if self.auth_domain_prefix and any(w in self.auth_domain_prefix for w in ("aws", "amazon", "cognito")):
+            raise ConfigError(f"{path}.authDomainPrefix", self.auth_domain_prefix,
+                              "a prefix without the reserved words aws, amazon or cognito")
         if self.threat_protection != "OFF" and self.user_pool_tier != "PLUS":
             raise ConfigError(f"{path}.threatProtection", self.threat_protection,
                               "'OFF' unless userPoolTier is 'PLUS' (Cognito rejects threat protection on other "

@@ -3,6 +3,7 @@ models, and the operations functions (training orchestrator, off-hours scheduler
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from .schema import Bool, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Section, Str, setting
 
@@ -16,6 +17,14 @@ TIME_ZONE = Str(r"UTC|[A-Z][A-Za-z_]+(/[A-Z][A-Za-z0-9_+-]+){1,2}",
                 "an IANA time zone such as 'Europe/Berlin' or 'UTC'",
                 max_len=64)
 INSTANCE = Str(r"ml\.[a-z0-9]+\.[a-z0-9]+", "a SageMaker instance type such as 'ml.m5.large'", max_len=32)
+# Families with local NVMe instance storage (m5d, c6id, g4dn, p4d... and g5/g6/p5/trn): SageMaker refuses a
+# KmsKeyId in CreateEndpointConfig for them, and the platform requires one (sagemaker-endpoint-encryption).
+_LOCAL_STORAGE_FAMILY = re.compile(r"[a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|trn1|trn1n|trn2")
+
+
+def has_instance_storage(instance_type: str) -> bool:
+    parts = instance_type.split(".")
+    return len(parts) == 3 and bool(_LOCAL_STORAGE_FAMILY.fullmatch(parts[1]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,13 +34,20 @@ class EndpointSettings:
     model_data_key: str = setting(Str(r"models/[\w./-]+\.tar\.gz", "a key under models/ ending in .tar.gz",
                                       max_len=512), dataclasses.MISSING,
                                   "Model artifact key in the ML artifacts bucket.")
-    instance_type: str = setting(INSTANCE, "ml.m5.large", "Hosting instance type.")
+    instance_type: str = setting(INSTANCE, "ml.m5.large",
+                                 "Hosting instance type (none with local NVMe storage: the endpoint uses a KMS key).")
     instance_count: int = setting(Int(1, 10), 1, "Initial instance count of the single production variant.")
     data_capture_percent: int = setting(Int(0, 100), 20,
                                         "Share of requests captured to <artifacts>/data-capture/ (0 disables).")
     network_isolation: bool = setting(Bool(), True, "No outbound network from the model container.")
     off_hours: bool = setting(Bool(), EnvDefault(True, False),
                               "Tag OffHours=true so the off-hours scheduler deletes it at night (non-prod).")
+
+    def validate(self, path: str) -> None:
+        if has_instance_storage(self.instance_type):
+            raise ConfigError(f"{path}.instanceType", self.instance_type,
+                              "an instance type without local NVMe storage such as ml.m5.large (SageMaker rejects the "
+                              "endpoint's KMS key on ml.m5d, ml.g4dn, ml.g5, ml.p4d and other instance-store types)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +96,7 @@ class MlSettings:
                                        "ML-artifacts bucket prefixes SageMaker may read and write.")
     training_log_retention_days: int = setting(
         Enum(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
-        EnvDefault(30, 365), "Retention of /aws/sagemaker/TrainingJobs (days).")
+        EnvDefault(30, 365), "Retention of /aws/sagemaker/TrainingJobs (days; only the accountBaseline stack creates it).")
     bedrock_models: tuple = setting(ListOf(BEDROCK_MODEL, max_items=50),
                                     ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.titan-embed-text-v2:0"],
                                     "Foundation models the application may invoke (empty: no Bedrock policy).")

@@ -65,11 +65,13 @@ def local_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def object_key(prefix: str, root: Path, path: Path) -> str:
+def normalized_prefix(prefix: str) -> str:
     prefix = prefix.lstrip("/")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    return prefix + path.relative_to(root).as_posix()
+    return prefix + "/" if prefix and not prefix.endswith("/") else prefix
+
+
+def object_key(prefix: str, root: Path, path: Path) -> str:
+    return normalized_prefix(prefix) + path.relative_to(root).as_posix()
 
 
 class Progress:
@@ -133,12 +135,13 @@ class Uploader:
 
     # -- one file ------------------------------------------------------------------------------
     def present(self, key: str, size: int, digest: str) -> bool:
-        try:
-            head = self.s3.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as err:
-            if _code(err) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
+        # Existence is asked with a prefixed ListObjectsV2, not a HeadObject on a missing key: the uploader policy
+        # grants s3:ListBucket only with s3:prefix under the dataset prefix, and without a listable prefix S3
+        # answers a HeadObject on a missing key with 403, not 404. The key itself sorts first among its prefix.
+        listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+        if not listed or listed[0]["Key"] != key:
+            return False
+        head = self.s3.head_object(Bucket=self.bucket, Key=key)
         return head.get("ContentLength") == size and head.get("Metadata", {}).get("sha256") == digest
 
     def verify(self, key: str, size: int, digest: str) -> None:
@@ -242,7 +245,9 @@ def main(argv=None, *, s3=None, sleep: Callable[[float], None] = time.sleep, out
     s3 = s3 or boto3.client("s3", region_name=args.region,
                             config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
     try:
-        s3.head_bucket(Bucket=args.bucket)
+        # A listing under the target prefix (what the uploader policy allows: HeadBucket needs an unconditioned
+        # s3:ListBucket) proves the bucket exists and the caller may use the prefix.
+        s3.list_objects_v2(Bucket=args.bucket, Prefix=normalized_prefix(args.prefix), MaxKeys=1)
     except ClientError as exc:
         print(f"error: bucket {args.bucket} is not reachable ({_code(exc) or exc}); nothing was uploaded", file=err)
         return 2

@@ -174,7 +174,10 @@ class Scheduler:
         if not exists:
             self.sagemaker.create_endpoint(EndpointName=rec["endpointName"],
                                            EndpointConfigName=rec["endpointConfigName"],
-                                           Tags=[{"Key": k, "Value": v} for k, v in sorted(rec["tags"].items())])
+                                           # "aws:" keys (e.g. aws:cloudformation:*) are system tags: CreateEndpoint
+                                           # rejects them in a request.
+                                           Tags=[{"Key": k, "Value": v} for k, v in sorted(rec["tags"].items())
+                                                 if not k.lower().startswith("aws:")])
             self.changed.append(name)
         else:
             self.skipped.append(name)

@@ -113,9 +113,15 @@ def normalise(req: Any) -> dict:
         errors.append(f"hyperparameters must be an object (got {type(hp).__name__})")
         hp = {}
     merged = {**DEFAULT_HYPERPARAMETERS, **hp}
+    if len(merged) > 100:  # CreateTrainingJob: at most 100 hyperparameters, keys <= 256, values <= 2500 chars
+        errors.append(f"hyperparameters may have at most 100 entries (got {len(merged)})")
     for name, value in merged.items():
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             errors.append(f"hyperparameters.{name} must be a string or a number (got {value!r})")
+            continue
+        if not 1 <= len(str(name)) <= 256 or len(str(value)) > 2500:
+            errors.append(f"hyperparameters.{str(name)[:40]} needs a 1-256 character name and a value of at most "
+                          f"2500 characters")
             continue
         hyper[str(name)] = str(value)
     for name in ("epochs", "batch_size"):

@@ -37,8 +37,9 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
 ALL_LOAD_BALANCERS = LOAD_BALANCERS + (AWSX_ALB,)
 
-# TLS 1.2+ policies (the TLS13 family adds TLS 1.3; FS policies are TLS 1.2 forward-secret only).
-MODERN_SSL_PREFIXES = ("ELBSecurityPolicy-TLS13-",)
+# TLS 1.2+ policies (the TLS13 family adds TLS 1.3; FS policies are TLS 1.2 forward-secret only). Not every
+# TLS13 policy: ELBSecurityPolicy-TLS13-1-0-2021-06 and -1-1- still accept TLS 1.0 / 1.1.
+MODERN_SSL_PREFIXES = ("ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy-TLS13-1-3-")
 MODERN_SSL_POLICIES = ("ELBSecurityPolicy-TLS-1-2-2017-01", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
                        "ELBSecurityPolicy-FS-1-2-2019-08", "ELBSecurityPolicy-FS-1-2-Res-2019-08",
                        "ELBSecurityPolicy-FS-1-2-Res-2020-10")

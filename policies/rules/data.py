@@ -83,7 +83,10 @@ def _dynamodb_pitr(props, report, args):
 
 
 def _dynamodb_encryption(props, report, args):
-    if get(props, "serverSideEncryption.enabled") is not True:
+    sse = get(props, "serverSideEncryption")
+    # Key presence, not its value: the key ARN is unknown in a preview of a new stack, and iterating the
+    # keys does not read it. enabled without kmsKeyArn means the AWS managed aws/dynamodb key.
+    if get(props, "serverSideEncryption.enabled") is not True or "kmsKeyArn" not in list(iter(sse)):
         report("serverSideEncryption.enabled must be true with a customer managed kmsKeyArn (the default AWS owned "
                "key cannot be audited or restricted).")
 
