@@ -12,13 +12,14 @@ reference them are complete, and checkable, in a preview of a new stack where id
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
+from .buckets import private_bucket
 from .config.data import DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, TableSettings
-from .context import Platform, assume_role_policy, policy_json
+from .context import Platform, assume_role_policy
 
 BUCKET_PURPOSES = ("data-lake", "documents", "ml-artifacts")
 POSTGRES_PORT, REDIS_PORT, DOCDB_PORT = 5432, 6379, 27017
@@ -41,67 +42,6 @@ class DataTierArgs:
     logs_key_arn: pulumi.Input[str]
     # Key for the RDS-managed master secret and the Redis auth secret; the data key if not given.
     secrets_key_arn: Optional[pulumi.Input[str]] = None
-
-
-def tls_only_statements(bucket_arn: pulumi.Input[str]) -> list[dict]:
-    """Deny any request not made over TLS (the S3 'secure transport' control)."""
-    return [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
-
-
-def secure_bucket(parent: pulumi.Resource, platform: Platform, key: str, *,
-                  kms_key_arn: Optional[pulumi.Input[str]],
-                  lifecycle_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs],
-                  log_bucket: Optional[aws.s3.Bucket] = None,
-                  extra_statements: Optional[Callable[[pulumi.Output], list[dict]]] = None,
-                  force_destroy: bool = False
-                  ) -> tuple[aws.s3.Bucket, pulumi.Output, pulumi.Output, aws.s3.BucketVersioning]:
-    """A private, versioned, encrypted, TLS-only bucket with lifecycle and (optionally) access logging.
-
-    The name is explicit ({project}-{stack}-{key}-{account}-{region}) so the bucket policy is known in a
-    preview. Each configuration resource takes `bucket=bucket.id`: the engine records that dependency,
-    which is how the stack policies match configurations to buckets. `kms_key_arn=None` means SSE-S3
-    (needed by buckets that receive ALB access logs). Returns (bucket, name, arn, versioning): S3 rejects a
-    replication configuration on a bucket whose versioning is not yet Enabled, so a replicating tier must
-    wait for the versioning resource, not just for the bucket.
-    """
-    p = platform
-    child = pulumi.ResourceOptions(parent=parent)
-    name = p.account_id().apply(lambda acct: p.namer.physical("s3_bucket", key, acct, p.region))
-    arn = name.apply(lambda n: f"arn:aws:s3:::{n}")
-    bucket = aws.s3.Bucket(f"{key}-bucket", bucket=name, force_destroy=force_destroy,
-                           tags=p.tags(p.namer.base(key), Purpose=key), opts=p.stateful(parent))
-    aws.s3.BucketOwnershipControls(
-        f"{key}-ownership", bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
-    pab = aws.s3.BucketPublicAccessBlock(
-        f"{key}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-        ignore_public_acls=True, restrict_public_buckets=True, opts=child)
-    versioning = aws.s3.BucketVersioning(
-        f"{key}-versioning", bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
-    by_default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-    default = (by_default(sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn) if kms_key_arn is not None
-               else by_default(sse_algorithm="AES256"))
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{key}-encryption", bucket=bucket.id,
-        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=default, bucket_key_enabled=kms_key_arn is not None)],
-        opts=child)
-    statements = tls_only_statements(arn) + (extra_statements(arn) if extra_statements else [])
-    # After the public access block: a policy is evaluated against it when it is put.
-    policy = aws.s3.BucketPolicy(f"{key}-policy", bucket=bucket.id, policy=policy_json(*statements),
-                                 opts=pulumi.ResourceOptions(parent=parent, depends_on=[pab]))
-    aws.s3.BucketLifecycleConfiguration(f"{key}-lifecycle", bucket=bucket.id, rules=list(lifecycle_rules), opts=child)
-    if log_bucket is not None:
-        aws.s3.BucketLogging(f"{key}-access-logging", bucket=bucket.id, target_bucket=log_bucket.id,
-                             target_prefix=f"s3/{key}/", opts=child)
-    # Consumers (ALB access logs, CloudFront log delivery, replication) must not start before the bucket
-    # policy exists, or the first `up` fails with Access Denied. The policy's URN is known in a preview,
-    # so the name stays known while carrying that dependency.
-    ready_name = pulumi.Output.all(name, policy.urn).apply(lambda v: v[0])
-    return bucket, ready_name, arn, versioning
 
 
 def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -196,9 +136,11 @@ class DataTier(pulumi.ComponentResource):
             return statements
 
         # SSE-S3: ALB access logs cannot be written to an SSE-KMS bucket.
-        self.log_bucket, self.log_bucket_name, self.log_bucket_arn, _ = secure_bucket(
+        logs = private_bucket(
             self, p, "access-logs", kms_key_arn=None, lifecycle_rules=_log_rules(d), extra_statements=log_delivery,
-            force_destroy=d.bucket_force_destroy)
+            force_destroy=d.bucket_force_destroy, logical_name="access-logs-bucket", bucket_opts=p.stateful(self),
+            tags=p.tags(p.namer.base("access-logs"), Purpose="access-logs"))
+        self.log_bucket, self.log_bucket_name, self.log_bucket_arn = logs.bucket, logs.name, logs.arn
         self.log_bucket_domain_name = self.log_bucket_name.apply(lambda n: f"{n}.s3.{region}.amazonaws.com")
 
         self.buckets: dict[str, aws.s3.Bucket] = {}
@@ -207,11 +149,13 @@ class DataTier(pulumi.ComponentResource):
         # The versioning resource of each data bucket: the DR tier's replication configurations wait for it.
         self.bucket_versioning: dict[str, aws.s3.BucketVersioning] = {}
         for purpose in BUCKET_PURPOSES:
-            bucket, bname, barn, versioning = secure_bucket(
+            made = private_bucket(
                 self, p, purpose, kms_key_arn=a.data_key_arn, lifecycle_rules=_tiering_rules(d),
-                log_bucket=self.log_bucket, force_destroy=d.bucket_force_destroy)
-            self.buckets[purpose], self.bucket_names[purpose], self.bucket_arns[purpose] = bucket, bname, barn
-            self.bucket_versioning[purpose] = versioning
+                access_log_bucket=self.log_bucket.id, log_prefix=f"s3/{purpose}/", force_destroy=d.bucket_force_destroy,
+                logical_name=f"{purpose}-bucket", bucket_opts=p.stateful(self),
+                tags=p.tags(p.namer.base(purpose), Purpose=purpose))
+            self.buckets[purpose], self.bucket_names[purpose], self.bucket_arns[purpose] = made.bucket, made.name, made.arn
+            self.bucket_versioning[purpose] = made.versioning
         # S3 "Object Created" events on EventBridge: the ML tier's training orchestrator is triggered by them.
         aws.s3.BucketNotification("data-lake-eventbridge", bucket=self.buckets["data-lake"].id, eventbridge=True,
                                   opts=self._child)

@@ -23,7 +23,7 @@ import pulumi_aws as aws
 
 from .config import ConfigError
 from .context import Platform, assume_role_policy, policy_json
-from .governance import private_bucket
+from .buckets import private_bucket
 
 Input = pulumi.Input
 BACKUP_POLICIES = ("arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",

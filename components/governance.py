@@ -13,83 +13,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Callable, Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from .buckets import private_bucket
 from .context import Platform, assume_role_policy, policy_json
 from .observability import encrypted_log_group
 
 Input = pulumi.Input
 CONFIG_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
-
-
-def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms_key_arn: Optional[Input[str]],
-                   extra_statements: Optional[Callable[[pulumi.Output[str]], Sequence[dict]]] = None,
-                   opts: Optional[pulumi.ResourceOptions] = None,
-                   bucket_opts: Optional[pulumi.ResourceOptions] = None, tags: Optional[dict] = None,
-                   access_log_bucket: Optional[Input[str]] = None,
-                   lifecycle_rules: Optional[Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs]] = None,
-                   region: Optional[str] = None) -> "PrivateBucket":
-    """A versioned, SSE-KMS, never-public, owner-enforced, TLS-only bucket, named
-    {project}-{stack}-{key}-{account}-{region} (globally unique, and known in a preview so policies that
-    reference the bucket's ARN can be checked before it exists).
-    `opts` applies to every resource (e.g. a provider); `bucket_opts` adds protection to the bucket;
-    `kms_key_arn=None` means SSE-S3 (server access log destinations cannot use SSE-KMS);
-    `extra_statements(bucket_arn)` returns the bucket policy's statements besides TLS-only; the default
-    lifecycle expires noncurrent versions after 30 days and aborts stale multipart uploads."""
-    p = platform
-    base = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts)
-    name = p.account_id().apply(lambda acct: p.namer.physical("s3_bucket", key, acct, region or p.region))
-    arn = name.apply(lambda n: f"arn:aws:s3:::{n}")
-    bucket = aws.s3.Bucket(
-        p.namer.logical("s3_bucket", key), bucket=name, force_destroy=not p.protect,
-        tags=tags or p.tags(p.namer.base(key)),
-        opts=pulumi.ResourceOptions.merge(base, bucket_opts))
-    versioning = aws.s3.BucketVersioning(
-        f"{key}-versioning", bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=base)
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{key}-sse", bucket=bucket.id,
-        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="aws:kms" if kms_key_arn is not None else "AES256", kms_master_key_id=kms_key_arn),
-            bucket_key_enabled=kms_key_arn is not None)], opts=base)
-    pab = aws.s3.BucketPublicAccessBlock(
-        f"{key}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-        ignore_public_acls=True, restrict_public_buckets=True, opts=base)
-    aws.s3.BucketOwnershipControls(
-        f"{key}-ownership", bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=base)
-    tls_only = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                "Resource": [arn, pulumi.Output.concat(arn, "/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-    policy = aws.s3.BucketPolicy(
-        f"{key}-policy", bucket=bucket.id,
-        policy=policy_json(tls_only, *(extra_statements(arn) if extra_statements else ())),
-        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[pab])))
-    aws.s3.BucketLifecycleConfiguration(
-        f"{key}-lifecycle", bucket=bucket.id,
-        rules=lifecycle_rules or [aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="noncurrent-versions", status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=30),
-            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=7))],
-        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[versioning])))
-    if access_log_bucket is not None:
-        aws.s3.BucketLogging(f"{key}-access-logs", bucket=bucket.id, target_bucket=access_log_bucket,
-                             target_prefix=f"{key}/", opts=base)
-    return PrivateBucket(bucket, arn, policy, versioning)
-
-
-@dataclasses.dataclass(frozen=True)
-class PrivateBucket:
-    bucket: aws.s3.Bucket
-    arn: pulumi.Output[str]   # from the explicit name: known in a preview
-    policy: aws.s3.BucketPolicy
-    versioning: aws.s3.BucketVersioning
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""The one private S3 bucket recipe every tier uses (data stores, logs, audit trail, DR replicas).
+
+Versioned, encrypted (SSE-KMS, or SSE-S3 where a log-delivery service requires it), never public,
+ACLs disabled (BucketOwnerEnforced), TLS-only, with lifecycle and optional access logging. In
+pulumi-aws 7 each of these is its own resource, tied to the bucket by `bucket=bucket.id`: that recorded
+dependency is how the pack's S3 stack policies match configurations to buckets in a preview.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .context import Platform, policy_json
+
+Input = pulumi.Input
+
+
+def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms_key_arn: Optional[Input[str]],
+                   extra_statements: Optional[Callable[[pulumi.Output[str]], Sequence[dict]]] = None,
+                   opts: Optional[pulumi.ResourceOptions] = None,
+                   bucket_opts: Optional[pulumi.ResourceOptions] = None, tags: Optional[dict] = None,
+                   access_log_bucket: Optional[Input[str]] = None,
+                   lifecycle_rules: Optional[Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs]] = None,
+                   region: Optional[str] = None, logical_name: Optional[str] = None,
+                   log_prefix: Optional[str] = None, force_destroy: Optional[bool] = None) -> "PrivateBucket":
+    """A versioned, SSE-KMS, never-public, owner-enforced, TLS-only bucket, named
+    {project}-{stack}-{key}-{account}-{region} (globally unique, and known in a preview so policies that
+    reference the bucket's ARN can be checked before it exists).
+    `opts` applies to every resource (e.g. a provider); `bucket_opts` adds protection to the bucket;
+    `kms_key_arn=None` means SSE-S3 (server access log destinations cannot use SSE-KMS);
+    `extra_statements(bucket_arn)` returns the bucket policy's statements besides TLS-only; the default
+    lifecycle expires noncurrent versions after 30 days and aborts stale multipart uploads."""
+    p = platform
+    base = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts)
+    name = p.account_id().apply(lambda acct: p.namer.physical("s3_bucket", key, acct, region or p.region))
+    arn = name.apply(lambda n: f"arn:aws:s3:::{n}")
+    bucket = aws.s3.Bucket(
+        logical_name or p.namer.logical("s3_bucket", key), bucket=name,
+        force_destroy=(not p.protect) if force_destroy is None else force_destroy,
+        tags=tags or p.tags(p.namer.base(key)),
+        opts=pulumi.ResourceOptions.merge(base, bucket_opts))
+    versioning = aws.s3.BucketVersioning(
+        f"{key}-versioning", bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=base)
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{key}-sse", bucket=bucket.id,
+        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="aws:kms" if kms_key_arn is not None else "AES256", kms_master_key_id=kms_key_arn),
+            bucket_key_enabled=kms_key_arn is not None)], opts=base)
+    pab = aws.s3.BucketPublicAccessBlock(
+        f"{key}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+        ignore_public_acls=True, restrict_public_buckets=True, opts=base)
+    aws.s3.BucketOwnershipControls(
+        f"{key}-ownership", bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=base)
+    tls_only = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [arn, pulumi.Output.concat(arn, "/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    policy = aws.s3.BucketPolicy(
+        f"{key}-policy", bucket=bucket.id,
+        policy=policy_json(tls_only, *(extra_statements(arn) if extra_statements else ())),
+        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[pab])))
+    aws.s3.BucketLifecycleConfiguration(
+        f"{key}-lifecycle", bucket=bucket.id,
+        rules=lifecycle_rules or [aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="noncurrent-versions", status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=30),
+            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=7))],
+        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[versioning])))
+    if access_log_bucket is not None:
+        aws.s3.BucketLogging(f"{key}-access-logs", bucket=bucket.id, target_bucket=access_log_bucket,
+                             target_prefix=log_prefix or f"{key}/", opts=base)
+    # Consumers (ALB access logs, log delivery, replication) must not start before the bucket policy
+    # exists, or the first `up` fails with Access Denied. The policy's URN is known in a preview, so the
+    # name stays known while carrying that dependency.
+    ready_name = pulumi.Output.all(name, policy.urn).apply(lambda v: v[0])
+    return PrivateBucket(bucket, arn, policy, versioning, ready_name)
+
+
+@dataclasses.dataclass(frozen=True)
+class PrivateBucket:
+    bucket: aws.s3.Bucket
+    arn: pulumi.Output[str]   # from the explicit name: known in a preview
+    policy: aws.s3.BucketPolicy
+    versioning: aws.s3.BucketVersioning
+    name: pulumi.Output[str]  # known in a preview; depends on the bucket policy
