@@ -25,7 +25,8 @@ def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms
                    access_log_bucket: Optional[Input[str]] = None,
                    lifecycle_rules: Optional[Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs]] = None,
                    region: Optional[str] = None, logical_name: Optional[str] = None,
-                   log_prefix: Optional[str] = None, force_destroy: Optional[bool] = None) -> "PrivateBucket":
+                   log_prefix: Optional[str] = None, force_destroy: Optional[bool] = None,
+                   manage_policy: bool = True) -> "PrivateBucket":
     """A versioned, SSE-KMS, never-public, owner-enforced, TLS-only bucket, named
     {project}-{stack}-{key}-{account}-{region} (globally unique, and known in a preview so policies that
     reference the bucket's ARN can be checked before it exists).
@@ -57,13 +58,12 @@ def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms
     aws.s3.BucketOwnershipControls(
         f"{key}-ownership", bucket=bucket.id,
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=base)
-    tls_only = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                "Resource": [arn, pulumi.Output.concat(arn, "/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-    policy = aws.s3.BucketPolicy(
-        f"{key}-policy", bucket=bucket.id,
-        policy=policy_json(tls_only, *(extra_statements(arn) if extra_statements else ())),
-        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[pab])))
+    policy = None
+    if manage_policy:  # else the caller writes it (it names a resource that needs this bucket first)
+        policy = aws.s3.BucketPolicy(
+            f"{key}-policy", bucket=bucket.id,
+            policy=policy_json(tls_only(arn), *(extra_statements(arn) if extra_statements else ())),
+            opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[pab])))
     aws.s3.BucketLifecycleConfiguration(
         f"{key}-lifecycle", bucket=bucket.id,
         rules=lifecycle_rules or [aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -79,14 +79,22 @@ def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms
     # Consumers (ALB access logs, log delivery, replication) must not start before the bucket policy
     # exists, or the first `up` fails with Access Denied. The policy's URN is known in a preview, so the
     # name stays known while carrying that dependency.
-    ready_name = pulumi.Output.all(name, policy.urn).apply(lambda v: v[0])
-    return PrivateBucket(bucket, arn, policy, versioning, ready_name)
+    ready_name = pulumi.Output.all(name, policy.urn).apply(lambda v: v[0]) if policy is not None else name
+    return PrivateBucket(bucket, arn, policy, versioning, ready_name, pab)
 
 
 @dataclasses.dataclass(frozen=True)
 class PrivateBucket:
     bucket: aws.s3.Bucket
     arn: pulumi.Output[str]   # from the explicit name: known in a preview
-    policy: aws.s3.BucketPolicy
+    policy: Optional[aws.s3.BucketPolicy]
     versioning: aws.s3.BucketVersioning
-    name: pulumi.Output[str]  # known in a preview; depends on the bucket policy
+    name: pulumi.Output[str]  # known in a preview; depends on the bucket policy when it manages one
+    public_access_block: aws.s3.BucketPublicAccessBlock
+
+
+def tls_only(bucket_arn: Input[str]) -> dict:
+    """Deny every request not made over TLS (the S3 'secure transport' control)."""
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}

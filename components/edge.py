@@ -20,6 +20,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .buckets import private_bucket, tls_only
 from .context import Platform, assume_role_policy, policy_json
 from .naming import fit
 from .security import key_policy
@@ -124,39 +125,14 @@ class EdgeTier(pulumi.ComponentResource):
             opts=child)
 
         # --- static site bucket -----------------------------------------------------------------
-        bucket = aws.s3.Bucket(n.logical("s3_bucket", "site"), force_destroy=not p.protect,
-                               tags=p.tags(n.base("site"), Purpose="spa"), opts=child)
-        aws.s3.BucketOwnershipControls(
-            "site-ownership", bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
-        pab = aws.s3.BucketPublicAccessBlock(
-            "site-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
-        aws.s3.BucketVersioning(
-            "site-versioning", bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
         # SSE-S3, not the data key: the bucket holds the SPA bundle every visitor downloads, and SSE-KMS
-        # would need a data-key grant to cloudfront.amazonaws.com for no confidentiality gain.
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            "site-encryption", bucket=bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.
-                BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256"))],
-            opts=child)
-        # Each deploy overwrites the bundle: keep old versions long enough to roll back, then drop them.
-        aws.s3.BucketLifecycleConfiguration(
-            "site-lifecycle", bucket=bucket.id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-old-bundles", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=30),
-                abort_incomplete_multipart_upload=aws.s3.
-                BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7))],
-            opts=child)
-        if args.log_bucket_name is not None:
-            aws.s3.BucketLogging("site-access-logging", bucket=bucket.id, target_bucket=args.log_bucket_name,
-                                 target_prefix="s3/site/", opts=child)
+        # would need a data-key grant to cloudfront.amazonaws.com for no confidentiality gain. The default
+        # lifecycle keeps overwritten bundles 30 days (rollback), then drops them. The policy is written
+        # below, once the distribution it names exists.
+        site = private_bucket(self, p, "site", kms_key_arn=None, manage_policy=False,
+                              access_log_bucket=args.log_bucket_name, log_prefix="s3/site/",
+                              tags=p.tags(n.base("site"), Purpose="spa"))
+        bucket, pab = site.bucket, site.public_access_block
 
         oac = aws.cloudfront.OriginAccessControl(
             "site-oac", name=fit("generic", n.base("site-oac")), description="SPA bucket, signed by CloudFront",
@@ -235,11 +211,9 @@ class EdgeTier(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             "site-bucket-policy", bucket=bucket.id,
             policy=policy_json(
-                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                 "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                tls_only(site.arn),
                 {"Sid": "CloudFrontOacRead", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
-                 "Action": "s3:GetObject", "Resource": pulumi.Output.concat(bucket.arn, "/*"),
+                 "Action": "s3:GetObject", "Resource": pulumi.Output.concat(site.arn, "/*"),
                  "Condition": {"StringEquals": {"AWS:SourceArn": dist.arn}}}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[pab]))
 
