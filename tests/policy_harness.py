@@ -10,7 +10,10 @@ it could not decide rather than passing.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping, Optional
+
+import pytest
 
 from plan.analyze import Analysis, analyze, build_servicer, configure
 from plan.engine import UNKNOWN
@@ -52,4 +55,24 @@ def not_applicable(result: Analysis, policy: str) -> list:
     return [n for n in result.not_applicable if n["policy"] == policy]
 
 
-__all__ = ["rec", "check", "violations", "skipped", "not_applicable", "UNKNOWN"]
+def names(findings) -> set[str]:
+    """The record names behind a list of findings."""
+    return {f.urn.split("::")[-1] for f in findings}
+
+
+def case_table(cases):
+    """A parametrized test for a table of (policy, record name, type, props, expected) cases, all evaluated
+    together in one `check` (one stack, fast); expected is "violation", "skipped" or "pass". Use as
+    `test_case = case_table(CASES)`."""
+    result = functools.lru_cache(maxsize=None)(lambda: check([rec(t, n, p) for _, n, t, p, _ in cases]))
+
+    @pytest.mark.parametrize("policy,name,rtype,props,expected", cases, ids=[c[1] for c in cases])
+    def test_case(policy, name, rtype, props, expected):
+        r = result()
+        assert (name in names(violations(r, policy))) == (expected == "violation")
+        assert (name in names(skipped(r, policy))) == (expected == "skipped")
+
+    return test_case
+
+
+__all__ = ["names", "case_table", "rec", "check", "violations", "skipped", "not_applicable", "UNKNOWN"]

@@ -1,11 +1,10 @@
 """awsguard parity rules (policies/rules/awsguard_parity.py): violating, passing, passing under preview unknowns."""
 from __future__ import annotations
 
-import functools
 
 import pytest
 
-from policy_harness import UNKNOWN, check, rec, skipped, violations
+from policy_harness import UNKNOWN, check, rec, skipped, violations, case_table, names
 
 STAGE, MS, API = "aws:apigateway/stage:Stage", "aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/restApi:RestApi"
 
@@ -30,20 +29,8 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
-def _result():
-    return check([rec(t, n, p) for _, n, t, p, _ in CASES])
-
-
-def _names(findings):
-    return {f.urn.split("::")[-1] for f in findings}
-
-
-@pytest.mark.parametrize("policy,name,rtype,props,expected", CASES, ids=[c[1] for c in CASES])
-def test_case(policy, name, rtype, props, expected):
-    r = _result()
-    assert (name in _names(violations(r, policy))) == (expected == "violation")
-    assert (name in _names(skipped(r, policy))) == (expected == "skipped")
+test_case = case_table(CASES)
+_names = names
 
 
 def test_options_as_in_awsguard():

@@ -2,11 +2,10 @@
 new stack shows it (other resources' outputs UNKNOWN). One pack run evaluates every record of the table."""
 from __future__ import annotations
 
-import functools
 
 import pytest
 
-from policy_harness import UNKNOWN, check, not_applicable, rec, skipped, violations
+from policy_harness import UNKNOWN, check, not_applicable, rec, skipped, violations, case_table, names
 
 I, LT, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"
 VOL = "aws:ebs/volume:Volume"
@@ -85,20 +84,8 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
-def _result():
-    return check([rec(t, name, props) for _, name, t, props, _ in CASES])
-
-
-def _names(findings):
-    return {f.urn.split("::")[-1] for f in findings}
-
-
-@pytest.mark.parametrize("policy,name,rtype,props,expected", CASES, ids=[c[1] for c in CASES])
-def test_case(policy, name, rtype, props, expected):
-    r = _result()
-    assert (name in _names(violations(r, policy))) == (expected == "violation")
-    assert (name in _names(skipped(r, policy))) == (expected == "skipped")
+test_case = case_table(CASES)
+_names = names
 
 
 def test_every_ec2_rule_has_all_three_kinds_of_case():

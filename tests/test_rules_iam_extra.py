@@ -2,12 +2,11 @@
 documents as JSON strings and as objects."""
 from __future__ import annotations
 
-import functools
 import json
 
 import pytest
 
-from policy_harness import UNKNOWN, check, rec, skipped, violations
+from policy_harness import UNKNOWN, check, rec, skipped, violations, case_table, names
 
 ROLE, KEY = "aws:iam/role:Role", "aws:kms/key:Key"
 ADMIN_ROOT = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*",
@@ -94,20 +93,8 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
-def _result():
-    return check([rec(t, n, p) for _, n, t, p, _ in CASES])
-
-
-def _names(findings):
-    return {f.urn.split("::")[-1] for f in findings}
-
-
-@pytest.mark.parametrize("policy,name,rtype,props,expected", CASES, ids=[c[1] for c in CASES])
-def test_case(policy, name, rtype, props, expected):
-    r = _result()
-    assert (name in _names(violations(r, policy))) == (expected == "violation")
-    assert (name in _names(skipped(r, policy))) == (expected == "skipped")
+test_case = case_table(CASES)
+_names = names
 
 
 def test_password_expiry_is_checked_only_when_configured():

@@ -1,11 +1,10 @@
 """Secrets Manager rules (policies/rules/secrets.py): violating, passing, passing under preview unknowns."""
 from __future__ import annotations
 
-import functools
 
 import pytest
 
-from policy_harness import UNKNOWN, check, not_applicable, rec, skipped, violations
+from policy_harness import UNKNOWN, check, not_applicable, rec, skipped, violations, case_table, names
 
 S, ROT = "aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretRotation:SecretRotation"
 
@@ -37,20 +36,8 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
-def _result():
-    return check([rec(t, n, p) for _, n, t, p, _ in CASES])
-
-
-def _names(findings):
-    return {f.urn.split("::")[-1] for f in findings}
-
-
-@pytest.mark.parametrize("policy,name,rtype,props,expected", CASES, ids=[c[1] for c in CASES])
-def test_case(policy, name, rtype, props, expected):
-    r = _result()
-    assert (name in _names(violations(r, policy))) == (expected == "violation")
-    assert (name in _names(skipped(r, policy))) == (expected == "skipped")
+test_case = case_table(CASES)
+_names = names
 
 
 def test_cron_schedules_are_not_applicable_not_passed():
