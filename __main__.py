@@ -59,7 +59,7 @@ application = ApplicationTier("application", ApplicationTierArgs(
 
 edge = EdgeTier("edge", EdgeTierArgs(
     platform=platform, data_key_arn=security.data_key_arn, logs_key_arn=security.logs_key_arn,
-    alb_dns_name=application.alb_dns_name,
+    alb_dns_name=application.alb_origin_name,
     log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn,
     log_bucket_domain_name=data.log_bucket_domain_name))
 

@@ -141,6 +141,17 @@ class ApplicationTier(pulumi.ComponentResource):
         self.alb_arn_suffix = alb.arn_suffix
         self.alb_dns_name = alb.dns_name
         self.alb_zone_id = alb.zone_id
+        # The name clients that verify TLS (API Gateway's HTTP proxy) must call: the one the certificate
+        # covers. Without a certificate the ALB serves HTTP only and its AWS name is the origin.
+        self.alb_origin_name = alb.dns_name
+        if alb_settings.domain_name:
+            self.alb_origin_name = pulumi.Output.from_input(alb_settings.domain_name)
+            if alb_settings.hosted_zone_id:
+                record = aws.route53.Record(
+                    "alb-alias", zone_id=alb_settings.hosted_zone_id, name=alb_settings.domain_name, type="A",
+                    aliases=[aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id,
+                                                         evaluate_target_health=True)], opts=child)
+                self.alb_origin_name = pulumi.Output.all(alb_settings.domain_name, record.urn).apply(lambda v: v[0])
         self.https_listener_arn = self.https_listener.arn if self.https_listener else None
         self.http_listener_arn = self.http_listener.arn
         self.target_group_arn_suffixes = {k: s.target_group.arn_suffix for k, s in self.services.items()}
@@ -150,6 +161,7 @@ class ApplicationTier(pulumi.ComponentResource):
         self.register_outputs({
             "clusterName": self.cluster_name, "clusterArn": self.cluster_arn, "albArn": self.alb_arn,
             "albArnSuffix": self.alb_arn_suffix, "albDnsName": self.alb_dns_name, "albZoneId": self.alb_zone_id,
+            "albOriginName": self.alb_origin_name,
             "httpsListenerArn": self.https_listener_arn, "httpListenerArn": self.http_listener_arn,
             "targetGroupArnSuffixes": self.target_group_arn_suffixes, "serviceNames": self.service_names,
             "eksClusterName": self.eks_cluster_name, "batchJobQueueArn": self.batch_job_queue_arn})

@@ -441,3 +441,26 @@ def test_platform_functions_wait_for_their_role_policy_and_follow_the_convention
         assert fn.propertyDependencies["deadLetterConfig"] == [plan.named(f"{fn.name}-dlq").urn]
         checked += 1
     assert checked >= 1
+
+
+def test_a_certificate_needs_the_domain_it_covers():
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"
+    with pytest.raises(ConfigError, match=r"ai-platform:application.alb.domainName = None"):
+        _settings({"alb": {"certificateArn": cert}})
+    with pytest.raises(ConfigError, match=r"ai-platform:application.alb.hostedZoneId"):
+        _settings({"alb": {"hostedZoneId": "Z0123456789ABC"}})
+
+
+def test_alias_record_for_the_alb_when_a_zone_is_given():
+    config = copy.deepcopy(stack_config("prod"))
+    config["ai-platform:application"]["alb"]["hostedZoneId"] = "Z0123456789ABC"
+    plan = program_with(config, stack="prod", preview=True)
+    record = plan.named("alb-alias", "aws:route53/record:Record")
+    alb = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer")
+    assert (record.props["name"], record.props["type"], record.props["zoneId"]) == (
+        "origin.app.example.com", "A", "Z0123456789ABC")
+    assert record.propertyDependencies["aliases"] == [alb.urn]
+    # the API waits for the record: it calls the ALB by that name
+    proxy = plan.named("api-proxy-integration")
+    assert proxy.props["uri"] == "https://origin.app.example.com/{proxy}"
+    assert record.urn in proxy.propertyDependencies["uri"]

@@ -186,13 +186,15 @@ def test_without_alb_the_api_answers_from_a_mock():
 
 
 def test_the_stack_proxies_the_api_to_its_alb_on_the_scheme_it_listens_on():
-    # dev has no ALB certificate, hence no 443 listener: the API must call HTTP:80; prod calls HTTPS.
+    # dev has no ALB certificate, hence no 443 listener: the API calls HTTP:80 on the ALB's AWS name. prod
+    # calls HTTPS on the name its certificate covers: API Gateway verifies the certificate against it.
     for stack, scheme, port in (("dev", "http", 80), ("prod", "https", 443)):
         plan = stack_plan(stack, preview=False)
         proxy = plan.named("api-proxy-integration").props
         assert proxy["type"] == "HTTP_PROXY"
         dns = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer").outputs["dnsName"]
-        assert proxy["uri"] == f"{scheme}://{dns}/{{proxy}}"
+        host = dns if stack == "dev" else "origin.app.example.com"
+        assert proxy["uri"] == f"{scheme}://{host}/{{proxy}}"
         listener = plan.named("https" if scheme == "https" else "http", "aws:lb/listener:Listener").props
         assert listener["port"] == port and listener["protocol"] == scheme.upper()
 

@@ -11,20 +11,9 @@ import re
 from typing import Any, Optional
 
 from ..catalog import DEFAULT_SERVICES
-from .schema import (Bool, Cidr, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Section, Spec, Str,
-                     setting)
+from .schema import (DOMAIN, HOSTED_ZONE_ID, Bool, Cidr, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Maybe,
+                     Section, Spec, Str, setting)
 from .security import SECRET_NAME
-
-
-class Opt(Spec):
-    """An optional value: absent/null means "derive it" (from the catalogue, the naming convention...)."""
-
-    def __init__(self, inner: Spec):
-        self.inner = inner
-        self.accepted = f"null or {inner.accepted}"
-
-    def parse(self, value, path, env):
-        return None if value is None else self.inner.parse(value, path, env)
 
 
 class Catalogue(MapOf):
@@ -74,26 +63,26 @@ LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 @dataclasses.dataclass(frozen=True)
 class ServiceSettings:
     enabled: bool = setting(Bool(), True, "false drops a catalogue service.")
-    port: Optional[int] = setting(Opt(Int(1024, 65535)), None,
+    port: Optional[int] = setting(Maybe(Int(1024, 65535)), None,
                                   "Container port (default: the catalogue's); must lie in the network tier's app port range.")
     cpu: int = setting(Enum(*FARGATE_SIZES), 512, "Fargate task CPU units.")
     memory: int = setting(Int(512, 122880), 1024, "Fargate task memory (MiB); must suit cpu.")
     desired_count: int = setting(Int(0, 1000), EnvDefault(1, 2), "Tasks at first deploy (autoscaling owns it after).")
     min_count: int = setting(Int(0, 1000), EnvDefault(1, 2), "Autoscaling minimum tasks.")
     max_count: int = setting(Int(1, 1000), EnvDefault(2, 10), "Autoscaling maximum tasks.")
-    image: Optional[str] = setting(Opt(IMAGE), None,
+    image: Optional[str] = setting(Maybe(IMAGE), None,
                                    "Full image reference; default: the ML tier's ECR repository (or the platform's "
                                    "ECR naming convention) with imageTag.")
-    image_tag: Optional[str] = setting(Opt(TAG), None, "Image tag for this service (default: the tier's imageTag).")
+    image_tag: Optional[str] = setting(Maybe(TAG), None, "Image tag for this service (default: the tier's imageTag).")
     environment: Any = setting(MapOf(Str(max_len=4096, min_len=0), key=ENV_NAME), {}, "Extra environment variables.")
     secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), ["jwt-signing-secret"],
                              "Security-tier secrets injected as env vars (NAME_IN_CAPS). A secret whose value is set "
                              "out of band must have one before the service deploys, or tasks fail to start.")
     health_check_path: str = setting(Str(r"/[A-Za-z0-9._~/-]*", "a URL path starting with /"), "/health",
                                      "Target group and container health check path.")
-    path_pattern: Optional[str] = setting(Opt(Str(r"/[A-Za-z0-9._~/*?-]*", "an ALB path pattern", max_len=128)),
+    path_pattern: Optional[str] = setting(Maybe(Str(r"/[A-Za-z0-9._~/*?-]*", "an ALB path pattern", max_len=128)),
                                           None, "ALB path pattern (default /<service>/*; /<service> is also routed).")
-    priority: Optional[int] = setting(Opt(Int(1, 50000)), None,
+    priority: Optional[int] = setting(Maybe(Int(1, 50000)), None,
                                       "Listener rule priority (default: the port, stable and unique per service).")
     interruptible: bool = setting(Bool(), EnvDefault(True, False),
                                   "Run on FARGATE_SPOT (tasks can be stopped with 2 minutes' notice).")
@@ -101,7 +90,7 @@ class ServiceSettings:
     user: str = setting(Str(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", "uid[:gid] or user[:group]", max_len=64),
                         "1000:1000", "User the container runs as (non-root by default).")
     health_check_command: Optional[tuple] = setting(
-        Opt(ListOf(Str(max_len=1024), min_items=1, max_items=10, unique=False)), None,
+        Maybe(ListOf(Str(max_len=1024), min_items=1, max_items=10, unique=False)), None,
         "Container health check command (default: CMD-SHELL curl -fsS http://localhost:<port><path>; "
         "the image must contain curl or set this).")
 
@@ -117,9 +106,15 @@ class ServiceSettings:
 
 @dataclasses.dataclass(frozen=True)
 class AlbSettings:
-    certificate_arn: Optional[str] = setting(Opt(CERTIFICATE_ARN), None,
+    certificate_arn: Optional[str] = setting(Maybe(CERTIFICATE_ARN), None,
                                              "ACM certificate for the HTTPS listener; none: HTTP only (the policy "
                                              "alb-https-or-redirect reports it).")
+    domain_name: Optional[str] = setting(Maybe(DOMAIN), None,
+                                         "DNS name the certificate covers, by which API Gateway calls the ALB "
+                                         "(it verifies the certificate against it); required with certificateArn.")
+    hosted_zone_id: Optional[str] = setting(Maybe(HOSTED_ZONE_ID), None,
+                                            "Route 53 zone in which to create domainName as an alias of the ALB; "
+                                            "none: the record is managed outside this stack.")
     ssl_policy: str = setting(Enum(*MODERN_SSL_POLICIES), "ELBSecurityPolicy-TLS13-1-2-2021-06",
                               "TLS policy of the HTTPS listener (TLS 1.2+ with TLS 1.3).")
     idle_timeout: int = setting(Int(1, 4000), 60, "Idle connection timeout (s); raise it for long LLM responses.")
@@ -128,6 +123,11 @@ class AlbSettings:
                                      "alb", "Prefix of ALB access logs in the log bucket.")
 
     def validate(self, path: str) -> None:
+        if self.certificate_arn and not self.domain_name:
+            raise ConfigError(f"{path}.domainName", None, "the DNS name the certificate covers (API Gateway verifies "
+                                                          "the ALB's certificate against the name it calls)")
+        if self.hosted_zone_id and not self.domain_name:
+            raise ConfigError(f"{path}.hostedZoneId", self.hosted_zone_id, "null unless domainName is set")
         # ELB rejects the attribute (ValidationError: prefix cannot contain 'AWSLogs'): it adds AWSLogs itself.
         if "awslogs" in self.access_log_prefix.lower():
             raise ConfigError(f"{path}.accessLogPrefix", self.access_log_prefix, "a prefix without 'AWSLogs'")

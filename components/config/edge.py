@@ -4,26 +4,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from .schema import (Bool, ConfigError, Enum, EnvDefault, Int, ListOf, Spec, Str,  # noqa: F401
-                     setting)
-
-
-class Maybe(Spec):
-    """An optional value: absent (None) or valid for `inner`."""
-
-    def __init__(self, inner: Spec):
-        self.inner = inner
-        self.accepted = f"nothing or {inner.accepted}"
-
-    def parse(self, value: Any, path: str, env: str) -> Any:
-        return None if value is None else self.inner.parse(value, path, env)
+from .schema import (DOMAIN, HOSTED_ZONE_ID, Bool, ConfigError, Enum, EnvDefault, Int, ListOf, Maybe, Spec,  # noqa: F401
+                     Str, setting)
 
 
 # Cognito accepts http:// only for localhost; everything else must be https.
 REDIRECT_URL = Str(r"(https://[A-Za-z0-9.-]+(:\d+)?(/[^\s#]*)?)|(http://localhost(:\d+)?(/[^\s#]*)?)",
                    "an https:// URL (http:// only for localhost), without a fragment", max_len=1024)
-DOMAIN = Str(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lowercase DNS name such as app.example.com",
-             max_len=253)
 # CloudFront only accepts certificates from ACM in us-east-1.
 CERT_ARN = Str(r"arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}",
                "an ACM certificate ARN in us-east-1 (CloudFront reads certificates only from there)", max_len=2048)
@@ -40,7 +27,7 @@ class EdgeSettings:
                                            "pins the minimum TLS version at TLSv1 (policy cloudfront-min-tls)")
     certificate_arn: Optional[str] = setting(Maybe(CERT_ARN), None,
                                              "Existing us-east-1 ACM certificate for customDomain")
-    hosted_zone_id: Optional[str] = setting(Maybe(Str(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id")), None,
+    hosted_zone_id: Optional[str] = setting(Maybe(HOSTED_ZONE_ID), None,
                                             "Zone of customDomain: a DNS-validated certificate is created (us-east-1) "
                                             "and an alias record added when certificateArn is not given")
     api_stage_name: str = setting(Str(r"[A-Za-z0-9_]{1,64}", "letters, digits and _"), "v1", "REST API stage name")

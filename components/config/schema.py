@@ -165,6 +165,22 @@ class MapOf(Spec):
         return pulumi_frozendict(out)
 
 
+class Maybe(Spec):
+    """An optional value: absent/null means "not set" (or "derive it"), otherwise valid for `inner`."""
+
+    def __init__(self, inner: Spec):
+        self.inner = inner
+        self.accepted = f"null or {inner.accepted}"
+
+    def parse(self, value, path, env):
+        return None if value is None else self.inner.parse(value, path, env)
+
+
+DOMAIN = Str(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lowercase DNS name such as app.example.com",
+             max_len=253)
+HOSTED_ZONE_ID = Str(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id")
+
+
 class Section(Spec):
     """A nested settings object (another frozen dataclass)."""
 
@@ -269,5 +285,6 @@ def _fmt(value: Any) -> str:
 
 
 Validator = Callable[[Any, str], None]
-__all__ = ["ConfigError", "EnvDefault", "Spec", "Bool", "Int", "Num", "Str", "Enum", "Cidr", "ListOf", "MapOf",
+__all__ = ["ConfigError", "EnvDefault", "Spec", "Bool", "Int", "Num", "Str", "Enum", "Cidr", "ListOf", "MapOf", "Maybe",
+           "DOMAIN", "HOSTED_ZONE_ID",
            "Section", "setting", "parse_section", "describe", "camel", "keys_of"]
