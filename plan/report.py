@@ -61,9 +61,9 @@ def text(plan: Plan, analysis: Optional[Analysis]) -> str:
         for v in mandatory + advisory:
             first = v.message.splitlines()[-1]
             lines.append(f"  [{v.level}] {v.policy} {v.urn.split('::')[-1] if v.urn else '(stack)'}: {first}")
-        for v in skipped[:20]:
-            lines.append(f"  [unknown] {v.policy}: {v.message.splitlines()[-1]}")
-        if len(skipped) > 20:
-            lines.append(f"  ... {len(skipped) - 20} more could not run")
+        # One line per policy and reason: a new stack's preview leaves the same value unknown on many resources.
+        grouped = Counter((v.policy, v.message.splitlines()[-1].split("during preview: ")[-1]) for v in skipped)
+        for (policy, reason), n in sorted(grouped.items()):
+            lines.append(f"  [unknown] {policy} x{n}: {reason}")
         lines.append("result: " + ("FAIL (mandatory violations)" if mandatory else "ok (no mandatory violation)"))
     return "\n".join(lines)
