@@ -28,7 +28,19 @@ def test_project_runtime_uses_the_venv_with_the_pinned_requirements():
     assert project["name"] == "ai-platform"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
     policy = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
-    assert policy["runtime"]["options"]["virtualenv"] == "../venv"
+    assert policy["runtime"]["options"]["virtualenv"] == "venv"  # pack-local: the pack must publish on its own
+
+
+def _pins(path: Path) -> dict:
+    lines = [l.split("#")[0].strip() for l in path.read_text().splitlines()]
+    return {l.split("==")[0].split("[")[0].lower(): l.split("==")[1] for l in lines if l}
+
+
+def test_policy_pack_requirements_are_the_root_pins_of_what_it_imports():
+    """One source of truth: the published pack carries its own requirements file, pinned exactly as the root."""
+    root, pack = _pins(ROOT / "requirements.txt"), _pins(ROOT / "policies" / "requirements.txt")
+    assert {"pulumi", "pulumi-policy", "pulumi-aws"} <= set(pack)
+    assert {k: root.get(k) for k in pack} == pack
 
 
 def test_every_stack_config_key_is_declared_by_the_project():
