@@ -70,7 +70,7 @@ observability = ObservabilityTier("observability", ObservabilityTierArgs(
     db_instance_identifiers={"primary": data.db_instance_identifier, "replica": data.db_replica_identifier},
     docdb_cluster_identifier=data.docdb_cluster_identifier,
     redis_replication_group_id=data.redis_replication_group_id, redis_node_count=settings.data.redis_nodes,
-    dlq_arns=events.dlq_arns, function_names=ml.function_names,
+    dlq_arns=events.dlq_arns, dlq_names=ml.dlq_names, function_names=ml.function_names,
     external_alarm_arns=[ml.training_failed_alarm.arn]))
 governance = GovernanceTier("governance", GovernanceTierArgs(
     platform=platform, logs_key_arn=security.logs_key_arn, alerts_topic_arn=events.alerts_topic_arn,

@@ -329,12 +329,15 @@ class MlTier(pulumi.ComponentResource):
                     arn("events", f"rule/{n.physical('eventbridge_rule', k)}") for k in self.rules]}}}),
             opts=child)
         self.function_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": self.orchestrator.function.name}
+        # Each function's dead-letter queue: the observability tier alarms on any message in it.
+        self.dlq_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": self.orchestrator.dlq.name}
 
         # --- off-hours scheduler (non-prod by value: offHours.enabled) ------------------------------
         self.offhours = None
         if s.off_hours.enabled:
             self.offhours = self._offhours(p, args, arn, account, data_key)
             self.function_names["offhours-scheduler"] = self.offhours.function.name
+            self.dlq_names["offhours-scheduler"] = self.offhours.dlq.name
 
         # --- dataset uploader (a CLI): the policy its users attach -----------------------------------
         self.uploader_policy_arn: Optional[pulumi.Output[str]] = None

@@ -143,3 +143,13 @@ def test_every_stateful_resource_in_prod_is_protected_twice():
 def test_dev_stays_destroyable():
     plan = stack_plan("dev", False)
     assert [r.name for r in plan.resources if r.type in SERVICE_PROTECTION and r.options["protect"]] == []
+
+
+def test_every_dead_letter_queue_has_a_depth_alarm_on_the_alerts_topic(stack_name):
+    plan = stack_plan(stack_name, False)
+    topic = plan.named("topic-alerts", "aws:sns/topic:Topic").outputs["arn"]
+    watched = {r.props["dimensions"]["QueueName"] for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+               if r.props.get("namespace") == "AWS/SQS" and r.props.get("metricName") == "ApproximateNumberOfMessagesVisible"
+               and r.props.get("alarmActions") == [topic]}
+    dlqs = {r.props["name"] for r in plan.of_type("aws:sqs/queue:Queue") if r.props["name"].endswith("-dlq")}
+    assert len(dlqs) >= 4 and dlqs <= watched, sorted(dlqs - watched)
