@@ -244,15 +244,19 @@ class EdgeTier(pulumi.ComponentResource):
                 tags=p.tags(n.base("cf-access")), opts=glob)
 
         # --- REST API -------------------------------------------------------------------------
-        # API Gateway writes stage logs with the account-level CloudWatch role (one per region).
-        apigw_role = aws.iam.Role(
-            "apigateway-cloudwatch-role", description="API Gateway account: push access and execution logs",
-            assume_role_policy=assume_role_policy("apigateway.amazonaws.com", account),
-            tags=p.tags(n.base("apigateway-logs")), opts=child)
-        aws.iam.RolePolicyAttachment(
-            "apigateway-cloudwatch-managed", role=apigw_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", opts=child)
-        apigw_account = aws.apigateway.Account("apigateway-account", cloudwatch_role_arn=apigw_role.arn, opts=child)
+        # API Gateway writes stage logs with the account-level CloudWatch role: one setting per account and
+        # region. Where stacks share an account, exactly one of them manages it (edge.manageApiGatewayAccount).
+        stage_waits_for: list = []
+        if s.manage_api_gateway_account:
+            apigw_role = aws.iam.Role(
+                "apigateway-cloudwatch-role", description="API Gateway account: push access and execution logs",
+                assume_role_policy=assume_role_policy("apigateway.amazonaws.com", account),
+                tags=p.tags(n.base("apigateway-logs")), opts=child)
+            aws.iam.RolePolicyAttachment(
+                "apigateway-cloudwatch-managed", role=apigw_role.name,
+                policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", opts=child)
+            stage_waits_for.append(
+                aws.apigateway.Account("apigateway-account", cloudwatch_role_arn=apigw_role.arn, opts=child))
 
         access_logs = aws.cloudwatch.LogGroup(
             "api-access-logs", name=n.log_group("apigateway", "access"), retention_in_days=s.api_log_retention_days,
@@ -293,7 +297,7 @@ class EdgeTier(pulumi.ComponentResource):
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(destination_arn=access_logs.arn,
                                                                           format=ACCESS_LOG_FORMAT),
             tags=p.tags(n.base("api", s.api_stage_name)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[apigw_account]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=stage_waits_for))
         aws.apigateway.MethodSettings(
             "api-method-settings", rest_api=api.id, stage_name=self.stage.stage_name, method_path="*/*",
             settings=aws.apigateway.MethodSettingsSettingsArgs(

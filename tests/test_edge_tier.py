@@ -333,3 +333,15 @@ def test_cognito_domain_prefix_reserved_words_are_refused_at_plan_time():
     ok = load_settings({"platform": {"environment": "dev"}, "edge": {"authDomainPrefix": "acme-login"}},
                        stack="dev", region="us-east-1")
     assert ok.edge.auth_domain_prefix == "acme-login"
+
+
+def test_the_api_gateway_account_setting_can_be_left_to_another_stack():
+    """One CloudWatch role setting per account and region: a stack sharing the account can leave it alone."""
+    config = {"aws:region": "us-east-1", "ai-platform:platform": {"environment": "dev"},
+              "ai-platform:edge": {"manageApiGatewayAccount": False}}
+    plan = program_with(config, stack="dev", preview=False, program=_edge_without_alb_program)
+    assert plan.of_type("aws:apigateway/account:Account") == []
+    assert [r for r in plan.resources if r.name == "apigateway-cloudwatch-role"] == []
+    default = stack_plan("dev", preview=False)
+    [account] = default.of_type("aws:apigateway/account:Account")
+    assert account.urn in default.named("api-stage", "aws:apigateway/stage:Stage").dependencies
