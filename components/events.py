@@ -166,32 +166,25 @@ class EventsTier(pulumi.ComponentResource):
                 opts=child)
 
         # --- queue policies: TLS only, and exactly the rules/topic that feed each queue -----------
+        def queue_policy(resource_name, url, target_arn, rules_sid, topic_sid, qname, feeders):
+            writers = []
+            if rules_by_queue[qname]:
+                writers.append(allow_service_send(rules_sid, "events.amazonaws.com", target_arn, rules_by_queue[qname]))
+            if qname in s.domain_event_queues:
+                writers.append(allow_service_send(topic_sid, "sns.amazonaws.com", target_arn, [domain_arn]))
+            aws.sqs.QueuePolicy(
+                resource_name, queue_url=url,
+                policy=policy_json(deny_insecure_transport("sqs:*", target_arn), *writers),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=feeders))
+
         for qname in s.queues:
             # The documents name their writers by derived ARN; depends_on keeps the graph edge to them.
             feeders = rule_resources[qname] + ([domain] if qname in s.domain_event_queues else [])
-            writers = []
-            if rules_by_queue[qname]:
-                writers.append(allow_service_send("EventBridgeRules", "events.amazonaws.com",
-                                                  queue_arns[qname], rules_by_queue[qname]))
-            if qname in s.domain_event_queues:
-                writers.append(allow_service_send("DomainEventsTopic", "sns.amazonaws.com",
-                                                  queue_arns[qname], [domain_arn]))
-            aws.sqs.QueuePolicy(
-                f"queue-{qname}-policy", queue_url=self.queues[qname].url,
-                policy=policy_json(deny_insecure_transport("sqs:*", queue_arns[qname]), *writers),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=feeders))
+            queue_policy(f"queue-{qname}-policy", self.queues[qname].url, queue_arns[qname],
+                         "EventBridgeRules", "DomainEventsTopic", qname, feeders)
             # The DLQ receives failed rule deliveries and failed topic deliveries from the same writers.
-            dlq_writers = []
-            if rules_by_queue[qname]:
-                dlq_writers.append(allow_service_send("EventBridgeRulesDeadLetters", "events.amazonaws.com",
-                                                      dlq_arns[qname], rules_by_queue[qname]))
-            if qname in s.domain_event_queues:
-                dlq_writers.append(allow_service_send("DomainEventsDeadLetters", "sns.amazonaws.com",
-                                                      dlq_arns[qname], [domain_arn]))
-            aws.sqs.QueuePolicy(
-                f"queue-{qname}-dlq-policy", queue_url=self.dlqs[qname].url,
-                policy=policy_json(deny_insecure_transport("sqs:*", dlq_arns[qname]), *dlq_writers),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=feeders))
+            queue_policy(f"queue-{qname}-dlq-policy", self.dlqs[qname].url, dlq_arns[qname],
+                         "EventBridgeRulesDeadLetters", "DomainEventsDeadLetters", qname, feeders)
 
         # --- analytics stream -------------------------------------------------------------------
         stream_name = n.physical("kinesis", "analytics")

@@ -1,6 +1,7 @@
 """Shared fixtures: the project root on sys.path, and cached plans of each stack (both modes)."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -36,3 +37,16 @@ def stack_name(request):
 def program_with(config: dict, *, stack: str = "dev", preview: bool = False, program=None):
     """Run the whole program (or `program`) with a config dict of full keys; returns the Plan."""
     return run_program(program or main_program(), config=config, stack=stack, preview=preview)
+
+
+@contextlib.contextmanager
+def moto_session(env: dict, region: str, *services: str):
+    """One moto account with `env` set and a boto3 client per service (client creation dominates test time,
+    so function tests open one session per module and `reset()` it between tests)."""
+    import boto3
+    from moto import mock_aws
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        with mock_aws() as mock:
+            yield mock, {svc: boto3.client(svc, region_name=region) for svc in services}

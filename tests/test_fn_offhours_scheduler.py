@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from unittest import mock
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
+from conftest import moto_session
 from functions.offhours_scheduler import handler as sched
 
 REGION = "us-east-1"
@@ -20,13 +19,8 @@ ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_
 
 @pytest.fixture(scope="module")
 def moto_clients():
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in ENV.items():
-            mp.setenv(k, v)
-        with mock_aws() as m:
-            yield m, {"ecs": boto3.client("ecs", region_name=REGION),
-                      "sagemaker": boto3.client("sagemaker", region_name=REGION),
-                      "ssm": boto3.client("ssm", region_name=REGION)}
+    with moto_session(ENV, REGION, "ecs", "sagemaker", "ssm") as session:
+        yield session
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from unittest import mock
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
+from conftest import moto_session
 from functions.training_orchestrator import handler as orch
 
 REGION = "us-east-1"
@@ -35,14 +34,8 @@ ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_
 
 @pytest.fixture(scope="module")
 def moto_clients():
-    """One moto session and one set of clients per module (client creation dominates test time)."""
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in ENV.items():
-            mp.setenv(k, v)
-        with mock_aws() as m:
-            yield m, {"sagemaker": boto3.client("sagemaker", region_name=REGION),
-                      "s3": boto3.client("s3", region_name=REGION),
-                      "cloudwatch": boto3.client("cloudwatch", region_name=REGION)}
+    with moto_session(ENV, REGION, "sagemaker", "s3", "cloudwatch") as session:
+        yield session
 
 
 @pytest.fixture
