@@ -333,11 +333,11 @@ def main(argv=None, *, ecr=None, runner: Runner = run_command, which=shutil.whic
         if code in CREDENTIAL_ERRORS:
             print(f"error: AWS credentials rejected ({code}): refresh them (aws sso login) and retry", file=err)
             return 2
-        print(f"error: {exc.operation_name} failed: {code}: {exc.response.get('Error', {}).get('Message', '')}",
-              file=err)
+        message = (exc.response.get("Error", {}).get("Message") or "").strip().splitlines()
+        print(f"error: {exc.operation_name} failed: {code}: {message[0] if message else ''}", file=err)
         return 1
     except (OperationError, BotoCoreError) as exc:
-        print(f"error: {exc}", file=err)
+        print(f"error: {' '.join(str(exc).split())}", file=err)
         return 1
 
 
