@@ -131,7 +131,7 @@ def test_push_tags_logs_in_on_stdin_and_pushes(ecr):
 def test_push_of_an_existing_tag_to_an_immutable_repository_is_one_line(ecr):
     ecr.put_image(repositoryName="ai-platform/prod/search", imageManifest=MANIFEST, imageTag="abc123")
     docker = FakeDocker(ecr)
-    code, out, err = run(ecr, "--stack", "prod", "push", "search", "abc123", docker=docker)
+    code, _, err = run(ecr, "--stack", "prod", "push", "search", "abc123", docker=docker)
     assert code == 2 and err.count("\n") == 1 and "already exists in ai-platform/prod/search" in err
     assert "immutable" in err and not any(c[0][1] == "push" for c in docker.calls)
     # The registry's own refusal (a race with another push) is the same one line.
@@ -205,3 +205,10 @@ def test_no_credentials_is_one_line_exit_2(ecr):
     with mock.patch.object(ecr, "get_authorization_token", side_effect=NoCredentialsError()):
         code, _, err = run(ecr, "--stack", "prod", "login")
     assert code == 2 and err.count("\n") == 1 and "no AWS credentials" in err
+
+
+def test_usage_errors_are_one_line(ecr, capsys):
+    with pytest.raises(SystemExit) as exc:
+        run(ecr, "--stack", "prod", "push", "search")
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and "the following arguments are required: tag" in err

@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import boto3
 from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError,
@@ -110,7 +110,7 @@ def from_outputs(text: str, source: str) -> Catalogue:
             raise UsageError(f"--outputs {source}: ecrRepositoryUrls.{image} = {uri!r} is not an ECR repository URI")
         repos[image] = repo
         regions.add(parts[3])
-    return Catalogue(repos, source=f"outputs {source}", region=sorted(regions)[0], uris=dict(urls))
+    return Catalogue(repos, source=f"outputs {source}", region=min(regions), uris=dict(urls))
 
 
 def from_prefix(ecr, prefix: str) -> Catalogue:
@@ -148,7 +148,7 @@ class Images:
     def registry(self) -> tuple[str, str]:
         """(registry host, password) from GetAuthorizationToken; the password stays in memory."""
         data = self.ecr.get_authorization_token()["authorizationData"][0]
-        user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+        _, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
         return data["proxyEndpoint"].removeprefix("https://"), password
 
     def login(self, run: bool) -> int:
@@ -263,8 +263,13 @@ def _last_line(done: subprocess.CompletedProcess) -> str:
     return lines[-1].strip() if lines else f"exit status {done.returncode}"
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (not argparse's usage block)
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m functions.images",
+    p = _Parser(prog="python -m functions.images",
                                 description="ECR login, repository URI, push and tags of the platform's images.")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--stack", help="stack name: repositories named from Pulumi.STACK.yaml (default: dev)")
@@ -274,7 +279,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                        help="repositories listed in ECR under PREFIX/ (e.g. ai-platform/dev)")
     p.add_argument("--region", help="AWS region (default: the stack's aws:region, the outputs' URIs, or the "
                                     "environment)")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     login = sub.add_parser("login", help="print the docker login command (or run it with --run)")
     login.add_argument("--run", action="store_true", help="run docker login, the password on its stdin")
     uri = sub.add_parser("uri", help="print the repository URI of a service or ML image")
