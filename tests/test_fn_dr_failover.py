@@ -212,6 +212,19 @@ def test_execute_promotes_points_scales_and_moves_dns(world):
                for log in done)
 
 
+def test_failover_needs_nothing_from_the_primary_region(world):
+    """The primary region may be gone: a failover calls only DR-region APIs and Route 53 (global)."""
+    used = set()
+
+    def recording(service, region):
+        used.add((service, region))
+        return world.c(service, region)
+
+    r = execute(dataclasses.replace(world, c=recording))
+    assert r.code == 0, r.out
+    assert {(svc, region) for svc, region in used if region == PRIMARY} == {("route53", PRIMARY)}
+
+
 def test_execute_twice_changes_nothing_the_second_time(world):
     assert execute(world).code == 0
     c = world.c
