@@ -1,0 +1,5 @@
+import sys
+
+from .procedure import main
+
+sys.exit(main())

@@ -1,0 +1,602 @@
+"""Regional failover and failback of the platform, as code: plan, execute, resume, failback.
+
+    python -m functions.dr_failover --manifest dr.json plan                       # dry run, in order, with state
+    python -m functions.dr_failover --manifest dr.json execute --target-region us-west-2 --confirm
+    python -m functions.dr_failover --manifest dr.json resume  --target-region us-west-2 --confirm
+    python -m functions.dr_failover --manifest dr.json failback --target-region us-east-1 --confirm
+    pulumi stack output --json | python -m functions.dr_failover --manifest - plan   # reads its drManifest output
+
+Failover (primary region lost or being evacuated): preflight, promote the DR read replica, point the DR services at
+it (the SSM parameter their task definitions read the DB host from, and the optional DB secret), scale the DR
+services up with a new deployment (so running tasks read the new endpoint), wait until they are stable, then move
+DNS by inverting the primary records' health checks (Route 53 then answers with the SECONDARY records).
+Failback (primary region healthy again): rename the stale old primary aside, re-create replication toward the
+primary (a cross-region replica of the promoted DR database, under the original identifier), stop the DR writers,
+wait for the replica to catch up, promote it, point and scale the primary services, move DNS back, then rename the
+DR database aside and re-create the DR replica from the new primary, and return the DR services to standby.
+Nothing is deleted: the renamed `*-pre-failback` instances are left for a snapshot and a deliberate delete.
+
+Every step checks the world before it acts (idempotent: run twice, change once), is timed and logged as one
+structured JSON line (aws-lambda-powertools Logger, on stderr; the human progress is on stdout), and is recorded
+in the state (state.py) when it completes; `resume` and a rerun skip completed steps.
+Exit status: 0 done; 1 a step failed (recorded; fix the cause and run `resume`); 2 bad input or refusal (no
+--target-region, no --confirm, wrong target, unreadable manifest, nothing to resume, no credentials).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import Any, Callable, Optional
+
+import boto3
+from aws_lambda_powertools import Logger
+from botocore.config import Config
+from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError, WaiterError
+
+from .manifest import Manifest, ManifestError, load
+from .state import StateError, store
+
+BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+CREDENTIAL_ERRORS = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
+                     "ExpiredToken", "InvalidClientTokenId", "AuthFailure"}
+RETIRED_SUFFIX = "-pre-failback"
+
+
+class _CurrentStderr(logging.StreamHandler):
+    """A handler writing to whatever sys.stderr is at the time (so redirected or captured stderr gets the logs)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+LOGGER = Logger(service="dr-failover", logger_handler=_CurrentStderr(), level="INFO")
+
+
+class StepError(RuntimeError):
+    """A step cannot complete: recorded as failed, one line, exit 1."""
+
+
+class Refused(RuntimeError):
+    """Bad input or a refusal: one line, exit 2."""
+
+
+# Typical durations with their sources (docs/dr-failover.md has the table; the DR-tier engineer uses it for RTO).
+TYPICAL = {
+    "preflight": "< 10 s (read-only API calls)",
+    "promote-replica": "5-15 min (RDS User Guide, 'Promoting a read replica': the instance is rebooted; 'several "
+                       "minutes or longer, depending on the size of the read replica')",
+    "point-services": "< 5 s (SSM PutParameter / Secrets Manager PutSecretValue)",
+    "scale-services": "< 10 s (ECS UpdateService, Application Auto Scaling RegisterScalableTarget)",
+    "wait-services-stable": "2-5 min (Fargate task start + image pull from the DR-region ECR replica + first ALB "
+                            "health check; ECS Developer Guide, 'Optimize load balancer health check parameters')",
+    "move-dns": "1.5-3 min (Route 53: health check RequestInterval 30 s x FailureThreshold 3 = 90 s to turn "
+                "unhealthy, plus the record TTL; Route 53 Developer Guide, 'How Route 53 determines whether a health "
+                "check is healthy')",
+    "retire-old-primary": "2-5 min (RDS rename: ModifyDBInstance NewDBInstanceIdentifier, ApplyImmediately)",
+    "replicate-to-primary": "30 min to hours (cross-region replica creation: snapshot copy + restore + catch-up, "
+                            "proportional to the database size; no AWS typical figure, see aws-facts.md section 4)",
+    "fence-dr-services": "1-2 min (ECS scale to 0 with connection draining)",
+    "wait-replica-caught-up": "< 1 min once writers stop (CloudWatch ReplicaLag, 1-minute metric)",
+    "promote-primary": "5-15 min (as promote-replica)",
+    "point-primary-services": "< 5 s",
+    "scale-primary-services": "< 10 s",
+    "wait-primary-services-stable": "2-5 min (as wait-services-stable)",
+    "move-dns-back": "1.5-3 min (as move-dns)",
+    "retire-dr-db": "2-5 min (as retire-old-primary)",
+    "replicate-to-dr": "30 min to hours (as replicate-to-primary); DR protection is back when it is available",
+    "standby-dr-services": "< 1 min",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    name: str
+    summary: str
+    action: Callable[[], dict]
+
+    @property
+    def typical(self) -> str:
+        return TYPICAL[self.name]
+
+
+class Procedure:
+    """The steps of both operations over one manifest; every AWS call goes through `clients(service, region)`."""
+
+    def __init__(self, manifest: Manifest, clients: Callable[[str, str], Any], *, poll_seconds: float = 30,
+                 sleep: Callable[[float], None] = time.sleep, lag_timeout_seconds: float = 1800):
+        self.m, self.clients, self.poll, self.sleep = manifest, clients, poll_seconds, sleep
+        self.lag_timeout = lag_timeout_seconds
+
+    # -- the two operations ----------------------------------------------------------------------------------
+    def failover_steps(self) -> list[Step]:
+        m = self.m
+        return [
+            Step("preflight", f"check the DR replica {m.db_replica_id}, cluster {m.cluster_name} and its "
+                              f"{len(m.services)} services in {m.dr_region}, and {len(m.health_check_ids)} health "
+                              f"checks", self.preflight),
+            Step("promote-replica", f"promote {m.db_replica_id} ({m.dr_region}) to a standalone primary, backups "
+                                    f"{m.backup_retention_days} days", lambda: self.promote(m.dr_region, m.db_replica_id)),
+            Step("point-services", f"write its endpoint to {m.db_endpoint_parameter} ({m.dr_region})"
+                                   + (f" and to the secret {m.db_secret_arn}" if m.db_secret_arn else ""),
+                 lambda: self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn)),
+            Step("scale-services", f"scale {m.cluster_name} to {_counts(m.desired_counts)} with a new deployment",
+                 lambda: self.scale(m.dr_region, m.cluster_name, m.desired_counts, m.db_endpoint_parameter)),
+            Step("wait-services-stable", f"wait until the {len(m.services)} DR services are stable",
+                 lambda: self.wait_stable(m.dr_region, m.cluster_name, m.services)),
+            Step("move-dns", f"invert the primary health checks {', '.join(m.health_check_ids)} (Route 53 answers "
+                             f"with the DR records)", lambda: self.dns(inverted=True)),
+        ]
+
+    def failback_steps(self) -> list[Step]:
+        m = self.m
+        return [
+            Step("preflight", f"check {m.db_replica_id} ({m.dr_region}) and cluster {m.primary_cluster_name} with "
+                              f"{len(m.primary_services)} services in {m.primary_region}", self.preflight_failback),
+            Step("retire-old-primary", f"rename the stale {m.db_primary_id} ({m.primary_region}) to "
+                                       f"{m.db_primary_id}{RETIRED_SUFFIX}, if it exists",
+                 lambda: self.retire(m.primary_region, m.db_primary_id, m.dr_region, m.db_replica_id)),
+            Step("replicate-to-primary", f"create {m.db_primary_id} in {m.primary_region} as a replica of "
+                                         f"{m.db_replica_id} ({m.dr_region})",
+                 lambda: self.replicate(m.primary_region, m.db_primary_id, m.dr_region, m.db_replica_id,
+                                        m.primary_kms_key_id, m.primary_db_subnet_group,
+                                        m.primary_security_group_ids)),
+            Step("fence-dr-services", f"scale the DR services to 0 (no more writes to {m.db_replica_id})",
+                 lambda: {**self.scale(m.dr_region, m.cluster_name, {s: 0 for s in m.services}, None),
+                          **self.wait_stable(m.dr_region, m.cluster_name, m.services)}),
+            Step("wait-replica-caught-up", f"wait until ReplicaLag of {m.db_primary_id} <= "
+                                           f"{m.max_replica_lag_seconds} s", self.wait_caught_up),
+            Step("promote-primary", f"promote {m.db_primary_id} ({m.primary_region})",
+                 lambda: self.promote(m.primary_region, m.db_primary_id)),
+            Step("point-primary-services", f"write its endpoint to {m.primary_db_endpoint_parameter} "
+                                           f"({m.primary_region})",
+                 lambda: self.point(m.primary_region, m.primary_db_endpoint_parameter, m.db_primary_id, None)),
+            Step("scale-primary-services", f"scale {m.primary_cluster_name} to {_counts(m.primary_desired_counts)} "
+                                           f"with a new deployment",
+                 lambda: self.scale(m.primary_region, m.primary_cluster_name, m.primary_desired_counts,
+                                    m.primary_db_endpoint_parameter)),
+            Step("wait-primary-services-stable", "wait until the primary services are stable",
+                 lambda: self.wait_stable(m.primary_region, m.primary_cluster_name, m.primary_services)),
+            Step("move-dns-back", "restore the primary health checks (not inverted)", lambda: self.dns(inverted=False)),
+            Step("retire-dr-db", f"rename the promoted {m.db_replica_id} ({m.dr_region}) to "
+                                 f"{m.db_replica_id}{RETIRED_SUFFIX}",
+                 lambda: self.retire(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id)),
+            Step("replicate-to-dr", f"re-create {m.db_replica_id} in {m.dr_region} as a replica of {m.db_primary_id}",
+                 lambda: self.replicate(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id,
+                                        m.dr_kms_key_id, m.dr_db_subnet_group, m.dr_security_group_ids)),
+            Step("standby-dr-services", f"DR services back to standby ({m.mode}: {_counts(m.standby_counts)}), "
+                                        f"{m.db_endpoint_parameter} -> the new replica",
+                 lambda: {**self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn),
+                          **self.scale(m.dr_region, m.cluster_name, m.standby_counts, m.db_endpoint_parameter)}),
+        ]
+
+    # -- building blocks (each idempotent) ------------------------------------------------------------------
+    def db(self, region: str, db_id: str) -> Optional[dict]:
+        try:
+            return self.clients("rds", region).describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]
+        except ClientError as exc:
+            if _code(exc) == "DBInstanceNotFound":
+                return None
+            raise
+
+    def preflight(self) -> dict:
+        m = self.m
+        db = self.db(m.dr_region, m.db_replica_id)
+        if db is None:
+            raise StepError(f"DB instance {m.db_replica_id} not found in {m.dr_region}")
+        self._services_exist(m.dr_region, m.cluster_name, m.services)
+        r53 = self.clients("route53", "us-east-1")
+        for hc in m.health_check_ids:
+            try:
+                r53.get_health_check(HealthCheckId=hc)
+            except ClientError as exc:
+                raise StepError(f"health check {hc}: {_code(exc)}") from None
+        for rec in m.records:
+            self._check_failover_record(r53, rec)
+        return {"replicaStatus": db["DBInstanceStatus"], "replicaOf": db.get("ReadReplicaSourceDBInstanceIdentifier")}
+
+    def preflight_failback(self) -> dict:
+        m = self.m
+        db = self.db(m.dr_region, m.db_replica_id)
+        if db is None:
+            raise StepError(f"DB instance {m.db_replica_id} not found in {m.dr_region}")
+        self._services_exist(m.primary_region, m.primary_cluster_name, m.primary_services)
+        self._services_exist(m.dr_region, m.cluster_name, m.services)
+        return {"drDbStatus": db["DBInstanceStatus"]}
+
+    def promote(self, region: str, db_id: str) -> dict:
+        db = self.db(region, db_id)
+        if db is None:
+            raise StepError(f"DB instance {db_id} not found in {region}")
+        if db.get("ReadReplicaSourceDBInstanceIdentifier"):
+            self._wait_db(region, db_id)  # a replica in backing-up or modifying cannot be promoted yet
+            try:
+                self.clients("rds", region).promote_read_replica(
+                    DBInstanceIdentifier=db_id, BackupRetentionPeriod=self.m.backup_retention_days)
+            except ClientError as exc:
+                if not (_code(exc) == "InvalidDBInstanceState" and "not a read replica" in str(exc).lower()):
+                    raise
+            action = "promoted"
+        else:
+            action = "already standalone"
+        # Done when the instance is available and no longer names a source (promotion reboots it first).
+        for _ in range(int(3600 / max(self.poll, 1)) + 1):
+            db = self.db(region, db_id)
+            if db and db["DBInstanceStatus"] == "available" and not db.get("ReadReplicaSourceDBInstanceIdentifier"):
+                return {"db": db_id, "action": action, "endpoint": db["Endpoint"]["Address"]}
+            self.sleep(self.poll)
+        raise StepError(f"{db_id} ({region}) still not a standalone available instance after 60 min")
+
+    def point(self, region: str, parameter: str, db_id: str, secret_arn: Optional[str]) -> dict:
+        db = self.db(region, db_id)
+        if db is None or "Endpoint" not in db:
+            raise StepError(f"DB instance {db_id} in {region} has no endpoint yet")
+        address, port = db["Endpoint"]["Address"], db["Endpoint"]["Port"]
+        ssm = self.clients("ssm", region)
+        try:
+            current = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+        except ssm.exceptions.ParameterNotFound:
+            current = None
+        changed = []
+        if current != address:
+            ssm.put_parameter(Name=parameter, Value=address, Type="String", Overwrite=True)
+            changed.append(parameter)
+        if secret_arn:
+            sm = self.clients("secretsmanager", region)
+            value = json.loads(sm.get_secret_value(SecretId=secret_arn)["SecretString"])
+            if value.get("host") != address or value.get("port") != port:
+                sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({**value, "host": address,
+                                                                                  "port": port}))
+                changed.append("secret")
+        return {"endpoint": address, "changed": changed}
+
+    def scale(self, region: str, cluster: str, counts: dict, parameter: Optional[str]) -> dict:
+        """Desired counts (and the autoscaling floor, else the target tracking policy scales straight back), and a
+        new deployment for services whose tasks started before the DB endpoint parameter last changed."""
+        ecs, aas = self.clients("ecs", region), self.clients("application-autoscaling", region)
+        changed_at = None
+        if parameter:
+            changed_at = self.clients("ssm", region).get_parameter(Name=parameter)["Parameter"]["LastModifiedDate"]
+        services = {s["serviceName"]: s for chunk in _chunks(list(counts), 10)
+                    for s in ecs.describe_services(cluster=cluster, services=chunk)["services"]}
+        updated = []
+        for name, count in counts.items():
+            resource = f"service/{cluster}/{name}"
+            targets = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource],
+                                                    ScalableDimension="ecs:service:DesiredCount")["ScalableTargets"]
+            for t in targets:
+                if t["MinCapacity"] != count or t["MaxCapacity"] < count:
+                    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource,
+                                                 ScalableDimension="ecs:service:DesiredCount", MinCapacity=count,
+                                                 MaxCapacity=max(t["MaxCapacity"], count, 1))
+            svc = services.get(name)
+            if svc is None:
+                raise StepError(f"ECS service {name} not found in cluster {cluster} ({region})")
+            primary = next((d for d in svc.get("deployments", []) if d.get("status") == "PRIMARY"), None)
+            stale = bool(changed_at and count > 0 and primary and primary["createdAt"] < changed_at)
+            if svc["desiredCount"] != count or stale:
+                ecs.update_service(cluster=cluster, service=name, desiredCount=count, forceNewDeployment=stale)
+                updated.append(name)
+        return {"updated": updated}
+
+    def wait_stable(self, region: str, cluster: str, services) -> dict:
+        waiter = self.clients("ecs", region).get_waiter("services_stable")
+        for chunk in _chunks(list(services), 10):
+            waiter.wait(cluster=cluster, services=chunk,
+                        WaiterConfig={"Delay": max(int(self.poll), 1), "MaxAttempts": 60})
+        return {"stable": len(services)}
+
+    def dns(self, inverted: bool) -> dict:
+        r53 = self.clients("route53", "us-east-1")  # Route 53 is global; its control plane is in us-east-1
+        changed = []
+        for hc in self.m.health_check_ids:
+            current = r53.get_health_check(HealthCheckId=hc)["HealthCheck"]
+            if bool(current["HealthCheckConfig"].get("Inverted")) != inverted:
+                r53.update_health_check(HealthCheckId=hc, HealthCheckVersion=current["HealthCheckVersion"],
+                                        Inverted=inverted)
+                changed.append(hc)
+        return {"inverted": inverted, "changed": changed}
+
+    def retire(self, region: str, db_id: str, source_region: str, source_id: str) -> dict:
+        """Rename a stale instance aside so its identifier can be re-created as a replica (nothing is deleted)."""
+        db = self.db(region, db_id)
+        source = self.db(source_region, source_id)
+        if db is None:
+            return {"retired": None}
+        if source and db.get("ReadReplicaSourceDBInstanceIdentifier") == source["DBInstanceArn"]:
+            return {"retired": None, "note": f"{db_id} is already a replica of {source_id}"}
+        new_id = f"{db_id}{RETIRED_SUFFIX}"
+        if self.db(region, new_id) is not None:
+            raise StepError(f"cannot rename {db_id}: {new_id} already exists in {region} (snapshot and delete it)")
+        self.clients("rds", region).modify_db_instance(DBInstanceIdentifier=db_id, NewDBInstanceIdentifier=new_id,
+                                                       ApplyImmediately=True)
+        self._wait_db(region, new_id)
+        return {"retired": new_id}
+
+    def replicate(self, region: str, db_id: str, source_region: str, source_id: str, kms_key: str,
+                  subnet_group: str, security_groups) -> dict:
+        source = self.db(source_region, source_id)
+        if source is None:
+            raise StepError(f"source DB instance {source_id} not found in {source_region}")
+        db = self.db(region, db_id)
+        if db is not None and db.get("ReadReplicaSourceDBInstanceIdentifier") != source["DBInstanceArn"]:
+            raise StepError(f"{db_id} exists in {region} and is not a replica of {source_id} (run retire first)")
+        action = "exists"
+        if db is None:
+            kwargs = dict(DBInstanceIdentifier=db_id, SourceDBInstanceIdentifier=source["DBInstanceArn"],
+                          SourceRegion=source_region, KmsKeyId=kms_key, DBSubnetGroupName=subnet_group,
+                          VpcSecurityGroupIds=list(security_groups), CopyTagsToSnapshot=True,
+                          DeletionProtection=True, PubliclyAccessible=False)
+            if self.m.db_instance_class:
+                kwargs["DBInstanceClass"] = self.m.db_instance_class
+            self.clients("rds", region).create_db_instance_read_replica(**kwargs)
+            action = "created"
+        self._wait_db(region, db_id, max_attempts=480)  # creation of a cross-region replica: up to 4 h
+        return {"replica": db_id, "action": action}
+
+    def wait_caught_up(self) -> dict:
+        m = self.m
+        cw = self.clients("cloudwatch", m.primary_region)
+        attempts = int(self.lag_timeout / max(self.poll, 1)) + 1
+        latest = None
+        for attempt in range(attempts):
+            if attempt:
+                self.sleep(self.poll)
+            now = dt.datetime.now(dt.timezone.utc)
+            points = cw.get_metric_statistics(
+                Namespace="AWS/RDS", MetricName="ReplicaLag", Statistics=["Maximum"], Period=60,
+                Dimensions=[{"Name": "DBInstanceIdentifier", "Value": m.db_primary_id}],
+                StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1))["Datapoints"]
+            latest = max(points, key=lambda p: p["Timestamp"]) if points else None
+            if latest is not None and latest["Maximum"] <= m.max_replica_lag_seconds:
+                return {"replicaLagSeconds": latest["Maximum"]}
+        lag = "no datapoint" if latest is None else f"{latest['Maximum']} s"
+        raise StepError(f"ReplicaLag of {m.db_primary_id} ({m.primary_region}) is {lag} after "
+                        f"{self.lag_timeout:.0f} s; promoting now would lose writes")
+
+    # -- internals --
+    def _wait_db(self, region: str, db_id: str, max_attempts: int = 120) -> None:
+        self.clients("rds", region).get_waiter("db_instance_available").wait(
+            DBInstanceIdentifier=db_id, WaiterConfig={"Delay": max(int(self.poll), 1), "MaxAttempts": max_attempts})
+
+    def _services_exist(self, region: str, cluster: str, services) -> None:
+        ecs = self.clients("ecs", region)
+        for chunk in _chunks(list(services), 10):
+            answer = ecs.describe_services(cluster=cluster, services=chunk)
+            found = {s["serviceName"] for s in answer["services"] if s.get("status") == "ACTIVE"}
+            missing = [s for s in chunk if s not in found]
+            if missing:
+                raise StepError(f"ECS service {missing[0]} not found in cluster {cluster} ({region})")
+
+    def _check_failover_record(self, r53, rec: dict) -> None:
+        name = rec["name"].rstrip(".") + "."
+        sets = r53.list_resource_record_sets(HostedZoneId=self.m.hosted_zone_id, StartRecordName=name,
+                                             StartRecordType=rec["type"], MaxItems="10")["ResourceRecordSets"]
+        pair = {s.get("Failover"): s for s in sets if s["Name"] == name and s["Type"] == rec["type"]}
+        primary = pair.get("PRIMARY")
+        if not primary or "SECONDARY" not in pair:
+            raise StepError(f"record {name} {rec['type']} has no PRIMARY/SECONDARY failover pair in "
+                            f"{self.m.hosted_zone_id}")
+        if primary.get("HealthCheckId") not in self.m.health_check_ids:
+            raise StepError(f"record {name} {rec['type']} PRIMARY health check {primary.get('HealthCheckId')} is "
+                            f"not in healthCheckIds")
+
+
+# --- running with a state record ---------------------------------------------------------------------------------
+class Runner:
+    def __init__(self, procedure: Procedure, state, *, out=sys.stdout, logger: Logger = LOGGER,
+                 clock: Callable[[], float] = time.monotonic):
+        self.p, self.state, self.out, self.log, self.clock = procedure, state, out, logger, clock
+
+    def steps(self, operation: str) -> list[Step]:
+        return self.p.failover_steps() if operation == "failover" else self.p.failback_steps()
+
+    def plan(self, operation: str, as_json: bool) -> int:
+        record = self.state.load().get("operations", {}).get(operation, {})
+        steps = record.get("steps", {})
+        rows = [{"step": i, "name": s.name, "action": s.summary, "typical": s.typical,
+                 "state": steps.get(s.name, {}).get("status", "pending")}
+                for i, s in enumerate(self.steps(operation), 1)]
+        if as_json:
+            print(json.dumps({"operation": operation, "status": record.get("status", "not started"),
+                              "state": self.state.where(), "steps": rows}, indent=2), file=self.out)
+            return 0
+        m = self.p.m
+        target = m.dr_region if operation == "failover" else m.primary_region
+        print(f"{operation} of {m.stack} to {target} ({m.mode}); state {self.state.where()}: "
+              f"{record.get('status', 'not started')}. Dry run, nothing changed.", file=self.out)
+        for r in rows:
+            print(f"  {r['step']:>2}. [{r['state']}] {r['name']}: {r['action']}\n      typical: {r['typical']}",
+                  file=self.out)
+        return 0
+
+    def run(self, operation: str) -> int:
+        doc = self.state.load()
+        ops = doc.setdefault("operations", {})
+        other = "failback" if operation == "failover" else "failover"
+        if ops.get(other, {}).get("status") in ("in-progress", "failed"):
+            raise Refused(f"a {other} is in progress ({self.state.where()}): run `resume` to finish it first")
+        mine = ops.get(operation)
+        if mine is None:
+            if operation == "failback" and ops.get("failover", {}).get("status") != "completed":
+                raise Refused(f"nothing to fail back: no completed failover in {self.state.where()}")
+            if operation == "failover":
+                ops.pop("failback", None)  # a completed failback: this is a new failover
+            mine = ops[operation] = {"runId": uuid.uuid4().hex[:12], "startedAt": _now(), "steps": {},
+                                     "manifest": self.p.m.digest}
+        self.log.append_keys(operation=operation, runId=mine["runId"], stack=self.p.m.stack)
+        if mine.get("status") == "completed":
+            print(f"{operation} already completed at {mine.get('finishedAt')} (run {mine['runId']}): nothing to do",
+                  file=self.out)
+            self.log.info("operation already completed")
+            return 0
+        if mine.get("manifest") and mine["manifest"] != self.p.m.digest:
+            self.log.warning("manifest changed since the run started", extra={"was": mine["manifest"]})
+        mine["status"] = "in-progress"
+        doc["active"] = operation
+        self.state.save(doc)
+        steps = self.steps(operation)
+        total = self.clock()
+        for i, step in enumerate(steps, 1):
+            rec = mine["steps"].get(step.name, {})
+            if rec.get("status") == "done":
+                print(f"[{i}/{len(steps)}] {step.name}: already done, skipped", file=self.out)
+                self.log.info("step skipped", extra={"step": step.name, "reason": "done in an earlier run"})
+                continue
+            print(f"[{i}/{len(steps)}] {step.name}: {step.summary} ...", file=self.out, flush=True)
+            started = self.clock()
+            try:
+                detail = step.action()
+            except (StepError, ClientError, WaiterError) as exc:
+                seconds = round(self.clock() - started, 1)
+                message = _one_line(exc)
+                mine["steps"][step.name] = {"status": "failed", "seconds": seconds, "error": message[:300],
+                                            "at": _now()}
+                mine["status"] = "failed"
+                self.state.save(doc)
+                self.log.error("step failed", extra={"step": step.name, "seconds": seconds, "error": message})
+                print(f"[{i}/{len(steps)}] {step.name}: FAILED after {seconds} s: {message}\n"
+                      f"fix the cause, then: python -m functions.dr_failover --manifest ... resume "
+                      f"--target-region {self.target(operation)} --confirm", file=self.out)
+                return 1
+            seconds = round(self.clock() - started, 1)
+            mine["steps"][step.name] = {"status": "done", "seconds": seconds, "at": _now(),
+                                        "detail": _compact(detail)}
+            self.state.save(doc)
+            self.log.info("step done", extra={"step": step.name, "seconds": seconds, "detail": detail})
+            print(f"[{i}/{len(steps)}] {step.name}: done in {seconds} s", file=self.out)
+        mine["status"], mine["finishedAt"] = "completed", _now()
+        doc.pop("active", None)
+        if operation == "failback":
+            ops.pop("failover", None)  # the next failover starts from scratch
+        self.state.save(doc)
+        seconds = round(self.clock() - total, 1)
+        self.log.info("operation completed", extra={"seconds": seconds})
+        print(f"{operation} completed in {seconds} s (run {mine['runId']})", file=self.out)
+        return 0
+
+    def active(self) -> Optional[str]:
+        doc = self.state.load()
+        op = doc.get("active")
+        if op and doc.get("operations", {}).get(op, {}).get("status") in ("in-progress", "failed"):
+            return op
+        return None
+
+    def target(self, operation: str) -> str:
+        return self.p.m.dr_region if operation == "failover" else self.p.m.primary_region
+
+
+# --- CLI ----------------------------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (not argparse's usage block)
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = _Parser(prog="python -m functions.dr_failover", description="Regional failover and failback, as code.")
+    p.add_argument("--manifest", required=True, help="the DR manifest JSON (docs/dr-failover.md), or - for stdin")
+    p.add_argument("--state-file", help="keep the progress record in this local JSON file instead of SSM")
+    p.add_argument("--poll-seconds", type=float, default=30, help="delay between status polls (default 30)")
+    p.add_argument("--lag-timeout", type=float, default=1800,
+                   help="failback: seconds to wait for the replica to catch up before giving up (default 1800)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan = sub.add_parser("plan", help="dry run: the steps in order, their state and typical duration")
+    plan.add_argument("--operation", choices=("failover", "failback"), default="failover")
+    plan.add_argument("--json", action="store_true")
+    for name, text in (("execute", "fail over to the DR region"), ("resume", "finish an interrupted operation"),
+                       ("failback", "move back to the primary region")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--target-region", help="required: the region traffic moves to")
+        cmd.add_argument("--confirm", action="store_true", help="required: yes, change production")
+    return p.parse_args(argv)
+
+
+def default_clients() -> Callable[[str, str], Any]:
+    cache: dict = {}
+
+    def get(service: str, region: str):
+        if (service, region) not in cache:
+            cache[(service, region)] = boto3.client(service, region_name=region, config=BOTO_CONFIG)
+        return cache[(service, region)]
+    return get
+
+
+def main(argv=None, *, clients: Optional[Callable[[str, str], Any]] = None, stdin=sys.stdin, out=sys.stdout,
+         err=sys.stderr, sleep: Callable[[float], None] = time.sleep) -> int:
+    args = parse_args(argv)
+    try:
+        manifest = load(args.manifest, stdin)
+        clients = clients or default_clients()
+        procedure = Procedure(manifest, clients, poll_seconds=args.poll_seconds, sleep=sleep,
+                              lag_timeout_seconds=args.lag_timeout)
+        runner = Runner(procedure, store(clients("ssm", manifest.dr_region), manifest.state_parameter,
+                                         args.state_file), out=out)
+        if args.command == "plan":
+            return runner.plan(args.operation, args.json)
+        operation = {"execute": "failover", "failback": "failback"}.get(args.command) or runner.active()
+        if operation is None:
+            raise Refused(f"nothing to resume: no failover or failback in progress in {runner.state.where()}")
+        expected = runner.target(operation)
+        if not args.target_region:
+            raise Refused(f"{args.command} needs --target-region {expected} (the region traffic moves to) and "
+                          f"--confirm")
+        if args.target_region != expected:
+            raise Refused(f"--target-region {args.target_region}: the {operation} of {manifest.stack} moves traffic "
+                          f"to {expected}")
+        if not args.confirm:
+            raise Refused(f"{args.command} changes production: add --confirm (run `plan` first to see the steps)")
+        return runner.run(operation)
+    except (ManifestError, Refused, StateError) as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    except (NoCredentialsError, PartialCredentialsError):
+        print("error: no AWS credentials (set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID)", file=err)
+        return 2
+    except NoRegionError:
+        print("error: no AWS region", file=err)
+        return 2
+    except ClientError as exc:
+        code = _code(exc)
+        print(f"error: {exc.operation_name}: {_one_line(exc)}", file=err)
+        return 2 if code in CREDENTIAL_ERRORS or code == "AccessDeniedException" else 1
+
+
+def _code(exc: Exception) -> str:
+    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _chunks(items: list, size: int):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in counts.items())
+
+
+def _compact(detail: Any) -> Any:
+    """Keep the state record small (4 KB in SSM): short values only."""
+    if not isinstance(detail, dict):
+        return detail
+    return {k: v for k, v in detail.items() if len(json.dumps(v, default=str)) <= 120}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,431 @@
+"""functions/dr_failover on moto (RDS cross-region replica and promotion, ECS, Application Auto Scaling, SSM,
+Secrets Manager, Route 53, CloudWatch): dry run, execute, idempotency, resume after a failure injected at each step
+of both operations, failback, and the refusals."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import json
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import moto_session
+from functions.dr_failover import procedure as proc
+from functions.dr_failover.manifest import ManifestError, load, parse
+
+PRIMARY, DR = "us-east-1", "us-west-2"
+ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+       "AWS_DEFAULT_REGION": PRIMARY, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}  # no AMI catalogue: fast resets
+DB, REPLICA = "ai-platform-prod-postgres", "ai-platform-prod-postgres-dr"
+PARAM = "/ai-platform/prod/db-endpoint"
+SERVICES = ["search", "workflow"]
+FAILOVER = [s for s in proc.TYPICAL if s in ("preflight", "promote-replica", "point-services", "scale-services",
+                                             "wait-services-stable", "move-dns")]
+FAILBACK = ["preflight", "retire-old-primary", "replicate-to-primary", "fence-dr-services", "wait-replica-caught-up",
+            "promote-primary", "point-primary-services", "scale-primary-services", "wait-primary-services-stable",
+            "move-dns-back", "retire-dr-db", "replicate-to-dr", "standby-dr-services"]
+
+
+@pytest.fixture(scope="module")
+def aws():
+    """One moto account for the module; promotion modelled as AWS does it (moto keeps the replica's source)."""
+    from moto.rds.models import RDSBackend
+    real = RDSBackend.promote_read_replica
+
+    def promote(self, db_kwargs):
+        database = real(self, db_kwargs)
+        database.source_db_instance_identifier = None  # AWS: a promoted instance no longer names a source
+        return database
+
+    with moto_session(ENV, PRIMARY) as (mock_, _), mock.patch.object(RDSBackend, "promote_read_replica", promote):
+        cache: dict = {}
+
+        def clients(service, region):
+            if (service, region) not in cache:
+                cache[(service, region)] = boto3.client(service, region_name=region)
+            return cache[(service, region)]
+        yield mock_, clients
+
+
+@pytest.fixture
+def world(aws, tmp_path):
+    mock_, c = aws
+    mock_.reset()
+    ids = {}
+    for region, cluster in ((PRIMARY, "ai-platform-prod"), (DR, "ai-platform-prod-dr")):
+        ec2 = c("ec2", region)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{az}")
+                   ["Subnet"]["SubnetId"] for i, az in enumerate("ab")]
+        c("rds", region).create_db_subnet_group(DBSubnetGroupName="ai-platform-prod-db", SubnetIds=subnets,
+                                                DBSubnetGroupDescription="db")
+        ids[region] = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
+        ecs = c("ecs", region)
+        ecs.create_cluster(clusterName=cluster)
+        ecs.register_task_definition(family="app", containerDefinitions=[{"name": "app", "image": "app:1",
+                                                                          "memory": 512}])
+        for svc in SERVICES:
+            ecs.create_service(cluster=cluster, serviceName=svc, taskDefinition="app",
+                               desiredCount=2 if region == PRIMARY else 0)
+            c("application-autoscaling", region).register_scalable_target(
+                ServiceNamespace="ecs", ResourceId=f"service/{cluster}/{svc}",
+                ScalableDimension="ecs:service:DesiredCount", MinCapacity=2 if region == PRIMARY else 0,
+                MaxCapacity=6)
+    primary = c("rds", PRIMARY).create_db_instance(
+        DBInstanceIdentifier=DB, Engine="postgres", DBInstanceClass="db.t4g.medium", MasterUsername="platform",
+        MasterUserPassword="not-a-real-password", AllocatedStorage=20, BackupRetentionPeriod=7,
+        DBSubnetGroupName="ai-platform-prod-db")["DBInstance"]
+    replica = c("rds", DR).create_db_instance_read_replica(
+        DBInstanceIdentifier=REPLICA, SourceDBInstanceIdentifier=primary["DBInstanceArn"],
+        DBSubnetGroupName="ai-platform-prod-db", KmsKeyId="arn:aws:kms:us-west-2:123456789012:key/dr")["DBInstance"]
+    c("ssm", PRIMARY).put_parameter(Name=PARAM, Value=primary["Endpoint"]["Address"], Type="String")
+    c("ssm", DR).put_parameter(Name=PARAM, Value=replica["Endpoint"]["Address"], Type="String")
+    secret = c("secretsmanager", DR).create_secret(
+        Name="ai-platform/prod/db-connection",
+        SecretString=json.dumps({"host": replica["Endpoint"]["Address"], "port": 5432, "dbname": "platform"}))["ARN"]
+    r53 = c("route53", PRIMARY)
+    zone = r53.create_hosted_zone(Name="example.com", CallerReference="zone")["HostedZone"]["Id"].split("/")[-1]
+    hc = r53.create_health_check(CallerReference="hc", HealthCheckConfig={
+        "Type": "HTTPS", "FullyQualifiedDomainName": "primary-alb.example.com", "Port": 443,
+        "ResourcePath": "/health", "RequestInterval": 30, "FailureThreshold": 3})["HealthCheck"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": "api.example.com", "Type": "A", "SetIdentifier": role,
+                                                   "Failover": role, "TTL": 60, "ResourceRecords": [{"Value": ip}],
+                                                   **({"HealthCheckId": hc} if role == "PRIMARY" else {})}}
+        for role, ip in (("PRIMARY", "192.0.2.10"), ("SECONDARY", "198.51.100.10"))]})
+    c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
+        "MetricName": "ReplicaLag", "Value": 0, "Timestamp": dt.datetime.now(dt.timezone.utc),
+        "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
+    manifest = {
+        "version": 1, "stack": "prod", "mode": "pilot-light", "primaryRegion": PRIMARY, "drRegion": DR,
+        "dbPrimaryId": DB, "dbReplicaId": REPLICA, "dbEndpointParameter": PARAM, "dbSecretArn": secret,
+        "clusterName": "ai-platform-prod-dr", "services": SERVICES, "desiredCounts": {"search": 3, "workflow": 2},
+        "standbyCounts": {"search": 0, "workflow": 0}, "hostedZoneId": zone,
+        "records": [{"name": "api.example.com", "type": "A"}], "healthCheckIds": [hc],
+        "primaryClusterName": "ai-platform-prod", "primaryDesiredCounts": {"search": 3, "workflow": 2},
+        "primaryKmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/primary", "primaryDbSubnetGroup": "ai-platform-prod-db",
+        "primarySecurityGroupIds": [ids[PRIMARY]], "drKmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/dr",
+        "drDbSubnetGroup": "ai-platform-prod-db", "drSecurityGroupIds": [ids[DR]]}
+    path = tmp_path / "dr.json"
+    path.write_text(json.dumps(manifest))
+    return dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret"])(
+        c, manifest, path, tmp_path / "state.json", hc, secret)
+
+
+class Result:
+    def __init__(self, code, out, err):
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def logs(self) -> list[dict]:
+        return [json.loads(line) for line in self.err.splitlines() if line.startswith("{")]
+
+
+def cli(w, *argv, state=True, capsys=None):
+    out, err = io.StringIO(), io.StringIO()
+    extra = ["--state-file", str(w.state)] if state else []
+    with mock.patch("sys.stderr", err):  # the structured log goes to the current stderr
+        try:
+            code = proc.main(["--manifest", str(w.path), *extra, "--poll-seconds", "0", *argv], clients=w.c,
+                             out=out, err=err, sleep=lambda _s: None)
+        except SystemExit as exc:  # argparse's refusals
+            code = exc.code
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def execute(w, **kw):
+    return cli(w, "execute", "--target-region", DR, "--confirm", **kw)
+
+
+def failback(w, **kw):
+    return cli(w, "failback", "--target-region", PRIMARY, "--confirm", **kw)
+
+
+def db(w, region, ident):
+    try:
+        return w.c("rds", region).describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
+    except ClientError:
+        return None
+
+
+def counts(w, region, cluster):
+    return {s["serviceName"]: s["desiredCount"]
+            for s in w.c("ecs", region).describe_services(cluster=cluster, services=SERVICES)["services"]}
+
+
+def inverted(w):
+    return w.c("route53", PRIMARY).get_health_check(HealthCheckId=w.hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"]
+
+
+def state(w):
+    return json.loads(w.state.read_text())
+
+
+def assert_failed_over(w):
+    rep = db(w, DR, REPLICA)
+    assert rep["DBInstanceStatus"] == "available" and not rep.get("ReadReplicaSourceDBInstanceIdentifier")
+    address = rep["Endpoint"]["Address"]
+    assert w.c("ssm", DR).get_parameter(Name=PARAM)["Parameter"]["Value"] == address
+    assert json.loads(w.c("secretsmanager", DR).get_secret_value(SecretId=w.secret)["SecretString"])["host"] == address
+    assert counts(w, DR, "ai-platform-prod-dr") == {"search": 3, "workflow": 2}
+    floors = {t["ResourceId"].split("/")[-1]: t["MinCapacity"] for t in w.c("application-autoscaling", DR)
+              .describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]}
+    assert floors == {"search": 3, "workflow": 2}  # else target tracking would scale straight back to 0
+    assert inverted(w) is True
+
+
+# --- dry run -------------------------------------------------------------------------------------------------------
+def test_plan_lists_the_steps_in_order_and_changes_nothing(world):
+    r = cli(world, "plan")
+    assert r.code == 0, r.err
+    names = [line.split("] ")[1].split(":")[0] for line in r.out.splitlines() if "] " in line]
+    assert names == FAILOVER
+    assert "Dry run, nothing changed" in r.out and "typical: 5-15 min" in r.out
+    assert db(world, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")
+    assert counts(world, DR, "ai-platform-prod-dr") == {"search": 0, "workflow": 0} and inverted(world) is False
+    assert not world.state.exists()
+    plan = json.loads(cli(world, "plan", "--operation", "failback", "--json").out)
+    assert [s["name"] for s in plan["steps"]] == FAILBACK and plan["status"] == "not started"
+
+
+# --- execute ------------------------------------------------------------------------------------------------------
+def test_execute_promotes_points_scales_and_moves_dns(world):
+    before = {s["serviceName"]: s["deployments"][0]["id"] for s in world.c("ecs", DR).describe_services(
+        cluster="ai-platform-prod-dr", services=SERVICES)["services"]}
+    r = execute(world)
+    assert r.code == 0, r.out + r.err
+    assert_failed_over(world)
+    after = {s["serviceName"]: s["deployments"][0]["id"] for s in world.c("ecs", DR).describe_services(
+        cluster="ai-platform-prod-dr", services=SERVICES)["services"]}
+    assert all(before[s] != after[s] for s in SERVICES)  # new deployment: tasks read the new endpoint
+    assert db(world, DR, REPLICA)["BackupRetentionPeriod"] == 7
+    record = state(world)["operations"]["failover"]
+    assert record["status"] == "completed" and sorted(record["steps"]) == sorted(FAILOVER)
+    assert all(s["status"] == "done" and isinstance(s["seconds"], float) for s in record["steps"].values())
+    done = [log for log in r.logs if log["message"] == "step done"]
+    assert [log["step"] for log in done] == FAILOVER
+    assert all(log["service"] == "dr-failover" and log["operation"] == "failover" and "seconds" in log
+               for log in done)
+
+
+def test_failover_needs_nothing_from_the_primary_region(world):
+    """The primary region may be gone: a failover calls only DR-region APIs and Route 53 (global)."""
+    used = set()
+
+    def recording(service, region):
+        used.add((service, region))
+        return world.c(service, region)
+
+    r = execute(dataclasses.replace(world, c=recording))
+    assert r.code == 0, r.out
+    assert {(svc, region) for svc, region in used if region == PRIMARY} == {("route53", PRIMARY)}
+
+
+def test_execute_twice_changes_nothing_the_second_time(world):
+    assert execute(world).code == 0
+    c = world.c
+    mutating = [(c("rds", DR), "promote_read_replica"), (c("ssm", DR), "put_parameter"),
+                (c("ecs", DR), "update_service"), (c("application-autoscaling", DR), "register_scalable_target"),
+                (c("secretsmanager", DR), "put_secret_value"), (c("route53", PRIMARY), "update_health_check")]
+    patches = [mock.patch.object(client, name, wraps=getattr(client, name)) for client, name in mutating]
+    spies = [p.start() for p in patches]
+    try:
+        again = execute(world)
+        # Without the state record too: every step inspects the world and finds nothing to do.
+        world.state.unlink()
+        fresh = execute(world)
+    finally:
+        for p in patches:
+            p.stop()
+    assert again.code == 0 and "already completed" in again.out
+    assert fresh.code == 0 and fresh.out.count(": done in") == len(FAILOVER), fresh.out
+    assert [spy.call_count for spy in spies] == [0] * len(mutating)
+    assert_failed_over(world)
+
+
+def test_the_state_lives_in_ssm_in_the_dr_region_by_default(world):
+    r = execute(world, state=False)
+    assert r.code == 0, r.out
+    record = json.loads(world.c("ssm", DR).get_parameter(Name="/ai-platform/prod/dr-failover/state")
+                        ["Parameter"]["Value"])
+    assert record["operations"]["failover"]["status"] == "completed"
+    assert "already completed" in execute(world, state=False).out
+
+
+# --- resume after a failure at each step ----------------------------------------------------------------------------
+def inject(monkeypatch, steps_method: str, failing: str):
+    """The step `failing` raises (throttled) on its first attempt; every step's real action is counted."""
+    calls: dict = {}
+    real = getattr(proc.Procedure, steps_method)
+
+    def steps(self):
+        out = []
+        for step in real(self):
+            def action(step=step):
+                calls[step.name] = calls.get(step.name, 0) + 1
+                if step.name == failing and calls[step.name] == 1:
+                    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "X")
+                return step.action()
+            out.append(dataclasses.replace(step, action=action))
+        return out
+
+    monkeypatch.setattr(proc.Procedure, steps_method, steps)
+    return calls
+
+
+@pytest.mark.parametrize("failing", FAILOVER)
+def test_resume_after_a_failure_at_each_failover_step(world, monkeypatch, failing):
+    calls = inject(monkeypatch, "failover_steps", failing)
+    first = execute(world)
+    assert first.code == 1 and f"{failing}: FAILED" in first.out and "resume --target-region us-west-2" in first.out
+    record = state(world)["operations"]["failover"]
+    index = FAILOVER.index(failing)
+    assert record["status"] == "failed" and record["steps"][failing]["status"] == "failed"
+    assert sorted(k for k, v in record["steps"].items() if v["status"] == "done") == sorted(FAILOVER[:index])
+    assert inverted(world) is False  # DNS never moves before the last step
+    second = cli(world, "resume", "--target-region", DR, "--confirm")
+    assert second.code == 0, second.out + second.err
+    assert calls == {name: 2 if name == failing else 1 for name in FAILOVER}  # done steps were skipped
+    assert second.out.count("already done, skipped") == index
+    assert_failed_over(world)
+
+
+def test_a_failure_inside_a_step_resumes_without_repeating_its_done_part(world):
+    ecs = world.c("ecs", DR)
+    real = ecs.update_service
+    seen = []
+
+    def flaky(**kw):
+        seen.append(kw["service"])
+        if kw["service"] == "workflow" and seen.count("workflow") == 1:
+            raise ClientError({"Error": {"Code": "ServerException", "Message": "try again"}}, "UpdateService")
+        return real(**kw)
+
+    with mock.patch.object(ecs, "update_service", side_effect=flaky):
+        assert execute(world).code == 1
+        assert cli(world, "resume", "--target-region", DR, "--confirm").code == 0
+    assert seen == ["search", "workflow", "workflow"]  # search was already scaled and deployed: not again
+    assert_failed_over(world)
+
+
+# --- failback -------------------------------------------------------------------------------------------------------
+def assert_failed_back(w):
+    new_primary = db(w, PRIMARY, DB)
+    assert new_primary["DBInstanceStatus"] == "available" and not new_primary.get("ReadReplicaSourceDBInstanceIdentifier")
+    assert db(w, PRIMARY, DB + "-pre-failback") is not None and db(w, DR, REPLICA + "-pre-failback") is not None
+    assert db(w, DR, REPLICA)["ReadReplicaSourceDBInstanceIdentifier"] == new_primary["DBInstanceArn"]
+    assert w.c("ssm", PRIMARY).get_parameter(Name=PARAM)["Parameter"]["Value"] == new_primary["Endpoint"]["Address"]
+    assert w.c("ssm", DR).get_parameter(Name=PARAM)["Parameter"]["Value"] == db(w, DR, REPLICA)["Endpoint"]["Address"]
+    assert counts(w, PRIMARY, "ai-platform-prod") == {"search": 3, "workflow": 2}
+    assert counts(w, DR, "ai-platform-prod-dr") == {"search": 0, "workflow": 0}
+    assert inverted(w) is False
+
+
+def test_failback_recreates_replication_and_moves_back(world):
+    assert execute(world).code == 0
+    r = failback(world)
+    assert r.code == 0, r.out + r.err
+    assert_failed_back(world)
+    doc = state(world)
+    assert doc["operations"]["failback"]["status"] == "completed" and "failover" not in doc["operations"]
+    assert [log["step"] for log in r.logs if log["message"] == "step done"] == FAILBACK
+    # The platform is back where it started: the next failover is a new run, and it works.
+    again = execute(world)
+    assert again.code == 0 and "already" not in again.out
+    assert_failed_over(world)
+
+
+def test_failback_twice_changes_nothing_the_second_time(world):
+    assert execute(world).code == 0 and failback(world).code == 0
+    with mock.patch.object(world.c("rds", PRIMARY), "create_db_instance_read_replica") as create:
+        r = failback(world)
+    assert r.code == 0 and "already completed" in r.out and not create.called
+    assert_failed_back(world)
+
+
+@pytest.mark.parametrize("failing", FAILBACK)
+def test_resume_after_a_failure_at_each_failback_step(world, monkeypatch, failing):
+    assert execute(world).code == 0
+    calls = inject(monkeypatch, "failback_steps", failing)
+    first = failback(world)
+    assert first.code == 1 and f"{failing}: FAILED" in first.out
+    # While a failback is unfinished, a failover is refused (one line), and resume knows what to finish.
+    refused = execute(world)
+    assert refused.code == 2 and "a failback is in progress" in refused.err
+    second = cli(world, "resume", "--target-region", PRIMARY, "--confirm")
+    assert second.code == 0, second.out + second.err
+    assert calls == {name: 2 if name == failing else 1 for name in FAILBACK}
+    assert_failed_back(world)
+
+
+def test_failback_waits_for_the_replica_to_catch_up(world):
+    assert execute(world).code == 0
+    world.c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
+        "MetricName": "ReplicaLag", "Value": 42, "Timestamp": dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30),
+        "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
+    r = cli(world, "--lag-timeout", "0", "failback", "--target-region", PRIMARY, "--confirm")
+    assert r.code == 1 and "ReplicaLag of ai-platform-prod-postgres (us-east-1) is 42.0 s" in r.out
+    assert db(world, PRIMARY, DB).get("ReadReplicaSourceDBInstanceIdentifier")  # not promoted: no writes lost
+    assert counts(world, DR, "ai-platform-prod-dr") == {"search": 0, "workflow": 0}  # fenced
+
+
+# --- refusals and bad input -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, expected", [
+    (["execute", "--confirm"], "execute needs --target-region us-west-2"),
+    (["execute", "--target-region", DR], "add --confirm"),
+    (["execute", "--target-region", "us-east-1", "--confirm"], "moves traffic to us-west-2"),
+    (["failback", "--target-region", PRIMARY, "--confirm"], "nothing to fail back"),
+    (["resume", "--target-region", DR, "--confirm"], "nothing to resume"),
+    (["rollback"], "invalid choice: 'rollback'"),
+])
+def test_refuses_without_target_and_confirmation(world, argv, expected):
+    with mock.patch.object(world.c("rds", DR), "promote_read_replica") as promote:
+        r = cli(world, *argv)
+    assert r.code == 2 and expected in r.err and r.err.count("\n") == 1, r.err
+    assert not promote.called and inverted(world) is False
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"drRegion": "us-east-1"}, "drRegion = 'us-east-1' must differ from primaryRegion"),
+    ({"drRegion": "mars"}, "drRegion = 'mars' is not an AWS region code"),
+    ({"dbReplicaId": None}, "dbReplicaId missing"),
+    ({"desiredCounts": {"search": 3}}, "desiredCounts.workflow = None is not a task count"),
+    ({"desiredCounts": {"search": 3, "workflow": 2, "billing": 1}}, "desiredCounts.billing is not one of services"),
+    ({"mode": "hot"}, "mode = 'hot' is not one of pilot-light, warm-standby"),
+    ({"records": [{"name": "api.example.com", "type": "MX"}]}, "records[0]"),
+])
+def test_bad_manifest_is_one_line_exit_2(world, change, expected):
+    world.path.write_text(json.dumps({**world.manifest, **change}))
+    r = execute(world)
+    assert r.code == 2 and expected in r.err and r.err.count("\n") == 1 and r.out == ""
+    world.path.write_text("{not json")
+    r = cli(world, "plan")
+    assert r.code == 2 and "not JSON" in r.err
+
+
+def test_preflight_stops_before_anything_changes(world):
+    world.path.write_text(json.dumps({**world.manifest, "services": ["search", "billing"],
+                                      "desiredCounts": {"search": 1, "billing": 1},
+                                      "standbyCounts": {"search": 0, "billing": 0}, "primaryServices": SERVICES}))
+    r = execute(world)
+    assert r.code == 1 and "ECS service billing not found in cluster ai-platform-prod-dr (us-west-2)" in r.out
+    assert db(world, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")  # still a replica
+
+
+def test_manifest_from_stack_outputs_and_defaults(tmp_path):
+    raw = {"stack": "prod", "primaryRegion": PRIMARY, "drRegion": DR, "dbPrimaryId": DB, "dbReplicaId": REPLICA,
+               "dbEndpointParameter": PARAM, "clusterName": "c", "services": ["a"], "desiredCounts": {"a": 2},
+               "healthCheckIds": ["h"], "primaryClusterName": "p", "primaryKmsKeyId": "k",
+               "primaryDbSubnetGroup": "s", "primarySecurityGroupIds": ["sg"], "drKmsKeyId": "k2",
+               "drDbSubnetGroup": "s2", "drSecurityGroupIds": ["sg2"]}
+    outputs = tmp_path / "outputs.json"  # `pulumi stack output --json`: the manifest is its drManifest output
+    outputs.write_text(json.dumps({"albDnsName": "x", "drManifest": raw}))
+    m = load(str(outputs))
+    assert m.mode == "pilot-light" and m.standby_counts == {"a": 0} and m.primary_desired_counts == {"a": 2}
+    assert m.state_parameter == "/ai-platform/prod/dr-failover/state" and m.primary_db_endpoint_parameter == PARAM
+    with pytest.raises(ManifestError, match="services is empty"):
+        parse({**raw, "services": []})
