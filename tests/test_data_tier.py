@@ -30,26 +30,16 @@ DATA_POLICIES = {p.name for p in data_rules.POLICIES + s3_rules.POLICIES}
 CONTRACT = ["db_address", "db_port", "db_master_secret_arn", "db_instance_identifier", "db_instance_arn",
             "db_replica_identifier", "redis_endpoint", "redis_port", "redis_auth_secret_arn",
             "redis_replication_group_id", "table_names", "table_arns", "table_stream_arns", "docdb_endpoint",
-            "bucket_names", "bucket_arns", "log_bucket_name", "log_bucket_arn", "log_bucket_domain_name"]
+            "bucket_names", "bucket_arns", "log_bucket_name", "log_bucket_arn"]
 
 
 def data_program():
     import pulumi
 
     from components.config import load_settings
-    from components.context import Platform
-    from components.data import DataTier, DataTierArgs
-    from components.network import NetworkTier, NetworkTierArgs
-    from components.security import SecurityTier, SecurityTierArgs
+    from components.platform import build
 
-    settings = load_settings()
-    p = Platform.from_settings(settings)
-    security = SecurityTier("security", SecurityTierArgs(platform=p))
-    network = NetworkTier("network", NetworkTierArgs(platform=p, logs_key_arn=security.logs_key_arn))
-    data = DataTier("data", DataTierArgs(
-        platform=p, vpc_id=network.vpc_id, isolated_subnet_ids=network.isolated_subnet_ids,
-        data_sg_id=network.data_sg.id, data_key_arn=security.data_key_arn, logs_key_arn=security.logs_key_arn,
-        secrets_key_arn=security.secrets_key_arn))
+    data = build(load_settings()).data   # the real wiring; the data tier's published outputs exported
     for attr in CONTRACT:
         pulumi.export(attr, getattr(data, attr))
 

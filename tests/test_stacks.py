@@ -5,49 +5,13 @@ import re
 
 import pytest
 
-from components.naming import AUTONAME_SUFFIX, RULES
+from components.naming import AUTONAME_SUFFIX, NAME_PROPERTIES, RULES
 from conftest import stack_analysis, stack_plan
 from plan.engine import UNKNOWN
 from policies.rules.tags import taggable
 
 REQUIRED = {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"}
 
-# type token -> (property holding the physical name, naming rule kind). When the property is absent
-# Pulumi auto-names from the logical name + 8 characters, so that must fit the same rule.
-NAMED = {
-    "aws:lb/loadBalancer:LoadBalancer": ("name", "alb"),
-    "aws:alb/loadBalancer:LoadBalancer": ("name", "alb"),
-    "aws:lb/targetGroup:TargetGroup": ("name", "target_group"),
-    "aws:alb/targetGroup:TargetGroup": ("name", "target_group"),
-    "aws:iam/role:Role": ("name", "iam_role"),
-    "aws:iam/policy:Policy": ("name", "iam_policy"),
-    "aws:iam/instanceProfile:InstanceProfile": ("name", "instance_profile"),
-    "aws:s3/bucket:Bucket": ("bucket", "s3_bucket"),
-    "aws:rds/instance:Instance": ("identifier", "rds"),
-    "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId", "elasticache"),
-    "aws:docdb/cluster:Cluster": ("clusterIdentifier", "docdb"),
-    "aws:lambda/function:Function": ("name", "lambda"),
-    "aws:sqs/queue:Queue": ("name", "sqs"),
-    "aws:sns/topic:Topic": ("name", "sns"),
-    "aws:dynamodb/table:Table": ("name", "dynamodb"),
-    "aws:ecs/cluster:Cluster": ("name", "ecs"),
-    "aws:eks/cluster:Cluster": ("name", "eks"),
-    "aws:kinesis/stream:Stream": ("name", "kinesis"),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", "log_group"),
-    "aws:secretsmanager/secret:Secret": ("name", "secret"),
-    "aws:ecr/repository:Repository": ("name", "ecr"),
-    "aws:cognito/userPool:UserPool": ("name", "cognito"),
-    "aws:wafv2/webAcl:WebAcl": ("name", "waf"),
-    "aws:budgets/budget:Budget": ("name", "budget"),
-    "aws:sagemaker/endpoint:Endpoint": ("name", "sagemaker"),
-    "aws:sagemaker/model:Model": ("name", "sagemaker"),
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ("name", "sagemaker"),
-    "aws:batch/computeEnvironment:ComputeEnvironment": ("name", "batch"),
-    "aws:batch/jobQueue:JobQueue": ("name", "batch"),
-    "aws:backup/vault:Vault": ("name", "backup"),
-    "aws:cloudwatch/eventRule:EventRule": ("name", "eventbridge_rule"),
-    "aws:cloudtrail/trail:Trail": ("name", "cloudtrail"),
-}
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
@@ -80,9 +44,9 @@ def test_every_name_fits_what_aws_accepts(stack_name):
     plan = stack_plan(stack_name, False)
     bad = []
     for r in plan.resources:
-        if r.type not in NAMED:
+        if r.type not in NAME_PROPERTIES:
             continue
-        prop, kind = NAMED[r.type]
+        prop, kind = NAME_PROPERTIES[r.type]
         rule = RULES[kind]
         explicit = r.props.get(prop) or r.props.get(prop + "Prefix")
         name, limit = (explicit, rule.max_len) if explicit else (r.name, rule.max_len - AUTONAME_SUFFIX)
