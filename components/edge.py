@@ -123,7 +123,7 @@ class EdgeTier(pulumi.ComponentResource):
             deletion_protection="ACTIVE" if s.deletion_protection else "INACTIVE",
             tags=p.tags(pool_name), opts=p.stateful(self))
         domain_prefix = (pulumi.Output.from_input(s.auth_domain_prefix) if s.auth_domain_prefix
-                         else account.apply(lambda a: f"{n.base()}-{a}"))
+                         else account.apply(lambda a: n.physical("cognito_domain", a)))
         aws.cognito.UserPoolDomain("user-pool-domain", domain=domain_prefix, user_pool_id=self.user_pool.id,
                                    opts=child)
         self.user_pool_client = aws.cognito.UserPoolClient(

@@ -49,6 +49,7 @@ RULES: dict[str, NameRule] = {
     "kms_alias": NameRule(256 - len("alias/"), "a-zA-Z0-9:/_-"),
     "ecr": NameRule(256, "a-z0-9_./-", lowercase=True, letter_first=True, separator="/"),
     "cognito": NameRule(128, r"\w+=,.@-"),
+    "cognito_domain": NameRule(63, "a-z0-9-", lowercase=True, letter_first=True),
     "waf": NameRule(128, r"\w-"),
     "budget": NameRule(100, r"\w+=,.@ -"),
     "sagemaker": NameRule(63, "a-zA-Z0-9-", letter_first=True),
