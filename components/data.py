@@ -78,6 +78,7 @@ class DataOutputs:
     bucket_versioning_ids: Mapping[str, pulumi.Output[str]]
     log_bucket_name: pulumi.Output[str]
     log_bucket_arn: pulumi.Output[str]
+    log_bucket_domain_name: pulumi.Output[str]   # regional endpoint name (for log deliveries that want one)
 
 
 def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -141,7 +142,8 @@ class DataTier(pulumi.ComponentResource):
             docdb_cluster_identifier=self.docdb.cluster_identifier if self.docdb else None,
             bucket_names=self._bucket_names, bucket_arns=self._bucket_arns, bucket_ids=self._bucket_ids,
             bucket_versioning_ids=self._bucket_versioning_ids,
-            log_bucket_name=self._log_bucket_name, log_bucket_arn=self._log_bucket_arn)
+            log_bucket_name=self._log_bucket_name, log_bucket_arn=self._log_bucket_arn,
+            log_bucket_domain_name=self._log_bucket_name.apply(lambda n: f"{n}.s3.{p.region}.amazonaws.com"))
         publish(self, self.outputs)
 
     # ------------------------------------------------------------------ helpers

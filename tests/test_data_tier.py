@@ -30,7 +30,7 @@ DATA_POLICIES = {p.name for p in data_rules.POLICIES + s3_rules.POLICIES}
 CONTRACT = ["db_address", "db_port", "db_master_secret_arn", "db_instance_identifier", "db_instance_arn",
             "db_replica_identifier", "redis_endpoint", "redis_port", "redis_auth_secret_arn",
             "redis_replication_group_id", "table_names", "table_arns", "table_stream_arns", "docdb_endpoint",
-            "bucket_names", "bucket_arns", "log_bucket_name", "log_bucket_arn"]
+            "bucket_names", "bucket_arns", "log_bucket_name", "log_bucket_arn", "log_bucket_domain_name"]
 
 
 def data_program():
@@ -399,7 +399,10 @@ STATEFUL = (RDS, DOCDB, CACHE, TABLE, BUCKET, KEY)
 
 def test_every_stateful_resource_in_prod_is_protected_twice():
     plan = plan_of("prod")
-    stateful = [r for r in plan.resources if r.type in STATEFUL]
+    # The data tier's stores and the security tier's keys (the program is the whole stack: other tiers' stores
+    # are checked in test_stacks.py).
+    stateful = [r for r in plan.resources if r.type in STATEFUL
+                and ("tier:Data" in r.parent or "tier:Security" in r.parent)]
     # Not vacuous: every kind the tier creates is present (database, replica, cache, tables, docdb, buckets, keys).
     assert {r.type for r in stateful} == set(STATEFUL)
     assert {r.name for r in stateful} >= {"postgres", "postgres-replica", "redis", "table-synthetic-data",
@@ -441,7 +444,10 @@ def findings(variant: str, config: str):
 @pytest.mark.parametrize("variant", ["prod", "prod-update"])
 def test_prod_has_no_violation_of_the_data_policies(variant):
     result = findings(variant, "prod")
-    mine = [(v.policy, v.urn.split("::")[-1]) for v in result.violations if v.policy in DATA_POLICIES]
+    # The program is the whole stack: a stack policy that cannot run in a preview because of another tier's
+    # unknown value (the SPA bucket's policy names the distribution) is not a data-tier finding.
+    mine = [(v.policy, v.urn.split("::")[-1]) for v in result.violations if v.policy in DATA_POLICIES
+            and not (v.urn == "" and "can't run policy" in v.message)]
     assert mine == []
 
 
