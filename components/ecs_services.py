@@ -16,7 +16,8 @@ import pulumi_aws as aws
 
 from .config.application import ApplicationSettings, ResolvedService
 from .context import Platform
-from .naming import AUTONAME_SUFFIX, fit
+from .naming import AUTONAME_SUFFIX
+from .recipes.log_groups import log_group as make_log_group
 
 TMP_VOLUME = "tmp"
 
@@ -54,7 +55,7 @@ def env_name(secret: str) -> str:
 
 def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, log_group_name: str) -> dict:
     s = svc.settings
-    environment = {"SERVICE_NAME": svc.name, "PORT": str(svc.port), "ENVIRONMENT": p.settings.environment,
+    environment = {"SERVICE_NAME": svc.name, "PORT": str(svc.port), "ENVIRONMENT": p.environment,
                    "AWS_REGION": p.region, "BASE_PATH": f"/{svc.name}", **dict(w.environment), **dict(s.environment)}
     health = list(s.health_check_command) if s.health_check_command else [
         "CMD-SHELL", f"curl -fsS http://localhost:{svc.port}{s.health_check_path} || exit 1"]
@@ -88,17 +89,14 @@ def capacity_strategy(app: ApplicationSettings, svc: ResolvedService) -> list:
     return strategy
 
 
-def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, w: ServiceWiring,
-                    depends_on: Optional[Sequence[pulumi.Resource]] = None) -> EcsService:
-    app = p.settings.application
+def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettings, svc: ResolvedService,
+                    w: ServiceWiring, depends_on: Optional[Sequence[pulumi.Resource]] = None) -> EcsService:
     s = svc.settings
     child = pulumi.ResourceOptions(parent=parent)
     tags = p.tags(p.namer.base(svc.name), Service=svc.name)
 
     log_name = p.namer.log_group("ecs", svc.name)
-    log_group = aws.cloudwatch.LogGroup(
-        f"{svc.name}-logs", name=log_name, retention_in_days=p.settings.platform.app_log_retention_days,
-        kms_key_id=w.logs_key_arn, tags=tags, opts=child)
+    log_group = make_log_group(parent, p, f"{svc.name}-logs", log_name, kms_key_arn=w.logs_key_arn, tags=tags)
 
     task_definition = aws.ecs.TaskDefinition(
         f"{svc.name}-task",
@@ -115,7 +113,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
     # Auto-named (the name is immutable: a replacement must not collide with the old group), and the
     # logical name leaves room for the random suffix within the 32-character limit.
     target_group = aws.lb.TargetGroup(
-        fit("target_group", f"{svc.name}-tg", reserve=AUTONAME_SUFFIX),
+        p.namer.fixed("target_group", f"{svc.name}-tg", reserve=AUTONAME_SUFFIX),
         port=svc.port, protocol="HTTP", target_type="ip", vpc_id=w.vpc_id,
         deregistration_delay=30,
         health_check=aws.lb.TargetGroupHealthCheckArgs(
@@ -166,7 +164,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
                                        ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target)):
         aws.appautoscaling.Policy(
             f"{svc.name}-{metric}-scaling",
-            name=p.namer.base(svc.name, metric),
+            name=p.namer.physical("scaling_policy", svc.name, metric),
             policy_type="TargetTrackingScaling",
             service_namespace=scaling_target.service_namespace,
             scalable_dimension=scaling_target.scalable_dimension,
