@@ -202,6 +202,7 @@ def awsx_alb(reg: Registrar, name: str, urn: str, args: dict) -> dict:
     from .mocks import _default_vpc, _subnets_of
     rest = {k: v for k, v in args.items() if k not in ALB_OWN_ARGS}
     out: dict = {}
+    subnet_deps = None
     if args.get("subnetIds"):
         rest["subnets"] = args["subnetIds"]
         vpc_id = UNKNOWN if any(not _known(s) for s in args["subnetIds"]) else _default_vpc(reg.region)
@@ -222,7 +223,8 @@ def awsx_alb(reg: Registrar, name: str, urn: str, args: dict) -> dict:
             out["defaultSecurityGroup"] = ref(sg)
             rest["securityGroups"] = [sg.out("id")]
     rest["loadBalancerType"] = "application"
-    lb = reg.child("aws:lb/loadBalancer:LoadBalancer", name, urn, _only("aws:lb/loadBalancer:LoadBalancer", rest))
+    lb = reg.child("aws:lb/loadBalancer:LoadBalancer", name, urn, _only("aws:lb/loadBalancer:LoadBalancer", rest),
+                   {"securityGroups": [sg.urn]} if "defaultSecurityGroup" in out else None)
     out["loadBalancer"] = ref(lb)
     listeners = args.get("listeners")
     if args.get("listener"):
@@ -231,7 +233,8 @@ def awsx_alb(reg: Registrar, name: str, urn: str, args: dict) -> dict:
                         if not listeners or len(listeners) != 1 or args.get("listener")
                         else _listener_protocol(None, args.get("defaultTargetGroupPort")))
     tg = reg.child("aws:lb/targetGroup:TargetGroup", name, urn, {
-        "vpcId": vpc_id, "targetType": "ip", **default_protocol, **(args.get("defaultTargetGroup") or {})})
+        "vpcId": vpc_id, "targetType": "ip", **default_protocol, **(args.get("defaultTargetGroup") or {})},
+        subnet_deps)
     out["defaultTargetGroup"] = ref(tg)
     actions = [{"type": "forward", "targetGroupArn": tg.out("arn")}]
     out["listeners"] = []
@@ -263,6 +266,7 @@ def _fargate_size(containers: list) -> tuple:
 
 def fargate_task_definition(reg: Registrar, name: str, parent: str, args: dict) -> dict:
     out: dict = {}
+    td_deps: dict = {}
     containers = dict(args.get("containers") or {})
     if args.get("container"):
         containers = {args["container"].get("name") or "container": args["container"]}
@@ -274,6 +278,7 @@ def fargate_task_definition(reg: Registrar, name: str, parent: str, args: dict) 
         else:
             lg = reg.child("aws:cloudwatch/logGroup:LogGroup", name, parent, dict(log.get("args") or {}),
                            autoname=True)
+            td_deps["containerDefinitions"] = [lg.urn]
             out["logGroup"] = ref(lg)
             log_name = lg.state.get("name")
     roles = {}
@@ -293,6 +298,7 @@ def fargate_task_definition(reg: Registrar, name: str, parent: str, args: dict) 
                       {"role": role.out("name"), "policyArn": arn}, {"role": [role.urn]})
         out[key] = ref(role)
         roles[key] = role.out("arn")
+        td_deps[f"{key}Arn"] = [role.urn]
     defs, load_balancers, tg_deps = [], [], []
     for cname, c in containers.items():
         d = {k: v for k, v in c.items() if k != "portMappings"}
@@ -329,17 +335,22 @@ def fargate_task_definition(reg: Registrar, name: str, parent: str, args: dict) 
         td_args["taskRoleArn"] = roles["taskRole"]
     if "executionRole" in roles:
         td_args["executionRoleArn"] = roles["executionRole"]
+    if tg_deps:
+        td_deps["containerDefinitions"] = td_deps.get("containerDefinitions", []) + tg_deps
     td = reg.child("aws:ecs/taskDefinition:TaskDefinition", name, parent,
-                   _only("aws:ecs/taskDefinition:TaskDefinition", td_args))
+                   _only("aws:ecs/taskDefinition:TaskDefinition", td_args), td_deps)
     out["taskDefinition"] = ref(td)
     out["loadBalancers"] = load_balancers
     out["_arn"] = td.out("arn")
+    out["_urn"] = td.urn
+    out["_tg_urns"] = tg_deps
     return out
 
 
 def awsx_fargate_task_definition(reg: Registrar, name: str, urn: str, args: dict) -> dict:
     out = fargate_task_definition(reg, name, urn, args)
-    out.pop("_arn")
+    for key in ("_arn", "_urn", "_tg_urns"):
+        out.pop(key)
     return out
 
 
@@ -348,12 +359,16 @@ def awsx_fargate_service(reg: Registrar, name: str, urn: str, args: dict) -> dic
     out: dict = {}
     task_arn = args.get("taskDefinition")
     load_balancers = args.get("loadBalancers")
+    deps: dict = {}
     if args.get("taskDefinitionArgs"):
         tdc = reg.child("awsx:ecs:FargateTaskDefinition", name, urn, {}, component=True)
         td = fargate_task_definition(reg, name, tdc.urn, args["taskDefinitionArgs"])
         out["taskDefinition"] = td["taskDefinition"]
         task_arn = td["_arn"]
-        load_balancers = load_balancers or td["loadBalancers"] or None
+        deps["taskDefinition"] = [td["_urn"]]
+        if not load_balancers and td["loadBalancers"]:
+            load_balancers = td["loadBalancers"]
+            deps["loadBalancers"] = td["_tg_urns"]
     network = args.get("networkConfiguration")
     if network is None:
         vpc = _default_vpc(reg.region)
@@ -361,6 +376,7 @@ def awsx_fargate_service(reg: Registrar, name: str, urn: str, args: dict) -> dic
                        {"vpcId": vpc, "ingress": OPEN_INGRESS, "egress": OPEN_EGRESS})
         public = bool(args.get("assignPublicIp"))
         network = {"subnets": _subnets_of(vpc, reg.region), "assignPublicIp": public, "securityGroups": [sg.out("id")]}
+        deps["networkConfiguration"] = [sg.urn]
     cluster = args.get("cluster")
     if is_ref(cluster):
         cluster = reg.deref(cluster, "arn")
@@ -369,8 +385,10 @@ def awsx_fargate_service(reg: Registrar, name: str, urn: str, args: dict) -> dic
     svc_args = {"desiredCount": 1, **args, "networkConfiguration": network, "cluster": cluster,
                 "launchType": launch, "loadBalancers": load_balancers,
                 "waitForSteadyState": not args.get("continueBeforeSteadyState", False), "taskDefinition": task_arn}
+    if is_ref(args.get("cluster")):
+        deps["cluster"] = [args["cluster"]["urn"]]
     svc = reg.child("aws:ecs/service:Service", name, urn,
-                    {k: v for k, v in _only("aws:ecs/service:Service", svc_args).items() if v is not None})
+                    {k: v for k, v in _only("aws:ecs/service:Service", svc_args).items() if v is not None}, deps)
     out["service"] = ref(svc)
     return out
 
@@ -398,10 +416,12 @@ def eks_cluster(reg: Registrar, name: str, urn: str, args: dict) -> dict:
                or []) or _subnets_of(vpc_id, reg.region))
     out: dict = {}
     role_arn = reg.deref(args["serviceRole"], "arn") if is_ref(args.get("serviceRole")) else None
+    cluster_deps: dict = {}
     if role_arn is None:
         role = _service_role(reg, f"{name}-eksRole", urn, "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], tags,
                              ("sts:AssumeRole", "sts:TagSession"))
         role_arn = role.out("arn")
+        cluster_deps["roleArn"] = [role.urn]
     sg_ids = []
     if not args.get("skipDefaultSecurityGroups"):
         sg = reg.child("aws:ec2/securityGroup:SecurityGroup", f"{name}-eksClusterSecurityGroup", urn, {
@@ -414,6 +434,7 @@ def eks_cluster(reg: Registrar, name: str, urn: str, args: dict) -> dict:
         out["clusterSecurityGroup"] = ref(sg)
         out["clusterSecurityGroupId"] = sg.out("id")
         sg_ids = [sg.out("id")]
+        cluster_deps["vpcConfig"] = [sg.urn]
     vpc_config = {"securityGroupIds": sg_ids or None, "subnetIds": subnets,
                   "endpointPrivateAccess": args.get("endpointPrivateAccess"),
                   "endpointPublicAccess": args.get("endpointPublicAccess"),
@@ -429,7 +450,7 @@ def eks_cluster(reg: Registrar, name: str, urn: str, args: dict) -> dict:
                           "bootstrapClusterCreatorAdminPermissions": True} if args.get("authenticationMode") else None),
         "deletionProtection": args.get("deletionProtection")}
     cluster = reg.child("aws:eks/cluster:Cluster", f"{name}-eksCluster", urn,
-                        {k: v for k, v in cluster_args.items() if v is not None})
+                        {k: v for k, v in cluster_args.items() if v is not None}, cluster_deps)
     out["eksCluster"] = ref(cluster)
     if not args.get("skipDefaultNodeGroup") and not (args.get("autoMode") or {}).get("enabled"):
         node_role = _service_role(reg, f"{name}-instanceRole", urn, "ec2.amazonaws.com",
