@@ -114,6 +114,8 @@ WRONG = {
     ("eks-cluster", "eks-secrets-encryption", None): DOUBLE,
 }
 CRASHES = {("tags-in-apply", "preview"): TAGS_UNKNOWN}
+# Whole-program judgements the current pack gets wrong (skips or findings on a component whose children decide).
+JUDGED_WRONG = {("awsx-fargate", "preview"): DOUBLE + " (its container rules cannot run on the component in preview)"}
 # Policies that legitimately cannot decide in a new stack's preview (a value they read is unknown).
 EXPECTED_SKIPS = {
     ("repeated-names", "preview"): {"iam-no-full-admin", "iam-no-service-wildcards", "iam-no-star-action",
@@ -158,7 +160,12 @@ def test_verdict(program, mode, policy):
     assert verdicts(program, mode, policy) == EXPECTED[program][policy]
 
 
-@pytest.mark.parametrize("program, mode", [pytest.param(p, m, id=f"{p}-{m}", marks=_mark(p, m))
+def _judged_marks(program, mode):
+    reason = CRASHES.get((program, mode)) or JUDGED_WRONG.get((program, mode))
+    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+
+@pytest.mark.parametrize("program, mode", [pytest.param(p, m, id=f"{p}-{m}", marks=_judged_marks(p, m))
                                            for p in EXPECTED for m in MODES])
 def test_every_finding_is_judged(program, mode):
     analysis = analysed(program, mode)
@@ -292,24 +299,41 @@ def test_cli_program_flag_json(tmp_path):
     assert doc["stack"] == "dev" and {r["type"] for r in doc["resources"]} >= {"aws:ec2/instance:Instance"}
 
 
+TINY = "{tmp}/prog"
+
+
 @pytest.mark.parametrize("setup, args, needle", [
     ("nodir", ["--program", "{tmp}/missing", "--stack", "dev"], "missing"),
     ("noyaml", ["--program", "{tmp}", "--stack", "dev"], "no Pulumi.yaml"),
-    ("nostack", ["--program", "{tmp}", "--stack", "dev"], "Pulumi.dev.yaml not found"),
-    ("badstack", ["--program", "{tmp}", "--stack", "dev"], "Pulumi.dev.yaml: not valid YAML at line"),
-    ("nostack", ["--program", "{tmp}", "--stack-file", "{tmp}/other.yaml"], "other.yaml not found"),
-    ("badusage", ["--stack", "dev", "--cost", "--usage", "{tmp}/usage.yaml"], "usage.yaml: not valid YAML"),
-    ("nostack", ["--stack", "dev", "--no-policies", "--diagram", "{tmp}/no/such/dir/a.mmd"], "a.mmd: cannot write"),
-    ("nostack", ["--stack", "dev", "--no-policies", "--diagram", "{tmp}/no/such/dir/a.png"], "a.png: cannot write"),
+    ("program", ["--program", TINY, "--stack", "prod"], "Pulumi.prod.yaml not found"),
+    ("badstack", ["--program", TINY, "--stack", "dev"], "Pulumi.dev.yaml: not valid YAML at line"),
+    ("program", ["--program", TINY, "--stack-file", "{tmp}/other.yaml"], "other.yaml not found"),
+    ("program", ["--program", TINY, "--stack", "dev", "--cost", "--usage", "{tmp}/usage.yaml"],
+     "usage.yaml: not valid YAML"),
+    ("program", ["--program", TINY, "--stack", "dev", "--no-policies", "--diagram", "{tmp}/no/dir/a.mmd"],
+     "a.mmd: cannot write"),
+    ("program", ["--program", TINY, "--stack", "dev", "--no-policies", "--diagram", "{tmp}/no/dir/a.png"],
+     "a.png: cannot write"),
+    ("program", ["--program", TINY, "--stack", "dev", "--no-policies", "--diagram", "{tmp}/a.txt"], ".mmd"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, setup, args, needle):
-    if setup in ("nostack", "badstack"):
-        (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
-        (tmp_path / "__main__.py").write_text("import pulumi\n")
-    if setup == "badstack":
-        (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  a: [\n")
-    if setup == "badusage":
-        (tmp_path / "usage.yaml").write_text("resource_usage:\n  x: [\n")
+    prog = tmp_path / "prog"
+    prog.mkdir()
+    if setup in ("program", "badstack"):
+        (prog / "Pulumi.yaml").write_text("name: tiny\nruntime: python\n")
+        (prog / "__main__.py").write_text("import pulumi_aws as aws\naws.sqs.Queue('q')\n")
+        (prog / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n" if setup == "program"
+                                              else "config:\n  a: [\n")
+    (tmp_path / "usage.yaml").write_text("resource_usage:\n  x: [\n")
     result = run_cli(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert result.returncode == 2, result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and needle in result.stderr, result.stderr
+
+
+def test_a_program_error_is_one_line_exit_2(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: broken\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("import pulumi\npulumi.Config().require('missing')\n")
+    result = run_cli("--program", str(tmp_path), "--stack", "dev")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "broken:missing" in result.stderr
