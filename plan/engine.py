@@ -352,28 +352,34 @@ def program_entry(directory: Path, project: Mapping[str, Any]) -> tuple[Path, Pa
 
 
 def directory_program(directory: Path, project: Mapping[str, Any]) -> Callable[[], None]:
-    """Any Pulumi Python program as a callable: run like the CLI runs it (cwd and sys.path = its
-    directory, run as __main__), and its own local modules forgotten afterwards so the next program's
-    same-named modules (a `config.py`, a `components/`) are not shadowed."""
+    """Any Pulumi Python program as a callable, run like the CLI runs it: cwd and sys.path[0] = its
+    directory, run as __main__. See `forget_local_modules` for what happens after."""
     workdir, entry = program_entry(Path(directory).resolve(), project)
 
     def program():
-        before = set(sys.modules)
-        sys.path.insert(0, str(workdir))
+        if str(workdir) not in sys.path:
+            sys.path.insert(0, str(workdir))
         cwd = os.getcwd()
         os.chdir(workdir)
         try:
             runpy.run_path(str(entry), run_name="__main__")
         finally:
             os.chdir(cwd)
-            if str(workdir) in sys.path:
-                sys.path.remove(str(workdir))
-            for name in set(sys.modules) - before:
-                origin = getattr(sys.modules.get(name), "__file__", None) or ""
-                if origin.startswith(str(workdir) + os.sep):
-                    del sys.modules[name]
 
+    program.workdir = workdir  # type: ignore[attr-defined]
     return program
+
+
+def forget_local_modules(workdir: Path, before: set) -> None:
+    """Drop the program's own modules (a `config.py`, a `components/`) once its run has finished (its
+    registrations complete after the program body returns, and need them), so the next program's
+    same-named modules are not shadowed. Installed packages stay, even in a venv inside the directory."""
+    if str(workdir) in sys.path and str(workdir) != str(ROOT):
+        sys.path.remove(str(workdir))
+    for name in set(sys.modules) - before:
+        origin = getattr(sys.modules.get(name), "__file__", None) or ""
+        if origin.startswith(str(workdir) + os.sep) and "site-packages" not in origin:
+            del sys.modules[name]
 
 
 def plan_directory(directory: Path, *, stack: Optional[str] = None, stack_file: Optional[Path] = None,
@@ -387,5 +393,11 @@ def plan_directory(directory: Path, *, stack: Optional[str] = None, stack_file: 
     project = load_project(directory)
     name, path = stack_file_path(stack, str(stack_file) if stack_file else None, directory)
     config, secret_keys = load_stack_config(name, path, directory)
-    return run_program(directory_program(directory, project), config=config, stack=name, project=project["name"],
-                       preview=preview, secret_keys=secret_keys, remote_children=True)
+    program = directory_program(directory, project)
+    before = set(sys.modules)
+    try:
+        return run_program(program, config=config, stack=name, project=project["name"], preview=preview,
+                           secret_keys=secret_keys, remote_children=True)
+    finally:
+        if Path(program.workdir) != ROOT:
+            forget_local_modules(program.workdir, before)
