@@ -218,3 +218,28 @@ def test_secure_config_becomes_a_deterministic_local_plaintext(tmp_path):
     assert config["p:password"] == local_plaintext("p:password", "v1:abc") != local_plaintext("p:password", "v1:x")
     assert config["p:db"]["user"] == "app" and config["p:db"]["pass"].startswith("local-secret-")
     assert sorted(secrets) == ["p:db", "p:password"]
+
+
+def _tiny(path, name, body, main=None):
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n" + (f"main: {main}\n" if main else ""))
+    (path / "Pulumi.dev.yaml").write_text(f"config:\n  aws:region: eu-west-1\n  {name}:greeting: hi\n")
+    entry = path / (main or ".") / "__main__.py"
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_text(body)
+    return entry.parent
+
+
+def test_program_directory_honours_main_and_its_own_namespace(tmp_path):
+    from plan.engine import plan_directory
+    src = _tiny(tmp_path / "a", "alpha", "import pulumi, pulumi_aws as aws, helper\n"
+                "aws.sqs.Queue(helper.NAME, tags={'g': pulumi.Config().require('greeting')})\n", main="src")
+    (src / "helper.py").write_text("NAME = 'from-alpha'\n")
+    plan = plan_directory(tmp_path / "a", stack="dev", preview=False)
+    queue = plan.named("from-alpha")
+    assert plan.project == "alpha" and queue.props["tags"] == {"g": "hi"} and "::alpha::" in queue.urn
+    assert queue.outputs["arn"].startswith("arn:aws:sqs:eu-west-1:")
+    # A second program with its own helper.py is not shadowed by the first one's.
+    other = _tiny(tmp_path / "b", "beta", "import pulumi_aws as aws, helper\naws.sqs.Queue(helper.NAME)\n")
+    (other / "helper.py").write_text("NAME = 'from-beta'\n")
+    assert [r.name for r in plan_directory(tmp_path / "b", stack="dev").resources] == ["from-beta"]
