@@ -20,6 +20,8 @@ def parse_args(argv=None):
     where = p.add_mutually_exclusive_group()
     where.add_argument("--stack", help="stack name: reads Pulumi.NAME.yaml")
     p.add_argument("--stack-file", help="a stack config file of the same shape as Pulumi.NAME.yaml")
+    p.add_argument("--program", metavar="DIR", help="check any Pulumi Python program in DIR (its Pulumi.yaml; "
+                   "stack from --stack NAME in DIR or --stack-file); see docs/any-program.md")
     where.add_argument("--check-records", metavar="FILE", help="evaluate the pack on a JSON list of records")
     p.add_argument("--mode", choices=("preview", "update"), default="preview",
                    help="preview (default): a new stack's `pulumi preview`, computed outputs unknown; "
@@ -47,10 +49,16 @@ def run(args) -> int:
         return check_records(Path(args.check_records), args.policy_config, args.json)
     if not args.stack and not args.stack_file:
         raise PlanError("give --stack NAME or --stack-file PATH")
-    stack, path = stack_file_path(args.stack, args.stack_file)
-    config, secret_keys = load_stack_config(stack, path)
-    plan = run_program(main_program(), config=config, stack=stack, preview=args.mode == "preview",
-                       secret_keys=secret_keys)
+    if args.program:
+        from .engine import plan_directory
+        plan = plan_directory(Path(args.program), stack=args.stack, stack_file=args.stack_file,
+                              preview=args.mode == "preview")
+        stack = plan.stack
+    else:
+        stack, path = stack_file_path(args.stack, args.stack_file)
+        config, secret_keys = load_stack_config(stack, path)
+        plan = run_program(main_program(), config=config, stack=stack, preview=args.mode == "preview",
+                           secret_keys=secret_keys)
     analysis = None
     if not args.no_policies:
         cfg_path = Path(args.policy_config) if args.policy_config else an.default_policy_config(stack)

@@ -25,6 +25,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .mocks import PlatformMocks
+from .remote import BUILDERS, Child, Registrar
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = rpc.UNKNOWN
@@ -125,6 +126,20 @@ def redact_secrets(value: Any) -> Any:
     return value
 
 
+def downgrade_refs(value: Any) -> Any:
+    """Resource references as the engine hands them to analyzers (KeepResources off): a custom
+    resource's id (unknown while it has none), a component's URN."""
+    if isinstance(value, dict) and value.get(SECRET_SIG) == rpc._special_resource_sig:
+        if "id" in value:
+            return value["id"] or UNKNOWN
+        return value.get("urn", UNKNOWN)
+    if isinstance(value, list):
+        return [downgrade_refs(v) for v in value]
+    if isinstance(value, dict):
+        return {k: downgrade_refs(v) for k, v in value.items()}
+    return value
+
+
 def _provider_urn(ref: str) -> str:
     return ref.split("::" + ref.split("::")[-1])[0] if ref else ""
 
@@ -132,11 +147,14 @@ def _provider_urn(ref: str) -> str:
 class RecordingMonitor(pmocks.MockMonitor):
     """The SDK's MockMonitor, plus a record of each registration as the engine receives it."""
 
-    def __init__(self, mocks: PlatformMocks):
+    def __init__(self, mocks: PlatformMocks, remote_children: bool = False):
         super().__init__(mocks)
         self.records: list[Resource] = []
+        self.remote_children = remote_children
 
     def RegisterResource(self, request):
+        if self.remote_children and request.remote and request.type in BUILDERS:
+            return self._register_remote(request)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -151,18 +169,72 @@ class RecordingMonitor(pmocks.MockMonitor):
                                if request.HasField("customTimeouts") else None),
             "dependsOn": [],
         }
-        inputs = _number_fix(json_format.MessageToDict(request.object))
+        inputs = downgrade_refs(_number_fix(json_format.MessageToDict(request.object)))
         prop_deps = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
         deps = list(request.dependencies)
         explicit = set(deps) - {u for urns in prop_deps.values() for u in urns}
         options["dependsOn"] = sorted(explicit)
-        outputs = _number_fix(json_format.MessageToDict(response.object)) if response.object else {}
+        outputs = downgrade_refs(_number_fix(json_format.MessageToDict(response.object))) if response.object else {}
         self.records.append(Resource(
             urn=response.urn, type=request.type, name=request.name, parent=request.parent,
             provider=_provider_urn(request.provider), custom=bool(request.custom), remote=bool(request.remote),
             options=options, inputs=inputs, dependencies=deps, propertyDependencies=prop_deps,
             id=response.id, outputs=outputs))
         return response
+
+    def _register_remote(self, request):
+        """A remote component: record it, then the children its provider would create (plan/remote.py)."""
+        from google.protobuf import struct_pb2
+        from pulumi.runtime.proto import resource_pb2
+        urn = self.make_urn(request.parent, request.type, request.name)
+        raw = _number_fix(json_format.MessageToDict(request.object))
+        inputs = downgrade_refs(raw)
+        prop_deps = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
+        deps = list(request.dependencies)
+        record = Resource(
+            urn=urn, type=request.type, name=request.name, parent=request.parent,
+            provider=_provider_urn(request.provider), custom=False, remote=True,
+            options={"protect": bool(request.protect), "retainOnDelete": bool(request.retainOnDelete),
+                     "deleteBeforeReplace": None, "ignoreChanges": list(request.ignoreChanges),
+                     "additionalSecretOutputs": list(request.additionalSecretOutputs), "customTimeouts": None,
+                     "dependsOn": sorted(set(deps) - {u for us in prop_deps.values() for u in us})},
+            inputs=inputs, dependencies=deps, propertyDependencies=prop_deps)
+        self.records.append(record)
+        mocks = self.mocks
+        registrar = Registrar(child=self._child, lookup=lambda u: getattr(self.resources.get(u), "state", None),
+                              region=mocks.region, stack=pulumi.get_stack(), preview=mocks.preview)
+        outputs = BUILDERS[request.type](registrar, request.name, urn, unwrap_secrets(raw))
+        outputs = {k: v for k, v in outputs.items() if not k.startswith("_")}
+        record.outputs = downgrade_refs(outputs)
+        self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, "", outputs)
+        struct = struct_pb2.Struct()
+        struct.update(outputs)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=struct)
+
+    def _child(self, token: str, name: str, parent: str, inputs: dict, prop_deps: Optional[dict] = None,
+               component: bool = False, autoname: bool = False) -> Child:
+        """Register one child of a remote component as the engine would receive it."""
+        urn = self.make_urn(parent, token, name)
+        inputs = {k: v for k, v in inputs.items() if v is not None}
+        if autoname and "name" not in inputs:
+            # The provider's Check assigns the autoname, so it is known even in a preview.
+            import hashlib
+            inputs["name"] = f"{name}-{hashlib.sha256(urn.encode()).hexdigest()[:7]}"
+        if component:
+            id_, state = "", {}
+        else:
+            id_, state = self.mocks.new_resource(pmocks.MockResourceArgs(
+                typ=token, name=name, inputs=dict(inputs), provider="", resource_id="", custom=True))
+        prop_deps = {k: list(v) for k, v in (prop_deps or {}).items()}
+        deps = sorted({u for us in prop_deps.values() for u in us})
+        self.records.append(Resource(
+            urn=urn, type=token, name=name, parent=parent, provider="", custom=not component, remote=False,
+            options={"protect": False, "retainOnDelete": False, "deleteBeforeReplace": None, "ignoreChanges": [],
+                     "additionalSecretOutputs": [], "customTimeouts": None, "dependsOn": []},
+            inputs=downgrade_refs(_number_fix(inputs)), dependencies=deps, propertyDependencies=prop_deps, id=id_,
+            outputs=downgrade_refs({k: v for k, v in state.items() if k not in inputs})))
+        self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return Child(urn, id_, state)
 
     def RegisterResourceOutputs(self, request):
         if request.urn.split("::")[-2].endswith("pulumi:pulumi:Stack"):
@@ -188,11 +260,16 @@ def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack: str = "dev",
-                project: str = PROJECT, preview: bool = False, secret_keys: Iterable[str] = ()) -> Plan:
-    """Run `program` under the mock runtime with `config` (full keys such as 'ai-platform:network')."""
+                project: str = PROJECT, preview: bool = False, secret_keys: Iterable[str] = (),
+                remote_children: bool = False) -> Plan:
+    """Run `program` under the mock runtime with `config` (full keys such as 'ai-platform:network').
+
+    `remote_children`: model the children of remote components (awsx, pulumi-eks) as their providers
+    create them (plan/remote.py), so policies judge them as in a real preview. On for `--program`.
+    """
     region = str(config.get("aws:region", "us-east-1"))
     mocks = PlatformMocks(region=region, preview=preview)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, remote_children=remote_children)
     monitor.exports = {}
     errors = _ErrorLog()
     logger = logging.getLogger(f"plan.{stack}")
@@ -261,3 +338,66 @@ def main_program(root: Path = ROOT) -> Callable[[], None]:
             os.chdir(cwd)
 
     return program
+
+
+def program_entry(directory: Path, project: Mapping[str, Any]) -> tuple[Path, Path]:
+    """(working directory, entry file) of a Pulumi Python program, as the CLI's Python host finds them:
+    Pulumi.yaml `main:` (a directory holding __main__.py, or a file), else DIR/__main__.py."""
+    main = project.get("main")
+    base = (directory / str(main)).resolve() if main else directory
+    entry = base / "__main__.py" if base.is_dir() else base
+    if not entry.is_file():
+        raise PlanError(f"{entry}: the program has no entry point (__main__.py)")
+    return (base if base.is_dir() else base.parent), entry
+
+
+def directory_program(directory: Path, project: Mapping[str, Any]) -> Callable[[], None]:
+    """Any Pulumi Python program as a callable, run like the CLI runs it: cwd and sys.path[0] = its
+    directory, run as __main__. See `forget_local_modules` for what happens after."""
+    workdir, entry = program_entry(Path(directory).resolve(), project)
+
+    def program():
+        if str(workdir) not in sys.path:
+            sys.path.insert(0, str(workdir))
+        cwd = os.getcwd()
+        os.chdir(workdir)
+        try:
+            runpy.run_path(str(entry), run_name="__main__")
+        finally:
+            os.chdir(cwd)
+
+    program.workdir = workdir  # type: ignore[attr-defined]
+    return program
+
+
+def forget_local_modules(workdir: Path, before: set) -> None:
+    """Drop the program's own modules (a `config.py`, a `components/`) once its run has finished (its
+    registrations complete after the program body returns, and need them), so the next program's
+    same-named modules are not shadowed. Installed packages stay, even in a venv inside the directory."""
+    if str(workdir) in sys.path and str(workdir) != str(ROOT):
+        sys.path.remove(str(workdir))
+    for name in set(sys.modules) - before:
+        origin = getattr(sys.modules.get(name), "__file__", None) or ""
+        if origin.startswith(str(workdir) + os.sep) and "site-packages" not in origin:
+            del sys.modules[name]
+
+
+def plan_directory(directory: Path, *, stack: Optional[str] = None, stack_file: Optional[Path] = None,
+                   preview: bool = True) -> Plan:
+    """Plan any Pulumi Python program: its own project name, its stack file, its config namespace,
+    secure values decrypted to deterministic local plaintexts, remote components' children modelled."""
+    from .stackfile import load_project, load_stack_config, stack_file_path
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise PlanError(f"program directory {directory} not found")
+    project = load_project(directory)
+    name, path = stack_file_path(stack, str(stack_file) if stack_file else None, directory)
+    config, secret_keys = load_stack_config(name, path, directory)
+    program = directory_program(directory, project)
+    before = set(sys.modules)
+    try:
+        return run_program(program, config=config, stack=name, project=project["name"], preview=preview,
+                           secret_keys=secret_keys, remote_children=True)
+    finally:
+        if Path(program.workdir) != ROOT:
+            forget_local_modules(program.workdir, before)

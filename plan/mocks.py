@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import pulumi
 
@@ -311,8 +311,7 @@ def computed_outputs(token: str, name: str, inputs: dict, region: str) -> tuple[
     if extra is not None:
         out = extra(ctx)
     elif token.startswith("aws:"):
-        svc = _module(token)
-        out = {"arn": ctx.arn(svc, f"{_camel_type(token)}/{ctx.physical()}")}
+        out = generic_outputs(ctx)
     else:
         out = {}
     out = {k: v for k, v in out.items() if v is not None}
@@ -349,28 +348,467 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        tok = args.token
-        if tok == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "userId": "AIDA" + "X" * 17,
-                    "id": ACCOUNT_ID}
-        if tok in ("aws:index/getRegion:getRegion",):
-            region = args.args.get("region") or args.args.get("name") or self.region
-            return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
-                    "description": region}
-        if tok == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
-        if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = _azs(self.region, 6)
-            return {"names": names, "zoneIds": [f"use1-az{i + 1}" for i in range(6)], "id": self.region}
-        if tok == "aws:ec2/getRouteTables:getRouteTables":
-            subnets = []
-            for f in args.args.get("filters") or []:
-                subnets.extend(f.get("values") or [])
-            return {"ids": [f"rtb-{_h(s, 17)}" for s in subnets], "id": self.region}
-        if tok == "aws:secretsmanager/getRandomPassword:getRandomPassword":
-            return {"randomPassword": "mock-random-" + "x" * 52, "id": "random"}
-        if tok == "aws:elb/getServiceAccount:getServiceAccount":  # the token aws.elb.get_service_account uses
-            return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}
-        if tok == "aws:elasticloadbalancing/getServiceAccount:getServiceAccount":
-            return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}
+        """Every invoke gets a schema-shaped result (see invoke_result)."""
+        return invoke_result(args.token, args.args or {}, self.region)
+
+
+# --------------------------------------------------------------------------------------------------
+# Any program (issue 13): shapes come from the provider SDK's own types, not from a hand list.
+#
+# - Resources: the SDK's registration table (`_utilities.register(resource_modules=...)`) maps a type
+#   token to its Python class; the class's `@pulumi.getter` properties are the resource's state keys.
+#   A type with an `arn` output gets the ARN in its service's real shape, taken from the IAM service
+#   authorization reference that `parliament` ships (iam_definition.json); a type with a `name` output
+#   gets an autoname when the program gave none; EC2-style types get their id prefix (vpc-, sg-, ...).
+# - Invokes: the token names the SDK module that declares it; its `Get...Result` class lists the result
+#   keys and their types. Every key is filled with a value of its declared type (echoing the invoke's
+#   own arguments where they share a key), and the invokes programs lean on are answered for real
+#   (getPolicyDocument renders its statements to the JSON AWS would receive).
+# --------------------------------------------------------------------------------------------------
+import collections.abc  # noqa: E402
+import functools  # noqa: E402
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import typing  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+PARTITION = "aws"
+# Pulumi module -> IAM service prefix, where they differ.
+SERVICE_PREFIX = {"lb": "elasticloadbalancing", "alb": "elasticloadbalancing", "elb": "elasticloadbalancing",
+                  "cognito": "cognito-idp", "cfg": "config", "sfn": "states", "opensearch": "es",
+                  "elasticsearch": "es", "msk": "kafka", "docdb": "rds", "neptune": "rds",
+                  "efs": "elasticfilesystem", "apigatewayv2": "apigateway", "appautoscaling": "application-autoscaling",
+                  "ec2transitgateway": "ec2", "ec2clientvpn": "ec2", "lambda": "lambda", "vpc": "ec2",
+                  "mwaa": "airflow", "synthetics": "synthetics", "memorydb": "memorydb"}
+# (IAM prefix, Pulumi type name) -> IAM resource type, where the names differ.
+IAM_RESOURCE_ALIAS = {("ec2", "eip"): "elastic-ip", ("rds", "instance"): "db", ("rds", "subnetgroup"): "subgrp",
+                      ("rds", "parametergroup"): "pg", ("rds", "clusterparametergroup"): "cluster-pg",
+                      ("events", "eventrule"): "rule-on-default-event-bus", ("events", "eventbus"): "event-bus",
+                      ("logs", "loggroup"): "log-group", ("lambda", "alias"): "function alias",
+                      ("lambda", "layerversion"): "layerVersion", ("ec2", "launchtemplate"): "launch-template"}
+# EC2-style ids: the prefix AWS gives each type's id.
+ID_PREFIX = {"vpc": "vpc", "subnet": "subnet", "securityGroup": "sg", "internetGateway": "igw", "natGateway": "nat",
+             "eip": "eipalloc", "routeTable": "rtb", "instance": "i", "volume": "vol", "networkInterface": "eni",
+             "launchTemplate": "lt", "vpcEndpoint": "vpce", "networkAcl": "acl", "keyPair": "key",
+             "transitGateway": "tgw", "egressOnlyInternetGateway": "eigw", "flowLog": "fl",
+             "routeTableAssociation": "rtbassoc", "securityGroupRule": "sgrule", "ami": "ami",
+             "placementGroup": "pg", "vpcPeeringConnection": "pcx", "dhcpOptions": "dopt",
+             "customerGateway": "cgw", "vpnGateway": "vgw", "vpcSecurityGroupIngressRule": "sgr",
+             "vpcSecurityGroupEgressRule": "sgr"}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+@functools.lru_cache(maxsize=None)
+def _resource_index(pkg: str) -> dict:
+    """type token -> (module fqn, class name), read from the SDK's own registration table."""
+    try:
+        spec = importlib.util.find_spec(f"pulumi_{pkg}")
+    except (ImportError, ValueError):
         return {}
+    if spec is None or not spec.origin:
+        return {}
+    text = Path(spec.origin).read_text()
+    match = re.search(r'resource_modules="""(.*?)"""', text, re.S)
+    index = {}
+    for mod in json.loads(match.group(1)) if match else []:
+        for token, cls in mod.get("classes", {}).items():
+            index[token] = (mod["fqn"], cls)
+    return index
+
+
+@functools.lru_cache(maxsize=None)
+def resource_class(token: str) -> Optional[type]:
+    entry = _resource_index(token.split(":")[0]).get(token)
+    if entry is None:
+        return None
+    try:
+        return getattr(importlib.import_module(entry[0]), entry[1])
+    except (ImportError, AttributeError):
+        return None
+
+
+def _properties(cls: type) -> dict:
+    """camelCase key -> type hint of an SDK class's `@pulumi.getter` properties."""
+    out = {}
+    for klass in reversed(cls.__mro__):
+        for value in vars(klass).values():
+            if isinstance(value, property) and hasattr(value.fget, "_pulumi_name"):
+                out[value.fget._pulumi_name] = value.fget.__annotations__.get("return")
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def resource_properties(token: str) -> frozenset:
+    cls = resource_class(token)
+    return frozenset(_properties(cls)) if cls else frozenset()
+
+
+@functools.lru_cache(maxsize=None)
+def _iam_arn_formats() -> dict:
+    """IAM prefix -> {normalised resource type: ARN format}, from parliament's copy of the AWS reference."""
+    try:
+        import parliament
+    except ImportError:
+        return {}
+    data = json.loads((Path(parliament.__file__).parent / "iam_definition.json").read_text())
+    formats: dict = {}
+    for service in data:
+        for res in service.get("resources", []):
+            formats.setdefault(service["prefix"], {}).setdefault(_norm(res["resource"]), res["arn"])
+            formats[service["prefix"]].setdefault(res["resource"], res["arn"])
+    return formats
+
+
+def _service_prefix(token: str) -> str:
+    module, kind = _module(token), _camel_type(token)
+    if module == "cloudwatch":
+        if kind.startswith("log"):
+            return "logs"
+        if kind.startswith("event"):
+            return "events"
+    return SERVICE_PREFIX.get(module, module)
+
+
+def arn_format(token: str) -> Optional[str]:
+    prefix, kind = _service_prefix(token), _camel_type(token)
+    formats = _iam_arn_formats().get(prefix) or {}
+    alias = IAM_RESOURCE_ALIAS.get((prefix, _norm(kind)))
+    if alias and alias in formats:
+        return formats[alias]
+    if _norm(kind) in formats:
+        return formats[_norm(kind)]
+    for key, fmt in formats.items():  # loadBalancer -> "loadbalancer/app/", bucketV2 -> "bucket"
+        if key and (key.startswith(_norm(kind)) or _norm(kind).startswith(key)) and len(key) > 2:
+            return fmt
+    return None
+
+
+def resource_id(ctx: "Context") -> str:
+    kind = _camel_type(ctx.token)
+    if ctx.token.startswith("aws:ec2/") and kind[0].lower() + kind[1:] in ID_PREFIX:
+        return f"{ID_PREFIX[kind[0].lower() + kind[1:]]}-{ctx.hex()}"
+    return f"{ctx.physical()}-{ctx.hex(8)}"
+
+
+def generic_arn(ctx: "Context", rid: str) -> str:
+    fmt = arn_format(ctx.token)
+    if fmt is None:
+        return ctx.arn(_service_prefix(ctx.token), f"{_camel_type(ctx.token)}/{ctx.physical()}")
+
+    def fill(match):
+        key = match.group(1)
+        if key == "Partition":
+            return PARTITION
+        if key == "Region":
+            return ctx.region
+        if key == "Account":
+            return ACCOUNT_ID
+        if key.endswith("Name") or key in ("RoleNameWithPath", "PolicyNameWithPath", "UserNameWithPath"):
+            return ctx.physical()
+        return rid if key.endswith("Id") else ctx.physical()
+    return re.sub(r"\$\{([A-Za-z]+)\}", fill, fmt)
+
+
+def generic_outputs(ctx: "Context") -> dict:
+    """Computed outputs of a type the OUTPUTS table does not list, from the SDK class's own properties."""
+    props = resource_properties(ctx.token)
+    rid = resource_id(ctx)
+    out: dict = {"id": rid}
+    if "arn" in props or (not props and ctx.token.startswith("aws:")):
+        out["arn"] = generic_arn(ctx, rid)
+    if "name" in props and not ctx.inputs.get("name") and "namePrefix" not in ctx.inputs:
+        out["name"] = ctx.physical()
+    return out
+
+
+# --- invokes ---------------------------------------------------------------------------------------
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+@functools.lru_cache(maxsize=None)
+def invoke_result_class(token: str) -> Optional[tuple]:
+    """(result class, its module) of an invoke token, found in the SDK module that declares the token."""
+    try:
+        pkg, mod, fn = token.split(":")
+    except ValueError:
+        return None
+    try:
+        spec = importlib.util.find_spec(f"pulumi_{pkg.replace('-', '_')}")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    root = Path(spec.origin).parent
+    quoted = (f"'{token}'", f'"{token}"')
+    candidates = list(root.rglob(f"{_snake(fn)}.py"))
+    if not any(q in c.read_text() for c in candidates for q in quoted):
+        candidates = [p for p in root.rglob("get*.py")]
+    for path in candidates:
+        text = path.read_text()
+        if not any(q in text for q in quoted):
+            continue
+        match = re.search(r"invoke\(['\"]" + re.escape(token) + r"['\"][^)]*typ=(\w+)", text)
+        if not match:
+            continue
+        rel = path.relative_to(root.parent).with_suffix("")
+        module = importlib.import_module(".".join(rel.parts))
+        return getattr(module, match.group(1)), module
+    return None
+
+
+def _resolve_hint(hint: Any, module: Any) -> Any:
+    if isinstance(hint, typing.ForwardRef):
+        hint = hint.__forward_arg__
+    if isinstance(hint, str):
+        try:
+            return eval(hint, vars(module))  # noqa: S307 - a type expression from the installed SDK
+        except Exception:  # noqa: BLE001
+            return Any
+    return hint
+
+
+def _fake_str(key: str, ctx: "Context") -> str:
+    low = key.lower()
+    if key == "id":
+        return ctx.hex()
+    if low == "arn" or key.endswith("Arn"):
+        return ctx.arn(_service_prefix(ctx.token), f"{key.removesuffix('Arn') or 'resource'}/{ctx.name}")
+    if low in ("accountid", "ownerid", "registryid"):
+        return ACCOUNT_ID
+    if low == "region":
+        return ctx.region
+    if low in ("availabilityzone", "zone"):
+        return f"{ctx.region}a"
+    if "cidr" in low:
+        return "10.0.0.0/16"
+    if low.endswith("json") or low in ("policy", "document", "assumerolepolicy"):
+        return "{}"
+    for word, prefix in (("vpcid", "vpc"), ("subnetid", "subnet"), ("imageid", "ami"), ("securitygroupid", "sg"),
+                         ("instanceid", "i"), ("routetableid", "rtb")):
+        if low == word:
+            return f"{prefix}-{_h(ctx.key + key, 17)}"
+    if low in ("state", "status"):
+        return "available"
+    if low.endswith("date") or low.endswith("time"):
+        return "2026-01-01T00:00:00.000Z"
+    if low.endswith("url") or low.endswith("endpoint"):
+        return f"https://{ctx.hex(10)}.{ctx.region}.amazonaws.com"
+    if low == "name" or low.endswith("name"):
+        return f"{ctx.name}-{ctx.hex(6)}"
+    return f"mock-{key}"
+
+
+def _fake(hint: Any, key: str, ctx: "Context", module: Any, depth: int = 0) -> Any:
+    hint = _resolve_hint(hint, module)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:
+        hint = next((a for a in args if a is not type(None)), Any)
+        return _fake(hint, key, ctx, module, depth)
+    if hint is str:
+        return _fake_str(key, ctx)
+    if hint is bool:
+        return False
+    if hint is int:
+        return 443 if key.lower().endswith("port") else 1
+    if hint is float:
+        return 1.0
+    if origin in (list, collections.abc.Sequence, typing.Sequence):
+        item = _resolve_hint(args[0], module) if args else Any
+        if item is str:
+            single = key[:-1] if key.endswith("s") else key
+            return [_fake_str(single, Context(ctx.token, f"{ctx.name}{i}", ctx.inputs, ctx.region))
+                    for i in range(3 if key.lower().endswith(("ids", "names", "arns")) else 1)]
+        if isinstance(item, type) and hasattr(item, "_pulumi_output_type") or _is_output_type(item):
+            return [_shaped(item, {}, ctx, module, depth + 1)] if depth < 2 else []
+        return []
+    if origin in (dict, collections.abc.Mapping, typing.Mapping):
+        return {}
+    if _is_output_type(hint):
+        return _shaped(hint, {}, ctx, module, depth + 1) if depth < 3 else None
+    return None
+
+
+def _is_output_type(hint: Any) -> bool:
+    return isinstance(hint, type) and any(isinstance(v, property) and hasattr(v.fget, "_pulumi_name")
+                                          for v in vars(hint).values())
+
+
+def _shaped(cls: type, args: Mapping, ctx: "Context", module: Any, depth: int = 0) -> dict:
+    out = {}
+    for key, hint in _properties(cls).items():
+        if key in args and args[key] is not None:
+            out[key] = args[key]
+        else:
+            value = _fake(hint, key, ctx, module, depth)
+            if value is not None:
+                out[key] = value
+    return out
+
+
+def _statement_json(stmt: Mapping) -> dict:
+    """One getPolicyDocument statement as the provider renders it (single values unwrapped, as IAM shows)."""
+    def one(values):
+        values = sorted(set(values or []))
+        return values[0] if len(values) == 1 else values
+    out: dict = {}
+    if stmt.get("sid"):
+        out["Sid"] = stmt["sid"]
+    out["Effect"] = stmt.get("effect") or "Allow"
+    for key, name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
+                      ("notResources", "NotResource")):
+        if stmt.get(key):
+            out[name] = one(stmt[key])
+    for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+        if stmt.get(key):
+            block: dict = {}
+            for p in stmt[key]:
+                ids = block.setdefault(p.get("type"), [])
+                ids.extend(p.get("identifiers") or [])
+            out[name] = "*" if block == {"*": ["*"]} else {k: one(v) for k, v in block.items()}
+    if stmt.get("conditions"):
+        cond: dict = {}
+        for c in stmt["conditions"]:
+            cond.setdefault(c.get("test"), {})[c.get("variable")] = one(c.get("values"))
+        out["Condition"] = cond
+    return out
+
+
+def policy_document(args: Mapping) -> dict:
+    """aws:iam/getPolicyDocument: sources merged, statements appended, overrides replace by Sid."""
+    statements: list = []
+    version = args.get("version") or "2012-10-17"
+    for src in args.get("sourcePolicyDocuments") or []:
+        doc = json.loads(src)
+        statements.extend(doc.get("Statement") if isinstance(doc.get("Statement"), list) else [doc.get("Statement")])
+    for stmt in args.get("statements") or []:
+        rendered = _statement_json(stmt)
+        statements = [s for s in statements if not (rendered.get("Sid") and s.get("Sid") == rendered["Sid"])]
+        statements.append(rendered)
+    for src in args.get("overridePolicyDocuments") or []:
+        for stmt in json.loads(src).get("Statement") or []:
+            statements = [s for s in statements if not (stmt.get("Sid") and s.get("Sid") == stmt["Sid"])]
+            statements.append(stmt)
+    doc = {"Version": version}
+    if args.get("policyId"):
+        doc["Id"] = args["policyId"]
+    doc["Statement"] = statements
+    text = json.dumps(doc, indent=2)
+    return {"json": text, "minifiedJson": json.dumps(doc, separators=(",", ":")), "id": str(int(_h(text, 8), 16))}
+
+
+def _filter_values(args: Mapping, name: str) -> list:
+    for f in args.get("filters") or []:
+        if f.get("name") == name:
+            return list(f.get("values") or [])
+    return []
+
+
+def _ami(args: Mapping, region: str) -> dict:
+    pattern = (_filter_values(args, "name") or [args.get("nameRegex") or "al2023-ami-*-x86_64"])[0]
+    name = pattern.replace("*", "2026.0.20260101.0").replace("?", "0")
+    arch = (_filter_values(args, "architecture") or ["arm64" if "arm64" in name else "x86_64"])[0]
+    owner = next((o for o in args.get("owners") or [] if o.isdigit()), "137112412989")
+    ami = f"ami-{_h(region + name, 17)}"
+    return {"id": ami, "imageId": ami, "name": name, "architecture": arch, "ownerId": owner,
+            "arn": f"arn:aws:ec2:{region}::image/{ami}", "rootDeviceName": "/dev/xvda", "rootDeviceType": "ebs",
+            "virtualizationType": "hvm", "state": "available", "platformDetails": "Linux/UNIX", "public": True,
+            "imageOwnerAlias": "amazon" if owner == "137112412989" else None, "enaSupport": True,
+            "bootMode": "uefi-preferred", "imdsSupport": "v2.0", "hypervisor": "xen", "imageType": "machine"}
+
+
+def _default_vpc(region: str) -> str:
+    return f"vpc-{_h('default-vpc' + region, 17)}"
+
+
+def _subnets_of(vpc: str, region: str, count: int = 3) -> list:
+    return [f"subnet-{_h(vpc + region + str(i), 17)}" for i in range(count)]
+
+
+def _vpc_filter(args: Mapping, region: str) -> str:
+    return (_filter_values(args, "vpc-id") or [args.get("vpcId") or _default_vpc(region)])[0]
+
+
+def _region_of(args: Mapping, default: str) -> str:
+    return args.get("region") or args.get("name") or default
+
+
+INVOKES: dict[str, Callable[[Mapping, str], dict]] = {
+    "aws:iam/getPolicyDocument:getPolicyDocument": lambda a, r: policy_document(a),
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
+        "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "userId": "AIDA" + "X" * 17,
+        "id": ACCOUNT_ID},
+    "aws:index/getRegion:getRegion": lambda a, r: {
+        "name": _region_of(a, r), "region": _region_of(a, r), "id": _region_of(a, r),
+        "endpoint": f"ec2.{_region_of(a, r)}.amazonaws.com", "description": _region_of(a, r)},
+    "aws:index/getPartition:getPartition": lambda a, r: {
+        "partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"},
+    "aws:index/getAvailabilityZones:getAvailabilityZones": lambda a, r: {
+        "names": _azs(r, 6), "zoneIds": [f"use1-az{i + 1}" for i in range(6)], "id": r, "groupNames": [r]},
+    "aws:index/getServicePrincipal:getServicePrincipal": lambda a, r: {
+        "name": f"{a.get('serviceName')}.amazonaws.com", "id": f"{a.get('serviceName')}.amazonaws.com",
+        "suffix": "amazonaws.com", "region": a.get("region") or r},
+    "aws:ec2/getAmi:getAmi": lambda a, r: _ami(a, r),
+    "aws:ec2/getVpc:getVpc": lambda a, r: {
+        "id": a.get("id") or _default_vpc(r), "cidrBlock": "172.31.0.0/16" if a.get("default") else "10.0.0.0/16",
+        "default": bool(a.get("default")), "enableDnsSupport": True, "enableDnsHostnames": True,
+        "arn": f"arn:aws:ec2:{r}:{ACCOUNT_ID}:vpc/{a.get('id') or _default_vpc(r)}", "ownerId": ACCOUNT_ID,
+        "state": "available", "instanceTenancy": "default", "mainRouteTableId": f"rtb-{_h(r, 17)}"},
+    "aws:ec2/getSubnets:getSubnets": lambda a, r: {"ids": _subnets_of(_vpc_filter(a, r), r), "id": r},
+    "aws:ec2/getSubnetIds:getSubnetIds": lambda a, r: {"ids": _subnets_of(_vpc_filter(a, r), r), "id": r},
+    "aws:ec2/getSubnet:getSubnet": lambda a, r: {
+        "id": a.get("id") or _subnets_of(_vpc_filter(a, r), r)[0], "vpcId": _vpc_filter(a, r),
+        "availabilityZone": f"{r}a", "cidrBlock": "172.31.0.0/20", "mapPublicIpOnLaunch": True,
+        "state": "available", "ownerId": ACCOUNT_ID},
+    "aws:ec2/getSecurityGroup:getSecurityGroup": lambda a, r: {
+        "id": a.get("id") or f"sg-{_h(str(a.get('name')) + r, 17)}", "vpcId": a.get("vpcId") or _default_vpc(r),
+        "name": a.get("name") or "default"},
+    "aws:ec2/getRouteTables:getRouteTables": lambda a, r: {
+        "ids": [f"rtb-{_h(s, 17)}" for f in a.get("filters") or [] for s in f.get("values") or []], "id": r},
+    "aws:route53/getZone:getZone": lambda a, r: {
+        "zoneId": a.get("zoneId") or "Z" + _h(str(a.get("name")), 13).upper(),
+        "id": a.get("zoneId") or "Z" + _h(str(a.get("name")), 13).upper(),
+        "name": str(a.get("name") or "example.com").rstrip(".") + ".",
+        "nameServers": [f"ns-{i}.awsdns-0{i}.org" for i in range(4)], "privateZone": bool(a.get("privateZone"))},
+    "aws:acm/getCertificate:getCertificate": lambda a, r: {
+        "arn": f"arn:aws:acm:{r}:{ACCOUNT_ID}:certificate/{_h(str(a.get('domain')), 8)}-0000-4000-8000-"
+               f"{_h(str(a.get('domain')), 12)}", "status": "ISSUED", "domain": a.get("domain")},
+    "aws:iam/getRole:getRole": lambda a, r: {
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{a.get('name')}", "id": a.get("name"), "name": a.get("name"),
+        "uniqueId": "AROA" + _h(str(a.get("name")), 17).upper()},
+    "aws:iam/getPolicy:getPolicy": lambda a, r: {
+        "arn": a.get("arn") or f"arn:aws:iam::aws:policy/{a.get('name')}", "name": a.get("name"),
+        "policy": json.dumps({"Version": "2012-10-17", "Statement": []})},
+    "aws:kms/getAlias:getAlias": lambda a, r: {
+        "arn": f"arn:aws:kms:{r}:{ACCOUNT_ID}:{a.get('name')}", "name": a.get("name"),
+        "targetKeyId": _h(str(a.get("name")), 32), "targetKeyArn": f"arn:aws:kms:{r}:{ACCOUNT_ID}:key/"
+                                                                  f"{_h(str(a.get('name')), 32)}"},
+    "aws:ssm/getParameter:getParameter": lambda a, r: {
+        "name": a.get("name"), "type": "String", "version": 1,
+        "value": f"ami-{_h(str(a.get('name')), 17)}" if "ami" in str(a.get("name")) else f"value-of-{a.get('name')}",
+        "arn": f"arn:aws:ssm:{r}:{ACCOUNT_ID}:parameter{a.get('name')}"},
+    "aws:secretsmanager/getRandomPassword:getRandomPassword": lambda a, r: {
+        "randomPassword": "mock-random-" + "x" * 52, "id": "random"},
+    "aws:elb/getServiceAccount:getServiceAccount": lambda a, r: {
+        "arn": "arn:aws:iam::127311923021:root", "id": "127311923021"},
+    "aws:elasticloadbalancing/getServiceAccount:getServiceAccount": lambda a, r: {
+        "arn": "arn:aws:iam::127311923021:root", "id": "127311923021"},
+    "awsx:ec2:getDefaultVpc": lambda a, r: {
+        "vpcId": _default_vpc(r), "publicSubnetIds": _subnets_of(_default_vpc(r), r), "privateSubnetIds": []},
+}
+
+
+def invoke_result(token: str, args: Mapping, region: str) -> dict:
+    """A schema-shaped answer for any invoke: the result type's keys, the real answer where we have one."""
+    found = invoke_result_class(token)
+    ctx = Context(token, token.split(":")[-1], dict(args), region)
+    out = _shaped(found[0], args, ctx, found[1]) if found else {}
+    special = INVOKES.get(token)
+    if special is not None:
+        out.update({k: v for k, v in special(args, region).items() if v is not None})
+    return out

@@ -1,7 +1,9 @@
 """Evaluate the policy pack on hand-written or exported resource records, as one stack.
 
 Record: {"type", "name", "props", "dependencies": [names], "propertyDependencies": {prop: [names]},
-optional "parent": name, "protect": bool, "provider": {"type", "props"}}. Props use engine (camelCase)
+optional "parent": name, "protect": bool, "provider": {"type", "props"}}. Names may repeat across types
+(the URN includes the type, as in any Pulumi program); a reference to a repeated name is written
+"TYPE::NAME" (e.g. "aws:s3/bucket:Bucket::app"). Two records with the same URN are an error. Props use engine (camelCase)
 names; the string 04da6b54-80e4-46f7-96ec-b56ff0331ba9 is an unknown value, as during a preview.
 Tests use `records_plan` + `analyze` to exercise each rule through the same SDK path as the plan.
 """
@@ -29,22 +31,38 @@ def _is_custom(rtype: str) -> bool:
 
 def records_plan(records: Iterable[Mapping[str, Any]], region: str = "us-east-1") -> Plan:
     records = list(records)
-    names: dict[str, str] = {}
+    by_name: dict[str, list[int]] = {}
     for i, rec in enumerate(records):
         if not isinstance(rec, Mapping) or not isinstance(rec.get("type"), str) or not isinstance(rec.get("name"), str):
             raise PlanError(f"record {i}: needs string 'type' and 'name'")
-        if rec["name"] in names:
-            raise PlanError(f"record {i}: duplicate name {rec['name']!r}")
-        names[rec["name"]] = rec["type"]
-    urns = {}
-    for rec in records:
+        by_name.setdefault(rec["name"], []).append(i)
+
+    def index_of(i: int, ref: Any) -> int:
+        """A reference: a name unique among the records, or TYPE::NAME."""
+        if not isinstance(ref, str):
+            raise PlanError(f"record {i}: reference {ref!r} must be a record name")
+        rtype, _, name = ref.rpartition("::") if "::" in ref else ("", "", ref)
+        found = [j for j in by_name.get(name, []) if not rtype or records[j]["type"] == rtype]
+        if not found:
+            raise PlanError(f"record {i}: dependency {ref!r} names no record")
+        if len(found) > 1:
+            raise PlanError(f"record {i}: {ref!r} names {len(found)} records of different types; "
+                            f"write TYPE::NAME (e.g. {records[found[0]]['type']}::{name})")
+        return found[0]
+
+    urns: dict[int, str] = {}
+    for i, rec in enumerate(records):
         parent = rec.get("parent")
-        urns[rec["name"]] = _urn(rec["type"], rec["name"], names.get(parent) if parent else None)
+        parent_type = records[index_of(i, parent)]["type"] if parent else None
+        urns[i] = _urn(rec["type"], rec["name"], parent_type)
+    seen: dict[str, int] = {}
+    for i, urn in urns.items():
+        if urn in seen:
+            raise PlanError(f"record {i}: duplicate of record {seen[urn]} (same type and name {records[i]['name']!r})")
+        seen[urn] = i
 
     def resolve(i: int, ref: str) -> str:
-        if ref not in urns:
-            raise PlanError(f"record {i}: dependency {ref!r} names no record")
-        return urns[ref]
+        return urns[index_of(i, ref)]
 
     resources, providers = [], []
     for i, rec in enumerate(records):
@@ -68,8 +86,8 @@ def records_plan(records: Iterable[Mapping[str, Any]], region: str = "us-east-1"
         prop_deps = {k: [resolve(i, d) for d in v] for k, v in (rec.get("propertyDependencies") or {}).items()}
         all_deps = list(dict.fromkeys(deps + [u for us in prop_deps.values() for u in us]))
         resources.append(Resource(
-            urn=urns[rec["name"]], type=rec["type"], name=rec["name"],
-            parent=urns[rec["parent"]] if rec.get("parent") else "", provider=provider_urn,
+            urn=urns[i], type=rec["type"], name=rec["name"],
+            parent=resolve(i, rec["parent"]) if rec.get("parent") else "", provider=provider_urn,
             custom=_is_custom(rec["type"]), remote=rec["type"].split(":")[0] in ("awsx", "eks"),
             options={"protect": bool(rec.get("protect", False)), "retainOnDelete": bool(rec.get("retainOnDelete", False)),
                      "ignoreChanges": [], "additionalSecretOutputs": [], "deleteBeforeReplace": None},

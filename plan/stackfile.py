@@ -2,13 +2,17 @@
 
 The CLI (since 3.x project-level config) checks each key declared under `config:` in Pulumi.yaml:
 a stack value must have the declared type, a missing value takes the declared default, and a
-missing value without default is an error. Secure values are never decrypted here: they become a
-placeholder marked secret, so the program sees a secret Output as under `pulumi up`.
+missing value without default is an error. A `secure:` value (ciphertext of a key this machine
+does not have) becomes a deterministic local plaintext derived from the key and the ciphertext,
+marked secret, so the program sees a secret Output of a plausible value as under `pulumi up`, and
+the value never leaves the process (plans redact secrets).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Optional
+
+import hashlib
 
 import yaml
 
@@ -29,16 +33,45 @@ def _load_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise PlanError(f"stack file {path} not found") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise PlanError(f"{path}: cannot be read ({type(exc).__name__})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise PlanError(f"{path.name}: not valid YAML{where}") from None
+        raise PlanError(f"{path}: not valid YAML{where}") from None
+
+
+def local_plaintext(key: str, ciphertext: Any) -> str:
+    """The stand-in for a secure value: stable per key and ciphertext, obviously not a real secret."""
+    return "local-secret-" + hashlib.sha256(f"{key}\0{ciphertext}".encode()).hexdigest()[:20]
+
+
+def _decrypt(key: str, value: Any) -> tuple[Any, bool]:
+    """(value with every {secure: ...} replaced by its local plaintext, whether any was secure)."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return local_plaintext(key, value["secure"]), True
+    if isinstance(value, dict):
+        pairs = {k: _decrypt(f"{key}.{k}", v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_decrypt(f"{key}[{i}]", v) for i, v in enumerate(value)]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
 
 
 def load_project(root: Path = ROOT) -> dict:
-    project = _load_yaml(root / "Pulumi.yaml")
+    for candidate in ("Pulumi.yaml", "Pulumi.yml"):
+        if (root / candidate).is_file():
+            project = _load_yaml(root / candidate)
+            break
+    else:
+        raise PlanError(f"{root}: not a Pulumi program directory (no Pulumi.yaml)")
     if not isinstance(project, dict) or not project.get("name"):
-        raise PlanError("Pulumi.yaml: missing project name")
+        raise PlanError(f"{root / 'Pulumi.yaml'}: missing project name")
+    runtime = project.get("runtime")
+    runtime = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime not in (None, "python"):
+        raise PlanError(f"{root / 'Pulumi.yaml'}: runtime {runtime!r} is not supported; expected python")
     return project
 
 
@@ -66,11 +99,10 @@ def load_stack_config(stack: str, path: Path, root: Path = ROOT) -> tuple[dict, 
     secrets: list[str] = []
     for key, value in raw.items():
         full = key if ":" in key else f"{name}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full] = SECRET_PLACEHOLDER
+        value, secure = _decrypt(full, value)
+        config[full] = value
+        if secure:
             secrets.append(full)
-        else:
-            config[full] = value
     declared = project.get("config") or {}
     for key, decl in declared.items():
         full = key if ":" in key else f"{name}:{key}"
@@ -78,7 +110,7 @@ def load_stack_config(stack: str, path: Path, root: Path = ROOT) -> tuple[dict, 
         typ = decl.get("type")
         if full in config:
             value = config[full]
-            if typ and full not in secrets and not TYPE_CHECKS[typ](value):
+            if typ in TYPE_CHECKS and full not in secrets and not TYPE_CHECKS[typ](value):
                 raise PlanError(f"Stack '{stack}' with configuration key '{full}' must be of type '{typ}' "
                                 f"(got {type(value).__name__})")
         elif "default" in decl:

@@ -8,6 +8,7 @@ import sys
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
+import pytest
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
 from conftest import ROOT, stack_plan
@@ -121,3 +122,124 @@ def test_no_secret_value_reaches_the_plan_or_outputs():
     assert version.inputs["secretString"] != UNKNOWN
     assert "[secret]" in json.dumps(version.to_json()["inputs"])
     assert "mock-random" not in text
+
+
+# --- any program (issue 13): mocks driven by the provider's own types ------------------------------------
+from plan.mocks import arn_format, computed_outputs, invoke_result, policy_document  # noqa: E402
+from plan.records import records_plan  # noqa: E402
+from plan.engine import PlanError  # noqa: E402
+from plan.stackfile import load_stack_config, local_plaintext  # noqa: E402
+
+
+def test_get_policy_document_renders_the_json_aws_receives():
+    doc = json.loads(policy_document({
+        "policyId": "p1",
+        "statements": [
+            {"sid": "Read", "actions": ["s3:GetObject", "s3:ListBucket"], "resources": ["arn:aws:s3:::b/*"],
+             "principals": [{"type": "AWS", "identifiers": ["arn:aws:iam::111122223333:root"]}],
+             "conditions": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["true"]}]},
+            {"effect": "Deny", "notActions": ["iam:*"], "notResources": ["*"],
+             "principals": [{"type": "*", "identifiers": ["*"]}]}],
+        "overridePolicyDocuments": [json.dumps({"Statement": [{"Sid": "Read", "Effect": "Deny", "Action": "*",
+                                                                "Resource": "*"}]})]})["json"])
+    assert doc["Version"] == "2012-10-17" and doc["Id"] == "p1"
+    assert doc["Statement"][0] == {"Effect": "Deny", "NotAction": "iam:*", "NotResource": "*", "Principal": "*"}
+    assert doc["Statement"][1] == {"Sid": "Read", "Effect": "Deny", "Action": "*", "Resource": "*"}  # overridden
+
+
+def test_get_policy_document_single_values_and_conditions():
+    [stmt] = json.loads(policy_document({"statements": [{
+        "actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:1:q"],
+        "principals": [{"type": "Service", "identifiers": ["sns.amazonaws.com", "events.amazonaws.com"]}],
+        "conditions": [{"test": "ArnEquals", "variable": "aws:SourceArn", "values": ["arn:aws:sns:us-east-1:1:t"]}]}]})
+        ["json"])["Statement"]
+    assert stmt == {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:1:q",
+                    "Principal": {"Service": ["events.amazonaws.com", "sns.amazonaws.com"]},
+                    "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:1:t"}}}
+
+
+def test_any_invoke_gets_its_result_types_keys():
+    # No hand-written answer for these: the keys and their types come from the SDK's Get...Result class.
+    cluster = invoke_result("aws:ecs/getCluster:getCluster", {"clusterName": "main"}, "eu-west-1")
+    assert cluster["clusterName"] == "main" and isinstance(cluster["registeredContainerInstancesCount"], int)
+    assert isinstance(cluster["settings"], list)
+    zone = invoke_result("aws:route53/getZone:getZone", {"name": "example.com"}, "us-east-1")
+    assert zone["zoneId"].startswith("Z") and zone["name"] == "example.com."
+    assert invoke_result("aws:index/getPartition:getPartition", {}, "us-east-1")["partition"] == "aws"
+
+
+@pytest.mark.parametrize("token, shape", [
+    ("aws:sfn/stateMachine:StateMachine", "arn:aws:states:eu-west-1:123456789012:stateMachine:sm-"),
+    ("aws:appsync/graphQLApi:GraphQLApi", "arn:aws:appsync:eu-west-1:123456789012:apis/"),
+    ("aws:ec2/eip:Eip", "arn:aws:ec2:eu-west-1:123456789012:elastic-ip/eipalloc-"),
+    ("aws:lambda/layerVersion:LayerVersion", "arn:aws:lambda:eu-west-1:123456789012:layer:sm-"),
+    ("aws:sqs/queue:Queue", "arn:aws:sqs:eu-west-1:123456789012:sm-"),
+])
+def test_any_resource_type_gets_its_services_arn_shape(token, shape):
+    _, out = computed_outputs(token, "sm", {}, "eu-west-1")
+    assert out["arn"].startswith(shape)
+
+
+def test_arn_formats_come_from_the_iam_reference():
+    assert arn_format("aws:cloudwatch/logGroup:LogGroup") == \
+        "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}"
+
+
+def test_ec2_style_ids_have_their_prefix():
+    assert computed_outputs("aws:ec2/natGateway:NatGateway", "n", {}, "us-east-1")[0].startswith("nat-")
+    assert computed_outputs("aws:ec2/internetGateway:InternetGateway", "i", {}, "us-east-1")[0].startswith("igw-")
+
+
+def test_records_whose_names_repeat_across_types_are_accepted():
+    plan = records_plan([{"type": "aws:s3/bucket:Bucket", "name": "app"},
+                         {"type": "aws:sqs/queue:Queue", "name": "app"},
+                         {"type": "aws:s3/bucketPolicy:BucketPolicy", "name": "app-policy",
+                          "propertyDependencies": {"bucket": ["aws:s3/bucket:Bucket::app"]}}])
+    assert len({r.urn for r in plan.resources}) == 3
+    assert plan.named("app-policy").propertyDependencies["bucket"] == [plan.named("app", "aws:s3/bucket:Bucket").urn]
+
+
+@pytest.mark.parametrize("records, message", [
+    ([{"type": "aws:s3/bucket:Bucket", "name": "app"}, {"type": "aws:s3/bucket:Bucket", "name": "app"}],
+     "duplicate of record 0"),
+    ([{"type": "aws:s3/bucket:Bucket", "name": "app"}, {"type": "aws:sqs/queue:Queue", "name": "app"},
+      {"type": "aws:s3/bucketPolicy:BucketPolicy", "name": "p", "dependencies": ["app"]}], "write TYPE::NAME"),
+])
+def test_ambiguous_or_duplicate_records_are_one_line_errors(records, message):
+    with pytest.raises(PlanError, match=message):
+        records_plan(records)
+
+
+def test_secure_config_becomes_a_deterministic_local_plaintext(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  p:password:\n    secure: v1:abc\n  p:db:\n    user: app\n    pass:\n      secure: v1:def\n")
+    config, secrets = load_stack_config("dev", tmp_path / "Pulumi.dev.yaml", tmp_path)
+    assert config["p:password"] == local_plaintext("p:password", "v1:abc") != local_plaintext("p:password", "v1:x")
+    assert config["p:db"]["user"] == "app" and config["p:db"]["pass"].startswith("local-secret-")
+    assert sorted(secrets) == ["p:db", "p:password"]
+
+
+def _tiny(path, name, body, main=None):
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n" + (f"main: {main}\n" if main else ""))
+    (path / "Pulumi.dev.yaml").write_text(f"config:\n  aws:region: eu-west-1\n  {name}:greeting: hi\n")
+    entry = path / (main or ".") / "__main__.py"
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_text(body)
+    return entry.parent
+
+
+def test_program_directory_honours_main_and_its_own_namespace(tmp_path):
+    from plan.engine import plan_directory
+    src = _tiny(tmp_path / "a", "alpha", "import pulumi, pulumi_aws as aws, helper\n"
+                "aws.sqs.Queue(helper.NAME, tags={'g': pulumi.Config().require('greeting')})\n", main="src")
+    (src / "helper.py").write_text("NAME = 'from-alpha'\n")
+    plan = plan_directory(tmp_path / "a", stack="dev", preview=False)
+    queue = plan.named("from-alpha")
+    assert plan.project == "alpha" and queue.props["tags"] == {"g": "hi"} and "::alpha::" in queue.urn
+    assert queue.outputs["arn"].startswith("arn:aws:sqs:eu-west-1:")
+    # A second program with its own helper.py is not shadowed by the first one's.
+    other = _tiny(tmp_path / "b", "beta", "import pulumi_aws as aws, helper\naws.sqs.Queue(helper.NAME)\n")
+    (other / "helper.py").write_text("NAME = 'from-beta'\n")
+    assert [r.name for r in plan_directory(tmp_path / "b", stack="dev").resources] == ["from-beta"]
