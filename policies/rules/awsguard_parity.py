@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._compliance import is_unknown, nist, with_types
+from ._compliance import is_unknown, nist
 from ._lib import as_list, depends_on, fsbp, get, items, plain, resource_policy, stack_policy
 
 STAGE = "aws:apigateway/stage:Stage"
@@ -91,13 +91,13 @@ POLICIES = [
             "allowEdge": {"type": "boolean", "default": True},
             "allowRegional": {"type": "boolean", "default": False},
             "allowPrivate": {"type": "boolean", "default": False}})),
-    with_types(stack_policy(
+    stack_policy(
         "s3-bucket-logging-enabled", "S3 buckets must have server access logging (log destination buckets "
         "excepted).", _bucket_logging, severity=Severity.MEDIUM, framework=fsbp("S3.9"),
         remediation="Add aws.s3.BucketLogging(bucket=b.id, target_bucket=<access-log bucket>.id, target_prefix=...).",
         tags=["s3", "logging", "awsguard:s3-bucket-logging-enabled", "checkov:CKV_AWS_18", "cdk-nag:AwsSolutions-S1"],
         config_schema=PolicyConfigSchema(properties={
             "exemptBuckets": {"type": "array", "items": {"type": "string"}, "default": [],
-                              "description": "resource names of buckets that need no access log"}})),
-        *BUCKETS, *BUCKET_LOGGING),
+                              "description": "resource names of buckets that need no access log"}}),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketLogging:BucketLogging', 'aws:s3/bucketLoggingV2:BucketLoggingV2')),
 ]

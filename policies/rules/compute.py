@@ -419,17 +419,20 @@ POLICIES = [
         "lambda-dlq-configured", "Lambda functions must keep failed asynchronous events (DLQ or on-failure "
         "destination).", _lambda_dlq, severity=Severity.MEDIUM,
         remediation="dead_letter_config={target_arn: <encrypted SQS queue>} or a FunctionEventInvokeConfig with "
-                    "destination_config.on_failure.", tags=["lambda", "resilience", "checkov:CKV_AWS_116"]),
+                    "destination_config.on_failure.", tags=["lambda", "resilience", "checkov:CKV_AWS_116"],
+        types=('aws:lambda/function:Function', 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig')),
     stack_policy(
         "lambda-role-no-wildcard", "A Lambda function's execution role must not grant '*' or service-wide "
         "actions.", _lambda_role_wildcard, severity=Severity.HIGH,
         remediation="List the exact actions the function calls; give each function its own role "
-                    "(platform_function does).", tags=["lambda", "iam", "least-privilege"]),
+                    "(platform_function does).", tags=["lambda", "iam", "least-privilege"],
+        types=('aws:lambda/function:Function', 'aws:iam/role:Role', 'aws:iam/policy:Policy', 'aws:iam/rolePolicy:RolePolicy', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', 'aws:iam/policyAttachment:PolicyAttachment')),
     stack_policy(
         "public-ingress-only-to-load-balancers", "A security group open to the internet must belong to a load "
         "balancer.", _public_ingress_only_lbs, severity=Severity.CRITICAL, framework=fsbp("EC2.18"),
         remediation="Put the workload behind the ALB and allow only the ALB's security group as a source.",
-        tags=["network", "exposure"]),
+        tags=["network", "exposure"],
+        types=('aws:ec2/securityGroup:SecurityGroup', 'aws:ec2/securityGroupRule:SecurityGroupRule', 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:lb/loadBalancer:LoadBalancer', 'aws:alb/loadBalancer:LoadBalancer', 'awsx:lb:ApplicationLoadBalancer')),
     resource_policy(
         "ec2-imdsv2-required", "Instances and launch templates must require IMDSv2.", (LAUNCH_TEMPLATE, INSTANCE),
         _imdsv2, severity=Severity.HIGH, framework=fsbp("EC2.8"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._compliance import is_set, is_unknown, nist, with_types
+from ._compliance import is_set, is_unknown, nist
 from ._lib import (DEFAULT_SECURITY_GROUP, SECURITY_GROUP, SG_EGRESS_RULE, SG_INGRESS_RULE, SG_RULE, as_list, cis,
                    get, items, policy_document, resource_policy, stack_policy, statements)
 
@@ -264,19 +264,21 @@ def _role_conflicts(resources, report, args):
 
 
 POLICIES = [
-    with_types(stack_policy(
+    stack_policy(
         "security-group-no-rule-management-conflicts", "A security group's rules must be managed either inline or "
         "as separate rule resources, not both.", _sg_conflicts, severity=Severity.HIGH, framework=nist("CM-3"),
         remediation="Move the group's inline ingress/egress into SecurityGroupIngressRule/EgressRule resources "
                     "(or the reverse).",
-        tags=["network", "drift", "awsguard:security-group-no-rule-management-conflicts"]), SG_RULE, SG_INGRESS_RULE, SG_EGRESS_RULE, SECURITY_GROUP, DEFAULT_SECURITY_GROUP),
-    with_types(stack_policy(
+        tags=["network", "drift", "awsguard:security-group-no-rule-management-conflicts"],
+        types=('aws:ec2/securityGroupRule:SecurityGroupRule', 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'aws:ec2/securityGroup:SecurityGroup', 'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup')),
+    stack_policy(
         "iam-role-no-policy-management-conflicts", "A role's policies must be managed either on the Role "
         "(inlinePolicies/managedPolicyArns) or as separate resources, not both.", _role_conflicts,
         severity=Severity.HIGH, framework=nist("CM-3"),
         remediation="Use RolePolicy/RolePolicyAttachment resources only (inlinePolicies/managedPolicyArns are "
                     "deprecated in pulumi-aws 7).",
-        tags=["iam", "drift", "awsguard:iam-role-no-policy-management-conflicts"]), ROLE, ROLE_POLICY, ROLE_ATTACHMENT, POLICY_ATTACHMENT),
+        tags=["iam", "drift", "awsguard:iam-role-no-policy-management-conflicts"],
+        types=('aws:iam/role:Role', 'aws:iam/rolePolicy:RolePolicy', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', 'aws:iam/policyAttachment:PolicyAttachment')),
     resource_policy(
         "iam-user-no-policies", "IAM users must receive permissions only through groups.",
         (USER_POLICY, USER_ATTACHMENT, POLICY_ATTACHMENT), _user_policies, severity=Severity.MEDIUM,

@@ -71,5 +71,6 @@ POLICIES = [
         "vpc-flow-logs-enabled", "Every VPC must have flow logs enabled.", _flow_logs,
         severity=Severity.MEDIUM, framework=cis("3.7"),
         remediation="Create an aws.ec2.FlowLog with vpcId=<vpc>.vpc_id (or vpc.id) delivering to CloudWatch Logs or S3.",
-        tags=["network", "logging"]),
+        tags=["network", "logging"],
+        types=('aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc', 'aws:ec2/flowLog:FlowLog')),
 ]

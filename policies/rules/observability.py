@@ -156,7 +156,8 @@ POLICIES = [
             "environments": ENV_SCHEMA,
             "dataBucketPatterns": {"type": "array", "items": {"type": "string"},
                                    "default": DEFAULT_DATA_BUCKET_PATTERNS},
-            "dataTagKey": {"type": "string", "default": "DataClassification"}})),
+            "dataTagKey": {"type": "string", "default": "DataClassification"}}),
+        types=('aws:s3/bucketReplicationConfig:BucketReplicationConfig', 'aws:s3/bucketReplicationConfigV2:BucketReplicationConfigV2', 'aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2')),
     stack_policy(
         "backup-plan-covers-stateful",
         "Every RDS instance/cluster, DynamoDB table, EFS file system and DocumentDB cluster must be selected by an "
@@ -164,12 +165,14 @@ POLICIES = [
         _backup_covers, severity=Severity.HIGH, framework=fsbp("RDS.26"),
         remediation="Pass the resource's ARN to the DR tier (backup selection `resources`) or tag it Backup=true.",
         tags=["dr", "backup"],
-        config_schema=PolicyConfigSchema(properties={"environments": ENV_SCHEMA})),
+        config_schema=PolicyConfigSchema(properties={"environments": ENV_SCHEMA}),
+        types=('aws:backup/selection:Selection', 'aws:rds/instance:Instance', 'aws:rds/cluster:Cluster', 'aws:dynamodb/table:Table', 'aws:efs/fileSystem:FileSystem', 'aws:docdb/cluster:Cluster')),
     stack_policy(
         "alarms-for-load-balancers-and-databases",
         "Every load balancer and database must have at least one CloudWatch alarm watching it.",
         _alarms, severity=Severity.MEDIUM,
         remediation="Pass the resource's outputs (arn_suffix, identifier) to the observability tier.",
         tags=["monitoring"],
-        config_schema=PolicyConfigSchema(properties={"environments": ENV_SCHEMA})),
+        config_schema=PolicyConfigSchema(properties={"environments": ENV_SCHEMA}),
+        types=('aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:lb/loadBalancer:LoadBalancer', 'aws:alb/loadBalancer:LoadBalancer', 'aws:rds/instance:Instance', 'aws:rds/cluster:Cluster', 'aws:docdb/cluster:Cluster')),
 ]

@@ -112,7 +112,8 @@ POLICIES = [
         "s3-versioning-enabled", "S3 buckets must have versioning enabled.", _versioning,
         severity=Severity.MEDIUM, framework=fsbp("S3.14"),
         remediation="Add aws.s3.BucketVersioning(bucket=<bucket>.id, versioning_configuration={'status': 'Enabled'}).",
-        tags=["resilience", "s3", "checkov:CKV_AWS_21"]),
+        tags=["resilience", "s3", "checkov:CKV_AWS_21"],
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketVersioning:BucketVersioning', 'aws:s3/bucketVersioningV2:BucketVersioningV2')),
     stack_policy(
         "s3-encryption-enabled", "S3 buckets must set default server-side encryption explicitly.", _encryption,
         severity=Severity.HIGH, framework=fsbp("S3.17"),
@@ -121,22 +122,26 @@ POLICIES = [
                     "<key>}, 'bucket_key_enabled': True}]) (AES256 only where the writer requires SSE-S3).",
         tags=["encryption", "s3", "checkov:CKV_AWS_19", "checkov:CKV_AWS_145"],
         config_schema=PolicyConfigSchema(properties={
-            "allowedAlgorithms": {"type": "array", "items": {"type": "string"}, "default": list(SSE_ALGORITHMS)}})),
+            "allowedAlgorithms": {"type": "array", "items": {"type": "string"}, "default": list(SSE_ALGORITHMS)}}),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', 'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2')),
     stack_policy(
         "s3-public-access-block", "S3 buckets must block all public access.", _public_access_block,
         severity=Severity.CRITICAL, framework=cis("2.1.4"),
         remediation="Add aws.s3.BucketPublicAccessBlock(bucket=<bucket>.id) with all four flags True.",
-        tags=["exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"]),
+        tags=["exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"],
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock')),
     stack_policy(
         "s3-tls-only-policy", "S3 bucket policies must deny requests made without TLS.", _tls_only,
         severity=Severity.HIGH, framework=cis("2.1.1"),
         remediation="Add a BucketPolicy statement: Deny, Principal '*', Action 's3:*', Resource [bucket, bucket/*], "
                     "Condition Bool aws:SecureTransport 'false'.",
-        tags=["encryption", "transport", "s3", "checkov:CKV_AWS_379", "cdk-nag:S10"]),
+        tags=["encryption", "transport", "s3", "checkov:CKV_AWS_379", "cdk-nag:S10"],
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketPolicy:BucketPolicy')),
     stack_policy(
         "s3-lifecycle-configured", "S3 buckets must have a lifecycle configuration (tiering, expiry of noncurrent "
         "versions, aborting incomplete uploads).", _lifecycle,
         severity=Severity.LOW, framework=fsbp("S3.13"),
         remediation="Add aws.s3.BucketLifecycleConfiguration(bucket=<bucket>.id, rules=[...]) with status Enabled.",
-        tags=["cost", "s3", "checkov:CKV2_AWS_61"]),
+        tags=["cost", "s3", "checkov:CKV2_AWS_61"],
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2')),
 ]

@@ -5,7 +5,7 @@ import re
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._compliance import is_set, is_unknown, nist, with_types
+from ._compliance import is_set, is_unknown, nist
 from ._lib import depends_on, fsbp, get, resource_policy, stack_policy
 
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -86,7 +86,7 @@ POLICIES = [
         tags=["secrets", "rotation", "checkov:CKV_AWS_304"],
         config_schema=PolicyConfigSchema(properties={
             "maximumRotationDays": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 90}})),
-    with_types(stack_policy(
+    stack_policy(
         "secretsmanager-secret-rotation-enabled", "Secrets should rotate automatically (a SecretRotation with a "
         "rotation Lambda exists for each secret).", _rotation_exists, severity=Severity.MEDIUM,
         framework=fsbp("SecretsManager.1"),
@@ -95,5 +95,6 @@ POLICIES = [
         tags=["secrets", "rotation", "cdk-nag:AwsSolutions-SMG4", "checkov:CKV2_AWS_57"],
         config_schema=PolicyConfigSchema(properties={
             "exemptNamePatterns": {"type": "array", "items": {"type": "string"}, "default": [],
-                                   "description": "regexes on the resource name of secrets rotated out of band"}})), SECRET, ROTATION),
+                                   "description": "regexes on the resource name of secrets rotated out of band"}}),
+        types=('aws:secretsmanager/secret:Secret', 'aws:secretsmanager/secretRotation:SecretRotation')),
 ]

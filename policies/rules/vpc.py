@@ -6,7 +6,7 @@ import ipaddress
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._compliance import nist, with_types
+from ._compliance import nist
 from ._lib import (AWSX_VPC, DEFAULT_SECURITY_GROUP, SECURITY_GROUP, SG_EGRESS_RULE, SG_INGRESS_RULE, SG_RULE, VPC,
                    cis, depends_on, fsbp, get, items, resource_policy, stack_policy)
 
@@ -146,7 +146,7 @@ def _cidrs_allowed(props, report, args):
 
 
 POLICIES = [
-    with_types(stack_policy(
+    stack_policy(
         "default-security-group-restricts-all", "Every VPC's default security group must be adopted and restrict "
         "all inbound and outbound traffic.", _default_sg, severity=Severity.HIGH, framework=cis("5.4"),
         remediation="Add aws.ec2.DefaultSecurityGroup(vpc_id=..., ingress=[], egress=[]) per VPC and attach no rules "
@@ -154,7 +154,8 @@ POLICIES = [
         tags=["network", "exposure", "checkov:CKV2_AWS_12"],
         config_schema=PolicyConfigSchema(properties={
             "requireAdoption": {"type": "boolean", "default": True,
-                                "description": "flag VPCs whose default group is not adopted by the program"}})), DEFAULT_SECURITY_GROUP, VPC, AWSX_VPC, SG_RULE, SG_INGRESS_RULE, SG_EGRESS_RULE),
+                                "description": "flag VPCs whose default group is not adopted by the program"}}),
+        types=('aws:ec2/defaultSecurityGroup:DefaultSecurityGroup', 'aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc', 'aws:ec2/securityGroupRule:SecurityGroupRule', 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule')),
     resource_policy(
         "nacl-no-public-admin-ports", "Network ACLs must not allow ingress from 0.0.0.0/0 or ::/0 to remote "
         "administration ports.", (NACL, DEFAULT_NACL, NACL_RULE), _nacl_admin, severity=Severity.HIGH,
@@ -164,7 +165,7 @@ POLICIES = [
               "checkov:CKV_AWS_232"],
         config_schema=PolicyConfigSchema(properties={
             "adminPorts": {"type": "array", "items": {"type": "integer"}, "default": DEFAULT_ADMIN_PORTS}})),
-    with_types(stack_policy(
+    stack_policy(
         "vpc-endpoints-configured", "Each VPC has endpoints for the configured AWS services (S3 by default).",
         _endpoints, severity=Severity.LOW, framework=nist("SC-7"),
         remediation="Add aws.ec2.VpcEndpoint(vpc_id=..., service_name='com.amazonaws.<region>.s3', "
@@ -172,7 +173,8 @@ POLICIES = [
         tags=["network", "cost", "fsbp:EC2.10"],
         config_schema=PolicyConfigSchema(properties={
             "requiredServices": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_ENDPOINT_SERVICES,
-                                 "description": "last segment of the service name: s3, dynamodb, ecr.api, ..."}})), VPC, AWSX_VPC, VPC_ENDPOINT),
+                                 "description": "last segment of the service name: s3, dynamodb, ecr.api, ..."}}),
+        types=('aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc', 'aws:ec2/vpcEndpoint:VpcEndpoint')),
     resource_policy(
         "security-group-ingress-cidrs-allowed", "Security group ingress from specific addresses must come from "
         "private ranges or an allowed CIDR list.", (SECURITY_GROUP, DEFAULT_SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE),
