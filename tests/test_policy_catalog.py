@@ -35,9 +35,52 @@ def test_every_rule_is_named_in_some_rule_test_file():
 
 
 def test_readme_policy_table_is_generated():
-    table = catalog.readme_table((ROOT / "README.md").read_text())
-    assert table is not None, "README lacks the policy-table block"
-    assert table == catalog.markdown(), "README policy table is stale: run `python -m policies.catalog --write-readme`"
+    """The table ships with the pack (policies/README.md), generated from the registry."""
+    table = catalog.readme_table((ROOT / "policies" / "README.md").read_text())
+    assert table is not None, "policies/README.md lacks the policy-table block"
+    assert table == catalog.markdown(), \
+        "policies/README.md policy table is stale: run `python -m policies.catalog --write-readme`"
+
+
+def test_every_rule_module_has_its_own_test_file():
+    """Rule modules are one per AWS service and tests mirror them one to one."""
+    modules = {r.module for r in RULES}
+    missing = [m for m in sorted(modules) if not (ROOT / "tests" / f"test_rules_{m}.py").exists()]
+    assert missing == [], f"rule modules without tests/test_rules_<module>.py: {missing}"
+    orphans = sorted(p.stem[len("test_rules_"):] for p in (ROOT / "tests").glob("test_rules_*.py")
+                     if p.stem[len("test_rules_"):] not in modules)
+    assert orphans == [], f"rule test files with no rule module: {orphans}"
+
+
+def test_each_rule_is_tested_in_its_module_test_file():
+    untested = [r.id for r in RULES
+                if f'"{r.id}"' not in (ROOT / "tests" / f"test_rules_{r.module}.py").read_text()]
+    assert untested == [], f"rules not named in their module's test file: {untested}"
+
+
+def test_registry_metadata_is_explicit():
+    from policies.rules._registry import REF_KINDS, specs
+    for s in specs():
+        assert s.types and all(isinstance(t, str) for t in s.types), s.id
+        assert set(s.refs) <= set(REF_KINDS), s.id
+        assert s.autofix.decision in ("remediate", "report") and s.autofix.reason, s.id
+        assert (s.autofix.decision == "remediate") == bool(getattr(s.policy, "has_remediation", lambda: False)())
+
+
+def test_registry_refuses_a_remediation_without_its_reason():
+    from policies.rules._registry import Autofix, rule
+    with pytest.raises(ValueError, match="Autofix"):
+        rule("x-test-only", "d", types=("aws:sqs/queue:Queue",), remediate=lambda a: None)
+    with pytest.raises(ValueError, match="types"):
+        rule("x-test-only", "d", types=())
+    with pytest.raises(ValueError):
+        Autofix("remediate", "")
+
+
+def test_no_metadata_recovery_hacks_remain():
+    src = "\n".join(p.read_text() for p in (ROOT / "policies").rglob("*.py") if "venv" not in p.parts)
+    for hack in ("with_types", "STACK_TYPES", "getclosurevars", "co_consts", "_ResourceValidationPolicy__"):
+        assert hack not in src, hack
 
 
 def test_markdown_cli_prints_the_table(capsys):
@@ -50,9 +93,9 @@ def test_stack_configs_are_valid_and_levels_match_intent(stack):
     cfg = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
     configure(build_servicer(), cfg)  # unknown names or bad values raise
     levels = {r.id: r.levels[stack] for r in RULES}
-    for r in RULES:
-        if "remediation" in r.tags or r.id == "required-tags":
-            assert levels[r.id] == "remediate", r.id
+    for r in RULES:  # a level of "remediate" only where the rule's decision is to remediate
+        if levels[r.id] == "remediate":
+            assert r.autofix == "remediate" and r.remediates, r.id
     if stack == "dev":
         assert {lvl for lvl in levels.values()} <= {"advisory", "remediate"}
     else:
@@ -65,7 +108,11 @@ def test_stack_configs_are_valid_and_levels_match_intent(stack):
                 assert levels[r.id] in ("mandatory", "remediate"), r.id
 
 
-def test_remediation_policies_only_remediate():
+def test_remediation_decisions():
+    """Every remediating rule says why it cannot change behaviour; the four former remediations are gone."""
     for r in RULES:
-        if "remediation" in r.tags:
-            assert r.remediates and r.id.endswith("-remediation")
+        assert r.remediates == (r.autofix == "remediate"), r.id
+    gone = {"s3-public-access-block-remediation", "sqs-queue-managed-encryption-remediation",
+            "sns-topic-managed-encryption-remediation"}
+    assert not gone & {r.id for r in RULES}
+    assert not next(r for r in RULES if r.id == "required-tags").remediates

@@ -21,7 +21,8 @@ CASES = [
     ("apigateway-method-cached-and-encrypted", "ms-preview", MS, {"methodPath": "*/*", "restApi": UNKNOWN,
                                                                   "stageName": UNKNOWN, "settings": {
         "cachingEnabled": True, "cacheDataEncrypted": True}}, "pass"),
-    ("apigateway-endpoint-type", "api-noconfig", API, {"name": "a"}, "violation"),
+    # no endpointConfiguration: API Gateway creates an EDGE API, allowed by default (issue 13: was flagged)
+    ("apigateway-endpoint-type", "api-noconfig", API, {"name": "a"}, "pass"),
     ("apigateway-endpoint-type", "api-regional", API, {"endpointConfiguration": {"types": "REGIONAL"}}, "violation"),
     ("apigateway-endpoint-type", "api-edge", API, {"endpointConfiguration": {"types": ["EDGE"]}}, "pass"),
     ("apigateway-endpoint-type", "api-edge-preview", API, {"endpointConfiguration": {"types": "EDGE",

@@ -268,9 +268,42 @@ def test_lambda_tracing_preview_unknown_role_still_decides():
     assert names(r, "lambda-tracing-active") == [] and not skipped(r, "lambda-tracing-active")
 
 
-def test_lambda_dlq_violation():
-    r = check([ROLE_REC, _fn(deadLetterConfig=None)])
+S3_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+
+
+def test_lambda_dlq_violation_for_an_asynchronously_invoked_function():
+    r = check([ROLE_REC, _fn(deadLetterConfig=None),
+               rec(S3_NOTIFICATION, "notify", {"bucket": "b", "lambdaFunctions": [{"lambdaFunctionArn": UNKNOWN}]},
+                   prop_deps={"lambdaFunctions": ["fn"]})])
     assert names(r, "lambda-dlq-configured") == ["fn"]
+
+
+@pytest.mark.parametrize("caller", ["events-target", "sns-permission", "schedule"])
+def test_lambda_dlq_every_async_caller_counts(caller):
+    records = {
+        "events-target": rec("aws:cloudwatch/eventTarget:EventTarget", "events-target", {"arn": UNKNOWN, "rule": "r"},
+                             prop_deps={"arn": ["fn"]}),
+        "sns-permission": rec("aws:lambda/permission:Permission", "sns-permission",
+                              {"function": UNKNOWN, "principal": "sns.amazonaws.com", "action": "lambda:InvokeFunction"},
+                              prop_deps={"function": ["fn"]}),
+        "schedule": rec("aws:scheduler/schedule:Schedule", "schedule", {"target": {"arn": UNKNOWN}},
+                        prop_deps={"target": ["fn"]}),
+    }
+    r = check([ROLE_REC, _fn(deadLetterConfig=None), records[caller]])
+    assert names(r, "lambda-dlq-configured") == ["fn"]
+
+
+def test_lambda_dlq_not_required_for_synchronously_invoked_functions():
+    """API Gateway / ALB invoke synchronously, SQS event source mappings poll (failures go to the queue's
+    DLQ): no function DLQ needed (issue 13: the rule fired on every function)."""
+    r = check([ROLE_REC, _fn(deadLetterConfig=None),
+               rec("aws:lambda/permission:Permission", "apigw", {"function": UNKNOWN,
+                   "principal": "apigateway.amazonaws.com", "action": "lambda:InvokeFunction"},
+                   prop_deps={"function": ["fn"]}),
+               rec("aws:lambda/eventSourceMapping:EventSourceMapping", "esm",
+                   {"functionName": UNKNOWN, "eventSourceArn": "arn:aws:sqs:us-east-1:1:q"},
+                   prop_deps={"functionName": ["fn"]})])
+    assert names(r, "lambda-dlq-configured") == []
 
 
 def test_lambda_dlq_pass_with_dlq_or_on_failure_destination():
@@ -282,7 +315,9 @@ def test_lambda_dlq_pass_with_dlq_or_on_failure_destination():
 
 
 def test_lambda_dlq_preview_unknown_queue_arn_counts_as_configured():
-    r = check([ROLE_REC, _fn(deadLetterConfig={"targetArn": UNKNOWN}, role=UNKNOWN)])
+    r = check([ROLE_REC, _fn(deadLetterConfig={"targetArn": UNKNOWN}, role=UNKNOWN),
+               rec(S3_NOTIFICATION, "notify", {"bucket": "b", "lambdaFunctions": [{"lambdaFunctionArn": UNKNOWN}]},
+                   prop_deps={"lambdaFunctions": ["fn"]})])
     assert names(r, "lambda-dlq-configured") == [] and not skipped(r, "lambda-dlq-configured")
 
 

@@ -55,8 +55,12 @@ CASES = [
     ("acm-certificate-secure", "cert-ok", CERT, {"domainName": "a.example.com", "validationMethod": "DNS"}, "pass"),
     ("acm-certificate-secure", "cert-preview", CERT, {"domainName": "a.example.com", "validationMethod": "DNS",
                                                       "subjectAlternativeNames": [UNKNOWN]}, "pass"),
+    # pulumi-aws 7: `encrypted` is a string defaulting to "true" (issue 13: the default was flagged, "false" passed)
     ("redshift-cluster-configuration", "rs-plain", RS, {"nodeType": "ra3.xlplus", "publiclyAccessible": False},
+     "pass"),
+    ("redshift-cluster-configuration", "rs-string-false", RS, {"nodeType": "ra3.xlplus", "encrypted": "false"},
      "violation"),
+    ("redshift-cluster-configuration", "rs-string-true", RS, {"nodeType": "ra3.xlplus", "encrypted": "true"}, "pass"),
     ("redshift-cluster-configuration", "rs-enc", RS, {"nodeType": "ra3.xlplus", "encrypted": True,
                                                       "publiclyAccessible": False}, "pass"),
     ("redshift-cluster-configuration", "rs-preview", RS, {"nodeType": "ra3.xlplus", "encrypted": True,

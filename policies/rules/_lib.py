@@ -11,8 +11,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterable, Optional
 
-from pulumi_policy import (PolicyComplianceFramework, PolicyConfigSchema, ResourceValidationPolicy, Severity,
-                           StackValidationPolicy)
+from pulumi_policy import (
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
 
 from ._registry import ANY_AWS, REGISTRY, Autofix, rule  # noqa: F401  (re-exported for rule modules)
 
@@ -62,6 +67,28 @@ def get(props: Any, path: str, default: Any = None) -> Any:
         if cur is None:
             return default
     return cur
+
+
+def as_bool(value: Any, default: Any = None) -> Any:
+    """A boolean input as True/False whichever way it is typed: pulumi-aws 7 made several former booleans
+    strings ("true"/"false"; `bool("false")` is True), so every rule reads booleans through this. Anything
+    else (absent, or a value that is not a boolean) gives `default`."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return default
+
+
+def num(value: Any) -> Any:
+    """Numbers arrive as floats through the protobuf Struct (443.0): whole numbers become ints, so ports and
+    rule numbers print as users wrote them."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def flag(props: Any, path: str, default: Any = None) -> Any:
+    """get() for a boolean input, through as_bool (see there). Unknown values still raise."""
+    return as_bool(get(props, path), default)
 
 
 def items(value: Any) -> list:

@@ -20,8 +20,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterable, Mapping, Optional
 
-from pulumi_policy import (PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
-                           Severity, StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 ANY_AWS = ("aws:*",)
 # Other packs' identifiers a rule corresponds to. awsguard = pulumi/pulumi-policy-aws; pulumi = Pulumi's
@@ -79,6 +86,23 @@ def _split_refs(tags: Iterable[str], refs: Optional[Mapping[str, object]]) -> tu
     return tuple(plain), {k: tuple(dict.fromkeys(out[k])) for k in REF_KINDS if out.get(k)}
 
 
+def is_component(token: str) -> bool:
+    """awsx:lb:ApplicationLoadBalancer, eks:index:Cluster (no module/member path) vs aws:lb/loadBalancer:..."""
+    parts = token.split(":")
+    return len(parts) == 3 and "/" not in parts[1]
+
+
+def judged_at_component(urn: str, types: tuple) -> bool:
+    """True for a resource inside a component this rule already judges (an awsx ALB's load balancer and
+    listeners, an awsx FargateService's service and task definition, an eks Cluster's aws.eks.Cluster):
+    the team sees each finding once, at the component whose inputs they wrote. The ancestors' types are in
+    the URN's qualified type (`awsx:lb:ApplicationLoadBalancer$aws:lb/loadBalancer:LoadBalancer`)."""
+    parts = urn.split("::")
+    if len(parts) < 4:
+        return False
+    return any(t in types and is_component(t) for t in parts[2].split("$")[:-1])
+
+
 def rule(id: str, description: str, *, types: Iterable[str], kind: str = "resource",
          severity: Severity = Severity.HIGH, steps: str = "", framework=None,
          refs: Optional[Mapping[str, object]] = None, tags: Iterable[str] = (),
@@ -109,7 +133,7 @@ def rule(id: str, description: str, *, types: Iterable[str], kind: str = "resour
             policy = StackValidationPolicy(validate=validate_stack, **common)
         else:
             def validate(args: ResourceValidationArgs, report: ReportViolation):
-                if matches(args.resource_type):
+                if matches(args.resource_type) and not judged_at_component(args.urn, types):
                     check(args.props, report, args)
 
             fix = None

@@ -6,7 +6,17 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import is_unknown, nist
-from ._lib import as_list, depends_on, fsbp, get, items, plain, resource_policy, stack_policy
+from ._lib import (
+    as_list,
+    depends_on,
+    flag,
+    fsbp,
+    get,
+    items,
+    plain,
+    resource_policy,
+    stack_policy,
+)
 
 STAGE = "aws:apigateway/stage:Stage"
 METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
@@ -16,16 +26,16 @@ BUCKET_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:
 
 
 def _stage_cached(props, report, args):
-    if get(props, "cacheClusterEnabled") is not True:
+    if flag(props, "cacheClusterEnabled") is not True:
         report("cacheClusterEnabled must be true.")
 
 
 def _method_cache(props, report, args):
     require = (args.get_config() or {}).get("requireCaching", True)
-    caching = get(props, "settings.cachingEnabled") is True
+    caching = flag(props, "settings.cachingEnabled") is True
     if require and not caching:
         report("settings.cachingEnabled must be true.")
-    if caching and get(props, "settings.cacheDataEncrypted") is not True:
+    if caching and flag(props, "settings.cacheDataEncrypted") is not True:
         report("settings.cacheDataEncrypted must be true when caching is enabled.")
 
 
@@ -33,9 +43,8 @@ def _endpoint_type(props, report, args):
     cfg = args.get_config() or {}
     allowed = {t for t, key, default in (("EDGE", "allowEdge", True), ("REGIONAL", "allowRegional", False),
                                         ("PRIVATE", "allowPrivate", False)) if cfg.get(key, default)}
-    types = as_list(plain(get(props, "endpointConfiguration.types")))
-    if not types:
-        report(f"endpointConfiguration.types must be set to one of {', '.join(sorted(allowed))}.")
+    # No endpointConfiguration: API Gateway creates an EDGE API (judged as EDGE, allowed by default).
+    types = as_list(plain(get(props, "endpointConfiguration.types"))) or ["EDGE"]
     for t in types:
         if t not in allowed:
             report(f"endpoint type {t} is not allowed (allowed: {', '.join(sorted(allowed)) or 'none'}).")

@@ -13,8 +13,24 @@ from collections.abc import Mapping
 from pulumi_policy import PolicyConfigSchema, Severity
 from pulumi_policy.proxy import UnknownValueError
 
-from ._lib import (LISTENERS, LOAD_BALANCERS, SECURITY_GROUP, SG_INGRESS_RULE, SG_RULE, as_list, fsbp, get,
-                   items, plain, policy_document, resource_policy, stack_policy, statements)
+from ._lib import (
+    LISTENERS,
+    LOAD_BALANCERS,
+    SECURITY_GROUP,
+    SG_INGRESS_RULE,
+    SG_RULE,
+    as_bool,
+    as_list,
+    flag,
+    fsbp,
+    get,
+    items,
+    plain,
+    policy_document,
+    resource_policy,
+    stack_policy,
+    statements,
+)
 from .network import world_open_rules
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -28,6 +44,12 @@ EKS_CLUSTER = "aws:eks/cluster:Cluster"
 EKS_COMPONENT = "eks:index:Cluster"
 LAMBDA = "aws:lambda/function:Function"
 EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+ASYNC_SOURCES = ("aws:s3/bucketNotification:BucketNotification", "aws:sns/topicSubscription:TopicSubscription",
+                 "aws:cloudwatch/eventTarget:EventTarget", "aws:scheduler/schedule:Schedule",
+                 "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", EVENT_INVOKE_CONFIG)
+ASYNC_PRINCIPALS = ("s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com", "scheduler.amazonaws.com",
+                    "logs.amazonaws.com", "ses.amazonaws.com", "iot.amazonaws.com", "config.amazonaws.com")
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -36,6 +58,8 @@ MANAGED_POLICY = "aws:iam/policy:Policy"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
 ALL_LOAD_BALANCERS = LOAD_BALANCERS + (AWSX_ALB,)
+SG_TYPES = (SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
 
 # TLS 1.2+ policies (the TLS13 family adds TLS 1.3; FS policies are TLS 1.2 forward-secret only). Not every
 # TLS13 policy: ELBSecurityPolicy-TLS13-1-0-2021-06 and -1-1- still accept TLS 1.0 / 1.1.
@@ -91,26 +115,41 @@ def _name(container: dict, i: int) -> str:
 
 
 def _ecs_public_ip(props, report, args):
-    if get(props, "networkConfiguration.assignPublicIp") is True:
+    if args.resource_type in (AWSX_FARGATE_SERVICE, AWSX_EC2_SERVICE) and flag(props, "assignPublicIp") is True:
+        report("assignPublicIp must be false: tasks run in private subnets behind the load balancer.")
+    if flag(props, "networkConfiguration.assignPublicIp") is True:
         report("networkConfiguration.assignPublicIp must be false: tasks run in private subnets behind the load "
                "balancer and reach AWS through NAT or endpoints.")
 
 
 def _privileged(props, report, args):
     for i, c in enumerate(containers(args.resource_type, props)):
-        if c.get("privileged") is True:
+        if as_bool(c.get("privileged")) is True:
             report(f"container {_name(c, i)} is privileged (root on the host).")
 
 
 def _read_only_root(props, report, args):
     for i, c in enumerate(containers(args.resource_type, props)):
-        if c.get("readonlyRootFilesystem") is not True:
+        if as_bool(c.get("readonlyRootFilesystem")) is not True:
             report(f"container {_name(c, i)}: readonlyRootFilesystem should be true (mount a volume for writable "
                    f"paths such as /tmp).")
 
 
+def _awsx_default_logs(resource_type: str, props) -> bool:
+    """awsx task definitions (and services) create a log group and give every container an awslogs
+    configuration unless `logGroup.skip` is true."""
+    if resource_type in (AWSX_FARGATE_SERVICE, AWSX_EC2_SERVICE):
+        props = get(props, "taskDefinitionArgs") or {}
+    elif resource_type not in (AWSX_FARGATE_TASK, AWSX_EC2_TASK):
+        return False
+    return flag(props, "logGroup.skip") is not True
+
+
 def _logging(props, report, args):
+    defaults = _awsx_default_logs(args.resource_type, props)
     for i, c in enumerate(containers(args.resource_type, props)):
+        if defaults and "logConfiguration" not in c:
+            continue
         driver = (c.get("logConfiguration") or {}).get("logDriver") if isinstance(c.get("logConfiguration"), dict) else None
         if not driver:
             report(f"container {_name(c, i)} has no logConfiguration.logDriver (its output would be lost).")
@@ -128,7 +167,10 @@ def _port(listener) -> str:
 
 
 def listener_problems(listener) -> list[str]:
-    protocol = str(get(listener, "protocol", "")).upper()
+    # No protocol means HTTP on an application load balancer (the API default); a gateway load balancer's
+    # listener has neither protocol nor port.
+    default = "HTTP" if get(listener, "port") is not None else ""
+    protocol = str(get(listener, "protocol") or default).upper()
     if protocol == "HTTP":
         actions = items(get(listener, "defaultActions"))
         first = actions[0] if len(actions) == 1 else None
@@ -166,17 +208,17 @@ def _is_application(props, resource_type) -> bool:
 
 
 def _drop_invalid_headers(props, report, args):
-    if _is_application(props, args.resource_type) and get(props, "dropInvalidHeaderFields") is not True:
+    if _is_application(props, args.resource_type) and flag(props, "dropInvalidHeaderFields") is not True:
         report("dropInvalidHeaderFields must be true (request smuggling via malformed headers).")
 
 
 def _access_logs(props, report, args):
-    if get(props, "accessLogs.enabled") is not True or not present(get(props, "accessLogs") or {}, "bucket"):
+    if flag(props, "accessLogs.enabled") is not True or not present(get(props, "accessLogs") or {}, "bucket"):
         report("accessLogs must be enabled with a bucket.")
 
 
 def _deletion_protection(props, report, args):
-    if get(props, "enableDeletionProtection") is not True:
+    if flag(props, "enableDeletionProtection") is not True:
         report("enableDeletionProtection must be true.")
 
 
@@ -223,18 +265,38 @@ def _lambda_tracing(props, report, args):
         report("tracingConfig.mode must be Active (X-Ray).")
 
 
+def async_invoked(fn, resources) -> list[str]:
+    """What invokes `fn` asynchronously in this stack (S3 and SNS notifications, EventBridge targets and
+    schedules, log subscriptions, Lambda permissions for those services, event-invoke configs). Synchronous
+    callers (API Gateway, load balancers) and pollers (SQS, Kinesis, DynamoDB event source mappings: failures
+    go to the source's own DLQ or on-failure destination) do not need a function DLQ."""
+    found = []
+    for r in resources:
+        if r.urn == fn.urn or not any(d.urn == fn.urn for ds in r.property_dependencies.values() for d in ds):
+            continue
+        if r.resource_type in ASYNC_SOURCES:
+            found.append(r.name)
+        elif r.resource_type == LAMBDA_PERMISSION and str(get(r.props, "principal", "")) in ASYNC_PRINCIPALS:
+            found.append(r.name)
+    return found
+
+
 def _lambda_dlq(resources, report, args):
     functions = [r for r in resources if r.resource_type == LAMBDA]
     configs = [r for r in resources if r.resource_type == EVENT_INVOKE_CONFIG]
     for fn in functions:
+        callers = async_invoked(fn, resources)
+        if not callers:
+            continue
         if present(get(fn.props, "deadLetterConfig") or {}, "targetArn"):
             continue
         on_failure = [c for c in configs
                       if any(d.urn == fn.urn for d in c.property_dependencies.get("functionName", []))
                       and present(get(c.props, "destinationConfig.onFailure") or {}, "destination")]
         if not on_failure:
-            report(f"function {fn.name} has neither deadLetterConfig.targetArn nor an on-failure destination "
-                   f"(FunctionEventInvokeConfig): failed asynchronous events are lost.", fn.urn)
+            report(f"function {fn.name} is invoked asynchronously ({', '.join(sorted(callers))}) but has neither "
+                   f"deadLetterConfig.targetArn nor an on-failure destination (FunctionEventInvokeConfig): failed "
+                   f"asynchronous events are lost.", fn.urn)
 
 
 def wildcard_actions(doc) -> list[str]:
@@ -303,14 +365,21 @@ def _public_ingress_only_lbs(resources, report, args):
             open_groups.setdefault(urn, []).append(r.name)
     if not open_groups:
         return
-    fronted = set()
-    for lb in resources:
-        if lb.resource_type in ALL_LOAD_BALANCERS:
-            fronted |= _deps(lb, "securityGroups")
+    fronted, shared = set(), {}
+    for r in resources:
+        if r.resource_type in ALL_LOAD_BALANCERS:
+            fronted |= _deps(r, "securityGroups")
+        elif r.resource_type not in SG_TYPES:  # rules and groups referencing a group do not attach it
+            for urn in {d.urn for ds in r.property_dependencies.values() for d in ds} & set(open_groups):
+                shared.setdefault(urn, []).append(r.name)
     for urn, via in open_groups.items():
         if urn not in fronted:
             report(f"security group {groups[urn].name} is open to the internet ({', '.join(sorted(set(via)))}) "
                    f"but no load balancer uses it: only load balancers may face the internet.", urn)
+        elif shared.get(urn):
+            report(f"security group {groups[urn].name} is open to the internet ({', '.join(sorted(set(via)))}) "
+                   f"and shared by a load balancer with {', '.join(sorted(shared[urn]))}: give the load balancer "
+                   f"its own group.", urn)
 
 
 # --- launch templates and instances ------------------------------------------------------------------
@@ -325,9 +394,6 @@ def _imdsv2(props, report, args):
         report(f"metadataOptions.httpPutResponseHopLimit {hops} lets containers reach the instance role; use 1 or 2.")
 
 
-def _truthy(value) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
 
 def _ebs_encrypted(props, report, args):
     if args.resource_type == LAUNCH_TEMPLATE:
@@ -337,13 +403,13 @@ def _ebs_encrypted(props, report, args):
             report("no blockDeviceMappings with ebs: the AMI's volumes are used as they are (unencrypted unless the "
                    "account encrypts by default); declare the root volume with encrypted 'true'.")
         for m in volumes:
-            if not _truthy(get(m, "ebs.encrypted")):
+            if not as_bool(get(m, "ebs.encrypted")):
                 report(f"blockDeviceMappings {get(m, 'deviceName')}: ebs.encrypted must be true.")
         return
-    if not _truthy(get(props, "rootBlockDevice.encrypted")):
+    if not as_bool(get(props, "rootBlockDevice.encrypted")):
         report("rootBlockDevice.encrypted must be true.")
     for i, dev in enumerate(items(get(props, "ebsBlockDevices"))):
-        if not _truthy(get(dev, "encrypted")):
+        if not as_bool(get(dev, "encrypted")):
             report(f"ebsBlockDevices[{i}] ({get(dev, 'deviceName')}) must be encrypted.")
 
 
@@ -420,7 +486,7 @@ POLICIES = [
         "destination).", _lambda_dlq, severity=Severity.MEDIUM,
         remediation="dead_letter_config={target_arn: <encrypted SQS queue>} or a FunctionEventInvokeConfig with "
                     "destination_config.on_failure.", tags=["lambda", "resilience", "checkov:CKV_AWS_116"],
-        types=('aws:lambda/function:Function', 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig')),
+        types=(LAMBDA, LAMBDA_PERMISSION) + ASYNC_SOURCES),
     stack_policy(
         "lambda-role-no-wildcard", "A Lambda function's execution role must not grant '*' or service-wide "
         "actions.", _lambda_role_wildcard, severity=Severity.HIGH,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import fsbp, get, resource_policy
+from ._lib import flag, fsbp, get, resource_policy
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -23,12 +23,12 @@ def _is_replica(props) -> bool:
 
 
 def _rds_encrypted(props, report, args):
-    if get(props, "storageEncrypted") is not True:
+    if flag(props, "storageEncrypted") is not True:
         report("storageEncrypted must be true (set kmsKeyId to a customer managed key).")
 
 
 def _rds_public(props, report, args):
-    if get(props, "publiclyAccessible") is True:
+    if flag(props, "publiclyAccessible") is True:
         report("publiclyAccessible is true: the database gets a public address. Keep it on isolated subnets and "
                "reach it from the application security group.")
 
@@ -47,17 +47,17 @@ def _rds_multi_az(props, report, args):
     if _is_replica(props):
         args.not_applicable("a read replica's availability comes from its source")
         return
-    if get(props, "multiAz") is not True:
+    if flag(props, "multiAz") is not True:
         report("multiAz must be true: a single-AZ database is down for the length of an AZ or host failure.")
 
 
 def _deletion_protection(props, report, args):
-    if get(props, "deletionProtection") is not True:
+    if flag(props, "deletionProtection") is not True:
         report("deletionProtection must be true.")
 
 
 def _elasticache_encryption(props, report, args):
-    missing = [k for k in ("atRestEncryptionEnabled", "transitEncryptionEnabled") if get(props, k) is not True]
+    missing = [k for k in ("atRestEncryptionEnabled", "transitEncryptionEnabled") if flag(props, k) is not True]
     if missing:
         report(f"{' and '.join(missing)} must be true.")
 
@@ -67,9 +67,9 @@ def _elasticache_multi_az(props, report, args):
     if get(props, "numNodeGroups") is not None or get(props, "replicasPerNodeGroup") is not None:
         nodes = 1 + int(get(props, "replicasPerNodeGroup", 0))
     problems = []
-    if get(props, "automaticFailoverEnabled") is not True:
+    if flag(props, "automaticFailoverEnabled") is not True:
         problems.append("automaticFailoverEnabled must be true")
-    if get(props, "multiAzEnabled") is not True:
+    if flag(props, "multiAzEnabled") is not True:
         problems.append("multiAzEnabled must be true")
     if nodes is not None and int(nodes) < 2:
         problems.append(f"at least 2 nodes per shard are needed (has {int(nodes)})")
@@ -78,7 +78,7 @@ def _elasticache_multi_az(props, report, args):
 
 
 def _dynamodb_pitr(props, report, args):
-    if get(props, "pointInTimeRecovery.enabled") is not True:
+    if flag(props, "pointInTimeRecovery.enabled") is not True:
         report("pointInTimeRecovery.enabled must be true.")
 
 
@@ -86,18 +86,18 @@ def _dynamodb_encryption(props, report, args):
     sse = get(props, "serverSideEncryption")
     # Key presence, not its value: the key ARN is unknown in a preview of a new stack, and iterating the
     # keys does not read it. enabled without kmsKeyArn means the AWS managed aws/dynamodb key.
-    if get(props, "serverSideEncryption.enabled") is not True or "kmsKeyArn" not in list(iter(sse)):
+    if flag(props, "serverSideEncryption.enabled") is not True or "kmsKeyArn" not in list(iter(sse)):
         report("serverSideEncryption.enabled must be true with a customer managed kmsKeyArn (the default AWS owned "
                "key cannot be audited or restricted).")
 
 
 def _dynamodb_deletion_protection(props, report, args):
-    if get(props, "deletionProtectionEnabled") is not True:
+    if flag(props, "deletionProtectionEnabled") is not True:
         report("deletionProtectionEnabled must be true.")
 
 
 def _docdb_encryption(props, report, args):
-    if get(props, "storageEncrypted") is not True:
+    if flag(props, "storageEncrypted") is not True:
         report("storageEncrypted must be true (set kmsKeyId to a customer managed key).")
 
 

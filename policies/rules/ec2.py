@@ -8,7 +8,7 @@ import fnmatch
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import nist
-from ._lib import cis, fsbp, get, items, resource_policy
+from ._lib import as_bool, cis, flag, fsbp, get, items, resource_policy
 
 INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -29,13 +29,9 @@ BATCH_COMPUTE = "aws:batch/computeEnvironment:ComputeEnvironment"
 BATCH_CHOICES = ("optimal", "default_x86_64", "default_arm64")
 
 
-def truthy(value) -> bool:
-    """Booleans that some resources take as strings (launch template network interfaces)."""
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
 
 def _volume_encrypted(props, report, args):
-    if get(props, "encrypted") is not True:
+    if flag(props, "encrypted") is not True:
         report("encrypted must be true (a volume created from an encrypted snapshot still needs encrypted=True "
                "to be checked statically).")
         return
@@ -45,7 +41,7 @@ def _volume_encrypted(props, report, args):
 
 
 def _encryption_by_default(props, report, args):
-    if get(props, "enabled", True) is not True:
+    if flag(props, "enabled", True) is not True:
         report("enabled must be true: new volumes in this region would otherwise be created unencrypted.")
 
 
@@ -74,20 +70,20 @@ def _ami_public(props, report, args):
 
 def _no_public_ip(props, report, args):
     if args.resource_type in (INSTANCE, LAUNCH_CONFIGURATION):
-        if truthy(get(props, "associatePublicIpAddress")):
+        if as_bool(get(props, "associatePublicIpAddress")):
             report("associatePublicIpAddress must not be true; reach instances through a load balancer or SSM.")
     if args.resource_type in (INSTANCE, LAUNCH_TEMPLATE):
         for i, nic in enumerate(items(get(props, "networkInterfaces"))):
-            if truthy(get(nic, "associatePublicIpAddress")):
+            if as_bool(get(nic, "associatePublicIpAddress")):
                 report(f"networkInterfaces[{i}].associatePublicIpAddress must not be true.")
 
 
 def _monitoring(props, report, args):
-    if args.resource_type == INSTANCE and get(props, "monitoring") is not True:
+    if args.resource_type == INSTANCE and flag(props, "monitoring") is not True:
         report("monitoring must be true (1-minute CloudWatch metrics).")
-    elif args.resource_type == LAUNCH_TEMPLATE and get(props, "monitoring.enabled") is not True:
+    elif args.resource_type == LAUNCH_TEMPLATE and flag(props, "monitoring.enabled") is not True:
         report("monitoring.enabled must be true.")
-    elif args.resource_type == LAUNCH_CONFIGURATION and get(props, "enableMonitoring", True) is not True:
+    elif args.resource_type == LAUNCH_CONFIGURATION and flag(props, "enableMonitoring", True) is not True:
         report("enableMonitoring must not be false.")
 
 
@@ -96,10 +92,10 @@ def _volume_inuse(props, report, args):
     The provider defaults deleteOnTermination to true, so only an explicit false fails."""
     if not (args.get_config() or {}).get("checkDeletion", True):
         return
-    if get(props, "rootBlockDevice.deleteOnTermination", True) is not True:
+    if flag(props, "rootBlockDevice.deleteOnTermination", True) is not True:
         report("rootBlockDevice.deleteOnTermination must not be false.")
     for i, dev in enumerate(items(get(props, "ebsBlockDevices"))):
-        if get(dev, "deleteOnTermination", True) is not True:
+        if flag(dev, "deleteOnTermination", True) is not True:
             report(f"ebsBlockDevices[{i}].deleteOnTermination must not be false.")
 
 

@@ -6,9 +6,13 @@ them) or the presence of the key, and read the value only when nothing else says
 """
 from __future__ import annotations
 
+import json
+from typing import Optional
+
+import yaml
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import fsbp, get, items, resource_policy, stack_policy
+from ._lib import flag, fsbp, get, items, plain, resource_policy, stack_policy
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 OAC = "aws:cloudfront/originAccessControl:OriginAccessControl"
@@ -17,6 +21,8 @@ WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
 LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
 REST_METHOD = "aws:apigateway/method:Method"
+REST_API = "aws:apigateway/restApi:RestApi"
+HTTP_API = "aws:apigatewayv2/api:Api"
 REST_STAGE = "aws:apigateway/stage:Stage"
 HTTP_ROUTE = "aws:apigatewayv2/route:Route"
 HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
@@ -52,7 +58,7 @@ def _https_only(props, report, args):
 def _min_tls(props, report, args):
     allowed = list((args.get_config() or {}).get("allowedProtocolVersions", DEFAULT_MIN_TLS))
     cert = get(props, "viewerCertificate") or {}
-    if get(cert, "cloudfrontDefaultCertificate") is True:
+    if flag(cert, "cloudfrontDefaultCertificate") is True:
         report("uses the default *.cloudfront.net certificate, with which CloudFront fixes the minimum protocol at "
                "TLSv1; give the distribution a custom domain and an ACM certificate (us-east-1) with TLSv1.2_2021.")
         return
@@ -105,7 +111,53 @@ def _s3_origin_oac(resources, report, args):
 
 # ---- API Gateway ------------------------------------------------------------------------------
 
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "x-amazon-apigateway-any-method")
+
+
+def openapi(body) -> Optional[dict]:
+    """An OpenAPI/Swagger document given as a JSON or YAML string (or an object); None if unparsable."""
+    if isinstance(body, str):
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            try:
+                doc = yaml.safe_load(body)
+            except yaml.YAMLError:
+                return None
+    else:
+        doc = plain(body)
+    return doc if isinstance(doc, dict) else None
+
+
+def open_operations(doc: dict) -> list[str]:
+    """Operations an OpenAPI body leaves without authorization: no effective `security` requirement (the
+    operation's own, else the document's; `[]` opens it explicitly) and no x-amazon-apigateway-auth."""
+    default = doc.get("security") or []
+    out = []
+    for path, ops in (doc.get("paths") or {}).items():
+        if not isinstance(ops, dict):
+            continue
+        for method, op in ops.items():
+            if method.lower() not in HTTP_METHODS or not isinstance(op, dict):
+                continue
+            auth = (op.get("x-amazon-apigateway-auth") or {}).get("type", "")
+            security = op["security"] if "security" in op else default
+            if not security and str(auth).upper() not in ("AWS_IAM",):
+                out.append(f"{method.upper()} {path}")
+    return out
+
+
 def _authorizer(props, report, args):
+    if args.resource_type in (REST_API, HTTP_API):
+        if "body" not in keys(props):
+            return  # methods/routes are separate resources, judged on their own
+        doc = openapi(get(props, "body"))
+        if doc is None:
+            report("body is not a parsable OpenAPI document: its operations' authorization cannot be checked.")
+            return
+        for op in open_operations(doc):
+            report(f"OpenAPI body: operation {op} has no security requirement (no authorizer, IAM or Cognito).")
+        return
     if args.resource_type == REST_METHOD:
         if get(props, "httpMethod") == "OPTIONS":
             return  # CORS preflight: browsers send it without credentials
@@ -156,7 +208,7 @@ def _password_policy(props, report, args):
     if (get(policy, "minimumLength") or 8) < min_len:
         problems.append(f"minimumLength < {min_len}")
     for key in ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"):
-        if get(policy, key) is not True:
+        if flag(policy, key) is not True:
             problems.append(f"{key} not true")
     if problems:
         report("weak password policy: " + "; ".join(problems) + ".")
@@ -199,9 +251,10 @@ POLICIES = [
                  tags=["cloudfront", "s3", "access"],
         types=('aws:cloudfront/distribution:Distribution', 'aws:cloudfront/originAccessControl:OriginAccessControl')),
     resource_policy("apigateway-authorizer-required", "API Gateway methods and routes must require authorization.",
-                    (REST_METHOD, HTTP_ROUTE), _authorizer, severity=Severity.HIGH,
+                    (REST_METHOD, HTTP_ROUTE, REST_API, HTTP_API), _authorizer, severity=Severity.HIGH,
                     remediation="Set authorization='COGNITO_USER_POOLS' with authorizerId (REST) or "
-                                "authorizationType='JWT' (HTTP API); only OPTIONS preflights may be open.",
+                                "authorizationType='JWT' (HTTP API); only OPTIONS preflights may be open. In an "
+                                "OpenAPI body, give every operation a security requirement (or a global one).",
                     tags=["apigateway", "access"]),
     resource_policy("apigateway-access-logging", "API Gateway stages must write access logs.",
                     (REST_STAGE, HTTP_STAGE), _access_logging, severity=Severity.MEDIUM,

@@ -6,8 +6,22 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import is_set, is_unknown, nist
-from ._lib import (DEFAULT_SECURITY_GROUP, SECURITY_GROUP, SG_EGRESS_RULE, SG_INGRESS_RULE, SG_RULE, as_list, cis,
-                   get, items, policy_document, resource_policy, stack_policy, statements)
+from ._lib import (
+    DEFAULT_SECURITY_GROUP,
+    SECURITY_GROUP,
+    SG_EGRESS_RULE,
+    SG_INGRESS_RULE,
+    SG_RULE,
+    as_list,
+    cis,
+    flag,
+    get,
+    items,
+    policy_document,
+    resource_policy,
+    stack_policy,
+    statements,
+)
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -101,7 +115,7 @@ def _trust_not_public(props, report, args):
 
 
 def _no_lockout_bypass(props, report, args):
-    if get(props, "bypassPolicyLockoutSafetyCheck") is True:
+    if flag(props, "bypassPolicyLockoutSafetyCheck") is True:
         report("bypassPolicyLockoutSafetyCheck must not be true: a policy that locks out its administrators "
                "makes the key unmanageable.")
 
@@ -145,7 +159,7 @@ def _password_policy(props, report, args):
         problems.append(f"maxPasswordAge not within 1-{max_age}")
     if cfg.get("requireCharacterClasses", True):
         for key in ("requireLowercaseCharacters", "requireUppercaseCharacters", "requireNumbers", "requireSymbols"):
-            if get(props, key) is not True:
+            if flag(props, key) is not True:
                 problems.append(f"{key} not true")
     if problems:
         report("weak password policy: " + "; ".join(problems) + ".")

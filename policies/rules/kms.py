@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from ._lib import cis, get, resource_policy
+from ._lib import cis, flag, get, resource_policy
 
 
 def _rotation(props, report, args):
     spec = get(props, "customerMasterKeySpec") or get(props, "keySpec") or "SYMMETRIC_DEFAULT"
     if spec != "SYMMETRIC_DEFAULT":
         args.not_applicable(f"automatic rotation is not supported for {spec} keys")
-    if get(props, "enableKeyRotation") is not True:
+    if flag(props, "enableKeyRotation") is not True:
         report("enableKeyRotation must be true.")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import fsbp, get, stack_policy
+from ._lib import flag, fsbp, get, stack_policy
 
 QUEUE = "aws:sqs/queue:Queue"
 TOPIC = "aws:sns/topic:Topic"
@@ -32,7 +32,7 @@ def _sqs_encrypted(resources, report, args):
     for q in resources:
         if q.resource_type != QUEUE or _key_configured(q, "kmsMasterKeyId"):
             continue
-        if allow_managed and get(q.props, "sqsManagedSseEnabled") is True:
+        if allow_managed and flag(q.props, "sqsManagedSseEnabled") is True:
             continue
         report(f"queue {q.name} is not encrypted with a KMS key (kmsMasterKeyId)"
                + ("" if not allow_managed else " or SQS-managed SSE") + ".", q.urn)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from pulumi_policy import Severity
 
 from ._compliance import is_set
-from ._lib import as_list, fsbp, get, items, policy_document, resource_policy, statements
+from ._lib import (
+    as_list,
+    flag,
+    fsbp,
+    get,
+    items,
+    policy_document,
+    resource_policy,
+    statements,
+)
 
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -22,7 +31,7 @@ GUARDED_SERVICES = ("bedrock", "sagemaker")
 
 
 def _scan_on_push(props, report, args):
-    if get(props, "imageScanningConfiguration.scanOnPush") is not True:
+    if flag(props, "imageScanningConfiguration.scanOnPush") is not True:
         report("imageScanningConfiguration.scanOnPush must be true (or use registry-level enhanced scanning).")
 
 
@@ -48,7 +57,7 @@ def _endpoint_encryption(props, report, args):
         report("kmsKeyArn must be set: the ML storage volumes of the endpoint are then encrypted with a "
                "customer managed key.")
     capture = get(props, "dataCaptureConfig")
-    if capture is not None and get(capture, "enableCapture", True) is not False and not is_set(capture, "kmsKeyId"):
+    if capture is not None and flag(capture, "enableCapture", True) is not False and not is_set(capture, "kmsKeyId"):
         report("dataCaptureConfig.kmsKeyId must be set: captured requests and responses are data.")
 
 

@@ -3,8 +3,22 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import (AWSX_VPC, DEFAULT_SECURITY_GROUP, FLOW_LOG, SECURITY_GROUP, SG_INGRESS_RULE, SG_RULE, VPC, cis,
-                   depends_on, get, items, resource_policy, stack_policy)
+from ._lib import (
+    AWSX_VPC,
+    DEFAULT_SECURITY_GROUP,
+    FLOW_LOG,
+    SECURITY_GROUP,
+    SG_INGRESS_RULE,
+    SG_RULE,
+    VPC,
+    cis,
+    depends_on,
+    get,
+    items,
+    num,
+    resource_policy,
+    stack_policy,
+)
 
 WORLD = ("0.0.0.0/0", "::/0")
 DEFAULT_PUBLIC_PORTS = [80, 443]
@@ -18,17 +32,17 @@ def world_open_rules(resource_type: str, props) -> list[dict]:
             cidrs = items(get(rule, "cidrBlocks")) + items(get(rule, "ipv6CidrBlocks"))
             for cidr in cidrs:
                 if cidr in WORLD:
-                    rules.append({"fromPort": get(rule, "fromPort"), "toPort": get(rule, "toPort"),
+                    rules.append({"fromPort": num(get(rule, "fromPort")), "toPort": num(get(rule, "toPort")),
                                   "protocol": str(get(rule, "protocol", "")), "cidr": cidr})
     elif resource_type == SG_RULE and get(props, "type") == "ingress":
         for cidr in items(get(props, "cidrBlocks")) + items(get(props, "ipv6CidrBlocks")):
             if cidr in WORLD:
-                rules.append({"fromPort": get(props, "fromPort"), "toPort": get(props, "toPort"),
+                rules.append({"fromPort": num(get(props, "fromPort")), "toPort": num(get(props, "toPort")),
                               "protocol": str(get(props, "protocol", "")), "cidr": cidr})
     elif resource_type == SG_INGRESS_RULE:
         for cidr in (get(props, "cidrIpv4"), get(props, "cidrIpv6")):
             if cidr in WORLD:
-                rules.append({"fromPort": get(props, "fromPort"), "toPort": get(props, "toPort"),
+                rules.append({"fromPort": num(get(props, "fromPort")), "toPort": num(get(props, "toPort")),
                               "protocol": str(get(props, "ipProtocol", "")), "cidr": cidr})
     return rules
 

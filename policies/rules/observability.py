@@ -5,7 +5,18 @@ import fnmatch
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import LOAD_BALANCERS, cis, depends_on, fsbp, get, items, plain, resource_policy, stack_policy
+from ._lib import (
+    LOAD_BALANCERS,
+    cis,
+    depends_on,
+    flag,
+    fsbp,
+    get,
+    items,
+    plain,
+    resource_policy,
+    stack_policy,
+)
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -39,11 +50,11 @@ def has_key(props, key: str) -> bool:
 
 
 def _trail(props, report, args):
-    if get(props, "isMultiRegionTrail") is not True:
+    if flag(props, "isMultiRegionTrail") is not True:
         report("isMultiRegionTrail must be true (one trail records every region).")
-    if get(props, "enableLogFileValidation") is not True:
+    if flag(props, "enableLogFileValidation") is not True:
         report("enableLogFileValidation must be true (digest files prove the logs were not altered).")
-    if get(props, "includeGlobalServiceEvents", True) is False:
+    if flag(props, "includeGlobalServiceEvents", True) is False:
         report("includeGlobalServiceEvents must not be false (IAM, STS and CloudFront events are global).")
     if not has_key(props, "kmsKeyId"):
         report("kmsKeyId must be set: trail log files are encrypted with a customer managed KMS key.")

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import cis, depends_on, fsbp, get, items, policy_document, stack_policy, statements
+from ._lib import (
+    cis,
+    depends_on,
+    flag,
+    fsbp,
+    get,
+    items,
+    policy_document,
+    stack_policy,
+    statements,
+)
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
@@ -35,7 +45,7 @@ def _buckets(resources) -> list:
 
 def _versioning(resources, report, args):
     for bucket in _buckets(resources):
-        if get(bucket.props, "versioning.enabled") is True:
+        if flag(bucket.props, "versioning.enabled") is True:
             continue
         found = configs_of(resources, bucket, VERSIONING)
         if not any(get(c.props, "versioningConfiguration.status") == "Enabled" for c in found):
@@ -66,8 +76,8 @@ def _public_access_block(resources, report, args):
         if not found:
             report(f"bucket {bucket.name} has no BucketPublicAccessBlock.", bucket.urn)
             continue
-        if not any(all(get(c.props, flag) is True for flag in PAB_FLAGS) for c in found):
-            off = sorted({flag for c in found for flag in PAB_FLAGS if get(c.props, flag) is not True})
+        if not any(all(flag(c.props, f) is True for f in PAB_FLAGS) for c in found):
+            off = sorted({f for c in found for f in PAB_FLAGS if flag(c.props, f) is not True})
             report(f"bucket {bucket.name}'s public access block leaves {', '.join(off)} off.", bucket.urn)
 
 
@@ -82,9 +92,14 @@ def denies_insecure_transport(doc) -> bool:
         principal = st.get("Principal")
         if principal not in ("*", {"AWS": "*"}, {"AWS": ["*"]}):
             continue
-        secure = (st.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport")
-        if str(secure).lower() == "false":
-            return True
+        # Condition operators and keys are case-insensitive; values may be a string, a bool or a list.
+        for op, block in (st.get("Condition") or {}).items():
+            if op.lower() != "bool" or not isinstance(block, dict):
+                continue
+            for key, value in block.items():
+                if key.lower() == "aws:securetransport" and \
+                        any(str(v).lower() == "false" for v in (value if isinstance(value, list) else [value])):
+                    return True
     return False
 
 
@@ -100,7 +115,7 @@ def _tls_only(resources, report, args):
 
 def _lifecycle(resources, report, args):
     for bucket in _buckets(resources):
-        if any(get(rule, "enabled") is True for rule in items(get(bucket.props, "lifecycleRules"))):
+        if any(flag(rule, "enabled") is True for rule in items(get(bucket.props, "lifecycleRules"))):
             continue
         found = configs_of(resources, bucket, LIFECYCLE)
         if not any(get(rule, "status") == "Enabled" for c in found for rule in items(get(c.props, "rules"))):

@@ -6,7 +6,7 @@ import re
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import is_set, is_unknown, nist
-from ._lib import depends_on, fsbp, get, resource_policy, stack_policy
+from ._lib import depends_on, flag, fsbp, get, resource_policy, stack_policy
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
@@ -37,7 +37,7 @@ def _recovery_window(props, report, args):
 
 def _rotation_period(props, report, args):
     max_days = int((args.get_config() or {}).get("maximumRotationDays", 90))
-    if get(props, "rotationEnabled", True) is False:
+    if flag(props, "rotationEnabled", True) is False:
         report("rotationEnabled is false.")
         return
     days = get(props, "rotationRules.automaticallyAfterDays")

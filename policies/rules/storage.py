@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import is_set
-from ._lib import cis, fsbp, get, items, resource_policy
+from ._lib import cis, flag, fsbp, get, items, resource_policy
 
 EFS = "aws:efs/fileSystem:FileSystem"
 CERTIFICATE = "aws:acm/certificate:Certificate"
@@ -14,7 +14,7 @@ SEARCH_DOMAINS = ("aws:elasticsearch/domain:Domain", "aws:opensearch/domain:Doma
 
 
 def _efs(props, report, args):
-    if get(props, "encrypted") is not True:
+    if flag(props, "encrypted") is not True:
         report("encrypted must be true.")
         return
     # A kmsKeyId from another resource (unknown in a preview) is a customer key: presence decides.
@@ -43,7 +43,7 @@ def _acm(props, report, args):
 
 def _redshift_config(props, report, args):
     cfg = args.get_config() or {}
-    if bool(get(props, "encrypted", False)) != bool(cfg.get("clusterDbEncrypted", True)):
+    if flag(props, "encrypted", True) != bool(cfg.get("clusterDbEncrypted", True)):  # v7: a string, default "true"
         report(f"encrypted must be {cfg.get('clusterDbEncrypted', True)}.")
     node_types = list(cfg.get("nodeTypes", []))
     if node_types and get(props, "nodeType") not in node_types:
@@ -52,7 +52,7 @@ def _redshift_config(props, report, args):
 
 def _redshift_maintenance(props, report, args):
     cfg = args.get_config() or {}
-    if bool(get(props, "allowVersionUpgrade", True)) != bool(cfg.get("allowVersionUpgrade", True)):
+    if flag(props, "allowVersionUpgrade", True) != bool(cfg.get("allowVersionUpgrade", True)):
         report(f"allowVersionUpgrade must be {cfg.get('allowVersionUpgrade', True)}.")
     window = cfg.get("preferredMaintenanceWindow")
     if window and get(props, "preferredMaintenanceWindow") != window:
@@ -63,12 +63,12 @@ def _redshift_maintenance(props, report, args):
 
 
 def _redshift_public(props, report, args):
-    if get(props, "publiclyAccessible") is not False:
+    if flag(props, "publiclyAccessible") is not False:
         report("publiclyAccessible must be set to false.")
 
 
 def _search_encrypted(props, report, args):
-    if get(props, "encryptAtRest.enabled") is not True:
+    if flag(props, "encryptAtRest.enabled") is not True:
         report("encryptAtRest.enabled must be true.")
 
 

@@ -3,12 +3,29 @@ network ACLs, gateway/interface endpoints, auto-assigned public IPs, security gr
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import nist
-from ._lib import (AWSX_VPC, DEFAULT_SECURITY_GROUP, SECURITY_GROUP, SG_EGRESS_RULE, SG_INGRESS_RULE, SG_RULE, VPC,
-                   cis, depends_on, fsbp, get, items, resource_policy, stack_policy)
+from ._lib import (
+    AWSX_VPC,
+    DEFAULT_SECURITY_GROUP,
+    SECURITY_GROUP,
+    SG_EGRESS_RULE,
+    SG_INGRESS_RULE,
+    SG_RULE,
+    VPC,
+    cis,
+    depends_on,
+    flag,
+    fsbp,
+    get,
+    items,
+    num,
+    resource_policy,
+    stack_policy,
+)
 
 NACL = "aws:ec2/networkAcl:NetworkAcl"
 DEFAULT_NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
@@ -63,7 +80,7 @@ def _nacl_admin(props, report, args):
     admin = list((args.get_config() or {}).get("adminPorts", DEFAULT_ADMIN_PORTS))
     entries = []
     if args.resource_type == NACL_RULE:
-        if get(props, "egress", False) is True or get(props, "ruleAction") != "allow":
+        if flag(props, "egress", False) is True or get(props, "ruleAction") != "allow":
             return
         cidrs = [get(props, "cidrBlock"), get(props, "ipv6CidrBlock")]
         entries.append((get(props, "ruleNumber"), get(props, "protocol"), get(props, "fromPort"),
@@ -79,7 +96,17 @@ def _nacl_admin(props, report, args):
         low, high = _ports(protocol, from_port, to_port)
         opened = [p for p in admin if low <= p <= high]
         if world and opened:
-            report(f"rule {number} allows {world[0]} to admin port(s) {', '.join(map(str, opened))}.")
+            report(f"rule {num(number)} allows {world[0]} to admin port(s) {', '.join(map(str, opened))}.")
+
+
+SERVICE_NAME = re.compile(r"^(?:com\.amazonaws|aws\.api|aws\.sagemaker)\.[a-z]{2}(?:-[a-z]+)+-\d+\.(.+)$")
+
+
+def service_suffix(name: str) -> str:
+    """com.amazonaws.us-east-1.ecr.api -> ecr.api (the whole service part, not its last dot-segment: 'api'
+    would match ecr.api, execute-api ... and sagemaker.api alike)."""
+    m = SERVICE_NAME.match(name)
+    return m.group(1) if m else name
 
 
 def _endpoints(resources, report, args):
@@ -87,7 +114,7 @@ def _endpoints(resources, report, args):
     endpoints = [r for r in resources if r.resource_type == VPC_ENDPOINT]
     for vpc in _vpcs(resources):
         mine = [e for e in endpoints if depends_on(e, vpc, "vpcId")]
-        services = {str(get(e.props, "serviceName", "")).rsplit(".", 1)[-1] for e in mine}
+        services = {service_suffix(str(get(e.props, "serviceName", ""))) for e in mine}
         missing = [s for s in wanted if s not in services]
         if missing:
             report(f"VPC {vpc.name} has no endpoint for {', '.join(missing)}: that traffic leaves through the NAT "
@@ -95,7 +122,7 @@ def _endpoints(resources, report, args):
 
 
 def _subnet_public_ip(props, report, args):
-    if get(props, "mapPublicIpOnLaunch") is True:
+    if flag(props, "mapPublicIpOnLaunch") is True:
         report("mapPublicIpOnLaunch must not be true: every instance launched here gets a public IP.")
 
 
@@ -173,7 +200,7 @@ POLICIES = [
         tags=["network", "cost", "fsbp:EC2.10"],
         config_schema=PolicyConfigSchema(properties={
             "requiredServices": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_ENDPOINT_SERVICES,
-                                 "description": "last segment of the service name: s3, dynamodb, ecr.api, ..."}}),
+                                 "description": "service part of the endpoint service name after the region: s3, dynamodb, ecr.api, ..."}}),
         types=('aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc', 'aws:ec2/vpcEndpoint:VpcEndpoint')),
     resource_policy(
         "security-group-ingress-cidrs-allowed", "Security group ingress from specific addresses must come from "
