@@ -430,3 +430,79 @@ def test_ebs_encrypted_preview_unknown_kms_key_still_decides():
     r = check([rec(LT, "lt", {**GOOD_LT, "blockDeviceMappings": [
         {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": UNKNOWN}}]})])
     assert names(r, "ebs-encrypted") == [] and not skipped(r, "ebs-encrypted")
+
+
+# --- issue 13 defect classes ------------------------------------------------------------------------
+LB, LISTENER = "aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener"
+AWSX_ALB, FARGATE = "awsx:lb:ApplicationLoadBalancer", "awsx:ecs:FargateService"
+SGT = "aws:ec2/securityGroup:SecurityGroup"
+FORWARD = [{"type": "forward", "targetGroupArn": "arn:tg"}]
+
+
+def test_listener_without_protocol_is_http_and_must_redirect():
+    """Before: no `protocol` (HTTP by default) forwarding passed."""
+    r = check([rec(LISTENER, "l-default", {"port": 80, "defaultActions": FORWARD}),
+               rec(LISTENER, "l-redirect", {"port": 80, "defaultActions": [
+                   {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}]}),
+               rec(LISTENER, "l-gwlb", {"defaultActions": FORWARD}),
+               rec(LISTENER, "l-preview", {"port": 80, "defaultActions": UNKNOWN})])
+    assert names(r, "alb-https-or-redirect") == ["l-default"]
+    assert "port 80 " in violations(r, "alb-https-or-redirect")[0].message  # an int, not 80.0
+    assert {s.urn.split("::")[-1] for s in skipped(r, "alb-https-or-redirect")} == {"l-preview"}
+
+
+def test_awsx_fargate_top_level_assign_public_ip_and_default_awslogs():
+    """Before: awsx FargateService's top-level assignPublicIp was missed and its default awslogs configuration
+    was reported as missing."""
+    task = {"container": {"name": "app", "image": "nginx", "readonlyRootFilesystem": True}}
+    r = check([rec(FARGATE, "svc-public", {"assignPublicIp": True, "taskDefinitionArgs": task}),
+               rec(FARGATE, "svc-private", {"assignPublicIp": False, "taskDefinitionArgs": task}),
+               rec(FARGATE, "svc-nologs", {"taskDefinitionArgs": {**task, "logGroup": {"skip": True}}}),
+               rec(FARGATE, "svc-preview", {"assignPublicIp": UNKNOWN, "taskDefinitionArgs": task})])
+    assert names(r, "ecs-no-public-ip") == ["svc-public"]
+    assert {s.urn.split("::")[-1] for s in skipped(r, "ecs-no-public-ip")} == {"svc-preview"}
+    assert names(r, "ecs-logging-configured") == ["svc-nologs"]
+
+
+def test_component_and_child_are_judged_once():
+    """Before: an awsx ALB and the aws.lb.LoadBalancer inside it were both reported (twice under the CLI); the
+    same for eks:index:Cluster and its aws.eks.Cluster."""
+    r = check([rec(AWSX_ALB, "alb", {"listener": {"port": 80, "protocol": "HTTP"}}),
+               rec(LB, "alb-lb", {"loadBalancerType": "application"}, parent="alb"),
+               rec(LISTENER, "alb-listener", {"port": 80, "protocol": "HTTP", "defaultActions": FORWARD},
+                   parent="alb"),
+               rec("eks:index:Cluster", "eks", {}),
+               rec("aws:eks/cluster:Cluster", "eks-cluster", {"vpcConfig": {}}, parent="eks"),
+               rec(LB, "plain-lb", {"loadBalancerType": "application"})])
+    assert names(r, "alb-deletion-protection") == ["alb", "plain-lb"]
+    assert names(r, "alb-https-or-redirect") == ["alb"]
+    assert names(r, "eks-endpoint-restricted") == ["eks"]
+
+
+def _open_sg(name):
+    return rec(SGT, name, {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443,
+                                        "cidrBlocks": ["0.0.0.0/0"]}]})
+
+
+def test_open_group_shared_by_a_load_balancer_and_an_instance_is_reported():
+    """Before: an open group passed as soon as any load balancer used it."""
+    r = check([_open_sg("sg-shared"), _open_sg("sg-lb-only"),
+               rec(LB, "lb", {"securityGroups": [UNKNOWN, UNKNOWN]},
+                   prop_deps={"securityGroups": ["sg-shared", "sg-lb-only"]}),
+               rec("aws:ec2/instance:Instance", "vm", {"vpcSecurityGroupIds": [UNKNOWN]},
+                   prop_deps={"vpcSecurityGroupIds": ["sg-shared"]})])
+    found = violations(r, "public-ingress-only-to-load-balancers")
+    assert names(r, "public-ingress-only-to-load-balancers") == ["sg-shared"] and "vm" in found[0].message
+
+
+@pytest.mark.parametrize("runtime,expected", [("python3.8", True), ("nodejs16.x", True), ("python3.12", False),
+                                              ("nodejs20.x", False)])
+def test_lambda_runtime_supported(runtime, expected):
+    r = check([ROLE_REC, _fn(runtime=runtime)])
+    assert (names(r, "lambda-runtime-supported") == ["fn"]) is expected
+
+
+def test_lambda_runtime_preview_and_container_images():
+    r = check([ROLE_REC, _fn(runtime=UNKNOWN), _fn("img", packageType="Image", runtime=None)])
+    assert names(r, "lambda-runtime-supported") == []
+    assert {s.urn.split("::")[-1] for s in skipped(r, "lambda-runtime-supported")} == {"fn"}

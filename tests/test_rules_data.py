@@ -128,3 +128,11 @@ def test_dynamodb_encryption_needs_a_customer_managed_key_not_just_enabled():
     found = violations(r, "dynamodb-encryption")
     assert [v.urn.split("::")[-1] for v in found] == ["aws-managed"] and "kmsKeyArn" in found[0].message
     assert skipped(r, "dynamodb-encryption") == []
+
+
+# --- issue 13: booleans typed as strings (pulumi-aws 7 former booleans; `bool("false")` is True) ---------
+def test_string_typed_booleans_are_read_as_booleans():
+    r = check([rec(CACHE, "cache-strings-false", {**GOOD_CACHE, "atRestEncryptionEnabled": "false"}),
+               rec(CACHE, "cache-strings-true", {**GOOD_CACHE, "atRestEncryptionEnabled": "true",
+                                                 "transitEncryptionEnabled": "true"})])
+    assert {v.urn.split("::")[-1] for v in violations(r, "elasticache-encryption")} == {"cache-strings-false"}

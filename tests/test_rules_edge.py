@@ -238,3 +238,34 @@ def test_mfa_passes_on_including_preview():
     r = check([rec(POOL, "on", {"mfaConfiguration": "ON", "softwareTokenMfaConfiguration": {"enabled": True},
                                 "lambdaConfig": UNKNOWN})])
     assert violations(r, "cognito-mfa-required") == [] and not skipped(r, "cognito-mfa-required")
+
+
+# --- issue 13: a REST API defined by an OpenAPI body ---------------------------------------------------
+import json  # noqa: E402
+
+REST_API = "aws:apigateway/restApi:RestApi"
+
+
+def _body(security_default, op_security=None):
+    op = {"x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": "arn"}}
+    if op_security is not None:
+        op["security"] = op_security
+    doc = {"openapi": "3.0.1", "paths": {"/items": {"get": op, "options": {}}}}
+    if security_default is not None:
+        doc["security"] = security_default
+    return json.dumps(doc)
+
+
+def test_openapi_body_operations_need_a_security_requirement():
+    """Before: a REST API defined by an OpenAPI `body` escaped the authorizer rule entirely."""
+    yaml_body = "openapi: 3.0.1\npaths:\n  /x:\n    post:\n      responses: {}\n"
+    r = check([rec(REST_API, "api-open", {"body": _body(None)}),
+               rec(REST_API, "api-global", {"body": _body([{"cognito": []}])}),
+               rec(REST_API, "api-op-opened", {"body": _body([{"cognito": []}], op_security=[])}),
+               rec(REST_API, "api-yaml-open", {"body": yaml_body}),
+               rec(REST_API, "api-nobody", {"name": "x"}),
+               rec(REST_API, "api-preview", {"body": UNKNOWN})])
+    bad = {v.urn.split("::")[-1] for v in violations(r, "apigateway-authorizer-required")}
+    assert bad == {"api-open", "api-op-opened", "api-yaml-open"}
+    assert {s.urn.split("::")[-1] for s in skipped(r, "apigateway-authorizer-required")} == {"api-preview"}
+    assert "GET /items" in violations(r, "apigateway-authorizer-required")[0].message

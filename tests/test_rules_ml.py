@@ -185,3 +185,23 @@ def test_service_wildcards_pass_in_preview_and_skip_unknown_documents():
     # A document that contains another resource's ARN is unknown as a whole in a preview: undecidable.
     r = check([rec("aws:iam/rolePolicy:RolePolicy", "unknown-doc", {"role": "r", "policy": UNKNOWN})])
     assert violations(r, "iam-no-service-wildcards") == [] and skipped(r, "iam-no-service-wildcards")
+
+
+# --- issue 13: wildcard service actions in inline and managed policies ---------------------------------
+def test_service_wildcards_any_service_inline_managed_and_aws_managed_attachments():
+    s3_star = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                                  "Resource": "*"}]})
+    scoped = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                                 "Resource": "arn:aws:s3:::b/*"}]})
+    r = check([rec("aws:iam/policy:Policy", "managed-s3star", {"policy": s3_star}),
+               rec("aws:iam/role:Role", "role-inline", {"assumeRolePolicy": "{}",
+                                                        "inlinePolicies": [{"name": "i", "policy": s3_star}]}),
+               rec("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach-full",
+                   {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}),
+               rec("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach-ro",
+                   {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}),
+               rec("aws:iam/policy:Policy", "scoped", {"policy": scoped}),
+               rec("aws:iam/policy:Policy", "preview", {"policy": UNKNOWN})])
+    bad = {v.urn.split("::")[-1] for v in violations(r, "iam-no-service-wildcards")}
+    assert bad == {"managed-s3star", "role-inline", "attach-full"}
+    assert {s.urn.split("::")[-1] for s in skipped(r, "iam-no-service-wildcards")} == {"preview"}

@@ -123,3 +123,35 @@ def test_allowed_algorithms_are_configurable():
     r = check(bucket_records("b", override={"encryption": {"rules": [{"applyServerSideEncryptionByDefault": {
         "sseAlgorithm": "AES256"}}]}}), config={"s3-encryption-enabled": {"allowedAlgorithms": ["aws:kms"]}})
     assert names(violations(r, "s3-encryption-enabled")) == ["b"]
+
+
+# --- issue 13 -------------------------------------------------------------------------------------------
+def test_tls_only_policy_written_with_list_values_is_recognised():
+    """Before: Condition {"Bool": {"aws:SecureTransport": ["false"]}} (a list, as many generators write it) was
+    not recognised and the bucket was flagged."""
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": {"AWS": ["*"]}, "Action": ["s3:*"], "Resource": ["arn:aws:s3:::b/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": ["false"]}}}]})
+    r = check([rec(BUCKET, "b-list", {"policy": doc}), rec(BUCKET, "b-none", {})])
+    assert {v.urn.split("::")[-1] for v in violations(r, "s3-tls-only-policy")} == {"b-none"}
+
+
+ACL = "aws:s3/bucketAclV2:BucketAclV2"
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+@pytest.mark.parametrize("name,rtype,props,expected", [
+    ("acl-public-read", ACL, {"bucket": "b", "acl": "public-read"}, "violation"),
+    ("acl-auth-read", BUCKET, {"acl": "authenticated-read"}, "violation"),
+    ("acl-grant-all-users", ACL, {"bucket": "b", "accessControlPolicy": {
+        "owner": {"id": "o"}, "grants": [{"grantee": {"type": "Group", "uri": ALL_USERS}, "permission": "READ"}]}},
+     "violation"),
+    ("obj-public", "aws:s3/bucketObjectv2:BucketObjectv2", {"bucket": "b", "key": "k", "acl": "public-read"},
+     "violation"),
+    ("acl-private", ACL, {"bucket": "b", "acl": "private"}, "pass"),
+    ("acl-preview", ACL, {"bucket": "b", "acl": UNKNOWN}, "skipped"),
+])
+def test_s3_no_public_acl(name, rtype, props, expected):
+    r = check([rec(rtype, name, props)])
+    assert bool(violations(r, "s3-no-public-acl")) == (expected == "violation")
+    assert bool(skipped(r, "s3-no-public-acl")) == (expected == "skipped")

@@ -175,3 +175,24 @@ def test_ingress_cidrs_allowed_in_every_rule_style():
     assert not skipped(r, "security-group-ingress-cidrs-allowed")
     r = check(records, config={"security-group-ingress-cidrs-allowed": {"allowedCidrs": [office, "198.51.100.0/24"]}})
     assert _names(violations(r, "security-group-ingress-cidrs-allowed")) == {"modern-v6"}
+
+
+# --- issue 13 -------------------------------------------------------------------------------------------
+def test_vpc_endpoints_compare_the_whole_service_name():
+    """Before: only the last dot-segment was compared, so com.amazonaws.<region>.ecr.api satisfied 'api'-ending
+    services alike and 'ecr.api' itself never matched."""
+    vpc = rec("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"})
+
+    def ep(name, service):
+        return rec("aws:ec2/vpcEndpoint:VpcEndpoint", name, {"vpcId": UNKNOWN, "serviceName": service},
+                   prop_deps={"vpcId": ["vpc"]})
+    cfg = {"vpc-endpoints-configured": {"requiredServices": ["s3", "ecr.api", "execute-api"]}}
+    r = check([vpc, ep("e1", "com.amazonaws.us-east-1.s3"), ep("e2", "com.amazonaws.us-east-1.ecr.api")], config=cfg)
+    [v] = violations(r, "vpc-endpoints-configured")
+    assert "execute-api" in v.message and "ecr.api" not in v.message
+
+
+def test_nacl_rule_numbers_print_as_ints():
+    r = check([rec(NACL, "nacl-int", {"ingress": [SSH_WORLD]})])
+    [v] = violations(r, "nacl-no-public-admin-ports")
+    assert "rule 100 " in v.message and "100.0" not in v.message

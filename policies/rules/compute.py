@@ -28,6 +28,7 @@ from ._lib import (
     plain,
     policy_document,
     resource_policy,
+    rule,
     stack_policy,
     statements,
 )
@@ -259,6 +260,30 @@ def _eks_logging(props, report, args):
 
 
 # --- Lambda ------------------------------------------------------------------------------------------
+
+# Runtimes AWS has deprecated (no security patches; creation then update blocked), as of 2026-11:
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-deprecated . Configurable.
+DEPRECATED_RUNTIMES = ["python2.7", "python3.6", "python3.7", "python3.8", "python3.9", "nodejs", "nodejs4.3",
+                       "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
+                       "nodejs18.x", "java8", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
+                       "dotnet5.0", "dotnet6", "dotnet7", "ruby2.5", "ruby2.7", "ruby3.2", "go1.x", "provided"]
+
+
+@rule("lambda-runtime-supported", "Lambda functions must not use a deprecated runtime.", types=(LAMBDA,),
+      severity=Severity.HIGH, framework=fsbp("Lambda.2"),
+      refs={"checkov": "CKV_AWS_363", "cdk-nag": "AwsSolutions-L1"},
+      steps="Move to a supported runtime (python3.12+, nodejs20.x+, java21, provided.al2023 ...).",
+      tags=["lambda", "patching"],
+      config_schema=PolicyConfigSchema(properties={
+          "deprecatedRuntimes": {"type": "array", "items": {"type": "string"}, "default": DEPRECATED_RUNTIMES}}))
+def _lambda_runtime(props, report, args):
+    if get(props, "packageType", "Zip") == "Image":
+        return  # container images bring their own runtime
+    runtime = get(props, "runtime")
+    deprecated = list((args.get_config() or {}).get("deprecatedRuntimes", DEPRECATED_RUNTIMES))
+    if runtime in deprecated:
+        report(f"runtime {runtime} is deprecated: it gets no security patches and AWS will block updates.")
+
 
 def _lambda_tracing(props, report, args):
     if get(props, "tracingConfig.mode") != "Active":

@@ -2,7 +2,7 @@
 network exposure, and no IAM statement granting all of Bedrock or SageMaker on every resource."""
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import is_set
 from ._lib import (
@@ -26,8 +26,10 @@ DOCUMENT_PROPS = {
     "aws:iam/groupPolicy:GroupPolicy": "policy",
 }
 ROLE = "aws:iam/role:Role"
-# Services whose whole action space must never be granted on every resource.
-GUARDED_SERVICES = ("bedrock", "sagemaker")
+ATTACHMENT_ARN_PROPS = {"aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+                        "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+                        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+                        "aws:iam/policyAttachment:PolicyAttachment": "policyArn"}
 
 
 def _scan_on_push(props, report, args):
@@ -72,8 +74,8 @@ def _notebook(props, report, args):
         report(f"rootAccess is {root}: it must be Disabled.")
 
 
-def service_wildcard_statements(doc) -> list[tuple[dict, list[str]]]:
-    """Allow statements granting '<service>:*' of a guarded service (or NotAction) on '*'."""
+def service_wildcard_statements(doc, exempt=()) -> list[tuple[dict, list[str]]]:
+    """Allow statements granting a whole service ('<service>:*', e.g. s3:*) or NotAction on '*'."""
     bad = []
     for st in statements(doc):
         if st.get("Effect") != "Allow":
@@ -82,7 +84,7 @@ def service_wildcard_statements(doc) -> list[tuple[dict, list[str]]]:
         if "*" not in resources and "NotResource" not in st:
             continue
         actions = [str(a).lower() for a in as_list(st.get("Action"))]
-        hits = [a for a in actions if a in {f"{svc}:*" for svc in GUARDED_SERVICES}]
+        hits = [a for a in actions if a.endswith(":*") and a.split(":", 1)[0] not in exempt]
         if "NotAction" in st:
             hits.append("NotAction")
         if hits:
@@ -99,8 +101,17 @@ def _documents(props, resource_type):
 
 
 def _no_service_wildcards(props, report, args):
+    exempt = {str(x).lower() for x in (args.get_config() or {}).get("exemptServices", [])}
+    if args.resource_type in ATTACHMENT_ARN_PROPS or args.resource_type == ROLE:
+        arns = (items(get(props, "managedPolicyArns")) if args.resource_type == ROLE
+                else [get(props, ATTACHMENT_ARN_PROPS[args.resource_type])])
+        for arn in arns:
+            name = arn.rsplit("/", 1)[-1] if isinstance(arn, str) and ":aws:policy/" in arn else ""
+            if name.endswith("FullAccess"):
+                report(f"attaches the AWS managed policy {name}, which allows a whole service on '*'; write a "
+                       f"scoped policy.")
     for where, raw_doc in _documents(props, args.resource_type):
-        for st, hits in service_wildcard_statements(policy_document(raw_doc)):
+        for st, hits in service_wildcard_statements(policy_document(raw_doc), exempt):
             sid = st.get("Sid")
             report(f"{where}: statement {sid + ' ' if sid else ''}allows {', '.join(hits)} on '*'; "
                    f"name the actions and the model/endpoint/job ARNs.")
@@ -135,9 +146,14 @@ POLICIES = [
                     "root_access='Disabled'.", tags=["sagemaker", "encryption", "network", "CKV_AWS_22",
                                                      "CKV_AWS_122", "CKV_AWS_307"]),
     resource_policy(
-        "iam-no-service-wildcards", "IAM policies must not allow bedrock:* or sagemaker:* on every resource.",
-        tuple(DOCUMENT_PROPS) + (ROLE,), _no_service_wildcards, severity=Severity.HIGH,
-        remediation="Grant the specific actions (e.g. bedrock:InvokeModel) on the listed model ARNs "
-                    "(arn:aws:bedrock:<region>::foundation-model/<id>) or the stack's job/endpoint ARNs.",
-        tags=["iam", "least-privilege", "bedrock", "sagemaker"]),
+        "iam-no-service-wildcards", "IAM policies (inline, customer managed, or AWS managed *FullAccess "
+        "attachments) must not allow a whole service (s3:*, bedrock:* ...) on every resource.",
+        tuple(DOCUMENT_PROPS) + (ROLE,) + tuple(ATTACHMENT_ARN_PROPS), _no_service_wildcards, severity=Severity.HIGH,
+        remediation="Grant the specific actions (e.g. s3:GetObject, bedrock:InvokeModel) on the ARNs they need "
+                    "(bucket/prefix, arn:aws:bedrock:<region>::foundation-model/<id>, the stack's job ARNs).",
+        tags=["iam", "least-privilege", "bedrock", "sagemaker"],
+        refs={"cdk-nag": "AwsSolutions-IAM5", "checkov": "CKV_AWS_290", "pulumi": []},
+        config_schema=PolicyConfigSchema(properties={
+            "exemptServices": {"type": "array", "items": {"type": "string"}, "default": [],
+                               "description": "services whose '<service>:*' on '*' is accepted (e.g. xray)"}})),
 ]

@@ -18,6 +18,7 @@ from ._lib import (
     get,
     items,
     policy_document,
+    rule,
     stack_policy,
     statements,
 )
@@ -120,6 +121,31 @@ def _lifecycle(resources, report, args):
         found = configs_of(resources, bucket, LIFECYCLE)
         if not any(get(rule, "status") == "Enabled" for c in found for rule in items(get(c.props, "rules"))):
             report(f"bucket {bucket.name} has no BucketLifecycleConfiguration with an enabled rule.", bucket.urn)
+
+
+BUCKET_ACLS = ("aws:s3/bucketAclV2:BucketAclV2", "aws:s3/bucketAcl:BucketAcl")
+OBJECTS = ("aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject")
+PUBLIC_CANNED = ("public-read", "public-read-write", "authenticated-read")
+PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
+                 "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+
+
+@rule("s3-no-public-acl", "S3 buckets and objects must not grant access to everyone (or every AWS account) "
+      "through an ACL.", types=BUCKETS + BUCKET_ACLS + OBJECTS, severity=Severity.CRITICAL, framework=fsbp("S3.2"),
+      refs={"pulumi": "aws-s3-bucket-disallow-public-read", "checkov": ["CKV_AWS_20", "CKV_AWS_57", "CKV2_AWS_43"]},
+      steps="Remove the canned ACL / grant (set object ownership BucketOwnerEnforced, which disables ACLs); share "
+            "through CloudFront with OAC or a scoped bucket policy.", tags=["s3", "exposure"])
+def _no_public_acl(props, report, args):
+    acl = get(props, "acl")
+    if acl in PUBLIC_CANNED:
+        report(f"acl {acl!r} opens the data to {'every AWS account' if acl == 'authenticated-read' else 'everyone'}.")
+    grants = items(get(props, "grants")) + items(get(props, "accessControlPolicy.grants"))
+    for g in grants:
+        uris = [get(g, "uri"), get(g, "grantee.uri")]
+        for uri in uris:
+            if uri in PUBLIC_GROUPS:
+                perms = get(g, "permission") or ", ".join(map(str, items(get(g, "permissions"))))
+                report(f"grant {perms} to {uri.rsplit('/', 1)[-1]}.")
 
 
 POLICIES = [
