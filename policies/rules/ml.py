@@ -15,6 +15,7 @@ from ._lib import (
     resource_policy,
     statements,
 )
+from .iam import _documents
 
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -90,14 +91,6 @@ def service_wildcard_statements(doc, exempt=()) -> list[tuple[dict, list[str]]]:
         if hits:
             bad.append((st, hits))
     return bad
-
-
-def _documents(props, resource_type):
-    if resource_type in DOCUMENT_PROPS:
-        yield "policy", get(props, DOCUMENT_PROPS[resource_type])
-    if resource_type == ROLE:
-        for i, inline in enumerate(items(get(props, "inlinePolicies"))):
-            yield f"inlinePolicies[{i}]", get(inline, "policy")
 
 
 def _no_service_wildcards(props, report, args):
