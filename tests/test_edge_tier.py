@@ -305,8 +305,8 @@ def test_edge_resources_are_tagged():
 def my_rules_analysis(plan):
     """Only this issue's rules (edge + messaging), at prod's mandatory level: fast, and the same SDK path."""
     from plan.analyze import analyze, build_servicer, configure
-    from policies.rules import edge, messaging
-    servicer = build_servicer(policies=edge.POLICIES + messaging.POLICIES)
+    from policies.rules import policies_of
+    servicer = build_servicer(policies=policies_of("cloudfront", "apigateway", "cognito", "sqs", "sns", "kinesis"))
     configure(servicer, {"all": "mandatory"})
     return analyze(plan, servicer=servicer)
 

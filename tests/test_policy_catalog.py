@@ -42,14 +42,14 @@ def test_readme_policy_table_is_generated():
         "policies/README.md policy table is stale: run `python -m policies.catalog --write-readme`"
 
 
-# Modules whose tests still live in a grouped file (the split into one module per service is not finished):
-# module -> the test file holding its tests today. New modules get their own file; nothing may be added here.
-GROUPED_TESTS = {"iam": "foundation", "kms": "foundation", "network": "foundation", "storage": "vpc"}
+# Modules whose tests live in another module's test file: none (kept as the one place to say so).
+GROUPED_TESTS: dict = {}
 
 
 def test_every_rule_module_has_its_own_test_file():
     """Rule modules are one per AWS service and tests mirror them one to one."""
     modules = {r.module for r in RULES} - set(GROUPED_TESTS)
+    assert all(m.isidentifier() and not m.startswith("_") for m in modules)
     missing = [m for m in sorted(modules) if not (ROOT / "tests" / f"test_rules_{m}.py").exists()]
     assert missing == [], f"rule modules without tests/test_rules_<module>.py: {missing}"
     orphans = sorted(p.stem[len("test_rules_"):] for p in (ROOT / "tests").glob("test_rules_*.py")

@@ -1,9 +1,10 @@
-"""AppSync rules (policies/rules/appsync.py): violating, passing and preview (unknown) cases."""
+"""Tests for policies/rules/appsync.py: each rule violating, passing and as a preview shows it."""
 from __future__ import annotations
 
 from policy_harness import UNKNOWN, case_table
 
 API = "aws:appsync/graphQLApi:GraphQLApi"
+
 CASES = [
     ("appsync-request-logging", "gql-nolog", API, {"authenticationType": "AWS_IAM"}, "violation"),
     ("appsync-request-logging", "gql-log", API, {"authenticationType": "AWS_IAM",
@@ -17,4 +18,6 @@ CASES = [
         "additionalAuthenticationProviders": [{"authenticationType": "AMAZON_COGNITO_USER_POOLS"}]}, "pass"),
     ("appsync-no-api-key-auth", "gql-auth-preview", API, {"authenticationType": UNKNOWN}, "skipped"),
 ]
+
+
 test_case = case_table(CASES)

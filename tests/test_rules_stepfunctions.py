@@ -1,11 +1,13 @@
-"""Step Functions rules (policies/rules/stepfunctions.py): violating, passing and preview (unknown) cases."""
+"""Tests for policies/rules/stepfunctions.py: each rule violating, passing and as a preview shows it."""
 from __future__ import annotations
 
 from policy_harness import UNKNOWN, case_table
 
 SM = "aws:sfn/stateMachine:StateMachine"
+
 GOOD = {"loggingConfiguration": {"level": "ALL", "includeExecutionData": True, "logDestination": "arn:x:*"},
         "tracingConfiguration": {"enabled": True}}
+
 CASES = [
     ("sfn-logging-all", "sm-nolog", SM, {"tracingConfiguration": {"enabled": True}}, "violation"),
     ("sfn-logging-all", "sm-errors-only", SM, {**GOOD, "loggingConfiguration": {"level": "ERROR",
@@ -19,4 +21,6 @@ CASES = [
     ("sfn-xray-tracing", "sm-good2", SM, GOOD, "pass"),
     ("sfn-xray-tracing", "sm-trace-preview", SM, {**GOOD, "tracingConfiguration": {"enabled": UNKNOWN}}, "skipped"),
 ]
+
+
 test_case = case_table(CASES)

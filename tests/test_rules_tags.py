@@ -1,15 +1,51 @@
-"""required-tags (policies/rules/tags.py): issue 13's tag defects. Tags are reported, never invented; a tag map
-unknown in preview never aborts it; aws:lambda/* types are checked."""
+"""Tests for policies/rules/tags.py: each rule violating, passing and as a preview shows it."""
 from __future__ import annotations
 
 import pytest
+from policy_harness import UNKNOWN, check, rec, skipped, violations
 
 from plan.analyze import analyze, build_servicer, configure
 from plan.records import records_plan
-from policy_harness import UNKNOWN, check, rec, skipped, violations
 
 TAGS = {"Project": "p", "Environment": "dev", "ManagedBy": "pulumi", "Owner": "o", "CostCenter": "c"}
+
 FN = "aws:lambda/function:Function"
+
+
+# --- required-tags ---------------------------------------------------------------------------
+def test_required_tags_violation_names_missing_keys():
+    r = check([rec("aws:sqs/queue:Queue", "q", {"tags": {"Project": "p"}})])
+    [v] = violations(r, "required-tags")
+    assert "Environment, ManagedBy, Owner, CostCenter" in v.message and v.level == "mandatory"
+
+
+def test_required_tags_pass_and_ignore_untaggable_types():
+    r = check([rec("aws:sqs/queue:Queue", "q", {"tags": TAGS}),
+               rec("aws:iam/rolePolicy:RolePolicy", "rp", {"policy": "{}"}),
+               rec("awsx:ec2:Vpc", "vpc", {})])
+    assert violations(r, "required-tags") == []
+
+
+def test_required_tags_accept_provider_default_tags_in_tags_all():
+    r = check([rec("aws:sqs/queue:Queue", "q", {"tagsAll": TAGS})])
+    assert violations(r, "required-tags") == []
+
+
+def test_required_tags_preview_with_unknown_other_props_still_decides():
+    r = check([rec("aws:sqs/queue:Queue", "q", {"tags": TAGS, "kmsMasterKeyId": UNKNOWN}),
+               rec("aws:sqs/queue:Queue", "bad", {"tags": {"Project": "p"}, "kmsMasterKeyId": UNKNOWN})])
+    assert [v.urn.split("::")[-1] for v in violations(r, "required-tags")] == ["bad"]
+
+
+def test_required_tags_unknown_tags_object_is_reported_as_undecidable():
+    r = check([rec("aws:sqs/queue:Queue", "q", {"tags": UNKNOWN})])
+    assert violations(r, "required-tags") == [] and skipped(r, "required-tags")
+
+
+def test_required_tags_are_configurable():
+    r = check([rec("aws:sqs/queue:Queue", "q", {"tags": {"Team": "x"}})],
+              config={"required-tags": {"requiredTags": ["Team"]}})
+    assert violations(r, "required-tags") == []
 
 
 @pytest.mark.parametrize("level", ["remediate", "mandatory", "advisory"])

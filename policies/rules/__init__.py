@@ -22,3 +22,12 @@ def load() -> list:
 
 def all_policies() -> list:
     return [s.policy for s in load()]
+
+
+def policies_of(*modules: str) -> list:
+    """The policies registered by the named rule modules (e.g. policies_of("sqs", "sns")), sorted by id."""
+    specs_ = load()
+    unknown = set(modules) - {s.module for s in specs_}
+    if unknown:
+        raise ValueError(f"no rule module(s) {sorted(unknown)}")
+    return [s.policy for s in specs_ if s.module in modules]

@@ -1,4 +1,4 @@
-"""AppSync GraphQL APIs: request logging and no API-key-only access (cdk-nag ASC3; checkov CKV_AWS_193)."""
+"""AppSync GraphQL APIs: request logging and no API-key-only access."""
 from __future__ import annotations
 
 from pulumi_policy import Severity

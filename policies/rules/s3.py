@@ -1,15 +1,12 @@
-"""S3 buckets configured through pulumi-aws 7's separate resources (versioning, encryption, public access
-block, bucket policy, lifecycle).
-
-These are stack policies: each bucket is matched with its configuration resources through the
-engine's property dependencies on their `bucket` input (URNs), never through the bucket's id,
-which is unknown in a preview of a new stack. The legacy inline arguments of the bucket itself
-(versioning, serverSideEncryptionConfiguration, policy, lifecycleRules) are accepted too.
-"""
+"""S3: versioning, encryption, public access blocks, public ACLs, TLS-only policies, lifecycle, server access
+logging and replication, over pulumi-aws 7's split bucket resources."""
 from __future__ import annotations
+
+import fnmatch
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
+from ._compliance import is_unknown
 from ._lib import (
     cis,
     depends_on,
@@ -17,21 +14,86 @@ from ._lib import (
     fsbp,
     get,
     items,
+    plain,
     policy_document,
     rule,
     stack_policy,
     statements,
 )
+from ._shared import DEFAULT_ENVIRONMENTS, ENV_SCHEMA
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+
+BUCKET_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+
+
+def _bucket_logging(resources, report, args):
+    buckets = [r for r in resources if r.resource_type in BUCKETS]
+    loggings = [r for r in resources if r.resource_type in BUCKET_LOGGING]
+    exempt = list((args.get_config() or {}).get("exemptBuckets", []))
+
+    def is_target(bucket) -> bool:
+        """A log destination: named by a BucketLogging's targetBucket (by URN, or by its literal name)."""
+        for log in loggings:
+            if depends_on(log, bucket, "targetBucket"):
+                return True
+            if not log.property_dependencies.get("targetBucket") and not is_unknown(bucket.props, "bucket") \
+                    and not is_unknown(log.props, "targetBucket"):
+                # a literal target name; an auto-named (unknown) bucket can only be targeted through its output
+                if get(bucket.props, "bucket") and get(log.props, "targetBucket") == get(bucket.props, "bucket"):
+                    return True
+        return False
+
+    for bucket in buckets:
+        if bucket.name in exempt or is_target(bucket):
+            continue
+        if items(get(bucket.props, "loggings")) or get(bucket.props, "logging"):
+            continue  # the deprecated inline style
+        if not any(depends_on(log, bucket, "bucket") for log in loggings):
+            report(f"bucket {bucket.name} has no server access logging (aws.s3.BucketLogging).", bucket.urn)
+
+
+REPLICATION = ("aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+               "aws:s3/bucketReplicationConfigV2:BucketReplicationConfigV2")
+
+DEFAULT_DATA_BUCKET_PATTERNS = ["*data-lake*", "*documents*", "*ml-artifacts*"]
+
+
+def _data_buckets(resources, report, args):
+    cfg = args.get_config() or {}
+    environments = list(cfg.get("environments", DEFAULT_ENVIRONMENTS))
+    patterns = list(cfg.get("dataBucketPatterns", DEFAULT_DATA_BUCKET_PATTERNS))
+    tag_key = cfg.get("dataTagKey", "DataClassification")
+    replications = [r for r in resources if r.resource_type in REPLICATION]
+    buckets = [r for r in resources if r.resource_type in BUCKETS]
+    # A replication destination is itself a replica, not a source that needs replicating.
+    destinations = {b.urn for b in buckets for r in replications if depends_on(r, b, "rules")}
+    for bucket in buckets:
+        if bucket.urn in destinations:
+            continue
+        tags = plain(get(bucket.props, "tags", {})) or {}
+        is_data = tag_key in tags or any(fnmatch.fnmatch(bucket.name, pat) for pat in patterns)
+        if not is_data or tags.get("Environment") not in environments:
+            continue
+        if not any(depends_on(r, bucket, "bucket") for r in replications):
+            report(f"data bucket {bucket.name} has no BucketReplicationConfig (bucket=<this bucket>) to the DR "
+                   f"region.", bucket.urn)
+
+
 VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+
 ENCRYPTION = ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
               "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+
 PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+
 BUCKET_POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+
 LIFECYCLE = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
              "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+
 SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse", "AES256")
+
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
@@ -124,8 +186,11 @@ def _lifecycle(resources, report, args):
 
 
 BUCKET_ACLS = ("aws:s3/bucketAclV2:BucketAclV2", "aws:s3/bucketAcl:BucketAcl")
+
 OBJECTS = ("aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject")
+
 PUBLIC_CANNED = ("public-read", "public-read-write", "authenticated-read")
+
 PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
                  "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 
@@ -149,6 +214,27 @@ def _no_public_acl(props, report, args):
 
 
 POLICIES = [
+    stack_policy(
+        "s3-bucket-logging-enabled", "S3 buckets must have server access logging (log destination buckets "
+        "excepted).", _bucket_logging, severity=Severity.MEDIUM, framework=fsbp("S3.9"),
+        remediation="Add aws.s3.BucketLogging(bucket=b.id, target_bucket=<access-log bucket>.id, target_prefix=...).",
+        tags=["s3", "logging", "awsguard:s3-bucket-logging-enabled", "checkov:CKV_AWS_18", "cdk-nag:AwsSolutions-S1"],
+        config_schema=PolicyConfigSchema(properties={
+            "exemptBuckets": {"type": "array", "items": {"type": "string"}, "default": [],
+                              "description": "resource names of buckets that need no access log"}}),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketLogging:BucketLogging', 'aws:s3/bucketLoggingV2:BucketLoggingV2')),
+    stack_policy(
+        "s3-data-buckets-replicated",
+        "Buckets holding data (tag DataClassification or a data-bucket name) must replicate to the DR region.",
+        _data_buckets, severity=Severity.HIGH, framework=fsbp("S3.7"),
+        remediation="Enable dr.enabled so the DR tier adds a BucketReplicationConfig for the bucket.",
+        tags=["dr", "s3"],
+        config_schema=PolicyConfigSchema(properties={
+            "environments": ENV_SCHEMA,
+            "dataBucketPatterns": {"type": "array", "items": {"type": "string"},
+                                   "default": DEFAULT_DATA_BUCKET_PATTERNS},
+            "dataTagKey": {"type": "string", "default": "DataClassification"}}),
+        types=('aws:s3/bucketReplicationConfig:BucketReplicationConfig', 'aws:s3/bucketReplicationConfigV2:BucketReplicationConfigV2', 'aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2')),
     stack_policy(
         "s3-versioning-enabled", "S3 buckets must have versioning enabled.", _versioning,
         severity=Severity.MEDIUM, framework=fsbp("S3.14"),

@@ -1,4 +1,4 @@
-"""Step Functions state machines: execution logging and X-Ray tracing (cdk-nag SF1/SF2; checkov CKV_AWS_284/285)."""
+"""Step Functions state machines: execution logging and X-Ray tracing."""
 from __future__ import annotations
 
 from pulumi_policy import Severity
