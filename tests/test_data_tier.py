@@ -26,7 +26,8 @@ BUCKET = "aws:s3/bucket:Bucket"
 DOCDB = "aws:docdb/cluster:Cluster"
 KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-DATA_POLICIES = {p.name for p in policies_of("rds", "elasticache", "dynamodb", "docdb", "s3")}
+DATA_POLICIES = {p.name for p in policies_of("rds", "elasticache", "dynamodb", "docdb", "s3")} - {
+    "s3-data-buckets-replicated"}  # replication is the DR tier's
 CONTRACT = ["db_address", "db_port", "db_master_secret_arn", "db_instance_identifier", "db_instance_arn",
             "db_replica_identifier", "redis_endpoint", "redis_port", "redis_auth_secret_arn",
             "redis_replication_group_id", "table_names", "table_arns", "table_stream_arns", "docdb_endpoint",
