@@ -217,3 +217,14 @@ def test_s3_no_public_acl(name, rtype, props, expected):
     r = check([rec(rtype, name, props)])
     assert bool(violations(r, "s3-no-public-acl")) == (expected == "violation")
     assert bool(skipped(r, "s3-no-public-acl")) == (expected == "skipped")
+
+
+def test_a_deliberately_opened_public_access_block_is_reported_never_rewritten():
+    """Before: with remediation enabled the pack re-closed a block the team opened on purpose (the next
+    PutBucketPolicy then fails). Now nothing remediates, even with every policy at `remediate`."""
+    pab = rec("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "site-pab",
+              {"bucket": UNKNOWN, "blockPublicAcls": True, "ignorePublicAcls": True, "blockPublicPolicy": False,
+               "restrictPublicBuckets": False}, prop_deps={"bucket": ["site"]})
+    r = check([rec(BUCKET, "site", {"bucket": "site-1"}), pab], level="remediate")
+    assert r.remediations == []
+    assert {v.urn.split("::")[-1] for v in r.violations if v.policy == "s3-public-access-block"} == {"site"}

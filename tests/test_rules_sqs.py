@@ -66,3 +66,11 @@ def test_redrive_preview_unknown_policy_from_dlq_passes():
                rec(QUEUE, "work", {"redrivePolicy": UNKNOWN, "kmsMasterKeyId": UNKNOWN},
                    prop_deps={"redrivePolicy": ["dlq"]})])
     assert violations(r, "sqs-redrive-policy") == [] and not skipped(r, "sqs-redrive-policy")
+
+
+def test_queue_without_key_is_reported_not_half_fixed():
+    """Before: a remediation set SQS-managed SSE while sqs-encrypted (mandatory, customer key) still blocked the
+    same queue. Now nothing remediates and the one finding says what to do."""
+    r = check([rec("aws:sqs/queue:Queue", "jobs", {"name": "jobs", "redrivePolicy": "{}"})], level="remediate")
+    assert r.remediations == []
+    assert [v.urn.split("::")[-1] for v in r.violations if v.policy == "sqs-encrypted"] == ["jobs"]

@@ -317,3 +317,11 @@ def test_nacl_rule_numbers_print_as_ints():
     r = check([rec(NACL, "nacl-int", {"ingress": [SSH_WORLD]})])
     [v] = violations(r, "nacl-no-public-admin-ports")
     assert "rule 100 " in v.message and "100.0" not in v.message
+
+
+def test_public_ingress_ports_print_as_ints():
+    """Before: ports arrived through the protobuf Struct as floats and printed as 22.0-22.0."""
+    r = check([rec("aws:ec2/securityGroup:SecurityGroup", "ssh-world", {"ingress": [
+        {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]})])
+    [v] = violations(r, "no-public-ingress")
+    assert "tcp 22-22" in v.message and "TCP 80, 443 " in v.message and "22.0" not in v.message

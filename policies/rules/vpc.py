@@ -150,7 +150,7 @@ def _allowed(rule: dict, ports: list[int]) -> bool:
 
 
 def _no_public_ingress(props, report, args):
-    ports = list((args.get_config() or {}).get("allowedPublicPorts", DEFAULT_PUBLIC_PORTS))
+    ports = [num(p) for p in (args.get_config() or {}).get("allowedPublicPorts", DEFAULT_PUBLIC_PORTS)]
     for rule in world_open_rules(args.resource_type, props):
         if not _allowed(rule, ports):
             report(f"ingress from {rule['cidr']} on {rule['protocol']} {rule['fromPort']}-{rule['toPort']}; only "
@@ -224,7 +224,7 @@ def _ports(protocol, from_port, to_port) -> tuple:
 
 
 def _nacl_admin(props, report, args):
-    admin = list((args.get_config() or {}).get("adminPorts", DEFAULT_ADMIN_PORTS))
+    admin = [num(p) for p in (args.get_config() or {}).get("adminPorts", DEFAULT_ADMIN_PORTS)]
     entries = []
     if args.resource_type == NACL_RULE:
         if flag(props, "egress", False) is True or get(props, "ruleAction") != "allow":
