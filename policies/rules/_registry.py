@@ -18,6 +18,7 @@ applies). The decision and reason are printed in the policy table.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Callable, Iterable, Mapping, Optional
 
 from pulumi_policy import (
@@ -78,6 +79,8 @@ def _split_refs(tags: Iterable[str], refs: Optional[Mapping[str, object]]) -> tu
         kind, sep, ident = t.partition(":")
         if sep and kind in REF_KINDS:
             out.setdefault(kind, []).append(ident)
+        elif re.fullmatch(r"CKV2?_AWS_\d+", t):  # a bare checkov id
+            out.setdefault("checkov", []).append(t)
         else:
             plain.append(t)
     bad = set(out) - set(REF_KINDS)

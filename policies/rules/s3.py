@@ -8,6 +8,7 @@ from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import is_unknown
 from ._lib import (
+    Autofix,
     cis,
     depends_on,
     flag,
@@ -256,6 +257,7 @@ POLICIES = [
         severity=Severity.CRITICAL, framework=cis("2.1.4"),
         remediation="Add aws.s3.BucketPublicAccessBlock(bucket=<bucket>.id) with all four flags True.",
         tags=["exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"],
+        autofix=Autofix("report", "A block can be opened on purpose (a public site, a policy the team means); re-closing it silently makes the next PutBucketPolicy fail. The former s3-public-access-block-remediation is removed."),
         types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock')),
     stack_policy(
         "s3-tls-only-policy", "S3 bucket policies must deny requests made without TLS.", _tls_only,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from ._lib import fsbp, stack_policy
+from ._lib import Autofix, fsbp, stack_policy
 from ._shared import _key_configured
 
 TOPIC = "aws:sns/topic:Topic"
@@ -21,5 +21,6 @@ POLICIES = [
                  remediation="Set kmsMasterKeyId to a customer managed key whose policy lets the publishers "
                              "(cloudwatch, events) use it.",
                  tags=["sns", "encryption"],
+        autofix=Autofix("report", "alias/aws/sns cannot be used by EventBridge, CloudWatch alarms or S3 notifications (its key policy cannot grant them), so delivery would fail silently. The former sns-topic-managed-encryption-remediation is removed."),
         types=('aws:sns/topic:Topic',)),
 ]
