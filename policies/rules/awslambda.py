@@ -169,5 +169,7 @@ POLICIES = [
         "actions.", _lambda_role_wildcard, severity=Severity.HIGH,
         remediation="List the exact actions the function calls; give each function its own role "
                     "(platform_function does).", tags=["lambda", "iam", "least-privilege"],
-        types=('aws:lambda/function:Function', 'aws:iam/role:Role', 'aws:iam/policy:Policy', 'aws:iam/rolePolicy:RolePolicy', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', 'aws:iam/policyAttachment:PolicyAttachment')),
+        types=('aws:lambda/function:Function', 'aws:iam/role:Role', 'aws:iam/policy:Policy',
+               'aws:iam/rolePolicy:RolePolicy', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+               'aws:iam/policyAttachment:PolicyAttachment')),
 ]

@@ -56,5 +56,6 @@ POLICIES = [
         remediation="Pass the resource's ARN to the DR tier (backup selection `resources`) or tag it Backup=true.",
         tags=["dr", "backup"],
         config_schema=PolicyConfigSchema(properties={"environments": ENV_SCHEMA}),
-        types=('aws:backup/selection:Selection', 'aws:rds/instance:Instance', 'aws:rds/cluster:Cluster', 'aws:dynamodb/table:Table', 'aws:efs/fileSystem:FileSystem', 'aws:docdb/cluster:Cluster')),
+        types=('aws:backup/selection:Selection', 'aws:rds/instance:Instance', 'aws:rds/cluster:Cluster',
+               'aws:dynamodb/table:Table', 'aws:efs/fileSystem:FileSystem', 'aws:docdb/cluster:Cluster')),
 ]

@@ -108,7 +108,8 @@ POLICIES = [
                  remediation="Add standard logging v2: LogDeliverySource(logType='ACCESS_LOGS', resourceArn=dist.arn), "
                              "LogDeliveryDestination and LogDelivery (us-east-1).",
                  tags=["cloudfront", "logging"],
-        types=('aws:cloudwatch/logDeliverySource:LogDeliverySource', 'aws:cloudwatch/logDelivery:LogDelivery', 'aws:cloudfront/distribution:Distribution')),
+        types=('aws:cloudwatch/logDeliverySource:LogDeliverySource', 'aws:cloudwatch/logDelivery:LogDelivery',
+               'aws:cloudfront/distribution:Distribution')),
     stack_policy("cloudfront-s3-origin-oac", "CloudFront S3 origins must use Origin Access Control.", _s3_origin_oac,
                  severity=Severity.HIGH, framework=fsbp("CloudFront.13"),
                  remediation="Create an aws.cloudfront.OriginAccessControl (s3, sigv4, always) and set "

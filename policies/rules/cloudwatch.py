@@ -60,5 +60,7 @@ POLICIES = [
         remediation="Pass the resource's outputs (arn_suffix, identifier) to the observability tier.",
         tags=["monitoring"],
         config_schema=PolicyConfigSchema(properties={"environments": ENV_SCHEMA}),
-        types=('aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:lb/loadBalancer:LoadBalancer', 'aws:alb/loadBalancer:LoadBalancer', 'aws:rds/instance:Instance', 'aws:rds/cluster:Cluster', 'aws:docdb/cluster:Cluster')),
+        types=('aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:lb/loadBalancer:LoadBalancer',
+               'aws:alb/loadBalancer:LoadBalancer', 'aws:rds/instance:Instance', 'aws:rds/cluster:Cluster',
+               'aws:docdb/cluster:Cluster')),
 ]

@@ -328,7 +328,8 @@ POLICIES = [
         remediation="Use RolePolicy/RolePolicyAttachment resources only (inlinePolicies/managedPolicyArns are "
                     "deprecated in pulumi-aws 7).",
         tags=["iam", "drift", "awsguard:iam-role-no-policy-management-conflicts"],
-        types=('aws:iam/role:Role', 'aws:iam/rolePolicy:RolePolicy', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', 'aws:iam/policyAttachment:PolicyAttachment')),
+        types=('aws:iam/role:Role', 'aws:iam/rolePolicy:RolePolicy',
+               'aws:iam/rolePolicyAttachment:RolePolicyAttachment', 'aws:iam/policyAttachment:PolicyAttachment')),
     resource_policy(
         "iam-user-no-policies", "IAM users must receive permissions only through groups.",
         (USER_POLICY, USER_ATTACHMENT, POLICY_ATTACHMENT), _user_policies, severity=Severity.MEDIUM,

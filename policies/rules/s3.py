@@ -223,7 +223,8 @@ POLICIES = [
         config_schema=PolicyConfigSchema(properties={
             "exemptBuckets": {"type": "array", "items": {"type": "string"}, "default": [],
                               "description": "resource names of buckets that need no access log"}}),
-        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketLogging:BucketLogging', 'aws:s3/bucketLoggingV2:BucketLoggingV2')),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketLogging:BucketLogging',
+               'aws:s3/bucketLoggingV2:BucketLoggingV2')),
     stack_policy(
         "s3-data-buckets-replicated",
         "Buckets holding data (tag DataClassification or a data-bucket name) must replicate to the DR region.",
@@ -235,13 +236,16 @@ POLICIES = [
             "dataBucketPatterns": {"type": "array", "items": {"type": "string"},
                                    "default": DEFAULT_DATA_BUCKET_PATTERNS},
             "dataTagKey": {"type": "string", "default": "DataClassification"}}),
-        types=('aws:s3/bucketReplicationConfig:BucketReplicationConfig', 'aws:s3/bucketReplicationConfigV2:BucketReplicationConfigV2', 'aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2')),
+        types=('aws:s3/bucketReplicationConfig:BucketReplicationConfig',
+               'aws:s3/bucketReplicationConfigV2:BucketReplicationConfigV2', 'aws:s3/bucket:Bucket',
+               'aws:s3/bucketV2:BucketV2')),
     stack_policy(
         "s3-versioning-enabled", "S3 buckets must have versioning enabled.", _versioning,
         severity=Severity.MEDIUM, framework=fsbp("S3.14"),
         remediation="Add aws.s3.BucketVersioning(bucket=<bucket>.id, versioning_configuration={'status': 'Enabled'}).",
         tags=["resilience", "s3", "checkov:CKV_AWS_21"],
-        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketVersioning:BucketVersioning', 'aws:s3/bucketVersioningV2:BucketVersioningV2')),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketVersioning:BucketVersioning',
+               'aws:s3/bucketVersioningV2:BucketVersioningV2')),
     stack_policy(
         "s3-encryption-enabled", "S3 buckets must set default server-side encryption explicitly.", _encryption,
         severity=Severity.HIGH, framework=fsbp("S3.17"),
@@ -251,14 +255,20 @@ POLICIES = [
         tags=["encryption", "s3", "checkov:CKV_AWS_19", "checkov:CKV_AWS_145"],
         config_schema=PolicyConfigSchema(properties={
             "allowedAlgorithms": {"type": "array", "items": {"type": "string"}, "default": list(SSE_ALGORITHMS)}}),
-        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', 'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2')),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2',
+               'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+               'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2')),
     stack_policy(
         "s3-public-access-block", "S3 buckets must block all public access.", _public_access_block,
         severity=Severity.CRITICAL, framework=cis("2.1.4"),
         remediation="Add aws.s3.BucketPublicAccessBlock(bucket=<bucket>.id) with all four flags True.",
         tags=["exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"],
-        autofix=Autofix("report", "A block can be opened on purpose (a public site, a policy the team means); re-closing it silently makes the next PutBucketPolicy fail. The former s3-public-access-block-remediation is removed."),
-        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock')),
+        autofix=Autofix("report",
+            "A block can be opened on purpose (a public site, a policy the team means); re-closing it "
+            "silently makes the next PutBucketPolicy fail. The former s3-public-access-block-remediation is "
+            "removed."),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2',
+               'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock')),
     stack_policy(
         "s3-tls-only-policy", "S3 bucket policies must deny requests made without TLS.", _tls_only,
         severity=Severity.HIGH, framework=cis("2.1.1"),
@@ -272,5 +282,7 @@ POLICIES = [
         severity=Severity.LOW, framework=fsbp("S3.13"),
         remediation="Add aws.s3.BucketLifecycleConfiguration(bucket=<bucket>.id, rules=[...]) with status Enabled.",
         tags=["cost", "s3", "checkov:CKV2_AWS_61"],
-        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2')),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2',
+               'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+               'aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2')),
 ]

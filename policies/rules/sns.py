@@ -21,6 +21,9 @@ POLICIES = [
                  remediation="Set kmsMasterKeyId to a customer managed key whose policy lets the publishers "
                              "(cloudwatch, events) use it.",
                  tags=["sns", "encryption"],
-        autofix=Autofix("report", "alias/aws/sns cannot be used by EventBridge, CloudWatch alarms or S3 notifications (its key policy cannot grant them), so delivery would fail silently. The former sns-topic-managed-encryption-remediation is removed."),
+        autofix=Autofix("report",
+            "alias/aws/sns cannot be used by EventBridge, CloudWatch alarms or S3 notifications (its key "
+            "policy cannot grant them), so delivery would fail silently. The former sns-topic-managed-"
+            "encryption-remediation is removed."),
         types=('aws:sns/topic:Topic',)),
 ]

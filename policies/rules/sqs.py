@@ -48,7 +48,11 @@ POLICIES = [
                  tags=["sqs", "encryption"],
                  config_schema=PolicyConfigSchema(properties={
                      "allowSqsManagedSse": {"type": "boolean", "default": False}}),
-        autofix=Autofix("report", "SQS-managed SSE would be behaviour-neutral but does not satisfy this rule where a customer key is required (prod), so it only hid one finding behind another; choosing the key (and granting producers GenerateDataKey) is the team's decision. The former sqs-queue-managed-encryption-remediation is removed."),
+        autofix=Autofix("report",
+            "SQS-managed SSE would be behaviour-neutral but does not satisfy this rule where a customer key "
+            "is required (prod), so it only hid one finding behind another; choosing the key (and granting "
+            "producers GenerateDataKey) is the team's decision. The former sqs-queue-managed-encryption-"
+            "remediation is removed."),
         types=('aws:sqs/queue:Queue',)),
     stack_policy("sqs-redrive-policy", "Every SQS queue that is not itself a dead-letter queue must have one.",
                  _redrive, severity=Severity.MEDIUM,

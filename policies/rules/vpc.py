@@ -325,14 +325,19 @@ POLICIES = [
         "balancer.", _public_ingress_only_lbs, severity=Severity.CRITICAL, framework=fsbp("EC2.18"),
         remediation="Put the workload behind the ALB and allow only the ALB's security group as a source.",
         tags=["network", "exposure"],
-        types=('aws:ec2/securityGroup:SecurityGroup', 'aws:ec2/securityGroupRule:SecurityGroupRule', 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:lb/loadBalancer:LoadBalancer', 'aws:alb/loadBalancer:LoadBalancer', 'awsx:lb:ApplicationLoadBalancer')),
+        types=('aws:ec2/securityGroup:SecurityGroup', 'aws:ec2/securityGroupRule:SecurityGroupRule',
+               'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:lb/loadBalancer:LoadBalancer',
+               'aws:alb/loadBalancer:LoadBalancer', 'awsx:lb:ApplicationLoadBalancer')),
     stack_policy(
         "security-group-no-rule-management-conflicts", "A security group's rules must be managed either inline or "
         "as separate rule resources, not both.", _sg_conflicts, severity=Severity.HIGH, framework=nist("CM-3"),
         remediation="Move the group's inline ingress/egress into SecurityGroupIngressRule/EgressRule resources "
                     "(or the reverse).",
         tags=["network", "drift", "awsguard:security-group-no-rule-management-conflicts"],
-        types=('aws:ec2/securityGroupRule:SecurityGroupRule', 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'aws:ec2/securityGroup:SecurityGroup', 'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup')),
+        types=('aws:ec2/securityGroupRule:SecurityGroupRule',
+               'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+               'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'aws:ec2/securityGroup:SecurityGroup',
+               'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup')),
     resource_policy(
         "no-public-ingress",
         "Security groups must not allow ingress from the internet except TCP 80/443 to load balancers.",
@@ -357,7 +362,10 @@ POLICIES = [
         config_schema=PolicyConfigSchema(properties={
             "requireAdoption": {"type": "boolean", "default": True,
                                 "description": "flag VPCs whose default group is not adopted by the program"}}),
-        types=('aws:ec2/defaultSecurityGroup:DefaultSecurityGroup', 'aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc', 'aws:ec2/securityGroupRule:SecurityGroupRule', 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule')),
+        types=('aws:ec2/defaultSecurityGroup:DefaultSecurityGroup', 'aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc',
+               'aws:ec2/securityGroupRule:SecurityGroupRule',
+               'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+               'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule')),
     resource_policy(
         "nacl-no-public-admin-ports", "Network ACLs must not allow ingress from 0.0.0.0/0 or ::/0 to remote "
         "administration ports.", (NACL, DEFAULT_NACL, NACL_RULE), _nacl_admin, severity=Severity.HIGH,
