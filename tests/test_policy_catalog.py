@@ -121,3 +121,43 @@ def test_remediation_decisions():
             "sns-topic-managed-encryption-remediation"}
     assert not gone & {r.id for r in RULES}
     assert not next(r for r in RULES if r.id == "required-tags").remediates
+
+
+# --- org rollout as code ------------------------------------------------------------------------------
+def test_publish_workflow_takes_the_version_from_the_tag_and_refuses_existing_versions():
+    import yaml
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "policy-publish.yml").read_text())
+    on = wf.get("on", wf.get(True))
+    assert on["push"]["tags"] == ["policy-v*.*.*"]
+    assert wf["permissions"] == {"contents": "read"}
+    steps = wf["jobs"]["publish"]["steps"]
+    text = "\n".join(str(s.get("run", "")) for s in steps)
+    for step in steps:
+        if "uses" in step:  # actions pinned by commit SHA
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+    assert steps[0]["with"]["persist-credentials"] is False
+    order = [text.index(s) for s in ("pulumi policy ls", "PulumiPolicy.yaml", "python -m venv policies/venv",
+                                     "policies/requirements.txt")]
+    assert order == sorted(order)
+    assert steps[-1]["run"].startswith("pulumi policy publish") and steps[-1]["working-directory"] == "policies"
+
+
+def test_org_program_declares_the_policy_groups_with_the_stack_configs():
+    import ast
+
+    import yaml
+    project = yaml.safe_load((ROOT / "policies" / "org" / "Pulumi.yaml").read_text())
+    assert project["runtime"]["options"] == {"toolchain": "pip", "virtualenv": "venv"}
+    src = (ROOT / "policies" / "org" / "__main__.py").read_text()
+    tree = ast.parse(src)
+    groups = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and getattr(c.func, "attr", "") == "PolicyGroup"]
+    modes = {next(k.value.value for k in c.keywords if k.arg == "mode") for c in groups}
+    assert modes == {"preventative", "audit"}
+    for name in ("prod.json", "dev.json"):
+        assert f'"{name}"' in src and (ROOT / "policies" / "config" / name).exists()
+    assert "pulumi-pulumiservice==" in (ROOT / "policies" / "org" / "requirements.txt").read_text()
+    declared = set(project["config"])
+    used = {c.args[0].value for c in ast.walk(tree) if isinstance(c, ast.Call) and c.args
+            and getattr(c.func, "attr", "") in ("require", "get_object") and isinstance(c.args[0], ast.Constant)}
+    used |= {"preventativeStacks", "auditStacks"}
+    assert used <= declared
