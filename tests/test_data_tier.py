@@ -16,7 +16,7 @@ from conftest import ROOT, program_with
 from plan.analyze import analyze, load_policy_config
 from plan.engine import UNKNOWN, is_secret
 from plan.stackfile import load_stack_config, stack_file_path
-from policies.rules import data as data_rules
+from policies.rules import policies_of
 from policies.rules import s3 as s3_rules
 
 RDS = "aws:rds/instance:Instance"
@@ -26,7 +26,8 @@ BUCKET = "aws:s3/bucket:Bucket"
 DOCDB = "aws:docdb/cluster:Cluster"
 KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-DATA_POLICIES = {p.name for p in data_rules.POLICIES + s3_rules.POLICIES}
+DATA_POLICIES = {p.name for p in policies_of("rds", "elasticache", "dynamodb", "docdb", "s3")} - {
+    "s3-data-buckets-replicated"}  # replication is the DR tier's
 CONTRACT = ["db_address", "db_port", "db_master_secret_arn", "db_instance_identifier", "db_instance_arn",
             "db_replica_identifier", "redis_endpoint", "redis_port", "redis_auth_secret_arn",
             "redis_replication_group_id", "table_names", "table_arns", "table_stream_arns", "docdb_endpoint",

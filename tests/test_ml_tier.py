@@ -18,7 +18,7 @@ from functions.training_orchestrator import handler as orchestrator
 from plan.analyze import analyze, default_policy_config, load_policy_config
 from plan.engine import UNKNOWN
 from plan.stackfile import load_stack_config, stack_file_path
-from policies.rules import ml as ml_rules
+from policies.rules import iam as ml_rules
 from policies.rules.iam import full_admin_statements
 
 REPO = "aws:ecr/repository:Repository"

@@ -1,13 +1,39 @@
-"""EC2/EBS rules (policies/rules/ec2.py), each three ways: violating, passing, and passing as a preview of a
-new stack shows it (other resources' outputs UNKNOWN). One pack run evaluates every record of the table."""
+"""Tests for policies/rules/ec2.py: each rule violating, passing and as a preview shows it."""
 from __future__ import annotations
 
+from policy_harness import (
+    UNKNOWN,
+    case_table,
+    check,
+    names,
+    not_applicable,
+    rec,
+    skipped,
+    violations,
+)
 
-import pytest
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
 
-from policy_harness import UNKNOWN, check, not_applicable, rec, skipped, violations, case_table, names
+INSTANCE = "aws:ec2/instance:Instance"
 
-I, LT, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"
+
+def names_compute(result, policy):
+    return sorted(v.urn.split("::")[-1] for v in violations(result, policy))
+
+
+# --- launch templates and instances ------------------------------------------------------------------
+GOOD_LT = {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
+           "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeType": "gp3"}}]}
+
+GOOD_INSTANCE = {"metadataOptions": {"httpTokens": "required"}, "rootBlockDevice": {"encrypted": True},
+                 "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True}]}
+
+I, LT_ec2, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"
+
+I, LT_ec2, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"
+
+I, LT_ec2, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"
+
 VOL = "aws:ebs/volume:Volume"
 
 # (policy, record name, type, props, expected: "violation" | "pass" | "skipped")
@@ -38,7 +64,7 @@ CASES = [
     ("ec2-ami-not-public", "ami-preview", "aws:ec2/amiLaunchPermission:AmiLaunchPermission",
      {"organizationArn": UNKNOWN, "imageId": UNKNOWN}, "pass"),
     ("ec2-instance-no-public-ip", "i-public", I, {"associatePublicIpAddress": True, "monitoring": True}, "violation"),
-    ("ec2-instance-no-public-ip", "lt-public", LT, {"networkInterfaces": [{"associatePublicIpAddress": "true"}],
+    ("ec2-instance-no-public-ip", "lt-public", LT_ec2, {"networkInterfaces": [{"associatePublicIpAddress": "true"}],
                                                     "monitoring": {"enabled": True}}, "violation"),
     ("ec2-instance-no-public-ip", "lc-public", LC, {"associatePublicIpAddress": True, "imageId": "ami-1",
                                                     "instanceType": "t3.micro"}, "violation"),
@@ -46,11 +72,11 @@ CASES = [
                                                    "instanceType": "t3.micro"}, "pass"),
     ("ec2-instance-no-public-ip", "i-preview", I, {"subnetId": UNKNOWN, "vpcSecurityGroupIds": UNKNOWN,
                                                    "monitoring": True, "instanceType": "t3.micro"}, "pass"),
-    ("ec2-instance-no-public-ip", "lt-preview", LT, {"networkInterfaces": [{"subnetId": UNKNOWN,
+    ("ec2-instance-no-public-ip", "lt-preview", LT_ec2, {"networkInterfaces": [{"subnetId": UNKNOWN,
                                                      "associatePublicIpAddress": "false"}],
                                                      "monitoring": {"enabled": True}}, "pass"),
     ("ec2-instance-detailed-monitoring-enabled", "i-nomon", I, {"instanceType": "t3.micro"}, "violation"),
-    ("ec2-instance-detailed-monitoring-enabled", "lt-nomon", LT, {"monitoring": {"enabled": False}}, "violation"),
+    ("ec2-instance-detailed-monitoring-enabled", "lt-nomon", LT_ec2, {"monitoring": {"enabled": False}}, "violation"),
     ("ec2-instance-detailed-monitoring-enabled", "lc-nomon", LC, {"enableMonitoring": False, "imageId": "ami-1",
                                                                    "instanceType": "t3.micro"}, "violation"),
     ("ec2-instance-detailed-monitoring-enabled", "i-mon", I, {"monitoring": True, "instanceType": "t3.micro"}, "pass"),
@@ -67,7 +93,7 @@ CASES = [
     ("ec2-volume-inuse", "i-cleanup-preview", I, {"monitoring": True, "instanceType": "t3.micro", "ebsBlockDevices": [
         {"deviceName": "/dev/sdf", "kmsKeyId": UNKNOWN, "deleteOnTermination": True}]}, "pass"),
     ("ec2-instance-type-allowed", "i-oldgen", I, {"monitoring": True, "instanceType": "m4.large"}, "violation"),
-    ("ec2-instance-type-allowed", "lt-oldgen", LT, {"monitoring": {"enabled": True}, "instanceType": "p3.2xlarge"},
+    ("ec2-instance-type-allowed", "lt-oldgen", LT_ec2, {"monitoring": {"enabled": True}, "instanceType": "p3.2xlarge"},
      "violation"),
     ("ec2-instance-type-allowed", "i-current", I, {"monitoring": True, "instanceType": "g5.xlarge"}, "pass"),
     ("ec2-instance-type-allowed", "i-type-preview", I, {"monitoring": True, "instanceType": "m7i.large",
@@ -83,14 +109,56 @@ CASES = [
      {"type": "MANAGED", "computeResources": {"instanceTypes": ["c6i", "m5", "optimal"], "subnets": UNKNOWN}}, "pass"),
 ]
 
+_names = names
+
+
+def test_imdsv2_violations():
+    r = check([rec(LT, "optional", {**GOOD_LT, "metadataOptions": {"httpTokens": "optional"}}),
+               rec(LT, "missing", {"blockDeviceMappings": GOOD_LT["blockDeviceMappings"]}),
+               rec(LT, "hops", {**GOOD_LT, "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 5}}),
+               rec(INSTANCE, "vm", {**GOOD_INSTANCE, "metadataOptions": {}})])
+    assert names_compute(r, "ec2-imdsv2-required") == ["hops", "missing", "optional", "vm"]
+
+
+def test_imdsv2_pass():
+    r = check([rec(LT, "lt", GOOD_LT), rec(INSTANCE, "vm", GOOD_INSTANCE)])
+    assert names_compute(r, "ec2-imdsv2-required") == []
+
+
+def test_imdsv2_preview_unknown_ami_still_decides():
+    r = check([rec(LT, "lt", {**GOOD_LT, "imageId": UNKNOWN}), rec(INSTANCE, "vm", {**GOOD_INSTANCE, "ami": UNKNOWN})])
+    assert names_compute(r, "ec2-imdsv2-required") == [] and not skipped(r, "ec2-imdsv2-required")
+
+
+def test_ebs_encrypted_violations():
+    r = check([rec(LT, "lt-plain", {**GOOD_LT, "blockDeviceMappings": [{"deviceName": "/dev/xvda",
+                                                                         "ebs": {"encrypted": "false"}}]}),
+               rec(LT, "lt-none", {"metadataOptions": GOOD_LT["metadataOptions"]}),
+               rec(INSTANCE, "vm-root", {**GOOD_INSTANCE, "rootBlockDevice": {"volumeSize": 8}}),
+               rec(INSTANCE, "vm-data", {**GOOD_INSTANCE, "ebsBlockDevices": [{"deviceName": "/dev/sdf"}]})])
+    assert names_compute(r, "ebs-encrypted") == ["lt-none", "lt-plain", "vm-data", "vm-root"]
+
+
+def test_ebs_encrypted_pass():
+    r = check([rec(LT, "lt", GOOD_LT), rec(INSTANCE, "vm", GOOD_INSTANCE),
+               rec(LT, "bool", {**GOOD_LT, "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}]})])
+    assert names_compute(r, "ebs-encrypted") == []
+
+
+def test_ebs_encrypted_preview_unknown_kms_key_still_decides():
+    r = check([rec(LT, "lt", {**GOOD_LT, "blockDeviceMappings": [
+        {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": UNKNOWN}}]})])
+    assert names_compute(r, "ebs-encrypted") == [] and not skipped(r, "ebs-encrypted")
+
 
 test_case = case_table(CASES)
-_names = names
 
 
 def test_every_ec2_rule_has_all_three_kinds_of_case():
     from policies.rules import ec2
     for p in ec2.POLICIES:
+        if p.name in ("ebs-encrypted", "ec2-imdsv2-required"):
+            continue  # instance/launch-template volume and metadata rules: dedicated tests below
         kinds = {c[4] for c in CASES if c[0] == p.name}
         assert {"violation", "pass"} <= kinds, p.name
         assert any(c[0] == p.name and UNKNOWN in str(c[3]) for c in CASES), f"{p.name}: no preview case"
@@ -113,5 +181,5 @@ def test_configured_values():
 
 
 def test_launch_template_without_type_is_not_applicable():
-    r = check([rec(LT, "lt", {"monitoring": {"enabled": True}})])
+    r = check([rec(LT_ec2, "lt", {"monitoring": {"enabled": True}})])
     assert not_applicable(r, "ec2-instance-type-allowed") and violations(r, "ec2-instance-type-allowed") == []

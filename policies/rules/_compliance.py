@@ -60,9 +60,3 @@ def is_unknown(props: Any, key: str) -> bool:
     except UnknownValueError:
         return True
     return _is_unknown(value)  # plain dicts (props after an earlier remediation) keep the sentinel
-
-
-def with_types(policy, *types: str):
-    """Record the resource types a stack or remediation policy looks at, for policies/catalog.py."""
-    policy.resource_types = tuple(types)
-    return policy

@@ -11,9 +11,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterable, Optional
 
-from pulumi_policy import (PolicyComplianceFramework, PolicyConfigSchema, ReportViolation,
-                           ResourceValidationArgs, ResourceValidationPolicy, Severity, StackValidationArgs,
-                           StackValidationPolicy)
+from pulumi_policy import (
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+
+from ._registry import ANY_AWS, REGISTRY, Autofix, rule  # noqa: F401  (re-exported for rule modules)
 
 # Tokens that name the same AWS resource (awsx and older programs use aws.alb, newer aws.lb).
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
@@ -63,6 +69,28 @@ def get(props: Any, path: str, default: Any = None) -> Any:
     return cur
 
 
+def as_bool(value: Any, default: Any = None) -> Any:
+    """A boolean input as True/False whichever way it is typed: pulumi-aws 7 made several former booleans
+    strings ("true"/"false"; `bool("false")` is True), so every rule reads booleans through this. Anything
+    else (absent, or a value that is not a boolean) gives `default`."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return default
+
+
+def num(value: Any) -> Any:
+    """Numbers arrive as floats through the protobuf Struct (443.0): whole numbers become ints, so ports and
+    rule numbers print as users wrote them."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def flag(props: Any, path: str, default: Any = None) -> Any:
+    """get() for a boolean input, through as_bool (see there). Unknown values still raise."""
+    return as_bool(get(props, path), default)
+
+
 def items(value: Any) -> list:
     """A list-valued prop as a list (None -> [])."""
     if value is None:
@@ -110,36 +138,23 @@ def as_list(value: Any) -> list:
 def resource_policy(name: str, description: str, types: Iterable[str], check: Callable, *,
                     severity: Severity = Severity.HIGH, remediation: str = "", framework=None,
                     tags: Iterable[str] = (), config_schema: Optional[PolicyConfigSchema] = None,
+                    refs=None, autofix: Optional[Autofix] = None,
                     remediate: Optional[Callable] = None) -> ResourceValidationPolicy:
-    """A resource policy that runs `check(props, report, args)` only for the given type tokens."""
-    types = tuple(types)
-
-    def validate(args: ResourceValidationArgs, report: ReportViolation):
-        if types and args.resource_type not in types:
-            return
-        check(args.props, report, args)
-
-    fix = None
-    if remediate is not None:
-        def fix(args: ResourceValidationArgs):
-            if types and args.resource_type not in types:
-                return None
-            return remediate(args)
-
-    return ResourceValidationPolicy(
-        name=name, description=description, validate=validate, remediate=fix, severity=severity,
-        framework=framework, tags=list(tags), remediation_steps=remediation or None, config_schema=config_schema)
+    """Register `check(props, report, args)` as a resource rule for the given type tokens: the call form of
+    the `rule` decorator (_registry.py). `remediation` is the how-to-fix text shown to users."""
+    rule(name, description, types=types, severity=severity, steps=remediation, framework=framework, refs=refs,
+         tags=tags, config_schema=config_schema, remediate=remediate, autofix=autofix)(check)
+    return REGISTRY[name].policy
 
 
-def stack_policy(name: str, description: str, check: Callable, *, severity: Severity = Severity.HIGH,
-                 remediation: str = "", framework=None, tags: Iterable[str] = (),
-                 config_schema: Optional[PolicyConfigSchema] = None) -> StackValidationPolicy:
-    def validate(args: StackValidationArgs, report: ReportViolation):
-        check(args.resources, report, args)
-
-    return StackValidationPolicy(name=name, description=description, validate=validate, severity=severity,
-                                 framework=framework, tags=list(tags), remediation_steps=remediation or None,
-                                 config_schema=config_schema)
+def stack_policy(name: str, description: str, check: Callable, *, types: Iterable[str],
+                 severity: Severity = Severity.HIGH, remediation: str = "", framework=None, tags: Iterable[str] = (),
+                 config_schema: Optional[PolicyConfigSchema] = None, refs=None,
+                 autofix: Optional[Autofix] = None) -> StackValidationPolicy:
+    """Register `check(resources, report, args)` as a stack rule reading the given type tokens."""
+    rule(name, description, types=types, kind="stack", severity=severity, steps=remediation, framework=framework,
+         refs=refs, tags=tags, config_schema=config_schema, autofix=autofix)(check)
+    return REGISTRY[name].policy
 
 
 def ancestors(resource) -> list:

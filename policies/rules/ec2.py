@@ -1,6 +1,5 @@
-"""EC2 and EBS outside what compute.py covers (IMDSv2 and block-device encryption on instances and launch
-templates live there): EBS volumes, account-level EBS encryption, public snapshots/AMIs, public IPs,
-detailed monitoring, orphaned volumes, allowed instance types."""
+"""EC2: instances, launch templates, EBS volumes, snapshots and AMIs (encryption, IMDSv2, public IPs,
+instance types, monitoring)."""
 from __future__ import annotations
 
 import fnmatch
@@ -8,34 +7,68 @@ import fnmatch
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import nist
-from ._lib import cis, fsbp, get, items, resource_policy
+from ._lib import as_bool, cis, flag, fsbp, get, items, resource_policy
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 INSTANCE = "aws:ec2/instance:Instance"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+def _imdsv2(props, report, args):
+    if get(props, "metadataOptions.httpTokens") != "required":
+        report("metadataOptions.httpTokens must be 'required' (IMDSv2 only: blocks SSRF credential theft).")
+    if get(props, "metadataOptions.httpEndpoint") == "disabled":
+        return
+    hops = get(props, "metadataOptions.httpPutResponseHopLimit")
+    if isinstance(hops, (int, float)) and hops > 2:
+        report(f"metadataOptions.httpPutResponseHopLimit {hops} lets containers reach the instance role; use 1 or 2.")
+
+
+def _ebs_encrypted(props, report, args):
+    if args.resource_type == LAUNCH_TEMPLATE:
+        mappings = items(get(props, "blockDeviceMappings"))
+        volumes = [m for m in mappings if get(m, "ebs") is not None]
+        if not volumes:
+            report("no blockDeviceMappings with ebs: the AMI's volumes are used as they are (unencrypted unless the "
+                   "account encrypts by default); declare the root volume with encrypted 'true'.")
+        for m in volumes:
+            if not as_bool(get(m, "ebs.encrypted")):
+                report(f"blockDeviceMappings {get(m, 'deviceName')}: ebs.encrypted must be true.")
+        return
+    if not as_bool(get(props, "rootBlockDevice.encrypted")):
+        report("rootBlockDevice.encrypted must be true.")
+    for i, dev in enumerate(items(get(props, "ebsBlockDevices"))):
+        if not as_bool(get(dev, "encrypted")):
+            report(f"ebsBlockDevices[{i}] ({get(dev, 'deviceName')}) must be encrypted.")
+
+
 LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+
 VOLUME = "aws:ebs/volume:Volume"
+
 ENCRYPTION_BY_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+
 SNAPSHOT_BLOCK_PUBLIC = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
+
 SNAPSHOT_PERMISSION = "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission"
+
 AMI_PERMISSION = "aws:ec2/amiLaunchPermission:AmiLaunchPermission"
 
 # Current-generation families; previous generations (t2, m4, c4, r4, p2, p3, ...) cost more per unit of work.
 DEFAULT_INSTANCE_TYPES = ["t3.*", "t3a.*", "t4g.*", "m5.*", "m5a.*", "m6i.*", "m6a.*", "m6g.*", "m7i.*", "m7g.*",
                           "c5.*", "c6i.*", "c6a.*", "c6g.*", "c7i.*", "c7g.*", "r5.*", "r6i.*", "r6g.*", "r7i.*",
                           "r7g.*", "g4dn.*", "g5.*", "g6.*", "g6e.*", "p4d.*", "p5.*", "inf2.*", "trn1.*"]
+
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+
 BATCH_COMPUTE = "aws:batch/computeEnvironment:ComputeEnvironment"
+
 # Batch lets AWS choose; these are not instance types to judge.
 BATCH_CHOICES = ("optimal", "default_x86_64", "default_arm64")
 
 
-def truthy(value) -> bool:
-    """Booleans that some resources take as strings (launch template network interfaces)."""
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
 def _volume_encrypted(props, report, args):
-    if get(props, "encrypted") is not True:
+    if flag(props, "encrypted") is not True:
         report("encrypted must be true (a volume created from an encrypted snapshot still needs encrypted=True "
                "to be checked statically).")
         return
@@ -45,7 +78,7 @@ def _volume_encrypted(props, report, args):
 
 
 def _encryption_by_default(props, report, args):
-    if get(props, "enabled", True) is not True:
+    if flag(props, "enabled", True) is not True:
         report("enabled must be true: new volumes in this region would otherwise be created unencrypted.")
 
 
@@ -74,20 +107,20 @@ def _ami_public(props, report, args):
 
 def _no_public_ip(props, report, args):
     if args.resource_type in (INSTANCE, LAUNCH_CONFIGURATION):
-        if truthy(get(props, "associatePublicIpAddress")):
+        if as_bool(get(props, "associatePublicIpAddress")):
             report("associatePublicIpAddress must not be true; reach instances through a load balancer or SSM.")
     if args.resource_type in (INSTANCE, LAUNCH_TEMPLATE):
         for i, nic in enumerate(items(get(props, "networkInterfaces"))):
-            if truthy(get(nic, "associatePublicIpAddress")):
+            if as_bool(get(nic, "associatePublicIpAddress")):
                 report(f"networkInterfaces[{i}].associatePublicIpAddress must not be true.")
 
 
 def _monitoring(props, report, args):
-    if args.resource_type == INSTANCE and get(props, "monitoring") is not True:
+    if args.resource_type == INSTANCE and flag(props, "monitoring") is not True:
         report("monitoring must be true (1-minute CloudWatch metrics).")
-    elif args.resource_type == LAUNCH_TEMPLATE and get(props, "monitoring.enabled") is not True:
+    elif args.resource_type == LAUNCH_TEMPLATE and flag(props, "monitoring.enabled") is not True:
         report("monitoring.enabled must be true.")
-    elif args.resource_type == LAUNCH_CONFIGURATION and get(props, "enableMonitoring", True) is not True:
+    elif args.resource_type == LAUNCH_CONFIGURATION and flag(props, "enableMonitoring", True) is not True:
         report("enableMonitoring must not be false.")
 
 
@@ -96,10 +129,10 @@ def _volume_inuse(props, report, args):
     The provider defaults deleteOnTermination to true, so only an explicit false fails."""
     if not (args.get_config() or {}).get("checkDeletion", True):
         return
-    if get(props, "rootBlockDevice.deleteOnTermination", True) is not True:
+    if flag(props, "rootBlockDevice.deleteOnTermination", True) is not True:
         report("rootBlockDevice.deleteOnTermination must not be false.")
     for i, dev in enumerate(items(get(props, "ebsBlockDevices"))):
-        if get(dev, "deleteOnTermination", True) is not True:
+        if flag(dev, "deleteOnTermination", True) is not True:
             report(f"ebsBlockDevices[{i}].deleteOnTermination must not be false.")
 
 
@@ -128,6 +161,17 @@ def _instance_type(props, report, args):
 
 
 POLICIES = [
+    resource_policy(
+        "ec2-imdsv2-required", "Instances and launch templates must require IMDSv2.", (LAUNCH_TEMPLATE, INSTANCE),
+        _imdsv2, severity=Severity.HIGH, framework=fsbp("EC2.8"),
+        remediation="metadata_options={http_tokens: 'required', http_put_response_hop_limit: 1 (2 for containers "
+                    "that need IMDS)}.", tags=["ec2", "hardening", "checkov:CKV_AWS_79", "cdk-nag:AwsSolutions-EC29"]),
+    resource_policy(
+        "ebs-encrypted", "Instance and launch-template volumes must be encrypted.", (LAUNCH_TEMPLATE, INSTANCE),
+        _ebs_encrypted, severity=Severity.HIGH, framework=fsbp("EC2.3"),
+        remediation="Launch template: block_device_mappings[].ebs.encrypted='true'; instance: root_block_device and "
+                    "ebs_block_devices with encrypted=True.", tags=["ec2", "encryption", "awsguard:encrypted-volumes",
+                                                                    "checkov:CKV_AWS_8"]),
     resource_policy(
         "ebs-volume-encrypted", "EBS volumes must be encrypted at rest.", (VOLUME,), _volume_encrypted,
         severity=Severity.HIGH, framework=cis("2.2.1"),

@@ -1,26 +1,100 @@
-"""S3 buckets configured through pulumi-aws 7's separate resources (versioning, encryption, public access
-block, bucket policy, lifecycle).
-
-These are stack policies: each bucket is matched with its configuration resources through the
-engine's property dependencies on their `bucket` input (URNs), never through the bucket's id,
-which is unknown in a preview of a new stack. The legacy inline arguments of the bucket itself
-(versioning, serverSideEncryptionConfiguration, policy, lifecycleRules) are accepted too.
-"""
+"""S3: versioning, encryption, public access blocks, public ACLs, TLS-only policies, lifecycle, server access
+logging and replication, over pulumi-aws 7's split bucket resources."""
 from __future__ import annotations
+
+import fnmatch
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import cis, depends_on, fsbp, get, items, policy_document, stack_policy, statements
+from ._compliance import is_unknown
+from ._lib import (
+    Autofix,
+    cis,
+    depends_on,
+    flag,
+    fsbp,
+    get,
+    items,
+    plain,
+    policy_document,
+    rule,
+    stack_policy,
+    statements,
+)
+from ._shared import DEFAULT_ENVIRONMENTS, ENV_SCHEMA
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+
+BUCKET_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+
+
+def _bucket_logging(resources, report, args):
+    buckets = [r for r in resources if r.resource_type in BUCKETS]
+    loggings = [r for r in resources if r.resource_type in BUCKET_LOGGING]
+    exempt = list((args.get_config() or {}).get("exemptBuckets", []))
+
+    def is_target(bucket) -> bool:
+        """A log destination: named by a BucketLogging's targetBucket (by URN, or by its literal name)."""
+        for log in loggings:
+            if depends_on(log, bucket, "targetBucket"):
+                return True
+            if not log.property_dependencies.get("targetBucket") and not is_unknown(bucket.props, "bucket") \
+                    and not is_unknown(log.props, "targetBucket"):
+                # a literal target name; an auto-named (unknown) bucket can only be targeted through its output
+                if get(bucket.props, "bucket") and get(log.props, "targetBucket") == get(bucket.props, "bucket"):
+                    return True
+        return False
+
+    for bucket in buckets:
+        if bucket.name in exempt or is_target(bucket):
+            continue
+        if items(get(bucket.props, "loggings")) or get(bucket.props, "logging"):
+            continue  # the deprecated inline style
+        if not any(depends_on(log, bucket, "bucket") for log in loggings):
+            report(f"bucket {bucket.name} has no server access logging (aws.s3.BucketLogging).", bucket.urn)
+
+
+REPLICATION = ("aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+               "aws:s3/bucketReplicationConfigV2:BucketReplicationConfigV2")
+
+DEFAULT_DATA_BUCKET_PATTERNS = ["*data-lake*", "*documents*", "*ml-artifacts*"]
+
+
+def _data_buckets(resources, report, args):
+    cfg = args.get_config() or {}
+    environments = list(cfg.get("environments", DEFAULT_ENVIRONMENTS))
+    patterns = list(cfg.get("dataBucketPatterns", DEFAULT_DATA_BUCKET_PATTERNS))
+    tag_key = cfg.get("dataTagKey", "DataClassification")
+    replications = [r for r in resources if r.resource_type in REPLICATION]
+    buckets = [r for r in resources if r.resource_type in BUCKETS]
+    # A replication destination is itself a replica, not a source that needs replicating.
+    destinations = {b.urn for b in buckets for r in replications if depends_on(r, b, "rules")}
+    for bucket in buckets:
+        if bucket.urn in destinations:
+            continue
+        tags = plain(get(bucket.props, "tags", {})) or {}
+        is_data = tag_key in tags or any(fnmatch.fnmatch(bucket.name, pat) for pat in patterns)
+        if not is_data or tags.get("Environment") not in environments:
+            continue
+        if not any(depends_on(r, bucket, "bucket") for r in replications):
+            report(f"data bucket {bucket.name} has no BucketReplicationConfig (bucket=<this bucket>) to the DR "
+                   f"region.", bucket.urn)
+
+
 VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+
 ENCRYPTION = ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
               "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+
 PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+
 BUCKET_POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+
 LIFECYCLE = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
              "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+
 SSE_ALGORITHMS = ("aws:kms", "aws:kms:dsse", "AES256")
+
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
@@ -35,7 +109,7 @@ def _buckets(resources) -> list:
 
 def _versioning(resources, report, args):
     for bucket in _buckets(resources):
-        if get(bucket.props, "versioning.enabled") is True:
+        if flag(bucket.props, "versioning.enabled") is True:
             continue
         found = configs_of(resources, bucket, VERSIONING)
         if not any(get(c.props, "versioningConfiguration.status") == "Enabled" for c in found):
@@ -66,8 +140,8 @@ def _public_access_block(resources, report, args):
         if not found:
             report(f"bucket {bucket.name} has no BucketPublicAccessBlock.", bucket.urn)
             continue
-        if not any(all(get(c.props, flag) is True for flag in PAB_FLAGS) for c in found):
-            off = sorted({flag for c in found for flag in PAB_FLAGS if get(c.props, flag) is not True})
+        if not any(all(flag(c.props, f) is True for f in PAB_FLAGS) for c in found):
+            off = sorted({f for c in found for f in PAB_FLAGS if flag(c.props, f) is not True})
             report(f"bucket {bucket.name}'s public access block leaves {', '.join(off)} off.", bucket.urn)
 
 
@@ -82,9 +156,14 @@ def denies_insecure_transport(doc) -> bool:
         principal = st.get("Principal")
         if principal not in ("*", {"AWS": "*"}, {"AWS": ["*"]}):
             continue
-        secure = (st.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport")
-        if str(secure).lower() == "false":
-            return True
+        # Condition operators and keys are case-insensitive; values may be a string, a bool or a list.
+        for op, block in (st.get("Condition") or {}).items():
+            if op.lower() != "bool" or not isinstance(block, dict):
+                continue
+            for key, value in block.items():
+                if key.lower() == "aws:securetransport" and \
+                        any(str(v).lower() == "false" for v in (value if isinstance(value, list) else [value])):
+                    return True
     return False
 
 
@@ -100,19 +179,73 @@ def _tls_only(resources, report, args):
 
 def _lifecycle(resources, report, args):
     for bucket in _buckets(resources):
-        if any(get(rule, "enabled") is True for rule in items(get(bucket.props, "lifecycleRules"))):
+        if any(flag(rule, "enabled") is True for rule in items(get(bucket.props, "lifecycleRules"))):
             continue
         found = configs_of(resources, bucket, LIFECYCLE)
         if not any(get(rule, "status") == "Enabled" for c in found for rule in items(get(c.props, "rules"))):
             report(f"bucket {bucket.name} has no BucketLifecycleConfiguration with an enabled rule.", bucket.urn)
 
 
+BUCKET_ACLS = ("aws:s3/bucketAclV2:BucketAclV2", "aws:s3/bucketAcl:BucketAcl")
+
+OBJECTS = ("aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject")
+
+PUBLIC_CANNED = ("public-read", "public-read-write", "authenticated-read")
+
+PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
+                 "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+
+
+@rule("s3-no-public-acl", "S3 buckets and objects must not grant access to everyone (or every AWS account) "
+      "through an ACL.", types=BUCKETS + BUCKET_ACLS + OBJECTS, severity=Severity.CRITICAL, framework=fsbp("S3.2"),
+      refs={"pulumi": "aws-s3-bucket-disallow-public-read", "checkov": ["CKV_AWS_20", "CKV_AWS_57", "CKV2_AWS_43"]},
+      steps="Remove the canned ACL / grant (set object ownership BucketOwnerEnforced, which disables ACLs); share "
+            "through CloudFront with OAC or a scoped bucket policy.", tags=["s3", "exposure"])
+def _no_public_acl(props, report, args):
+    acl = get(props, "acl")
+    if acl in PUBLIC_CANNED:
+        report(f"acl {acl!r} opens the data to {'every AWS account' if acl == 'authenticated-read' else 'everyone'}.")
+    grants = items(get(props, "grants")) + items(get(props, "accessControlPolicy.grants"))
+    for g in grants:
+        uris = [get(g, "uri"), get(g, "grantee.uri")]
+        for uri in uris:
+            if uri in PUBLIC_GROUPS:
+                perms = get(g, "permission") or ", ".join(map(str, items(get(g, "permissions"))))
+                report(f"grant {perms} to {uri.rsplit('/', 1)[-1]}.")
+
+
 POLICIES = [
+    stack_policy(
+        "s3-bucket-logging-enabled", "S3 buckets must have server access logging (log destination buckets "
+        "excepted).", _bucket_logging, severity=Severity.MEDIUM, framework=fsbp("S3.9"),
+        remediation="Add aws.s3.BucketLogging(bucket=b.id, target_bucket=<access-log bucket>.id, target_prefix=...).",
+        tags=["s3", "logging", "awsguard:s3-bucket-logging-enabled", "checkov:CKV_AWS_18", "cdk-nag:AwsSolutions-S1"],
+        config_schema=PolicyConfigSchema(properties={
+            "exemptBuckets": {"type": "array", "items": {"type": "string"}, "default": [],
+                              "description": "resource names of buckets that need no access log"}}),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketLogging:BucketLogging',
+               'aws:s3/bucketLoggingV2:BucketLoggingV2')),
+    stack_policy(
+        "s3-data-buckets-replicated",
+        "Buckets holding data (tag DataClassification or a data-bucket name) must replicate to the DR region.",
+        _data_buckets, severity=Severity.HIGH, framework=fsbp("S3.7"),
+        remediation="Enable dr.enabled so the DR tier adds a BucketReplicationConfig for the bucket.",
+        tags=["dr", "s3"],
+        config_schema=PolicyConfigSchema(properties={
+            "environments": ENV_SCHEMA,
+            "dataBucketPatterns": {"type": "array", "items": {"type": "string"},
+                                   "default": DEFAULT_DATA_BUCKET_PATTERNS},
+            "dataTagKey": {"type": "string", "default": "DataClassification"}}),
+        types=('aws:s3/bucketReplicationConfig:BucketReplicationConfig',
+               'aws:s3/bucketReplicationConfigV2:BucketReplicationConfigV2', 'aws:s3/bucket:Bucket',
+               'aws:s3/bucketV2:BucketV2')),
     stack_policy(
         "s3-versioning-enabled", "S3 buckets must have versioning enabled.", _versioning,
         severity=Severity.MEDIUM, framework=fsbp("S3.14"),
         remediation="Add aws.s3.BucketVersioning(bucket=<bucket>.id, versioning_configuration={'status': 'Enabled'}).",
-        tags=["resilience", "s3", "checkov:CKV_AWS_21"]),
+        tags=["resilience", "s3", "checkov:CKV_AWS_21"],
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketVersioning:BucketVersioning',
+               'aws:s3/bucketVersioningV2:BucketVersioningV2')),
     stack_policy(
         "s3-encryption-enabled", "S3 buckets must set default server-side encryption explicitly.", _encryption,
         severity=Severity.HIGH, framework=fsbp("S3.17"),
@@ -121,22 +254,35 @@ POLICIES = [
                     "<key>}, 'bucket_key_enabled': True}]) (AES256 only where the writer requires SSE-S3).",
         tags=["encryption", "s3", "checkov:CKV_AWS_19", "checkov:CKV_AWS_145"],
         config_schema=PolicyConfigSchema(properties={
-            "allowedAlgorithms": {"type": "array", "items": {"type": "string"}, "default": list(SSE_ALGORITHMS)}})),
+            "allowedAlgorithms": {"type": "array", "items": {"type": "string"}, "default": list(SSE_ALGORITHMS)}}),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2',
+               'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+               'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2')),
     stack_policy(
         "s3-public-access-block", "S3 buckets must block all public access.", _public_access_block,
         severity=Severity.CRITICAL, framework=cis("2.1.4"),
         remediation="Add aws.s3.BucketPublicAccessBlock(bucket=<bucket>.id) with all four flags True.",
-        tags=["exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"]),
+        tags=["exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"],
+        autofix=Autofix("report",
+            "A block can be opened on purpose (a public site, a policy the team means); re-closing it "
+            "silently makes the next PutBucketPolicy fail. The former s3-public-access-block-remediation is "
+            "removed."),
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2',
+               'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock')),
     stack_policy(
         "s3-tls-only-policy", "S3 bucket policies must deny requests made without TLS.", _tls_only,
         severity=Severity.HIGH, framework=cis("2.1.1"),
         remediation="Add a BucketPolicy statement: Deny, Principal '*', Action 's3:*', Resource [bucket, bucket/*], "
                     "Condition Bool aws:SecureTransport 'false'.",
-        tags=["encryption", "transport", "s3", "checkov:CKV_AWS_379", "cdk-nag:S10"]),
+        tags=["encryption", "transport", "s3", "checkov:CKV_AWS_379", "cdk-nag:S10"],
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2', 'aws:s3/bucketPolicy:BucketPolicy')),
     stack_policy(
         "s3-lifecycle-configured", "S3 buckets must have a lifecycle configuration (tiering, expiry of noncurrent "
         "versions, aborting incomplete uploads).", _lifecycle,
         severity=Severity.LOW, framework=fsbp("S3.13"),
         remediation="Add aws.s3.BucketLifecycleConfiguration(bucket=<bucket>.id, rules=[...]) with status Enabled.",
-        tags=["cost", "s3", "checkov:CKV2_AWS_61"]),
+        tags=["cost", "s3", "checkov:CKV2_AWS_61"],
+        types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2',
+               'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+               'aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2')),
 ]

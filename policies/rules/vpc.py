@@ -1,23 +1,187 @@
-"""VPC-level network controls beyond network.py (open ingress, flow logs): the default security group,
-network ACLs, gateway/interface endpoints, auto-assigned public IPs, security group descriptions."""
+"""VPC networking: security groups (public ingress only to load balancers, allowed CIDRs, descriptions,
+rule-management conflicts), default security groups, network ACLs, subnets, flow logs, endpoints."""
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._compliance import nist, with_types
-from ._lib import (AWSX_VPC, DEFAULT_SECURITY_GROUP, SECURITY_GROUP, SG_EGRESS_RULE, SG_INGRESS_RULE, SG_RULE, VPC,
-                   cis, depends_on, fsbp, get, items, resource_policy, stack_policy)
+from ._compliance import nist
+from ._lib import (
+    AWSX_VPC,
+    DEFAULT_SECURITY_GROUP,
+    FLOW_LOG,
+    SECURITY_GROUP,
+    SG_EGRESS_RULE,
+    SG_INGRESS_RULE,
+    SG_RULE,
+    VPC,
+    cis,
+    depends_on,
+    flag,
+    fsbp,
+    get,
+    items,
+    num,
+    resource_policy,
+    stack_policy,
+)
+from ._shared import ALL_LOAD_BALANCERS, _deps
+
+SG_TYPES = (SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+
+
+def _public_ingress_only_lbs(resources, report, args):
+    groups = {r.urn: r for r in resources if r.resource_type == SECURITY_GROUP}
+    open_groups: dict[str, list[str]] = {}
+    for r in resources:
+        rules = world_open_rules(r.resource_type, r.props) if r.resource_type in (
+            SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE) else []
+        if not rules:
+            continue
+        targets = [r.urn] if r.resource_type == SECURITY_GROUP else [u for u in _deps(r, "securityGroupId")
+                                                                      if u in groups]
+        for urn in targets:
+            open_groups.setdefault(urn, []).append(r.name)
+    if not open_groups:
+        return
+    fronted, shared = set(), {}
+    for r in resources:
+        if r.resource_type in ALL_LOAD_BALANCERS:
+            fronted |= _deps(r, "securityGroups")
+        elif r.resource_type not in SG_TYPES:  # rules and groups referencing a group do not attach it
+            for urn in {d.urn for ds in r.property_dependencies.values() for d in ds} & set(open_groups):
+                shared.setdefault(urn, []).append(r.name)
+    for urn, via in open_groups.items():
+        if urn not in fronted:
+            report(f"security group {groups[urn].name} is open to the internet ({', '.join(sorted(set(via)))}) "
+                   f"but no load balancer uses it: only load balancers may face the internet.", urn)
+        elif shared.get(urn):
+            report(f"security group {groups[urn].name} is open to the internet ({', '.join(sorted(set(via)))}) "
+                   f"and shared by a load balancer with {', '.join(sorted(shared[urn]))}: give the load balancer "
+                   f"its own group.", urn)
+
+
+def _proto(value) -> str:
+    value = str(value if value is not None else "").lower()
+    return {"6": "tcp", "17": "udp", "1": "icmp", "all": "-1"}.get(value, value)
+
+
+def _sg_rule_direction(r) -> str:
+    if r.resource_type == SG_INGRESS_RULE:
+        return "ingress"
+    if r.resource_type == SG_EGRESS_RULE:
+        return "egress"
+    return str(get(r.props, "type", ""))
+
+
+def _sg_rule_key(r) -> tuple:
+    proto_key = "ipProtocol" if r.resource_type != SG_RULE else "protocol"
+    protocol = _proto(get(r.props, proto_key))
+    if protocol == "-1":
+        return ("-1", None, None)
+    return (protocol, get(r.props, "fromPort"), get(r.props, "toPort"))
+
+
+def _inline_key(rule) -> tuple:
+    protocol = _proto(get(rule, "protocol"))
+    if protocol == "-1":
+        return ("-1", None, None)
+    return (protocol, get(rule, "fromPort"), get(rule, "toPort"))
+
+
+def _sg_conflicts(resources, report, args):
+    """awsguard security-group-no-rule-management-conflicts. A security group with inline rules owns every
+    rule of that direction, so separate rule resources for it are deleted or re-added on each update.
+    Inline rules that each match a separate rule are treated as the provider reading those rules back into
+    the group's state (what a deployed stack's state shows), not as a conflict."""
+    groups = {r.urn: r for r in resources if r.resource_type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)}
+    rules = [r for r in resources if r.resource_type in (SG_RULE, SG_INGRESS_RULE, SG_EGRESS_RULE)]
+    by_group: dict = {}
+    for rule in rules:
+        for dep in rule.property_dependencies.get("securityGroupId", []):
+            if dep.urn in groups:
+                by_group.setdefault((dep.urn, _sg_rule_direction(rule)), []).append(rule)
+    for (urn, direction), separate in sorted(by_group.items(), key=lambda kv: kv[0]):
+        inline = items(get(groups[urn].props, direction))
+        if not inline:
+            continue
+        separate_keys = {_sg_rule_key(r) for r in separate}
+        if all(_inline_key(rule) in separate_keys for rule in inline):
+            continue
+        names = ", ".join(r.name for r in separate)
+        report(f"security group {groups[urn].name} has inline {direction} rules and separate {direction} rule "
+               f"resources ({names}); manage its rules one way only.", separate[0].urn)
+
+
+WORLD = ("0.0.0.0/0", "::/0")
+
+DEFAULT_PUBLIC_PORTS = [80, 443]
+
+
+def world_open_rules(resource_type: str, props) -> list[dict]:
+    """Ingress rules of any style open to the internet, as {fromPort, toPort, protocol, cidr}."""
+    rules = []
+    if resource_type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
+        for rule in items(get(props, "ingress")):
+            cidrs = items(get(rule, "cidrBlocks")) + items(get(rule, "ipv6CidrBlocks"))
+            for cidr in cidrs:
+                if cidr in WORLD:
+                    rules.append({"fromPort": num(get(rule, "fromPort")), "toPort": num(get(rule, "toPort")),
+                                  "protocol": str(get(rule, "protocol", "")), "cidr": cidr})
+    elif resource_type == SG_RULE and get(props, "type") == "ingress":
+        for cidr in items(get(props, "cidrBlocks")) + items(get(props, "ipv6CidrBlocks")):
+            if cidr in WORLD:
+                rules.append({"fromPort": num(get(props, "fromPort")), "toPort": num(get(props, "toPort")),
+                              "protocol": str(get(props, "protocol", "")), "cidr": cidr})
+    elif resource_type == SG_INGRESS_RULE:
+        for cidr in (get(props, "cidrIpv4"), get(props, "cidrIpv6")):
+            if cidr in WORLD:
+                rules.append({"fromPort": num(get(props, "fromPort")), "toPort": num(get(props, "toPort")),
+                              "protocol": str(get(props, "ipProtocol", "")), "cidr": cidr})
+    return rules
+
+
+def _allowed(rule: dict, ports: list[int]) -> bool:
+    return (rule["protocol"].lower() in ("tcp", "6") and rule["fromPort"] == rule["toPort"]
+            and rule["fromPort"] in ports)
+
+
+def _no_public_ingress(props, report, args):
+    ports = [num(p) for p in (args.get_config() or {}).get("allowedPublicPorts", DEFAULT_PUBLIC_PORTS)]
+    for rule in world_open_rules(args.resource_type, props):
+        if not _allowed(rule, ports):
+            report(f"ingress from {rule['cidr']} on {rule['protocol']} {rule['fromPort']}-{rule['toPort']}; only "
+                   f"TCP {', '.join(map(str, ports))} may be open to the internet (load balancers).")
+
+
+def _flow_logs(resources, report, args):
+    vpcs = [r for r in resources if r.resource_type == VPC]
+    covered_components = {a.urn for v in vpcs for a in [v.parent] if a is not None}
+    # Under the mock runtime (and for remote components generally) the awsx VPC stands for its child.
+    vpcs += [r for r in resources if r.resource_type == AWSX_VPC and r.urn not in covered_components]
+    logs = [r for r in resources if r.resource_type == FLOW_LOG]
+    for vpc in vpcs:
+        if not any(depends_on(log, vpc, "vpcId") or depends_on(log, vpc) for log in logs):
+            report(f"VPC {vpc.name} has no flow log attached (a FlowLog whose vpcId comes from it).", vpc.urn)
+
 
 NACL = "aws:ec2/networkAcl:NetworkAcl"
+
 DEFAULT_NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+
 NACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
+
 SUBNET = "aws:ec2/subnet:Subnet"
+
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
-WORLD = ("0.0.0.0/0", "::/0")
+
 DEFAULT_ADMIN_PORTS = [22, 3389]
+
 DEFAULT_ENDPOINT_SERVICES = ["s3"]
+
 PULUMI_DEFAULT_DESCRIPTION = "Managed by Pulumi"
 
 
@@ -60,10 +224,10 @@ def _ports(protocol, from_port, to_port) -> tuple:
 
 
 def _nacl_admin(props, report, args):
-    admin = list((args.get_config() or {}).get("adminPorts", DEFAULT_ADMIN_PORTS))
+    admin = [num(p) for p in (args.get_config() or {}).get("adminPorts", DEFAULT_ADMIN_PORTS)]
     entries = []
     if args.resource_type == NACL_RULE:
-        if get(props, "egress", False) is True or get(props, "ruleAction") != "allow":
+        if flag(props, "egress", False) is True or get(props, "ruleAction") != "allow":
             return
         cidrs = [get(props, "cidrBlock"), get(props, "ipv6CidrBlock")]
         entries.append((get(props, "ruleNumber"), get(props, "protocol"), get(props, "fromPort"),
@@ -79,7 +243,17 @@ def _nacl_admin(props, report, args):
         low, high = _ports(protocol, from_port, to_port)
         opened = [p for p in admin if low <= p <= high]
         if world and opened:
-            report(f"rule {number} allows {world[0]} to admin port(s) {', '.join(map(str, opened))}.")
+            report(f"rule {num(number)} allows {world[0]} to admin port(s) {', '.join(map(str, opened))}.")
+
+
+SERVICE_NAME = re.compile(r"^(?:com\.amazonaws|aws\.api|aws\.sagemaker)\.[a-z]{2}(?:-[a-z]+)+-\d+\.(.+)$")
+
+
+def service_suffix(name: str) -> str:
+    """com.amazonaws.us-east-1.ecr.api -> ecr.api (the whole service part, not its last dot-segment: 'api'
+    would match ecr.api, execute-api ... and sagemaker.api alike)."""
+    m = SERVICE_NAME.match(name)
+    return m.group(1) if m else name
 
 
 def _endpoints(resources, report, args):
@@ -87,7 +261,7 @@ def _endpoints(resources, report, args):
     endpoints = [r for r in resources if r.resource_type == VPC_ENDPOINT]
     for vpc in _vpcs(resources):
         mine = [e for e in endpoints if depends_on(e, vpc, "vpcId")]
-        services = {str(get(e.props, "serviceName", "")).rsplit(".", 1)[-1] for e in mine}
+        services = {service_suffix(str(get(e.props, "serviceName", ""))) for e in mine}
         missing = [s for s in wanted if s not in services]
         if missing:
             report(f"VPC {vpc.name} has no endpoint for {', '.join(missing)}: that traffic leaves through the NAT "
@@ -95,7 +269,7 @@ def _endpoints(resources, report, args):
 
 
 def _subnet_public_ip(props, report, args):
-    if get(props, "mapPublicIpOnLaunch") is True:
+    if flag(props, "mapPublicIpOnLaunch") is True:
         report("mapPublicIpOnLaunch must not be true: every instance launched here gets a public IP.")
 
 
@@ -146,7 +320,40 @@ def _cidrs_allowed(props, report, args):
 
 
 POLICIES = [
-    with_types(stack_policy(
+    stack_policy(
+        "public-ingress-only-to-load-balancers", "A security group open to the internet must belong to a load "
+        "balancer.", _public_ingress_only_lbs, severity=Severity.CRITICAL, framework=fsbp("EC2.18"),
+        remediation="Put the workload behind the ALB and allow only the ALB's security group as a source.",
+        tags=["network", "exposure"],
+        types=('aws:ec2/securityGroup:SecurityGroup', 'aws:ec2/securityGroupRule:SecurityGroupRule',
+               'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:lb/loadBalancer:LoadBalancer',
+               'aws:alb/loadBalancer:LoadBalancer', 'awsx:lb:ApplicationLoadBalancer')),
+    stack_policy(
+        "security-group-no-rule-management-conflicts", "A security group's rules must be managed either inline or "
+        "as separate rule resources, not both.", _sg_conflicts, severity=Severity.HIGH, framework=nist("CM-3"),
+        remediation="Move the group's inline ingress/egress into SecurityGroupIngressRule/EgressRule resources "
+                    "(or the reverse).",
+        tags=["network", "drift", "awsguard:security-group-no-rule-management-conflicts"],
+        types=('aws:ec2/securityGroupRule:SecurityGroupRule',
+               'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+               'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'aws:ec2/securityGroup:SecurityGroup',
+               'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup')),
+    resource_policy(
+        "no-public-ingress",
+        "Security groups must not allow ingress from the internet except TCP 80/443 to load balancers.",
+        (SECURITY_GROUP, DEFAULT_SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE), _no_public_ingress,
+        severity=Severity.CRITICAL, framework=cis("5.2"),
+        remediation="Restrict the source to a security group or a known CIDR; expose services through the ALB.",
+        tags=["network", "exposure"],
+        config_schema=PolicyConfigSchema(properties={
+            "allowedPublicPorts": {"type": "array", "items": {"type": "integer"}, "default": DEFAULT_PUBLIC_PORTS}})),
+    stack_policy(
+        "vpc-flow-logs-enabled", "Every VPC must have flow logs enabled.", _flow_logs,
+        severity=Severity.MEDIUM, framework=cis("3.7"),
+        remediation="Create an aws.ec2.FlowLog with vpcId=<vpc>.vpc_id (or vpc.id) delivering to CloudWatch Logs or S3.",
+        tags=["network", "logging"],
+        types=('aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc', 'aws:ec2/flowLog:FlowLog')),
+    stack_policy(
         "default-security-group-restricts-all", "Every VPC's default security group must be adopted and restrict "
         "all inbound and outbound traffic.", _default_sg, severity=Severity.HIGH, framework=cis("5.4"),
         remediation="Add aws.ec2.DefaultSecurityGroup(vpc_id=..., ingress=[], egress=[]) per VPC and attach no rules "
@@ -154,7 +361,11 @@ POLICIES = [
         tags=["network", "exposure", "checkov:CKV2_AWS_12"],
         config_schema=PolicyConfigSchema(properties={
             "requireAdoption": {"type": "boolean", "default": True,
-                                "description": "flag VPCs whose default group is not adopted by the program"}})), DEFAULT_SECURITY_GROUP, VPC, AWSX_VPC, SG_RULE, SG_INGRESS_RULE, SG_EGRESS_RULE),
+                                "description": "flag VPCs whose default group is not adopted by the program"}}),
+        types=('aws:ec2/defaultSecurityGroup:DefaultSecurityGroup', 'aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc',
+               'aws:ec2/securityGroupRule:SecurityGroupRule',
+               'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+               'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule')),
     resource_policy(
         "nacl-no-public-admin-ports", "Network ACLs must not allow ingress from 0.0.0.0/0 or ::/0 to remote "
         "administration ports.", (NACL, DEFAULT_NACL, NACL_RULE), _nacl_admin, severity=Severity.HIGH,
@@ -164,7 +375,7 @@ POLICIES = [
               "checkov:CKV_AWS_232"],
         config_schema=PolicyConfigSchema(properties={
             "adminPorts": {"type": "array", "items": {"type": "integer"}, "default": DEFAULT_ADMIN_PORTS}})),
-    with_types(stack_policy(
+    stack_policy(
         "vpc-endpoints-configured", "Each VPC has endpoints for the configured AWS services (S3 by default).",
         _endpoints, severity=Severity.LOW, framework=nist("SC-7"),
         remediation="Add aws.ec2.VpcEndpoint(vpc_id=..., service_name='com.amazonaws.<region>.s3', "
@@ -172,7 +383,8 @@ POLICIES = [
         tags=["network", "cost", "fsbp:EC2.10"],
         config_schema=PolicyConfigSchema(properties={
             "requiredServices": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_ENDPOINT_SERVICES,
-                                 "description": "last segment of the service name: s3, dynamodb, ecr.api, ..."}})), VPC, AWSX_VPC, VPC_ENDPOINT),
+                                 "description": "service part of the endpoint service name after the region: s3, dynamodb, ecr.api, ..."}}),
+        types=('aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc', 'aws:ec2/vpcEndpoint:VpcEndpoint')),
     resource_policy(
         "security-group-ingress-cidrs-allowed", "Security group ingress from specific addresses must come from "
         "private ranges or an allowed CIDR list.", (SECURITY_GROUP, DEFAULT_SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE),

@@ -1,0 +1,188 @@
+"""API Gateway (REST and HTTP APIs): authorization (methods, routes and OpenAPI bodies), access logs,
+WAF, endpoint types and caches (awsguard's names and options)."""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import yaml
+from pulumi_policy import PolicyConfigSchema, Severity
+
+from ._compliance import nist
+from ._lib import as_list, flag, fsbp, get, plain, resource_policy, stack_policy
+from ._shared import keys, supplied_by_urn
+
+STAGE = "aws:apigateway/stage:Stage"
+
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+
+REST_API = "aws:apigateway/restApi:RestApi"
+
+
+def _stage_cached(props, report, args):
+    if flag(props, "cacheClusterEnabled") is not True:
+        report("cacheClusterEnabled must be true.")
+
+
+def _method_cache(props, report, args):
+    require = (args.get_config() or {}).get("requireCaching", True)
+    caching = flag(props, "settings.cachingEnabled") is True
+    if require and not caching:
+        report("settings.cachingEnabled must be true.")
+    if caching and flag(props, "settings.cacheDataEncrypted") is not True:
+        report("settings.cacheDataEncrypted must be true when caching is enabled.")
+
+
+def _endpoint_type(props, report, args):
+    cfg = args.get_config() or {}
+    allowed = {t for t, key, default in (("EDGE", "allowEdge", True), ("REGIONAL", "allowRegional", False),
+                                        ("PRIVATE", "allowPrivate", False)) if cfg.get(key, default)}
+    # No endpointConfiguration: API Gateway creates an EDGE API (judged as EDGE, allowed by default).
+    types = as_list(plain(get(props, "endpointConfiguration.types"))) or ["EDGE"]
+    for t in types:
+        if t not in allowed:
+            report(f"endpoint type {t} is not allowed (allowed: {', '.join(sorted(allowed)) or 'none'}).")
+
+
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+REST_METHOD = "aws:apigateway/method:Method"
+
+HTTP_API = "aws:apigatewayv2/api:Api"
+
+REST_STAGE = "aws:apigateway/stage:Stage"
+
+HTTP_ROUTE = "aws:apigatewayv2/route:Route"
+
+HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
+
+REST_AUTH = ("COGNITO_USER_POOLS", "AWS_IAM", "CUSTOM")
+
+HTTP_AUTH = ("JWT", "AWS_IAM", "CUSTOM")
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "x-amazon-apigateway-any-method")
+
+
+def openapi(body) -> Optional[dict]:
+    """An OpenAPI/Swagger document given as a JSON or YAML string (or an object); None if unparsable."""
+    if isinstance(body, str):
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            try:
+                doc = yaml.safe_load(body)
+            except yaml.YAMLError:
+                return None
+    else:
+        doc = plain(body)
+    return doc if isinstance(doc, dict) else None
+
+
+def open_operations(doc: dict) -> list[str]:
+    """Operations an OpenAPI body leaves without authorization: no effective `security` requirement (the
+    operation's own, else the document's; `[]` opens it explicitly) and no x-amazon-apigateway-auth."""
+    default = doc.get("security") or []
+    out = []
+    for path, ops in (doc.get("paths") or {}).items():
+        if not isinstance(ops, dict):
+            continue
+        for method, op in ops.items():
+            if method.lower() not in HTTP_METHODS or not isinstance(op, dict):
+                continue
+            auth = (op.get("x-amazon-apigateway-auth") or {}).get("type", "")
+            security = op["security"] if "security" in op else default
+            if not security and str(auth).upper() not in ("AWS_IAM",):
+                out.append(f"{method.upper()} {path}")
+    return out
+
+
+def _authorizer(props, report, args):
+    if args.resource_type in (REST_API, HTTP_API):
+        if "body" not in keys(props):
+            return  # methods/routes are separate resources, judged on their own
+        doc = openapi(get(props, "body"))
+        if doc is None:
+            report("body is not a parsable OpenAPI document: its operations' authorization cannot be checked.")
+            return
+        for op in open_operations(doc):
+            report(f"OpenAPI body: operation {op} has no security requirement (no authorizer, IAM or Cognito).")
+        return
+    if args.resource_type == REST_METHOD:
+        if get(props, "httpMethod") == "OPTIONS":
+            return  # CORS preflight: browsers send it without credentials
+        auth = get(props, "authorization")
+        if auth not in REST_AUTH:
+            report(f"method {get(props, 'httpMethod')} has authorization {auth!r}; use one of {', '.join(REST_AUTH)}.")
+        elif auth != "AWS_IAM" and "authorizerId" not in keys(props):
+            report(f"authorization {auth} without an authorizerId.")
+    else:
+        route = str(get(props, "routeKey", ""))
+        if route.startswith("OPTIONS "):
+            return
+        auth = get(props, "authorizationType", "NONE")
+        if auth not in HTTP_AUTH:
+            report(f"route {route!r} has authorizationType {auth!r}; use one of {', '.join(HTTP_AUTH)}.")
+        elif auth != "AWS_IAM" and "authorizerId" not in keys(props):
+            report(f"route {route!r} uses {auth} without an authorizerId.")
+
+
+def _access_logging(props, report, args):
+    settings = get(props, "accessLogSettings")
+    present = keys(settings) if settings is not None else []
+    if "destinationArn" not in present:
+        report("accessLogSettings.destinationArn is not set: the stage writes no access log.")
+    elif "format" not in present or not get(settings, "format"):
+        report("accessLogSettings.format is empty.")
+
+
+def _waf_on_rest_stage(resources, report, args):
+    associations = [r for r in resources if r.resource_type == WEB_ACL_ASSOCIATION]
+    for stage in resources:
+        if stage.resource_type != REST_STAGE:
+            continue
+        if not any(supplied_by_urn(a, "resourceArn", stage.urn) for a in associations):
+            report(f"REST stage {stage.name} has no WAF web ACL (no WebAclAssociation whose resourceArn comes from it).",
+                   stage.urn)
+
+
+POLICIES = [
+    resource_policy(
+        "apigateway-stage-cached", "API Gateway REST API stages should have a cache cluster.", (STAGE,),
+        _stage_cached, severity=Severity.LOW, framework=nist("SC-5"),
+        remediation="Set cacheClusterEnabled=True and cacheClusterSize on the stage (billed per hour).",
+        tags=["apigateway", "performance", "awsguard:apigateway-stage-cached", "checkov:CKV_AWS_120"]),
+    resource_policy(
+        "apigateway-method-cached-and-encrypted", "API Gateway method caches must be encrypted (and, by default, "
+        "enabled).", (METHOD_SETTINGS,), _method_cache, severity=Severity.MEDIUM, framework=fsbp("APIGateway.5"),
+        remediation="settings={'caching_enabled': True, 'cache_data_encrypted': True}.",
+        tags=["apigateway", "encryption", "awsguard:apigateway-method-cached-and-encrypted", "checkov:CKV_AWS_225",
+              "checkov:CKV_AWS_308"],
+        config_schema=PolicyConfigSchema(properties={
+            "requireCaching": {"type": "boolean", "default": True,
+                               "description": "false: only require encryption where caching is on"}})),
+    resource_policy(
+        "apigateway-endpoint-type", "API Gateway REST APIs must use an allowed endpoint type.", (REST_API,),
+        _endpoint_type, severity=Severity.MEDIUM, framework=nist("SC-7"),
+        remediation="Set endpointConfiguration={'types': 'REGIONAL'} (or EDGE/PRIVATE) as the config allows.",
+        tags=["apigateway", "network", "awsguard:apigateway-endpoint-type"],
+        config_schema=PolicyConfigSchema(properties={
+            "allowEdge": {"type": "boolean", "default": True},
+            "allowRegional": {"type": "boolean", "default": False},
+            "allowPrivate": {"type": "boolean", "default": False}})),
+    resource_policy("apigateway-authorizer-required", "API Gateway methods and routes must require authorization.",
+                    (REST_METHOD, HTTP_ROUTE, REST_API, HTTP_API), _authorizer, severity=Severity.HIGH,
+                    remediation="Set authorization='COGNITO_USER_POOLS' with authorizerId (REST) or "
+                                "authorizationType='JWT' (HTTP API); only OPTIONS preflights may be open. In an "
+                                "OpenAPI body, give every operation a security requirement (or a global one).",
+                    tags=["apigateway", "access"]),
+    resource_policy("apigateway-access-logging", "API Gateway stages must write access logs.",
+                    (REST_STAGE, HTTP_STAGE), _access_logging, severity=Severity.MEDIUM,
+                    framework=fsbp("APIGateway.1"),
+                    remediation="Set accessLogSettings={destinationArn: <KMS log group ARN>, format: <JSON>}.",
+                    tags=["apigateway", "logging"]),
+    stack_policy("apigateway-waf-on-rest-stage", "API Gateway REST stages must be associated with a WAF web ACL.",
+                 _waf_on_rest_stage, severity=Severity.MEDIUM, framework=fsbp("APIGateway.4"),
+                 remediation="aws.wafv2.WebAclAssociation(resource_arn=stage.arn, web_acl_arn=<REGIONAL ACL>).",
+                 tags=["apigateway", "waf"],
+        types=('aws:wafv2/webAclAssociation:WebAclAssociation', 'aws:apigateway/stage:Stage')),
+]

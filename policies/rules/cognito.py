@@ -1,0 +1,43 @@
+"""Cognito user pools: password policy and MFA."""
+from __future__ import annotations
+
+from pulumi_policy import PolicyConfigSchema, Severity
+
+from ._lib import flag, get, resource_policy
+
+USER_POOL = "aws:cognito/userPool:UserPool"
+
+
+def _password_policy(props, report, args):
+    min_len = int((args.get_config() or {}).get("minimumLength", 12))
+    policy = get(props, "passwordPolicy")
+    if policy is None:
+        report(f"no passwordPolicy (Cognito's default is 8 characters); require {min_len}+ and every class.")
+        return
+    problems = []
+    if (get(policy, "minimumLength") or 8) < min_len:
+        problems.append(f"minimumLength < {min_len}")
+    for key in ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"):
+        if flag(policy, key) is not True:
+            problems.append(f"{key} not true")
+    if problems:
+        report("weak password policy: " + "; ".join(problems) + ".")
+
+
+def _mfa(props, report, args):
+    mode = get(props, "mfaConfiguration", "OFF")
+    if mode != "ON":
+        report(f"mfaConfiguration is {mode!r}; MFA must be required (ON) for production user pools.")
+
+
+POLICIES = [
+    resource_policy("cognito-password-policy", "Cognito user pools must require strong passwords.", (USER_POOL,),
+                    _password_policy, severity=Severity.HIGH,
+                    remediation="passwordPolicy: minimumLength >= 12 and require lowercase, uppercase, numbers, symbols.",
+                    tags=["cognito", "identity"],
+                    config_schema=PolicyConfigSchema(properties={"minimumLength": {"type": "integer", "default": 12}})),
+    resource_policy("cognito-mfa-required", "Cognito user pools must require MFA.", (USER_POOL,), _mfa,
+                    severity=Severity.HIGH,
+                    remediation="mfaConfiguration='ON' with softwareTokenMfaConfiguration.enabled (edge.mfa in config).",
+                    tags=["cognito", "identity"]),
+]

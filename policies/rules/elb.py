@@ -1,0 +1,106 @@
+"""Elastic Load Balancing (aws.lb/aws.alb and awsx ALBs): HTTPS listeners or redirects (a listener with
+no protocol is HTTP), access logs, deletion protection, invalid header dropping."""
+from __future__ import annotations
+
+from pulumi_policy import Severity
+
+from ._lib import LISTENERS, flag, fsbp, get, items, resource_policy
+from ._shared import ALL_LOAD_BALANCERS, AWSX_ALB, present
+
+# TLS 1.2+ policies (the TLS13 family adds TLS 1.3; FS policies are TLS 1.2 forward-secret only). Not every
+# TLS13 policy: ELBSecurityPolicy-TLS13-1-0-2021-06 and -1-1- still accept TLS 1.0 / 1.1.
+MODERN_SSL_PREFIXES = ("ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy-TLS13-1-3-")
+
+MODERN_SSL_POLICIES = ("ELBSecurityPolicy-TLS-1-2-2017-01", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+                       "ELBSecurityPolicy-FS-1-2-2019-08", "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+                       "ELBSecurityPolicy-FS-1-2-Res-2020-10")
+
+
+def modern_ssl_policy(name) -> bool:
+    return isinstance(name, str) and (name.startswith(MODERN_SSL_PREFIXES) or name in MODERN_SSL_POLICIES)
+
+
+def _port(listener) -> str:
+    port = get(listener, "port")
+    return str(int(port)) if isinstance(port, float) and port.is_integer() else str(port)
+
+
+def listener_problems(listener) -> list[str]:
+    # No protocol means HTTP on an application load balancer (the API default); a gateway load balancer's
+    # listener has neither protocol nor port.
+    default = "HTTP" if get(listener, "port") is not None else ""
+    protocol = str(get(listener, "protocol") or default).upper()
+    if protocol == "HTTP":
+        actions = items(get(listener, "defaultActions"))
+        first = actions[0] if len(actions) == 1 else None
+        if first is None or get(first, "type") != "redirect" or str(get(first, "redirect.protocol", "")).upper() != "HTTPS":
+            return [f"HTTP listener on port {_port(listener)} must only redirect to HTTPS (a single default "
+                    f"action of type redirect with protocol HTTPS)."]
+    if protocol == "HTTPS":
+        problems = []
+        if not present(listener, "certificateArn"):
+            problems.append(f"HTTPS listener on port {_port(listener)} has no certificateArn.")
+        policy = get(listener, "sslPolicy")
+        if not modern_ssl_policy(policy):
+            problems.append(f"HTTPS listener sslPolicy {policy!r} allows TLS below 1.2 (the API default "
+                            f"ELBSecurityPolicy-2016-08 does); use an ELBSecurityPolicy-TLS13-* policy.")
+        return problems
+    return []
+
+
+def _https_or_redirect(props, report, args):
+    if args.resource_type == AWSX_ALB:
+        given = items(get(props, "listeners")) + ([get(props, "listener")] if get(props, "listener") else [])
+        if not given:
+            report("awsx ApplicationLoadBalancer without listeners creates a default HTTP:80 forward listener; "
+                   "declare an HTTPS listener and an HTTP listener that redirects.")
+        for listener in given:
+            for problem in listener_problems(listener):
+                report(problem)
+        return
+    for problem in listener_problems(props):
+        report(problem)
+
+
+def _is_application(props, resource_type) -> bool:
+    return resource_type == AWSX_ALB or get(props, "loadBalancerType", "application") == "application"
+
+
+def _drop_invalid_headers(props, report, args):
+    if _is_application(props, args.resource_type) and flag(props, "dropInvalidHeaderFields") is not True:
+        report("dropInvalidHeaderFields must be true (request smuggling via malformed headers).")
+
+
+def _access_logs(props, report, args):
+    if flag(props, "accessLogs.enabled") is not True or not present(get(props, "accessLogs") or {}, "bucket"):
+        report("accessLogs must be enabled with a bucket.")
+
+
+def _deletion_protection(props, report, args):
+    if flag(props, "enableDeletionProtection") is not True:
+        report("enableDeletionProtection must be true.")
+
+
+POLICIES = [
+    resource_policy(
+        "alb-https-or-redirect", "Load balancer listeners: HTTP only redirects to HTTPS; HTTPS has a certificate "
+        "and a TLS 1.2+ policy.", LISTENERS + (AWSX_ALB,), _https_or_redirect,
+        severity=Severity.HIGH, framework=fsbp("ELB.1"),
+        remediation="Add an HTTPS listener (ACM certificate, ELBSecurityPolicy-TLS13-1-2-2021-06) and make the HTTP "
+                    "listener's only action a redirect to HTTPS.",
+        tags=["elb", "encryption-in-transit", "awsguard:alb-http-to-https-redirection"]),
+    resource_policy(
+        "alb-drop-invalid-headers", "Application load balancers must drop invalid HTTP header fields.",
+        ALL_LOAD_BALANCERS, _drop_invalid_headers, severity=Severity.MEDIUM, framework=fsbp("ELB.4"),
+        remediation="drop_invalid_header_fields=True.", tags=["elb", "hardening", "checkov:CKV_AWS_131"]),
+    resource_policy(
+        "alb-access-logs", "Load balancers must write access logs.", ALL_LOAD_BALANCERS, _access_logs,
+        severity=Severity.MEDIUM, framework=fsbp("ELB.5"),
+        remediation="access_logs={bucket: <log bucket allowing ELB delivery>, prefix: ..., enabled: True}.",
+        tags=["elb", "logging", "awsguard:elb-logging-enabled", "checkov:CKV_AWS_91"]),
+    resource_policy(
+        "alb-deletion-protection", "Load balancers must have deletion protection (prod).", ALL_LOAD_BALANCERS,
+        _deletion_protection, severity=Severity.MEDIUM, framework=fsbp("ELB.6"),
+        remediation="enable_deletion_protection=platform.protect (true in prod).",
+        tags=["elb", "protection", "awsguard:elb-deletion-protection-enabled", "checkov:CKV_AWS_150"]),
+]

@@ -1,0 +1,62 @@
+"""SQS queues: KMS encryption and dead-letter queues."""
+from __future__ import annotations
+
+from pulumi_policy import PolicyConfigSchema, Severity
+
+from ._lib import Autofix, flag, fsbp, get, stack_policy
+from ._shared import _key_configured, keys
+
+QUEUE = "aws:sqs/queue:Queue"
+
+
+def _sqs_encrypted(resources, report, args):
+    allow_managed = bool((args.get_config() or {}).get("allowSqsManagedSse", False))
+    for q in resources:
+        if q.resource_type != QUEUE or _key_configured(q, "kmsMasterKeyId"):
+            continue
+        if allow_managed and flag(q.props, "sqsManagedSseEnabled") is True:
+            continue
+        report(f"queue {q.name} is not encrypted with a KMS key (kmsMasterKeyId)"
+               + ("" if not allow_managed else " or SQS-managed SSE") + ".", q.urn)
+
+
+def _is_dead_letter_prop(prop: str) -> bool:
+    p = prop.lower()
+    return "redrive" in p or "deadletter" in p
+
+
+def _redrive(resources, report, args):
+    queues = [r for r in resources if r.resource_type == QUEUE]
+    # A queue is a DLQ when another resource names it as its dead-letter target: a queue's redrivePolicy,
+    # a Lambda's or an EventBridge target's deadLetterConfig, an SNS subscription's redrivePolicy.
+    dead_letter = {d.urn for r in resources for prop, deps in r.property_dependencies.items()
+                   if _is_dead_letter_prop(prop) for d in deps if d.resource_type == QUEUE and d.urn != r.urn}
+    for q in queues:
+        if q.urn in dead_letter:
+            continue
+        if "redrivePolicy" not in keys(q.props):
+            report(f"queue {q.name} has no redrive policy (no dead-letter queue).", q.urn)
+        elif not any(d.resource_type == QUEUE for d in q.property_dependencies.get("redrivePolicy", [])) \
+                and not get(q.props, "redrivePolicy"):
+            report(f"queue {q.name} has an empty redrive policy.", q.urn)
+
+
+POLICIES = [
+    stack_policy("sqs-encrypted", "SQS queues must be encrypted at rest with a KMS key.", _sqs_encrypted,
+                 severity=Severity.MEDIUM, framework=fsbp("SQS.1"),
+                 remediation="Set kmsMasterKeyId to the data key (the writing services need GenerateDataKey on it).",
+                 tags=["sqs", "encryption"],
+                 config_schema=PolicyConfigSchema(properties={
+                     "allowSqsManagedSse": {"type": "boolean", "default": False}}),
+        autofix=Autofix("report",
+            "SQS-managed SSE would be behaviour-neutral but does not satisfy this rule where a customer key "
+            "is required (prod), so it only hid one finding behind another; choosing the key (and granting "
+            "producers GenerateDataKey) is the team's decision. The former sqs-queue-managed-encryption-"
+            "remediation is removed."),
+        types=('aws:sqs/queue:Queue',)),
+    stack_policy("sqs-redrive-policy", "Every SQS queue that is not itself a dead-letter queue must have one.",
+                 _redrive, severity=Severity.MEDIUM,
+                 remediation="Create a DLQ and set redrivePolicy={deadLetterTargetArn: dlq.arn, maxReceiveCount: N}.",
+                 tags=["sqs", "resilience"],
+        types=('aws:sqs/queue:Queue',)),
+]

@@ -1,0 +1,143 @@
+"""Tests for policies/rules/apigateway.py: each rule violating, passing and as a preview shows it."""
+from __future__ import annotations
+
+import json
+
+from policy_harness import UNKNOWN, case_table, check, rec, skipped, violations
+
+STAGE, MS, API = "aws:apigateway/stage:Stage", "aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/restApi:RestApi"
+
+STAGE, MS, API = "aws:apigateway/stage:Stage", "aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/restApi:RestApi"
+
+STAGE, MS, API = "aws:apigateway/stage:Stage", "aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/restApi:RestApi"
+
+CASES = [
+    ("apigateway-stage-cached", "stage-nocache", STAGE, {"stageName": "v1", "deployment": "d"}, "violation"),
+    ("apigateway-stage-cached", "stage-cache", STAGE, {"stageName": "v1", "cacheClusterEnabled": True}, "pass"),
+    ("apigateway-stage-cached", "stage-cache-preview", STAGE, {"stageName": "v1", "deployment": UNKNOWN,
+                                                               "restApi": UNKNOWN, "cacheClusterEnabled": True}, "pass"),
+    ("apigateway-method-cached-and-encrypted", "ms-nocache", MS, {"methodPath": "*/*", "settings": {}}, "violation"),
+    ("apigateway-method-cached-and-encrypted", "ms-plain-cache", MS, {"methodPath": "*/*", "settings": {
+        "cachingEnabled": True}}, "violation"),
+    ("apigateway-method-cached-and-encrypted", "ms-ok", MS, {"methodPath": "*/*", "settings": {
+        "cachingEnabled": True, "cacheDataEncrypted": True}}, "pass"),
+    ("apigateway-method-cached-and-encrypted", "ms-preview", MS, {"methodPath": "*/*", "restApi": UNKNOWN,
+                                                                  "stageName": UNKNOWN, "settings": {
+        "cachingEnabled": True, "cacheDataEncrypted": True}}, "pass"),
+    # no endpointConfiguration: API Gateway creates an EDGE API, allowed by default (issue 13: was flagged)
+    ("apigateway-endpoint-type", "api-noconfig", API, {"name": "a"}, "pass"),
+    ("apigateway-endpoint-type", "api-regional", API, {"endpointConfiguration": {"types": "REGIONAL"}}, "violation"),
+    ("apigateway-endpoint-type", "api-edge", API, {"endpointConfiguration": {"types": ["EDGE"]}}, "pass"),
+    ("apigateway-endpoint-type", "api-edge-preview", API, {"endpointConfiguration": {"types": "EDGE",
+                                                                                     "vpcEndpointIds": UNKNOWN}}, "pass"),
+]
+
+METHOD = "aws:apigateway/method:Method"
+
+ROUTE = "aws:apigatewayv2/route:Route"
+
+STAGE_edge = "aws:apigateway/stage:Stage"
+
+
+def names_edge(result, policy):
+    return sorted(v.urn.split("::")[-1] for v in violations(result, policy))
+
+
+# --- apigateway-waf-on-rest-stage -------------------------------------------------------------
+ASSOC = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+REST_API = "aws:apigateway/restApi:RestApi"
+
+
+def _body(security_default, op_security=None):
+    op = {"x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": "arn"}}
+    if op_security is not None:
+        op["security"] = op_security
+    doc = {"openapi": "3.0.1", "paths": {"/items": {"get": op, "options": {}}}}
+    if security_default is not None:
+        doc["security"] = security_default
+    return json.dumps(doc)
+
+
+test_case = case_table(CASES)
+
+
+def test_options_as_in_awsguard():
+    r = check([rec(API, "regional", {"endpointConfiguration": {"types": "REGIONAL"}}),
+               rec(MS, "nocache", {"methodPath": "*/*", "settings": {"metricsEnabled": True}})],
+              config={"apigateway-endpoint-type": {"allowRegional": True},
+                      "apigateway-method-cached-and-encrypted": {"requireCaching": False}})
+    assert violations(r, "apigateway-endpoint-type") == []
+    assert violations(r, "apigateway-method-cached-and-encrypted") == []
+
+
+# --- apigateway-authorizer-required -----------------------------------------------------------
+def test_authorizer_violation_on_open_methods_and_routes():
+    r = check([rec(METHOD, "open", {"httpMethod": "ANY", "authorization": "NONE"}),
+               rec(METHOD, "no-id", {"httpMethod": "GET", "authorization": "COGNITO_USER_POOLS"}),
+               rec(ROUTE, "route", {"routeKey": "GET /items", "authorizationType": "NONE"})])
+    assert names_edge(r, "apigateway-authorizer-required") == ["no-id", "open", "route"]
+
+
+def test_authorizer_passes_cognito_iam_and_preflight():
+    r = check([rec(METHOD, "cog", {"httpMethod": "ANY", "authorization": "COGNITO_USER_POOLS", "authorizerId": "a1"}),
+               rec(METHOD, "iam", {"httpMethod": "ANY", "authorization": "AWS_IAM"}),
+               rec(METHOD, "preflight", {"httpMethod": "OPTIONS", "authorization": "NONE"}),
+               rec(ROUTE, "jwt", {"routeKey": "ANY /{proxy+}", "authorizationType": "JWT", "authorizerId": "a"})])
+    assert violations(r, "apigateway-authorizer-required") == []
+
+
+def test_authorizer_preview_unknown_ids_pass():
+    r = check([rec(METHOD, "cog", {"httpMethod": "ANY", "authorization": "COGNITO_USER_POOLS",
+                                   "authorizerId": UNKNOWN, "restApi": UNKNOWN, "resourceId": UNKNOWN})])
+    assert violations(r, "apigateway-authorizer-required") == [] and not skipped(r, "apigateway-authorizer-required")
+
+
+# --- apigateway-access-logging ----------------------------------------------------------------
+def test_access_logging_violation_without_settings():
+    r = check([rec(STAGE_edge, "s", {"stageName": "v1"}),
+               rec(STAGE_edge, "noformat", {"stageName": "v1", "accessLogSettings": {"destinationArn": "arn", "format": ""}})])
+    assert names_edge(r, "apigateway-access-logging") == ["noformat", "s"]
+
+
+def test_access_logging_passes():
+    r = check([rec(STAGE_edge, "s", {"accessLogSettings": {"destinationArn": "arn:aws:logs:x", "format": "{}"}})])
+    assert violations(r, "apigateway-access-logging") == []
+
+
+def test_access_logging_preview_unknown_log_group_passes():
+    r = check([rec(STAGE_edge, "s", {"accessLogSettings": {"destinationArn": UNKNOWN, "format": "{\"a\":1}"}})])
+    assert violations(r, "apigateway-access-logging") == [] and not skipped(r, "apigateway-access-logging")
+
+
+def test_waf_on_stage_violation_when_association_targets_another_resource():
+    r = check([rec(STAGE_edge, "s", {"stageName": "v1"}), rec(STAGE_edge, "other", {"stageName": "v2"}),
+               rec(ASSOC, "a", {"resourceArn": "x", "webAclArn": "y"}, prop_deps={"resourceArn": ["other"]})])
+    assert names_edge(r, "apigateway-waf-on-rest-stage") == ["s"]
+
+
+def test_waf_on_stage_passes():
+    r = check([rec(STAGE_edge, "s", {"stageName": "v1"}),
+               rec(ASSOC, "a", {"resourceArn": "arn", "webAclArn": "acl"}, prop_deps={"resourceArn": ["s"]})])
+    assert violations(r, "apigateway-waf-on-rest-stage") == []
+
+
+def test_waf_on_stage_preview_passes():
+    r = check([rec(STAGE_edge, "s", {"stageName": "v1", "restApi": UNKNOWN}),
+               rec(ASSOC, "a", {"resourceArn": UNKNOWN, "webAclArn": UNKNOWN}, prop_deps={"resourceArn": ["s"]})])
+    assert violations(r, "apigateway-waf-on-rest-stage") == [] and not skipped(r, "apigateway-waf-on-rest-stage")
+
+
+def test_openapi_body_operations_need_a_security_requirement():
+    """Before: a REST API defined by an OpenAPI `body` escaped the authorizer rule entirely."""
+    yaml_body = "openapi: 3.0.1\npaths:\n  /x:\n    post:\n      responses: {}\n"
+    r = check([rec(REST_API, "api-open", {"body": _body(None)}),
+               rec(REST_API, "api-global", {"body": _body([{"cognito": []}])}),
+               rec(REST_API, "api-op-opened", {"body": _body([{"cognito": []}], op_security=[])}),
+               rec(REST_API, "api-yaml-open", {"body": yaml_body}),
+               rec(REST_API, "api-nobody", {"name": "x"}),
+               rec(REST_API, "api-preview", {"body": UNKNOWN})])
+    bad = {v.urn.split("::")[-1] for v in violations(r, "apigateway-authorizer-required")}
+    assert bad == {"api-open", "api-op-opened", "api-yaml-open"}
+    assert {s.urn.split("::")[-1] for s in skipped(r, "apigateway-authorizer-required")} == {"api-preview"}
+    assert "GET /items" in violations(r, "apigateway-authorizer-required")[0].message

@@ -1,0 +1,139 @@
+"""Tests for policies/rules/cloudfront.py: each rule violating, passing and as a preview shows it."""
+from __future__ import annotations
+
+from policy_harness import UNKNOWN, check, rec, skipped, violations
+
+DIST = "aws:cloudfront/distribution:Distribution"
+
+OAC = "aws:cloudfront/originAccessControl:OriginAccessControl"
+
+ACL = "aws:wafv2/webAcl:WebAcl"
+
+
+def names(result, policy):
+    return sorted(v.urn.split("::")[-1] for v in violations(result, policy))
+
+
+def dist(name="d", *, web_acl="arn:aws:wafv2:us-east-1:1:global/webacl/a/b", oac="E123", domain="b.s3.amazonaws.com",
+         viewer="redirect-to-https", cert=None, **extra):
+    origin = {"originId": "o", "domainName": domain}
+    if oac is not None:
+        origin["originAccessControlId"] = oac
+    props = {"origins": [origin], "defaultCacheBehavior": {"viewerProtocolPolicy": viewer, "targetOriginId": "o"},
+             "viewerCertificate": cert or {"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/x",
+                                           "sslSupportMethod": "sni-only", "minimumProtocolVersion": "TLSv1.2_2021"}}
+    if web_acl is not None:
+        props["webAclId"] = web_acl
+    props.update(extra)
+    return props
+
+
+def preview_site(**overrides):
+    """The edge tier as a new stack's preview records it: ids and ARNs of other resources unknown."""
+    records = [
+        rec(ACL, "acl", {"scope": "CLOUDFRONT"}),
+        rec(OAC, "oac", {"signingBehavior": "always"}),
+        rec(DIST, "d", dist(web_acl=UNKNOWN, oac=UNKNOWN, domain=UNKNOWN,
+                            cert={"acmCertificateArn": UNKNOWN, "sslSupportMethod": "sni-only",
+                                  "minimumProtocolVersion": "TLSv1.2_2021"}),
+            prop_deps={"webAclId": ["acl"], "origins": ["oac"]}),
+        rec("aws:cloudwatch/logDeliverySource:LogDeliverySource", "src", {"logType": "ACCESS_LOGS", "resourceArn": UNKNOWN},
+            prop_deps={"resourceArn": ["d"]}),
+        rec("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination", "dst", {"outputFormat": "json"}),
+        rec("aws:cloudwatch/logDelivery:LogDelivery", "del", {"deliverySourceName": UNKNOWN,
+                                                             "deliveryDestinationArn": UNKNOWN},
+            prop_deps={"deliverySourceName": ["src"], "deliveryDestinationArn": ["dst"]}),
+    ]
+    return records
+
+
+# --- cloudfront-https-only --------------------------------------------------------------------
+def test_https_only_violation_on_allow_all_behaviors():
+    r = check([rec(DIST, "d", dist(viewer="allow-all",
+                                   orderedCacheBehaviors=[{"viewerProtocolPolicy": "allow-all", "pathPattern": "/x"}]))])
+    messages = [v.message for v in violations(r, "cloudfront-https-only")]
+    assert any("defaultCacheBehavior" in m for m in messages) and any("orderedCacheBehaviors[0]" in m for m in messages)
+
+
+def test_https_only_passes_redirect_and_https_only():
+    r = check([rec(DIST, "d", dist(orderedCacheBehaviors=[{"viewerProtocolPolicy": "https-only"}]))])
+    assert violations(r, "cloudfront-https-only") == []
+
+
+def test_https_only_preview_decides():
+    r = check(preview_site())
+    assert violations(r, "cloudfront-https-only") == [] and not skipped(r, "cloudfront-https-only")
+
+
+# --- cloudfront-min-tls -----------------------------------------------------------------------
+def test_min_tls_violations_default_certificate_and_old_policy():
+    r = check([rec(DIST, "default", dist(cert={"cloudfrontDefaultCertificate": True,
+                                               "minimumProtocolVersion": "TLSv1.2_2021"})),
+               rec(DIST, "old", dist(cert={"acmCertificateArn": "arn", "minimumProtocolVersion": "TLSv1.1_2016"}))])
+    assert names(r, "cloudfront-min-tls") == ["default", "old"]
+    assert any("TLSv1;" in v.message or "at TLSv1" in v.message for v in violations(r, "cloudfront-min-tls"))
+
+
+def test_min_tls_passes_custom_certificate():
+    assert violations(check([rec(DIST, "d", dist())]), "cloudfront-min-tls") == []
+
+
+def test_min_tls_preview_with_unknown_certificate_arn_decides():
+    r = check(preview_site())
+    assert violations(r, "cloudfront-min-tls") == [] and not skipped(r, "cloudfront-min-tls")
+
+
+# --- cloudfront-waf-attached ------------------------------------------------------------------
+def test_waf_violation_without_web_acl():
+    r = check([rec(DIST, "d", dist(web_acl=None)), rec(DIST, "empty", dist(web_acl=""))])
+    assert names(r, "cloudfront-waf-attached") == ["d", "empty"]
+
+
+def test_waf_passes_literal_acl_arn():
+    assert violations(check([rec(DIST, "d", dist())]), "cloudfront-waf-attached") == []
+
+
+def test_waf_preview_acl_from_resource_passes():
+    r = check(preview_site())
+    assert violations(r, "cloudfront-waf-attached") == [] and not skipped(r, "cloudfront-waf-attached")
+
+
+# --- cloudfront-logging -----------------------------------------------------------------------
+def test_logging_violation_without_any_logging():
+    r = check([rec(DIST, "d", dist()),
+               # a delivery source for another resource does not count
+               rec("aws:cloudwatch/logDeliverySource:LogDeliverySource", "src", {"logType": "ACCESS_LOGS"})])
+    assert names(r, "cloudfront-logging") == ["d"]
+
+
+def test_logging_source_without_delivery_is_a_violation():
+    records = [r for r in preview_site() if r["name"] != "del"]
+    assert names(check(records), "cloudfront-logging") == ["d"]
+
+
+def test_logging_passes_legacy_logging_config():
+    r = check([rec(DIST, "d", dist(loggingConfig={"bucket": "logs.s3.amazonaws.com", "prefix": "cf/"}))])
+    assert violations(r, "cloudfront-logging") == []
+
+
+def test_logging_v2_preview_passes():
+    r = check(preview_site())
+    assert violations(r, "cloudfront-logging") == [] and not skipped(r, "cloudfront-logging")
+
+
+# --- cloudfront-s3-origin-oac -----------------------------------------------------------------
+def test_oac_violation_on_s3_origin_without_oac():
+    r = check([rec(DIST, "d", dist(oac=None)), rec(DIST, "empty", dist(oac=""))])
+    assert names(r, "cloudfront-s3-origin-oac") == ["d", "empty"]
+
+
+def test_oac_passes_and_ignores_custom_origins():
+    custom = dist(oac=None)
+    custom["origins"][0]["customOriginConfig"] = {"originProtocolPolicy": "https-only"}
+    r = check([rec(DIST, "d", dist()), rec(DIST, "custom", custom)])
+    assert violations(r, "cloudfront-s3-origin-oac") == []
+
+
+def test_oac_preview_passes():
+    r = check(preview_site())
+    assert violations(r, "cloudfront-s3-origin-oac") == [] and not skipped(r, "cloudfront-s3-origin-oac")

@@ -1,0 +1,93 @@
+"""Tests for policies/rules/ecs.py: each rule violating, passing and as a preview shows it."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from policy_harness import UNKNOWN, check, rec, skipped, violations
+
+SERVICE = "aws:ecs/service:Service"
+
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+def names(result, policy):
+    return sorted(v.urn.split("::")[-1] for v in violations(result, policy))
+
+
+# --- ecs-no-public-ip ------------------------------------------------------------------------------
+def _service(public, subnets=("subnet-1",)):
+    return {"networkConfiguration": {"assignPublicIp": public, "subnets": list(subnets) if subnets != UNKNOWN
+                                     else UNKNOWN, "securityGroups": ["sg-1"]}}
+
+
+# --- container rules ---------------------------------------------------------------------------------
+GOOD_CONTAINER = {"name": "app", "image": "x", "privileged": False, "readonlyRootFilesystem": True,
+                  "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/g"}}}
+
+CONTAINER_RULES = {
+    "ecs-no-privileged-containers": {"privileged": True},
+    "ecs-read-only-root-filesystem": {"readonlyRootFilesystem": False},
+    "ecs-logging-configured": {"logConfiguration": None},
+}
+
+AWSX_ALB, FARGATE = "awsx:lb:ApplicationLoadBalancer", "awsx:ecs:FargateService"
+
+AWSX_ALB, FARGATE = "awsx:lb:ApplicationLoadBalancer", "awsx:ecs:FargateService"
+
+
+def test_ecs_public_ip_violation():
+    assert names(check([rec(SERVICE, "svc", _service(True))]), "ecs-no-public-ip") == ["svc"]
+
+
+def test_ecs_public_ip_pass():
+    r = check([rec(SERVICE, "svc", _service(False)), rec(SERVICE, "no-net", {})])
+    assert names(r, "ecs-no-public-ip") == []
+
+
+def test_ecs_public_ip_preview_subnets_unknown_still_decides():
+    r = check([rec(SERVICE, "ok", _service(False, UNKNOWN)), rec(SERVICE, "bad", _service(True, UNKNOWN))])
+    assert names(r, "ecs-no-public-ip") == ["bad"] and not skipped(r, "ecs-no-public-ip")
+
+
+@pytest.mark.parametrize("policy, change", CONTAINER_RULES.items())
+@pytest.mark.parametrize("as_json", [True, False])
+def test_container_rule_violation(policy, change, as_json):
+    bad = {k: v for k, v in {**GOOD_CONTAINER, **change}.items() if v is not None}
+    defs = [GOOD_CONTAINER, {**bad, "name": "sidecar"}]
+    r = check([rec(TASK, "task", {"containerDefinitions": json.dumps(defs) if as_json else defs})])
+    [v] = violations(r, policy)
+    assert "sidecar" in v.message
+
+
+@pytest.mark.parametrize("policy", CONTAINER_RULES)
+def test_container_rule_pass_including_awsx_containers(policy):
+    r = check([rec(TASK, "task", {"containerDefinitions": json.dumps([GOOD_CONTAINER])}),
+               rec("awsx:ecs:FargateService", "awsx-svc", {"taskDefinitionArgs": {"container": GOOD_CONTAINER}})])
+    assert violations(r, policy) == []
+
+
+def test_awsx_container_violation_is_seen():
+    r = check([rec("awsx:ecs:FargateService", "awsx-svc", {"taskDefinitionArgs": {
+        "containers": {"app": {**GOOD_CONTAINER, "privileged": True}}}})])
+    assert names(r, "ecs-no-privileged-containers") == ["awsx-svc"]
+
+
+@pytest.mark.parametrize("policy", CONTAINER_RULES)
+def test_container_rule_preview_unknown_definitions_is_skipped_not_passed(policy):
+    # Secret ARNs and DB endpoints make the JSON string unknown in a new stack's preview.
+    r = check([rec(TASK, "task", {"containerDefinitions": UNKNOWN, "family": "f"})])
+    assert violations(r, policy) == [] and skipped(r, policy)
+
+
+def test_awsx_fargate_top_level_assign_public_ip_and_default_awslogs():
+    """Before: awsx FargateService's top-level assignPublicIp was missed and its default awslogs configuration
+    was reported as missing."""
+    task = {"container": {"name": "app", "image": "nginx", "readonlyRootFilesystem": True}}
+    r = check([rec(FARGATE, "svc-public", {"assignPublicIp": True, "taskDefinitionArgs": task}),
+               rec(FARGATE, "svc-private", {"assignPublicIp": False, "taskDefinitionArgs": task}),
+               rec(FARGATE, "svc-nologs", {"taskDefinitionArgs": {**task, "logGroup": {"skip": True}}}),
+               rec(FARGATE, "svc-preview", {"assignPublicIp": UNKNOWN, "taskDefinitionArgs": task})])
+    assert names(r, "ecs-no-public-ip") == ["svc-public"]
+    assert {s.urn.split("::")[-1] for s in skipped(r, "ecs-no-public-ip")} == {"svc-preview"}
+    assert names(r, "ecs-logging-configured") == ["svc-nologs"]

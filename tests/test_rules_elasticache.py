@@ -1,0 +1,62 @@
+"""Tests for policies/rules/elasticache.py: each rule violating, passing and as a preview shows it."""
+from __future__ import annotations
+
+import pytest
+from policy_harness import UNKNOWN, check, rec, skipped, violations
+
+CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
+
+GOOD_CACHE = {"atRestEncryptionEnabled": True, "transitEncryptionEnabled": True, "kmsKeyId": "k",
+              "automaticFailoverEnabled": True, "multiAzEnabled": True, "numCacheClusters": 2}
+
+PREVIEW_CACHE = {**GOOD_CACHE, "kmsKeyId": UNKNOWN, "parameterGroupName": UNKNOWN, "securityGroupIds": [UNKNOWN]}
+
+CASES = {
+    "elasticache-encryption": (CACHE, GOOD_CACHE, PREVIEW_CACHE, {"transitEncryptionEnabled": False},
+                               "transitEncryptionEnabled"),
+    "elasticache-multi-az": (CACHE, GOOD_CACHE, PREVIEW_CACHE,
+                             {"numCacheClusters": 1, "automaticFailoverEnabled": False}, "at least 2 nodes"),
+}
+
+
+def _props(base: dict, change: dict) -> dict:
+    out = {**base, **change}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+@pytest.mark.parametrize("policy", sorted(CASES))
+def test_rule_reports_the_violating_resource(policy):
+    rtype, good, _, change, fragment = CASES[policy]
+    r = check([rec(rtype, "bad", _props(good, change)), rec(rtype, "good", good)])
+    found = violations(r, policy)
+    assert [v.urn.split("::")[-1] for v in found] == ["bad"]
+    assert fragment in found[0].message and found[0].level == "mandatory"
+
+
+@pytest.mark.parametrize("policy", sorted(CASES))
+def test_rule_passes_a_compliant_resource(policy):
+    rtype, good, _, _, _ = CASES[policy]
+    r = check([rec(rtype, "good", good)])
+    assert violations(r, policy) == [] and skipped(r, policy) == []
+
+
+@pytest.mark.parametrize("policy", sorted(CASES))
+def test_rule_decides_in_a_preview_of_a_new_stack(policy):
+    rtype, _, preview, change, _ = CASES[policy]
+    r = check([rec(rtype, "good", preview), rec(rtype, "bad", _props(preview, change))])
+    assert [v.urn.split("::")[-1] for v in violations(r, policy)] == ["bad"]
+    assert skipped(r, policy) == []
+
+
+def test_elasticache_encryption_names_both_missing_settings():
+    r = check([rec(CACHE, "c", {"numCacheClusters": 2})])
+    [v] = violations(r, "elasticache-encryption")
+    assert "atRestEncryptionEnabled and transitEncryptionEnabled" in v.message
+
+
+# --- issue 13: booleans typed as strings (pulumi-aws 7 former booleans; `bool("false")` is True) ---------
+def test_string_typed_booleans_are_read_as_booleans():
+    r = check([rec(CACHE, "cache-strings-false", {**GOOD_CACHE, "atRestEncryptionEnabled": "false"}),
+               rec(CACHE, "cache-strings-true", {**GOOD_CACHE, "atRestEncryptionEnabled": "true",
+                                                 "transitEncryptionEnabled": "true"})])
+    assert {v.urn.split("::")[-1] for v in violations(r, "elasticache-encryption")} == {"cache-strings-false"}

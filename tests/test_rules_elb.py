@@ -1,0 +1,140 @@
+"""Tests for policies/rules/elb.py: each rule violating, passing and as a preview shows it."""
+from __future__ import annotations
+
+import pytest
+from policy_harness import UNKNOWN, check, rec, skipped, violations
+
+ALB_LISTENER = "aws:alb/listener:Listener"
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"
+
+
+def names(result, policy):
+    return sorted(v.urn.split("::")[-1] for v in violations(result, policy))
+
+
+# --- alb-https-or-redirect ---------------------------------------------------------------------------
+REDIRECT = {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+
+# --- load balancer attributes ------------------------------------------------------------------------
+GOOD_LB = {"loadBalancerType": "application", "dropInvalidHeaderFields": True, "enableDeletionProtection": True,
+           "accessLogs": {"bucket": "logs", "prefix": "alb", "enabled": True}, "subnets": ["s1", "s2"]}
+
+LB_RULES = {
+    "alb-drop-invalid-headers": {"dropInvalidHeaderFields": False},
+    "alb-access-logs": {"accessLogs": {"bucket": "logs", "enabled": False}},
+    "alb-deletion-protection": {"enableDeletionProtection": False},
+}
+
+# --- issue 13 defect classes ------------------------------------------------------------------------
+LB, LISTENER = "aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener"
+
+# --- issue 13 defect classes ------------------------------------------------------------------------
+LB, LISTENER = "aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener"
+
+AWSX_ALB, FARGATE = "awsx:lb:ApplicationLoadBalancer", "awsx:ecs:FargateService"
+
+AWSX_ALB, FARGATE = "awsx:lb:ApplicationLoadBalancer", "awsx:ecs:FargateService"
+
+FORWARD = [{"type": "forward", "targetGroupArn": "arn:tg"}]
+
+
+@pytest.mark.parametrize("token", [LISTENER, ALB_LISTENER])
+def test_https_or_redirect_violations(token):
+    r = check([rec(token, "http-forward", {"protocol": "HTTP", "port": 80, "defaultActions": [FORWARD]}),
+               rec(token, "http-redirect-http", {"protocol": "HTTP", "port": 80, "defaultActions": [
+                   {"type": "redirect", "redirect": {"protocol": "HTTP"}}]}),
+               rec(token, "no-cert", {"protocol": "HTTPS", "port": 443, "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                                      "defaultActions": [FORWARD]}),
+               rec(token, "old-tls", {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
+                                      "sslPolicy": "ELBSecurityPolicy-2016-08", "defaultActions": [FORWARD]}),
+               rec(token, "default-tls", {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
+                                          "defaultActions": [FORWARD]}),
+               # a TLS13 policy that still accepts TLS 1.0
+               rec(token, "tls13-1-0", {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
+                                        "sslPolicy": "ELBSecurityPolicy-TLS13-1-0-2021-06", "defaultActions": [FORWARD]})])
+    assert names(r, "alb-https-or-redirect") == ["default-tls", "http-forward", "http-redirect-http", "no-cert",
+                                                 "old-tls", "tls13-1-0"]
+    assert any("port 80 " in v.message for v in violations(r, "alb-https-or-redirect"))
+
+
+def test_https_or_redirect_pass():
+    r = check([rec(LISTENER, "http", {"protocol": "HTTP", "port": 80, "defaultActions": [REDIRECT]}),
+               rec(LISTENER, "https", {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
+                                       "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", "defaultActions": [FORWARD]}),
+               rec(LISTENER, "https-pq", {"protocol": "HTTPS", "port": 8443, "certificateArn": CERT,
+                                          "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+                                          "defaultActions": [FORWARD]}),
+               rec(LISTENER, "nlb-tcp", {"protocol": "TCP", "port": 5432, "defaultActions": [FORWARD]})])
+    assert names(r, "alb-https-or-redirect") == []
+
+
+def test_https_or_redirect_preview_unknown_arns_still_decides():
+    r = check([rec(LISTENER, "http", {"protocol": "HTTP", "port": 80, "loadBalancerArn": UNKNOWN,
+                                      "defaultActions": [REDIRECT]}),
+               rec(LISTENER, "https", {"protocol": "HTTPS", "port": 443, "loadBalancerArn": UNKNOWN,
+                                       "certificateArn": UNKNOWN, "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                                       "defaultActions": [{"type": "forward", "targetGroupArn": UNKNOWN}]})])
+    assert names(r, "alb-https-or-redirect") == [] and not skipped(r, "alb-https-or-redirect")
+
+
+def test_awsx_alb_default_listener_is_a_violation():
+    r = check([rec("awsx:lb:ApplicationLoadBalancer", "awsx-default", {}),
+               rec("awsx:lb:ApplicationLoadBalancer", "awsx-explicit", {"listeners": [
+                   {"protocol": "HTTP", "port": 80, "defaultActions": [REDIRECT]},
+                   {"protocol": "HTTPS", "port": 443, "certificateArn": CERT,
+                    "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}]})])
+    assert names(r, "alb-https-or-redirect") == ["awsx-default"]
+
+
+@pytest.mark.parametrize("policy, change", LB_RULES.items())
+@pytest.mark.parametrize("token", [LB, "aws:alb/loadBalancer:LoadBalancer", "awsx:lb:ApplicationLoadBalancer"])
+def test_lb_attribute_violation(policy, change, token):
+    r = check([rec(token, "bad", {**GOOD_LB, **change}), rec(token, "missing", {
+        k: v for k, v in GOOD_LB.items() if k not in change})])
+    assert names(r, policy) == ["bad", "missing"]
+
+
+@pytest.mark.parametrize("policy", LB_RULES)
+def test_lb_attribute_pass(policy):
+    assert names(check([rec(LB, "alb", GOOD_LB)]), policy) == []
+
+
+@pytest.mark.parametrize("policy", LB_RULES)
+def test_lb_attribute_preview_unknowns_still_decide(policy):
+    preview = {**GOOD_LB, "subnets": UNKNOWN, "securityGroups": [UNKNOWN],
+               "accessLogs": {"bucket": UNKNOWN, "prefix": "alb", "enabled": True}}
+    r = check([rec(LB, "alb", preview)])
+    assert names(r, policy) == [] and not skipped(r, policy)
+
+
+def test_network_load_balancer_needs_no_header_dropping():
+    r = check([rec(LB, "nlb", {**GOOD_LB, "loadBalancerType": "network", "dropInvalidHeaderFields": False})])
+    assert names(r, "alb-drop-invalid-headers") == []
+
+
+def test_listener_without_protocol_is_http_and_must_redirect():
+    """Before: no `protocol` (HTTP by default) forwarding passed."""
+    r = check([rec(LISTENER, "l-default", {"port": 80, "defaultActions": FORWARD}),
+               rec(LISTENER, "l-redirect", {"port": 80, "defaultActions": [
+                   {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}]}),
+               rec(LISTENER, "l-gwlb", {"defaultActions": FORWARD}),
+               rec(LISTENER, "l-preview", {"port": 80, "defaultActions": UNKNOWN})])
+    assert names(r, "alb-https-or-redirect") == ["l-default"]
+    assert "port 80 " in violations(r, "alb-https-or-redirect")[0].message  # an int, not 80.0
+    assert {s.urn.split("::")[-1] for s in skipped(r, "alb-https-or-redirect")} == {"l-preview"}
+
+
+def test_component_and_child_are_judged_once():
+    """Before: an awsx ALB and the aws.lb.LoadBalancer inside it were both reported (twice under the CLI); the
+    same for eks:index:Cluster and its aws.eks.Cluster."""
+    r = check([rec(AWSX_ALB, "alb", {"listener": {"port": 80, "protocol": "HTTP"}}),
+               rec(LB, "alb-lb", {"loadBalancerType": "application"}, parent="alb"),
+               rec(LISTENER, "alb-listener", {"port": 80, "protocol": "HTTP", "defaultActions": FORWARD},
+                   parent="alb"),
+               rec("eks:index:Cluster", "eks", {}),
+               rec("aws:eks/cluster:Cluster", "eks-cluster", {"vpcConfig": {}}, parent="eks"),
+               rec(LB, "plain-lb", {"loadBalancerType": "application"})])
+    assert names(r, "alb-deletion-protection") == ["alb", "plain-lb"]
+    assert names(r, "alb-https-or-redirect") == ["alb"]
+    assert names(r, "eks-endpoint-restricted") == ["eks"]

@@ -1,0 +1,311 @@
+"""Tests for policies/rules/iam.py: each rule violating, passing and as a preview shows it."""
+from __future__ import annotations
+
+import json
+
+from policy_harness import (
+    UNKNOWN,
+    case_table,
+    check,
+    names,
+    rec,
+    skipped,
+    violations,
+)
+
+# --- iam-no-full-admin -----------------------------------------------------------------------
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+SCOPED = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"],
+                                                  "Resource": "arn:aws:s3:::b/*"}]}
+
+ROLE, KEY = "aws:iam/role:Role", "aws:kms/key:Key"
+
+ROLE, KEY = "aws:iam/role:Role", "aws:kms/key:Key"
+
+ADMIN_ROOT = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*",
+              "Resource": "*"}
+
+PUBLIC = {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+
+PUBLIC_AWS = {"Sid": "OpenAws", "Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "secretsmanager:GetSecretValue",
+              "Resource": "*"}
+
+NARROWED = dict(PUBLIC, Sid="Org", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc"}})
+
+NOT_NARROWED = dict(PUBLIC, Sid="TlsOnly", Condition={"Bool": {"aws:SecureTransport": "true"}})
+
+
+def doc(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+TRUST_SERVICE = json.dumps(doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                "Action": "sts:AssumeRole"}))
+
+TRUST_PUBLIC = json.dumps(doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}))
+
+STRONG = {"minimumPasswordLength": 14, "passwordReusePrevention": 24, "maxPasswordAge": 90,
+          "requireLowercaseCharacters": True, "requireUppercaseCharacters": True, "requireNumbers": True,
+          "requireSymbols": True}
+
+CASES = [
+    ("resource-policy-not-public", "key-public-json", KEY, {"enableKeyRotation": True,
+                                                            "policy": json.dumps(doc(ADMIN_ROOT, PUBLIC))}, "violation"),
+    ("resource-policy-not-public", "key-public-object", "aws:kms/keyPolicy:KeyPolicy",
+     {"keyId": "k", "policy": doc(NOT_NARROWED)}, "violation"),
+    ("resource-policy-not-public", "secret-public", "aws:secretsmanager/secretPolicy:SecretPolicy",
+     {"secretArn": "arn:s", "policy": json.dumps(doc(PUBLIC_AWS))}, "violation"),
+    ("resource-policy-not-public", "key-private", KEY, {"enableKeyRotation": True,
+                                                        "policy": json.dumps(doc(ADMIN_ROOT, NARROWED))}, "pass"),
+    ("resource-policy-not-public", "efs-policy-ok", "aws:efs/fileSystemPolicy:FileSystemPolicy",
+     {"fileSystemId": "fs-1", "policy": doc(dict(NARROWED, Action="elasticfilesystem:ClientMount"))}, "pass"),
+    ("resource-policy-not-public", "secret-policy-preview", "aws:secretsmanager/secretPolicy:SecretPolicy",
+     {"secretArn": UNKNOWN, "policy": json.dumps(doc(dict(PUBLIC_AWS, Principal={"AWS": "arn:aws:iam::1:root"})))},
+     "pass"),
+    ("resource-policy-not-public", "key-policy-unknown", KEY, {"enableKeyRotation": True, "policy": UNKNOWN},
+     "skipped"),
+    ("iam-role-trust-not-public", "role-public", ROLE, {"assumeRolePolicy": TRUST_PUBLIC}, "violation"),
+    ("iam-role-trust-not-public", "role-service", ROLE, {"assumeRolePolicy": TRUST_SERVICE}, "pass"),
+    ("iam-role-trust-not-public", "role-preview", ROLE, {"assumeRolePolicy": TRUST_SERVICE, "name": UNKNOWN}, "pass"),
+    ("iam-user-no-policies", "user-inline", "aws:iam/userPolicy:UserPolicy", {"user": "bob", "policy": "{}"},
+     "violation"),
+    ("iam-user-no-policies", "user-attach", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+     {"user": "bob", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}, "violation"),
+    ("iam-user-no-policies", "pa-users", "aws:iam/policyAttachment:PolicyAttachment",
+     {"users": ["bob"], "policyArn": "arn:p"}, "violation"),
+    ("iam-user-no-policies", "pa-groups", "aws:iam/policyAttachment:PolicyAttachment",
+     {"groups": ["devs"], "policyArn": "arn:p"}, "pass"),
+    ("iam-user-no-policies", "pa-groups-preview", "aws:iam/policyAttachment:PolicyAttachment",
+     {"groups": [UNKNOWN], "policyArn": UNKNOWN}, "pass"),
+    ("iam-no-user-access-keys", "key-active", "aws:iam/accessKey:AccessKey", {"user": "bob"}, "violation"),
+    ("iam-no-user-access-keys", "key-inactive", "aws:iam/accessKey:AccessKey", {"user": "bob", "status": "Inactive"},
+     "pass"),
+    ("iam-no-user-access-keys", "key-inactive-preview", "aws:iam/accessKey:AccessKey",
+     {"user": UNKNOWN, "status": "Inactive"}, "pass"),
+    ("iam-user-no-console-password", "login", "aws:iam/userLoginProfile:UserLoginProfile", {"user": "bob"},
+     "violation"),
+    ("iam-user-no-console-password", "login-preview", "aws:iam/userLoginProfile:UserLoginProfile", {"user": UNKNOWN},
+     "violation"),
+    ("iam-password-policy-strong", "pw-weak", "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+     {"minimumPasswordLength": 8}, "violation"),
+    ("iam-password-policy-strong", "pw-reuse", "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+     dict(STRONG, passwordReusePrevention=5), "violation"),
+    ("iam-password-policy-strong", "pw-strong", "aws:iam/accountPasswordPolicy:AccountPasswordPolicy", STRONG, "pass"),
+    ("iam-password-policy-strong", "pw-unknown", "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+     dict(STRONG, minimumPasswordLength=UNKNOWN), "skipped"),
+    ("iam-no-privileged-managed-policies", "attach-iamfull", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"role": "r", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"}, "violation"),
+    ("iam-no-privileged-managed-policies", "role-poweruser", ROLE,
+     {"assumeRolePolicy": TRUST_SERVICE, "managedPolicyArns": ["arn:aws:iam::aws:policy/PowerUserAccess"]}, "violation"),
+    ("iam-no-privileged-managed-policies", "attach-readonly", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"role": "r", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}, "pass"),
+    ("iam-no-privileged-managed-policies", "attach-preview", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"role": UNKNOWN, "policyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}, "pass"),
+    ("iam-no-privileged-managed-policies", "attach-own-policy-preview",
+     "aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": UNKNOWN, "policyArn": UNKNOWN}, "pass"),
+]
+
+_names = names
+
+TAGS = {"Project": "p", "Environment": "prod", "ManagedBy": "pulumi", "Owner": "o", "CostCenter": "c"}
+
+
+def names_ml(result, policy):
+    return [v.urn.split("::")[-1] for v in violations(result, policy)]
+
+
+# --- iam-no-service-wildcards --------------------------------------------------------------------
+def doc_ml(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+BEDROCK_OK = {"Effect": "Allow", "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+              "Resource": ["arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"]}
+
+
+def test_iam_full_admin_in_every_policy_style():
+    r = check([
+        rec("aws:iam/policy:Policy", "json-string", {"policy": json.dumps(ADMIN)}),
+        rec("aws:iam/rolePolicy:RolePolicy", "object", {"policy": ADMIN}),
+        rec("aws:iam/role:Role", "inline", {"inlinePolicies": [{"name": "x", "policy": json.dumps(ADMIN)}]}),
+        rec("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach",
+            {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess", "role": "r"}),
+        rec("aws:iam/policy:Policy", "notaction", {"policy": {"Statement": [
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}}),
+    ])
+    assert sorted(v.urn.split("::")[-1] for v in violations(r, "iam-no-full-admin")) == [
+        "attach", "inline", "json-string", "notaction", "object"]
+
+
+def test_iam_scoped_and_deny_statements_pass():
+    deny = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    r = check([rec("aws:iam/policy:Policy", "scoped", {"policy": json.dumps(SCOPED)}),
+               rec("aws:iam/policy:Policy", "deny", {"policy": deny})])
+    assert violations(r, "iam-no-full-admin") == []
+
+
+def test_iam_policy_unknown_in_preview_is_undecidable():
+    r = check([rec("aws:iam/rolePolicy:RolePolicy", "p", {"policy": UNKNOWN, "role": UNKNOWN})])
+    assert violations(r, "iam-no-full-admin") == [] and skipped(r, "iam-no-full-admin")
+
+
+test_case = case_table(CASES)
+
+
+def test_password_expiry_is_checked_only_when_configured():
+    no_expiry = {k: v for k, v in STRONG.items() if k != "maxPasswordAge"}
+    r = check([rec("aws:iam/accountPasswordPolicy:AccountPasswordPolicy", "pw", no_expiry)])
+    assert violations(r, "iam-password-policy-strong") == []
+    r = check([rec("aws:iam/accountPasswordPolicy:AccountPasswordPolicy", "pw", no_expiry)],
+              config={"iam-password-policy-strong": {"maxPasswordAge": 90}})
+    assert "maxPasswordAge" in violations(r, "iam-password-policy-strong")[0].message
+
+
+def test_password_policy_thresholds_are_configurable():
+    r = check([rec("aws:iam/accountPasswordPolicy:AccountPasswordPolicy", "pw",
+                   dict(STRONG, minimumPasswordLength=10, passwordReusePrevention=5))],
+              config={"iam-password-policy-strong": {"minimumPasswordLength": 10, "passwordReusePrevention": 5}})
+    assert violations(r, "iam-password-policy-strong") == []
+
+
+def test_allowed_access_key_users():
+    r = check([rec("aws:iam/accessKey:AccessKey", "ci", {"user": "ci-bot"})],
+              config={"iam-no-user-access-keys": {"allowedUsers": ["ci-bot"]}})
+    assert violations(r, "iam-no-user-access-keys") == []
+
+
+def test_role_policy_management_conflicts():
+    r = check([
+        rec(ROLE, "both", {"assumeRolePolicy": TRUST_SERVICE,
+                           "managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}),
+        rec("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "both-attach",
+            {"role": UNKNOWN, "policyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"},
+            prop_deps={"role": ["both"]}),
+        rec(ROLE, "inline-both", {"assumeRolePolicy": TRUST_SERVICE,
+                                  "inlinePolicies": [{"name": "mine", "policy": "{}"}]}),
+        rec("aws:iam/rolePolicy:RolePolicy", "inline-both-rp", {"role": UNKNOWN, "name": "other", "policy": "{}"},
+            prop_deps={"role": ["inline-both"]}),
+        # read-back state: the role lists exactly what the attachment attached
+        rec(ROLE, "readback", {"assumeRolePolicy": TRUST_SERVICE,
+                               "managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}),
+        rec("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "readback-attach",
+            {"role": "readback", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}, prop_deps={"role": ["readback"]}),
+        # preview of a new stack: separate resources only, role name unknown
+        rec(ROLE, "separate", {"assumeRolePolicy": TRUST_SERVICE, "name": UNKNOWN}),
+        rec("aws:iam/rolePolicy:RolePolicy", "separate-rp", {"role": UNKNOWN, "policy": UNKNOWN},
+            prop_deps={"role": ["separate"]}),
+    ])
+    assert _names(violations(r, "iam-role-no-policy-management-conflicts")) == {"both", "inline-both"}
+    assert not skipped(r, "iam-role-no-policy-management-conflicts")
+
+
+def test_public_resource_policies_in_every_service_and_style():
+    open_doc = json.dumps(doc(dict(PUBLIC, Action="*")))
+    r = check([
+        rec("aws:s3/bucketPolicy:BucketPolicy", "bp-open", {"bucket": UNKNOWN, "policy": open_doc}),
+        # TLS-only deny with Principal '*' is not an allow
+        rec("aws:s3/bucketPolicy:BucketPolicy", "bp-tls", {"bucket": UNKNOWN, "policy": doc(
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}})}),
+        rec("aws:sqs/queue:Queue", "q-open", {"policy": doc(PUBLIC_AWS)}),
+        rec("aws:sqs/queuePolicy:QueuePolicy", "qp-service", {"queueUrl": UNKNOWN, "policy": doc(
+            {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+             "Resource": "*", "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:1:t"}}})}),
+        rec("aws:sns/topicPolicy:TopicPolicy", "tp-owner", {"arn": UNKNOWN, "policy": doc(
+            dict(PUBLIC, Condition={"StringEquals": {"aws:SourceOwner": "111122223333"}}))}),
+        rec("aws:ecr/repositoryPolicy:RepositoryPolicy", "repo-open", {"repository": "r", "policy": open_doc}),
+        rec("aws:cloudwatch/eventBusPolicy:EventBusPolicy", "bus-open", {"eventBusName": "b", "policy": open_doc}),
+        rec("aws:lambda/permission:Permission", "perm-open", {"function": UNKNOWN, "principal": "*",
+                                                              "action": "lambda:InvokeFunction"}),
+        rec("aws:lambda/permission:Permission", "perm-arn", {"function": UNKNOWN, "principal": "*",
+                                                             "action": "lambda:InvokeFunction", "sourceArn": UNKNOWN}),
+        rec("aws:lambda/permission:Permission", "perm-service", {"function": UNKNOWN, "principal": "s3.amazonaws.com",
+                                                                 "action": "lambda:InvokeFunction"}),
+    ])
+    assert _names(violations(r, "resource-policy-not-public")) == {"bp-open", "q-open", "repo-open", "bus-open",
+                                                                   "perm-open"}
+    assert not skipped(r, "resource-policy-not-public")
+
+
+def test_star_action_on_named_resources():
+    star_on_bucket = {"Effect": "Allow", "Action": "*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]}
+    scoped = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}
+    r = check([
+        rec("aws:iam/policy:Policy", "star-json", {"policy": json.dumps(doc(star_on_bucket))}),
+        rec(ROLE, "star-inline", {"assumeRolePolicy": TRUST_SERVICE, "inlinePolicies": [
+            {"name": "x", "policy": json.dumps(doc(dict(star_on_bucket, Action=["*:*"])))}]}),
+        rec("aws:iam/rolePolicy:RolePolicy", "scoped", {"role": UNKNOWN, "policy": doc(scoped)}),
+        # '*' on '*' is iam-no-full-admin's finding, not repeated here
+        rec("aws:iam/rolePolicy:RolePolicy", "admin", {"role": UNKNOWN, "policy": doc(dict(scoped, Action="*",
+                                                                                               Resource="*"))}),
+        rec("aws:iam/rolePolicy:RolePolicy", "preview", {"role": UNKNOWN, "policy": UNKNOWN}),
+    ])
+    assert _names(violations(r, "iam-no-star-action")) == {"star-json", "star-inline"}
+    assert _names(skipped(r, "iam-no-star-action")) == {"preview"}
+    assert "admin" in _names(violations(r, "iam-no-full-admin"))
+
+
+def test_external_id_alone_does_not_make_a_public_trust_private():
+    trust = json.dumps(doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"sts:ExternalId": "shared-secret"}}}))
+    org = json.dumps(doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                          "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-123"}}}))
+    r = check([rec(ROLE, "external-id", {"assumeRolePolicy": trust}), rec(ROLE, "org", {"assumeRolePolicy": org})])
+    assert _names(violations(r, "iam-role-trust-not-public")) == {"external-id"}
+
+
+def test_service_wildcards_violation_in_every_policy_style():
+    r = check([
+        rec("aws:iam/policy:Policy", "managed", {"policy": doc_ml({"Effect": "Allow", "Action": "bedrock:*",
+                                                                "Resource": "*"}), "tags": TAGS}),
+        rec("aws:iam/rolePolicy:RolePolicy", "inline", {"role": "r", "policy": doc_ml(
+            {"Sid": "All", "Effect": "Allow", "Action": ["s3:GetObject", "SageMaker:*"], "Resource": ["*"]})}),
+        rec("aws:iam/role:Role", "role", {"assumeRolePolicy": "{}", "tags": TAGS, "inlinePolicies": [
+            {"name": "x", "policy": doc_ml({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"})}]}),
+    ])
+    assert sorted(names_ml(r, "iam-no-service-wildcards")) == ["inline", "managed", "role"]
+    assert any("statement All allows sagemaker:*" in v.message for v in violations(r, "iam-no-service-wildcards"))
+
+
+def test_service_wildcards_pass_scoped_or_denied():
+    r = check([
+        rec("aws:iam/policy:Policy", "bedrock", {"policy": doc_ml(BEDROCK_OK), "tags": TAGS}),
+        rec("aws:iam/rolePolicy:RolePolicy", "scoped", {"role": "r", "policy": doc_ml(
+            {"Effect": "Allow", "Action": "sagemaker:*",
+             "Resource": "arn:aws:sagemaker:us-east-1:123456789012:training-job/ai-platform-dev-train-*"},
+            {"Effect": "Deny", "Action": "bedrock:*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"})}),
+    ])
+    assert violations(r, "iam-no-service-wildcards") == []
+
+
+def test_service_wildcards_pass_in_preview_and_skip_unknown_documents():
+    r = check([
+        rec("aws:iam/policy:Policy", "bedrock", {"policy": doc_ml(BEDROCK_OK), "tags": TAGS}),
+        rec("aws:iam/rolePolicy:RolePolicy", "unknown-role", {"role": UNKNOWN, "policy": doc_ml(BEDROCK_OK)}),
+    ])
+    assert violations(r, "iam-no-service-wildcards") == [] and not skipped(r, "iam-no-service-wildcards")
+    # A document that contains another resource's ARN is unknown as a whole in a preview: undecidable.
+    r = check([rec("aws:iam/rolePolicy:RolePolicy", "unknown-doc_ml", {"role": "r", "policy": UNKNOWN})])
+    assert violations(r, "iam-no-service-wildcards") == [] and skipped(r, "iam-no-service-wildcards")
+
+
+# --- issue 13: wildcard service actions in inline and managed policies ---------------------------------
+def test_service_wildcards_any_service_inline_managed_and_aws_managed_attachments():
+    s3_star = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                                  "Resource": "*"}]})
+    scoped = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                                 "Resource": "arn:aws:s3:::b/*"}]})
+    r = check([rec("aws:iam/policy:Policy", "managed-s3star", {"policy": s3_star}),
+               rec("aws:iam/role:Role", "role-inline", {"assumeRolePolicy": "{}",
+                                                        "inlinePolicies": [{"name": "i", "policy": s3_star}]}),
+               rec("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach-full",
+                   {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}),
+               rec("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach-ro",
+                   {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}),
+               rec("aws:iam/policy:Policy", "scoped", {"policy": scoped}),
+               rec("aws:iam/policy:Policy", "preview", {"policy": UNKNOWN})])
+    bad = {v.urn.split("::")[-1] for v in violations(r, "iam-no-service-wildcards")}
+    assert bad == {"managed-s3star", "role-inline", "attach-full"}
+    assert {s.urn.split("::")[-1] for s in skipped(r, "iam-no-service-wildcards")} == {"preview"}

@@ -1,0 +1,97 @@
+"""Tests for policies/rules/rds.py: each rule violating, passing and as a preview shows it."""
+from __future__ import annotations
+
+import pytest
+from policy_harness import UNKNOWN, check, not_applicable, rec, skipped, violations
+
+RDS = "aws:rds/instance:Instance"
+
+CLUSTER = "aws:rds/cluster:Cluster"
+
+DOCDB = "aws:docdb/cluster:Cluster"
+
+GOOD_DB = {"engine": "postgres", "storageEncrypted": True, "kmsKeyId": "arn:aws:kms:us-east-1:1:key/k",
+           "publiclyAccessible": False, "backupRetentionPeriod": 14, "multiAz": True, "deletionProtection": True}
+
+PREVIEW_DB = {**GOOD_DB, "kmsKeyId": UNKNOWN, "dbSubnetGroupName": UNKNOWN, "monitoringRoleArn": UNKNOWN,
+              "vpcSecurityGroupIds": [UNKNOWN]}
+
+GOOD_DOCDB = {"storageEncrypted": True, "kmsKeyId": "k", "backupRetentionPeriod": 7, "deletionProtection": True}
+
+CASES = {
+    "rds-storage-encrypted": (RDS, GOOD_DB, PREVIEW_DB, {"storageEncrypted": False}, "storageEncrypted"),
+    "rds-no-public-access": (RDS, GOOD_DB, PREVIEW_DB, {"publiclyAccessible": True}, "publiclyAccessible"),
+    "rds-backup-retention": (RDS, GOOD_DB, PREVIEW_DB, {"backupRetentionPeriod": 3}, "below the minimum of 7"),
+    "rds-multi-az": (RDS, GOOD_DB, PREVIEW_DB, {"multiAz": False}, "multiAz"),
+    "rds-deletion-protection": (RDS, GOOD_DB, PREVIEW_DB, {"deletionProtection": False}, "deletionProtection"),
+}
+
+
+def _props(base: dict, change: dict) -> dict:
+    out = {**base, **change}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+@pytest.mark.parametrize("policy", sorted(CASES))
+def test_rule_reports_the_violating_resource(policy):
+    rtype, good, _, change, fragment = CASES[policy]
+    r = check([rec(rtype, "bad", _props(good, change)), rec(rtype, "good", good)])
+    found = violations(r, policy)
+    assert [v.urn.split("::")[-1] for v in found] == ["bad"]
+    assert fragment in found[0].message and found[0].level == "mandatory"
+
+
+@pytest.mark.parametrize("policy", sorted(CASES))
+def test_rule_passes_a_compliant_resource(policy):
+    rtype, good, _, _, _ = CASES[policy]
+    r = check([rec(rtype, "good", good)])
+    assert violations(r, policy) == [] and skipped(r, policy) == []
+
+
+@pytest.mark.parametrize("policy", sorted(CASES))
+def test_rule_decides_in_a_preview_of_a_new_stack(policy):
+    rtype, _, preview, change, _ = CASES[policy]
+    r = check([rec(rtype, "good", preview), rec(rtype, "bad", _props(preview, change))])
+    assert [v.urn.split("::")[-1] for v in violations(r, policy)] == ["bad"]
+    assert skipped(r, policy) == []
+
+
+def test_unknown_protection_flag_is_reported_as_undecidable_not_passed():
+    r = check([rec(RDS, "db", {**PREVIEW_DB, "deletionProtection": UNKNOWN})])
+    assert violations(r, "rds-deletion-protection") == [] and skipped(r, "rds-deletion-protection")
+
+
+def test_backup_retention_minimum_is_configurable_and_defaults_to_the_api_default():
+    relaxed = check([rec(RDS, "db", {**GOOD_DB, "backupRetentionPeriod": 3})],
+                    config={"rds-backup-retention": {"minimumRetentionDays": 3}})
+    assert violations(relaxed, "rds-backup-retention") == []
+    unset = check([rec(RDS, "db", _props(GOOD_DB, {"backupRetentionPeriod": None}))])
+    assert "backupRetentionPeriod 1 is below" in violations(unset, "rds-backup-retention")[0].message
+
+
+def test_backup_retention_covers_clusters_and_docdb():
+    r = check([rec(CLUSTER, "aurora", {"backupRetentionPeriod": 1}), rec(DOCDB, "docdb", {**GOOD_DOCDB,
+                                                                                      "backupRetentionPeriod": 2})])
+    assert sorted(v.urn.split("::")[-1] for v in violations(r, "rds-backup-retention")) == ["aurora", "docdb"]
+
+
+def test_read_replicas_are_not_held_to_backup_and_multi_az_rules():
+    replica = {**GOOD_DB, "replicateSourceDb": "ai-platform-prod-postgres", "multiAz": False,
+               "backupRetentionPeriod": 0}
+    r = check([rec(RDS, "replica", replica)])
+    assert violations(r, "rds-multi-az") == [] and violations(r, "rds-backup-retention") == []
+    assert not_applicable(r, "rds-multi-az") and not_applicable(r, "rds-backup-retention")
+    # ... but still to encryption, exposure and deletion protection.
+    bad = check([rec(RDS, "replica", {**replica, "deletionProtection": False, "publiclyAccessible": True})])
+    assert violations(bad, "rds-deletion-protection") and violations(bad, "rds-no-public-access")
+
+
+def test_deletion_protection_covers_docdb_clusters():
+    r = check([rec(DOCDB, "docdb", {**GOOD_DOCDB, "deletionProtection": False})])
+    assert violations(r, "rds-deletion-protection")
+
+
+def test_multi_az_rules_are_advisory_under_the_dev_config():
+    r = check([rec(RDS, "db", {**GOOD_DB, "multiAz": False})], level="advisory")
+    [v] = violations(r, "rds-multi-az")
+    assert v.level == "advisory"
