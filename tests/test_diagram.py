@@ -61,7 +61,7 @@ def test_main_flows_edge_to_lb_to_services_to_data_events_and_dr():
 def test_mermaid_text_has_subgraphs_nodes_and_edges(tmp_path):
     target = diagram.write(small_plan(), str(tmp_path / "arch.mmd"))
     text = target.read_text()
-    assert text.startswith("flowchart LR")
+    assert text.startswith("flowchart TB")   # read top-down from the users
     assert 'subgraph g0["Edge"]' in text and 'subgraph g4["Data (us-west-2)"]' in text
     assert "-->|HTTPS|" in text and "-.->|protects|" in text
     assert "1 configuration resources" in text
