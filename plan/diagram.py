@@ -47,8 +47,7 @@ class Node:
         n = len(self.names)
         if n == 1:
             return f"{self.kind}\n{_short(self.names[0])}"
-        shown = ", ".join(_short(x, 18) for x in self.names[:2]) + (", ..." if n > 2 else "")
-        return f"{n} × {self.kind}\n{shown}"
+        return f"{n} x {self.kind}\n{_short(self.names[0], 20)}, ..."
 
 
 def _short(name: str, n: int = 24) -> str:
@@ -106,7 +105,7 @@ def _vpc(plan: Plan) -> Optional[dict]:
     for s in vpc.props.get("subnetSpecs") or []:
         kind = str(s.get("type", "")).lower()
         if kind in LAYERS:
-            layers[kind] = f"{kind} subnets ({azs} × /{s.get('cidrMask', '?')})"
+            layers[kind] = f"{kind} subnets ({azs} x /{s.get('cidrMask', '?')})"
     return {"label": f"VPC {cidr if isinstance(cidr, str) else ''} ({azs} AZs)".replace("  ", " "),
             "layers": layers, "nats": nat_count(vpc), "name": vpc.name}
 
@@ -263,7 +262,7 @@ def render(plan: Plan, path: Path) -> Path:
         raise PlanError("the 'diagrams' package is not installed: pip install -r requirements-dev.txt") from None
     model, users = build(plan)
     made = {}
-    graph_attr = {"fontsize": "22", "splines": "spline", "pad": "0.5", "nodesep": "0.7", "ranksep": "1.0",
+    graph_attr = {"fontsize": "22", "splines": "spline", "pad": "0.5", "nodesep": "0.9", "ranksep": "1.0",
                   "labelloc": "t", "newrank": "true"}
     node_attr = {"fontsize": "11", "height": "1.5", "width": "1.5"}
     title = f"ai-platform {model.stack} ({model.region}): generated from the offline plan by python -m plan"
@@ -285,7 +284,7 @@ def render(plan: Plan, path: Path) -> Path:
                             continue
                         with Cluster(vpc["layers"].get(layer, f"{layer} subnets"), graph_attr=CLUSTER_STYLE[layer]):
                             if nat:
-                                made["nat"] = _icon("aws.network.NATGateway")(f"{vpc['nats']} × NAT gateway")
+                                made["nat"] = _icon("aws.network.NATGateway")(f"{vpc['nats']} x NAT gateway")
                             by_group: OrderedDict[str, list[Node]] = OrderedDict()
                             for n in members:
                                 by_group.setdefault(n.group, []).append(n)
@@ -301,23 +300,43 @@ def render(plan: Plan, path: Path) -> Path:
                 with Cluster(label, graph_attr=CLUSTER_STYLE["tier"]):
                     for n in outside:
                         made[n.id] = _icon(n.icon)(n.label)
+            guards = {a for a, _, label, _ in model.edges if label in ("protects", "authorizes")}
+            seen: set[tuple[str, str]] = set()
             for a, b, label, dashed in model.edges:
-                style = "dashed" if dashed else "solid"
-                color = "#616161" if label else "#9E9E9E"
-                made[a] >> Edge(xlabel=label, style=style, color=color) >> made[b]
-            # Unlinked nodes would all rise to the top rank: hang each group's loose nodes under the lowest
-            # linked layer, and the platform tiers (security, observability, governance) in a bottom row.
-            linked = {x for a, b, _, _ in model.edges for x in (a, b)}
-            anchors = [made[n.id] for n in model.nodes() if n.layer == "isolated"] or \
-                [made[n.id] for n in model.nodes() if n.id in linked][-1:]
-            for nodes in model.groups.values():
-                loose = [made[n.id] for n in nodes if n.id not in linked]
-                if loose and anchors and nodes[0].tier in PLATFORM_TIERS:
-                    anchors[0] >> Edge(style="invis") >> loose[0]
-                for x, y in zip(loose, loose[1:]):
-                    x - Edge(style="invis") - y
+                # A label once per fan: the same label on every edge out of (or into) a node piles up.
+                shown = "" if (a, label) in seen or (b, label) in seen or a in guards else label
+                seen |= {(a, label), (b, label)}
+                attrs = {"style": "dashed" if dashed else "solid", "color": "#616161" if label else "#9E9E9E"}
+                if a in guards:   # WAF and Cognito sit beside what they guard (dashed, unlabelled: no pile-up)
+                    attrs["constraint"] = "false"
+                made[a] >> Edge(xlabel=shown, **attrs) >> made[b]
+            _rank_hints(model, made, users, guards, Edge)
         shutil.copyfile(stem.with_name(f"architecture.{fmt}"), path)
     return path
+
+
+def _rank_hints(model: Model, made: dict, users: Optional[Node], guards: set, Edge) -> None:
+    """Invisible edges that make the picture read top-down: users, then the guards beside the entry points,
+    public above private above isolated subnets, and the platform tiers in a bottom row."""
+    def invis(a, b):
+        a >> Edge(style="invis") >> b
+    for g in guards:
+        if users is not None:
+            invis(made[users.id], made[g])
+    layer = {name: [made[n.id] for n in model.nodes() if n.layer == name] for name in LAYERS}
+    if "nat" in made:
+        layer["public"].append(made["nat"])
+    for upper, lower in zip(LAYERS, LAYERS[1:]):
+        for a in layer[upper]:
+            for b in layer[lower]:
+                invis(a, b)
+    linked = {x for a, b, _, _ in model.edges for x in (a, b)}
+    anchors = layer["isolated"] or [made[n.id] for n in model.nodes() if n.id in linked][-1:]
+    for nodes in model.groups.values():
+        if anchors and nodes[0].tier in PLATFORM_TIERS:
+            for n in nodes:
+                if n.id not in linked:
+                    invis(anchors[0], made[n.id])
 
 
 def write(plan: Plan, target: str) -> Path:
