@@ -23,8 +23,9 @@ import functools
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from . import resource_types
 from .engine import UNKNOWN, Plan, Resource
@@ -48,7 +49,7 @@ class PriceTable:
     def __init__(self, region: str, doc: dict):
         self.region, self.dated, self._prices = region, doc.get("dated", ""), doc.get("prices", {})
 
-    def get(self, service: str, item: str) -> Optional[Price]:
+    def get(self, service: str, item: str) -> Price | None:
         entry = self._prices.get(service, {}).get(item)
         if entry is None:
             return None
@@ -56,15 +57,15 @@ class PriceTable:
                      bool(entry.get("assumption", False)))
 
 
-@functools.lru_cache(maxsize=None)
-def price_table(region: str, prices_dir: Path = PRICES_DIR) -> Optional[PriceTable]:
+@functools.cache
+def price_table(region: str, prices_dir: Path = PRICES_DIR) -> PriceTable | None:
     path = Path(prices_dir) / f"{region}.json"
     if not path.exists():
         return None
     return PriceTable(region, json.loads(path.read_text()))
 
 
-def load_usage(path: Optional[Path]) -> dict:
+def load_usage(path: Path | None) -> dict:
     if path is None or not Path(path).exists():
         return {}
     import yaml
@@ -74,7 +75,7 @@ def load_usage(path: Optional[Path]) -> dict:
     return doc
 
 
-def default_usage_path(stack: str) -> Optional[Path]:
+def default_usage_path(stack: str) -> Path | None:
     path = USAGE_DIR / f"{stack}.yaml"
     return path if path.exists() else None
 
@@ -121,7 +122,7 @@ class Estimate:
     unpriced: list[Unpriced]
     free: dict[str, list[str]]          # reason -> resource names
     tables: dict[str, str]              # region -> dated
-    usage_file: Optional[str] = None
+    usage_file: str | None = None
 
     @property
     def total(self) -> float:
@@ -185,7 +186,7 @@ def fill(template: str, props: dict) -> tuple[str, list[str]]:
     return _FIELD.sub(sub, template), missing
 
 
-def applies(when: Optional[dict], props: dict) -> bool:
+def applies(when: dict | None, props: dict) -> bool:
     if not when:
         return True
     value = resource_types.get_input(props, when["input"])
@@ -226,7 +227,7 @@ class Pricer:
             return float(defaults[key]), True
         return 0.0, False
 
-    def dep(self, r: Resource, prop: str, token: Optional[str] = None) -> Optional[Resource]:
+    def dep(self, r: Resource, prop: str, token: str | None = None) -> Resource | None:
         """The resource a property came from (through propertyDependencies, as policies correlate)."""
         for urn in r.propertyDependencies.get(prop, []):
             found = self.by_urn.get(urn)
@@ -236,7 +237,7 @@ class Pricer:
 
     # -- recording ------------------------------------------------------------------------------
     def charge(self, r: Resource, item: str, quantity: float, unit: str, service: str, key: str,
-               usage: bool = False, scale: float = 1.0, kind: str = "") -> Optional[Line]:
+               usage: bool = False, scale: float = 1.0, kind: str = "") -> Line | None:
         """A line of `quantity` `unit`s at the table price (service, key) × scale (e.g. 1 - Spot discount)."""
         region = self.region_of(r)
         table = price_table(region, self.prices_dir)
@@ -256,7 +257,7 @@ class Pricer:
         return line
 
     def usage_charge(self, r: Resource, key: str, item: str, unit: str, service: str, price_key: str,
-                     per: float = 1.0) -> Optional[Line]:
+                     per: float = 1.0) -> Line | None:
         """A usage line: the usage value × `per` (unit conversion, e.g. M requests -> 10k units)."""
         qty, given = self.use(r, key)
         return self.charge(r, item + ("" if given else f" (usage {key} not given: 0)"), qty * per, unit, service,
@@ -265,7 +266,7 @@ class Pricer:
     def mark_unpriced(self, r: Resource, reason: str) -> None:
         self.unpriced.append(Unpriced(self.tier(r), r.name, r.type, reason))
 
-    def price_factor(self, r: Resource, service: str, key: str) -> Optional[Price]:
+    def price_factor(self, r: Resource, service: str, key: str) -> Price | None:
         table = price_table(self.region_of(r), self.prices_dir)
         return table.get(service, key) if table else None
 
@@ -353,7 +354,7 @@ def h_lb(pr: Pricer, r: Resource) -> None:
               "LCU-hour", service, "lcu_hour", usage=True)
 
 
-def _fargate_units(cpu: Any, memory: Any) -> Optional[tuple[float, float]]:
+def _fargate_units(cpu: Any, memory: Any) -> tuple[float, float] | None:
     if not (_known(cpu) and _known(memory)) or cpu is None or memory is None:
         return None
     try:
@@ -539,7 +540,7 @@ def h_web_acl(pr: Pricer, r: Resource) -> None:
     pr.usage_charge(r, "requests_million", "requests inspected", "M requests", "wafv2", "requests_million")
 
 
-def endpoint_azs(pr: Pricer, r: Resource) -> Optional[int]:
+def endpoint_azs(pr: Pricer, r: Resource) -> int | None:
     subnets = r.props.get("subnetIds")
     if isinstance(subnets, list) and subnets:
         return len(subnets)
@@ -651,7 +652,7 @@ HANDLERS: dict[str, Callable[[Pricer, Resource], None]] = {
 }
 
 
-def estimate(plan: Plan, usage: Optional[dict] = None, *, usage_file: Optional[Path] = None,
+def estimate(plan: Plan, usage: dict | None = None, *, usage_file: Path | None = None,
              prices_dir: Path = PRICES_DIR) -> Estimate:
     """Price `plan`. `usage` (a parsed usage document) wins over `usage_file`."""
     if usage is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Optional
 
 from . import resource_types
 from .engine import UNKNOWN, Plan, Resource
@@ -19,7 +18,7 @@ from .report import clip, tier_of
 _get = resource_types.get_input
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_times() -> dict:
     """type token -> create-time entry, plus "_default" and "_component" (from the resource-type table)."""
     table = resource_types.load()
@@ -31,7 +30,7 @@ def _is_component(r: Resource) -> bool:
     return not r.custom and not r.remote
 
 
-def create_time(r: Resource, times: Optional[dict] = None) -> tuple[float, str, bool]:
+def create_time(r: Resource, times: dict | None = None) -> tuple[float, str, bool]:
     """(seconds, source, assumption) for one resource."""
     times = times or load_times()
     if _is_component(r) or r.type.startswith("pulumi:providers:"):
@@ -75,7 +74,7 @@ class CriticalPath:
                 "steps": [s.to_json() for s in self.steps]}
 
 
-def critical_path(plan: Plan, times: Optional[dict] = None) -> CriticalPath:
+def critical_path(plan: Plan, times: dict | None = None) -> CriticalPath:
     times = times or load_times()
     by_urn = plan.by_urn()
     children: dict[str, list[str]] = {}
@@ -84,7 +83,7 @@ def critical_path(plan: Plan, times: Optional[dict] = None) -> CriticalPath:
             children.setdefault(r.parent, []).append(r.urn)
     finish: dict[str, float] = {}
     start: dict[str, float] = {}
-    via: dict[str, Optional[str]] = {}
+    via: dict[str, str | None] = {}
     own: dict[str, tuple[float, str, bool]] = {}
     visiting: set[str] = set()
 
@@ -125,7 +124,7 @@ def critical_path(plan: Plan, times: Optional[dict] = None) -> CriticalPath:
         return CriticalPath(0.0, [], 0)
     end_urn = max(finish, key=lambda u: (finish[u], not _is_component(by_urn[u])))
     chain: list[str] = []
-    cur: Optional[str] = end_urn
+    cur: str | None = end_urn
     seen: set[str] = set()
     while cur is not None and cur not in seen:
         seen.add(cur)

@@ -19,8 +19,8 @@ import dataclasses
 import re
 import shutil
 from collections import OrderedDict, defaultdict
+from itertools import pairwise
 from pathlib import Path
-from typing import Optional
 
 from . import resource_types
 from .engine import Plan, PlanError, Resource
@@ -61,7 +61,7 @@ class Model:
     groups: OrderedDict[str, list[Node]]
     edges: list[tuple[str, str, str, bool]]     # (from id, to id, label, dashed)
     hidden: int
-    vpc: Optional[dict] = None                  # {"label": ..., "layers": {layer: label}}
+    vpc: dict | None = None                  # {"label": ..., "layers": {layer: label}}
 
     def nodes(self) -> list[Node]:
         return [n for ns in self.groups.values() for n in ns]
@@ -73,7 +73,7 @@ def _region(r: Resource, by_urn: dict, default: str) -> str:
     return region if isinstance(region, str) and region else default
 
 
-def _spec(r: Resource, tier: str) -> Optional[dict]:
+def _spec(r: Resource, tier: str) -> dict | None:
     info = resource_types.load().get(r.type)
     spec = info.diagram if info is not None else None
     if spec is None:
@@ -94,7 +94,7 @@ def _layer(r: Resource, spec: dict) -> str:
     return layer
 
 
-def _vpc(plan: Plan) -> Optional[dict]:
+def _vpc(plan: Plan) -> dict | None:
     vpcs = [r for r in plan.resources if r.type == "awsx:ec2:Vpc"]
     if not vpcs:
         return None
@@ -135,7 +135,7 @@ def _dependency_pairs(plan: Plan, node_of: dict[str, str], by_urn: dict) -> set[
     return pairs
 
 
-def build(plan: Plan) -> tuple[Model, Optional[Node]]:
+def build(plan: Plan) -> tuple[Model, Node | None]:
     by_urn = plan.by_urn()
     buckets: OrderedDict[tuple, Node] = OrderedDict()
     node_of: dict[str, str] = {}
@@ -315,7 +315,7 @@ def render(plan: Plan, path: Path) -> Path:
     return path
 
 
-def _rank_hints(model: Model, made: dict, users: Optional[Node], guards: set, Edge) -> None:
+def _rank_hints(model: Model, made: dict, users: Node | None, guards: set, Edge) -> None:
     """Invisible edges that make the picture read top-down: users, then the guards beside the entry points,
     public above private above isolated subnets, and the platform tiers in a bottom row."""
     def invis(a, b):
@@ -326,7 +326,7 @@ def _rank_hints(model: Model, made: dict, users: Optional[Node], guards: set, Ed
     layer = {name: [made[n.id] for n in model.nodes() if n.layer == name] for name in LAYERS}
     if "nat" in made:
         layer["public"].append(made["nat"])
-    for upper, lower in zip(LAYERS, LAYERS[1:]):
+    for upper, lower in pairwise(LAYERS):
         for a in layer[upper]:
             for b in layer[lower]:
                 invis(a, b)

@@ -7,7 +7,7 @@ preview (a value they read is unknown) are their own category in both, never cou
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:    # report.py is imported by cost.py and critical_path.py: no import cycle at run time
     from .analyze import Analysis, Finding
@@ -72,7 +72,7 @@ def _where(v: Finding) -> str:
     return v.urn.split("::")[-1] if v.urn else "(stack)"
 
 
-def to_json(plan: Plan, analysis: Optional[Analysis]) -> dict:
+def to_json(plan: Plan, analysis: Analysis | None) -> dict:
     mandatory, advisory, skipped = _split(analysis) if analysis else ([], [], [])
     return {"stack": plan.stack, "project": plan.project, "region": plan.region,
             "mode": "preview" if plan.preview else "update",
@@ -84,7 +84,7 @@ def to_json(plan: Plan, analysis: Optional[Analysis]) -> dict:
             "remediations": analysis.remediations if analysis else []}
 
 
-def text(plan: Plan, analysis: Optional[Analysis], details: bool = False) -> str:
+def text(plan: Plan, analysis: Analysis | None, details: bool = False) -> str:
     mode = "preview of a new stack (computed outputs unknown)" if plan.preview else "update (outputs known)"
     lines = [f"stack {plan.stack} ({plan.region}), mode: {mode}"]
     tiers = summary_rows(plan)

@@ -25,7 +25,7 @@ import fnmatch
 import functools
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 TABLE_PATH = Path(__file__).resolve().parent / "resource_types.json"
 COMPONENT_PREFIX = "ai-platform:tier:"
@@ -34,11 +34,11 @@ COMPONENT_PREFIX = "ai-platform:tier:"
 @dataclasses.dataclass(frozen=True)
 class TypeInfo:
     token: str
-    cost: Optional[dict] = None
+    cost: dict | None = None
     usage: dict = dataclasses.field(default_factory=dict)
-    diagram: Optional[dict] = None
-    create: Optional[dict] = None
-    name: Optional[dict] = None
+    diagram: dict | None = None
+    create: dict | None = None
+    name: dict | None = None
 
 
 class Table:
@@ -58,10 +58,10 @@ class Table:
         fields["usage"] = fields["usage"] or {}
         return TypeInfo(token, **fields)
 
-    def get(self, token: str) -> Optional[TypeInfo]:
+    def get(self, token: str) -> TypeInfo | None:
         return self.types.get(token)
 
-    def cost_rule(self, token: str) -> Optional[dict]:
+    def cost_rule(self, token: str) -> dict | None:
         """The type's cost rule, else the first matching pattern's (free / unpriced), else None."""
         info = self.types.get(token)
         if info is not None and info.cost is not None:
@@ -87,7 +87,7 @@ class Table:
         return {t: (i.name["input"], i.name["rule"]) for t, i in self.types.items() if i.name}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(path: Path = TABLE_PATH) -> Table:
     return Table(json.loads(Path(path).read_text()))
 

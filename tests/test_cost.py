@@ -21,11 +21,11 @@ def est(records, usage=None, region="us-east-1"):
 
 
 def lines(e, name, kind=None):
-    return [l for l in e.lines if l.name == name and (kind is None or kind in l.item)]
+    return [x for x in e.lines if x.name == name and (kind is None or kind in x.item)]
 
 
 def monthly(e, name, kind=None):
-    return round(sum(l.monthly for l in lines(e, name, kind)), 4)
+    return round(sum(x.monthly for x in lines(e, name, kind)), 4)
 
 
 # -- network ----------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def test_fargate_service_vcpu_and_memory_from_its_task_definition_times_desired_
     e = est(_service(3))
     assert monthly(e, "svc", "Fargate vCPU-h") == pytest.approx(3 * 1 * H * 0.04048)
     assert monthly(e, "svc", "Fargate GB-h") == pytest.approx(3 * 2 * H * 0.004445)
-    assert not any(l.assumption for l in e.lines)
+    assert not any(x.assumption for x in e.lines)
 
 
 def test_fargate_arm64_uses_the_arm_rates():
@@ -153,11 +153,11 @@ def test_spot_share_follows_base_then_weights():
 def test_fargate_spot_tasks_get_the_assumed_70_percent_discount_and_are_marked():
     strat = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "weight": 3}]
     e = est(_service(5, strat))
-    spot = [l for l in lines(e, "svc") if "Spot" in l.item]
-    od = [l for l in lines(e, "svc") if "on-demand" in l.item]
-    assert all(l.assumption for l in spot) and not any(l.assumption for l in od)
-    assert sum(l.monthly for l in spot) == pytest.approx(3 * H * (0.04048 + 2 * 0.004445) * 0.3)
-    assert sum(l.monthly for l in od) == pytest.approx(2 * H * (0.04048 + 2 * 0.004445))
+    spot = [x for x in lines(e, "svc") if "Spot" in x.item]
+    od = [x for x in lines(e, "svc") if "on-demand" in x.item]
+    assert all(x.assumption for x in spot) and not any(x.assumption for x in od)
+    assert sum(x.monthly for x in spot) == pytest.approx(3 * H * (0.04048 + 2 * 0.004445) * 0.3)
+    assert sum(x.monthly for x in od) == pytest.approx(2 * H * (0.04048 + 2 * 0.004445))
 
 
 def test_service_without_a_resolvable_task_definition_is_unpriced():
@@ -219,7 +219,7 @@ def test_usage_lines_resource_usage_wins_over_type_default_and_missing_usage_is_
              {"type": "aws:lambda/function:Function", "name": "fn", "props": {"memorySize": 1024}}], usage)
     assert monthly(e, "small") == pytest.approx(2.30)
     assert monthly(e, "big-one") == pytest.approx(23.0)
-    assert all(l.usage for l in lines(e, "fn")) and monthly(e, "fn") == 0
+    assert all(x.usage for x in lines(e, "fn")) and monthly(e, "fn") == 0
     assert "not given" in lines(e, "fn")[0].item
 
 
@@ -287,7 +287,7 @@ def test_dev_costs_a_small_fraction_of_prod_and_nothing_is_nan():
     dev = cost.estimate(stack_plan("dev"), usage_file=cost.default_usage_path("dev"))
     prod = cost.estimate(stack_plan("prod"), usage_file=cost.default_usage_path("prod"))
     assert 0 < dev.total < 0.5 * prod.total
-    assert all(math.isfinite(l.monthly) and l.monthly >= 0 for l in dev.lines + prod.lines)
+    assert all(math.isfinite(x.monthly) and x.monthly >= 0 for x in dev.lines + prod.lines)
     text = report.compare_text(dev, prod)
     assert "what makes the difference" in text and "NAT gateway hours" in text
 
