@@ -7,7 +7,7 @@ import math
 import pytest
 
 from conftest import stack_plan
-from plan import cost, report
+from plan import cost, report, resource_types
 from plan.__main__ import main as plan_main
 from plan.engine import UNKNOWN
 from plan.records import records_plan
@@ -371,3 +371,69 @@ def test_design_sizing_priced_from_our_table(capsys):
         print(f"  {'total':<20} {e.total:>12.2f}   {DESIGN['total']:.2f}")
     # The gap to the design's total is what reserved pricing / Spot would explain (see README).
     assert e.total > DESIGN["total"]
+
+
+# -- the resource-type table (plan/resource_types.json) ------------------------------------------------
+
+TABLE = resource_types.load()
+
+
+def test_every_handler_the_table_names_exists_and_every_handler_is_used():
+    named = {rule["handler"] for info in TABLE.types.values() if info.cost and "handler" in (rule := info.cost)}
+    assert named == set(cost.HANDLERS)
+
+
+def test_every_table_line_has_a_price_in_both_region_tables_and_declares_its_usage_keys():
+    for region in ("us-east-1", "us-west-2"):
+        table = cost.price_table(region)
+        for token, info in TABLE.types.items():
+            for line in (info.cost or {}).get("lines", []):
+                assert {"item", "unit", "price"} <= set(line), token
+                if "{" in line["price"]:
+                    continue   # the key comes from an input (an instance class): checked per resource
+                service, key = line["price"].rsplit("/", 1)
+                assert table.get(service, key) is not None, (region, token, line["price"])
+                if "usage" in line:
+                    assert line["usage"] in info.usage, (token, line["usage"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_created_type_has_a_cost_rule_and_the_usage_file_only_uses_declared_keys(stack):
+    plan = stack_plan(stack)
+    created = {r.type for r in plan.resources if r.custom or r.remote}
+    assert sorted(t for t in created if TABLE.cost_rule(t) is None) == []
+    usage = cost.load_usage(cost.default_usage_path(stack))
+    for token, keys in (usage.get("resource_type_default_usage") or {}).items():
+        assert set(keys) <= set(TABLE.get(token).usage), token
+
+
+def test_named_types_use_rules_the_naming_helper_has():
+    from components.naming import RULES
+    named = TABLE.named()
+    assert named["aws:s3/bucket:Bucket"] == ("bucket", "s3_bucket")
+    assert {rule for _, rule in named.values()} <= set(RULES)
+
+
+def test_diagram_icons_exist_in_the_diagrams_package():
+    import importlib
+    for token, (_, icon, _) in TABLE.diagram_kinds().items():
+        module, cls = icon.rsplit(".", 1)
+        assert hasattr(importlib.import_module("diagrams." + module), cls), (token, icon)
+
+
+def test_declarative_lines_fill_inputs_and_follow_their_conditions():
+    e = est([{"type": "aws:apigatewayv2/api:Api", "name": "ws", "props": {"protocolType": "WEBSOCKET"}},
+             {"type": "aws:apigatewayv2/api:Api", "name": "http", "props": {}},
+             {"type": "aws:rds/clusterInstance:ClusterInstance", "name": "aurora",
+              "props": {"engine": "postgres", "instanceClass": UNKNOWN}}],
+            {"resource_usage": {"*": {"requests_million": 2}}})
+    assert [x.item for x in lines(e, "ws")] == ["WebSocket messages"]
+    assert [x.item for x in lines(e, "http")] == ["HTTP API requests"]
+    assert monthly(e, "http") == pytest.approx(2 * 1.0)
+    assert [u.name for u in e.unpriced] == ["aurora"] and "instanceClass unknown" in e.unpriced[0].reason
+
+
+def test_same_as_types_inherit_the_row():
+    assert TABLE.cost_rule("aws:alb/loadBalancer:LoadBalancer") == TABLE.cost_rule("aws:lb/loadBalancer:LoadBalancer")
+    e = est([{"type": "aws:kms/replicaKey:ReplicaKey", "name": "rk", "props": {}}])
+    assert monthly(e, "rk") == pytest.approx(1.0)
