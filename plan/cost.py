@@ -69,7 +69,11 @@ def load_usage(path: Path | None) -> dict:
     if path is None or not Path(path).exists():
         return {}
     import yaml
-    doc = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        doc = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as exc:  # one line naming the file (issue 13), not a traceback
+        mark = getattr(exc, "problem_mark", None)
+        raise ValueError(f"usage file {path}: not valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
     if not isinstance(doc, dict):
         raise ValueError(f"usage file {path}: expected a mapping")
     return doc

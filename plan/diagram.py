@@ -16,6 +16,7 @@ text for pull-request descriptions (no Graphviz needed). Drawn from the plan its
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 from collections import OrderedDict, defaultdict
@@ -343,10 +344,15 @@ def write(plan: Plan, target: str) -> Path:
     path = Path(target)
     fmt = path.suffix.lstrip(".").lower()
     if fmt == "mmd":
-        path.write_text(mermaid(plan))
+        try:
+            path.write_text(mermaid(plan))
+        except OSError as exc:  # one line naming the file (issue 13), not a traceback
+            raise PlanError(f"--diagram {target}: cannot write ({exc.strerror or type(exc).__name__})") from None
         return path
     if fmt not in ("png", "svg"):
         raise PlanError(f"--diagram {target}: give a .png, .svg or .mmd file")
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        raise PlanError(f"--diagram {target}: cannot write (directory {path.parent} missing or not writable)")
     try:
         return render(plan, path)
     except PlanError:

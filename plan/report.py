@@ -81,7 +81,8 @@ def to_json(plan: Plan, analysis: Analysis | None) -> dict:
             "violations": [v.to_json() for v in mandatory + advisory],
             "couldNotRun": [v.to_json() for v in skipped],
             "notApplicable": analysis.not_applicable if analysis else [],
-            "remediations": analysis.remediations if analysis else []}
+            "remediations": analysis.remediations if analysis else [],
+            "policyErrors": [e.to_json() for e in getattr(analysis, "errors", [])] if analysis else []}
 
 
 def text(plan: Plan, analysis: Analysis | None, details: bool = False) -> str:
@@ -116,7 +117,10 @@ def text(plan: Plan, analysis: Analysis | None, details: bool = False) -> str:
             lines += [clip(r) for r in (rows if details else rows[:5])]
             if not details and len(rows) > 5:
                 lines.append(f"  ... {len(rows) - 5} more (--details)")
-        lines.append("result: " + ("FAIL (mandatory violations)" if mandatory else "ok (no mandatory violation)"))
+        errors = getattr(analysis, "errors", [])     # a policy that raised (exit 3; plan/analyze.py)
+        lines += [clip(f"  [error] {e.policy} {_where(e)}: {e.message}") for e in errors]
+        lines.append("result: " + ("INCOMPLETE (a policy raised; exit 3)" if errors else
+                                   "FAIL (mandatory violations)" if mandatory else "ok (no mandatory violation)"))
     return "\n".join(lines)
 
 
