@@ -77,3 +77,13 @@ def test_cli_json_keeps_every_key_and_adds_could_not_run(capsys, monkeypatch):
     assert {"resources", "outputs", "violations", "couldNotRun", "monthlyCost", "criticalPath"} <= set(doc)
     assert not any("during preview" in v["message"] for v in doc["violations"])
     assert all(set(v) == {"policy", "level", "urn", "message"} for v in doc["couldNotRun"])
+
+
+def test_progress_goes_to_stderr_only_on_a_terminal(capsys, monkeypatch):
+    from plan import __main__ as cli
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: False)
+    cli.progress("running")
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
+    cli.progress("running")
+    assert "running" in capsys.readouterr().err
