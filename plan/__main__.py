@@ -1,7 +1,7 @@
-"""`python -m plan`: the offline engine's command line.
+"""`python -m plan`: run the Pulumi program offline under mocks and evaluate the policy pack on it.
 
-Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 bad config or program error
-(always one line on stderr; `--debug` adds the traceback).
+The command line only: the engine is plan/engine.py, policies plan/analyze.py, reports plan/report.py, cost
+plan/cost.py, the critical path plan/critical_path.py, the picture plan/diagram.py. See plan/README.md.
 """
 from __future__ import annotations
 
@@ -14,9 +14,29 @@ from pathlib import Path
 
 from .engine import PlanError
 
+EPILOG = """\
+examples:
+  python -m plan --stack dev                       short summary: resources per tier, policy result
+  python -m plan --stack prod --details            every resource type and every advisory finding
+  python -m plan --stack prod --mode update        as after `pulumi up`: outputs known, no "could not run"
+  python -m plan --stack prod --json > plan.json   everything, for scripts (cost and critical path included)
+  python -m plan --stack prod --cost               monthly cost, totals first (usage: plan/usage/prod.yaml)
+  python -m plan --stack dev --compare prod        cost of dev beside prod and what makes the difference
+  python -m plan --stack prod --critical-path      estimated time of a first `pulumi up`
+  python -m plan --stack prod --diagram plan/architecture-prod.png   the architecture picture (.png/.svg/.mmd)
+  python -m plan --check-records records.json      the pack on hand-written resource records
+
+exit codes:
+  0  no mandatory violation
+  1  mandatory policy violations (listed on stdout)
+  2  bad input or config (one line on stderr naming the key or file; --debug adds the traceback)
+  3  a policy raised an exception (a bug in the pack, not a finding)
+"""
+
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m plan", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m plan", description=__doc__.splitlines()[0], epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--stack", help="stack name: reads Pulumi.NAME.yaml")
     p.add_argument("--stack-file", help="a stack config file of the same shape as Pulumi.NAME.yaml")
@@ -29,8 +49,10 @@ def parse_args(argv=None):
     p.add_argument("--policy-config", help="policy config JSON (default policies/config/STACK.json)")
     p.add_argument("--no-policies", action="store_true", help="record only, skip the policy pack")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument("--details", action="store_true",
+                   help="list every resource type per tier, every advisory finding and every unpriced resource")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--cost", action="store_true", help="print the monthly cost estimate (plan/cost.py)")
+    p.add_argument("--cost", action="store_true", help="print the monthly cost estimate, totals first")
     p.add_argument("--compare", metavar="OTHER", help="cost of this stack beside stack OTHER (implies --cost)")
     p.add_argument("--usage", metavar="FILE", help="usage file for --cost (default plan/usage/STACK.yaml)")
     p.add_argument("--critical-path", action="store_true", help="print the estimated first `pulumi up` critical path")
@@ -38,40 +60,93 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def progress(message: str) -> None:
+    """One status line on stderr, only on a terminal (pipes and CI logs stay clean)."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K{message}")
+        sys.stderr.flush()
+
+
+def _estimate(plan, stack: str, usage_path):
+    from .cost import default_usage_path, estimate
+    if usage_path and not Path(usage_path).exists():
+        raise PlanError(f"usage file {usage_path} not found")
+    try:
+        return estimate(plan, usage_file=Path(usage_path) if usage_path else default_usage_path(stack))
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
+
+
+def _program_plan(stack_name: str, stack_file, preview: bool, program: str | None = None):
+    """(stack, plan) of this project's program, or of any Pulumi Python program in DIR (`--program`)."""
+    if program:
+        from .engine import plan_directory
+        progress(f"running the program in {program} under mocks...")
+        plan = plan_directory(Path(program), stack=stack_name, stack_file=stack_file, preview=preview)
+        return plan.stack, plan
+    from .engine import main_program, run_program
+    from .stackfile import load_stack_config, stack_file_path
+    stack, path = stack_file_path(stack_name, stack_file)
+    config, secret_keys = load_stack_config(stack, path)
+    progress(f"running the program for stack {stack} under mocks...")
+    return stack, run_program(main_program(), config=config, stack=stack, preview=preview, secret_keys=secret_keys)
+
+
+def extras(args, plan, stack: str) -> tuple[dict, list[str]]:
+    """(keys added to --json, text sections printed before the plan summary). Raises PlanError (exit 2)."""
+    from . import critical_path as cp
+    from . import report
+
+    if not (args.json or args.cost or args.compare or args.critical_path or args.diagram):
+        return {}, []
+    sections: list[str] = []
+    if args.diagram:
+        from . import diagram
+        progress("drawing the architecture picture...")
+        written = diagram.write(plan, args.diagram)
+        progress("")
+        print(f"wrote {written}", file=sys.stderr)
+    est = _estimate(plan, stack, args.usage)
+    path = cp.critical_path(plan)
+    doc = {"monthlyCost": est.to_json(), "criticalPath": path.to_json()}
+    if args.compare:
+        _, other_plan = _program_plan(args.compare, None, plan.preview, args.program)
+        other = _estimate(other_plan, args.compare, None)
+        doc["costComparison"] = {"other": args.compare, "otherMonthlyCost": other.to_json(),
+                                 "differences": [{k: (round(v, 2) if k == "delta" else v) for k, v in d.items()}
+                                                 for d in report.differences(est, other)]}
+        sections += [report.cost_text(est, args.details), report.compare_text(est, other)]
+    elif args.cost:
+        sections.append(report.cost_text(est, args.details))
+    if args.critical_path:
+        sections.append(cp.text(path))
+    return doc, ([] if args.json else sections)
+
+
 def run(args) -> int:
     from . import analyze as an
-    from .engine import main_program, run_program
     from .report import text, to_json
-    from .stackfile import load_stack_config, stack_file_path
 
     if args.check_records:
         from .records import check_records
         return check_records(Path(args.check_records), args.policy_config, args.json)
     if not args.stack and not args.stack_file:
         raise PlanError("give --stack NAME or --stack-file PATH")
-    if args.program:
-        from .engine import plan_directory
-        plan = plan_directory(Path(args.program), stack=args.stack, stack_file=args.stack_file,
-                              preview=args.mode == "preview")
-        stack = plan.stack
-    else:
-        stack, path = stack_file_path(args.stack, args.stack_file)
-        config, secret_keys = load_stack_config(stack, path)
-        plan = run_program(main_program(), config=config, stack=stack, preview=args.mode == "preview",
-                           secret_keys=secret_keys)
+    stack, plan = _program_plan(args.stack, args.stack_file, args.mode == "preview", args.program)
     analysis = None
     if not args.no_policies:
+        progress(f"evaluating the policy pack on {len(plan.resources)} resources...")
         cfg_path = Path(args.policy_config) if args.policy_config else an.default_policy_config(stack)
         analysis = an.analyze(plan, policy_config=an.load_policy_config(cfg_path))
-    from .cost import cli_extras
-    extra_json, extra_text = cli_extras(args, plan, stack)
+    extra_json, extra_text = extras(args, plan, stack)
+    progress("")
     if args.json:
         json.dump({**to_json(plan, analysis), **extra_json}, sys.stdout, indent=1, sort_keys=False)
         sys.stdout.write("\n")
     else:
-        print(text(plan, analysis))
         for section in extra_text:
             print(section)
+        print(text(plan, analysis, details=args.details))
     return 1 if analysis is not None and analysis.mandatory else 0
 
 
@@ -80,6 +155,7 @@ def main(argv=None) -> int:
     try:
         return run(args)
     except PlanError as exc:
+        progress("")
         if args.debug:
             traceback.print_exc()
         print(f"error: {exc}".splitlines()[0], file=sys.stderr)

@@ -1,16 +1,19 @@
 """Monthly cost estimate of a plan: baseline (provisioned, 730 h) plus usage (per-stack usage file).
 
+Arithmetic only. What each type costs is data in the resource-type table (plan/resource_types.json, read
+through plan/resource_types.py): declarative lines for the simple types, a named handler below for the types
+whose price depends on other resources or on several inputs (Fargate tasks, RDS Multi-AZ, WAF rules...).
 Prices come from one dated table per region (plan/prices/REGION.json): every price names its source and
 date, and `"assumption": true` marks one without a reliable source. A resource is priced in the table of
-its provider's region (the DR tier's resources in the DR region). Nothing is silently zero: a resource
-type with no pricing rule, or a price missing from the table, is listed as unpriced; resources that have
-no charge of their own (IAM, security groups, listeners...) are counted under "no charge" with the reason.
+its provider's region (the DR tier's resources in the DR region). Nothing is silently zero: a type with no
+rule, or a price missing from the table, is listed as unpriced; types with no charge of their own are
+counted under "no charge" with the reason.
 
 Usage file (plan/usage/STACK.yaml), in the spirit of Infracost's usage file:
     resource_type_default_usage: {<type token>: {<key>: value}}   # defaults per type
     resource_usage: {<resource name or glob>: {<key>: value}}     # per resource, wins
-Usage keys per type are in USAGE_KEYS below (and in the README); a missing key counts as 0 and the line
-says so.
+The usage keys of each type are in the table; a missing key counts as 0 and the line says so.
+Reports: plan/report.py. Command line: plan/__main__.py.
 """
 from __future__ import annotations
 
@@ -18,136 +21,19 @@ import dataclasses
 import fnmatch
 import functools
 import json
-import sys
+import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
+from . import resource_types
 from .engine import UNKNOWN, Plan, Resource
 from .report import TIER_PREFIX, tier_of
 
 HOURS = 730
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
 USAGE_DIR = Path(__file__).resolve().parent / "usage"
-
-# Usage keys each type reads (all monthly). Documented defaults live in plan/usage/STACK.yaml.
-USAGE_KEYS = {
-    "awsx:ec2:Vpc": {"nat_data_processed_gb": "GB through the NAT gateways"},
-    "aws:ec2/natGateway:NatGateway": {"data_processed_gb": "GB through the gateway"},
-    "aws:lb/loadBalancer:LoadBalancer": {"lcu_per_hour": "average LCUs consumed per hour"},
-    "aws:alb/loadBalancer:LoadBalancer": {"lcu_per_hour": "average LCUs consumed per hour"},
-    "awsx:lb:ApplicationLoadBalancer": {"lcu_per_hour": "average LCUs consumed per hour"},
-    "aws:ec2/vpcEndpoint:VpcEndpoint": {"data_processed_gb": "GB through an interface endpoint"},
-    "aws:dynamodb/table:Table": {"write_request_units_million": "M write request units (on-demand)",
-                                 "read_request_units_million": "M read request units (on-demand)",
-                                 "storage_gb": "table size, GB"},
-    "aws:s3/bucket:Bucket": {"storage_gb": "Standard storage, GB"},
-    "aws:s3/bucketV2:BucketV2": {"storage_gb": "Standard storage, GB"},
-    "aws:cloudfront/distribution:Distribution": {"data_transfer_gb": "GB to the internet (US/MX/CA)",
-                                                "requests_million": "M HTTPS requests"},
-    "aws:apigateway/restApi:RestApi": {"requests_million": "M REST API requests"},
-    "aws:apigatewayv2/api:Api": {"requests_million": "M HTTP requests or WebSocket messages"},
-    "aws:lambda/function:Function": {"requests_million": "M invocations", "duration_ms": "average duration, ms"},
-    "aws:sqs/queue:Queue": {"requests_million": "M requests (64 KB chunks)"},
-    "aws:sns/topic:Topic": {"requests_million": "M publishes"},
-    "aws:cloudwatch/eventBus:EventBus": {"events_million": "M custom events put on the bus"},
-    "aws:cloudwatch/logGroup:LogGroup": {"ingestion_gb": "GB ingested", "storage_gb": "GB stored"},
-    "aws:kinesis/stream:Stream": {"ingest_gb": "GB written (on-demand streams)"},
-    "aws:kms/key:Key": {"requests_million": "M API requests"},
-    "aws:secretsmanager/secret:Secret": {"api_calls_million": "M API calls"},
-    "aws:wafv2/webAcl:WebAcl": {"requests_million": "M requests inspected"},
-    "aws:cloudtrail/trail:Trail": {"data_events_million": "M data events", "management_events_million":
-                                   "M management events (trails after the first)"},
-    "aws:cfg/recorder:Recorder": {"config_items": "configuration items recorded"},
-    "aws:cfg/rule:Rule": {"evaluations": "rule evaluations"},
-    "aws:backup/vault:Vault": {"storage_gb": "backup storage, GB"},
-    "aws:ecr/repository:Repository": {"storage_gb": "image storage, GB"},
-    "aws:docdb/cluster:Cluster": {"storage_gb": "cluster storage, GB", "io_million": "M I/O requests"},
-}
-
-# No charge of their own (the reason is printed with the count; Infracost lists most as free resources).
-FREE = [
-    ("pulumi:providers:*", "provider"),
-    ("aws:iam/*", "IAM: no charge"),
-    ("aws:ec2/securityGroup*", "security group: no charge"),
-    ("aws:ec2/defaultSecurityGroup:*", "security group: no charge"),
-    ("aws:vpc/securityGroup*", "security group rule: no charge"),
-    ("aws:ec2/networkAcl*", "NACL: no charge"),
-    ("aws:ec2/routeTable*", "route table: no charge"), ("aws:ec2/route:*", "route: no charge"),
-    ("aws:ec2/subnet:*", "subnet: no charge"), ("aws:ec2/vpc:*", "VPC: no charge"),
-    ("aws:ec2/internetGateway*", "internet gateway: no charge"),
-    ("aws:ec2/flowLog:*", "flow log: its cost is the log group's ingestion"),
-    ("aws:kms/alias:*", "alias: no charge"),
-    ("aws:secretsmanager/secretVersion:*", "priced with its secret"),
-    ("aws:secretsmanager/secretPolicy:*", "no charge"), ("aws:secretsmanager/secretRotation:*", "no charge"),
-    ("aws:lb/listener*", "listener: no charge"), ("aws:lb/targetGroup*", "target group: no charge"),
-    ("aws:alb/listener*", "listener: no charge"), ("aws:alb/targetGroup*", "target group: no charge"),
-    ("aws:ecs/cluster:*", "ECS cluster: no charge (tasks are priced on their services)"),
-    ("aws:ecs/clusterCapacityProviders:*", "no charge"),
-    ("aws:ecs/taskDefinition:*", "priced through the services that run it"),
-    ("aws:appautoscaling/*", "no charge"),
-    ("aws:s3/bucket?*:*", "bucket configuration: priced with the bucket"),
-    ("aws:s3/accountPublicAccessBlock:*", "no charge"),
-    ("aws:rds/subnetGroup:*", "no charge"), ("aws:rds/parameterGroup:*", "no charge"),
-    ("aws:rds/clusterParameterGroup:*", "no charge"), ("aws:rds/optionGroup:*", "no charge"),
-    ("aws:elasticache/subnetGroup:*", "no charge"), ("aws:elasticache/parameterGroup:*", "no charge"),
-    ("aws:elasticache/user*", "no charge"),
-    ("aws:docdb/subnetGroup:*", "no charge"), ("aws:docdb/clusterParameterGroup:*", "no charge"),
-    ("aws:lambda/permission:*", "no charge"), ("aws:lambda/eventSourceMapping:*", "no charge"),
-    ("aws:lambda/alias:*", "no charge"), ("aws:lambda/functionEventInvokeConfig:*", "no charge"),
-    ("aws:cloudwatch/eventRule:*", "rules on a bus: events are priced on the bus"),
-    ("aws:cloudwatch/eventTarget:*", "no charge"), ("aws:cloudwatch/eventArchive:*", "no baseline charge"),
-    ("aws:cloudwatch/logSubscriptionFilter:*", "no charge"), ("aws:cloudwatch/logResourcePolicy:*", "no charge"),
-    ("aws:cloudwatch/eventBusPolicy:*", "no charge"),
-    ("aws:cloudwatch/logDeliverySource:*", "log delivery configuration: priced on the delivery"),
-    ("aws:cloudwatch/logDeliveryDestination:*", "log delivery configuration: priced on the delivery"), ("aws:cloudwatch/logMetricFilter:*", "no charge"),
-    ("aws:sns/topicSubscription:*", "no charge"), ("aws:sns/topicPolicy:*", "no charge"),
-    ("aws:sqs/queuePolicy:*", "no charge"), ("aws:sqs/redrive*", "no charge"),
-    ("aws:backup/plan:*", "backup plan: no charge (Infracost free resource)"),
-    ("aws:backup/selection:*", "no charge"), ("aws:backup/vaultPolicy:*", "no charge"),
-    ("aws:backup/vaultLockConfiguration:*", "no charge"), ("aws:backup/vaultNotifications:*", "no charge"),
-    ("aws:budgets/*", "budgets: no charge (Infracost free resource)"),
-    ("aws:costexplorer/costAllocationTag:*", "no charge"), ("aws:backup/regionSettings:*", "no charge"),
-    ("aws:backup/globalSettings:*", "no charge"),
-    ("aws:acm/*", "public certificates: no charge"),
-    ("aws:wafv2/webAclAssociation:*", "no charge"), ("aws:wafv2/webAclLoggingConfiguration:*", "no charge"),
-    ("aws:wafv2/ipSet:*", "no charge"),
-    ("aws:sagemaker/endpointConfiguration:*", "priced on the endpoint that uses it"),
-    ("aws:sagemaker/model:*", "no charge (hosting is priced on the endpoint)"),
-    ("aws:ecr/lifecyclePolicy:*", "no charge"), ("aws:ecr/repositoryPolicy:*", "no charge"),
-    ("aws:ecr/replicationConfiguration:*", "no charge (replicated storage is usage)"),
-    ("aws:cloudfront/originAccess*", "no charge"), ("aws:cloudfront/cachePolicy:*", "no charge"),
-    ("aws:cloudfront/originRequestPolicy:*", "no charge"), ("aws:cloudfront/responseHeadersPolicy:*", "no charge"),
-    ("aws:apigateway/*", "API Gateway configuration: requests are priced on the API"),
-    ("aws:apigatewayv2/*", "API Gateway configuration: requests are priced on the API"),
-    ("aws:cognito/userPoolClient:*", "no charge"), ("aws:cognito/userPoolDomain:*", "no charge"),
-    ("aws:route53/record:*", "records: queries are usage"),
-    ("aws:ssm/parameter:*", "standard parameters: no charge"),
-    ("aws:cloudtrail/eventDataStore:*", None),  # None: not free, falls through to unpriced
-    ("aws:eks/addon:*", "no charge"), ("aws:eks/accessEntry:*", "no charge"),
-    ("aws:eks/accessPolicyAssociation:*", "no charge"), ("aws:eks/podIdentityAssociation:*", "no charge"),
-    ("aws:batch/jobQueue:*", "no charge"), ("aws:batch/jobDefinition:*", "no charge"),
-    ("aws:cfg/deliveryChannel:*", "no charge"), ("aws:cfg/recorderStatus:*", "no charge"),
-    ("aws:ec2/launchTemplate:*", "no charge"), ("aws:ec2/vpcEndpointService*", None),
-    ("aws:s3/bucketObject*", "priced with the bucket's storage"),
-    ("random:*", "not a cloud resource"), ("tls:*", "not a cloud resource"), ("command:*", "not a cloud resource"),
-]
-
-# Known types with no price in the table (usage-based or not sourced): listed as unpriced with a reason.
-UNPRICED_REASONS = {
-    "aws:cognito/userPool:UserPool": "priced per monthly active user: no sourced price",
-    "aws:guardduty/detector:Detector": "priced on analysed events and logs: no sourced price",
-    "aws:batch/computeEnvironment:ComputeEnvironment": "no charge of its own; the EC2/Spot capacity its jobs launch is not priced",
-    "aws:sfn/stateMachine:StateMachine": "priced per state transition: no sourced price",
-    "aws:rds/cluster:Cluster": "Aurora storage and I/O: no sourced price",
-    "aws:elasticache/serverlessCache:ServerlessCache": "priced on data stored and ECPUs: no sourced price",
-    "aws:securityhub/account:Account": "priced per check and finding: no sourced price",
-    "aws:xray/samplingRule:SamplingRule": "X-Ray traces: no sourced price",
-    "aws:cloudwatch/logDelivery:LogDelivery": "vended log delivery: priced per GB delivered, no sourced price",
-    "aws:dynamodb/tableReplica:TableReplica": "global table replica: replicated writes and replica storage, no sourced price",
-    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication":
-        "cross-region backup copy: snapshot storage and transfer in the DR region, no sourced price",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,7 +49,7 @@ class PriceTable:
     def __init__(self, region: str, doc: dict):
         self.region, self.dated, self._prices = region, doc.get("dated", ""), doc.get("prices", {})
 
-    def get(self, service: str, item: str) -> Optional[Price]:
+    def get(self, service: str, item: str) -> Price | None:
         entry = self._prices.get(service, {}).get(item)
         if entry is None:
             return None
@@ -171,15 +57,15 @@ class PriceTable:
                      bool(entry.get("assumption", False)))
 
 
-@functools.lru_cache(maxsize=None)
-def price_table(region: str, prices_dir: Path = PRICES_DIR) -> Optional[PriceTable]:
+@functools.cache
+def price_table(region: str, prices_dir: Path = PRICES_DIR) -> PriceTable | None:
     path = Path(prices_dir) / f"{region}.json"
     if not path.exists():
         return None
     return PriceTable(region, json.loads(path.read_text()))
 
 
-def load_usage(path: Optional[Path]) -> dict:
+def load_usage(path: Path | None) -> dict:
     if path is None or not Path(path).exists():
         return {}
     import yaml
@@ -193,7 +79,7 @@ def load_usage(path: Optional[Path]) -> dict:
     return doc
 
 
-def default_usage_path(stack: str) -> Optional[Path]:
+def default_usage_path(stack: str) -> Path | None:
     path = USAGE_DIR / f"{stack}.yaml"
     return path if path.exists() else None
 
@@ -240,28 +126,28 @@ class Estimate:
     unpriced: list[Unpriced]
     free: dict[str, list[str]]          # reason -> resource names
     tables: dict[str, str]              # region -> dated
-    usage_file: Optional[str] = None
+    usage_file: str | None = None
 
     @property
     def total(self) -> float:
-        return sum(l.monthly for l in self.lines)
+        return sum(x.monthly for x in self.lines)
 
     @property
     def baseline(self) -> float:
-        return sum(l.monthly for l in self.lines if not l.usage)
+        return sum(x.monthly for x in self.lines if not x.usage)
 
     @property
     def usage_total(self) -> float:
-        return sum(l.monthly for l in self.lines if l.usage)
+        return sum(x.monthly for x in self.lines if x.usage)
 
     @property
     def assumption_total(self) -> float:
-        return sum(l.monthly for l in self.lines if l.assumption)
+        return sum(x.monthly for x in self.lines if x.assumption)
 
     def by_tier(self) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
-        for l in self.lines:
-            out[l.tier] += l.monthly
+        for x in self.lines:
+            out[x.tier] += x.monthly
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
     def to_json(self) -> dict:
@@ -269,7 +155,7 @@ class Estimate:
                 "baseline": round(self.baseline, 2), "usageBased": round(self.usage_total, 2),
                 "assumptionPriced": round(self.assumption_total, 2),
                 "byTier": {k: round(v, 2) for k, v in self.by_tier().items()},
-                "lines": [l.to_json() for l in self.lines],
+                "lines": [x.to_json() for x in self.lines],
                 "unpriced": [u.to_json() for u in self.unpriced],
                 "noCharge": {reason: len(names) for reason, names in self.free.items()},
                 "priceTables": self.tables, "usageFile": self.usage_file}
@@ -286,8 +172,35 @@ def _num(value: Any, default: float = 0.0) -> float:
         return default
 
 
+_FIELD = re.compile(r"\{([A-Za-z0-9_.]+)(?:\|([^}]*))?\}")
+
+
+def fill(template: str, props: dict) -> tuple[str, list[str]]:
+    """`{input}` / `{input|default}` filled from the resource's inputs; (text, inputs that were unknown)."""
+    missing: list[str] = []
+
+    def sub(m: re.Match) -> str:
+        value = resource_types.get_input(props, m.group(1))
+        if _known(value):
+            return str(value)
+        if m.group(2) is not None:
+            return m.group(2)
+        missing.append(m.group(1))
+        return "?"
+    return _FIELD.sub(sub, template), missing
+
+
+def applies(when: dict | None, props: dict) -> bool:
+    if not when:
+        return True
+    value = resource_types.get_input(props, when["input"])
+    if "equals" in when:
+        return value == when["equals"]
+    return value != when.get("not_equals")
+
+
 class Pricer:
-    """Prices one plan; handlers call `charge` for each line of a resource."""
+    """Prices one plan: table lines and handlers call `charge` for each line of a resource."""
 
     def __init__(self, plan: Plan, usage: dict, prices_dir: Path = PRICES_DIR):
         self.plan, self.usage, self.prices_dir = plan, usage or {}, prices_dir
@@ -296,7 +209,8 @@ class Pricer:
         self.unpriced: list[Unpriced] = []
         self.free: dict[str, list[str]] = defaultdict(list)
         self.tables: dict[str, str] = {}
-        self._trail_seen = False
+        self.trail_seen = False
+        self.types = resource_types.load()
 
     # -- lookups --------------------------------------------------------------------------------
     def region_of(self, r: Resource) -> str:
@@ -317,7 +231,7 @@ class Pricer:
             return float(defaults[key]), True
         return 0.0, False
 
-    def dep(self, r: Resource, prop: str, token: Optional[str] = None) -> Optional[Resource]:
+    def dep(self, r: Resource, prop: str, token: str | None = None) -> Resource | None:
         """The resource a property came from (through propertyDependencies, as policies correlate)."""
         for urn in r.propertyDependencies.get(prop, []):
             found = self.by_urn.get(urn)
@@ -327,7 +241,7 @@ class Pricer:
 
     # -- recording ------------------------------------------------------------------------------
     def charge(self, r: Resource, item: str, quantity: float, unit: str, service: str, key: str,
-               usage: bool = False, scale: float = 1.0, kind: str = "") -> Optional[Line]:
+               usage: bool = False, scale: float = 1.0, kind: str = "") -> Line | None:
         """A line of `quantity` `unit`s at the table price (service, key) × scale (e.g. 1 - Spot discount)."""
         region = self.region_of(r)
         table = price_table(region, self.prices_dir)
@@ -347,7 +261,7 @@ class Pricer:
         return line
 
     def usage_charge(self, r: Resource, key: str, item: str, unit: str, service: str, price_key: str,
-                     per: float = 1.0) -> Optional[Line]:
+                     per: float = 1.0) -> Line | None:
         """A usage line: the usage value × `per` (unit conversion, e.g. M requests -> 10k units)."""
         qty, given = self.use(r, key)
         return self.charge(r, item + ("" if given else f" (usage {key} not given: 0)"), qty * per, unit, service,
@@ -356,41 +270,52 @@ class Pricer:
     def mark_unpriced(self, r: Resource, reason: str) -> None:
         self.unpriced.append(Unpriced(self.tier(r), r.name, r.type, reason))
 
-    def price_factor(self, r: Resource, service: str, key: str) -> Optional[Price]:
+    def price_factor(self, r: Resource, service: str, key: str) -> Price | None:
         table = price_table(self.region_of(r), self.prices_dir)
         return table.get(service, key) if table else None
+
+    def table_lines(self, r: Resource, lines: list[dict]) -> None:
+        """The declarative lines of the resource-type table (see plan/resource_types.py)."""
+        for spec in lines:
+            if not applies(spec.get("when"), r.props):
+                continue
+            item, _ = fill(spec["item"], r.props)
+            price, missing = fill(spec["price"], r.props)
+            if missing:
+                self.mark_unpriced(r, f"{item}: {', '.join(missing)} unknown")
+                continue
+            service, key = price.rsplit("/", 1)
+            if "usage" in spec:
+                self.usage_charge(r, spec["usage"], item, spec["unit"], service, key, per=spec.get("per", 1.0))
+                continue
+            qty = float(spec.get("quantity", 1)) * (HOURS if spec.get("hours") else 1)
+            if "count" in spec:
+                qty *= _num(resource_types.get_input(r.props, spec["count"]), spec.get("default", 1))
+            self.charge(r, item, qty, spec["unit"], service, key, kind=spec.get("kind", ""))
 
     # -- driver ---------------------------------------------------------------------------------
     def run(self) -> None:
         for r in self.plan.resources:
             if r.type.startswith(TIER_PREFIX):
                 continue
-            handler = HANDLERS.get(r.type)
-            if handler is not None:
-                handler(self, r)
-                continue
-            reason = _free_reason(r.type)
-            if reason:
-                self.free[reason].append(r.name)
-            elif r.type in UNPRICED_REASONS:
-                self.mark_unpriced(r, UNPRICED_REASONS[r.type])
-            elif not r.custom and not r.remote:
-                continue  # a local component: its children carry the cost
-            elif not r.custom:
-                self.mark_unpriced(r, "component with no pricing rule: its children are not in the plan")
+            rule = self.types.cost_rule(r.type)
+            if rule is None:
+                if not r.custom and not r.remote:
+                    continue  # a local component: its children carry the cost
+                self.mark_unpriced(r, "no pricing rule for this resource type" if r.custom else
+                                   "component with no pricing rule: its children are not in the plan")
+            elif "lines" in rule:
+                self.table_lines(r, rule["lines"])
+            elif "handler" in rule:
+                HANDLERS[rule["handler"]](self, r)
+            elif rule.get("free"):
+                self.free[rule["free"]].append(r.name)
             else:
-                self.mark_unpriced(r, "no pricing rule for this resource type")
-
-
-def _free_reason(token: str) -> Optional[str]:
-    for pattern, reason in FREE:
-        if fnmatch.fnmatchcase(token, pattern):
-            return reason
-    return None
+                self.mark_unpriced(r, rule.get("unpriced") or "no sourced price")
 
 
 # ---------------------------------------------------------------------------------------------------
-# Handlers: one per priced type. Each reads the registered inputs (engine camelCase).
+# Handlers: the types whose price is more than a table line. Each reads the registered inputs (camelCase).
 
 def _vpc_azs(r: Resource) -> int:
     p = r.props
@@ -421,17 +346,6 @@ def h_awsx_vpc(pr: Pricer, r: Resource) -> None:
     pr.usage_charge(r, "nat_data_processed_gb", "NAT data processed", "GB", "nat", "gb")
 
 
-def h_nat_gateway(pr: Pricer, r: Resource) -> None:
-    pr.charge(r, "NAT gateway hours", HOURS, "hour", "nat", "hour")
-    if r.props.get("connectivityType", "public") != "private":
-        pr.charge(r, "NAT gateway public IPv4", HOURS, "hour", "ipv4", "hour")
-    pr.usage_charge(r, "data_processed_gb", "NAT data processed", "GB", "nat", "gb")
-
-
-def h_eip(pr: Pricer, r: Resource) -> None:
-    pr.charge(r, "public IPv4 address", HOURS, "hour", "ipv4", "hour")
-
-
 def h_lb(pr: Pricer, r: Resource) -> None:
     kind = str(r.props.get("loadBalancerType") or "application")
     service = {"application": "alb", "network": "nlb"}.get(kind)
@@ -444,7 +358,7 @@ def h_lb(pr: Pricer, r: Resource) -> None:
               "LCU-hour", service, "lcu_hour", usage=True)
 
 
-def _fargate_units(cpu: Any, memory: Any) -> Optional[tuple[float, float]]:
+def _fargate_units(cpu: Any, memory: Any) -> tuple[float, float] | None:
     if not (_known(cpu) and _known(memory)) or cpu is None or memory is None:
         return None
     try:
@@ -579,12 +493,6 @@ def h_rds_instance(pr: Pricer, r: Resource) -> None:
                "read replica" if replica else "instance")
 
 
-def h_rds_cluster_instance(pr: Pricer, r: Resource) -> None:
-    p = r.props
-    pr.charge(r, f"cluster instance {p.get('instanceClass')} ({p.get('engine')})", HOURS, "instance-hour",
-              f"rds.{p.get('engine')}", str(p.get("instanceClass")))
-
-
 def h_elasticache_rg(pr: Pricer, r: Resource) -> None:
     p = r.props
     node = p.get("nodeType")
@@ -598,31 +506,6 @@ def h_elasticache_rg(pr: Pricer, r: Resource) -> None:
               "elasticache", str(node), kind="cache nodes")
 
 
-def h_elasticache_cluster(pr: Pricer, r: Resource) -> None:
-    p = r.props
-    if p.get("replicationGroupId") and not p.get("nodeType"):
-        pr.free["member of a replication group: priced on the group"].append(r.name)
-        return
-    nodes = _num(p.get("numCacheNodes"), 1)
-    pr.charge(r, f"{nodes:g} x {p.get('nodeType')} nodes", nodes * HOURS, "node-hour", "elasticache",
-              str(p.get("nodeType")))
-
-
-def h_docdb_instance(pr: Pricer, r: Resource) -> None:
-    klass = r.props.get("instanceClass")
-    pr.charge(r, f"instance {klass}", HOURS, "instance-hour", "docdb", str(klass), kind="DocumentDB instance")
-
-
-def h_docdb_cluster(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "storage_gb", "cluster storage", "GB-month", "docdb", "storage_gb")
-    pr.usage_charge(r, "io_million", "I/O requests", "M IOs", "docdb", "io_million")
-
-
-def h_eks_cluster(pr: Pricer, r: Resource) -> None:
-    pr.charge(r, f"EKS control plane (Kubernetes {r.props.get('version') or 'default'}, standard support)",
-              HOURS, "cluster-hour", "eks", "cluster_hour")
-
-
 def h_eks_node_group(pr: Pricer, r: Resource) -> None:
     p = r.props
     types = p.get("instanceTypes") or ["t3.medium"]
@@ -631,11 +514,6 @@ def h_eks_node_group(pr: Pricer, r: Resource) -> None:
     service = "ec2" if capacity == "ON_DEMAND" else "ec2.spot"
     pr.charge(r, f"{desired:g} x {types[0]} nodes ({capacity})", desired * HOURS, "instance-hour", service,
               str(types[0]), kind="EKS nodes")
-
-
-def h_kms_key(pr: Pricer, r: Resource) -> None:
-    pr.charge(r, "customer managed key", 1, "key-month", "kms", "key_month")
-    pr.usage_charge(r, "requests_million", "API requests", "10k requests", "kms", "requests_10k", per=100)
 
 
 def h_secret(pr: Pricer, r: Resource) -> None:
@@ -655,19 +533,6 @@ def h_metric_alarm(pr: Pricer, r: Resource) -> None:
               "cloudwatch", "alarm_metric_high_res" if high else "alarm_metric")
 
 
-def h_composite_alarm(pr: Pricer, r: Resource) -> None:
-    pr.charge(r, "composite alarm", 1, "alarm-month", "cloudwatch", "composite_alarm")
-
-
-def h_dashboard(pr: Pricer, r: Resource) -> None:
-    pr.charge(r, "dashboard", 1, "dashboard-month", "cloudwatch", "dashboard_month")
-
-
-def h_log_group(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "ingestion_gb", "log ingestion", "GB", "cloudwatch", "logs_ingest_gb")
-    pr.usage_charge(r, "storage_gb", "log storage", "GB-month", "cloudwatch", "logs_storage_gb")
-
-
 def h_web_acl(pr: Pricer, r: Resource) -> None:
     rules = r.props.get("rules") or []
     n = len(rules) if isinstance(rules, list) else 0
@@ -679,11 +544,7 @@ def h_web_acl(pr: Pricer, r: Resource) -> None:
     pr.usage_charge(r, "requests_million", "requests inspected", "M requests", "wafv2", "requests_million")
 
 
-def h_rule_group(pr: Pricer, r: Resource) -> None:
-    pr.charge(r, "rule group", 1, "rule group-month", "wafv2", "rule_group_month")
-
-
-def endpoint_azs(pr: Pricer, r: Resource) -> Optional[int]:
+def endpoint_azs(pr: Pricer, r: Resource) -> int | None:
     subnets = r.props.get("subnetIds")
     if isinstance(subnets, list) and subnets:
         return len(subnets)
@@ -750,25 +611,6 @@ def h_dynamodb(pr: Pricer, r: Resource) -> None:
         pr.mark_unpriced(r, "global table replicas: replicated writes not priced")
 
 
-def h_s3(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "storage_gb", "Standard storage", "GB-month", "s3", "standard_gb")
-
-
-def h_cloudfront(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "data_transfer_gb", "data transfer out (US/MX/CA)", "GB", "cloudfront", "gb_us")
-    pr.usage_charge(r, "requests_million", "HTTPS requests", "10k requests", "cloudfront", "https_10k", per=100)
-
-
-def h_rest_api(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "requests_million", "REST API requests", "M requests", "apigateway", "rest_million")
-
-
-def h_http_api(pr: Pricer, r: Resource) -> None:
-    ws = str(r.props.get("protocolType") or "HTTP") == "WEBSOCKET"
-    pr.usage_charge(r, "requests_million", "WebSocket messages" if ws else "HTTP API requests", "M requests",
-                    "apigateway", "websocket_million" if ws else "http_million")
-
-
 def h_lambda(pr: Pricer, r: Resource) -> None:
     p = r.props
     reqs, given = pr.use(r, "requests_million")
@@ -782,23 +624,9 @@ def h_lambda(pr: Pricer, r: Resource) -> None:
               "arm_gb_second" if arm else "gb_second", usage=True)
 
 
-def h_sqs(pr: Pricer, r: Resource) -> None:
-    fifo = bool(r.props.get("fifoQueue"))
-    pr.usage_charge(r, "requests_million", "FIFO requests" if fifo else "requests", "M requests", "sqs",
-                    "fifo_million" if fifo else "standard_million")
-
-
-def h_sns(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "requests_million", "publishes", "M requests", "sns", "requests_million")
-
-
-def h_event_bus(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "events_million", "custom events", "M events", "eventbridge", "custom_events_million")
-
-
 def h_trail(pr: Pricer, r: Resource) -> None:
-    if not pr._trail_seen:
-        pr._trail_seen = True
+    if not pr.trail_seen:
+        pr.trail_seen = True
         pr.charge(r, "first copy of management events (free)", 1, "trail-month", "cloudtrail",
                   "management_first_copy")
     else:
@@ -808,75 +636,27 @@ def h_trail(pr: Pricer, r: Resource) -> None:
         pr.usage_charge(r, "data_events_million", "data events", "100k events", "cloudtrail", "data_100k", per=10)
 
 
-def h_config_recorder(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "config_items", "configuration items recorded", "items", "config", "item")
-
-
-def h_config_rule(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "evaluations", "rule evaluations", "evaluations", "config", "rule_evaluation")
-
-
-def h_backup_vault(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "storage_gb", "backup storage", "GB-month", "backup", "storage_gb")
-
-
-def h_ecr(pr: Pricer, r: Resource) -> None:
-    pr.usage_charge(r, "storage_gb", "image storage", "GB-month", "ecr", "storage_gb")
-
-
-def h_zone(pr: Pricer, r: Resource) -> None:
-    pr.charge(r, "hosted zone", 1, "zone-month", "route53", "zone_month")
-
-
 HANDLERS: dict[str, Callable[[Pricer, Resource], None]] = {
-    "awsx:ec2:Vpc": h_awsx_vpc,
-    "aws:ec2/natGateway:NatGateway": h_nat_gateway,
-    "aws:ec2/eip:Eip": h_eip,
-    "aws:lb/loadBalancer:LoadBalancer": h_lb,
-    "aws:alb/loadBalancer:LoadBalancer": h_lb,
-    "awsx:lb:ApplicationLoadBalancer": h_lb,
-    "aws:ecs/service:Service": h_ecs_service,
-    "awsx:ecs:FargateService": h_awsx_fargate_service,
-    "aws:rds/instance:Instance": h_rds_instance,
-    "aws:rds/clusterInstance:ClusterInstance": h_rds_cluster_instance,
-    "aws:elasticache/replicationGroup:ReplicationGroup": h_elasticache_rg,
-    "aws:elasticache/cluster:Cluster": h_elasticache_cluster,
-    "aws:docdb/clusterInstance:ClusterInstance": h_docdb_instance,
-    "aws:docdb/cluster:Cluster": h_docdb_cluster,
-    "aws:eks/cluster:Cluster": h_eks_cluster,
-    "aws:eks/nodeGroup:NodeGroup": h_eks_node_group,
-    "aws:kms/key:Key": h_kms_key,
-    "aws:kms/replicaKey:ReplicaKey": h_kms_key,
-    "aws:secretsmanager/secret:Secret": h_secret,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": h_metric_alarm,
-    "aws:cloudwatch/compositeAlarm:CompositeAlarm": h_composite_alarm,
-    "aws:cloudwatch/dashboard:Dashboard": h_dashboard,
-    "aws:cloudwatch/logGroup:LogGroup": h_log_group,
-    "aws:wafv2/webAcl:WebAcl": h_web_acl,
-    "aws:wafv2/ruleGroup:RuleGroup": h_rule_group,
-    "aws:ec2/vpcEndpoint:VpcEndpoint": h_vpc_endpoint,
-    "aws:kinesis/stream:Stream": h_kinesis,
-    "aws:sagemaker/endpoint:Endpoint": h_sagemaker_endpoint,
-    "aws:dynamodb/table:Table": h_dynamodb,
-    "aws:s3/bucket:Bucket": h_s3,
-    "aws:s3/bucketV2:BucketV2": h_s3,
-    "aws:cloudfront/distribution:Distribution": h_cloudfront,
-    "aws:apigateway/restApi:RestApi": h_rest_api,
-    "aws:apigatewayv2/api:Api": h_http_api,
-    "aws:lambda/function:Function": h_lambda,
-    "aws:sqs/queue:Queue": h_sqs,
-    "aws:sns/topic:Topic": h_sns,
-    "aws:cloudwatch/eventBus:EventBus": h_event_bus,
-    "aws:cloudtrail/trail:Trail": h_trail,
-    "aws:cfg/recorder:Recorder": h_config_recorder,
-    "aws:cfg/rule:Rule": h_config_rule,
-    "aws:backup/vault:Vault": h_backup_vault,
-    "aws:ecr/repository:Repository": h_ecr,
-    "aws:route53/zone:Zone": h_zone,
+    "awsx_vpc": h_awsx_vpc,
+    "load_balancer": h_lb,
+    "ecs_service": h_ecs_service,
+    "awsx_fargate_service": h_awsx_fargate_service,
+    "rds_instance": h_rds_instance,
+    "elasticache_group": h_elasticache_rg,
+    "eks_node_group": h_eks_node_group,
+    "secret": h_secret,
+    "metric_alarm": h_metric_alarm,
+    "web_acl": h_web_acl,
+    "vpc_endpoint": h_vpc_endpoint,
+    "kinesis_stream": h_kinesis,
+    "sagemaker_endpoint": h_sagemaker_endpoint,
+    "dynamodb_table": h_dynamodb,
+    "lambda_function": h_lambda,
+    "cloudtrail": h_trail,
 }
 
 
-def estimate(plan: Plan, usage: Optional[dict] = None, *, usage_file: Optional[Path] = None,
+def estimate(plan: Plan, usage: dict | None = None, *, usage_file: Path | None = None,
              prices_dir: Path = PRICES_DIR) -> Estimate:
     """Price `plan`. `usage` (a parsed usage document) wins over `usage_file`."""
     if usage is None:
@@ -885,152 +665,3 @@ def estimate(plan: Plan, usage: Optional[dict] = None, *, usage_file: Optional[P
     pricer.run()
     return Estimate(plan.stack, plan.region, pricer.lines, pricer.unpriced, dict(pricer.free), pricer.tables,
                     str(usage_file) if usage_file else None)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Text reports
-
-def _money(x: float) -> str:
-    return f"{x:,.2f}"
-
-
-def _qty(x: float) -> str:
-    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.3f}".rstrip("0").rstrip(".")
-
-
-def dominant(est: Estimate, n: int = 3) -> str:
-    if est.total <= 0:
-        return "nothing priced"
-    tiers = est.by_tier()
-    tier, amount = next(iter(tiers.items()))
-    top = sorted(est.lines, key=lambda l: -l.monthly)[:n]
-    tops = "; ".join(f"{l.name} {l.item.split(':')[0].split(' (')[0]} ${_money(l.monthly)}" for l in top)
-    return f"dominated by the {tier} tier ({amount / est.total:.0%}); largest lines: {tops}"
-
-
-def text(est: Estimate) -> str:
-    tables = ", ".join(f"{region} dated {dated}" for region, dated in sorted(est.tables.items())) or "none used"
-    out = [f"monthly cost estimate, stack {est.stack} ({HOURS} h/month, USD; prices: {tables}; "
-           f"usage: {est.usage_file or 'none (usage lines are 0)'})",
-           "  * usage-based line   ~ assumption-priced (no reliable source; see plan/prices/)",
-           f"  {'tier / resource':<34} {'item':<64} {'quantity':>12} {'unit price':>11} {'monthly':>10}"]
-    tiers = defaultdict(list)
-    for l in est.lines:
-        tiers[l.tier].append(l)
-    for tier, amount in est.by_tier().items():
-        out.append(f"  {tier}")
-        for l in tiers[tier]:
-            mark = ("*" if l.usage else " ") + ("~" if l.assumption else " ")
-            region = "" if l.region == est.region else f" [{l.region}]"
-            item = (l.item + region)
-            out.append(f"{mark}   {l.name[:32]:<32} {item[:64]:<64} {_qty(l.quantity):>12} "
-                       f"{l.unit_price:>11.6g} {_money(l.monthly):>10}")
-        out.append(f"    {tier + ' total':<{34 + 64 + 12 + 11 + 1}} {_money(amount):>12}")
-    out.append(f"TOTAL ${_money(est.total)}/month: baseline ${_money(est.baseline)}, usage-based* "
-               f"${_money(est.usage_total)}; assumption-priced~ ${_money(est.assumption_total)}")
-    out.append(f"  {dominant(est)}")
-    if est.unpriced:
-        out.append(f"UNPRICED (not in the total): {len(est.unpriced)}")
-        for u in est.unpriced:
-            out.append(f"  {u.tier}/{u.name} ({u.type}): {u.reason}")
-    else:
-        out.append("unpriced: none")
-    n_free = sum(len(v) for v in est.free.values())
-    out.append(f"no charge of their own: {n_free} resources ("
-               + "; ".join(f"{len(v)} {k}" for k, v in sorted(est.free.items(), key=lambda kv: -len(kv[1]))) + ")")
-    return "\n".join(out)
-
-
-def compare_text(a: Estimate, b: Estimate, n: int = 10) -> str:
-    """Two stacks side by side: per tier, then the lines that make the difference."""
-    out = [f"cost comparison (USD/month): {a.stack} vs {b.stack}",
-           f"  {'tier':<20} {a.stack:>12} {b.stack:>12} {'difference':>12}"]
-    ta, tb = a.by_tier(), b.by_tier()
-    for tier in sorted(set(ta) | set(tb), key=lambda t: -(tb.get(t, 0) + ta.get(t, 0))):
-        x, y = ta.get(tier, 0.0), tb.get(tier, 0.0)
-        out.append(f"  {tier:<20} {_money(x):>12} {_money(y):>12} {_money(y - x):>12}")
-    out.append(f"  {'TOTAL':<20} {_money(a.total):>12} {_money(b.total):>12} {_money(b.total - a.total):>12}"
-               + (f"  ({a.stack} = {a.total / b.total:.1%} of {b.stack})" if b.total else ""))
-    out.append("what makes the difference (largest first):")
-    for d in differences(a, b)[:n]:
-        out.append(f"  {d['delta']:>+10,.2f}  {d['tier']}/{d['name']} {d['what']}: {d['a']}  vs  {d['b']}")
-    out.append(f"  {a.stack}: {dominant(a)}")
-    out.append(f"  {b.stack}: {dominant(b)}")
-    return "\n".join(out)
-
-
-def _key(l: Line) -> tuple:
-    return (l.tier, l.name, l.type, l.kind or l.item)
-
-
-def differences(a: Estimate, b: Estimate) -> list[dict]:
-    la, lb = defaultdict(list), defaultdict(list)
-    for l in a.lines:
-        la[_key(l)].append(l)
-    for l in b.lines:
-        lb[_key(l)].append(l)
-    rows = []
-    for key in set(la) | set(lb):
-        xa, xb = la.get(key, []), lb.get(key, [])
-        sa, sb = sum(l.monthly for l in xa), sum(l.monthly for l in xb)
-        if abs(sb - sa) < 0.005:
-            continue
-
-        def desc(lines, total):
-            if not lines:
-                return "absent"
-            return "; ".join(l.item.split(": ", 1)[-1] for l in lines) + f" = ${_money(total)}"
-        rows.append({"tier": key[0], "name": key[1], "what": key[3], "delta": sb - sa,
-                     "a": desc(xa, sa), "b": desc(xb, sb)})
-    return sorted(rows, key=lambda r: -abs(r["delta"]))
-
-
-# ---------------------------------------------------------------------------------------------------
-# Command-line glue for `python -m plan` (--cost, --compare, --usage, --critical-path, --diagram)
-
-def _estimate_for(plan: Plan, stack: str, usage_path: Optional[str]) -> Estimate:
-    path = Path(usage_path) if usage_path else default_usage_path(stack)
-    if usage_path and not Path(usage_path).exists():
-        from .engine import PlanError
-        raise PlanError(f"usage file {usage_path} not found")
-    try:
-        return estimate(plan, usage_file=path)
-    except ValueError as exc:
-        from .engine import PlanError
-        raise PlanError(str(exc)) from None
-
-
-def cli_extras(args, plan: Plan, stack: str) -> tuple[dict, list[str]]:
-    """(keys added to --json, text sections printed after the plan). Raises PlanError (exit 2)."""
-    from . import critical_path as cp
-
-    sections: list[str] = []
-    wanted = ("json", "cost", "compare", "critical_path", "diagram")
-    if not any(getattr(args, name, None) for name in wanted):
-        return {}, sections
-    if getattr(args, "diagram", None):
-        from . import diagram
-        written = diagram.write(plan, args.diagram)
-        print(f"wrote {written}", file=sys.stderr)
-    est = _estimate_for(plan, stack, getattr(args, "usage", None))
-    path = cp.critical_path(plan)
-    doc = {"monthlyCost": est.to_json(), "criticalPath": path.to_json()}
-    if getattr(args, "compare", None):
-        from .engine import main_program, run_program
-        from .stackfile import load_stack_config, stack_file_path
-        other_name, other_file = stack_file_path(args.compare, None)
-        config, secrets = load_stack_config(other_name, other_file)
-        other_plan = run_program(main_program(), config=config, stack=other_name, preview=plan.preview,
-                                 secret_keys=secrets)
-        other = _estimate_for(other_plan, other_name, None)
-        doc["costComparison"] = {"other": other_name, "otherMonthlyCost": other.to_json(),
-                                 "differences": [{k: (round(v, 2) if k == "delta" else v) for k, v in d.items()}
-                                                 for d in differences(est, other)]}
-        if not args.json:
-            sections.append(text(est))
-            sections.append(compare_text(est, other))
-    elif getattr(args, "cost", False) and not args.json:
-        sections.append(text(est))
-    if getattr(args, "critical_path", False) and not args.json:
-        sections.append(cp.text(path))
-    return doc, sections

@@ -1,8 +1,8 @@
 """Estimated wall time of a first `pulumi up`: the longest chain of recorded dependencies.
 
 A resource starts when everything it depends on (r.dependencies: explicit dependsOn and inputs taken from
-other resources' outputs) has finished, and takes its type's typical create time (plan/create_times.json,
-sourced from aws-facts.md section 4, assumptions marked). A component resource finishes when its children
+other resources' outputs) has finished, and takes its type's typical create time (
+the `create` field of plan/resource_types.json, sourced from aws-facts.md section 4, assumptions marked). A component resource finishes when its children
 do, so depending on a component (a tier) waits for all of it. The engine is assumed not to be throttled by
 `--parallel`: the estimate is a lower bound set by the dependency structure, not by concurrency.
 """
@@ -10,35 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
-from pathlib import Path
-from typing import Any, Optional
 
+from . import resource_types
 from .engine import UNKNOWN, Plan, Resource
-from .report import tier_of
+from .report import clip, tier_of
 
-TIMES_PATH = Path(__file__).resolve().parent / "create_times.json"
-
-
-@functools.lru_cache(maxsize=None)
-def load_times(path: Path = TIMES_PATH) -> dict:
-    return json.loads(Path(path).read_text())
+_get = resource_types.get_input
 
 
-def _get(props: dict, dotted: str) -> Any:
-    value: Any = props
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+@functools.cache
+def load_times() -> dict:
+    """type token -> create-time entry, plus "_default" and "_component" (from the resource-type table)."""
+    table = resource_types.load()
+    times = {t: i.create for t, i in table.types.items() if i.create}
+    return {**times, "_default": table.create_default, "_component": table.create_component}
 
 
 def _is_component(r: Resource) -> bool:
     return not r.custom and not r.remote
 
 
-def create_time(r: Resource, times: Optional[dict] = None) -> tuple[float, str, bool]:
+def create_time(r: Resource, times: dict | None = None) -> tuple[float, str, bool]:
     """(seconds, source, assumption) for one resource."""
     times = times or load_times()
     if _is_component(r) or r.type.startswith("pulumi:providers:"):
@@ -82,7 +74,7 @@ class CriticalPath:
                 "steps": [s.to_json() for s in self.steps]}
 
 
-def critical_path(plan: Plan, times: Optional[dict] = None) -> CriticalPath:
+def critical_path(plan: Plan, times: dict | None = None) -> CriticalPath:
     times = times or load_times()
     by_urn = plan.by_urn()
     children: dict[str, list[str]] = {}
@@ -91,7 +83,7 @@ def critical_path(plan: Plan, times: Optional[dict] = None) -> CriticalPath:
             children.setdefault(r.parent, []).append(r.urn)
     finish: dict[str, float] = {}
     start: dict[str, float] = {}
-    via: dict[str, Optional[str]] = {}
+    via: dict[str, str | None] = {}
     own: dict[str, tuple[float, str, bool]] = {}
     visiting: set[str] = set()
 
@@ -132,7 +124,7 @@ def critical_path(plan: Plan, times: Optional[dict] = None) -> CriticalPath:
         return CriticalPath(0.0, [], 0)
     end_urn = max(finish, key=lambda u: (finish[u], not _is_component(by_urn[u])))
     chain: list[str] = []
-    cur: Optional[str] = end_urn
+    cur: str | None = end_urn
     seen: set[str] = set()
     while cur is not None and cur not in seen:
         seen.add(cur)
@@ -156,10 +148,11 @@ def _mmss(seconds: float) -> str:
 
 def text(path: CriticalPath) -> str:
     out = [f"critical path of a first `pulumi up`: ~{path.total / 60:.1f} min ({_mmss(path.total)}) over "
-           f"{len(path.steps)} resources on the longest dependency chain ({path.resources} resources in the plan; "
-           f"unthrottled parallelism assumed; ~ = assumed create time, see plan/create_times.json)"]
+           f"{len(path.steps)} resources on the longest dependency chain",
+           f"  ({path.resources} resources in the plan; unthrottled parallelism assumed; "
+           f"~ = assumed create time, see plan/resource_types.json)"]
     for s in path.steps:
         mark = "~" if s.assumption else " "
-        out.append(f" {mark} {_mmss(s.start):>6} -> {_mmss(s.finish):>6}  +{_mmss(s.seconds):>5}  "
-                   f"{s.tier}/{s.name} ({s.type})")
+        out.append(clip(f" {mark} {_mmss(s.start):>6} -> {_mmss(s.finish):>6}  +{_mmss(s.seconds):>5}  "
+                        f"{s.tier}/{s.name} ({s.type})"))
     return "\n".join(out)

@@ -1,12 +1,17 @@
-"""The architecture picture of a plan: tiers as groups, AWS service icons, the main data flows.
+"""The architecture picture of a plan: read top-down from the users to the data, tiers as groups.
 
 `python -m plan --stack prod --diagram FILE.png|.svg` draws it with the `diagrams` library (Graphviz `dot`
 must be installed: `apt-get install -y graphviz`); `--diagram FILE.mmd` writes the same model as Mermaid
-text for pull-request descriptions (no Graphviz needed). Drawn from the plan itself: one node per service
-kind per tier ("9 x ECS Fargate service"), resources in another region grouped under their region;
-configuration resources (IAM, rules, listeners...) are counted, not drawn.
-Flows: users -> edge (CloudFront, API Gateway; WAF protects) -> load balancer -> services -> data;
-services -> events -> consumers; services -> ML; data -> DR region (replication).
+text for pull-request descriptions (no Graphviz needed). Drawn from the plan itself:
+
+- one node per service kind per tier ("9 × ECS Fargate service"); kinds, icons and roles come from the
+  resource-type table (plan/resource_types.json, `diagram`); configuration resources (IAM, rules, listeners...)
+  are counted, not drawn;
+- resources in the VPC sit in their subnet layer (public / private / isolated, from the awsx VPC's subnet
+  specs), tiers nested inside; regional services outside the VPC; another region's resources in their own group;
+- edges are of two kinds: the plan's real dependencies between drawn resources (followed through the undrawn
+  ones, IAM and KMS aside: every tier uses a key or a role), and the runtime flows no Pulumi output carries
+  (users -> edge, WAF protects, load balancer -> services, events -> consumers, replication to the DR region).
 """
 from __future__ import annotations
 
@@ -15,62 +20,16 @@ import os
 import re
 import shutil
 from collections import OrderedDict, defaultdict
+from itertools import pairwise
 from pathlib import Path
-from typing import Optional
 
+from . import resource_types
 from .engine import Plan, PlanError, Resource
 from .report import TIER_PREFIX, tier_of
 
-# type token -> (kind label, diagrams icon "module.Class", role)
-KINDS: dict[str, tuple[str, str, str]] = {
-    "aws:cloudfront/distribution:Distribution": ("CloudFront", "aws.network.CloudFront", "entry"),
-    "aws:apigateway/restApi:RestApi": ("API Gateway REST API", "aws.network.APIGateway", "entry"),
-    "aws:apigatewayv2/api:Api": ("API Gateway HTTP API", "aws.network.APIGateway", "entry"),
-    "aws:wafv2/webAcl:WebAcl": ("WAF web ACL", "aws.security.WAF", "waf"),
-    "aws:cognito/userPool:UserPool": ("Cognito user pool", "aws.security.Cognito", "auth"),
-    "aws:route53/zone:Zone": ("Route 53 zone", "aws.network.Route53", "entry"),
-    "aws:lb/loadBalancer:LoadBalancer": ("Load balancer", "aws.network.ElbApplicationLoadBalancer", "lb"),
-    "aws:alb/loadBalancer:LoadBalancer": ("Load balancer", "aws.network.ElbApplicationLoadBalancer", "lb"),
-    "awsx:lb:ApplicationLoadBalancer": ("Load balancer", "aws.network.ElbApplicationLoadBalancer", "lb"),
-    "aws:ecs/service:Service": ("ECS Fargate service", "aws.compute.Fargate", "service"),
-    "awsx:ecs:FargateService": ("ECS Fargate service", "aws.compute.Fargate", "service"),
-    "aws:eks/cluster:Cluster": ("EKS cluster", "aws.compute.ElasticKubernetesService", "service"),
-    "aws:eks/nodeGroup:NodeGroup": ("EKS node group", "aws.compute.EC2AutoScaling", "nodes"),
-    "aws:batch/computeEnvironment:ComputeEnvironment": ("Batch (Spot)", "aws.compute.Batch", "worker"),
-    "aws:lambda/function:Function": ("Lambda function", "aws.compute.Lambda", "function"),
-    "aws:sfn/stateMachine:StateMachine": ("Step Functions", "aws.integration.StepFunctions", "worker"),
-    "aws:rds/instance:Instance": ("RDS PostgreSQL", "aws.database.RDSPostgresqlInstance", "data"),
-    "aws:rds/cluster:Cluster": ("Aurora", "aws.database.Aurora", "data"),
-    "aws:elasticache/replicationGroup:ReplicationGroup": ("ElastiCache Redis", "aws.database.ElasticacheForRedis", "data"),
-    "aws:docdb/cluster:Cluster": ("DocumentDB", "aws.database.DocumentdbMongodbCompatibility", "data"),
-    "aws:dynamodb/table:Table": ("DynamoDB table", "aws.database.DynamodbTable", "data"),
-    "aws:s3/bucket:Bucket": ("S3 bucket", "aws.storage.SimpleStorageServiceS3Bucket", "data"),
-    "aws:s3/bucketV2:BucketV2": ("S3 bucket", "aws.storage.SimpleStorageServiceS3Bucket", "data"),
-    "aws:cloudwatch/eventBus:EventBus": ("EventBridge bus", "aws.integration.Eventbridge", "events"),
-    "aws:sqs/queue:Queue": ("SQS queue", "aws.integration.SimpleQueueServiceSqsQueue", "events"),
-    "aws:sns/topic:Topic": ("SNS topic", "aws.integration.SimpleNotificationServiceSnsTopic", "events"),
-    "aws:kinesis/stream:Stream": ("Kinesis stream", "aws.analytics.KinesisDataStreams", "events"),
-    "aws:sagemaker/endpoint:Endpoint": ("SageMaker endpoint", "aws.ml.Sagemaker", "ml"),
-    "aws:sagemaker/model:Model": ("SageMaker model", "aws.ml.SagemakerModel", "ml"),
-    "aws:sagemaker/domain:Domain": ("SageMaker domain", "aws.ml.Sagemaker", "ml"),
-    "aws:sagemaker/notebookInstance:NotebookInstance": ("SageMaker notebook", "aws.ml.SagemakerNotebook", "ml"),
-    "aws:ecr/repository:Repository": ("ECR repository", "aws.compute.EC2ContainerRegistry", "registry"),
-    "awsx:ec2:Vpc": ("VPC (subnets, NAT)", "aws.network.VPC", "network"),
-    "aws:ec2/natGateway:NatGateway": ("NAT gateway", "aws.network.NATGateway", "network"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": ("VPC endpoint", "aws.network.Endpoint", "network"),
-    "aws:kms/key:Key": ("KMS key", "aws.security.KeyManagementService", "security"),
-    "aws:kms/replicaKey:ReplicaKey": ("KMS key", "aws.security.KeyManagementService", "security"),
-    "aws:secretsmanager/secret:Secret": ("Secret", "aws.security.SecretsManager", "security"),
-    "aws:iam/role:Role": ("IAM role", "aws.security.IdentityAndAccessManagementIamRole", "security"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ("CloudWatch alarm", "aws.management.CloudwatchAlarm", "ops"),
-    "aws:cloudwatch/dashboard:Dashboard": ("CloudWatch dashboard", "aws.management.Cloudwatch", "ops"),
-    "aws:cloudwatch/logGroup:LogGroup": ("Log group", "aws.management.CloudwatchLogs", "ops"),
-    "aws:cloudtrail/trail:Trail": ("CloudTrail", "aws.management.Cloudtrail", "ops"),
-    "aws:cfg/recorder:Recorder": ("AWS Config", "aws.management.Config", "ops"),
-    "aws:backup/vault:Vault": ("Backup vault", "aws.storage.Backup", "ops"),
-    "aws:budgets/budget:Budget": ("Budget", "aws.cost.Budgets", "ops"),
-    "aws:guardduty/detector:Detector": ("GuardDuty", "aws.security.Guardduty", "ops"),
-}
+LAYERS = ("public", "private", "isolated")
+# Tiers drawn in a bottom row (they serve every other tier; their edges would cross the whole picture).
+PLATFORM_TIERS = ("Security", "Observability", "Governance")
 
 
 @dataclasses.dataclass
@@ -82,24 +41,28 @@ class Node:
     role: str
     tier: str
     names: list[str]
+    layer: str = ""
 
     @property
     def label(self) -> str:
         n = len(self.names)
         if n == 1:
-            return f"{self.kind}\n{self.names[0]}"
-        short = [x if len(x) <= 24 else x[:22] + ".." for x in self.names[:2]]
-        shown = ", ".join(short) + (", ..." if n > 2 else "")
-        return f"{n} x {self.kind}\n{shown}"
+            return f"{self.kind}\n{_short(self.names[0])}"
+        return f"{n} x {self.kind}\n{_short(self.names[0], 20)}, ..."
+
+
+def _short(name: str, n: int = 24) -> str:
+    return name if len(name) <= n else name[:n - 2] + ".."
 
 
 @dataclasses.dataclass
 class Model:
     stack: str
     region: str
-    groups: "OrderedDict[str, list[Node]]"
+    groups: OrderedDict[str, list[Node]]
     edges: list[tuple[str, str, str, bool]]     # (from id, to id, label, dashed)
     hidden: int
+    vpc: dict | None = None                  # {"label": ..., "layers": {layer: label}}
 
     def nodes(self) -> list[Node]:
         return [n for ns in self.groups.values() for n in ns]
@@ -111,34 +74,93 @@ def _region(r: Resource, by_urn: dict, default: str) -> str:
     return region if isinstance(region, str) and region else default
 
 
-def build(plan: Plan) -> tuple[Model, Optional[Node]]:
+def _spec(r: Resource, tier: str) -> dict | None:
+    info = resource_types.load().get(r.type)
+    spec = info.diagram if info is not None else None
+    if spec is None:
+        return None
+    if spec["role"] == "security" and r.type.startswith("aws:iam/") and tier != "Security":
+        return None   # per-service roles: drawn once, in the Security tier
+    if r.type == "aws:cloudwatch/logGroup:LogGroup" and tier != "Observability":
+        return None   # every service has a log group: counted, not drawn
+    return spec
+
+
+def _layer(r: Resource, spec: dict) -> str:
+    layer = spec.get("layer", "")
+    if spec.get("layer_if") and not r.props.get(spec["layer_if"]):
+        return ""
+    if layer == "public" and r.props.get("internal") is True:
+        return "private"
+    return layer
+
+
+def _vpc(plan: Plan) -> dict | None:
+    vpcs = [r for r in plan.resources if r.type == "awsx:ec2:Vpc"]
+    if not vpcs:
+        return None
+    from .cost import _vpc_azs, nat_count
+    vpc = vpcs[0]
+    azs, cidr = _vpc_azs(vpc), vpc.props.get("cidrBlock")
+    layers = {}
+    for s in vpc.props.get("subnetSpecs") or []:
+        kind = str(s.get("type", "")).lower()
+        if kind in LAYERS:
+            layers[kind] = f"{kind} subnets ({azs} x /{s.get('cidrMask', '?')})"
+    return {"label": f"VPC {cidr if isinstance(cidr, str) else ''} ({azs} AZs)".replace("  ", " "),
+            "layers": layers, "nats": nat_count(vpc), "name": vpc.name}
+
+
+def _dependency_pairs(plan: Plan, node_of: dict[str, str], by_urn: dict) -> set[tuple[str, str]]:
+    """(user node, used node) for every drawn resource's dependencies, followed through undrawn ones."""
+    pairs: set[tuple[str, str]] = set()
+    for r in plan.resources:
+        src = node_of.get(r.urn)
+        if src is None:
+            continue
+        seen: set[str] = set()
+        todo = list(r.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn in seen or urn not in by_urn:
+                continue
+            seen.add(urn)
+            dep = by_urn[urn]
+            if urn in node_of:
+                if node_of[urn] != src:
+                    pairs.add((src, node_of[urn]))
+                continue
+            if dep.type.startswith(("aws:iam/", "aws:kms/", TIER_PREFIX)) or dep.type == "awsx:ec2:Vpc":
+                continue
+            todo.extend(dep.dependencies)
+    return pairs
+
+
+def build(plan: Plan) -> tuple[Model, Node | None]:
     by_urn = plan.by_urn()
-    buckets: "OrderedDict[tuple, Node]" = OrderedDict()
+    buckets: OrderedDict[tuple, Node] = OrderedDict()
+    node_of: dict[str, str] = {}
     hidden = 0
     for r in plan.resources:
         if r.type.startswith(TIER_PREFIX) or r.type.startswith("pulumi:providers:"):
             continue
-        spec = KINDS.get(r.type)
         tier = tier_of(r, by_urn)
-        if spec is not None and spec[2] == "security" and r.type.startswith("aws:iam/") and tier != "Security":
-            spec = None   # per-service roles: drawn once, in the Security tier
-        if spec is not None and r.type == "aws:cloudwatch/logGroup:LogGroup" and tier not in ("Observability",):
-            spec = None   # every service has a log group: counted, not drawn
-        if spec is None:
-            hidden += 1
+        spec = _spec(r, tier)
+        if spec is None or spec["role"] == "vpc":
+            hidden += spec is None
             continue
-        kind, icon, role = spec
         region = _region(r, by_urn, plan.region)
         group = tier if region == plan.region else f"{tier} ({region})"
-        if region != plan.region:
-            role = "dr"
-        key = (group, kind)
+        role = spec["role"] if region == plan.region else "dr"
+        layer = _layer(r, spec) if region == plan.region else ""
+        key = (group, spec["kind"], layer)
         if key not in buckets:
-            nid = re.sub(r"[^A-Za-z0-9]", "_", f"{group}_{kind}")
-            buckets[key] = Node(nid, group, kind, icon, role, tier, [])
+            nid = re.sub(r"[^A-Za-z0-9]", "_", f"{group}_{spec['kind']}_{layer}".rstrip("_"))
+            buckets[key] = Node(nid, group, spec["kind"], spec["icon"], role, tier, [], layer)
         buckets[key].names.append(r.name)
-    groups: "OrderedDict[str, list[Node]]" = OrderedDict()
-    for (group, _), node in buckets.items():
+        node_of[r.urn] = buckets[key].id
+    groups: OrderedDict[str, list[Node]] = OrderedDict()
+    for (group, _, _), node in buckets.items():
         groups.setdefault(group, []).append(node)
 
     nodes = [n for ns in groups.values() for n in ns]
@@ -187,19 +209,27 @@ def build(plan: Plan) -> tuple[Model, Optional[Node]]:
     link([n for n in data if n.kind in ("RDS PostgreSQL", "DynamoDB table", "DocumentDB")], vaults[:1], "backup", True)
     if not entries and not by_role["lb"] and not services:
         edges.clear()
-    return Model(plan.stack, plan.region, groups, edges, hidden), users if entries else None
+    # The plan's own dependencies between drawn nodes, where no flow above already joins the two.
+    platform = {n.id for n in nodes if n.tier in PLATFORM_TIERS}
+    joined = {frozenset((a, b)) for a, b, _, _ in edges}
+    for a, b in sorted(_dependency_pairs(plan, node_of, by_urn)):
+        if frozenset((a, b)) not in joined and a not in platform and b not in platform:
+            edges.append((a, b, "", False))
+            joined.add(frozenset((a, b)))
+    return Model(plan.stack, plan.region, groups, edges, hidden, _vpc(plan)), users if entries else None
 
 
 def mermaid(plan: Plan) -> str:
     model, users = build(plan)
-    out = ["flowchart LR", f"  %% {model.stack} stack ({model.region}), generated by `python -m plan --diagram`"]
+    out = ["flowchart TB", f"  %% {model.stack} stack ({model.region}), generated by `python -m plan --diagram`"]
     if users is not None:
         out.append(f'  {users.id}(("Users"))')
     for i, (group, nodes) in enumerate(model.groups.items()):
         out.append(f'  subgraph g{i}["{group}"]')
         for n in nodes:
             label = n.label.replace("\n", "<br/>").replace('"', "'")
-            out.append(f'    {n.id}["{label}"]')
+            where = f"<br/>({n.layer} subnets)" if n.layer else ""
+            out.append(f'    {n.id}["{label}{where}"]')
         out.append("  end")
     for a, b, label, dashed in model.edges:
         arrow = "-.->" if dashed else "-->"
@@ -214,6 +244,15 @@ def _icon(path: str):
     return getattr(importlib.import_module("diagrams." + module), cls)
 
 
+CLUSTER_STYLE = {
+    "vpc": {"fontsize": "15", "bgcolor": "#F4F9F4", "pencolor": "#2E7D32", "style": "rounded", "labeljust": "l"},
+    "public": {"fontsize": "13", "bgcolor": "#E8F5E9", "pencolor": "#66BB6A", "labeljust": "l"},
+    "private": {"fontsize": "13", "bgcolor": "#E3F2FD", "pencolor": "#42A5F5", "labeljust": "l"},
+    "isolated": {"fontsize": "13", "bgcolor": "#FFF3E0", "pencolor": "#FFA726", "labeljust": "l"},
+    "tier": {"fontsize": "13", "bgcolor": "#FFFFFF", "pencolor": "#9E9E9E", "labeljust": "l"},
+}
+
+
 def render(plan: Plan, path: Path) -> Path:
     fmt = path.suffix.lstrip(".").lower()
     if shutil.which("dot") is None:
@@ -221,31 +260,84 @@ def render(plan: Plan, path: Path) -> Path:
     try:
         from diagrams import Cluster, Diagram, Edge
     except ImportError:
-        raise PlanError("the 'diagrams' package is not installed: pip install -r requirements.txt") from None
+        raise PlanError("the 'diagrams' package is not installed: pip install -r requirements-dev.txt") from None
     model, users = build(plan)
     made = {}
-    graph_attr = {"fontsize": "20", "splines": "spline", "pad": "0.4", "nodesep": "0.5", "ranksep": "1.1"}
-    title = f"ai-platform {model.stack} ({model.region}): generated from the offline plan"
+    graph_attr = {"fontsize": "22", "splines": "spline", "pad": "0.5", "nodesep": "0.9", "ranksep": "1.0",
+                  "labelloc": "t", "newrank": "true"}
+    node_attr = {"fontsize": "11", "height": "1.5", "width": "1.5"}
+    title = f"ai-platform {model.stack} ({model.region}): generated from the offline plan by python -m plan"
+    in_vpc = [n for n in model.nodes() if n.layer]
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         stem = Path(tmp) / "architecture"     # diagrams also writes the DOT source beside the image
-        with Diagram(title, filename=str(stem), outformat=fmt, show=False, direction="LR", graph_attr=graph_attr):
+        with Diagram(title, filename=str(stem), outformat=fmt, show=False, direction="TB", graph_attr=graph_attr,
+                     node_attr=node_attr, edge_attr={"fontsize": "10", "fontcolor": "#424242"}):
             if users is not None:
                 made[users.id] = _icon(users.icon)("Users")
+            vpc = model.vpc
+            if vpc and in_vpc:
+                with Cluster(vpc["label"], graph_attr=CLUSTER_STYLE["vpc"]):
+                    for layer in LAYERS:
+                        members = [n for n in in_vpc if n.layer == layer]
+                        nat = layer == "public" and vpc["nats"]
+                        if not members and not nat:
+                            continue
+                        with Cluster(vpc["layers"].get(layer, f"{layer} subnets"), graph_attr=CLUSTER_STYLE[layer]):
+                            if nat:
+                                made["nat"] = _icon("aws.network.NATGateway")(f"{vpc['nats']} x NAT gateway")
+                            by_group: OrderedDict[str, list[Node]] = OrderedDict()
+                            for n in members:
+                                by_group.setdefault(n.group, []).append(n)
+                            for group, nodes in by_group.items():
+                                with Cluster(group, graph_attr=CLUSTER_STYLE["tier"]):
+                                    for n in nodes:
+                                        made[n.id] = _icon(n.icon)(n.label)
             for group, nodes in model.groups.items():
-                with Cluster(group, graph_attr={"fontsize": "16"}):
-                    for n in nodes:
+                outside = [n for n in nodes if not (n.layer and vpc)]
+                if not outside:
+                    continue
+                label = group if not any(n.layer for n in nodes) else f"{group} (regional services)"
+                with Cluster(label, graph_attr=CLUSTER_STYLE["tier"]):
+                    for n in outside:
                         made[n.id] = _icon(n.icon)(n.label)
+            guards = {a for a, _, label, _ in model.edges if label in ("protects", "authorizes")}
+            seen: set[tuple[str, str]] = set()
             for a, b, label, dashed in model.edges:
-                made[a] >> Edge(label=label, style="dashed" if dashed else "solid") >> made[b]
-            # Unconnected nodes would all land in the first column: chain them invisibly, a row per group.
-            linked = {x for a, b, _, _ in model.edges for x in (a, b)}
-            for nodes in model.groups.values():
-                loose = [made[n.id] for n in nodes if n.id not in linked]
-                for x, y in zip(loose, loose[1:]):
-                    x >> Edge(style="invis") >> y
+                # A label once per fan: the same label on every edge out of (or into) a node piles up.
+                shown = "" if (a, label) in seen or (b, label) in seen or a in guards else label
+                seen |= {(a, label), (b, label)}
+                attrs = {"style": "dashed" if dashed else "solid", "color": "#616161" if label else "#9E9E9E"}
+                if a in guards:   # WAF and Cognito sit beside what they guard (dashed, unlabelled: no pile-up)
+                    attrs["constraint"] = "false"
+                made[a] >> Edge(xlabel=shown, **attrs) >> made[b]
+            _rank_hints(model, made, users, guards, Edge)
         shutil.copyfile(stem.with_name(f"architecture.{fmt}"), path)
     return path
+
+
+def _rank_hints(model: Model, made: dict, users: Node | None, guards: set, Edge) -> None:
+    """Invisible edges that make the picture read top-down: users, then the guards beside the entry points,
+    public above private above isolated subnets, and the platform tiers in a bottom row."""
+    def invis(a, b):
+        a >> Edge(style="invis") >> b
+    for g in guards:
+        if users is not None:
+            invis(made[users.id], made[g])
+    layer = {name: [made[n.id] for n in model.nodes() if n.layer == name] for name in LAYERS}
+    if "nat" in made:
+        layer["public"].append(made["nat"])
+    for upper, lower in pairwise(LAYERS):
+        for a in layer[upper]:
+            for b in layer[lower]:
+                invis(a, b)
+    linked = {x for a, b, _, _ in model.edges for x in (a, b)}
+    anchors = layer["isolated"] or [made[n.id] for n in model.nodes() if n.id in linked][-1:]
+    for nodes in model.groups.values():
+        if anchors and nodes[0].tier in PLATFORM_TIERS:
+            for n in nodes:
+                if n.id not in linked:
+                    invis(anchors[0], made[n.id])
 
 
 def write(plan: Plan, target: str) -> Path:

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from conftest import stack_plan
-from plan import cost
+from plan import cost, report, resource_types
 from plan.__main__ import main as plan_main
 from plan.engine import UNKNOWN
 from plan.records import records_plan
@@ -21,11 +21,11 @@ def est(records, usage=None, region="us-east-1"):
 
 
 def lines(e, name, kind=None):
-    return [l for l in e.lines if l.name == name and (kind is None or kind in l.item)]
+    return [x for x in e.lines if x.name == name and (kind is None or kind in x.item)]
 
 
 def monthly(e, name, kind=None):
-    return round(sum(l.monthly for l in lines(e, name, kind)), 4)
+    return round(sum(x.monthly for x in lines(e, name, kind)), 4)
 
 
 # -- network ----------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def test_fargate_service_vcpu_and_memory_from_its_task_definition_times_desired_
     e = est(_service(3))
     assert monthly(e, "svc", "Fargate vCPU-h") == pytest.approx(3 * 1 * H * 0.04048)
     assert monthly(e, "svc", "Fargate GB-h") == pytest.approx(3 * 2 * H * 0.004445)
-    assert not any(l.assumption for l in e.lines)
+    assert not any(x.assumption for x in e.lines)
 
 
 def test_fargate_arm64_uses_the_arm_rates():
@@ -153,11 +153,11 @@ def test_spot_share_follows_base_then_weights():
 def test_fargate_spot_tasks_get_the_assumed_70_percent_discount_and_are_marked():
     strat = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "weight": 3}]
     e = est(_service(5, strat))
-    spot = [l for l in lines(e, "svc") if "Spot" in l.item]
-    od = [l for l in lines(e, "svc") if "on-demand" in l.item]
-    assert all(l.assumption for l in spot) and not any(l.assumption for l in od)
-    assert sum(l.monthly for l in spot) == pytest.approx(3 * H * (0.04048 + 2 * 0.004445) * 0.3)
-    assert sum(l.monthly for l in od) == pytest.approx(2 * H * (0.04048 + 2 * 0.004445))
+    spot = [x for x in lines(e, "svc") if "Spot" in x.item]
+    od = [x for x in lines(e, "svc") if "on-demand" in x.item]
+    assert all(x.assumption for x in spot) and not any(x.assumption for x in od)
+    assert sum(x.monthly for x in spot) == pytest.approx(3 * H * (0.04048 + 2 * 0.004445) * 0.3)
+    assert sum(x.monthly for x in od) == pytest.approx(2 * H * (0.04048 + 2 * 0.004445))
 
 
 def test_service_without_a_resolvable_task_definition_is_unpriced():
@@ -219,7 +219,7 @@ def test_usage_lines_resource_usage_wins_over_type_default_and_missing_usage_is_
              {"type": "aws:lambda/function:Function", "name": "fn", "props": {"memorySize": 1024}}], usage)
     assert monthly(e, "small") == pytest.approx(2.30)
     assert monthly(e, "big-one") == pytest.approx(23.0)
-    assert all(l.usage for l in lines(e, "fn")) and monthly(e, "fn") == 0
+    assert all(x.usage for x in lines(e, "fn")) and monthly(e, "fn") == 0
     assert "not given" in lines(e, "fn")[0].item
 
 
@@ -287,8 +287,8 @@ def test_dev_costs_a_small_fraction_of_prod_and_nothing_is_nan():
     dev = cost.estimate(stack_plan("dev"), usage_file=cost.default_usage_path("dev"))
     prod = cost.estimate(stack_plan("prod"), usage_file=cost.default_usage_path("prod"))
     assert 0 < dev.total < 0.5 * prod.total
-    assert all(math.isfinite(l.monthly) and l.monthly >= 0 for l in dev.lines + prod.lines)
-    text = cost.compare_text(dev, prod)
+    assert all(math.isfinite(x.monthly) and x.monthly >= 0 for x in dev.lines + prod.lines)
+    text = report.compare_text(dev, prod)
     assert "what makes the difference" in text and "NAT gateway hours" in text
 
 
@@ -308,7 +308,8 @@ def test_cli_json_has_monthly_cost_and_critical_path_and_cost_prints_tiers(capsy
     assert "resources" in doc and "violations" in doc          # the existing keys are kept
     assert plan_main(["--stack", "dev", "--no-policies", "--cost"]) == 0
     out = capsys.readouterr().out
-    assert "TOTAL $" in out and "  Network" in out and out.startswith("stack dev")
+    assert "TOTAL $" in out and "  Network" in out and out.startswith("TOTAL $")   # --cost leads with the totals
+    assert "stack dev" in out and max(len(x) for x in out.splitlines()) <= 120
     assert plan_main(["--stack", "dev", "--no-policies", "--compare", "prod"]) == 0
     out = capsys.readouterr().out
     assert "cost comparison (USD/month): dev vs prod" in out and "what makes the difference" in out
@@ -370,3 +371,69 @@ def test_design_sizing_priced_from_our_table(capsys):
         print(f"  {'total':<20} {e.total:>12.2f}   {DESIGN['total']:.2f}")
     # The gap to the design's total is what reserved pricing / Spot would explain (see README).
     assert e.total > DESIGN["total"]
+
+
+# -- the resource-type table (plan/resource_types.json) ------------------------------------------------
+
+TABLE = resource_types.load()
+
+
+def test_every_handler_the_table_names_exists_and_every_handler_is_used():
+    named = {rule["handler"] for info in TABLE.types.values() if info.cost and "handler" in (rule := info.cost)}
+    assert named == set(cost.HANDLERS)
+
+
+def test_every_table_line_has_a_price_in_both_region_tables_and_declares_its_usage_keys():
+    for region in ("us-east-1", "us-west-2"):
+        table = cost.price_table(region)
+        for token, info in TABLE.types.items():
+            for line in (info.cost or {}).get("lines", []):
+                assert {"item", "unit", "price"} <= set(line), token
+                if "{" in line["price"]:
+                    continue   # the key comes from an input (an instance class): checked per resource
+                service, key = line["price"].rsplit("/", 1)
+                assert table.get(service, key) is not None, (region, token, line["price"])
+                if "usage" in line:
+                    assert line["usage"] in info.usage, (token, line["usage"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_created_type_has_a_cost_rule_and_the_usage_file_only_uses_declared_keys(stack):
+    plan = stack_plan(stack)
+    created = {r.type for r in plan.resources if r.custom or r.remote}
+    assert sorted(t for t in created if TABLE.cost_rule(t) is None) == []
+    usage = cost.load_usage(cost.default_usage_path(stack))
+    for token, keys in (usage.get("resource_type_default_usage") or {}).items():
+        assert set(keys) <= set(TABLE.get(token).usage), token
+
+
+def test_named_types_use_rules_the_naming_helper_has():
+    from components.naming import RULES
+    named = TABLE.named()
+    assert named["aws:s3/bucket:Bucket"] == ("bucket", "s3_bucket")
+    assert {rule for _, rule in named.values()} <= set(RULES)
+
+
+def test_diagram_icons_exist_in_the_diagrams_package():
+    import importlib
+    for token, (_, icon, _) in TABLE.diagram_kinds().items():
+        module, cls = icon.rsplit(".", 1)
+        assert hasattr(importlib.import_module("diagrams." + module), cls), (token, icon)
+
+
+def test_declarative_lines_fill_inputs_and_follow_their_conditions():
+    e = est([{"type": "aws:apigatewayv2/api:Api", "name": "ws", "props": {"protocolType": "WEBSOCKET"}},
+             {"type": "aws:apigatewayv2/api:Api", "name": "http", "props": {}},
+             {"type": "aws:rds/clusterInstance:ClusterInstance", "name": "aurora",
+              "props": {"engine": "postgres", "instanceClass": UNKNOWN}}],
+            {"resource_usage": {"*": {"requests_million": 2}}})
+    assert [x.item for x in lines(e, "ws")] == ["WebSocket messages"]
+    assert [x.item for x in lines(e, "http")] == ["HTTP API requests"]
+    assert monthly(e, "http") == pytest.approx(2 * 1.0)
+    assert [u.name for u in e.unpriced] == ["aurora"] and "instanceClass unknown" in e.unpriced[0].reason
+
+
+def test_same_as_types_inherit_the_row():
+    assert TABLE.cost_rule("aws:alb/loadBalancer:LoadBalancer") == TABLE.cost_rule("aws:lb/loadBalancer:LoadBalancer")
+    e = est([{"type": "aws:kms/replicaKey:ReplicaKey", "name": "rk", "props": {}}])
+    assert monthly(e, "rk") == pytest.approx(1.0)

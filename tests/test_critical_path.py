@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_longest_chain_through_vpc_database_and_replica():
     path = cp.critical_path(plan)
     assert [s.name for s in path.steps] == ["vpc", "subnets", "db", "replica"]
     assert path.total == 300 + 5 + 1200 + 1200
-    for a, b in zip(path.steps, path.steps[1:]):
+    for a, b in pairwise(path.steps):
         assert b.start == a.finish
     assert path.steps[0].assumption is False and path.steps[1].assumption is True
 
@@ -100,7 +101,7 @@ def test_stack_critical_path_is_a_consistent_chain(stack):
     path = cp.critical_path(stack_plan(stack))
     assert path.total > 0 and path.steps
     assert path.steps[-1].finish == pytest.approx(path.total)
-    for a, b in zip(path.steps, path.steps[1:]):
+    for a, b in pairwise(path.steps):
         assert b.start == pytest.approx(a.finish)
     doc = json.loads(json.dumps(path.to_json()))
     assert doc["totalMinutes"] == pytest.approx(path.total / 60, abs=0.05)

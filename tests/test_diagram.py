@@ -61,7 +61,7 @@ def test_main_flows_edge_to_lb_to_services_to_data_events_and_dr():
 def test_mermaid_text_has_subgraphs_nodes_and_edges(tmp_path):
     target = diagram.write(small_plan(), str(tmp_path / "arch.mmd"))
     text = target.read_text()
-    assert text.startswith("flowchart LR")
+    assert text.startswith("flowchart TB")   # read top-down from the users
     assert 'subgraph g0["Edge"]' in text and 'subgraph g4["Data (us-west-2)"]' in text
     assert "-->|HTTPS|" in text and "-.->|protects|" in text
     assert "1 configuration resources" in text
@@ -98,3 +98,37 @@ def test_stack_mermaid_shows_its_tiers(stack):
     model, _ = diagram.build(plan)
     assert "Network" in model.groups and "Security" in model.groups
     assert all(f'["{g}"]' in text for g in model.groups)
+
+
+def test_vpc_resources_sit_in_their_subnet_layer_and_real_dependencies_become_edges():
+    plan = records_plan([
+        {"type": "ai-platform:tier:Network", "name": "network"},
+        {"type": "ai-platform:tier:Application", "name": "application"},
+        {"type": "ai-platform:tier:Data", "name": "data"},
+        {"type": "awsx:ec2:Vpc", "name": "vpc", "parent": "network",
+         "props": {"cidrBlock": "10.0.0.0/16", "numberOfAvailabilityZones": 2, "natGateways": {"strategy": "Single"},
+                   "subnetSpecs": [{"type": "Public", "cidrMask": 24}, {"type": "Private", "cidrMask": 20},
+                                   {"type": "Isolated", "cidrMask": 24}]}},
+        {"type": "aws:lb/loadBalancer:LoadBalancer", "name": "alb", "parent": "application"},
+        {"type": "aws:lb/loadBalancer:LoadBalancer", "name": "internal", "parent": "application",
+         "props": {"internal": True}},
+        {"type": "aws:lambda/function:Function", "name": "fn-vpc", "parent": "application",
+         "props": {"vpcConfig": {"subnetIds": ["a"]}}},
+        {"type": "aws:lambda/function:Function", "name": "fn", "parent": "application"},
+        {"type": "aws:rds/instance:Instance", "name": "db", "parent": "data"},
+        {"type": "aws:rds/subnetGroup:SubnetGroup", "name": "db-subnets", "parent": "data"},
+        {"type": "aws:ecr/repository:Repository", "name": "repo", "parent": "application"},
+        {"type": "aws:lambda/permission:Permission", "name": "perm", "parent": "application",
+         "dependencies": ["repo"]},
+        {"type": "aws:s3/bucket:Bucket", "name": "bucket", "parent": "data", "dependencies": ["perm", "vpc"]},
+    ])
+    model, _ = diagram.build(plan)
+    layer = {n.names[0]: n.layer for n in model.nodes()}
+    assert layer["alb"] == "public" and layer["internal"] == "private" and layer["db"] == "isolated"
+    assert layer["fn-vpc"] == "private" and layer["fn"] == "" and layer["bucket"] == ""
+    assert model.vpc["layers"] == {"public": "public subnets (2 x /24)", "private": "private subnets (2 x /20)",
+                                   "isolated": "isolated subnets (2 x /24)"} and model.vpc["nats"] == 1
+    by_name = {n.names[0]: n.id for n in model.nodes()}
+    edges = {(a, b) for a, b, _, _ in model.edges}
+    assert (by_name["bucket"], by_name["repo"]) in edges       # through the undrawn permission
+    assert not any("vpc" in b.lower() for _, b in edges)       # the VPC is the frame, not a node

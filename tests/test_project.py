@@ -32,8 +32,17 @@ def test_project_runtime_uses_the_venv_with_the_pinned_requirements():
 
 
 def _pins(path: Path) -> dict:
-    lines = [l.split("#")[0].strip() for l in path.read_text().splitlines()]
-    return {l.split("==")[0].split("[")[0].lower(): l.split("==")[1] for l in lines if l}
+    """name -> version of every `name==version` requirement (plain pins or a hashed pip-compile lock)."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        m = re.match(r"([A-Za-z0-9_.\-]+)(\[[a-z0-9,_-]+\])?==([0-9][0-9A-Za-z.+]*)", line.split("#")[0].strip())
+        if m:
+            pins[m.group(1).lower().replace("_", "-")] = m.group(3)
+    return pins
+
+
+DEPLOY = {"pulumi", "pulumi-aws", "pulumi-awsx", "pulumi-policy", "boto3"}
+DEV_ONLY = {"moto", "pytest", "pytest-xdist", "diagrams", "graphviz", "jsonschema", "parliament", "ruff"}
 
 
 def test_policy_pack_requirements_are_the_root_pins_of_what_it_imports():
@@ -51,14 +60,44 @@ def test_every_stack_config_key_is_declared_by_the_project():
         assert {k for k in keys if k.startswith("ai-platform:")} <= declared, stack.name
 
 
-def test_requirements_are_pinned_exactly():
-    lines = [l.split("#")[0].strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
-    reqs = [l for l in lines if l]
-    assert reqs and all(re.fullmatch(r"[A-Za-z0-9_.\-]+(\[[a-z0-9,_-]+\])?==[0-9][0-9A-Za-z.]*", r) for r in reqs), reqs
-    names = {r.split("==")[0].split("[")[0].lower() for r in reqs}
-    assert {"pulumi", "pulumi-aws", "pulumi-awsx", "pulumi-policy", "boto3", "moto", "pytest"} <= names
-    versions = {r.split("==")[0].split("[")[0].lower(): r.split("==")[1] for r in reqs}
-    assert versions["pulumi-aws"].startswith("7.") and versions["pulumi-awsx"].startswith("3.")
+def test_inputs_are_pinned_exactly():
+    for name in ("requirements.in", "requirements-dev.in"):
+        lines = [x.split("#")[0].strip() for x in (ROOT / name).read_text().splitlines()]
+        reqs = [x for x in lines if x and not x.startswith("-")]
+        assert reqs and all(re.fullmatch(r"[A-Za-z0-9_.\-]+(\[[a-z0-9,_-]+\])?==[0-9][0-9A-Za-z.]*", r) for r in reqs), reqs
+    deploy = _pins(ROOT / "requirements.in")
+    assert set(deploy) == DEPLOY, "requirements.in is the deploy set only"
+    assert deploy["pulumi-aws"].startswith("7.") and deploy["pulumi-awsx"].startswith("3.")
+
+
+@pytest.mark.parametrize("lock,source", [("requirements.txt", "requirements.in"),
+                                         ("requirements-dev.txt", "requirements-dev.in")])
+def test_lock_files_pin_every_package_with_hashes_and_match_their_inputs(lock, source):
+    """scripts/lock.sh output: every transitive package pinned and hashed; the inputs' pins kept."""
+    text = (ROOT / lock).read_text()
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n\n", 1)[-1])
+    pinned = [b for b in blocks if re.match(r"[A-Za-z0-9_.\-]+==", b)]
+    assert pinned and all("--hash=sha256:" in b for b in pinned), lock
+    assert "--find-links" not in text and "--index-url" not in text   # no machine-local sources in a lock
+    locked, wanted = _pins(ROOT / lock), _pins(ROOT / source)
+    assert {k: locked.get(k) for k in wanted} == wanted
+
+
+def test_deploy_lock_carries_no_test_tools_and_the_dev_lock_agrees_with_it():
+    deploy, dev = _pins(ROOT / "requirements.txt"), _pins(ROOT / "requirements-dev.txt")
+    assert DEPLOY <= set(deploy) and not (DEV_ONLY & set(deploy))
+    assert DEV_ONLY <= set(dev)
+    assert {k: dev[k] for k in deploy if k in dev} == {k: deploy[k] for k in deploy if k in dev}
+    assert set(deploy) <= set(dev)
+
+
+def test_ruff_and_pre_commit_are_configured_and_run_in_ci():
+    import tomllib
+    ruff = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
+    assert {"E4", "E7", "E9", "F", "I", "B", "UP"} <= set(ruff["lint"]["select"])
+    assert "ruff check ." in (ROOT / ".ci" / "run").read_text()
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    assert any("ruff check" in h.get("entry", "") for repo in hooks["repos"] for h in repo["hooks"])
 
 
 def readme_commands():
@@ -76,32 +115,90 @@ def test_ci_runs_the_readmes_own_commands():
     assert "Pulumi.*.yaml" in script and "-m plan --stack" in script
 
 
-@pytest.mark.parametrize("workflow", sorted((ROOT / ".github" / "workflows").glob("*.yml")), ids=lambda p: p.name)
-def test_workflows_are_valid(workflow):
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def _workflow(name: str) -> dict:
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+
+
+def _on(doc: dict) -> dict:
+    return doc.get("on", doc.get(True))
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflows_are_valid_pinned_and_least_privilege(workflow):
     doc = yaml.safe_load(workflow.read_text())
-    assert doc["name"] and doc["jobs"]
-    on = doc.get("on", doc.get(True))
-    assert on
+    assert doc["name"] and doc["jobs"] and _on(doc)
+    assert doc["permissions"] in ({}, {"contents": "read"}), "workflow-wide: nothing, or read the code"
     for job in doc["jobs"].values():
-        assert job["runs-on"] and job["steps"]
+        perms = job.get("permissions", doc["permissions"])    # each job asks for what it needs, nothing more
+        assert job["runs-on"] and job["steps"] and perms.get("contents") == "read"
+        assert set(perms) <= {"contents", "id-token", "pull-requests"}
         for step in job["steps"]:
             assert "uses" in step or "run" in step
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), f"pin {step['uses']} by commit SHA"
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+    # The tag a SHA stands for, beside it (a reviewer reads `# v7.0.1`, Dependabot updates both).
+    assert all(re.search(r"@[0-9a-f]{40}\s+#\s*v\d", line) for line in workflow.read_text().splitlines()
+               if re.search(r"uses: .+@", line))
 
 
-def test_workflows_preview_with_the_policy_pack_and_deploy_dev_on_main():
-    preview = yaml.safe_load((ROOT / ".github/workflows/preview.yml").read_text())
-    step = next(s for s in preview["jobs"]["preview"]["steps"] if s.get("uses", "").startswith("pulumi/actions"))
-    assert step["with"]["command"] == "preview" and step["with"]["policyPacks"] == "policies"
-    deploy = yaml.safe_load((ROOT / ".github/workflows/deploy-dev.yml").read_text())
-    on = deploy.get("on", deploy.get(True))
-    assert on["push"]["branches"] == ["main"]
-    up = next(s for s in deploy["jobs"]["up"]["steps"] if s.get("uses", "").startswith("pulumi/actions"))
+def _pulumi_step(job: dict) -> dict:
+    return next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+
+
+@pytest.mark.parametrize("name,job", [("preview.yml", "preview"), ("deploy-dev.yml", "up")])
+def test_pulumi_jobs_pin_the_cli_to_the_sdk_create_the_pack_venv_and_use_their_environment_role(name, job):
+    spec = _workflow(name)["jobs"][job]
+    step = _pulumi_step(spec)
+    assert step["with"]["pulumi-version"] == _pins(ROOT / "requirements.in")["pulumi"]
+    assert step["with"]["policyPacks"] == "policies"
+    runs = [s.get("run", "") for s in spec["steps"]]
+    pulumi_at = spec["steps"].index(step)
+    pack_venv = next(i for i, r in enumerate(runs) if "policies/venv" in r and "policies/requirements.txt" in r)
+    program_venv = next(i for i, r in enumerate(runs) if "--require-hashes -r requirements.txt" in r)
+    assert pack_venv < pulumi_at and program_venv < pulumi_at
+    assert spec["environment"] and spec["permissions"]["id-token"] == "write"
+    creds = next(s for s in spec["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert creds["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"   # the environment's own role
+
+
+def test_preview_runs_per_stack_environment_and_skips_fork_pull_requests():
+    spec = _workflow("preview.yml")["jobs"]["preview"]
+    assert _pulumi_step(spec)["with"]["command"] == "preview"
+    assert spec["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert "matrix.stack" in spec["environment"]
+    assert "head.repo.full_name == github.repository" in spec["if"]
+
+
+def test_deploy_dev_follows_a_green_ci_on_main_without_rerunning_it():
+    doc = _workflow("deploy-dev.yml")
+    run = _on(doc)["workflow_run"]
+    assert run["workflows"] == [_workflow("ci.yml")["name"]] and run["branches"] == ["main"]
+    job = doc["jobs"]["up"]
+    assert "conclusion == 'success'" in job["if"] and "event == 'push'" in job["if"]
+    assert job["environment"] == "dev"
+    assert not any(".ci/run" in s.get("run", "") for s in job["steps"])
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
+    up = _pulumi_step(job)
     assert up["with"]["command"] == "up" and up["with"]["stack-name"].endswith("/dev")
+
+
+def test_ci_docs_list_every_secret_and_variable_the_workflows_read():
+    used = set()
+    for workflow in WORKFLOWS:
+        used |= set(re.findall(r"\$\{\{\s*((?:secrets|vars)\.\w+)", workflow.read_text()))
+    doc = (ROOT / "docs" / "ci.md").read_text()
+    assert used and all(f"`{name.split('.')[1]}`" in doc for name in used if name != "secrets.GITHUB_TOKEN")
 
 
 def test_policy_pack_entry_point_only_builds_the_pack():
     source = (ROOT / "policies" / "__main__.py").read_text()
-    code = [l for l in source.splitlines() if l.strip() and not l.lstrip().startswith(("#", '"""', "from", "import"))]
+    code = [x for x in source.splitlines() if x.strip() and not x.lstrip().startswith(("#", '"""', "from", "import"))]
     assert code[-1].startswith("PolicyPack(**pack_args())")
 
 
@@ -119,8 +216,8 @@ def test_policy_pack_serves_over_grpc_as_the_cli_runs_it():
     import sys
 
     import grpc
-    from pulumi.runtime.proto import analyzer_pb2_grpc
     from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import analyzer_pb2_grpc
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.Popen([sys.executable, "__main__.py"], cwd=ROOT / "policies", stdout=subprocess.PIPE,
