@@ -14,7 +14,7 @@ import json
 from typing import Any, Iterable, Iterator, Optional
 
 from . import iam
-from .iam import Unknown, Verdict, is_unknown, t_and
+from .iam import Tri, Unknown, Verdict, is_unknown, t_and
 from .model import ELB_ACCOUNTS, Checker, Model, Role, loads
 
 APP_KEY = "ai-platform:application"
@@ -96,7 +96,7 @@ class Catalogue:
     def build(self) -> list[Flow]:
         for part in (self.services, self.front_door, self.events, self.s3_to_eventbridge, self.sns_to_sqs,
                      self.alerts, self.audit_logs, self.access_logs, self.replication, self.delivery,
-                     self.forbidden_cross_service, self.forbidden_other_stacks):
+                     self.training, self.forbidden_cross_service, self.forbidden_other_stacks):
             part()
         return self.flows
 
@@ -1128,6 +1128,21 @@ class Catalogue:
                         self.add(f"pipeline {pname}", f"ECS service {cfg.get('ServiceName')}", "ecs:UpdateService", "allow",
                                  checks, "delivery")
 
+    # ------------------------------------------------------------------ ML training network
+    def training(self):
+        """Multi-instance training jobs launched into the VPC talk to each other (NCCL/torch.distributed,
+        port 29500 and up) inside the security groups they are given."""
+        m = self.m
+        for fn in m.of_type("aws:lambda/function:Function"):
+            env = ((m.get(fn, "environment") or {}).get("variables") or {})
+            sgs = env.get("SECURITY_GROUP_IDS")
+            if not sgs or not any("SAGEMAKER" in k for k in env):
+                continue
+            ids = [x for x in str(sgs).split(",") if x] if not is_unknown(sgs) else Unknown
+            v = self.ck.sg_path(ids, ids, 29500) if ids is not Unknown else Verdict(None, "security groups unknown")
+            self.add(f"training node (jobs of {m.get(fn, 'name')})", "training node (same job)", "TCP :29500 (distributed)",
+                     "allow", [("network", v)], "ml")
+
     # ------------------------------------------------------------------ forbidden
     def forbidden_cross_service(self):
         m = self.m
@@ -1180,6 +1195,27 @@ class Catalogue:
                 self.add(rec["name"], "database master secret", "secretsmanager:GetSecretValue", "deny",
                          [("any role of the service", _any_allowed(checks))], "isolation")
 
+    def forbidden_registry_replication(self, prod, pm, nonprod):
+        """Registry replication is account-wide: a rule meant for production images must not copy another
+        stack's repositories into the DR region."""
+        for name, plan in nonprod:
+            om = self.m if plan is self.plan else Model(plan)
+            repos = om.of_type("aws:ecr/repository:Repository")
+            if not repos:
+                continue
+            repo = repos[0]
+            rname = om.get(repo, "name")
+            checks = []
+            for mm, label in ((pm, "prod"), (om, name)):
+                for rc, rule in _registry_rules(mm):
+                    hit = _replicates(rule, rname)
+                    dests = ", ".join(str(d.get("region")) for d in rule.get("destinations") or [])
+                    checks.append((f"{label} registry rule {rc.name}", Verdict(hit, f"filter matches {rname}, copies to {dests}"
+                                                                              if hit else "filter does not match")))
+            if checks:
+                self.add(f"{name} repository {rname}", "DR region (registry replication)", "ecr replication", "deny",
+                         [("any registry rule", _any_allowed(checks))], "isolation")
+
     def forbidden_other_stacks(self):
         """Roles of a non-production stack must not reach production resources (same or another account)."""
         prod, nonprod = None, []
@@ -1191,6 +1227,7 @@ class Catalogue:
         if prod is None or not nonprod:
             return
         pm = self.m if prod is self.plan else Model(prod)
+        self.forbidden_registry_replication(prod, pm, nonprod)
         pc = Checker(pm) if prod is not self.plan else self.ck
         for name, plan in nonprod:
             om = self.m if plan is self.plan else Model(plan)
@@ -1222,6 +1259,24 @@ class Catalogue:
                     checks.append((f"{name} role {role.name}", v))
                 self.add(f"{name} task roles ({len(roles)})", label, action, "deny", [("any dev role", _any_allowed(checks))],
                          "isolation")
+
+
+def _registry_rules(m: Model) -> list:
+    out = []
+    for rc in m.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration"):
+        for rule in ((m.get(rc, "replicationConfiguration") or {}).get("rules") or []):
+            out.append((rc, rule))
+    return out
+
+
+def _replicates(rule, repo_name) -> Tri:
+    filters = rule.get("repositoryFilters") or []
+    if is_unknown(filters) or is_unknown(repo_name):
+        return None
+    if not filters:
+        return True
+    return any(f.get("filterType", "PREFIX_MATCH") == "PREFIX_MATCH" and str(repo_name).startswith(f.get("filter", ""))
+               for f in filters)
 
 
 def _any_allowed(checks) -> Verdict:
