@@ -158,20 +158,27 @@ class Catalogue:
             uses["database"] = "readwrite"
         if "REDIS_HOST" in env_names:
             uses["cache"] = True
-        role = rec["task_role"]
-        models = []
-        if isinstance(role, Role):
-            for _, doc in role.identity:
-                for st in iam.statements(doc):
-                    if st.get("Effect") == "Allow" and any("bedrock:InvokeModel" == a for a in iam._values(st.get("Action", []))):
-                        for res in iam._values(st.get("Resource", [])):
-                            if isinstance(res, str) and "foundation-model/" in res:
-                                models.append(res.split("foundation-model/")[1])
+        models = self.platform_models()
         if models:
             uses["models"] = models
         for k, v in DESIGN_HINTS.get(rec["name"], {}).items():
             uses.setdefault(k, v)
         return uses
+
+    def platform_models(self) -> list:
+        """The Bedrock models the platform grants at all (the ML tier's invoke policy lists the configured ones)."""
+        models = []
+        for pol in self.m.of_type("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy"):
+            for st in iam.statements(iam.parse_document(pol.props.get("policy"))):
+                if st.get("Effect") != "Allow" or not any(str(a).lower().startswith("bedrock:invokemodel")
+                                                          for a in iam._values(st.get("Action", []))):
+                    continue
+                for res in iam._values(st.get("Resource", [])):
+                    if isinstance(res, str) and "foundation-model/" in res:
+                        mid = res.split("foundation-model/")[1]
+                        if mid not in models and "*" not in mid:
+                            models.append(mid)
+        return models
 
     def services(self):
         records = self.service_records()
