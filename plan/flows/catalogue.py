@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any
 
 from . import iam
 from .iam import Tri, Unknown, Verdict, is_unknown, t_and
@@ -75,7 +75,7 @@ def _via(service: str, region: str) -> str:
 
 
 class Catalogue:
-    def __init__(self, plan, others: Optional[dict] = None):
+    def __init__(self, plan, others: dict | None = None):
         self.plan = plan
         self.m = Model(plan)
         self.ck = Checker(self.m)
@@ -120,7 +120,7 @@ class Catalogue:
                         "containers": containers, "sgs": net.get("securityGroups") or [],
                         "public_ip": net.get("assignPublicIp"), "region": m.region_of(svc),
                         "lbs": m.get(svc, "loadBalancers") or []})
-        return out
+        return sorted(out, key=lambda rec: (rec["region"] != self.primary, rec["region"], str(rec["name"])))
 
     def contracts(self, records) -> dict[str, dict]:
         cfg = self.plan.config.get(APP_KEY) or {}
@@ -129,7 +129,7 @@ class Catalogue:
         services_cfg = (cfg or {}).get("services") or {}
         defaults = {}
         try:  # the application tier's defaults, when it publishes them
-            from components import catalog  # noqa: PLC0415
+            from components import catalog
             defaults = getattr(catalog, "DEFAULT_USES", None) or getattr(catalog, "DEFAULT_CONTRACTS", None) or {}
         except Exception:  # noqa: BLE001
             defaults = {}
@@ -859,7 +859,7 @@ class Catalogue:
                 self.add(f"VPC flow log {fl.name}", f"log group {garn.split(':log-group:')[-1]}", "logs:PutLogEvents",
                          "allow", checks, "logs")
             elif dtype == "s3":
-                b = m.bucket(str(dest).split("/")[0] if not str(dest).startswith("arn:") else str(dest).split("/")[0])
+                b = m.bucket(str(dest).split("/")[0])
                 if b in (None, Unknown):
                     continue
                 region = m.region_of(fl)
@@ -1207,7 +1207,7 @@ class Catalogue:
         stack's repositories into the DR region."""
         for name, plan in nonprod:
             om = self.m if plan is self.plan else Model(plan)
-            repos = om.of_type("aws:ecr/repository:Repository")
+            repos = sorted(om.of_type("aws:ecr/repository:Repository"), key=lambda r: str(om.get(r, "name")))
             if not repos:
                 continue
             repo = repos[0]
@@ -1235,7 +1235,6 @@ class Catalogue:
             return
         pm = self.m if prod is self.plan else Model(prod)
         self.forbidden_registry_replication(prod, pm, nonprod)
-        pc = Checker(pm) if prod is not self.plan else self.ck
         for name, plan in nonprod:
             om = self.m if plan is self.plan else Model(plan)
             roles = [r for r in om.roles.values() if "ecs-tasks.amazonaws.com" in json.dumps(r.trust if r.trust is not Unknown else {})]
@@ -1245,10 +1244,11 @@ class Catalogue:
             b = next((x for x in pm.of_type("aws:s3/bucket:Bucket") if _tags(pm, x).get("Purpose") == "documents"), None)
             if b is not None:
                 targets.append(("s3:GetObject", f"{pm.arn(b)}/flowcheck/object", f"prod bucket {pm.get(b, 'bucket')}"))
-            q = next((x for x in pm.of_type("aws:sqs/queue:Queue") if not str(pm.get(x, "name")).endswith("-dlq")), None)
+            q = next((x for x in sorted(pm.of_type("aws:sqs/queue:Queue"), key=lambda x: str(pm.get(x, "name")))
+                      if not str(pm.get(x, "name")).endswith("-dlq")), None)
             if q is not None:
                 targets.append(("sqs:ReceiveMessage", pm.arn(q), f"prod queue {pm.get(q, 'name')}"))
-            s = next(iter(pm.of_type("aws:secretsmanager/secret:Secret")), None)
+            s = next(iter(sorted(pm.of_type("aws:secretsmanager/secret:Secret"), key=lambda x: str(pm.get(x, "name")))), None)
             if s is not None:
                 targets.append(("secretsmanager:GetSecretValue", pm.arn(s), f"prod secret {pm.get(s, 'name')}"))
             db = next((d for d in pm.of_type("aws:rds/instance:Instance") if not d.props.get("replicateSourceDb")), None)
@@ -1298,5 +1298,5 @@ def _any_allowed(checks) -> Verdict:
     return Verdict(False, "; ".join(f"{lbl}: {v.reason}" for lbl, v in checks[:2]) if checks else "no principal")
 
 
-def build_flows(plan, others: Optional[dict] = None) -> list[Flow]:
+def build_flows(plan, others: dict | None = None) -> list[Flow]:
     return Catalogue(plan, others).build()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 from ..engine import ROOT, PlanError
 
@@ -65,6 +64,15 @@ def text(flows, stack: str, mode: str) -> str:
     return "\n".join(lines)
 
 
+def lint_text(findings) -> str:
+    """parliament's findings (reported, not part of the exit code: a finding is a review item, a flow is a verdict)."""
+    serious = [f for f in findings if f.severity not in ("LOW", "")]
+    lines = [f"\nIAM lint (parliament): {len(findings)} findings, {len(serious)} medium or higher"]
+    for f in serious:
+        lines.append(f"  {f.severity:6} {f.issue} {f.kind} {f.resource}: {f.detail}")
+    return "\n".join(lines)
+
+
 def run(args, argv=None) -> int:
     from ..stackfile import stack_file_path
     from .catalogue import build_flows
@@ -86,8 +94,10 @@ def run(args, argv=None) -> int:
         sys.stdout.write("\n")
     else:
         print(text(flows, stack, mode))
+        from .lint import lint_plan
+        print(lint_text(lint_plan(plan)))
     return 0 if all(f.ok for f in flows) else 1
 
 
-def main(args, argv: Optional[list] = None) -> int:
+def main(args, argv: list | None = None) -> int:
     return run(args, argv)

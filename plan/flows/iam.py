@@ -23,8 +23,9 @@ import dataclasses
 import ipaddress
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -85,7 +86,7 @@ def _glob_re(pattern: str, ignore_case: bool) -> re.Pattern:
             out.append(".")
         else:
             out.append(re.escape(ch))
-    return re.compile("^" + "".join(out) + "$", re.S | (re.I if ignore_case else 0))
+    return re.compile("^" + "".join(out) + "$", re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def glob(pattern: str, value: str, ignore_case: bool = False) -> bool:
@@ -122,7 +123,7 @@ class Principal:
         return self.service or self.arn or self.kind
 
 
-def role_principal(arn: str, tags: Optional[dict] = None) -> Principal:
+def role_principal(arn: str, tags: dict | None = None) -> Principal:
     account = arn.split(":")[4] if arn.count(":") >= 5 else ""
     return Principal("role", arn=arn, account=account, tags=tuple(sorted((tags or {}).items())))
 
@@ -198,7 +199,7 @@ def _str(v: Any) -> str:
     return str(v)
 
 
-def _num(v: Any) -> Optional[float]:
+def _num(v: Any) -> float | None:
     try:
         return float(v)
     except (TypeError, ValueError):
@@ -417,7 +418,7 @@ class Verdict:
         return self.allowed is None
 
 
-def decide(req: Request, *, identity: Optional[list] = None, resource: Optional[list] = None,
+def decide(req: Request, *, identity: list | None = None, resource: list | None = None,
            resource_account: str = "", requires_resource_policy: bool = False,
            identity_unmodelled: Iterable[str] = ()) -> Verdict:
     """AWS's decision for one request.

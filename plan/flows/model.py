@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from . import iam
 from .iam import Unknown, Verdict, is_unknown
@@ -233,7 +234,7 @@ class Model:
                 return role
         return None
 
-    def role_named(self, logical: str) -> Optional[Role]:
+    def role_named(self, logical: str) -> Role | None:
         for role in self.roles.values():
             if role.name == logical:
                 return role
@@ -435,8 +436,8 @@ class Checker:
         self.m = model
 
     # ------------------------------------------------------------------ IAM requests
-    def request(self, principal, action: str, resource: str, context: Optional[dict] = None,
-                role: Optional[Role] = None) -> Verdict:
+    def request(self, principal, action: str, resource: str, context: dict | None = None,
+                role: Role | None = None) -> Verdict:
         if role is Unknown or is_unknown(resource) or (principal.kind == "role" and is_unknown(principal.arn)):
             return Verdict(None, f"{action}: principal or resource unknown until apply")
         identity = role.identity if isinstance(role, Role) else None
@@ -450,7 +451,7 @@ class Checker:
                           resource_account=acct or self.m.account, requires_resource_policy=kms or trust,
                           identity_unmodelled=role.unmodelled if isinstance(role, Role) else ())
 
-    def role_can(self, role: Any, action: str, resource: str, context: Optional[dict] = None) -> Verdict:
+    def role_can(self, role: Any, action: str, resource: str, context: dict | None = None) -> Verdict:
         if role is Unknown:
             return Verdict(None, "role unknown until apply")
         if role is None:
@@ -471,7 +472,7 @@ class Checker:
         return Verdict(v.allowed, f"{service} may assume {role.name}" if v.allowed else f"trust of {role.name}: {v.reason}")
 
     def kms_use(self, principal, key_ref, actions: Iterable[str], context: dict,
-                role: Optional[Role] = None) -> Verdict:
+                role: Role | None = None) -> Verdict:
         key = self.m.key(key_ref)
         if key is None:
             return Verdict(True, "not encrypted with a customer managed key")
@@ -489,7 +490,7 @@ class Checker:
         return Verdict(True, f"key {key.name} allows {', '.join(actions)}")
 
     # ------------------------------------------------------------------ network
-    def sg_path(self, src: Any, dst_sgs: Iterable, port: int, *, src_cidr: Optional[str] = None) -> Verdict:
+    def sg_path(self, src: Any, dst_sgs: Iterable, port: int, *, src_cidr: str | None = None) -> Verdict:
         """Traffic from security groups `src` (or from the address range src_cidr) to a target in dst_sgs on
         `port`: an egress rule of a source group and an ingress rule of a target group must both admit it."""
         dst_sgs = list(dst_sgs or [])
