@@ -115,6 +115,11 @@ RIGHT = [
     (("prod",), "replication role", "DR key", ""),
     (("prod",), "backup role", "vault ai-platform-prod-dr-vault", ""),
     (("prod",), "replica dynamodb", "DR key", ""),
+    (STACKS, "SPA https://", "API (CORS preflight)", ""),
+    (("prod",), "SPA https://app.example.com", "Cognito client ai-platform-prod-spa", ""),
+    (("dev",), "schedule ai-platform-dev-offhours-stop", "offhours-scheduler", ""),
+    (("prod",), "stack dev", "GuardDuty detector", ""),
+    (("prod",), "stack dev", "AWS Config recorder", ""),
 ] + [(STACKS, "load balancer ai-platform-{env}-app", s, "") for s in SERVICES] \
   + [(STACKS, "internet", s, "") for s in SERVICES] \
   + [(STACKS, s, "model anthropic.claude-3-haiku", "") for s in SERVICES]
@@ -142,6 +147,13 @@ TODO = [
     (STACKS, "training node", "training node", ""),
     (("prod",), "bucket ai-platform-prod-audit", "bucket ai-platform-prod-access-logs", ""),
     (STACKS, "dev repository", "DR region (registry replication)", ""),
+    (("dev",), "SPA https://", "Cognito client ai-platform-dev-spa", ""),
+    (STACKS, "API gateway errors", "SPA https://", ""),
+    (STACKS, "client", "API (web ACL", "POST"),
+    (STACKS, "SageMaker endpoints and training", "models/ in ai-platform-{env}-ml-artifacts", ""),
+    (STACKS, "SageMaker training", "datasets/ in ai-platform-{env}-data-lake", ""),
+    (("dev",), "off-hours scheduler", "services tagged OffHours=true", ""),
+    (STACKS, "stack ", "API Gateway account settings", ""),
 ]
 
 

@@ -13,7 +13,7 @@ import dataclasses
 import json
 from typing import Any
 
-from . import iam
+from . import iam, operations, web
 from .iam import Tri, Unknown, Verdict, is_unknown, t_and
 from .model import ELB_ACCOUNTS, Checker, Model, Role, loads
 
@@ -98,6 +98,8 @@ class Catalogue:
                      self.alerts, self.audit_logs, self.access_logs, self.replication, self.delivery,
                      self.training, self.forbidden_cross_service, self.forbidden_other_stacks):
             part()
+        for part in (web.web, operations.schedules, operations.offhours, operations.ml_data_age, operations.singletons):
+            part(self)
         return self.flows
 
     # ------------------------------------------------------------------ services and their contracts
@@ -604,9 +606,12 @@ class Catalogue:
             if headers_needed:
                 params = m.get(integ, "requestParameters") or {}
                 have = {k.split(".")[-1].lower() for k in params if k.startswith("integration.request.header.")}
-                missing = [h for h in headers_needed if h.lower() not in have]
-                checks.append(("origin header", Verdict(not missing, "the integration sets the origin header" if not missing
-                                                        else f"the integration does not set {', '.join(missing)}")))
+                reachable = [f for f in forwards if all(str(h).lower() in have for h in f[4])]
+                missing = sorted({h for f in forwards for h in f[4] if str(h).lower() not in have})
+                checks.append(("routing", Verdict(True, f"{len(reachable)} forwarding rule(s) match the headers the "
+                                                        "integration sends") if reachable else
+                               Verdict(False, f"every forwarding rule requires a header the integration does not set "
+                                              f"({', '.join(missing)})")))
             path = m.get(integ, "httpMethod") or ""
             self.add(f"API {integ.name}", f"load balancer {lb_name}", f"{path} proxy", "allow", checks, "front-door")
 
