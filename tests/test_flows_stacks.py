@@ -310,3 +310,23 @@ def test_mode_defaults_to_update_for_flows():
     assert cli.mode_given(["--stack", "dev", "--flows"]) is False
 
 
+
+
+def test_service_contracts_in_config_drive_the_flows():
+    plan = copy.deepcopy(stack_plan("prod", preview=False))
+    app = dict(plan.config.get("ai-platform:application") or {})
+    app["services"] = {"quality": {"uses": {"tables": ["synthetic-data"], "buckets": {"ml-artifacts": "write"}}},
+                       "code": {"uses": {"secrets": ["app-api-keys"], "database": "none"}}}
+    plan.config["ai-platform:application"] = app
+    flows = build_flows(plan)
+    quality = {f.target: f for f in flows if f.source == "quality"}
+    assert "table ai-platform-prod-synthetic-data" in quality
+    assert any(t.startswith("bucket ai-platform-prod-ml-artifacts") for t in quality)
+    assert not any(t.startswith("database") for t in quality)      # a contract replaces the derived defaults
+    code = {f.target: f for f in flows if f.source == "code"}
+    assert not any(t.startswith("database") for t in code)         # database: none
+    secret = code["secret ai-platform/prod/app-api-keys"]
+    assert secret.verdict.allowed is False and "not injected" in secret.verdict.reason
+    # the shared execution role may read a secret the contract gives to code only: the isolation flow is red
+    (iso,) = [f for f in flows if f.target == "secret ai-platform/prod/app-api-keys (code's)"]
+    assert iso.expected == "deny" and iso.verdict.allowed is True and not iso.ok

@@ -387,7 +387,7 @@ class Catalogue:
         m = self.m
         for b in self.in_region(m.of_type("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"), region):
             t = _tags(m, b)
-            if t.get("Purpose") == key or b.name in (f"{key}-bucket", key):
+            if t.get("Purpose") == key or t.get("ReplicaOf") == key or b.name in (f"{key}-bucket", key):
                 return b
         return None
 
@@ -439,21 +439,32 @@ class Catalogue:
             name = m.get(t, "name") or ""
             if isinstance(name, str) and (name == key or name.endswith("-" + key)):
                 table = t
+        sse_key = None
+        if table is None:
+            for rep in self.in_region(m.of_type("aws:dynamodb/tableReplica:TableReplica"), region):
+                garn = m.get(rep, "globalTableArn")
+                if isinstance(garn, str) and (garn.endswith("/" + key) or garn.endswith("-" + key)):
+                    table, sse_key = rep, m.get(rep, "kmsKeyArn")
+                    parts = garn.split(":")
+                    parts[3] = region
+                    tarn = ":".join(parts)
         if table is None:
             self.add(who, f"table {key}", "dynamodb", "allow", [("table", Verdict(False, f"no table {key}"))], "service")
             return
-        tarn = m.arn(table)
+        if sse_key is None:
+            tarn = m.arn(table)
         role = rec["task_role"]
         checks = [(f"{self.role_label(role)} {a}", self.ck.role_can(role, a, tarn))
                   for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")]
         sse = m.get(table, "serverSideEncryption") or {}
-        if sse.get("enabled") and isinstance(role, Role):
+        kref = sse_key or (sse.get("kmsKeyArn") if sse.get("enabled") else None)
+        if kref and isinstance(role, Role):
             checks.append(("table key", self.ck.kms_use(
-                role.principal(), sse.get("kmsKeyArn"), ["kms:Decrypt"],
+                role.principal(), kref, ["kms:Decrypt"],
                 {"kms:ViaService": _via("dynamodb", region), "kms:CallerAccount": m.account,
-                 "kms:EncryptionContext:aws:dynamodb:tableName": m.get(table, "name"),
+                 "kms:EncryptionContext:aws:dynamodb:tableName": str(tarn).split("/")[-1],
                  "kms:EncryptionContext:aws:dynamodb:subscriberId": m.account}, role=role)))
-        self.add(who, f"table {m.get(table, 'name')}", "dynamodb:GetItem/PutItem/Query", "allow", checks, "service")
+        self.add(who, f"table {str(tarn).split('/')[-1]}", "dynamodb:GetItem/PutItem/Query", "allow", checks, "service")
 
     def service_model(self, rec, who, region, model):
         arn = f"arn:aws:bedrock:{region}::foundation-model/{model}"
@@ -1195,6 +1206,23 @@ class Catalogue:
                                self.ck.role_can(other[rk], "secretsmanager:GetSecretValue", arn)))
             self.add(other["name"], f"secret {arn.split(':secret:')[-1]} ({owner}'s)", "secretsmanager:GetSecretValue",
                      "deny", [("any role of the service", _any_allowed(checks))], "isolation")
+        # secrets a contract gives to exactly one service
+        users: dict[str, set] = {}
+        for rec in records:
+            for key in contracts.get(rec["name"], {}).get("secrets") or []:
+                users.setdefault(key, set()).add(rec["name"])
+        for key, owners in sorted(users.items()):
+            if len(owners) != 1:
+                continue
+            owner = next(iter(owners))
+            sec = self.find_secret(key, self.primary)
+            other = next((r for r in records if r["name"] != owner), None)
+            if sec is None or other is None:
+                continue
+            checks = [(f"{self.role_label(other[rk])} GetSecretValue",
+                       self.ck.role_can(other[rk], "secretsmanager:GetSecretValue", m.arn(sec))) for rk in ("exec_role", "task_role")]
+            self.add(other["name"], f"secret {m.get(sec, 'name')} ({owner}'s)", "secretsmanager:GetSecretValue", "deny",
+                     [("any role of the service", _any_allowed(checks))], "isolation")
         # the database master secret: no service may read it
         db = self.primary_db(self.primary)
         if db is not None and records:

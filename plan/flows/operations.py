@@ -45,7 +45,7 @@ def offhours(c):
         role = m.role_by_arn(m.get(fn, "role"))
         tagged = [r for r in getattr(c, "_records", []) if str((m.get(r["service"], "tags") or {}).get(key, "")).lower() == "true"]
         if not tagged:
-            c.add(f"off-hours scheduler {m.get(fn, 'name')}", f"services tagged {key}=true", "ecs:UpdateService", "allow",
+            c.add(f"off-hours scheduler {m.get(fn, 'name')}", f"services tagged {key}=true", "stop/start (desired count)", "allow",
                   [("tagged services", Verdict(False, f"no service carries {key}=true: nothing to stop"))], "operations")
             continue
         checks = []
