@@ -82,6 +82,14 @@ def build_servicer(policies: Optional[list] = None, name: str = "ai-platform-pol
         args.get("tags"), args.get("repository"))
 
 
+def configured_servicer(policy_config: Optional[Mapping[str, Any]] = None) -> _PolicyAnalyzerServicer:
+    """The pack's servicer with `policy_config` applied (raises PlanError on a bad config: the CLI calls this
+    before it runs the program, so a bad config fails in a second, not after the whole plan)."""
+    servicer = build_servicer()
+    configure(servicer, policy_config)
+    return servicer
+
+
 def configure(servicer: _PolicyAnalyzerServicer, policy_config: Optional[Mapping[str, Any]] = None) -> None:
     """What the CLI does with `--policy-pack-config`: merge initial config, apply 'all', fill schema
     defaults, validate against each policy's schema, then call Configure."""
@@ -187,8 +195,7 @@ def analyze(plan: Plan, servicer: Optional[_PolicyAnalyzerServicer] = None,
     servicer itself (one decode per policy, an exception aborts); the default shares one decode per resource
     and isolates policies (plan/sdk.py)."""
     if servicer is None:
-        servicer = build_servicer()
-        configure(servicer, policy_config)
+        servicer = configured_servicer(policy_config)
     providers = {r.urn: r for r in plan.resources if r.type.startswith("pulumi:providers:")}
     info = servicer.GetAnalyzerInfo(None, None)
     violations: list[Finding] = []

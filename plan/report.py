@@ -37,7 +37,8 @@ def to_json(plan: Plan, analysis: Optional[Analysis]) -> dict:
            "outputs": plan.exports,
            "violations": [v.to_json() for v in analysis.violations] if analysis else [],
            "notApplicable": analysis.not_applicable if analysis else [],
-           "remediations": analysis.remediations if analysis else []}
+           "remediations": analysis.remediations if analysis else [],
+           "policyErrors": [e.to_json() for e in analysis.errors] if analysis else []}
     return doc
 
 
@@ -65,5 +66,8 @@ def text(plan: Plan, analysis: Optional[Analysis]) -> str:
         grouped = Counter((v.policy, v.message.splitlines()[-1].split("during preview: ")[-1]) for v in skipped)
         for (policy, reason), n in sorted(grouped.items()):
             lines.append(f"  [unknown] {policy} x{n}: {reason}")
-        lines.append("result: " + ("FAIL (mandatory violations)" if mandatory else "ok (no mandatory violation)"))
+        for e in analysis.errors:
+            lines.append(f"  [error] {e.policy} {e.urn.split('::')[-1] if e.urn else '(stack)'}: {e.message}")
+        lines.append("result: " + ("INCOMPLETE (a policy raised; exit 3)" if analysis.errors else
+                                   "FAIL (mandatory violations)" if mandatory else "ok (no mandatory violation)"))
     return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""The shared-decode evaluator (plan/sdk.py, the default of plan.analyze.analyze) gives exactly what the policy
+SDK's stock `_PolicyAnalyzerServicer` gives: on both stacks in both modes, with the stacks' own policy configs
+and with every policy forced to remediate (the Remediate path and the remediate->mandatory downgrade), and on
+the whole policy corpus (every `policy_harness.check()` the rule tests make in this run, replayed).
+
+Compared: every diagnostic (policy, level, urn, full message, in order), every not-applicable result, every
+remediation and the inputs it left on each resource.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import policy_harness
+from conftest import stack_plan
+from plan.analyze import analyze, build_servicer, configure, default_policy_config, load_policy_config
+from plan.records import records_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def outcome(plan, policy_config, *, stock: bool):
+    plan = copy.deepcopy(plan)
+    servicer = build_servicer()
+    configure(servicer, policy_config)
+    result = analyze(plan, servicer=servicer, stock=stock)
+    return {"violations": [v.to_json() for v in result.violations], "notApplicable": result.not_applicable,
+            "remediations": result.remediations, "inputs": [r.inputs for r in plan.resources],
+            "errors": [e.to_json() for e in result.errors]}
+
+
+def assert_same(plan, policy_config):
+    stock = outcome(plan, policy_config, stock=True)
+    shared = outcome(plan, policy_config, stock=False)
+    assert shared["errors"] == [] and stock["errors"] == []
+    for key in ("violations", "notApplicable", "remediations", "inputs"):
+        assert shared[key] == stock[key], key
+    return stock
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_both_stacks_both_modes(stack, preview):
+    result = assert_same(stack_plan(stack, preview), load_policy_config(default_policy_config(stack)))
+    assert result["violations"] or result["notApplicable"]  # the comparison compared something
+
+
+def test_every_policy_remediating_on_dev_preview():
+    """All levels at remediate: Remediate runs every remediation, Analyze reports the rest as mandatory."""
+    result = assert_same(stack_plan("dev", True), {"all": "remediate"})
+    assert {v["level"] for v in result["violations"]} >= {"mandatory"}
+
+
+def _corpus() -> list:
+    if policy_harness.CORPUS:
+        return policy_harness.CORPUS
+    # Run alone: collect the corpus from a child run of the rule tests (conftest writes it at the end).
+    out = ROOT / "tests" / ".corpus.json"
+    try:
+        files = sorted(str(p) for p in (ROOT / "tests").glob("test_rules_*.py"))
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *files],
+                       cwd=ROOT, env={**os.environ, "PLAN_CORPUS_OUT": str(out)}, capture_output=True, timeout=600)
+        return json.loads(out.read_text())
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def test_policy_corpus():
+    """Every records set the rule tests check, with its level and config, through both evaluators. Runs last
+    (conftest), so the corpus is this run's."""
+    seen, compared = set(), 0
+    for records, policy_config, region in _corpus():
+        key = json.dumps([records, policy_config, region], sort_keys=True, default=str)
+        if key in seen:
+            continue
+        seen.add(key)
+        assert_same(records_plan(copy.deepcopy(records), region=region), policy_config)
+        compared += 1
+    assert compared >= 100, compared
