@@ -68,8 +68,10 @@ def run(args) -> int:
     plan = run_program(main_program(), config=config, stack=stack, preview=args.mode == "preview",
                        secret_keys=secret_keys)
     analysis = an.analyze(plan, servicer=servicer) if servicer is not None else None
-    from .cost import cli_extras
-    extra_json, extra_text = cli_extras(args, plan, stack)
+    extra_json, extra_text = {}, []
+    if any(getattr(args, k, None) for k in ("json", "cost", "compare", "critical_path", "diagram")):
+        from .cost import cli_extras  # only when asked: its price tables are 0.1 s of imports
+        extra_json, extra_text = cli_extras(args, plan, stack)
     if args.json:
         json.dump({**to_json(plan, analysis), **extra_json}, sys.stdout, indent=1, sort_keys=False)
         sys.stdout.write("\n")

@@ -51,8 +51,8 @@ class Run:
 def child(argv: list[str], capture: bool = False) -> Run:
     """Run a fresh `python argv...` and measure it: wall, CPU (user+sys) and peak RSS of that process alone."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stderr=subprocess.DEVNULL, text=True,
+                            stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
     out = proc.stdout.read() if capture else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -96,7 +96,8 @@ def machine() -> str:
         pass
     mem = ""
     try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        lines = Path("/proc/meminfo").read_text().splitlines()
+        kb = int(next(line for line in lines if line.startswith("MemTotal")).split()[1])
         mem = f", {kb / 1024 / 1024:.1f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         pass

@@ -73,6 +73,34 @@ def program_with(config: dict, *, stack: str = "dev", preview: bool = False, pro
     return run_program(program or main_program(), config=config, stack=stack, preview=preview)
 
 
+def cli(*args: str):
+    """`python -m plan ARGS` in this process, as a subprocess.CompletedProcess (returncode, stdout, stderr).
+
+    The process boundary adds nothing these tests assert (main() returns the exit code `__main__` passes to
+    os._exit; stdout and stderr are captured), and a stack's own config is served from `stack_plan`'s cache
+    (a copy: the analysis may remediate inputs) instead of re-running the whole program. A subprocess stays
+    where the boundary itself is tested (tests/test_engine.py's exit-2 case, tests/test_records_cli.py)."""
+    import copy
+    import io
+    import subprocess
+
+    import plan.engine
+    from plan.__main__ import main
+    real = plan.engine.run_program
+
+    def cached(program, *, config, stack="dev", preview=False, **kwargs):
+        own = ROOT / f"Pulumi.{stack}.yaml"
+        if own.exists() and dict(config) == load_stack_config(*stack_file_path(stack, None))[0]:
+            return copy.deepcopy(stack_plan(stack, preview))
+        return real(program, config=config, stack=stack, preview=preview, **kwargs)
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        mp.setattr(plan.engine, "run_program", cached)
+        code = main(list(args))
+    return subprocess.CompletedProcess(["python", "-m", "plan", *args], code, out.getvalue(), err.getvalue())
+
+
 @contextlib.contextmanager
 def moto_session(env: dict, region: str, *services: str):
     """One moto account with `env` set and a boto3 client per service (client creation dominates test time,

@@ -39,7 +39,8 @@ def pack(*policies):
 
 def test_a_raising_resource_policy_is_its_own_error_and_the_others_still_run():
     result = analyze(records_plan(RECORDS), servicer=pack(
-        ResourceValidationPolicy("boom", "raises", boom), ResourceValidationPolicy("seen", "reports", reports_every_bucket)))
+        ResourceValidationPolicy("boom", "raises", boom),
+        ResourceValidationPolicy("seen", "reports", reports_every_bucket)))
     assert [(e.policy, e.level, e.urn.split("::")[-1], e.message) for e in result.errors] == [
         ("boom", "error", "b1", "policy boom raised: RuntimeError: kaboom"),
         ("boom", "error", "b2", "policy boom raised: RuntimeError: kaboom")]
@@ -54,7 +55,8 @@ def test_the_stock_servicer_would_abort_instead():
 
 def test_a_raising_stack_policy_is_its_own_error_and_the_others_still_run():
     result = analyze(records_plan(RECORDS), servicer=pack(
-        StackValidationPolicy("stack-boom", "raises", stack_boom), StackValidationPolicy("count", "counts", stack_counts)))
+        StackValidationPolicy("stack-boom", "raises", stack_boom),
+        StackValidationPolicy("count", "counts", stack_counts)))
     assert [(e.policy, e.urn, e.message) for e in result.errors] == [
         ("stack-boom", "", "policy stack-boom raised: KeyError: 'missing'")]
     assert [v.message.splitlines()[-1] for v in result.of("count")] == ["2 resources"]
@@ -92,7 +94,8 @@ def stack_reader(args, report):
 @pytest.mark.parametrize("stock", [True, False], ids=["stock", "shared"])
 def test_a_policy_writing_into_its_view_does_not_change_the_next_policys(stock):
     result = analyze(records_plan(RECORDS), stock=stock, servicer=pack(
-        ResourceValidationPolicy("writer", "writes", writer), ResourceValidationPolicy("seen", "reads", reports_every_bucket),
+        ResourceValidationPolicy("writer", "writes", writer),
+        ResourceValidationPolicy("seen", "reads", reports_every_bucket),
         StackValidationPolicy("stack-writer", "writes", stack_writer),
         StackValidationPolicy("stack-reader", "reads", stack_reader)))
     assert sorted(v.message.splitlines()[-1] for v in result.of("seen")) == ["saw one", "saw two"]
