@@ -24,9 +24,10 @@ def test_the_table_reports_ratios_to_the_floor_and_the_targets():
     prod = bench.Row("prod preview", resources=471, imports=4.2, program=1.5, policies=0.3, total=6.5, cpu=6.0,
                      peak_mb=250, code=0)
     text = bench.render([prod], floor, (100.0, 90.0, "958 passed"), runs=5)
-    assert "| prod preview | 471 | 4.20 | 1.50 | 0.30 | 6.50 | 6.00 | 1.30 | 0.20 | 250 | 0 |" in text
-    assert "20.0x the floor" in text
-    assert "prod plan / floor 1.30 (target <= 1.6, goal 1.3); policies / program 0.20 (<= 0.3); peak 250 MB" in text
+    assert "| prod preview | 471 | 4.20 | 1.50 | 0.30 | 6.50 | 6.00 | 1.30 | 1.33 | 0.20 | 250 | 0 |" in text
+    assert "20.0x the floor (wall), 20.0x (CPU)" in text
+    assert ("prod plan / floor 1.30 wall, 1.33 CPU (target <= 1.6, goal 1.3); policies / program 0.20 (<= 0.3); "
+            "peak 250 MB") in text
 
 
 def test_stacks_are_the_stack_files():
