@@ -2,9 +2,9 @@
 
 For every Pulumi.<stack>.yaml and both modes: best of N (default 5) of
 - total: wall time of `python -m plan --stack S --mode M` as a fresh process (what an engineer waits for);
-- imports / program / policies: the same work in a fresh process that times its phases in CPU seconds (imports of the engine,
-  the pack and the pulumi_aws subpackages the program uses; the program under mocks; configuring the pack and
-  evaluating it);
+- imports / program / policies: the same work in a fresh process that times its phases in CPU seconds (imports
+  of the engine, the pack and the pulumi_aws subpackages the program uses; the program under mocks; configuring
+  the pack and evaluating it);
 - peak memory: ru_maxrss of the CLI process (os.wait4);
 and the bare-program floor (plan/bench_floor.py: the same pulumi_aws subpackages plus awsx, as many real
 resources as prod with trivial inputs, collector off), then one run of the test suite (`pytest -q`, with the
