@@ -65,6 +65,12 @@ class Analysis:
         return [v for v in self.violations if v.policy == policy]
 
 
+def pack_policies() -> list:
+    """The pack's policies, as policies/__main__.py passes them to PolicyPack."""
+    from policies.pack import pack_args
+    return list(pack_args()["policies"])
+
+
 def build_servicer(policies: Optional[list] = None, name: str = "ai-platform-policies",
                    default_level=None, initial_config: Optional[dict] = None) -> _PolicyAnalyzerServicer:
     """The pack's servicer, built from the same arguments policies/__main__.py passes to PolicyPack."""

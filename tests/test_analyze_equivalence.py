@@ -1,6 +1,6 @@
 """The shared-decode evaluator (plan/sdk.py, the default of plan.analyze.analyze) gives exactly what the policy
-SDK's stock `_PolicyAnalyzerServicer` gives: on both stacks in both modes, with the stacks' own policy configs
-and with every policy forced to remediate (the Remediate path and the remediate->mandatory downgrade), and on
+SDK's stock `_PolicyAnalyzerServicer` gives: on both stacks in both modes with the stacks' own policy configs,
+with every policy forced to remediate (the Remediate path and the remediate->mandatory downgrade), and on
 the whole policy corpus (every `policy_harness.check()` the rule tests make in this run, replayed).
 
 Compared: every diagnostic (policy, level, urn, full message, in order), every not-applicable result, every
@@ -19,6 +19,9 @@ import pytest
 
 import policy_harness
 from conftest import stack_plan
+from plan.engine import SECRET_SIG, SECRET_VALUE, UNKNOWN
+from policy_harness import rec
+from pulumi_policy import ResourceValidationPolicy
 from plan.analyze import analyze, build_servicer, configure, default_policy_config, load_policy_config
 from plan.records import records_plan
 
@@ -51,10 +54,43 @@ def test_both_stacks_both_modes(stack, preview):
     assert result["violations"] or result["notApplicable"]  # the comparison compared something
 
 
-def test_every_policy_remediating_on_dev_preview():
-    """All levels at remediate: Remediate runs every remediation, Analyze reports the rest as mandatory."""
-    result = assert_same(stack_plan("dev", True), {"all": "remediate"})
-    assert {v["level"] for v in result["violations"]} >= {"mandatory"}
+def _stamp(args):
+    """A remediation of our own (the pack's may change): stamps a tag, keeping a secret value secret."""
+    tags = dict(args.props.get("tags") or {})
+    tags["Remediated"] = "yes"
+    return {**args.props, "tags": tags}
+
+
+REMEDIATE_RECORDS = [
+    rec("aws:s3/bucket:Bucket", "bucket", {"tags": {"Project": "p"}}),
+    rec("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "pab",
+        {"bucket": UNKNOWN, "blockPublicAcls": True, "blockPublicPolicy": False}, prop_deps={"bucket": ["bucket"]}),
+    rec("aws:sqs/queue:Queue", "queue", {"policy": UNKNOWN}),
+    rec("aws:sns/topic:Topic", "topic", {"name": "alerts"}),
+    rec("aws:ebs/volume:Volume", "volume", {"encrypted": False}),
+    rec("aws:secretsmanager/secretVersion:SecretVersion", "secret",
+        {"secretString": {SECRET_SIG: SECRET_VALUE, "value": "s3cr3t"}}),
+]
+
+
+def test_every_policy_remediating():
+    """All levels at remediate (the pack's policies plus one that always remediates): Remediate runs every
+    remediation in order, Analyze then reports the rest as mandatory, on the remediated inputs."""
+    from plan.analyze import pack_policies
+    policies = [*pack_policies(), ResourceValidationPolicy("stamp", "stamps a tag", remediate=_stamp)]
+    plan = records_plan(REMEDIATE_RECORDS)
+    results = []
+    for stock in (True, False):
+        servicer = build_servicer(policies=policies)
+        configure(servicer, {"all": "remediate"})
+        copy_ = copy.deepcopy(plan)
+        result = analyze(copy_, servicer=servicer, stock=stock)
+        results.append(([v.to_json() for v in result.violations], result.not_applicable, result.remediations,
+                         [r.inputs for r in copy_.resources], result.errors))
+    assert results[0] == results[1]
+    assert {r["policy"] for r in results[0][2]} >= {"stamp"} and results[0][4] == []
+    # what remediation could not fix is reported as mandatory (the SDK's downgrade of remediate)
+    assert {v["level"] for v in results[0][0] if v["urn"].endswith("::volume")} == {"mandatory"}
 
 
 def _corpus() -> list:
