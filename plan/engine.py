@@ -17,20 +17,14 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 import pulumi
 from google.protobuf import json_format
-from pulumi.runtime import mocks as pmocks
-from pulumi.runtime import rpc
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.settings import SETTINGS
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from .sdk import SETTINGS, _sync_await, pmocks, rpc, run_pulumi_func, set_all_config  # private SDK symbols
 
 from .mocks import PlatformMocks
 from .remote import BUILDERS, Child, Registrar
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = rpc.UNKNOWN
-SECRET_SIG = rpc._special_sig_key
-SECRET_VALUE = rpc._special_secret_sig
+from .sdk import SECRET_SIG, SECRET_VALUE  # noqa: E402
 PROJECT = "ai-platform"
 
 
@@ -280,7 +274,7 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
     SETTINGS.outputs.clear()
     set_all_config(_config_strings(config), list(secret_keys))
     pmocks.set_mocks(mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
-    from pulumi.runtime.settings import get_root_resource
+    from .sdk import get_root_resource
 
     def body():
         program()

@@ -109,14 +109,18 @@ def check_records(path: Path, policy_config: Optional[str], as_json: bool) -> in
     plan = records_plan(records)
     analysis = analyze(plan, policy_config=load_policy_config(Path(policy_config) if policy_config else None))
     if as_json:
-        json.dump({"violations": [v.to_json() for v in analysis.violations],
-                   "notApplicable": analysis.not_applicable}, sys.stdout, indent=1)
+        doc = {"violations": [v.to_json() for v in analysis.violations], "notApplicable": analysis.not_applicable}
+        if analysis.errors:
+            doc["policyErrors"] = [e.to_json() for e in analysis.errors]
+        json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         for v in analysis.violations:
             print(f"[{v.level}] {v.policy} {v.urn.split('::')[-1] if v.urn else '(stack)'}: {v.message.splitlines()[-1]}")
+        for e in analysis.errors:
+            print(f"[error] {e.policy} {e.urn.split('::')[-1] if e.urn else '(stack)'}: {e.message}")
         print(f"{len(analysis.violations)} violations ({len(analysis.mandatory)} mandatory)")
-    return 1 if analysis.mandatory else 0
+    return 3 if analysis.errors else 1 if analysis.mandatory else 0
 
 
 __all__ = ["records_plan", "check_records", "UNKNOWN"]

@@ -1,8 +1,15 @@
-"""Shared fixtures: the project root on sys.path, and cached plans of each stack (both modes)."""
+"""Shared fixtures: the project root on sys.path, cached plans of each stack (both modes), and the collector
+tuned for the session.
+
+Plans are cached per distinct configuration: `stack_plan("dev")`, `stack_plan("dev", True)` and
+`stack_plan("dev", preview=True)` are one plan (the cache key is normalised, not the call's spelling).
+"""
 from __future__ import annotations
 
 import contextlib
-import functools
+import gc
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,17 +23,44 @@ from plan.analyze import analyze, default_policy_config, load_policy_config  # n
 from plan.engine import main_program, run_program  # noqa: E402
 from plan.stackfile import load_stack_config, stack_file_path  # noqa: E402
 
+# The collector: most of the heap is imported modules and cached plans that live for the whole session, and
+# full collections kept walking them (75 of the suite's 249 CPU seconds). Young objects are still collected,
+# only less often, and what exists once the program modules are imported is moved out of the collector's
+# sight (gc.freeze) after the first plan. Peak memory: docs/performance.md.
+gc.set_threshold(50_000, 20, 50)
+_FROZEN = False
 
-@functools.lru_cache(maxsize=None)
+
+def _freeze_once() -> None:
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.collect()
+        gc.freeze()
+
+
+_PLANS: dict = {}
+_ANALYSES: dict = {}
+
+
 def stack_plan(stack: str, preview: bool = True):
-    name, path = stack_file_path(stack, None)
-    config, secrets = load_stack_config(name, path)
-    return run_program(main_program(), config=config, stack=name, preview=preview, secret_keys=secrets)
+    """The plan of stack `stack` in preview (default) or update mode, computed once per test run."""
+    key = (str(stack), bool(preview))
+    if key not in _PLANS:
+        name, path = stack_file_path(key[0], None)
+        config, secrets = load_stack_config(name, path)
+        _PLANS[key] = run_program(main_program(), config=config, stack=name, preview=key[1], secret_keys=secrets)
+        _freeze_once()
+    return _PLANS[key]
 
 
-@functools.lru_cache(maxsize=None)
 def stack_analysis(stack: str, preview: bool = True):
-    return analyze(stack_plan(stack, preview), policy_config=load_policy_config(default_policy_config(stack)))
+    """The pack's analysis of `stack_plan(stack, preview)` with the stack's policy config, computed once."""
+    key = (str(stack), bool(preview))
+    if key not in _ANALYSES:
+        _ANALYSES[key] = analyze(stack_plan(*key), policy_config=load_policy_config(default_policy_config(key[0])))
+    return _ANALYSES[key]
+
 
 
 @pytest.fixture(params=["dev", "prod"])
@@ -37,6 +71,34 @@ def stack_name(request):
 def program_with(config: dict, *, stack: str = "dev", preview: bool = False, program=None):
     """Run the whole program (or `program`) with a config dict of full keys; returns the Plan."""
     return run_program(program or main_program(), config=config, stack=stack, preview=preview)
+
+
+def cli(*args: str):
+    """`python -m plan ARGS` in this process, as a subprocess.CompletedProcess (returncode, stdout, stderr).
+
+    The process boundary adds nothing these tests assert (main() returns the exit code `__main__` passes to
+    os._exit; stdout and stderr are captured), and a stack's own config is served from `stack_plan`'s cache
+    (a copy: the analysis may remediate inputs) instead of re-running the whole program. A subprocess stays
+    where the boundary itself is tested (tests/test_engine.py's exit-2 case, tests/test_records_cli.py)."""
+    import copy
+    import io
+    import subprocess
+
+    import plan.engine
+    from plan.__main__ import main
+    real = plan.engine.run_program
+
+    def cached(program, *, config, stack="dev", preview=False, **kwargs):
+        own = ROOT / f"Pulumi.{stack}.yaml"
+        if own.exists() and dict(config) == load_stack_config(*stack_file_path(stack, None))[0]:
+            return copy.deepcopy(stack_plan(stack, preview))
+        return real(program, config=config, stack=stack, preview=preview, **kwargs)
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        mp.setattr(plan.engine, "run_program", cached)
+        code = main(list(args))
+    return subprocess.CompletedProcess(["python", "-m", "plan", *args], code, out.getvalue(), err.getvalue())
 
 
 @contextlib.contextmanager
@@ -50,3 +112,21 @@ def moto_session(env: dict, region: str, *services: str):
             mp.setenv(key, value)
         with mock_aws() as mock:
             yield mock, {svc: boto3.client(svc, region_name=region) for svc in services}
+
+
+# tests/test_analyze_equivalence.py replays every policy_harness.check() of the run through the stock servicer:
+# it goes last. Run alone, it collects the corpus from a child run of the rule tests, which writes it here.
+CORPUS_TEST = "test_analyze_equivalence.py::test_policy_corpus"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    last = [item for item in items if CORPUS_TEST in item.nodeid]
+    if last:
+        items[:] = [item for item in items if CORPUS_TEST not in item.nodeid] + last
+
+
+def pytest_sessionfinish(session, exitstatus):
+    out = os.environ.get("PLAN_CORPUS_OUT")
+    if out:
+        import policy_harness
+        Path(out).write_text(json.dumps(policy_harness.CORPUS))

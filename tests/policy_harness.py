@@ -20,6 +20,7 @@ from plan.engine import UNKNOWN
 from plan.records import records_plan
 
 _SERVICER_CACHE: dict = {}
+CORPUS: list = []  # every check() of this run: tests/test_analyze_equivalence.py replays it through the stock servicer
 
 
 def rec(rtype: str, name: str, props: Optional[Mapping[str, Any]] = None, *, deps=(), prop_deps=None,
@@ -39,6 +40,8 @@ def check(records, *, level: str = "mandatory", config: Optional[Mapping[str, An
     policy_config: dict[str, Any] = {"all": level}
     policy_config.update(config or {})
     configure(servicer, policy_config)
+    records = list(records)
+    CORPUS.append((records, policy_config, region))
     return analyze(records_plan(records, region=region), servicer=servicer)
 
 

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
 from components.config import ConfigError, load_settings
-from conftest import ROOT
+from conftest import cli
 
 BASE = {"platform": {"environment": "dev"}}
 
@@ -84,8 +82,7 @@ def test_region_is_validated():
 def run_plan(stack_yaml: str, tmp_path, *extra):
     path = tmp_path / "Pulumi.broken.yaml"
     path.write_text(textwrap.dedent(stack_yaml))
-    return subprocess.run([sys.executable, "-m", "plan", "--stack-file", str(path), *extra], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return cli("--stack-file", str(path), *extra)  # in-process (conftest.cli): same exit code and output
 
 
 @pytest.mark.parametrize("yaml_text, expected", [

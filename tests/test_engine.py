@@ -11,7 +11,7 @@ import pulumi_awsx as awsx
 import pytest
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
-from conftest import ROOT, stack_plan
+from conftest import ROOT, cli, stack_plan
 from plan.analyze import analyze, build_servicer, configure
 from plan.engine import UNKNOWN, run_program
 
@@ -85,6 +85,11 @@ def test_the_dependency_correlating_flow_log_policy_decides_in_preview():
 
 
 def run_cli(*args):
+    return cli(*args)  # in-process, plans from the session cache (conftest.cli)
+
+
+def run_process(*args):
+    """A real `python -m plan` process: where the boundary (exit code, one line on stderr) is what is tested."""
     return subprocess.run([sys.executable, "-m", "plan", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -110,7 +115,7 @@ def test_exit_code_1_on_mandatory_violation(tmp_path):
 def test_bad_policy_config_is_exit_2(tmp_path):
     cfg = tmp_path / "bad.json"
     cfg.write_text(json.dumps({"required-tags": {"requiredTags": "Team"}}))
-    result = run_cli("--stack", "dev", "--policy-config", str(cfg))
+    result = run_process("--stack", "dev", "--policy-config", str(cfg))  # fails before the program runs
     assert result.returncode == 2 and "required-tags.requiredTags" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

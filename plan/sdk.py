@@ -1,0 +1,490 @@
+"""The one place plan/ touches private symbols of the Pulumi SDKs, pinned to the versions they were read from.
+
+Everything in plan/ that is not public API of `pulumi` or `pulumi_policy` comes from here: the mock runtime's
+internals the engine drives (settings, `_sync_await`, the secret signature), the policy SDK's analyzer servicer
+(its configured state and its private helpers), and a copy of its evaluation loops (`Analyze`, `AnalyzeStack`,
+`Remediate` of pulumi-policy 1.21.0's `_PolicyAnalyzerServicer`) changed in two ways only:
+
+- **decode once.** The SDK decodes a resource's properties (MessageToDict, deserialize, unknown-checking proxy,
+  provider) again for every (resource, policy) pair and rebuilds every stack resource for every stack policy; 96%
+  of a plan's policy time went there. Here each resource is decoded once and the same view is handed to every
+  policy. A policy that writes into its view (proxy `__setitem__`, or an attribute of a stack resource) marks it
+  dirty and the next policy gets a fresh decode, so no policy sees another's writes, as in the SDK.
+- **isolation.** An exception in one policy (other than the SDK's own "unknown value" and "not applicable"
+  signals) becomes that policy's error (`policy X raised: ...`) and the other policies still run; under the SDK
+  it aborts the whole analysis (and the real CLI's preview).
+
+Everything else (enforcement levels and their remediate->mandatory downgrade, config per policy, unknown handling
+and its advisory "can't run policy ... during preview" diagnostic, not-applicable results, async validations,
+remediation order and secret preservation) is the SDK's code, copied. tests/test_sdk.py fingerprints the source
+of every symbol used or copied here and fails on any change, and tests/test_analyze_equivalence.py runs the stock
+servicer beside this on both stacks in both modes and on the policy corpus and demands identical results: after
+a pin upgrade, re-read the changed SDK code, port it here, then update `SOURCE_HASHES`.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from importlib import metadata
+from inspect import isawaitable
+from typing import Any, Optional
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import mocks as pmocks  # noqa: F401 - re-exported: MockMonitor, set_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config  # noqa: F401 - re-exported
+from pulumi.runtime.proto import analyzer_pb2 as proto
+from pulumi.runtime.settings import SETTINGS, get_root_resource  # noqa: F401 - re-exported
+from pulumi.runtime.stack import run_pulumi_func  # noqa: F401 - re-exported
+from pulumi.runtime.sync_await import _sync_await  # noqa: F401 - re-exported
+from pulumi_policy import policy as _pp
+from pulumi_policy.deserialize import deserialize_properties, serialize_properties
+from pulumi_policy.policy import (EnforcementLevel, PolicyResource, ResourceValidationArgs,
+                                  ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+                                  _NotApplicableError, _PolicyAnalyzerServicer)
+from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy, _append_prop, unknown_checking_proxy
+
+PINS = {"pulumi": "3.272.0", "pulumi_policy": "1.21.0"}
+
+# pulumi runtime privates the engine uses.
+UNKNOWN = rpc.UNKNOWN
+SECRET_SIG = rpc._special_sig_key
+SECRET_VALUE = rpc._special_secret_sig
+MockMonitor = pmocks.MockMonitor
+PolicyAnalyzerServicer = _PolicyAnalyzerServicer
+
+# Every private function, class or module used above or copied below, with the sha256 (first 16 hex digits) of its
+# source as installed at the pins; and the private constants with their values. tests/test_sdk.py recomputes both.
+SOURCE_HASHES = {
+    "pulumi.runtime.sync_await._sync_await": "77b69aaf7da77f1c",
+    "pulumi.runtime.stack.run_pulumi_func": "17b787ffe00d4e2c",
+    "pulumi.runtime.config.set_all_config": "8f1767bf1d394e61",
+    "pulumi.runtime.settings.get_root_resource": "a4674ff307acb90a",
+    "pulumi.runtime.settings.Settings": "8e3dc37ca1c72b15",
+    "pulumi.runtime.mocks.MockMonitor": "ef9716c3cfbe74d5",
+    "pulumi.runtime.mocks.set_mocks": "2426a15812d1a273",
+    "pulumi_policy.policy._PolicyAnalyzerServicer": "2526cad53e080fdf",
+    "pulumi_policy.policy.ResourceValidationArgs": "59a2c5983dc19f4b",
+    "pulumi_policy.policy.StackValidationArgs": "afd07d959881bd22",
+    "pulumi_policy.policy.PolicyResource": "d8421791bf032653",
+    "pulumi_policy.policy.PolicyProviderResource": "3b1db411ca38ce5b",
+    "pulumi_policy.policy.ResourceValidationPolicy": "485af0b277175a3f",
+    "pulumi_policy.policy.StackValidationPolicy": "3ecb0d355e72b98a",
+    "pulumi_policy.policy._NotApplicableError": "1b0c8e2a38deeaff",
+    "pulumi_policy.deserialize": "d6c752ad182116d2",
+    "pulumi_policy.proxy": "7c369f060299e873",
+    "pulumi_policy.secret": "9702d5c9dbdad77e",
+}
+PRIVATE_VALUES = {
+    "pulumi.runtime.rpc._special_sig_key": "4dabf18193072939515e22adb298388d",
+    "pulumi.runtime.rpc._special_secret_sig": "1b47061264138c4ac30d75fd1eb44270",
+    "pulumi.runtime.rpc.UNKNOWN": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+}
+# The servicer's private attributes and methods Pack reads (their presence is checked on a real servicer).
+SERVICER_PRIVATES = ("_PolicyAnalyzerServicer__policy_pack_name", "_PolicyAnalyzerServicer__policy_pack_version",
+                     "_PolicyAnalyzerServicer__policies", "_PolicyAnalyzerServicer__stack_tags",
+                     "_get_enforcement_level", "_get_policy_config", "_create_report_violation",
+                     "_map_enforcement_level", "_get_resource_options", "_configure_runtime_settings")
+
+
+def resolve(dotted: str) -> Any:
+    """The object a dotted name in SOURCE_HASHES / PRIVATE_VALUES names."""
+    import importlib
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(dotted)
+
+
+def source_hash(dotted: str) -> str:
+    import hashlib
+    import inspect
+    return hashlib.sha256(inspect.getsource(resolve(dotted)).encode()).hexdigest()[:16]
+
+
+def installed_versions() -> dict[str, str]:
+    return {name: metadata.version(name.replace("_", "-")) for name in PINS}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The configured servicer's private state.
+
+class Pack:
+    """A configured `_PolicyAnalyzerServicer` seen from inside: its policies, levels, config, name and version."""
+
+    def __init__(self, servicer: _PolicyAnalyzerServicer):
+        self.servicer = servicer
+        self.name: str = servicer._PolicyAnalyzerServicer__policy_pack_name
+        self.version: str = servicer._PolicyAnalyzerServicer__policy_pack_version
+        self.policies: list = servicer._PolicyAnalyzerServicer__policies
+        self.stack_tags = servicer._PolicyAnalyzerServicer__stack_tags
+        self.levels = {p.name: servicer._get_enforcement_level(p) for p in self.policies}
+        self._reports: dict = {}
+        self.remediating = any(level == EnforcementLevel.REMEDIATE and isinstance(p, ResourceValidationPolicy)
+                               for p, level in zip(self.policies, self.levels.values()))
+        self.target = _Target()
+
+    def config(self, name: str):
+        return self.servicer._get_policy_config(name)
+
+    def report(self, target: "_Target", policy, level):
+        """`_create_report_violation`'s closure, made once per policy and level and pointed at `target.response`
+        (the SDK makes one per resource and policy; the body is the SDK's, copied)."""
+        key = (policy.name, level)
+        fn = self._reports.get(key)
+        if fn is None:
+            fn = self._reports[key] = self._make_report(target, policy.name, policy.description, level,
+                                                        policy.severity)
+        return fn
+
+    def _make_report(self, target, policy_name, policy_description, enforcement_level, severity):
+        level_code = self.level_code(enforcement_level)
+        severity_code = self.servicer._map_severity(severity)
+        pack_name, pack_version = self.name, self.version
+
+        def report_violation(message: str, urn: Optional[str] = None) -> None:
+            if message and not isinstance(message, str):
+                raise TypeError("Expected message to be a string")
+            if urn is not None and not isinstance(urn, str):
+                raise TypeError("Expected urn to be a string")
+
+            violation_message = policy_description
+            if message:
+                violation_message += f"\n{message}"
+
+            target.response.diagnostics.append(proto.AnalyzeDiagnostic(
+                policyName=policy_name,
+                policyPackName=pack_name,
+                policyPackVersion=pack_version,
+                message=violation_message,
+                urn=urn if urn else "",
+                description=policy_description,
+                enforcementLevel=level_code,
+                severity=severity_code,
+            ))
+        return report_violation
+
+    def level_code(self, level: EnforcementLevel):
+        return self.servicer._map_enforcement_level(level)
+
+    def options(self, request_like):
+        return self.servicer._get_resource_options(request_like)
+
+    def configure_runtime(self) -> None:
+        self.servicer._configure_runtime_settings()
+
+    def any_remediate(self) -> bool:
+        """Whether Remediate has anything to run (else the SDK's loop skips every policy)."""
+        return self.remediating
+
+    def unknown_diagnostic(self, policy, exc: UnknownValueError):
+        return proto.AnalyzeDiagnostic(
+            policyName=policy.name, policyPackName=self.name, policyPackVersion=self.version,
+            message=(f"can't run policy '{policy.name}' from policy pack "
+                     f"'{self.name}@v{self.version}' during preview: {exc.message}"),
+            urn="", description=policy.description,
+            enforcementLevel=self.level_code(EnforcementLevel.ADVISORY))
+
+
+class _Target:
+    """Where the shared report closures append: the response being built."""
+    __slots__ = ("response",)
+
+    def __init__(self):
+        self.response = None
+
+
+@dataclasses.dataclass
+class PolicyError:
+    """A policy that raised: reported as that policy's own result, the others still run."""
+    policy: str
+    urn: str
+    message: str
+
+
+def _error(policy_name: str, urn: str, exc: BaseException) -> PolicyError:
+    text = str(exc).strip().splitlines()
+    return PolicyError(policy_name, urn, f"policy {policy_name} raised: {type(exc).__name__}"
+                                         f"{': ' + text[0] if text else ''}")
+
+
+def _run(result) -> Any:
+    """The SDK's way of finishing an async validation or remediation: a fresh event loop per call."""
+    loop = asyncio.new_event_loop()
+    task = asyncio.Task(result, loop=loop)
+    out = loop.run_until_complete(task)
+    loop.close()
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Decoding once. The proxies are the SDK's classes (policies and serialize_properties see what they always see);
+# the subclasses only notice writes, so a view a policy wrote into is thrown away before the next policy.
+
+class _Dirty:
+    __slots__ = ("flag",)
+
+    def __init__(self):
+        self.flag = False
+
+
+class _GuardedDictProxy(_DictProxy):
+    def __init__(self, target, props_acc, dirty: _Dirty):
+        super().__init__(target, props_acc)
+        self._dirty = dirty
+
+    def __setitem__(self, key, value):
+        self._dirty.flag = True
+        super().__setitem__(key, value)
+
+
+def _proxy(value: Any, props_acc: list, dirty: _Dirty) -> Any:
+    """pulumi_policy.proxy._proxy_helper, building write-noticing dict proxies."""
+    if isinstance(value, list):
+        return _ListProxy([_proxy(e, _append_prop(props_acc, i), dirty) for i, e in enumerate(value)], props_acc)
+    if isinstance(value, dict):
+        return _GuardedDictProxy({k: _proxy(value[k], _append_prop(props_acc, k), dirty) for k in value},
+                                 props_acc, dirty)
+    return value
+
+
+def decode(props: dict, dirty: _Dirty):
+    """What the SDK hands a policy as `args.props`: deserialized, wrapped in the unknown-checking proxy."""
+    return _proxy(deserialize_properties(props), [], dirty)
+
+
+def to_dict(struct: struct_pb2.Struct) -> dict:
+    return json_format.MessageToDict(struct)
+
+
+class _Provider:
+    """A resource's provider as the SDK builds it (`_get_provider_resource`), from a cached plain dict."""
+
+    def __init__(self, message: Optional[proto.AnalyzerProviderResource]):
+        self.message = message
+        self.plain = to_dict(message.properties) if message is not None else None
+
+    def build(self, dirty: _Dirty):
+        if self.message is None:
+            return None
+        m = self.message
+        return _pp.PolicyProviderResource(m.type, decode(self.plain, dirty), m.urn, m.name)
+
+
+@dataclasses.dataclass
+class ResourceInput:
+    """One resource as Analyze/Remediate receive it: type, plain properties (after the protobuf round trip, as
+    the servicer decodes them), urn, name, the options message, the provider message."""
+    type: str
+    props: dict
+    urn: str
+    name: str
+    options: proto.AnalyzerResourceOptions
+    provider: Optional[proto.AnalyzerProviderResource]
+
+
+class _Holder:
+    """`request.options` for the SDK's own `_get_resource_options`."""
+    __slots__ = ("options",)
+
+    def __init__(self, options):
+        self.options = options
+
+
+def analyze_resource(pack: Pack, res: ResourceInput, errors: list[PolicyError]):
+    """`_PolicyAnalyzerServicer.Analyze` for one resource, decoded once for all policies."""
+    response = pack.target.response = proto.AnalyzeResponse()
+    provider = _Provider(res.provider)
+    view = None
+    dirty = _Dirty()
+    for policy in pack.policies:
+        enforcement_level = pack.levels[policy.name]
+        if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+            continue
+        if not policy.has_validation():
+            response.not_applicable.append(proto.PolicyNotApplicable(
+                policy_name=policy.name, reason="Policy does not implement validate"))
+            continue
+        if enforcement_level == EnforcementLevel.REMEDIATE:
+            enforcement_level = EnforcementLevel.MANDATORY
+        report_violation = pack.report(pack.target, policy, enforcement_level)
+        try:
+            if view is None or dirty.flag:
+                dirty = _Dirty()
+                view = (decode(res.props, dirty), pack.options(_Holder(res.options)), provider.build(dirty))
+            props, opts, prov = view
+            args = ResourceValidationArgs(res.type, props, res.urn, res.name, opts, prov, pack.config(policy.name),
+                                          pack.stack_tags)
+            result = policy.validate(args, report_violation)
+            if result is not None and isawaitable(result):
+                _run(result)
+        except UnknownValueError as e:
+            response.diagnostics.append(pack.unknown_diagnostic(policy, e))
+        except _NotApplicableError as e:
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+        except Exception as e:  # noqa: BLE001 - isolation: this policy's error, the others still run
+            errors.append(_error(policy.name, res.urn, e))
+    return response
+
+
+def remediate_resource(pack: Pack, res: ResourceInput, errors: list[PolicyError]):
+    """`_PolicyAnalyzerServicer.Remediate` for one resource (one decode, by design in the SDK too)."""
+    response = proto.RemediateResponse()
+    if not pack.any_remediate():
+        return response  # the SDK's loop would skip every policy
+    try:
+        # A remediation's writes are meant to reach the next policy here (the SDK decodes once too).
+        props = unknown_checking_proxy(deserialize_properties(res.props, True))
+    except Exception as e:  # noqa: BLE001
+        errors.append(_error("(decode)", res.urn, e))
+        return response
+    opts = pack.options(_Holder(res.options))
+    provider = _Provider(res.provider).build(_Dirty())
+    for policy in pack.policies:
+        if pack.levels[policy.name] != EnforcementLevel.REMEDIATE or not isinstance(policy, ResourceValidationPolicy):
+            continue
+        if not policy.has_remediation():
+            response.not_applicable.append(proto.PolicyNotApplicable(
+                policy_name=policy.name, reason="Policy does not implement remediate"))
+            continue
+        args = ResourceValidationArgs(res.type, props, res.urn, res.name, opts, provider, pack.config(policy.name),
+                                      pack.stack_tags)
+        rpc_props = None
+        diagnostic = None
+        try:
+            new_props = None
+            result = policy.remediate(args)
+            if isawaitable(result):
+                new_props = _run(result)
+            elif result is not None:
+                new_props = result
+            if new_props:
+                ser_props = serialize_properties(new_props)
+                rpc_props = struct_pb2.Struct()
+                for k, v in ser_props.items():
+                    rpc_props[k] = v
+                props = new_props
+        except UnknownValueError as e:
+            diagnostic = (f"can't run remediation '{policy.name}' from policy pack "
+                          f"'{pack.name}@v{pack.version}' during preview: {e.message}")
+        except _NotApplicableError as e:
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+        except Exception as e:  # noqa: BLE001 - isolation
+            errors.append(_error(policy.name, res.urn, e))
+            rpc_props = None
+        if rpc_props or diagnostic:
+            response.remediations.append(proto.Remediation(
+                policyName=policy.name, policyPackName=pack.name, policyPackVersion=pack.version,
+                description=policy.description, properties=rpc_props, diagnostic=diagnostic or ""))
+    return response
+
+
+@dataclasses.dataclass
+class StackInput:
+    """One resource as AnalyzeStack receives it."""
+    resource: ResourceInput
+    parent: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+
+
+class _GuardedPolicyResource(PolicyResource):
+    def __init__(self, *args, dirty: _Dirty):
+        object.__setattr__(self, "_dirty", dirty)
+        super().__init__(*args)
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, key, value):
+        if getattr(self, "_sealed", False):
+            self._dirty.flag = True
+        object.__setattr__(self, key, value)
+
+
+def _guard(cls, names):
+    def wrap(name):
+        base = getattr(cls.__mro__[1], name)
+
+        def method(self, *args, **kwargs):
+            self._dirty.flag = True
+            return base(self, *args, **kwargs)
+        method.__name__ = name
+        return method
+    for name in names:
+        setattr(cls, name, wrap(name))
+    return cls
+
+
+class _GuardedList(list):
+    """A stack resource's dependency list: a list, that notices writes."""
+
+    def __init__(self, dirty: _Dirty, items=()):
+        super().__init__(items)
+        self._dirty = dirty
+
+
+class _GuardedDict(dict):
+    """A stack resource's property-dependency map: a dict, that notices writes."""
+
+    def __init__(self, dirty: _Dirty):
+        super().__init__()
+        self._dirty = dirty
+
+
+_guard(_GuardedList, ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse", "__setitem__",
+                      "__delitem__", "__iadd__", "__imul__"))
+_guard(_GuardedDict, ("__setitem__", "__delitem__", "pop", "popitem", "clear", "update", "setdefault", "__ior__"))
+
+
+def _stack_resources(pack: Pack, items: list[StackInput], dirty: _Dirty) -> list[PolicyResource]:
+    """AnalyzeStack's intermediate pass: PolicyResources with parent and dependencies as objects."""
+    built = []
+    for item in items:
+        r = item.resource
+        opts = pack.options(_Holder(r.options))
+        resource = _GuardedPolicyResource(r.type, decode(r.props, dirty), r.urn, r.name, opts,
+                                          _Provider(r.provider).build(dirty), None, _GuardedList(dirty),
+                                          _GuardedDict(dirty), dirty=dirty)
+        built.append((resource, item))
+    urns = {resource.urn: resource for resource, _ in built}
+    for resource, item in built:
+        if item.parent is not None and item.parent in urns:
+            object.__setattr__(resource, "parent", urns[item.parent])
+        list.extend(resource.dependencies, [urns[d] for d in item.dependencies if d in urns])
+        for k, v in item.property_dependencies.items():
+            dict.__setitem__(resource.property_dependencies, k, _GuardedList(dirty, [urns[d] for d in v if d in urns]))
+    return [resource for resource, _ in built]
+
+
+def analyze_stack(pack: Pack, items: list[StackInput], errors: list[PolicyError]):
+    """`_PolicyAnalyzerServicer.AnalyzeStack`: the stack's resources built once for all stack policies."""
+    response = pack.target.response = proto.AnalyzeResponse()
+    resources: Optional[list[PolicyResource]] = None
+    dirty = _Dirty()
+    for policy in pack.policies:
+        enforcement_level = pack.levels[policy.name]
+        if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
+            continue
+        if enforcement_level == EnforcementLevel.REMEDIATE:
+            enforcement_level = EnforcementLevel.MANDATORY
+        report_violation = pack.report(pack.target, policy, enforcement_level)
+        if resources is None or dirty.flag:
+            dirty = _Dirty()
+            resources = _stack_resources(pack, items, dirty)
+        args = StackValidationArgs(list(resources), pack.config(policy.name), pack.stack_tags)
+        try:
+            result = policy.validate(args, report_violation)
+            if result is not None and isawaitable(result):
+                _run(result)
+        except UnknownValueError as e:
+            response.diagnostics.append(pack.unknown_diagnostic(policy, e))
+        except _NotApplicableError as e:
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+        except Exception as e:  # noqa: BLE001 - isolation
+            errors.append(_error(policy.name, "", e))
+    return response

@@ -1,0 +1,34 @@
+"""`python -m plan.bench`'s pieces, without timing anything (speed is measured by the bench, never asserted)."""
+from __future__ import annotations
+
+import json
+
+from plan import bench
+
+
+def test_child_measures_one_process_exit_code_output_and_peak_memory():
+    run = bench.child(["-c", "import sys; b = bytearray(64 * 1024 * 1024); print('hi'); sys.exit(3)"], capture=True)
+    assert (run.code, run.stdout.strip()) == (3, "hi")
+    assert run.maxrss_mb >= 64 and run.wall > 0 and run.cpu >= 0
+
+
+def test_the_floor_registers_the_requested_resources_after_importing_the_subpackages():
+    run = bench.child(["-m", "plan.bench_floor", "--subpackages", "sqs,sns", "--resources", "5"], capture=True)
+    assert run.code == 0
+    doc = json.loads(run.stdout)
+    assert doc["modules"] == 2 and doc["program"] > 0 and doc["imports"] > 0
+
+
+def test_the_table_reports_ratios_to_the_floor_and_the_targets():
+    floor = bench.Row("floor", resources=458, imports=4.0, program=0.5, total=5.0, cpu=4.5, peak_mb=230, code=0)
+    prod = bench.Row("prod preview", resources=471, imports=4.2, program=1.5, policies=0.3, total=6.5, cpu=6.0,
+                     peak_mb=250, code=0)
+    text = bench.render([prod], floor, (100.0, 90.0, "958 passed"), runs=5)
+    assert "| prod preview | 471 | 4.20 | 1.50 | 0.30 | 6.50 | 6.00 | 1.30 | 1.33 | 0.20 | 250 | 0 |" in text
+    assert "20.0x the floor (wall), 20.0x (CPU)" in text
+    assert ("prod plan / floor 1.30 wall, 1.33 CPU (target <= 1.6, goal 1.3); policies / program 0.20 (<= 0.3); "
+            "peak 250 MB") in text
+
+
+def test_stacks_are_the_stack_files():
+    assert bench.stacks() == ["dev", "prod"]
