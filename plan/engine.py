@@ -24,7 +24,7 @@ from .remote import BUILDERS, Child, Registrar
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = rpc.UNKNOWN
-from .sdk import SECRET_SIG, SECRET_VALUE  # noqa: E402
+from .sdk import RESOURCE_SIG, SECRET_SIG, SECRET_VALUE  # noqa: E402
 PROJECT = "ai-platform"
 
 
@@ -123,7 +123,7 @@ def redact_secrets(value: Any) -> Any:
 def downgrade_refs(value: Any) -> Any:
     """Resource references as the engine hands them to analyzers (KeepResources off): a custom
     resource's id (unknown while it has none), a component's URN."""
-    if isinstance(value, dict) and value.get(SECRET_SIG) == rpc._special_resource_sig:
+    if isinstance(value, dict) and value.get(SECRET_SIG) == RESOURCE_SIG:
         if "id" in value:
             return value["id"] or UNKNOWN
         return value.get("urn", UNKNOWN)

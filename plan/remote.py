@@ -22,12 +22,10 @@ import ipaddress
 import json
 from typing import Any, Callable, Optional
 
-from pulumi.runtime import rpc
-
 from .mocks import UNKNOWN, _azs, resource_properties
+from .sdk import RESOURCE_SIG, SECRET_SIG
 
-REF_SIG = rpc._special_sig_key
-RESOURCE_SIG = rpc._special_resource_sig
+REF_SIG = SECRET_SIG
 OPEN_INGRESS = [{"fromPort": 0, "toPort": 0, "protocol": "-1", "cidrBlocks": ["0.0.0.0/0"], "ipv6CidrBlocks": ["::/0"]}]
 OPEN_EGRESS = [{"fromPort": 0, "toPort": 65535, "protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"],
                 "ipv6CidrBlocks": ["::/0"]}]

@@ -50,6 +50,7 @@ PINS = {"pulumi": "3.272.0", "pulumi_policy": "1.21.0"}
 UNKNOWN = rpc.UNKNOWN
 SECRET_SIG = rpc._special_sig_key
 SECRET_VALUE = rpc._special_secret_sig
+RESOURCE_SIG = rpc._special_resource_sig  # a resource reference (plan/engine.py, plan/remote.py)
 MockMonitor = pmocks.MockMonitor
 PolicyAnalyzerServicer = _PolicyAnalyzerServicer
 
@@ -78,6 +79,7 @@ SOURCE_HASHES = {
 PRIVATE_VALUES = {
     "pulumi.runtime.rpc._special_sig_key": "4dabf18193072939515e22adb298388d",
     "pulumi.runtime.rpc._special_secret_sig": "1b47061264138c4ac30d75fd1eb44270",
+    "pulumi.runtime.rpc._special_resource_sig": "5cf8f73096256a8f31e491e813e4eb8e",
     "pulumi.runtime.rpc.UNKNOWN": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
 }
 # The servicer's private attributes and methods Pack reads (their presence is checked on a real servicer).

@@ -15,9 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_pins_are_the_installed_versions_and_the_requirements():
     assert sdk.installed_versions() == sdk.PINS
-    reqs = (ROOT / "requirements.txt").read_text()
+    pins, lock = (ROOT / "requirements.in").read_text(), (ROOT / "requirements.txt").read_text()
     for name, version in sdk.PINS.items():
-        assert re.search(rf"^{name.replace('_', '-')}=={re.escape(version)}$", reqs, re.M), name
+        line = f"{name.replace('_', '-')}=={re.escape(version)}"
+        assert re.search(rf"^{line}$", pins, re.M), f"{name} in requirements.in"
+        assert re.search(rf"^{line} \\$", lock, re.M), f"{name} in the hashed lock requirements.txt"
 
 
 @pytest.mark.parametrize("dotted", sorted(sdk.SOURCE_HASHES))
