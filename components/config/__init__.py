@@ -15,6 +15,7 @@ import pulumi
 
 from .application import ApplicationSettings
 from .data import DataSettings
+from .delivery import DeliverySettings
 from .dr import DrSettings
 from .edge import EdgeSettings
 from .events import EventsSettings
@@ -37,6 +38,7 @@ TIERS: dict[str, type] = {
     "edge": EdgeSettings,
     "events": EventsSettings,
     "ml": MlSettings,
+    "delivery": DeliverySettings,
     "observability": ObservabilitySettings,
     "dr": DrSettings,
 }
@@ -55,6 +57,7 @@ class Settings:
     edge: EdgeSettings
     events: EventsSettings
     ml: MlSettings
+    delivery: DeliverySettings
     observability: ObservabilitySettings
     dr: DrSettings
 
