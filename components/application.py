@@ -51,6 +51,8 @@ class ApplicationTierArgs:
     service_environment: Optional[Mapping[str, pulumi.Input[str]]] = None
     # Managed policies attached to the shared task role (e.g. the ML tier's Bedrock invoke policy).
     extra_task_policy_arns: Optional[Sequence[pulumi.Input[str]]] = None
+    # Services the delivery tier's pipelines deploy (they own the running task definition revision).
+    delivered_services: Sequence[str] = ()
 
 
 class ApplicationTier(pulumi.ComponentResource):
@@ -120,7 +122,10 @@ class ApplicationTier(pulumi.ComponentResource):
                 vpc_id=args.vpc_id, subnet_ids=args.private_subnet_ids, security_group_id=args.app_sg_id,
                 execution_role_arn=args.ecs_execution_role_arn, task_role_arn=args.ecs_task_role_arn,
                 logs_key_arn=args.logs_key_arn, secret_arns=args.secret_arns,
-                image=self._image(p, svc, args, account), environment=dict(args.service_environment or {}))
+                image=self._image(p, svc, args, account), environment=dict(args.service_environment or {}),
+                alb_arn_suffix=alb.arn_suffix, delivered=svc.name in args.delivered_services,
+                repository_url=(args.repository_urls or {}).get(svc.name) if not svc.settings.image else None,
+                image_tag=svc.settings.image_tag or app.image_tag)
             self.services[svc.name] = fargate_service(self, p, svc, wiring, depends_on=[capacity_providers])
 
         # --- EKS and Batch (off in dev by default) ------------------------------------------------

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config.application import ApplicationSettings, ResolvedService
-from .context import Platform
+from .context import Platform, assume_role_policy
 from .naming import AUTONAME_SUFFIX, fit
 
 TMP_VOLUME = "tmp"
@@ -36,6 +36,15 @@ class ServiceWiring:
     secret_arns: Mapping[str, pulumi.Input[str]]
     image: pulumi.Input[str]
     environment: Mapping[str, pulumi.Input[str]]
+    # The load balancer's ARN suffix: the dimension of the 5xx alarm that rolls a blue/green release back.
+    alb_arn_suffix: Optional[pulumi.Input[str]] = None
+    # The service's ECR repository when the image comes from it: a service whose image is not there yet is
+    # created parked (0 tasks) instead of failing to pull (see parked()).
+    repository_url: Optional[pulumi.Input[str]] = None
+    image_tag: Optional[str] = None
+    # True when the delivery tier's pipeline deploys the service: the pipeline then owns the running task
+    # definition revision (its image is the released commit), so the stack must not roll it back.
+    delivered: bool = False
 
 
 @dataclasses.dataclass
@@ -46,6 +55,12 @@ class EcsService:
     listener_rule: aws.lb.ListenerRule
     log_group: aws.cloudwatch.LogGroup
     scaling_target: aws.appautoscaling.Target
+    # blue_green, canary and linear only: the second target group, the header-matched test rule, the alarm
+    # that rolls the deployment back, and the role ECS uses to shift the listener rules.
+    alternate_target_group: Optional[aws.lb.TargetGroup] = None
+    test_listener_rule: Optional[aws.lb.ListenerRule] = None
+    rollback_alarm: Optional[aws.cloudwatch.MetricAlarm] = None
+    infrastructure_role: Optional[aws.iam.Role] = None
 
 
 def env_name(secret: str) -> str:
@@ -76,6 +91,35 @@ def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, lo
         "healthCheck": {"command": health, "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60},
         "stopTimeout": 30,
     }
+
+
+ECS_STRATEGY = {"blue_green": "BLUE_GREEN", "canary": "CANARY", "linear": "LINEAR"}
+LB_INFRASTRUCTURE_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+
+
+def image_available(repository_url: pulumi.Input[str], tag: Optional[str]) -> pulumi.Output[bool]:
+    """Whether the repository holds the service's image: the tag itself, or (tag None: a pipeline-delivered
+    service, whose running revision names a commit tag) any tagged image.
+
+    Asked at every `pulumi up`. In the preview of a new stack the repository URL is unknown, so is the
+    answer (nothing is decided on it); in the `up` the repository exists by the time the query runs."""
+    url = pulumi.Output.from_input(repository_url)
+    images = aws.ecr.get_images_output(registry_id=url.apply(lambda u: u.split(".", 1)[0]),
+                                       repository_name=url.apply(lambda u: u.split("/", 1)[1]))
+
+    def found(ids) -> bool:
+        tags = {getattr(i, "image_tag", None) for i in (ids or [])} - {None, ""}
+        return bool(tags) if tag is None else tag in tags
+    return images.image_ids.apply(found)
+
+
+def parked(w: ServiceWiring) -> pulumi.Output[bool]:
+    """A service is parked (desired count and autoscaling minimum 0) while its image does not exist yet: a
+    fresh stack converges (no task fails to pull, no circuit breaker trips) and the next `pulumi up` after
+    the first image is pushed (by the pipeline, or `python -m functions.images push`) unparks it."""
+    if w.repository_url is None:
+        return pulumi.Output.from_input(False)   # an explicit image reference: assumed to exist
+    return image_available(w.repository_url, None if w.delivered else w.image_tag).apply(lambda ok: not ok)
 
 
 def capacity_strategy(app: ApplicationSettings, svc: ResolvedService) -> list:
@@ -114,28 +158,107 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
 
     # Auto-named (the name is immutable: a replacement must not collide with the old group), and the
     # logical name leaves room for the random suffix within the 32-character limit.
-    target_group = aws.lb.TargetGroup(
-        fit("target_group", f"{svc.name}-tg", reserve=AUTONAME_SUFFIX),
-        port=svc.port, protocol="HTTP", target_type="ip", vpc_id=w.vpc_id,
-        deregistration_delay=30,
-        health_check=aws.lb.TargetGroupHealthCheckArgs(
-            enabled=True, path=s.health_check_path, protocol="HTTP", port="traffic-port", matcher="200-399",
-            interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
-        tags=tags, opts=child)
+    def group(logical: str) -> aws.lb.TargetGroup:
+        return aws.lb.TargetGroup(
+            fit("target_group", logical, reserve=AUTONAME_SUFFIX),
+            port=svc.port, protocol="HTTP", target_type="ip", vpc_id=w.vpc_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True, path=s.health_check_path, protocol="HTTP", port="traffic-port", matcher="200-399",
+                interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
+            tags=tags, opts=child)
+    target_group = group(f"{svc.name}-tg")
+    paths = aws.lb.ListenerRuleConditionArgs(
+        path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(svc.path_patterns)))
 
-    listener_rule = aws.lb.ListenerRule(
-        f"{svc.name}-rule", listener_arn=w.listener_arn, priority=svc.priority,
-        actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
-        conditions=[aws.lb.ListenerRuleConditionArgs(
-            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(svc.path_patterns)))],
-        tags=tags, opts=child)
+    staged = svc.deployment != "rolling"
+    alternate = test_rule = alarm = infra_role = None
+    if not staged:
+        listener_rule = aws.lb.ListenerRule(
+            f"{svc.name}-rule", listener_arn=w.listener_arn, priority=svc.priority,
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
+            conditions=[paths], tags=tags, opts=child)
+    else:
+        # ECS-native blue/green (and canary/linear): the new revision registers in the alternate group, the
+        # header-matched test rule reaches it first, then ECS reweights the production rule (100/0 -> 0/100)
+        # and, after the bake time, stops the old revision. ECS owns both rules' weights from then on, hence
+        # ignore_changes on their actions (else every `pulumi up` would shift traffic back).
+        alternate = group(f"{svc.name}-tg-alt")
+
+        def weighted(first: aws.lb.TargetGroup, second: aws.lb.TargetGroup) -> list:
+            return [aws.lb.ListenerRuleActionArgs(type="forward", forward=aws.lb.ListenerRuleActionForwardArgs(
+                target_groups=[aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=first.arn, weight=100),
+                               aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=second.arn, weight=0)]))]
+        owned_by_ecs = pulumi.ResourceOptions(parent=parent, ignore_changes=["actions"])
+        listener_rule = aws.lb.ListenerRule(
+            f"{svc.name}-rule", listener_arn=w.listener_arn, priority=svc.priority,
+            actions=weighted(target_group, alternate), conditions=[paths], tags=tags, opts=owned_by_ecs)
+        test_rule = aws.lb.ListenerRule(
+            f"{svc.name}-test-rule", listener_arn=w.listener_arn, priority=svc.test_priority,
+            actions=weighted(alternate, target_group),
+            conditions=[paths, aws.lb.ListenerRuleConditionArgs(
+                http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
+                    http_header_name=app.releases.test_header, values=["green"]))],
+            tags=tags, opts=owned_by_ecs)
+        # The role ECS assumes to register targets and reweight the rules (AWS's managed policy for exactly
+        # this; it is scoped to load-balancer resources). ECS does not send aws:SourceAccount for it.
+        infra_role = aws.iam.Role(
+            f"{svc.name}-ecs-lb-role", name=p.namer.physical("iam_role", svc.name, "ecs-lb"),
+            description=f"ECS shifts {svc.name}'s listener rules during {svc.deployment} deployments",
+            assume_role_policy=assume_role_policy("ecs.amazonaws.com"), tags=tags, opts=child)
+        infra_attach = aws.iam.RolePolicyAttachment(
+            f"{svc.name}-ecs-lb-policy", role=infra_role.name, policy_arn=LB_INFRASTRUCTURE_POLICY, opts=child)
+        # Rollback signal: target 5xx of both groups (whichever holds the new revision), two minutes in a row.
+        r = app.releases
+
+        def target_5xx(qid: str, tg: aws.lb.TargetGroup) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+            return aws.cloudwatch.MetricAlarmMetricQueryArgs(id=qid, metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace="AWS/ApplicationELB", metric_name="HTTPCode_Target_5XX_Count", period=60, stat="Sum",
+                dimensions={"TargetGroup": tg.arn_suffix, "LoadBalancer": w.alb_arn_suffix}))
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{svc.name}-release-alarm", name=p.namer.base(svc.name, "release-5xx"),
+            alarm_description=f"{svc.name}: target 5xx during a release; ECS rolls the deployment back on it",
+            comparison_operator="GreaterThanOrEqualToThreshold", threshold=float(r.rollback_5xx_threshold),
+            evaluation_periods=2, datapoints_to_alarm=2, treat_missing_data="notBreaching",
+            metric_queries=[target_5xx("blue", target_group), target_5xx("green", alternate),
+                            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                                id="errors", expression="FILL(blue, 0) + FILL(green, 0)",
+                                label="target 5xx (both groups)", return_data=True)],
+            tags=tags, opts=child)
+
+    hold = parked(w)
+    deployment_configuration = alarms = None
+    load_balancer = aws.ecs.ServiceLoadBalancerArgs(
+        target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port)
+    if staged:
+        r = app.releases
+        deployment_configuration = aws.ecs.ServiceDeploymentConfigurationArgs(
+            strategy=ECS_STRATEGY[svc.deployment], bake_time_in_minutes=str(r.bake_time_minutes),
+            canary_configuration=aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+                canary_percent=float(r.canary_percent), canary_bake_time_in_minutes=str(r.canary_bake_minutes))
+            if svc.deployment == "canary" else None,
+            linear_configuration=aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+                step_percent=float(r.linear_step_percent), step_bake_time_in_minutes=str(r.linear_step_bake_minutes))
+            if svc.deployment == "linear" else None)
+        alarms = aws.ecs.ServiceAlarmsArgs(alarm_names=[alarm.name], enable=True, rollback=True)
+        load_balancer = aws.ecs.ServiceLoadBalancerArgs(
+            target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port,
+            advanced_configuration=aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+                alternate_target_group_arn=alternate.arn, production_listener_rule=listener_rule.arn,
+                test_listener_rule=test_rule.arn, role_arn=infra_role.arn))
+    service_deps = [listener_rule, *(depends_on or [])]
+    if staged:
+        service_deps += [test_rule, infra_attach]
+    # Autoscaling owns the desired count after the first deploy; the pipeline owns the running revision of a
+    # delivered service (the stack registers the task definition's shape, the pipeline the released image).
+    ignored = ["desiredCount"] + (["taskDefinition"] if w.delivered else [])
 
     service = aws.ecs.Service(
         f"{svc.name}-service",
         name=svc.name,
         cluster=w.cluster_arn,
         task_definition=task_definition.arn,
-        desired_count=s.desired_count,
+        desired_count=hold.apply(lambda held: 0 if held else s.desired_count),
         capacity_provider_strategies=capacity_strategy(app, svc),
         # ECS refuses a capacity-provider-strategy update (e.g. `interruptible` toggled) unless it comes
         # with a new deployment; the provider documents it as requiring force_new_deployment.
@@ -143,8 +266,9 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
         platform_version="LATEST",
         network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
             subnets=w.subnet_ids, security_groups=[w.security_group_id], assign_public_ip=False),
-        load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
-            target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port)],
+        load_balancers=[load_balancer],
+        deployment_configuration=deployment_configuration,
+        alarms=alarms,
         deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
         deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
         health_check_grace_period_seconds=300,
@@ -152,15 +276,14 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
         wait_for_steady_state=False,
         tags=tags,
         # The target group must be attached to the load balancer (through the rule), and the capacity
-        # providers to the cluster (`depends_on`), before the service is created; autoscaling owns the
-        # desired count after the first deploy.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[listener_rule, *(depends_on or [])],
-                                    ignore_changes=["desiredCount"]))
+        # providers to the cluster (`depends_on`), before the service is created.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=service_deps, ignore_changes=ignored))
 
     resource_id = pulumi.Output.concat("service/", w.cluster_name, "/", service.name)
     scaling_target = aws.appautoscaling.Target(
         f"{svc.name}-scaling", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
-        resource_id=resource_id, min_capacity=s.min_count, max_capacity=s.max_count, tags=tags, opts=child)
+        resource_id=resource_id, min_capacity=hold.apply(lambda held: 0 if held else s.min_count),
+        max_capacity=s.max_count, tags=tags, opts=child)
     scaling = app.autoscaling
     for metric, predefined, target in (("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target),
                                        ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target)):
@@ -179,4 +302,6 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
             opts=child)
 
     return EcsService(service=service, task_definition=task_definition, target_group=target_group,
-                      listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target)
+                      listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target,
+                      alternate_target_group=alternate, test_listener_rule=test_rule, rollback_alarm=alarm,
+                      infrastructure_role=infra_role)
