@@ -11,6 +11,7 @@ from components.catalog import DEFAULT_SERVICES
 from components.config import load_settings
 from components.context import Platform
 from components.data import DataTier, DataTierArgs
+from components.delivery import DeliveredService, DeliveryTier, DeliveryTierArgs
 from components.dr import DrTier, DrTierArgs
 from components.edge import EdgeTier, EdgeTierArgs
 from components.events import EventsTier, EventsTierArgs
@@ -22,6 +23,9 @@ from components.security import SecurityTier, SecurityTierArgs
 
 settings = load_settings()
 platform = Platform.from_settings(settings)
+enabled_services = [svc.name for svc in settings.application.catalogue()]
+settings.delivery.check_against("ai-platform:delivery", enabled_services, settings.application.cpu_architecture)
+delivered = settings.delivery.delivered(enabled_services)
 
 security = SecurityTier("security", SecurityTierArgs(platform=platform))
 network = NetworkTier("network", NetworkTierArgs(platform=platform, logs_key_arn=security.logs_key_arn))
@@ -55,7 +59,21 @@ application = ApplicationTier("application", ApplicationTierArgs(
     repository_urls=ml.repository_urls,
     service_environment={"DB_HOST": data.db_address, "DB_PORT": data.db_port.apply(str),
                          "REDIS_HOST": data.redis_endpoint},
-    extra_task_policy_arns=[ml.bedrock_invoke_policy_arn] if ml.bedrock_invoke_policy_arn is not None else None))
+    extra_task_policy_arns=[ml.bedrock_invoke_policy_arn] if ml.bedrock_invoke_policy_arn is not None else None,
+    delivered_services=delivered))
+
+delivery = None
+if settings.delivery.enabled:
+    delivery = DeliveryTier("delivery", DeliveryTierArgs(
+        platform=platform, settings=settings.delivery, cluster_name=application.cluster_name,
+        alerts_topic_arn=events.alerts_topic_arn, data_key_arn=security.data_key_arn,
+        logs_key_arn=security.logs_key_arn, access_log_bucket_name=data.log_bucket_name,
+        services={svc: DeliveredService(
+            repository_name=ml.repositories[svc].name, repository_arn=ml.repository_arns[svc],
+            repository_url=ml.repository_urls[svc], ecs_service_name=application.service_names[svc],
+            task_family=application.services[svc].task_definition.family,
+            task_role_arn=security.ecs_task_role.arn, execution_role_arn=security.ecs_execution_role.arn)
+            for svc in delivered}))
 
 edge = EdgeTier("edge", EdgeTierArgs(
     platform=platform, data_key_arn=security.data_key_arn, logs_key_arn=security.logs_key_arn,
@@ -103,3 +121,5 @@ pulumi.export("bedrockInvokePolicyArn", ml.bedrock_invoke_policy_arn)
 pulumi.export("datasetUploaderPolicyArn", ml.uploader_policy_arn)
 pulumi.export("budgetName", governance.budget.name)
 pulumi.export("backupVaultName", dr.vault.name if dr.vault else None)
+pulumi.export("pipelineNames", delivery.outputs.pipeline_names if delivery else None)
+pulumi.export("gitConnectionArn", delivery.outputs.connection_arn if delivery else None)

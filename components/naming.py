@@ -57,6 +57,9 @@ RULES: dict[str, NameRule] = {
     "eventbridge_rule": NameRule(64, "a-zA-Z0-9_.-"),
     "event_bus": NameRule(256, "a-zA-Z0-9_./-"),
     "cloudtrail": NameRule(128, "a-zA-Z0-9_.-", letter_first=True),
+    "codebuild": NameRule(150, "A-Za-z0-9_-", letter_first=True),
+    "codepipeline": NameRule(100, "A-Za-z0-9.@_-"),
+    "codestar_connection": NameRule(32, "A-Za-z0-9-", letter_first=True),
     "security_group": NameRule(255, r"a-zA-Z0-9 ._:/()#,@\[\]+=&;{}!$*-"),
     "generic": NameRule(64, "a-zA-Z0-9-"),
 }
