@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import pulumi
@@ -26,6 +27,8 @@ import pulumi_aws as aws
 
 from .buckets import private_bucket
 from .config.delivery import BUILDSPEC, DeliverySettings
+
+ROOT = Path(__file__).resolve().parent.parent
 from .context import Platform, assume_role_policy, policy_json
 
 Input = pulumi.Input
@@ -171,6 +174,7 @@ class DeliveryTier(pulumi.ComponentResource):
                 tags=p.tags(n.base("git"), Tier="delivery"), opts=child)
         connection_arn = connection.arn if connection is not None else None
 
+        buildspec = (ROOT / BUILDSPEC).read_text()
         outputs: dict[str, dict] = {k: {} for k in ("pipeline_names", "pipeline_arns", "project_names",
                                                      "build_role_arns", "pipeline_role_arns", "log_group_names")}
         pipelines: list[aws.codepipeline.Pipeline] = []
@@ -199,7 +203,7 @@ class DeliveryTier(pulumi.ComponentResource):
                 service_role=build_role.arn, build_timeout=s.build_timeout_minutes, queued_timeout=60,
                 encryption_key=args.data_key_arn,
                 artifacts=aws.codebuild.ProjectArtifactsArgs(type="CODEPIPELINE"),
-                source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=BUILDSPEC),
+                source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=buildspec),
                 environment=aws.codebuild.ProjectEnvironmentArgs(
                     compute_type=s.compute_type, image=s.build_image, type=s.environment_type,
                     image_pull_credentials_type="CODEBUILD",
@@ -245,9 +249,9 @@ class DeliveryTier(pulumi.ComponentResource):
                         pushes=[aws.codepipeline.PipelineTriggerGitConfigurationPushArgs(
                             branches=aws.codepipeline.PipelineTriggerGitConfigurationPushBranchesArgs(
                                 includes=[s.branch]),
-                            # Only a push touching this service's build context (or the buildspec) releases it.
+                            # Only a push touching this service's build context releases it.
                             file_paths=aws.codepipeline.PipelineTriggerGitConfigurationPushFilePathsArgs(
-                                includes=[f"{build_path}/**", BUILDSPEC]))]))]
+                                includes=[f"{build_path}/**"]))]))]
             else:
                 source_action = aws.codepipeline.PipelineStageActionArgs(
                     name=SOURCE_ACTION, category="Source", owner="AWS", provider="S3", version="1",

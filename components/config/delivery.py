@@ -21,7 +21,8 @@ PROVIDERS = ("GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged", 
 COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE", "BUILD_GENERAL1_XLARGE")
 BUILD_IMAGE = Str(r"aws/codebuild/[a-z0-9._/:-]+", "a CodeBuild curated image such as "
                   "aws/codebuild/amazonlinux-x86_64-standard:5.0", max_len=200)
-# Where the buildspec sits in the source: a path inside the repository (not inline: reviewed like code).
+# The buildspec lives in this repository (reviewed with the platform, the same for every service) and is
+# given to each CodeBuild project as its content: the service repositories need only a Dockerfile.
 BUILDSPEC = "delivery/buildspec.yml"
 
 
