@@ -162,7 +162,9 @@ class DeliveryTier(pulumi.ComponentResource):
                 noncurrent_days=7),
             abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                 days_after_initiation=1))
+        # Protected in prod like every store: it holds the record of what was released (and the S3 sources).
         bucket = private_bucket(self, p, "pipeline-artifacts", kms_key_arn=args.data_key_arn, lifecycle_rules=[expiry],
+                                bucket_opts=p.stateful(self),
                                 access_log_bucket=args.access_log_bucket_name, log_prefix="pipeline-artifacts/",
                                 tags=p.tags(n.base("pipeline-artifacts"), Tier="delivery"))
 
