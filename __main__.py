@@ -24,7 +24,8 @@ from components.security import SecurityTier, SecurityTierArgs
 settings = load_settings()
 platform = Platform.from_settings(settings)
 enabled_services = [svc.name for svc in settings.application.catalogue()]
-settings.delivery.check_against("ai-platform:delivery", enabled_services, settings.application.cpu_architecture)
+settings.delivery.check_against("ai-platform:delivery", enabled_services, settings.application.cpu_architecture,
+                                settings.application.longest_release_minutes())
 delivered = settings.delivery.delivered(enabled_services)
 
 security = SecurityTier("security", SecurityTierArgs(platform=platform))

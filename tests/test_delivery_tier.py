@@ -394,6 +394,18 @@ def test_cross_section_checks_name_the_key():
                          region="us-east-1").delivery.delivered(enabled) == []
 
 
+def test_the_deploy_timeout_must_cover_the_longest_bake():
+    prod = load_settings({"platform": {"environment": "prod"},
+                          "application": {"releases": {"bakeTimeMinutes": 55}},
+                          "delivery": {"enabled": True, "source": "s3"}}, stack="prod", region="us-east-1")
+    assert prod.application.longest_release_minutes() == 55
+    enabled = [x.name for x in prod.application.catalogue()]
+    with pytest.raises(ConfigError) as err:
+        prod.delivery.check_against("ai-platform:delivery", enabled, "X86_64", prod.application.longest_release_minutes())
+    assert err.value.path == "ai-platform:delivery.deployTimeoutMinutes"
+    prod.delivery.check_against("ai-platform:delivery", enabled, "X86_64", 50)  # 50 + 10 <= 60
+
+
 def test_delivery_config_error_is_one_line_from_the_program():
     config = copy.deepcopy(stack_config("prod"))
     config["ai-platform:delivery"] = {"enabled": True, "services": ["searhc"], "source": "s3"}

@@ -306,6 +306,14 @@ class ApplicationSettings:
                                       f"a {key} not already used by service {seen[value]}")
                 seen[value] = svc.name
 
+    def longest_release_minutes(self) -> int:
+        """Minutes a staged (blue/green, canary, linear) deployment bakes at most, for the deploy timeout."""
+        r = self.releases
+        extra = {"blue_green": 0, "canary": r.canary_bake_minutes,
+                 "linear": r.linear_step_bake_minutes * int(-(-100 // r.linear_step_percent))}
+        staged = [svc.deployment for svc in self.catalogue() if svc.deployment != "rolling"]
+        return max((r.bake_time_minutes + extra[d] for d in staged), default=0)
+
     def catalogue(self) -> list[ResolvedService]:
         """The enabled services, catalogue order first, then added services by name."""
         names = list(DEFAULT_SERVICES) + sorted(n for n in self.services if n not in DEFAULT_SERVICES)

@@ -88,10 +88,18 @@ class DeliverySettings:
             return list(enabled_services)
         return [s for s in enabled_services if s in self.services]
 
-    def check_against(self, path: str, enabled_services: list[str], cpu_architecture: str) -> None:
-        """Cross-section checks (the application catalogue and its architecture): called by the wiring."""
+    def check_against(self, path: str, enabled_services: list[str], cpu_architecture: str,
+                      longest_release_minutes: int = 0) -> None:
+        """Cross-section checks (the application catalogue, its architecture and its longest staged release:
+        bake time plus canary/linear steps): called by the wiring."""
         if not self.enabled:
             return
+        # The ECS deploy action waits for the whole deployment (bake included); ~10 minutes for the new tasks
+        # to start and pass their health checks before the traffic shift.
+        if longest_release_minutes and longest_release_minutes + 10 > self.deploy_timeout_minutes:
+            raise ConfigError(f"{path}.deployTimeoutMinutes", self.deploy_timeout_minutes,
+                              f"at least {longest_release_minutes + 10} minutes: a staged release bakes for "
+                              f"{longest_release_minutes} (ai-platform:application.releases) plus ~10 to start")
         for i, name in enumerate(self.services or ()):
             if name not in enabled_services:
                 raise ConfigError(f"{path}.services[{i}]", name,
