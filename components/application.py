@@ -20,8 +20,9 @@ import pulumi
 import pulumi_aws as aws
 
 from .batch import batch_environment
+from .config.application import ApplicationSettings
 from .config.schema import ConfigError
-from .context import Platform
+from .context import Platform, publish
 from .ecs_services import EcsService, ServiceWiring, fargate_service
 from .eks import eks_cluster
 
@@ -31,6 +32,7 @@ PATH = "ai-platform:application"
 @dataclasses.dataclass(frozen=True)
 class ApplicationTierArgs:
     platform: Platform
+    settings: ApplicationSettings
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[Sequence[str]]
     private_subnet_ids: pulumi.Input[Sequence[str]]
@@ -41,28 +43,50 @@ class ApplicationTierArgs:
     ecs_task_role_name: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
+    # The alias EKS's role names the envelope key by (kms:ResourceAliases: known in a preview).
+    data_key_alias: str
     secret_arns: Mapping[str, pulumi.Input[str]]
+    # Service name -> ECR repository URL (ML tier): every catalogue service has one.
+    repository_urls: Mapping[str, pulumi.Input[str]]
     # The data tier's access-log bucket (SSE-S3, ELB log delivery allowed). None: no access logs, and
     # the policy alb-access-logs reports it.
     log_bucket_name: Optional[pulumi.Input[str]] = None
-    # Service name -> ECR repository URL (ML tier). Absent: the image from config / naming convention.
-    repository_urls: Optional[Mapping[str, pulumi.Input[str]]] = None
     # Extra environment for every service (e.g. database and cache endpoints from the data tier).
     service_environment: Optional[Mapping[str, pulumi.Input[str]]] = None
     # Managed policies attached to the shared task role (e.g. the ML tier's Bedrock invoke policy).
     extra_task_policy_arns: Optional[Sequence[pulumi.Input[str]]] = None
-    # Services the delivery tier's pipelines deploy (they own the running task definition revision).
+    # Services the delivery tier's pipelines deploy: they own the running task-definition revision.
     delivered_services: Sequence[str] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplicationOutputs:
+    cluster_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
+    alb_arn: pulumi.Output[str]
+    alb_arn_suffix: pulumi.Output[str]
+    alb_dns_name: pulumi.Output[str]
+    alb_zone_id: pulumi.Output[str]
+    # What a client of the services calls: scheme (https only with a certificate) :// the name the
+    # certificate covers (or the ALB's AWS name). The edge tier's integration uses it as is.
+    backend_url: pulumi.Output[str]
+    https_listener_arn: Optional[pulumi.Output[str]]
+    http_listener_arn: pulumi.Output[str]
+    target_group_arn_suffixes: Mapping[str, pulumi.Output[str]]
+    service_names: Mapping[str, pulumi.Output[str]]
+    eks_cluster_name: Optional[pulumi.Output[str]]
+    batch_job_queue_arn: Optional[pulumi.Output[str]]
+    # Task-definition family per service (the delivery tier's pipelines register revisions in it).
+    task_families: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
 
 
 class ApplicationTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: ApplicationTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("ai-platform:tier:Application", name, None, opts)
         p = args.platform
-        app = p.settings.application
+        super().__init__("ai-platform:tier:Application", name, None, p.tier_options(opts))
+        app = args.settings
         child = pulumi.ResourceOptions(parent=self)
         catalogue = app.catalogue()
-        self._check_catalogue(p, catalogue, args)
 
         # --- ECS cluster -----------------------------------------------------------------------
         cluster = aws.ecs.Cluster(
@@ -81,7 +105,7 @@ class ApplicationTier(pulumi.ComponentResource):
         access_logs = None
         if args.log_bucket_name is not None:
             access_logs = aws.lb.LoadBalancerAccessLogsArgs(
-                bucket=args.log_bucket_name, prefix=f"{alb_settings.access_log_prefix}/{p.settings.stack}",
+                bucket=args.log_bucket_name, prefix=f"{alb_settings.access_log_prefix}/{p.stack}",
                 enabled=True)
         alb = aws.lb.LoadBalancer(
             "alb", name=p.namer.physical("alb", "app"), load_balancer_type="application", internal=False,
@@ -93,9 +117,9 @@ class ApplicationTier(pulumi.ComponentResource):
         not_found = aws.lb.ListenerDefaultActionArgs(
             type="fixed-response", fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
                 content_type="application/json", message_body='{"error":"not found"}', status_code="404"))
-        self.https_listener: Optional[aws.lb.Listener] = None
+        https_listener: Optional[aws.lb.Listener] = None
         if alb_settings.certificate_arn:
-            self.https_listener = aws.lb.Listener(
+            https_listener = aws.lb.Listener(
                 "https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
                 certificate_arn=alb_settings.certificate_arn, ssl_policy=alb_settings.ssl_policy,
                 default_actions=[not_found], tags=p.tags(p.namer.base("alb-https")), opts=child)
@@ -104,96 +128,76 @@ class ApplicationTier(pulumi.ComponentResource):
                     protocol="HTTPS", port="443", status_code="HTTP_301"))
         else:
             http_action = not_found
-        self.http_listener = aws.lb.Listener(
+        http_listener = aws.lb.Listener(
             "http", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_actions=[http_action],
             tags=p.tags(p.namer.base("alb-http")), opts=child)
-        rules_listener = self.https_listener or self.http_listener
+        rules_listener = https_listener or http_listener
 
         # --- services ----------------------------------------------------------------------------
         if args.extra_task_policy_arns:
             for i, arn in enumerate(args.extra_task_policy_arns):
                 aws.iam.RolePolicyAttachment(f"task-extra-policy-{i}", role=args.ecs_task_role_name,
                                              policy_arn=arn, opts=child)
-        account = p.account_id()
-        self.services: dict[str, EcsService] = {}
+        services: dict[str, EcsService] = {}
         for svc in catalogue:
             wiring = ServiceWiring(
                 cluster_arn=cluster.arn, cluster_name=cluster.name, listener_arn=rules_listener.arn,
                 vpc_id=args.vpc_id, subnet_ids=args.private_subnet_ids, security_group_id=args.app_sg_id,
                 execution_role_arn=args.ecs_execution_role_arn, task_role_arn=args.ecs_task_role_arn,
                 logs_key_arn=args.logs_key_arn, secret_arns=args.secret_arns,
-                image=self._image(p, svc, args, account), environment=dict(args.service_environment or {}),
+                image=self._image(svc, app, args), environment=dict(args.service_environment or {}),
                 alb_arn_suffix=alb.arn_suffix, delivered=svc.name in args.delivered_services,
-                repository_url=(args.repository_urls or {}).get(svc.name) if not svc.settings.image else None,
+                repository_url=None if svc.settings.image else args.repository_urls[svc.name],
                 image_tag=svc.settings.image_tag or app.image_tag)
-            self.services[svc.name] = fargate_service(self, p, svc, wiring, depends_on=[capacity_providers])
+            services[svc.name] = fargate_service(self, p, app, svc, wiring, depends_on=[capacity_providers])
 
         # --- EKS and Batch (off in dev by default) ------------------------------------------------
-        self.eks = None
+        eks = None
         if app.eks.enabled:
-            self.eks = eks_cluster(self, p, subnet_ids=args.private_subnet_ids, secrets_key_arn=args.data_key_arn,
-                                   logs_key_arn=args.logs_key_arn)
-        self.batch = None
+            eks = eks_cluster(self, p, app.eks, subnet_ids=args.private_subnet_ids, secrets_key_arn=args.data_key_arn,
+                              secrets_key_alias=args.data_key_alias, logs_key_arn=args.logs_key_arn)
+        batch = None
         if app.batch.enabled:
-            self.batch = batch_environment(self, p, subnet_ids=args.private_subnet_ids,
-                                           security_group_id=args.app_sg_id, job_role_arn=args.ecs_task_role_arn,
-                                           logs_key_arn=args.logs_key_arn)
+            batch = batch_environment(self, p, app.batch, subnet_ids=args.private_subnet_ids,
+                                      security_group_id=args.app_sg_id, job_role_arn=args.ecs_task_role_arn,
+                                      logs_key_arn=args.logs_key_arn)
 
         # --- outputs -------------------------------------------------------------------------------
-        self.cluster_name = cluster.name
-        self.cluster_arn = cluster.arn
-        self.alb_arn = alb.arn
-        self.alb_arn_suffix = alb.arn_suffix
-        self.alb_dns_name = alb.dns_name
-        self.alb_zone_id = alb.zone_id
         # The name clients that verify TLS (API Gateway's HTTP proxy) must call: the one the certificate
         # covers. Without a certificate the ALB serves HTTP only and its AWS name is the origin.
-        self.alb_origin_name = alb.dns_name
+        origin_name = alb.dns_name
         if alb_settings.domain_name:
-            self.alb_origin_name = pulumi.Output.from_input(alb_settings.domain_name)
+            origin_name = pulumi.Output.from_input(alb_settings.domain_name)
             if alb_settings.hosted_zone_id:
                 record = aws.route53.Record(
                     "alb-alias", zone_id=alb_settings.hosted_zone_id, name=alb_settings.domain_name, type="A",
                     aliases=[aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id,
                                                          evaluate_target_health=True)], opts=child)
-                self.alb_origin_name = pulumi.Output.all(alb_settings.domain_name, record.urn).apply(lambda v: v[0])
-        self.https_listener_arn = self.https_listener.arn if self.https_listener else None
-        self.http_listener_arn = self.http_listener.arn
-        self.target_group_arn_suffixes = {k: s.target_group.arn_suffix for k, s in self.services.items()}
-        self.service_names = {k: s.service.name for k, s in self.services.items()}
-        self.eks_cluster_name = self.eks.cluster.name if self.eks else None
-        self.batch_job_queue_arn = self.batch.job_queue.arn if self.batch else None
-        self.register_outputs({
-            "clusterName": self.cluster_name, "clusterArn": self.cluster_arn, "albArn": self.alb_arn,
-            "albArnSuffix": self.alb_arn_suffix, "albDnsName": self.alb_dns_name, "albZoneId": self.alb_zone_id,
-            "albOriginName": self.alb_origin_name,
-            "httpsListenerArn": self.https_listener_arn, "httpListenerArn": self.http_listener_arn,
-            "targetGroupArnSuffixes": self.target_group_arn_suffixes, "serviceNames": self.service_names,
-            "eksClusterName": self.eks_cluster_name, "batchJobQueueArn": self.batch_job_queue_arn})
+                origin_name = pulumi.Output.all(alb_settings.domain_name, record.urn).apply(lambda v: v[0])
+        scheme = "https" if https_listener is not None else "http"
+        self.outputs = ApplicationOutputs(
+            cluster_name=cluster.name, cluster_arn=cluster.arn, alb_arn=alb.arn, alb_arn_suffix=alb.arn_suffix,
+            alb_dns_name=alb.dns_name, alb_zone_id=alb.zone_id,
+            backend_url=pulumi.Output.concat(scheme, "://", origin_name),
+            https_listener_arn=https_listener.arn if https_listener else None, http_listener_arn=http_listener.arn,
+            # blue/green services' second groups too (key "<service>-alt"): traffic moves there on a release.
+            target_group_arn_suffixes={
+                **{k: s.target_group.arn_suffix for k, s in services.items()},
+                **{f"{k}-alt": s.alternate_target_group.arn_suffix for k, s in services.items()
+                   if s.alternate_target_group is not None}},
+            service_names={k: s.service.name for k, s in services.items()},
+            task_families={k: s.task_definition.family for k, s in services.items()},
+            eks_cluster_name=eks.cluster.name if eks else None,
+            batch_job_queue_arn=batch.job_queue.arn if batch else None)
+        publish(self, self.outputs)
 
     @staticmethod
-    def _check_catalogue(p: Platform, catalogue, args: ApplicationTierArgs) -> None:
-        """Cross-tier checks the settings parser cannot make: ports the security groups open, secrets
-        the security tier creates."""
-        n = p.settings.network
-        for svc in catalogue:
-            if not n.app_port_from <= svc.port <= n.app_port_to:
-                raise ConfigError(f"{PATH}.services.{svc.name}.port", svc.port,
-                                  f"a port from ai-platform:network.appPortFrom ({n.app_port_from}) to appPortTo "
-                                  f"({n.app_port_to}): the application security group opens only those")
-            for secret in svc.settings.secrets:
-                if secret not in args.secret_arns:
-                    raise ConfigError(f"{PATH}.services.{svc.name}.secrets", secret,
-                                      f"one of the security tier's secrets ({', '.join(sorted(args.secret_arns))})")
-
-    @staticmethod
-    def _image(p: Platform, svc, args: ApplicationTierArgs, account: pulumi.Output[str]) -> pulumi.Input[str]:
+    def _image(svc, app: ApplicationSettings, args: ApplicationTierArgs) -> pulumi.Input[str]:
+        """The configured image, else the ML tier's repository of the service at the configured tag."""
         s = svc.settings
         if s.image:
             return s.image
-        tag = s.image_tag or p.settings.application.image_tag
-        if args.repository_urls and svc.name in args.repository_urls:
-            return pulumi.Output.concat(args.repository_urls[svc.name], ":", tag)
-        # The ML tier's repository naming convention, in this account and region.
-        return account.apply(lambda acct: f"{acct}.dkr.ecr.{p.region}.amazonaws.com/"
-                                          f"{p.namer.physical('ecr', svc.name)}:{tag}")
+        if svc.name not in args.repository_urls:
+            raise ConfigError(f"{PATH}.services.{svc.name}.image", None,
+                              "an image URI: the service has no ECR repository in the ML tier")
+        return pulumi.Output.concat(args.repository_urls[svc.name], ":", s.image_tag or app.image_tag)

@@ -13,8 +13,11 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .context import Platform, assume_role_policy
-from .eks import MANAGED, launch_template
+from .config.application import BatchSettings
+from .context import Platform
+from .eks import launch_template
+from .recipes.log_groups import log_group
+from .recipes.roles import MANAGED, service_role
 
 
 @dataclasses.dataclass
@@ -25,19 +28,17 @@ class BatchResources:
     launch_template: aws.ec2.LaunchTemplate
 
 
-def batch_environment(parent: pulumi.Resource, p: Platform, *, subnet_ids: pulumi.Input[Sequence[str]],
-                      security_group_id: pulumi.Input[str], job_role_arn: pulumi.Input[str],
-                      logs_key_arn: pulumi.Input[str]) -> BatchResources:
-    b = p.settings.application.batch
+def batch_environment(parent: pulumi.Resource, p: Platform, b: BatchSettings, *,
+                      subnet_ids: pulumi.Input[Sequence[str]], security_group_id: pulumi.Input[str],
+                      job_role_arn: pulumi.Input[str], logs_key_arn: pulumi.Input[str]) -> BatchResources:
     child = pulumi.ResourceOptions(parent=parent)
     tags = p.tags(p.namer.base("batch"))
 
-    instance_role = aws.iam.Role(
-        "batch-instance-role", description="Batch container instances: ECS agent only",
-        assume_role_policy=assume_role_policy("ec2.amazonaws.com"), tags=tags, opts=child)
-    attachment = aws.iam.RolePolicyAttachment(
-        "batch-instance-ecs", role=instance_role.name,
-        policy_arn=MANAGED + "service-role/AmazonEC2ContainerServiceforEC2Role", opts=child)
+    instance = service_role(
+        parent, p, "batch-instance-role", service="ec2.amazonaws.com", scope_to_account=False,
+        description="Batch container instances: ECS agent only", tag_name=p.namer.base("batch"), tags=tags,
+        managed={"batch-instance-ecs": MANAGED + "service-role/AmazonEC2ContainerServiceforEC2Role"})
+    instance_role, [attachment] = instance.role, instance.attachments
     profile = aws.iam.InstanceProfile("batch-instance-profile", role=instance_role.name, tags=tags, opts=child)
 
     template = launch_template("batch-lt", parent, p, disk_size=30, hop_limit=1,
@@ -65,9 +66,7 @@ def batch_environment(parent: pulumi.Resource, p: Platform, *, subnet_ids: pulum
         tags=tags, opts=child)
 
     log_name = p.namer.log_group("batch", "jobs")
-    aws.cloudwatch.LogGroup("batch-job-logs", name=log_name,
-                            retention_in_days=p.settings.platform.app_log_retention_days,
-                            kms_key_id=logs_key_arn, tags=tags, opts=child)
+    log_group(parent, p, "batch-job-logs", log_name, kms_key_arn=logs_key_arn, tags=tags)
     container = {
         "image": b.job_image,
         "command": ["echo", "override the command when submitting a job"],
@@ -77,7 +76,7 @@ def batch_environment(parent: pulumi.Resource, p: Platform, *, subnet_ids: pulum
         "readonlyRootFilesystem": True,
         "privileged": False,
         "user": "1000:1000",
-        "environment": [{"name": "ENVIRONMENT", "value": p.settings.environment}],
+        "environment": [{"name": "ENVIRONMENT", "value": p.environment}],
         "logConfiguration": {"logDriver": "awslogs", "options": {
             "awslogs-group": log_name, "awslogs-region": p.region, "awslogs-stream-prefix": "job"}},
     }

@@ -1,4 +1,10 @@
-"""What every tier receives besides its own inputs: settings, naming, tags and protection options."""
+"""What every tier shares, and nothing more: naming, tags, protection, the region and its provider, the
+account id (resolved once) and the few platform-wide defaults every building block reads.
+
+A tier never receives the whole `Settings`: its Args carry its own settings section plus the ids, ARNs and
+names other tiers publish (see components/platform.py). `Platform` is built once per region: the primary
+stack region by default, or another region's provider (the DR region builds the same tiers with it).
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -8,30 +14,51 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from .config import Settings
+from .config.platform import PlatformSettings
 from .naming import Namer
 from .tagging import Tagger, base_tags
 
 
 @dataclasses.dataclass(frozen=True)
 class Platform:
-    settings: Settings
+    project: str
+    stack: str
+    region: str
+    settings: PlatformSettings       # the shared `ai-platform:platform` section (environment, owner, retention)
     namer: Namer
     tags: Tagger
+    account_id: pulumi.Output[str]   # one get_caller_identity per Platform, through its provider
+    key_deletion_window_days: int = 30
+    secret_recovery_window_days: int = 30
+    # This stack owns the account/region singletons (trail, Config, GuardDuty, SageMaker's training log
+    # group, ECR replication, Backup region settings): exactly one stack per account sets it.
+    account_baseline: bool = False
+    provider: Optional[pulumi.ProviderResource] = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Platform":
-        p = settings.platform
-        return cls(settings=settings, namer=Namer(settings.project, settings.stack),
-                   tags=Tagger(base_tags(settings.project, p.environment, p.owner, p.cost_center)))
+    def create(cls, *, project: str, stack: str, region: str, settings: PlatformSettings,
+               provider: Optional[pulumi.ProviderResource] = None, **defaults: Any) -> "Platform":
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=provider)).account_id
+        return cls(project=project, stack=stack, region=region, settings=settings, namer=Namer(project, stack),
+                   tags=Tagger(base_tags(project, settings.environment, settings.owner, settings.cost_center)),
+                   account_id=account, provider=provider, **defaults)
 
     @property
-    def region(self) -> str:
-        return self.settings.region
+    def environment(self) -> str:
+        return self.settings.environment
 
     @property
     def protect(self) -> bool:
-        return self.settings.platform.protect
+        return self.settings.protect
+
+    def tier_options(self, opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.ResourceOptions:
+        """Options of a tier component: its children inherit this platform's provider through parent=self."""
+        mine = pulumi.ResourceOptions(providers=[self.provider] if self.provider is not None else None)
+        return pulumi.ResourceOptions.merge(mine, opts)
+
+    def invoke_options(self) -> pulumi.InvokeOptions:
+        """Invokes (data sources) go through the same provider as the tier's resources."""
+        return pulumi.InvokeOptions(provider=self.provider)
 
     def stateful(self, parent: pulumi.Resource, retain: bool = True, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a resource whose deletion loses data: Pulumi protect (and retain on delete)
@@ -39,8 +66,10 @@ class Platform:
         protect = self.protect
         return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect and retain, **kwargs)
 
-    def account_id(self) -> pulumi.Output[str]:
-        return aws.get_caller_identity_output().account_id
+    def arn(self, service: str, resource: str, *, region: Optional[str] = None) -> pulumi.Output[str]:
+        """`arn:aws:<service>:<region>:<account>:<resource>` from known values: complete in a preview."""
+        reg = self.region if region is None else region
+        return self.account_id.apply(lambda a: f"arn:aws:{service}:{reg}:{a}:{resource}")
 
 
 def assume_role_policy(service: str, account_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[str]:
@@ -56,3 +85,17 @@ def assume_role_policy(service: str, account_id: Optional[pulumi.Input[str]] = N
 def policy_json(*statements: dict) -> pulumi.Output[str]:
     """An IAM policy document from statements that may contain Outputs (ARNs)."""
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def publish(component: pulumi.ComponentResource, outputs: Any) -> None:
+    """Register a tier's one frozen outputs dataclass (camelCase keys, as `pulumi stack` shows them)."""
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(p[:1].upper() + p[1:] for p in rest)
+    component.register_outputs({camel(f.name): getattr(outputs, f.name) for f in dataclasses.fields(outputs)})
+
+
+def after(*values: pulumi.Input[Any]) -> list[pulumi.Output[None]]:
+    """`depends_on` entries from published outputs: the resources behind each value are waited for, without
+    the resource objects crossing a tier boundary (a dependency on an id is a dependency on its resource)."""
+    return [pulumi.Output.from_input(v).apply(lambda _: None) for v in values]

@@ -12,14 +12,16 @@ reference them are complete, and checkable, in a preview of a new stack where id
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from .buckets import private_bucket
-from .config.data import DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, TableSettings
-from .context import Platform, assume_role_policy
+from .config.data import DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, DataSettings, TableSettings
+from .context import Platform, publish
+from .recipes.buckets import private_bucket
+from .recipes.log_groups import log_group
+from .recipes.roles import MANAGED, service_role
 
 BUCKET_PURPOSES = ("data-lake", "documents", "ml-artifacts")
 POSTGRES_PORT, REDIS_PORT, DOCDB_PORT = 5432, 6379, 27017
@@ -35,6 +37,7 @@ LEGACY_ELB_REGIONS = frozenset({
 @dataclasses.dataclass(frozen=True)
 class DataTierArgs:
     platform: Platform
+    settings: DataSettings
     vpc_id: pulumi.Input[str]
     isolated_subnet_ids: pulumi.Input[Sequence[str]]
     data_sg_id: pulumi.Input[str]
@@ -42,6 +45,40 @@ class DataTierArgs:
     logs_key_arn: pulumi.Input[str]
     # Key for the RDS-managed master secret and the Redis auth secret; the data key if not given.
     secrets_key_arn: Optional[pulumi.Input[str]] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DataOutputs:
+    security_group_id: pulumi.Input[str]      # the group every store here is attached to
+    db_address: pulumi.Output[str]
+    db_port: pulumi.Output[int]
+    db_name: str
+    db_instance_identifier: pulumi.Output[str]
+    db_instance_arn: pulumi.Output[str]
+    db_resource_id: pulumi.Output[str]        # rds-db:connect ARNs name it: dbuser:<resource-id>/<user>
+    db_master_secret_arn: pulumi.Output      # RDS-managed; for operators and rotation, never for services
+    db_replica_identifier: Optional[pulumi.Output[str]]
+    db_replica_address: Optional[pulumi.Output[str]]
+    redis_endpoint: pulumi.Output[str]
+    redis_reader_endpoint: pulumi.Output[str]
+    redis_port: pulumi.Output[int]
+    redis_auth_secret_arn: pulumi.Output[str]
+    redis_replication_group_id: pulumi.Output[str]
+    redis_node_count: int
+    table_names: Mapping[str, pulumi.Output[str]]
+    table_arns: Mapping[str, pulumi.Output[str]]
+    table_stream_arns: Mapping[str, pulumi.Output[str]]
+    docdb_endpoint: Optional[pulumi.Output[str]]
+    docdb_cluster_arn: Optional[pulumi.Output[str]]
+    docdb_cluster_identifier: Optional[pulumi.Output[str]]
+    bucket_names: Mapping[str, pulumi.Output[str]]     # known in a preview (explicit names)
+    bucket_arns: Mapping[str, pulumi.Output[str]]
+    bucket_ids: Mapping[str, pulumi.Output[str]]       # bucket.id: carries the dependency on the bucket
+    # Each data bucket's versioning configuration: S3 replication waits for it (context.after).
+    bucket_versioning_ids: Mapping[str, pulumi.Output[str]]
+    log_bucket_name: pulumi.Output[str]
+    log_bucket_arn: pulumi.Output[str]
+    log_bucket_domain_name: pulumi.Output[str]   # regional endpoint name (for log deliveries that want one)
 
 
 def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -73,13 +110,13 @@ class DataTier(pulumi.ComponentResource):
     """Stateful stores. Outputs are endpoints, names, ARNs and secret ARNs; never a secret value."""
 
     def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:tier:Data", name, None, opts)
-        self._p = p = args.platform
-        self._d = d = p.settings.data
+        p = args.platform
+        super().__init__("ai-platform:tier:Data", name, None, p.tier_options(opts))
+        self._p = p
+        self._d = d = args.settings
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
-        self._account = p.account_id()
-        self.security_group_id = args.data_sg_id  # the group every store here is attached to
+        self._account = p.account_id
         self._secrets_key = args.secrets_key_arn if args.secrets_key_arn is not None else args.data_key_arn
 
         self._buckets()
@@ -88,22 +125,33 @@ class DataTier(pulumi.ComponentResource):
         self._tables()
         self._docdb()
 
-        self.register_outputs({
-            "dbAddress": self.db_address, "dbPort": self.db_port, "dbMasterSecretArn": self.db_master_secret_arn,
-            "dbInstanceIdentifier": self.db_instance_identifier, "dbReplicaIdentifier": self.db_replica_identifier,
-            "redisEndpoint": self.redis_endpoint, "redisPort": self.redis_port,
-            "redisAuthSecretArn": self.redis_auth_secret_arn, "tableNames": self.table_names,
-            "tableArns": self.table_arns, "tableStreamArns": self.table_stream_arns,
-            "docdbEndpoint": self.docdb_endpoint, "bucketNames": self.bucket_names, "bucketArns": self.bucket_arns,
-            "logBucketName": self.log_bucket_name, "logBucketArn": self.log_bucket_arn})
+        self.outputs = DataOutputs(
+            security_group_id=args.data_sg_id, db_address=self.db.address, db_port=self.db.port, db_name=d.db_name,
+            db_instance_identifier=self.db.identifier, db_instance_arn=self.db.arn, db_resource_id=self.db.resource_id,
+            db_master_secret_arn=self.db.master_user_secrets.apply(lambda s: s[0].secret_arn if s else None),
+            db_replica_identifier=self.db_replica.identifier if self.db_replica is not None else None,
+            db_replica_address=self.db_replica.address if self.db_replica is not None else None,
+            redis_endpoint=self.redis.primary_endpoint_address, redis_reader_endpoint=self.redis.reader_endpoint_address,
+            redis_port=pulumi.Output.from_input(REDIS_PORT), redis_auth_secret_arn=self._redis_secret.arn,
+            redis_replication_group_id=self.redis.replication_group_id, redis_node_count=d.redis_nodes,
+            table_names={k: t.name for k, t in self.tables.items()},
+            table_arns={k: t.arn for k, t in self.tables.items()},
+            table_stream_arns={k: t.stream_arn for k, t in self.tables.items()},
+            docdb_endpoint=self.docdb.endpoint if self.docdb else None,
+            docdb_cluster_arn=self.docdb.arn if self.docdb else None,
+            docdb_cluster_identifier=self.docdb.cluster_identifier if self.docdb else None,
+            bucket_names=self._bucket_names, bucket_arns=self._bucket_arns, bucket_ids=self._bucket_ids,
+            bucket_versioning_ids=self._bucket_versioning_ids,
+            log_bucket_name=self._log_bucket_name, log_bucket_arn=self._log_bucket_arn,
+            log_bucket_domain_name=self._log_bucket_name.apply(lambda n: f"{n}.s3.{p.region}.amazonaws.com"))
+        publish(self, self.outputs)
 
     # ------------------------------------------------------------------ helpers
     def _log_group(self, key: str, log_name: str) -> aws.cloudwatch.LogGroup:
         """A KMS-encrypted group with retention, created before the service would create a plain one."""
         p = self._p
-        return aws.cloudwatch.LogGroup(
-            key, name=log_name, retention_in_days=p.settings.platform.audit_log_retention_days,
-            kms_key_id=self._args.logs_key_arn, tags=p.tags(p.namer.base(key)), opts=self._child)
+        return log_group(self, p, key, log_name, kms_key_arn=self._args.logs_key_arn, retention="audit",
+                         tags=p.tags(p.namer.base(key)))
 
     # ------------------------------------------------------------------ S3
     def _buckets(self) -> None:
@@ -126,7 +174,7 @@ class DataTier(pulumi.ComponentResource):
             elb_objects = pulumi.Output.all(arn, account).apply(
                 lambda v: [f"{v[0]}/AWSLogs/{v[1]}/*", f"{v[0]}/*/AWSLogs/{v[1]}/*"])
             if region in LEGACY_ELB_REGIONS:
-                elb = aws.elb.get_service_account_output(region=region).arn
+                elb = aws.elb.get_service_account_output(region=region, opts=p.invoke_options()).arn
                 statements.append({"Sid": "AlbAccessLogs", "Effect": "Allow", "Principal": {"AWS": elb},
                                    "Action": "s3:PutObject", "Resource": elb_objects})
             else:
@@ -140,24 +188,24 @@ class DataTier(pulumi.ComponentResource):
             self, p, "access-logs", kms_key_arn=None, lifecycle_rules=_log_rules(d), extra_statements=log_delivery,
             force_destroy=d.bucket_force_destroy, logical_name="access-logs-bucket", bucket_opts=p.stateful(self),
             tags=p.tags(p.namer.base("access-logs"), Purpose="access-logs"))
-        self.log_bucket, self.log_bucket_name, self.log_bucket_arn = logs.bucket, logs.name, logs.arn
-        self.log_bucket_domain_name = self.log_bucket_name.apply(lambda n: f"{n}.s3.{region}.amazonaws.com")
+        self._log_bucket_name, self._log_bucket_arn = logs.name, logs.arn
 
-        self.buckets: dict[str, aws.s3.Bucket] = {}
-        self.bucket_names: dict[str, pulumi.Output] = {}
-        self.bucket_arns: dict[str, pulumi.Output] = {}
-        # The versioning resource of each data bucket: the DR tier's replication configurations wait for it.
-        self.bucket_versioning: dict[str, aws.s3.BucketVersioning] = {}
+        buckets: dict[str, aws.s3.Bucket] = {}
+        self._bucket_names: dict[str, pulumi.Output] = {}
+        self._bucket_arns: dict[str, pulumi.Output] = {}
+        self._bucket_ids: dict[str, pulumi.Output] = {}
+        self._bucket_versioning_ids: dict[str, pulumi.Output] = {}
         for purpose in BUCKET_PURPOSES:
             made = private_bucket(
                 self, p, purpose, kms_key_arn=a.data_key_arn, lifecycle_rules=_tiering_rules(d),
-                access_log_bucket=self.log_bucket.id, log_prefix=f"s3/{purpose}/", force_destroy=d.bucket_force_destroy,
+                access_log_bucket=logs.bucket.id, log_prefix=f"s3/{purpose}/", force_destroy=d.bucket_force_destroy,
                 logical_name=f"{purpose}-bucket", bucket_opts=p.stateful(self),
                 tags=p.tags(p.namer.base(purpose), Purpose=purpose))
-            self.buckets[purpose], self.bucket_names[purpose], self.bucket_arns[purpose] = made.bucket, made.name, made.arn
-            self.bucket_versioning[purpose] = made.versioning
+            buckets[purpose] = made.bucket
+            self._bucket_names[purpose], self._bucket_arns[purpose] = made.name, made.arn
+            self._bucket_ids[purpose], self._bucket_versioning_ids[purpose] = made.bucket.id, made.versioning.id
         # S3 "Object Created" events on EventBridge: the ML tier's training orchestrator is triggered by them.
-        aws.s3.BucketNotification("data-lake-eventbridge", bucket=self.buckets["data-lake"].id, eventbridge=True,
+        aws.s3.BucketNotification("data-lake-eventbridge", bucket=buckets["data-lake"].id, eventbridge=True,
                                   opts=self._child)
 
     # ------------------------------------------------------------------ PostgreSQL
@@ -186,15 +234,14 @@ class DataTier(pulumi.ComponentResource):
             ],
             tags=p.tags(p.namer.base("postgres-params")), opts=self._child)
 
-        monitoring_role = aws.iam.Role(
-            "postgres-monitoring-role", description="RDS Enhanced Monitoring publishes OS metrics to CloudWatch Logs",
-            assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com", self._account),
-            tags=p.tags(p.namer.base("rds-monitoring")), opts=self._child)
-        monitoring_attach = aws.iam.RolePolicyAttachment(
-            "postgres-monitoring-managed", role=monitoring_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", opts=self._child)
+        monitoring = service_role(
+            self, p, "postgres-monitoring-role", service="monitoring.rds.amazonaws.com",
+            description="RDS Enhanced Monitoring publishes OS metrics to CloudWatch Logs",
+            tag_name=p.namer.base("rds-monitoring"),
+            managed={"postgres-monitoring-managed": MANAGED + "service-role/AmazonRDSEnhancedMonitoringRole"})
+        monitoring_role, [monitoring_attach] = monitoring.role, monitoring.attachments
 
-        log_groups = [self._log_group(f"postgres-logs-{log}", f"/aws/rds/instance/{identifier}/{log}")
+        log_groups = [self._log_group(f"postgres-logs-{log}", p.namer.service_log_group("/aws/rds/instance", identifier, log))
                       for log in d.db_log_exports]
         common = dict(
             instance_class=d.db_instance_class, storage_type="gp3", max_allocated_storage=d.db_max_allocated_storage_gb,
@@ -223,7 +270,7 @@ class DataTier(pulumi.ComponentResource):
         self.db_replica = None
         if d.db_read_replica:
             replica_logs = [self._log_group(f"postgres-replica-logs-{log}",
-                                            f"/aws/rds/instance/{replica_identifier}/{log}")
+                                            p.namer.service_log_group("/aws/rds/instance", replica_identifier, log))
                             for log in d.db_log_exports]
             # A replica inherits engine, credentials, subnet group and IAM auth from its source; RDS takes no
             # final snapshot of a replica, so its service-level protection is deletion protection.
@@ -233,15 +280,6 @@ class DataTier(pulumi.ComponentResource):
                 tags=p.tags(replica_identifier, Engine="postgres", Role="read-replica"), **common,
                 opts=p.stateful(self, depends_on=[monitoring_attach, *replica_logs]))
 
-        self.db_address = self.db.address
-        self.db_port = self.db.port
-        self.db_instance_identifier = self.db.identifier
-        self.db_instance_arn = self.db.arn
-        self.db_resource_id = self.db.resource_id
-        self.db_master_secret_arn = self.db.master_user_secrets.apply(
-            lambda secrets: secrets[0].secret_arn if secrets else None)
-        self.db_replica_identifier = self.db_replica.identifier if self.db_replica is not None else None
-        self.db_replica_address = self.db_replica.address if self.db_replica is not None else None
 
     # ------------------------------------------------------------------ Redis
     def _redis(self) -> None:
@@ -266,10 +304,10 @@ class DataTier(pulumi.ComponentResource):
         secret = aws.secretsmanager.Secret(
             "redis-auth", name=p.namer.physical("secret", "redis-auth"),
             description=f"Redis AUTH token of {group_id} (clients connect with TLS + this token)",
-            kms_key_id=self._secrets_key, recovery_window_in_days=p.settings.security.secret_recovery_window_days,
+            kms_key_id=self._secrets_key, recovery_window_in_days=p.secret_recovery_window_days,
             tags=p.tags("redis-auth"), opts=self._child)
         token = pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
-            password_length=64, exclude_punctuation=True).random_password)
+            password_length=64, exclude_punctuation=True, opts=p.invoke_options()).random_password)
         aws.secretsmanager.SecretVersion(
             "redis-auth-initial", secret_id=secret.id, secret_string=token,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]))
@@ -295,11 +333,7 @@ class DataTier(pulumi.ComponentResource):
                 for kind, group in logs.items()],
             tags=p.tags(group_id, Engine="redis"),
             opts=p.stateful(self, ignore_changes=["authToken"]))
-        self.redis_endpoint = self.redis.primary_endpoint_address
-        self.redis_reader_endpoint = self.redis.reader_endpoint_address
-        self.redis_port = pulumi.Output.from_input(REDIS_PORT)
-        self.redis_auth_secret_arn = secret.arn
-        self.redis_replication_group_id = self.redis.replication_group_id
+        self._redis_secret = secret
 
     # ------------------------------------------------------------------ DynamoDB
     def _tables(self) -> None:
@@ -336,17 +370,11 @@ class DataTier(pulumi.ComponentResource):
                 deletion_protection_enabled=p.protect,
                 # The DR tier adds cross-region replicas with aws.dynamodb.TableReplica.
                 tags=p.tags(table_name), opts=p.stateful(self, ignore_changes=["replicas"]))
-        self.table_names = {k: t.name for k, t in self.tables.items()}
-        self.table_arns = {k: t.arn for k, t in self.tables.items()}
-        self.table_stream_arns = {k: t.stream_arn for k, t in self.tables.items()}
 
     # ------------------------------------------------------------------ DocumentDB
     def _docdb(self) -> None:
         p, d, a = self._p, self._d, self._args
         self.docdb = None
-        self.docdb_endpoint = None
-        self.docdb_cluster_arn = None
-        self.docdb_cluster_identifier = None
         self.docdb_instances: list[aws.docdb.ClusterInstance] = []
         if not d.docdb_enabled:
             return
@@ -365,7 +393,7 @@ class DataTier(pulumi.ComponentResource):
                         aws.docdb.ClusterParameterGroupParameterArgs(name="audit_logs", value="enabled"),
                         aws.docdb.ClusterParameterGroupParameterArgs(name="profiler", value="enabled")],
             tags=p.tags(p.namer.base("docdb-params")), opts=self._child)
-        logs = [self._log_group(f"docdb-{kind}", f"/aws/docdb/{cluster_id}/{kind}") for kind in ("audit", "profiler")]
+        logs = [self._log_group(f"docdb-{kind}", p.namer.service_log_group("/aws/docdb", cluster_id, kind)) for kind in ("audit", "profiler")]
         self.docdb = aws.docdb.Cluster(
             "docdb", cluster_identifier=cluster_id, engine="docdb", engine_version=d.docdb_engine_version,
             master_username="docdb_admin", manage_master_user_password=True,
@@ -384,6 +412,3 @@ class DataTier(pulumi.ComponentResource):
                 cluster_identifier=self.docdb.id, instance_class=d.docdb_instance_class, engine="docdb",
                 auto_minor_version_upgrade=True, preferred_maintenance_window=d.db_maintenance_window,
                 tags=p.tags(p.namer.base("docdb", str(i + 1))), opts=p.stateful(self)))
-        self.docdb_endpoint = self.docdb.endpoint
-        self.docdb_cluster_arn = self.docdb.arn
-        self.docdb_cluster_identifier = self.docdb.cluster_identifier

@@ -25,11 +25,13 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .buckets import private_bucket
 from .config.delivery import BUILDSPEC, DeliverySettings
+from .context import Platform, policy_json, publish
+from .recipes.buckets import private_bucket
+from .recipes.log_groups import log_group
+from .recipes.roles import service_role
 
 ROOT = Path(__file__).resolve().parent.parent
-from .context import Platform, assume_role_policy, policy_json
 
 Input = pulumi.Input
 SOURCE_ACTION = "Source"
@@ -40,7 +42,6 @@ IMAGE_DEFINITIONS = "imagedefinitions.json"
 class DeliveredService:
     """What the pipeline of one service needs from the ML tier (its repository), the application tier (its
     ECS service and task definition family) and the security tier (the roles its tasks run with)."""
-    repository_name: Input[str]
     repository_arn: Input[str]
     repository_url: Input[str]
     ecs_service_name: Input[str]
@@ -146,13 +147,10 @@ def failure_pattern(pipeline_names: Sequence[Input[str]], approvals: bool) -> pu
 
 class DeliveryTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: DeliveryTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("ai-platform:tier:Delivery", name, None, opts)
         p, s, n = args.platform, args.settings, args.platform.namer
+        super().__init__("ai-platform:tier:Delivery", name, None, p.tier_options(opts))
         child = pulumi.ResourceOptions(parent=self)
-        account = p.account_id()
-
-        def arn(service: str, resource: str) -> pulumi.Output[str]:
-            return account.apply(lambda a: f"arn:aws:{service}:{p.region}:{a}:{resource}")
+        account = p.account_id
 
         # --- shared: artifacts bucket (KMS, versioned, TLS-only; S3 sources live under source/) -----------
         expiry = aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -186,23 +184,19 @@ class DeliveryTier(pulumi.ComponentResource):
 
             # --- build: log group, role, project --------------------------------------------------------
             log_name = n.log_group("codebuild", svc)
-            log_group = aws.cloudwatch.LogGroup(
-                f"{svc}-build-logs", name=log_name, retention_in_days=s.log_retention_days,
-                kms_key_id=args.logs_key_arn, tags=tags, opts=child)
-            build_role = aws.iam.Role(
-                f"{svc}-build-role", name=n.physical("iam_role", svc, "build"),
+            logs = log_group(self, p, f"{svc}-build-logs", log_name, kms_key_arn=args.logs_key_arn,
+                             retention=s.log_retention_days, tags=tags)
+            build = service_role(
+                self, p, f"{svc}-build-role", service="codebuild.amazonaws.com",
+                name=n.physical("iam_role", svc, "build"), tag_name=n.base(svc, "build"), tags=tags,
                 description=f"CodeBuild for {svc}: push to its own repository only",
-                assume_role_policy=assume_role_policy("codebuild.amazonaws.com", account), tags=tags, opts=child)
-            log_group_arn = arn("logs", f"log-group:{log_name}")
-            build_policy = aws.iam.RolePolicy(
-                f"{svc}-build-policy", role=build_role.id,
-                policy=policy_json(*build_statements(log_group_arn, wired.repository_arn, bucket.arn,
-                                                     args.data_key_arn)), opts=child)
+                inline={f"{svc}-build-policy": policy_json(*build_statements(
+                    p.arn("logs", f"log-group:{log_name}"), wired.repository_arn, bucket.arn, args.data_key_arn))})
             project_name = n.physical("codebuild", svc)
             project = aws.codebuild.Project(
                 f"{svc}-build", name=project_name,
                 description=f"Build, push and scan-gate the {svc} image",
-                service_role=build_role.arn, build_timeout=s.build_timeout_minutes, queued_timeout=60,
+                service_role=build.role.arn, build_timeout=s.build_timeout_minutes, queued_timeout=60,
                 encryption_key=args.data_key_arn,
                 artifacts=aws.codebuild.ProjectArtifactsArgs(type="CODEPIPELINE"),
                 source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=buildspec),
@@ -217,26 +211,23 @@ class DeliveryTier(pulumi.ComponentResource):
                                      ("BUILD_PATH", build_path), ("SCAN_FAIL_SEVERITY", s.scan_fail_severity))]),
                 logs_config=aws.codebuild.ProjectLogsConfigArgs(
                     cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(
-                        status="ENABLED", group_name=log_group.name, stream_name="build"),
+                        status="ENABLED", group_name=logs.name, stream_name="build"),
                     s3_logs=aws.codebuild.ProjectLogsConfigS3LogsArgs(status="DISABLED")),
-                tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[build_policy]))
+                tags=tags, opts=pulumi.ResourceOptions(parent=self, depends_on=build.grants))
 
             # --- pipeline: role, stages, trigger ------------------------------------------------------
-            pipeline_role = aws.iam.Role(
-                f"{svc}-pipeline-role", name=n.physical("iam_role", svc, "pipeline"),
-                description=f"CodePipeline for {svc}: deploy to its own ECS service only",
-                assume_role_policy=assume_role_policy("codepipeline.amazonaws.com", account), tags=tags, opts=child)
             service_arn = pulumi.Output.all(account, args.cluster_name, wired.ecs_service_name).apply(
                 lambda v: f"arn:aws:ecs:{p.region}:{v[0]}:service/{v[1]}/{v[2]}")
             family_arn = pulumi.Output.all(account, wired.task_family).apply(
                 lambda v: f"arn:aws:ecs:{p.region}:{v[0]}:task-definition/{v[1]}:*")
-            pipeline_policy = aws.iam.RolePolicy(
-                f"{svc}-pipeline-policy", role=pipeline_role.id,
-                policy=policy_json(*pipeline_statements(
+            deployer = service_role(
+                self, p, f"{svc}-pipeline-role", service="codepipeline.amazonaws.com",
+                name=n.physical("iam_role", svc, "pipeline"), tag_name=n.base(svc, "pipeline"), tags=tags,
+                description=f"CodePipeline for {svc}: deploy to its own ECS service only",
+                inline={f"{svc}-pipeline-policy": policy_json(*pipeline_statements(
                     bucket_arn=bucket.arn, data_key_arn=args.data_key_arn, project_arn=project.arn,
                     service_arn=service_arn, task_family_arn=family_arn,
-                    pass_roles=[wired.task_role_arn, wired.execution_role_arn],
-                    connection_arn=connection_arn)), opts=child)
+                    pass_roles=[wired.task_role_arn, wired.execution_role_arn], connection_arn=connection_arn))})
 
             if connection is not None:
                 source_action = aws.codepipeline.PipelineStageActionArgs(
@@ -285,19 +276,19 @@ class DeliveryTier(pulumi.ComponentResource):
                 f"{svc}-pipeline", name=n.physical("codepipeline", svc), pipeline_type="V2",
                 # SUPERSEDED: a newer commit replaces one still waiting (e.g. at the approval); a running
                 # deploy is never interrupted.
-                execution_mode="SUPERSEDED", role_arn=pipeline_role.arn,
+                execution_mode="SUPERSEDED", role_arn=deployer.role.arn,
                 artifact_stores=[aws.codepipeline.PipelineArtifactStoreArgs(
                     location=bucket.name, type="S3",
                     encryption_key=aws.codepipeline.PipelineArtifactStoreEncryptionKeyArgs(
                         id=args.data_key_arn, type="KMS"))],
                 stages=stages, triggers=triggers, tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[pipeline_policy]))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=deployer.grants))
             pipelines.append(pipeline)
             outputs["pipeline_names"][svc] = pipeline.name
             outputs["pipeline_arns"][svc] = pipeline.arn
             outputs["project_names"][svc] = project.name
-            outputs["build_role_arns"][svc] = build_role.arn
-            outputs["pipeline_role_arns"][svc] = pipeline_role.arn
+            outputs["build_role_arns"][svc] = build.role.arn
+            outputs["pipeline_role_arns"][svc] = deployer.role.arn
             outputs["log_group_names"][svc] = log_name
 
         # --- failure (and approval) notifications -> alerts topic -----------------------------------------
@@ -315,8 +306,5 @@ class DeliveryTier(pulumi.ComponentResource):
                     input_template='"<kind>: pipeline <pipeline> execution <execution> is <state>"'),
                 opts=child)
 
-        self.outputs = DeliveryOutputs(
-            artifacts_bucket_name=bucket.name, connection_arn=connection_arn, **outputs)
-        self.register_outputs({
-            "artifactsBucketName": bucket.name, "connectionArn": connection_arn,
-            "pipelineNames": outputs["pipeline_names"], "projectNames": outputs["project_names"]})
+        self.outputs = DeliveryOutputs(artifacts_bucket_name=bucket.name, connection_arn=connection_arn, **outputs)
+        publish(self, self.outputs)

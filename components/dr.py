@@ -15,15 +15,16 @@ primary-region resource (S3 replication on the source bucket, the ECR registry's
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from .config import ConfigError
-from .context import Platform, assume_role_policy, policy_json
-from .buckets import private_bucket
+from .config.dr import DrSettings
+from .context import Platform, after, policy_json, publish
+from .recipes.buckets import private_bucket
+from .recipes.keys import key_policy, kms_key
+from .recipes.roles import service_role
 
 Input = pulumi.Input
 BACKUP_POLICIES = ("arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
@@ -36,56 +37,54 @@ BACKUP_OPT_IN = {t: True for t in ("Aurora", "CloudFormation", "DocumentDB", "Dy
 BACKUP_MANAGED = {"DynamoDB": True, "EFS": True}
 
 
-def root_key_policy(account: str) -> str:
-    """Key administered by the account: services use it through the IAM permissions of their caller/role."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministersKey", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-         "Action": "kms:*", "Resource": "*"}]})
-
-
 @dataclasses.dataclass(frozen=True)
 class DrTierArgs:
     platform: Platform
-    bucket_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    settings: DrSettings
+    # Source buckets by key: their ids (bucket.id: each replication configuration depends on its bucket) and ARNs.
+    bucket_ids: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     bucket_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
-    # Each source bucket's versioning resource: S3 rejects a replication configuration until the source's
+    # Each source bucket's versioning configuration id: S3 rejects a replication configuration until the source's
     # versioning is Enabled ("Versioning must be 'Enabled' on the bucket"), so each configuration waits for it.
-    bucket_versioning: Mapping[str, pulumi.Resource] = dataclasses.field(default_factory=dict)
+    bucket_versioning_ids: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     db_instance_arn: Optional[Input[str]] = None
     table_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     docdb_cluster_arn: Optional[Input[str]] = None
-    efs_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class DrOutputs:
+    dr_region: Optional[str]
+    backup_vault_name: Optional[pulumi.Output[str]]
+    dr_backup_vault_arn: Optional[pulumi.Output[str]]
+    replica_bucket_names: Mapping[str, pulumi.Output[str]]
 
 
 class DrTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: DrTierArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:tier:Dr", name, None, opts)
         p = args.platform
+        super().__init__("ai-platform:tier:Dr", name, None, p.tier_options(opts))
         self._platform = p
-        d = p.settings.dr
-        baseline = p.settings.observability.account_baseline
+        self._settings = d = args.settings
+        baseline = p.account_baseline
         child = pulumi.ResourceOptions(parent=self)
-        account = p.account_id()
-        key_policy = account.apply(root_key_policy)
+        account = p.account_id
+        # Administered by the account: services use the keys through the IAM permissions of their caller/role.
+        root_only = account.apply(key_policy)
 
         self.provider: Optional[aws.Provider] = None
         self.dr_key = None
         self.dr_vault = None
         self.replica_buckets: dict[str, aws.s3.Bucket] = {}
         if d.enabled:
-            if d.region == p.region:
-                raise ConfigError("ai-platform:dr.region", d.region, f"a region other than aws:region ({p.region})")
             self.provider = aws.Provider("dr-provider", region=d.region, opts=child)
             dr_opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
             dr_stateful = pulumi.ResourceOptions.merge(p.stateful(self), pulumi.ResourceOptions(provider=self.provider))
 
-            self.dr_key = aws.kms.Key(
-                "dr-key", description=f"{p.namer.base()} DR-region encryption key (replicas, backups)",
-                enable_key_rotation=True, rotation_period_in_days=365,
-                deletion_window_in_days=p.settings.security.kms_deletion_window_days, policy=key_policy,
-                tags=p.tags(p.namer.base("dr"), Purpose="dr"), opts=dr_stateful)
-            aws.kms.Alias("dr-key-alias", name=f"alias/{p.namer.physical('kms_alias', 'dr')}",
-                          target_key_id=self.dr_key.key_id, opts=dr_opts)
+            self.dr_key = kms_key(
+                self, p, "dr-key", purpose="dr", alias="dr", policy=root_only,
+                description=f"{p.namer.base()} DR-region encryption key (replicas, backups)",
+                opts=pulumi.ResourceOptions(provider=self.provider))
 
             # --- S3 cross-region replication of the data buckets ---
             if args.bucket_arns:
@@ -94,11 +93,7 @@ class DrTier(pulumi.ComponentResource):
             # --- PostgreSQL: automated backups (PITR) replicated to the DR region ---
             self.rds_backup_replication = None
             if args.db_instance_arn is not None:
-                # RDS replicates automated backups only: without any, the replication fails at `up`.
-                retention = p.settings.data.db_backup_retention_days
-                if retention < 1:
-                    raise ConfigError("ai-platform:data.dbBackupRetentionDays", retention,
-                                      "at least 1 when dr.enabled (the DR region replicates the automated backups)")
+                # RDS replicates automated backups only: config checks that the source keeps some (components/config).
                 self.rds_backup_replication = aws.rds.InstanceAutomatedBackupsReplication(
                     "rds-backups-dr", source_db_instance_arn=args.db_instance_arn, kms_key_id=self.dr_key.arn,
                     retention_period=d.rds_backup_retention_days, opts=dr_opts)
@@ -128,7 +123,7 @@ class DrTier(pulumi.ComponentResource):
                             destinations=[aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
                                 region=d.region, registry_id=account)],
                             repository_filters=[aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
-                                filter=p.settings.project, filter_type="PREFIX_MATCH")])]),
+                                filter=p.project, filter_type="PREFIX_MATCH")])]),
                     opts=child)
 
         # --- AWS Backup (every environment) ---
@@ -136,13 +131,13 @@ class DrTier(pulumi.ComponentResource):
         self.plan = None
         self.selections: dict[str, aws.backup.Selection] = {}
         if d.backup:
-            self._backup(p, args, child, key_policy, account, baseline)
+            self._backup(p, args, child, root_only, baseline)
 
-        self.register_outputs({
-            "drRegion": d.region if d.enabled else None,
-            "backupVaultName": self.vault.name if self.vault else None,
-            "drBackupVaultArn": self.dr_vault.arn if self.dr_vault else None,
-            "replicaBuckets": {k: b.bucket for k, b in self.replica_buckets.items()}})
+        self.outputs = DrOutputs(
+            dr_region=d.region if d.enabled else None, backup_vault_name=self.vault.name if self.vault else None,
+            dr_backup_vault_arn=self.dr_vault.arn if self.dr_vault else None,
+            replica_bucket_names={k: b.bucket for k, b in self.replica_buckets.items()})
+        publish(self, self.outputs)
 
     def _lock(self, logical: str, vault: aws.backup.Vault, retention: int, opts: pulumi.ResourceOptions) -> None:
         d = self._settings
@@ -156,17 +151,9 @@ class DrTier(pulumi.ComponentResource):
             changeable_for_days=d.vault_lock_cooling_off_days if d.vault_lock_mode == "compliance" else None,
             opts=opts)
 
-    @property
-    def _settings(self):
-        return self._platform.settings.dr
-
     def _replicate_buckets(self, p, args: DrTierArgs, dr_opts, dr_stateful, child) -> None:
-        d = p.settings.dr
+        d = self._settings
         role_name = p.namer.physical("iam_role", "s3-replication")
-        role = aws.iam.Role(
-            "s3-replication-role", name=role_name, description="S3 cross-region replication to the DR region",
-            assume_role_policy=assume_role_policy("s3.amazonaws.com", p.account_id()),
-            tags=p.tags(role_name), opts=dr_opts)
         sources = [arn for _, arn in sorted(args.bucket_arns.items())]
         replicas = []
         configs = []
@@ -178,12 +165,12 @@ class DrTier(pulumi.ComponentResource):
             extra_statements=lambda arn: [{
                 "Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
                 "Action": "s3:PutObject", "Resource": pulumi.Output.concat(arn, "/*"),
-                "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id()}}}],
+                "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id}}}],
             lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire-access-logs", status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                 expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                    days=p.settings.platform.audit_log_retention_days),
+                    days=p.settings.audit_log_retention_days),
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=7))])
         for key in sorted(args.bucket_arns):
@@ -192,7 +179,7 @@ class DrTier(pulumi.ComponentResource):
                                      tags=p.tags(p.namer.base("dr", key), ReplicaOf=key, Purpose="dr-replica"))
             self.replica_buckets[key] = replica.bucket
             replicas.append(replica.arn)
-            source_name = args.bucket_names.get(key)
+            source_name = args.bucket_ids.get(key)
             if source_name is None:
                 source_name = pulumi.Output.from_input(args.bucket_arns[key]).apply(lambda a: a.split(":::")[-1])
             rule = aws.s3.BucketReplicationConfigRuleArgs(
@@ -213,7 +200,7 @@ class DrTier(pulumi.ComponentResource):
                         status="Enabled", event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15))
                     if d.s3_replication_time_control else None))
             # On the SOURCE bucket, hence the primary-region provider. Versioning must be Enabled on both sides.
-            source_versioning = [args.bucket_versioning[key]] if key in args.bucket_versioning else []
+            source_versioning = after(args.bucket_versioning_ids[key]) if key in args.bucket_versioning_ids else []
             configs.append((f"replication-{key}", source_name, rule,
                             [replica.versioning, replica.policy, *source_versioning]))
         statements = [
@@ -232,33 +219,31 @@ class DrTier(pulumi.ComponentResource):
             {"Sid": "DecryptSources", "Effect": "Allow", "Action": ["kms:Decrypt"],
              "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
         ]
-        role_policy = aws.iam.RolePolicy("s3-replication-policy", role=role.id, policy=policy_json(*statements),
-                                         opts=dr_opts)
+        replication = service_role(
+            self, p, "s3-replication-role", service="s3.amazonaws.com", name=role_name, tag_name=role_name,
+            description="S3 cross-region replication to the DR region",
+            inline={"s3-replication-policy": policy_json(*statements)}, opts=pulumi.ResourceOptions(provider=self.provider))
+        role, role_policy = replication.role, replication.policies["s3-replication-policy"]
         # After the role's permissions exist: replication starts with the first object written after this.
         for logical, source_name, rule, ready in configs:
             aws.s3.BucketReplicationConfig(
                 logical, bucket=source_name, role=role.arn, rules=[rule],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, role_policy]))
 
-    def _backup(self, p, args: DrTierArgs, child, key_policy, account, baseline: bool) -> None:
-        d = p.settings.dr
-        key = aws.kms.Key(
-            "backup-key", description=f"{p.namer.base()} AWS Backup vault key", enable_key_rotation=True,
-            rotation_period_in_days=365, deletion_window_in_days=p.settings.security.kms_deletion_window_days,
-            policy=key_policy, tags=p.tags(p.namer.base("backup"), Purpose="backup"), opts=p.stateful(self))
-        aws.kms.Alias("backup-key-alias", name=f"alias/{p.namer.physical('kms_alias', 'backup')}",
-                      target_key_id=key.key_id, opts=child)
+    def _backup(self, p, args: DrTierArgs, child, root_only, baseline: bool) -> None:
+        d = self._settings
+        key = kms_key(self, p, "backup-key", purpose="backup", alias="backup", policy=root_only,
+                      description=f"{p.namer.base()} AWS Backup vault key")
         vault_name = p.namer.physical("backup", "vault")
         self.vault = aws.backup.Vault("backup-vault", name=vault_name, kms_key_arn=key.arn,
                                       force_destroy=not p.protect, tags=p.tags(vault_name), opts=p.stateful(self))
         self._lock("backup-vault-lock", self.vault, d.backup_retention_days, child)
 
         role_name = p.namer.physical("iam_role", "backup")
-        role = aws.iam.Role("backup-role", name=role_name, description="AWS Backup jobs and restores",
-                            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
-                            tags=p.tags(role_name), opts=child)
-        attachments = [aws.iam.RolePolicyAttachment(f"backup-managed-{i}", role=role.name, policy_arn=arn, opts=child)
-                       for i, arn in enumerate(BACKUP_POLICIES)]
+        backup = service_role(self, p, "backup-role", service="backup.amazonaws.com", name=role_name,
+                              tag_name=role_name, description="AWS Backup jobs and restores", scope_to_account=False,
+                              managed={f"backup-managed-{i}": arn for i, arn in enumerate(BACKUP_POLICIES)})
+        role, attachments = backup.role, list(backup.attachments)
 
         copies = None
         if self.dr_vault is not None:
@@ -277,7 +262,7 @@ class DrTier(pulumi.ComponentResource):
 
         sel_opts = pulumi.ResourceOptions(parent=self, depends_on=attachments)
         arns = [a for a in [args.db_instance_arn, args.docdb_cluster_arn] if a is not None]
-        arns += [a for _, a in sorted(args.table_arns.items())] + [a for _, a in sorted(args.efs_arns.items())]
+        arns += [a for _, a in sorted(args.table_arns.items())]
         if arns:
             self.selections["stateful"] = aws.backup.Selection(
                 "backup-stateful", name=p.namer.physical("backup", "stateful"), plan_id=self.plan.id,

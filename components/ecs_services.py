@@ -15,8 +15,11 @@ import pulumi
 import pulumi_aws as aws
 
 from .config.application import ApplicationSettings, ResolvedService
-from .context import Platform, assume_role_policy
-from .naming import AUTONAME_SUFFIX, fit
+from .context import Platform
+from .naming import AUTONAME_SUFFIX
+from .recipes.alarms import metric_alarm
+from .recipes.log_groups import log_group as make_log_group
+from .recipes.roles import MANAGED, service_role
 
 TMP_VOLUME = "tmp"
 
@@ -36,7 +39,7 @@ class ServiceWiring:
     secret_arns: Mapping[str, pulumi.Input[str]]
     image: pulumi.Input[str]
     environment: Mapping[str, pulumi.Input[str]]
-    # The load balancer's ARN suffix: the dimension of the 5xx alarm that rolls a blue/green release back.
+    # The load balancer's ARN suffix: a dimension of the 5xx alarms that roll a staged release back.
     alb_arn_suffix: Optional[pulumi.Input[str]] = None
     # The service's ECR repository when the image comes from it: a service whose image is not there yet is
     # created parked (0 tasks) instead of failing to pull (see parked()).
@@ -55,11 +58,11 @@ class EcsService:
     listener_rule: aws.lb.ListenerRule
     log_group: aws.cloudwatch.LogGroup
     scaling_target: aws.appautoscaling.Target
-    # blue_green, canary and linear only: the second target group, the header-matched test rule, the alarm
-    # that rolls the deployment back, and the role ECS uses to shift the listener rules.
+    # blue_green, canary and linear only: the second target group, the header-matched test rule, the alarms
+    # that roll the deployment back, and the role ECS uses to shift the listener rules.
     alternate_target_group: Optional[aws.lb.TargetGroup] = None
     test_listener_rule: Optional[aws.lb.ListenerRule] = None
-    rollback_alarm: Optional[aws.cloudwatch.MetricAlarm] = None
+    rollback_alarms: tuple = ()
     infrastructure_role: Optional[aws.iam.Role] = None
 
 
@@ -69,7 +72,7 @@ def env_name(secret: str) -> str:
 
 def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, log_group_name: str) -> dict:
     s = svc.settings
-    environment = {"SERVICE_NAME": svc.name, "PORT": str(svc.port), "ENVIRONMENT": p.settings.environment,
+    environment = {"SERVICE_NAME": svc.name, "PORT": str(svc.port), "ENVIRONMENT": p.environment,
                    "AWS_REGION": p.region, "BASE_PATH": f"/{svc.name}", **dict(w.environment), **dict(s.environment)}
     health = list(s.health_check_command) if s.health_check_command else [
         "CMD-SHELL", f"curl -fsS http://localhost:{svc.port}{s.health_check_path} || exit 1"]
@@ -94,10 +97,10 @@ def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, lo
 
 
 ECS_STRATEGY = {"blue_green": "BLUE_GREEN", "canary": "CANARY", "linear": "LINEAR"}
-LB_INFRASTRUCTURE_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+LB_INFRASTRUCTURE_POLICY = MANAGED + "AmazonECSInfrastructureRolePolicyForLoadBalancers"
 
 
-def image_available(repository_url: pulumi.Input[str], tag: Optional[str]) -> pulumi.Output[bool]:
+def image_available(p: Platform, repository_url: pulumi.Input[str], tag: Optional[str]) -> pulumi.Output[bool]:
     """Whether the repository holds the service's image: the tag itself, or (tag None: a pipeline-delivered
     service, whose running revision names a commit tag) any tagged image.
 
@@ -105,7 +108,8 @@ def image_available(repository_url: pulumi.Input[str], tag: Optional[str]) -> pu
     answer (nothing is decided on it); in the `up` the repository exists by the time the query runs."""
     url = pulumi.Output.from_input(repository_url)
     images = aws.ecr.get_images_output(registry_id=url.apply(lambda u: u.split(".", 1)[0]),
-                                       repository_name=url.apply(lambda u: u.split("/", 1)[1]))
+                                       repository_name=url.apply(lambda u: u.split("/", 1)[1]),
+                                       opts=p.invoke_options())
 
     def found(ids) -> bool:
         tags = {getattr(i, "image_tag", None) for i in (ids or [])} - {None, ""}
@@ -113,13 +117,13 @@ def image_available(repository_url: pulumi.Input[str], tag: Optional[str]) -> pu
     return images.image_ids.apply(found)
 
 
-def parked(w: ServiceWiring) -> pulumi.Output[bool]:
+def parked(p: Platform, w: ServiceWiring) -> pulumi.Output[bool]:
     """A service is parked (desired count and autoscaling minimum 0) while its image does not exist yet: a
     fresh stack converges (no task fails to pull, no circuit breaker trips) and the next `pulumi up` after
     the first image is pushed (by the pipeline, or `python -m functions.images push`) unparks it."""
     if w.repository_url is None:
         return pulumi.Output.from_input(False)   # an explicit image reference: assumed to exist
-    return image_available(w.repository_url, None if w.delivered else w.image_tag).apply(lambda ok: not ok)
+    return image_available(p, w.repository_url, None if w.delivered else w.image_tag).apply(lambda ok: not ok)
 
 
 def capacity_strategy(app: ApplicationSettings, svc: ResolvedService) -> list:
@@ -132,17 +136,14 @@ def capacity_strategy(app: ApplicationSettings, svc: ResolvedService) -> list:
     return strategy
 
 
-def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, w: ServiceWiring,
-                    depends_on: Optional[Sequence[pulumi.Resource]] = None) -> EcsService:
-    app = p.settings.application
+def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettings, svc: ResolvedService,
+                    w: ServiceWiring, depends_on: Optional[Sequence[pulumi.Resource]] = None) -> EcsService:
     s = svc.settings
     child = pulumi.ResourceOptions(parent=parent)
     tags = p.tags(p.namer.base(svc.name), Service=svc.name)
 
     log_name = p.namer.log_group("ecs", svc.name)
-    log_group = aws.cloudwatch.LogGroup(
-        f"{svc.name}-logs", name=log_name, retention_in_days=p.settings.platform.app_log_retention_days,
-        kms_key_id=w.logs_key_arn, tags=tags, opts=child)
+    log_group = make_log_group(parent, p, f"{svc.name}-logs", log_name, kms_key_arn=w.logs_key_arn, tags=tags)
 
     task_definition = aws.ecs.TaskDefinition(
         f"{svc.name}-task",
@@ -160,7 +161,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
     # logical name leaves room for the random suffix within the 32-character limit.
     def group(logical: str) -> aws.lb.TargetGroup:
         return aws.lb.TargetGroup(
-            fit("target_group", logical, reserve=AUTONAME_SUFFIX),
+            p.namer.fixed("target_group", logical, reserve=AUTONAME_SUFFIX),
             port=svc.port, protocol="HTTP", target_type="ip", vpc_id=w.vpc_id,
             deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
@@ -172,7 +173,8 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
         path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(svc.path_patterns)))
 
     staged = svc.deployment != "rolling"
-    alternate = test_rule = alarm = infra_role = None
+    alternate = test_rule = infra = None
+    alarms: tuple = ()
     if not staged:
         listener_rule = aws.lb.ListenerRule(
             f"{svc.name}-rule", listener_arn=w.listener_arn, priority=svc.priority,
@@ -200,36 +202,29 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
                 http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
                     http_header_name=app.releases.test_header, values=["green"]))],
             tags=tags, opts=owned_by_ecs)
-        # The role ECS assumes to register targets and reweight the rules (AWS's managed policy for exactly
-        # this; it is scoped to load-balancer resources). ECS does not send aws:SourceAccount for it.
-        infra_role = aws.iam.Role(
-            f"{svc.name}-ecs-lb-role", name=p.namer.physical("iam_role", svc.name, "ecs-lb"),
+        # The role ECS assumes to register targets and reweight the rules: AWS's managed policy for exactly
+        # this (scoped to load-balancer resources). Trust as AWS documents it (no aws:SourceAccount).
+        infra = service_role(
+            parent, p, f"{svc.name}-ecs-lb-role", service="ecs.amazonaws.com", scope_to_account=False,
+            name=p.namer.physical("iam_role", svc.name, "ecs-lb"), tag_name=p.namer.base(svc.name, "ecs-lb"),
             description=f"ECS shifts {svc.name}'s listener rules during {svc.deployment} deployments",
-            assume_role_policy=assume_role_policy("ecs.amazonaws.com"), tags=tags, opts=child)
-        infra_attach = aws.iam.RolePolicyAttachment(
-            f"{svc.name}-ecs-lb-policy", role=infra_role.name, policy_arn=LB_INFRASTRUCTURE_POLICY, opts=child)
-        # Rollback signal: target 5xx of both groups (whichever holds the new revision), two minutes in a row.
-        r = app.releases
+            managed={f"{svc.name}-ecs-lb-policy": LB_INFRASTRUCTURE_POLICY}, tags=tags)
+        # Rollback signal: target 5xx of either group (whichever holds the new revision), two minutes in a row.
+        # No notification of their own: a rolled-back release fails its pipeline, which notifies the alerts topic.
+        alarms = tuple(metric_alarm(
+            parent, p, f"{svc.name}-release-{color}", f"{svc.name}-release-5xx-{color}",
+            namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count",
+            dimensions={"TargetGroup": tg.arn_suffix, "LoadBalancer": w.alb_arn_suffix}, statistic="Sum",
+            op=">=", threshold=float(app.releases.rollback_5xx_threshold), period=60, periods=2, datapoints=2,
+            missing="notBreaching", actions=[],
+            description=f"{svc.name}: target 5xx in its {color} group during a release; ECS rolls the "
+                        f"deployment back on it") for color, tg in (("blue", target_group), ("green", alternate)))
 
-        def target_5xx(qid: str, tg: aws.lb.TargetGroup) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
-            return aws.cloudwatch.MetricAlarmMetricQueryArgs(id=qid, metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                namespace="AWS/ApplicationELB", metric_name="HTTPCode_Target_5XX_Count", period=60, stat="Sum",
-                dimensions={"TargetGroup": tg.arn_suffix, "LoadBalancer": w.alb_arn_suffix}))
-        alarm = aws.cloudwatch.MetricAlarm(
-            f"{svc.name}-release-alarm", name=p.namer.base(svc.name, "release-5xx"),
-            alarm_description=f"{svc.name}: target 5xx during a release; ECS rolls the deployment back on it",
-            comparison_operator="GreaterThanOrEqualToThreshold", threshold=float(r.rollback_5xx_threshold),
-            evaluation_periods=2, datapoints_to_alarm=2, treat_missing_data="notBreaching",
-            metric_queries=[target_5xx("blue", target_group), target_5xx("green", alternate),
-                            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                                id="errors", expression="FILL(blue, 0) + FILL(green, 0)",
-                                label="target 5xx (both groups)", return_data=True)],
-            tags=tags, opts=child)
-
-    hold = parked(w)
-    deployment_configuration = alarms = None
+    hold = parked(p, w)
+    deployment_configuration = alarm_rollback = None
     load_balancer = aws.ecs.ServiceLoadBalancerArgs(
         target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port)
+    service_deps = [listener_rule, *(depends_on or [])]
     if staged:
         r = app.releases
         deployment_configuration = aws.ecs.ServiceDeploymentConfigurationArgs(
@@ -240,15 +235,13 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
             linear_configuration=aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
                 step_percent=float(r.linear_step_percent), step_bake_time_in_minutes=str(r.linear_step_bake_minutes))
             if svc.deployment == "linear" else None)
-        alarms = aws.ecs.ServiceAlarmsArgs(alarm_names=[alarm.name], enable=True, rollback=True)
+        alarm_rollback = aws.ecs.ServiceAlarmsArgs(alarm_names=[a.name for a in alarms], enable=True, rollback=True)
         load_balancer = aws.ecs.ServiceLoadBalancerArgs(
             target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port,
             advanced_configuration=aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
                 alternate_target_group_arn=alternate.arn, production_listener_rule=listener_rule.arn,
-                test_listener_rule=test_rule.arn, role_arn=infra_role.arn))
-    service_deps = [listener_rule, *(depends_on or [])]
-    if staged:
-        service_deps += [test_rule, infra_attach]
+                test_listener_rule=test_rule.arn, role_arn=infra.role.arn))
+        service_deps += [test_rule, *infra.grants]
     # Autoscaling owns the desired count after the first deploy; the pipeline owns the running revision of a
     # delivered service (the stack registers the task definition's shape, the pipeline the released image).
     ignored = ["desiredCount"] + (["taskDefinition"] if w.delivered else [])
@@ -268,7 +261,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
             subnets=w.subnet_ids, security_groups=[w.security_group_id], assign_public_ip=False),
         load_balancers=[load_balancer],
         deployment_configuration=deployment_configuration,
-        alarms=alarms,
+        alarms=alarm_rollback,
         deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
         deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
         health_check_grace_period_seconds=300,
@@ -289,7 +282,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
                                        ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target)):
         aws.appautoscaling.Policy(
             f"{svc.name}-{metric}-scaling",
-            name=p.namer.base(svc.name, metric),
+            name=p.namer.physical("scaling_policy", svc.name, metric),
             policy_type="TargetTrackingScaling",
             service_namespace=scaling_target.service_namespace,
             scalable_dimension=scaling_target.scalable_dimension,
@@ -303,5 +296,5 @@ def fargate_service(parent: pulumi.Resource, p: Platform, svc: ResolvedService, 
 
     return EcsService(service=service, task_definition=task_definition, target_group=target_group,
                       listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target,
-                      alternate_target_group=alternate, test_listener_rule=test_rule, rollback_alarm=alarm,
-                      infrastructure_role=infra_role)
+                      alternate_target_group=alternate, test_listener_rule=test_rule, rollback_alarms=alarms,
+                      infrastructure_role=infra.role if infra else None)

@@ -20,10 +20,12 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .buckets import private_bucket, tls_only
-from .context import Platform, assume_role_policy, policy_json
-from .naming import fit
-from .security import key_policy
+from .config.edge import EdgeSettings
+from .context import Platform, policy_json, publish
+from .recipes.buckets import private_bucket, tls_only
+from .recipes.keys import key_policy, kms_key, logs_grants
+from .recipes.log_groups import log_group
+from .recipes.roles import MANAGED, service_role
 
 GLOBAL_REGION = "us-east-1"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy Managed-CachingOptimized
@@ -43,25 +45,40 @@ CORS_METHODS = "'DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT'"
 @dataclasses.dataclass(frozen=True)
 class EdgeTierArgs:
     platform: Platform
-    data_key_arn: pulumi.Input[str]
+    settings: EdgeSettings
     logs_key_arn: pulumi.Input[str]
-    # The application tier's ALB; None: the API answers from a mock integration until it is wired.
-    alb_dns_name: Optional[pulumi.Input[str]] = None
+    # The application tier's backend URL (scheme://name, published by that tier); None: the API answers
+    # from a mock integration until it is wired.
+    backend_url: Optional[pulumi.Input[str]] = None
     # The data tier's SSE-S3 access-log bucket; None: no CloudFront log delivery (policy cloudfront-logging).
     log_bucket_name: Optional[pulumi.Input[str]] = None
     log_bucket_arn: Optional[pulumi.Input[str]] = None
-    log_bucket_domain_name: Optional[pulumi.Input[str]] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class EdgeOutputs:
+    site_bucket_name: pulumi.Output[str]
+    distribution_id: pulumi.Output[str]
+    distribution_domain_name: pulumi.Output[str]
+    api_id: pulumi.Output[str]
+    api_endpoint: pulumi.Output[str]
+    api_stage_arn: pulumi.Output[str]
+    user_pool_id: pulumi.Output[str]
+    user_pool_arn: pulumi.Output[str]
+    user_pool_client_id: pulumi.Output[str]
+    cloudfront_web_acl_arn: pulumi.Output[str]
+    regional_web_acl_arn: pulumi.Output[str]
 
 
 class EdgeTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: EdgeTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("ai-platform:tier:Edge", name, None, opts)
         p = args.platform
-        s = p.settings.edge
+        super().__init__("ai-platform:tier:Edge", name, None, p.tier_options(opts))
+        s = args.settings
         n = p.namer
-        self._p = p
+        self._p, self._settings = p, s
         child = pulumi.ResourceOptions(parent=self)
-        account = p.account_id()
+        account = p.account_id
 
         # Every us-east-1-only resource goes through this provider, whatever aws:region says.
         self.global_provider = aws.Provider("us-east-1", region=GLOBAL_REGION, opts=child)
@@ -72,13 +89,12 @@ class EdgeTier(pulumi.ComponentResource):
         if p.region == GLOBAL_REGION:
             global_logs_key_arn = args.logs_key_arn
         else:
-            global_key = aws.kms.Key(
-                "global-logs-key", description=f"{n.base()} logs key for us-east-1 (CloudFront WAF logs)",
-                enable_key_rotation=True, rotation_period_in_days=365,
-                deletion_window_in_days=p.settings.security.kms_deletion_window_days,
-                policy=account.apply(lambda a: key_policy("logs", a, GLOBAL_REGION)),
+            global_key = kms_key(
+                self, p, "global-logs-key", purpose="logs",
+                description=f"{n.base()} logs key for us-east-1 (CloudFront WAF logs)",
+                policy=account.apply(lambda a: key_policy(a, *logs_grants(a, GLOBAL_REGION))),
                 tags=p.tags(n.base("global-logs"), Purpose="logs"),
-                opts=p.stateful(self, provider=self.global_provider))
+                opts=pulumi.ResourceOptions(provider=self.global_provider))
             global_logs_key_arn = global_key.arn
 
         # --- WAF ------------------------------------------------------------------------------
@@ -107,7 +123,7 @@ class EdgeTier(pulumi.ComponentResource):
             deletion_protection="ACTIVE" if s.deletion_protection else "INACTIVE",
             tags=p.tags(pool_name), opts=p.stateful(self))
         domain_prefix = (pulumi.Output.from_input(s.auth_domain_prefix) if s.auth_domain_prefix
-                         else account.apply(lambda a: f"{n.base()}-{a}"))
+                         else account.apply(lambda a: n.physical("cognito_domain", a)))
         aws.cognito.UserPoolDomain("user-pool-domain", domain=domain_prefix, user_pool_id=self.user_pool.id,
                                    opts=child)
         self.user_pool_client = aws.cognito.UserPoolClient(
@@ -135,10 +151,10 @@ class EdgeTier(pulumi.ComponentResource):
         bucket, pab = site.bucket, site.public_access_block
 
         oac = aws.cloudfront.OriginAccessControl(
-            "site-oac", name=fit("generic", n.base("site-oac")), description="SPA bucket, signed by CloudFront",
+            "site-oac", name=n.physical("generic", "site-oac"), description="SPA bucket, signed by CloudFront",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
         headers = aws.cloudfront.ResponseHeadersPolicy(
-            "security-headers", name=fit("generic", n.base("security-headers")),
+            "security-headers", name=n.physical("generic", "security-headers"),
             comment="HSTS, nosniff, DENY framing, strict referrer, XSS filter, CSP",
             security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
                 strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
@@ -229,10 +245,10 @@ class EdgeTier(pulumi.ComponentResource):
         # bucket, which BucketOwnerEnforced disables; v2 writes as delivery.logs.amazonaws.com instead.
         if args.log_bucket_arn is not None:
             source = aws.cloudwatch.LogDeliverySource(
-                "site-access-log-source", name=fit("generic", n.base("cf-access")), log_type="ACCESS_LOGS",
+                "site-access-log-source", name=n.physical("generic", "cf-access"), log_type="ACCESS_LOGS",
                 resource_arn=dist.arn, tags=p.tags(n.base("cf-access")), opts=glob)
             destination = aws.cloudwatch.LogDeliveryDestination(
-                "site-access-log-destination", name=fit("generic", n.base("cf-access-s3")), output_format="json",
+                "site-access-log-destination", name=n.physical("generic", "cf-access-s3"), output_format="json",
                 delivery_destination_configuration=aws.cloudwatch.
                 LogDeliveryDestinationDeliveryDestinationConfigurationArgs(destination_resource_arn=args.log_bucket_arn),
                 tags=p.tags(n.base("cf-access-s3")), opts=glob)
@@ -248,21 +264,19 @@ class EdgeTier(pulumi.ComponentResource):
         # region. Where stacks share an account, exactly one of them manages it (edge.manageApiGatewayAccount).
         stage_waits_for: list = []
         if s.manage_api_gateway_account:
-            apigw_role = aws.iam.Role(
-                "apigateway-cloudwatch-role", description="API Gateway account: push access and execution logs",
-                assume_role_policy=assume_role_policy("apigateway.amazonaws.com", account),
-                tags=p.tags(n.base("apigateway-logs")), opts=child)
-            aws.iam.RolePolicyAttachment(
-                "apigateway-cloudwatch-managed", role=apigw_role.name,
-                policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", opts=child)
+            apigw_role = service_role(
+                self, p, "apigateway-cloudwatch-role", service="apigateway.amazonaws.com",
+                description="API Gateway account: push access and execution logs",
+                tag_name=n.base("apigateway-logs"),
+                managed={"apigateway-cloudwatch-managed": MANAGED + "service-role/AmazonAPIGatewayPushToCloudWatchLogs"})
             stage_waits_for.append(
-                aws.apigateway.Account("apigateway-account", cloudwatch_role_arn=apigw_role.arn, opts=child))
+                aws.apigateway.Account("apigateway-account", cloudwatch_role_arn=apigw_role.role.arn, opts=child))
 
-        access_logs = aws.cloudwatch.LogGroup(
-            "api-access-logs", name=n.log_group("apigateway", "access"), retention_in_days=s.api_log_retention_days,
-            kms_key_id=args.logs_key_arn, tags=p.tags(n.base("api-access-logs")), opts=child)
+        access_logs = log_group(
+            self, p, "api-access-logs", n.log_group("apigateway", "access"), kms_key_arn=args.logs_key_arn,
+            retention=s.api_log_retention_days, tags=p.tags(n.base("api-access-logs")))
         api = aws.apigateway.RestApi(
-            "api", name=n.base("api"), description="ai-platform public API (Cognito-authorized, WAF-protected)",
+            "api", name=n.physical("rest_api", "api"), description="ai-platform public API (Cognito-authorized, WAF-protected)",
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
             tags=p.tags(n.base("api")), opts=child)
         authorizer = aws.apigateway.Authorizer(
@@ -274,7 +288,7 @@ class EdgeTier(pulumi.ComponentResource):
                           else pulumi.Output.concat("'https://", dist.domain_name, "'"))
         deploy_deps: list[pulumi.Resource] = []
         for key, resource_id, is_proxy in (("root", api.root_resource_id, False), ("proxy", proxy.id, True)):
-            deploy_deps += self._proxy_method(key, api, resource_id, is_proxy, authorizer, args.alb_dns_name)
+            deploy_deps += self._proxy_method(key, api, resource_id, is_proxy, authorizer, args.backend_url)
             deploy_deps += self._cors_preflight(key, api, resource_id, allowed_origin)
 
         # A deployment is a snapshot: it must be replaced whenever what it serves changes, including
@@ -283,13 +297,13 @@ class EdgeTier(pulumi.ComponentResource):
         def fingerprint(values) -> str:
             backend, origin = values
             return hashlib.sha256(json.dumps(
-                {"backend": f"{self._alb_scheme()}://{backend}" if backend else "mock", "origin": origin, "methods": ["ANY", "OPTIONS"],
+                {"backend": backend or "mock", "origin": origin, "methods": ["ANY", "OPTIONS"],
                  "auth": "COGNITO_USER_POOLS", "corsHeaders": CORS_HEADERS, "corsMethods": CORS_METHODS,
                  "timeoutMs": 29000}, sort_keys=True).encode()).hexdigest()
 
         deployment = aws.apigateway.Deployment(
             "api-deployment", rest_api=api.id, description="ai-platform API",
-            triggers={"redeployment": pulumi.Output.all(args.alb_dns_name, allowed_origin).apply(fingerprint)},
+            triggers={"redeployment": pulumi.Output.all(args.backend_url, allowed_origin).apply(fingerprint)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=deploy_deps))
         self.stage = aws.apigateway.Stage(
             "api-stage", rest_api=api.id, deployment=deployment.id, stage_name=s.api_stage_name,
@@ -308,34 +322,24 @@ class EdgeTier(pulumi.ComponentResource):
                                     opts=child)
 
         # --- outputs -----------------------------------------------------------------------------
-        self.site_bucket_name = bucket.bucket
-        self.distribution_id = dist.id
-        self.distribution_domain_name = dist.domain_name
-        self.api_id = api.id
-        self.api_endpoint = self.stage.invoke_url
-        self.api_stage_arn = self.stage.arn
-        self.user_pool_id = self.user_pool.id
-        self.user_pool_arn = self.user_pool.arn
-        self.user_pool_client_id = self.user_pool_client.id
-        self.cloudfront_web_acl_arn = cf_acl.arn
-        self.regional_web_acl_arn = api_acl.arn
-        self.register_outputs({
-            "siteBucketName": self.site_bucket_name, "distributionId": self.distribution_id,
-            "distributionDomainName": self.distribution_domain_name, "apiId": self.api_id,
-            "apiEndpoint": self.api_endpoint, "apiStageArn": self.api_stage_arn, "userPoolId": self.user_pool_id,
-            "userPoolArn": self.user_pool_arn, "userPoolClientId": self.user_pool_client_id,
-            "cloudfrontWebAclArn": self.cloudfront_web_acl_arn, "regionalWebAclArn": self.regional_web_acl_arn})
+        self.outputs = EdgeOutputs(
+            site_bucket_name=bucket.bucket, distribution_id=dist.id, distribution_domain_name=dist.domain_name,
+            api_id=api.id, api_endpoint=self.stage.invoke_url, api_stage_arn=self.stage.arn,
+            user_pool_id=self.user_pool.id, user_pool_arn=self.user_pool.arn,
+            user_pool_client_id=self.user_pool_client.id, cloudfront_web_acl_arn=cf_acl.arn,
+            regional_web_acl_arn=api_acl.arn)
+        publish(self, self.outputs)
 
     # ------------------------------------------------------------------------------------------
     def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions) -> aws.wafv2.WebAcl:
         """Managed rule groups (IP reputation, common, known bad inputs) plus a per-IP rate limit, logged."""
-        p, s, n = self._p, self._p.settings.edge, self._p.namer
+        p, s, n = self._p, self._settings, self._p.namer
         acl_name = n.physical("waf", key)
 
         def visibility(metric: str):
             return aws.wafv2.WebAclRuleVisibilityConfigArgs(
                 cloudwatch_metrics_enabled=True, sampled_requests_enabled=True,
-                metric_name=fit("waf", f"{acl_name}-{metric}", reserve=0))
+                metric_name=n.fixed("waf", f"{acl_name}-{metric}"))
 
         rules = [aws.wafv2.WebAclRuleArgs(
             name="rate-limit-per-ip", priority=0,
@@ -360,22 +364,16 @@ class EdgeTier(pulumi.ComponentResource):
                 cloudwatch_metrics_enabled=True, sampled_requests_enabled=True, metric_name=acl_name),
             tags=p.tags(acl_name), opts=opts)
         # WAF only logs to CloudWatch log groups whose name starts with aws-waf-logs-.
-        log_name = fit("log_group", f"aws-waf-logs-{n.base(key)}")
-        log_group = aws.cloudwatch.LogGroup(
-            f"waf-{key}-logs", name=log_name, retention_in_days=s.waf_log_retention_days, kms_key_id=logs_key_arn,
-            tags=p.tags(log_name), opts=opts)
+        waf_logs = log_group(self, p, f"waf-{key}-logs", n.service_log_group("aws-waf-logs-", n.base(key)),
+                             kms_key_arn=logs_key_arn, retention=s.waf_log_retention_days, opts=opts)
         aws.wafv2.WebAclLoggingConfiguration(
-            f"waf-{key}-logging", resource_arn=acl.arn, log_destination_configs=[log_group.arn],
+            f"waf-{key}-logging", resource_arn=acl.arn, log_destination_configs=[waf_logs.arn],
             redacted_fields=[aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
                 single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name="authorization"))],
             opts=opts)
         return acl
 
-    def _alb_scheme(self) -> str:
-        """The scheme the ALB answers on: its HTTPS listener exists only with a certificate."""
-        return "https" if self._p.settings.application.alb.certificate_arn else "http"
-
-    def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, alb_dns_name) -> list:
+    def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, backend_url) -> list:
         """ANY on the resource, Cognito-authorized, proxied to the ALB (or a mock until one exists)."""
         method = aws.apigateway.Method(
             f"api-{key}-any", rest_api=api.id, resource_id=resource_id, http_method="ANY",
@@ -383,7 +381,7 @@ class EdgeTier(pulumi.ComponentResource):
             request_parameters={"method.request.path.proxy": True} if is_proxy else None,
             opts=pulumi.ResourceOptions(parent=self))
         opts = pulumi.ResourceOptions(parent=self, depends_on=[method])
-        if alb_dns_name is not None:
+        if backend_url is not None:
             # HTTP proxy to the public ALB name (a private integration would need a VPC link and an NLB).
             # Without an ALB certificate the application tier opens only HTTP:80 (no 443 listener), so
             # https:// would time out on every call.
@@ -391,7 +389,7 @@ class EdgeTier(pulumi.ComponentResource):
             integration = aws.apigateway.Integration(
                 f"api-{key}-integration", rest_api=api.id, resource_id=resource_id, http_method=method.http_method,
                 type="HTTP_PROXY", integration_http_method="ANY",
-                uri=pulumi.Output.concat(self._alb_scheme(), "://", alb_dns_name, path), timeout_milliseconds=29000,
+                uri=pulumi.Output.concat(backend_url, path), timeout_milliseconds=29000,
                 request_parameters={"integration.request.path.proxy": "method.request.path.proxy"} if is_proxy else None,
                 opts=opts)
             return [method, integration]

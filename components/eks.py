@@ -14,9 +14,10 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .context import Platform, assume_role_policy, policy_json
-
-MANAGED = "arn:aws:iam::aws:policy/"
+from .config.application import EksSettings
+from .context import Platform, policy_json
+from .recipes.log_groups import log_group
+from .recipes.roles import MANAGED, service_role
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
 
@@ -49,40 +50,34 @@ def launch_template(name: str, parent: pulumi.Resource, p: Platform, *, disk_siz
         tags=tags, opts=pulumi.ResourceOptions(parent=parent))
 
 
-def eks_cluster(parent: pulumi.Resource, p: Platform, *, subnet_ids: pulumi.Input[Sequence[str]],
-                secrets_key_arn: pulumi.Input[str], logs_key_arn: pulumi.Input[str],
-                secrets_key_purpose: str = "data") -> EksResources:
-    e = p.settings.application.eks
+def eks_cluster(parent: pulumi.Resource, p: Platform, e: "EksSettings", *, subnet_ids: pulumi.Input[Sequence[str]],
+                secrets_key_arn: pulumi.Input[str], secrets_key_alias: str,
+                logs_key_arn: pulumi.Input[str]) -> EksResources:
     child = pulumi.ResourceOptions(parent=parent)
-    account = p.account_id()
+    account = p.account_id
     name = p.namer.physical("eks", "apps")
     tags = p.tags(name)
 
-    cluster_role = aws.iam.Role(
-        "eks-cluster-role", description=f"EKS control plane of {name}",
-        assume_role_policy=assume_role_policy("eks.amazonaws.com", account), tags=tags, opts=child)
-    attachments = [aws.iam.RolePolicyAttachment(f"eks-cluster-{pol}", role=cluster_role.name,
-                                                policy_arn=MANAGED + pol, opts=child) for pol in CLUSTER_POLICIES]
-    # Scoped by the key's alias (the platform's naming convention) rather than by its ARN, which is
+    # Scoped by the key's alias (published by the security tier) rather than by its ARN, which is
     # unknown until the key exists: the policy stays decidable in a preview of a new stack.
-    alias = f"alias/{p.namer.physical('kms_alias', secrets_key_purpose)}"
-    attachments.append(aws.iam.RolePolicy(
-        "eks-cluster-secrets-key", role=cluster_role.id,
-        policy=policy_json({"Sid": "EnvelopeEncryptSecrets", "Effect": "Allow",
-                            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                            "Resource": account.apply(lambda a: f"arn:aws:kms:{p.region}:{a}:key/*"),
-                            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}}}),
-        opts=child))
+    cluster_role = service_role(
+        parent, p, "eks-cluster-role", service="eks.amazonaws.com", description=f"EKS control plane of {name}",
+        tag_name=name, tags=tags, managed={f"eks-cluster-{pol}": MANAGED + pol for pol in CLUSTER_POLICIES},
+        inline={"eks-cluster-secrets-key": policy_json(
+            {"Sid": "EnvelopeEncryptSecrets", "Effect": "Allow",
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+             "Resource": account.apply(lambda a: f"arn:aws:kms:{p.region}:{a}:key/*"),
+             "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": secrets_key_alias}}})})
+    attachments = cluster_role.grants
 
     # EKS writes to this exact group; creating it first gives it KMS and a retention.
-    log_group = aws.cloudwatch.LogGroup(
-        "eks-control-plane-logs", name=f"/aws/eks/{name}/cluster",
-        retention_in_days=p.settings.platform.audit_log_retention_days, kms_key_id=logs_key_arn, tags=tags,
-        opts=child)
+    control_plane_logs = log_group(parent, p, "eks-control-plane-logs",
+                                   p.namer.service_log_group("/aws/eks", name, "cluster"),
+                                   kms_key_arn=logs_key_arn, retention="audit", tags=tags)
 
     public = list(e.public_access_cidrs)
     cluster = aws.eks.Cluster(
-        "eks-cluster", name=name, version=e.version, role_arn=cluster_role.arn,
+        "eks-cluster", name=name, version=e.version, role_arn=cluster_role.role.arn,
         vpc_config=aws.eks.ClusterVpcConfigArgs(
             subnet_ids=subnet_ids, endpoint_private_access=True, endpoint_public_access=bool(public),
             public_access_cidrs=public or None),
@@ -94,18 +89,17 @@ def eks_cluster(parent: pulumi.Resource, p: Platform, *, subnet_ids: pulumi.Inpu
         upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=e.support_type),
         deletion_protection=p.protect,
         tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*attachments, log_group]))
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*attachments, control_plane_logs]))
 
     oidc = aws.iam.OpenIdConnectProvider(
         "eks-oidc", url=cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer),
         client_id_lists=["sts.amazonaws.com"], thumbprint_lists=[e.oidc_thumbprint], tags=tags, opts=child)
 
-    node_role = aws.iam.Role(
-        "eks-node-role", description=f"Worker nodes of {name}",
-        assume_role_policy=assume_role_policy("ec2.amazonaws.com"), tags=p.tags(p.namer.base("eks-nodes")),
-        opts=child)
-    node_attachments = [aws.iam.RolePolicyAttachment(f"eks-node-{pol}", role=node_role.name,
-                                                     policy_arn=MANAGED + pol, opts=child) for pol in NODE_POLICIES]
+    nodes = service_role(
+        parent, p, "eks-node-role", service="ec2.amazonaws.com", description=f"Worker nodes of {name}",
+        tag_name=p.namer.base("eks-nodes"), scope_to_account=False,
+        managed={f"eks-node-{pol}": MANAGED + pol for pol in NODE_POLICIES})
+    node_role, node_attachments = nodes.role, list(nodes.attachments)
 
     template = launch_template("eks-nodes-lt", parent, p, disk_size=e.disk_size, hop_limit=1,
                                description=f"Worker nodes of {name}: IMDSv2 only, encrypted gp3 root volume")

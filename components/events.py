@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Optional
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from .context import Platform, policy_json
-from .naming import fit
+from .config.events import EventsSettings
+from .context import Platform, policy_json, publish
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to inspect and redrive
 
@@ -25,7 +25,23 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to inspect and r
 @dataclasses.dataclass(frozen=True)
 class EventsTierArgs:
     platform: Platform
+    settings: EventsSettings
     data_key_arn: pulumi.Input[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class EventsOutputs:
+    event_bus_name: pulumi.Output[str]
+    event_bus_arn: pulumi.Output[str]
+    queue_arns: Mapping[str, pulumi.Output[str]]
+    queue_urls: Mapping[str, pulumi.Output[str]]
+    queue_names: Mapping[str, str]
+    dlq_arns: Mapping[str, pulumi.Output[str]]
+    dlq_names: Mapping[str, str]
+    alerts_topic_arn: pulumi.Output[str]
+    domain_events_topic_arn: pulumi.Output[str]
+    stream_name: pulumi.Output[str]
+    stream_arn: pulumi.Output[str]
 
 
 def deny_insecure_transport(action: str, resource: pulumi.Input[str]) -> dict:
@@ -40,32 +56,30 @@ def allow_service_send(sid: str, service: str, queue_arn, source_arns: list) -> 
 
 class EventsTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: EventsTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("ai-platform:tier:Events", name, None, opts)
         p = args.platform
-        s = p.settings.events
+        super().__init__("ai-platform:tier:Events", name, None, p.tier_options(opts))
+        s = args.settings
         n = p.namer
         child = pulumi.ResourceOptions(parent=self)
-        account = p.account_id()
+        account = p.account_id
 
         # --- bus and archive -------------------------------------------------------------------
         bus_name = n.physical("event_bus", "platform")
-        self.bus = aws.cloudwatch.EventBus(
+        bus = aws.cloudwatch.EventBus(
             "bus", name=bus_name, description="ai-platform domain events", tags=p.tags(bus_name), opts=child)
         aws.cloudwatch.EventArchive(
-            "bus-archive", name=fit("eventbridge_rule", n.base("bus-archive"), reserve=16),  # archive names: 48
-            event_source_arn=self.bus.arn, retention_days=s.archive_retention_days,
+            "bus-archive", name=n.physical("event_archive", "bus-archive"),
+            event_source_arn=bus.arn, retention_days=s.archive_retention_days,
             description="Replay source for the platform bus", opts=p.stateful(self))
-        self.event_bus_name = self.bus.name
-        self.event_bus_arn = self.bus.arn
 
         # --- topics ------------------------------------------------------------------------------
-        self.topics: dict[str, aws.sns.Topic] = {}
+        topics: dict[str, aws.sns.Topic] = {}
         for topic in ("alerts", "domain-events"):
             tname = n.physical("sns", topic)
-            self.topics[topic] = aws.sns.Topic(
+            topics[topic] = aws.sns.Topic(
                 f"topic-{topic}", name=tname, kms_master_key_id=args.data_key_arn,
                 tags=p.tags(tname, Purpose=topic), opts=child)
-        alerts, domain = self.topics["alerts"], self.topics["domain-events"]
+        alerts, domain = topics["alerts"], topics["domain-events"]
         # Policy documents use name-derived ARNs (known in a preview, so the pack can check them);
         # `arn=` below still ties each policy to its topic.
         alerts_arn = account.apply(lambda a: f"arn:aws:sns:{p.region}:{a}:{n.physical('sns', 'alerts')}")
@@ -100,7 +114,7 @@ class EventsTier(pulumi.ComponentResource):
             opts=child)
         for i, sub in enumerate(s.subscriptions):
             aws.sns.TopicSubscription(
-                f"sub-{sub.topic}-{sub.protocol}-{i}", topic=self.topics[sub.topic].arn, protocol=sub.protocol,
+                f"sub-{sub.topic}-{sub.protocol}-{i}", topic=topics[sub.topic].arn, protocol=sub.protocol,
                 endpoint=sub.endpoint, opts=child)
 
         # --- queues, each with its DLQ -----------------------------------------------------------
@@ -114,8 +128,10 @@ class EventsTier(pulumi.ComponentResource):
 
         queue_arns: dict[str, pulumi.Output] = {}
         dlq_arns: dict[str, pulumi.Output] = {}
-        self.queues: dict[str, aws.sqs.Queue] = {}
-        self.dlqs: dict[str, aws.sqs.Queue] = {}
+        queues: dict[str, aws.sqs.Queue] = {}
+        dlqs: dict[str, aws.sqs.Queue] = {}
+        names: dict[str, str] = {}
+        dlq_names: dict[str, str] = {}
         for qname, q in s.queues.items():
             dlq_name = n.physical("sqs", qname, "dlq")
             dlq = aws.sqs.Queue(
@@ -132,8 +148,9 @@ class EventsTier(pulumi.ComponentResource):
                 redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": dlq.arn,
                                                          "maxReceiveCount": q.max_receive_count}),
                 tags=p.tags(main_name), opts=p.stateful(self))
-            self.queues[qname], self.dlqs[qname] = queue, dlq
+            queues[qname], dlqs[qname] = queue, dlq
             queue_arns[qname], dlq_arns[qname] = sqs_arn(main_name), sqs_arn(dlq_name)
+            names[qname], dlq_names[qname] = main_name, dlq_name
 
         # --- bus rules -> queues ----------------------------------------------------------------
         rules_by_queue: dict[str, list] = {q: [] for q in s.queues}
@@ -143,14 +160,14 @@ class EventsTier(pulumi.ComponentResource):
             if rule.detail_types:
                 pattern["detail-type"] = list(rule.detail_types)
             event_rule = aws.cloudwatch.EventRule(
-                f"rule-{rname}", name=n.physical("eventbridge_rule", rname), event_bus_name=self.bus.name,
+                f"rule-{rname}", name=n.physical("eventbridge_rule", rname), event_bus_name=bus.name,
                 description=rule.description, event_pattern=json.dumps(pattern), state="ENABLED",
                 tags=p.tags(n.physical("eventbridge_rule", rname)), opts=child)
             aws.cloudwatch.EventTarget(
-                f"rule-{rname}-target", rule=event_rule.name, event_bus_name=self.bus.name,
-                arn=self.queues[rule.queue].arn,
+                f"rule-{rname}-target", rule=event_rule.name, event_bus_name=bus.name,
+                arn=queues[rule.queue].arn,
                 # Delivery that still fails after retries lands in the flow's DLQ, not on the floor.
-                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.dlqs[rule.queue].arn),
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlqs[rule.queue].arn),
                 retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=86400,
                                                                        maximum_retry_attempts=185),
                 opts=child)
@@ -160,9 +177,9 @@ class EventsTier(pulumi.ComponentResource):
         # --- domain-events topic -> queues (fan-out) ----------------------------------------------
         for qname in s.domain_event_queues:
             aws.sns.TopicSubscription(
-                f"sub-domain-events-{qname}", topic=domain.arn, protocol="sqs", endpoint=self.queues[qname].arn,
+                f"sub-domain-events-{qname}", topic=domain.arn, protocol="sqs", endpoint=queues[qname].arn,
                 raw_message_delivery=True,
-                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": self.dlqs[qname].arn}),
+                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": dlqs[qname].arn}),
                 opts=child)
 
         # --- queue policies: TLS only, and exactly the rules/topic that feed each queue -----------
@@ -180,16 +197,16 @@ class EventsTier(pulumi.ComponentResource):
         for qname in s.queues:
             # The documents name their writers by derived ARN; depends_on keeps the graph edge to them.
             feeders = rule_resources[qname] + ([domain] if qname in s.domain_event_queues else [])
-            queue_policy(f"queue-{qname}-policy", self.queues[qname].url, queue_arns[qname],
+            queue_policy(f"queue-{qname}-policy", queues[qname].url, queue_arns[qname],
                          "EventBridgeRules", "DomainEventsTopic", qname, feeders)
             # The DLQ receives failed rule deliveries and failed topic deliveries from the same writers.
-            queue_policy(f"queue-{qname}-dlq-policy", self.dlqs[qname].url, dlq_arns[qname],
+            queue_policy(f"queue-{qname}-dlq-policy", dlqs[qname].url, dlq_arns[qname],
                          "EventBridgeRulesDeadLetters", "DomainEventsDeadLetters", qname, feeders)
 
         # --- analytics stream -------------------------------------------------------------------
         stream_name = n.physical("kinesis", "analytics")
         provisioned = s.stream_mode == "PROVISIONED"
-        self.stream = aws.kinesis.Stream(
+        stream = aws.kinesis.Stream(
             "analytics-stream", name=stream_name,
             stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=s.stream_mode),
             shard_count=s.shard_count if provisioned else None,
@@ -197,15 +214,9 @@ class EventsTier(pulumi.ComponentResource):
             encryption_type="KMS", kms_key_id=args.data_key_arn,
             tags=p.tags(stream_name), opts=p.stateful(self))
 
-        self.queue_arns = {k: v.arn for k, v in self.queues.items()}
-        self.queue_urls = {k: v.url for k, v in self.queues.items()}
-        self.dlq_arns = {k: v.arn for k, v in self.dlqs.items()}
-        self.alerts_topic_arn = alerts.arn
-        self.domain_events_topic_arn = domain.arn
-        self.stream_name = self.stream.name
-        self.stream_arn = self.stream.arn
-        self.register_outputs({
-            "eventBusName": self.event_bus_name, "eventBusArn": self.event_bus_arn, "queueArns": self.queue_arns,
-            "queueUrls": self.queue_urls, "dlqArns": self.dlq_arns, "alertsTopicArn": self.alerts_topic_arn,
-            "domainEventsTopicArn": self.domain_events_topic_arn, "streamName": self.stream_name,
-            "streamArn": self.stream_arn})
+        self.outputs = EventsOutputs(
+            event_bus_name=bus.name, event_bus_arn=bus.arn, queue_arns={k: v.arn for k, v in queues.items()},
+            queue_urls={k: v.url for k, v in queues.items()}, queue_names=names,
+            dlq_arns={k: v.arn for k, v in dlqs.items()}, dlq_names=dlq_names, alerts_topic_arn=alerts.arn,
+            domain_events_topic_arn=domain.arn, stream_name=stream.name, stream_arn=stream.arn)
+        publish(self, self.outputs)

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from .context import Platform, assume_role_policy, policy_json
-from .lambda_function import LambdaSpec, platform_function
+from .config.ml import MlSettings
+from .context import Platform, policy_json, publish
+from .recipes.alarms import metric_alarm
+from .recipes.functions import LambdaSpec, platform_function
+from .recipes.log_groups import log_group
+from .recipes.roles import service_role
 
 METRIC_NAMESPACE = "AiPlatform/ML"          # what the orchestrator emits (functions/training_orchestrator)
 REQUEST_SOURCE = "ai-platform.ml"           # custom EventBridge source of training requests
@@ -27,11 +31,17 @@ TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 @dataclasses.dataclass(frozen=True)
 class MlTierArgs:
     platform: Platform
+    settings: MlSettings
     service_names: Sequence[str]
     data_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     sagemaker_role_arn: pulumi.Input[str]
     sagemaker_role_name: pulumi.Input[str]
+    # The security tier's alias of the data key: IAM statements name the key through it
+    # (kms:ResourceAliases), so they are complete in a preview.
+    data_key_alias: str
+    # The SageMaker role's Name tag: the orchestrator may pass only a role carrying it, to SageMaker only.
+    sagemaker_role_name_tag: str
     private_subnet_ids: pulumi.Input[Sequence[str]]
     app_sg_id: pulumi.Input[str]
     artifacts_bucket_name: Optional[pulumi.Input[str]] = None
@@ -39,12 +49,20 @@ class MlTierArgs:
     data_bucket_name: Optional[pulumi.Input[str]] = None
     data_bucket_arn: Optional[pulumi.Input[str]] = None
     alarm_topic_arn: Optional[pulumi.Input[str]] = None
-    # The security tier's alias of the data key (alias/{project}-{stack}-data by its naming convention).
-    # IAM statements name the key through it (kms:ResourceAliases), so they are complete in a preview.
-    data_key_alias: Optional[str] = None
-    # The SageMaker role's Name tag (the security tier tags it {project}-{stack}-sagemaker): the orchestrator may
-    # pass only a role carrying it, to SageMaker only.
-    sagemaker_role_name_tag: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class MlOutputs:
+    repository_urls: Mapping[str, pulumi.Output[str]]
+    repository_arns: Mapping[str, pulumi.Output[str]]
+    bedrock_invoke_policy_arn: Optional[pulumi.Output[str]]
+    bedrock_model_arns: Sequence[str]
+    endpoint_names: Mapping[str, pulumi.Output[str]]
+    training_log_group_name: pulumi.Input[str]
+    training_failed_alarm_arn: pulumi.Output[str]
+    function_names: Mapping[str, pulumi.Output[str]]
+    dlq_names: Mapping[str, pulumi.Output[str]]     # each function's dead-letter queue
+    uploader_policy_arn: Optional[pulumi.Output[str]]
 
 
 def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
@@ -71,25 +89,24 @@ def _join(values: pulumi.Input[Sequence[str]]) -> pulumi.Output[str]:
 
 class MlTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: MlTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("ai-platform:tier:Ml", name, None, opts)
         p = args.platform
-        s = p.settings.ml
+        super().__init__("ai-platform:tier:Ml", name, None, p.tier_options(opts))
+        s = args.settings
+        self._settings = s
         n = p.namer
         child = pulumi.ResourceOptions(parent=self)
-        account = p.account_id()
+        account = p.account_id
+        arn = p.arn
 
-        def arn(service: str, resource: str) -> pulumi.Output[str]:
-            return account.apply(lambda a: f"arn:aws:{service}:{p.region}:{a}:{resource}")
-
-        alias = args.data_key_alias or f"alias/{n.physical('kms_alias', 'data')}"
-        sagemaker_role_tag = args.sagemaker_role_name_tag or n.base("sagemaker")
+        alias = args.data_key_alias
+        sagemaker_role_tag = args.sagemaker_role_name_tag
         data_key = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [alias]}}
         self.data_key_alias_arn = arn("kms", alias)
 
         # --- ECR ------------------------------------------------------------------------------------
-        self.repositories: dict[str, aws.ecr.Repository] = {}
+        repositories: dict[str, aws.ecr.Repository] = {}
         for image in [*args.service_names, *s.images]:
-            if image in self.repositories:
+            if image in repositories:
                 continue
             repo_name = n.physical("ecr", image)
             repo = aws.ecr.Repository(
@@ -103,9 +120,7 @@ class MlTier(pulumi.ComponentResource):
                 opts=p.stateful(self))
             aws.ecr.LifecyclePolicy(f"repo-{image}-lifecycle", repository=repo.name,
                                     policy=lifecycle_policy(s.keep_tagged_images, s.untagged_expiry_days), opts=child)
-            self.repositories[image] = repo
-        self.repository_urls = {k: r.repository_url for k, r in self.repositories.items()}
-        self.repository_arns = {k: r.arn for k, r in self.repositories.items()}
+            repositories[image] = repo
         ml_repo_names = [n.physical("ecr", i) for i in s.images]
         ml_repo_arns = [arn("ecr", f"repository/{r}") for r in ml_repo_names]  # name-based: known in a preview
 
@@ -149,37 +164,33 @@ class MlTier(pulumi.ComponentResource):
                 {"Sid": "ReadDatasets", "Effect": "Allow", "Action": ["s3:GetObject"],
                  "Resource": pulumi.Output.concat(args.data_bucket_arn, "/", s.dataset_prefix, "*")},
             ]
-        self.sagemaker_policy = aws.iam.RolePolicy("sagemaker-ml-access", role=args.sagemaker_role_name,
+        sagemaker_policy = aws.iam.RolePolicy("sagemaker-ml-access", role=args.sagemaker_role_name,
                                                    policy=policy_json(*sm_statements), opts=child)
 
         # --- training jobs: log group, failure metric alarm -------------------------------------------
         # SageMaker writes every training job's logs to this fixed, account-wide name (one per region): an
         # account singleton like the trail, so only the account-baseline stack creates it (a second stack in
         # the same account would fail with ResourceAlreadyExistsException).
-        self.training_log_group: Optional[aws.cloudwatch.LogGroup] = None
-        self.training_log_group_name: pulumi.Input[str] = TRAINING_LOG_GROUP
-        if p.settings.observability.account_baseline:
-            self.training_log_group = aws.cloudwatch.LogGroup(
-                "training-jobs-logs", name=TRAINING_LOG_GROUP,
-                retention_in_days=s.training_log_retention_days, kms_key_id=args.logs_key_arn,
-                tags=p.tags(TRAINING_LOG_GROUP), opts=p.stateful(self))
-            self.training_log_group_name = self.training_log_group.name
+        training_log_group_name: pulumi.Input[str] = TRAINING_LOG_GROUP
+        if p.account_baseline:
+            training_log_group_name = log_group(
+                self, p, "training-jobs-logs", n.fixed("log_group", TRAINING_LOG_GROUP),
+                kms_key_arn=args.logs_key_arn, retention=s.training_log_retention_days,
+                opts=p.stateful(self)).name
         topics = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
-        self.training_failed_alarm = aws.cloudwatch.MetricAlarm(
-            "training-failed-alarm", name=n.base("training-jobs-failed"),
-            alarm_description="SageMaker training jobs of this stack failed (counted by the training orchestrator "
-                              "from 'SageMaker Training Job State Change' events).",
-            namespace=METRIC_NAMESPACE, metric_name="TrainingJobsFailed", dimensions={"Stack": p.settings.stack},
-            statistic="Sum", period=300, evaluation_periods=1, threshold=s.training.failed_jobs_threshold,
-            comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-            alarm_actions=topics, ok_actions=topics, tags=p.tags(n.base("training-jobs-failed")), opts=child)
+        training_failed_alarm = metric_alarm(
+            self, p, "training-failed-alarm", "training-jobs-failed",
+            description="SageMaker training jobs of this stack failed (counted by the training orchestrator "
+                        "from 'SageMaker Training Job State Change' events).",
+            namespace=METRIC_NAMESPACE, metric="TrainingJobsFailed", dimensions={"Stack": p.stack},
+            statistic="Sum", period=300, periods=1, threshold=s.training.failed_jobs_threshold, op=">=",
+            missing="notBreaching", actions=topics)
 
         # --- Bedrock ----------------------------------------------------------------------------------
-        self.bedrock_invoke_policy: Optional[aws.iam.Policy] = None
-        self.bedrock_invoke_policy_arn: Optional[pulumi.Output[str]] = None
+        bedrock_invoke_policy_arn: Optional[pulumi.Output[str]] = None
         if s.bedrock_models:
             policy_name = n.physical("iam_policy", "bedrock-invoke")
-            self.bedrock_invoke_policy = aws.iam.Policy(
+            bedrock_invoke_policy = aws.iam.Policy(
                 "bedrock-invoke", name=policy_name,
                 description="Invoke only the Bedrock foundation models listed in ai-platform:ml.bedrockModels",
                 policy=json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -187,10 +198,10 @@ class MlTier(pulumi.ComponentResource):
                     "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
                     "Resource": bedrock_model_arns(p.region, s.bedrock_models)}]}),
                 tags=p.tags(policy_name), opts=child)
-            self.bedrock_invoke_policy_arn = self.bedrock_invoke_policy.arn
+            bedrock_invoke_policy_arn = bedrock_invoke_policy.arn
 
         # --- endpoints (only when configured: billed per instance-hour) --------------------------------
-        self.endpoints: dict[str, aws.sagemaker.Endpoint] = {}
+        endpoints: dict[str, aws.sagemaker.Endpoint] = {}
         if s.endpoints and not has_artifacts:
             raise pulumi.RunError("ai-platform:ml.endpoints needs the data tier's ml-artifacts bucket "
                                   "(model data and data capture live there)")
@@ -201,13 +212,13 @@ class MlTier(pulumi.ComponentResource):
             model = aws.sagemaker.Model(
                 f"model-{ep_name}", execution_role_arn=args.sagemaker_role_arn,
                 primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
-                    image=pulumi.Output.concat(self.repositories[repo].repository_url, ":", tag),
+                    image=pulumi.Output.concat(repositories[repo].repository_url, ":", tag),
                     model_data_url=pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/", ep.model_data_key)),
                 enable_network_isolation=ep.network_isolation,
                 vpc_config=aws.sagemaker.ModelVpcConfigArgs(subnets=args.private_subnet_ids,
                                                             security_group_ids=[args.app_sg_id]),
                 tags=p.tags(n.base(ep_name, "model")),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.sagemaker_policy]))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[sagemaker_policy]))
             capture = None
             if ep.data_capture_percent > 0:
                 capture = aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
@@ -223,16 +234,14 @@ class MlTier(pulumi.ComponentResource):
                     variant_name="primary", model_name=model.name, instance_type=ep.instance_type,
                     initial_instance_count=ep.instance_count, initial_variant_weight=1.0)],
                 data_capture_config=capture, tags=p.tags(n.base(ep_name, "config")), opts=child)
-            endpoint_logs = aws.cloudwatch.LogGroup(
-                f"endpoint-{ep_name}-logs", name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
-                retention_in_days=p.settings.platform.app_log_retention_days, kms_key_id=args.logs_key_arn,
-                tags=p.tags(f"/aws/sagemaker/Endpoints/{endpoint_name}"), opts=child)
+            endpoint_logs = log_group(
+                self, p, f"endpoint-{ep_name}-logs", n.service_log_group("/aws/sagemaker/Endpoints", endpoint_name),
+                kms_key_arn=args.logs_key_arn)
             # The group must exist before the endpoint starts, or SageMaker creates it unencrypted and
             # never-expiring and this create then fails with ResourceAlreadyExistsException.
-            self.endpoints[ep_name] = aws.sagemaker.Endpoint(
+            endpoints[ep_name] = aws.sagemaker.Endpoint(
                 f"endpoint-{ep_name}", name=endpoint_name, endpoint_config_name=config.name, tags=ep_tags,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint_logs]))
-        self.endpoint_names = {k: e.name for k, e in self.endpoints.items()}
 
         # --- training orchestrator ----------------------------------------------------------------------
         job_prefix = n.physical("sagemaker", "train")
@@ -246,7 +255,7 @@ class MlTier(pulumi.ComponentResource):
             "ALLOWED_IMAGE_REPOSITORIES": ",".join(ml_repo_names),
             "SUBNET_IDS": _join(args.private_subnet_ids),
             "SECURITY_GROUP_IDS": args.app_sg_id,
-            "STACK": p.settings.stack,
+            "STACK": p.stack,
             "PLATFORM_TAGS": json.dumps(p.tags()),
         }
         s3_prefixes: list[pulumi.Output[str]] = []
@@ -285,7 +294,7 @@ class MlTier(pulumi.ComponentResource):
                 {"Sid": "DecryptTrainingRequests", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
                  "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
             ]
-        self.orchestrator = platform_function(
+        orchestrator = platform_function(
             self, p, LambdaSpec(name="training-orchestrator", handler="handler.handler",
                                 source_dir="training_orchestrator", timeout=60, memory=256, environment=env),
             data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=orchestrator_statements)
@@ -302,45 +311,44 @@ class MlTier(pulumi.ComponentResource):
                 "source": ["aws.s3"], "detail-type": ["Object Created"],
                 "detail": {"bucket": {"name": [args.data_bucket_name]},
                            "object": {"key": [{"prefix": s.training.request_prefix}]}}})
-        self.rules: dict[str, aws.cloudwatch.EventRule] = {}
+        rules: dict[str, aws.cloudwatch.EventRule] = {}
         for rule_key, pattern in patterns.items():
             rule_name = n.physical("eventbridge_rule", rule_key)
             rule = aws.cloudwatch.EventRule(
                 f"rule-{rule_key}", name=rule_name, description=f"{rule_key} -> training orchestrator",
                 event_pattern=pattern, tags=p.tags(rule_name), opts=child)
             aws.lambda_.Permission(
-                f"rule-{rule_key}-invoke", action="lambda:InvokeFunction", function=self.orchestrator.function.name,
+                f"rule-{rule_key}-invoke", action="lambda:InvokeFunction", function=orchestrator.function.name,
                 principal="events.amazonaws.com", source_arn=rule.arn, source_account=account, opts=child)
             aws.cloudwatch.EventTarget(
-                f"rule-{rule_key}-target", rule=rule.name, arn=self.orchestrator.function.arn,
+                f"rule-{rule_key}-target", rule=rule.name, arn=orchestrator.function.arn,
                 retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600,
                                                                        maximum_retry_attempts=10),
-                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.orchestrator.dlq.arn),
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=orchestrator.dlq.arn),
                 opts=child)
-            self.rules[rule_key] = rule
+            rules[rule_key] = rule
         aws.sqs.QueuePolicy(
-            "training-orchestrator-dlq-policy", queue_url=self.orchestrator.dlq.url,
+            "training-orchestrator-dlq-policy", queue_url=orchestrator.dlq.url,
             policy=policy_json({
                 "Sid": "RulesDeliverUndeliverableEvents", "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
                 # ARNs from the (explicit) names: the document is complete in a preview, for the pack to check.
-                "Resource": self.orchestrator.dlq.name.apply(lambda q: arn("sqs", q)),
+                "Resource": orchestrator.dlq.name.apply(lambda q: arn("sqs", q)),
                 "Condition": {"ArnEquals": {"aws:SourceArn": [
-                    arn("events", f"rule/{n.physical('eventbridge_rule', k)}") for k in self.rules]}}}),
+                    arn("events", f"rule/{n.physical('eventbridge_rule', k)}") for k in rules]}}}),
             opts=child)
-        self.function_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": self.orchestrator.function.name}
+        function_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": orchestrator.function.name}
         # Each function's dead-letter queue: the observability tier alarms on any message in it.
-        self.dlq_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": self.orchestrator.dlq.name}
+        dlq_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": orchestrator.dlq.name}
 
         # --- off-hours scheduler (non-prod by value: offHours.enabled) ------------------------------
-        self.offhours = None
         if s.off_hours.enabled:
-            self.offhours = self._offhours(p, args, arn, account, data_key)
-            self.function_names["offhours-scheduler"] = self.offhours.function.name
-            self.dlq_names["offhours-scheduler"] = self.offhours.dlq.name
+            offhours = self._offhours(p, args, arn, data_key)
+            function_names["offhours-scheduler"] = offhours.function.name
+            dlq_names["offhours-scheduler"] = offhours.dlq.name
 
         # --- dataset uploader (a CLI): the policy its users attach -----------------------------------
-        self.uploader_policy_arn: Optional[pulumi.Output[str]] = None
+        uploader_policy_arn: Optional[pulumi.Output[str]] = None
         if has_data:
             policy_name = n.physical("iam_policy", "dataset-uploader")
             uploader = aws.iam.Policy(
@@ -358,19 +366,23 @@ class MlTier(pulumi.ComponentResource):
                      "Resource": "*",
                      "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}}),
                 tags=p.tags(policy_name), opts=child)
-            self.uploader_policy_arn = uploader.arn
+            uploader_policy_arn = uploader.arn
 
-        self.register_outputs({
-            "repositoryUrls": self.repository_urls, "repositoryArns": self.repository_arns,
-            "bedrockInvokePolicyArn": self.bedrock_invoke_policy_arn, "endpointNames": self.endpoint_names,
-            "trainingLogGroupName": self.training_log_group_name, "functionNames": self.function_names,
-            "uploaderPolicyArn": self.uploader_policy_arn})
+        self.outputs = MlOutputs(
+            repository_urls={k: r.repository_url for k, r in repositories.items()},
+            repository_arns={k: r.arn for k, r in repositories.items()},
+            bedrock_invoke_policy_arn=bedrock_invoke_policy_arn,
+            bedrock_model_arns=bedrock_model_arns(p.region, s.bedrock_models),
+            endpoint_names={k: e.name for k, e in endpoints.items()}, training_log_group_name=training_log_group_name,
+            training_failed_alarm_arn=training_failed_alarm.arn, function_names=function_names,
+            dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn)
+        publish(self, self.outputs)
 
-    def _offhours(self, p: Platform, args: MlTierArgs, arn, account, data_key: dict):
-        s = p.settings.ml.off_hours
+    def _offhours(self, p: Platform, args: MlTierArgs, arn, data_key: dict):
+        s = self._settings.off_hours
         n = p.namer
         child = pulumi.ResourceOptions(parent=self)
-        state_path = f"/{p.settings.project}/{p.settings.stack}/offhours"
+        state_path = f"/{p.project}/{p.stack}/offhours"
         tagged = {"StringEqualsIgnoreCase": {f"aws:ResourceTag/{s.tag_key}": "true"},
                   "StringNotEquals": {"aws:ResourceTag/Environment": "prod"}}
         statements = [
@@ -400,15 +412,16 @@ class MlTier(pulumi.ComponentResource):
             self, p, LambdaSpec(name="offhours-scheduler", handler="handler.handler", source_dir="offhours_scheduler",
                                 timeout=300, memory=256, reserved_concurrency=1,
                                 environment={"STATE_PATH": state_path, "TAG_KEY": s.tag_key,
-                                             "ENVIRONMENT": p.settings.platform.environment}),
+                                             "ENVIRONMENT": p.environment}),
             data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=statements)
-        role = aws.iam.Role(
-            "offhours-schedule-role", description="EventBridge Scheduler invokes the off-hours scheduler function",
-            assume_role_policy=assume_role_policy("scheduler.amazonaws.com", account),
-            tags=p.tags(n.base("offhours-schedule")), opts=child)
-        invoke = aws.iam.RolePolicy("offhours-schedule-invoke", role=role.id, policy=policy_json(
-            {"Sid": "InvokeScheduler", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
-             "Resource": arn("lambda", f"function:{fn.name}")}), opts=child)
+        schedule_role = service_role(
+            self, p, "offhours-schedule-role", service="scheduler.amazonaws.com",
+            description="EventBridge Scheduler invokes the off-hours scheduler function",
+            tag_name=n.base("offhours-schedule"),
+            inline={"offhours-schedule-invoke": policy_json(
+                {"Sid": "InvokeScheduler", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                 "Resource": arn("lambda", f"function:{fn.name}")})})
+        role, invoke = schedule_role.role, schedule_role.policies["offhours-schedule-invoke"]
         for action, hour in (("stop", s.stop_hour), ("start", s.start_hour)):
             dom, dow = ("*", "?") if s.days == "*" else ("?", s.days)
             aws.scheduler.Schedule(

@@ -12,7 +12,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from .context import Platform, assume_role_policy, policy_json
+from .config.network import NetworkSettings
+from .context import Platform, policy_json, publish
+from .recipes.log_groups import log_group as make_log_group
+from .recipes.roles import service_role
 
 NAT = {"none": awsx.ec2.NatGatewayStrategy.NONE, "single": awsx.ec2.NatGatewayStrategy.SINGLE,
        "one-per-az": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ}
@@ -21,14 +24,28 @@ NAT = {"none": awsx.ec2.NatGatewayStrategy.NONE, "single": awsx.ec2.NatGatewaySt
 @dataclasses.dataclass(frozen=True)
 class NetworkTierArgs:
     platform: Platform
+    settings: NetworkSettings
     logs_key_arn: pulumi.Input[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkOutputs:
+    vpc_id: pulumi.Output[str]
+    vpc_cidr: str
+    public_subnet_ids: pulumi.Output
+    private_subnet_ids: pulumi.Output
+    isolated_subnet_ids: pulumi.Output
+    lb_security_group_id: pulumi.Output[str]
+    app_security_group_id: pulumi.Output[str]
+    data_security_group_id: pulumi.Output[str]
+    endpoint_security_group_id: pulumi.Output[str]
 
 
 class NetworkTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkTierArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:tier:Network", name, None, opts)
         p = args.platform
-        n = p.settings.network
+        super().__init__("ai-platform:tier:Network", name, None, p.tier_options(opts))
+        n = args.settings
         child = pulumi.ResourceOptions(parent=self)
         base = p.namer.base()
 
@@ -50,25 +67,15 @@ class NetworkTier(pulumi.ComponentResource):
             enable_dns_support=True,
             tags=p.tags(base),  # awsx copies these onto the VPC, subnets, route tables, IGW, NAT and EIPs
             opts=child)
-        self.vpc_id = vpc.vpc_id
-        self.public_subnet_ids = vpc.public_subnet_ids
-        self.private_subnet_ids = vpc.private_subnet_ids
-        self.isolated_subnet_ids = vpc.isolated_subnet_ids
-        self.vpc_cidr = n.cidr
-
         # Flow logs: KMS-encrypted log group with retention, written by a role scoped to that group.
         flow_log_name = p.namer.log_group("vpc-flow-logs")
-        log_group = aws.cloudwatch.LogGroup(
-            "flow-logs", name=flow_log_name, retention_in_days=n.flow_log_retention_days,
-            kms_key_id=args.logs_key_arn, tags=p.tags(p.namer.base("flow-logs")), opts=child)
-        account = p.account_id()
-        flow_role = aws.iam.Role(
-            "flow-logs-role", description="VPC flow logs delivery to CloudWatch Logs",
-            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", account),
-            tags=p.tags(p.namer.base("flow-logs")), opts=child)
-        delivery = aws.iam.RolePolicy(
-            "flow-logs-delivery", role=flow_role.id,
-            policy=policy_json({"Sid": "DeliverFlowLogs", "Effect": "Allow",
+        log_group = make_log_group(self, p, "flow-logs", flow_log_name, kms_key_arn=args.logs_key_arn,
+                                   retention=n.flow_log_retention_days, tags=p.tags(p.namer.base("flow-logs")))
+        account = p.account_id
+        flow = service_role(
+            self, p, "flow-logs-role", service="vpc-flow-logs.amazonaws.com",
+            description="VPC flow logs delivery to CloudWatch Logs", tag_name=p.namer.base("flow-logs"),
+            inline={"flow-logs-delivery": policy_json({"Sid": "DeliverFlowLogs", "Effect": "Allow",
                                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                                 # From the known name, not log_group.arn: checkable in a preview of a new stack.
                                 "Resource": account.apply(lambda acct: [
@@ -77,11 +84,11 @@ class NetworkTier(pulumi.ComponentResource):
                                # In AWS's documented flow-log role policy; a list call, not scoped to one group.
                                {"Sid": "FindLogGroup", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
                                 "Resource": account.apply(
-                                    lambda acct: f"arn:aws:logs:{p.region}:{acct}:log-group:*")}),
-            opts=child)
+                                    lambda acct: f"arn:aws:logs:{p.region}:{acct}:log-group:*")})})
+        delivery = flow.policies["flow-logs-delivery"]
         aws.ec2.FlowLog(
             "flow-log", vpc_id=vpc.vpc_id, traffic_type=n.flow_log_traffic_type,
-            log_destination_type="cloud-watch-logs", log_destination=log_group.arn, iam_role_arn=flow_role.arn,
+            log_destination_type="cloud-watch-logs", log_destination=log_group.arn, iam_role_arn=flow.role.arn,
             max_aggregation_interval=60, tags=p.tags(p.namer.base("flow-log")),
             # Delivery starts at once: the role's permissions must exist first, not only the role.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]))
@@ -97,7 +104,8 @@ class NetworkTier(pulumi.ComponentResource):
             lambda ids: list(ids[0]) + list(ids[1]))
         route_tables = aws.ec2.get_route_tables_output(
             vpc_id=vpc.vpc_id,
-            filters=[aws.ec2.GetRouteTablesFilterArgs(name="association.subnet-id", values=routed_subnets)])
+            filters=[aws.ec2.GetRouteTablesFilterArgs(name="association.subnet-id", values=routed_subnets)],
+            opts=p.invoke_options())
         for svc in ("s3", "dynamodb"):
             aws.ec2.VpcEndpoint(
                 f"endpoint-{svc}", vpc_id=vpc.vpc_id, service_name=f"com.amazonaws.{p.region}.{svc}",
@@ -108,10 +116,10 @@ class NetworkTier(pulumi.ComponentResource):
             return aws.ec2.SecurityGroup(f"{key}-sg", vpc_id=vpc.vpc_id, description=description,
                                          tags=p.tags(p.namer.base(key), Role=key), opts=child)
 
-        self.lb_sg = group("lb", "Load balancers: HTTPS/HTTP from the internet, forwards to the application group")
-        self.app_sg = group("app", "Application tasks and functions: app ports from the load balancer group only")
-        self.data_sg = group("data", "Databases and caches: data ports from the application group only")
-        self.endpoint_sg = group("endpoints", "Interface VPC endpoints: HTTPS from inside the VPC")
+        lb_sg = group("lb", "Load balancers: HTTPS/HTTP from the internet, forwards to the application group")
+        app_sg = group("app", "Application tasks and functions: app ports from the load balancer group only")
+        data_sg = group("data", "Databases and caches: data ports from the application group only")
+        endpoint_sg = group("endpoints", "Interface VPC endpoints: HTTPS from inside the VPC")
 
         def ingress(key, sg, port_from, port_to, *, cidr=None, source=None, description=""):
             aws.vpc.SecurityGroupIngressRule(
@@ -126,28 +134,30 @@ class NetworkTier(pulumi.ComponentResource):
                 description=description, tags=p.tags(p.namer.base(key)), opts=child)
 
         for port in (443, 80):
-            ingress(f"lb-in-{port}", self.lb_sg, port, port, cidr="0.0.0.0/0",
+            ingress(f"lb-in-{port}", lb_sg, port, port, cidr="0.0.0.0/0",
                     description=f"Internet to the load balancer on {port}" + (" (redirected to HTTPS)" if port == 80 else ""))
-        egress("lb-out-app", self.lb_sg, n.app_port_from, n.app_port_to, dest=self.app_sg,
+        egress("lb-out-app", lb_sg, n.app_port_from, n.app_port_to, dest=app_sg,
                description="Load balancer to application ports")
-        ingress("app-in-lb", self.app_sg, n.app_port_from, n.app_port_to, source=self.lb_sg,
+        ingress("app-in-lb", app_sg, n.app_port_from, n.app_port_to, source=lb_sg,
                 description="Application ports from the load balancer")
-        egress("app-out-https", self.app_sg, 443, 443, cidr="0.0.0.0/0",
+        egress("app-out-https", app_sg, 443, 443, cidr="0.0.0.0/0",
                description="HTTPS to AWS APIs and model providers (through NAT or endpoints)")
         for port in n.data_ports:
-            egress(f"app-out-data-{port}", self.app_sg, port, port, dest=self.data_sg,
+            egress(f"app-out-data-{port}", app_sg, port, port, dest=data_sg,
                    description=f"Application to data stores on {port}")
-            ingress(f"data-in-app-{port}", self.data_sg, port, port, source=self.app_sg,
+            ingress(f"data-in-app-{port}", data_sg, port, port, source=app_sg,
                     description=f"Data stores on {port} from the application group")
-        ingress("endpoints-in-vpc", self.endpoint_sg, 443, 443, cidr=n.cidr, description="HTTPS from inside the VPC")
+        ingress("endpoints-in-vpc", endpoint_sg, 443, 443, cidr=n.cidr, description="HTTPS from inside the VPC")
 
         for svc in n.interface_endpoints:
             aws.ec2.VpcEndpoint(
                 f"endpoint-{svc.replace('.', '-')}", vpc_id=vpc.vpc_id, service_name=f"com.amazonaws.{p.region}.{svc}",
                 vpc_endpoint_type="Interface", private_dns_enabled=True, subnet_ids=vpc.private_subnet_ids,
-                security_group_ids=[self.endpoint_sg.id], tags=p.tags(p.namer.base(svc, "endpoint")), opts=child)
+                security_group_ids=[endpoint_sg.id], tags=p.tags(p.namer.base(svc, "endpoint")), opts=child)
 
-        self.register_outputs({
-            "vpcId": self.vpc_id, "publicSubnetIds": self.public_subnet_ids, "privateSubnetIds": self.private_subnet_ids,
-            "isolatedSubnetIds": self.isolated_subnet_ids, "lbSecurityGroupId": self.lb_sg.id,
-            "appSecurityGroupId": self.app_sg.id, "dataSecurityGroupId": self.data_sg.id})
+        self.outputs = NetworkOutputs(
+            vpc_id=vpc.vpc_id, vpc_cidr=n.cidr, public_subnet_ids=vpc.public_subnet_ids,
+            private_subnet_ids=vpc.private_subnet_ids, isolated_subnet_ids=vpc.isolated_subnet_ids,
+            lb_security_group_id=lb_sg.id, app_security_group_id=app_sg.id, data_security_group_id=data_sg.id,
+            endpoint_security_group_id=endpoint_sg.id)
+        publish(self, self.outputs)

@@ -14,25 +14,13 @@ from typing import Any, Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .context import Platform
-from .naming import fit
+from .config.observability import ObservabilitySettings
+from .context import Platform, publish
+from .recipes.alarms import metric_alarm
 
 Input = pulumi.Input
 
 GIB = 1024 ** 3
-
-
-def encrypted_log_group(parent: pulumi.Resource, platform: Platform, logical_name: str, log_group_name: str,
-                        logs_key_arn: Input[str], *, audit: bool = False,
-                        opts: Optional[pulumi.ResourceOptions] = None) -> aws.cloudwatch.LogGroup:
-    """A log group that expires (app or audit retention from platform settings) and is KMS-encrypted,
-    created before the service that writes to it so the service never auto-creates an unencrypted one."""
-    s = platform.settings.platform
-    return aws.cloudwatch.LogGroup(
-        logical_name, name=log_group_name,
-        retention_in_days=s.audit_log_retention_days if audit else s.app_log_retention_days,
-        kms_key_id=logs_key_arn, tags=platform.tags(log_group_name, LogClass="audit" if audit else "application"),
-        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts))
 
 
 def name_from_arn(arn: Input[str]) -> pulumi.Output[str]:
@@ -43,6 +31,7 @@ def name_from_arn(arn: Input[str]) -> pulumi.Output[str]:
 @dataclasses.dataclass(frozen=True)
 class ObservabilityTierArgs:
     platform: Platform
+    settings: ObservabilitySettings
     alerts_topic_arn: Optional[Input[str]] = None
     # application tier
     ecs_cluster_name: Optional[Input[str]] = None
@@ -63,12 +52,19 @@ class ObservabilityTierArgs:
     external_alarm_arns: Sequence[Input[str]] = ()
 
 
+@dataclasses.dataclass(frozen=True)
+class ObservabilityOutputs:
+    alarm_names: Mapping[str, pulumi.Output[str]]
+    dashboard_name: Optional[pulumi.Output[str]]
+
+
 class ObservabilityTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: ObservabilityTierArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:tier:Observability", name, None, opts)
         p = args.platform
+        super().__init__("ai-platform:tier:Observability", name, None, p.tier_options(opts))
+        o = args.settings
         self._p = p
-        self._a = p.settings.observability.alarms
+        self._a = o.alarms
         self._actions = [args.alerts_topic_arn] if args.alerts_topic_arn is not None else []
         self._child = pulumi.ResourceOptions(parent=self)
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
@@ -159,37 +155,32 @@ class ObservabilityTier(pulumi.ComponentResource):
                         statistic="Sum", periods=1, missing="notBreaching",
                         description=f"Lambda {key}: throttles > {a.lambda_throttles}")
 
-        self.dashboard = None
-        if p.settings.observability.dashboard:
-            self.dashboard = aws.cloudwatch.Dashboard(
-                "dashboard", dashboard_name=fit("generic", p.namer.base(), reserve=0)[:255],
+        dashboard = None
+        if o.dashboard:
+            dashboard = aws.cloudwatch.Dashboard(
+                "dashboard", dashboard_name=p.namer.physical("dashboard"),
                 dashboard_body=pulumi.Output.json_dumps({"widgets": self._widgets(args)}), opts=self._child)
 
-        o = p.settings.observability
-        self.sampling_rule = aws.xray.SamplingRule(
+        aws.xray.SamplingRule(
             "xray-sampling",
-            rule_name=fit("generic", p.namer.base("default"), reserve=32),  # X-Ray: 1-32 characters
+            rule_name=p.namer.physical("xray_rule", "default"),  # X-Ray: 1-32 characters
             priority=o.xray_priority, fixed_rate=o.xray_fixed_rate, reservoir_size=o.xray_reservoir,
             service_name="*", service_type="*", host="*", http_method="*", url_path="*", resource_arn="*",
             version=1, tags=p.tags(p.namer.base("xray-sampling")), opts=self._child)
 
-        self.alarm_names = {k: v.name for k, v in self.alarms.items()}
-        self.register_outputs({"alarmNames": self.alarm_names,
-                               "dashboardName": self.dashboard.dashboard_name if self.dashboard else None})
+        self.outputs = ObservabilityOutputs(alarm_names={k: v.name for k, v in self.alarms.items()},
+                                            dashboard_name=dashboard.dashboard_name if dashboard else None)
+        publish(self, self.outputs)
 
     def _alarm(self, key: str, namespace: str, metric: str, dimensions: Mapping[str, Input[str]], op: str,
                threshold: float, *, statistic: Optional[str] = None, extended_statistic: Optional[str] = None,
                periods: int = 1, period: Optional[int] = None, missing: str = "missing",
                description: str = "") -> aws.cloudwatch.MetricAlarm:
-        p = self._p
-        name = p.namer.base(key)
-        comparison = {">": "GreaterThanThreshold", "<": "LessThanThreshold", ">=": "GreaterThanOrEqualToThreshold"}[op]
-        alarm = aws.cloudwatch.MetricAlarm(
-            f"alarm-{key}", name=name, alarm_description=description, namespace=namespace, metric_name=metric,
-            dimensions=dict(dimensions), statistic=statistic, extended_statistic=extended_statistic,
-            period=period or self._a.period_seconds, evaluation_periods=periods, datapoints_to_alarm=periods,
-            threshold=threshold, comparison_operator=comparison, treat_missing_data=missing,
-            alarm_actions=self._actions, ok_actions=self._actions, tags=p.tags(name), opts=self._child)
+        alarm = metric_alarm(
+            self, self._p, f"alarm-{key}", key, namespace=namespace, metric=metric, dimensions=dimensions, op=op,
+            threshold=threshold, actions=self._actions, description=description, statistic=statistic,
+            extended_statistic=extended_statistic, periods=periods, period=period or self._a.period_seconds,
+            datapoints=periods, missing=missing)
         self.alarms[key] = alarm
         return alarm
 

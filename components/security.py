@@ -6,148 +6,122 @@ what it needs and a compromised grant on one never decrypts the others.
 from __future__ import annotations
 
 import dataclasses
-import json
+from typing import Mapping
 
 import pulumi
 import pulumi_aws as aws
 
-from .context import Platform, assume_role_policy, policy_json
+from .config.security import SecuritySettings
+from .context import Platform, policy_json, publish
+from .recipes.keys import key_policy, kms_key, purpose_grants
+from .recipes.roles import MANAGED, service_role
 
 KEY_PURPOSES = ("data", "logs", "secrets")
-# Services that encrypt with the data key on their own behalf (not through an IAM caller).
-DATA_KEY_SERVICES = ["events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com", "delivery.logs.amazonaws.com",
-                     "sqs.amazonaws.com", "budgets.amazonaws.com"]
 
 
 @dataclasses.dataclass(frozen=True)
 class SecurityTierArgs:
     platform: Platform
+    settings: SecuritySettings
 
 
-def key_policy(purpose: str, account: str, region: str) -> str:
-    root = {"Sid": "AccountAdministersKey", "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
-    statements = [root]
-    if purpose == "logs":
-        statements.append({
-            "Sid": "CloudWatchLogsUseKey", "Effect": "Allow",
-            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            "Resource": "*",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:log-group:*"}}})
-    if purpose == "data":
-        statements.append({
-            "Sid": "AwsServicesEncryptData", "Effect": "Allow", "Principal": {"Service": DATA_KEY_SERVICES},
-            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account}}})
-        # CloudWatch alarms publishing to the KMS-encrypted alerts topic: AWS documents this grant without a
-        # source condition (alarm actions do not carry one); the topic policy limits who may publish.
-        statements.append({
-            "Sid": "CloudWatchAlarmsToEncryptedTopics", "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"})
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+@dataclasses.dataclass(frozen=True)
+class SecurityOutputs:
+    data_key_arn: pulumi.Output[str]
+    logs_key_arn: pulumi.Output[str]
+    secrets_key_arn: pulumi.Output[str]
+    # Aliases other tiers name the keys by in IAM conditions (kms:ResourceAliases): known in a preview.
+    key_aliases: Mapping[str, str]
+    ecs_execution_role_arn: pulumi.Output[str]
+    ecs_task_role_arn: pulumi.Output[str]
+    ecs_task_role_name: pulumi.Output[str]
+    lambda_role_arn: pulumi.Output[str]
+    sagemaker_role_arn: pulumi.Output[str]
+    sagemaker_role_name: pulumi.Output[str]
+    # The SageMaker role's Name tag: a PassRole condition names the role by it (its ARN is unknown in a preview).
+    sagemaker_role_name_tag: str
+    secret_arns: Mapping[str, pulumi.Output[str]]
 
 
 class SecurityTier(pulumi.ComponentResource):
     """KMS keys, IAM roles and secrets. Outputs are ARNs/names only; no secret value leaves this tier."""
 
     def __init__(self, name: str, args: SecurityTierArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:tier:Security", name, None, opts)
         p = args.platform
-        s = p.settings.security
-        account = p.account_id()
+        super().__init__("ai-platform:tier:Security", name, None, p.tier_options(opts))
+        s = args.settings
+        account = p.account_id
         child = pulumi.ResourceOptions(parent=self)
 
-        self.keys: dict[str, aws.kms.Key] = {}
+        keys: dict[str, aws.kms.Key] = {}
         for purpose in KEY_PURPOSES:
-            key = aws.kms.Key(
-                f"{purpose}-key",
+            keys[purpose] = kms_key(
+                self, p, f"{purpose}-key", purpose=purpose, alias=purpose,
                 description=f"{p.namer.base()} {purpose} encryption key",
-                enable_key_rotation=True,
-                rotation_period_in_days=365,
-                deletion_window_in_days=s.kms_deletion_window_days,
-                policy=account.apply(lambda acct, purpose=purpose: key_policy(purpose, acct, p.region)),
-                tags=p.tags(p.namer.base(purpose), Purpose=purpose),
-                opts=p.stateful(self))
-            aws.kms.Alias(f"{purpose}-key-alias", name=f"alias/{p.namer.physical('kms_alias', purpose)}",
-                          target_key_id=key.key_id, opts=child)
-            self.keys[purpose] = key
-        self.data_key_arn = self.keys["data"].arn
-        self.logs_key_arn = self.keys["logs"].arn
-        self.secrets_key_arn = self.keys["secrets"].arn
+                policy=account.apply(lambda acct, purpose=purpose: key_policy(
+                    acct, *purpose_grants(purpose, acct, p.region))))
 
-        self.secrets: dict[str, aws.secretsmanager.Secret] = {}
+        secrets: dict[str, aws.secretsmanager.Secret] = {}
         for secret_name in s.secrets:
             secret = aws.secretsmanager.Secret(
                 f"secret-{secret_name}",
                 name=p.namer.physical("secret", secret_name),
                 description=f"{secret_name} for {p.namer.base()}; value set out of band or generated once",
-                kms_key_id=self.secrets_key_arn,
+                kms_key_id=keys["secrets"].arn,
                 recovery_window_in_days=s.secret_recovery_window_days,
                 tags=p.tags(secret_name),
                 opts=child)
             if secret_name in s.generated_secrets:
                 # Generated once at create; later previews must not rotate it, hence ignore_changes.
-                random = aws.secretsmanager.get_random_password_output(password_length=64, exclude_punctuation=True)
+                random = aws.secretsmanager.get_random_password_output(
+                    password_length=64, exclude_punctuation=True, opts=p.invoke_options())
                 aws.secretsmanager.SecretVersion(
                     f"secret-{secret_name}-initial",
                     secret_id=secret.id,
                     secret_string=pulumi.Output.secret(random.random_password),
                     opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]))
-            self.secrets[secret_name] = secret
-        self.secret_arns = {k: v.arn for k, v in self.secrets.items()}
+            secrets[secret_name] = secret
         # Name-based ARN patterns (Secrets Manager appends 6 random characters): known in a preview.
         secret_patterns = account.apply(lambda acct: [
             f"arn:aws:secretsmanager:{p.region}:{acct}:secret:{p.namer.physical('secret', n)}-??????" for n in s.secrets])
 
-        self.ecs_execution_role = aws.iam.Role(
-            "ecs-execution-role",
+        execution = service_role(
+            self, p, "ecs-execution-role", service="ecs-tasks.amazonaws.com",
             description="ECS agent: pull images, write logs, read the task's secrets",
-            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", account),
-            tags=p.tags(p.namer.base("ecs-execution")), opts=child)
-        aws.iam.RolePolicyAttachment(
-            "ecs-execution-managed", role=self.ecs_execution_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", opts=child)
-        aws.iam.RolePolicy(
-            "ecs-execution-secrets", role=self.ecs_execution_role.id,
-            policy=policy_json(
+            tag_name=p.namer.base("ecs-execution"),
+            managed={"ecs-execution-managed": MANAGED + "service-role/AmazonECSTaskExecutionRolePolicy"},
+            inline={"ecs-execution-secrets": policy_json(
                 {"Sid": "ReadAppSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                  "Resource": secret_patterns},
                 {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
                  "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{p.region}.amazonaws.com"},
-                               "StringLike": {"kms:EncryptionContext:SecretARN": secret_patterns}}}),
-            opts=child)
-
-        self.ecs_task_role = aws.iam.Role(
-            "ecs-task-role", description="Application containers; tiers attach exactly what each service needs",
-            assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", account),
-            tags=p.tags(p.namer.base("ecs-task")), opts=child)
-
-        self.lambda_role = aws.iam.Role(
-            "lambda-role", description="Platform Lambda functions: logs, tracing, VPC networking",
-            assume_role_policy=assume_role_policy("lambda.amazonaws.com", account),
-            tags=p.tags(p.namer.base("lambda")), opts=child)
-        for i, arn in enumerate(["arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-                                 "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"]):
-            aws.iam.RolePolicyAttachment(f"lambda-managed-{i}", role=self.lambda_role.name, policy_arn=arn, opts=child)
-
-        self.sagemaker_role = aws.iam.Role(
-            "sagemaker-role", description="SageMaker training and hosting; the ML tier scopes data access",
-            assume_role_policy=assume_role_policy("sagemaker.amazonaws.com", account),
-            tags=p.tags(p.namer.base("sagemaker")), opts=child)
-        aws.iam.RolePolicy(
-            "sagemaker-logs", role=self.sagemaker_role.id,
-            policy=account.apply(lambda acct: json.dumps({"Version": "2012-10-17", "Statement": [
+                               "StringLike": {"kms:EncryptionContext:SecretARN": secret_patterns}}})})
+        task = service_role(
+            self, p, "ecs-task-role", service="ecs-tasks.amazonaws.com",
+            description="Application containers; tiers attach exactly what each service needs",
+            tag_name=p.namer.base("ecs-task"))
+        lambda_role = service_role(
+            self, p, "lambda-role", service="lambda.amazonaws.com",
+            description="Platform Lambda functions: logs, tracing, VPC networking", tag_name=p.namer.base("lambda"),
+            managed={f"lambda-managed-{i}": arn for i, arn in enumerate(
+                [MANAGED + "service-role/AWSLambdaVPCAccessExecutionRole", MANAGED + "AWSXRayDaemonWriteAccess"])})
+        sagemaker_tag = p.namer.base("sagemaker")
+        sagemaker = service_role(
+            self, p, "sagemaker-role", service="sagemaker.amazonaws.com",
+            description="SageMaker training and hosting; the ML tier scopes data access", tag_name=sagemaker_tag,
+            inline={"sagemaker-logs": policy_json(
                 {"Sid": "SageMakerLogs", "Effect": "Allow",
-                 "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                 "Resource": f"arn:aws:logs:{p.region}:{acct}:log-group:/aws/sagemaker/*"},
+                 "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                            "logs:DescribeLogStreams"],
+                 "Resource": p.arn("logs", "log-group:/aws/sagemaker/*")},
                 {"Sid": "Metrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
-                 "Condition": {"StringLike": {"cloudwatch:namespace": ["aws/sagemaker/*", "/aws/sagemaker/*"]}}}]})),
-            opts=child)
+                 "Condition": {"StringLike": {"cloudwatch:namespace": ["aws/sagemaker/*", "/aws/sagemaker/*"]}}})})
 
-        self.register_outputs({
-            "dataKeyArn": self.data_key_arn, "logsKeyArn": self.logs_key_arn, "secretsKeyArn": self.secrets_key_arn,
-            "ecsExecutionRoleArn": self.ecs_execution_role.arn, "ecsTaskRoleArn": self.ecs_task_role.arn,
-            "lambdaRoleArn": self.lambda_role.arn, "sagemakerRoleArn": self.sagemaker_role.arn,
-            "secretArns": self.secret_arns})
+        self.outputs = SecurityOutputs(
+            data_key_arn=keys["data"].arn, logs_key_arn=keys["logs"].arn, secrets_key_arn=keys["secrets"].arn,
+            key_aliases={k: p.namer.kms_alias(k) for k in KEY_PURPOSES},
+            ecs_execution_role_arn=execution.role.arn, ecs_task_role_arn=task.role.arn,
+            ecs_task_role_name=task.role.name, lambda_role_arn=lambda_role.role.arn,
+            sagemaker_role_arn=sagemaker.role.arn, sagemaker_role_name=sagemaker.role.name,
+            sagemaker_role_name_tag=sagemaker_tag, secret_arns={k: v.arn for k, v in secrets.items()})
+        publish(self, self.outputs)

@@ -5,15 +5,12 @@ import copy
 import dataclasses
 import functools
 import json
-import types
 
 import pytest
 
-from components.application import ApplicationTier
 from components.catalog import DEFAULT_SERVICES
 from components.config import load_settings
 from components.config.schema import ConfigError
-from components.context import Platform
 from conftest import program_with, stack_analysis, stack_plan
 from plan.analyze import analyze
 from plan.engine import UNKNOWN, PlanError
@@ -403,10 +400,8 @@ def test_cross_tier_check_port_range_stops_the_program():
 
 
 def test_cross_tier_check_secret_names():
-    settings = _settings({"services": {"search": {"secrets": ["no-such-secret"]}}})
-    args = types.SimpleNamespace(secret_arns={"jwt-signing-secret": "arn"})
     with pytest.raises(ConfigError, match=r"services\.search\.secrets = 'no-such-secret'"):
-        ApplicationTier._check_catalogue(Platform.from_settings(settings), settings.application.catalogue(), args)
+        _settings({"services": {"search": {"secrets": ["no-such-secret"]}}})
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -37,19 +37,9 @@ def data_program():
     import pulumi
 
     from components.config import load_settings
-    from components.context import Platform
-    from components.data import DataTier, DataTierArgs
-    from components.network import NetworkTier, NetworkTierArgs
-    from components.security import SecurityTier, SecurityTierArgs
+    from components.platform import build
 
-    settings = load_settings()
-    p = Platform.from_settings(settings)
-    security = SecurityTier("security", SecurityTierArgs(platform=p))
-    network = NetworkTier("network", NetworkTierArgs(platform=p, logs_key_arn=security.logs_key_arn))
-    data = DataTier("data", DataTierArgs(
-        platform=p, vpc_id=network.vpc_id, isolated_subnet_ids=network.isolated_subnet_ids,
-        data_sg_id=network.data_sg.id, data_key_arn=security.data_key_arn, logs_key_arn=security.logs_key_arn,
-        secrets_key_arn=security.secrets_key_arn))
+    data = build(load_settings()).data   # the real wiring; the data tier's published outputs exported
     for attr in CONTRACT:
         pulumi.export(attr, getattr(data, attr))
 
@@ -409,7 +399,10 @@ STATEFUL = (RDS, DOCDB, CACHE, TABLE, BUCKET, KEY)
 
 def test_every_stateful_resource_in_prod_is_protected_twice():
     plan = plan_of("prod")
-    stateful = [r for r in plan.resources if r.type in STATEFUL]
+    # The data tier's stores and the security tier's keys (the program is the whole stack: other tiers' stores
+    # are checked in test_stacks.py).
+    stateful = [r for r in plan.resources if r.type in STATEFUL
+                and ("tier:Data" in r.parent or "tier:Security" in r.parent)]
     # Not vacuous: every kind the tier creates is present (database, replica, cache, tables, docdb, buckets, keys).
     assert {r.type for r in stateful} == set(STATEFUL)
     assert {r.name for r in stateful} >= {"postgres", "postgres-replica", "redis", "table-synthetic-data",
@@ -451,7 +444,10 @@ def findings(variant: str, config: str):
 @pytest.mark.parametrize("variant", ["prod", "prod-update"])
 def test_prod_has_no_violation_of_the_data_policies(variant):
     result = findings(variant, "prod")
-    mine = [(v.policy, v.urn.split("::")[-1]) for v in result.violations if v.policy in DATA_POLICIES]
+    # The program is the whole stack: a stack policy that cannot run in a preview because of another tier's
+    # unknown value (the SPA bucket's policy names the distribution) is not a data-tier finding.
+    mine = [(v.policy, v.urn.split("::")[-1]) for v in result.violations if v.policy in DATA_POLICIES
+            and not (v.urn == "" and "can't run policy" in v.message)]
     assert mine == []
 
 

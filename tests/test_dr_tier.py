@@ -32,18 +32,20 @@ def _config(env: str, dr: dict | None = None, observability: dict | None = None)
 
 def _program():
     from components.config import load_settings
-    from components.context import Platform
     from components.dr import DrTier, DrTierArgs
+    from components.platform import platform_for
 
-    p = Platform.from_settings(load_settings())
+    settings = load_settings()
+    p = platform_for(settings)
     tags = p.tags()
     bucket = aws.s3.Bucket("fake-data-lake", bucket="fake-data-lake", tags=tags)
     versioning = aws.s3.BucketVersioning("fake-data-lake-versioning", bucket=bucket.id,
                                          versioning_configuration={"status": "Enabled"})
     db = aws.rds.Instance("fake-db", identifier="fake-db", instance_class="db.t4g.micro", tags=tags)
     table = aws.dynamodb.Table("fake-table", name="fake-table", tags=tags)
-    DrTier("dr", DrTierArgs(platform=p, bucket_names={"data-lake": bucket.id}, bucket_arns={"data-lake": bucket.arn},
-                            bucket_versioning={"data-lake": versioning}, db_instance_arn=db.arn,
+    DrTier("dr", DrTierArgs(platform=p, settings=settings.dr, bucket_ids={"data-lake": bucket.id},
+                            bucket_arns={"data-lake": bucket.arn},
+                            bucket_versioning_ids={"data-lake": versioning.id}, db_instance_arn=db.arn,
                             table_arns={"sessions": table.arn}))
 
 

@@ -30,14 +30,16 @@ def out(plan, name, token=None, key="arn"):
 def _edge_only_program(alb_dns_name=ALB):
     """Security + edge, with an ALB and a log bucket given: the wiring the full program gets later."""
     from components.config import load_settings
-    from components.context import Platform
     from components.edge import EdgeTier, EdgeTierArgs
+    from components.platform import platform_for
     from components.security import SecurityTier, SecurityTierArgs
-    platform = Platform.from_settings(load_settings())
-    sec = SecurityTier("security", SecurityTierArgs(platform=platform))
-    EdgeTier("edge", EdgeTierArgs(platform=platform, data_key_arn=sec.data_key_arn, logs_key_arn=sec.logs_key_arn,
-                                  alb_dns_name=alb_dns_name, log_bucket_name="logs-bucket", log_bucket_arn="arn:aws:s3:::logs-bucket",
-                                  log_bucket_domain_name="logs-bucket.s3.eu-west-1.amazonaws.com"))
+    settings = load_settings()
+    platform = platform_for(settings)
+    sec = SecurityTier("security", SecurityTierArgs(platform=platform, settings=settings.security)).outputs
+    # The application tier publishes its backend URL: http:// without an ALB certificate (dev's case).
+    EdgeTier("edge", EdgeTierArgs(platform=platform, settings=settings.edge, logs_key_arn=sec.logs_key_arn,
+                                  backend_url=f"http://{alb_dns_name}", log_bucket_name="logs-bucket",
+                                  log_bucket_arn="arn:aws:s3:::logs-bucket"))
 
 
 @functools.lru_cache(maxsize=None)
@@ -170,12 +172,13 @@ def test_stage_logs_traces_throttles_and_is_behind_waf():
 
 def _edge_without_alb_program():
     from components.config import load_settings
-    from components.context import Platform
     from components.edge import EdgeTier, EdgeTierArgs
+    from components.platform import platform_for
     from components.security import SecurityTier, SecurityTierArgs
-    platform = Platform.from_settings(load_settings())
-    sec = SecurityTier("security", SecurityTierArgs(platform=platform))
-    EdgeTier("edge", EdgeTierArgs(platform=platform, data_key_arn=sec.data_key_arn, logs_key_arn=sec.logs_key_arn))
+    settings = load_settings()
+    platform = platform_for(settings)
+    sec = SecurityTier("security", SecurityTierArgs(platform=platform, settings=settings.security)).outputs
+    EdgeTier("edge", EdgeTierArgs(platform=platform, settings=settings.edge, logs_key_arn=sec.logs_key_arn))
 
 
 def test_without_alb_the_api_answers_from_a_mock():

@@ -130,9 +130,10 @@ def test_subscription_protocol_and_endpoint_are_validated(sub):
 
 
 def _events_only_program():
-    from components.context import Platform
     from components.events import EventsTier, EventsTierArgs
-    EventsTier("events", EventsTierArgs(platform=Platform.from_settings(load_settings()),
+    from components.platform import platform_for
+    settings = load_settings()
+    EventsTier("events", EventsTierArgs(platform=platform_for(settings), settings=settings.events,
                                         data_key_arn="arn:aws:kms:us-east-1:123456789012:key/k"))
 
 

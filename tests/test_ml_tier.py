@@ -38,25 +38,28 @@ def ml_program(with_buckets: bool = True):
         import pulumi
 
         from components.config import load_settings
-        from components.context import Platform
         from components.ml import MlTier, MlTierArgs
         from components.network import NetworkTier, NetworkTierArgs
+        from components.platform import platform_for
         from components.security import SecurityTier, SecurityTierArgs
 
         settings = load_settings()
-        p = Platform.from_settings(settings)
-        security = SecurityTier("security", SecurityTierArgs(platform=p))
-        network = NetworkTier("network", NetworkTierArgs(platform=p, logs_key_arn=security.logs_key_arn))
+        p = platform_for(settings)
+        security = SecurityTier("security", SecurityTierArgs(platform=p, settings=settings.security)).outputs
+        network = NetworkTier("network", NetworkTierArgs(platform=p, settings=settings.network,
+                                                         logs_key_arn=security.logs_key_arn)).outputs
         buckets = {}
         if with_buckets:
             data, artifacts = DATA_BUCKET.format(stack=settings.stack), ARTIFACTS_BUCKET.format(stack=settings.stack)
             buckets = dict(data_bucket_name=data, data_bucket_arn=f"arn:aws:s3:::{data}",
                            artifacts_bucket_name=artifacts, artifacts_bucket_arn=f"arn:aws:s3:::{artifacts}")
         ml = MlTier("ml", MlTierArgs(
-            platform=p, service_names=list(DEFAULT_SERVICES), data_key_arn=security.data_key_arn,
-            logs_key_arn=security.logs_key_arn, sagemaker_role_arn=security.sagemaker_role.arn,
-            sagemaker_role_name=security.sagemaker_role.name, private_subnet_ids=network.private_subnet_ids,
-            app_sg_id=network.app_sg.id, alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts", **buckets))
+            platform=p, settings=settings.ml, service_names=list(DEFAULT_SERVICES), data_key_arn=security.data_key_arn,
+            logs_key_arn=security.logs_key_arn, sagemaker_role_arn=security.sagemaker_role_arn,
+            sagemaker_role_name=security.sagemaker_role_name, data_key_alias=security.key_aliases["data"],
+            sagemaker_role_name_tag=security.sagemaker_role_name_tag, private_subnet_ids=network.private_subnet_ids,
+            app_sg_id=network.app_security_group_id, alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts",
+            **buckets)).outputs
         for attr in ("repository_urls", "repository_arns", "bedrock_invoke_policy_arn", "endpoint_names",
                      "training_log_group_name", "function_names", "uploader_policy_arn"):
             pulumi.export(attr, getattr(ml, attr))

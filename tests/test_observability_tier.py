@@ -24,15 +24,18 @@ def _config(env: str, observability: dict | None = None) -> dict:
 def _program(with_resources: bool = True):
     def program():
         from components.config import load_settings
-        from components.context import Platform
         from components.governance import GovernanceTier, GovernanceTierArgs
         from components.observability import ObservabilityTier, ObservabilityTierArgs
+        from components.platform import platform_for
 
-        p = Platform.from_settings(load_settings())
+        settings = load_settings()
+        p = platform_for(settings)
+        o = settings.observability
         tags = p.tags()
         if not with_resources:
-            ObservabilityTier("observability", ObservabilityTierArgs(platform=p))
-            GovernanceTier("governance", GovernanceTierArgs(platform=p, logs_key_arn="arn:aws:kms:us-east-1:1:key/l"))
+            ObservabilityTier("observability", ObservabilityTierArgs(platform=p, settings=o))
+            GovernanceTier("governance", GovernanceTierArgs(platform=p, settings=o,
+                                                            logs_key_arn="arn:aws:kms:us-east-1:1:key/l"))
             return
         topic = aws.sns.Topic("fake-alerts", name="fake-alerts", tags=tags)
         cluster = aws.ecs.Cluster("fake-cluster", name="fake-cluster", tags=tags)
@@ -44,7 +47,7 @@ def _program(with_resources: bool = True):
         docdb = aws.docdb.Cluster("fake-docdb", cluster_identifier="fake-docdb", tags=tags)
         dlq = aws.sqs.Queue("fake-dlq", name="fake-dlq", tags=tags)
         ObservabilityTier("observability", ObservabilityTierArgs(
-            platform=p, alerts_topic_arn=topic.arn, ecs_cluster_name=cluster.name,
+            platform=p, settings=o, alerts_topic_arn=topic.arn, ecs_cluster_name=cluster.name,
             ecs_service_names={"api": "api-svc", "worker": "worker-svc"}, alb_arn_suffix=lb.arn_suffix,
             target_group_arn_suffixes={"api": tg.arn_suffix},
             db_instance_identifiers={"primary": db.identifier, "replica": replica.identifier, "standby": None},
@@ -52,7 +55,7 @@ def _program(with_resources: bool = True):
             redis_replication_group_id="fake-redis", redis_node_count=2, dlq_arns={"orders": dlq.arn},
             function_names={"orchestrator": "fake-fn"}, external_alarm_arns=["arn:aws:cloudwatch:us-east-1:1:alarm:x"]))
         GovernanceTier("governance", GovernanceTierArgs(
-            platform=p, logs_key_arn="arn:aws:kms:us-east-1:123456789012:key/logs", alerts_topic_arn=topic.arn,
+            platform=p, settings=o, logs_key_arn="arn:aws:kms:us-east-1:123456789012:key/logs", alerts_topic_arn=topic.arn,
             access_log_bucket_name="fake-access-logs"))
     return program
 

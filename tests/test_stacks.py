@@ -5,49 +5,13 @@ import re
 
 import pytest
 
-from components.naming import AUTONAME_SUFFIX, RULES
+from components.naming import AUTONAME_SUFFIX, NAME_PROPERTIES, RULES
 from conftest import stack_analysis, stack_plan
 from plan.engine import UNKNOWN
 from policies.rules.tags import taggable
 
 REQUIRED = {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"}
 
-# type token -> (property holding the physical name, naming rule kind). When the property is absent
-# Pulumi auto-names from the logical name + 8 characters, so that must fit the same rule.
-NAMED = {
-    "aws:lb/loadBalancer:LoadBalancer": ("name", "alb"),
-    "aws:alb/loadBalancer:LoadBalancer": ("name", "alb"),
-    "aws:lb/targetGroup:TargetGroup": ("name", "target_group"),
-    "aws:alb/targetGroup:TargetGroup": ("name", "target_group"),
-    "aws:iam/role:Role": ("name", "iam_role"),
-    "aws:iam/policy:Policy": ("name", "iam_policy"),
-    "aws:iam/instanceProfile:InstanceProfile": ("name", "instance_profile"),
-    "aws:s3/bucket:Bucket": ("bucket", "s3_bucket"),
-    "aws:rds/instance:Instance": ("identifier", "rds"),
-    "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId", "elasticache"),
-    "aws:docdb/cluster:Cluster": ("clusterIdentifier", "docdb"),
-    "aws:lambda/function:Function": ("name", "lambda"),
-    "aws:sqs/queue:Queue": ("name", "sqs"),
-    "aws:sns/topic:Topic": ("name", "sns"),
-    "aws:dynamodb/table:Table": ("name", "dynamodb"),
-    "aws:ecs/cluster:Cluster": ("name", "ecs"),
-    "aws:eks/cluster:Cluster": ("name", "eks"),
-    "aws:kinesis/stream:Stream": ("name", "kinesis"),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", "log_group"),
-    "aws:secretsmanager/secret:Secret": ("name", "secret"),
-    "aws:ecr/repository:Repository": ("name", "ecr"),
-    "aws:cognito/userPool:UserPool": ("name", "cognito"),
-    "aws:wafv2/webAcl:WebAcl": ("name", "waf"),
-    "aws:budgets/budget:Budget": ("name", "budget"),
-    "aws:sagemaker/endpoint:Endpoint": ("name", "sagemaker"),
-    "aws:sagemaker/model:Model": ("name", "sagemaker"),
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ("name", "sagemaker"),
-    "aws:batch/computeEnvironment:ComputeEnvironment": ("name", "batch"),
-    "aws:batch/jobQueue:JobQueue": ("name", "batch"),
-    "aws:backup/vault:Vault": ("name", "backup"),
-    "aws:cloudwatch/eventRule:EventRule": ("name", "eventbridge_rule"),
-    "aws:cloudtrail/trail:Trail": ("name", "cloudtrail"),
-}
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
@@ -80,9 +44,9 @@ def test_every_name_fits_what_aws_accepts(stack_name):
     plan = stack_plan(stack_name, False)
     bad = []
     for r in plan.resources:
-        if r.type not in NAMED:
+        if r.type not in NAME_PROPERTIES:
             continue
-        prop, kind = NAMED[r.type]
+        prop, kind = NAME_PROPERTIES[r.type]
         rule = RULES[kind]
         explicit = r.props.get(prop) or r.props.get(prop + "Prefix")
         name, limit = (explicit, rule.max_len) if explicit else (r.name, rule.max_len - AUTONAME_SUFFIX)
@@ -153,3 +117,40 @@ def test_every_dead_letter_queue_has_a_depth_alarm_on_the_alerts_topic(stack_nam
                and r.props.get("alarmActions") == [topic]}
     dlqs = {r.props["name"] for r in plan.of_type("aws:sqs/queue:Queue") if r.props["name"].endswith("-dlq")}
     assert len(dlqs) >= 4 and dlqs <= watched, sorted(dlqs - watched)
+
+
+def _other_region_program():
+    import pulumi_aws as aws
+
+    from components.config import load_settings
+    from components.data import DataTier, DataTierArgs
+    from components.events import EventsTier, EventsTierArgs
+    from components.network import NetworkTier, NetworkTierArgs
+    from components.platform import platform_for
+    from components.security import SecurityTier, SecurityTierArgs
+
+    settings = load_settings()
+    provider = aws.Provider("other-region", region="us-west-2")
+    p = platform_for(settings, provider, region="us-west-2")
+    sec = SecurityTier("security", SecurityTierArgs(platform=p, settings=settings.security)).outputs
+    net = NetworkTier("network", NetworkTierArgs(platform=p, settings=settings.network,
+                                                 logs_key_arn=sec.logs_key_arn)).outputs
+    DataTier("data", DataTierArgs(platform=p, settings=settings.data, vpc_id=net.vpc_id,
+                                  isolated_subnet_ids=net.isolated_subnet_ids, data_sg_id=net.data_security_group_id,
+                                  data_key_arn=sec.data_key_arn, logs_key_arn=sec.logs_key_arn))
+    EventsTier("events", EventsTierArgs(platform=p, settings=settings.events, data_key_arn=sec.data_key_arn))
+
+
+def test_tiers_build_in_another_region_through_its_provider():
+    """What the DR region relies on: given another region's provider, every resource of the tiers (children
+    inherit it through parent=self) is created through it, and region-derived names follow the region."""
+    from conftest import program_with
+    config = {"aws:region": "us-east-1", "ai-platform:platform": {"environment": "dev"}}
+    plan = program_with(config, stack="dev", preview=False, program=_other_region_program)
+    [provider] = [r for r in plan.resources if r.name == "other-region"]
+    assert provider.props["region"] == "us-west-2"
+    tiers = [r for r in plan.resources if r.custom and r.type.startswith("aws:") and ":tier:" in r.parent]
+    assert len(tiers) > 50
+    assert [r.name for r in tiers if r.provider != provider.urn] == []
+    buckets = [r.props["bucket"] for r in tiers if r.type == "aws:s3/bucket:Bucket"]
+    assert buckets and all(b.endswith("-us-west-2") for b in buckets)

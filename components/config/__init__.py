@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 
 from .application import ApplicationSettings
+from .checks import check
 from .data import DataSettings
 from .delivery import DeliverySettings
 from .dr import DrSettings
@@ -114,7 +115,9 @@ def load_settings(raw: Optional[Mapping[str, Any]] = None, *, stack: Optional[st
     if region is None:
         raise ConfigError("aws:region", None, "an AWS region code such as 'us-east-1' (pulumi config set aws:region ...)")
     REGION.parse(region, "aws:region", env)
-    return Settings(project=PROJECT, stack=stack or pulumi.get_stack(), region=region, **parsed)
+    settings = Settings(project=PROJECT, stack=stack or pulumi.get_stack(), region=region, **parsed)
+    check(settings)
+    return settings
 
 
 __all__ = ["ConfigError", "Settings", "load_settings", "TIERS", "PROJECT"]

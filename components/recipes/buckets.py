@@ -13,7 +13,7 @@ from typing import Callable, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .context import Platform, policy_json
+from ..context import Platform, policy_json
 
 Input = pulumi.Input
 
@@ -36,7 +36,7 @@ def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms
     lifecycle expires noncurrent versions after 30 days and aborts stale multipart uploads."""
     p = platform
     base = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts)
-    name = p.account_id().apply(lambda acct: p.namer.physical("s3_bucket", key, acct, region or p.region))
+    name = p.account_id.apply(lambda acct: p.namer.physical("s3_bucket", key, acct, region or p.region))
     arn = name.apply(lambda n: f"arn:aws:s3:::{n}")
     bucket = aws.s3.Bucket(
         logical_name or p.namer.logical("s3_bucket", key), bucket=name,

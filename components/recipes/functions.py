@@ -8,16 +8,17 @@ write only to that log group and that queue, plus whatever `statements` the call
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from .context import Platform, assume_role_policy, policy_json
+from ..context import Platform, policy_json
+from .log_groups import log_group as make_log_group
+from .roles import service_role
 
-FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 
 
 def source_archive(source_dir: str) -> pulumi.AssetArchive:
@@ -59,13 +60,12 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
                       security_group_ids: Optional[pulumi.Input[Sequence[str]]] = None) -> PlatformFunction:
     p = platform
     child = pulumi.ResourceOptions(parent=parent)
+    account = p.account_id
     fn_name = p.namer.physical("lambda", spec.name)
-    log_name = f"/aws/lambda/{fn_name}"
-    account = p.account_id()
+    log_name = p.namer.service_log_group("/aws/lambda", fn_name)
 
-    log_group = aws.cloudwatch.LogGroup(
-        f"{spec.name}-logs", name=log_name, retention_in_days=p.settings.platform.app_log_retention_days,
-        kms_key_id=logs_key_arn, tags=p.tags(fn_name), opts=child)
+    log_group = make_log_group(parent, p, f"{spec.name}-logs", log_name, kms_key_arn=logs_key_arn,
+                               tags=p.tags(fn_name))
     dlq = aws.sqs.Queue(
         f"{spec.name}-dlq", name=p.namer.physical("sqs", spec.name, "dlq"), kms_master_key_id=data_key_arn,
         kms_data_key_reuse_period_seconds=300, message_retention_seconds=1209600,
@@ -86,12 +86,10 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
                     "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
                                "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
                                "ec2:UnassignPrivateIpAddresses"], "Resource": "*"})
-    role = aws.iam.Role(
-        f"{spec.name}-role", description=f"Execution role of {fn_name}",
-        assume_role_policy=assume_role_policy("lambda.amazonaws.com", account),
-        tags=p.tags(p.namer.base(spec.name)), opts=child)
-    policy = aws.iam.RolePolicy(f"{spec.name}-policy", role=role.id, policy=policy_json(*own, *statements),
-                                opts=child)
+    made = service_role(parent, p, f"{spec.name}-role", service="lambda.amazonaws.com",
+                        description=f"Execution role of {fn_name}", tag_name=p.namer.base(spec.name),
+                        inline={f"{spec.name}-policy": policy_json(*own, *statements)})
+    role, policy = made.role, made.policies[f"{spec.name}-policy"]
 
     vpc_config = None
     if subnet_ids is not None:

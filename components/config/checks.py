@@ -1,0 +1,43 @@
+"""Cross-tier configuration checks: the one place where one section's value constrains another's.
+
+Each tier validates its own section (the `setting(...)` specs); a rule that relates two sections lives
+here, runs once after every section is parsed, and fails with the same one-line ConfigError.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .schema import ConfigError
+
+if TYPE_CHECKING:
+    from . import Settings
+
+APP = "ai-platform:application"
+
+
+def check(settings: "Settings") -> None:
+    n, sec = settings.network, settings.security
+    for svc in settings.application.catalogue():
+        # The application security group opens only the app port range to the load balancer.
+        if not n.app_port_from <= svc.port <= n.app_port_to:
+            raise ConfigError(f"{APP}.services.{svc.name}.port", svc.port,
+                              f"a port from ai-platform:network.appPortFrom ({n.app_port_from}) to appPortTo "
+                              f"({n.app_port_to}): the application security group opens only those")
+        # Secrets injected into a service are the security tier's.
+        for secret in svc.settings.secrets:
+            if secret not in sec.secrets:
+                raise ConfigError(f"{APP}.services.{svc.name}.secrets", secret,
+                                  f"one of the security tier's secrets ({', '.join(sorted(sec.secrets))})")
+    # The delivery tier builds for the tasks' architecture, delivers enabled services only, and waits out
+    # the longest staged release.
+    app = settings.application
+    settings.delivery.check_against("ai-platform:delivery", [svc.name for svc in app.catalogue()],
+                                    app.cpu_architecture, app.longest_release_minutes())
+    d = settings.dr
+    if d.enabled:
+        if d.region == settings.region:
+            raise ConfigError("ai-platform:dr.region", d.region, f"a region other than aws:region ({settings.region})")
+        # RDS replicates automated backups only: without any, the replication fails at `up`.
+        if settings.data.db_backup_retention_days < 1:
+            raise ConfigError("ai-platform:data.dbBackupRetentionDays", settings.data.db_backup_retention_days,
+                              "at least 1 when dr.enabled (the DR region replicates the automated backups)")

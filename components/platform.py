@@ -1,0 +1,136 @@
+"""The wiring: every tier, in data-flow order, each given its own settings section and the outputs it needs
+from the tiers before it. `__main__.py`, the tests and another region's build all call `build`.
+
+Order: keys and roles, the network, the data stores, the event backbone (its alerts topic is where every
+alarm goes), ML (ECR repositories the services run from), the services, the front door, then the tiers that
+watch, govern and back up everything above.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import pulumi
+
+from .application import ApplicationOutputs, ApplicationTier, ApplicationTierArgs
+from .catalog import DEFAULT_SERVICES
+from .config import Settings
+from .context import Platform
+from .data import DataOutputs, DataTier, DataTierArgs
+from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
+from .dr import DrOutputs, DrTier, DrTierArgs
+from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
+from .events import EventsOutputs, EventsTier, EventsTierArgs
+from .governance import GovernanceOutputs, GovernanceTier, GovernanceTierArgs
+from .ml import MlOutputs, MlTier, MlTierArgs
+from .network import NetworkOutputs, NetworkTier, NetworkTierArgs
+from .observability import ObservabilityOutputs, ObservabilityTier, ObservabilityTierArgs
+from .security import SecurityOutputs, SecurityTier, SecurityTierArgs
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformOutputs:
+    security: SecurityOutputs
+    network: NetworkOutputs
+    data: DataOutputs
+    events: EventsOutputs
+    ml: MlOutputs
+    application: ApplicationOutputs
+    edge: EdgeOutputs
+    observability: ObservabilityOutputs
+    governance: GovernanceOutputs
+    dr: DrOutputs
+    delivery: Optional[DeliveryOutputs] = None   # ai-platform:delivery.enabled
+
+
+def platform_for(settings: Settings, provider: Optional[pulumi.ProviderResource] = None,
+                 region: Optional[str] = None) -> Platform:
+    """What every tier shares. With another region's `provider`, pass that `region` too."""
+    return Platform.create(
+        project=settings.project, stack=settings.stack, region=region or settings.region, settings=settings.platform,
+        provider=provider, key_deletion_window_days=settings.security.kms_deletion_window_days,
+        secret_recovery_window_days=settings.security.secret_recovery_window_days,
+        account_baseline=settings.observability.account_baseline)
+
+
+def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None, *,
+          region: Optional[str] = None) -> PlatformOutputs:
+    p = platform_for(settings, provider, region)
+    delivered = settings.delivery.delivered([s.name for s in settings.application.catalogue()])
+
+    security = SecurityTier("security", SecurityTierArgs(platform=p, settings=settings.security)).outputs
+    network = NetworkTier("network", NetworkTierArgs(
+        platform=p, settings=settings.network, logs_key_arn=security.logs_key_arn)).outputs
+
+    data = DataTier("data", DataTierArgs(
+        platform=p, settings=settings.data, vpc_id=network.vpc_id, isolated_subnet_ids=network.isolated_subnet_ids,
+        data_sg_id=network.data_security_group_id, data_key_arn=security.data_key_arn,
+        logs_key_arn=security.logs_key_arn, secrets_key_arn=security.secrets_key_arn)).outputs
+
+    events = EventsTier("events", EventsTierArgs(
+        platform=p, settings=settings.events, data_key_arn=security.data_key_arn)).outputs
+
+    ml = MlTier("ml", MlTierArgs(
+        platform=p, settings=settings.ml,
+        # Every catalogue service keeps a repository even when disabled (images outlive a paused service; prod's
+        # repositories are protected), plus the services the application config adds.
+        service_names=list(dict.fromkeys([*DEFAULT_SERVICES, *(s.name for s in settings.application.catalogue())])),
+        data_key_arn=security.data_key_arn, logs_key_arn=security.logs_key_arn,
+        sagemaker_role_arn=security.sagemaker_role_arn, sagemaker_role_name=security.sagemaker_role_name,
+        data_key_alias=security.key_aliases["data"], sagemaker_role_name_tag=security.sagemaker_role_name_tag,
+        private_subnet_ids=network.private_subnet_ids, app_sg_id=network.app_security_group_id,
+        artifacts_bucket_name=data.bucket_names["ml-artifacts"], artifacts_bucket_arn=data.bucket_arns["ml-artifacts"],
+        data_bucket_name=data.bucket_names["data-lake"], data_bucket_arn=data.bucket_arns["data-lake"],
+        alarm_topic_arn=events.alerts_topic_arn)).outputs
+
+    application = ApplicationTier("application", ApplicationTierArgs(
+        platform=p, settings=settings.application, vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
+        private_subnet_ids=network.private_subnet_ids, lb_sg_id=network.lb_security_group_id,
+        app_sg_id=network.app_security_group_id, ecs_execution_role_arn=security.ecs_execution_role_arn,
+        ecs_task_role_arn=security.ecs_task_role_arn, ecs_task_role_name=security.ecs_task_role_name,
+        logs_key_arn=security.logs_key_arn, data_key_arn=security.data_key_arn,
+        data_key_alias=security.key_aliases["data"], secret_arns=security.secret_arns,
+        repository_urls=ml.repository_urls, log_bucket_name=data.log_bucket_name,
+        service_environment={"DB_HOST": data.db_address, "DB_PORT": data.db_port.apply(str),
+                             "REDIS_HOST": data.redis_endpoint},
+        extra_task_policy_arns=[ml.bedrock_invoke_policy_arn] if ml.bedrock_invoke_policy_arn is not None else None,
+        delivered_services=delivered,
+    )).outputs
+
+    delivery = None
+    if settings.delivery.enabled:
+        delivery = DeliveryTier("delivery", DeliveryTierArgs(
+            platform=p, settings=settings.delivery, cluster_name=application.cluster_name,
+            alerts_topic_arn=events.alerts_topic_arn, data_key_arn=security.data_key_arn,
+            logs_key_arn=security.logs_key_arn, access_log_bucket_name=data.log_bucket_name,
+            services={svc: DeliveredService(
+                repository_arn=ml.repository_arns[svc], repository_url=ml.repository_urls[svc],
+                ecs_service_name=application.service_names[svc], task_family=application.task_families[svc],
+                task_role_arn=security.ecs_task_role_arn, execution_role_arn=security.ecs_execution_role_arn)
+                for svc in delivered})).outputs
+
+    edge = EdgeTier("edge", EdgeTierArgs(
+        platform=p, settings=settings.edge, logs_key_arn=security.logs_key_arn, backend_url=application.backend_url,
+        log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn)).outputs
+
+    observability = ObservabilityTier("observability", ObservabilityTierArgs(
+        platform=p, settings=settings.observability, alerts_topic_arn=events.alerts_topic_arn,
+        ecs_cluster_name=application.cluster_name, ecs_service_names=application.service_names,
+        alb_arn_suffix=application.alb_arn_suffix, target_group_arn_suffixes=application.target_group_arn_suffixes,
+        db_instance_identifiers={"primary": data.db_instance_identifier, "replica": data.db_replica_identifier},
+        docdb_cluster_identifier=data.docdb_cluster_identifier,
+        redis_replication_group_id=data.redis_replication_group_id, redis_node_count=data.redis_node_count,
+        dlq_arns=events.dlq_arns, dlq_names=ml.dlq_names, function_names=ml.function_names,
+        external_alarm_arns=[ml.training_failed_alarm_arn])).outputs
+    governance = GovernanceTier("governance", GovernanceTierArgs(
+        platform=p, settings=settings.observability, logs_key_arn=security.logs_key_arn,
+        alerts_topic_arn=events.alerts_topic_arn, access_log_bucket_name=data.log_bucket_name)).outputs
+
+    dr = DrTier("dr", DrTierArgs(
+        platform=p, settings=settings.dr, bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns,
+        bucket_versioning_ids=data.bucket_versioning_ids, db_instance_arn=data.db_instance_arn,
+        table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn)).outputs
+
+    return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
+                           application=application, edge=edge, observability=observability, governance=governance,
+                           dr=dr, delivery=delivery)

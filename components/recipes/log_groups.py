@@ -1,0 +1,34 @@
+"""The log group recipe: KMS-encrypted, with a retention, created before the service that writes to it.
+
+A service that finds no group creates one itself, unencrypted and never expiring, and a later attempt to
+create it here then fails with ResourceAlreadyExistsException: so every group a service writes to is
+declared first, by this recipe, and the writer depends on it.
+"""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import pulumi
+import pulumi_aws as aws
+
+from ..context import Platform
+
+Retention = Union[int, str]   # days, or "app" / "audit" (the platform's retention classes)
+
+
+def retention_days(platform: Platform, retention: Retention) -> int:
+    if retention == "app":
+        return platform.settings.app_log_retention_days
+    if retention == "audit":
+        return platform.settings.audit_log_retention_days
+    return int(retention)
+
+
+def log_group(parent: pulumi.Resource, platform: Platform, logical_name: str, name: str, *,
+              kms_key_arn: pulumi.Input[str], retention: Retention = "app", tags: Optional[dict] = None,
+              opts: Optional[pulumi.ResourceOptions] = None) -> aws.cloudwatch.LogGroup:
+    """`name` comes from the naming helper (`Namer.log_group` or `Namer.fixed("log_group", ...)`)."""
+    return aws.cloudwatch.LogGroup(
+        logical_name, name=name, retention_in_days=retention_days(platform, retention), kms_key_id=kms_key_arn,
+        tags=tags if tags is not None else platform.tags(name),
+        opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts))

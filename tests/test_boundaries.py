@@ -1,0 +1,103 @@
+"""Tier boundaries, read from the source with `ast`: a tier imports no other tier's module, and reads no
+settings section but its own (and the shared `platform` section, through `Platform`).
+
+Tiers meet only in components/platform.py, through the frozen outputs each one publishes.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from components.config import TIERS
+
+COMPONENTS = Path(__file__).resolve().parent.parent / "components"
+
+# Tier module -> the settings section(s) it owns. Helper modules of one tier belong to it. The governance tier
+# is configured in the `observability` section (budget, trail, Config, account baseline).
+TIER_SECTIONS: dict[str, set[str]] = {
+    "security": {"security"}, "network": {"network"}, "data": {"data"}, "events": {"events"}, "ml": {"ml"},
+    "application": {"application"}, "ecs_services": {"application"}, "eks": {"application"},
+    "batch": {"application"}, "edge": {"edge"}, "observability": {"observability"},
+    "governance": {"observability"}, "dr": {"dr"},
+}
+# Which tier each helper module belongs to (it may be imported by that tier only).
+OWNER = {"ecs_services": "application", "eks": "application", "batch": "application"}
+SECTIONS = set(TIERS) - {"platform"}
+TIER_MODULES = set(TIER_SECTIONS)
+
+
+def tier_of(module: str) -> str:
+    return OWNER.get(module, module)
+
+
+def imported_modules(tree: ast.AST) -> set[str]:
+    """Relative imports inside components/: `from .data import X` -> 'data', `from .config.ml import Y` -> 'config.ml'."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                found.add(node.module)
+            elif node.level == 1:
+                found.update(alias.name for alias in node.names)
+            elif node.level == 0 and node.module and node.module.startswith("components."):
+                found.add(node.module.removeprefix("components."))
+        elif isinstance(node, ast.Import):
+            found.update(a.name.removeprefix("components.") for a in node.names if a.name.startswith("components."))
+    return found
+
+
+def sections_read(tree: ast.AST) -> set[str]:
+    """Settings sections read as `<anything>.settings.<section>` or `settings.<section>`, and config modules
+    imported (`from .config.<section> import ...`)."""
+    read = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in SECTIONS:
+            base = node.value
+            name = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else None
+            if name == "settings":
+                read.add(node.attr)
+    for module in imported_modules(tree):
+        if module.startswith("config.") and module.split(".")[1] in SECTIONS:
+            read.add(module.split(".")[1])
+    return read
+
+
+def violations(source: str, module: str) -> list[str]:
+    tree = ast.parse(source)
+    tier = tier_of(module)
+    bad = [f"{module} imports tier module {m}" for m in sorted(imported_modules(tree))
+           if m in TIER_MODULES and tier_of(m) != tier]
+    bad += [f"{module} reads settings section {s}" for s in sorted(sections_read(tree) - TIER_SECTIONS[module])]
+    return bad
+
+
+@pytest.mark.parametrize("module", sorted(TIER_SECTIONS))
+def test_a_tier_imports_no_other_tier_and_reads_only_its_own_settings(module):
+    assert violations((COMPONENTS / f"{module}.py").read_text(), module) == []
+
+
+def test_every_tier_module_is_covered():
+    tiers = {p.stem for p in COMPONENTS.glob("*.py")
+             if "(pulumi.ComponentResource)" in p.read_text()}
+    assert tiers <= TIER_MODULES
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from .security import key_policy", ["edge imports tier module security"]),
+    ("from .observability import encrypted_log_group", ["edge imports tier module observability"]),
+    ("import components.data", ["edge imports tier module data"]),
+    ("def f(p):\n    return p.settings.application.alb", ["edge reads settings section application"]),
+    ("from .config.data import DataSettings", ["edge reads settings section data"]),
+    ("from .config.edge import EdgeSettings\nfrom .recipes.keys import kms_key\n"
+     "def f(p, args):\n    return args.settings.waf_rate_limit, p.settings.app_log_retention_days", []),
+])
+def test_the_check_catches_each_kind_of_crossing(source, expected):
+    """Both sides: each kind of crossing is reported; own section, shared recipes and platform settings are not."""
+    assert violations(source, "edge") == expected
+
+
+def test_batch_may_use_its_own_tiers_helpers_but_not_another_tier():
+    assert violations("from .eks import launch_template", "batch") == []
+    assert violations("from .ml import MlTier", "batch") == ["batch imports tier module ml"]
