@@ -154,7 +154,8 @@ class DeliveryTier(pulumi.ComponentResource):
 
         # --- shared: artifacts bucket (KMS, versioned, TLS-only; S3 sources live under source/) -----------
         expiry = aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="expire-artifacts", status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            id="expire-artifacts", status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
             expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=s.artifact_retention_days),
             noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                 noncurrent_days=7),
