@@ -46,8 +46,9 @@ class DeliveredService:
     repository_url: Input[str]
     ecs_service_name: Input[str]
     task_family: Input[str]
-    task_role_arn: Input[str]
-    execution_role_arn: Input[str]
+    # Name tags of exactly the roles the service's task definition names (task and execution role): the
+    # pipeline may pass those, by tag, since their ARNs are unknown in a preview.
+    pass_role_name_tags: Sequence[str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +59,7 @@ class DeliveryTierArgs:
     cluster_name: Input[str]
     alerts_topic_arn: Input[str]
     data_key_arn: Input[str]     # artifacts bucket, CodeBuild artifacts and the pipeline's artifact store
+    data_key_alias: str          # IAM statements name the data key by its alias (known in a preview)
     logs_key_arn: Input[str]     # the CodeBuild log groups
     access_log_bucket_name: Optional[Input[str]] = None   # S3 server access logs of the artifacts bucket
 
@@ -75,8 +77,14 @@ class DeliveryOutputs:
     log_group_names: Mapping[str, str]
 
 
+def data_key_use(alias_arn_or_name: str) -> dict:
+    """Use of the data key, named by its alias (kms:ResourceAliases): complete in a preview."""
+    return {"Sid": "ArtifactsKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [alias_arn_or_name]}}}
+
+
 def build_statements(log_group_arn: Input[str], repository_arn: Input[str], bucket_arn: Input[str],
-                     data_key_arn: Input[str]) -> list[dict]:
+                     data_key_alias: str) -> list[dict]:
     """The build role: its own log group, its own repository (push, pull for layer cache, scan results), the
     pipeline's artifacts, and the data key those artifacts are encrypted with."""
     return [
@@ -92,23 +100,23 @@ def build_statements(log_group_arn: Input[str], repository_arn: Input[str], buck
         {"Sid": "PipelineArtifacts", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
          "Resource": pulumi.Output.concat(bucket_arn, "/*")},
-        {"Sid": "ArtifactsKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-         "Resource": data_key_arn},
+        data_key_use(data_key_alias),
     ]
 
 
-def pipeline_statements(*, bucket_arn: Input[str], data_key_arn: Input[str], project_arn: Input[str],
-                        service_arn: Input[str], task_family_arn: Input[str], pass_roles: Sequence[Input[str]],
-                        connection_arn: Optional[Input[str]]) -> list[dict]:
+def pipeline_statements(*, bucket_arn: Input[str], data_key_alias: str, project_arn: Input[str],
+                        service_arn: Input[str], task_family_arn: Input[str], roles_arn: Input[str],
+                        pass_role_name_tags: Sequence[str], connection_arns: Optional[Sequence[Input[str]]],
+                        repository: Optional[str]) -> list[dict]:
     """The pipeline role: the artifacts, its own build project, its own ECS service, and PassRole on exactly
-    the roles the service's task definition names (what the ECS deploy action registers a revision with)."""
+    the roles the service's task definition names (what the ECS deploy action registers a revision with),
+    by their Name tags, to ECS tasks only. Every ARN is built from names: the document is known in a preview."""
     statements = [
         {"Sid": "Artifacts", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning",
                     "s3:GetBucketLocation"],
          "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")]},
-        {"Sid": "ArtifactsKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-         "Resource": data_key_arn},
+        data_key_use(data_key_alias),
         {"Sid": "OwnBuild", "Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
          "Resource": project_arn},
         # RegisterTaskDefinition and the Describe/List calls have no resource-level permissions.
@@ -119,13 +127,18 @@ def pipeline_statements(*, bucket_arn: Input[str], data_key_arn: Input[str], pro
          "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}},
         {"Sid": "DeployOwnService", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
          "Resource": service_arn},
-        {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": list(pass_roles),
-         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+        {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": roles_arn,
+         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com",
+                                        "iam:ResourceTag/Name": list(pass_role_name_tags)}}},
     ]
-    if connection_arn is not None:
-        statements.append({"Sid": "UseConnection", "Effect": "Allow",
-                           "Action": ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
-                           "Resource": connection_arn})
+    if connection_arns is not None:
+        # The connection's ARN ends in a random id: name it by the account's connections, limited to the one
+        # repository (the condition key each of the two service prefixes defines).
+        for sid, prefix, arn in (("UseConnection", "codestar-connections", connection_arns[0]),
+                                 ("UseCodeConnection", "codeconnections", connection_arns[1])):
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": [f"{prefix}:UseConnection"],
+                               "Resource": arn,
+                               "Condition": {"StringEquals": {f"{prefix}:FullRepositoryId": repository}}})
     return statements
 
 
@@ -175,6 +188,9 @@ class DeliveryTier(pulumi.ComponentResource):
                 tags=p.tags(n.base("git"), Tier="delivery"), opts=child)
         connection_arn = connection.arn if connection is not None else None
 
+        connection_scope = None if connection is None else [
+            p.arn("codestar-connections", "connection/*"), p.arn("codeconnections", "connection/*")]
+        roles_arn = account.apply(lambda a: f"arn:aws:iam::{a}:role/*")
         buildspec = (ROOT / BUILDSPEC).read_text()
         outputs: dict[str, dict] = {k: {} for k in ("pipeline_names", "pipeline_arns", "project_names",
                                                      "build_role_arns", "pipeline_role_arns", "log_group_names")}
@@ -192,7 +208,7 @@ class DeliveryTier(pulumi.ComponentResource):
                 name=n.physical("iam_role", svc, "build"), tag_name=n.base(svc, "build"), tags=tags,
                 description=f"CodeBuild for {svc}: push to its own repository only",
                 inline={f"{svc}-build-policy": policy_json(*build_statements(
-                    p.arn("logs", f"log-group:{log_name}"), wired.repository_arn, bucket.arn, args.data_key_arn))})
+                    p.arn("logs", f"log-group:{log_name}"), wired.repository_arn, bucket.arn, args.data_key_alias))})
             project_name = n.physical("codebuild", svc)
             project = aws.codebuild.Project(
                 f"{svc}-build", name=project_name,
@@ -226,9 +242,11 @@ class DeliveryTier(pulumi.ComponentResource):
                 name=n.physical("iam_role", svc, "pipeline"), tag_name=n.base(svc, "pipeline"), tags=tags,
                 description=f"CodePipeline for {svc}: deploy to its own ECS service only",
                 inline={f"{svc}-pipeline-policy": policy_json(*pipeline_statements(
-                    bucket_arn=bucket.arn, data_key_arn=args.data_key_arn, project_arn=project.arn,
-                    service_arn=service_arn, task_family_arn=family_arn,
-                    pass_roles=[wired.task_role_arn, wired.execution_role_arn], connection_arn=connection_arn))})
+                    bucket_arn=bucket.arn, data_key_alias=args.data_key_alias,
+                    project_arn=p.arn("codebuild", f"project/{project_name}"),
+                    service_arn=service_arn, task_family_arn=family_arn, roles_arn=roles_arn,
+                    pass_role_name_tags=wired.pass_role_name_tags, repository=s.repository,
+                    connection_arns=connection_scope))})
 
             if connection is not None:
                 source_action = aws.codepipeline.PipelineStageActionArgs(

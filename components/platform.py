@@ -102,11 +102,12 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
         delivery = DeliveryTier("delivery", DeliveryTierArgs(
             platform=p, settings=settings.delivery, cluster_name=application.cluster_name,
             alerts_topic_arn=events.alerts_topic_arn, data_key_arn=security.data_key_arn,
-            logs_key_arn=security.logs_key_arn, access_log_bucket_name=data.log_bucket_name,
+            data_key_alias=security.key_aliases["data"], logs_key_arn=security.logs_key_arn,
+            access_log_bucket_name=data.log_bucket_name,
             services={svc: DeliveredService(
                 repository_arn=ml.repository_arns[svc], repository_url=ml.repository_urls[svc],
                 ecs_service_name=application.service_names[svc], task_family=application.task_families[svc],
-                task_role_arn=security.ecs_task_role_arn, execution_role_arn=security.ecs_execution_role_arn)
+                pass_role_name_tags=security.ecs_role_name_tags)
                 for svc in delivered})).outputs
 
     edge = EdgeTier("edge", EdgeTierArgs(

@@ -137,11 +137,13 @@ def test_connection_is_created_once_and_used_only_by_the_pipelines():
     (connection,) = delivery(plan, CONNECTION)
     assert connection.props["providerType"] == "GitHub"
     assert len(connection.props["name"]) <= 32
-    arn = connection.outputs["arn"]
     for policy in delivery(plan, ROLE_POLICY):
         st = statements(policy)
         if policy.name.endswith("-pipeline-policy"):
-            assert st["UseConnection"]["Resource"] == arn
+            # by the one repository (the connection's own ARN ends in a random id, unknown in a preview)
+            assert st["UseConnection"]["Condition"] == {
+                "StringEquals": {"codestar-connections:FullRepositoryId": "example-org/ai-services"}}
+            assert st["UseCodeConnection"]["Resource"] == f"arn:aws:codeconnections:us-east-1:{ACCOUNT_ID}:connection/*"
         else:
             assert "UseConnection" not in st
 
@@ -187,15 +189,19 @@ def test_each_build_role_pushes_only_to_its_own_repository(stack):
 
 def test_pipeline_role_passes_only_the_task_roles_to_ecs_tasks_and_updates_only_its_service():
     plan = stack_plan("prod", False)
-    task_roles = {r.outputs["arn"] for r in plan.of_type(ROLE) if r.name in ("ecs-task-role", "ecs-execution-role")}
+    task_roles = {r.props["tags"]["Name"] for r in plan.of_type(ROLE)
+                  if r.name in ("ecs-task-role", "ecs-execution-role")}
     assert len(task_roles) == 2
     for policy in delivery(plan, ROLE_POLICY):
         if not policy.name.endswith("-pipeline-policy"):
             continue
         svc = policy.name[: -len("-pipeline-policy")]
         st = statements(policy)
-        assert set(st["PassTaskRoles"]["Resource"]) == task_roles
-        assert st["PassTaskRoles"]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+        # exactly the roles its task definition names, by their Name tags, to ECS tasks only
+        condition = st["PassTaskRoles"]["Condition"]["StringEquals"]
+        assert condition["iam:PassedToService"] == "ecs-tasks.amazonaws.com"
+        assert set(condition["iam:ResourceTag/Name"]) == task_roles and len(condition) == 2
+        assert st["PassTaskRoles"]["Resource"] == f"arn:aws:iam::{ACCOUNT_ID}:role/*"
         assert st["DeployOwnService"]["Resource"] == \
             f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:service/ai-platform-prod-services/{svc}"
         assert st["OwnBuild"]["Resource"].endswith(f":project/ai-platform-prod-{svc}")
@@ -464,3 +470,13 @@ def test_the_buildspec_artifact_is_what_the_deploy_action_reads():
     spec = yaml.safe_load((ROOT / "delivery/buildspec.yml").read_text())
     assert spec["artifacts"]["files"] == ["imagedefinitions.json"]
     assert spec["version"] == 0.2
+
+
+def test_every_delivery_iam_document_is_known_in_a_new_stack_preview():
+    """ARNs from names and the account id, the data key by alias, roles by tag: the pack can judge them."""
+    plan = stack_plan("prod", True)
+    docs = delivery(plan, ROLE_POLICY)
+    assert len(docs) == 18
+    for policy in docs:
+        assert statements(policy)["ArtifactsKey"]["Condition"] == {
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ai-platform-prod-data"]}}
