@@ -55,6 +55,8 @@ class ApplicationTierArgs:
     service_environment: Optional[Mapping[str, pulumi.Input[str]]] = None
     # Managed policies attached to the shared task role (e.g. the ML tier's Bedrock invoke policy).
     extra_task_policy_arns: Optional[Sequence[pulumi.Input[str]]] = None
+    # Services the delivery tier's pipelines deploy: they own the running task-definition revision.
+    delivered_services: Sequence[str] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +76,8 @@ class ApplicationOutputs:
     service_names: Mapping[str, pulumi.Output[str]]
     eks_cluster_name: Optional[pulumi.Output[str]]
     batch_job_queue_arn: Optional[pulumi.Output[str]]
+    # Task-definition family per service (the delivery tier's pipelines register revisions in it).
+    task_families: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
 
 
 class ApplicationTier(pulumi.ComponentResource):
@@ -141,7 +145,10 @@ class ApplicationTier(pulumi.ComponentResource):
                 vpc_id=args.vpc_id, subnet_ids=args.private_subnet_ids, security_group_id=args.app_sg_id,
                 execution_role_arn=args.ecs_execution_role_arn, task_role_arn=args.ecs_task_role_arn,
                 logs_key_arn=args.logs_key_arn, secret_arns=args.secret_arns,
-                image=self._image(svc, app, args), environment=dict(args.service_environment or {}))
+                image=self._image(svc, app, args), environment=dict(args.service_environment or {}),
+                alb_arn_suffix=alb.arn_suffix, delivered=svc.name in args.delivered_services,
+                repository_url=None if svc.settings.image else args.repository_urls[svc.name],
+                image_tag=svc.settings.image_tag or app.image_tag)
             services[svc.name] = fargate_service(self, p, app, svc, wiring, depends_on=[capacity_providers])
 
         # --- EKS and Batch (off in dev by default) ------------------------------------------------
@@ -173,8 +180,13 @@ class ApplicationTier(pulumi.ComponentResource):
             alb_dns_name=alb.dns_name, alb_zone_id=alb.zone_id,
             backend_url=pulumi.Output.concat(scheme, "://", origin_name),
             https_listener_arn=https_listener.arn if https_listener else None, http_listener_arn=http_listener.arn,
-            target_group_arn_suffixes={k: s.target_group.arn_suffix for k, s in services.items()},
+            # blue/green services' second groups too (key "<service>-alt"): traffic moves there on a release.
+            target_group_arn_suffixes={
+                **{k: s.target_group.arn_suffix for k, s in services.items()},
+                **{f"{k}-alt": s.alternate_target_group.arn_suffix for k, s in services.items()
+                   if s.alternate_target_group is not None}},
             service_names={k: s.service.name for k, s in services.items()},
+            task_families={k: s.task_definition.family for k, s in services.items()},
             eks_cluster_name=eks.cluster.name if eks else None,
             batch_job_queue_arn=batch.job_queue.arn if batch else None)
         publish(self, self.outputs)

@@ -17,7 +17,9 @@ import pulumi_aws as aws
 from .config.application import ApplicationSettings, ResolvedService
 from .context import Platform
 from .naming import AUTONAME_SUFFIX
+from .recipes.alarms import metric_alarm
 from .recipes.log_groups import log_group as make_log_group
+from .recipes.roles import MANAGED, service_role
 
 TMP_VOLUME = "tmp"
 
@@ -37,6 +39,15 @@ class ServiceWiring:
     secret_arns: Mapping[str, pulumi.Input[str]]
     image: pulumi.Input[str]
     environment: Mapping[str, pulumi.Input[str]]
+    # The load balancer's ARN suffix: a dimension of the 5xx alarms that roll a staged release back.
+    alb_arn_suffix: Optional[pulumi.Input[str]] = None
+    # The service's ECR repository when the image comes from it: a service whose image is not there yet is
+    # created parked (0 tasks) instead of failing to pull (see parked()).
+    repository_url: Optional[pulumi.Input[str]] = None
+    image_tag: Optional[str] = None
+    # True when the delivery tier's pipeline deploys the service: the pipeline then owns the running task
+    # definition revision (its image is the released commit), so the stack must not roll it back.
+    delivered: bool = False
 
 
 @dataclasses.dataclass
@@ -47,6 +58,12 @@ class EcsService:
     listener_rule: aws.lb.ListenerRule
     log_group: aws.cloudwatch.LogGroup
     scaling_target: aws.appautoscaling.Target
+    # blue_green, canary and linear only: the second target group, the header-matched test rule, the alarms
+    # that roll the deployment back, and the role ECS uses to shift the listener rules.
+    alternate_target_group: Optional[aws.lb.TargetGroup] = None
+    test_listener_rule: Optional[aws.lb.ListenerRule] = None
+    rollback_alarms: tuple = ()
+    infrastructure_role: Optional[aws.iam.Role] = None
 
 
 def env_name(secret: str) -> str:
@@ -77,6 +94,36 @@ def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, lo
         "healthCheck": {"command": health, "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60},
         "stopTimeout": 30,
     }
+
+
+ECS_STRATEGY = {"blue_green": "BLUE_GREEN", "canary": "CANARY", "linear": "LINEAR"}
+LB_INFRASTRUCTURE_POLICY = MANAGED + "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+
+
+def image_available(p: Platform, repository_url: pulumi.Input[str], tag: Optional[str]) -> pulumi.Output[bool]:
+    """Whether the repository holds the service's image: the tag itself, or (tag None: a pipeline-delivered
+    service, whose running revision names a commit tag) any tagged image.
+
+    Asked at every `pulumi up`. In the preview of a new stack the repository URL is unknown, so is the
+    answer (nothing is decided on it); in the `up` the repository exists by the time the query runs."""
+    url = pulumi.Output.from_input(repository_url)
+    images = aws.ecr.get_images_output(registry_id=url.apply(lambda u: u.split(".", 1)[0]),
+                                       repository_name=url.apply(lambda u: u.split("/", 1)[1]),
+                                       opts=p.invoke_options())
+
+    def found(ids) -> bool:
+        tags = {getattr(i, "image_tag", None) for i in (ids or [])} - {None, ""}
+        return bool(tags) if tag is None else tag in tags
+    return images.image_ids.apply(found)
+
+
+def parked(p: Platform, w: ServiceWiring) -> pulumi.Output[bool]:
+    """A service is parked (desired count and autoscaling minimum 0) while its image does not exist yet: a
+    fresh stack converges (no task fails to pull, no circuit breaker trips) and the next `pulumi up` after
+    the first image is pushed (by the pipeline, or `python -m functions.images push`) unparks it."""
+    if w.repository_url is None:
+        return pulumi.Output.from_input(False)   # an explicit image reference: assumed to exist
+    return image_available(p, w.repository_url, None if w.delivered else w.image_tag).apply(lambda ok: not ok)
 
 
 def capacity_strategy(app: ApplicationSettings, svc: ResolvedService) -> list:
@@ -112,28 +159,99 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
 
     # Auto-named (the name is immutable: a replacement must not collide with the old group), and the
     # logical name leaves room for the random suffix within the 32-character limit.
-    target_group = aws.lb.TargetGroup(
-        p.namer.fixed("target_group", f"{svc.name}-tg", reserve=AUTONAME_SUFFIX),
-        port=svc.port, protocol="HTTP", target_type="ip", vpc_id=w.vpc_id,
-        deregistration_delay=30,
-        health_check=aws.lb.TargetGroupHealthCheckArgs(
-            enabled=True, path=s.health_check_path, protocol="HTTP", port="traffic-port", matcher="200-399",
-            interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
-        tags=tags, opts=child)
+    def group(logical: str) -> aws.lb.TargetGroup:
+        return aws.lb.TargetGroup(
+            p.namer.fixed("target_group", logical, reserve=AUTONAME_SUFFIX),
+            port=svc.port, protocol="HTTP", target_type="ip", vpc_id=w.vpc_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True, path=s.health_check_path, protocol="HTTP", port="traffic-port", matcher="200-399",
+                interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
+            tags=tags, opts=child)
+    target_group = group(f"{svc.name}-tg")
+    paths = aws.lb.ListenerRuleConditionArgs(
+        path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(svc.path_patterns)))
 
-    listener_rule = aws.lb.ListenerRule(
-        f"{svc.name}-rule", listener_arn=w.listener_arn, priority=svc.priority,
-        actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
-        conditions=[aws.lb.ListenerRuleConditionArgs(
-            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(svc.path_patterns)))],
-        tags=tags, opts=child)
+    staged = svc.deployment != "rolling"
+    alternate = test_rule = infra = None
+    alarms: tuple = ()
+    if not staged:
+        listener_rule = aws.lb.ListenerRule(
+            f"{svc.name}-rule", listener_arn=w.listener_arn, priority=svc.priority,
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)],
+            conditions=[paths], tags=tags, opts=child)
+    else:
+        # ECS-native blue/green (and canary/linear): the new revision registers in the alternate group, the
+        # header-matched test rule reaches it first, then ECS reweights the production rule (100/0 -> 0/100)
+        # and, after the bake time, stops the old revision. ECS owns both rules' weights from then on, hence
+        # ignore_changes on their actions (else every `pulumi up` would shift traffic back).
+        alternate = group(f"{svc.name}-tg-alt")
+
+        def weighted(first: aws.lb.TargetGroup, second: aws.lb.TargetGroup) -> list:
+            return [aws.lb.ListenerRuleActionArgs(type="forward", forward=aws.lb.ListenerRuleActionForwardArgs(
+                target_groups=[aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=first.arn, weight=100),
+                               aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=second.arn, weight=0)]))]
+        owned_by_ecs = pulumi.ResourceOptions(parent=parent, ignore_changes=["actions"])
+        listener_rule = aws.lb.ListenerRule(
+            f"{svc.name}-rule", listener_arn=w.listener_arn, priority=svc.priority,
+            actions=weighted(target_group, alternate), conditions=[paths], tags=tags, opts=owned_by_ecs)
+        test_rule = aws.lb.ListenerRule(
+            f"{svc.name}-test-rule", listener_arn=w.listener_arn, priority=svc.test_priority,
+            actions=weighted(alternate, target_group),
+            conditions=[paths, aws.lb.ListenerRuleConditionArgs(
+                http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
+                    http_header_name=app.releases.test_header, values=["green"]))],
+            tags=tags, opts=owned_by_ecs)
+        # The role ECS assumes to register targets and reweight the rules: AWS's managed policy for exactly
+        # this (scoped to load-balancer resources). Trust as AWS documents it (no aws:SourceAccount).
+        infra = service_role(
+            parent, p, f"{svc.name}-ecs-lb-role", service="ecs.amazonaws.com", scope_to_account=False,
+            name=p.namer.physical("iam_role", svc.name, "ecs-lb"), tag_name=p.namer.base(svc.name, "ecs-lb"),
+            description=f"ECS shifts {svc.name}'s listener rules during {svc.deployment} deployments",
+            managed={f"{svc.name}-ecs-lb-policy": LB_INFRASTRUCTURE_POLICY}, tags=tags)
+        # Rollback signal: target 5xx of either group (whichever holds the new revision), two minutes in a row.
+        # No notification of their own: a rolled-back release fails its pipeline, which notifies the alerts topic.
+        alarms = tuple(metric_alarm(
+            parent, p, f"{svc.name}-release-{color}", f"{svc.name}-release-5xx-{color}",
+            namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count",
+            dimensions={"TargetGroup": tg.arn_suffix, "LoadBalancer": w.alb_arn_suffix}, statistic="Sum",
+            op=">=", threshold=float(app.releases.rollback_5xx_threshold), period=60, periods=2, datapoints=2,
+            missing="notBreaching", actions=[],
+            description=f"{svc.name}: target 5xx in its {color} group during a release; ECS rolls the "
+                        f"deployment back on it") for color, tg in (("blue", target_group), ("green", alternate)))
+
+    hold = parked(p, w)
+    deployment_configuration = alarm_rollback = None
+    load_balancer = aws.ecs.ServiceLoadBalancerArgs(
+        target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port)
+    service_deps = [listener_rule, *(depends_on or [])]
+    if staged:
+        r = app.releases
+        deployment_configuration = aws.ecs.ServiceDeploymentConfigurationArgs(
+            strategy=ECS_STRATEGY[svc.deployment], bake_time_in_minutes=str(r.bake_time_minutes),
+            canary_configuration=aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+                canary_percent=float(r.canary_percent), canary_bake_time_in_minutes=str(r.canary_bake_minutes))
+            if svc.deployment == "canary" else None,
+            linear_configuration=aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+                step_percent=float(r.linear_step_percent), step_bake_time_in_minutes=str(r.linear_step_bake_minutes))
+            if svc.deployment == "linear" else None)
+        alarm_rollback = aws.ecs.ServiceAlarmsArgs(alarm_names=[a.name for a in alarms], enable=True, rollback=True)
+        load_balancer = aws.ecs.ServiceLoadBalancerArgs(
+            target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port,
+            advanced_configuration=aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+                alternate_target_group_arn=alternate.arn, production_listener_rule=listener_rule.arn,
+                test_listener_rule=test_rule.arn, role_arn=infra.role.arn))
+        service_deps += [test_rule, *infra.grants]
+    # Autoscaling owns the desired count after the first deploy; the pipeline owns the running revision of a
+    # delivered service (the stack registers the task definition's shape, the pipeline the released image).
+    ignored = ["desiredCount"] + (["taskDefinition"] if w.delivered else [])
 
     service = aws.ecs.Service(
         f"{svc.name}-service",
         name=svc.name,
         cluster=w.cluster_arn,
         task_definition=task_definition.arn,
-        desired_count=s.desired_count,
+        desired_count=hold.apply(lambda held: 0 if held else s.desired_count),
         capacity_provider_strategies=capacity_strategy(app, svc),
         # ECS refuses a capacity-provider-strategy update (e.g. `interruptible` toggled) unless it comes
         # with a new deployment; the provider documents it as requiring force_new_deployment.
@@ -141,8 +259,9 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
         platform_version="LATEST",
         network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
             subnets=w.subnet_ids, security_groups=[w.security_group_id], assign_public_ip=False),
-        load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
-            target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port)],
+        load_balancers=[load_balancer],
+        deployment_configuration=deployment_configuration,
+        alarms=alarm_rollback,
         deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
         deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
         health_check_grace_period_seconds=300,
@@ -150,15 +269,14 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
         wait_for_steady_state=False,
         tags=tags,
         # The target group must be attached to the load balancer (through the rule), and the capacity
-        # providers to the cluster (`depends_on`), before the service is created; autoscaling owns the
-        # desired count after the first deploy.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[listener_rule, *(depends_on or [])],
-                                    ignore_changes=["desiredCount"]))
+        # providers to the cluster (`depends_on`), before the service is created.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=service_deps, ignore_changes=ignored))
 
     resource_id = pulumi.Output.concat("service/", w.cluster_name, "/", service.name)
     scaling_target = aws.appautoscaling.Target(
         f"{svc.name}-scaling", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
-        resource_id=resource_id, min_capacity=s.min_count, max_capacity=s.max_count, tags=tags, opts=child)
+        resource_id=resource_id, min_capacity=hold.apply(lambda held: 0 if held else s.min_count),
+        max_capacity=s.max_count, tags=tags, opts=child)
     scaling = app.autoscaling
     for metric, predefined, target in (("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target),
                                        ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target)):
@@ -177,4 +295,6 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
             opts=child)
 
     return EcsService(service=service, task_definition=task_definition, target_group=target_group,
-                      listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target)
+                      listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target,
+                      alternate_target_group=alternate, test_listener_rule=test_rule, rollback_alarms=alarms,
+                      infrastructure_role=infra.role if infra else None)

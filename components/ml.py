@@ -370,7 +370,10 @@ class MlTier(pulumi.ComponentResource):
 
         self.outputs = MlOutputs(
             repository_urls={k: r.repository_url for k, r in repositories.items()},
-            repository_arns={k: r.arn for k, r in repositories.items()},
+            # From the repository names (what r.arn will be): known in a preview, so IAM documents naming a
+            # repository (the delivery tier's build roles) can be checked before it exists.
+            repository_arns={k: pulumi.Output.all(p.account_id, r.name).apply(
+                lambda v: f"arn:aws:ecr:{p.region}:{v[0]}:repository/{v[1]}") for k, r in repositories.items()},
             bedrock_invoke_policy_arn=bedrock_invoke_policy_arn,
             bedrock_model_arns=bedrock_model_arns(p.region, s.bedrock_models),
             endpoint_names={k: e.name for k, e in endpoints.items()}, training_log_group_name=training_log_group_name,

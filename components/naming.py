@@ -58,6 +58,9 @@ RULES: dict[str, NameRule] = {
     "eventbridge_rule": NameRule(64, "a-zA-Z0-9_.-"),
     "event_bus": NameRule(256, "a-zA-Z0-9_./-"),
     "cloudtrail": NameRule(128, "a-zA-Z0-9_.-", letter_first=True),
+    "codebuild": NameRule(150, "A-Za-z0-9_-", letter_first=True),
+    "codepipeline": NameRule(100, "A-Za-z0-9.@_-"),
+    "codestar_connection": NameRule(32, "A-Za-z0-9-", letter_first=True),
     "security_group": NameRule(255, r"a-zA-Z0-9 ._:/()#,@\[\]+=&;{}!$*-"),
     "alarm": NameRule(255, r"\w .:/+=@-"),
     "rest_api": NameRule(1024, r"\w .:/+=@-"),
@@ -112,6 +115,9 @@ NAME_PROPERTIES: dict[str, tuple[str, str]] = {
     "aws:xray/samplingRule:SamplingRule": ("ruleName", "xray_rule"),
     "aws:cloudwatch/eventArchive:EventArchive": ("name", "event_archive"),
     "aws:scheduler/schedule:Schedule": ("name", "schedule"),
+    "aws:codebuild/project:Project": ("name", "codebuild"),
+    "aws:codepipeline/pipeline:Pipeline": ("name", "codepipeline"),
+    "aws:codestarconnections/connection:Connection": ("name", "codestar_connection"),
 }
 
 

@@ -17,6 +17,7 @@ from .catalog import DEFAULT_SERVICES
 from .config import Settings
 from .context import Platform
 from .data import DataOutputs, DataTier, DataTierArgs
+from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs
 from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
 from .events import EventsOutputs, EventsTier, EventsTierArgs
@@ -39,6 +40,7 @@ class PlatformOutputs:
     observability: ObservabilityOutputs
     governance: GovernanceOutputs
     dr: DrOutputs
+    delivery: Optional[DeliveryOutputs] = None   # ai-platform:delivery.enabled
 
 
 def platform_for(settings: Settings, provider: Optional[pulumi.ProviderResource] = None,
@@ -54,6 +56,7 @@ def platform_for(settings: Settings, provider: Optional[pulumi.ProviderResource]
 def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None, *,
           region: Optional[str] = None) -> PlatformOutputs:
     p = platform_for(settings, provider, region)
+    delivered = settings.delivery.delivered([s.name for s in settings.application.catalogue()])
 
     security = SecurityTier("security", SecurityTierArgs(platform=p, settings=settings.security)).outputs
     network = NetworkTier("network", NetworkTierArgs(
@@ -91,7 +94,21 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
         service_environment={"DB_HOST": data.db_address, "DB_PORT": data.db_port.apply(str),
                              "REDIS_HOST": data.redis_endpoint},
         extra_task_policy_arns=[ml.bedrock_invoke_policy_arn] if ml.bedrock_invoke_policy_arn is not None else None,
+        delivered_services=delivered,
     )).outputs
+
+    delivery = None
+    if settings.delivery.enabled:
+        delivery = DeliveryTier("delivery", DeliveryTierArgs(
+            platform=p, settings=settings.delivery, cluster_name=application.cluster_name,
+            alerts_topic_arn=events.alerts_topic_arn, data_key_arn=security.data_key_arn,
+            data_key_alias=security.key_aliases["data"], logs_key_arn=security.logs_key_arn,
+            access_log_bucket_name=data.log_bucket_name,
+            services={svc: DeliveredService(
+                repository_arn=ml.repository_arns[svc], repository_url=ml.repository_urls[svc],
+                ecs_service_name=application.service_names[svc], task_family=application.task_families[svc],
+                pass_role_name_tags=security.ecs_role_name_tags)
+                for svc in delivered})).outputs
 
     edge = EdgeTier("edge", EdgeTierArgs(
         platform=p, settings=settings.edge, logs_key_arn=security.logs_key_arn, backend_url=application.backend_url,
@@ -117,4 +134,4 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
 
     return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
                            application=application, edge=edge, observability=observability, governance=governance,
-                           dr=dr)
+                           dr=dr, delivery=delivery)

@@ -6,7 +6,7 @@ what it needs and a compromised grant on one never decrypts the others.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -40,6 +40,9 @@ class SecurityOutputs:
     sagemaker_role_name: pulumi.Output[str]
     # The SageMaker role's Name tag: a PassRole condition names the role by it (its ARN is unknown in a preview).
     sagemaker_role_name_tag: str
+    # The ECS task and execution roles' Name tags: the delivery pipelines may pass exactly these (by tag: the
+    # roles' ARNs are unknown in a preview).
+    ecs_role_name_tags: Sequence[str]
     secret_arns: Mapping[str, pulumi.Output[str]]
 
 
@@ -123,5 +126,6 @@ class SecurityTier(pulumi.ComponentResource):
             ecs_execution_role_arn=execution.role.arn, ecs_task_role_arn=task.role.arn,
             ecs_task_role_name=task.role.name, lambda_role_arn=lambda_role.role.arn,
             sagemaker_role_arn=sagemaker.role.arn, sagemaker_role_name=sagemaker.role.name,
-            sagemaker_role_name_tag=sagemaker_tag, secret_arns={k: v.arn for k, v in secrets.items()})
+            sagemaker_role_name_tag=sagemaker_tag,
+            ecs_role_name_tags=(p.namer.base("ecs-task"), p.namer.base("ecs-execution")), secret_arns={k: v.arn for k, v in secrets.items()})
         publish(self, self.outputs)

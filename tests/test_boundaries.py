@@ -20,7 +20,7 @@ TIER_SECTIONS: dict[str, set[str]] = {
     "security": {"security"}, "network": {"network"}, "data": {"data"}, "events": {"events"}, "ml": {"ml"},
     "application": {"application"}, "ecs_services": {"application"}, "eks": {"application"},
     "batch": {"application"}, "edge": {"edge"}, "observability": {"observability"},
-    "governance": {"observability"}, "dr": {"dr"},
+    "governance": {"observability"}, "dr": {"dr"}, "delivery": {"delivery"},
 }
 # Which tier each helper module belongs to (it may be imported by that tier only).
 OWNER = {"ecs_services": "application", "eks": "application", "batch": "application"}

@@ -16,6 +16,7 @@ import pulumi
 from .application import ApplicationSettings
 from .checks import check
 from .data import DataSettings
+from .delivery import DeliverySettings
 from .dr import DrSettings
 from .edge import EdgeSettings
 from .events import EventsSettings
@@ -38,6 +39,7 @@ TIERS: dict[str, type] = {
     "edge": EdgeSettings,
     "events": EventsSettings,
     "ml": MlSettings,
+    "delivery": DeliverySettings,
     "observability": ObservabilitySettings,
     "dr": DrSettings,
 }
@@ -56,6 +58,7 @@ class Settings:
     edge: EdgeSettings
     events: EventsSettings
     ml: MlSettings
+    delivery: DeliverySettings
     observability: ObservabilitySettings
     dr: DrSettings
 

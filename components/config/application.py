@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from ..catalog import DEFAULT_SERVICES
 from .schema import (DOMAIN, HOSTED_ZONE_ID, Bool, Cidr, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Maybe,
-                     Section, Spec, Str, setting)
+                     Num, Section, Spec, Str, setting)
 from .security import SECRET_NAME
 
 
@@ -57,6 +57,7 @@ IMAGE = Str(r"[a-z0-9][a-z0-9._/:@-]*", "a container image reference (registry/r
             max_len=512)
 TAG = Str(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag (letters, digits, _ . -, at most 128)")
 ENV_NAME = Str(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name")
+DEPLOYMENT_STRATEGIES = ("rolling", "blue_green", "canary", "linear")
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 
@@ -89,6 +90,12 @@ class ServiceSettings:
     read_only_root_filesystem: bool = setting(Bool(), True, "Read-only root filesystem (/tmp is a writable volume).")
     user: str = setting(Str(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", "uid[:gid] or user[:group]", max_len=64),
                         "1000:1000", "User the container runs as (non-root by default).")
+    deployment: Optional[str] = setting(Maybe(Enum(*DEPLOYMENT_STRATEGIES)), None,
+                                        "ECS deployment strategy: rolling, blue_green, canary or linear (default: "
+                                        "blue_green for releases.blueGreenServices, else rolling).")
+    test_priority: Optional[int] = setting(Maybe(Int(1, 50000)), None,
+                                           "Priority of the blue/green test listener rule (default: priority - 1000; "
+                                           "must be below the production rule's).")
     health_check_command: Optional[tuple] = setting(
         Maybe(ListOf(Str(max_len=1024), min_items=1, max_items=10, unique=False)), None,
         "Container health check command (default: CMD-SHELL curl -fsS http://localhost:<port><path>; "
@@ -131,6 +138,34 @@ class AlbSettings:
         # ELB rejects the attribute (ValidationError: prefix cannot contain 'AWSLogs'): it adds AWSLogs itself.
         if "awslogs" in self.access_log_prefix.lower():
             raise ConfigError(f"{path}.accessLogPrefix", self.access_log_prefix, "a prefix without 'AWSLogs'")
+
+
+# The services a user waits on (the SPA calls them synchronously through API Gateway and the ALB): a failed
+# release must never reach them, and a long-lived chat stream must not be cut by a task replacement. The others
+# (format-conversion, classification, workflow, quality) are steps of queued workflows that retry, so a
+# rolling release with the circuit breaker is enough and costs no second fleet during the bake.
+USER_FACING = ("conversational", "search", "document-extraction", "personalization", "code")
+TEST_PRIORITY_OFFSET = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseSettings:
+    blue_green_services: tuple = setting(ListOf(Str(r"[a-z][a-z0-9-]{1,30}", "a service name")),
+                                         EnvDefault([], list(USER_FACING)),
+                                         "Services deployed blue/green unless their own `deployment` says otherwise.")
+    bake_time_minutes: int = setting(Int(0, 1440), EnvDefault(2, 10),
+                                     "Minutes blue and green both run after the production traffic shift, before "
+                                     "blue is stopped (a rollback within it is instant).")
+    test_header: str = setting(Str(r"[A-Za-z0-9-]{1,40}", "an HTTP header name"), "X-Release-Test",
+                               "Requests carrying this header (value `green`) reach the new revision during a "
+                               "blue/green deployment, before production traffic does.")
+    canary_percent: float = setting(Num(0.1, 100.0), 10.0, "Traffic share of the canary step (strategy canary).")
+    canary_bake_minutes: int = setting(Int(0, 1440), 5, "Minutes at the canary share before shifting the rest.")
+    linear_step_percent: float = setting(Num(3.0, 100.0), 25.0, "Traffic share per step (strategy linear).")
+    linear_step_bake_minutes: int = setting(Int(0, 1440), 2, "Minutes between linear steps.")
+    rollback_5xx_threshold: int = setting(Int(1, 100000), 10,
+                                          "Target 5xx responses per minute (two minutes in a row) that roll a "
+                                          "blue/green, canary or linear deployment back.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,6 +238,8 @@ class ResolvedService:
     priority: int
     path_patterns: tuple
     settings: ServiceSettings
+    deployment: str = "rolling"
+    test_priority: Optional[int] = None   # blue/green, canary, linear: the test listener rule's priority
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,6 +260,7 @@ class ApplicationSettings:
                             {}, "Per-service settings merged onto the default catalogue (components/catalog.py).")
     alb: AlbSettings = setting(Section(AlbSettings), {}, "The Application Load Balancer.")
     autoscaling: AutoscalingSettings = setting(Section(AutoscalingSettings), {}, "Service target tracking.")
+    releases: ReleaseSettings = setting(Section(ReleaseSettings), {}, "Deployment strategies of the services.")
     eks: EksSettings = setting(Section(EksSettings), {}, "The EKS cluster.")
     batch: BatchSettings = setting(Section(BatchSettings), {}, "AWS Batch.")
 
@@ -242,9 +280,22 @@ class ApplicationSettings:
         for name, svc in self.services.items():
             if name not in DEFAULT_SERVICES and svc.port is None and svc.enabled:
                 raise ConfigError(f"{path}.services.{name}.port", None, "a port (the service is not in the catalogue)")
+        for i, name in enumerate(self.releases.blue_green_services):
+            if name not in self.services:
+                raise ConfigError(f"{path}.releases.blueGreenServices[{i}]", name,
+                                  f"a service of the catalogue ({', '.join(self.services)})")
         seen_ports: dict[int, str] = {}
         seen_prio: dict[int, str] = {}
         for svc in self.catalogue():
+            if svc.test_priority is not None:
+                if svc.test_priority >= svc.priority:
+                    raise ConfigError(f"{path}.services.{svc.name}.testPriority", svc.test_priority,
+                                      f"a priority below the service's production rule ({svc.priority}): the test "
+                                      "rule must be evaluated first (set testPriority)")
+                if svc.test_priority in seen_prio:
+                    raise ConfigError(f"{path}.services.{svc.name}.testPriority", svc.test_priority,
+                                      f"a priority not already used by service {seen_prio[svc.test_priority]}")
+                seen_prio[svc.test_priority] = f"{svc.name} (test rule)"
             # The default priority is the port; ALB listener rule priorities stop at 50000.
             if svc.priority > 50000:
                 raise ConfigError(f"{path}.services.{svc.name}.priority", svc.priority,
@@ -254,6 +305,14 @@ class ApplicationSettings:
                     raise ConfigError(f"{path}.services.{svc.name}.{key}", value,
                                       f"a {key} not already used by service {seen[value]}")
                 seen[value] = svc.name
+
+    def longest_release_minutes(self) -> int:
+        """Minutes a staged (blue/green, canary, linear) deployment bakes at most, for the deploy timeout."""
+        r = self.releases
+        extra = {"blue_green": 0, "canary": r.canary_bake_minutes,
+                 "linear": r.linear_step_bake_minutes * int(-(-100 // r.linear_step_percent))}
+        staged = [svc.deployment for svc in self.catalogue() if svc.deployment != "rolling"]
+        return max((r.bake_time_minutes + extra[d] for d in staged), default=0)
 
     def catalogue(self) -> list[ResolvedService]:
         """The enabled services, catalogue order first, then added services by name."""
@@ -265,6 +324,11 @@ class ApplicationSettings:
                 continue
             port = svc.port if svc.port is not None else DEFAULT_SERVICES[name]
             patterns = (svc.path_pattern,) if svc.path_pattern else (f"/{name}", f"/{name}/*")
-            out.append(ResolvedService(name=name, port=port, priority=svc.priority or port,
-                                       path_patterns=patterns, settings=svc))
+            priority = svc.priority or port
+            deployment = svc.deployment or ("blue_green" if name in self.releases.blue_green_services else "rolling")
+            test_priority = None
+            if deployment != "rolling":
+                test_priority = svc.test_priority or max(1, priority - TEST_PRIORITY_OFFSET)
+            out.append(ResolvedService(name=name, port=port, priority=priority, path_patterns=patterns,
+                                       settings=svc, deployment=deployment, test_priority=test_priority))
         return out

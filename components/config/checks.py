@@ -28,6 +28,11 @@ def check(settings: "Settings") -> None:
             if secret not in sec.secrets:
                 raise ConfigError(f"{APP}.services.{svc.name}.secrets", secret,
                                   f"one of the security tier's secrets ({', '.join(sorted(sec.secrets))})")
+    # The delivery tier builds for the tasks' architecture, delivers enabled services only, and waits out
+    # the longest staged release.
+    app = settings.application
+    settings.delivery.check_against("ai-platform:delivery", [svc.name for svc in app.catalogue()],
+                                    app.cpu_architecture, app.longest_release_minutes())
     d = settings.dr
     if d.enabled:
         if d.region == settings.region:
