@@ -740,6 +740,9 @@ def _region_of(args: Mapping, default: str) -> str:
 
 INVOKES: dict[str, Callable[[Mapping, str], dict]] = {
     "aws:iam/getPolicyDocument:getPolicyDocument": lambda a, r: policy_document(a),
+    # A new stack's repositories hold no image yet (the offline plan is a first preview / up): services whose image
+    # is missing are parked (components/ecs_services.py); tests that push one patch this answer.
+    "aws:ecr/getImages:getImages": lambda a, r: {"imageIds": [], "id": str(a.get("repositoryName") or "")},
     "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
         "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "userId": "AIDA" + "X" * 17,
         "id": ACCOUNT_ID},
