@@ -17,13 +17,13 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .config.data import DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, DataSettings, TableSettings
+from .config.data import BUCKET_KEYS, DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, DataSettings, TableSettings
 from .context import Platform, publish
 from .recipes.buckets import private_bucket
 from .recipes.log_groups import log_group
 from .recipes.roles import MANAGED, service_role
 
-BUCKET_PURPOSES = ("data-lake", "documents", "ml-artifacts")
+BUCKET_PURPOSES = BUCKET_KEYS
 POSTGRES_PORT, REDIS_PORT, DOCDB_PORT = 5432, 6379, 27017
 # Regions launched before August 2022 deliver ALB access logs as the regional ELB account (looked up
 # with aws.elb.get_service_account); newer regions use the log-delivery service principal.
@@ -87,8 +87,10 @@ def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
         filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
         transitions=[aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=d.lifecycle_ia_days,
                                                                            storage_class="STANDARD_IA"),
+                     # Glacier Instant Retrieval: GetObject still works (Flexible Retrieval needs a restore first,
+                     # which would break a training job or endpoint reading an older dataset or model).
                      aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=d.lifecycle_glacier_days,
-                                                                           storage_class="GLACIER")],
+                                                                           storage_class="GLACIER_IR")],
         noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
             noncurrent_days=d.lifecycle_noncurrent_expire_days),
         abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
