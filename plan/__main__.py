@@ -33,6 +33,8 @@ def parse_args(argv=None):
     p.add_argument("--usage", metavar="FILE", help="usage file for --cost (default plan/usage/STACK.yaml)")
     p.add_argument("--critical-path", action="store_true", help="print the estimated first `pulumi up` critical path")
     p.add_argument("--diagram", metavar="FILE", help="write the architecture picture: FILE.png, .svg or .mmd (Mermaid)")
+    p.add_argument("--flows", action="store_true", help="check every intended/forbidden flow (plan/flows; update mode "
+                                                        "unless --mode is given); exit 1 if any is not as intended")
     return p.parse_args(argv)
 
 
@@ -70,6 +72,9 @@ def run(args) -> int:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        if args.flows:
+            from .flows import cli as flows_cli
+            return flows_cli.main(args, argv)
         return run(args)
     except PlanError as exc:
         if args.debug:

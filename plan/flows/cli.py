@@ -1,0 +1,103 @@
+"""`python -m plan --stack NAME --flows [--json] [--mode preview|update]`: the flow table.
+
+Exit 0 when every intended flow is allowed and every forbidden one denied, 1 otherwise (an
+undecidable flow is neither), 2 on bad input (one line on stderr, raised as PlanError).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..engine import ROOT, PlanError
+
+
+def mode_given(argv) -> bool:
+    argv = sys.argv[1:] if argv is None else argv
+    return any(a == "--mode" or a.startswith("--mode=") for a in argv)
+
+
+def other_stacks(stack: str, root: Path = ROOT) -> list[str]:
+    """The project's other stacks (Pulumi.NAME.yaml beside Pulumi.yaml), for the cross-stack forbidden flows."""
+    names = []
+    for p in sorted(root.glob("Pulumi.*.yaml")):
+        name = p.name[len("Pulumi."):-len(".yaml")]
+        if name != stack:
+            names.append(name)
+    return names
+
+
+def build_plan(stack, path, preview):
+    from ..engine import main_program, run_program
+    from ..stackfile import load_stack_config
+    config, secret_keys = load_stack_config(stack, path)
+    return run_program(main_program(), config=config, stack=stack, preview=preview, secret_keys=secret_keys)
+
+
+def counts(flows) -> dict:
+    c = {"allowed": 0, "denied": 0, "undecidable": 0, "intended": 0, "forbidden": 0, "failing": 0}
+    for f in flows:
+        v = f.verdict.allowed
+        c["allowed" if v is True else "denied" if v is False else "undecidable"] += 1
+        c["intended" if f.expected == "allow" else "forbidden"] += 1
+        c["failing"] += 0 if f.ok else 1
+    return c
+
+
+def text(flows, stack: str, mode: str) -> str:
+    lines = [f"Flows of stack {stack} ({mode} mode)"]
+    group = None
+    for f in sorted(flows, key=lambda f: (f.group, f.expected, f.source, f.target)):
+        if f.group != group:
+            group = f.group
+            lines.append(f"\n[{group or 'other'}]")
+        v = f.verdict
+        verdict = "UNDECIDABLE" if v.allowed is None else "allowed" if v.allowed else "denied"
+        mark = "ok  " if f.ok else "FAIL"
+        lines.append(f"  {mark} {f.expected:5} {verdict:11} {f.source} -> {f.target} [{f.action}]")
+        if not f.ok or v.allowed is None:
+            lines.append(f"         {v.reason}")
+    c = counts(flows)
+    lines.append(f"\n{len(flows)} flows ({c['intended']} intended, {c['forbidden']} forbidden): "
+                 f"{c['allowed']} allowed, {c['denied']} denied, {c['undecidable']} undecidable; "
+                 f"{c['failing']} not as intended")
+    return "\n".join(lines)
+
+
+def lint_text(findings) -> str:
+    """parliament's findings (reported, not part of the exit code: a finding is a review item, a flow is a verdict)."""
+    serious = [f for f in findings if f.severity not in ("LOW", "")]
+    lines = [f"\nIAM lint (parliament): {len(findings)} findings, {len(serious)} medium or higher"]
+    for f in serious:
+        lines.append(f"  {f.severity:6} {f.issue} {f.kind} {f.resource}: {f.detail}")
+    return "\n".join(lines)
+
+
+def run(args, argv=None) -> int:
+    from ..stackfile import stack_file_path
+    from .catalogue import build_flows
+    if not args.stack and not args.stack_file:
+        raise PlanError("give --stack NAME or --stack-file PATH with --flows")
+    mode = args.mode if mode_given(argv) else "update"
+    stack, path = stack_file_path(args.stack, args.stack_file)
+    plan = build_plan(stack, path, mode == "preview")
+    others = {}
+    if not args.stack_file:
+        for name in other_stacks(stack):
+            try:
+                others[name] = build_plan(name, ROOT / f"Pulumi.{name}.yaml", mode == "preview")
+            except PlanError:
+                continue  # another stack that does not plan is that stack's problem, not this table's
+    flows = build_flows(plan, others)
+    if args.json:
+        json.dump({"flows": [f.to_json() for f in flows]}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(text(flows, stack, mode))
+        from .lint import lint_plan
+        print(lint_text(lint_plan(plan)))
+    return 0 if all(f.ok for f in flows) else 1
+
+
+def main(args, argv: list | None = None) -> int:
+    return run(args, argv)
