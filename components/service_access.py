@@ -126,7 +126,7 @@ def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dic
         actions = (["kms:Decrypt"] if reads else []) + (["kms:GenerateDataKey"] if writes else [])
         out.append({"Sid": "BucketObjectsKey", "Effect": "Allow", "Action": actions, "Resource": deps.data_key_arn,
                     "Condition": {"StringEquals": _via("s3", r),
-                                  "ArnLike": {"kms:EncryptionContext:aws:s3:arn": [
+                                  "StringLike": {"kms:EncryptionContext:aws:s3:arn": [
                                       pulumi.Output.concat(deps.bucket_arns[b], "*") for b in sorted(u.buckets)]}}})
     if u.tables:
         arns = [deps.table_arns[t] for t in u.tables]
@@ -149,4 +149,4 @@ def execution_statements(svc: ResolvedService, deps: ServiceDependencies) -> lis
         {"Sid": "ReadInjectedSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arns},
         {"Sid": "DecryptInjectedSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": deps.secrets_key_arn,
          "Condition": {"StringEquals": _via("secretsmanager", deps.region),
-                       "ArnLike": {"kms:EncryptionContext:SecretARN": arns}}}]
+                       "StringLike": {"kms:EncryptionContext:SecretARN": arns}}}]
