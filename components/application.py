@@ -26,7 +26,8 @@ from .context import Platform, publish
 from .ecs_services import EcsService, ServiceWiring, fargate_service
 from .eks import eks_cluster
 from .recipes.roles import MANAGED, service_role
-from .service_access import ServiceDependencies, environment, execution_statements, secrets, task_statements
+from .service_access import (ServiceDependencies, database_statements, environment, execution_statements, secrets,
+                             task_statements)
 from .context import policy_json
 
 PATH = "ai-platform:application"
@@ -140,12 +141,15 @@ class ApplicationTier(pulumi.ComponentResource):
         for svc in catalogue:
             # Each service its own roles: the task role holds exactly its contract's grants; the execution
             # role pulls the image, writes the logs and reads exactly the secrets injected into it.
-            grants = task_statements(svc, deps)
+            grants, db = task_statements(svc, deps), database_statements(svc, deps)
+            inline = {f"{svc.name}-task-policy": policy_json(*grants)} if grants else {}
+            if db:   # its own policy: the instance's resource id is AWS-computed (unknown in a preview)
+                inline[f"{svc.name}-task-db"] = policy_json(*db)
             task = service_role(
                 self, p, f"{svc.name}-task", service="ecs-tasks.amazonaws.com",
                 description=f"Containers of {svc.name}: its contract's grants only",
                 tag_name=p.namer.base(svc.name, "task"), tags=p.tags(p.namer.base(svc.name, "task"), Service=svc.name),
-                inline={f"{svc.name}-task-policy": policy_json(*grants)} if grants else None)
+                inline=inline or None)
             reads = execution_statements(svc, deps)
             execution = service_role(
                 self, p, f"{svc.name}-execution", service="ecs-tasks.amazonaws.com",

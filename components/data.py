@@ -63,10 +63,12 @@ class DataOutputs:
     redis_reader_endpoint: pulumi.Output[str]
     redis_port: pulumi.Output[int]
     redis_auth_secret_arn: pulumi.Output[str]
+    redis_auth_secret_arn_pattern: pulumi.Output[str]      # name-based (IAM documents known in a preview)
     redis_replication_group_id: pulumi.Output[str]
     redis_node_count: int
     table_names: Mapping[str, pulumi.Output[str]]
     table_arns: Mapping[str, pulumi.Output[str]]
+    table_iam_arns: Mapping[str, pulumi.Output[str]]       # from the explicit names (IAM documents, preview)
     table_stream_arns: Mapping[str, pulumi.Output[str]]
     docdb_endpoint: Optional[pulumi.Output[str]]
     docdb_cluster_arn: Optional[pulumi.Output[str]]
@@ -135,9 +137,12 @@ class DataTier(pulumi.ComponentResource):
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
             redis_endpoint=self.redis.primary_endpoint_address, redis_reader_endpoint=self.redis.reader_endpoint_address,
             redis_port=pulumi.Output.from_input(REDIS_PORT), redis_auth_secret_arn=self._redis_secret.arn,
+            redis_auth_secret_arn_pattern=p.arn("secretsmanager",
+                                                f"secret:{p.namer.physical('secret', 'redis-auth')}-??????"),
             redis_replication_group_id=self.redis.replication_group_id, redis_node_count=d.redis_nodes,
             table_names={k: t.name for k, t in self.tables.items()},
             table_arns={k: t.arn for k, t in self.tables.items()},
+            table_iam_arns={k: p.arn("dynamodb", f"table/{p.namer.physical('dynamodb', k)}") for k in self.tables},
             table_stream_arns={k: t.stream_arn for k, t in self.tables.items()},
             docdb_endpoint=self.docdb.endpoint if self.docdb else None,
             docdb_cluster_arn=self.docdb.arn if self.docdb else None,

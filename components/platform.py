@@ -82,13 +82,13 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
         alarm_topic_arn=events.alerts_topic_arn)).outputs
 
     dependencies = ServiceDependencies(
-        region=p.region, account_id=p.account_id, data_key_arn=security.data_key_arn,
-        secrets_key_arn=security.secrets_key_arn, secret_arns=security.secret_arns, bucket_arns=data.bucket_arns,
-        table_arns=data.table_arns, queue_arns=events.queue_arns, event_bus_arn=events.event_bus_arn,
+        region=p.region, account_id=p.account_id, secret_arns=security.secret_arns,
+        secret_arn_patterns=security.secret_arn_patterns, bucket_arns=data.bucket_arns, table_arns=data.table_iam_arns, queue_arns=events.queue_arns, event_bus_arn=events.event_bus_arn,
         event_sources=events.event_sources, db_resource_id=data.db_resource_id, db_address=data.db_address,
         db_reader_address=data.db_replica_address, db_port=data.db_port.apply(str), db_name=data.db_name,
         redis_endpoint=data.redis_endpoint, redis_port=data.redis_port.apply(str),
-        redis_auth_secret_arn=data.redis_auth_secret_arn)
+        redis_auth_secret_arn=data.redis_auth_secret_arn,
+        redis_auth_secret_arn_pattern=data.redis_auth_secret_arn_pattern)
     application = ApplicationTier("application", ApplicationTierArgs(
         platform=p, settings=settings.application, vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids, lb_sg_id=network.lb_security_group_id,

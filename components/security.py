@@ -40,6 +40,8 @@ class SecurityOutputs:
     # The SageMaker role's Name tag: a PassRole condition names the role by it (its ARN is unknown in a preview).
     sagemaker_role_name_tag: str
     secret_arns: Mapping[str, pulumi.Output[str]]
+    # Name-based ARN patterns (Secrets Manager appends 6 random characters): IAM documents known in a preview.
+    secret_arn_patterns: Mapping[str, pulumi.Output[str]]
 
 
 class SecurityTier(pulumi.ComponentResource):
@@ -107,5 +109,7 @@ class SecurityTier(pulumi.ComponentResource):
             ecs_task_role_arn=task.role.arn,
             ecs_task_role_name=task.role.name, lambda_role_arn=lambda_role.role.arn,
             sagemaker_role_arn=sagemaker.role.arn, sagemaker_role_name=sagemaker.role.name,
-            sagemaker_role_name_tag=sagemaker_tag, secret_arns={k: v.arn for k, v in secrets.items()})
+            sagemaker_role_name_tag=sagemaker_tag, secret_arns={k: v.arn for k, v in secrets.items()},
+            secret_arn_patterns={k: p.arn("secretsmanager", f"secret:{p.namer.physical('secret', k)}-??????")
+                                 for k in s.secrets})
         publish(self, self.outputs)

@@ -29,12 +29,13 @@ MODEL_INVOKE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 
 @dataclasses.dataclass(frozen=True)
 class ServiceDependencies:
-    """The published outputs a service's contract may name (all from other tiers)."""
+    """The published outputs a service's contract may name (all from other tiers). ARNs used in IAM documents are
+    the ones the owning tiers derive from explicit names: known in a preview, so the documents are checkable
+    before the first `up` (only the database's resource id is AWS-computed)."""
     region: str
     account_id: Input[str]
-    data_key_arn: Input[str]
-    secrets_key_arn: Input[str]
-    secret_arns: Mapping[str, Input[str]]             # security tier's secrets by name
+    secret_arns: Mapping[str, Input[str]]             # security tier's secrets by name (valueFrom)
+    secret_arn_patterns: Mapping[str, Input[str]]     # ... as name-based ARN patterns (IAM)
     bucket_arns: Mapping[str, Input[str]]             # data tier's buckets by key
     table_arns: Mapping[str, Input[str]]
     queue_arns: Mapping[str, Input[str]]              # events tier's queues by name
@@ -48,6 +49,7 @@ class ServiceDependencies:
     redis_endpoint: Optional[Input[str]]
     redis_port: Optional[Input[str]]
     redis_auth_secret_arn: Optional[Input[str]]
+    redis_auth_secret_arn_pattern: Optional[Input[str]]
 
 
 def db_user(service: str) -> str:
@@ -59,13 +61,14 @@ def env_name(secret: str) -> str:
     return secret.upper().replace("-", "_")
 
 
-def secrets(svc: ResolvedService, deps: ServiceDependencies) -> dict[str, Input[str]]:
-    """Container env var -> secret ARN: the security-tier secrets it names, and the Redis AUTH token if it uses
-    the cache. Never the database master secret (the database is reached with IAM authentication)."""
+def secrets(svc: ResolvedService, deps: ServiceDependencies, *, patterns: bool = False) -> dict[str, Input[str]]:
+    """Container env var -> secret ARN (or its name-based pattern, for IAM): the security-tier secrets it names,
+    and the Redis AUTH token if it uses the cache. Never the database master secret (IAM authentication)."""
     s = svc.settings
-    out = {env_name(n): deps.secret_arns[n] for n in dict.fromkeys([*s.secrets, *s.uses.secrets])}
+    arns = deps.secret_arn_patterns if patterns else deps.secret_arns
+    out = {env_name(n): arns[n] for n in dict.fromkeys([*s.secrets, *s.uses.secrets])}
     if s.uses.cache and deps.redis_auth_secret_arn is not None:
-        out["REDIS_AUTH_TOKEN"] = deps.redis_auth_secret_arn
+        out["REDIS_AUTH_TOKEN"] = deps.redis_auth_secret_arn_pattern if patterns else deps.redis_auth_secret_arn
     return out
 
 
@@ -92,20 +95,37 @@ def _via(service: str, region: str) -> dict:
     return {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
 
 
+def database_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
+    """`rds-db:connect` as the service's own user on this instance only: its own policy, because the instance's
+    resource id is computed by AWS (unknown until the database exists)."""
+    if svc.settings.uses.database == "none" or deps.db_resource_id is None:
+        return []
+    user, r = db_user(svc.name), deps.region
+    return [{"Sid": "ConnectAsOwnDbUser", "Effect": "Allow", "Action": ["rds-db:connect"],
+             "Resource": pulumi.Output.all(deps.account_id, deps.db_resource_id).apply(
+                 lambda v: f"arn:aws:rds-db:{r}:{v[0]}:dbuser:{v[1]}/{user}")}]
+
+
+def _key_use(sid: str, actions: list, service: str, region: str, account: Input[str], *,
+             equals: Optional[dict] = None, like: Optional[dict] = None) -> dict:
+    """A key, only through `service` and only for the named resources (their encryption context): the grant
+    follows the resource to whichever key encrypts it, and stays checkable in a preview (key ARNs are not)."""
+    condition: dict = {"StringEquals": {**_via(service, region), "kms:CallerAccount": account, **(equals or {})}}
+    if like:
+        condition["StringLike"] = like
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*", "Condition": condition}
+
+
 def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
-    """The task role's statements: exact ARNs for every resource the contract names, nothing else."""
-    u, r = svc.settings.uses, deps.region
+    """The task role's statements: exact ARNs for every resource the contract names, nothing else (the
+    database grant is `database_statements`)."""
+    u, r, acct = svc.settings.uses, deps.region, deps.account_id
     out: list[dict] = []
-    if u.database != "none" and deps.db_resource_id is not None:
-        user = db_user(svc.name)
-        out.append({"Sid": "ConnectAsOwnDbUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-                    "Resource": pulumi.Output.all(deps.account_id, deps.db_resource_id).apply(
-                        lambda v: f"arn:aws:rds-db:{r}:{v[0]}:dbuser:{v[1]}/{user}")})
     if u.queues:
-        out.append({"Sid": "ConsumeOwnQueues", "Effect": "Allow", "Action": QUEUE_CONSUMER,
-                    "Resource": [deps.queue_arns[q] for q in u.queues]})
-        out.append({"Sid": "DecryptQueueMessages", "Effect": "Allow", "Action": ["kms:Decrypt"],
-                    "Resource": deps.data_key_arn, "Condition": {"StringEquals": _via("sqs", r)}})
+        arns = [deps.queue_arns[q] for q in u.queues]
+        out.append({"Sid": "ConsumeOwnQueues", "Effect": "Allow", "Action": QUEUE_CONSUMER, "Resource": arns})
+        out.append(_key_use("DecryptQueueMessages", ["kms:Decrypt"], "sqs", r, acct,
+                            equals={"kms:EncryptionContext:aws:sqs:arn": arns}))
     if u.publishes:
         sources = sorted({src for t in u.publishes for src in deps.event_sources.get(t, ())})
         out.append({"Sid": "PublishOwnEvents", "Effect": "Allow", "Action": ["events:PutEvents"],
@@ -124,16 +144,16 @@ def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dic
                     "Resource": [pulumi.Output.concat(a, "/*") for a in writes]})
     if u.buckets:
         actions = (["kms:Decrypt"] if reads else []) + (["kms:GenerateDataKey"] if writes else [])
-        out.append({"Sid": "BucketObjectsKey", "Effect": "Allow", "Action": actions, "Resource": deps.data_key_arn,
-                    "Condition": {"StringEquals": _via("s3", r),
-                                  "StringLike": {"kms:EncryptionContext:aws:s3:arn": [
-                                      pulumi.Output.concat(deps.bucket_arns[b], "*") for b in sorted(u.buckets)]}}})
+        out.append(_key_use("BucketObjectsKey", actions, "s3", r, acct, like={
+            "kms:EncryptionContext:aws:s3:arn": [
+                pulumi.Output.concat(deps.bucket_arns[b], "*") for b in sorted(u.buckets)]}))
     if u.tables:
         arns = [deps.table_arns[t] for t in u.tables]
         out.append({"Sid": "UseOwnTables", "Effect": "Allow", "Action": TABLE_READ + TABLE_WRITE,
                     "Resource": arns + [pulumi.Output.concat(a, "/index/*") for a in arns]})
-        out.append({"Sid": "TablesKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": deps.data_key_arn, "Condition": {"StringEquals": _via("dynamodb", r)}})
+        out.append(_key_use("TablesKey", ["kms:Decrypt", "kms:GenerateDataKey"], "dynamodb", r, acct, equals={
+            "kms:EncryptionContext:aws:dynamodb:tableName": [
+                pulumi.Output.from_input(a).apply(lambda x: x.split("/")[-1]) for a in arns]}))
     if u.models:
         out.append({"Sid": "InvokeOwnModels", "Effect": "Allow", "Action": MODEL_INVOKE,
                     "Resource": [f"arn:aws:bedrock:{r}::foundation-model/{m}" for m in u.models]})
@@ -141,12 +161,12 @@ def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dic
 
 
 def execution_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
-    """The execution role reads exactly the secrets injected into this service's containers."""
-    arns = list(secrets(svc, deps).values())
+    """The execution role reads exactly the secrets injected into this service's containers (name-based ARN
+    patterns: Secrets Manager appends 6 random characters to a secret's ARN)."""
+    arns = list(secrets(svc, deps, patterns=True).values())
     if not arns:
         return []
     return [
         {"Sid": "ReadInjectedSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arns},
-        {"Sid": "DecryptInjectedSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": deps.secrets_key_arn,
-         "Condition": {"StringEquals": _via("secretsmanager", deps.region),
-                       "StringLike": {"kms:EncryptionContext:SecretARN": arns}}}]
+        _key_use("DecryptInjectedSecrets", ["kms:Decrypt"], "secretsmanager", deps.region, deps.account_id,
+                 like={"kms:EncryptionContext:SecretARN": arns})]

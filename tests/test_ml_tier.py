@@ -58,7 +58,7 @@ def ml_program(with_buckets: bool = True):
             logs_key_arn=security.logs_key_arn, sagemaker_role_arn=security.sagemaker_role_arn,
             sagemaker_role_name=security.sagemaker_role_name, data_key_alias=security.key_aliases["data"],
             sagemaker_role_name_tag=security.sagemaker_role_name_tag, private_subnet_ids=network.private_subnet_ids,
-            app_sg_id=network.app_security_group_id, alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts",
+            ml_sg_id=network.ml_security_group_id, alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts",
             **buckets)).outputs
         for attr in ("repository_urls", "repository_arns", "bedrock_invoke_policy_arn", "endpoint_names",
                      "training_log_group_name", "function_names", "uploader_policy_arn"):

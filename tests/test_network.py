@@ -105,3 +105,19 @@ def test_preview_leaves_vpc_dependent_values_unknown_but_correlated():
     flow = plan.named("flow-log", "aws:ec2/flowLog:FlowLog")
     assert flow.inputs["vpcId"] == UNKNOWN
     assert flow.propertyDependencies["vpcId"] == [plan.named("vpc", VPC).urn]
+
+
+# --- issue 12 -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_ml_group_admits_its_own_members_and_the_lb_only_the_vpc_link(stack):
+    plan = stack_plan(stack, False)
+    sg = {k: plan.named(f"{k}-sg", "aws:ec2/securityGroup:SecurityGroup").outputs["id"] for k in ("ml", "lb", "vpclink")}
+    ml_in = [r.props for r in plan.of_type(INGRESS) if r.props["securityGroupId"] == sg["ml"]]
+    assert ml_in == [{**ml_in[0], "ipProtocol": "-1", "referencedSecurityGroupId": sg["ml"]}]
+    assert all(r.props.get("cidrIpv4") != "0.0.0.0/0" for r in plan.of_type(INGRESS)), "nothing is open to the internet"
+    lb_in = [r.props for r in plan.of_type(INGRESS) if r.props["securityGroupId"] == sg["lb"]]
+    assert sorted(r["fromPort"] for r in lb_in) == [80, 443]
+    assert all(r["referencedSecurityGroupId"] == sg["vpclink"] for r in lb_in)
+    link_out = [r.props for r in plan.of_type(EGRESS) if r.props["securityGroupId"] == sg["vpclink"]]
+    assert sorted(r["fromPort"] for r in link_out) == [80, 443]
+    assert all(r["referencedSecurityGroupId"] == sg["lb"] for r in link_out)
