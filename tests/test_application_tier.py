@@ -114,10 +114,11 @@ def test_service_settings(stack, spot, desired):
 def test_task_definitions_and_container_settings(stack):
     plan = stack_plan(stack, False)
     secret = plan.named("secret-jwt-signing-secret", "aws:secretsmanager/secret:Secret")
-    execution, task_role = plan.named("ecs-execution-role"), plan.named("ecs-task-role")
     logs_key = plan.named("logs-key")
     for name, port in DEFAULT_SERVICES.items():
         td, log = plan.named(f"{name}-task", TASK), plan.named(f"{name}-logs", LOG_GROUP)
+        # issue 12: each service its own roles
+        execution, task_role = plan.named(f"{name}-execution", "aws:iam/role:Role"), plan.named(f"{name}-task", "aws:iam/role:Role")
         assert td.props["networkMode"] == "awsvpc" and td.props["requiresCompatibilities"] == ["FARGATE"]
         assert td.props["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
         assert (td.props["cpu"], td.props["memory"]) == ("512", "1024")
@@ -129,7 +130,8 @@ def test_task_definitions_and_container_settings(stack):
         assert c["portMappings"][0]["containerPort"] == port
         assert c["logConfiguration"]["logDriver"] == "awslogs"
         assert c["logConfiguration"]["options"]["awslogs-group"] == log.props["name"]
-        assert c["secrets"] == [{"name": "JWT_SIGNING_SECRET", "valueFrom": secret.outputs["arn"]}]
+        assert [x for x in c["secrets"] if x["name"] != "REDIS_AUTH_TOKEN"] == [
+            {"name": "JWT_SIGNING_SECRET", "valueFrom": secret.outputs["arn"]}]
         assert f"localhost:{port}/health" in " ".join(c["healthCheck"]["command"])
         assert {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False} in c["mountPoints"]
         # every mount names a declared task volume (RegisterTaskDefinition rejects an unknown sourceVolume)
@@ -500,14 +502,16 @@ def test_contract_grants_are_exact():
     docs = plan.named("documents-bucket", "aws:s3/bucket:Bucket").outputs["arn"]
     key = plan.named("data-key", "aws:kms/key:Key").outputs["arn"]
     sids = _sids(_doc(plan, "classification-task-policy"))
-    assert sids["ConnectAsOwnDbUser"]["Resource"] == (
+    assert _sids(_doc(plan, "classification-task-db"))["ConnectAsOwnDbUser"]["Resource"] == (
         f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{db['resourceId']}/classification")
     assert sids["ConsumeOwnQueues"]["Resource"] == [queue]
     assert "sqs:SendMessage" not in sids["ConsumeOwnQueues"]["Action"]
     assert sids["ReadBuckets"]["Resource"] == [docs + "/*"] and "WriteBuckets" not in sids
-    assert sids["DecryptQueueMessages"] == {
-        "Sid": "DecryptQueueMessages", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key,
-        "Condition": {"StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}}}
+    # the key only through SQS, only for this queue's messages (its encryption context), only in this account
+    assert sids["DecryptQueueMessages"]["Condition"] == {"StringEquals": {
+        "kms:ViaService": "sqs.us-east-1.amazonaws.com", "kms:CallerAccount": "123456789012",
+        "kms:EncryptionContext:aws:sqs:arn": [queue]}}
+    assert key.startswith("arn:aws:kms:")
     assert sids["InvokeOwnModels"]["Resource"] == [
         "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"]
     # publishes: only its own detail-types, with the sources the bus rules match them with
@@ -515,11 +519,14 @@ def test_contract_grants_are_exact():
     assert put["Condition"]["StringEquals"] == {"events:detail-type": ["DocumentUploaded"],
                                                 "events:source": ["ai-platform.documents"]}
     assert put["Resource"] == plan.named("bus", "aws:cloudwatch/eventBus:EventBus").outputs["arn"]
-    # no wildcard resource in any service's task policy
+    # no wildcard resource in any service's task policy, except KMS pinned by service and encryption context
     for name in DEFAULT_SERVICES:
         with contextlib.suppress(KeyError):
             for s in _doc(plan, f"{name}-task-policy")["Statement"]:
-                assert "*" not in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]), (name, s)
+                if "*" in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]):
+                    assert all(a.startswith("kms:") for a in s["Action"]), (name, s)
+                    cond = json.dumps(s["Condition"])
+                    assert "kms:ViaService" in cond and "kms:EncryptionContext:" in cond, (name, s)
 
 
 def test_execution_role_reads_exactly_the_injected_secrets_and_never_the_master_secret():

@@ -388,3 +388,19 @@ def test_endpoint_configuration_names_the_model_after_an_update():
     config = plan.named("endpoint-config-ocr", "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
     assert config.props["productionVariants"][0]["modelName"] == model.outputs["name"]
     assert plan.named("endpoint-ocr").props["endpointConfigName"] == config.outputs["name"]
+
+
+# --- issue 12 -----------------------------------------------------------------------------------------
+def test_training_and_endpoints_run_in_the_self_admitting_ml_group():
+    plan = plan_of("prod-endpoint")
+    ml_sg = plan.named("ml-sg", "aws:ec2/securityGroup:SecurityGroup").outputs["id"]
+    env = plan.named("training-orchestrator", FUNCTION).props["environment"]["variables"]
+    assert env["SECURITY_GROUP_IDS"] == ml_sg
+    [model] = ml(plan, "aws:sagemaker/model:Model")
+    assert model.props["vpcConfig"]["securityGroupIds"] == [ml_sg]
+
+
+def test_the_offhours_scheduler_reserves_no_concurrency():
+    # accounts with a low concurrency quota reject any reservation (UnreservedConcurrentExecution minimum)
+    fn = plan_of("dev").named("offhours-scheduler", FUNCTION)
+    assert fn.props["reservedConcurrentExecutions"] == -1
