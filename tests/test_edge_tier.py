@@ -370,7 +370,7 @@ def test_the_api_gateway_account_setting_can_be_left_to_another_stack():
 def test_the_api_reaches_the_internal_alb_only_through_its_vpc_link(stack):
     plan = stack_plan(stack, preview=False)
     link = plan.named("api-vpc-link", "aws:apigatewayv2/vpcLink:VpcLink")
-    assert link.props["securityGroupIds"] == [plan.named("vpclink-sg", "aws:ec2/securityGroup:SecurityGroup").outputs["id"]]
+    assert link.props["securityGroupIds"] == [plan.named("vpclink-sg", "aws:ec2/securityGroup:SecurityGroup").id]
     assert link.props["subnetIds"] == plan.named("vpc", "awsx:ec2:Vpc").outputs["privateSubnetIds"]
     alb = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer").outputs["arn"]
     for key in ("root", "proxy"):

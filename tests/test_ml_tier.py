@@ -393,7 +393,7 @@ def test_endpoint_configuration_names_the_model_after_an_update():
 # --- issue 12 -----------------------------------------------------------------------------------------
 def test_training_and_endpoints_run_in_the_self_admitting_ml_group():
     plan = plan_of("prod-endpoint")
-    ml_sg = plan.named("ml-sg", "aws:ec2/securityGroup:SecurityGroup").outputs["id"]
+    ml_sg = plan.named("ml-sg", "aws:ec2/securityGroup:SecurityGroup").id
     env = plan.named("training-orchestrator", FUNCTION).props["environment"]["variables"]
     assert env["SECURITY_GROUP_IDS"] == ml_sg
     [model] = ml(plan, "aws:sagemaker/model:Model")

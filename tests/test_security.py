@@ -69,6 +69,10 @@ def test_iam_policies_are_decidable_in_a_new_stack_preview():
     # not vacuous: a service execution role's secrets policy, SageMaker's logs policy and the flow-log delivery policy
     assert {rp.name for rp in mine} >= {"classification-execution-secrets", "sagemaker-logs", "flow-logs-delivery"}
     for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        # Except a service's rds-db:connect grant: its ARN names the instance's resource id, which AWS computes
+        # (issue 12: IAM DB auth on the exact instance rather than a wildcard any dev role could use on prod).
+        if rp.name.endswith("-task-db"):
+            continue
         json.loads(rp.props["policy"])  # a known JSON string, not the unknown sentinel
 
 

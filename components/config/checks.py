@@ -50,11 +50,10 @@ def check_contract(settings: "Settings", svc) -> None:
         "queues": set(settings.events.queues),
         "publishes": {t for rule in settings.events.rules.values() for t in rule.detail_types},
         "tables": {"synthetic-data", *settings.data.tables},
-        "models": set(settings.ml.bedrock_models),
         "buckets": set(BUCKET_KEYS),
     }
     owners = {"queues": "ai-platform:events.queues", "publishes": "the detail-types of ai-platform:events.rules",
-              "tables": "the data tier's tables", "models": "ai-platform:ml.bedrockModels",
+              "tables": "the data tier's tables",
               "buckets": "the data tier's buckets"}
     for key, allowed in known.items():
         for value in getattr(u, key):
