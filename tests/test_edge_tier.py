@@ -375,7 +375,7 @@ def test_the_api_reaches_the_internal_alb_only_through_its_vpc_link(stack):
     alb = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer").outputs["arn"]
     for key in ("root", "proxy"):
         i = plan.named(f"api-{key}-integration").props
-        assert (i["connectionType"], i["connectionId"], i["integrationTarget"]) == ("VPC_LINK", link.outputs["id"], alb)
+        assert (i["connectionType"], i["connectionId"], i["integrationTarget"]) == ("VPC_LINK", link.id, alb)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
