@@ -22,9 +22,8 @@ EMBEDDINGS = "amazon.titan-embed-text-v2:0"
 DEFAULT_CONTRACTS: dict[str, dict] = {
     # Converts uploaded documents to a canonical format next to the original.
     "format-conversion": {"buckets": {"documents": "readwrite"}},
-    # Sorts processed documents: consumes the document-processing queue, records results.
-    "classification": {"database": "readwrite", "queues": ["document-processing"], "buckets": {"documents": "read"},
-                       "models": [HAIKU]},
+    # Sorts documents on request: reads them, records results.
+    "classification": {"database": "readwrite", "buckets": {"documents": "read"}, "models": [HAIKU]},
     # Orchestrates multi-step jobs: requests inference, consumes notifications, keeps state in the database.
     "workflow": {"database": "readwrite", "cache": True, "queues": ["notifications"],
                  "publishes": ["InferenceRequested"]},
@@ -34,9 +33,10 @@ DEFAULT_CONTRACTS: dict[str, dict] = {
     "quality": {"database": "readonly", "tables": ["synthetic-data"], "buckets": {"ml-artifacts": "read"},
                 "models": [HAIKU]},
     "personalization": {"database": "readwrite", "cache": True},
-    # Reads uploaded documents, extracts their text into the data lake and announces them (DocumentUploaded).
+    # Announces uploaded documents (DocumentUploaded), consumes the document-processing queue that event feeds,
+    # reads the documents and writes their extracted text to the data lake.
     "document-extraction": {"buckets": {"documents": "read", "data-lake": "write"}, "publishes": ["DocumentUploaded"],
-                            "models": [HAIKU]},
+                            "queues": ["document-processing"], "models": [HAIKU]},
     # The inference consumer: reads its queue, keeps sessions in the cache, conversations in the database.
     "conversational": {"database": "readwrite", "cache": True, "queues": ["inference-requests"], "models": [HAIKU]},
     "code": {"cache": True, "models": [HAIKU]},

@@ -509,11 +509,13 @@ def test_contract_grants_are_exact():
     sids = _sids(_doc(plan, "classification-task-policy"))
     assert _sids(_doc(plan, "classification-task-db"))["ConnectAsOwnDbUser"]["Resource"] == (
         f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{db['resourceId']}/classification")
-    assert sids["ConsumeOwnQueues"]["Resource"] == [queue]
-    assert "sqs:SendMessage" not in sids["ConsumeOwnQueues"]["Action"]
     assert sids["ReadBuckets"]["Resource"] == [docs + "/*"] and "WriteBuckets" not in sids
+    assert "ConsumeOwnQueues" not in sids   # classification consumes no queue
+    extraction = _sids(_doc(plan, "document-extraction-task-policy"))
+    assert extraction["ConsumeOwnQueues"]["Resource"] == [queue]
+    assert "sqs:SendMessage" not in extraction["ConsumeOwnQueues"]["Action"]
     # the key only through SQS, only for this queue's messages (its encryption context), only in this account
-    assert sids["DecryptQueueMessages"]["Condition"] == {"StringEquals": {
+    assert extraction["DecryptQueueMessages"]["Condition"] == {"StringEquals": {
         "kms:ViaService": "sqs.us-east-1.amazonaws.com", "kms:CallerAccount": "123456789012",
         "kms:EncryptionContext:aws:sqs:arn": [queue]}}
     assert key.startswith("arn:aws:kms:")

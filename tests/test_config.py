@@ -151,7 +151,7 @@ def test_service_contract_defaults_follow_the_designs():
     assert cat["document-extraction"].publishes == ("DocumentUploaded",)
     assert dict(cat["document-extraction"].buckets)["documents"] == "read"
     assert cat["conversational"].queues == ("inference-requests",)
-    assert cat["classification"].queues == ("document-processing",)
+    assert cat["document-extraction"].queues == ("document-processing",) and cat["classification"].queues == ()
     assert cat["search"].database == "readonly"
     with pytest.raises(ConfigError, match=r"uses\.database = 'admin'"):
         settings(application={"services": {"search": {"uses": {"database": "admin"}}}})
