@@ -25,6 +25,10 @@ from .config.schema import ConfigError
 from .context import Platform, publish
 from .ecs_services import EcsService, ServiceWiring, fargate_service
 from .eks import eks_cluster
+from .recipes.roles import MANAGED, service_role
+from .service_access import (ServiceDependencies, database_statements, environment, execution_statements, secrets,
+                             task_statements)
+from .context import policy_json
 
 PATH = "ai-platform:application"
 
@@ -34,27 +38,24 @@ class ApplicationTierArgs:
     platform: Platform
     settings: ApplicationSettings
     vpc_id: pulumi.Input[str]
-    public_subnet_ids: pulumi.Input[Sequence[str]]
     private_subnet_ids: pulumi.Input[Sequence[str]]
     lb_sg_id: pulumi.Input[str]
     app_sg_id: pulumi.Input[str]
-    ecs_execution_role_arn: pulumi.Input[str]
-    ecs_task_role_arn: pulumi.Input[str]
-    ecs_task_role_name: pulumi.Input[str]
+    # Batch jobs' role (the security tier's ECS task role); services get their own roles here.
+    batch_job_role_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
     # The alias EKS's role names the envelope key by (kms:ResourceAliases: known in a preview).
     data_key_alias: str
-    secret_arns: Mapping[str, pulumi.Input[str]]
     # Service name -> ECR repository URL (ML tier): every catalogue service has one.
     repository_urls: Mapping[str, pulumi.Input[str]]
+    # What the services' contracts may name: the other tiers' ARNs, endpoints and secrets.
+    dependencies: ServiceDependencies
     # The data tier's access-log bucket (SSE-S3, ELB log delivery allowed). None: no access logs, and
     # the policy alb-access-logs reports it.
     log_bucket_name: Optional[pulumi.Input[str]] = None
-    # Extra environment for every service (e.g. database and cache endpoints from the data tier).
-    service_environment: Optional[Mapping[str, pulumi.Input[str]]] = None
-    # Managed policies attached to the shared task role (e.g. the ML tier's Bedrock invoke policy).
-    extra_task_policy_arns: Optional[Sequence[pulumi.Input[str]]] = None
+    # The off-hours scheduler's tag key when it runs in this stack (ML tier); None: no service is tagged.
+    off_hours_tag: Optional[str] = None
     # Services the delivery tier's pipelines deploy: they own the running task-definition revision.
     delivered_services: Sequence[str] = ()
 
@@ -70,6 +71,8 @@ class ApplicationOutputs:
     # What a client of the services calls: scheme (https only with a certificate) :// the name the
     # certificate covers (or the ALB's AWS name). The edge tier's integration uses it as is.
     backend_url: pulumi.Output[str]
+    task_role_arns: Mapping[str, pulumi.Output[str]]        # each service's own
+    execution_role_arns: Mapping[str, pulumi.Output[str]]
     https_listener_arn: Optional[pulumi.Output[str]]
     http_listener_arn: pulumi.Output[str]
     target_group_arn_suffixes: Mapping[str, pulumi.Output[str]]
@@ -78,6 +81,9 @@ class ApplicationOutputs:
     batch_job_queue_arn: Optional[pulumi.Output[str]]
     # Task-definition family per service (the delivery tier's pipelines register revisions in it).
     task_families: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
+    # Each service's (task role, execution role) Name tags: its pipeline may pass exactly these two roles
+    # (by tag: the roles' ARNs are unknown in a preview).
+    role_name_tags: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
 
 class ApplicationTier(pulumi.ComponentResource):
@@ -107,9 +113,11 @@ class ApplicationTier(pulumi.ComponentResource):
             access_logs = aws.lb.LoadBalancerAccessLogsArgs(
                 bucket=args.log_bucket_name, prefix=f"{alb_settings.access_log_prefix}/{p.stack}",
                 enabled=True)
+        # Internal: the only way in is the API (private integration over a VPC link; the load balancer's
+        # group admits only the VPC link's group), so nobody skips the authorizer, WAF and throttling.
         alb = aws.lb.LoadBalancer(
-            "alb", name=p.namer.physical("alb", "app"), load_balancer_type="application", internal=False,
-            subnets=args.public_subnet_ids, security_groups=[args.lb_sg_id],
+            "alb", name=p.namer.physical("alb", "app"), load_balancer_type="application", internal=True,
+            subnets=args.private_subnet_ids, security_groups=[args.lb_sg_id],
             drop_invalid_header_fields=True, desync_mitigation_mode="defensive",
             enable_deletion_protection=p.protect, idle_timeout=alb_settings.idle_timeout, enable_http2=True,
             access_logs=access_logs, tags=p.tags(p.namer.base("alb")), opts=child)
@@ -134,22 +142,42 @@ class ApplicationTier(pulumi.ComponentResource):
         rules_listener = https_listener or http_listener
 
         # --- services ----------------------------------------------------------------------------
-        if args.extra_task_policy_arns:
-            for i, arn in enumerate(args.extra_task_policy_arns):
-                aws.iam.RolePolicyAttachment(f"task-extra-policy-{i}", role=args.ecs_task_role_name,
-                                             policy_arn=arn, opts=child)
         services: dict[str, EcsService] = {}
+        task_roles, execution_roles, role_name_tags = {}, {}, {}
+        deps = args.dependencies
         for svc in catalogue:
+            # Each service its own roles: the task role holds exactly its contract's grants; the execution
+            # role pulls the image, writes the logs and reads exactly the secrets injected into it.
+            grants, db = task_statements(svc, deps), database_statements(svc, deps)
+            inline = {f"{svc.name}-task-policy": policy_json(*grants)} if grants else {}
+            if db:   # its own policy: the instance's resource id is AWS-computed (unknown in a preview)
+                inline[f"{svc.name}-task-db"] = policy_json(*db)
+            task = service_role(
+                self, p, f"{svc.name}-task", service="ecs-tasks.amazonaws.com",
+                description=f"Containers of {svc.name}: its contract's grants only",
+                tag_name=p.namer.base(svc.name, "task"), tags=p.tags(p.namer.base(svc.name, "task"), Service=svc.name),
+                inline=inline or None)
+            reads = execution_statements(svc, deps)
+            execution = service_role(
+                self, p, f"{svc.name}-execution", service="ecs-tasks.amazonaws.com",
+                description=f"ECS agent for {svc.name}: pull its image, write its logs, read its secrets",
+                tag_name=p.namer.base(svc.name, "execution"),
+                tags=p.tags(p.namer.base(svc.name, "execution"), Service=svc.name),
+                managed={f"{svc.name}-execution-managed": MANAGED + "service-role/AmazonECSTaskExecutionRolePolicy"},
+                inline={f"{svc.name}-execution-secrets": policy_json(*reads)} if reads else None)
+            task_roles[svc.name], execution_roles[svc.name] = task.role.arn, execution.role.arn
             wiring = ServiceWiring(
                 cluster_arn=cluster.arn, cluster_name=cluster.name, listener_arn=rules_listener.arn,
                 vpc_id=args.vpc_id, subnet_ids=args.private_subnet_ids, security_group_id=args.app_sg_id,
-                execution_role_arn=args.ecs_execution_role_arn, task_role_arn=args.ecs_task_role_arn,
-                logs_key_arn=args.logs_key_arn, secret_arns=args.secret_arns,
-                image=self._image(svc, app, args), environment=dict(args.service_environment or {}),
+                execution_role_arn=execution.role.arn, task_role_arn=task.role.arn,
+                logs_key_arn=args.logs_key_arn, secrets=secrets(svc, deps), image=self._image(svc, app, args),
+                environment=environment(svc, deps), off_hours_tag=args.off_hours_tag,
                 alb_arn_suffix=alb.arn_suffix, delivered=svc.name in args.delivered_services,
                 repository_url=None if svc.settings.image else args.repository_urls[svc.name],
                 image_tag=svc.settings.image_tag or app.image_tag)
-            services[svc.name] = fargate_service(self, p, app, svc, wiring, depends_on=[capacity_providers])
+            role_name_tags[svc.name] = (p.namer.base(svc.name, "task"), p.namer.base(svc.name, "execution"))
+            services[svc.name] = fargate_service(
+                self, p, app, svc, wiring, depends_on=[capacity_providers, *execution.grants, *task.grants])
 
         # --- EKS and Batch (off in dev by default) ------------------------------------------------
         eks = None
@@ -159,7 +187,7 @@ class ApplicationTier(pulumi.ComponentResource):
         batch = None
         if app.batch.enabled:
             batch = batch_environment(self, p, app.batch, subnet_ids=args.private_subnet_ids,
-                                      security_group_id=args.app_sg_id, job_role_arn=args.ecs_task_role_arn,
+                                      security_group_id=args.app_sg_id, job_role_arn=args.batch_job_role_arn,
                                       logs_key_arn=args.logs_key_arn)
 
         # --- outputs -------------------------------------------------------------------------------
@@ -179,6 +207,7 @@ class ApplicationTier(pulumi.ComponentResource):
             cluster_name=cluster.name, cluster_arn=cluster.arn, alb_arn=alb.arn, alb_arn_suffix=alb.arn_suffix,
             alb_dns_name=alb.dns_name, alb_zone_id=alb.zone_id,
             backend_url=pulumi.Output.concat(scheme, "://", origin_name),
+            task_role_arns=task_roles, execution_role_arns=execution_roles,
             https_listener_arn=https_listener.arn if https_listener else None, http_listener_arn=http_listener.arn,
             # blue/green services' second groups too (key "<service>-alt"): traffic moves there on a release.
             target_group_arn_suffixes={
@@ -187,6 +216,7 @@ class ApplicationTier(pulumi.ComponentResource):
                    if s.alternate_target_group is not None}},
             service_names={k: s.service.name for k, s in services.items()},
             task_families={k: s.task_definition.family for k, s in services.items()},
+            role_name_tags=role_name_tags,
             eks_cluster_name=eks.cluster.name if eks else None,
             batch_job_queue_arn=batch.job_queue.arn if batch else None)
         publish(self, self.outputs)

@@ -14,3 +14,30 @@ DEFAULT_SERVICES: dict[str, int] = {
     "conversational": 8007,
     "code": 8008,
 }
+
+# What each service uses, following the designs (ai-platform:application.services.<name>.uses adds to it):
+# the platform derives each service's own task role, injected secrets and environment from these contracts.
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+EMBEDDINGS = "amazon.titan-embed-text-v2:0"
+DEFAULT_CONTRACTS: dict[str, dict] = {
+    # Converts uploaded documents to a canonical format next to the original.
+    "format-conversion": {"buckets": {"documents": "readwrite"}},
+    # Sorts documents on request: reads them, records results.
+    "classification": {"database": "readwrite", "buckets": {"documents": "read"}, "models": [HAIKU]},
+    # Orchestrates multi-step jobs: requests inference, consumes notifications, keeps state in the database.
+    "workflow": {"database": "readwrite", "cache": True, "queues": ["notifications"],
+                 "publishes": ["InferenceRequested"]},
+    # Semantic search: read-only database (the replica where there is one), embeddings, cached results.
+    "search": {"database": "readonly", "cache": True, "buckets": {"documents": "read"}, "models": [EMBEDDINGS]},
+    # Evaluates model outputs against the synthetic datasets and the published model artifacts.
+    "quality": {"database": "readonly", "tables": ["synthetic-data"], "buckets": {"ml-artifacts": "read"},
+                "models": [HAIKU]},
+    "personalization": {"database": "readwrite", "cache": True},
+    # Announces uploaded documents (DocumentUploaded), consumes the document-processing queue that event feeds,
+    # reads the documents and writes their extracted text to the data lake.
+    "document-extraction": {"buckets": {"documents": "read", "data-lake": "write"}, "publishes": ["DocumentUploaded"],
+                            "queues": ["document-processing"], "models": [HAIKU]},
+    # The inference consumer: reads its queue, keeps sessions in the cache, conversations in the database.
+    "conversational": {"database": "readwrite", "cache": True, "queues": ["inference-requests"], "models": [HAIKU]},
+    "code": {"cache": True, "models": [HAIKU]},
+}

@@ -17,13 +17,13 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .config.data import DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, DataSettings, TableSettings
+from .config.data import BUCKET_KEYS, DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, DataSettings, TableSettings
 from .context import Platform, publish
 from .recipes.buckets import private_bucket
 from .recipes.log_groups import log_group
 from .recipes.roles import MANAGED, service_role
 
-BUCKET_PURPOSES = ("data-lake", "documents", "ml-artifacts")
+BUCKET_PURPOSES = BUCKET_KEYS
 POSTGRES_PORT, REDIS_PORT, DOCDB_PORT = 5432, 6379, 27017
 # Regions launched before August 2022 deliver ALB access logs as the regional ELB account (looked up
 # with aws.elb.get_service_account); newer regions use the log-delivery service principal.
@@ -63,10 +63,12 @@ class DataOutputs:
     redis_reader_endpoint: pulumi.Output[str]
     redis_port: pulumi.Output[int]
     redis_auth_secret_arn: pulumi.Output[str]
+    redis_auth_secret_arn_pattern: pulumi.Output[str]      # name-based (IAM documents known in a preview)
     redis_replication_group_id: pulumi.Output[str]
     redis_node_count: int
     table_names: Mapping[str, pulumi.Output[str]]
     table_arns: Mapping[str, pulumi.Output[str]]
+    table_iam_arns: Mapping[str, pulumi.Output[str]]       # from the explicit names (IAM documents, preview)
     table_stream_arns: Mapping[str, pulumi.Output[str]]
     docdb_endpoint: Optional[pulumi.Output[str]]
     docdb_cluster_arn: Optional[pulumi.Output[str]]
@@ -87,8 +89,10 @@ def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
         filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
         transitions=[aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=d.lifecycle_ia_days,
                                                                            storage_class="STANDARD_IA"),
+                     # Glacier Instant Retrieval: GetObject still works (Flexible Retrieval needs a restore first,
+                     # which would break a training job or endpoint reading an older dataset or model).
                      aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=d.lifecycle_glacier_days,
-                                                                           storage_class="GLACIER")],
+                                                                           storage_class="GLACIER_IR")],
         noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
             noncurrent_days=d.lifecycle_noncurrent_expire_days),
         abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
@@ -133,9 +137,12 @@ class DataTier(pulumi.ComponentResource):
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
             redis_endpoint=self.redis.primary_endpoint_address, redis_reader_endpoint=self.redis.reader_endpoint_address,
             redis_port=pulumi.Output.from_input(REDIS_PORT), redis_auth_secret_arn=self._redis_secret.arn,
+            redis_auth_secret_arn_pattern=p.arn("secretsmanager",
+                                                f"secret:{p.namer.physical('secret', 'redis-auth')}-??????"),
             redis_replication_group_id=self.redis.replication_group_id, redis_node_count=d.redis_nodes,
             table_names={k: t.name for k, t in self.tables.items()},
             table_arns={k: t.arn for k, t in self.tables.items()},
+            table_iam_arns={k: p.arn("dynamodb", f"table/{p.namer.physical('dynamodb', k)}") for k in self.tables},
             table_stream_arns={k: t.stream_arn for k, t in self.tables.items()},
             docdb_endpoint=self.docdb.endpoint if self.docdb else None,
             docdb_cluster_arn=self.docdb.arn if self.docdb else None,

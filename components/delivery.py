@@ -177,7 +177,7 @@ class DeliveryTier(pulumi.ComponentResource):
         # Protected in prod like every store: it holds the record of what was released (and the S3 sources).
         bucket = private_bucket(self, p, "pipeline-artifacts", kms_key_arn=args.data_key_arn, lifecycle_rules=[expiry],
                                 bucket_opts=p.stateful(self),
-                                access_log_bucket=args.access_log_bucket_name, log_prefix="pipeline-artifacts/",
+                                access_log_bucket=args.access_log_bucket_name, log_prefix=None,
                                 tags=p.tags(n.base("pipeline-artifacts"), Tier="delivery"))
 
         # --- source: one connection to the Git host, PENDING until a person completes it ---------------

@@ -123,7 +123,8 @@ class DrTier(pulumi.ComponentResource):
                             destinations=[aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
                                 region=d.region, registry_id=account)],
                             repository_filters=[aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
-                                filter=p.project, filter_type="PREFIX_MATCH")])]),
+                                # This stack's repositories only ({project}/{stack}/...): never dev's images.
+                                filter=p.namer.physical("ecr", "") + "/", filter_type="PREFIX_MATCH")])]),
                     opts=child)
 
         # --- AWS Backup (every environment) ---

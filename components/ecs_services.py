@@ -33,10 +33,10 @@ class ServiceWiring:
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     security_group_id: pulumi.Input[str]
-    execution_role_arn: pulumi.Input[str]
-    task_role_arn: pulumi.Input[str]
+    execution_role_arn: pulumi.Input[str]       # the service's own: reads exactly `secrets`
+    task_role_arn: pulumi.Input[str]            # the service's own: its contract's grants
     logs_key_arn: pulumi.Input[str]
-    secret_arns: Mapping[str, pulumi.Input[str]]
+    secrets: Mapping[str, pulumi.Input[str]]    # env var -> secret ARN
     image: pulumi.Input[str]
     environment: Mapping[str, pulumi.Input[str]]
     # The load balancer's ARN suffix: a dimension of the 5xx alarms that roll a staged release back.
@@ -48,6 +48,7 @@ class ServiceWiring:
     # True when the delivery tier's pipeline deploys the service: the pipeline then owns the running task
     # definition revision (its image is the released commit), so the stack must not roll it back.
     delivered: bool = False
+    off_hours_tag: Optional[str] = None         # tag key of the off-hours scheduler, when it runs
 
 
 @dataclasses.dataclass
@@ -82,7 +83,7 @@ def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, lo
         "essential": True,
         "portMappings": [{"containerPort": svc.port, "protocol": "tcp", "name": svc.name, "appProtocol": "http"}],
         "environment": [{"name": k, "value": environment[k]} for k in sorted(environment)],
-        "secrets": [{"name": env_name(n), "valueFrom": w.secret_arns[n]} for n in s.secrets],
+        "secrets": [{"name": k, "valueFrom": w.secrets[k]} for k in sorted(w.secrets)],
         "readonlyRootFilesystem": s.read_only_root_filesystem,
         "user": s.user,
         # No "privileged" key: the parameter is not supported on Fargate (false is the default anyway).
@@ -141,6 +142,9 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
     s = svc.settings
     child = pulumi.ResourceOptions(parent=parent)
     tags = p.tags(p.namer.base(svc.name), Service=svc.name)
+    off_hours = bool(w.off_hours_tag and s.off_hours)
+    # Stopped at night by the scheduler (desired 0): autoscaling must allow 0, or it would start tasks again.
+    service_tags = {**tags, w.off_hours_tag: "true"} if off_hours else tags
 
     log_name = p.namer.log_group("ecs", svc.name)
     log_group = make_log_group(parent, p, f"{svc.name}-logs", log_name, kms_key_arn=w.logs_key_arn, tags=tags)
@@ -267,7 +271,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
         health_check_grace_period_seconds=300,
         propagate_tags="SERVICE", enable_ecs_managed_tags=True, enable_execute_command=False,
         wait_for_steady_state=False,
-        tags=tags,
+        tags=service_tags,
         # The target group must be attached to the load balancer (through the rule), and the capacity
         # providers to the cluster (`depends_on`), before the service is created.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=service_deps, ignore_changes=ignored))
@@ -275,7 +279,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
     resource_id = pulumi.Output.concat("service/", w.cluster_name, "/", service.name)
     scaling_target = aws.appautoscaling.Target(
         f"{svc.name}-scaling", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
-        resource_id=resource_id, min_capacity=hold.apply(lambda held: 0 if held else s.min_count),
+        resource_id=resource_id, min_capacity=hold.apply(lambda held: 0 if (held or off_hours) else s.min_count),
         max_capacity=s.max_count, tags=tags, opts=child)
     scaling = app.autoscaling
     for metric, predefined, target in (("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target),

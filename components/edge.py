@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -38,6 +38,10 @@ ACCESS_LOG_FORMAT = json.dumps({
     "protocol": "$context.protocol", "responseLength": "$context.responseLength",
     "integrationStatus": "$context.integrationStatus", "integrationLatency": "$context.integrationLatency",
     "wafStatus": "$context.waf.status", "xrayTraceId": "$context.xrayTraceId"}, separators=(",", ":"))
+API_COUNT_ONLY = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
+# Gateway responses API Gateway itself sends (authorizer 401/403, WAF 403, throttling 429, timeouts 504...): with
+# CORS headers, so the browser shows the SPA the status instead of a CORS error.
+CORS_GATEWAY_RESPONSES = ("DEFAULT_4XX", "DEFAULT_5XX")
 CORS_HEADERS = "'Authorization,Content-Type,X-Amz-Date,X-Api-Key,X-Amz-Security-Token'"
 CORS_METHODS = "'DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT'"
 
@@ -47,9 +51,13 @@ class EdgeTierArgs:
     platform: Platform
     settings: EdgeSettings
     logs_key_arn: pulumi.Input[str]
-    # The application tier's backend URL (scheme://name, published by that tier); None: the API answers
-    # from a mock integration until it is wired.
+    # The application tier's internal load balancer: its ARN (the private integration's target), its backend URL
+    # (scheme://name: the Host header, and the name its certificate covers) and where the VPC link's network
+    # interfaces live (private subnets, the network tier's VPC-link group). None: a mock integration answers.
     backend_url: Optional[pulumi.Input[str]] = None
+    alb_arn: Optional[pulumi.Input[str]] = None
+    vpc_link_subnet_ids: Optional[pulumi.Input[Sequence[str]]] = None
+    vpc_link_security_group_id: Optional[pulumi.Input[str]] = None
     # The data tier's SSE-S3 access-log bucket; None: no CloudFront log delivery (policy cloudfront-logging).
     log_bucket_name: Optional[pulumi.Input[str]] = None
     log_bucket_arn: Optional[pulumi.Input[str]] = None
@@ -99,7 +107,9 @@ class EdgeTier(pulumi.ComponentResource):
 
         # --- WAF ------------------------------------------------------------------------------
         cf_acl = self._web_acl("cloudfront", "CLOUDFRONT", global_logs_key_arn, glob)
-        api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child)
+        # The API takes prompts and documents: the common rule set's 8 KB body limit (SizeRestrictions_BODY) only
+        # counts there; API Gateway's own 10 MB payload limit still applies.
+        api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child, count_only=API_COUNT_ONLY)
 
         # --- Cognito --------------------------------------------------------------------------
         pool_name = n.physical("cognito", "users")
@@ -126,20 +136,6 @@ class EdgeTier(pulumi.ComponentResource):
                          else account.apply(lambda a: n.physical("cognito_domain", a)))
         aws.cognito.UserPoolDomain("user-pool-domain", domain=domain_prefix, user_pool_id=self.user_pool.id,
                                    opts=child)
-        self.user_pool_client = aws.cognito.UserPoolClient(
-            "spa-client", name=n.physical("cognito", "spa"), user_pool_id=self.user_pool.id,
-            generate_secret=False,  # a browser app cannot keep a secret: public client, PKCE on the code flow
-            allowed_oauth_flows_user_pool_client=True, allowed_oauth_flows=["code"],
-            allowed_oauth_scopes=list(s.oauth_scopes), supported_identity_providers=["COGNITO"],
-            callback_urls=list(s.callback_urls), logout_urls=list(s.logout_urls),
-            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            prevent_user_existence_errors="ENABLED", enable_token_revocation=True,
-            access_token_validity=s.access_token_validity_minutes, id_token_validity=s.access_token_validity_minutes,
-            refresh_token_validity=s.refresh_token_validity_days,
-            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
-                access_token="minutes", id_token="minutes", refresh_token="days"),
-            opts=child)
-
         # --- static site bucket -----------------------------------------------------------------
         # SSE-S3, not the data key: the bucket holds the SPA bundle every visitor downloads, and SSE-KMS
         # would need a data-key grant to cloudfront.amazonaws.com for no confidentiality gain. The default
@@ -224,6 +220,28 @@ class EdgeTier(pulumi.ComponentResource):
             tags=p.tags(n.base("site")), opts=child)
         dist = self.distribution
 
+        # The SPA signs in from wherever it is served: the configured URLs plus, without a custom domain, the
+        # distribution's own https origin (the one the API's CORS admits), else dev's SPA could never sign in.
+        def site_urls(configured, path: str):
+            if s.custom_domain:
+                return list(configured)
+            return dist.domain_name.apply(lambda d: list(dict.fromkeys([*configured, f"https://{d}/{path}"])))
+
+        self.user_pool_client = aws.cognito.UserPoolClient(
+            "spa-client", name=n.physical("cognito", "spa"), user_pool_id=self.user_pool.id,
+            generate_secret=False,  # a browser app cannot keep a secret: public client, PKCE on the code flow
+            allowed_oauth_flows_user_pool_client=True, allowed_oauth_flows=["code"],
+            allowed_oauth_scopes=list(s.oauth_scopes), supported_identity_providers=["COGNITO"],
+            callback_urls=site_urls(s.callback_urls, "auth/callback"), logout_urls=site_urls(s.logout_urls, ""),
+            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            prevent_user_existence_errors="ENABLED", enable_token_revocation=True,
+            access_token_validity=s.access_token_validity_minutes, id_token_validity=s.access_token_validity_minutes,
+            refresh_token_validity=s.refresh_token_validity_days,
+            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
+                access_token="minutes", id_token="minutes", refresh_token="days"),
+            opts=child)
+
+
         aws.s3.BucketPolicy(
             "site-bucket-policy", bucket=bucket.id,
             policy=policy_json(
@@ -287,8 +305,23 @@ class EdgeTier(pulumi.ComponentResource):
         allowed_origin = (pulumi.Output.from_input(f"'https://{s.custom_domain}'") if s.custom_domain
                           else pulumi.Output.concat("'https://", dist.domain_name, "'"))
         deploy_deps: list[pulumi.Resource] = []
+        header = "gatewayresponse.header.Access-Control-Allow-"
+        for response_type in CORS_GATEWAY_RESPONSES:
+            deploy_deps.append(aws.apigateway.Response(
+                f"api-{response_type.lower().replace('_', '-')}-cors", rest_api_id=api.id, response_type=response_type,
+                response_parameters={f"{header}Origin": allowed_origin, f"{header}Headers": CORS_HEADERS,
+                                     f"{header}Methods": CORS_METHODS}, opts=child))
+        # The front door: a VPC link (V2) into the private subnets, the only client the internal load balancer's
+        # security group admits; every method proxies through it after the authorizer, WAF and throttling.
+        self._vpc_link = None
+        if args.alb_arn is not None and args.backend_url is not None:
+            self._vpc_link = aws.apigatewayv2.VpcLink(
+                "api-vpc-link", name=n.physical("generic", "api-vpc-link"),
+                subnet_ids=args.vpc_link_subnet_ids, security_group_ids=[args.vpc_link_security_group_id],
+                tags=p.tags(n.base("api-vpc-link")), opts=child)
         for key, resource_id, is_proxy in (("root", api.root_resource_id, False), ("proxy", proxy.id, True)):
-            deploy_deps += self._proxy_method(key, api, resource_id, is_proxy, authorizer, args.backend_url)
+            deploy_deps += self._proxy_method(key, api, resource_id, is_proxy, authorizer, args.backend_url,
+                                              args.alb_arn)
             deploy_deps += self._cors_preflight(key, api, resource_id, allowed_origin)
 
         # A deployment is a snapshot: it must be replaced whenever what it serves changes, including
@@ -297,7 +330,8 @@ class EdgeTier(pulumi.ComponentResource):
         def fingerprint(values) -> str:
             backend, origin = values
             return hashlib.sha256(json.dumps(
-                {"backend": backend or "mock", "origin": origin, "methods": ["ANY", "OPTIONS"],
+                {"backend": backend or "mock", "origin": origin, "gatewayResponses": list(CORS_GATEWAY_RESPONSES),
+                 "connection": "VPC_LINK" if self._vpc_link is not None else "INTERNET", "methods": ["ANY", "OPTIONS"],
                  "auth": "COGNITO_USER_POOLS", "corsHeaders": CORS_HEADERS, "corsMethods": CORS_METHODS,
                  "timeoutMs": 29000}, sort_keys=True).encode()).hexdigest()
 
@@ -331,7 +365,8 @@ class EdgeTier(pulumi.ComponentResource):
         publish(self, self.outputs)
 
     # ------------------------------------------------------------------------------------------
-    def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions) -> aws.wafv2.WebAcl:
+    def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions,
+                 count_only: Optional[dict] = None) -> aws.wafv2.WebAcl:
         """Managed rule groups (IP reputation, common, known bad inputs) plus a per-IP rate limit, logged."""
         p, s, n = self._p, self._settings, self._p.namer
         acl_name = n.physical("waf", key)
@@ -354,7 +389,12 @@ class EdgeTier(pulumi.ComponentResource):
                 override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
                 statement=aws.wafv2.WebAclRuleStatementArgs(
                     managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                        vendor_name="AWS", name=group)),
+                        vendor_name="AWS", name=group,
+                        rule_action_overrides=[
+                            aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
+                                name=rule, action_to_use=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
+                                    count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()))
+                            for rule in (count_only or {}).get(group, ())] or None)),
                 visibility_config=visibility(group)))
         acl = aws.wafv2.WebAcl(
             f"waf-{key}", name=acl_name, scope=scope, description=f"{n.base()} {key} edge protection",
@@ -373,7 +413,7 @@ class EdgeTier(pulumi.ComponentResource):
             opts=opts)
         return acl
 
-    def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, backend_url) -> list:
+    def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, backend_url, alb_arn) -> list:
         """ANY on the resource, Cognito-authorized, proxied to the ALB (or a mock until one exists)."""
         method = aws.apigateway.Method(
             f"api-{key}-any", rest_api=api.id, resource_id=resource_id, http_method="ANY",
@@ -381,14 +421,14 @@ class EdgeTier(pulumi.ComponentResource):
             request_parameters={"method.request.path.proxy": True} if is_proxy else None,
             opts=pulumi.ResourceOptions(parent=self))
         opts = pulumi.ResourceOptions(parent=self, depends_on=[method])
-        if backend_url is not None:
-            # HTTP proxy to the public ALB name (a private integration would need a VPC link and an NLB).
-            # Without an ALB certificate the application tier opens only HTTP:80 (no 443 listener), so
-            # https:// would time out on every call.
+        if self._vpc_link is not None:
+            # Private integration over the VPC link (V2) to the internal ALB: `integration_target` is the load
+            # balancer, `uri` sets the Host header (the name the ALB's certificate covers; http:// without one).
             path = "/{proxy}" if is_proxy else "/"
             integration = aws.apigateway.Integration(
                 f"api-{key}-integration", rest_api=api.id, resource_id=resource_id, http_method=method.http_method,
-                type="HTTP_PROXY", integration_http_method="ANY",
+                type="HTTP_PROXY", integration_http_method="ANY", connection_type="VPC_LINK",
+                connection_id=self._vpc_link.id, integration_target=alb_arn,
                 uri=pulumi.Output.concat(backend_url, path), timeout_milliseconds=29000,
                 request_parameters={"integration.request.path.proxy": "method.request.path.proxy"} if is_proxy else None,
                 opts=opts)

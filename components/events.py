@@ -33,7 +33,9 @@ class EventsTierArgs:
 class EventsOutputs:
     event_bus_name: pulumi.Output[str]
     event_bus_arn: pulumi.Output[str]
-    queue_arns: Mapping[str, pulumi.Output[str]]
+    # detail-type -> the sources bus rules match it with (a publisher's PutEvents condition names both)
+    event_sources: Mapping[str, tuple]
+    queue_arns: Mapping[str, pulumi.Output[str]]   # from the explicit names: IAM documents known in a preview
     queue_urls: Mapping[str, pulumi.Output[str]]
     queue_names: Mapping[str, str]
     dlq_arns: Mapping[str, pulumi.Output[str]]
@@ -112,6 +114,11 @@ class EventsTier(pulumi.ComponentResource):
                  "Action": "sns:Publish", "Resource": domain_arn,
                  "Condition": {"StringEquals": {"aws:SourceAccount": account}}}),
             opts=child)
+        # Every alarm and budget alert lands on the alerts topic: its subscribers are people (config requires one
+        # in prod). E-mail subscriptions stay pending until the address confirms.
+        for i, email in enumerate(s.alert_emails):
+            aws.sns.TopicSubscription(f"alerts-email-{i}", topic=alerts.arn, protocol="email", endpoint=email,
+                                      opts=child)
         for i, sub in enumerate(s.subscriptions):
             aws.sns.TopicSubscription(
                 f"sub-{sub.topic}-{sub.protocol}-{i}", topic=topics[sub.topic].arn, protocol=sub.protocol,
@@ -215,7 +222,9 @@ class EventsTier(pulumi.ComponentResource):
             tags=p.tags(stream_name), opts=p.stateful(self))
 
         self.outputs = EventsOutputs(
-            event_bus_name=bus.name, event_bus_arn=bus.arn, queue_arns={k: v.arn for k, v in queues.items()},
+            event_bus_name=bus.name, event_bus_arn=p.arn("events", f"event-bus/{bus_name}"),
+            event_sources={t: tuple(sorted({src for r in s.rules.values() if t in r.detail_types for src in r.sources}))
+                           for r0 in s.rules.values() for t in r0.detail_types}, queue_arns=queue_arns,
             queue_urls={k: v.url for k, v in queues.items()}, queue_names=names,
             dlq_arns={k: v.arn for k, v in dlqs.items()}, dlq_names=dlq_names, alerts_topic_arn=alerts.arn,
             domain_events_topic_arn=domain.arn, stream_name=stream.name, stream_arn=stream.arn)

@@ -205,7 +205,7 @@ class GovernanceTier(pulumi.ComponentResource):
             "password-policy", minimum_password_length=o.password_min_length, require_lowercase_characters=True,
             require_uppercase_characters=True, require_numbers=True, require_symbols=True,
             allow_users_to_change_password=True, max_password_age=90, password_reuse_prevention=24, opts=child)
-        for key in o.cost_allocation_tags:
+        for key in (o.cost_allocation_tags if o.activate_cost_allocation_tags else ()):
             aws.costexplorer.CostAllocationTag(f"cost-tag-{key.lower()}", tag_key=key, status="Active", opts=child)
 
         self.outputs = GovernanceOutputs(budget_name=budget.name, trail_arn=trail.arn, audit_bucket_name=bucket.id,

@@ -43,7 +43,8 @@ class MlTierArgs:
     # The SageMaker role's Name tag: the orchestrator may pass only a role carrying it, to SageMaker only.
     sagemaker_role_name_tag: str
     private_subnet_ids: pulumi.Input[Sequence[str]]
-    app_sg_id: pulumi.Input[str]
+    # The network tier's ML group (admits its own members: multi-instance training talks to itself).
+    ml_sg_id: pulumi.Input[str]
     artifacts_bucket_name: Optional[pulumi.Input[str]] = None
     artifacts_bucket_arn: Optional[pulumi.Input[str]] = None
     data_bucket_name: Optional[pulumi.Input[str]] = None
@@ -216,7 +217,7 @@ class MlTier(pulumi.ComponentResource):
                     model_data_url=pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/", ep.model_data_key)),
                 enable_network_isolation=ep.network_isolation,
                 vpc_config=aws.sagemaker.ModelVpcConfigArgs(subnets=args.private_subnet_ids,
-                                                            security_group_ids=[args.app_sg_id]),
+                                                            security_group_ids=[args.ml_sg_id]),
                 tags=p.tags(n.base(ep_name, "model")),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[sagemaker_policy]))
             capture = None
@@ -254,7 +255,7 @@ class MlTier(pulumi.ComponentResource):
             "JOB_NAME_PREFIX": job_prefix,
             "ALLOWED_IMAGE_REPOSITORIES": ",".join(ml_repo_names),
             "SUBNET_IDS": _join(args.private_subnet_ids),
-            "SECURITY_GROUP_IDS": args.app_sg_id,
+            "SECURITY_GROUP_IDS": args.ml_sg_id,
             "STACK": p.stack,
             "PLATFORM_TAGS": json.dumps(p.tags()),
         }
@@ -413,7 +414,7 @@ class MlTier(pulumi.ComponentResource):
         ]
         fn = platform_function(
             self, p, LambdaSpec(name="offhours-scheduler", handler="handler.handler", source_dir="offhours_scheduler",
-                                timeout=300, memory=256, reserved_concurrency=1,
+                                timeout=300, memory=256,
                                 environment={"STATE_PATH": state_path, "TAG_KEY": s.tag_key,
                                              "ENVIRONMENT": p.environment}),
             data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=statements)

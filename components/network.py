@@ -36,6 +36,8 @@ class NetworkOutputs:
     private_subnet_ids: pulumi.Output
     isolated_subnet_ids: pulumi.Output
     lb_security_group_id: pulumi.Output[str]
+    vpc_link_security_group_id: pulumi.Output[str]
+    ml_security_group_id: pulumi.Output[str]
     app_security_group_id: pulumi.Output[str]
     data_security_group_id: pulumi.Output[str]
     endpoint_security_group_id: pulumi.Output[str]
@@ -116,26 +118,37 @@ class NetworkTier(pulumi.ComponentResource):
             return aws.ec2.SecurityGroup(f"{key}-sg", vpc_id=vpc.vpc_id, description=description,
                                          tags=p.tags(p.namer.base(key), Role=key), opts=child)
 
-        lb_sg = group("lb", "Load balancers: HTTPS/HTTP from the internet, forwards to the application group")
+        lb_sg = group("lb", "Internal load balancer: HTTPS/HTTP from the API's VPC link only, forwards to the application group")
+        vpc_link_sg = group("vpclink", "API Gateway VPC link: the only client of the internal load balancer")
+        ml_sg = group("ml", "SageMaker training and hosting: members talk to each other (distributed training)")
         app_sg = group("app", "Application tasks and functions: app ports from the load balancer group only")
         data_sg = group("data", "Databases and caches: data ports from the application group only")
         endpoint_sg = group("endpoints", "Interface VPC endpoints: HTTPS from inside the VPC")
 
-        def ingress(key, sg, port_from, port_to, *, cidr=None, source=None, description=""):
+        def ingress(key, sg, port_from, port_to, *, cidr=None, source=None, description="", protocol="tcp"):
             aws.vpc.SecurityGroupIngressRule(
-                key, security_group_id=sg.id, ip_protocol="tcp", from_port=port_from, to_port=port_to,
+                key, security_group_id=sg.id, ip_protocol=protocol, from_port=port_from, to_port=port_to,
                 cidr_ipv4=cidr, referenced_security_group_id=source.id if source is not None else None,
                 description=description, tags=p.tags(p.namer.base(key)), opts=child)
 
-        def egress(key, sg, port_from, port_to, *, cidr=None, dest=None, description=""):
+        def egress(key, sg, port_from, port_to, *, cidr=None, dest=None, description="", protocol="tcp"):
             aws.vpc.SecurityGroupEgressRule(
-                key, security_group_id=sg.id, ip_protocol="tcp", from_port=port_from, to_port=port_to,
+                key, security_group_id=sg.id, ip_protocol=protocol, from_port=port_from, to_port=port_to,
                 cidr_ipv4=cidr, referenced_security_group_id=dest.id if dest is not None else None,
                 description=description, tags=p.tags(p.namer.base(key)), opts=child)
 
         for port in (443, 80):
-            ingress(f"lb-in-{port}", lb_sg, port, port, cidr="0.0.0.0/0",
-                    description=f"Internet to the load balancer on {port}" + (" (redirected to HTTPS)" if port == 80 else ""))
+            ingress(f"lb-in-{port}", lb_sg, port, port, source=vpc_link_sg,
+                    description=f"API Gateway VPC link to the load balancer on {port}")
+            egress(f"vpclink-out-lb-{port}", vpc_link_sg, port, port, dest=lb_sg,
+                   description=f"VPC link to the internal load balancer on {port}")
+        # Distributed training exchanges data between the job's instances on any port (all protocols).
+        ingress("ml-in-self", ml_sg, None, None, source=ml_sg, protocol="-1",
+                description="SageMaker instances of the same job or endpoint")
+        egress("ml-out-self", ml_sg, None, None, dest=ml_sg, protocol="-1",
+               description="SageMaker instances of the same job or endpoint")
+        egress("ml-out-https", ml_sg, 443, 443, cidr="0.0.0.0/0",
+               description="HTTPS to AWS APIs (S3, ECR, CloudWatch) through NAT or endpoints")
         egress("lb-out-app", lb_sg, n.app_port_from, n.app_port_to, dest=app_sg,
                description="Load balancer to application ports")
         ingress("app-in-lb", app_sg, n.app_port_from, n.app_port_to, source=lb_sg,
@@ -158,6 +171,6 @@ class NetworkTier(pulumi.ComponentResource):
         self.outputs = NetworkOutputs(
             vpc_id=vpc.vpc_id, vpc_cidr=n.cidr, public_subnet_ids=vpc.public_subnet_ids,
             private_subnet_ids=vpc.private_subnet_ids, isolated_subnet_ids=vpc.isolated_subnet_ids,
-            lb_security_group_id=lb_sg.id, app_security_group_id=app_sg.id, data_security_group_id=data_sg.id,
+            lb_security_group_id=lb_sg.id, vpc_link_security_group_id=vpc_link_sg.id, ml_security_group_id=ml_sg.id, app_security_group_id=app_sg.id, data_security_group_id=data_sg.id,
             endpoint_security_group_id=endpoint_sg.id)
         publish(self, self.outputs)

@@ -26,6 +26,7 @@ from .ml import MlOutputs, MlTier, MlTierArgs
 from .network import NetworkOutputs, NetworkTier, NetworkTierArgs
 from .observability import ObservabilityOutputs, ObservabilityTier, ObservabilityTierArgs
 from .security import SecurityOutputs, SecurityTier, SecurityTierArgs
+from .service_access import ServiceDependencies
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,22 +79,27 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
         data_key_arn=security.data_key_arn, logs_key_arn=security.logs_key_arn,
         sagemaker_role_arn=security.sagemaker_role_arn, sagemaker_role_name=security.sagemaker_role_name,
         data_key_alias=security.key_aliases["data"], sagemaker_role_name_tag=security.sagemaker_role_name_tag,
-        private_subnet_ids=network.private_subnet_ids, app_sg_id=network.app_security_group_id,
+        private_subnet_ids=network.private_subnet_ids, ml_sg_id=network.ml_security_group_id,
         artifacts_bucket_name=data.bucket_names["ml-artifacts"], artifacts_bucket_arn=data.bucket_arns["ml-artifacts"],
         data_bucket_name=data.bucket_names["data-lake"], data_bucket_arn=data.bucket_arns["data-lake"],
         alarm_topic_arn=events.alerts_topic_arn)).outputs
 
+    dependencies = ServiceDependencies(
+        region=p.region, account_id=p.account_id, secret_arns=security.secret_arns,
+        secret_arn_patterns=security.secret_arn_patterns, bucket_arns=data.bucket_arns, table_arns=data.table_iam_arns, queue_arns=events.queue_arns, event_bus_arn=events.event_bus_arn,
+        event_sources=events.event_sources, db_resource_id=data.db_resource_id, db_address=data.db_address,
+        db_reader_address=data.db_replica_address, db_port=data.db_port.apply(str), db_name=data.db_name,
+        redis_endpoint=data.redis_endpoint, redis_port=data.redis_port.apply(str),
+        redis_auth_secret_arn=data.redis_auth_secret_arn,
+        redis_auth_secret_arn_pattern=data.redis_auth_secret_arn_pattern)
     application = ApplicationTier("application", ApplicationTierArgs(
-        platform=p, settings=settings.application, vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
+        platform=p, settings=settings.application, vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids, lb_sg_id=network.lb_security_group_id,
-        app_sg_id=network.app_security_group_id, ecs_execution_role_arn=security.ecs_execution_role_arn,
-        ecs_task_role_arn=security.ecs_task_role_arn, ecs_task_role_name=security.ecs_task_role_name,
+        app_sg_id=network.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=security.logs_key_arn, data_key_arn=security.data_key_arn,
-        data_key_alias=security.key_aliases["data"], secret_arns=security.secret_arns,
-        repository_urls=ml.repository_urls, log_bucket_name=data.log_bucket_name,
-        service_environment={"DB_HOST": data.db_address, "DB_PORT": data.db_port.apply(str),
-                             "REDIS_HOST": data.redis_endpoint},
-        extra_task_policy_arns=[ml.bedrock_invoke_policy_arn] if ml.bedrock_invoke_policy_arn is not None else None,
+        data_key_alias=security.key_aliases["data"], repository_urls=ml.repository_urls,
+        dependencies=dependencies, log_bucket_name=data.log_bucket_name,
+        off_hours_tag=settings.ml.off_hours.tag_key if settings.ml.off_hours.enabled else None,
         delivered_services=delivered,
     )).outputs
 
@@ -107,11 +113,13 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
             services={svc: DeliveredService(
                 repository_arn=ml.repository_arns[svc], repository_url=ml.repository_urls[svc],
                 ecs_service_name=application.service_names[svc], task_family=application.task_families[svc],
-                pass_role_name_tags=security.ecs_role_name_tags)
+                pass_role_name_tags=application.role_name_tags[svc])
                 for svc in delivered})).outputs
 
     edge = EdgeTier("edge", EdgeTierArgs(
         platform=p, settings=settings.edge, logs_key_arn=security.logs_key_arn, backend_url=application.backend_url,
+        alb_arn=application.alb_arn, vpc_link_subnet_ids=network.private_subnet_ids,
+        vpc_link_security_group_id=network.vpc_link_security_group_id,
         log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn)).outputs
 
     observability = ObservabilityTier("observability", ObservabilityTierArgs(

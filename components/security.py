@@ -32,7 +32,6 @@ class SecurityOutputs:
     secrets_key_arn: pulumi.Output[str]
     # Aliases other tiers name the keys by in IAM conditions (kms:ResourceAliases): known in a preview.
     key_aliases: Mapping[str, str]
-    ecs_execution_role_arn: pulumi.Output[str]
     ecs_task_role_arn: pulumi.Output[str]
     ecs_task_role_name: pulumi.Output[str]
     lambda_role_arn: pulumi.Output[str]
@@ -40,10 +39,9 @@ class SecurityOutputs:
     sagemaker_role_name: pulumi.Output[str]
     # The SageMaker role's Name tag: a PassRole condition names the role by it (its ARN is unknown in a preview).
     sagemaker_role_name_tag: str
-    # The ECS task and execution roles' Name tags: the delivery pipelines may pass exactly these (by tag: the
-    # roles' ARNs are unknown in a preview).
-    ecs_role_name_tags: Sequence[str]
     secret_arns: Mapping[str, pulumi.Output[str]]
+    # Name-based ARN patterns (Secrets Manager appends 6 random characters): IAM documents known in a preview.
+    secret_arn_patterns: Mapping[str, pulumi.Output[str]]
 
 
 class SecurityTier(pulumi.ComponentResource):
@@ -84,24 +82,9 @@ class SecurityTier(pulumi.ComponentResource):
                     secret_string=pulumi.Output.secret(random.random_password),
                     opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]))
             secrets[secret_name] = secret
-        # Name-based ARN patterns (Secrets Manager appends 6 random characters): known in a preview.
-        secret_patterns = account.apply(lambda acct: [
-            f"arn:aws:secretsmanager:{p.region}:{acct}:secret:{p.namer.physical('secret', n)}-??????" for n in s.secrets])
-
-        execution = service_role(
-            self, p, "ecs-execution-role", service="ecs-tasks.amazonaws.com",
-            description="ECS agent: pull images, write logs, read the task's secrets",
-            tag_name=p.namer.base("ecs-execution"),
-            managed={"ecs-execution-managed": MANAGED + "service-role/AmazonECSTaskExecutionRolePolicy"},
-            inline={"ecs-execution-secrets": policy_json(
-                {"Sid": "ReadAppSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-                 "Resource": secret_patterns},
-                {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
-                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{p.region}.amazonaws.com"},
-                               "StringLike": {"kms:EncryptionContext:SecretARN": secret_patterns}}})})
         task = service_role(
             self, p, "ecs-task-role", service="ecs-tasks.amazonaws.com",
-            description="Application containers; tiers attach exactly what each service needs",
+            description="Batch jobs' containers (each ECS service has its own task role, in the application tier)",
             tag_name=p.namer.base("ecs-task"))
         lambda_role = service_role(
             self, p, "lambda-role", service="lambda.amazonaws.com",
@@ -123,9 +106,10 @@ class SecurityTier(pulumi.ComponentResource):
         self.outputs = SecurityOutputs(
             data_key_arn=keys["data"].arn, logs_key_arn=keys["logs"].arn, secrets_key_arn=keys["secrets"].arn,
             key_aliases={k: p.namer.kms_alias(k) for k in KEY_PURPOSES},
-            ecs_execution_role_arn=execution.role.arn, ecs_task_role_arn=task.role.arn,
+            ecs_task_role_arn=task.role.arn,
             ecs_task_role_name=task.role.name, lambda_role_arn=lambda_role.role.arn,
             sagemaker_role_arn=sagemaker.role.arn, sagemaker_role_name=sagemaker.role.name,
-            sagemaker_role_name_tag=sagemaker_tag,
-            ecs_role_name_tags=(p.namer.base("ecs-task"), p.namer.base("ecs-execution")), secret_arns={k: v.arn for k, v in secrets.items()})
+            sagemaker_role_name_tag=sagemaker_tag, secret_arns={k: v.arn for k, v in secrets.items()},
+            secret_arn_patterns={k: p.arn("secretsmanager", f"secret:{p.namer.physical('secret', k)}-??????")
+                                 for k in s.secrets})
         publish(self, self.outputs)

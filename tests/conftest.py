@@ -7,6 +7,7 @@ Plans are cached per distinct configuration: `stack_plan("dev")`, `stack_plan("d
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -130,3 +131,24 @@ def pytest_sessionfinish(session, exitstatus):
     if out:
         import policy_harness
         Path(out).write_text(json.dumps(policy_harness.CORPUS))
+
+
+@functools.lru_cache(maxsize=None)
+def images_present_plan(stack: str = "dev"):
+    """The stack after its first release (update mode): every ECR repository holds a tagged image, so no
+    service is parked (components/ecs_services.py parks a service whose image does not exist yet)."""
+    from plan.mocks import PlatformMocks
+    original = PlatformMocks.call
+
+    def call(self, args):
+        if args.token == "aws:ecr/getImages:getImages":
+            return {"id": args.args["repositoryName"], "repositoryName": args.args["repositoryName"],
+                    "imageIds": [{"imageDigest": "sha256:" + "a" * 64, "imageTag": "4f2c9e1a7b3d"}]}
+        return original(self, args)
+    PlatformMocks.call = call
+    try:
+        name, path = stack_file_path(stack, None)
+        config, _ = load_stack_config(name, path)
+        return program_with(config, stack=name, preview=False)
+    finally:
+        PlatformMocks.call = original

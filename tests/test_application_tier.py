@@ -1,6 +1,8 @@
 """Application tier: the inputs actually registered for dev and prod (and with EKS/Batch enabled)."""
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import copy
 import dataclasses
 import functools
@@ -11,7 +13,7 @@ import pytest
 from components.catalog import DEFAULT_SERVICES
 from components.config import load_settings
 from components.config.schema import ConfigError
-from conftest import program_with, stack_analysis, stack_plan
+from conftest import images_present_plan, program_with, stack_analysis, stack_plan
 from plan.analyze import analyze
 from plan.engine import UNKNOWN, PlanError
 from plan.stackfile import load_stack_config, stack_file_path
@@ -115,10 +117,11 @@ def test_service_settings(stack, spot, desired):
 def test_task_definitions_and_container_settings(stack):
     plan = stack_plan(stack, False)
     secret = plan.named("secret-jwt-signing-secret", "aws:secretsmanager/secret:Secret")
-    execution, task_role = plan.named("ecs-execution-role"), plan.named("ecs-task-role")
     logs_key = plan.named("logs-key")
     for name, port in DEFAULT_SERVICES.items():
         td, log = plan.named(f"{name}-task", TASK), plan.named(f"{name}-logs", LOG_GROUP)
+        # issue 12: each service its own roles
+        execution, task_role = plan.named(f"{name}-execution", "aws:iam/role:Role"), plan.named(f"{name}-task", "aws:iam/role:Role")
         assert td.props["networkMode"] == "awsvpc" and td.props["requiresCompatibilities"] == ["FARGATE"]
         assert td.props["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
         assert (td.props["cpu"], td.props["memory"]) == ("512", "1024")
@@ -130,7 +133,8 @@ def test_task_definitions_and_container_settings(stack):
         assert c["portMappings"][0]["containerPort"] == port
         assert c["logConfiguration"]["logDriver"] == "awslogs"
         assert c["logConfiguration"]["options"]["awslogs-group"] == log.props["name"]
-        assert c["secrets"] == [{"name": "JWT_SIGNING_SECRET", "valueFrom": secret.outputs["arn"]}]
+        assert [x for x in c["secrets"] if x["name"] != "REDIS_AUTH_TOKEN"] == [
+            {"name": "JWT_SIGNING_SECRET", "valueFrom": secret.outputs["arn"]}]
         assert f"localhost:{port}/health" in " ".join(c["healthCheck"]["command"])
         assert {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False} in c["mountPoints"]
         # every mount names a declared task volume (RegisterTaskDefinition rejects an unknown sourceVolume)
@@ -142,13 +146,17 @@ def test_task_definitions_and_container_settings(stack):
         assert set(lp["capabilities"].get("add", [])) <= {"SYS_PTRACE"}
         assert not {"devices", "tmpfs", "sharedMemorySize", "maxSwap", "swappiness"} & set(lp)
         env = {e["name"]: e["value"] for e in c["environment"]}
-        assert env["PORT"] == str(port) and env["DB_HOST"].endswith(".rds.amazonaws.com")
+        assert env["PORT"] == str(port)
+        # issue 12: only services whose contract names the database get its endpoint (and their own DB user)
+        uses_db = name not in {"format-conversion", "document-extraction", "code"}
+        assert env.get("DB_HOST", "").endswith(".rds.amazonaws.com") is uses_db, name
         # the ML tier's repository for the service, with the stack's image tag
         repo = plan.named(f"repo-{name}", "aws:ecr/repository:Repository")
         assert c["image"] == f"{repo.outputs['repositoryUrl']}:{'1.0.0' if stack == 'prod' else 'latest'}"
 
 
-@pytest.mark.parametrize("stack, bounds", [("dev", (1, 2)), ("prod", (2, 10))])
+# dev's services are off-hours services (issue 12): their minimum is 0, so autoscaling never fights the night stop
+@pytest.mark.parametrize("stack, bounds", [("dev", (0, 2)), ("prod", (2, 10))])
 def test_autoscaling_target_and_cpu_memory_policies_per_service(stack, bounds):
     plan = stack_plan(stack, True)
     cluster = plan.named("cluster", "aws:ecs/cluster:Cluster")
@@ -184,11 +192,12 @@ def test_cluster_container_insights_and_capacity_providers(stack, insights, defa
 
 
 @pytest.mark.parametrize("stack, protect", [("dev", False), ("prod", True)])
-def test_alb_in_public_subnets_with_lb_group_logs_and_protection(stack, protect):
+def test_alb_internal_in_private_subnets_with_lb_group_logs_and_protection(stack, protect):
+    # issue 12: the front door cannot be bypassed: the ALB is internal, reached through the API's VPC link
     plan = stack_plan(stack, False)
     alb, vpc = plan.named("alb", LB), plan.named("vpc", "awsx:ec2:Vpc")
     p = alb.props
-    assert p["subnets"] == vpc.outputs["publicSubnetIds"] and p["internal"] is False
+    assert p["subnets"] == vpc.outputs["privateSubnetIds"] and p["internal"] is True
     assert alb.propertyDependencies["securityGroups"] == [plan.named("lb-sg", SG).urn]
     assert p["dropInvalidHeaderFields"] is True and p["enableDeletionProtection"] is protect
     assert p["idleTimeout"] == 60 and len(p["name"]) <= 32
@@ -334,7 +343,8 @@ def test_enabled_eks_and_batch_pass_the_compute_policies():
 
 # --- configuration errors ----------------------------------------------------------------------------
 def _settings(app: dict, env="dev"):
-    return load_settings({"platform": {"environment": env}, "application": app}, stack=env, region="us-east-1")
+    return load_settings({"platform": {"environment": env}, "application": app,
+                          "events": {"alertEmails": ["ops@example.com"]}}, stack=env, region="us-east-1")
 
 
 def test_catalogue_merges_overrides_adds_and_drops_services():
@@ -462,3 +472,119 @@ def test_alias_record_for_the_alb_when_a_zone_is_given():
     proxy = plan.named("api-proxy-integration")
     assert proxy.props["uri"] == "https://origin.app.example.com/{proxy}"
     assert record.urn in proxy.propertyDependencies["uri"]
+
+
+# --- service contracts (issue 12) ---------------------------------------------------------------------
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def _doc(plan, name):
+    return json.loads(plan.named(name, ROLE_POLICY).props["policy"])
+
+
+def _sids(doc) -> dict:
+    return {s["Sid"]: s for s in doc["Statement"]}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_service_runs_with_its_own_task_and_execution_role(stack):
+    plan = stack_plan(stack, False)
+    task_arns, exec_arns = set(), set()
+    for name in DEFAULT_SERVICES:
+        td = plan.named(f"{name}-task", TASK)
+        task, execution = plan.named(f"{name}-task", ROLE), plan.named(f"{name}-execution", ROLE)
+        assert td.props["taskRoleArn"] == task.outputs["arn"] and td.props["executionRoleArn"] == execution.outputs["arn"]
+        assert task.props["tags"]["Service"] == name and execution.props["tags"]["Service"] == name
+        trust = json.loads(task.props["assumeRolePolicy"])["Statement"][0]
+        assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+        task_arns.add(task.outputs["arn"])
+        exec_arns.add(execution.outputs["arn"])
+    assert len(task_arns) == len(exec_arns) == len(DEFAULT_SERVICES)
+
+
+def test_contract_grants_are_exact():
+    plan = stack_plan("prod", False)
+    db = plan.named("postgres", "aws:rds/instance:Instance").outputs
+    queue = plan.named("queue-document-processing", "aws:sqs/queue:Queue").outputs["arn"]
+    docs = plan.named("documents-bucket", "aws:s3/bucket:Bucket").outputs["arn"]
+    key = plan.named("data-key", "aws:kms/key:Key").outputs["arn"]
+    sids = _sids(_doc(plan, "classification-task-policy"))
+    assert _sids(_doc(plan, "classification-task-db"))["ConnectAsOwnDbUser"]["Resource"] == (
+        f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{db['resourceId']}/classification")
+    assert sids["ReadBuckets"]["Resource"] == [docs + "/*"] and "WriteBuckets" not in sids
+    assert "ConsumeOwnQueues" not in sids   # classification consumes no queue
+    extraction = _sids(_doc(plan, "document-extraction-task-policy"))
+    assert extraction["ConsumeOwnQueues"]["Resource"] == [queue]
+    assert "sqs:SendMessage" not in extraction["ConsumeOwnQueues"]["Action"]
+    # the key only through SQS, only for this queue's messages (its encryption context), only in this account
+    assert extraction["DecryptQueueMessages"]["Condition"] == {"StringEquals": {
+        "kms:ViaService": "sqs.us-east-1.amazonaws.com", "kms:CallerAccount": "123456789012",
+        "kms:EncryptionContext:aws:sqs:arn": [queue]}}
+    assert key.startswith("arn:aws:kms:")
+    assert sids["InvokeOwnModels"]["Resource"] == [
+        "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"]
+    # publishes: only its own detail-types, with the sources the bus rules match them with
+    put = _sids(_doc(plan, "document-extraction-task-policy"))["PublishOwnEvents"]
+    assert put["Condition"]["StringEquals"] == {"events:detail-type": ["DocumentUploaded"],
+                                                "events:source": ["ai-platform.documents"]}
+    assert put["Resource"] == plan.named("bus", "aws:cloudwatch/eventBus:EventBus").outputs["arn"]
+    # no wildcard resource in any service's task policy, except KMS pinned by service and encryption context
+    for name in DEFAULT_SERVICES:
+        with contextlib.suppress(KeyError):
+            for s in _doc(plan, f"{name}-task-policy")["Statement"]:
+                if "*" in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]):
+                    assert all(a.startswith("kms:") for a in s["Action"]), (name, s)
+                    cond = json.dumps(s["Condition"])
+                    assert "kms:ViaService" in cond and "kms:EncryptionContext:" in cond, (name, s)
+
+
+def test_execution_role_reads_exactly_the_injected_secrets_and_never_the_master_secret():
+    plan = stack_plan("prod", False)
+    master = plan.named("postgres", "aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
+    redis = plan.named("redis-auth", "aws:secretsmanager/secret:Secret").outputs["arn"]
+    for name in DEFAULT_SERVICES:
+        [container] = json.loads(plan.named(f"{name}-task", TASK).props["containerDefinitions"])
+        injected = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+        read = _sids(_doc(plan, f"{name}-execution-secrets"))["ReadInjectedSecrets"]["Resource"]
+        # name-based patterns (known in a preview), one per injected secret, each matching exactly that secret
+        assert len(read) == len(injected) and all(
+            sum(fnmatch.fnmatchcase(arn, pattern) for arn in injected.values()) == 1 for pattern in read), name
+        assert not any(fnmatch.fnmatchcase(master, pattern) for pattern in read)
+        uses_cache = name in {"workflow", "search", "personalization", "conversational", "code"}
+        assert (injected.get("REDIS_AUTH_TOKEN") == redis) is uses_cache, name
+        env = {e["name"]: e["value"] for e in container["environment"]}
+        if "DB_HOST" in env:
+            assert env["DB_USER"] == name.replace("-", "_") and env["DB_IAM_AUTH"] == "true"
+    # search is read-only: it connects to the replica
+    [search] = json.loads(plan.named("search-task", TASK).props["containerDefinitions"])
+    env = {e["name"]: e["value"] for e in search["environment"]}
+    assert env["DB_HOST"] == plan.named("postgres-replica", "aws:rds/instance:Instance").outputs["address"]
+
+
+def test_contract_added_in_config_becomes_a_grant_and_an_unknown_name_is_refused():
+    s = _settings({"services": {"code": {"uses": {"queues": ["notifications"], "buckets": {"documents": "read"}}}}})
+    code = {c.name: c for c in s.application.catalogue()}["code"].settings.uses
+    assert code.queues == ("notifications",) and code.cache is True and dict(code.buckets) == {"documents": "read"}
+    with pytest.raises(ConfigError, match=r"services\.code\.uses\.queues = 'no-such-queue'"):
+        _settings({"services": {"code": {"uses": {"queues": ["no-such-queue"]}}}})
+    with pytest.raises(ConfigError, match=r"services\.code\.uses\.tables = 'no-such-table'"):
+        _settings({"services": {"code": {"uses": {"tables": ["no-such-table"]}}}})
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_internal_alb_reachable_only_from_the_vpc_link_group(stack):
+    plan = stack_plan(stack, False)
+    alb = plan.named("alb", LB).props
+    assert alb["internal"] is True and alb["subnets"] == plan.named("vpc", "awsx:ec2:Vpc").outputs["privateSubnetIds"]
+    lb_sg, link_sg = plan.named("lb-sg", SG).id, plan.named("vpclink-sg", SG).id
+    lb_in = [r.props for r in plan.of_type(INGRESS) if r.props["securityGroupId"] == lb_sg]
+    assert lb_in and all(r.get("cidrIpv4") is None and r["referencedSecurityGroupId"] == link_sg for r in lb_in)
+
+
+@pytest.mark.parametrize("stack, tagged, minimum", [("dev", True, 0), ("prod", False, 2)])
+def test_off_hours_services_are_tagged_and_may_scale_to_zero(stack, tagged, minimum):
+    plan = images_present_plan(stack)   # after the first release: parking does not hold the floor at 0
+    for name in DEFAULT_SERVICES:
+        assert (plan.named(f"{name}-service", SERVICE).props["tags"].get("OffHours") == "true") is tagged
+        assert plan.named(f"{name}-scaling", TARGET).props["minCapacity"] == minimum

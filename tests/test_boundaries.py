@@ -19,11 +19,11 @@ COMPONENTS = Path(__file__).resolve().parent.parent / "components"
 TIER_SECTIONS: dict[str, set[str]] = {
     "security": {"security"}, "network": {"network"}, "data": {"data"}, "events": {"events"}, "ml": {"ml"},
     "application": {"application"}, "ecs_services": {"application"}, "eks": {"application"},
-    "batch": {"application"}, "edge": {"edge"}, "observability": {"observability"},
+    "batch": {"application"}, "service_access": {"application"}, "edge": {"edge"}, "observability": {"observability"},
     "governance": {"observability"}, "dr": {"dr"}, "delivery": {"delivery"},
 }
 # Which tier each helper module belongs to (it may be imported by that tier only).
-OWNER = {"ecs_services": "application", "eks": "application", "batch": "application"}
+OWNER = {"ecs_services": "application", "eks": "application", "batch": "application", "service_access": "application"}
 SECTIONS = set(TIERS) - {"platform"}
 TIER_MODULES = set(TIER_SECTIONS)
 

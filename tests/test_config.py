@@ -25,7 +25,8 @@ def error(**tiers) -> ConfigError:
 
 def test_defaults_follow_the_environment_not_the_code_path():
     dev = settings()
-    prod = load_settings({"platform": {"environment": "prod"}}, stack="prod", region="us-east-1")
+    prod = load_settings({"platform": {"environment": "prod"}, "events": {"alertEmails": ["ops@example.com"]}},
+                         stack="prod", region="us-east-1")
     assert (dev.network.az_count, dev.network.nat_strategy, dev.platform.protect) == (2, "single", False)
     assert (prod.network.az_count, prod.network.nat_strategy, prod.platform.protect) == (3, "one-per-az", True)
     assert dev.network.interface_endpoints == () and "ecr.dkr" in prod.network.interface_endpoints
@@ -122,3 +123,34 @@ def test_offline_engine_exits_2_with_one_line_and_no_traceback(yaml_text, expect
     assert expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+# --- issue 12 -----------------------------------------------------------------------------------------
+def test_prod_requires_an_alerts_subscriber():
+    with pytest.raises(ConfigError, match=r"ai-platform:events\.alertEmails = \[\]"):
+        load_settings({"platform": {"environment": "prod"}}, stack="prod", region="us-east-1")
+    ok = load_settings({"platform": {"environment": "prod"}, "events": {"alertEmails": ["ops@example.com"]}},
+                       stack="prod", region="us-east-1")
+    assert ok.events.alert_emails == ("ops@example.com",)
+    assert settings().events.alert_emails == ()   # dev may go without (its stack file sets one anyway)
+
+
+def test_account_singletons_default_to_one_owner():
+    dev = settings()
+    prod = load_settings({"platform": {"environment": "prod"}, "events": {"alertEmails": ["ops@example.com"]}},
+                         stack="prod", region="us-east-1")
+    assert (dev.edge.manage_api_gateway_account, prod.edge.manage_api_gateway_account) == (False, True)
+    assert dev.observability.activate_cost_allocation_tags is prod.observability.activate_cost_allocation_tags is False
+
+
+def test_service_contract_defaults_follow_the_designs():
+    cat = {c.name: c.settings.uses for c in settings().application.catalogue()}
+    assert cat["document-extraction"].publishes == ("DocumentUploaded",)
+    assert dict(cat["document-extraction"].buckets)["documents"] == "read"
+    assert cat["conversational"].queues == ("inference-requests",)
+    assert cat["document-extraction"].queues == ("document-processing",) and cat["classification"].queues == ()
+    assert cat["search"].database == "readonly"
+    with pytest.raises(ConfigError, match=r"uses\.database = 'admin'"):
+        settings(application={"services": {"search": {"uses": {"database": "admin"}}}})
+    with pytest.raises(ConfigError, match=r"uses\.publishes = 'Nope'"):
+        settings(application={"services": {"search": {"uses": {"publishes": ["Nope"]}}}})

@@ -341,8 +341,9 @@ def test_every_bucket_is_private_versioned_encrypted_tls_only_with_lifecycle(sta
         else:
             [log] = logging
             assert depends(log, "targetBucket", log_bucket.urn) and log.props["targetPrefix"] == f"s3/{name[:-7]}/"
+            # issue 12: Glacier Instant Retrieval (GetObject works), never Flexible Retrieval (restore first)
             assert [(t["days"], t["storageClass"]) for t in lrule["transitions"]] == [(30, "STANDARD_IA"),
-                                                                                    (90, "GLACIER")]
+                                                                                    (90, "GLACIER_IR")]
             assert lrule["noncurrentVersionExpiration"]["noncurrentDays"] == 180
 
 

@@ -27,6 +27,7 @@ DR_POLICIES = {"s3-data-buckets-replicated", "backup-plan-covers-stateful"}
 
 def _config(env: str, dr: dict | None = None, observability: dict | None = None) -> dict:
     return {"aws:region": "us-east-1", "ai-platform:platform": {"environment": env},
+            "ai-platform:events": {"alertEmails": ["ops@example.com"]},
             "ai-platform:dr": dr or {}, "ai-platform:observability": observability or {}}
 
 
@@ -181,6 +182,8 @@ def test_account_singletons_follow_the_baseline_flag():
         "aws:ecr/replicationConfiguration:ReplicationConfiguration") == []
     ecr = isolated("prod").named("ecr-replication").props["replicationConfiguration"]["rules"][0]
     assert ecr["destinations"] == [{"region": "us-west-2", "registryId": "123456789012"}]
+    # issue 12: registry-wide rule, so it names this stack's repositories only (never dev's images)
+    assert ecr["repositoryFilters"] == [{"filter": "ai-platform/prod/", "filterType": "PREFIX_MATCH"}]
 
 
 def test_dr_region_equal_to_the_primary_is_a_config_error():

@@ -7,6 +7,8 @@ import functools
 import json
 import re
 
+import pytest
+
 from conftest import program_with, stack_plan
 
 EDGE = "ai-platform:tier:Edge"
@@ -27,6 +29,9 @@ def out(plan, name, token=None, key="arn"):
     return plan.named(name, token).outputs[key]
 
 
+ALB_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/app/0123456789abcdef"
+
+
 def _edge_only_program(alb_dns_name=ALB):
     """Security + edge, with an ALB and a log bucket given: the wiring the full program gets later."""
     from components.config import load_settings
@@ -39,7 +44,8 @@ def _edge_only_program(alb_dns_name=ALB):
     # The application tier publishes its backend URL: http:// without an ALB certificate (dev's case).
     EdgeTier("edge", EdgeTierArgs(platform=platform, settings=settings.edge, logs_key_arn=sec.logs_key_arn,
                                   backend_url=f"http://{alb_dns_name}", log_bucket_name="logs-bucket",
-                                  log_bucket_arn="arn:aws:s3:::logs-bucket"))
+                                  log_bucket_arn="arn:aws:s3:::logs-bucket", alb_arn=ALB_ARN,
+                                  vpc_link_subnet_ids=["subnet-a", "subnet-b"], vpc_link_security_group_id="sg-link"))
 
 
 @functools.lru_cache(maxsize=None)
@@ -258,7 +264,14 @@ def test_both_acls_managed_groups_rate_limit_and_logging():
         assert "block" in rules["rate-limit-per-ip"]["action"]
         for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
                       "AWSManagedRulesAmazonIpReputationList"):
-            assert rules[group]["statement"]["managedRuleGroupStatement"] == {"vendorName": "AWS", "name": group}
+            statement = dict(rules[group]["statement"]["managedRuleGroupStatement"])
+            overrides = statement.pop("ruleActionOverrides", None)
+            assert statement == {"vendorName": "AWS", "name": group}
+            # issue 12: prompts and documents exceed 8 KB: the API counts SizeRestrictions_BODY, CloudFront does not
+            if key == "api" and group == "AWSManagedRulesCommonRuleSet":
+                assert overrides == [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]
+            else:
+                assert overrides is None
         assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] for r in rules.values())
         # what CreateWebACL validates: unique priorities, metric names (1-128, [\w#:.\-/]), the window
         assert len({r["priority"] for r in acl.props["rules"]}) == len(acl.props["rules"]) == 4
@@ -347,6 +360,46 @@ def test_the_api_gateway_account_setting_can_be_left_to_another_stack():
     plan = program_with(config, stack="dev", preview=False, program=_edge_without_alb_program)
     assert plan.of_type("aws:apigateway/account:Account") == []
     assert [r for r in plan.resources if r.name == "apigateway-cloudwatch-role"] == []
-    default = stack_plan("dev", preview=False)
+    # issue 12: one owner per account and region, prod by default (destroying dev never stops prod's API logs)
+    assert stack_plan("dev", preview=False).of_type("aws:apigateway/account:Account") == []
+    default = stack_plan("prod", preview=False)
     [account] = default.of_type("aws:apigateway/account:Account")
     assert account.urn in default.named("api-stage", "aws:apigateway/stage:Stage").dependencies
+
+
+# --- issue 12: the front door, CORS, dev sign-in ---------------------------------------------------
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_api_reaches_the_internal_alb_only_through_its_vpc_link(stack):
+    plan = stack_plan(stack, preview=False)
+    link = plan.named("api-vpc-link", "aws:apigatewayv2/vpcLink:VpcLink")
+    assert link.props["securityGroupIds"] == [plan.named("vpclink-sg", "aws:ec2/securityGroup:SecurityGroup").id]
+    assert link.props["subnetIds"] == plan.named("vpc", "awsx:ec2:Vpc").outputs["privateSubnetIds"]
+    alb = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer").outputs["arn"]
+    for key in ("root", "proxy"):
+        i = plan.named(f"api-{key}-integration").props
+        assert (i["connectionType"], i["connectionId"], i["integrationTarget"]) == ("VPC_LINK", link.id, alb)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_gateway_responses_carry_cors_headers(stack):
+    plan = stack_plan(stack, preview=False)
+    origin = plan.named("api-proxy-options-200-integration").props["responseParameters"][
+        "method.response.header.Access-Control-Allow-Origin"]
+    for kind in ("default-4xx", "default-5xx"):
+        r = plan.named(f"api-{kind}-cors", "aws:apigateway/response:Response")
+        assert r.props["responseType"] == kind.upper().replace("-", "_")
+        assert r.props["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == origin
+        assert r.urn in plan.named("api-deployment").dependencies
+
+
+def test_dev_spa_can_sign_in_from_its_cloudfront_origin():
+    plan = stack_plan("dev", preview=False)
+    domain = plan.named("site-distribution").outputs["domainName"]
+    client = plan.named("spa-client").props
+    assert f"https://{domain}/auth/callback" in client["callbackUrls"]
+    assert "http://localhost:4200/auth/callback" in client["callbackUrls"]
+    assert f"https://{domain}/" in client["logoutUrls"]
+    # ... the origin the API's CORS admits
+    origin = plan.named("api-proxy-options-200-integration").props["responseParameters"][
+        "method.response.header.Access-Control-Allow-Origin"]
+    assert origin == f"'https://{domain}'"

@@ -57,8 +57,8 @@ def test_rule_delivers_to_its_queue_and_the_queue_policy_allows_exactly_that_rul
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_queue_has_its_own_dlq_and_kms(stack):
     plan = stack_plan(stack, preview=False)
-    settings = load_settings({"platform": {"environment": stack, "owner": "o", "costCenter": "c"}}, stack=stack,
-                             region="us-east-1").events
+    settings = load_settings({"platform": {"environment": stack, "owner": "o", "costCenter": "c"},
+                              "events": {"alertEmails": ["ops@example.com"]}}, stack=stack, region="us-east-1").events
     data_key = arn(plan, "data-key")
     for name, q in settings.queues.items():
         queue, dlq = plan.named(f"queue-{name}", QUEUE), plan.named(f"queue-{name}-dlq", QUEUE)
@@ -144,7 +144,10 @@ def custom_plan():
                   "queues": {"scoring": {"maxReceiveCount": 2}},
                   "rules": {"a": {"queue": "scoring", "sources": ["s.a"]}, "b": {"queue": "scoring", "sources": ["s.b"]}},
                   "domainEventQueues": [],
-                  "subscriptions": [{"topic": "alerts", "protocol": "email", "endpoint": "ops@example.com"}]}}
+                  "subscriptions": [{"topic": "alerts", "protocol": "email", "endpoint": "ops@example.com"}]},
+              # the default services consume the default queues (their contracts): off with those queues gone
+              "ai-platform:application": {"services": {s: {"enabled": False} for s in (
+                  "workflow", "document-extraction", "conversational")}}}
     return program_with(config, preview=False, program=_events_only_program)
 
 

@@ -58,7 +58,7 @@ def ml_program(with_buckets: bool = True):
             logs_key_arn=security.logs_key_arn, sagemaker_role_arn=security.sagemaker_role_arn,
             sagemaker_role_name=security.sagemaker_role_name, data_key_alias=security.key_aliases["data"],
             sagemaker_role_name_tag=security.sagemaker_role_name_tag, private_subnet_ids=network.private_subnet_ids,
-            app_sg_id=network.app_security_group_id, alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts",
+            ml_sg_id=network.ml_security_group_id, alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts",
             **buckets)).outputs
         for attr in ("repository_urls", "repository_arns", "bedrock_invoke_policy_arn", "endpoint_names",
                      "training_log_group_name", "function_names", "uploader_policy_arn"):
@@ -388,3 +388,19 @@ def test_endpoint_configuration_names_the_model_after_an_update():
     config = plan.named("endpoint-config-ocr", "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
     assert config.props["productionVariants"][0]["modelName"] == model.outputs["name"]
     assert plan.named("endpoint-ocr").props["endpointConfigName"] == config.outputs["name"]
+
+
+# --- issue 12 -----------------------------------------------------------------------------------------
+def test_training_and_endpoints_run_in_the_self_admitting_ml_group():
+    plan = plan_of("prod-endpoint")
+    ml_sg = plan.named("ml-sg", "aws:ec2/securityGroup:SecurityGroup").id
+    env = plan.named("training-orchestrator", FUNCTION).props["environment"]["variables"]
+    assert env["SECURITY_GROUP_IDS"] == ml_sg
+    [model] = ml(plan, "aws:sagemaker/model:Model")
+    assert model.props["vpcConfig"]["securityGroupIds"] == [ml_sg]
+
+
+def test_the_offhours_scheduler_reserves_no_concurrency():
+    # accounts with a low concurrency quota reject any reservation (UnreservedConcurrentExecution minimum)
+    fn = plan_of("dev").named("offhours-scheduler", FUNCTION)
+    assert fn.props["reservedConcurrentExecutions"] == -1

@@ -76,11 +76,14 @@ def sg_urn(plan, key):
     return plan.named(f"{key}-sg", "aws:ec2/securityGroup:SecurityGroup").urn
 
 
-def test_only_the_load_balancer_group_is_open_to_the_world_and_only_on_80_443():
+def test_nothing_is_open_to_the_world_and_the_load_balancer_only_to_the_vpc_link_on_80_443():
+    # issue 12: the load balancer is internal; its only client is the API's VPC link
     plan = stack_plan("prod", False)
     world = [r for r in plan.of_type(INGRESS) if r.props.get("cidrIpv4") == "0.0.0.0/0" or r.props.get("cidrIpv6")]
-    assert sorted(r.props["fromPort"] for r in world) == [80, 443]
-    assert {r.propertyDependencies["securityGroupId"][0] for r in world} == {sg_urn(plan, "lb")}
+    assert world == []
+    lb_in = [r for r in plan.of_type(INGRESS) if r.propertyDependencies["securityGroupId"] == [sg_urn(plan, "lb")]]
+    assert sorted(r.props["fromPort"] for r in lb_in) == [80, 443]
+    assert {r.propertyDependencies["referencedSecurityGroupId"][0] for r in lb_in} == {sg_urn(plan, "vpclink")}
 
 
 def test_security_group_chain_lb_to_app_to_data():
@@ -89,7 +92,7 @@ def test_security_group_chain_lb_to_app_to_data():
 
     def edges(token):
         return {(r.propertyDependencies["securityGroupId"][0], r.propertyDependencies["referencedSecurityGroupId"][0],
-                 r.props["fromPort"], r.props["toPort"])
+                 r.props.get("fromPort"), r.props.get("toPort"))
                 for r in plan.of_type(token) if r.propertyDependencies.get("referencedSecurityGroupId")}
 
     ingress, egress = edges(INGRESS), edges(EGRESS)
@@ -105,3 +108,19 @@ def test_preview_leaves_vpc_dependent_values_unknown_but_correlated():
     flow = plan.named("flow-log", "aws:ec2/flowLog:FlowLog")
     assert flow.inputs["vpcId"] == UNKNOWN
     assert flow.propertyDependencies["vpcId"] == [plan.named("vpc", VPC).urn]
+
+
+# --- issue 12 -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_ml_group_admits_its_own_members_and_the_lb_only_the_vpc_link(stack):
+    plan = stack_plan(stack, False)
+    sg = {k: plan.named(f"{k}-sg", "aws:ec2/securityGroup:SecurityGroup").id for k in ("ml", "lb", "vpclink")}
+    ml_in = [r.props for r in plan.of_type(INGRESS) if r.props["securityGroupId"] == sg["ml"]]
+    assert ml_in == [{**ml_in[0], "ipProtocol": "-1", "referencedSecurityGroupId": sg["ml"]}]
+    assert all(r.props.get("cidrIpv4") != "0.0.0.0/0" for r in plan.of_type(INGRESS)), "nothing is open to the internet"
+    lb_in = [r.props for r in plan.of_type(INGRESS) if r.props["securityGroupId"] == sg["lb"]]
+    assert sorted(r["fromPort"] for r in lb_in) == [80, 443]
+    assert all(r["referencedSecurityGroupId"] == sg["vpclink"] for r in lb_in)
+    link_out = [r.props for r in plan.of_type(EGRESS) if r.props["securityGroupId"] == sg["vpclink"]]
+    assert sorted(r["fromPort"] for r in link_out) == [80, 443]
+    assert all(r["referencedSecurityGroupId"] == sg["lb"] for r in link_out)

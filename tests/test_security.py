@@ -35,7 +35,8 @@ def test_keys_are_protected_in_prod_only():
 
 def test_roles_trust_one_service_in_this_account():
     plan = stack_plan("dev", False)
-    expected = {"ecs-execution-role": "ecs-tasks.amazonaws.com", "ecs-task-role": "ecs-tasks.amazonaws.com",
+    # issue 12: each service has its own execution role (application tier); ecs-task-role is Batch's job role
+    expected = {"classification-execution": "ecs-tasks.amazonaws.com", "ecs-task-role": "ecs-tasks.amazonaws.com",
                 "lambda-role": "lambda.amazonaws.com", "sagemaker-role": "sagemaker.amazonaws.com",
                 "flow-logs-role": "vpc-flow-logs.amazonaws.com"}
     for name, service in expected.items():
@@ -48,21 +49,30 @@ def test_no_policy_grants_everything_and_execution_role_reads_only_app_secrets()
     plan = stack_plan("prod", False)
     for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
         assert full_admin_statements(json.loads(rp.props["policy"])) == []
-    doc = json.loads(plan.named("ecs-execution-secrets").props["policy"])
-    read = next(s for s in doc["Statement"] if s["Sid"] == "ReadAppSecrets")
+    # issue 12: a service's execution role reads exactly the secrets injected into it (name-based patterns)
+    doc = json.loads(plan.named("classification-execution-secrets").props["policy"])
+    read = next(s for s in doc["Statement"] if s["Sid"] == "ReadInjectedSecrets")
     assert sorted(read["Resource"]) == [
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/app-api-keys-??????",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/jwt-signing-secret-??????"]
+    doc = json.loads(plan.named("search-execution-secrets").props["policy"])
+    read = next(s for s in doc["Statement"] if s["Sid"] == "ReadInjectedSecrets")
+    assert sorted(read["Resource"]) == [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/jwt-signing-secret-??????",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/redis-auth-??????"]
 
 
 def test_iam_policies_are_decidable_in_a_new_stack_preview():
     """ARNs are built from known names + the account id (an invoke, known in preview)."""
     plan = stack_plan("prod", True)
     mine = [rp for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy")
-            if "tier:Security$" in rp.urn or "tier:Network$" in rp.urn]
-    # not vacuous: the execution role's secrets policy, SageMaker's logs policy and the flow-log delivery policy
-    assert {rp.name for rp in mine} >= {"ecs-execution-secrets", "sagemaker-logs", "flow-logs-delivery"}
+            if "tier:Security$" in rp.urn or "tier:Network$" in rp.urn or "tier:Application$" in rp.urn]
+    # not vacuous: a service execution role's secrets policy, SageMaker's logs policy and the flow-log delivery policy
+    assert {rp.name for rp in mine} >= {"classification-execution-secrets", "sagemaker-logs", "flow-logs-delivery"}
     for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        # Except a service's rds-db:connect grant: its ARN names the instance's resource id, which AWS computes
+        # (issue 12: IAM DB auth on the exact instance rather than a wildcard any dev role could use on prod).
+        if rp.name.endswith("-task-db"):
+            continue
         json.loads(rp.props["policy"])  # a known JSON string, not the unknown sentinel
 
 

@@ -10,21 +10,43 @@ import dataclasses
 import re
 from typing import Any, Optional
 
-from ..catalog import DEFAULT_SERVICES
+from ..catalog import DEFAULT_CONTRACTS, DEFAULT_SERVICES
 from .schema import (DOMAIN, HOSTED_ZONE_ID, Bool, Cidr, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Maybe,
                      Num, Section, Spec, Str, setting)
 from .security import SECRET_NAME
 
 
 class Catalogue(MapOf):
-    """The default catalogue's names with the stack's entries merged on top, each parsed in full."""
+    """The default catalogue's names with the stack's entries merged on top, each parsed in full. A catalogue
+    service's `uses` starts from its default contract; the stack's `uses` adds to it (lists and bucket modes are
+    merged, `database` and `cache` are replaced)."""
 
     def parse(self, value, path, env):
         if not isinstance(value, dict):
             raise self.fail(path, value)
         merged = {name: {} for name in DEFAULT_SERVICES}
         merged.update({k: ({} if v is None else v) for k, v in value.items()})
+        for name, entry in list(merged.items()):
+            if name in DEFAULT_CONTRACTS and isinstance(entry, dict):
+                merged[name] = {**entry, "uses": merge_uses(DEFAULT_CONTRACTS[name], entry.get("uses"))}
         return super().parse(merged, path, env)
+
+
+def merge_uses(default: dict, extra: Any) -> Any:
+    if extra is None:
+        return dict(default)
+    if not isinstance(extra, dict):
+        return extra   # parsed (and rejected) by UsesSettings
+    out = dict(default)
+    for key, value in extra.items():
+        base = out.get(key)
+        if isinstance(base, list) and isinstance(value, list):
+            out[key] = list(dict.fromkeys([*base, *value]))
+        elif isinstance(base, dict) and isinstance(value, dict):
+            out[key] = {**base, **value}
+        else:
+            out[key] = value
+    return out
 
 
 # Fargate's valid task sizes: cpu units -> (min MiB, max MiB, step MiB). 256 CPU units take only 512,
@@ -59,6 +81,29 @@ TAG = Str(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag (letters, digits, 
 ENV_NAME = Str(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name")
 DEPLOYMENT_STRATEGIES = ("rolling", "blue_green", "canary", "linear")
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+SHORT_NAME = Str(r"[a-z][a-z0-9-]{0,39}", "a lowercase name of letters, digits and -, starting with a letter")
+DETAIL_TYPE = Str(r"[A-Za-z][A-Za-z0-9 ._-]{0,127}", "an event detail-type such as 'DocumentUploaded'")
+MODEL_ID = Str(r"[a-z0-9-]+\.[a-zA-Z0-9.:-]+", "a Bedrock foundation-model id such as "
+               "'anthropic.claude-3-haiku-20240307-v1:0'", max_len=200)
+
+
+@dataclasses.dataclass(frozen=True)
+class UsesSettings:
+    """A service's contract: what it may use. Each entry becomes an exact grant on the service's own task role."""
+    database: str = setting(Enum("none", "readonly", "readwrite"), "none",
+                            "PostgreSQL through IAM authentication as the service's own (non-master) DB user; "
+                            "readonly connects to the replica where there is one.")
+    cache: bool = setting(Bool(), False, "Redis over TLS; the AUTH token secret is injected (REDIS_AUTH_TOKEN).")
+    queues: tuple = setting(ListOf(SHORT_NAME, max_items=20), [], "Events-tier queues it consumes.")
+    publishes: tuple = setting(ListOf(DETAIL_TYPE, max_items=20), [],
+                               "Event detail-types it may put on the platform bus (each one a bus rule matches).")
+    buckets: Any = setting(MapOf(Enum("read", "write", "readwrite"), key=SHORT_NAME, max_items=10), {},
+                           "Data-tier buckets by key -> read, write or readwrite.")
+    tables: tuple = setting(ListOf(SHORT_NAME, max_items=20), [], "Data-tier DynamoDB tables by key.")
+    models: tuple = setting(ListOf(MODEL_ID, max_items=20), [], "Bedrock foundation models it may invoke.")
+    secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), [], "Extra security-tier secrets injected.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +141,11 @@ class ServiceSettings:
     test_priority: Optional[int] = setting(Maybe(Int(1, 50000)), None,
                                            "Priority of the blue/green test listener rule (default: priority - 1000; "
                                            "must be below the production rule's).")
+    uses: UsesSettings = setting(Section(UsesSettings), {},
+                                 "The service's contract (defaults per catalogue service in components/catalog.py; "
+                                 "entries here add to them).")
+    off_hours: bool = setting(Bool(), EnvDefault(True, False),
+                              "Tag the service for the off-hours scheduler (stopped at night; autoscaling minimum 0).")
     health_check_command: Optional[tuple] = setting(
         Maybe(ListOf(Str(max_len=1024), min_items=1, max_items=10, unique=False)), None,
         "Container health check command (default: CMD-SHELL curl -fsS http://localhost:<port><path>; "

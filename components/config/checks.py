@@ -23,8 +23,9 @@ def check(settings: "Settings") -> None:
             raise ConfigError(f"{APP}.services.{svc.name}.port", svc.port,
                               f"a port from ai-platform:network.appPortFrom ({n.app_port_from}) to appPortTo "
                               f"({n.app_port_to}): the application security group opens only those")
+        check_contract(settings, svc)
         # Secrets injected into a service are the security tier's.
-        for secret in svc.settings.secrets:
+        for secret in [*svc.settings.secrets, *svc.settings.uses.secrets]:
             if secret not in sec.secrets:
                 raise ConfigError(f"{APP}.services.{svc.name}.secrets", secret,
                                   f"one of the security tier's secrets ({', '.join(sorted(sec.secrets))})")
@@ -33,6 +34,9 @@ def check(settings: "Settings") -> None:
     app = settings.application
     settings.delivery.check_against("ai-platform:delivery", [svc.name for svc in app.catalogue()],
                                     app.cpu_architecture, app.longest_release_minutes())
+    if settings.platform.environment == "prod" and not settings.events.alert_emails:
+        raise ConfigError("ai-platform:events.alertEmails", [], "at least one e-mail address in prod: every alarm and "
+                                                                "budget alert goes to the alerts topic")
     d = settings.dr
     if d.enabled:
         if d.region == settings.region:
@@ -41,3 +45,22 @@ def check(settings: "Settings") -> None:
         if settings.data.db_backup_retention_days < 1:
             raise ConfigError("ai-platform:data.dbBackupRetentionDays", settings.data.db_backup_retention_days,
                               "at least 1 when dr.enabled (the DR region replicates the automated backups)")
+
+
+def check_contract(settings: "Settings", svc) -> None:
+    """Everything a service's contract names exists in the tier that owns it."""
+    from .data import BUCKET_KEYS
+    u, path = svc.settings.uses, f"{APP}.services.{svc.name}.uses"
+    known = {
+        "queues": set(settings.events.queues),
+        "publishes": {t for rule in settings.events.rules.values() for t in rule.detail_types},
+        "tables": {"synthetic-data", *settings.data.tables},
+        "buckets": set(BUCKET_KEYS),
+    }
+    owners = {"queues": "ai-platform:events.queues", "publishes": "the detail-types of ai-platform:events.rules",
+              "tables": "the data tier's tables",
+              "buckets": "the data tier's buckets"}
+    for key, allowed in known.items():
+        for value in getattr(u, key):
+            if value not in allowed:
+                raise ConfigError(f"{path}.{key}", value, f"one of {owners[key]} ({', '.join(sorted(allowed))})")

@@ -26,6 +26,8 @@ WEEKLY_WINDOW = Str(r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon
                     r"([01]\d|2[0-3]):[0-5]\d", "a UTC window such as 'sun:04:30-sun:05:30'", max_len=19)
 IDENT = Str(r"[a-z][a-z0-9_]{0,30}", "a lowercase identifier of 1-31 letters, digits or _ starting with a letter",
             max_len=31)
+# The data tier's buckets by key (service contracts and the ML tier name them).
+BUCKET_KEYS = ("data-lake", "documents", "ml-artifacts")
 TABLE_NAME = Str(r"[a-z][a-z0-9-]{1,40}", "a lowercase short table name of 2-41 letters, digits or hyphens",
                  max_len=41)
 ATTRIBUTE = Str(r"[A-Za-z_][A-Za-z0-9_.-]{0,254}", "a DynamoDB attribute name such as 'id'", max_len=255)

@@ -35,8 +35,10 @@ class EdgeSettings:
                                            "Steady-state requests per second across the stage")
     api_throttle_burst_limit: int = setting(Int(1, 5000), EnvDefault(dev=100, prod=1000), "Burst bucket size")
     manage_api_gateway_account: bool = setting(
-        Bool(), True, "Set this region's API Gateway CloudWatch Logs role (one setting per account and region). "
-                      "Where stacks share an account, leave it true in exactly one (stage logging needs it set).")
+        Bool(), EnvDefault(False, True),
+        "Own this region's API Gateway CloudWatch Logs role (one setting per account and region): the prod stack by "
+        "default, so destroying dev never stops prod's API logs. Exactly one stack per account may set it; stage "
+        "logging of the others needs it set first.")
     api_log_retention_days: int = setting(Int(1, 3653), EnvDefault(dev=30, prod=365),
                                           "Retention of API access logs")
     waf_rate_limit: int = setting(Int(10, 2_000_000_000), EnvDefault(dev=1000, prod=2000),

@@ -64,6 +64,10 @@ class EventsSettings:
                           "Bus rules, each delivering to one queue")
     domain_event_queues: tuple = setting(ListOf(NAME), ["notifications"],
                                          "Queues subscribed to the domain-events topic (raw delivery fan-out)")
+    alert_emails: tuple = setting(ListOf(Str(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address", max_len=254),
+                                         max_items=20), [],
+                                  "E-mail subscribers of the alerts topic (every alarm and budget alert); required "
+                                  "in prod. Each address confirms its subscription once.")
     subscriptions: tuple = setting(ListOf(Section(SubscriptionSettings), max_items=50), [],
                                    "Topic subscriptions (email/https): email ones wait for confirmation")
     stream_mode: str = setting(Enum("ON_DEMAND", "PROVISIONED"), EnvDefault(dev="ON_DEMAND", prod="PROVISIONED"),

@@ -63,6 +63,10 @@ class ObservabilitySettings:
     guardduty_frequency: str = setting(Enum("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"), "FIFTEEN_MINUTES",
                                        "How often GuardDuty publishes updated findings.")
     password_min_length: int = setting(Int(14, 128), 14, "IAM account password policy minimum length (CIS: 14).")
+    activate_cost_allocation_tags: bool = setting(
+        Bool(), False, "Activate costAllocationTags through the API (account baseline only). Off by default: it fails "
+                       "until billing has seen the tags (up to 24 h) and always in an Organizations member account "
+                       "(the payer activates them).")
     cost_allocation_tags: tuple = setting(ListOf(Enum(*COST_TAGS), max_items=len(COST_TAGS)),
                                           ["Project", "Environment", "CostCenter", "Owner"],
                                           "User tags activated for cost allocation (account baseline only).")

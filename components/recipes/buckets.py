@@ -31,6 +31,7 @@ def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms
     {project}-{stack}-{key}-{account}-{region} (globally unique, and known in a preview so policies that
     reference the bucket's ARN can be checked before it exists).
     `opts` applies to every resource (e.g. a provider); `bucket_opts` adds protection to the bucket;
+    access logs go under `s3/<key>/` (the prefix the log buckets' policies admit for logging.s3);
     `kms_key_arn=None` means SSE-S3 (server access log destinations cannot use SSE-KMS);
     `extra_statements(bucket_arn)` returns the bucket policy's statements besides TLS-only; the default
     lifecycle expires noncurrent versions after 30 days and aborts stale multipart uploads."""
@@ -75,7 +76,7 @@ def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms
         opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[versioning])))
     if access_log_bucket is not None:
         aws.s3.BucketLogging(f"{key}-access-logs", bucket=bucket.id, target_bucket=access_log_bucket,
-                             target_prefix=log_prefix or f"{key}/", opts=base)
+                             target_prefix=log_prefix or f"s3/{key}/", opts=base)
     # Consumers (ALB access logs, log delivery, replication) must not start before the bucket policy
     # exists, or the first `up` fails with Access Denied. The policy's URN is known in a preview, so the
     # name stays known while carrying that dependency.

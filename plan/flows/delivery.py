@@ -95,7 +95,10 @@ class DeliveryFlows:
                             for rk in ("task_role", "exec_role"):
                                 tr = rec[rk]
                                 if isinstance(tr, Role):
+                                    # the passed role's tags are the resource's tags (iam:ResourceTag/*)
+                                    tags = {f"iam:ResourceTag/{k}": v for k, v in (tr.tags or {}).items()}
                                     checks.append((f"iam:PassRole {tr.name}", self.ck.role_can(
-                                        role, "iam:PassRole", tr.arn, {"iam:PassedToService": "ecs-tasks.amazonaws.com"})))
+                                        role, "iam:PassRole", tr.arn,
+                                        {"iam:PassedToService": "ecs-tasks.amazonaws.com", **tags})))
                         self.add(f"pipeline {pname}", f"ECS service {cfg.get('ServiceName')}", "ecs:UpdateService", "allow",
                                  checks, "delivery")

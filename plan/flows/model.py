@@ -483,6 +483,12 @@ class Checker:
         karn = self.m.arn(key)
         if is_unknown(karn):
             return Verdict(None, "key ARN unknown until apply")
+        # AWS adds the key's aliases to every request on it (kms:ResourceAliases, a multivalued key)
+        refs = {karn, self.m.get(key, "keyId"), getattr(key, "id", None)} - {None, ""}
+        aliases = [self.m.get(a, "name") for a in self.m.of_type("aws:kms/alias:Alias")
+                   if (self.m.get(a, "targetKeyId") in refs or self.m.get(a, "targetKeyArn") in refs)]
+        if aliases and "kms:ResourceAliases" not in context:
+            context = {**context, "kms:ResourceAliases": aliases}
         for action in actions:
             v = self.request(principal, action, karn, context, role=role)
             if v.allowed is not True:

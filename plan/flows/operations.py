@@ -51,8 +51,10 @@ def offhours(c):
         checks = []
         for rec in tagged:
             sarn = m.arn(rec["service"])
+            # the request carries the service's tags, as AWS evaluates aws:ResourceTag/* conditions
+            tags = {f"aws:ResourceTag/{k}": v for k, v in (m.get(rec["service"], "tags") or {}).items()}
             checks.append((f"{rec['name']}: {c.role_label(role)} ecs:UpdateService",
-                           ck.role_can(role, "ecs:UpdateService", sarn)))
+                           ck.role_can(role, "ecs:UpdateService", sarn, tags)))
             for tgt in m.of_type("aws:appautoscaling/target:Target"):
                 rid = str(m.get(tgt, "resourceId"))
                 if rid.endswith("/" + str(m.get(rec["service"], "name"))):

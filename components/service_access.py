@@ -1,0 +1,172 @@
+"""What one service may do, derived from its contract (`application.services.<name>.uses`): the statements of
+its own task role, the secrets injected into its containers (which its own execution role may read, and
+nothing else), and the environment that tells it how to connect.
+
+An application-tier helper: every ARN comes from the other tiers' published outputs (`ServiceDependencies`).
+KMS grants go through `kms:ViaService` (the key is only usable through the service that encrypts the
+resource) plus, where the service sends one, the encryption context of the exact resource.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+
+from .config.application import ResolvedService
+
+Input = pulumi.Input
+
+QUEUE_CONSUMER = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+                  "sqs:GetQueueUrl"]
+BUCKET_READ = ["s3:GetObject", "s3:GetObjectVersion"]
+BUCKET_WRITE = ["s3:PutObject", "s3:AbortMultipartUpload"]
+TABLE_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
+              "dynamodb:DescribeTable"]
+TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+MODEL_INVOKE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceDependencies:
+    """The published outputs a service's contract may name (all from other tiers). ARNs used in IAM documents are
+    the ones the owning tiers derive from explicit names: known in a preview, so the documents are checkable
+    before the first `up` (only the database's resource id is AWS-computed)."""
+    region: str
+    account_id: Input[str]
+    secret_arns: Mapping[str, Input[str]]             # security tier's secrets by name (valueFrom)
+    secret_arn_patterns: Mapping[str, Input[str]]     # ... as name-based ARN patterns (IAM)
+    bucket_arns: Mapping[str, Input[str]]             # data tier's buckets by key
+    table_arns: Mapping[str, Input[str]]
+    queue_arns: Mapping[str, Input[str]]              # events tier's queues by name
+    event_bus_arn: Input[str]
+    event_sources: Mapping[str, Sequence[str]]        # detail-type -> sources the bus rules match it with
+    db_resource_id: Optional[Input[str]]
+    db_address: Optional[Input[str]]
+    db_reader_address: Optional[Input[str]]
+    db_port: Optional[Input[str]]
+    db_name: Optional[str]
+    redis_endpoint: Optional[Input[str]]
+    redis_port: Optional[Input[str]]
+    redis_auth_secret_arn: Optional[Input[str]]
+    redis_auth_secret_arn_pattern: Optional[Input[str]]
+
+
+def db_user(service: str) -> str:
+    """The service's own (non-master) PostgreSQL user, which authenticates with IAM (GRANT rds_iam)."""
+    return service.replace("-", "_")
+
+
+def env_name(secret: str) -> str:
+    return secret.upper().replace("-", "_")
+
+
+def secrets(svc: ResolvedService, deps: ServiceDependencies, *, patterns: bool = False) -> dict[str, Input[str]]:
+    """Container env var -> secret ARN (or its name-based pattern, for IAM): the security-tier secrets it names,
+    and the Redis AUTH token if it uses the cache. Never the database master secret (IAM authentication)."""
+    s = svc.settings
+    arns = deps.secret_arn_patterns if patterns else deps.secret_arns
+    out = {env_name(n): arns[n] for n in dict.fromkeys([*s.secrets, *s.uses.secrets])}
+    if s.uses.cache and deps.redis_auth_secret_arn is not None:
+        out["REDIS_AUTH_TOKEN"] = deps.redis_auth_secret_arn_pattern if patterns else deps.redis_auth_secret_arn
+    return out
+
+
+def environment(svc: ResolvedService, deps: ServiceDependencies) -> dict[str, Input[str]]:
+    """How to reach what the contract names (endpoints and names, never a credential)."""
+    u = svc.settings.uses
+    env: dict[str, Input[str]] = {}
+    if u.database != "none" and deps.db_address is not None:
+        host = deps.db_reader_address if u.database == "readonly" and deps.db_reader_address else deps.db_address
+        env.update({"DB_HOST": host, "DB_PORT": deps.db_port, "DB_NAME": deps.db_name, "DB_USER": db_user(svc.name),
+                    "DB_IAM_AUTH": "true", "DB_SSLMODE": "verify-full"})
+    if u.cache and deps.redis_endpoint is not None:
+        env.update({"REDIS_HOST": deps.redis_endpoint, "REDIS_PORT": deps.redis_port, "REDIS_TLS": "true"})
+    if u.publishes:
+        env["EVENT_BUS_ARN"] = deps.event_bus_arn
+    for q in u.queues:
+        env[f"QUEUE_{env_name(q)}_ARN"] = deps.queue_arns[q]
+    for b in sorted(u.buckets):
+        env[f"BUCKET_{env_name(b)}_ARN"] = deps.bucket_arns[b]
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def _via(service: str, region: str) -> dict:
+    return {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
+
+
+def database_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
+    """`rds-db:connect` as the service's own user on this instance only: its own policy, because the instance's
+    resource id is computed by AWS (unknown until the database exists)."""
+    if svc.settings.uses.database == "none" or deps.db_resource_id is None:
+        return []
+    user, r = db_user(svc.name), deps.region
+    return [{"Sid": "ConnectAsOwnDbUser", "Effect": "Allow", "Action": ["rds-db:connect"],
+             "Resource": pulumi.Output.all(deps.account_id, deps.db_resource_id).apply(
+                 lambda v: f"arn:aws:rds-db:{r}:{v[0]}:dbuser:{v[1]}/{user}")}]
+
+
+def _key_use(sid: str, actions: list, service: str, region: str, account: Input[str], *,
+             equals: Optional[dict] = None, like: Optional[dict] = None) -> dict:
+    """A key, only through `service` and only for the named resources (their encryption context): the grant
+    follows the resource to whichever key encrypts it, and stays checkable in a preview (key ARNs are not)."""
+    condition: dict = {"StringEquals": {**_via(service, region), "kms:CallerAccount": account, **(equals or {})}}
+    if like:
+        condition["StringLike"] = like
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*", "Condition": condition}
+
+
+def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
+    """The task role's statements: exact ARNs for every resource the contract names, nothing else (the
+    database grant is `database_statements`)."""
+    u, r, acct = svc.settings.uses, deps.region, deps.account_id
+    out: list[dict] = []
+    if u.queues:
+        arns = [deps.queue_arns[q] for q in u.queues]
+        out.append({"Sid": "ConsumeOwnQueues", "Effect": "Allow", "Action": QUEUE_CONSUMER, "Resource": arns})
+        out.append(_key_use("DecryptQueueMessages", ["kms:Decrypt"], "sqs", r, acct,
+                            equals={"kms:EncryptionContext:aws:sqs:arn": arns}))
+    if u.publishes:
+        sources = sorted({src for t in u.publishes for src in deps.event_sources.get(t, ())})
+        out.append({"Sid": "PublishOwnEvents", "Effect": "Allow", "Action": ["events:PutEvents"],
+                    "Resource": deps.event_bus_arn,
+                    "Condition": {"StringEquals": {"events:detail-type": list(u.publishes), "events:source": sources}}})
+    reads = [deps.bucket_arns[b] for b, mode in sorted(u.buckets.items()) if "read" in mode]
+    writes = [deps.bucket_arns[b] for b, mode in sorted(u.buckets.items()) if "write" in mode]
+    if u.buckets:
+        out.append({"Sid": "ListOwnBuckets", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                    "Resource": [deps.bucket_arns[b] for b in sorted(u.buckets)]})
+    if reads:
+        out.append({"Sid": "ReadBuckets", "Effect": "Allow", "Action": BUCKET_READ,
+                    "Resource": [pulumi.Output.concat(a, "/*") for a in reads]})
+    if writes:
+        out.append({"Sid": "WriteBuckets", "Effect": "Allow", "Action": BUCKET_WRITE,
+                    "Resource": [pulumi.Output.concat(a, "/*") for a in writes]})
+    if u.buckets:
+        actions = (["kms:Decrypt"] if reads else []) + (["kms:GenerateDataKey"] if writes else [])
+        out.append(_key_use("BucketObjectsKey", actions, "s3", r, acct, like={
+            "kms:EncryptionContext:aws:s3:arn": [
+                pulumi.Output.concat(deps.bucket_arns[b], "*") for b in sorted(u.buckets)]}))
+    if u.tables:
+        arns = [deps.table_arns[t] for t in u.tables]
+        out.append({"Sid": "UseOwnTables", "Effect": "Allow", "Action": TABLE_READ + TABLE_WRITE,
+                    "Resource": arns + [pulumi.Output.concat(a, "/index/*") for a in arns]})
+        out.append(_key_use("TablesKey", ["kms:Decrypt", "kms:GenerateDataKey"], "dynamodb", r, acct, equals={
+            "kms:EncryptionContext:aws:dynamodb:tableName": [
+                pulumi.Output.from_input(a).apply(lambda x: x.split("/")[-1]) for a in arns]}))
+    if u.models:
+        out.append({"Sid": "InvokeOwnModels", "Effect": "Allow", "Action": MODEL_INVOKE,
+                    "Resource": [f"arn:aws:bedrock:{r}::foundation-model/{m}" for m in u.models]})
+    return out
+
+
+def execution_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
+    """The execution role reads exactly the secrets injected into this service's containers (name-based ARN
+    patterns: Secrets Manager appends 6 random characters to a secret's ARN)."""
+    arns = list(secrets(svc, deps, patterns=True).values())
+    if not arns:
+        return []
+    return [
+        {"Sid": "ReadInjectedSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arns},
+        _key_use("DecryptInjectedSecrets", ["kms:Decrypt"], "secretsmanager", deps.region, deps.account_id,
+                 like={"kms:EncryptionContext:SecretARN": arns})]
