@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import jsonschema
 from google.protobuf import json_format, struct_pb2
 
 from . import sdk
-from .engine import ROOT, Plan, Resource, PlanError
+from .engine import ROOT, Plan, PlanError, Resource
 from .sdk import PolicyAnalyzerServicer as _PolicyAnalyzerServicer
 from .sdk import proto
 
@@ -71,8 +72,8 @@ def pack_policies() -> list:
     return list(pack_args()["policies"])
 
 
-def build_servicer(policies: Optional[list] = None, name: str = "ai-platform-policies",
-                   default_level=None, initial_config: Optional[dict] = None) -> _PolicyAnalyzerServicer:
+def build_servicer(policies: list | None = None, name: str = "ai-platform-policies",
+                   default_level=None, initial_config: dict | None = None) -> _PolicyAnalyzerServicer:
     """The pack's servicer, built from the same arguments policies/__main__.py passes to PolicyPack."""
     from policies.pack import pack_args
     args = pack_args()
@@ -88,7 +89,7 @@ def build_servicer(policies: Optional[list] = None, name: str = "ai-platform-pol
         args.get("tags"), args.get("repository"))
 
 
-def configured_servicer(policy_config: Optional[Mapping[str, Any]] = None) -> _PolicyAnalyzerServicer:
+def configured_servicer(policy_config: Mapping[str, Any] | None = None) -> _PolicyAnalyzerServicer:
     """The pack's servicer with `policy_config` applied (raises PlanError on a bad config: the CLI calls this
     before it runs the program, so a bad config fails in a second, not after the whole plan)."""
     servicer = build_servicer()
@@ -96,7 +97,7 @@ def configured_servicer(policy_config: Optional[Mapping[str, Any]] = None) -> _P
     return servicer
 
 
-def configure(servicer: _PolicyAnalyzerServicer, policy_config: Optional[Mapping[str, Any]] = None) -> None:
+def configure(servicer: _PolicyAnalyzerServicer, policy_config: Mapping[str, Any] | None = None) -> None:
     """What the CLI does with `--policy-pack-config`: merge initial config, apply 'all', fill schema
     defaults, validate against each policy's schema, then call Configure."""
     info = servicer.GetAnalyzerInfo(None, None)
@@ -174,7 +175,7 @@ def _options(r: Resource) -> proto.AnalyzerResourceOptions:
     return opts
 
 
-def _provider(plan: Plan, r: Resource, providers: dict[str, Resource]) -> Optional[proto.AnalyzerProviderResource]:
+def _provider(plan: Plan, r: Resource, providers: dict[str, Resource]) -> proto.AnalyzerProviderResource | None:
     if not r.custom:
         return None
     pkg = r.type.split(":")[0]
@@ -195,8 +196,8 @@ def _stack_props(r: Resource) -> dict:
     return props
 
 
-def analyze(plan: Plan, servicer: Optional[_PolicyAnalyzerServicer] = None,
-            policy_config: Optional[Mapping[str, Any]] = None, *, stock: bool = False) -> Analysis:
+def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
+            policy_config: Mapping[str, Any] | None = None, *, stock: bool = False) -> Analysis:
     """Remediate and Analyze every resource, then AnalyzeStack, as the CLI does. `stock` drives the SDK's
     servicer itself (one decode per policy, an exception aborts); the default shares one decode per resource
     and isolates policies (plan/sdk.py)."""
@@ -284,7 +285,7 @@ def _input(r: Resource, props: Mapping[str, Any], provider) -> sdk.ResourceInput
     return sdk.ResourceInput(r.type, sdk.to_dict(_struct(props)), r.urn, r.name, _options(r), provider)
 
 
-def load_policy_config(path: Optional[Path]) -> dict:
+def load_policy_config(path: Path | None) -> dict:
     if path is None:
         return {}
     try:
@@ -295,6 +296,6 @@ def load_policy_config(path: Optional[Path]) -> dict:
         raise PlanError(f"policy config: {path} is not valid JSON ({exc})") from None
 
 
-def default_policy_config(stack: str) -> Optional[Path]:
+def default_policy_config(stack: str) -> Path | None:
     path = ROOT / "policies" / "config" / f"{stack}.json"
     return path if path.exists() else None

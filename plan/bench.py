@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,11 +65,13 @@ def phases(stack: str, mode: str) -> dict:
     gc.disable()
     t0, c0 = time.perf_counter(), time.process_time()
     import pulumi_awsx  # noqa: F401
+
+    from policies.pack import pack_args  # noqa: F401 - the pack's rule modules
+
     from . import analyze as an
+    from .bench_floor import load
     from .engine import main_program, run_program
     from .stackfile import load_stack_config, stack_file_path
-    from policies.pack import pack_args  # noqa: F401 - the pack's rule modules
-    from .bench_floor import load
     for name in json.loads(os.environ.get("PLAN_BENCH_SUBPACKAGES", "[]")):
         load(f"pulumi_aws.{name}")
     t1, c1 = time.perf_counter(), time.process_time()
@@ -123,7 +124,7 @@ class Row:
     total: float = float("inf")
     cpu: float = float("inf")
     peak_mb: float = 0.0
-    code: Optional[int] = None
+    code: int | None = None
 
     def add_cli(self, run: Run) -> None:
         self.total, self.cpu = min(self.total, run.wall), min(self.cpu, run.cpu)
@@ -137,7 +138,7 @@ class Row:
         self.resources = doc.get("resources", self.resources)
 
 
-def render(rows: list[Row], floor: Row, suite: Optional[tuple[float, float, str]], runs: int) -> str:
+def render(rows: list[Row], floor: Row, suite: tuple[float, float, str] | None, runs: int) -> str:
     def f(x: float) -> str:
         return "-" if x == float("inf") else f"{x:.2f}"
 

@@ -55,6 +55,7 @@ def run(subpackages: list[str], resources: int) -> dict:
     import pulumi
     import pulumi_aws
     import pulumi_awsx  # noqa: F401 - the platform imports it
+
     from .sdk import SETTINGS, _sync_await, pmocks, run_pulumi_func
     modules = [load(f"pulumi_aws.{name}") for name in subpackages]
     classes = [getattr(getattr(pulumi_aws, mod), cls) for mod, cls in SIMPLE]

@@ -12,19 +12,21 @@ import logging
 import os
 import runpy
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any
 
 import pulumi
 from google.protobuf import json_format
-from .sdk import SETTINGS, _sync_await, pmocks, rpc, run_pulumi_func, set_all_config  # private SDK symbols
 
 from .mocks import PlatformMocks
 from .remote import BUILDERS, Child, Registrar
+from .sdk import SETTINGS, _sync_await, pmocks, rpc, run_pulumi_func, set_all_config  # private SDK symbols
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = rpc.UNKNOWN
 from .sdk import RESOURCE_SIG, SECRET_SIG, SECRET_VALUE  # noqa: E402
+
 PROJECT = "ai-platform"
 
 
@@ -72,7 +74,7 @@ class Plan:
     def of_type(self, *tokens: str) -> list[Resource]:
         return [r for r in self.resources if r.type in tokens]
 
-    def named(self, name: str, token: Optional[str] = None) -> Resource:
+    def named(self, name: str, token: str | None = None) -> Resource:
         found = [r for r in self.resources if r.name == name and (token is None or r.type == token)]
         if len(found) != 1:
             raise KeyError(f"{len(found)} resources named {name!r} of type {token!r}")
@@ -205,7 +207,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         struct.update(outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=struct)
 
-    def _child(self, token: str, name: str, parent: str, inputs: dict, prop_deps: Optional[dict] = None,
+    def _child(self, token: str, name: str, parent: str, inputs: dict, prop_deps: dict | None = None,
                component: bool = False, autoname: bool = False) -> Child:
         """Register one child of a remote component as the engine would receive it."""
         urn = self.make_urn(parent, token, name)
@@ -376,7 +378,7 @@ def forget_local_modules(workdir: Path, before: set) -> None:
             del sys.modules[name]
 
 
-def plan_directory(directory: Path, *, stack: Optional[str] = None, stack_file: Optional[Path] = None,
+def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Path | None = None,
                    preview: bool = True) -> Plan:
     """Plan any Pulumi Python program: its own project name, its stack file, its config namespace,
     secure values decrypted to deterministic local plaintexts, remote components' children modelled."""

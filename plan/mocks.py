@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
 
@@ -50,7 +51,7 @@ class Context:
             return value
         return f"{self.name}-{_h(self.key, 7)}"[-limit:]
 
-    def arn(self, service: str, resource: str, region: Optional[str] = None, account: str = ACCOUNT_ID) -> str:
+    def arn(self, service: str, resource: str, region: str | None = None, account: str = ACCOUNT_ID) -> str:
         return f"arn:aws:{service}:{self.region if region is None else region}:{account}:{resource}"
 
 
@@ -80,7 +81,7 @@ def _awsx_vpc(ctx: Context) -> dict:
 
 def _allocate(free: list, mask: int):
     free.sort(key=lambda n: (n.prefixlen * -1, int(n.network_address)))
-    for i, net in enumerate(sorted(free, key=lambda n: int(n.network_address))):
+    for net in sorted(free, key=lambda n: int(n.network_address)):
         if net.prefixlen <= mask:
             free.remove(net)
             sub = list(net.subnets(new_prefix=mask))
@@ -403,7 +404,7 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _resource_index(pkg: str) -> dict:
     """type token -> (module fqn, class name), read from the SDK's own registration table."""
     try:
@@ -421,8 +422,8 @@ def _resource_index(pkg: str) -> dict:
     return index
 
 
-@functools.lru_cache(maxsize=None)
-def resource_class(token: str) -> Optional[type]:
+@functools.cache
+def resource_class(token: str) -> type | None:
     entry = _resource_index(token.split(":")[0]).get(token)
     if entry is None:
         return None
@@ -442,13 +443,13 @@ def _properties(cls: type) -> dict:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resource_properties(token: str) -> frozenset:
     cls = resource_class(token)
     return frozenset(_properties(cls)) if cls else frozenset()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _iam_arn_formats() -> dict:
     """IAM prefix -> {normalised resource type: ARN format}, from parliament's copy of the AWS reference."""
     try:
@@ -474,7 +475,7 @@ def _service_prefix(token: str) -> str:
     return SERVICE_PREFIX.get(module, module)
 
 
-def arn_format(token: str) -> Optional[str]:
+def arn_format(token: str) -> str | None:
     prefix, kind = _service_prefix(token), _camel_type(token)
     formats = _iam_arn_formats().get(prefix) or {}
     alias = IAM_RESOURCE_ALIAS.get((prefix, _norm(kind)))
@@ -488,14 +489,14 @@ def arn_format(token: str) -> Optional[str]:
     return None
 
 
-def resource_id(ctx: "Context") -> str:
+def resource_id(ctx: Context) -> str:
     kind = _camel_type(ctx.token)
     if ctx.token.startswith("aws:ec2/") and kind[0].lower() + kind[1:] in ID_PREFIX:
         return f"{ID_PREFIX[kind[0].lower() + kind[1:]]}-{ctx.hex()}"
     return f"{ctx.physical()}-{ctx.hex(8)}"
 
 
-def generic_arn(ctx: "Context", rid: str) -> str:
+def generic_arn(ctx: Context, rid: str) -> str:
     fmt = arn_format(ctx.token)
     if fmt is None:
         return ctx.arn(_service_prefix(ctx.token), f"{_camel_type(ctx.token)}/{ctx.physical()}")
@@ -514,7 +515,7 @@ def generic_arn(ctx: "Context", rid: str) -> str:
     return re.sub(r"\$\{([A-Za-z]+)\}", fill, fmt)
 
 
-def generic_outputs(ctx: "Context") -> dict:
+def generic_outputs(ctx: Context) -> dict:
     """Computed outputs of a type the OUTPUTS table does not list, from the SDK class's own properties."""
     props = resource_properties(ctx.token)
     rid = resource_id(ctx)
@@ -531,8 +532,8 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-@functools.lru_cache(maxsize=None)
-def invoke_result_class(token: str) -> Optional[tuple]:
+@functools.cache
+def invoke_result_class(token: str) -> tuple | None:
     """(result class, its module) of an invoke token, found in the SDK module that declares the token."""
     try:
         pkg, mod, fn = token.split(":")
@@ -573,7 +574,7 @@ def _resolve_hint(hint: Any, module: Any) -> Any:
     return hint
 
 
-def _fake_str(key: str, ctx: "Context") -> str:
+def _fake_str(key: str, ctx: Context) -> str:
     low = key.lower()
     if key == "id":
         return ctx.hex()
@@ -604,7 +605,7 @@ def _fake_str(key: str, ctx: "Context") -> str:
     return f"mock-{key}"
 
 
-def _fake(hint: Any, key: str, ctx: "Context", module: Any, depth: int = 0) -> Any:
+def _fake(hint: Any, key: str, ctx: Context, module: Any, depth: int = 0) -> Any:
     hint = _resolve_hint(hint, module)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Union:
@@ -639,7 +640,7 @@ def _is_output_type(hint: Any) -> bool:
                                           for v in vars(hint).values())
 
 
-def _shaped(cls: type, args: Mapping, ctx: "Context", module: Any, depth: int = 0) -> dict:
+def _shaped(cls: type, args: Mapping, ctx: Context, module: Any, depth: int = 0) -> dict:
     out = {}
     for key, hint in _properties(cls).items():
         if key in args and args[key] is not None:

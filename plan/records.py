@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
-from .engine import PlanError, Plan, Resource, UNKNOWN
+from .engine import UNKNOWN, Plan, PlanError, Resource
 
 STACK, PROJECT = "records", "records"
 
 
-def _urn(rtype: str, name: str, parent_type: Optional[str] = None) -> str:
+def _urn(rtype: str, name: str, parent_type: str | None = None) -> str:
     qualified = f"{parent_type}${rtype}" if parent_type else rtype
     return f"urn:pulumi:{STACK}::{PROJECT}::{qualified}::{name}"
 
@@ -96,7 +97,7 @@ def records_plan(records: Iterable[Mapping[str, Any]], region: str = "us-east-1"
                 resources=providers + resources, exports={})
 
 
-def check_records(path: Path, policy_config: Optional[str], as_json: bool) -> int:
+def check_records(path: Path, policy_config: str | None, as_json: bool) -> int:
     from .analyze import analyze, load_policy_config
     try:
         records = json.loads(Path(path).read_text())

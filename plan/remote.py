@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from .mocks import UNKNOWN, _azs, resource_properties
 from .sdk import RESOURCE_SIG, SECRET_SIG
@@ -37,7 +38,7 @@ def is_ref(value: Any) -> bool:
     return isinstance(value, dict) and value.get(REF_SIG) == RESOURCE_SIG
 
 
-def ref(child: "Child") -> dict:
+def ref(child: Child) -> dict:
     out = {REF_SIG: RESOURCE_SIG, "urn": child.urn}
     if child.id:
         out["id"] = child.id
@@ -59,7 +60,7 @@ class Child:
 class Registrar:
     """What a builder needs from the monitor: register a child, look up a referenced resource."""
 
-    def __init__(self, child: Callable[..., Child], lookup: Callable[[str], Optional[dict]], region: str,
+    def __init__(self, child: Callable[..., Child], lookup: Callable[[str], dict | None], region: str,
                  stack: str, preview: bool):
         self.child, self.lookup, self.region, self.stack, self.preview = child, lookup, region, stack, preview
 
@@ -184,7 +185,7 @@ ALB_OWN_ARGS = ("subnetIds", "subnets", "defaultTargetGroup", "defaultTargetGrou
                 "listener", "listeners")
 
 
-def _listener_protocol(listener: Optional[dict], default_port: Any = None) -> dict:
+def _listener_protocol(listener: dict | None, default_port: Any = None) -> dict:
     if listener:
         port, protocol = listener.get("port"), listener.get("protocol")
         if port and protocol:

@@ -27,7 +27,7 @@ import asyncio
 import dataclasses
 from importlib import metadata
 from inspect import isawaitable
-from typing import Any, Optional
+from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pmocks  # noqa: F401 - re-exported: MockMonitor, set_mocks
@@ -39,10 +39,17 @@ from pulumi.runtime.stack import run_pulumi_func  # noqa: F401 - re-exported
 from pulumi.runtime.sync_await import _sync_await  # noqa: F401 - re-exported
 from pulumi_policy import policy as _pp
 from pulumi_policy.deserialize import deserialize_properties, serialize_properties
-from pulumi_policy.policy import (EnforcementLevel, PolicyResource, ResourceValidationArgs,
-                                  ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
-                                  _NotApplicableError, _PolicyAnalyzerServicer)
-from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy, _append_prop, unknown_checking_proxy
+from pulumi_policy.policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+    _NotApplicableError,
+    _PolicyAnalyzerServicer,
+)
+from pulumi_policy.proxy import UnknownValueError, _append_prop, _DictProxy, _ListProxy, unknown_checking_proxy
 
 PINS = {"pulumi": "3.272.0", "pulumi_policy": "1.21.0"}
 
@@ -129,13 +136,13 @@ class Pack:
         self.levels = {p.name: servicer._get_enforcement_level(p) for p in self.policies}
         self._reports: dict = {}
         self.remediating = any(level == EnforcementLevel.REMEDIATE and isinstance(p, ResourceValidationPolicy)
-                               for p, level in zip(self.policies, self.levels.values()))
+                               for p, level in zip(self.policies, self.levels.values(), strict=False))
         self.target = _Target()
 
     def config(self, name: str):
         return self.servicer._get_policy_config(name)
 
-    def report(self, target: "_Target", policy, level):
+    def report(self, target: _Target, policy, level):
         """`_create_report_violation`'s closure, made once per policy and level and pointed at `target.response`
         (the SDK makes one per resource and policy; the body is the SDK's, copied)."""
         key = (policy.name, level)
@@ -150,7 +157,7 @@ class Pack:
         severity_code = self.servicer._map_severity(severity)
         pack_name, pack_version = self.name, self.version
 
-        def report_violation(message: str, urn: Optional[str] = None) -> None:
+        def report_violation(message: str, urn: str | None = None) -> None:
             if message and not isinstance(message, str):
                 raise TypeError("Expected message to be a string")
             if urn is not None and not isinstance(urn, str):
@@ -268,7 +275,7 @@ def to_dict(struct: struct_pb2.Struct) -> dict:
 class _Provider:
     """A resource's provider as the SDK builds it (`_get_provider_resource`), from a cached plain dict."""
 
-    def __init__(self, message: Optional[proto.AnalyzerProviderResource]):
+    def __init__(self, message: proto.AnalyzerProviderResource | None):
         self.message = message
         self.plain = to_dict(message.properties) if message is not None else None
 
@@ -288,7 +295,7 @@ class ResourceInput:
     urn: str
     name: str
     options: proto.AnalyzerResourceOptions
-    provider: Optional[proto.AnalyzerProviderResource]
+    provider: proto.AnalyzerProviderResource | None
 
 
 class _Holder:
@@ -466,7 +473,7 @@ def _stack_resources(pack: Pack, items: list[StackInput], dirty: _Dirty) -> list
 def analyze_stack(pack: Pack, items: list[StackInput], errors: list[PolicyError]):
     """`_PolicyAnalyzerServicer.AnalyzeStack`: the stack's resources built once for all stack policies."""
     response = pack.target.response = proto.AnalyzeResponse()
-    resources: Optional[list[PolicyResource]] = None
+    resources: list[PolicyResource] | None = None
     dirty = _Dirty()
     for policy in pack.policies:
         enforcement_level = pack.levels[policy.name]

@@ -9,10 +9,9 @@ the value never leaves the process (plans redact secrets).
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Optional
-
 import hashlib
+from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -75,7 +74,7 @@ def load_project(root: Path = ROOT) -> dict:
     return project
 
 
-def stack_file_path(stack: Optional[str], stack_file: Optional[str], root: Path = ROOT) -> tuple[str, Path]:
+def stack_file_path(stack: str | None, stack_file: str | None, root: Path = ROOT) -> tuple[str, Path]:
     if stack_file:
         path = Path(stack_file)
         name = stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")

@@ -14,7 +14,6 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -38,10 +37,10 @@ class Rule:
     resource_types: tuple
     description: str
     severity: str
-    framework: Optional[str]
+    framework: str | None
     refs: dict  # awsguard / pulumi / checkov / cdk-nag -> ids
     tags: list
-    remediation: Optional[str]  # how a human fixes a violation
+    remediation: str | None  # how a human fixes a violation
     autofix: str  # "remediate" | "report"
     autofix_reason: str
     remediates: bool
@@ -62,7 +61,7 @@ def level(name: str, config: dict) -> str:
     return PACK_DEFAULT
 
 
-def _framework(fw) -> Optional[str]:
+def _framework(fw) -> str | None:
     if fw is None:
         return None
     return " ".join(x for x in (fw.name, fw.version, fw.reference) if x)
@@ -115,7 +114,7 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_table(text: str) -> Optional[str]:
+def readme_table(text: str) -> str | None:
     if TABLE_BEGIN not in text or TABLE_END not in text:
         return None
     return text.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip("\n") + "\n"

@@ -11,7 +11,8 @@ it could not decide rather than passing.
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -23,8 +24,8 @@ _SERVICER_CACHE: dict = {}
 CORPUS: list = []  # every check() of this run: tests/test_analyze_equivalence.py replays it through the stock servicer
 
 
-def rec(rtype: str, name: str, props: Optional[Mapping[str, Any]] = None, *, deps=(), prop_deps=None,
-        parent: Optional[str] = None, protect: bool = False, provider: Optional[Mapping[str, Any]] = None) -> dict:
+def rec(rtype: str, name: str, props: Mapping[str, Any] | None = None, *, deps=(), prop_deps=None,
+        parent: str | None = None, protect: bool = False, provider: Mapping[str, Any] | None = None) -> dict:
     out = {"type": rtype, "name": name, "props": dict(props or {}), "dependencies": list(deps),
            "propertyDependencies": dict(prop_deps or {}), "protect": protect}
     if parent:
@@ -34,7 +35,7 @@ def rec(rtype: str, name: str, props: Optional[Mapping[str, Any]] = None, *, dep
     return out
 
 
-def check(records, *, level: str = "mandatory", config: Optional[Mapping[str, Any]] = None,
+def check(records, *, level: str = "mandatory", config: Mapping[str, Any] | None = None,
           region: str = "us-east-1") -> Analysis:
     servicer = build_servicer()
     policy_config: dict[str, Any] = {"all": level}

@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from pulumi_policy import ResourceValidationPolicy
 
 import policy_harness
 from conftest import stack_plan
-from plan.engine import SECRET_SIG, SECRET_VALUE, UNKNOWN
-from policy_harness import rec
-from pulumi_policy import ResourceValidationPolicy
 from plan.analyze import analyze, build_servicer, configure, default_policy_config, load_policy_config
+from plan.engine import SECRET_SIG, SECRET_VALUE, UNKNOWN
 from plan.records import records_plan
+from policy_harness import rec
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ from components.config import load_settings
 from components.config.schema import ConfigError
 from conftest import ROOT, images_present_plan, program_with, stack_plan
 from plan.engine import UNKNOWN
-from plan.mocks import ACCOUNT_ID, PlatformMocks
+from plan.mocks import ACCOUNT_ID
 from plan.stackfile import load_stack_config, stack_file_path
 
 # prod requires an alert subscriber (components/config/checks.py)
@@ -70,8 +70,8 @@ def repo_arn(stack: str, svc: str) -> str:
     return f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/ai-platform/{stack}/{svc}"
 
 
-@functools.lru_cache(maxsize=None)
-@functools.lru_cache(maxsize=None)
+@functools.cache
+@functools.cache
 def s3_source_plan():
     config = copy.deepcopy(stack_config("dev"))
     config["ai-platform:delivery"] = {"enabled": True, "source": "s3", "services": ["search", "quality"]}

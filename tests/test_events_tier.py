@@ -137,7 +137,7 @@ def _events_only_program():
                                         data_key_arn="arn:aws:kms:us-east-1:123456789012:key/k"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def custom_plan():
     config = {"aws:region": "us-east-1", "ai-platform:platform": BASE["platform"],
               "ai-platform:events": {

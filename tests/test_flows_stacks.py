@@ -9,8 +9,8 @@ import functools
 import json
 
 import pytest
-from conftest import ROOT, stack_plan
 
+from conftest import ROOT, stack_plan
 from plan.flows import cli
 from plan.flows.catalogue import build_flows
 from plan.flows.model import Model
@@ -20,6 +20,7 @@ SERVICES = ("format-conversion", "classification", "workflow", "search", "qualit
             "document-extraction", "conversational", "code")
 # What each service uses (issue 12, branch house): the intended service flows follow the contracts.
 from components.catalog import DEFAULT_CONTRACTS  # noqa: E402
+
 HAIKU_USERS = [s for s in SERVICES if "anthropic.claude-3-haiku-20240307-v1:0" in DEFAULT_CONTRACTS[s].get("models", ())]
 DB_USERS = [s for s in SERVICES if DEFAULT_CONTRACTS[s].get("database", "none") != "none"]
 CACHE_USERS = [s for s in SERVICES if DEFAULT_CONTRACTS[s].get("cache")]

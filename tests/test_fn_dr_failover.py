@@ -98,7 +98,7 @@ def world(aws, tmp_path):
                                                    **({"HealthCheckId": hc} if role == "PRIMARY" else {})}}
         for role, ip in (("PRIMARY", "192.0.2.10"), ("SECONDARY", "198.51.100.10"))]})
     c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
-        "MetricName": "ReplicaLag", "Value": 0, "Timestamp": dt.datetime.now(dt.timezone.utc),
+        "MetricName": "ReplicaLag", "Value": 0, "Timestamp": dt.datetime.now(dt.UTC),
         "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
     manifest = {
         "version": 1, "stack": "prod", "mode": "pilot-light", "primaryRegion": PRIMARY, "drRegion": DR,
@@ -365,7 +365,7 @@ def test_resume_after_a_failure_at_each_failback_step(world, monkeypatch, failin
 def test_failback_waits_for_the_replica_to_catch_up(world):
     assert execute(world).code == 0
     world.c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
-        "MetricName": "ReplicaLag", "Value": 42, "Timestamp": dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30),
+        "MetricName": "ReplicaLag", "Value": 42, "Timestamp": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
         "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
     r = cli(world, "--lag-timeout", "0", "failback", "--target-region", PRIMARY, "--confirm")
     assert r.code == 1 and "ReplicaLag of ai-platform-prod-postgres (us-east-1) is 42.0 s" in r.out

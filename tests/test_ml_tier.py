@@ -74,7 +74,7 @@ def stack_config(stack: str, **ml) -> dict:
     return config
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def plan_of(variant: str):
     variants = {
         "dev": ("dev", {}, False, True),

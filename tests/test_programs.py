@@ -13,7 +13,6 @@ import functools
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -118,13 +117,13 @@ EXPECTED_SKIPS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def planned(program: str, mode: str):
     return plan_directory(PROGRAMS / program, stack_file=PROGRAMS / program / STACKS[program],
                           preview=mode == "preview")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def analysed(program: str, mode: str):
     return analyze(planned(program, mode), policy_config=PROD)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from policy_harness import UNKNOWN, check, rec, skipped, violations
 
 LAMBDA = "aws:lambda/function:Function"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from policy_harness import UNKNOWN, check, rec, skipped, violations
 
 TABLE = "aws:dynamodb/table:Table"

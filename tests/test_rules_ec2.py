@@ -28,11 +28,7 @@ GOOD_LT = {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimi
 GOOD_INSTANCE = {"metadataOptions": {"httpTokens": "required"}, "rootBlockDevice": {"encrypted": True},
                  "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True}]}
 
-I, LT_ec2, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"
-
-I, LT_ec2, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"
-
-I, LT_ec2, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"
+I, LT_ec2, LC = "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/launchConfiguration:LaunchConfiguration"  # noqa: E741 - I is the instance type token
 
 VOL = "aws:ebs/volume:Volume"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from policy_harness import UNKNOWN, check, not_applicable, rec, skipped, violations
 
 RDS = "aws:rds/instance:Instance"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 
 import pytest
+
 from policy_harness import UNKNOWN, check, rec, skipped, violations
 
 EFS, CERT, RS = "aws:efs/fileSystem:FileSystem", "aws:acm/certificate:Certificate", "aws:redshift/cluster:Cluster"
@@ -33,7 +34,7 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _result():
     seen, records = set(), []
     for _, n, t, p, _ in CASES:

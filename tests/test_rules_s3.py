@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from policy_harness import UNKNOWN, check, names, rec, skipped, violations
 
 _names = names

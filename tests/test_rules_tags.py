@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from policy_harness import UNKNOWN, check, rec, skipped, violations
 
 from plan.analyze import analyze, build_servicer, configure
 from plan.records import records_plan
+from policy_harness import UNKNOWN, check, rec, skipped, violations
 
 TAGS = {"Project": "p", "Environment": "dev", "ManagedBy": "pulumi", "Owner": "o", "CostCenter": "c"}
 

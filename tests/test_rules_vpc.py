@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 
 import pytest
+
 from policy_harness import (
     UNKNOWN,
     check,
@@ -93,7 +94,7 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _result():
     seen, records = set(), []
     for _, n, t, p, _ in CASES:

@@ -60,7 +60,8 @@ def test_every_name_fits_what_aws_accepts(stack_name):
 
 def test_prod_is_larger_and_protected_where_dev_is_not():
     dev, prod = stack_plan("dev", False), stack_plan("prod", False)
-    protected = lambda p: sum(1 for r in p.resources if r.options["protect"])
+    def protected(p):
+        return sum(1 for r in p.resources if r.options["protect"])
     assert protected(dev) == 0 and protected(prod) >= 3
     assert len(prod.resources) > len(dev.resources)
 

@@ -25,9 +25,9 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Optional
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -125,7 +125,7 @@ def _retryable(err: Exception) -> bool:
 
 class Uploader:
     def __init__(self, s3, bucket: str, prefix: str, *, concurrency: int = 4, part_threads: int = 4,
-                 threshold_mb: int = 64, chunk_mb: int = 16, retries: int = 5, kms_key_id: Optional[str] = None,
+                 threshold_mb: int = 64, chunk_mb: int = 16, retries: int = 5, kms_key_id: str | None = None,
                  sleep: Callable[[float], None] = time.sleep, backoff_base: float = 1.0, progress: bool = True):
         self.s3, self.bucket, self.prefix = s3, bucket, prefix
         self.concurrency, self.retries, self.kms_key_id = concurrency, retries, kms_key_id
@@ -179,7 +179,7 @@ class Uploader:
             outcome.attempts = attempt
             sent = [0]
 
-            def callback(n: int) -> None:
+            def callback(n: int, sent: list = sent) -> None:
                 sent[0] += n
                 progress.add(n)
 

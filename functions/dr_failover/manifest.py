@@ -8,7 +8,7 @@ import dataclasses
 import json
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 DB_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,62}$")
@@ -45,10 +45,10 @@ class Manifest:
     dr_db_subnet_group: str
     dr_security_group_ids: tuple
     state_parameter: str
-    hosted_zone_id: Optional[str] = None
+    hosted_zone_id: str | None = None
     records: tuple = ()                 # [{"name", "type"}]: failover record pairs checked by preflight
-    db_secret_arn: Optional[str] = None  # optional DR-region JSON secret whose "host"/"port" are updated too
-    db_instance_class: Optional[str] = None
+    db_secret_arn: str | None = None  # optional DR-region JSON secret whose "host"/"port" are updated too
+    db_instance_class: str | None = None
     backup_retention_days: int = 7
     max_replica_lag_seconds: int = 0
 
@@ -71,7 +71,7 @@ def _get(raw: dict, key: str, kind: type, what: str, default: Any = dataclasses.
     return value
 
 
-def _counts(raw: dict, key: str, services: tuple, src: str, default: Optional[dict] = None) -> dict:
+def _counts(raw: dict, key: str, services: tuple, src: str, default: dict | None = None) -> dict:
     counts = _get(raw, key, dict, "an object service -> count", default if default is not None else dataclasses.MISSING,
                   src)
     for svc in services:
@@ -97,7 +97,8 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
     version = raw.get("version", 1)
     if version != 1:
         raise ManifestError(f"{src}: version = {version!r} is not supported (1)")
-    s = lambda key, what, default=dataclasses.MISSING: _get(raw, key, str, what, default, src)
+    def s(key, what, default=dataclasses.MISSING):
+        return _get(raw, key, str, what, default, src)
     stack = s("stack", "the stack name, e.g. prod")
     mode = s("mode", "pilot-light or warm-standby", "pilot-light")
     if mode not in MODES:

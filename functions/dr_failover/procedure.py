@@ -32,7 +32,8 @@ import logging
 import sys
 import time
 import uuid
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -181,7 +182,7 @@ class Procedure:
         ]
 
     # -- building blocks (each idempotent) ------------------------------------------------------------------
-    def db(self, region: str, db_id: str) -> Optional[dict]:
+    def db(self, region: str, db_id: str) -> dict | None:
         try:
             return self.clients("rds", region).describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]
         except ClientError as exc:
@@ -237,7 +238,7 @@ class Procedure:
             self.sleep(self.poll)
         raise StepError(f"{db_id} ({region}) still not a standalone available instance after 60 min")
 
-    def point(self, region: str, parameter: str, db_id: str, secret_arn: Optional[str]) -> dict:
+    def point(self, region: str, parameter: str, db_id: str, secret_arn: str | None) -> dict:
         db = self.db(region, db_id)
         if db is None or "Endpoint" not in db:
             raise StepError(f"DB instance {db_id} in {region} has no endpoint yet")
@@ -260,7 +261,7 @@ class Procedure:
                 changed.append("secret")
         return {"endpoint": address, "changed": changed}
 
-    def scale(self, region: str, cluster: str, counts: dict, parameter: Optional[str]) -> dict:
+    def scale(self, region: str, cluster: str, counts: dict, parameter: str | None) -> dict:
         """Desired counts (and the autoscaling floor, else the target tracking policy scales straight back), and a
         new deployment for services whose tasks started before the DB endpoint parameter last changed."""
         ecs, aas = self.clients("ecs", region), self.clients("application-autoscaling", region)
@@ -352,7 +353,7 @@ class Procedure:
         for attempt in range(attempts):
             if attempt:
                 self.sleep(self.poll)
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             points = cw.get_metric_statistics(
                 Namespace="AWS/RDS", MetricName="ReplicaLag", Statistics=["Maximum"], Period=60,
                 Dimensions=[{"Name": "DBInstanceIdentifier", "Value": m.db_primary_id}],
@@ -485,7 +486,7 @@ class Runner:
         print(f"{operation} completed in {seconds} s (run {mine['runId']})", file=self.out)
         return 0
 
-    def active(self) -> Optional[str]:
+    def active(self) -> str | None:
         doc = self.state.load()
         op = doc.get("active")
         if op and doc.get("operations", {}).get(op, {}).get("status") in ("in-progress", "failed"):
@@ -531,7 +532,7 @@ def default_clients() -> Callable[[str, str], Any]:
     return get
 
 
-def main(argv=None, *, clients: Optional[Callable[[str, str], Any]] = None, stdin=sys.stdin, out=sys.stdout,
+def main(argv=None, *, clients: Callable[[str, str], Any] | None = None, stdin=sys.stdin, out=sys.stdout,
          err=sys.stderr, sleep: Callable[[float], None] = time.sleep) -> int:
     args = parse_args(argv)
     try:
@@ -580,7 +581,7 @@ def _one_line(exc: Exception) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _chunks(items: list, size: int):

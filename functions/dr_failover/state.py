@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 
 class StateError(RuntimeError):
@@ -60,5 +59,5 @@ class FileState:
         tmp.replace(self.path)  # atomic: an interrupted write never leaves half a record
 
 
-def store(ssm, name: str, state_file: Optional[str]):
+def store(ssm, name: str, state_file: str | None):
     return FileState(state_file) if state_file else SsmState(ssm, name)

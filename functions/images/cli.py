@@ -29,12 +29,18 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import boto3
-from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError,
-                                 NoRegionError, PartialCredentialsError)
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
@@ -51,7 +57,7 @@ class OperationError(Exception):
     """An AWS or docker operation failed: one line on stderr, exit 1."""
 
 
-def run_command(cmd: list[str], stdin: Optional[str] = None) -> subprocess.CompletedProcess:
+def run_command(cmd: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False)
 
 
@@ -59,8 +65,8 @@ def run_command(cmd: list[str], stdin: Optional[str] = None) -> subprocess.Compl
 class Catalogue:
     """image name -> repository name (and, from stack outputs, the URI); plus the region it implies."""
 
-    def __init__(self, repos: dict[str, str], *, source: str, region: Optional[str] = None,
-                 uris: Optional[dict[str, str]] = None):
+    def __init__(self, repos: dict[str, str], *, source: str, region: str | None = None,
+                 uris: dict[str, str] | None = None):
         self.repos, self.source, self.region, self.uris = repos, source, region, uris or {}
 
     def repository(self, image: str) -> str:
@@ -131,7 +137,7 @@ def known_regions() -> set[str]:
 # --- the helper -------------------------------------------------------------------------------------------------
 class Images:
     def __init__(self, ecr, catalogue: Catalogue, region: str, *, runner: Runner = run_command,
-                 which: Callable[[str], Optional[str]] = shutil.which, out=sys.stdout):
+                 which: Callable[[str], str | None] = shutil.which, out=sys.stdout):
         self.ecr, self.catalogue, self.region = ecr, catalogue, region
         self.runner, self.which, self.out = runner, which, out
 
@@ -169,7 +175,7 @@ class Images:
             print(self.describe(image)["repositoryUri"], file=self.out)
         return 0
 
-    def push(self, image: str, tag: str, local: Optional[str]) -> int:
+    def push(self, image: str, tag: str, local: str | None) -> int:
         repo = self.describe(image)
         local = local or f"{image}:{tag}"
         docker = self._docker()

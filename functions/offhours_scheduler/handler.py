@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -46,13 +46,13 @@ def _code(err: ClientError) -> str:
     return err.response.get("Error", {}).get("Code", "")
 
 
-def _tags(pairs: Optional[list], key_name: str = "key", value_name: str = "value") -> dict[str, str]:
+def _tags(pairs: list | None, key_name: str = "key", value_name: str = "value") -> dict[str, str]:
     return {t[key_name]: t[value_name] for t in pairs or []}
 
 
 class Scheduler:
-    def __init__(self, ecs=None, sagemaker=None, ssm=None, *, tag_key: Optional[str] = None,
-                 state_path: Optional[str] = None, environment: Optional[str] = None):
+    def __init__(self, ecs=None, sagemaker=None, ssm=None, *, tag_key: str | None = None,
+                 state_path: str | None = None, environment: str | None = None):
         self.ecs = ecs or boto3.client("ecs", config=RETRIES)
         self.sagemaker = sagemaker or boto3.client("sagemaker", config=RETRIES)
         self.ssm = ssm or boto3.client("ssm", config=RETRIES)

@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import re
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
@@ -56,7 +56,7 @@ class RequestError(ValueError):
         super().__init__("; ".join(errors))
 
 
-def _env(name: str, default: Optional[str] = None) -> str:
+def _env(name: str, default: str | None = None) -> str:
     value = os.environ.get(name, default)
     if value is None:
         raise RuntimeError(f"environment variable {name} is not set (deployment error)")
@@ -258,7 +258,7 @@ def _metric(cloudwatch, name: str) -> None:
         "Dimensions": [{"Name": "Stack", "Value": os.environ.get("STACK", "unknown")}]}])
 
 
-def extract_request(event: dict, s3) -> Optional[Any]:
+def extract_request(event: dict, s3) -> Any | None:
     """The request carried by `event`, or None when the event is not a request."""
     detail_type = event.get("detail-type")
     if event.get("source") == "aws.s3" and detail_type == "Object Created":

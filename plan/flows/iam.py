@@ -29,7 +29,7 @@ from typing import Any, Optional
 
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
-Tri = Optional[bool]
+Tri = Optional[bool]  # noqa: UP045 - a runtime alias, read as a name
 
 
 def is_unknown(value: Any) -> bool:
@@ -100,7 +100,7 @@ def arn_like(pattern: str, value: str) -> bool:
     v = value.split(":", 5)
     if len(p) != 6 or len(v) != 6:
         return glob(pattern, value)
-    return all(glob(a, b) for a, b in zip(p, v))
+    return all(glob(a, b) for a, b in zip(p, v, strict=True))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ class MessagingFlows:
                                               else f"rule is on bus {bus}; S3 sends to the default bus only")))
                 self.add(f"bucket {name}", f"EventBridge rule {m.get(r, 'name')}", "s3 event -> EventBridge", "allow",
                          checks, "events")
-        for urn, n in enabled.items():
+        for urn, _n in enabled.items():
             b = m.by_urn[urn]
             if not any(f.source == f"bucket {m.get(b, 'bucket')}" for f in self.flows):
                 self.add(f"bucket {m.get(b, 'bucket')}", "EventBridge default bus", "s3 event -> EventBridge", "allow",

@@ -8,8 +8,8 @@ preview" (advisory). Never catch it: a rule that cannot see a value must not pas
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from pulumi_policy import (
     PolicyComplianceFramework,
@@ -109,7 +109,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def policy_document(value: Any) -> Optional[dict]:
+def policy_document(value: Any) -> dict | None:
     """An IAM policy document given as a JSON string or as an object; None if absent or unparsable."""
     if value is None or value == "":
         return None
@@ -122,7 +122,7 @@ def policy_document(value: Any) -> Optional[dict]:
     return doc if isinstance(doc, dict) else None
 
 
-def statements(doc: Optional[dict]) -> list[dict]:
+def statements(doc: dict | None) -> list[dict]:
     if not doc:
         return []
     st = doc.get("Statement", [])
@@ -137,9 +137,9 @@ def as_list(value: Any) -> list:
 
 def resource_policy(name: str, description: str, types: Iterable[str], check: Callable, *,
                     severity: Severity = Severity.HIGH, remediation: str = "", framework=None,
-                    tags: Iterable[str] = (), config_schema: Optional[PolicyConfigSchema] = None,
-                    refs=None, autofix: Optional[Autofix] = None,
-                    remediate: Optional[Callable] = None) -> ResourceValidationPolicy:
+                    tags: Iterable[str] = (), config_schema: PolicyConfigSchema | None = None,
+                    refs=None, autofix: Autofix | None = None,
+                    remediate: Callable | None = None) -> ResourceValidationPolicy:
     """Register `check(props, report, args)` as a resource rule for the given type tokens: the call form of
     the `rule` decorator (_registry.py). `remediation` is the how-to-fix text shown to users."""
     rule(name, description, types=types, severity=severity, steps=remediation, framework=framework, refs=refs,
@@ -149,8 +149,8 @@ def resource_policy(name: str, description: str, types: Iterable[str], check: Ca
 
 def stack_policy(name: str, description: str, check: Callable, *, types: Iterable[str],
                  severity: Severity = Severity.HIGH, remediation: str = "", framework=None, tags: Iterable[str] = (),
-                 config_schema: Optional[PolicyConfigSchema] = None, refs=None,
-                 autofix: Optional[Autofix] = None) -> StackValidationPolicy:
+                 config_schema: PolicyConfigSchema | None = None, refs=None,
+                 autofix: Autofix | None = None) -> StackValidationPolicy:
     """Register `check(resources, report, args)` as a stack rule reading the given type tokens."""
     rule(name, description, types=types, kind="stack", severity=severity, steps=remediation, framework=framework,
          refs=refs, tags=tags, config_schema=config_schema, autofix=autofix)(check)
@@ -165,7 +165,7 @@ def ancestors(resource) -> list:
     return out
 
 
-def depends_on(resource, target, prop: Optional[str] = None) -> bool:
+def depends_on(resource, target, prop: str | None = None) -> bool:
     """Does `resource` depend on `target` (or on a component that contains it)? By URN, so it holds in a
     real preview where ids are unknown. With `prop`, only that property's dependencies count."""
     targets = {target.urn} | {a.urn for a in ancestors(target) if a.resource_type.split(":")[0] in REMOTE_PACKAGES}

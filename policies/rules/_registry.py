@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Callable, Iterable, Mapping, Optional
+from collections.abc import Callable, Iterable, Mapping
 
 from pulumi_policy import (
     PolicyConfigSchema,
@@ -70,7 +70,7 @@ class RuleSpec:
 REGISTRY: dict[str, RuleSpec] = {}
 
 
-def _split_refs(tags: Iterable[str], refs: Optional[Mapping[str, object]]) -> tuple[tuple, dict]:
+def _split_refs(tags: Iterable[str], refs: Mapping[str, object] | None) -> tuple[tuple, dict]:
     out: dict[str, list] = {}
     for kind, ids in (refs or {}).items():
         out.setdefault(kind, []).extend([ids] if isinstance(ids, str) else list(ids))
@@ -108,9 +108,9 @@ def judged_at_component(urn: str, types: tuple) -> bool:
 
 def rule(id: str, description: str, *, types: Iterable[str], kind: str = "resource",
          severity: Severity = Severity.HIGH, steps: str = "", framework=None,
-         refs: Optional[Mapping[str, object]] = None, tags: Iterable[str] = (),
-         config_schema: Optional[PolicyConfigSchema] = None, remediate: Optional[Callable] = None,
-         autofix: Optional[Autofix] = None) -> Callable:
+         refs: Mapping[str, object] | None = None, tags: Iterable[str] = (),
+         config_schema: PolicyConfigSchema | None = None, remediate: Callable | None = None,
+         autofix: Autofix | None = None) -> Callable:
     """Decorator registering `check` as rule `id` with its metadata (see the module docstring)."""
     types = tuple(types)
     if not types:

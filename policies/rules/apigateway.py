@@ -3,7 +3,6 @@ WAF, endpoint types and caches (awsguard's names and options)."""
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import yaml
 from pulumi_policy import PolicyConfigSchema, Severity
@@ -63,7 +62,7 @@ HTTP_AUTH = ("JWT", "AWS_IAM", "CUSTOM")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "x-amazon-apigateway-any-method")
 
 
-def openapi(body) -> Optional[dict]:
+def openapi(body) -> dict | None:
     """An OpenAPI/Swagger document given as a JSON or YAML string (or an object); None if unparsable."""
     if isinstance(body, str):
         try:

@@ -14,7 +14,7 @@ from ._lib import ANY_AWS, Autofix, get, resource_policy
 DEFAULT_REQUIRED = ["Project", "Environment", "ManagedBy", "Owner", "CostCenter"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def taggable(token: str) -> bool | None:
     """Whether a pulumi-aws resource type takes `tags` (True/False), or None if the type is unknown."""
     try:
