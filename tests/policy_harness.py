@@ -79,4 +79,42 @@ def case_table(cases):
     return test_case
 
 
-__all__ = ["names", "case_table", "rec", "check", "violations", "skipped", "not_applicable", "UNKNOWN"]
+def props_with(base: dict, change: dict) -> dict:
+    """`base` with `change` applied; a None in `change` removes the key (an input left unset)."""
+    out = {**base, **change}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def good_bad_preview_tests(cases):
+    """The three tests of a table {policy: (type, good props, preview props, violating change, message fragment)}:
+    the violating resource is reported (mandatory, with the fragment), a compliant one passes, and in a new
+    stack's preview (computed outputs unknown) the rule still decides. Use as
+    `(test_a, test_b, test_c) = good_bad_preview_tests(CASES)`."""
+    policies = sorted(cases)
+
+    @pytest.mark.parametrize("policy", policies)
+    def test_rule_reports_the_violating_resource(policy):
+        rtype, good, _, change, fragment = cases[policy]
+        r = check([rec(rtype, "bad", props_with(good, change)), rec(rtype, "good", good)])
+        found = violations(r, policy)
+        assert [v.urn.split("::")[-1] for v in found] == ["bad"]
+        assert fragment in found[0].message and found[0].level == "mandatory"
+
+    @pytest.mark.parametrize("policy", policies)
+    def test_rule_passes_a_compliant_resource(policy):
+        rtype, good, _, _, _ = cases[policy]
+        r = check([rec(rtype, "good", good)])
+        assert violations(r, policy) == [] and skipped(r, policy) == []
+
+    @pytest.mark.parametrize("policy", policies)
+    def test_rule_decides_in_a_preview_of_a_new_stack(policy):
+        rtype, _, preview, change, _ = cases[policy]
+        r = check([rec(rtype, "good", preview), rec(rtype, "bad", props_with(preview, change))])
+        assert [v.urn.split("::")[-1] for v in violations(r, policy)] == ["bad"]
+        assert skipped(r, policy) == []
+
+    return (test_rule_reports_the_violating_resource, test_rule_passes_a_compliant_resource,
+            test_rule_decides_in_a_preview_of_a_new_stack)
+
+
+__all__ = ["names", "case_table", "props_with", "good_bad_preview_tests", "rec", "check", "violations", "skipped", "not_applicable", "UNKNOWN"]
