@@ -44,6 +44,19 @@ def counts(flows) -> dict:
     return c
 
 
+def fit(lines: list[str], width: int = 120) -> str:
+    """Lines wrapped to the terminal width of every report of `python -m plan` (continuations indented)."""
+    import textwrap
+    out = []
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()) + 4)
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=True, break_on_hyphens=False)
+    return "\n".join(out)
+
+
 def text(flows, stack: str, mode: str) -> str:
     lines = [f"Flows of stack {stack} ({mode} mode)"]
     group = None
@@ -61,7 +74,7 @@ def text(flows, stack: str, mode: str) -> str:
     lines.append(f"\n{len(flows)} flows ({c['intended']} intended, {c['forbidden']} forbidden): "
                  f"{c['allowed']} allowed, {c['denied']} denied, {c['undecidable']} undecidable; "
                  f"{c['failing']} not as intended")
-    return "\n".join(lines)
+    return fit(lines)
 
 
 def lint_text(findings) -> str:
@@ -70,7 +83,7 @@ def lint_text(findings) -> str:
     lines = [f"\nIAM lint (parliament): {len(findings)} findings, {len(serious)} medium or higher"]
     for f in serious:
         lines.append(f"  {f.severity:6} {f.issue} {f.kind} {f.resource}: {f.detail}")
-    return "\n".join(lines)
+    return fit(lines)
 
 
 def run(args, argv=None) -> int:
