@@ -26,3 +26,6 @@ pulumi.export("bedrockInvokePolicyArn", out.ml.bedrock_invoke_policy_arn)
 pulumi.export("datasetUploaderPolicyArn", out.ml.uploader_policy_arn)
 pulumi.export("budgetName", out.governance.budget_name)
 pulumi.export("backupVaultName", out.dr.backup_vault_name)
+if out.dr_region is not None:
+    # pilot-light / warm-standby: what `python -m functions.dr_failover --manifest` reads (ids, ARNs, names).
+    pulumi.export("drManifest", out.dr_region.manifest)

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Optional
 
 import pulumi
+import pulumi_aws as aws
 
 from .application import ApplicationOutputs, ApplicationTier, ApplicationTierArgs
 from .catalog import DEFAULT_SERVICES
@@ -18,6 +19,8 @@ from .config import Settings
 from .context import Platform
 from .data import DataOutputs, DataTier, DataTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs
+from .dr_region import (DrKeys, DrKeysArgs, DrRegion, DrRegionArgs, DrRegionOutputs, PrimarySide,
+                        dr_application_settings, dr_network_settings)
 from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
 from .events import EventsOutputs, EventsTier, EventsTierArgs
 from .governance import GovernanceOutputs, GovernanceTier, GovernanceTierArgs
@@ -39,6 +42,7 @@ class PlatformOutputs:
     observability: ObservabilityOutputs
     governance: GovernanceOutputs
     dr: DrOutputs
+    dr_region: Optional[DrRegionOutputs] = None   # pilot-light / warm-standby only
 
 
 def platform_for(settings: Settings, provider: Optional[pulumi.ProviderResource] = None,
@@ -55,7 +59,20 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
           region: Optional[str] = None) -> PlatformOutputs:
     p = platform_for(settings, provider, region)
 
-    security = SecurityTier("security", SecurityTierArgs(platform=p, settings=settings.security)).outputs
+    # The DR region: one provider and one Platform for every resource built there (DR tier, DR keys, DrRegion).
+    d = settings.dr
+    dp = dr_keys = None
+    if d.enabled:
+        dr_provider = aws.Provider("dr-provider", region=d.region, opts=pulumi.ResourceOptions(
+            # It used to be a child of the DR tier: the alias keeps its identity (no replacement of DR resources).
+            aliases=[pulumi.Alias(parent=pulumi.create_urn("dr", "ai-platform:tier:Dr"))]))
+        dp = platform_for(settings, dr_provider, d.region)
+        if d.standby:
+            dr_keys = DrKeys("dr-keys", DrKeysArgs(platform=dp)).outputs
+
+    security = SecurityTier("security", SecurityTierArgs(
+        platform=p, settings=settings.security, replica_region=d.region if dr_keys else None,
+        replica_kms_key_arn=dr_keys.secrets_key_arn if dr_keys else None)).outputs
     network = NetworkTier("network", NetworkTierArgs(
         platform=p, settings=settings.network, logs_key_arn=security.logs_key_arn)).outputs
 
@@ -111,10 +128,45 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
         alerts_topic_arn=events.alerts_topic_arn, access_log_bucket_name=data.log_bucket_name)).outputs
 
     dr = DrTier("dr", DrTierArgs(
-        platform=p, settings=settings.dr, bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns,
+        platform=p, settings=settings.dr, dr_platform=dp, bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns,
         bucket_versioning_ids=data.bucket_versioning_ids, db_instance_arn=data.db_instance_arn,
-        table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn)).outputs
+        table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn, db_address=data.db_address)).outputs
+
+    dr_region = None
+    if dr_keys is not None:
+        dr_region = build_dr_region(settings, dp, dr_keys, dr, security, network, data, ml, application)
 
     return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
                            application=application, edge=edge, observability=observability, governance=governance,
-                           dr=dr)
+                           dr=dr, dr_region=dr_region)
+
+
+def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, security: SecurityOutputs,
+                    network: NetworkOutputs, data: DataOutputs, ml: MlOutputs,
+                    application: ApplicationOutputs) -> DrRegionOutputs:
+    """pilot-light / warm-standby: the same network and application tiers in the DR region (DrRegion), fed with
+    the primary's published outputs."""
+    app = settings.application
+    catalogue = app.catalogue()
+    first = catalogue[0]
+    primary = PrimarySide(
+        region=settings.region, db_instance_arn=data.db_instance_arn, db_instance_identifier=data.db_instance_identifier,
+        db_subnet_group_name=data.db_subnet_group_name, db_security_group_id=network.data_security_group_id,
+        db_kms_key_arn=security.data_key_arn, db_instance_class=settings.data.db_instance_class,
+        db_log_exports=tuple(settings.data.db_log_exports), db_monitoring_role_arn=None,
+        cluster_name=application.cluster_name, service_names=application.service_names,
+        desired_counts={s.name: s.settings.desired_count for s in catalogue},
+        alb_dns_name=application.alb_dns_name, alb_zone_id=application.alb_zone_id,
+        alb_domain_name=app.alb.domain_name,
+        # Through the ALB's path rule of one service to its health endpoint (the ALB's default action is a 404).
+        health_check_path=f"/{first.name}{first.settings.health_check_path}",
+        ecs_execution_role_arn=security.ecs_execution_role_arn, ecs_task_role_arn=security.ecs_task_role_arn,
+        ecs_task_role_name=security.ecs_task_role_name, secret_arns=security.secret_arns,
+        repository_urls=ml.repository_urls)
+    return DrRegion("dr-region", DrRegionArgs(
+        platform=dp, settings=settings.dr, network=dr_network_settings(settings.dr, settings.network),
+        application=dr_application_settings(settings.dr, app), primary=primary, keys=keys,
+        data_key_arn=dr.dr_key_arn, backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
+        alert_subscriptions=[(s.protocol, s.endpoint) for s in settings.events.subscriptions if s.topic == "alerts"],
+        log_bucket_name=dr.dr_access_log_bucket_name,
+    )).outputs

@@ -6,7 +6,7 @@ what it needs and a compromised grant on one never decrypts the others.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -23,6 +23,10 @@ KEY_PURPOSES = ("data", "logs", "secrets")
 class SecurityTierArgs:
     platform: Platform
     settings: SecuritySettings
+    # DR (pilot-light/warm-standby): every secret is replicated to this region under this region's key, and the
+    # execution role may read the replicas (the DR services' tasks read them there).
+    replica_region: Optional[str] = None
+    replica_kms_key_arn: Optional[pulumi.Input[str]] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +73,9 @@ class SecurityTier(pulumi.ComponentResource):
                 description=f"{secret_name} for {p.namer.base()}; value set out of band or generated once",
                 kms_key_id=keys["secrets"].arn,
                 recovery_window_in_days=s.secret_recovery_window_days,
+                replicas=[aws.secretsmanager.SecretReplicaArgs(region=args.replica_region,
+                                                               kms_key_id=args.replica_kms_key_arn)]
+                if args.replica_region else None,
                 tags=p.tags(secret_name),
                 opts=child)
             if secret_name in s.generated_secrets:
@@ -82,8 +89,10 @@ class SecurityTier(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]))
             secrets[secret_name] = secret
         # Name-based ARN patterns (Secrets Manager appends 6 random characters): known in a preview.
+        regions = [p.region, *([args.replica_region] if args.replica_region else [])]
         secret_patterns = account.apply(lambda acct: [
-            f"arn:aws:secretsmanager:{p.region}:{acct}:secret:{p.namer.physical('secret', n)}-??????" for n in s.secrets])
+            f"arn:aws:secretsmanager:{r}:{acct}:secret:{p.namer.physical('secret', n)}-??????"
+            for r in regions for n in s.secrets])
 
         execution = service_role(
             self, p, "ecs-execution-role", service="ecs-tasks.amazonaws.com",
@@ -94,7 +103,7 @@ class SecurityTier(pulumi.ComponentResource):
                 {"Sid": "ReadAppSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                  "Resource": secret_patterns},
                 {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
-                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{p.region}.amazonaws.com"},
+                 "Condition": {"StringEquals": {"kms:ViaService": [f"secretsmanager.{r}.amazonaws.com" for r in regions]},
                                "StringLike": {"kms:EncryptionContext:SecretARN": secret_patterns}}})})
         task = service_role(
             self, p, "ecs-task-role", service="ecs-tasks.amazonaws.com",
