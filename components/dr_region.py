@@ -19,7 +19,7 @@ table); a Global Datastore would run a second r6g-class cluster 24/7 in a standb
 rebuilt from the database in minutes. The DR services start with an empty cache (REDIS_HOST unset: the services
 treat the cache as optional) - see docs/dr.md for what is not built yet.
 
-Every child is a child of the `ai-platform:region:Dr` component, so its URN type chain differs from the
+Every child is a child of the `ai-platform:tier:DrRegion` component, so its URN type chain differs from the
 primary's and the same logical names can be reused; physical names are regional (cluster, ALB, log groups,
 aliases) or auto-named, except IAM, which stays the primary's (IAM is global: the DR tasks use the same roles).
 """
@@ -160,7 +160,7 @@ class DrRegionOutputs:
 class DrRegion(pulumi.ComponentResource):
     def __init__(self, name: str, args: DrRegionArgs, opts: Optional[pulumi.ResourceOptions] = None):
         p, d, prim = args.platform, args.settings, args.primary
-        super().__init__("ai-platform:region:Dr", name, None, p.tier_options(opts))
+        super().__init__("ai-platform:tier:DrRegion", name, None, p.tier_options(opts))
         child = pulumi.ResourceOptions(parent=self)
         inside = pulumi.ResourceOptions(parent=self)
 

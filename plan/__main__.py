@@ -33,6 +33,8 @@ def parse_args(argv=None):
     p.add_argument("--usage", metavar="FILE", help="usage file for --cost (default plan/usage/STACK.yaml)")
     p.add_argument("--critical-path", action="store_true", help="print the estimated first `pulumi up` critical path")
     p.add_argument("--diagram", metavar="FILE", help="write the architecture picture: FILE.png, .svg or .mmd (Mermaid)")
+    p.add_argument("--dr", action="store_true", help="recovery objectives: RPO per data store, RTO of the dr.mode (plan/dr.py)")
+    p.add_argument("--dr-modes", action="store_true", help="each dr.mode's monthly cost, what it adds, RTO/RPO (3 runs)")
     return p.parse_args(argv)
 
 
@@ -57,6 +59,10 @@ def run(args) -> int:
         analysis = an.analyze(plan, policy_config=an.load_policy_config(cfg_path))
     from .cost import cli_extras
     extra_json, extra_text = cli_extras(args, plan, stack)
+    if args.dr or args.dr_modes:
+        from .dr import cli as dr_cli
+        dr_json, dr_text = dr_cli(args, plan)
+        extra_json, extra_text = {**extra_json, **dr_json}, [*extra_text, *dr_text]
     if args.json:
         json.dump({**to_json(plan, analysis), **extra_json}, sys.stdout, indent=1, sort_keys=False)
         sys.stdout.write("\n")
