@@ -46,13 +46,14 @@ class PlatformOutputs:
 
 
 def platform_for(settings: Settings, provider: Optional[pulumi.ProviderResource] = None,
-                 region: Optional[str] = None) -> Platform:
-    """What every tier shares. With another region's `provider`, pass that `region` too."""
+                 region: Optional[str] = None, instance: str = "") -> Platform:
+    """What every tier shares. With another region's `provider`, pass that `region` too; `instance` names a
+    second instance of the same tiers in this program (the DR region's: "dr")."""
     return Platform.create(
         project=settings.project, stack=settings.stack, region=region or settings.region, settings=settings.platform,
         provider=provider, key_deletion_window_days=settings.security.kms_deletion_window_days,
         secret_recovery_window_days=settings.security.secret_recovery_window_days,
-        account_baseline=settings.observability.account_baseline)
+        account_baseline=settings.observability.account_baseline, instance=instance)
 
 
 def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None, *,
@@ -66,7 +67,7 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
         dr_provider = aws.Provider("dr-provider", region=d.region, opts=pulumi.ResourceOptions(
             # It used to be a child of the DR tier: the alias keeps its identity (no replacement of DR resources).
             aliases=[pulumi.Alias(parent=pulumi.create_urn("dr", "ai-platform:tier:Dr"))]))
-        dp = platform_for(settings, dr_provider, d.region)
+        dp = platform_for(settings, dr_provider, d.region, instance="dr")
         if d.standby:
             dr_keys = DrKeys("dr-keys", DrKeysArgs(platform=dp)).outputs
 

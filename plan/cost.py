@@ -568,7 +568,8 @@ def h_rds_instance(pr: Pricer, r: Resource) -> None:
     if not _known(klass):
         pr.mark_unpriced(r, "instanceClass unknown")
         return
-    replica = _known(p.get("replicateSourceDb")) and bool(p.get("replicateSourceDb"))
+    # A source still unknown in a preview (another resource's ARN) is a replica all the same.
+    replica = p.get("replicateSourceDb") == UNKNOWN or bool(p.get("replicateSourceDb"))
     engine = str(p.get("engine") or ("postgres" if replica else "unknown"))
     _rds_lines(pr, r, engine, str(klass), bool(p.get("multiAz")), _num(p.get("allocatedStorage")),
                str(p.get("storageType") or "gp2"), _num(p.get("iops")),
