@@ -45,8 +45,9 @@ POSTGRES_PORT = 5432
 
 # ---------------------------------------------------------------------------------------------- settings
 def dr_network_settings(d: DrSettings, network: NetworkSettings) -> NetworkSettings:
-    """The primary's network section with the DR VPC's CIDR and NAT strategy."""
-    return dataclasses.replace(network, cidr=d.vpc_cidr, nat_strategy=d.nat_strategy)
+    """The primary's network section with the DR VPC's CIDR, NAT strategy and (optionally) no interface endpoints."""
+    return dataclasses.replace(network, cidr=d.vpc_cidr, nat_strategy=d.nat_strategy,
+                               interface_endpoints=network.interface_endpoints if d.interface_endpoints else ())
 
 
 def dr_application_settings(d: DrSettings, app: ApplicationSettings) -> ApplicationSettings:
@@ -105,7 +106,6 @@ class DrKeys(pulumi.ComponentResource):
 class PrimarySide:
     """What the DR region needs from the primary: published outputs of its tiers (ids, ARNs, names)."""
     region: str
-    db_instance_arn: pulumi.Input[str]
     db_instance_identifier: pulumi.Input[str]
     db_subnet_group_name: pulumi.Input[str]
     db_security_group_id: pulumi.Input[str]
@@ -175,11 +175,14 @@ class DrRegion(pulumi.ComponentResource):
             subnet_ids=network.isolated_subnet_ids,
             description="DR PostgreSQL replica on the DR VPC's isolated subnets",
             tags=p.tags(p.namer.base("postgres-dr-subnets")), opts=child)
+        # The source's ARN from its (explicit, known) identifier: checkable in a preview, and still a dependency on it.
+        source_arn = pulumi.Output.all(p.account_id, prim.db_instance_identifier).apply(
+            lambda v: f"arn:aws:rds:{prim.region}:{v[0]}:db:{v[1]}")
         # Cross-region: the source is named by ARN, the key must be the DR region's, the subnet group and the
         # security group are the DR VPC's. Engine, credentials and IAM auth come from the source. Backups are
         # on (1+ days) so the replica can be promoted to a primary with point-in-time recovery at once.
         self.replica = aws.rds.Instance(
-            "postgres-dr", identifier=replica_id, replicate_source_db=prim.db_instance_arn,
+            "postgres-dr", identifier=replica_id, replicate_source_db=source_arn,
             instance_class=d.db_instance_class or prim.db_instance_class, storage_type="gp3",
             storage_encrypted=True, kms_key_id=args.data_key_arn, db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[network.data_security_group_id], publicly_accessible=False, port=POSTGRES_PORT,
@@ -236,6 +239,12 @@ class DrRegion(pulumi.ComponentResource):
             data_key_alias=p.namer.kms_alias("dr"), secret_arns=secret_arns, repository_urls=repository_urls,
             log_bucket_name=args.log_bucket_name, service_environment=environment, extra_task_policy_arns=None),
             opts=inside).outputs
+
+        # The DR load balancer's own errors (after a failover it is the front door).
+        metric_alarm(self, p, "dr-alb-5xx-alarm", "dr-alb-elb-5xx", namespace="AWS/ApplicationELB",
+                     metric="HTTPCode_ELB_5XX_Count", dimensions={"LoadBalancer": application.alb_arn_suffix}, op=">",
+                     threshold=10.0, statistic="Sum", period=300, actions=[topic.arn], missing="notBreaching",
+                     description="DR load balancer 5xx responses (serving only after a failover)")
 
         # --- DNS: failover records and the primary's health check ----------------------------------------
         health_checks: list[pulumi.Output[str]] = []

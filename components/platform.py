@@ -151,7 +151,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     catalogue = app.catalogue()
     first = catalogue[0]
     primary = PrimarySide(
-        region=settings.region, db_instance_arn=data.db_instance_arn, db_instance_identifier=data.db_instance_identifier,
+        region=settings.region, db_instance_identifier=data.db_instance_identifier,
         db_subnet_group_name=data.db_subnet_group_name, db_security_group_id=network.data_security_group_id,
         db_kms_key_arn=security.data_key_arn, db_instance_class=settings.data.db_instance_class,
         db_log_exports=tuple(settings.data.db_log_exports), db_monitoring_role_arn=None,

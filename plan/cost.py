@@ -296,7 +296,12 @@ class Pricer:
 
     # -- lookups --------------------------------------------------------------------------------
     def region_of(self, r: Resource) -> str:
-        prov = self.by_urn.get(r.provider) if r.provider else None
+        provider = r.provider
+        if not provider and r.remote:
+            # A remote component (awsx) records no provider of its own: it inherits its parent's providers,
+            # which its siblings' providers show (the DR region's VPC).
+            provider = next((s.provider for s in self.plan.resources if s.parent == r.parent and s.provider), "")
+        prov = self.by_urn.get(provider) if provider else None
         region = prov.props.get("region") if prov is not None else None
         return region if isinstance(region, str) and region else self.plan.region
 

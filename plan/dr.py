@@ -274,15 +274,15 @@ def objectives(plan: Plan, cfg: Optional[dict] = None) -> Objectives:
         steps = [fixed("preflight"), fixed("promote-replica"), fixed("point-services"), fixed("scale-services"),
                  fixed("wait-services-stable", "wait-services-stable-warm" if mode == "warm-standby" else None), dns]
     else:
-        # backup-restore: the DR side is created at the disaster; the DB restore runs beside it.
+        # backup-restore: the DR side is created at the disaster (`pulumi up` with a standing mode): the VPC first,
+        # then the DB restored into its subnets while the load balancer and services come up beside it.
         db = dbs[0] if dbs else None
+        vpc = _create_time("awsx:ec2:Vpc")
         restore = _create_time(RDS, db.props if db is not None else {})
-        provision = (_create_time("awsx:ec2:Vpc") + _create_time("aws:lb/loadBalancer:LoadBalancer")
-                     + _create_time(ECS_SERVICE, {"waitForSteadyState": True}))
-        steps = [Step("provision-dr-region (pulumi up, parallel to the restore)", provision, provision,
-                      steps_t["provision-dr-region"]["source"]),
-                 Step("restore-db-from-backup (beyond provisioning)", max(0, restore - provision),
-                      max(0, restore - provision), steps_t["restore-db-from-backup"]["source"]), dns]
+        front = _create_time("aws:lb/loadBalancer:LoadBalancer") + _create_time(ECS_SERVICE, {"waitForSteadyState": True})
+        steps = [Step("provision-dr-network (awsx VPC, NAT)", vpc, vpc, steps_t["provision-dr-region"]["source"]),
+                 Step(f"restore-db-from-backup (ALB + services beside it: {_dur(front)})", max(restore, front),
+                      max(restore, front), steps_t["restore-db-from-backup"]["source"]), dns]
         notes.append("backup-restore: a lower bound; the database restore grows with its size")
     return Objectives(stack=plan.stack, mode=mode, enabled=cfg["enabled"], primary_region=primary,
                       dr_region=dr_region, rpo=rpo, steps=steps, not_covered=not_covered, notes=notes)

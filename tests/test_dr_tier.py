@@ -37,13 +37,17 @@ def _program():
 
     settings = load_settings()
     p = platform_for(settings)
+    dp = None
+    if settings.dr.enabled:
+        provider = aws.Provider("dr-provider", region=settings.dr.region)
+        dp = platform_for(settings, provider, settings.dr.region, instance="dr")
     tags = p.tags()
     bucket = aws.s3.Bucket("fake-data-lake", bucket="fake-data-lake", tags=tags)
     versioning = aws.s3.BucketVersioning("fake-data-lake-versioning", bucket=bucket.id,
                                          versioning_configuration={"status": "Enabled"})
     db = aws.rds.Instance("fake-db", identifier="fake-db", instance_class="db.t4g.micro", tags=tags)
     table = aws.dynamodb.Table("fake-table", name="fake-table", tags=tags)
-    DrTier("dr", DrTierArgs(platform=p, settings=settings.dr, bucket_ids={"data-lake": bucket.id},
+    DrTier("dr", DrTierArgs(platform=p, settings=settings.dr, dr_platform=dp, bucket_ids={"data-lake": bucket.id},
                             bucket_arns={"data-lake": bucket.arn},
                             bucket_versioning_ids={"data-lake": versioning.id}, db_instance_arn=db.arn,
                             table_arns={"sessions": table.arn}))
@@ -55,7 +59,7 @@ def isolated(env: str = "prod", dr: str = "{}", obs: str = "{}", preview: bool =
 
 
 def in_tier(plan) -> list:
-    return [r for r in plan.resources if "tier:Dr" in r.urn]
+    return [r for r in plan.resources if "tier:Dr$" in r.urn]
 
 
 def dr_provider(plan):
