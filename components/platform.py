@@ -19,8 +19,10 @@ from .config import Settings
 from .context import Platform
 from .data import DataOutputs, DataTier, DataTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs
-from .dr_region import (DrKeys, DrKeysArgs, DrRegion, DrRegionArgs, DrRegionOutputs, PrimarySide,
-                        dr_application_settings, dr_network_settings)
+from .config.application import ApplicationSettings
+from .config.dr import DrSettings
+from .config.network import NetworkSettings
+from .dr_region import (DrDatabase, DrDatabaseArgs, DrDatabaseOutputs, DrFailover, DrFailoverArgs, DrKeys, DrKeysArgs)
 from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
 from .events import EventsOutputs, EventsTier, EventsTierArgs
 from .governance import GovernanceOutputs, GovernanceTier, GovernanceTierArgs
@@ -42,7 +44,7 @@ class PlatformOutputs:
     observability: ObservabilityOutputs
     governance: GovernanceOutputs
     dr: DrOutputs
-    dr_region: Optional[DrRegionOutputs] = None   # pilot-light / warm-standby only
+    dr_region: Optional["DrRegionOutputs"] = None   # pilot-light / warm-standby only
 
 
 def platform_for(settings: Settings, provider: Optional[pulumi.ProviderResource] = None,
@@ -60,7 +62,7 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
           region: Optional[str] = None) -> PlatformOutputs:
     p = platform_for(settings, provider, region)
 
-    # The DR region: one provider and one Platform for every resource built there (DR tier, DR keys, DrRegion).
+    # The DR region: one provider and one Platform for every resource built there (DR tier, DR keys, the DR instance of the tiers).
     d = settings.dr
     dp = dr_keys = None
     if d.enabled:
@@ -142,32 +144,93 @@ def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None
                            dr=dr, dr_region=dr_region)
 
 
+@dataclasses.dataclass(frozen=True)
+class DrRegionOutputs:
+    """The DR region's instance of the network and application tiers, and what only the DR region has."""
+    network: NetworkOutputs
+    application: ApplicationOutputs
+    database: DrDatabaseOutputs
+    health_check_ids: list
+    manifest: pulumi.Output
+
+
+def dr_network_settings(d: DrSettings, network: NetworkSettings) -> NetworkSettings:
+    """The primary's network section with the DR VPC's CIDR, NAT strategy and (optionally) no interface endpoints."""
+    return dataclasses.replace(network, cidr=d.vpc_cidr, nat_strategy=d.nat_strategy,
+                               interface_endpoints=network.interface_endpoints if d.interface_endpoints else ())
+
+
+def dr_application_settings(d: DrSettings, app: ApplicationSettings) -> ApplicationSettings:
+    """The primary's application section scaled to the mode: every service at 0 tasks with an autoscaling floor
+    of 0 (pilot-light) or at `standbyCount` (warm-standby); the DR certificate; no alias record (the failover
+    records own the name); no EKS or Batch."""
+    count = 0 if d.mode == "pilot-light" else d.standby_count
+    services = {name: dataclasses.replace(s, desired_count=min(count, s.max_count), min_count=min(count, s.max_count))
+                for name, s in app.services.items()}
+    alb = dataclasses.replace(app.alb, certificate_arn=d.alb_certificate_arn,
+                              domain_name=app.alb.domain_name if d.alb_certificate_arn else None, hosted_zone_id=None)
+    return dataclasses.replace(app, services=services, alb=alb, eks=dataclasses.replace(app.eks, enabled=False),
+                               batch=dataclasses.replace(app.batch, enabled=False))
+
+
+def in_region(arn_or_url: pulumi.Input[str], primary: str, dr: str) -> pulumi.Output[str]:
+    """The same ARN / ECR URL in the DR region (a secret replica keeps its name and suffix; an ECR replica its
+    repository name)."""
+    return pulumi.Output.from_input(arn_or_url).apply(
+        lambda v: v.replace(f":{primary}:", f":{dr}:").replace(f".{primary}.", f".{dr}."))
+
+
 def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, security: SecurityOutputs,
                     network: NetworkOutputs, data: DataOutputs, ml: MlOutputs,
                     application: ApplicationOutputs) -> DrRegionOutputs:
-    """pilot-light / warm-standby: the same network and application tiers in the DR region (DrRegion), fed with
-    the primary's published outputs."""
-    app = settings.application
+    """pilot-light / warm-standby: the network and application tiers again, through the DR provider (their own
+    component namespace: `dp.instance`), fed with the primary's and the DR components' published outputs."""
+    d, app = settings.dr, settings.application
+    primary_region = settings.region
     catalogue = app.catalogue()
+    dr_net = NetworkTier("dr-network", NetworkTierArgs(
+        platform=dp, settings=dr_network_settings(d, settings.network), logs_key_arn=keys.logs_key_arn)).outputs
+    db = DrDatabase("dr-database", DrDatabaseArgs(
+        platform=dp, settings=d, primary_region=primary_region, source_db_identifier=data.db_instance_identifier,
+        instance_class=settings.data.db_instance_class, log_exports=tuple(settings.data.db_log_exports),
+        isolated_subnet_ids=dr_net.isolated_subnet_ids, data_sg_id=dr_net.data_security_group_id,
+        kms_key_arn=dr.dr_key_arn, alerts_key_arn=keys.data_key_arn,
+        backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
+        alert_subscriptions=[(s.protocol, s.endpoint) for s in settings.events.subscriptions if s.topic == "alerts"],
+    )).outputs
+    dr_app_settings = dr_application_settings(d, app)
+    dr_app = ApplicationTier("dr-application", ApplicationTierArgs(
+        platform=dp, settings=dr_app_settings, vpc_id=dr_net.vpc_id, public_subnet_ids=dr_net.public_subnet_ids,
+        private_subnet_ids=dr_net.private_subnet_ids, lb_sg_id=dr_net.lb_security_group_id,
+        app_sg_id=dr_net.app_security_group_id,
+        # IAM is global: the DR tasks run with the primary's roles (the execution role reads the secret replicas).
+        ecs_execution_role_arn=security.ecs_execution_role_arn, ecs_task_role_arn=security.ecs_task_role_arn,
+        ecs_task_role_name=security.ecs_task_role_name, logs_key_arn=keys.logs_key_arn, data_key_arn=dr.dr_key_arn,
+        data_key_alias=dp.namer.kms_alias("dr"),
+        secret_arns={k: in_region(v, primary_region, dp.region) for k, v in security.secret_arns.items()},
+        repository_urls={k: in_region(v, primary_region, dp.region) for k, v in ml.repository_urls.items()},
+        log_bucket_name=dr.dr_access_log_bucket_name,
+        # The replica's address (kept when promoted); no REDIS_HOST: the DR region starts with an empty cache.
+        service_environment={"DB_HOST": db.replica_address, "DB_PORT": data.db_port.apply(str)},
+        extra_task_policy_arns=None)).outputs
     first = catalogue[0]
-    primary = PrimarySide(
-        region=settings.region, db_instance_identifier=data.db_instance_identifier,
-        db_subnet_group_name=data.db_subnet_group_name, db_security_group_id=network.data_security_group_id,
-        db_kms_key_arn=security.data_key_arn, db_instance_class=settings.data.db_instance_class,
-        db_log_exports=tuple(settings.data.db_log_exports), db_monitoring_role_arn=None,
-        cluster_name=application.cluster_name, service_names=application.service_names,
-        desired_counts={s.name: s.settings.desired_count for s in catalogue},
-        alb_dns_name=application.alb_dns_name, alb_zone_id=application.alb_zone_id,
-        alb_domain_name=app.alb.domain_name,
+    failover = DrFailover("dr-failover", DrFailoverArgs(
+        platform=dp, settings=d, alerts_topic_arn=db.alerts_topic_arn,
+        primary_alb_dns_name=application.alb_dns_name, primary_alb_zone_id=application.alb_zone_id,
+        dr_alb_dns_name=dr_app.alb_dns_name, dr_alb_zone_id=dr_app.alb_zone_id, dr_alb_arn_suffix=dr_app.alb_arn_suffix,
+        record_name=app.alb.domain_name, https=dr_app_settings.alb.certificate_arn is not None,
         # Through the ALB's path rule of one service to its health endpoint (the ALB's default action is a 404).
         health_check_path=f"/{first.name}{first.settings.health_check_path}",
-        ecs_execution_role_arn=security.ecs_execution_role_arn, ecs_task_role_arn=security.ecs_task_role_arn,
-        ecs_task_role_name=security.ecs_task_role_name, secret_arns=security.secret_arns,
-        repository_urls=ml.repository_urls)
-    return DrRegion("dr-region", DrRegionArgs(
-        platform=dp, settings=settings.dr, network=dr_network_settings(settings.dr, settings.network),
-        application=dr_application_settings(settings.dr, app), primary=primary, keys=keys,
-        data_key_arn=dr.dr_key_arn, backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
-        alert_subscriptions=[(s.protocol, s.endpoint) for s in settings.events.subscriptions if s.topic == "alerts"],
-        log_bucket_name=dr.dr_access_log_bucket_name,
-    )).outputs
+        manifest={
+            "primary_region": primary_region, "db_primary": data.db_instance_identifier,
+            "db_replica": db.replica_identifier, "cluster": dr_app.cluster_name, "services": dr_app.service_names,
+            "primary_cluster": application.cluster_name, "primary_services": application.service_names,
+            "primary_key": security.data_key_arn, "primary_subnets": data.db_subnet_group_name,
+            "primary_sg": network.data_security_group_id, "dr_key": dr.dr_key_arn, "dr_subnets": db.subnet_group_name,
+            "dr_sg": dr_net.data_security_group_id, "parameter": db.endpoint_parameter,
+            "desired": {s.name: s.settings.desired_count for s in catalogue},
+            "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
+            "instance_class": d.db_instance_class or settings.data.db_instance_class,
+            "retention": min(35, max(1, settings.data.db_backup_retention_days))})).outputs
+    return DrRegionOutputs(network=dr_net, application=dr_app, database=db,
+                           health_check_ids=list(failover.health_check_ids), manifest=failover.manifest)

@@ -20,10 +20,10 @@ TIER_SECTIONS: dict[str, set[str]] = {
     "security": {"security"}, "network": {"network"}, "data": {"data"}, "events": {"events"}, "ml": {"ml"},
     "application": {"application"}, "ecs_services": {"application"}, "eks": {"application"},
     "batch": {"application"}, "edge": {"edge"}, "observability": {"observability"},
-    "governance": {"observability"}, "dr": {"dr"},
+    "governance": {"observability"}, "dr": {"dr"}, "dr_region": {"dr"},
 }
 # Which tier each helper module belongs to (it may be imported by that tier only).
-OWNER = {"ecs_services": "application", "eks": "application", "batch": "application"}
+OWNER = {"ecs_services": "application", "eks": "application", "batch": "application", "dr_region": "dr"}
 SECTIONS = set(TIERS) - {"platform"}
 TIER_MODULES = set(TIER_SECTIONS)
 

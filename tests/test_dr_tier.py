@@ -287,8 +287,8 @@ def test_prod_defaults_to_pilot_light_and_dev_to_backup_restore():
     assert load_settings({"platform": {"environment": "prod"}}, stack="prod", region="us-east-1").dr.mode == "pilot-light"
     assert load_settings({"platform": {"environment": "dev"}}, stack="dev", region="us-east-1").dr.mode == "backup-restore"
     prod, dev = stack_plan("prod"), stack_plan("dev")
-    assert [r for r in prod.resources if r.type == "ai-platform:tier:DrRegion"]
-    assert not [r for r in dev.resources if "DrRegion" in r.type or r.name == "dr-provider"]
+    assert [r for r in prod.resources if r.type == "ai-platform:tier:DrDatabase"]
+    assert not [r for r in dev.resources if "DrDatabase" in r.type or r.name == "dr-provider"]
 
 
 def test_no_urn_is_built_twice_in_any_mode():
@@ -396,7 +396,7 @@ def test_backup_restore_has_no_standing_dr_region():
     dr = dr_side(plan)
     assert dr, "data copies stay in the DR region"
     assert not [r for r in dr if r.type in ("awsx:ec2:Vpc", ECS_SERVICE, RDS, "aws:lb/loadBalancer:LoadBalancer")]
-    assert not [r for r in plan.resources if "DrRegion" in r.type or "DrKeys" in r.type]
+    assert not [r for r in plan.resources if "DrDatabase" in r.type or "DrKeys" in r.type or ":dr:" in r.type]
     assert all("replicas" not in s.props for s in plan.of_type("aws:secretsmanager/secret:Secret"))
     # what it keeps: replicated buckets, the DynamoDB replica, automated backups replication, the DR vault
     assert {r.type for r in dr} >= {"aws:s3/bucket:Bucket", "aws:dynamodb/tableReplica:TableReplica",

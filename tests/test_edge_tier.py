@@ -7,7 +7,8 @@ import functools
 import json
 import re
 
-from conftest import program_with, stack_plan
+from conftest import program_with
+from conftest import primary_plan as stack_plan
 
 EDGE = "ai-platform:tier:Edge"
 DIST = "aws:cloudfront/distribution:Distribution"

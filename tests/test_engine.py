@@ -10,7 +10,8 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
-from conftest import ROOT, stack_plan
+from conftest import ROOT
+from conftest import primary_plan as stack_plan
 from plan.analyze import analyze, build_servicer, configure
 from plan.engine import UNKNOWN, run_program
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import stack_plan
+from conftest import primary_plan as stack_plan
 from policies.rules.iam import full_admin_statements
 
 KEY = "aws:kms/key:Key"
