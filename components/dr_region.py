@@ -24,7 +24,8 @@ docs/dr.md for what is not built yet.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -51,7 +52,7 @@ class DrKeysOutputs:
 
 
 class DrKeys(pulumi.ComponentResource):
-    def __init__(self, name: str, args: DrKeysArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DrKeysArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
         super().__init__("ai-platform:tier:DrKeys", name, None, p.tier_options(opts))
         account = p.account_id
@@ -97,7 +98,7 @@ class DrDatabaseOutputs:
 
 
 class DrDatabase(pulumi.ComponentResource):
-    def __init__(self, name: str, args: DrDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DrDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         p, d = args.platform, args.settings
         super().__init__("ai-platform:tier:DrDatabase", name, None, p.tier_options(opts))
         child = pulumi.ResourceOptions(parent=self)
@@ -172,7 +173,7 @@ class DrFailoverArgs:
     dr_alb_dns_name: pulumi.Input[str]
     dr_alb_zone_id: pulumi.Input[str]
     dr_alb_arn_suffix: pulumi.Input[str]
-    record_name: Optional[str]
+    record_name: str | None
     https: bool
     health_check_path: str
     # What the manifest names (docs/dr-failover.md): the other tiers' published ids, ARNs and names.
@@ -186,7 +187,7 @@ class DrFailoverOutputs:
 
 
 class DrFailover(pulumi.ComponentResource):
-    def __init__(self, name: str, args: DrFailoverArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DrFailoverArgs, opts: pulumi.ResourceOptions | None = None):
         p, d = args.platform, args.settings
         super().__init__("ai-platform:tier:DrFailover", name, None, p.tier_options(opts))
         child = pulumi.ResourceOptions(parent=self)
@@ -235,7 +236,7 @@ class DrFailover(pulumi.ComponentResource):
 
 
 def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_region: str, dr_region: str, values: dict,
-                      desired: dict, standby: dict, parameter: str, hosted_zone_id: Optional[str], records: list,
+                      desired: dict, standby: dict, parameter: str, hosted_zone_id: str | None, records: list,
                       instance_class: str, retention: int) -> dict:
     """The DR manifest `functions/dr_failover` reads (docs/dr-failover.md): identifiers only, never a secret."""
     services = values["services"]            # catalogue key -> DR ECS service name

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .engine import Plan, Resource
 
@@ -45,7 +45,7 @@ def _times() -> dict:
     return json.loads(TIMES_PATH.read_text())
 
 
-def _create_time(token: str, props: Optional[dict] = None) -> int:
+def _create_time(token: str, props: dict | None = None) -> int:
     row = json.loads(CREATE_TIMES_PATH.read_text()).get(token) or {}
     for v in row.get("variants", []):
         value = _dig(props or {}, v["input"])
@@ -65,7 +65,7 @@ def _dig(props: dict, path: str) -> Any:
 class Rpo:
     store: str                     # e.g. "PostgreSQL postgres", "S3 data-lake"
     mechanism: str
-    seconds: Optional[float]       # None: no bound
+    seconds: float | None       # None: no bound
     source: str
     note: str = ""
 
@@ -91,7 +91,7 @@ class Objectives:
     mode: str
     enabled: bool
     primary_region: str
-    dr_region: Optional[str]
+    dr_region: str | None
     rpo: list[Rpo]
     steps: list[Step]
     not_covered: list[str]
@@ -106,11 +106,11 @@ class Objectives:
         return sum(s.high for s in self.steps)
 
     @property
-    def worst_rpo(self) -> Optional[float]:
+    def worst_rpo(self) -> float | None:
         values = [r.seconds for r in self.rpo]
         return None if not values or any(v is None for v in values) else max(values)
 
-    def meets(self) -> Optional[bool]:
+    def meets(self) -> bool | None:
         """Against the issue's targets for this mode (None: the mode has none)."""
         if self.mode not in TARGETS:
             return None
@@ -149,21 +149,21 @@ class _View:
         region = prov.props.get("region") if prov is not None else None
         return region if isinstance(region, str) and region else self.plan.region
 
-    def source_of(self, r: Resource, prop: str) -> Optional[Resource]:
+    def source_of(self, r: Resource, prop: str) -> Resource | None:
         for urn in r.propertyDependencies.get(prop, []):
             if urn in self.by_urn:
                 return self.by_urn[urn]
         return None
 
 
-def objectives(plan: Plan, cfg: Optional[dict] = None) -> Objectives:
+def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
     cfg = cfg or dr_config(plan)
     times = _times()
     rep, steps_t = times["replication"], times["steps"]
     v = _View(plan)
     primary = plan.region
     dr_region = cfg["region"] if cfg["enabled"] else None
-    in_dr = lambda r: dr_region is not None and v.region(r) == dr_region  # noqa: E731
+    in_dr = lambda r: dr_region is not None and v.region(r) == dr_region
     rpo: list[Rpo] = []
     notes: list[str] = []
     not_covered: list[str] = []
@@ -250,7 +250,7 @@ def objectives(plan: Plan, cfg: Optional[dict] = None) -> Objectives:
                            "into a DR-region pool, users reset their passwords)")
 
     # --- RTO ---------------------------------------------------------------------------------------------
-    def fixed(name: str, key: Optional[str] = None) -> Step:
+    def fixed(name: str, key: str | None = None) -> Step:
         row = steps_t[key or name]
         return Step(name, row["low"], row["high"], row["source"])
 
@@ -289,7 +289,7 @@ def objectives(plan: Plan, cfg: Optional[dict] = None) -> Objectives:
 
 
 # ------------------------------------------------------------------------------------------- reports
-def _dur(seconds: Optional[float]) -> str:
+def _dur(seconds: float | None) -> str:
     if seconds is None:
         return "unbounded"
     if seconds < 120:

@@ -6,11 +6,11 @@ import dataclasses
 import json
 
 import pytest
-
 from conftest import stack_plan
+from test_dr_tier import prod_with
+
 from plan import dr
 from plan.cost import PRICES_DIR, default_usage_path, estimate
-from test_dr_tier import prod_with
 
 MIN = 60
 

@@ -6,8 +6,8 @@ import json
 
 import pulumi_aws as aws
 import pytest
-
 from conftest import stack_analysis, stack_plan
+
 from plan.engine import PlanError, run_program
 
 PROVIDER = "pulumi:providers:aws"
@@ -53,7 +53,7 @@ def _program():
                             table_arns={"sessions": table.arn}))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def isolated(env: str = "prod", dr: str = "{}", obs: str = "{}", preview: bool = False):
     return run_program(_program, config=_config(env, json.loads(dr), json.loads(obs)), stack=env, preview=preview)
 
@@ -240,6 +240,7 @@ def test_prod_stack_backup_and_replication_policies_hold():
 def test_prod_with_documentdb_is_backed_up_and_alarmed():
     """DocumentDB is off in both stack files: this is the only run of its wiring in __main__.py."""
     from conftest import program_with
+
     from plan.stackfile import load_stack_config, stack_file_path
 
     name, path = stack_file_path("prod", None)
@@ -262,10 +263,11 @@ SCALING = "aws:appautoscaling/target:Target"
 RDS = "aws:rds/instance:Instance"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def prod_with(mode: str, preview: bool = True, extra: str = "{}"):
     """The whole prod program with dr.mode switched (and other sections' overrides as JSON)."""
     from conftest import program_with
+
     from plan.stackfile import load_stack_config, stack_file_path
     name, path = stack_file_path("prod", None)
     config, _ = load_stack_config(name, path)

@@ -3,11 +3,20 @@ from __future__ import annotations
 
 import dataclasses
 
-from typing import Optional
-
 from .application import CERTIFICATE_ARN
 from .platform import REGION
-from .schema import HOSTED_ZONE_ID, Bool, Cidr, ConfigError, Enum, EnvDefault, Int, Maybe, Str, setting
+from .schema import (
+    HOSTED_ZONE_ID,
+    Bool,
+    Cidr,
+    ConfigError,
+    Enum,
+    EnvDefault,
+    Int,
+    Maybe,
+    Str,
+    setting,
+)
 
 MODES = ("backup-restore", "pilot-light", "warm-standby")
 
@@ -31,12 +40,12 @@ class DrSettings:
                                         "DR VPC with the primary's interface endpoints; false: AWS APIs (ECR pulls at "
                                         "failover) through the NAT gateway, about $110/month less in standby.")
     standby_count: int = setting(Int(1, 100), 1, "warm-standby: tasks each DR service runs (and its autoscaling floor).")
-    db_instance_class: Optional[str] = setting(Maybe(Str(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.r6g.large")),
+    db_instance_class: str | None = setting(Maybe(Str(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.r6g.large")),
                                                None, "Class of the DR read replica (default: the primary's).")
-    alb_certificate_arn: Optional[str] = setting(Maybe(CERTIFICATE_ARN), None,
+    alb_certificate_arn: str | None = setting(Maybe(CERTIFICATE_ARN), None,
                                                  "ACM certificate in the DR region for the DR load balancer (covering "
                                                  "application.alb.domainName); none: the DR ALB serves HTTP only.")
-    hosted_zone_id: Optional[str] = setting(Maybe(HOSTED_ZONE_ID), None,
+    hosted_zone_id: str | None = setting(Maybe(HOSTED_ZONE_ID), None,
                                             "Route 53 zone holding application.alb.domainName: the stack creates a "
                                             "PRIMARY/SECONDARY failover record pair with a health check on the primary "
                                             "(application.alb.hostedZoneId must then be unset: one owner per record).")
