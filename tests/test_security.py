@@ -50,9 +50,10 @@ def test_no_policy_grants_everything_and_execution_role_reads_only_app_secrets()
         assert full_admin_statements(json.loads(rp.props["policy"])) == []
     doc = json.loads(plan.named("ecs-execution-secrets").props["policy"])
     read = next(s for s in doc["Statement"] if s["Sid"] == "ReadAppSecrets")
+    # prod (dr.mode pilot-light): the same secrets' replicas in the DR region, read by the DR services' tasks
     assert sorted(read["Resource"]) == [
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/app-api-keys-??????",
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/jwt-signing-secret-??????"]
+        f"arn:aws:secretsmanager:{region}:123456789012:secret:ai-platform/prod/{name}-??????"
+        for region in ("us-east-1", "us-west-2") for name in ("app-api-keys", "jwt-signing-secret")]
 
 
 def test_iam_policies_are_decidable_in_a_new_stack_preview():
