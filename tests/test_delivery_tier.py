@@ -19,7 +19,6 @@ from components.config.schema import ConfigError
 from conftest import ROOT, primary, program_with
 from conftest import images_present_plan as _images_present_plan
 from conftest import primary_plan as stack_plan
-
 from plan.engine import UNKNOWN
 from plan.mocks import ACCOUNT_ID, PlatformMocks
 from plan.stackfile import load_stack_config, stack_file_path
