@@ -14,7 +14,7 @@ what the pack checks and what AWS gets identical.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -22,13 +22,18 @@ import pulumi_aws as aws
 from .batch import batch_environment
 from .config.application import ApplicationSettings
 from .config.schema import ConfigError
-from .context import Platform, publish
+from .context import Platform, policy_json, publish
 from .ecs_services import EcsService, ServiceWiring, fargate_service
 from .eks import eks_cluster
 from .recipes.roles import MANAGED, service_role
-from .service_access import (ServiceDependencies, database_statements, environment, execution_statements, secrets,
-                             task_statements)
-from .context import policy_json
+from .service_access import (
+    ServiceDependencies,
+    database_statements,
+    environment,
+    execution_statements,
+    secrets,
+    task_statements,
+)
 
 PATH = "ai-platform:application"
 
@@ -53,9 +58,9 @@ class ApplicationTierArgs:
     dependencies: ServiceDependencies
     # The data tier's access-log bucket (SSE-S3, ELB log delivery allowed). None: no access logs, and
     # the policy alb-access-logs reports it.
-    log_bucket_name: Optional[pulumi.Input[str]] = None
+    log_bucket_name: pulumi.Input[str] | None = None
     # The off-hours scheduler's tag key when it runs in this stack (ML tier); None: no service is tagged.
-    off_hours_tag: Optional[str] = None
+    off_hours_tag: str | None = None
     # Services the delivery tier's pipelines deploy: they own the running task-definition revision.
     delivered_services: Sequence[str] = ()
 
@@ -73,12 +78,12 @@ class ApplicationOutputs:
     backend_url: pulumi.Output[str]
     task_role_arns: Mapping[str, pulumi.Output[str]]        # each service's own
     execution_role_arns: Mapping[str, pulumi.Output[str]]
-    https_listener_arn: Optional[pulumi.Output[str]]
+    https_listener_arn: pulumi.Output[str] | None
     http_listener_arn: pulumi.Output[str]
     target_group_arn_suffixes: Mapping[str, pulumi.Output[str]]
     service_names: Mapping[str, pulumi.Output[str]]
-    eks_cluster_name: Optional[pulumi.Output[str]]
-    batch_job_queue_arn: Optional[pulumi.Output[str]]
+    eks_cluster_name: pulumi.Output[str] | None
+    batch_job_queue_arn: pulumi.Output[str] | None
     # Task-definition family per service (the delivery tier's pipelines register revisions in it).
     task_families: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
     # Each service's (task role, execution role) Name tags: its pipeline may pass exactly these two roles
@@ -87,7 +92,7 @@ class ApplicationOutputs:
 
 
 class ApplicationTier(pulumi.ComponentResource):
-    def __init__(self, name: str, args: ApplicationTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ApplicationTierArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
         super().__init__("ai-platform:tier:Application", name, None, p.tier_options(opts))
         app = args.settings
@@ -125,7 +130,7 @@ class ApplicationTier(pulumi.ComponentResource):
         not_found = aws.lb.ListenerDefaultActionArgs(
             type="fixed-response", fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
                 content_type="application/json", message_body='{"error":"not found"}', status_code="404"))
-        https_listener: Optional[aws.lb.Listener] = None
+        https_listener: aws.lb.Listener | None = None
         if alb_settings.certificate_arn:
             https_listener = aws.lb.Listener(
                 "https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",

@@ -8,7 +8,7 @@ with the job role (the ECS task role, which Batch containers assume through ecs-
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -33,11 +33,11 @@ class Platform:
     # This stack owns the account/region singletons (trail, Config, GuardDuty, SageMaker's training log
     # group, ECR replication, Backup region settings): exactly one stack per account sets it.
     account_baseline: bool = False
-    provider: Optional[pulumi.ProviderResource] = None
+    provider: pulumi.ProviderResource | None = None
 
     @classmethod
     def create(cls, *, project: str, stack: str, region: str, settings: PlatformSettings,
-               provider: Optional[pulumi.ProviderResource] = None, **defaults: Any) -> "Platform":
+               provider: pulumi.ProviderResource | None = None, **defaults: Any) -> Platform:
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=provider)).account_id
         return cls(project=project, stack=stack, region=region, settings=settings, namer=Namer(project, stack),
                    tags=Tagger(base_tags(project, settings.environment, settings.owner, settings.cost_center)),
@@ -51,7 +51,7 @@ class Platform:
     def protect(self) -> bool:
         return self.settings.protect
 
-    def tier_options(self, opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.ResourceOptions:
+    def tier_options(self, opts: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
         """Options of a tier component: its children inherit this platform's provider through parent=self."""
         mine = pulumi.ResourceOptions(providers=[self.provider] if self.provider is not None else None)
         return pulumi.ResourceOptions.merge(mine, opts)
@@ -66,13 +66,13 @@ class Platform:
         protect = self.protect
         return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect and retain, **kwargs)
 
-    def arn(self, service: str, resource: str, *, region: Optional[str] = None) -> pulumi.Output[str]:
+    def arn(self, service: str, resource: str, *, region: str | None = None) -> pulumi.Output[str]:
         """`arn:aws:<service>:<region>:<account>:<resource>` from known values: complete in a preview."""
         reg = self.region if region is None else region
         return self.account_id.apply(lambda a: f"arn:aws:{service}:{reg}:{a}:{resource}")
 
 
-def assume_role_policy(service: str, account_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[str]:
+def assume_role_policy(service: str, account_id: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
     """Trust policy for an AWS service principal, scoped to this account (confused-deputy guard)."""
     statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
     if account_id is None:

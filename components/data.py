@@ -12,12 +12,20 @@ reference them are complete, and checkable, in a preview of a new stack where id
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from .config.data import BUCKET_KEYS, DOCDB_FAMILY, POSTGRES_FAMILY, REDIS_FAMILY, SYNTHETIC_DATA_TABLE, DataSettings, TableSettings
+from .config.data import (
+    BUCKET_KEYS,
+    DOCDB_FAMILY,
+    POSTGRES_FAMILY,
+    REDIS_FAMILY,
+    SYNTHETIC_DATA_TABLE,
+    DataSettings,
+    TableSettings,
+)
 from .context import Platform, publish
 from .recipes.buckets import private_bucket
 from .recipes.log_groups import log_group
@@ -44,7 +52,7 @@ class DataTierArgs:
     data_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     # Key for the RDS-managed master secret and the Redis auth secret; the data key if not given.
-    secrets_key_arn: Optional[pulumi.Input[str]] = None
+    secrets_key_arn: pulumi.Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,8 +65,8 @@ class DataOutputs:
     db_instance_arn: pulumi.Output[str]
     db_resource_id: pulumi.Output[str]        # rds-db:connect ARNs name it: dbuser:<resource-id>/<user>
     db_master_secret_arn: pulumi.Output      # RDS-managed; for operators and rotation, never for services
-    db_replica_identifier: Optional[pulumi.Output[str]]
-    db_replica_address: Optional[pulumi.Output[str]]
+    db_replica_identifier: pulumi.Output[str] | None
+    db_replica_address: pulumi.Output[str] | None
     redis_endpoint: pulumi.Output[str]
     redis_reader_endpoint: pulumi.Output[str]
     redis_port: pulumi.Output[int]
@@ -70,9 +78,9 @@ class DataOutputs:
     table_arns: Mapping[str, pulumi.Output[str]]
     table_iam_arns: Mapping[str, pulumi.Output[str]]       # from the explicit names (IAM documents, preview)
     table_stream_arns: Mapping[str, pulumi.Output[str]]
-    docdb_endpoint: Optional[pulumi.Output[str]]
-    docdb_cluster_arn: Optional[pulumi.Output[str]]
-    docdb_cluster_identifier: Optional[pulumi.Output[str]]
+    docdb_endpoint: pulumi.Output[str] | None
+    docdb_cluster_arn: pulumi.Output[str] | None
+    docdb_cluster_identifier: pulumi.Output[str] | None
     bucket_names: Mapping[str, pulumi.Output[str]]     # known in a preview (explicit names)
     bucket_arns: Mapping[str, pulumi.Output[str]]
     bucket_ids: Mapping[str, pulumi.Output[str]]       # bucket.id: carries the dependency on the bucket

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -61,14 +61,14 @@ class DeliveryTierArgs:
     data_key_arn: Input[str]     # artifacts bucket, CodeBuild artifacts and the pipeline's artifact store
     data_key_alias: str          # IAM statements name the data key by its alias (known in a preview)
     logs_key_arn: Input[str]     # the CodeBuild log groups
-    access_log_bucket_name: Optional[Input[str]] = None   # S3 server access logs of the artifacts bucket
+    access_log_bucket_name: Input[str] | None = None   # S3 server access logs of the artifacts bucket
 
 
 @dataclasses.dataclass(frozen=True)
 class DeliveryOutputs:
     """Published once: names and ARNs operators and the flow check need."""
     artifacts_bucket_name: pulumi.Output[str]
-    connection_arn: Optional[pulumi.Output[str]]
+    connection_arn: pulumi.Output[str] | None
     pipeline_names: Mapping[str, pulumi.Output[str]]
     pipeline_arns: Mapping[str, pulumi.Output[str]]
     project_names: Mapping[str, pulumi.Output[str]]
@@ -106,8 +106,8 @@ def build_statements(log_group_arn: Input[str], repository_arn: Input[str], buck
 
 def pipeline_statements(*, bucket_arn: Input[str], data_key_alias: str, project_arn: Input[str],
                         service_arn: Input[str], task_family_arn: Input[str], roles_arn: Input[str],
-                        pass_role_name_tags: Sequence[str], connection_arns: Optional[Sequence[Input[str]]],
-                        repository: Optional[str]) -> list[dict]:
+                        pass_role_name_tags: Sequence[str], connection_arns: Sequence[Input[str]] | None,
+                        repository: str | None) -> list[dict]:
     """The pipeline role: the artifacts, its own build project, its own ECS service, and PassRole on exactly
     the roles the service's task definition names (what the ECS deploy action registers a revision with),
     by their Name tags, to ECS tasks only. Every ARN is built from names: the document is known in a preview."""
@@ -159,7 +159,7 @@ def failure_pattern(pipeline_names: Sequence[Input[str]], approvals: bool) -> pu
 
 
 class DeliveryTier(pulumi.ComponentResource):
-    def __init__(self, name: str, args: DeliveryTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: DeliveryTierArgs, opts: pulumi.ResourceOptions | None = None):
         p, s, n = args.platform, args.settings, args.platform.namer
         super().__init__("ai-platform:tier:Delivery", name, None, p.tier_options(opts))
         child = pulumi.ResourceOptions(parent=self)

@@ -15,7 +15,7 @@ primary-region resource (S3 replication on the source bucket, the ECR registry's
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -47,16 +47,16 @@ class DrTierArgs:
     # Each source bucket's versioning configuration id: S3 rejects a replication configuration until the source's
     # versioning is Enabled ("Versioning must be 'Enabled' on the bucket"), so each configuration waits for it.
     bucket_versioning_ids: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
-    db_instance_arn: Optional[Input[str]] = None
+    db_instance_arn: Input[str] | None = None
     table_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
-    docdb_cluster_arn: Optional[Input[str]] = None
+    docdb_cluster_arn: Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class DrOutputs:
-    dr_region: Optional[str]
-    backup_vault_name: Optional[pulumi.Output[str]]
-    dr_backup_vault_arn: Optional[pulumi.Output[str]]
+    dr_region: str | None
+    backup_vault_name: pulumi.Output[str] | None
+    dr_backup_vault_arn: pulumi.Output[str] | None
     replica_bucket_names: Mapping[str, pulumi.Output[str]]
 
 
@@ -72,7 +72,7 @@ class DrTier(pulumi.ComponentResource):
         # Administered by the account: services use the keys through the IAM permissions of their caller/role.
         root_only = account.apply(key_policy)
 
-        self.provider: Optional[aws.Provider] = None
+        self.provider: aws.Provider | None = None
         self.dr_key = None
         self.dr_vault = None
         self.replica_buckets: dict[str, aws.s3.Bucket] = {}

@@ -9,7 +9,7 @@ passing the same raw container definitions anyway.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -40,15 +40,15 @@ class ServiceWiring:
     image: pulumi.Input[str]
     environment: Mapping[str, pulumi.Input[str]]
     # The load balancer's ARN suffix: a dimension of the 5xx alarms that roll a staged release back.
-    alb_arn_suffix: Optional[pulumi.Input[str]] = None
+    alb_arn_suffix: pulumi.Input[str] | None = None
     # The service's ECR repository when the image comes from it: a service whose image is not there yet is
     # created parked (0 tasks) instead of failing to pull (see parked()).
-    repository_url: Optional[pulumi.Input[str]] = None
-    image_tag: Optional[str] = None
+    repository_url: pulumi.Input[str] | None = None
+    image_tag: str | None = None
     # True when the delivery tier's pipeline deploys the service: the pipeline then owns the running task
     # definition revision (its image is the released commit), so the stack must not roll it back.
     delivered: bool = False
-    off_hours_tag: Optional[str] = None         # tag key of the off-hours scheduler, when it runs
+    off_hours_tag: str | None = None         # tag key of the off-hours scheduler, when it runs
 
 
 @dataclasses.dataclass
@@ -61,10 +61,10 @@ class EcsService:
     scaling_target: aws.appautoscaling.Target
     # blue_green, canary and linear only: the second target group, the header-matched test rule, the alarms
     # that roll the deployment back, and the role ECS uses to shift the listener rules.
-    alternate_target_group: Optional[aws.lb.TargetGroup] = None
-    test_listener_rule: Optional[aws.lb.ListenerRule] = None
+    alternate_target_group: aws.lb.TargetGroup | None = None
+    test_listener_rule: aws.lb.ListenerRule | None = None
     rollback_alarms: tuple = ()
-    infrastructure_role: Optional[aws.iam.Role] = None
+    infrastructure_role: aws.iam.Role | None = None
 
 
 def env_name(secret: str) -> str:
@@ -101,7 +101,7 @@ ECS_STRATEGY = {"blue_green": "BLUE_GREEN", "canary": "CANARY", "linear": "LINEA
 LB_INFRASTRUCTURE_POLICY = MANAGED + "AmazonECSInfrastructureRolePolicyForLoadBalancers"
 
 
-def image_available(p: Platform, repository_url: pulumi.Input[str], tag: Optional[str]) -> pulumi.Output[bool]:
+def image_available(p: Platform, repository_url: pulumi.Input[str], tag: str | None) -> pulumi.Output[bool]:
     """Whether the repository holds the service's image: the tag itself, or (tag None: a pipeline-delivered
     service, whose running revision names a commit tag) any tagged image.
 
@@ -138,7 +138,7 @@ def capacity_strategy(app: ApplicationSettings, svc: ResolvedService) -> list:
 
 
 def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettings, svc: ResolvedService,
-                    w: ServiceWiring, depends_on: Optional[Sequence[pulumi.Resource]] = None) -> EcsService:
+                    w: ServiceWiring, depends_on: Sequence[pulumi.Resource] | None = None) -> EcsService:
     s = svc.settings
     child = pulumi.ResourceOptions(parent=parent)
     tags = p.tags(p.namer.base(svc.name), Service=svc.name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -54,13 +54,13 @@ class EdgeTierArgs:
     # The application tier's internal load balancer: its ARN (the private integration's target), its backend URL
     # (scheme://name: the Host header, and the name its certificate covers) and where the VPC link's network
     # interfaces live (private subnets, the network tier's VPC-link group). None: a mock integration answers.
-    backend_url: Optional[pulumi.Input[str]] = None
-    alb_arn: Optional[pulumi.Input[str]] = None
-    vpc_link_subnet_ids: Optional[pulumi.Input[Sequence[str]]] = None
-    vpc_link_security_group_id: Optional[pulumi.Input[str]] = None
+    backend_url: pulumi.Input[str] | None = None
+    alb_arn: pulumi.Input[str] | None = None
+    vpc_link_subnet_ids: pulumi.Input[Sequence[str]] | None = None
+    vpc_link_security_group_id: pulumi.Input[str] | None = None
     # The data tier's SSE-S3 access-log bucket; None: no CloudFront log delivery (policy cloudfront-logging).
-    log_bucket_name: Optional[pulumi.Input[str]] = None
-    log_bucket_arn: Optional[pulumi.Input[str]] = None
+    log_bucket_name: pulumi.Input[str] | None = None
+    log_bucket_arn: pulumi.Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +79,7 @@ class EdgeOutputs:
 
 
 class EdgeTier(pulumi.ComponentResource):
-    def __init__(self, name: str, args: EdgeTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EdgeTierArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
         super().__init__("ai-platform:tier:Edge", name, None, p.tier_options(opts))
         s = args.settings
@@ -173,7 +173,7 @@ class EdgeTier(pulumi.ComponentResource):
             opts=child)
 
         # --- certificate (optional custom domain) ----------------------------------------------
-        certificate_arn: Optional[pulumi.Input[str]] = s.certificate_arn
+        certificate_arn: pulumi.Input[str] | None = s.certificate_arn
         if s.custom_domain and not s.certificate_arn:
             cert = aws.acm.Certificate(
                 "site-certificate", domain_name=s.custom_domain, validation_method="DNS",
@@ -366,7 +366,7 @@ class EdgeTier(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------------------------------
     def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions,
-                 count_only: Optional[dict] = None) -> aws.wafv2.WebAcl:
+                 count_only: dict | None = None) -> aws.wafv2.WebAcl:
         """Managed rule groups (IP reputation, common, known bad inputs) plus a per-IP rate limit, logged."""
         p, s, n = self._p, self._settings, self._p.namer
         acl_name = n.physical("waf", key)

@@ -9,7 +9,7 @@ invisible to tests and to the offline plan) and adds a kubeconfig/provider this 
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -18,6 +18,7 @@ from .config.application import EksSettings
 from .context import Platform, policy_json
 from .recipes.log_groups import log_group
 from .recipes.roles import MANAGED, service_role
+
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
 
@@ -50,7 +51,7 @@ def launch_template(name: str, parent: pulumi.Resource, p: Platform, *, disk_siz
         tags=tags, opts=pulumi.ResourceOptions(parent=parent))
 
 
-def eks_cluster(parent: pulumi.Resource, p: Platform, e: "EksSettings", *, subnet_ids: pulumi.Input[Sequence[str]],
+def eks_cluster(parent: pulumi.Resource, p: Platform, e: EksSettings, *, subnet_ids: pulumi.Input[Sequence[str]],
                 secrets_key_arn: pulumi.Input[str], secrets_key_alias: str,
                 logs_key_arn: pulumi.Input[str]) -> EksResources:
     child = pulumi.ResourceOptions(parent=parent)

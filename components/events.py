@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -57,7 +57,7 @@ def allow_service_send(sid: str, service: str, queue_arn, source_arns: list) -> 
 
 
 class EventsTier(pulumi.ComponentResource):
-    def __init__(self, name: str, args: EventsTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EventsTierArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
         super().__init__("ai-platform:tier:Events", name, None, p.tier_options(opts))
         s = args.settings

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -36,16 +35,16 @@ class GovernanceTierArgs:
     # The `observability` section holds the governance keys too (budget, trail, Config, account baseline).
     settings: ObservabilitySettings
     logs_key_arn: Input[str]
-    alerts_topic_arn: Optional[Input[str]] = None
-    access_log_bucket_name: Optional[Input[str]] = None
+    alerts_topic_arn: Input[str] | None = None
+    access_log_bucket_name: Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class GovernanceOutputs:
     budget_name: pulumi.Output[str]
-    trail_arn: Optional[pulumi.Output[str]]
-    audit_bucket_name: Optional[pulumi.Output[str]]
-    guardduty_detector_id: Optional[pulumi.Output[str]]
+    trail_arn: pulumi.Output[str] | None
+    audit_bucket_name: pulumi.Output[str] | None
+    guardduty_detector_id: pulumi.Output[str] | None
 
 
 class GovernanceTier(pulumi.ComponentResource):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -45,25 +45,25 @@ class MlTierArgs:
     private_subnet_ids: pulumi.Input[Sequence[str]]
     # The network tier's ML group (admits its own members: multi-instance training talks to itself).
     ml_sg_id: pulumi.Input[str]
-    artifacts_bucket_name: Optional[pulumi.Input[str]] = None
-    artifacts_bucket_arn: Optional[pulumi.Input[str]] = None
-    data_bucket_name: Optional[pulumi.Input[str]] = None
-    data_bucket_arn: Optional[pulumi.Input[str]] = None
-    alarm_topic_arn: Optional[pulumi.Input[str]] = None
+    artifacts_bucket_name: pulumi.Input[str] | None = None
+    artifacts_bucket_arn: pulumi.Input[str] | None = None
+    data_bucket_name: pulumi.Input[str] | None = None
+    data_bucket_arn: pulumi.Input[str] | None = None
+    alarm_topic_arn: pulumi.Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class MlOutputs:
     repository_urls: Mapping[str, pulumi.Output[str]]
     repository_arns: Mapping[str, pulumi.Output[str]]
-    bedrock_invoke_policy_arn: Optional[pulumi.Output[str]]
+    bedrock_invoke_policy_arn: pulumi.Output[str] | None
     bedrock_model_arns: Sequence[str]
     endpoint_names: Mapping[str, pulumi.Output[str]]
     training_log_group_name: pulumi.Input[str]
     training_failed_alarm_arn: pulumi.Output[str]
     function_names: Mapping[str, pulumi.Output[str]]
     dlq_names: Mapping[str, pulumi.Output[str]]     # each function's dead-letter queue
-    uploader_policy_arn: Optional[pulumi.Output[str]]
+    uploader_policy_arn: pulumi.Output[str] | None
 
 
 def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
@@ -89,7 +89,7 @@ def _join(values: pulumi.Input[Sequence[str]]) -> pulumi.Output[str]:
 
 
 class MlTier(pulumi.ComponentResource):
-    def __init__(self, name: str, args: MlTierArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: MlTierArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
         super().__init__("ai-platform:tier:Ml", name, None, p.tier_options(opts))
         s = args.settings
@@ -188,7 +188,7 @@ class MlTier(pulumi.ComponentResource):
             missing="notBreaching", actions=topics)
 
         # --- Bedrock ----------------------------------------------------------------------------------
-        bedrock_invoke_policy_arn: Optional[pulumi.Output[str]] = None
+        bedrock_invoke_policy_arn: pulumi.Output[str] | None = None
         if s.bedrock_models:
             policy_name = n.physical("iam_policy", "bedrock-invoke")
             bedrock_invoke_policy = aws.iam.Policy(
@@ -349,7 +349,7 @@ class MlTier(pulumi.ComponentResource):
             dlq_names["offhours-scheduler"] = offhours.dlq.name
 
         # --- dataset uploader (a CLI): the policy its users attach -----------------------------------
-        uploader_policy_arn: Optional[pulumi.Output[str]] = None
+        uploader_policy_arn: pulumi.Output[str] | None = None
         if has_data:
             policy_name = n.physical("iam_policy", "dataset-uploader")
             uploader = aws.iam.Policy(
@@ -385,7 +385,6 @@ class MlTier(pulumi.ComponentResource):
     def _offhours(self, p: Platform, args: MlTierArgs, arn, data_key: dict):
         s = self._settings.off_hours
         n = p.namer
-        child = pulumi.ResourceOptions(parent=self)
         state_path = f"/{p.project}/{p.stack}/offhours"
         tagged = {"StringEqualsIgnoreCase": {f"aws:ResourceTag/{s.tag_key}": "true"},
                   "StringNotEquals": {"aws:ResourceTag/Environment": "prod"}}

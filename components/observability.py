@@ -9,7 +9,8 @@ checks exactly that), and a renamed resource renames the alarm's dimension with 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -32,16 +33,16 @@ def name_from_arn(arn: Input[str]) -> pulumi.Output[str]:
 class ObservabilityTierArgs:
     platform: Platform
     settings: ObservabilitySettings
-    alerts_topic_arn: Optional[Input[str]] = None
+    alerts_topic_arn: Input[str] | None = None
     # application tier
-    ecs_cluster_name: Optional[Input[str]] = None
+    ecs_cluster_name: Input[str] | None = None
     ecs_service_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
-    alb_arn_suffix: Optional[Input[str]] = None
+    alb_arn_suffix: Input[str] | None = None
     target_group_arn_suffixes: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     # data tier: {"primary": id, "replica": id}
     db_instance_identifiers: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
-    docdb_cluster_identifier: Optional[Input[str]] = None
-    redis_replication_group_id: Optional[Input[str]] = None
+    docdb_cluster_identifier: Input[str] | None = None
+    redis_replication_group_id: Input[str] | None = None
     redis_node_count: int = 1
     # events tier: queue names preferred; else derived from the ARNs
     dlq_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
@@ -55,7 +56,7 @@ class ObservabilityTierArgs:
 @dataclasses.dataclass(frozen=True)
 class ObservabilityOutputs:
     alarm_names: Mapping[str, pulumi.Output[str]]
-    dashboard_name: Optional[pulumi.Output[str]]
+    dashboard_name: pulumi.Output[str] | None
 
 
 class ObservabilityTier(pulumi.ComponentResource):
@@ -173,8 +174,8 @@ class ObservabilityTier(pulumi.ComponentResource):
         publish(self, self.outputs)
 
     def _alarm(self, key: str, namespace: str, metric: str, dimensions: Mapping[str, Input[str]], op: str,
-               threshold: float, *, statistic: Optional[str] = None, extended_statistic: Optional[str] = None,
-               periods: int = 1, period: Optional[int] = None, missing: str = "missing",
+               threshold: float, *, statistic: str | None = None, extended_statistic: str | None = None,
+               periods: int = 1, period: int | None = None, missing: str = "missing",
                description: str = "") -> aws.cloudwatch.MetricAlarm:
         alarm = metric_alarm(
             self, self._p, f"alarm-{key}", key, namespace=namespace, metric=metric, dimensions=dimensions, op=op,

@@ -8,7 +8,6 @@ watch, govern and back up everything above.
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import pulumi
 
@@ -41,11 +40,11 @@ class PlatformOutputs:
     observability: ObservabilityOutputs
     governance: GovernanceOutputs
     dr: DrOutputs
-    delivery: Optional[DeliveryOutputs] = None   # ai-platform:delivery.enabled
+    delivery: DeliveryOutputs | None = None   # ai-platform:delivery.enabled
 
 
-def platform_for(settings: Settings, provider: Optional[pulumi.ProviderResource] = None,
-                 region: Optional[str] = None) -> Platform:
+def platform_for(settings: Settings, provider: pulumi.ProviderResource | None = None,
+                 region: str | None = None) -> Platform:
     """What every tier shares. With another region's `provider`, pass that `region` too."""
     return Platform.create(
         project=settings.project, stack=settings.stack, region=region or settings.region, settings=settings.platform,
@@ -54,8 +53,8 @@ def platform_for(settings: Settings, provider: Optional[pulumi.ProviderResource]
         account_baseline=settings.observability.account_baseline)
 
 
-def build(settings: Settings, provider: Optional[pulumi.ProviderResource] = None, *,
-          region: Optional[str] = None) -> PlatformOutputs:
+def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *,
+          region: str | None = None) -> PlatformOutputs:
     p = platform_for(settings, provider, region)
     delivered = settings.delivery.delivered([s.name for s in settings.application.catalogue()])
 

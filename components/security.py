@@ -6,7 +6,7 @@ what it needs and a compromised grant on one never decrypts the others.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws

@@ -9,7 +9,7 @@ resource) plus, where the service sends one, the encryption context of the exact
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 
@@ -41,15 +41,15 @@ class ServiceDependencies:
     queue_arns: Mapping[str, Input[str]]              # events tier's queues by name
     event_bus_arn: Input[str]
     event_sources: Mapping[str, Sequence[str]]        # detail-type -> sources the bus rules match it with
-    db_resource_id: Optional[Input[str]]
-    db_address: Optional[Input[str]]
-    db_reader_address: Optional[Input[str]]
-    db_port: Optional[Input[str]]
-    db_name: Optional[str]
-    redis_endpoint: Optional[Input[str]]
-    redis_port: Optional[Input[str]]
-    redis_auth_secret_arn: Optional[Input[str]]
-    redis_auth_secret_arn_pattern: Optional[Input[str]]
+    db_resource_id: Input[str] | None
+    db_address: Input[str] | None
+    db_reader_address: Input[str] | None
+    db_port: Input[str] | None
+    db_name: str | None
+    redis_endpoint: Input[str] | None
+    redis_port: Input[str] | None
+    redis_auth_secret_arn: Input[str] | None
+    redis_auth_secret_arn_pattern: Input[str] | None
 
 
 def db_user(service: str) -> str:
@@ -107,7 +107,7 @@ def database_statements(svc: ResolvedService, deps: ServiceDependencies) -> list
 
 
 def _key_use(sid: str, actions: list, service: str, region: str, account: Input[str], *,
-             equals: Optional[dict] = None, like: Optional[dict] = None) -> dict:
+             equals: dict | None = None, like: dict | None = None) -> dict:
     """A key, only through `service` and only for the named resources (their encryption context): the grant
     follows the resource to whichever key encrypts it, and stays checkable in a preview (key ARNs are not)."""
     condition: dict = {"StringEquals": {**_via(service, region), "kms:CallerAccount": account, **(equals or {})}}

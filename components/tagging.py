@@ -6,7 +6,7 @@ given `tags=` explicitly. The five keys below are also the policy pack's default
 """
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 REQUIRED_TAG_KEYS = ("Project", "Environment", "ManagedBy", "Owner", "CostCenter")
 
@@ -25,7 +25,7 @@ class Tagger:
             raise ValueError(f"base tags lack {missing}")
         self.base = dict(base)
 
-    def __call__(self, name: Optional[str] = None, **extra: str) -> dict[str, str]:
+    def __call__(self, name: str | None = None, **extra: str) -> dict[str, str]:
         tags = dict(self.base)
         tags.update({k: v for k, v in extra.items() if v is not None})
         tags.update({k: self.base[k] for k in REQUIRED_TAG_KEYS})

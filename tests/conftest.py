@@ -133,7 +133,7 @@ def pytest_sessionfinish(session, exitstatus):
         Path(out).write_text(json.dumps(policy_harness.CORPUS))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def images_present_plan(stack: str = "dev"):
     """The stack after its first release (update mode): every ECR repository holds a tagged image, so no
     service is parked (components/ecs_services.py parks a service whose image does not exist yet)."""

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import copy
 import dataclasses
+import fnmatch
 import functools
 import json
 
@@ -45,7 +45,7 @@ def stack_config(stack: str) -> dict:
     return load_stack_config(name, path)[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def enabled_plan():
     """dev with EKS and Batch switched on by config (one run for the module)."""
     config = copy.deepcopy(stack_config("dev"))

@@ -54,7 +54,7 @@ def stack_config(stack: str, **data_overrides) -> dict:
     return config
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def plan_of(variant: str):
     extra_table = {"tables": {"documents-index": {"partitionKey": "documentId", "sortKey": "",
                                                   "ttlAttribute": "expiresAt"}}}
@@ -438,7 +438,7 @@ def test_service_protection_check_catches_an_unprotected_resource():
 
 
 # --- Policies -----------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def findings(variant: str, config: str):
     return analyze(plan_of(variant), policy_config=load_policy_config(ROOT / "policies" / "config" / f"{config}.json"))
 

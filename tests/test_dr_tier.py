@@ -50,7 +50,7 @@ def _program():
                             table_arns={"sessions": table.arn}))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def isolated(env: str = "prod", dr: str = "{}", obs: str = "{}", preview: bool = False):
     return run_program(_program, config=_config(env, json.loads(dr), json.loads(obs)), stack=env, preview=preview)
 

@@ -48,7 +48,7 @@ def _edge_only_program(alb_dns_name=ALB):
                                   vpc_link_subnet_ids=["subnet-a", "subnet-b"], vpc_link_security_group_id="sg-link"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def eu_plan(alb_dns_name=ALB):
     config = {"aws:region": "eu-west-1",
               "ai-platform:platform": {"environment": "dev", "owner": "o", "costCenter": "c"},
@@ -342,6 +342,7 @@ def test_dev_reports_only_the_documented_advisories():
 
 def test_cognito_domain_prefix_reserved_words_are_refused_at_plan_time():
     import pytest
+
     from components.config import ConfigError, load_settings
     for bad in ("my-aws-login", "cognito-app", "amazonish"):
         with pytest.raises(ConfigError) as err:

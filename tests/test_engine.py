@@ -130,9 +130,9 @@ def test_no_secret_value_reaches_the_plan_or_outputs():
 
 
 # --- any program (issue 13): mocks driven by the provider's own types ------------------------------------
+from plan.engine import PlanError  # noqa: E402
 from plan.mocks import arn_format, computed_outputs, invoke_result, policy_document  # noqa: E402
 from plan.records import records_plan  # noqa: E402
-from plan.engine import PlanError  # noqa: E402
 from plan.stackfile import load_stack_config, local_plaintext  # noqa: E402
 
 

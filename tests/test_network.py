@@ -57,8 +57,9 @@ def test_gateway_endpoints_on_private_and_isolated_route_tables():
 
 def test_interface_endpoints_only_where_configured():
     dev, prod = stack_plan("dev", False), stack_plan("prod", False)
-    interface = lambda p: sorted(r.props["serviceName"].split(".", 3)[-1] for r in p.of_type(
-        "aws:ec2/vpcEndpoint:VpcEndpoint") if r.props["vpcEndpointType"] == "Interface")
+    def interface(p):
+        return sorted(r.props["serviceName"].split(".", 3)[-1] for r in p.of_type(
+            "aws:ec2/vpcEndpoint:VpcEndpoint") if r.props["vpcEndpointType"] == "Interface")
     assert interface(dev) == []
     assert interface(prod) == ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"]
     ep = prod.named("endpoint-ecr-api")

@@ -61,7 +61,7 @@ def _program(with_resources: bool = True):
     return program
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def isolated(env: str = "prod", with_resources: bool = True, preview: bool = False, obs: str = "{}"):
     return run_program(_program(with_resources), config=_config(env, json.loads(obs)), stack=env, preview=preview)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 
@@ -92,8 +93,8 @@ def _reject_unknown_keys() -> None:
             raise ConfigError(full, "...", f"one of the keys {', '.join(PROJECT + ':' + k for k in TIERS)}{hint}")
 
 
-def load_settings(raw: Optional[Mapping[str, Any]] = None, *, stack: Optional[str] = None,
-                  region: Optional[str] = None) -> Settings:
+def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = None,
+                  region: str | None = None) -> Settings:
     """Validate all tiers. `raw` (tier key -> object) is for tests; by default read the stack's config."""
     cfg = pulumi.Config(PROJECT) if raw is None else None
     if raw is None:

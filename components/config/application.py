@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Optional
+from typing import Any
 
 from ..catalog import DEFAULT_CONTRACTS, DEFAULT_SERVICES
-from .schema import (DOMAIN, HOSTED_ZONE_ID, Bool, Cidr, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Maybe,
-                     Num, Section, Spec, Str, setting)
+from .schema import (
+    DOMAIN,
+    HOSTED_ZONE_ID,
+    Bool,
+    Cidr,
+    ConfigError,
+    Enum,
+    EnvDefault,
+    Int,
+    ListOf,
+    MapOf,
+    Maybe,
+    Num,
+    Section,
+    Str,
+    setting,
+)
 from .security import SECRET_NAME
 
 
@@ -109,36 +124,36 @@ class UsesSettings:
 @dataclasses.dataclass(frozen=True)
 class ServiceSettings:
     enabled: bool = setting(Bool(), True, "false drops a catalogue service.")
-    port: Optional[int] = setting(Maybe(Int(1024, 65535)), None,
+    port: int | None = setting(Maybe(Int(1024, 65535)), None,
                                   "Container port (default: the catalogue's); must lie in the network tier's app port range.")
     cpu: int = setting(Enum(*FARGATE_SIZES), 512, "Fargate task CPU units.")
     memory: int = setting(Int(512, 122880), 1024, "Fargate task memory (MiB); must suit cpu.")
     desired_count: int = setting(Int(0, 1000), EnvDefault(1, 2), "Tasks at first deploy (autoscaling owns it after).")
     min_count: int = setting(Int(0, 1000), EnvDefault(1, 2), "Autoscaling minimum tasks.")
     max_count: int = setting(Int(1, 1000), EnvDefault(2, 10), "Autoscaling maximum tasks.")
-    image: Optional[str] = setting(Maybe(IMAGE), None,
+    image: str | None = setting(Maybe(IMAGE), None,
                                    "Full image reference; default: the ML tier's ECR repository (or the platform's "
                                    "ECR naming convention) with imageTag.")
-    image_tag: Optional[str] = setting(Maybe(TAG), None, "Image tag for this service (default: the tier's imageTag).")
+    image_tag: str | None = setting(Maybe(TAG), None, "Image tag for this service (default: the tier's imageTag).")
     environment: Any = setting(MapOf(Str(max_len=4096, min_len=0), key=ENV_NAME), {}, "Extra environment variables.")
     secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), ["jwt-signing-secret"],
                              "Security-tier secrets injected as env vars (NAME_IN_CAPS). A secret whose value is set "
                              "out of band must have one before the service deploys, or tasks fail to start.")
     health_check_path: str = setting(Str(r"/[A-Za-z0-9._~/-]*", "a URL path starting with /"), "/health",
                                      "Target group and container health check path.")
-    path_pattern: Optional[str] = setting(Maybe(Str(r"/[A-Za-z0-9._~/*?-]*", "an ALB path pattern", max_len=128)),
+    path_pattern: str | None = setting(Maybe(Str(r"/[A-Za-z0-9._~/*?-]*", "an ALB path pattern", max_len=128)),
                                           None, "ALB path pattern (default /<service>/*; /<service> is also routed).")
-    priority: Optional[int] = setting(Maybe(Int(1, 50000)), None,
+    priority: int | None = setting(Maybe(Int(1, 50000)), None,
                                       "Listener rule priority (default: the port, stable and unique per service).")
     interruptible: bool = setting(Bool(), EnvDefault(True, False),
                                   "Run on FARGATE_SPOT (tasks can be stopped with 2 minutes' notice).")
     read_only_root_filesystem: bool = setting(Bool(), True, "Read-only root filesystem (/tmp is a writable volume).")
     user: str = setting(Str(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?", "uid[:gid] or user[:group]", max_len=64),
                         "1000:1000", "User the container runs as (non-root by default).")
-    deployment: Optional[str] = setting(Maybe(Enum(*DEPLOYMENT_STRATEGIES)), None,
+    deployment: str | None = setting(Maybe(Enum(*DEPLOYMENT_STRATEGIES)), None,
                                         "ECS deployment strategy: rolling, blue_green, canary or linear (default: "
                                         "blue_green for releases.blueGreenServices, else rolling).")
-    test_priority: Optional[int] = setting(Maybe(Int(1, 50000)), None,
+    test_priority: int | None = setting(Maybe(Int(1, 50000)), None,
                                            "Priority of the blue/green test listener rule (default: priority - 1000; "
                                            "must be below the production rule's).")
     uses: UsesSettings = setting(Section(UsesSettings), {},
@@ -146,7 +161,7 @@ class ServiceSettings:
                                  "entries here add to them).")
     off_hours: bool = setting(Bool(), EnvDefault(True, False),
                               "Tag the service for the off-hours scheduler (stopped at night; autoscaling minimum 0).")
-    health_check_command: Optional[tuple] = setting(
+    health_check_command: tuple | None = setting(
         Maybe(ListOf(Str(max_len=1024), min_items=1, max_items=10, unique=False)), None,
         "Container health check command (default: CMD-SHELL curl -fsS http://localhost:<port><path>; "
         "the image must contain curl or set this).")
@@ -163,13 +178,13 @@ class ServiceSettings:
 
 @dataclasses.dataclass(frozen=True)
 class AlbSettings:
-    certificate_arn: Optional[str] = setting(Maybe(CERTIFICATE_ARN), None,
+    certificate_arn: str | None = setting(Maybe(CERTIFICATE_ARN), None,
                                              "ACM certificate for the HTTPS listener; none: HTTP only (the policy "
                                              "alb-https-or-redirect reports it).")
-    domain_name: Optional[str] = setting(Maybe(DOMAIN), None,
+    domain_name: str | None = setting(Maybe(DOMAIN), None,
                                          "DNS name the certificate covers, by which API Gateway calls the ALB "
                                          "(it verifies the certificate against it); required with certificateArn.")
-    hosted_zone_id: Optional[str] = setting(Maybe(HOSTED_ZONE_ID), None,
+    hosted_zone_id: str | None = setting(Maybe(HOSTED_ZONE_ID), None,
                                             "Route 53 zone in which to create domainName as an alias of the ALB; "
                                             "none: the record is managed outside this stack.")
     ssl_policy: str = setting(Enum(*MODERN_SSL_POLICIES), "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -289,7 +304,7 @@ class ResolvedService:
     path_patterns: tuple
     settings: ServiceSettings
     deployment: str = "rolling"
-    test_priority: Optional[int] = None   # blue/green, canary, linear: the test listener rule's priority
+    test_priority: int | None = None   # blue/green, canary, linear: the test listener rule's priority
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 APP = "ai-platform:application"
 
 
-def check(settings: "Settings") -> None:
+def check(settings: Settings) -> None:
     n, sec = settings.network, settings.security
     for svc in settings.application.catalogue():
         # The application security group opens only the app port range to the load balancer.
@@ -47,7 +47,7 @@ def check(settings: "Settings") -> None:
                               "at least 1 when dr.enabled (the DR region replicates the automated backups)")
 
 
-def check_contract(settings: "Settings", svc) -> None:
+def check_contract(settings: Settings, svc) -> None:
     """Everything a service's contract names exists in the tier that owns it."""
     from .data import BUCKET_KEYS
     u, path = svc.settings.uses, f"{APP}.services.{svc.name}.uses"

@@ -9,7 +9,6 @@ the build on HIGH findings (dev: CRITICAL), keeps logs and artifacts longer.
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 from .platform import LOG_RETENTION_DAYS
 from .schema import Bool, ConfigError, Enum, EnvDefault, Int, ListOf, Maybe, Str, setting
@@ -30,14 +29,14 @@ BUILDSPEC = "delivery/buildspec.yml"
 class DeliverySettings:
     enabled: bool = setting(Bool(), False,
                             "Create the delivery tier (off until a source is configured: the stack files turn it on).")
-    services: Optional[tuple] = setting(Maybe(ListOf(SERVICE_NAME, max_items=50)), None,
+    services: tuple | None = setting(Maybe(ListOf(SERVICE_NAME, max_items=50)), None,
                                         "Services that get a pipeline (default: every enabled service of the "
                                         "application catalogue). Each must be an enabled application service.")
     source: str = setting(Enum("connection", "s3"), "connection",
                           "connection: a CodeStar/CodeConnections connection to the Git host (completed once by a "
                           "person); s3: the object source/<service>.zip in the artifacts bucket.")
     provider_type: str = setting(Enum(*PROVIDERS), "GitHub", "Git host of the connection.")
-    repository: Optional[str] = setting(
+    repository: str | None = setting(
         Maybe(Str(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+", "a full repository id such as my-org/ai-services",
                   max_len=200)), None, "Full repository id (owner/name) of the service sources; required for "
                                        "source 'connection'.")

@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
 
-from .schema import (DOMAIN, HOSTED_ZONE_ID, Bool, ConfigError, Enum, EnvDefault, Int, ListOf, Maybe, Spec,  # noqa: F401
-                     Str, setting)
-
+from .schema import DOMAIN, HOSTED_ZONE_ID, Bool, ConfigError, Enum, EnvDefault, Int, ListOf, Maybe, Spec, Str, setting  # noqa: F401
 
 # Cognito accepts http:// only for localhost; everything else must be https.
 REDIRECT_URL = Str(r"(https://[A-Za-z0-9.-]+(:\d+)?(/[^\s#]*)?)|(http://localhost(:\d+)?(/[^\s#]*)?)",
@@ -22,12 +19,12 @@ class EdgeSettings:
     price_class: str = setting(Enum("PriceClass_100", "PriceClass_200", "PriceClass_All"),
                                EnvDefault(dev="PriceClass_100", prod="PriceClass_All"),
                                "CloudFront edge locations used (100 = North America and Europe only)")
-    custom_domain: Optional[str] = setting(Maybe(DOMAIN), None,
+    custom_domain: str | None = setting(Maybe(DOMAIN), None,
                                            "Alias for the distribution; without it the *.cloudfront.net certificate "
                                            "pins the minimum TLS version at TLSv1 (policy cloudfront-min-tls)")
-    certificate_arn: Optional[str] = setting(Maybe(CERT_ARN), None,
+    certificate_arn: str | None = setting(Maybe(CERT_ARN), None,
                                              "Existing us-east-1 ACM certificate for customDomain")
-    hosted_zone_id: Optional[str] = setting(Maybe(HOSTED_ZONE_ID), None,
+    hosted_zone_id: str | None = setting(Maybe(HOSTED_ZONE_ID), None,
                                             "Zone of customDomain: a DNS-validated certificate is created (us-east-1) "
                                             "and an alias record added when certificateArn is not given")
     api_stage_name: str = setting(Str(r"[A-Za-z0-9_]{1,64}", "letters, digits and _"), "v1", "REST API stage name")
@@ -53,7 +50,7 @@ class EdgeSettings:
     threat_protection: str = setting(Enum("OFF", "AUDIT", "ENFORCED"), "ENFORCED",
                                      "Cognito threat protection mode (userPoolAddOns.advancedSecurityMode)")
     deletion_protection: bool = setting(Bool(), EnvDefault(dev=False, prod=True), "Cognito user pool deletion protection")
-    auth_domain_prefix: Optional[str] = setting(
+    auth_domain_prefix: str | None = setting(
         Maybe(Str(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", "lowercase letters, digits and -, not starting or ending "
                   "with -")), None,
         "Cognito hosted-UI domain prefix (unique per region); default <project>-<stack>-<account id>")

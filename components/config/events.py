@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .schema import (Bool, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Section, Str,  # noqa: F401
-                     setting)
+from .schema import Bool, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Section, Str, setting  # noqa: F401
 
 NAME = Str(r"[a-z][a-z0-9-]{0,39}", "lowercase letters, digits and -, at most 40 characters, starting with a letter",
            max_len=40)

@@ -13,7 +13,8 @@ import dataclasses
 import difflib
 import ipaddress
 import re
-from typing import Any, Callable, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
 
@@ -66,7 +67,7 @@ class Bool(Spec):
 
 
 class Int(Spec):
-    def __init__(self, minimum: Optional[int] = None, maximum: Optional[int] = None):
+    def __init__(self, minimum: int | None = None, maximum: int | None = None):
         self.minimum, self.maximum = minimum, maximum
         lo = "" if minimum is None else f" >= {minimum}"
         hi = "" if maximum is None else f" <= {maximum}"
@@ -92,7 +93,7 @@ class Num(Spec):
 
 
 class Str(Spec):
-    def __init__(self, pattern: Optional[str] = None, accepted: Optional[str] = None, max_len: int = 256,
+    def __init__(self, pattern: str | None = None, accepted: str | None = None, max_len: int = 256,
                  min_len: int = 1):
         self.regex = re.compile(pattern) if pattern else None
         self.max_len, self.min_len = max_len, min_len
@@ -151,7 +152,7 @@ class ListOf(Spec):
 class MapOf(Spec):
     """A mapping with free-form keys (e.g. a service catalogue keyed by service name)."""
 
-    def __init__(self, value: Spec, key: Optional[Str] = None, max_items: int = 100):
+    def __init__(self, value: Spec, key: Str | None = None, max_items: int = 100):
         self.value, self.key, self.max_items = value, key or Str(r"[A-Za-z0-9_.:/-]+"), max_items
         self.accepted = f"an object of at most {max_items} entries, each {value.accepted}"
 

@@ -2,7 +2,7 @@
 incident opens and closes in the same channel. Names come from the naming helper (kind "alarm")."""
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -15,9 +15,9 @@ DEFAULT_PERIOD_SECONDS = 300
 
 def metric_alarm(parent: pulumi.Resource, platform: Platform, logical_name: str, key: str, *, namespace: str,
                  metric: str, dimensions: Mapping[str, pulumi.Input[str]], op: str, threshold: float,
-                 actions: Sequence[pulumi.Input[str]], description: str, statistic: Optional[str] = None,
-                 extended_statistic: Optional[str] = None, periods: int = 1,
-                 period: int = DEFAULT_PERIOD_SECONDS, datapoints: Optional[int] = None,
+                 actions: Sequence[pulumi.Input[str]], description: str, statistic: str | None = None,
+                 extended_statistic: str | None = None, periods: int = 1,
+                 period: int = DEFAULT_PERIOD_SECONDS, datapoints: int | None = None,
                  missing: str = "missing") -> aws.cloudwatch.MetricAlarm:
     """`key` names the alarm `{project}-{stack}-{key}`; `datapoints` defaults to every period breaching."""
     name = platform.namer.physical("alarm", key)

@@ -8,7 +8,7 @@ dependency is how the pack's S3 stack policies match configurations to buckets i
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -18,15 +18,15 @@ from ..context import Platform, policy_json
 Input = pulumi.Input
 
 
-def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms_key_arn: Optional[Input[str]],
-                   extra_statements: Optional[Callable[[pulumi.Output[str]], Sequence[dict]]] = None,
-                   opts: Optional[pulumi.ResourceOptions] = None,
-                   bucket_opts: Optional[pulumi.ResourceOptions] = None, tags: Optional[dict] = None,
-                   access_log_bucket: Optional[Input[str]] = None,
-                   lifecycle_rules: Optional[Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs]] = None,
-                   region: Optional[str] = None, logical_name: Optional[str] = None,
-                   log_prefix: Optional[str] = None, force_destroy: Optional[bool] = None,
-                   manage_policy: bool = True) -> "PrivateBucket":
+def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms_key_arn: Input[str] | None,
+                   extra_statements: Callable[[pulumi.Output[str]], Sequence[dict]] | None = None,
+                   opts: pulumi.ResourceOptions | None = None,
+                   bucket_opts: pulumi.ResourceOptions | None = None, tags: dict | None = None,
+                   access_log_bucket: Input[str] | None = None,
+                   lifecycle_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs] | None = None,
+                   region: str | None = None, logical_name: str | None = None,
+                   log_prefix: str | None = None, force_destroy: bool | None = None,
+                   manage_policy: bool = True) -> PrivateBucket:
     """A versioned, SSE-KMS, never-public, owner-enforced, TLS-only bucket, named
     {project}-{stack}-{key}-{account}-{region} (globally unique, and known in a preview so policies that
     reference the bucket's ARN can be checked before it exists).
@@ -88,7 +88,7 @@ def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms
 class PrivateBucket:
     bucket: aws.s3.Bucket
     arn: pulumi.Output[str]   # from the explicit name: known in a preview
-    policy: Optional[aws.s3.BucketPolicy]
+    policy: aws.s3.BucketPolicy | None
     versioning: aws.s3.BucketVersioning
     name: pulumi.Output[str]  # known in a preview; depends on the bucket policy when it manages one
     public_access_block: aws.s3.BucketPublicAccessBlock

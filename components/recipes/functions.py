@@ -8,8 +8,8 @@ write only to that log group and that queue, plus whatever `statements` the call
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -39,7 +39,7 @@ class LambdaSpec:
     source_dir: str                             # folder under functions/
     timeout: int = 60
     memory: int = 256
-    reserved_concurrency: Optional[int] = None  # None: unreserved
+    reserved_concurrency: int | None = None  # None: unreserved
     environment: Mapping[str, pulumi.Input[str]] = dataclasses.field(default_factory=dict)
     runtime: str = "python3.12"
 
@@ -51,13 +51,13 @@ class PlatformFunction:
     log_group: aws.cloudwatch.LogGroup
     dlq: aws.sqs.Queue
     name: str
-    policy: Optional[aws.iam.RolePolicy] = None
+    policy: aws.iam.RolePolicy | None = None
 
 
 def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaSpec, *,
                       data_key_arn: pulumi.Input[str], logs_key_arn: pulumi.Input[str],
-                      statements: Sequence[dict] = (), subnet_ids: Optional[pulumi.Input[Sequence[str]]] = None,
-                      security_group_ids: Optional[pulumi.Input[Sequence[str]]] = None) -> PlatformFunction:
+                      statements: Sequence[dict] = (), subnet_ids: pulumi.Input[Sequence[str]] | None = None,
+                      security_group_ids: pulumi.Input[Sequence[str]] | None = None) -> PlatformFunction:
     p = platform
     child = pulumi.ResourceOptions(parent=parent)
     account = p.account_id

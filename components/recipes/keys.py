@@ -7,7 +7,7 @@ for, scoped to this account or to the exact source where the service sends one.
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -74,8 +74,8 @@ def purpose_grants(purpose: str, account: str, region: str) -> list[dict]:
 
 
 def kms_key(parent: pulumi.Resource, platform: Platform, logical_name: str, *, purpose: str, description: str,
-            policy: pulumi.Input[str], alias: Optional[str] = None, tags: Optional[dict] = None,
-            opts: Optional[pulumi.ResourceOptions] = None) -> aws.kms.Key:
+            policy: pulumi.Input[str], alias: str | None = None, tags: dict | None = None,
+            opts: pulumi.ResourceOptions | None = None) -> aws.kms.Key:
     """A yearly-rotating key, protected like every stateful resource; `alias` (a short purpose) adds
     `alias/{project}-{stack}-{alias}` through the naming helper. `opts` may carry another region's provider."""
     p = platform

@@ -6,14 +6,14 @@ declared first, by this recipe, and the writer depends on it.
 """
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Union
 
 import pulumi
 import pulumi_aws as aws
 
 from ..context import Platform
 
-Retention = Union[int, str]   # days, or "app" / "audit" (the platform's retention classes)
+Retention = Union[int, str]  # noqa: UP007 - a runtime alias; days, or "app" / "audit" (the platform's retention classes)
 
 
 def retention_days(platform: Platform, retention: Retention) -> int:
@@ -25,8 +25,8 @@ def retention_days(platform: Platform, retention: Retention) -> int:
 
 
 def log_group(parent: pulumi.Resource, platform: Platform, logical_name: str, name: str, *,
-              kms_key_arn: pulumi.Input[str], retention: Retention = "app", tags: Optional[dict] = None,
-              opts: Optional[pulumi.ResourceOptions] = None) -> aws.cloudwatch.LogGroup:
+              kms_key_arn: pulumi.Input[str], retention: Retention = "app", tags: dict | None = None,
+              opts: pulumi.ResourceOptions | None = None) -> aws.cloudwatch.LogGroup:
     """`name` comes from the naming helper (`Namer.log_group` or `Namer.fixed("log_group", ...)`)."""
     return aws.cloudwatch.LogGroup(
         logical_name, name=name, retention_in_days=retention_days(platform, retention), kms_key_id=kms_key_arn,

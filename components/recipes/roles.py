@@ -5,7 +5,7 @@ resource so the pack and the flow check see exactly what was granted.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -28,10 +28,10 @@ class ServiceRole:
 
 
 def service_role(parent: pulumi.Resource, platform: Platform, logical_name: str, *, service: str,
-                 description: str, tag_name: str, name: Optional[str] = None,
-                 managed: Optional[Mapping[str, str]] = None, inline: Optional[Mapping[str, pulumi.Input[str]]] = None,
-                 scope_to_account: bool = True, tags: Optional[dict] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> ServiceRole:
+                 description: str, tag_name: str, name: str | None = None,
+                 managed: Mapping[str, str] | None = None, inline: Mapping[str, pulumi.Input[str]] | None = None,
+                 scope_to_account: bool = True, tags: dict | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> ServiceRole:
     """`managed`: logical name -> managed policy ARN; `inline`: logical name -> policy document.
     `tag_name` is the role's Name tag (from the naming helper); `name` an explicit IAM name (Namer.physical)."""
     p = platform
