@@ -452,11 +452,11 @@ def resource_properties(token: str) -> frozenset:
 @functools.cache
 def _iam_arn_formats() -> dict:
     """IAM prefix -> {normalised resource type: ARN format}, from parliament's copy of the AWS reference."""
-    try:
-        import parliament
-    except ImportError:
+    # Only its data file: importing parliament itself costs time and warns (pkg_resources) on every plan.
+    spec = importlib.util.find_spec("parliament")
+    if spec is None or not spec.origin:
         return {}
-    data = json.loads((Path(parliament.__file__).parent / "iam_definition.json").read_text())
+    data = json.loads((Path(spec.origin).parent / "iam_definition.json").read_text())
     formats: dict = {}
     for service in data:
         for res in service.get("resources", []):
