@@ -68,9 +68,16 @@ def case_table(cases):
     """A parametrized test for a table of (policy, record name, type, props, expected) cases, all evaluated
     together in one `check` (one stack, fast); expected is "violation", "skipped" or "pass". Use as
     `test_case = case_table(CASES)`."""
-    result = functools.lru_cache(maxsize=None)(lambda: check([rec(t, n, p) for _, n, t, p, _ in cases]))
+    def records():
+        seen, out = set(), []
+        for _, n, t, p, _ in cases:     # a record may serve several policies' cases: registered once
+            if n not in seen:
+                seen.add(n)
+                out.append(rec(t, n, p))
+        return out
+    result = functools.lru_cache(maxsize=None)(lambda: check(records()))
 
-    @pytest.mark.parametrize("policy,name,rtype,props,expected", cases, ids=[c[1] for c in cases])
+    @pytest.mark.parametrize("policy,name,rtype,props,expected", cases, ids=[f"{c[0]}:{c[1]}" for c in cases])
     def test_case(policy, name, rtype, props, expected):
         r = result()
         assert (name in names(violations(r, policy))) == (expected == "violation")
