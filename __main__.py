@@ -29,3 +29,6 @@ pulumi.export("backupVaultName", out.dr.backup_vault_name)
 pulumi.export("pipelineNames", out.delivery.pipeline_names if out.delivery else None)
 pulumi.export("gitConnectionArn", out.delivery.connection_arn if out.delivery else None)
 pulumi.export("pipelineArtifactsBucket", out.delivery.artifacts_bucket_name if out.delivery else None)
+if out.dr_region is not None:
+    # pilot-light / warm-standby: what `python -m functions.dr_failover --manifest` reads (ids, ARNs, names).
+    pulumi.export("drManifest", out.dr_region.manifest)

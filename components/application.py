@@ -94,7 +94,7 @@ class ApplicationOutputs:
 class ApplicationTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: ApplicationTierArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
-        super().__init__("ai-platform:tier:Application", name, None, p.tier_options(opts))
+        super().__init__(p.tier_type("Application"), name, None, p.tier_options(opts))
         app = args.settings
         child = pulumi.ResourceOptions(parent=self)
         catalogue = app.catalogue()

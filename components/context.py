@@ -34,6 +34,9 @@ class Platform:
     # group, ECR replication, Backup region settings): exactly one stack per account sets it.
     account_baseline: bool = False
     provider: pulumi.ProviderResource | None = None
+    # "" for the primary build; another instance of the same tiers in the same program (the DR region: "dr")
+    # gets its own component-type namespace and nested-component names (see tier_type, component_name).
+    instance: str = ""
 
     @classmethod
     def create(cls, *, project: str, stack: str, region: str, settings: PlatformSettings,
@@ -50,6 +53,15 @@ class Platform:
     @property
     def protect(self) -> bool:
         return self.settings.protect
+
+    def tier_type(self, tier: str) -> str:
+        """A tier's component type. A child's URN is (parent's type, its type, its name): a second instance of the
+        same tier in one program needs another parent type, or every child's URN would collide with the primary's."""
+        return f"ai-platform:{self.instance or 'tier'}:{tier}"
+
+    def component_name(self, name: str) -> str:
+        """The logical name of a component nested in a tier (e.g. awsx's Vpc), whose children are named after it."""
+        return f"{self.instance}-{name}" if self.instance else name
 
     def tier_options(self, opts: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
         """Options of a tier component: its children inherit this platform's provider through parent=self."""

@@ -27,19 +27,12 @@ from .config.data import (
     TableSettings,
 )
 from .context import Platform, publish
-from .recipes.buckets import private_bucket
+from .recipes.buckets import LEGACY_ELB_REGIONS, private_bucket
 from .recipes.log_groups import log_group
 from .recipes.roles import MANAGED, service_role
 
 BUCKET_PURPOSES = BUCKET_KEYS
 POSTGRES_PORT, REDIS_PORT, DOCDB_PORT = 5432, 6379, 27017
-# Regions launched before August 2022 deliver ALB access logs as the regional ELB account (looked up
-# with aws.elb.get_service_account); newer regions use the log-delivery service principal.
-LEGACY_ELB_REGIONS = frozenset({
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1", "ap-northeast-1",
-    "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ca-central-1",
-    "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "eu-south-1", "me-south-1", "sa-east-1",
-    "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +60,7 @@ class DataOutputs:
     db_master_secret_arn: pulumi.Output      # RDS-managed; for operators and rotation, never for services
     db_replica_identifier: pulumi.Output[str] | None
     db_replica_address: pulumi.Output[str] | None
+    db_subnet_group_name: pulumi.Output[str]      # the DR failover re-creates a replica here at failback
     redis_endpoint: pulumi.Output[str]
     redis_reader_endpoint: pulumi.Output[str]
     redis_port: pulumi.Output[int]
@@ -143,6 +137,7 @@ class DataTier(pulumi.ComponentResource):
             db_master_secret_arn=self.db.master_user_secrets.apply(lambda s: s[0].secret_arn if s else None),
             db_replica_identifier=self.db_replica.identifier if self.db_replica is not None else None,
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
+            db_subnet_group_name=self.db_subnet_group.name,
             redis_endpoint=self.redis.primary_endpoint_address, redis_reader_endpoint=self.redis.reader_endpoint_address,
             redis_port=pulumi.Output.from_input(REDIS_PORT), redis_auth_secret_arn=self._redis_secret.arn,
             redis_auth_secret_arn_pattern=p.arn("secretsmanager",
@@ -231,7 +226,7 @@ class DataTier(pulumi.ComponentResource):
         identifier = p.namer.physical("rds", "postgres")
         replica_identifier = p.namer.physical("rds", "postgres", "replica")
 
-        subnets = aws.rds.SubnetGroup(
+        subnets = self.db_subnet_group = aws.rds.SubnetGroup(
             "postgres-subnets", name=p.namer.physical("db_subnet_group", "postgres"), subnet_ids=a.isolated_subnet_ids,
             description="PostgreSQL on the isolated subnets (no route to the internet)",
             tags=p.tags(p.namer.base("postgres-subnets")), opts=self._child)

@@ -22,7 +22,7 @@ import pulumi_aws as aws
 
 from .config.dr import DrSettings
 from .context import Platform, after, policy_json, publish
-from .recipes.buckets import private_bucket
+from .recipes.buckets import LEGACY_ELB_REGIONS, private_bucket
 from .recipes.keys import key_policy, kms_key
 from .recipes.roles import service_role
 
@@ -41,6 +41,9 @@ BACKUP_MANAGED = {"DynamoDB": True, "EFS": True}
 class DrTierArgs:
     platform: Platform
     settings: DrSettings
+    # The DR region's Platform (its provider: components/platform.py builds it once for every DR-region tier);
+    # required when settings.enabled.
+    dr_platform: Platform | None = None
     # Source buckets by key: their ids (bucket.id: each replication configuration depends on its bucket) and ARNs.
     bucket_ids: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     bucket_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
@@ -50,11 +53,16 @@ class DrTierArgs:
     db_instance_arn: Input[str] | None = None
     table_arns: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     docdb_cluster_arn: Input[str] | None = None
+    # pilot-light/warm-standby: the primary's DB host, kept in the primary region's db-endpoint parameter (the
+    # failback procedure writes the re-created primary's address there; components/dr_region.py has the DR one).
+    db_address: Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class DrOutputs:
     dr_region: str | None
+    dr_key_arn: pulumi.Output[str] | None
+    dr_access_log_bucket_name: pulumi.Output[str] | None   # SSE-S3, DR region: replica and DR ALB access logs
     backup_vault_name: pulumi.Output[str] | None
     dr_backup_vault_arn: pulumi.Output[str] | None
     replica_bucket_names: Mapping[str, pulumi.Output[str]]
@@ -72,12 +80,15 @@ class DrTier(pulumi.ComponentResource):
         # Administered by the account: services use the keys through the IAM permissions of their caller/role.
         root_only = account.apply(key_policy)
 
-        self.provider: aws.Provider | None = None
+        self.provider: pulumi.ProviderResource | None = None
         self.dr_key = None
         self.dr_vault = None
         self.replica_buckets: dict[str, aws.s3.Bucket] = {}
+        self.dr_logs = None
         if d.enabled:
-            self.provider = aws.Provider("dr-provider", region=d.region, opts=child)
+            if args.dr_platform is None or args.dr_platform.provider is None:
+                raise ValueError("DrTierArgs.dr_platform (with the DR region's provider) is required when dr.enabled")
+            self.provider = args.dr_platform.provider
             dr_opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
             dr_stateful = pulumi.ResourceOptions.merge(p.stateful(self), pulumi.ResourceOptions(provider=self.provider))
 
@@ -127,6 +138,12 @@ class DrTier(pulumi.ComponentResource):
                                 filter=p.namer.physical("ecr", "") + "/", filter_type="PREFIX_MATCH")])]),
                     opts=child)
 
+            if d.standby and args.db_address is not None:
+                aws.ssm.Parameter("db-endpoint", name=p.namer.physical("ssm_parameter", "db-endpoint"), type="String",
+                                  value=args.db_address, tags=p.tags(p.namer.base("db-endpoint")),
+                                  description="PostgreSQL host of the primary region (dr_failover failback)",
+                                  opts=child)
+
         # --- AWS Backup (every environment) ---
         self.vault = None
         self.plan = None
@@ -135,7 +152,9 @@ class DrTier(pulumi.ComponentResource):
             self._backup(p, args, child, root_only, baseline)
 
         self.outputs = DrOutputs(
-            dr_region=d.region if d.enabled else None, backup_vault_name=self.vault.name if self.vault else None,
+            dr_region=d.region if d.enabled else None, dr_key_arn=self.dr_key.arn if self.dr_key else None,
+            dr_access_log_bucket_name=self.dr_logs.bucket.bucket if self.dr_logs else None,
+            backup_vault_name=self.vault.name if self.vault else None,
             dr_backup_vault_arn=self.dr_vault.arn if self.dr_vault else None,
             replica_bucket_names={k: b.bucket for k, b in self.replica_buckets.items()})
         publish(self, self.outputs)
@@ -160,13 +179,14 @@ class DrTier(pulumi.ComponentResource):
         configs = []
         # Server access logs of the replicas: the destination must be in the same region and use SSE-S3.
         # Protected like every other prod store (access logs are evidence; force_destroy is off in prod).
-        logs = private_bucket(
+        logs = self.dr_logs = private_bucket(
             self, p, "dr-access-logs", kms_key_arn=None, opts=dr_opts, region=d.region, bucket_opts=p.stateful(self),
             tags=p.tags(p.namer.base("dr", "access-logs"), Purpose="access-logs"),
             extra_statements=lambda arn: [{
                 "Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
                 "Action": "s3:PutObject", "Resource": pulumi.Output.concat(arn, "/*"),
-                "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id}}}],
+                "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id}}},
+                *(self._elb_delivery(arn) if d.standby else [])],
             lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire-access-logs", status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
@@ -230,6 +250,20 @@ class DrTier(pulumi.ComponentResource):
             aws.s3.BucketReplicationConfig(
                 logical, bucket=source_name, role=role.arn, rules=[rule],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, role_policy]))
+
+    def _elb_delivery(self, arn: pulumi.Output) -> list[dict]:
+        """The DR load balancer's access logs (pilot-light/warm-standby): ELB writes <bucket>/<prefix>/AWSLogs/<acct>/.
+        In the regions launched before August 2022 (the usual DR regions) it writes as the regional ELB account;
+        newer regions use the log-delivery service principal."""
+        d, p = self._settings, self._platform
+        objects = pulumi.Output.all(arn, p.account_id).apply(lambda v: [f"{v[0]}/*/AWSLogs/{v[1]}/*"])
+        if d.region in LEGACY_ELB_REGIONS:
+            elb = aws.elb.get_service_account_output(region=d.region, opts=pulumi.InvokeOptions(provider=self.provider))
+            principal: dict = {"AWS": elb.arn}
+        else:
+            principal = {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+        return [{"Sid": "AlbAccessLogs", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
+                 "Resource": objects}]
 
     def _backup(self, p, args: DrTierArgs, child, root_only, baseline: bool) -> None:
         d = self._settings

@@ -208,9 +208,11 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
             tags=tags, opts=owned_by_ecs)
         # The role ECS assumes to register targets and reweight the rules: AWS's managed policy for exactly
         # this (scoped to load-balancer resources). Trust as AWS documents it (no aws:SourceAccount).
+        # IAM is global: another instance of the tier (the DR region's) gets its own name.
+        lb_parts = (svc.name, "ecs-lb", *([p.instance] if p.instance else []))
         infra = service_role(
             parent, p, f"{svc.name}-ecs-lb-role", service="ecs.amazonaws.com", scope_to_account=False,
-            name=p.namer.physical("iam_role", svc.name, "ecs-lb"), tag_name=p.namer.base(svc.name, "ecs-lb"),
+            name=p.namer.physical("iam_role", *lb_parts), tag_name=p.namer.base(*lb_parts),
             description=f"ECS shifts {svc.name}'s listener rules during {svc.deployment} deployments",
             managed={f"{svc.name}-ecs-lb-policy": LB_INFRASTRUCTURE_POLICY}, tags=tags)
         # Rollback signal: target 5xx of either group (whichever holds the new revision), two minutes in a row.

@@ -46,6 +46,7 @@ RULES: dict[str, NameRule] = {
     "kinesis": NameRule(128, "a-zA-Z0-9_.-"),
     "log_group": NameRule(512, r"a-zA-Z0-9_./#-", separator="/"),
     "secret": NameRule(512, r"a-zA-Z0-9/_+=.@-", separator="/"),
+    "ssm_parameter": NameRule(1011, r"a-zA-Z0-9_./-", separator="/"),
     "kms_alias": NameRule(256 - len("alias/"), "a-zA-Z0-9:/_-"),
     "ecr": NameRule(256, "a-z0-9_./-", lowercase=True, letter_first=True, separator="/"),
     "cognito": NameRule(128, r"\w+=,.@-"),
@@ -153,8 +154,8 @@ class Namer:
     def physical(self, kind: str, *parts: str) -> str:
         """An explicit name `{project}-{stack}-{parts}` within the AWS rule for `kind`."""
         rule = RULES[kind]
-        if rule.separator == "/" and kind in ("log_group", "secret", "ecr"):
-            prefix = {"log_group": "/", "secret": "", "ecr": ""}[kind]
+        if rule.separator == "/" and kind in ("log_group", "secret", "ecr", "ssm_parameter"):
+            prefix = {"log_group": "/", "secret": "", "ecr": "", "ssm_parameter": "/"}[kind]
             text = prefix + "/".join((self.project, self.stack, *[p for p in parts if p]))
             return fit(kind, text)
         return fit(kind, self.base(*parts))

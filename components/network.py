@@ -46,13 +46,13 @@ class NetworkOutputs:
 class NetworkTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkTierArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
-        super().__init__("ai-platform:tier:Network", name, None, p.tier_options(opts))
+        super().__init__(p.tier_type("Network"), name, None, p.tier_options(opts))
         n = args.settings
         child = pulumi.ResourceOptions(parent=self)
         base = p.namer.base()
 
         vpc = awsx.ec2.Vpc(
-            "vpc",
+            p.component_name("vpc"),
             cidr_block=n.cidr,
             number_of_availability_zones=n.az_count,
             subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,

@@ -10,14 +10,19 @@ from __future__ import annotations
 import dataclasses
 
 import pulumi
+import pulumi_aws as aws
 
 from .application import ApplicationOutputs, ApplicationTier, ApplicationTierArgs
 from .catalog import DEFAULT_SERVICES
 from .config import Settings
+from .config.application import ApplicationSettings
+from .config.dr import DrSettings
+from .config.network import NetworkSettings
 from .context import Platform
 from .data import DataOutputs, DataTier, DataTierArgs
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs
+from .dr_region import DrDatabase, DrDatabaseArgs, DrDatabaseOutputs, DrFailover, DrFailoverArgs, DrKeys, DrKeysArgs
 from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
 from .events import EventsOutputs, EventsTier, EventsTierArgs
 from .governance import GovernanceOutputs, GovernanceTier, GovernanceTierArgs
@@ -41,16 +46,18 @@ class PlatformOutputs:
     governance: GovernanceOutputs
     dr: DrOutputs
     delivery: DeliveryOutputs | None = None   # ai-platform:delivery.enabled
+    dr_region: DrRegionOutputs | None = None   # pilot-light / warm-standby only
 
 
 def platform_for(settings: Settings, provider: pulumi.ProviderResource | None = None,
-                 region: str | None = None) -> Platform:
-    """What every tier shares. With another region's `provider`, pass that `region` too."""
+                 region: str | None = None, instance: str = "") -> Platform:
+    """What every tier shares. With another region's `provider`, pass that `region` too; `instance` names a
+    second instance of the same tiers in this program (the DR region's: "dr")."""
     return Platform.create(
         project=settings.project, stack=settings.stack, region=region or settings.region, settings=settings.platform,
         provider=provider, key_deletion_window_days=settings.security.kms_deletion_window_days,
         secret_recovery_window_days=settings.security.secret_recovery_window_days,
-        account_baseline=settings.observability.account_baseline)
+        account_baseline=settings.observability.account_baseline, instance=instance)
 
 
 def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *,
@@ -58,7 +65,20 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     p = platform_for(settings, provider, region)
     delivered = settings.delivery.delivered([s.name for s in settings.application.catalogue()])
 
-    security = SecurityTier("security", SecurityTierArgs(platform=p, settings=settings.security)).outputs
+    # The DR region: one provider and one Platform for every resource built there (DR tier, DR keys, the DR instance of the tiers).
+    d = settings.dr
+    dp = dr_keys = None
+    if d.enabled:
+        dr_provider = aws.Provider("dr-provider", region=d.region, opts=pulumi.ResourceOptions(
+            # It used to be a child of the DR tier: the alias keeps its identity (no replacement of DR resources).
+            aliases=[pulumi.Alias(parent=pulumi.create_urn("dr", "ai-platform:tier:Dr"))]))
+        dp = platform_for(settings, dr_provider, d.region, instance="dr")
+        if d.standby:
+            dr_keys = DrKeys("dr-keys", DrKeysArgs(platform=dp)).outputs
+
+    security = SecurityTier("security", SecurityTierArgs(
+        platform=p, settings=settings.security, replica_region=d.region if dr_keys else None,
+        replica_kms_key_arn=dr_keys.secrets_key_arn if dr_keys else None)).outputs
     network = NetworkTier("network", NetworkTierArgs(
         platform=p, settings=settings.network, logs_key_arn=security.logs_key_arn)).outputs
 
@@ -135,10 +155,119 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         alerts_topic_arn=events.alerts_topic_arn, access_log_bucket_name=data.log_bucket_name)).outputs
 
     dr = DrTier("dr", DrTierArgs(
-        platform=p, settings=settings.dr, bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns,
+        platform=p, settings=settings.dr, dr_platform=dp, bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns,
         bucket_versioning_ids=data.bucket_versioning_ids, db_instance_arn=data.db_instance_arn,
-        table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn)).outputs
+        table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn, db_address=data.db_address)).outputs
+
+    dr_region = None
+    if dr_keys is not None:
+        dr_region = build_dr_region(settings, dp, dr_keys, dr, security, network, data, ml, application,
+                                    dependencies)
 
     return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
                            application=application, edge=edge, observability=observability, governance=governance,
-                           dr=dr, delivery=delivery)
+                           dr=dr, delivery=delivery, dr_region=dr_region)
+
+
+@dataclasses.dataclass(frozen=True)
+class DrRegionOutputs:
+    """The DR region's instance of the network and application tiers, and what only the DR region has."""
+    network: NetworkOutputs
+    application: ApplicationOutputs
+    database: DrDatabaseOutputs
+    health_check_ids: list
+    manifest: pulumi.Output
+
+
+def dr_network_settings(d: DrSettings, network: NetworkSettings) -> NetworkSettings:
+    """The primary's network section with the DR VPC's CIDR, NAT strategy and (optionally) no interface endpoints."""
+    return dataclasses.replace(network, cidr=d.vpc_cidr, nat_strategy=d.nat_strategy,
+                               interface_endpoints=network.interface_endpoints if d.interface_endpoints else ())
+
+
+def dr_application_settings(d: DrSettings, app: ApplicationSettings) -> ApplicationSettings:
+    """The primary's application section scaled to the mode: every service at 0 tasks with an autoscaling floor
+    of 0 (pilot-light) or at `standbyCount` (warm-standby); the DR certificate; no alias record (the failover
+    records own the name); no EKS or Batch."""
+    count = 0 if d.mode == "pilot-light" else d.standby_count
+    services = {name: dataclasses.replace(s, desired_count=min(count, s.max_count), min_count=min(count, s.max_count))
+                for name, s in app.services.items()}
+    alb = dataclasses.replace(app.alb, certificate_arn=d.alb_certificate_arn,
+                              domain_name=app.alb.domain_name if d.alb_certificate_arn else None, hosted_zone_id=None)
+    return dataclasses.replace(app, services=services, alb=alb, eks=dataclasses.replace(app.eks, enabled=False),
+                               batch=dataclasses.replace(app.batch, enabled=False))
+
+
+def in_region(arn_or_url: pulumi.Input[str], primary: str, dr: str) -> pulumi.Output[str]:
+    """The same ARN / ECR URL in the DR region (a secret replica keeps its name and suffix; an ECR replica its
+    repository name)."""
+    return pulumi.Output.from_input(arn_or_url).apply(
+        lambda v: v.replace(f":{primary}:", f":{dr}:").replace(f".{primary}.", f".{dr}."))
+
+
+def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, security: SecurityOutputs,
+                    network: NetworkOutputs, data: DataOutputs, ml: MlOutputs,
+                    application: ApplicationOutputs, dependencies: ServiceDependencies) -> DrRegionOutputs:
+    """pilot-light / warm-standby: the network and application tiers again, through the DR provider (their own
+    component namespace: `dp.instance`), fed with the primary's and the DR components' published outputs."""
+    d, app = settings.dr, settings.application
+    primary_region = settings.region
+    catalogue = app.catalogue()
+    dr_net = NetworkTier("dr-network", NetworkTierArgs(
+        platform=dp, settings=dr_network_settings(d, settings.network), logs_key_arn=keys.logs_key_arn)).outputs
+    db = DrDatabase("dr-database", DrDatabaseArgs(
+        platform=dp, settings=d, primary_region=primary_region, source_db_identifier=data.db_instance_identifier,
+        instance_class=settings.data.db_instance_class, log_exports=tuple(settings.data.db_log_exports),
+        isolated_subnet_ids=dr_net.isolated_subnet_ids, data_sg_id=dr_net.data_security_group_id,
+        kms_key_arn=dr.dr_key_arn, alerts_key_arn=keys.data_key_arn,
+        backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
+        alert_subscriptions=[*(("email", e) for e in settings.events.alert_emails),
+                             *((s.protocol, s.endpoint) for s in settings.events.subscriptions if s.topic == "alerts")],
+    )).outputs
+    dr_app_settings = dr_application_settings(d, app)
+    # The DR services' contracts resolved in the DR region: the replica (promoted on failover) for the database,
+    # the secret replicas and ECR replicas in the DR region, no Redis (the DR region starts with an empty cache:
+    # services run without REDIS_* and without the AUTH token). Buckets, tables, queues and the event bus stay the
+    # primary's (global ARNs / the primary region's, as before). The DR application tier builds its own
+    # per-service roles (autonamed) whose execution roles read the DR region's secret copies.
+    def here(v):
+        return in_region(v, primary_region, dp.region)
+    dr_deps = dataclasses.replace(
+        dependencies, region=dp.region,
+        secret_arns={k: here(v) for k, v in dependencies.secret_arns.items()},
+        secret_arn_patterns={k: here(v) for k, v in dependencies.secret_arn_patterns.items()},
+        # The DR tier's replica buckets and (dynamodbStrategy replica) the global tables' DR replicas.
+        bucket_arns={k: (pulumi.Output.concat("arn:aws:s3:::", dr.replica_bucket_names[k])
+                         if k in dr.replica_bucket_names else v) for k, v in dependencies.bucket_arns.items()},
+        table_arns={k: (here(v) if d.dynamodb_strategy == "replica" and k in data.table_arns else v)
+                    for k, v in dependencies.table_arns.items()},
+        db_resource_id=db.replica_resource_id, db_address=db.replica_address, db_reader_address=db.replica_address,
+        redis_endpoint=None, redis_port=None, redis_auth_secret_arn=None, redis_auth_secret_arn_pattern=None)
+    dr_app = ApplicationTier("dr-application", ApplicationTierArgs(
+        platform=dp, settings=dr_app_settings, vpc_id=dr_net.vpc_id,
+        private_subnet_ids=dr_net.private_subnet_ids, lb_sg_id=dr_net.lb_security_group_id,
+        app_sg_id=dr_net.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
+        logs_key_arn=keys.logs_key_arn, data_key_arn=dr.dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
+        repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
+        dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name)).outputs
+    first = catalogue[0]
+    failover = DrFailover("dr-failover", DrFailoverArgs(
+        platform=dp, settings=d, alerts_topic_arn=db.alerts_topic_arn,
+        primary_alb_dns_name=application.alb_dns_name, primary_alb_zone_id=application.alb_zone_id,
+        dr_alb_dns_name=dr_app.alb_dns_name, dr_alb_zone_id=dr_app.alb_zone_id, dr_alb_arn_suffix=dr_app.alb_arn_suffix,
+        record_name=app.alb.domain_name, https=dr_app_settings.alb.certificate_arn is not None,
+        # Through the ALB's path rule of one service to its health endpoint (the ALB's default action is a 404).
+        health_check_path=f"/{first.name}{first.settings.health_check_path}",
+        manifest={
+            "primary_region": primary_region, "db_primary": data.db_instance_identifier,
+            "db_replica": db.replica_identifier, "cluster": dr_app.cluster_name, "services": dr_app.service_names,
+            "primary_cluster": application.cluster_name, "primary_services": application.service_names,
+            "primary_key": security.data_key_arn, "primary_subnets": data.db_subnet_group_name,
+            "primary_sg": network.data_security_group_id, "dr_key": dr.dr_key_arn, "dr_subnets": db.subnet_group_name,
+            "dr_sg": dr_net.data_security_group_id, "parameter": db.endpoint_parameter,
+            "desired": {s.name: s.settings.desired_count for s in catalogue},
+            "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
+            "instance_class": d.db_instance_class or settings.data.db_instance_class,
+            "retention": min(35, max(1, settings.data.db_backup_retention_days))})).outputs
+    return DrRegionOutputs(network=dr_net, application=dr_app, database=db,
+                           health_check_ids=list(failover.health_check_ids), manifest=failover.manifest)

@@ -23,6 +23,10 @@ KEY_PURPOSES = ("data", "logs", "secrets")
 class SecurityTierArgs:
     platform: Platform
     settings: SecuritySettings
+    # DR (pilot-light/warm-standby): every secret is replicated to this region under this region's key, and the
+    # execution role may read the replicas (the DR services' tasks read them there).
+    replica_region: str | None = None
+    replica_kms_key_arn: pulumi.Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +74,9 @@ class SecurityTier(pulumi.ComponentResource):
                 description=f"{secret_name} for {p.namer.base()}; value set out of band or generated once",
                 kms_key_id=keys["secrets"].arn,
                 recovery_window_in_days=s.secret_recovery_window_days,
+                replicas=[aws.secretsmanager.SecretReplicaArgs(region=args.replica_region,
+                                                               kms_key_id=args.replica_kms_key_arn)]
+                if args.replica_region else None,
                 tags=p.tags(secret_name),
                 opts=child)
             if secret_name in s.generated_secrets:

@@ -71,6 +71,8 @@ def parse_args(argv=None):
     p.add_argument("--diagram", metavar="FILE", help="write the architecture picture: FILE.png, .svg or .mmd (Mermaid)")
     p.add_argument("--flows", action="store_true", help="check every intended/forbidden flow (plan/flows; update mode "
                                                         "unless --mode is given); exit 1 if any is not as intended")
+    p.add_argument("--dr", action="store_true", help="recovery objectives: RPO per data store, RTO of the dr.mode (plan/dr.py)")
+    p.add_argument("--dr-modes", action="store_true", help="each dr.mode's monthly cost, what it adds, RTO/RPO (3 runs)")
     return p.parse_args(argv)
 
 
@@ -159,6 +161,10 @@ def run(args) -> int:
         progress(f"evaluating the policy pack on {len(plan.resources)} resources...")
         analysis = an.analyze(plan, servicer=servicer)
     extra_json, extra_text = extras(args, plan, stack)
+    if args.dr or args.dr_modes:
+        from .dr import cli as dr_cli
+        dr_json, dr_text = dr_cli(args, plan)
+        extra_json, extra_text = {**extra_json, **dr_json}, [*extra_text, *dr_text]
     progress("")
     if args.json:
         json.dump({**to_json(plan, analysis), **extra_json}, sys.stdout, indent=1, sort_keys=False)

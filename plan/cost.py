@@ -214,7 +214,12 @@ class Pricer:
 
     # -- lookups --------------------------------------------------------------------------------
     def region_of(self, r: Resource) -> str:
-        prov = self.by_urn.get(r.provider) if r.provider else None
+        provider = r.provider
+        if not provider and r.remote:
+            # A remote component (awsx) records no provider of its own: it inherits its parent's providers,
+            # which its siblings' providers show (the DR region's VPC).
+            provider = next((s.provider for s in self.plan.resources if s.parent == r.parent and s.provider), "")
+        prov = self.by_urn.get(provider) if provider else None
         region = prov.props.get("region") if prov is not None else None
         return region if isinstance(region, str) and region else self.plan.region
 
@@ -486,7 +491,8 @@ def h_rds_instance(pr: Pricer, r: Resource) -> None:
     if not _known(klass):
         pr.mark_unpriced(r, "instanceClass unknown")
         return
-    replica = _known(p.get("replicateSourceDb")) and bool(p.get("replicateSourceDb"))
+    # A source still unknown in a preview (another resource's ARN) is a replica all the same.
+    replica = p.get("replicateSourceDb") == UNKNOWN or bool(p.get("replicateSourceDb"))
     engine = str(p.get("engine") or ("postgres" if replica else "unknown"))
     _rds_lines(pr, r, engine, str(klass), bool(p.get("multiAz")), _num(p.get("allocatedStorage")),
                str(p.get("storageType") or "gp2"), _num(p.get("iops")),

@@ -38,9 +38,11 @@ def _camel_type(token: str) -> str:
 
 
 class Context:
-    def __init__(self, token: str, name: str, inputs: dict, region: str):
+    def __init__(self, token: str, name: str, inputs: dict, region: str, home_region: str | None = None):
         self.token, self.name, self.inputs, self.region = token, name, inputs, region
-        self.key = f"{token}::{name}"
+        # Another region's instance of the same tiers (DR) has the same logical names: its autonames and ids
+        # differ from the home region's (as Pulumi's random suffixes do), or IAM roles would share an ARN.
+        self.key = f"{token}::{name}" + (f"@{region}" if home_region and region != home_region else "")
 
     def hex(self, n: int = 17) -> str:
         return _h(self.key, n)
@@ -305,9 +307,10 @@ AUTONAMED_PROPERTY = {"aws:s3/bucket:Bucket": "bucket", "aws:rds/instance:Instan
                       "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId"}
 
 
-def computed_outputs(token: str, name: str, inputs: dict, region: str) -> tuple[str, dict]:
+def computed_outputs(token: str, name: str, inputs: dict, region: str,
+                     home_region: str | None = None) -> tuple[str, dict]:
     """The id and computed outputs of a created resource (update mode)."""
-    ctx = Context(token, name, inputs, region)
+    ctx = Context(token, name, inputs, region, home_region)
     extra = OUTPUTS.get(token)
     if extra is not None:
         out = extra(ctx)
@@ -337,7 +340,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         provider_id = (args.provider or "").split("::")[-1]
         region = args.inputs.get("region") if isinstance(args.inputs.get("region"), str) else \
             self.provider_regions.get(provider_id, self.region)
-        rid, out = computed_outputs(token, args.name, args.inputs, region)
+        rid, out = computed_outputs(token, args.name, args.inputs, region, self.region)
         if self.preview:
             # A new stack's preview: the id and every computed output are unknown; inputs propagate.
             # Remote components (awsx) compute all their outputs from children that do not exist yet.
@@ -798,13 +801,18 @@ INVOKES: dict[str, Callable[[Mapping, str], dict]] = {
         "arn": f"arn:aws:ssm:{r}:{ACCOUNT_ID}:parameter{a.get('name')}"},
     "aws:secretsmanager/getRandomPassword:getRandomPassword": lambda a, r: {
         "randomPassword": "mock-random-" + "x" * 52, "id": "random"},
-    "aws:elb/getServiceAccount:getServiceAccount": lambda a, r: {
-        "arn": "arn:aws:iam::127311923021:root", "id": "127311923021"},
-    "aws:elasticloadbalancing/getServiceAccount:getServiceAccount": lambda a, r: {
-        "arn": "arn:aws:iam::127311923021:root", "id": "127311923021"},
+    "aws:elb/getServiceAccount:getServiceAccount": lambda a, r: _elb_account(a.get("region") or r),
+    "aws:elasticloadbalancing/getServiceAccount:getServiceAccount": lambda a, r: _elb_account(a.get("region") or r),
     "awsx:ec2:getDefaultVpc": lambda a, r: {
         "vpcId": _default_vpc(r), "publicSubnetIds": _subnets_of(_default_vpc(r), r), "privateSubnetIds": []},
 }
+
+
+def _elb_account(region: str) -> dict:
+    """The regional ELB log-delivery account (the invoke's `region` argument, else the provider's)."""
+    from .flows.model import ELB_ACCOUNTS
+    acct = ELB_ACCOUNTS.get(region, "127311923021")
+    return {"arn": f"arn:aws:iam::{acct}:root", "id": acct}
 
 
 def invoke_result(token: str, args: Mapping, region: str) -> dict:

@@ -55,6 +55,31 @@ def stack_plan(stack: str, preview: bool = True):
     return _PLANS[key]
 
 
+DR_INSTANCE_TYPES = ("ai-platform:tier:DrKeys", "ai-platform:tier:DrDatabase", "ai-platform:tier:DrFailover")
+
+
+def primary(plan):
+    """The plan without the DR region's instance of the tiers (dr.mode pilot-light / warm-standby builds the network
+    and application tiers a second time, same logical names, DR provider): what a tier's own tests look at.
+    tests/test_dr_tier.py tests the DR side."""
+    import dataclasses
+    by_urn = plan.by_urn()
+
+    def in_dr(r) -> bool:
+        seen = r
+        while seen is not None:
+            if seen.type in DR_INSTANCE_TYPES or seen.type.startswith("ai-platform:dr:"):
+                return True
+            seen = by_urn.get(seen.parent)
+        return False
+    return dataclasses.replace(plan, resources=[r for r in plan.resources if not in_dr(r)])
+
+
+@functools.cache
+def primary_plan(stack: str, preview: bool = True):
+    return primary(stack_plan(stack, preview))
+
+
 def stack_analysis(stack: str, preview: bool = True):
     """The pack's analysis of `stack_plan(stack, preview)` with the stack's policy config, computed once."""
     key = (str(stack), bool(preview))

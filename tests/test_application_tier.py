@@ -13,12 +13,22 @@ import pytest
 from components.catalog import DEFAULT_SERVICES
 from components.config import load_settings
 from components.config.schema import ConfigError
-from conftest import images_present_plan, program_with, stack_analysis, stack_plan
+from conftest import images_present_plan as _images_present_plan
+from conftest import primary, program_with, stack_analysis
+from conftest import primary_plan as stack_plan
 from plan.analyze import analyze
 from plan.engine import UNKNOWN, PlanError
 from plan.stackfile import load_stack_config, stack_file_path
 
 SERVICE = "aws:ecs/service:Service"
+
+
+@functools.cache
+def images_present_plan(stack: str = "dev"):
+    """conftest's, without the DR region's instance of the tiers (tests/test_dr_tier.py tests that side)."""
+    return primary(_images_present_plan(stack))
+
+
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 TG = "aws:lb/targetGroup:TargetGroup"
 RULE = "aws:lb/listenerRule:ListenerRule"
@@ -462,7 +472,7 @@ def test_a_certificate_needs_the_domain_it_covers():
 def test_alias_record_for_the_alb_when_a_zone_is_given():
     config = copy.deepcopy(stack_config("prod"))
     config["ai-platform:application"]["alb"]["hostedZoneId"] = "Z0123456789ABC"
-    plan = program_with(config, stack="prod", preview=True)
+    plan = primary(program_with(config, stack="prod", preview=True))
     record = plan.named("alb-alias", "aws:route53/record:Record")
     alb = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer")
     assert (record.props["name"], record.props["type"], record.props["zoneId"]) == (

@@ -20,10 +20,11 @@ TIER_SECTIONS: dict[str, set[str]] = {
     "security": {"security"}, "network": {"network"}, "data": {"data"}, "events": {"events"}, "ml": {"ml"},
     "application": {"application"}, "ecs_services": {"application"}, "eks": {"application"},
     "batch": {"application"}, "service_access": {"application"}, "edge": {"edge"}, "observability": {"observability"},
-    "governance": {"observability"}, "dr": {"dr"}, "delivery": {"delivery"},
+    "governance": {"observability"}, "dr": {"dr"}, "dr_region": {"dr"}, "delivery": {"delivery"},
 }
 # Which tier each helper module belongs to (it may be imported by that tier only).
-OWNER = {"ecs_services": "application", "eks": "application", "batch": "application", "service_access": "application"}
+OWNER = {"ecs_services": "application", "eks": "application", "batch": "application", "service_access": "application",
+         "dr_region": "dr"}
 SECTIONS = set(TIERS) - {"platform"}
 TIER_MODULES = set(TIER_SECTIONS)
 

@@ -16,10 +16,17 @@ import yaml
 
 from components.config import load_settings
 from components.config.schema import ConfigError
-from conftest import ROOT, images_present_plan, program_with, stack_plan
+from conftest import ROOT, primary, program_with
+from conftest import images_present_plan as _images_present_plan
+from conftest import primary_plan as stack_plan
 from plan.engine import UNKNOWN
 from plan.mocks import ACCOUNT_ID
 from plan.stackfile import load_stack_config, stack_file_path
+
+
+def images_present_plan(stack: str = "dev"):
+    """conftest's, without the DR region's instance of the tiers (tests/test_dr_tier.py tests that side)."""
+    return primary(_images_present_plan(stack))
 
 # prod requires an alert subscriber (components/config/checks.py)
 ALERTS = {"events": {"alertEmails": ["oncall@example.com"]}}

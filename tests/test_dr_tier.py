@@ -38,13 +38,17 @@ def _program():
 
     settings = load_settings()
     p = platform_for(settings)
+    dp = None
+    if settings.dr.enabled:
+        provider = aws.Provider("dr-provider", region=settings.dr.region)
+        dp = platform_for(settings, provider, settings.dr.region, instance="dr")
     tags = p.tags()
     bucket = aws.s3.Bucket("fake-data-lake", bucket="fake-data-lake", tags=tags)
     versioning = aws.s3.BucketVersioning("fake-data-lake-versioning", bucket=bucket.id,
                                          versioning_configuration={"status": "Enabled"})
     db = aws.rds.Instance("fake-db", identifier="fake-db", instance_class="db.t4g.micro", tags=tags)
     table = aws.dynamodb.Table("fake-table", name="fake-table", tags=tags)
-    DrTier("dr", DrTierArgs(platform=p, settings=settings.dr, bucket_ids={"data-lake": bucket.id},
+    DrTier("dr", DrTierArgs(platform=p, settings=settings.dr, dr_platform=dp, bucket_ids={"data-lake": bucket.id},
                             bucket_arns={"data-lake": bucket.arn},
                             bucket_versioning_ids={"data-lake": versioning.id}, db_instance_arn=db.arn,
                             table_arns={"sessions": table.arn}))
@@ -56,7 +60,7 @@ def isolated(env: str = "prod", dr: str = "{}", obs: str = "{}", preview: bool =
 
 
 def in_tier(plan) -> list:
-    return [r for r in plan.resources if "tier:Dr" in r.urn]
+    return [r for r in plan.resources if "tier:Dr$" in r.urn]
 
 
 def dr_provider(plan):
@@ -253,3 +257,229 @@ def test_prod_with_documentdb_is_backed_up_and_alarmed():
                     if docdb.urn in r.propertyDependencies.get("dimensions", [])]
     # exactly the correlations backup-plan-covers-stateful and alarms-for-load-balancers-and-databases check
     assert {r.props["metricName"] for r in docdb_alarms} == {"CPUUtilization", "DatabaseConnections"}
+
+
+# --- dr.mode: the standing DR region (components/dr_region.py) ------------------------------------
+ECS_SERVICE = "aws:ecs/service:Service"
+SCALING = "aws:appautoscaling/target:Target"
+RDS = "aws:rds/instance:Instance"
+
+
+@functools.cache
+def prod_with(mode: str, preview: bool = True, extra: str = "{}"):
+    """The whole prod program with dr.mode switched (and other sections' overrides as JSON)."""
+    from conftest import program_with
+    from plan.stackfile import load_stack_config, stack_file_path
+    name, path = stack_file_path("prod", None)
+    config, _ = load_stack_config(name, path)
+    config = dict(config)
+    config["ai-platform:dr"] = dict(config.get("ai-platform:dr") or {}, mode=mode)
+    for key, value in json.loads(extra).items():
+        config[key] = {**(config.get(key) or {}), **value}
+    return program_with(config, stack="prod", preview=preview)
+
+
+def dr_side(plan) -> list:
+    """Resources created through the DR provider."""
+    provider = dr_provider(plan).urn
+    return [r for r in plan.resources if r.provider == provider]
+
+
+def test_prod_defaults_to_pilot_light_and_dev_to_backup_restore():
+    from components.config import load_settings
+    prod_config = {"platform": {"environment": "prod"}, "events": {"alertEmails": ["ops@example.com"]}}
+    assert load_settings(prod_config, stack="prod", region="us-east-1").dr.mode == "pilot-light"
+    assert load_settings({"platform": {"environment": "dev"}}, stack="dev", region="us-east-1").dr.mode == "backup-restore"
+    prod, dev = stack_plan("prod"), stack_plan("dev")
+    assert [r for r in prod.resources if r.type == "ai-platform:tier:DrDatabase"]
+    assert not [r for r in dev.resources if "DrDatabase" in r.type or r.name == "dr-provider"]
+
+
+def test_no_urn_is_built_twice_in_any_mode():
+    """The DR region reuses the network and application tiers: their children must not collide with the
+    primary's (a real `pulumi up` rejects a duplicate URN; the mocks would not)."""
+    import collections
+    for plan in (stack_plan("prod"), prod_with("warm-standby")):
+        dups = [u for u, n in collections.Counter(r.urn for r in plan.resources).items() if n > 1]
+        assert dups == []
+
+
+def test_pilot_light_builds_the_same_tiers_in_the_dr_region_at_zero_tasks():
+    # after the first release (images pushed): the primary's services run, the DR side's stay at 0
+    from conftest import images_present_plan
+    plan = images_present_plan("prod")
+    dr = dr_side(plan)
+    types = {r.type for r in dr}
+    assert {"awsx:ec2:Vpc", "aws:ecs/cluster:Cluster", "aws:lb/loadBalancer:LoadBalancer", ECS_SERVICE, RDS,
+            "aws:ssm/parameter:Parameter", "aws:sns/topic:Topic"} <= types or "awsx:ec2:Vpc" not in types
+    # the reused tiers are the primary's component classes, in their own namespace under the DR region
+    assert {r.type for r in plan.resources if r.type.startswith("ai-platform:dr:")} == {
+        "ai-platform:dr:Network", "ai-platform:dr:Application"}
+    services = [r for r in dr if r.type == ECS_SERVICE]
+    primary = [r for r in plan.of_type(ECS_SERVICE) if r not in services]
+    assert len(services) == len(primary) > 0
+    assert {r.props["desiredCount"] for r in services} == {0}
+    assert {r.props["minCapacity"] for r in dr if r.type == SCALING} == {0}
+    assert min(r.props["desiredCount"] for r in primary) >= 1
+    # the DR cluster, ALB and services are in the DR VPC's subnets (the DR network tier's outputs)
+    [vpc] = [r for r in plan.resources if r.type == "awsx:ec2:Vpc" and r.name == "dr-vpc"]
+    assert vpc.props["cidrBlock"] == "10.30.0.0/16" and vpc.props["natGateways"] == {"strategy": "Single"}
+
+
+def test_the_dr_replica_is_cross_region_encrypted_promotable_and_protected():
+    plan = stack_plan("prod", preview=False)
+    [replica] = [r for r in dr_side(plan) if r.type == RDS]
+    primary = plan.named("postgres", RDS)
+    p = replica.props
+    assert p["replicateSourceDb"] == primary.outputs["arn"]
+    assert primary.urn in replica.propertyDependencies["replicateSourceDb"]
+    assert p["storageEncrypted"] is True and p["kmsKeyId"] == out(plan, "dr-key", "arn")
+    assert plan.named("dr-key").provider == replica.provider
+    assert p["backupRetentionPeriod"] >= 1 and p["deletionProtection"] is True and replica.options["protect"]
+    assert p["publiclyAccessible"] is False
+    subnets = plan.named("postgres-dr-subnets")
+    assert p["dbSubnetGroupName"] == subnets.outputs["name"] and subnets.provider == replica.provider
+    # the DR data security group, not the primary's
+    [dr_data_sg] = [r for r in dr_side(plan) if r.name == "data-sg"]
+    assert p["vpcSecurityGroupIds"] == [dr_data_sg.id]
+    # the replica's lag alarms on the DR region's own topic (alarms notify topics of their region)
+    [lag] = [r for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r.props["metricName"] == "ReplicaLag"
+             and r.provider == replica.provider]
+    assert lag.provider == replica.provider and lag.props["threshold"] == 900
+    assert lag.props["alarmActions"] == [plan.named("dr-alerts").outputs["arn"]]
+
+
+def test_dr_services_use_dr_region_images_secrets_logs_and_the_replica():
+    plan = stack_plan("prod", preview=False)
+    [replica] = [r for r in dr_side(plan) if r.type == RDS]
+    defs = [r for r in dr_side(plan) if r.type == "aws:ecs/taskDefinition:TaskDefinition"]
+    assert defs
+    db_users = 0
+    for d in defs:
+        [c] = json.loads(d.props["containerDefinitions"])
+        assert ".dkr.ecr.us-west-2.amazonaws.com/" in c["image"], c["image"]
+        assert all(":us-west-2:" in s["valueFrom"] for s in c.get("secrets") or [])
+        env = {e["name"]: e["value"] for e in c["environment"]}
+        assert env["AWS_REGION"] == "us-west-2"
+        if "DB_HOST" in env:   # the services whose contract uses the database (issue 12)
+            db_users += 1
+            assert env["DB_HOST"] == replica.outputs["address"]
+        assert "REDIS_HOST" not in env   # empty cache at failover: no cache in the DR region
+        assert "REDIS_AUTH_TOKEN" not in {s["name"] for s in c.get("secrets") or []}
+        assert c["logConfiguration"]["options"]["awslogs-region"] == "us-west-2"
+    # every secret is replicated to the DR region under the DR secrets key, and the execution role reads both
+    key = out(plan, "dr-secrets-key", "arn")
+    for s in plan.of_type("aws:secretsmanager/secret:Secret"):
+        if "tier:Security" in s.urn:
+            assert s.props["replicas"] == [{"region": "us-west-2", "kmsKeyId": key}], s.name
+    assert db_users > 0
+    # each region's per-service execution role reads that region's copies (issue 12: no shared role)
+    for policy_res in [r for r in plan.resources if r.name == "search-execution-secrets"]:
+        policy = json.loads(policy_res.props["policy"])
+        read = next(st for st in policy["Statement"] if st["Sid"] == "ReadInjectedSecrets")["Resource"]
+        region = "us-west-2" if policy_res in dr_side(plan) else "us-east-1"
+        assert read and all(f":{region}:" in r for r in read), read
+    # the DR services connect to the replica as their own IAM-authenticated users
+    assert replica.props["iamDatabaseAuthenticationEnabled"] is True
+    [connect] = [r for r in dr_side(plan) if r.name == "search-task-db"]
+    doc = json.loads(connect.props["policy"])
+    assert doc["Statement"][0]["Resource"] == f"arn:aws:rds-db:us-west-2:123456789012:dbuser:{replica.outputs['resourceId']}/search"
+    # the DB endpoint parameter in each region (the failover and failback write it)
+    params = {r.provider == replica.provider: r for r in plan.of_type("aws:ssm/parameter:Parameter")}
+    assert params[True].props["value"] == replica.outputs["address"]
+    assert params[True].props["name"] == params[False].props["name"] == "/ai-platform/prod/db-endpoint"
+    assert params[False].props["value"] == plan.named("postgres", RDS).outputs["address"]
+
+
+def test_the_ecr_replication_covers_the_dr_region_and_every_service_repository():
+    plan = stack_plan("prod", preview=False)
+    rule = plan.named("ecr-replication").props["replicationConfiguration"]["rules"][0]
+    assert rule["destinations"][0]["region"] == "us-west-2"
+    prefix = rule["repositoryFilters"][0]["filter"]
+    repos = [r.props["name"] for r in plan.of_type("aws:ecr/repository:Repository")]
+    assert repos and all(name.startswith(prefix) for name in repos)
+
+
+def test_warm_standby_runs_the_standby_count():
+    # after the first release (images in ECR, so no service is parked: components/ecs_services.py); the DR
+    # services (not pipeline-delivered) run the configured application.imageTag ("1.0.0" in prod)
+    from plan.mocks import PlatformMocks
+    original = PlatformMocks.call
+
+    def call(self, args):
+        if args.token == "aws:ecr/getImages:getImages":
+            return {"id": args.args["repositoryName"], "repositoryName": args.args["repositoryName"],
+                    "imageIds": [{"imageDigest": "sha256:" + "a" * 64, "imageTag": t} for t in ("4f2c9e1a7b3d", "1.0.0")]}
+        return original(self, args)
+    PlatformMocks.call = call
+    try:
+        plan = prod_with("warm-standby", preview=False)
+    finally:
+        PlatformMocks.call = original
+    dr = dr_side(plan)
+    assert {r.props["desiredCount"] for r in dr if r.type == ECS_SERVICE} == {1}
+    assert {r.props["minCapacity"] for r in dr if r.type == SCALING} == {1}
+    assert [r for r in dr if r.type == RDS]
+    analysis = __import__("plan.analyze", fromlist=["analyze"])
+    result = analysis.analyze(plan, policy_config=analysis.load_policy_config(analysis.default_policy_config("prod")))
+    assert result.mandatory == []
+
+
+def test_backup_restore_has_no_standing_dr_region():
+    plan = prod_with("backup-restore")
+    dr = dr_side(plan)
+    assert dr, "data copies stay in the DR region"
+    assert not [r for r in dr if r.type in ("awsx:ec2:Vpc", ECS_SERVICE, RDS, "aws:lb/loadBalancer:LoadBalancer")]
+    assert not [r for r in plan.resources if "DrDatabase" in r.type or "DrKeys" in r.type or ":dr:" in r.type]
+    assert all("replicas" not in s.props for s in plan.of_type("aws:secretsmanager/secret:Secret"))
+    # what it keeps: replicated buckets, the DynamoDB replica, automated backups replication, the DR vault
+    assert {r.type for r in dr} >= {"aws:s3/bucket:Bucket", "aws:dynamodb/tableReplica:TableReplica",
+                                   "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+                                   "aws:backup/vault:Vault"}
+
+
+def test_a_standing_mode_without_the_second_region_is_one_config_error():
+    with pytest.raises(PlanError, match=r"dr\.mode = 'pilot-light'.*enabled is true"):
+        isolated("dev", dr=json.dumps({"mode": "pilot-light"}))
+    with pytest.raises(PlanError, match=r"dr\.vpcCidr = '10\.20\.0\.0/16'"):
+        prod_with("pilot-light", extra=json.dumps({"ai-platform:dr": {"vpcCidr": "10.20.0.0/16"}}))
+
+
+def test_the_manifest_is_what_the_failover_procedure_reads():
+    from functions.dr_failover.manifest import parse
+    plan = stack_plan("prod", preview=False)
+    doc = plan.exports["drManifest"]
+    m = parse(doc)
+    [replica] = [r for r in dr_side(plan) if r.type == RDS]
+    assert (m.mode, m.primary_region, m.dr_region) == ("pilot-light", "us-east-1", "us-west-2")
+    assert m.db_replica_id == replica.props["identifier"] and m.db_primary_id == "ai-platform-prod-postgres"
+    assert m.dr_kms_key_id == out(plan, "dr-key", "arn") and m.db_endpoint_parameter == "/ai-platform/prod/db-endpoint"
+    dr_services = {r.props["name"] for r in dr_side(plan) if r.type == ECS_SERVICE}
+    assert set(m.services) == dr_services and set(m.standby_counts.values()) == {0}
+    assert min(m.desired_counts.values()) >= 1
+    # identifiers only: nothing secret-looking
+    text = json.dumps(doc)
+    assert "secret_string" not in text.lower() and "password" not in text.lower()
+
+
+def test_a_hosted_zone_gets_failover_records_with_a_health_check_on_the_primary():
+    from functions.dr_failover.manifest import parse
+    extra = json.dumps({"ai-platform:dr": {"hostedZoneId": "Z0123456789ABCDEFGHIJ"}})
+    plan = prod_with("pilot-light", preview=False, extra=extra)
+    records = {r.props["failoverRoutingPolicies"][0]["type"]: r for r in plan.of_type("aws:route53/record:Record")
+               if r.props.get("failoverRoutingPolicies")}
+    [check] = plan.of_type("aws:route53/healthCheck:HealthCheck")
+    assert set(records) == {"PRIMARY", "SECONDARY"}
+    assert records["PRIMARY"].props["healthCheckId"] == check.id
+    assert "healthCheckId" not in records["SECONDARY"].props
+    albs = {r.provider: r for r in plan.of_type("aws:lb/loadBalancer:LoadBalancer")}
+    dr_alb = albs[dr_provider(plan).urn]
+    assert records["SECONDARY"].props["aliases"][0]["name"] == dr_alb.outputs["dnsName"]
+    assert check.props["resourcePath"].endswith("/health") and check.props["type"] == "HTTPS"
+    m = parse(plan.exports["drManifest"])
+    assert m.health_check_ids == (check.id,) and m.records == ({"name": "origin.app.example.com", "type": "A"},)
+    bad = json.dumps({"ai-platform:dr": {"hostedZoneId": "Z0123456789ABCDEFGHIJ"},
+                      "ai-platform:application": {"alb": {"hostedZoneId": "Z0123456789ABCDEFGHIJ",
+                                                          "domainName": "origin.app.example.com"}}})
+    with pytest.raises(PlanError, match=r"dr\.hostedZoneId"):
+        prod_with("pilot-light", extra=bad)

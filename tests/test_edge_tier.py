@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from conftest import program_with, stack_plan
+from conftest import primary_plan as stack_plan
+from conftest import program_with
 
 EDGE = "ai-platform:tier:Edge"
 DIST = "aws:cloudfront/distribution:Distribution"

@@ -11,7 +11,8 @@ import pulumi_awsx as awsx
 import pytest
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
-from conftest import ROOT, cli, stack_plan
+from conftest import ROOT, cli
+from conftest import primary_plan as stack_plan
 from plan.analyze import analyze, build_servicer, configure
 from plan.engine import UNKNOWN, run_program
 

@@ -193,6 +193,7 @@ def _names(stmt, service):
 def one(flows, source, target):
     hits = find(flows, source, target)
     exact = [f for f in hits if f.target == target] or hits
+    exact = [f for f in exact if f.source == source] or exact   # not the DR region's namesake "... (DR region)"
     (f,) = exact
     return f
 
@@ -228,7 +229,8 @@ def test_security_group_rule_removed_denies_load_balancer_to_service():
     assert one(flows_of("prod"), *flow).verdict.allowed is True
 
     def drop(plan, m):
-        lb = next(r for r in plan.resources if r.type == "aws:lb/loadBalancer:LoadBalancer")
+        lb = next(r for r in plan.resources if r.type == "aws:lb/loadBalancer:LoadBalancer"
+                  and m.region_of(r) == plan.region)   # the primary's (the DR region's has the same name)
         lb_sgs = set(m.get(lb, "securityGroups"))
         gone = [r for r in plan.resources if r.type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
                 and r.inputs.get("referencedSecurityGroupId") in lb_sgs]
@@ -267,10 +269,10 @@ def test_bucket_policy_statement_removed_denies_cloudtrail_delivery():
 
 
 def test_trust_policy_broken_denies_flow_log_delivery():
-    flow = ("VPC flow log", "log group /ai-platform/prod/vpc-flow-logs")
+    flow = ("VPC flow log flow-log", "log group /ai-platform/prod/vpc-flow-logs")   # the primary's, not "(DR ...)"
 
     def broken(plan, m):
-        fl = next(r for r in plan.resources if r.type == "aws:ec2/flowLog:FlowLog")
+        fl = next(r for r in plan.resources if r.type == "aws:ec2/flowLog:FlowLog" and m.region_of(r) == plan.region)
         role = m.role_by_arn(m.get(fl, "iamRoleArn"))
         doc = json.loads(role.resource.inputs["assumeRolePolicy"])
         for s in doc["Statement"]:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import stack_plan
+from conftest import primary_plan as stack_plan
 from plan.engine import UNKNOWN
 
 VPC = "awsx:ec2:Vpc"

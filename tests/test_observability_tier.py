@@ -7,7 +7,8 @@ import json
 import pulumi_aws as aws
 import pytest
 
-from conftest import stack_analysis, stack_plan
+from conftest import primary_plan as stack_plan
+from conftest import stack_analysis
 from plan.engine import PlanError, run_program
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import stack_plan
+from conftest import primary_plan as stack_plan
 from policies.rules.iam import full_admin_statements
 
 KEY = "aws:kms/key:Key"
@@ -59,6 +59,18 @@ def test_no_policy_grants_everything_and_execution_role_reads_only_app_secrets()
     assert sorted(read["Resource"]) == [
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/jwt-signing-secret-??????",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/redis-auth-??????"]
+    # prod (dr.mode pilot-light): the DR region's own per-service execution roles read the secrets' replicas
+    # there (and decrypt them only through Secrets Manager in the DR region)
+    import conftest
+    full = conftest.stack_plan("prod", False)
+    primary_urns = {r.urn for r in plan.resources}
+    [dr_policy] = [r for r in full.resources if r.name == "search-execution-secrets" and r.urn not in primary_urns]
+    doc = json.loads(dr_policy.props["policy"])
+    read = next(s for s in doc["Statement"] if s["Sid"] == "ReadInjectedSecrets")
+    assert sorted(read["Resource"]) == [
+        "arn:aws:secretsmanager:us-west-2:123456789012:secret:ai-platform/prod/jwt-signing-secret-??????"]
+    decrypt = next(s for s in doc["Statement"] if s["Sid"] == "DecryptInjectedSecrets")
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-west-2.amazonaws.com"
 
 
 def test_iam_policies_are_decidable_in_a_new_stack_preview():

@@ -45,6 +45,19 @@ def check(settings: Settings) -> None:
         if settings.data.db_backup_retention_days < 1:
             raise ConfigError("ai-platform:data.dbBackupRetentionDays", settings.data.db_backup_retention_days,
                               "at least 1 when dr.enabled (the DR region replicates the automated backups)")
+    if d.standby:
+        import ipaddress
+        if ipaddress.ip_network(d.vpc_cidr).overlaps(ipaddress.ip_network(settings.network.cidr)):
+            raise ConfigError("ai-platform:dr.vpcCidr", d.vpc_cidr,
+                              f"a CIDR not overlapping ai-platform:network.cidr ({settings.network.cidr})")
+        if d.alb_certificate_arn and d.alb_certificate_arn.split(":")[3] != d.region:
+            raise ConfigError("ai-platform:dr.albCertificateArn", d.alb_certificate_arn,
+                              f"an ACM certificate of the DR region {d.region} (a load balancer uses its region's)")
+        alb = settings.application.alb
+        if d.hosted_zone_id and (not alb.domain_name or alb.hosted_zone_id):
+            raise ConfigError("ai-platform:dr.hostedZoneId", d.hosted_zone_id,
+                              "null unless ai-platform:application.alb.domainName is set and alb.hostedZoneId is not "
+                              "(the DR tier then owns the failover records of that name)")
 
 
 def check_contract(settings: Settings, svc) -> None:

@@ -3,8 +3,22 @@ from __future__ import annotations
 
 import dataclasses
 
+from .application import CERTIFICATE_ARN
 from .platform import REGION
-from .schema import Bool, ConfigError, Enum, EnvDefault, Int, Str, setting
+from .schema import (
+    HOSTED_ZONE_ID,
+    Bool,
+    Cidr,
+    ConfigError,
+    Enum,
+    EnvDefault,
+    Int,
+    Maybe,
+    Str,
+    setting,
+)
+
+MODES = ("backup-restore", "pilot-light", "warm-standby")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,6 +27,30 @@ class DrSettings:
                             "Build the second-region resources (replica buckets, RDS backup replication, DynamoDB "
                             "replica, DR backup vault and cross-region copies).")
     region: str = setting(REGION, "us-west-2", "The DR region (must differ from aws:region).")
+    mode: str = setting(Enum(*MODES), EnvDefault("backup-restore", "pilot-light"),
+                        "backup-restore: data copies only (restore by hand). pilot-light: a promotable cross-region "
+                        "DB replica, network and ECS services defined in the DR region at 0 tasks. warm-standby: "
+                        "the same with standbyCount tasks per service running. Needs enabled: true for anything "
+                        "but backup-restore.")
+    vpc_cidr: str = setting(Cidr(), "10.30.0.0/16",
+                            "DR VPC CIDR (pilot-light/warm-standby); distinct from the primary's so the two can peer.")
+    nat_strategy: str = setting(Enum("none", "single", "one-per-az"), "single",
+                                "NAT gateways of the DR VPC (single: one NAT until a failover needs more).")
+    interface_endpoints: bool = setting(Bool(), False,
+                                        "DR VPC with the primary's interface endpoints; false: AWS APIs (ECR pulls at "
+                                        "failover) through the NAT gateway, about $110/month less in standby.")
+    standby_count: int = setting(Int(1, 100), 1, "warm-standby: tasks each DR service runs (and its autoscaling floor).")
+    db_instance_class: str | None = setting(Maybe(Str(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.r6g.large")),
+                                               None, "Class of the DR read replica (default: the primary's).")
+    alb_certificate_arn: str | None = setting(Maybe(CERTIFICATE_ARN), None,
+                                                 "ACM certificate in the DR region for the DR load balancer (covering "
+                                                 "application.alb.domainName); none: the DR ALB serves HTTP only.")
+    hosted_zone_id: str | None = setting(Maybe(HOSTED_ZONE_ID), None,
+                                            "Route 53 zone holding application.alb.domainName: the stack creates a "
+                                            "PRIMARY/SECONDARY failover record pair with a health check on the primary "
+                                            "(application.alb.hostedZoneId must then be unset: one owner per record).")
+    health_check_failure_threshold: int = setting(Int(1, 10), 3, "Route 53 health check: failures before unhealthy.")
+    health_check_interval: int = setting(Enum(10, 30), 30, "Route 53 health check request interval (s): 10 or 30.")
     rds_backup_retention_days: int = setting(Int(1, 35), 7,
                                              "Days of point-in-time recovery kept by the replicated RDS backups.")
     dynamodb_strategy: str = setting(Enum("replica", "backup-copy"), "replica",
@@ -37,7 +75,14 @@ class DrSettings:
     tag_selection_key: str = setting(Str(r"[\w.:/=+@ -]{1,128}", "a tag key"), "Backup",
                                      "Resources tagged <key>=true are also backed up (opt-in for other tiers).")
 
+    @property
+    def standby(self) -> bool:
+        """A standing DR region (network, compute, promotable replica): pilot-light or warm-standby."""
+        return self.enabled and self.mode != "backup-restore"
+
     def validate(self, path: str) -> None:
+        if self.mode != "backup-restore" and not self.enabled:
+            raise ConfigError(f"{path}.mode", self.mode, "backup-restore unless enabled is true (no second region)")
         if self.vault_lock_max_retention_days < max(self.backup_retention_days, self.backup_copy_retention_days):
             raise ConfigError(f"{path}.vaultLockMaxRetentionDays", self.vault_lock_max_retention_days,
                               "at least backupRetentionDays and backupCopyRetentionDays")

@@ -18,6 +18,14 @@ from ..context import Platform, policy_json
 Input = pulumi.Input
 
 
+# Regions launched before August 2022 deliver ALB access logs as the regional ELB account (looked up
+# with aws.elb.get_service_account); newer regions use the log-delivery service principal.
+LEGACY_ELB_REGIONS = frozenset({
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1", "ap-northeast-1",
+    "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ca-central-1",
+    "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "eu-south-1", "me-south-1", "sa-east-1",
+    "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1"})
+
 def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms_key_arn: Input[str] | None,
                    extra_statements: Callable[[pulumi.Output[str]], Sequence[dict]] | None = None,
                    opts: pulumi.ResourceOptions | None = None,

@@ -86,7 +86,9 @@ class DeliveryFlows:
                             self.add(f"build {cfg['ProjectName']}", f"artifacts bucket {m.get(b, 'bucket')}",
                                      "s3:GetObject/PutObject", "allow", checks, "delivery")
                     if provider in ("ECS", "CodeDeployToECS") and (cfg.get("ServiceName") or cfg.get("ClusterName")):
-                        svc = next((s for s in m.of_type("aws:ecs/service:Service") if m.get(s, "name") == cfg.get("ServiceName")), None)
+                        # the pipeline's region first (a DR region runs services of the same names)
+                        named = [s for s in m.of_type("aws:ecs/service:Service") if m.get(s, "name") == cfg.get("ServiceName")]
+                        svc = next((s for s in named if m.region_of(s) == m.region_of(pl)), next(iter(named), None))
                         sarn = m.arn(svc) if svc is not None else \
                             f"arn:aws:ecs:{m.region_of(pl)}:{m.account}:service/{cfg.get('ClusterName')}/{cfg.get('ServiceName')}"
                         checks = [(f"{self.role_label(role)} ecs:UpdateService", self.ck.role_can(role, "ecs:UpdateService", sarn))]

@@ -46,8 +46,9 @@ class FrontDoorFlows:
     def front_door(self):
         m = self.m
         for lb in self.albs():
-            lb_name = m.get(lb, "name") or lb.name
             region = m.region_of(lb)
+            # the DR region's load balancer has the primary's name: labelled with its region (as DR services are)
+            lb_name = (m.get(lb, "name") or lb.name) + ("" if region == self.primary else f" (DR {region})")
             lb_sgs = m.get(lb, "securityGroups") or []
             internal = m.get(lb, "internal")
             listeners = self.listeners(lb)
@@ -105,7 +106,8 @@ class FrontDoorFlows:
     def api_to_lb(self, lb, lb_name, lb_sgs, internal, forwards):
         m = self.m
         integrations = [i for i in m.of_type("aws:apigateway/integration:Integration", "aws:apigatewayv2/integration:Integration")
-                        if (m.get(i, "type") or m.get(i, "integrationType") or "").upper() in ("HTTP", "HTTP_PROXY")]
+                        if (m.get(i, "type") or m.get(i, "integrationType") or "").upper() in ("HTTP", "HTTP_PROXY")
+                        and m.region_of(i) == m.region_of(lb)]   # an API fronts its own region's load balancer
         if not integrations:
             return
         lb_arn, dns = m.arn(lb), m.get(lb, "dnsName")

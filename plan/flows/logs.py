@@ -87,7 +87,7 @@ class LogsFlows:
                 checks = [("trust", self.ck.trust(role, "vpc-flow-logs.amazonaws.com"))]
                 for a in ("logs:CreateLogStream", "logs:PutLogEvents"):
                     checks.append((f"{self.role_label(role)} {a}", self.ck.role_can(role, a, f"{garn}:log-stream:eni-x-all")))
-                self.add(f"VPC flow log {fl.name}", f"log group {garn.split(':log-group:')[-1]}", "logs:PutLogEvents",
+                self.add(f"VPC flow log {fl.name}" + ("" if m.region_of(fl) == self.primary else f" (DR {m.region_of(fl)})"), f"log group {garn.split(':log-group:')[-1]}", "logs:PutLogEvents",
                          "allow", checks, "logs")
             elif dtype == "s3":
                 b = m.bucket(str(dest).split("/")[0])
@@ -103,7 +103,7 @@ class LogsFlows:
                 if algo == "aws:kms":
                     checks.append(("bucket key", self.ck.kms_use(iam.service_principal("delivery.logs.amazonaws.com"), kref,
                                                                  ["kms:GenerateDataKey"], ctx)))
-                self.add(f"VPC flow log {fl.name}", f"bucket {m.get(b, 'bucket')}", "s3:PutObject", "allow", checks, "logs")
+                self.add(f"VPC flow log {fl.name}" + ("" if m.region_of(fl) == self.primary else f" (DR {m.region_of(fl)})"), f"bucket {m.get(b, 'bucket')}", "s3:PutObject", "allow", checks, "logs")
 
     # ------------------------------------------------------------------ access logs
     def access_logs(self):

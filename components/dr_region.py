@@ -1,0 +1,269 @@
+"""The standing DR region (`dr.mode` pilot-light or warm-standby): what only a second region has. The network
+and application tiers themselves are the primary's components, built a second time through the DR region's
+provider by components/platform.py (`Platform.instance = "dr"` gives them their own component-type namespace,
+so no child URN collides with the primary's); these components sit around them:
+
+- `DrKeys` (built before the security tier): the DR region's customer-managed keys. Secrets replicas need a key
+  of their own region when the secret is created, and CloudWatch Logs only uses a key of its region.
+  Independent DR-region keys, not multi-Region keys: the primary keys already exist as single-Region keys and
+  `multiRegion` cannot be turned on in place (the key would be replaced and every store re-encrypted); every
+  service replicating here (S3 CRR, RDS cross-region replica, Secrets Manager replicas, AWS Backup copies,
+  DynamoDB global tables) re-encrypts under a destination-region key by itself, so shared key material brings
+  nothing but a wider blast radius (one key policy governing both regions).
+- `DrDatabase` (after the DR network): a cross-region encrypted PostgreSQL read replica the failover promotes,
+  the SSM parameter naming the DB host, the DR region's alerts topic and the replica-lag alarm that bounds the RPO.
+- `DrFailover` (after the DR application tier): Route 53 failover records with a health check on the primary
+  (when `dr.hostedZoneId` is set), the DR load balancer's alarm, and the manifest `functions/dr_failover` reads
+  (`drManifest`: ids, ARNs, names, never a secret).
+
+Cache: no ElastiCache Global Datastore. The cache holds derived data (sessions live in the DynamoDB global
+table); a Global Datastore would run a second r6g-class cluster 24/7 in a standby region, for a cache that is
+rebuilt from the database in minutes. The DR services start with an empty cache (REDIS_HOST unset) - see
+docs/dr.md for what is not built yet.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .config.dr import DrSettings
+from .context import Platform, policy_json, publish
+from .recipes.alarms import metric_alarm
+from .recipes.keys import data_grants, key_policy, kms_key, logs_grants
+
+POSTGRES_PORT = 5432
+
+
+# ---------------------------------------------------------------------------------------------- keys
+@dataclasses.dataclass(frozen=True)
+class DrKeysArgs:
+    platform: Platform          # the DR region's
+
+
+@dataclasses.dataclass(frozen=True)
+class DrKeysOutputs:
+    secrets_key_arn: pulumi.Output[str]
+    logs_key_arn: pulumi.Output[str]
+    data_key_arn: pulumi.Output[str]      # services encrypting on their own behalf (the DR alerts topic)
+
+
+class DrKeys(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DrKeysArgs, opts: pulumi.ResourceOptions | None = None):
+        p = args.platform
+        super().__init__("ai-platform:tier:DrKeys", name, None, p.tier_options(opts))
+        account = p.account_id
+        secrets = kms_key(self, p, "dr-secrets-key", purpose="secrets", alias="secrets",
+                          description=f"{p.namer.base()} DR-region secrets key (Secrets Manager replicas)",
+                          policy=account.apply(key_policy))
+        logs = kms_key(self, p, "dr-logs-key", purpose="logs", alias="logs",
+                       description=f"{p.namer.base()} DR-region logs key (flow logs, ECS logs)",
+                       policy=account.apply(lambda a: key_policy(a, *logs_grants(a, p.region))))
+        data = kms_key(self, p, "dr-data-key", purpose="data", alias="data",
+                       description=f"{p.namer.base()} DR-region data key (alerts topic)",
+                       policy=account.apply(lambda a: key_policy(a, *data_grants(a, p.region))))
+        self.outputs = DrKeysOutputs(secrets_key_arn=secrets.arn, logs_key_arn=logs.arn, data_key_arn=data.arn)
+        publish(self, self.outputs)
+
+
+# ---------------------------------------------------------------------------------------------- database
+@dataclasses.dataclass(frozen=True)
+class DrDatabaseArgs:
+    platform: Platform                      # the DR region's
+    settings: DrSettings
+    primary_region: str
+    source_db_identifier: pulumi.Input[str]  # the primary's (explicit, known in a preview)
+    instance_class: str
+    log_exports: Sequence[str]
+    isolated_subnet_ids: pulumi.Input[Sequence[str]]     # the DR network tier's
+    data_sg_id: pulumi.Input[str]                        # the DR network tier's data group
+    kms_key_arn: pulumi.Input[str]          # the DR tier's DR-region key (replicas, backups)
+    alerts_key_arn: pulumi.Input[str]       # DrKeys' data key (services encrypting on their own behalf)
+    backup_retention_days: int = 7
+    # CloudWatch alarms notify topics of their own region: the DR alerts topic gets the primary's subscribers.
+    alert_subscriptions: Sequence[tuple] = ()
+    max_replica_lag_seconds: int = 900      # ReplicaLag above this alarms: the RPO the replica is meant to give
+
+
+@dataclasses.dataclass(frozen=True)
+class DrDatabaseOutputs:
+    replica_identifier: pulumi.Output[str]
+    replica_address: pulumi.Output[str]
+    # The replica's own resource id: the DR services' rds-db:connect grants name it (dbuser:<resource-id>/<user>).
+    replica_resource_id: pulumi.Output[str]
+    subnet_group_name: pulumi.Output[str]
+    endpoint_parameter: str
+    alerts_topic_arn: pulumi.Output[str]
+
+
+class DrDatabase(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DrDatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        p, d = args.platform, args.settings
+        super().__init__("ai-platform:tier:DrDatabase", name, None, p.tier_options(opts))
+        child = pulumi.ResourceOptions(parent=self)
+
+        replica_id = p.namer.physical("rds", "postgres", "dr")
+        subnets = aws.rds.SubnetGroup(
+            "postgres-dr-subnets", name=p.namer.physical("db_subnet_group", "postgres", "dr"),
+            subnet_ids=args.isolated_subnet_ids, description="DR PostgreSQL replica on the DR VPC's isolated subnets",
+            tags=p.tags(p.namer.base("postgres-dr-subnets")), opts=child)
+        # The source's ARN from its (explicit, known) identifier: checkable in a preview, still a dependency on it.
+        source_arn = pulumi.Output.all(p.account_id, args.source_db_identifier).apply(
+            lambda v: f"arn:aws:rds:{args.primary_region}:{v[0]}:db:{v[1]}")
+        # Cross-region: the source is named by ARN, the key must be the DR region's, the subnet group and the
+        # security group are the DR VPC's. Engine, credentials and IAM auth come from the source. Backups are
+        # on (1+ days) so the replica can be promoted to a primary with point-in-time recovery at once.
+        self.replica = aws.rds.Instance(
+            "postgres-dr", identifier=replica_id, replicate_source_db=source_arn,
+            instance_class=d.db_instance_class or args.instance_class, storage_type="gp3",
+            storage_encrypted=True, kms_key_id=args.kms_key_arn, db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[args.data_sg_id], publicly_accessible=False, port=POSTGRES_PORT,
+            # the services connect as their own IAM-authenticated users, as on the primary
+            iam_database_authentication_enabled=True,
+            multi_az=False, backup_retention_period=args.backup_retention_days,
+            performance_insights_enabled=True, performance_insights_kms_key_id=args.kms_key_arn,
+            enabled_cloudwatch_logs_exports=list(args.log_exports), auto_minor_version_upgrade=True,
+            copy_tags_to_snapshot=True, deletion_protection=p.protect, skip_final_snapshot=True,
+            apply_immediately=not p.protect,
+            tags=p.tags(replica_id, Engine="postgres", Role="dr-replica"), opts=p.stateful(self))
+
+        # The DB host the DR services use (and the failover procedure keeps current): the replica's address, which
+        # a promoted replica keeps. The DR tier keeps a parameter of the same name in the primary region.
+        parameter_name = p.namer.physical("ssm_parameter", "db-endpoint")
+        aws.ssm.Parameter("db-endpoint-dr", name=parameter_name, type="String", value=self.replica.address,
+                          description="PostgreSQL host the DR-region services use (dr_failover keeps it current)",
+                          tags=p.tags(p.namer.base("db-endpoint")), opts=child)
+
+        topic_name = p.namer.physical("sns", "alerts")
+        topic = aws.sns.Topic("dr-alerts", name=topic_name, kms_master_key_id=args.alerts_key_arn,
+                              tags=p.tags(topic_name, Purpose="alerts"), opts=child)
+        topic_arn = p.account_id.apply(lambda a: f"arn:aws:sns:{p.region}:{a}:{topic_name}")
+        aws.sns.TopicPolicy("dr-alerts-policy", arn=topic.arn, policy=policy_json(
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+             "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": "sns:Publish", "Resource": topic_arn,
+             "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id},
+                           "ArnLike": {"aws:SourceArn": p.account_id.apply(
+                               lambda a: f"arn:aws:cloudwatch:{p.region}:{a}:alarm:*")}}}), opts=child)
+        for i, (protocol, endpoint) in enumerate(args.alert_subscriptions):
+            aws.sns.TopicSubscription(f"dr-alerts-{protocol}-{i}", topic=topic.arn, protocol=protocol,
+                                      endpoint=endpoint, opts=child)
+        metric_alarm(self, p, "postgres-dr-lag-alarm", "postgres-dr-replica-lag", namespace="AWS/RDS",
+                     metric="ReplicaLag", dimensions={"DBInstanceIdentifier": self.replica.identifier}, op=">",
+                     threshold=float(args.max_replica_lag_seconds), statistic="Maximum", period=60, periods=5,
+                     actions=[topic.arn], missing="breaching",
+                     description="DR replica lag above the RPO it is meant to give (or no lag reported: "
+                                 "replication broken)")
+
+        self.outputs = DrDatabaseOutputs(
+            replica_identifier=self.replica.identifier, replica_address=self.replica.address,
+            replica_resource_id=self.replica.resource_id,
+            subnet_group_name=subnets.name, endpoint_parameter=parameter_name, alerts_topic_arn=topic.arn)
+        publish(self, self.outputs)
+
+
+# ---------------------------------------------------------------------------------------------- failover
+@dataclasses.dataclass(frozen=True)
+class DrFailoverArgs:
+    platform: Platform                      # the DR region's
+    settings: DrSettings
+    alerts_topic_arn: pulumi.Input[str]     # DrDatabase's
+    # The two load balancers (application tiers' outputs) and the name the records carry.
+    primary_alb_dns_name: pulumi.Input[str]
+    primary_alb_zone_id: pulumi.Input[str]
+    dr_alb_dns_name: pulumi.Input[str]
+    dr_alb_zone_id: pulumi.Input[str]
+    dr_alb_arn_suffix: pulumi.Input[str]
+    record_name: str | None
+    https: bool
+    health_check_path: str
+    # What the manifest names (docs/dr-failover.md): the other tiers' published ids, ARNs and names.
+    manifest: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class DrFailoverOutputs:
+    health_check_ids: Sequence[pulumi.Output[str]]
+    manifest: pulumi.Output[dict]
+
+
+class DrFailover(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DrFailoverArgs, opts: pulumi.ResourceOptions | None = None):
+        p, d = args.platform, args.settings
+        super().__init__("ai-platform:tier:DrFailover", name, None, p.tier_options(opts))
+        child = pulumi.ResourceOptions(parent=self)
+
+        # The DR load balancer's own errors (after a failover it is the front door).
+        metric_alarm(self, p, "dr-alb-5xx-alarm", "dr-alb-elb-5xx", namespace="AWS/ApplicationELB",
+                     metric="HTTPCode_ELB_5XX_Count", dimensions={"LoadBalancer": args.dr_alb_arn_suffix}, op=">",
+                     threshold=10.0, statistic="Sum", period=300, actions=[args.alerts_topic_arn],
+                     missing="notBreaching", description="DR load balancer 5xx responses (serving only after a failover)")
+
+        health_checks: list[pulumi.Output[str]] = []
+        records: list[dict] = []
+        if d.hosted_zone_id and args.record_name:
+            check = aws.route53.HealthCheck(
+                "primary-health-check", type="HTTPS" if args.https else "HTTP", port=443 if args.https else 80,
+                fqdn=args.primary_alb_dns_name, resource_path=args.health_check_path,
+                failure_threshold=d.health_check_failure_threshold, request_interval=d.health_check_interval,
+                tags=p.tags(p.namer.base("primary-health")), opts=child)
+            health_checks.append(check.id)
+            for role, target_name, target_zone, hc in (
+                    ("PRIMARY", args.primary_alb_dns_name, args.primary_alb_zone_id, check.id),
+                    ("SECONDARY", args.dr_alb_dns_name, args.dr_alb_zone_id, None)):
+                aws.route53.Record(
+                    f"failover-{role.lower()}", zone_id=d.hosted_zone_id, name=args.record_name, type="A",
+                    set_identifier=f"{p.namer.base()}-{role.lower()}", health_check_id=hc,
+                    failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=role)],
+                    aliases=[aws.route53.RecordAliasArgs(name=target_name, zone_id=target_zone,
+                                                         evaluate_target_health=True)], opts=child)
+            records.append({"name": args.record_name, "type": "A"})
+
+        m = dict(args.manifest)
+        values = {k: m[k] for k in ("db_primary", "db_replica", "cluster", "primary_cluster", "primary_key",
+                                    "primary_subnets", "primary_sg", "dr_key", "dr_subnets", "dr_sg")}
+        manifest = pulumi.Output.all(
+            services=pulumi.Output.all(**dict(m["services"])),
+            primary_services=pulumi.Output.all(**dict(m["primary_services"])),
+            checks=pulumi.Output.all(*health_checks), **values,
+        ).apply(lambda v: manifest_document(
+            stack=p.stack, mode=d.mode, state_parameter=p.namer.physical("ssm_parameter", "dr-failover", "state"),
+            primary_region=m["primary_region"], dr_region=p.region, values=v, desired=dict(m["desired"]),
+            standby=dict(m["standby"]), parameter=m["parameter"],
+            hosted_zone_id=d.hosted_zone_id if records else None, records=records,
+            instance_class=m["instance_class"], retention=m["retention"]))
+        self.outputs = DrFailoverOutputs(health_check_ids=health_checks, manifest=manifest)
+        publish(self, self.outputs)
+
+
+def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_region: str, dr_region: str, values: dict,
+                      desired: dict, standby: dict, parameter: str, hosted_zone_id: str | None, records: list,
+                      instance_class: str, retention: int) -> dict:
+    """The DR manifest `functions/dr_failover` reads (docs/dr-failover.md): identifiers only, never a secret."""
+    services = values["services"]            # catalogue key -> DR ECS service name
+    primary_services = values["primary_services"]
+    doc: dict[str, Any] = {
+        "version": 1, "stack": stack, "mode": mode, "primaryRegion": primary_region, "drRegion": dr_region,
+        "dbPrimaryId": values["db_primary"], "dbReplicaId": values["db_replica"], "dbEndpointParameter": parameter,
+        "clusterName": values["cluster"], "services": [services[k] for k in sorted(services)],
+        "desiredCounts": {services[k]: desired.get(k, 1) for k in sorted(services)},
+        "standbyCounts": {services[k]: standby.get(k, 0) for k in sorted(services)},
+        "healthCheckIds": list(values["checks"]),
+        "primaryClusterName": values["primary_cluster"],
+        "primaryServices": [primary_services[k] for k in sorted(primary_services)],
+        "primaryDesiredCounts": {primary_services[k]: desired.get(k, 1) for k in sorted(primary_services)},
+        "primaryDbEndpointParameter": parameter,
+        "primaryKmsKeyId": values["primary_key"], "primaryDbSubnetGroup": values["primary_subnets"],
+        "primarySecurityGroupIds": [values["primary_sg"]],
+        "drKmsKeyId": values["dr_key"], "drDbSubnetGroup": values["dr_subnets"], "drSecurityGroupIds": [values["dr_sg"]],
+        "stateParameter": state_parameter,
+        "dbInstanceClass": instance_class, "backupRetentionDays": retention, "maxReplicaLagSeconds": 0,
+    }
+    if hosted_zone_id:
+        doc["hostedZoneId"] = hosted_zone_id
+        doc["records"] = records
+    return doc

@@ -1,0 +1,378 @@
+"""Recovery objectives computed from the plan, not asserted: `python -m plan --stack prod --dr [--json]`.
+
+RPO, per data store: what replicates it to the DR region in THIS plan (a cross-region RDS replica and its
+ReplicaLag alarm, S3 replication with or without Replication Time Control, DynamoDB replicas, Secrets Manager
+replicas, AWS Backup copies), with the lag that mechanism gives (plan/dr_times.json, each figure sourced).
+
+RTO, for the configured `dr.mode`: the failover steps of functions/dr_failover (docs/dr-failover.md) with their
+sourced durations; the DNS step is computed from the plan's own health check (failure threshold x interval) plus
+the 60 s alias TTL. backup-restore has no standing region: its RTO is the DB restore and the DR side's
+provisioning from the resource-type table (plan/resource_types.json), a lower bound (restore time grows with the data).
+
+`--dr-modes` runs the program once per mode and prices each (plan/cost.py: DR-region resources with the DR
+region's price file), so the monthly cost each mode adds is a difference of two estimates.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from .engine import Plan, Resource
+
+TIMES_PATH = Path(__file__).resolve().parent / "dr_times.json"
+MODES = ("backup-restore", "pilot-light", "warm-standby")
+TARGETS = {"pilot-light": (3600, 900), "warm-standby": (1200, 900)}   # mode -> (RTO s, RPO s) the issue asks for
+
+RDS = "aws:rds/instance:Instance"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
+TABLE = "aws:dynamodb/table:Table"
+SECRET = "aws:secretsmanager/secret:Secret"
+BACKUP_REPL = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+BACKUP_PLAN = "aws:backup/plan:Plan"
+DOCDB = "aws:docdb/cluster:Cluster"
+CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
+USER_POOL = "aws:cognito/userPool:UserPool"
+ECS_SERVICE = "aws:ecs/service:Service"
+
+
+def _times() -> dict:
+    return json.loads(TIMES_PATH.read_text())
+
+
+def _create_time(token: str, props: dict | None = None) -> int:
+    from .resource_types import load
+    info = load().get(token)
+    row = (info.create if info is not None else None) or {}
+    for v in row.get("variants", []):
+        value = _dig(props or {}, v["input"])
+        if ("equals" in v and value == v["equals"]) or (v.get("present") and value):
+            return int(v["seconds"])
+    return int(row.get("seconds", 0))
+
+
+def _dig(props: dict, path: str) -> Any:
+    value: Any = props
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+@dataclasses.dataclass
+class Rpo:
+    store: str                     # e.g. "PostgreSQL postgres", "S3 data-lake"
+    mechanism: str
+    seconds: float | None       # None: no bound
+    source: str
+    note: str = ""
+
+    def to_json(self) -> dict:
+        return {"store": self.store, "mechanism": self.mechanism, "rpoSeconds": self.seconds, "source": self.source,
+                "note": self.note}
+
+
+@dataclasses.dataclass
+class Step:
+    name: str
+    low: float
+    high: float
+    source: str
+
+    def to_json(self) -> dict:
+        return {"step": self.name, "lowSeconds": self.low, "highSeconds": self.high, "source": self.source}
+
+
+@dataclasses.dataclass
+class Objectives:
+    stack: str
+    mode: str
+    enabled: bool
+    primary_region: str
+    dr_region: str | None
+    rpo: list[Rpo]
+    steps: list[Step]
+    not_covered: list[str]
+    notes: list[str]
+
+    @property
+    def rto_low(self) -> float:
+        return sum(s.low for s in self.steps)
+
+    @property
+    def rto_high(self) -> float:
+        return sum(s.high for s in self.steps)
+
+    @property
+    def worst_rpo(self) -> float | None:
+        values = [r.seconds for r in self.rpo]
+        return None if not values or any(v is None for v in values) else max(values)
+
+    def meets(self) -> bool | None:
+        """Against the issue's targets for this mode (None: the mode has none)."""
+        if self.mode not in TARGETS:
+            return None
+        rto, rpo = TARGETS[self.mode]
+        worst = self.worst_rpo
+        return bool(self.steps) and self.rto_high <= rto and worst is not None and worst <= rpo
+
+    def to_json(self) -> dict:
+        return {"stack": self.stack, "mode": self.mode, "enabled": self.enabled, "primaryRegion": self.primary_region,
+                "drRegion": self.dr_region, "rpo": [r.to_json() for r in self.rpo],
+                "worstRpoSeconds": self.worst_rpo, "rto": {"lowSeconds": self.rto_low, "highSeconds": self.rto_high,
+                                                           "steps": [s.to_json() for s in self.steps]},
+                "targets": ({"rtoSeconds": TARGETS[self.mode][0], "rpoSeconds": TARGETS[self.mode][1],
+                             "met": self.meets()} if self.mode in TARGETS else None),
+                "notCovered": self.not_covered, "notes": self.notes}
+
+
+# ------------------------------------------------------------------------------------------- reading the plan
+def dr_config(plan: Plan) -> dict:
+    """The DR settings of the stack as parsed by the program's own config (defaults included)."""
+    from components.config import load_settings
+    raw = {k.split(":", 1)[1]: v for k, v in plan.config.items() if k.startswith("ai-platform:")}
+    raw = {k: (json.loads(v) if isinstance(v, str) else v) for k, v in raw.items()}
+    d = load_settings(raw, stack=plan.stack, region=plan.config.get("aws:region") or plan.region).dr
+    return {"enabled": d.enabled, "mode": d.mode, "region": d.region, "threshold": d.health_check_failure_threshold,
+            "interval": d.health_check_interval, "zone": d.hosted_zone_id}
+
+
+class _View:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.by_urn = plan.by_urn()
+
+    def region(self, r: Resource) -> str:
+        prov = self.by_urn.get(r.provider) if r.provider else None
+        region = prov.props.get("region") if prov is not None else None
+        return region if isinstance(region, str) and region else self.plan.region
+
+    def source_of(self, r: Resource, prop: str) -> Resource | None:
+        for urn in r.propertyDependencies.get(prop, []):
+            if urn in self.by_urn:
+                return self.by_urn[urn]
+        return None
+
+
+def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
+    cfg = cfg or dr_config(plan)
+    times = _times()
+    rep, steps_t = times["replication"], times["steps"]
+    v = _View(plan)
+    primary = plan.region
+    dr_region = cfg["region"] if cfg["enabled"] else None
+    def in_dr(r):
+        return dr_region is not None and v.region(r) == dr_region
+    rpo: list[Rpo] = []
+    notes: list[str] = []
+    not_covered: list[str] = []
+    backup_daily = bool(plan.of_type(BACKUP_PLAN)) and any(
+        (rule.get("copyActions") or []) for p in plan.of_type(BACKUP_PLAN) for rule in (p.props.get("rules") or []))
+
+    # --- PostgreSQL --------------------------------------------------------------------------------
+    dbs = [r for r in plan.of_type(RDS) if not r.props.get("replicateSourceDb") and not in_dr(r)]
+    dr_replicas = [r for r in plan.of_type(RDS) if r.props.get("replicateSourceDb") and in_dr(r)]
+    lag_alarms = {a.props.get("dimensions", {}).get("DBInstanceIdentifier"): a for a in plan.of_type(ALARM)
+                  if a.props.get("metricName") == "ReplicaLag"}
+    for db in dbs:
+        name = f"PostgreSQL {db.props.get('identifier') or db.name}"
+        replica = next((r for r in dr_replicas), None)
+        if replica is not None:
+            alarm = lag_alarms.get(replica.props.get("identifier"))
+            row = rep["rds-cross-region-replica"]
+            if alarm is not None:
+                bound = float(alarm.props.get("threshold") or 0)
+                rpo.append(Rpo(name, f"cross-region read replica {replica.props.get('identifier')} (async)", bound,
+                               row["source"], f"typically ~{row['typical_seconds']} s; bound = ReplicaLag alarm "
+                                              f"{alarm.props.get('name')} threshold"))
+            else:
+                rpo.append(Rpo(name, "cross-region read replica (async), no ReplicaLag alarm", None, row["source"],
+                               "unbounded: nothing pages when the lag grows"))
+        elif any(in_dr(r) for r in plan.of_type(BACKUP_REPL)):
+            row = rep["rds-automated-backups-replication"]
+            rpo.append(Rpo(name, "automated backups (snapshots + transaction logs) replicated", row["typical_seconds"],
+                           row["source"]))
+        elif backup_daily:
+            row = rep["backup-copy"]
+            rpo.append(Rpo(name, "AWS Backup daily copy to the DR vault", row["typical_seconds"], row["source"]))
+        else:
+            rpo.append(Rpo(name, "no copy outside the primary region", None, "-"))
+
+    # --- S3 --------------------------------------------------------------------------------------------
+    for cfgr in plan.of_type(REPLICATION):
+        bucket = v.source_of(cfgr, "bucket")
+        key = (bucket.props.get("tags") or {}).get("Purpose") if bucket is not None else None
+        label = f"S3 {key or (bucket.name if bucket is not None else cfgr.name)}"
+        rules = cfgr.props.get("rules") or []
+        rtc = any(_dig(rule, "destination.replicationTime.status") == "Enabled" for rule in rules)
+        row = rep["s3-rtc" if rtc else "s3-crr"]
+        rpo.append(Rpo(label, "cross-region replication" + (" with RTC" if rtc else " (no RTC)"),
+                       row["typical_seconds"], row["source"]))
+
+    # --- DynamoDB ----------------------------------------------------------------------------------------
+    replicated_tables = {id(v.source_of(r, "globalTableArn")) for r in plan.of_type(TABLE_REPLICA) if in_dr(r)}
+    for table in plan.of_type(TABLE):
+        label = f"DynamoDB {table.props.get('name') or table.name}"
+        if id(table) in replicated_tables:
+            row = rep["dynamodb-global-table"]
+            rpo.append(Rpo(label, "global-table replica in the DR region", row["typical_seconds"], row["source"]))
+        elif backup_daily:
+            row = rep["backup-copy"]
+            rpo.append(Rpo(label, "AWS Backup daily copy to the DR vault", row["typical_seconds"], row["source"]))
+        else:
+            rpo.append(Rpo(label, "no copy outside the primary region", None, "-"))
+
+    for cluster in plan.of_type(DOCDB):
+        row = rep["backup-copy"]
+        rpo.append(Rpo(f"DocumentDB {cluster.props.get('clusterIdentifier') or cluster.name}",
+                       "AWS Backup daily copy to the DR vault" if backup_daily else "none",
+                       row["typical_seconds"] if backup_daily else None, row["source"]))
+
+    # --- secrets -----------------------------------------------------------------------------------------
+    secrets = [s for s in plan.of_type(SECRET) if not in_dr(s)]
+    replicated = [s for s in secrets if s.props.get("replicas")]
+    if replicated:
+        row = rep["secrets-manager-replica"]
+        rpo.append(Rpo(f"Secrets Manager ({len(replicated)} secret(s))", "replicas in the DR region",
+                       row["typical_seconds"], row["source"]))
+    if dr_region and len(replicated) < len(secrets):
+        not_covered.append(f"{len(secrets) - len(replicated)} secret(s) not replicated (e.g. RDS-managed master "
+                           "secret, Redis AUTH): recreated in the DR region after a failover")
+
+    # --- what is deliberately not replicated --------------------------------------------------------------
+    if plan.of_type(CACHE):
+        not_covered.append("ElastiCache Redis: not replicated (no Global Datastore); the DR services start without a "
+                           "cache and it refills from the database (derived data only)")
+    if plan.of_type(USER_POOL):
+        not_covered.append("Cognito user pool: regional, not replicated; users and their MFA devices do not survive "
+                           "the loss of the primary region; procedure in docs/dr.md (scheduled user export, import "
+                           "into a DR-region pool, users reset their passwords)")
+
+    # --- RTO ---------------------------------------------------------------------------------------------
+    def fixed(name: str, key: str | None = None) -> Step:
+        row = steps_t[key or name]
+        return Step(name, row["low"], row["high"], row["source"])
+
+    steps: list[Step] = []
+    mode = cfg["mode"] if cfg["enabled"] else "backup-restore"
+    checks = [c for c in plan.of_type(HEALTH_CHECK)]
+    threshold = int((checks[0].props.get("failureThreshold") if checks else None) or cfg["threshold"])
+    interval = int((checks[0].props.get("requestInterval") if checks else None) or cfg["interval"])
+    ttl = steps_t["move-dns"]["alias_ttl"]
+    dns = Step("move-dns", threshold * interval, threshold * interval + ttl,
+               f"{threshold} x {interval} s health check + {ttl} s alias TTL. " + steps_t["move-dns"]["source"])
+    if not checks:
+        notes.append("no Route 53 health check in the plan (dr.hostedZoneId unset): move-dns assumes the records "
+                     "are moved the same way (set dr.hostedZoneId to have the stack own them)")
+    if dr_region is None:
+        notes.append("dr.enabled is false: no second region; recovery is from the in-region AWS Backup vault")
+    elif mode in ("pilot-light", "warm-standby"):
+        dr_services = [s for s in plan.of_type(ECS_SERVICE) if in_dr(s)]
+        if not dr_replicas or not dr_services:
+            notes.append(f"mode {mode} but the plan has no DR replica or DR services: nothing to fail over to")
+        steps = [fixed("preflight"), fixed("promote-replica"), fixed("point-services"), fixed("scale-services"),
+                 fixed("wait-services-stable", "wait-services-stable-warm" if mode == "warm-standby" else None), dns]
+    else:
+        # backup-restore: the DR side is created at the disaster (`pulumi up` with a standing mode): the VPC first,
+        # then the DB restored into its subnets while the load balancer and services come up beside it.
+        db = dbs[0] if dbs else None
+        vpc = _create_time("awsx:ec2:Vpc")
+        restore = _create_time(RDS, db.props if db is not None else {})
+        front = _create_time("aws:lb/loadBalancer:LoadBalancer") + _create_time(ECS_SERVICE, {"waitForSteadyState": True})
+        steps = [Step("provision-dr-network (awsx VPC, NAT)", vpc, vpc, steps_t["provision-dr-region"]["source"]),
+                 Step(f"restore-db-from-backup (ALB + services beside it: {_dur(front)})", max(restore, front),
+                      max(restore, front), steps_t["restore-db-from-backup"]["source"]), dns]
+        notes.append("backup-restore: a lower bound; the database restore grows with its size")
+    return Objectives(stack=plan.stack, mode=mode, enabled=cfg["enabled"], primary_region=primary,
+                      dr_region=dr_region, rpo=rpo, steps=steps, not_covered=not_covered, notes=notes)
+
+
+# ------------------------------------------------------------------------------------------- reports
+def _dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "unbounded"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.0f} h"
+
+
+def _short(source: str, width: int = 70) -> str:
+    return source if len(source) <= width else source[:width - 1] + "…"
+
+
+def text(o: Objectives) -> str:
+    out = [f"disaster recovery: stack {o.stack}, mode {o.mode}, {o.primary_region} -> {o.dr_region or '(none)'}"]
+    out.append("  RPO per data store:")
+    for r in o.rpo:
+        out.append(f"    {r.store[:40]:<40} {_dur(r.seconds):>9}  {r.mechanism[:62]}")
+        out.append(f"    {'':<40} {'':>9}  source: {_short(r.source, 62)}")
+    if o.steps:
+        out.append(f"  RTO ({o.mode}): {_dur(o.rto_low)} - {_dur(o.rto_high)}")
+        for s in o.steps:
+            out.append(f"    {s.name[:52]:<52} {_dur(s.low):>9} - {_dur(s.high)}")
+            out.append(f"      source: {_short(s.source, 108)}")
+    met = o.meets()
+    if met is not None:
+        rto, rpo = TARGETS[o.mode]
+        out.append(f"  targets ({o.mode}): RTO <= {_dur(rto)}, RPO <= {_dur(rpo)} for every store: "
+                   + ("met" if met else "NOT met"))
+    for item in o.not_covered:
+        out.append(f"  not replicated: {item}")
+    for note in o.notes:
+        out.append(f"  note: {note}")
+    return "\n".join(out)
+
+
+def mode_rows(plan: Plan) -> list[dict]:
+    """Each mode of this stack: its monthly cost (total and DR region), what it adds to backup-restore, RTO/RPO."""
+    from .cost import default_usage_path, estimate
+    from .engine import main_program, run_program
+
+    base_cfg = dict(plan.config)
+    dr = dict(json.loads(base_cfg["ai-platform:dr"]) if isinstance(base_cfg.get("ai-platform:dr"), str)
+              else base_cfg.get("ai-platform:dr") or {})
+    rows = []
+    for mode in MODES:
+        cfg = {**base_cfg, "ai-platform:dr": {**dr, "enabled": True, "mode": mode}}
+        other = run_program(main_program(), config=cfg, stack=plan.stack, preview=plan.preview)
+        est = estimate(other, usage_file=default_usage_path(plan.stack))
+        o = objectives(other)
+        region = o.dr_region
+        rows.append({"mode": mode, "monthly": round(est.total, 2),
+                     "drRegionMonthly": round(sum(line.monthly for line in est.lines if line.region == region), 2),
+                     "rtoLowSeconds": o.rto_low, "rtoHighSeconds": o.rto_high, "worstRpoSeconds": o.worst_rpo,
+                     "targetsMet": o.meets()})
+    base = rows[0]["monthly"]
+    for row in rows:
+        row["addsMonthly"] = round(row["monthly"] - base, 2)
+    return rows
+
+
+def modes_text(rows: list[dict]) -> str:
+    out = ["DR modes (monthly USD; adds = versus backup-restore with dr.enabled):",
+           f"  {'mode':<15} {'total':>10} {'DR region':>10} {'adds':>9}  {'RTO':>17}  {'worst RPO':>9}"]
+    for r in rows:
+        rto = f"{_dur(r['rtoLowSeconds'])}-{_dur(r['rtoHighSeconds'])}"
+        out.append(f"  {r['mode']:<15} {r['monthly']:>10,.2f} {r['drRegionMonthly']:>10,.2f} {r['addsMonthly']:>9,.2f}"
+                   f"  {rto:>17}  {_dur(r['worstRpoSeconds']):>9}")
+    return "\n".join(out)
+
+
+def cli(args, plan: Plan) -> tuple[dict, list[str]]:
+    """`--dr` and `--dr-modes` for plan/__main__.py: (keys added to --json, text sections)."""
+    doc: dict = {}
+    sections: list[str] = []
+    if getattr(args, "dr", False):
+        o = objectives(plan)
+        doc["disasterRecovery"] = o.to_json()
+        sections.append(text(o))
+    if getattr(args, "dr_modes", False):
+        rows = mode_rows(plan)
+        doc["disasterRecoveryModes"] = rows
+        sections.append(modes_text(rows))
+    return doc, sections

@@ -1,0 +1,111 @@
+"""Recovery objectives (plan/dr.py): computed from the plan's replication mechanisms and sourced durations,
+per mode; and the DR side priced with the DR region's price file."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from test_dr_tier import prod_with
+
+from conftest import stack_plan
+from plan import dr
+from plan.cost import PRICES_DIR, default_usage_path, estimate
+
+MIN = 60
+
+
+def test_prod_pilot_light_meets_rto_one_hour_and_rpo_fifteen_minutes_for_every_store():
+    o = dr.objectives(stack_plan("prod"))
+    assert o.mode == "pilot-light" and o.dr_region == "us-west-2"
+    assert o.rto_high <= 60 * MIN and o.meets() is True
+    stores = {r.store.split()[0] for r in o.rpo}
+    assert {"PostgreSQL", "S3", "DynamoDB", "Secrets"} <= stores
+    for r in o.rpo:
+        assert r.seconds is not None and r.seconds <= 15 * MIN, r
+        assert r.source and r.source != "-", r
+    for s in o.steps:
+        assert s.source and 0 <= s.low <= s.high, s
+    [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL")]
+    assert "cross-region read replica" in pg.mechanism and pg.seconds == 900   # the ReplicaLag alarm's threshold
+    assert [s.name for s in o.steps] == ["preflight", "promote-replica", "point-services", "scale-services",
+                                         "wait-services-stable", "move-dns"]
+    # the deliberately unreplicated stores are named, not hidden
+    assert any("Cognito" in n for n in o.not_covered) and any("ElastiCache" in n for n in o.not_covered)
+
+
+def test_warm_standby_rto_is_at_most_twenty_minutes():
+    o = dr.objectives(prod_with("warm-standby"))
+    assert o.mode == "warm-standby" and o.rto_high <= 20 * MIN and o.meets() is True
+    assert o.rto_high < dr.objectives(stack_plan("prod")).rto_high
+
+
+def test_backup_restore_restores_rather_than_promotes():
+    o = dr.objectives(prod_with("backup-restore"))
+    assert o.mode == "backup-restore" and "promote-replica" not in [s.name for s in o.steps]
+    [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL")]
+    assert pg.mechanism.startswith("automated backups") and pg.seconds == 600
+    assert o.meets() is None     # the issue sets targets for the standing modes only
+    assert dr.objectives(stack_plan("dev")).dr_region is None
+
+
+def _without(plan, predicate):
+    return dataclasses.replace(plan, resources=[r for r in plan.resources if not predicate(r)])
+
+
+def test_the_rpo_follows_the_mechanisms_actually_built():
+    plan = stack_plan("prod")
+    # no ReplicaLag alarm on the DR replica: nothing bounds the lag, and the target is not met
+    no_alarm = _without(plan, lambda r: r.type == dr.ALARM and r.props.get("metricName") == "ReplicaLag")
+    o = dr.objectives(no_alarm)
+    [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL")]
+    assert pg.seconds is None and o.meets() is False
+    # replication without RTC: no 15-minute bound
+    def no_rtc(r):
+        if r.type != dr.REPLICATION:
+            return r
+        rules = [{**rule, "destination": {k: v for k, v in rule["destination"].items() if k != "replicationTime"}}
+                 for rule in r.inputs["rules"]]
+        return dataclasses.replace(r, inputs={**r.inputs, "rules": rules})
+    o = dr.objectives(dataclasses.replace(plan, resources=[no_rtc(r) for r in plan.resources]))
+    assert [r.seconds for r in o.rpo if r.store.startswith("S3")] == [None, None, None] and o.meets() is False
+    # no DynamoDB replica: the daily Backup copy is what is left
+    o = dr.objectives(_without(plan, lambda r: r.type == dr.TABLE_REPLICA))
+    assert {r.seconds for r in o.rpo if r.store.startswith("DynamoDB")} == {86400}
+
+
+def test_the_dns_step_is_computed_from_the_health_check():
+    plan = stack_plan("prod")
+    cfg = dr.dr_config(plan)
+    o = dr.objectives(plan, {**cfg, "threshold": 2, "interval": 10})
+    [dns] = [s for s in o.steps if s.name == "move-dns"]
+    assert (dns.low, dns.high) == (20, 80)
+
+
+def test_every_figure_in_the_data_file_names_its_source():
+    doc = json.loads(dr.TIMES_PATH.read_text())
+    for section in ("steps", "replication"):
+        for key, row in doc[section].items():
+            assert row.get("source"), f"{section}.{key}"
+
+
+def test_dr_region_resources_are_priced_with_the_dr_region_price_file():
+    plan = stack_plan("prod")
+    est = estimate(plan, usage_file=default_usage_path("prod"))
+    west = json.loads((PRICES_DIR / "us-west-2.json").read_text())["prices"]
+    [replica] = [line for line in est.lines if line.name == "postgres-dr" and "db.r6g.large" in line.item]
+    assert replica.region == "us-west-2"
+    assert replica.unit_price == pytest.approx(west["rds.postgres"]["db.r6g.large"]["price"])
+    nat = [line for line in est.lines if line.name == "dr-vpc" and line.item.startswith("NAT gateway hours")]
+    assert nat and {line.region for line in nat} == {"us-west-2"}
+    dr_services = [line for line in est.lines if line.region == "us-west-2" and line.item.startswith("Fargate")]
+    assert dr_services and sum(line.monthly for line in dr_services) == 0   # pilot-light: 0 tasks
+
+
+def test_the_cli_prints_and_exports_the_objectives(capsys):
+    from plan.__main__ import main
+    assert main(["--stack", "prod", "--dr", "--json", "--no-policies"]) == 0
+    doc = json.loads(capsys.readouterr().out)["disasterRecovery"]
+    assert doc["mode"] == "pilot-light" and doc["targets"]["met"] is True
+    assert doc["rto"]["highSeconds"] <= 3600 and doc["worstRpoSeconds"] <= 900
+    assert all(r["source"] for r in doc["rpo"])
