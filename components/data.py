@@ -21,18 +21,18 @@ from .config.data import (
     BUCKET_KEYS,
     DOCDB_FAMILY,
     POSTGRES_FAMILY,
-    REDIS_FAMILY,
     SYNTHETIC_DATA_TABLE,
     DataSettings,
     TableSettings,
 )
 from .context import Platform, publish
 from .recipes.buckets import LEGACY_ELB_REGIONS, private_bucket
+from .recipes.caches import REDIS_PORT, RedisSpec, redis_cache
 from .recipes.log_groups import log_group
 from .recipes.roles import MANAGED, service_role
 
 BUCKET_PURPOSES = BUCKET_KEYS
-POSTGRES_PORT, REDIS_PORT, DOCDB_PORT = 5432, 6379, 27017
+POSTGRES_PORT, DOCDB_PORT = 5432, 27017
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,8 +140,7 @@ class DataTier(pulumi.ComponentResource):
             db_subnet_group_name=self.db_subnet_group.name,
             redis_endpoint=self.redis.primary_endpoint_address, redis_reader_endpoint=self.redis.reader_endpoint_address,
             redis_port=pulumi.Output.from_input(REDIS_PORT), redis_auth_secret_arn=self._redis_secret.arn,
-            redis_auth_secret_arn_pattern=p.arn("secretsmanager",
-                                                f"secret:{p.namer.physical('secret', 'redis-auth')}-??????"),
+            redis_auth_secret_arn_pattern=self._redis_secret_pattern,
             redis_replication_group_id=self.redis.replication_group_id, redis_node_count=d.redis_nodes,
             table_names={k: t.name for k, t in self.tables.items()},
             table_arns={k: t.arn for k, t in self.tables.items()},
@@ -294,56 +293,16 @@ class DataTier(pulumi.ComponentResource):
     # ------------------------------------------------------------------ Redis
     def _redis(self) -> None:
         p, d, a = self._p, self._d, self._args
-        protect = p.protect
-        family = REDIS_FAMILY[d.redis_engine_version]
-        group_id = p.namer.physical("elasticache", "redis")
-
-        subnets = aws.elasticache.SubnetGroup(
-            "redis-subnets", name=p.namer.physical("elasticache", "redis-subnets"), subnet_ids=a.isolated_subnet_ids,
-            description="Redis on the isolated subnets", tags=p.tags(p.namer.base("redis-subnets")), opts=self._child)
-        params = aws.elasticache.ParameterGroup(
-            p.namer.logical("elasticache", "redis", family.replace(".", "-")), family=family,
-            description=f"{p.namer.base()} {family}",
-            parameters=[aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy",
-                                                                    value=d.redis_maxmemory_policy)],
-            tags=p.tags(p.namer.base("redis-params")), opts=self._child)
-
-        # AUTH token: generated once, stored in Secrets Manager, never in config. The random value is a
-        # secret Output; ignore_changes keeps later runs (which draw a new value) from rotating it.
-        # Rotate on purpose with `pulumi up --target ... ` after removing ignore_changes, strategy ROTATE.
-        secret = aws.secretsmanager.Secret(
-            "redis-auth", name=p.namer.physical("secret", "redis-auth"),
-            description=f"Redis AUTH token of {group_id} (clients connect with TLS + this token)",
-            kms_key_id=self._secrets_key, recovery_window_in_days=p.secret_recovery_window_days,
-            tags=p.tags("redis-auth"), opts=self._child)
-        token = pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
-            password_length=64, exclude_punctuation=True, opts=p.invoke_options()).random_password)
-        aws.secretsmanager.SecretVersion(
-            "redis-auth-initial", secret_id=secret.id, secret_string=token,
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]))
-
-        logs = {kind: self._log_group(f"redis-{kind}", p.namer.log_group("elasticache", "redis", kind))
-                for kind in ("slow-log", "engine-log")}
-        self.redis = aws.elasticache.ReplicationGroup(
-            "redis", replication_group_id=group_id, description=f"{p.namer.base()} Redis (TLS + AUTH)",
-            engine="redis", engine_version=d.redis_engine_version, node_type=d.redis_node_type,
-            num_cache_clusters=d.redis_nodes, port=REDIS_PORT, parameter_group_name=params.name,
-            subnet_group_name=subnets.name, security_group_ids=[a.data_sg_id],
-            at_rest_encryption_enabled=True, kms_key_id=a.data_key_arn,
-            # TransitEncryptionMode exists from Redis 7.0.5 (AWS rejects it for 6.x, where TLS is always required).
-            transit_encryption_enabled=True, transit_encryption_mode="required" if family == "redis7" else None,
-            auth_token=token, auth_token_update_strategy="ROTATE",
-            automatic_failover_enabled=d.redis_multi_az, multi_az_enabled=d.redis_multi_az,
-            snapshot_retention_limit=d.redis_snapshot_retention_days, snapshot_window=d.redis_snapshot_window,
-            maintenance_window=d.redis_maintenance_window, auto_minor_version_upgrade=True,
-            apply_immediately=not protect, final_snapshot_identifier=f"{group_id}-final" if protect else None,
-            log_delivery_configurations=[
-                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
-                    destination=group.name, destination_type="cloudwatch-logs", log_format="json", log_type=kind)
-                for kind, group in logs.items()],
-            tags=p.tags(group_id, Engine="redis"),
-            opts=p.stateful(self, ignore_changes=["authToken"]))
-        self._redis_secret = secret
+        cache = redis_cache(self, p, RedisSpec(
+            engine_version=d.redis_engine_version, node_type=d.redis_node_type, nodes=d.redis_nodes,
+            multi_az=d.redis_multi_az, snapshot_retention_days=d.redis_snapshot_retention_days,
+            snapshot_window=d.redis_snapshot_window, maintenance_window=d.redis_maintenance_window,
+            maxmemory_policy=d.redis_maxmemory_policy),
+            subnet_ids=a.isolated_subnet_ids, security_group_id=a.data_sg_id, kms_key_arn=a.data_key_arn,
+            secrets_key_arn=self._secrets_key, logs_key_arn=a.logs_key_arn)
+        self.redis = cache.group
+        self._redis_secret = cache.secret
+        self._redis_secret_pattern = cache.secret_arn_pattern
 
     # ------------------------------------------------------------------ DynamoDB
     def _tables(self) -> None:

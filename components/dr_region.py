@@ -16,10 +16,9 @@ so no child URN collides with the primary's); these components sit around them:
   (when `dr.hostedZoneId` is set), the DR load balancer's alarm, and the manifest `functions/dr_failover` reads
   (`drManifest`: ids, ARNs, names, never a secret).
 
-Cache: no ElastiCache Global Datastore. The cache holds derived data (sessions live in the DynamoDB global
-table); a Global Datastore would run a second r6g-class cluster 24/7 in a standby region, for a cache that is
-rebuilt from the database in minutes. The DR services start with an empty cache (REDIS_HOST unset) - see
-docs/dr.md for what is not built yet.
+- `DrCache` (after the DR network): a small standby Redis, empty at failover (not a Global Datastore: the
+  cache holds derived data - sessions live in the DynamoDB global table - and a Global Datastore would run a
+  second r/m-class cluster 24/7 for data the services rebuild from the database in minutes).
 """
 from __future__ import annotations
 
@@ -33,6 +32,7 @@ import pulumi_aws as aws
 from .config.dr import DrSettings
 from .context import Platform, policy_json, publish
 from .recipes.alarms import metric_alarm
+from .recipes.caches import REDIS_PORT, RedisSpec, redis_cache
 from .recipes.keys import data_grants, key_policy, kms_key, logs_grants
 
 POSTGRES_PORT = 5432
@@ -163,6 +163,52 @@ class DrDatabase(pulumi.ComponentResource):
             replica_identifier=self.replica.identifier, replica_address=self.replica.address,
             replica_resource_id=self.replica.resource_id,
             subnet_group_name=subnets.name, endpoint_parameter=parameter_name, alerts_topic_arn=topic.arn)
+        publish(self, self.outputs)
+
+
+# ---------------------------------------------------------------------------------------------- cache
+@dataclasses.dataclass(frozen=True)
+class DrCacheArgs:
+    platform: Platform                      # the DR region's
+    settings: DrSettings
+    engine_version: str                     # the primary's (clients see the same Redis)
+    maxmemory_policy: str
+    multi_az: bool                          # as the primary's (a standby that becomes the cache keeps its resilience)
+    isolated_subnet_ids: pulumi.Input[Sequence[str]]     # the DR network tier's
+    data_sg_id: pulumi.Input[str]                        # the DR network tier's data group
+    kms_key_arn: pulumi.Input[str]          # the DR tier's DR-region key
+    secrets_key_arn: pulumi.Input[str]      # DrKeys' secrets key (the AUTH token secret)
+    logs_key_arn: pulumi.Input[str]         # DrKeys' logs key
+
+
+@dataclasses.dataclass(frozen=True)
+class DrCacheOutputs:
+    endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    auth_secret_arn: pulumi.Output[str]
+    auth_secret_arn_pattern: pulumi.Output[str]
+
+
+class DrCache(pulumi.ComponentResource):
+    """The DR region's standby cache: small nodes (two across AZs when the primary is Multi-AZ, as the pack
+    demands in prod) built by the same recipe as the primary's (TLS, AUTH, encryption, logs), empty at failover. Not a Global Datastore: that needs r/m-class nodes in both regions
+    (a second large cluster running 24/7) to replicate data the services rebuild from the database; a small
+    standby keeps the DR services' contract (REDIS_HOST + AUTH token) identical to the primary's for a few
+    dollars a month, and is resized online after a failover if the load needs it."""
+
+    def __init__(self, name: str, args: DrCacheArgs, opts: pulumi.ResourceOptions | None = None):
+        p, d = args.platform, args.settings
+        super().__init__("ai-platform:tier:DrCache", name, None, p.tier_options(opts))
+        cache = redis_cache(self, p, RedisSpec(engine_version=args.engine_version, node_type=d.cache_node_type,
+                                               nodes=2 if args.multi_az else 1, multi_az=args.multi_az,
+                                               snapshot_retention_days=0,
+                                               maxmemory_policy=args.maxmemory_policy),
+                            subnet_ids=args.isolated_subnet_ids, security_group_id=args.data_sg_id,
+                            kms_key_arn=args.kms_key_arn, secrets_key_arn=args.secrets_key_arn,
+                            logs_key_arn=args.logs_key_arn)
+        self.outputs = DrCacheOutputs(
+            endpoint=cache.group.primary_endpoint_address, port=pulumi.Output.from_input(REDIS_PORT),
+            auth_secret_arn=cache.secret.arn, auth_secret_arn_pattern=cache.secret_arn_pattern)
         publish(self, self.outputs)
 
 

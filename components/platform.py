@@ -22,7 +22,17 @@ from .context import Platform
 from .data import DataOutputs, DataTier, DataTierArgs
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs
-from .dr_region import DrDatabase, DrDatabaseArgs, DrDatabaseOutputs, DrFailover, DrFailoverArgs, DrKeys, DrKeysArgs
+from .dr_region import (
+    DrCache,
+    DrCacheArgs,
+    DrDatabase,
+    DrDatabaseArgs,
+    DrDatabaseOutputs,
+    DrFailover,
+    DrFailoverArgs,
+    DrKeys,
+    DrKeysArgs,
+)
 from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
 from .events import EventsOutputs, EventsTier, EventsTierArgs
 from .governance import GovernanceOutputs, GovernanceTier, GovernanceTierArgs
@@ -224,10 +234,16 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         alert_subscriptions=[*(("email", e) for e in settings.events.alert_emails),
                              *((s.protocol, s.endpoint) for s in settings.events.subscriptions if s.topic == "alerts")],
     )).outputs
+    cache = DrCache("dr-cache", DrCacheArgs(
+        platform=dp, settings=d, engine_version=settings.data.redis_engine_version,
+        maxmemory_policy=settings.data.redis_maxmemory_policy, multi_az=settings.data.redis_multi_az,
+        isolated_subnet_ids=dr_net.isolated_subnet_ids,
+        data_sg_id=dr_net.data_security_group_id, kms_key_arn=dr.dr_key_arn, secrets_key_arn=keys.secrets_key_arn,
+        logs_key_arn=keys.logs_key_arn)).outputs
     dr_app_settings = dr_application_settings(d, app)
     # The DR services' contracts resolved in the DR region: the replica (promoted on failover) for the database,
-    # the secret replicas and ECR replicas in the DR region, no Redis (the DR region starts with an empty cache:
-    # services run without REDIS_* and without the AUTH token). Buckets, tables, queues and the event bus stay the
+    # the secret replicas and ECR replicas in the DR region, the DR standby cache (empty at failover, its own AUTH
+    # token). Buckets, tables, queues and the event bus stay the
     # primary's (global ARNs / the primary region's, as before). The DR application tier builds its own
     # per-service roles (autonamed) whose execution roles read the DR region's secret copies.
     def here(v):
@@ -242,7 +258,8 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         table_arns={k: (here(v) if d.dynamodb_strategy == "replica" and k in data.table_arns else v)
                     for k, v in dependencies.table_arns.items()},
         db_resource_id=db.replica_resource_id, db_address=db.replica_address, db_reader_address=db.replica_address,
-        redis_endpoint=None, redis_port=None, redis_auth_secret_arn=None, redis_auth_secret_arn_pattern=None)
+        redis_endpoint=cache.endpoint, redis_port=cache.port, redis_auth_secret_arn=cache.auth_secret_arn,
+        redis_auth_secret_arn_pattern=cache.auth_secret_arn_pattern)
     dr_app = ApplicationTier("dr-application", ApplicationTierArgs(
         platform=dp, settings=dr_app_settings, vpc_id=dr_net.vpc_id,
         private_subnet_ids=dr_net.private_subnet_ids, lb_sg_id=dr_net.lb_security_group_id,

@@ -239,13 +239,19 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
         rpo.append(Rpo(f"Secrets Manager ({len(replicated)} secret(s))", "replicas in the DR region",
                        row["typical_seconds"], row["source"]))
     if dr_region and len(replicated) < len(secrets):
-        not_covered.append(f"{len(secrets) - len(replicated)} secret(s) not replicated (e.g. RDS-managed master "
-                           "secret, Redis AUTH): recreated in the DR region after a failover")
+        not_covered.append(f"{len(secrets) - len(replicated)} secret(s) not replicated (e.g. the primary cache's AUTH "
+                           "token: the DR standby cache has its own); the RDS-managed master secret is managed "
+                           "again on the promoted replica")
 
     # --- what is deliberately not replicated --------------------------------------------------------------
-    if plan.of_type(CACHE):
-        not_covered.append("ElastiCache Redis: not replicated (no Global Datastore); the DR services start without a "
-                           "cache and it refills from the database (derived data only)")
+    caches = plan.of_type(CACHE)
+    if caches:
+        standby = [c for c in caches if in_dr(c)]
+        not_covered.append(
+            "ElastiCache Redis: not replicated (no Global Datastore); "
+            + (f"the DR standby cache ({standby[0].props.get('nodeType')}) starts empty and refills from the database "
+               "(derived data only)" if standby else
+               "no cache stands in the DR region: it is built with the rest at recovery and starts empty"))
     if plan.of_type(USER_POOL):
         not_covered.append("Cognito user pool: regional, not replicated; users and their MFA devices do not survive "
                            "the loss of the primary region; procedure in docs/dr.md (scheduled user export, import "

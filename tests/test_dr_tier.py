@@ -263,6 +263,8 @@ def test_prod_with_documentdb_is_backed_up_and_alarmed():
 ECS_SERVICE = "aws:ecs/service:Service"
 SCALING = "aws:appautoscaling/target:Target"
 RDS = "aws:rds/instance:Instance"
+CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
+SECRET = "aws:secretsmanager/secret:Secret"
 
 
 @functools.cache
@@ -354,7 +356,9 @@ def test_dr_services_use_dr_region_images_secrets_logs_and_the_replica():
     [replica] = [r for r in dr_side(plan) if r.type == RDS]
     defs = [r for r in dr_side(plan) if r.type == "aws:ecs/taskDefinition:TaskDefinition"]
     assert defs
-    db_users = 0
+    [dr_cache] = [r for r in dr_side(plan) if r.type == CACHE]
+    [dr_cache_secret] = [r for r in dr_side(plan) if r.type == SECRET and r.name == "redis-auth"]
+    db_users = caches = 0
     for d in defs:
         [c] = json.loads(d.props["containerDefinitions"])
         assert ".dkr.ecr.us-west-2.amazonaws.com/" in c["image"], c["image"]
@@ -364,15 +368,20 @@ def test_dr_services_use_dr_region_images_secrets_logs_and_the_replica():
         if "DB_HOST" in env:   # the services whose contract uses the database (issue 12)
             db_users += 1
             assert env["DB_HOST"] == replica.outputs["address"]
-        assert "REDIS_HOST" not in env   # empty cache at failover: no cache in the DR region
-        assert "REDIS_AUTH_TOKEN" not in {s["name"] for s in c.get("secrets") or []}
+        secrets = {s["name"]: s["valueFrom"] for s in c.get("secrets") or []}
+        if "REDIS_HOST" in env:   # the services whose contract uses the cache: the DR standby cache, its own token
+            caches += 1
+            assert env["REDIS_HOST"] == dr_cache.outputs["primaryEndpointAddress"] and env["REDIS_TLS"] == "true"
+            assert secrets["REDIS_AUTH_TOKEN"] == dr_cache_secret.outputs["arn"]
+        else:
+            assert "REDIS_AUTH_TOKEN" not in secrets
         assert c["logConfiguration"]["options"]["awslogs-region"] == "us-west-2"
     # every secret is replicated to the DR region under the DR secrets key, and the execution role reads both
     key = out(plan, "dr-secrets-key", "arn")
     for s in plan.of_type("aws:secretsmanager/secret:Secret"):
         if "tier:Security" in s.urn:
             assert s.props["replicas"] == [{"region": "us-west-2", "kmsKeyId": key}], s.name
-    assert db_users > 0
+    assert db_users > 0 and caches > 0
     # each region's per-service execution role reads that region's copies (issue 12: no shared role)
     for policy_res in [r for r in plan.resources if r.name == "search-execution-secrets"]:
         policy = json.loads(policy_res.props["policy"])
@@ -389,6 +398,35 @@ def test_dr_services_use_dr_region_images_secrets_logs_and_the_replica():
     assert params[True].props["value"] == replica.outputs["address"]
     assert params[True].props["name"] == params[False].props["name"] == "/ai-platform/prod/db-endpoint"
     assert params[False].props["value"] == plan.named("postgres", RDS).outputs["address"]
+
+
+@pytest.mark.parametrize("mode", ["pilot-light", "warm-standby"])
+def test_the_dr_standby_cache_is_built_like_the_primary_and_sized_as_configured(mode):
+    """Empty at failover, not a Global Datastore (components/dr_region.py): the same recipe as the primary's
+    cache (TLS, AUTH from a DR-region secret, encryption, logs), on the DR VPC's isolated subnets behind the DR data
+    group, two small nodes across AZs because prod's primary is Multi-AZ."""
+    plan = stack_plan("prod", preview=False) if mode == "pilot-light" else prod_with(mode, preview=False)
+    [primary] = [r for r in plan.of_type(CACHE) if r not in dr_side(plan)]
+    [cache] = [r for r in dr_side(plan) if r.type == CACHE]
+    p = cache.props
+    assert p["nodeType"] == "cache.t4g.micro" and p["numCacheClusters"] == 2
+    assert p["multiAzEnabled"] is True and p["automaticFailoverEnabled"] is True
+    assert p["transitEncryptionEnabled"] is True and p["atRestEncryptionEnabled"] is True
+    assert p["kmsKeyId"] == out(plan, "dr-key", "arn") and p["engineVersion"] == primary.props["engineVersion"]
+    [dr_data_sg] = [r for r in dr_side(plan) if r.name == "data-sg"]
+    assert p["securityGroupIds"] == [dr_data_sg.id]
+    [subnets] = [r for r in dr_side(plan) if r.type == "aws:elasticache/subnetGroup:SubnetGroup"]
+    [vpc] = [r for r in plan.resources if r.type == "awsx:ec2:Vpc" and r.name == "dr-vpc"]
+    assert subnets.props["subnetIds"] == vpc.outputs["isolatedSubnetIds"]
+    assert {d["destinationType"] for d in p["logDeliveryConfigurations"]} == {"cloudwatch-logs"}
+    [secret] = [r for r in dr_side(plan) if r.type == SECRET and r.name == "redis-auth"]
+    assert secret.props["kmsKeyId"] == out(plan, "dr-secrets-key", "arn")
+    assert cache.options["protect"]
+    # the node type is a setting; a class outside the accepted list is one config error
+    smaller = prod_with(mode, preview=False, extra=json.dumps({"ai-platform:dr": {"cacheNodeType": "cache.t4g.small"}}))
+    assert {r.props["nodeType"] for r in dr_side(smaller) if r.type == CACHE} == {"cache.t4g.small"}
+    with pytest.raises(PlanError, match=r"dr\.cacheNodeType = 'cache\.t2\.micro'"):
+        prod_with(mode, extra=json.dumps({"ai-platform:dr": {"cacheNodeType": "cache.t2.micro"}}))
 
 
 def test_the_ecr_replication_covers_the_dr_region_and_every_service_repository():
@@ -413,7 +451,8 @@ def test_warm_standby_runs_the_standby_count():
         return original(self, args)
     PlatformMocks.call = call
     try:
-        plan = prod_with("warm-standby", preview=False)
+        # not through prod_with's cache: this plan differs from the parked one under the same arguments
+        plan = prod_with.__wrapped__("warm-standby", preview=False)
     finally:
         PlatformMocks.call = original
     dr = dr_side(plan)
@@ -429,8 +468,9 @@ def test_backup_restore_has_no_standing_dr_region():
     plan = prod_with("backup-restore")
     dr = dr_side(plan)
     assert dr, "data copies stay in the DR region"
-    assert not [r for r in dr if r.type in ("awsx:ec2:Vpc", ECS_SERVICE, RDS, "aws:lb/loadBalancer:LoadBalancer")]
-    assert not [r for r in plan.resources if "DrDatabase" in r.type or "DrKeys" in r.type or ":dr:" in r.type]
+    assert not [r for r in dr if r.type in ("awsx:ec2:Vpc", ECS_SERVICE, RDS, CACHE, "aws:lb/loadBalancer:LoadBalancer")]
+    assert not [r for r in plan.resources if r.type.rsplit(":", 1)[-1] in ("DrDatabase", "DrKeys", "DrCache")
+                or ":dr:" in r.type]
     assert all("replicas" not in s.props for s in plan.of_type("aws:secretsmanager/secret:Secret"))
     # what it keeps: replicated buckets, the DynamoDB replica, automated backups replication, the DR vault
     assert {r.type for r in dr} >= {"aws:s3/bucket:Bucket", "aws:dynamodb/tableReplica:TableReplica",

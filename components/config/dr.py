@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from .application import CERTIFICATE_ARN
+from .data import CACHE_NODE
 from .platform import REGION
 from .schema import (
     HOSTED_ZONE_ID,
@@ -42,6 +43,10 @@ class DrSettings:
     standby_count: int = setting(Int(1, 100), 1, "warm-standby: tasks each DR service runs (and its autoscaling floor).")
     db_instance_class: str | None = setting(Maybe(Str(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class such as db.r6g.large")),
                                                None, "Class of the DR read replica (default: the primary's).")
+    cache_node_type: str = setting(CACHE_NODE, "cache.t4g.micro",
+                                   "Node type of the DR region's standby Redis (pilot-light/warm-standby; two nodes "
+                                   "when data.redisMultiAz): empty at failover, refilled from the database; resize "
+                                   "online after a failover.")
     alb_certificate_arn: str | None = setting(Maybe(CERTIFICATE_ARN), None,
                                                  "ACM certificate in the DR region for the DR load balancer (covering "
                                                  "application.alb.domainName); none: the DR ALB serves HTTP only.")
