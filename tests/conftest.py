@@ -55,7 +55,8 @@ def stack_plan(stack: str, preview: bool = True):
     return _PLANS[key]
 
 
-DR_INSTANCE_TYPES = ("ai-platform:tier:DrKeys", "ai-platform:tier:DrDatabase", "ai-platform:tier:DrFailover")
+DR_INSTANCE_TYPES = ("ai-platform:tier:DrKeys", "ai-platform:tier:DrDatabase", "ai-platform:tier:DrCache",
+                     "ai-platform:tier:DrFailover")
 
 
 def primary(plan):
