@@ -462,24 +462,5 @@ def test_the_manifest_is_what_the_failover_procedure_reads():
     assert "secret_string" not in text.lower() and "password" not in text.lower()
 
 
-def test_a_hosted_zone_gets_failover_records_with_a_health_check_on_the_primary():
-    from functions.dr_failover.manifest import parse
-    extra = json.dumps({"ai-platform:dr": {"hostedZoneId": "Z0123456789ABCDEFGHIJ"}})
-    plan = prod_with("pilot-light", preview=False, extra=extra)
-    records = {r.props["failoverRoutingPolicies"][0]["type"]: r for r in plan.of_type("aws:route53/record:Record")
-               if r.props.get("failoverRoutingPolicies")}
-    [check] = plan.of_type("aws:route53/healthCheck:HealthCheck")
-    assert set(records) == {"PRIMARY", "SECONDARY"}
-    assert records["PRIMARY"].props["healthCheckId"] == check.id
-    assert "healthCheckId" not in records["SECONDARY"].props
-    albs = {r.provider: r for r in plan.of_type("aws:lb/loadBalancer:LoadBalancer")}
-    dr_alb = albs[dr_provider(plan).urn]
-    assert records["SECONDARY"].props["aliases"][0]["name"] == dr_alb.outputs["dnsName"]
-    assert check.props["resourcePath"].endswith("/health") and check.props["type"] == "HTTPS"
-    m = parse(plan.exports["drManifest"])
-    assert m.health_check_ids == (check.id,) and m.records == ({"name": "origin.app.example.com", "type": "A"},)
-    bad = json.dumps({"ai-platform:dr": {"hostedZoneId": "Z0123456789ABCDEFGHIJ"},
-                      "ai-platform:application": {"alb": {"hostedZoneId": "Z0123456789ABCDEFGHIJ",
-                                                          "domainName": "origin.app.example.com"}}})
-    with pytest.raises(PlanError, match=r"dr\.hostedZoneId"):
-        prod_with("pilot-light", extra=bad)
+# The failover records (the API's name between the two regions' API custom domains) and their health check:
+# tests/test_dr_front_door.py.
