@@ -6,13 +6,13 @@ import copy
 import json
 
 import pytest
+from test_dr_tier import dr_provider, dr_side, prod_with
+from test_fn_dr_failover import aws, world  # noqa: F401  (moto fixtures of the procedure tests)
 
 from conftest import stack_analysis, stack_plan
 from plan.engine import PlanError
 from plan.flows.catalogue import build_flows
 from plan.flows.model import Model
-from test_dr_tier import dr_provider, dr_side, prod_with
-from test_fn_dr_failover import aws, world  # noqa: F401  (moto fixtures of the procedure tests)
 
 DIST = "aws:cloudfront/distribution:Distribution"
 STAGE = "aws:apigateway/stage:Stage"
@@ -298,7 +298,7 @@ def test_flows_a_failover_record_on_a_load_balancer_is_red():
 
 
 # --- the procedure's DNS step without a zone -------------------------------------------------------------------------
-def test_without_records_the_dns_step_names_the_dr_api(world):
+def test_without_records_the_dns_step_names_the_dr_api(world):  # noqa: F811  (the imported fixture)
     from test_fn_dr_failover import DR, cli, execute
     manifest = {k: v for k, v in world.manifest.items() if k not in ("hostedZoneId", "records")}
     manifest |= {"healthCheckIds": [], "apiEndpoints": {
