@@ -58,8 +58,11 @@ class DrSettings:
                                             "Route 53 zone holding edge.apiDomainName: the stack creates a "
                                             "PRIMARY/SECONDARY failover record pair (the two regions' API custom "
                                             "domains) with a health check on the primary API.")
-    health_check_failure_threshold: int = setting(Int(1, 10), 3, "Route 53 health check: failures before unhealthy.")
-    health_check_interval: int = setting(Enum(10, 30), 30, "Route 53 health check request interval (s): 10 or 30.")
+    health_check_failure_threshold: int = setting(Int(1, 10), 3,
+                                                  "Route 53 failures before unhealthy, as `plan --dr` estimates the "
+                                                  "DNS move (the primary API's check itself reads its 5xx alarm).")
+    health_check_interval: int = setting(Enum(10, 30), 30, "Route 53 request interval (s) for the same estimate: "
+                                                           "10 or 30.")
     rds_backup_retention_days: int = setting(Int(1, 35), 7,
                                              "Days of point-in-time recovery kept by the replicated RDS backups.")
     dynamodb_strategy: str = setting(Enum("replica", "backup-copy"), "replica",
