@@ -193,6 +193,8 @@ def test_failover_records_move_the_api_name_between_the_api_custom_domains():
     m = parse(plan.exports["drManifest"])
     assert m.health_check_ids == (check.id,) and m.records == ({"name": "api.app.example.com", "type": "A"},)
     assert m.api_domain_name == "api.app.example.com"
+    from plan.analyze import analyze, default_policy_config, load_policy_config
+    assert analyze(plan, policy_config=load_policy_config(default_policy_config("prod"))).mandatory == []
 
 
 @pytest.mark.parametrize("edge, dr, key", [
