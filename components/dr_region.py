@@ -183,7 +183,7 @@ class DrFailoverArgs:
     primary_api_zone_id: pulumi.Input[str] | None = None
     dr_api_target: pulumi.Input[str] | None = None
     dr_api_zone_id: pulumi.Input[str] | None = None
-    primary_health_alarm_name: str | None = None   # the primary API's 5xx alarm (edge tier)
+    primary_health_alarm_name: pulumi.Input[str] | None = None   # the primary API's 5xx alarm (edge tier)
     # What the manifest names (docs/dr-failover.md): the other tiers' published ids, ARNs and names.
     manifest: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 

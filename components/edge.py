@@ -103,7 +103,7 @@ class ApiOutputs:
     # edge.apiDomainName's regional custom domain (alias target of the Route 53 records); None without one.
     api_domain_target: pulumi.Output[str] | None
     api_domain_zone_id: pulumi.Output[str] | None
-    health_alarm_name: str                           # the API's 5xx alarm (Route 53 health check of the region)
+    health_alarm_name: pulumi.Output[str]            # the API's 5xx alarm (Route 53 health check of the region)
     apigateway_role_arn: pulumi.Output[str] | None
 
 
@@ -126,7 +126,7 @@ class EdgeOutputs:
     regional_web_acl_arn: pulumi.Output[str]
     api_domain_target: pulumi.Output[str] | None
     api_domain_zone_id: pulumi.Output[str] | None
-    api_health_alarm_name: str
+    api_health_alarm_name: pulumi.Output[str]
     apigateway_role_arn: pulumi.Output[str] | None
 
 
@@ -478,16 +478,18 @@ class EdgeTier(pulumi.ComponentResource):
         # 53's failover health check reads this alarm, and with the region's CloudWatch unreachable it turns
         # unhealthy (insufficient data), which is what moves DNS when the whole region fails.
         health_key = "api-5xx-health"
-        metric_alarm(self, p, "api-health-alarm", health_key, namespace="AWS/ApiGateway", metric="5XXError",
-                     dimensions={"ApiName": api.name, "Stage": self.stage.stage_name}, op=">", threshold=0.5,
-                     statistic="Average", period=60, periods=3, missing="notBreaching", actions=[],
-                     description="API 5xx ratio > 50% for 3 minutes: Route 53 failover health check of the region")
+        alarm = metric_alarm(self, p, "api-health-alarm", health_key, namespace="AWS/ApiGateway", metric="5XXError",
+                             dimensions={"ApiName": api.name, "Stage": self.stage.stage_name}, op=">",
+                             threshold=0.5, statistic="Average", period=60, periods=3, missing="notBreaching",
+                             actions=[], description="API 5xx ratio > 50% for 3 minutes: Route 53 failover health "
+                                                     "check of the region")
         return ApiOutputs(
             api_id=api.id, api_endpoint=self.stage.invoke_url, api_stage_arn=self.stage.arn,
             regional_web_acl_arn=api_acl.arn,
             api_domain_target=domain.regional_domain_name if domain else None,
             api_domain_zone_id=domain.regional_zone_id if domain else None,
-            health_alarm_name=n.physical("alarm", health_key), apigateway_role_arn=role_arn)
+            # the alarm's output, not its (known) name: Route 53 refuses a health check on an alarm not yet there
+            health_alarm_name=alarm.name, apigateway_role_arn=role_arn)
 
     # ------------------------------------------------------------------------------------------
     def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions,

@@ -185,6 +185,7 @@ def test_failover_records_move_the_api_name_between_the_api_custom_domains():
     assert (alarm.props["namespace"], alarm.props["metricName"]) == ("AWS/ApiGateway", "5XXError")
     assert alarm.props["dimensions"]["ApiName"] == primary_api.outputs["name"]
     assert alarm.props["treatMissingData"] == "notBreaching"   # an idle API is healthy
+    assert alarm.urn in check.propertyDependencies["cloudwatchAlarmName"]   # created after the alarm exists
     # the DR API has the same alarm in its region (its health once it serves)
     assert [a for a in dr_alarms if a.props["name"] == alarm.props["name"]]
     assert (check.props["type"], check.props["cloudwatchAlarmRegion"], check.props["insufficientDataHealthStatus"]) \
