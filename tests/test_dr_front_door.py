@@ -316,3 +316,13 @@ def test_without_records_the_dns_step_names_the_dr_api(world):  # noqa: F811  (t
     assert step["status"] == "done" and manifest["drRegion"] == DR
     assert step["detail"]["clientsGoTo"] == "https://def.execute-api.us-west-2.amazonaws.com/v1"
     assert step["detail"]["changed"] == []
+
+
+def test_a_dr_user_pool_is_accepted_by_the_dr_api_only():
+    pool = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbCdEf123"
+    plan = prod_with("pilot-light", preview=False, extra=json.dumps({"ai-platform:dr": {"userPoolArn": pool}}))
+    (primary,), (dr,) = sides(plan, "aws:apigateway/authorizer:Authorizer")
+    primary_pool = plan.named("user-pool", "aws:cognito/userPool:UserPool").outputs["arn"]
+    assert dr.props["providerArns"] == [primary_pool, pool] and primary.props["providerArns"] == [primary_pool]
+    with pytest.raises(PlanError, match=r"dr\.userPoolArn"):
+        prod_with("pilot-light", extra=json.dumps({"ai-platform:dr": {"userPoolArn": pool.replace("us-west-2", "us-east-1", 1)}}))
