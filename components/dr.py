@@ -35,6 +35,21 @@ BACKUP_OPT_IN = {t: True for t in ("Aurora", "CloudFormation", "DocumentDB", "Dy
                                    "Neptune", "RDS", "Redshift", "S3", "SAP HANA on Amazon EC2", "Storage Gateway",
                                    "Timestream", "VirtualMachine")}
 BACKUP_MANAGED = {"DynamoDB": True, "EFS": True}
+SITE = "site"   # the replica key of the edge tier's site bucket
+
+
+def replica_origin(p: Platform, region: str, key: str = SITE) -> pulumi.Output[str]:
+    """A replica bucket's regional domain name, from the explicit name private_bucket gives it: CloudFront's
+    secondary origin is declared by the edge tier, before this tier (which needs the distribution's ARN for
+    the replica's policy) creates the bucket."""
+    return p.account_id.apply(lambda a: f"{p.namer.physical('s3_bucket', f'dr-{key}', a, region)}.s3.{region}.amazonaws.com")
+
+
+def oac_read(bucket_arn: Input[str], distribution_arn: Input[str]) -> dict:
+    """CloudFront (Origin Access Control) may read the objects, for one distribution only."""
+    return {"Sid": "CloudFrontOacRead", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject", "Resource": pulumi.Output.concat(bucket_arn, "/*"),
+            "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +71,12 @@ class DrTierArgs:
     # pilot-light/warm-standby: the primary's DB host, kept in the primary region's db-endpoint parameter (the
     # failback procedure writes the re-created primary's address there; components/dr_region.py has the DR one).
     db_address: Input[str] | None = None
+    # The edge tier's site bucket (SSE-S3) and its distribution: replicated like the data buckets, to an SSE-S3
+    # replica whose policy lets that distribution read it through OAC (CloudFront's secondary origin).
+    site_bucket_id: Input[str] | None = None
+    site_bucket_arn: Input[str] | None = None
+    site_versioning_id: Input[str] | None = None
+    site_distribution_arn: Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,8 +118,8 @@ class DrTier(pulumi.ComponentResource):
                 description=f"{p.namer.base()} DR-region encryption key (replicas, backups)",
                 opts=pulumi.ResourceOptions(provider=self.provider))
 
-            # --- S3 cross-region replication of the data buckets ---
-            if args.bucket_arns:
+            # --- S3 cross-region replication of the data buckets (and the site's bundle) ---
+            if args.bucket_arns or args.site_bucket_arn is not None:
                 self._replicate_buckets(p, args, dr_opts, dr_stateful, child)
 
             # --- PostgreSQL: automated backups (PITR) replicated to the DR region ---
@@ -174,7 +195,15 @@ class DrTier(pulumi.ComponentResource):
     def _replicate_buckets(self, p, args: DrTierArgs, dr_opts, dr_stateful, child) -> None:
         d = self._settings
         role_name = p.namer.physical("iam_role", "s3-replication")
-        sources = [arn for _, arn in sorted(args.bucket_arns.items())]
+        buckets = dict(args.bucket_arns)
+        ids, versioning_ids = dict(args.bucket_ids), dict(args.bucket_versioning_ids)
+        if args.site_bucket_arn is not None:
+            buckets[SITE] = args.site_bucket_arn
+            if args.site_bucket_id is not None:
+                ids[SITE] = args.site_bucket_id
+            if args.site_versioning_id is not None:
+                versioning_ids[SITE] = args.site_versioning_id
+        sources = [arn for _, arn in sorted(buckets.items())]
         replicas = []
         configs = []
         # Server access logs of the replicas: the destination must be in the same region and use SSE-S3.
@@ -194,25 +223,33 @@ class DrTier(pulumi.ComponentResource):
                     days=p.settings.audit_log_retention_days),
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=7))])
-        for key in sorted(args.bucket_arns):
-            replica = private_bucket(self, p, f"dr-{key}", kms_key_arn=self.dr_key.arn, opts=dr_opts, region=d.region,
-                                     bucket_opts=p.stateful(self), access_log_bucket=logs.bucket.id,
-                                     tags=p.tags(p.namer.base("dr", key), ReplicaOf=key, Purpose="dr-replica"))
+        for key in sorted(buckets):
+            # The site's replica: SSE-S3 like its source (CloudFront reads it through OAC without a KMS grant),
+            # readable by the one distribution that has it as its secondary origin.
+            site = key == SITE
+            replica = private_bucket(
+                self, p, f"dr-{key}", kms_key_arn=None if site else self.dr_key.arn, opts=dr_opts, region=d.region,
+                bucket_opts=p.stateful(self), access_log_bucket=logs.bucket.id,
+                tags=p.tags(p.namer.base("dr", key), ReplicaOf=key, Purpose="dr-replica"),
+                extra_statements=(lambda arn: [oac_read(arn, args.site_distribution_arn)])
+                if site and args.site_distribution_arn is not None else None)
             self.replica_buckets[key] = replica.bucket
             replicas.append(replica.arn)
-            source_name = args.bucket_ids.get(key)
+            source_name = ids.get(key)
             if source_name is None:
-                source_name = pulumi.Output.from_input(args.bucket_arns[key]).apply(lambda a: a.split(":::")[-1])
+                source_name = pulumi.Output.from_input(buckets[key]).apply(lambda a: a.split(":::")[-1])
             rule = aws.s3.BucketReplicationConfigRuleArgs(
                 id="dr-region", status="Enabled", priority=1,
                 filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
                 delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
-                source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                # SSE-KMS objects need both settings; the site's SSE-S3 objects replicate as they are (S3
+                # rejects a KMS selection criterion without a replica key).
+                source_selection_criteria=None if site else aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
                     sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
                         status="Enabled")),
                 destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
                     bucket=replica.bucket.arn, storage_class="STANDARD",
-                    encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                    encryption_configuration=None if site else aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
                         replica_kms_key_id=self.dr_key.arn),
                     replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
                         status="Enabled", time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=15))
@@ -221,7 +258,7 @@ class DrTier(pulumi.ComponentResource):
                         status="Enabled", event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15))
                     if d.s3_replication_time_control else None))
             # On the SOURCE bucket, hence the primary-region provider. Versioning must be Enabled on both sides.
-            source_versioning = after(args.bucket_versioning_ids[key]) if key in args.bucket_versioning_ids else []
+            source_versioning = after(versioning_ids[key]) if key in versioning_ids else []
             configs.append((f"replication-{key}", source_name, rule,
                             [replica.versioning, replica.policy, *source_versioning]))
         statements = [

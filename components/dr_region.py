@@ -218,15 +218,18 @@ class DrFailoverArgs:
     platform: Platform                      # the DR region's
     settings: DrSettings
     alerts_topic_arn: pulumi.Input[str]     # DrDatabase's
-    # The two load balancers (application tiers' outputs) and the name the records carry.
-    primary_alb_dns_name: pulumi.Input[str]
-    primary_alb_zone_id: pulumi.Input[str]
-    dr_alb_dns_name: pulumi.Input[str]
-    dr_alb_zone_id: pulumi.Input[str]
-    dr_alb_arn_suffix: pulumi.Input[str]
-    record_name: str | None
-    https: bool
-    health_check_path: str
+    dr_alb_arn_suffix: pulumi.Input[str]    # the DR application tier's (its 5xx alarm)
+    primary_region: str
+    # The front doors are the two regions' APIs (the load balancers are internal): their invoke URLs (where
+    # clients go without a zone), and with edge.apiDomainName their regional custom domains (alias targets).
+    primary_api_url: pulumi.Input[str]
+    dr_api_url: pulumi.Input[str]
+    record_name: str | None = None          # edge.apiDomainName
+    primary_api_target: pulumi.Input[str] | None = None
+    primary_api_zone_id: pulumi.Input[str] | None = None
+    dr_api_target: pulumi.Input[str] | None = None
+    dr_api_zone_id: pulumi.Input[str] | None = None
+    primary_health_alarm_name: pulumi.Input[str] | None = None   # the primary API's 5xx alarm (edge tier)
     # What the manifest names (docs/dr-failover.md): the other tiers' published ids, ARNs and names.
     manifest: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -243,7 +246,7 @@ class DrFailover(pulumi.ComponentResource):
         super().__init__("ai-platform:tier:DrFailover", name, None, p.tier_options(opts))
         child = pulumi.ResourceOptions(parent=self)
 
-        # The DR load balancer's own errors (after a failover it is the front door).
+        # The DR load balancer's own errors (after a failover it serves the DR API).
         metric_alarm(self, p, "dr-alb-5xx-alarm", "dr-alb-elb-5xx", namespace="AWS/ApplicationELB",
                      metric="HTTPCode_ELB_5XX_Count", dimensions={"LoadBalancer": args.dr_alb_arn_suffix}, op=">",
                      threshold=10.0, statistic="Sum", period=300, actions=[args.alerts_topic_arn],
@@ -251,28 +254,33 @@ class DrFailover(pulumi.ComponentResource):
 
         health_checks: list[pulumi.Output[str]] = []
         records: list[dict] = []
-        if d.hosted_zone_id and args.record_name:
+        if d.hosted_zone_id and args.record_name and args.primary_api_target is not None \
+                and args.dr_api_target is not None:
+            # The primary API's health as Route 53 sees it: its 5xx alarm (a GET health probe cannot pass the
+            # Cognito authorizer every method but OPTIONS requires). With the primary region's CloudWatch
+            # unreachable the alarm has no data: unhealthy, so a regional outage moves the name by itself; the
+            # failover procedure forces it by inverting this check.
             check = aws.route53.HealthCheck(
-                "primary-health-check", type="HTTPS" if args.https else "HTTP", port=443 if args.https else 80,
-                fqdn=args.primary_alb_dns_name, resource_path=args.health_check_path,
-                failure_threshold=d.health_check_failure_threshold, request_interval=d.health_check_interval,
+                "primary-health-check", type="CLOUDWATCH_METRIC", cloudwatch_alarm_name=args.primary_health_alarm_name,
+                cloudwatch_alarm_region=args.primary_region, insufficient_data_health_status="Unhealthy",
                 tags=p.tags(p.namer.base("primary-health")), opts=child)
             health_checks.append(check.id)
             for role, target_name, target_zone, hc in (
-                    ("PRIMARY", args.primary_alb_dns_name, args.primary_alb_zone_id, check.id),
-                    ("SECONDARY", args.dr_alb_dns_name, args.dr_alb_zone_id, None)):
+                    ("PRIMARY", args.primary_api_target, args.primary_api_zone_id, check.id),
+                    ("SECONDARY", args.dr_api_target, args.dr_api_zone_id, None)):
                 aws.route53.Record(
                     f"failover-{role.lower()}", zone_id=d.hosted_zone_id, name=args.record_name, type="A",
                     set_identifier=f"{p.namer.base()}-{role.lower()}", health_check_id=hc,
                     failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=role)],
                     aliases=[aws.route53.RecordAliasArgs(name=target_name, zone_id=target_zone,
-                                                         evaluate_target_health=True)], opts=child)
+                                                         evaluate_target_health=False)], opts=child)
             records.append({"name": args.record_name, "type": "A"})
 
         m = dict(args.manifest)
         values = {k: m[k] for k in ("db_primary", "db_replica", "cluster", "primary_cluster", "primary_key",
                                     "primary_subnets", "primary_sg", "dr_key", "dr_subnets", "dr_sg")}
         manifest = pulumi.Output.all(
+            api_urls=pulumi.Output.all(primary=args.primary_api_url, dr=args.dr_api_url),
             services=pulumi.Output.all(**dict(m["services"])),
             primary_services=pulumi.Output.all(**dict(m["primary_services"])),
             checks=pulumi.Output.all(*health_checks), **values,
@@ -281,6 +289,7 @@ class DrFailover(pulumi.ComponentResource):
             primary_region=m["primary_region"], dr_region=p.region, values=v, desired=dict(m["desired"]),
             standby=dict(m["standby"]), parameter=m["parameter"],
             hosted_zone_id=d.hosted_zone_id if records else None, records=records,
+            api_domain_name=args.record_name,
             instance_class=m["instance_class"], retention=m["retention"]))
         self.outputs = DrFailoverOutputs(health_check_ids=health_checks, manifest=manifest)
         publish(self, self.outputs)
@@ -288,7 +297,7 @@ class DrFailover(pulumi.ComponentResource):
 
 def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_region: str, dr_region: str, values: dict,
                       desired: dict, standby: dict, parameter: str, hosted_zone_id: str | None, records: list,
-                      instance_class: str, retention: int) -> dict:
+                      instance_class: str, retention: int, api_domain_name: str | None = None) -> dict:
     """The DR manifest `functions/dr_failover` reads (docs/dr-failover.md): identifiers only, never a secret."""
     services = values["services"]            # catalogue key -> DR ECS service name
     primary_services = values["primary_services"]
@@ -309,6 +318,10 @@ def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_re
         "stateParameter": state_parameter,
         "dbInstanceClass": instance_class, "backupRetentionDays": retention, "maxReplicaLagSeconds": 0,
     }
+    # Where clients go in each region (the DNS step names it when the stack owns no record to move).
+    doc["apiEndpoints"] = {"primary": values["api_urls"]["primary"], "dr": values["api_urls"]["dr"]}
+    if api_domain_name:
+        doc["apiDomainName"] = api_domain_name
     if hosted_zone_id:
         doc["hostedZoneId"] = hosted_zone_id
         doc["records"] = records

@@ -22,6 +22,7 @@ import pulumi_aws as aws
 
 from .config.edge import EdgeSettings
 from .context import Platform, policy_json, publish
+from .recipes.alarms import metric_alarm
 from .recipes.buckets import private_bucket, tls_only
 from .recipes.keys import key_policy, kms_key, logs_grants
 from .recipes.log_groups import log_group
@@ -44,6 +45,24 @@ API_COUNT_ONLY = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
 CORS_GATEWAY_RESPONSES = ("DEFAULT_4XX", "DEFAULT_5XX")
 CORS_HEADERS = "'Authorization,Content-Type,X-Amz-Date,X-Api-Key,X-Amz-Security-Token'"
 CORS_METHODS = "'DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT'"
+# The site's origin group (primary bucket, then the DR region's replica). Only server errors: with OAC and no
+# s3:ListBucket a missing object is a 403, and SPA deep links are exactly that (served /index.html by the
+# custom error responses), so failing over on 403/404 would send every uncached deep link to the other region
+# first for nothing: a replica holds the same objects. A region outage shows as 5xx, timeouts or connection
+# failures (CloudFront fails over on the latter two whatever the codes).
+FAILOVER_STATUS_CODES = (500, 502, 503, 504)
+FAILOVER_ORIGIN_ID = "site-bucket-dr"
+ORIGIN_GROUP_ID = "site"
+
+
+def connect_src(region: str, dr_region: str | None, api_domain: str | None) -> str:
+    """The CSP connect-src hosts: the API (its custom domain, else execute-api) and Cognito of the primary region,
+    and of the DR region when one stands (after a failover the SPA calls the DR API, later the DR user pool)."""
+    hosts = [f"https://{api_domain}"] if api_domain else []
+    for r in dict.fromkeys([region, *([dr_region] if dr_region else [])]):
+        hosts += [f"https://*.execute-api.{r}.amazonaws.com", f"https://*.auth.{r}.amazoncognito.com",
+                  f"https://cognito-idp.{r}.amazonaws.com"]
+    return " ".join(hosts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,32 +80,80 @@ class EdgeTierArgs:
     # The data tier's SSE-S3 access-log bucket; None: no CloudFront log delivery (policy cloudfront-logging).
     log_bucket_name: pulumi.Input[str] | None = None
     log_bucket_arn: pulumi.Input[str] | None = None
+    # The DR region (pilot-light/warm-standby): the SPA may call its API and its Cognito pool (CSP connect-src).
+    dr_region: str | None = None
+    # The DR tier's replica of the site bucket (its regional domain name): CloudFront's secondary origin.
+    site_failover_origin: pulumi.Input[str] | None = None
+    # --- api_only: the DR region's instance (components/platform.py::build_dr_region) builds the API part alone
+    # (REST API, its regional WAF ACL, access logs, VPC link, custom domain, health alarm) for the primary's site
+    # and user pool: Cognito, the site and CloudFront stay global / in the primary region.
+    api_only: bool = False
+    user_pool_arns: Sequence[pulumi.Input[str]] = ()    # pools the authorizer accepts (api_only)
+    site_url: pulumi.Input[str] | None = None           # https://<SPA origin> the CORS answers admit (api_only)
+    apigateway_role_arn: pulumi.Input[str] | None = None  # the primary's API Gateway logs role (IAM is global)
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiOutputs:
+    """The API part (both regions): what DNS failover and the DR manifest need."""
+    api_id: pulumi.Output[str]
+    api_endpoint: pulumi.Output[str]                 # the stage's invoke URL
+    api_stage_arn: pulumi.Output[str]
+    regional_web_acl_arn: pulumi.Output[str]
+    # edge.apiDomainName's regional custom domain (alias target of the Route 53 records); None without one.
+    api_domain_target: pulumi.Output[str] | None
+    api_domain_zone_id: pulumi.Output[str] | None
+    health_alarm_name: pulumi.Output[str]            # the API's 5xx alarm (Route 53 health check of the region)
+    apigateway_role_arn: pulumi.Output[str] | None
 
 
 @dataclasses.dataclass(frozen=True)
 class EdgeOutputs:
-    site_bucket_name: pulumi.Output[str]
-    distribution_id: pulumi.Output[str]
-    distribution_domain_name: pulumi.Output[str]
+    site_bucket_name: pulumi.Output[str] | None      # None: api_only (the DR region's instance)
+    site_bucket_arn: pulumi.Output[str] | None
+    site_versioning_id: pulumi.Output[str] | None   # replication waits for Enabled versioning (DR tier)
+    distribution_id: pulumi.Output[str] | None
+    distribution_arn: pulumi.Output[str] | None
+    distribution_domain_name: pulumi.Output[str] | None
+    site_url: pulumi.Output[str] | None
     api_id: pulumi.Output[str]
     api_endpoint: pulumi.Output[str]
     api_stage_arn: pulumi.Output[str]
-    user_pool_id: pulumi.Output[str]
-    user_pool_arn: pulumi.Output[str]
-    user_pool_client_id: pulumi.Output[str]
-    cloudfront_web_acl_arn: pulumi.Output[str]
+    user_pool_id: pulumi.Output[str] | None
+    user_pool_arn: pulumi.Output[str] | None
+    user_pool_client_id: pulumi.Output[str] | None
+    cloudfront_web_acl_arn: pulumi.Output[str] | None
     regional_web_acl_arn: pulumi.Output[str]
+    api_domain_target: pulumi.Output[str] | None
+    api_domain_zone_id: pulumi.Output[str] | None
+    api_health_alarm_name: pulumi.Output[str]
+    apigateway_role_arn: pulumi.Output[str] | None
 
 
 class EdgeTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: EdgeTierArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
-        super().__init__("ai-platform:tier:Edge", name, None, p.tier_options(opts))
+        super().__init__(p.tier_type("Edge"), name, None, p.tier_options(opts))
         s = args.settings
         n = p.namer
         self._p, self._settings = p, s
         child = pulumi.ResourceOptions(parent=self)
         account = p.account_id
+
+        if args.api_only:
+            # The DR region's front door: the same API, WAF and logs as the primary's, for the primary's SPA.
+            api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child, count_only=API_COUNT_ONLY)
+            api = self._api(args, api_acl, list(args.user_pool_arns),
+                            pulumi.Output.concat("'", args.site_url, "'"))
+            self.outputs = EdgeOutputs(
+                site_bucket_name=None, site_bucket_arn=None, site_versioning_id=None, distribution_id=None,
+                distribution_arn=None, distribution_domain_name=None, site_url=None, api_id=api.api_id, api_endpoint=api.api_endpoint,
+                api_stage_arn=api.api_stage_arn, user_pool_id=None, user_pool_arn=None, user_pool_client_id=None,
+                cloudfront_web_acl_arn=None, regional_web_acl_arn=api.regional_web_acl_arn,
+                api_domain_target=api.api_domain_target, api_domain_zone_id=api.api_domain_zone_id,
+                api_health_alarm_name=api.health_alarm_name, apigateway_role_arn=api.apigateway_role_arn)
+            publish(self, self.outputs)
+            return
 
         # Every us-east-1-only resource goes through this provider, whatever aws:region says.
         self.global_provider = aws.Provider("us-east-1", region=GLOBAL_REGION, opts=child)
@@ -166,8 +233,7 @@ class EdgeTier(pulumi.ComponentResource):
                 content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
                     content_security_policy=(
                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                        f"connect-src 'self' https://*.execute-api.{p.region}.amazonaws.com "
-                        f"https://*.auth.{p.region}.amazoncognito.com https://cognito-idp.{p.region}.amazonaws.com; "
+                        f"connect-src 'self' {connect_src(p.region, args.dr_region, s.api_domain_name)}; "
                         "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"),
                     override=True)),
             opts=child)
@@ -198,16 +264,30 @@ class EdgeTier(pulumi.ComponentResource):
 
         # --- distribution ------------------------------------------------------------------------
         origin_id = "site-bucket"
+        origins = [aws.cloudfront.DistributionOriginArgs(
+            origin_id=origin_id, domain_name=bucket.bucket_regional_domain_name, origin_access_control_id=oac.id)]
+        origin_groups = None
+        target = origin_id
+        if args.site_failover_origin is not None:
+            # The DR region's replica of the bundle behind the same OAC (its bucket policy admits this
+            # distribution): CloudFront retries a GET/HEAD there on a connection failure, a timeout or one of
+            # FAILOVER_STATUS_CODES from the primary bucket.
+            origins.append(aws.cloudfront.DistributionOriginArgs(
+                origin_id=FAILOVER_ORIGIN_ID, domain_name=args.site_failover_origin, origin_access_control_id=oac.id))
+            origin_groups = [aws.cloudfront.DistributionOriginGroupArgs(
+                origin_id=ORIGIN_GROUP_ID,
+                failover_criteria=aws.cloudfront.DistributionOriginGroupFailoverCriteriaArgs(
+                    status_codes=list(FAILOVER_STATUS_CODES)),
+                members=[aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=o)
+                         for o in (origin_id, FAILOVER_ORIGIN_ID)])]
+            target = ORIGIN_GROUP_ID
         self.distribution = aws.cloudfront.Distribution(
             "site-distribution", enabled=True, comment=f"{n.base()} SPA",
             aliases=[s.custom_domain] if s.custom_domain else None,
             default_root_object="index.html", http_version="http2and3", is_ipv6_enabled=True,
-            price_class=s.price_class, web_acl_id=cf_acl.arn,
-            origins=[aws.cloudfront.DistributionOriginArgs(
-                origin_id=origin_id, domain_name=bucket.bucket_regional_domain_name,
-                origin_access_control_id=oac.id)],
+            price_class=s.price_class, web_acl_id=cf_acl.arn, origins=origins, origin_groups=origin_groups,
             default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
-                target_origin_id=origin_id, viewer_protocol_policy="redirect-to-https", compress=True,
+                target_origin_id=target, viewer_protocol_policy="redirect-to-https", compress=True,
                 allowed_methods=["GET", "HEAD", "OPTIONS"], cached_methods=["GET", "HEAD"],
                 cache_policy_id=CACHING_OPTIMIZED, response_headers_policy_id=headers.id),
             # SPA routing: deep links the bucket doesn't know (403 through OAC, 404) serve the app shell.
@@ -277,18 +357,47 @@ class EdgeTier(pulumi.ComponentResource):
                     enable_hive_compatible_path=False, suffix_path="cloudfront/{DistributionId}/{yyyy}/{MM}/{dd}")],
                 tags=p.tags(n.base("cf-access")), opts=glob)
 
+        allowed_origin = (pulumi.Output.from_input(f"'https://{s.custom_domain}'") if s.custom_domain
+                          else pulumi.Output.concat("'https://", dist.domain_name, "'"))
+        site_url = (pulumi.Output.from_input(f"https://{s.custom_domain}") if s.custom_domain
+                    else pulumi.Output.concat("https://", dist.domain_name))
+        api = self._api(args, api_acl, [self.user_pool.arn], allowed_origin)
+
+        # --- outputs -----------------------------------------------------------------------------
+        self.outputs = EdgeOutputs(
+            site_bucket_name=bucket.bucket, site_bucket_arn=site.arn, site_versioning_id=site.versioning.id,
+            distribution_id=dist.id,
+            distribution_arn=dist.arn, distribution_domain_name=dist.domain_name, site_url=site_url,
+            api_id=api.api_id, api_endpoint=api.api_endpoint, api_stage_arn=api.api_stage_arn,
+            user_pool_id=self.user_pool.id, user_pool_arn=self.user_pool.arn,
+            user_pool_client_id=self.user_pool_client.id, cloudfront_web_acl_arn=cf_acl.arn,
+            regional_web_acl_arn=api.regional_web_acl_arn, api_domain_target=api.api_domain_target,
+            api_domain_zone_id=api.api_domain_zone_id, api_health_alarm_name=api.health_alarm_name,
+            apigateway_role_arn=api.apigateway_role_arn)
+        publish(self, self.outputs)
+
+    def _api(self, args: EdgeTierArgs, api_acl, user_pool_arns: list, allowed_origin) -> ApiOutputs:
+        """The REST API, in the primary region or (api_only) the DR region: Cognito-authorized proxy methods over a
+        VPC link to the region's internal load balancer, CORS for the SPA's origin, access logs, X-Ray, the
+        regional WAF ACL, the optional custom domain and the 5xx alarm Route 53's failover health check reads."""
+        p, s, n = self._p, self._settings, self._p.namer
+        child = pulumi.ResourceOptions(parent=self)
         # --- REST API -------------------------------------------------------------------------
         # API Gateway writes stage logs with the account-level CloudWatch role: one setting per account and
         # region. Where stacks share an account, exactly one of them manages it (edge.manageApiGatewayAccount).
         stage_waits_for: list = []
-        if s.manage_api_gateway_account:
+        role_arn = args.apigateway_role_arn
+        if s.manage_api_gateway_account and role_arn is None:
             apigw_role = service_role(
                 self, p, "apigateway-cloudwatch-role", service="apigateway.amazonaws.com",
                 description="API Gateway account: push access and execution logs",
                 tag_name=n.base("apigateway-logs"),
                 managed={"apigateway-cloudwatch-managed": MANAGED + "service-role/AmazonAPIGatewayPushToCloudWatchLogs"})
+            role_arn = apigw_role.role.arn
+        if s.manage_api_gateway_account:
+            # The region's account setting (the DR region's instance reuses the primary's role: IAM is global).
             stage_waits_for.append(
-                aws.apigateway.Account("apigateway-account", cloudwatch_role_arn=apigw_role.role.arn, opts=child))
+                aws.apigateway.Account("apigateway-account", cloudwatch_role_arn=role_arn, opts=child))
 
         access_logs = log_group(
             self, p, "api-access-logs", n.log_group("apigateway", "access"), kms_key_arn=args.logs_key_arn,
@@ -299,11 +408,9 @@ class EdgeTier(pulumi.ComponentResource):
             tags=p.tags(n.base("api")), opts=child)
         authorizer = aws.apigateway.Authorizer(
             "api-cognito-authorizer", name="cognito", rest_api=api.id, type="COGNITO_USER_POOLS",
-            provider_arns=[self.user_pool.arn], identity_source="method.request.header.Authorization", opts=child)
+            provider_arns=user_pool_arns, identity_source="method.request.header.Authorization", opts=child)
         proxy = aws.apigateway.Resource("api-proxy", rest_api=api.id, parent_id=api.root_resource_id,
                                         path_part="{proxy+}", opts=child)
-        allowed_origin = (pulumi.Output.from_input(f"'https://{s.custom_domain}'") if s.custom_domain
-                          else pulumi.Output.concat("'https://", dist.domain_name, "'"))
         deploy_deps: list[pulumi.Resource] = []
         header = "gatewayresponse.header.Access-Control-Allow-"
         for response_type in CORS_GATEWAY_RESPONSES:
@@ -355,14 +462,34 @@ class EdgeTier(pulumi.ComponentResource):
         aws.wafv2.WebAclAssociation("api-waf-association", resource_arn=self.stage.arn, web_acl_arn=api_acl.arn,
                                     opts=child)
 
-        # --- outputs -----------------------------------------------------------------------------
-        self.outputs = EdgeOutputs(
-            site_bucket_name=bucket.bucket, distribution_id=dist.id, distribution_domain_name=dist.domain_name,
+
+        # edge.apiDomainName: a REGIONAL custom domain in each region (the same name: Route 53's failover records
+        # choose the region), TLS 1.2, the region's own certificate (the DR instance gets dr.apiCertificateArn).
+        domain = None
+        if s.api_domain_name:
+            domain = aws.apigateway.DomainName(
+                "api-domain", domain_name=s.api_domain_name, regional_certificate_arn=s.api_certificate_arn,
+                endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(types="REGIONAL"),
+                security_policy="TLS_1_2", tags=p.tags(n.base("api-domain")), opts=child)
+            aws.apigateway.BasePathMapping("api-base-path", rest_api=api.id, stage_name=self.stage.stage_name,
+                                           domain_name=domain.domain_name, opts=child)
+        # The region's front-door health as clients see it: more than half the API's responses 5xx for 3 minutes
+        # (WAF, authorizer, VPC link, load balancer and services all count). No traffic: OK (notBreaching). Route
+        # 53's failover health check reads this alarm, and with the region's CloudWatch unreachable it turns
+        # unhealthy (insufficient data), which is what moves DNS when the whole region fails.
+        health_key = "api-5xx-health"
+        alarm = metric_alarm(self, p, "api-health-alarm", health_key, namespace="AWS/ApiGateway", metric="5XXError",
+                             dimensions={"ApiName": api.name, "Stage": self.stage.stage_name}, op=">",
+                             threshold=0.5, statistic="Average", period=60, periods=3, missing="notBreaching",
+                             actions=[], description="API 5xx ratio > 50% for 3 minutes: Route 53 failover health "
+                                                     "check of the region")
+        return ApiOutputs(
             api_id=api.id, api_endpoint=self.stage.invoke_url, api_stage_arn=self.stage.arn,
-            user_pool_id=self.user_pool.id, user_pool_arn=self.user_pool.arn,
-            user_pool_client_id=self.user_pool_client.id, cloudfront_web_acl_arn=cf_acl.arn,
-            regional_web_acl_arn=api_acl.arn)
-        publish(self, self.outputs)
+            regional_web_acl_arn=api_acl.arn,
+            api_domain_target=domain.regional_domain_name if domain else None,
+            api_domain_zone_id=domain.regional_zone_id if domain else None,
+            # the alarm's output, not its (known) name: Route 53 refuses a health check on an alarm not yet there
+            health_alarm_name=alarm.name, apigateway_role_arn=role_arn)
 
     # ------------------------------------------------------------------------------------------
     def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions,

@@ -17,11 +17,12 @@ from .catalog import DEFAULT_SERVICES
 from .config import Settings
 from .config.application import ApplicationSettings
 from .config.dr import DrSettings
+from .config.edge import EdgeSettings
 from .config.network import NetworkSettings
 from .context import Platform
 from .data import DataOutputs, DataTier, DataTierArgs
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
-from .dr import DrOutputs, DrTier, DrTierArgs
+from .dr import DrOutputs, DrTier, DrTierArgs, replica_origin
 from .dr_region import (
     DrCache,
     DrCacheArgs,
@@ -149,7 +150,10 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         platform=p, settings=settings.edge, logs_key_arn=security.logs_key_arn, backend_url=application.backend_url,
         alb_arn=application.alb_arn, vpc_link_subnet_ids=network.private_subnet_ids,
         vpc_link_security_group_id=network.vpc_link_security_group_id,
-        log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn)).outputs
+        log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn,
+        # With a DR region: the SPA may call the DR API, and CloudFront falls back to the DR tier's site replica.
+        dr_region=d.region if d.standby else None,
+        site_failover_origin=replica_origin(p, d.region) if d.enabled else None)).outputs
 
     observability = ObservabilityTier("observability", ObservabilityTierArgs(
         platform=p, settings=settings.observability, alerts_topic_arn=events.alerts_topic_arn,
@@ -167,12 +171,14 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     dr = DrTier("dr", DrTierArgs(
         platform=p, settings=settings.dr, dr_platform=dp, bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns,
         bucket_versioning_ids=data.bucket_versioning_ids, db_instance_arn=data.db_instance_arn,
-        table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn, db_address=data.db_address)).outputs
+        table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn, db_address=data.db_address,
+        site_bucket_id=edge.site_bucket_name, site_bucket_arn=edge.site_bucket_arn,
+        site_versioning_id=edge.site_versioning_id, site_distribution_arn=edge.distribution_arn)).outputs
 
     dr_region = None
     if dr_keys is not None:
         dr_region = build_dr_region(settings, dp, dr_keys, dr, security, network, data, ml, application,
-                                    dependencies)
+                                    dependencies, edge)
 
     return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
                            application=application, edge=edge, observability=observability, governance=governance,
@@ -184,6 +190,7 @@ class DrRegionOutputs:
     """The DR region's instance of the network and application tiers, and what only the DR region has."""
     network: NetworkOutputs
     application: ApplicationOutputs
+    edge: EdgeOutputs            # the DR API (api_only)
     database: DrDatabaseOutputs
     health_check_ids: list
     manifest: pulumi.Output
@@ -208,6 +215,12 @@ def dr_application_settings(d: DrSettings, app: ApplicationSettings) -> Applicat
                                batch=dataclasses.replace(app.batch, enabled=False))
 
 
+def dr_edge_settings(d: DrSettings, edge: EdgeSettings) -> EdgeSettings:
+    """The primary's edge section for the DR API: same stage, throttling, WAF and logs; the DR certificate for
+    the API's custom domain (a regional custom domain reads its own region's certificate)."""
+    return dataclasses.replace(edge, api_certificate_arn=d.api_certificate_arn if edge.api_domain_name else None)
+
+
 def in_region(arn_or_url: pulumi.Input[str], primary: str, dr: str) -> pulumi.Output[str]:
     """The same ARN / ECR URL in the DR region (a secret replica keeps its name and suffix; an ECR replica its
     repository name)."""
@@ -217,7 +230,8 @@ def in_region(arn_or_url: pulumi.Input[str], primary: str, dr: str) -> pulumi.Ou
 
 def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, security: SecurityOutputs,
                     network: NetworkOutputs, data: DataOutputs, ml: MlOutputs,
-                    application: ApplicationOutputs, dependencies: ServiceDependencies) -> DrRegionOutputs:
+                    application: ApplicationOutputs, dependencies: ServiceDependencies,
+                    edge: EdgeOutputs) -> DrRegionOutputs:
     """pilot-light / warm-standby: the network and application tiers again, through the DR provider (their own
     component namespace: `dp.instance`), fed with the primary's and the DR components' published outputs."""
     d, app = settings.dr, settings.application
@@ -267,14 +281,22 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         logs_key_arn=keys.logs_key_arn, data_key_arn=dr.dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
         repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
         dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name)).outputs
-    first = catalogue[0]
+    # The DR region's front door: the edge tier's API part over a VPC link to the DR region's internal load
+    # balancer, behind its own regional WAF ACL, for the primary's SPA and user pool (plus dr.userPoolArn, the
+    # DR pool the Cognito procedure creates).
+    dr_edge = EdgeTier("dr-edge", EdgeTierArgs(
+        platform=dp, settings=dr_edge_settings(d, settings.edge), logs_key_arn=keys.logs_key_arn, api_only=True,
+        backend_url=dr_app.backend_url, alb_arn=dr_app.alb_arn, vpc_link_subnet_ids=dr_net.private_subnet_ids,
+        vpc_link_security_group_id=dr_net.vpc_link_security_group_id,
+        user_pool_arns=[edge.user_pool_arn, *([d.user_pool_arn] if d.user_pool_arn else [])],
+        site_url=edge.site_url, apigateway_role_arn=edge.apigateway_role_arn)).outputs
     failover = DrFailover("dr-failover", DrFailoverArgs(
-        platform=dp, settings=d, alerts_topic_arn=db.alerts_topic_arn,
-        primary_alb_dns_name=application.alb_dns_name, primary_alb_zone_id=application.alb_zone_id,
-        dr_alb_dns_name=dr_app.alb_dns_name, dr_alb_zone_id=dr_app.alb_zone_id, dr_alb_arn_suffix=dr_app.alb_arn_suffix,
-        record_name=app.alb.domain_name, https=dr_app_settings.alb.certificate_arn is not None,
-        # Through the ALB's path rule of one service to its health endpoint (the ALB's default action is a 404).
-        health_check_path=f"/{first.name}{first.settings.health_check_path}",
+        platform=dp, settings=d, alerts_topic_arn=db.alerts_topic_arn, dr_alb_arn_suffix=dr_app.alb_arn_suffix,
+        primary_region=primary_region, record_name=settings.edge.api_domain_name,
+        primary_api_url=edge.api_endpoint, dr_api_url=dr_edge.api_endpoint,
+        primary_api_target=edge.api_domain_target, primary_api_zone_id=edge.api_domain_zone_id,
+        dr_api_target=dr_edge.api_domain_target, dr_api_zone_id=dr_edge.api_domain_zone_id,
+        primary_health_alarm_name=edge.api_health_alarm_name,
         manifest={
             "primary_region": primary_region, "db_primary": data.db_instance_identifier,
             "db_replica": db.replica_identifier, "cluster": dr_app.cluster_name, "services": dr_app.service_names,
@@ -286,5 +308,5 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,
             "retention": min(35, max(1, settings.data.db_backup_retention_days))})).outputs
-    return DrRegionOutputs(network=dr_net, application=dr_app, database=db,
+    return DrRegionOutputs(network=dr_net, application=dr_app, edge=dr_edge, database=db,
                            health_check_ids=list(failover.health_check_ids), manifest=failover.manifest)

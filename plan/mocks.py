@@ -202,6 +202,12 @@ OUTPUTS.update({
         "arn": f"arn:aws:apigateway:{c.region}::/restapis/{c.inputs.get('restApi')}/stages/{c.inputs.get('stageName')}",
         "invokeUrl": f"https://{c.inputs.get('restApi')}.execute-api.{c.region}.amazonaws.com/{c.inputs.get('stageName')}",
         "executionArn": c.arn("execute-api", f"{c.inputs.get('restApi')}/{c.inputs.get('stageName')}")},
+    # Regional custom domain: API Gateway's regional hosted zone ids (API Gateway endpoints table), for aliases.
+    "aws:apigateway/domainName:DomainName": lambda c: {
+        "regionalDomainName": f"d-{c.hex(10)}.execute-api.{c.region}.amazonaws.com",
+        "regionalZoneId": {"us-east-1": "Z1UJRXOUMOOFQ8", "us-west-2": "Z2OJLYMUO9EFXC",
+                           "eu-west-1": "ZLY8HYME6SFDD"}.get(c.region, "Z1UJRXOUMOOFQ8"),
+        "arn": f"arn:aws:apigateway:{c.region}::/domainnames/{c.inputs.get('domainName')}"},
     "aws:cognito/userPool:UserPool": lambda c: {
         "id": f"{c.region}_{c.hex(9)}", "arn": c.arn("cognito-idp", f"userpool/{c.region}_{c.hex(9)}"),
         "endpoint": f"cognito-idp.{c.region}.amazonaws.com/{c.region}_{c.hex(9)}"},

@@ -220,8 +220,10 @@ def test_prod_stack_dr_resources_are_on_the_dr_provider():
     # One replica per data bucket, each replication config tied to its source bucket.
     sources = {b.urn for b in plan.of_type("aws:s3/bucket:Bucket") if "tier:Data" in b.urn
                and any(k in b.name for k in ("data-lake", "documents", "ml-artifacts"))}
+    # ... and the edge tier's site bucket (CloudFront's secondary origin is its replica: test_dr_front_door.py)
+    sources |= {b.urn for b in plan.of_type("aws:s3/bucket:Bucket") if "tier:Edge$" in b.urn}
     configs = plan.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
-    assert {c.propertyDependencies["bucket"][0] for c in configs} == sources and len(sources) == 3
+    assert {c.propertyDependencies["bucket"][0] for c in configs} == sources and len(sources) == 4
     # ... and each waits for its own source bucket's versioning (the data tier's resource, wired in __main__)
     for c in configs:
         [versioning] = [v for v in plan.of_type("aws:s3/bucketVersioning:BucketVersioning")
@@ -316,7 +318,7 @@ def test_pilot_light_builds_the_same_tiers_in_the_dr_region_at_zero_tasks():
             "aws:ssm/parameter:Parameter", "aws:sns/topic:Topic"} <= types or "awsx:ec2:Vpc" not in types
     # the reused tiers are the primary's component classes, in their own namespace under the DR region
     assert {r.type for r in plan.resources if r.type.startswith("ai-platform:dr:")} == {
-        "ai-platform:dr:Network", "ai-platform:dr:Application"}
+        "ai-platform:dr:Network", "ai-platform:dr:Application", "ai-platform:dr:Edge"}
     services = [r for r in dr if r.type == ECS_SERVICE]
     primary = [r for r in plan.of_type(ECS_SERVICE) if r not in services]
     assert len(services) == len(primary) > 0
@@ -502,24 +504,5 @@ def test_the_manifest_is_what_the_failover_procedure_reads():
     assert "secret_string" not in text.lower() and "password" not in text.lower()
 
 
-def test_a_hosted_zone_gets_failover_records_with_a_health_check_on_the_primary():
-    from functions.dr_failover.manifest import parse
-    extra = json.dumps({"ai-platform:dr": {"hostedZoneId": "Z0123456789ABCDEFGHIJ"}})
-    plan = prod_with("pilot-light", preview=False, extra=extra)
-    records = {r.props["failoverRoutingPolicies"][0]["type"]: r for r in plan.of_type("aws:route53/record:Record")
-               if r.props.get("failoverRoutingPolicies")}
-    [check] = plan.of_type("aws:route53/healthCheck:HealthCheck")
-    assert set(records) == {"PRIMARY", "SECONDARY"}
-    assert records["PRIMARY"].props["healthCheckId"] == check.id
-    assert "healthCheckId" not in records["SECONDARY"].props
-    albs = {r.provider: r for r in plan.of_type("aws:lb/loadBalancer:LoadBalancer")}
-    dr_alb = albs[dr_provider(plan).urn]
-    assert records["SECONDARY"].props["aliases"][0]["name"] == dr_alb.outputs["dnsName"]
-    assert check.props["resourcePath"].endswith("/health") and check.props["type"] == "HTTPS"
-    m = parse(plan.exports["drManifest"])
-    assert m.health_check_ids == (check.id,) and m.records == ({"name": "origin.app.example.com", "type": "A"},)
-    bad = json.dumps({"ai-platform:dr": {"hostedZoneId": "Z0123456789ABCDEFGHIJ"},
-                      "ai-platform:application": {"alb": {"hostedZoneId": "Z0123456789ABCDEFGHIJ",
-                                                          "domainName": "origin.app.example.com"}}})
-    with pytest.raises(PlanError, match=r"dr\.hostedZoneId"):
-        prod_with("pilot-light", extra=bad)
+# The failover records (the API's name between the two regions' API custom domains) and their health check:
+# tests/test_dr_front_door.py.

@@ -405,3 +405,45 @@ def test_dev_spa_can_sign_in_from_its_cloudfront_origin():
     origin = plan.named("api-proxy-options-200-integration").props["responseParameters"][
         "method.response.header.Access-Control-Allow-Origin"]
     assert origin == f"'https://{domain}'"
+
+
+# --- the API part alone (the DR region's instance: components/platform.py::build_dr_region) ---------------------
+def _api_only_program():
+    from components.config import load_settings
+    from components.edge import EdgeTier, EdgeTierArgs
+    from components.platform import platform_for
+    settings = load_settings()
+    platform = platform_for(settings, instance="dr")
+    EdgeTier("dr-edge", EdgeTierArgs(
+        platform=platform, settings=settings.edge, logs_key_arn="arn:aws:kms:eu-west-1:123456789012:key/logs",
+        api_only=True, backend_url="https://origin.app.example.org", alb_arn=ALB_ARN,
+        vpc_link_subnet_ids=["subnet-a"], vpc_link_security_group_id="sg-link",
+        user_pool_arns=["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC"],
+        site_url="https://app.example.org",
+        apigateway_role_arn="arn:aws:iam::123456789012:role/apigw-logs"))
+
+
+def test_api_only_builds_the_api_part_and_nothing_global():
+    config = {"aws:region": "eu-west-1",
+              "ai-platform:platform": {"environment": "dev", "owner": "o", "costCenter": "c"},
+              "ai-platform:edge": {"manageApiGatewayAccount": True, "apiDomainName": "api.app.example.org", "apiCertificateArn":
+                                   "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-000000000009"}}
+    plan = program_with(config, stack="dev", preview=False, program=_api_only_program)
+    [tier] = [r for r in plan.resources if r.type == "ai-platform:dr:Edge"]
+    kinds = {r.type for r in plan.resources if r.parent == tier.urn}
+    assert not {t for t in kinds if t.startswith(("aws:cognito/", "aws:cloudfront/", "aws:s3/", "pulumi:providers"))}
+    assert {"aws:apigateway/restApi:RestApi", "aws:apigateway/stage:Stage", "aws:apigateway/domainName:DomainName",
+            "aws:apigateway/basePathMapping:BasePathMapping", WAF} <= kinds
+    assert not plan.of_type("aws:iam/role:Role"), "the given logs role is reused (IAM is global)"
+    assert plan.named("apigateway-account").props["cloudwatchRoleArn"] == "arn:aws:iam::123456789012:role/apigw-logs"
+    assert plan.named("api-cognito-authorizer").props["providerArns"] == [
+        "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC"]
+    [acl] = plan.of_type(WAF)
+    assert acl.props["scope"] == "REGIONAL"
+    domain = plan.named("api-domain")
+    assert domain.props["endpointConfiguration"]["types"] == "REGIONAL" and domain.props["securityPolicy"] == "TLS_1_2"
+    assert plan.named("api-base-path").props["restApi"] == plan.named("api").id
+    ir = [r for r in plan.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
+          if r.props.get("httpMethod") == "OPTIONS"][0]
+    assert ir.props["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] == \
+        "'https://app.example.org'"

@@ -53,11 +53,25 @@ def check(settings: Settings) -> None:
         if d.alb_certificate_arn and d.alb_certificate_arn.split(":")[3] != d.region:
             raise ConfigError("ai-platform:dr.albCertificateArn", d.alb_certificate_arn,
                               f"an ACM certificate of the DR region {d.region} (a load balancer uses its region's)")
-        alb = settings.application.alb
-        if d.hosted_zone_id and (not alb.domain_name or alb.hosted_zone_id):
+        # The front door in the DR region is its API (the load balancers are internal): the failover records
+        # move the API's name between the two regions' API custom domains.
+        edge = settings.edge
+        if d.hosted_zone_id and not edge.api_domain_name:
             raise ConfigError("ai-platform:dr.hostedZoneId", d.hosted_zone_id,
-                              "null unless ai-platform:application.alb.domainName is set and alb.hostedZoneId is not "
-                              "(the DR tier then owns the failover records of that name)")
+                              "null unless ai-platform:edge.apiDomainName is set (the failover records move the "
+                              "API's name; the load balancers are internal)")
+        if edge.api_domain_name and not d.api_certificate_arn:
+            raise ConfigError("ai-platform:dr.apiCertificateArn", None,
+                              f"an ACM certificate of {d.region} covering ai-platform:edge.apiDomainName "
+                              f"({edge.api_domain_name}): the DR API's custom domain")
+        for key, arn, region in (("dr.apiCertificateArn", d.api_certificate_arn, d.region),
+                                 ("dr.userPoolArn", d.user_pool_arn, d.region)):
+            if arn and arn.split(":")[3] != region:
+                raise ConfigError(f"ai-platform:{key}", arn, f"an ARN of the DR region {region}")
+    if settings.edge.api_certificate_arn and settings.edge.api_certificate_arn.split(":")[3] != settings.region:
+        raise ConfigError("ai-platform:edge.apiCertificateArn", settings.edge.api_certificate_arn,
+                          f"an ACM certificate of aws:region {settings.region} (a regional API custom domain uses "
+                          "its region's)")
 
 
 def check_contract(settings: Settings, svc) -> None:

@@ -19,6 +19,8 @@ from .schema import (
     setting,
 )
 
+USER_POOL_ARN = Str(r"arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[a-z0-9-]+_[A-Za-z0-9]+",
+                    "a Cognito user pool ARN such as arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbC")
 MODES = ("backup-restore", "pilot-light", "warm-standby")
 
 
@@ -50,12 +52,22 @@ class DrSettings:
     alb_certificate_arn: str | None = setting(Maybe(CERTIFICATE_ARN), None,
                                                  "ACM certificate in the DR region for the DR load balancer (covering "
                                                  "application.alb.domainName); none: the DR ALB serves HTTP only.")
+    api_certificate_arn: str | None = setting(Maybe(CERTIFICATE_ARN), None,
+                                                 "ACM certificate in the DR region covering edge.apiDomainName: the DR "
+                                                 "API's regional custom domain (required with edge.apiDomainName).")
+    user_pool_arn: str | None = setting(Maybe(USER_POOL_ARN), None,
+                                           "A Cognito user pool in the DR region (created by the Cognito procedure, "
+                                           "docs/dr.md): the DR API's authorizer accepts its tokens as well as the "
+                                           "primary pool's.")
     hosted_zone_id: str | None = setting(Maybe(HOSTED_ZONE_ID), None,
-                                            "Route 53 zone holding application.alb.domainName: the stack creates a "
-                                            "PRIMARY/SECONDARY failover record pair with a health check on the primary "
-                                            "(application.alb.hostedZoneId must then be unset: one owner per record).")
-    health_check_failure_threshold: int = setting(Int(1, 10), 3, "Route 53 health check: failures before unhealthy.")
-    health_check_interval: int = setting(Enum(10, 30), 30, "Route 53 health check request interval (s): 10 or 30.")
+                                            "Route 53 zone holding edge.apiDomainName: the stack creates a "
+                                            "PRIMARY/SECONDARY failover record pair (the two regions' API custom "
+                                            "domains) with a health check on the primary API.")
+    health_check_failure_threshold: int = setting(Int(1, 10), 3,
+                                                  "Route 53 failures before unhealthy, as `plan --dr` estimates the "
+                                                  "DNS move (the primary API's check itself reads its 5xx alarm).")
+    health_check_interval: int = setting(Enum(10, 30), 30, "Route 53 request interval (s) for the same estimate: "
+                                                           "10 or 30.")
     rds_backup_retention_days: int = setting(Int(1, 35), 7,
                                              "Days of point-in-time recovery kept by the replicated RDS backups.")
     dynamodb_strategy: str = setting(Enum("replica", "backup-copy"), "replica",

@@ -11,6 +11,11 @@ REDIRECT_URL = Str(r"(https://[A-Za-z0-9.-]+(:\d+)?(/[^\s#]*)?)|(http://localhos
 # CloudFront only accepts certificates from ACM in us-east-1.
 CERT_ARN = Str(r"arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}",
                "an ACM certificate ARN in us-east-1 (CloudFront reads certificates only from there)", max_len=2048)
+# API Gateway regional custom domains read ACM certificates of their own region (any region's ARN here: the
+# cross-tier check compares it with aws:region).
+REGIONAL_CERT_ARN = Str(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}",
+                        "an ACM certificate ARN of the stack's region (API Gateway regional custom domain)",
+                        max_len=2048)
 OAUTH_SCOPE = Enum("openid", "email", "profile", "phone", "aws.cognito.signin.user.admin")
 
 
@@ -27,6 +32,13 @@ class EdgeSettings:
     hosted_zone_id: str | None = setting(Maybe(HOSTED_ZONE_ID), None,
                                             "Zone of customDomain: a DNS-validated certificate is created (us-east-1) "
                                             "and an alias record added when certificateArn is not given")
+    api_domain_name: str | None = setting(
+        Maybe(DOMAIN), None,
+        "Custom domain of the API (an API Gateway REGIONAL custom domain, per region when the DR region stands): "
+        "with dr.hostedZoneId the stack owns its Route 53 failover records; none: clients use the invoke URL")
+    api_certificate_arn: str | None = setting(Maybe(REGIONAL_CERT_ARN), None,
+                                                 "ACM certificate for apiDomainName in aws:region (regional custom "
+                                                 "domains read certificates of their own region)")
     api_stage_name: str = setting(Str(r"[A-Za-z0-9_]{1,64}", "letters, digits and _"), "v1", "REST API stage name")
     api_throttle_rate_limit: int = setting(Int(1, 10000), EnvDefault(dev=50, prod=500),
                                            "Steady-state requests per second across the stage")
@@ -67,6 +79,10 @@ class EdgeSettings:
     refresh_token_validity_days: int = setting(Int(1, 3650), EnvDefault(dev=30, prod=7), "Refresh token lifetime")
 
     def validate(self, path: str) -> None:
+        if bool(self.api_domain_name) != bool(self.api_certificate_arn):
+            raise ConfigError(f"{path}.apiCertificateArn" if self.api_domain_name else f"{path}.apiDomainName",
+                              None, "apiDomainName and apiCertificateArn together (a custom domain needs a regional "
+                                    "certificate covering it), or neither")
         # Cognito refuses prefixes containing these words (InvalidParameterException on CreateUserPoolDomain).
         if self.auth_domain_prefix and any(w in self.auth_domain_prefix for w in ("aws", "amazon", "cognito")):
             raise ConfigError(f"{path}.authDomainPrefix", self.auth_domain_prefix,

@@ -51,6 +51,8 @@ class Manifest:
     db_instance_class: str | None = None
     backup_retention_days: int = 7
     max_replica_lag_seconds: int = 0
+    api_endpoints: dict = dataclasses.field(default_factory=dict)   # {"primary": url, "dr": url}: where clients go
+    api_domain_name: str | None = None
 
     @property
     def digest(self) -> str:
@@ -135,6 +137,10 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
     hosted_zone = s("hostedZoneId", "a Route 53 hosted zone id", None)
     if records and not hosted_zone:
         raise ManifestError(f"{src}: hostedZoneId missing (records are given)")
+    endpoints = _get(raw, "apiEndpoints", dict, "an object {primary, dr} of https:// API URLs", {}, src)
+    for key, url in endpoints.items():
+        if key not in ("primary", "dr") or not isinstance(url, str) or not url.startswith("https://"):
+            raise ManifestError(f"{src}: apiEndpoints.{key} = {url!r} is not an https:// URL of the primary or dr API")
     lag = _get(raw, "maxReplicaLagSeconds", int, "a number of seconds", 0, src)
     retention = _get(raw, "backupRetentionDays", int, "a number of days from 1 to 35", 7, src)
     if not 1 <= retention <= 35:
@@ -159,7 +165,8 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
         state_parameter=params["stateParameter"], hosted_zone_id=hosted_zone, records=tuple(records),
         db_secret_arn=s("dbSecretArn", "a Secrets Manager secret ARN in drRegion", None),
         db_instance_class=s("dbInstanceClass", "an RDS instance class", None),
-        backup_retention_days=retention, max_replica_lag_seconds=lag)
+        backup_retention_days=retention, max_replica_lag_seconds=lag, api_endpoints=dict(endpoints),
+        api_domain_name=s("apiDomainName", "the API's DNS name", None))
 
 
 def load(path: str, stdin=None) -> Manifest:

@@ -136,7 +136,10 @@ class Procedure:
             Step("wait-services-stable", f"wait until the {len(m.services)} DR services are stable",
                  lambda: self.wait_stable(m.dr_region, m.cluster_name, m.services)),
             Step("move-dns", f"invert the primary health checks {', '.join(m.health_check_ids)} (Route 53 answers "
-                             f"with the DR records)", lambda: self.dns(inverted=True)),
+                             f"with the DR records)" if m.health_check_ids else
+                             f"no Route 53 record in the stack: clients must be pointed at the DR API "
+                             f"{m.api_endpoints.get('dr', '(apiEndpoints.dr missing)')}",
+                 lambda: self.dns(inverted=True)),
         ]
 
     def failback_steps(self) -> list[Step]:
@@ -168,7 +171,10 @@ class Procedure:
                                     m.primary_db_endpoint_parameter)),
             Step("wait-primary-services-stable", "wait until the primary services are stable",
                  lambda: self.wait_stable(m.primary_region, m.primary_cluster_name, m.primary_services)),
-            Step("move-dns-back", "restore the primary health checks (not inverted)", lambda: self.dns(inverted=False)),
+            Step("move-dns-back", "restore the primary health checks (not inverted)" if m.health_check_ids else
+                 f"no Route 53 record in the stack: clients must be pointed back at the primary API "
+                 f"{m.api_endpoints.get('primary', '(apiEndpoints.primary missing)')}",
+                 lambda: self.dns(inverted=False)),
             Step("retire-dr-db", f"rename the promoted {m.db_replica_id} ({m.dr_region}) to "
                                  f"{m.db_replica_id}{RETIRED_SUFFIX}",
                  lambda: self.retire(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id)),
@@ -306,7 +312,14 @@ class Procedure:
                 r53.update_health_check(HealthCheckId=hc, HealthCheckVersion=current["HealthCheckVersion"],
                                         Inverted=inverted)
                 changed.append(hc)
-        return {"inverted": inverted, "changed": changed}
+        # Where clients go now: the API name when the stack owns its failover records, else the region's invoke
+        # URL, which whoever owns the DNS name (or the SPA's API base URL) must be given.
+        target = self.m.api_endpoints.get("dr" if inverted else "primary")
+        out = {"inverted": inverted, "changed": changed, "clientsGoTo": self.m.api_domain_name or target}
+        if not self.m.health_check_ids:
+            out["action"] = f"no Route 53 record in the stack: point the API name / the SPA's API URL at {target}"
+            print(f"  DNS is not managed by the stack: point clients at {target}", file=sys.stderr)
+        return out
 
     def retire(self, region: str, db_id: str, source_region: str, source_id: str) -> dict:
         """Rename a stale instance aside so its identifier can be re-created as a replica (nothing is deleted)."""

@@ -92,6 +92,9 @@ class FrontDoorFlows:
                                if hits else Verdict(None if is_unknown(tg) else False, "no listener rule forwards to the service's target group"))]
                     checks.append((f"network :{port}", self.ck.sg_path(lb_sgs, rec["sgs"], port)))
                     self.add(f"load balancer {lb_name}", rec["name"], f"HTTP :{port}", "allow", checks, "front-door")
+        self.api_entry()
+        self.site_origins()
+        self.api_dns()
         # internet -> services directly (forbidden)
         for rec in getattr(self, "_records", []):
             port = next((int(x.get("containerPort") or 0) for x in rec["lbs"]), 0)
@@ -154,3 +157,117 @@ class FrontDoorFlows:
                                               f"({', '.join(missing)})")))
             path = m.get(integ, "httpMethod") or ""
             self.add(f"API {integ.name}", f"load balancer {lb_name}", f"{path} proxy", "allow", checks, "front-door")
+
+    # ------------------------------------------------------------------ the APIs, the site's origins, DNS
+    def _label(self, r) -> str:
+        region = self.m.region_of(r)
+        return "" if region == self.primary else f" (DR {region})"
+
+    def api_entry(self):
+        """internet -> each REST stage: public endpoint, the region's WAF web ACL on the stage, every method but
+        the CORS preflight behind the authorizer. In both regions: the DR API is the DR region's only way in."""
+        m = self.m
+        associations = m.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
+        methods = m.of_type("aws:apigateway/method:Method")
+        for stage in m.of_type("aws:apigateway/stage:Stage"):
+            api = m.ref(stage, "restApi", "aws:apigateway/restApi:RestApi")
+            if api in (None, Unknown):
+                continue
+            types = m.get(api, "endpointConfiguration") or {}
+            types = types.get("types") if isinstance(types, dict) else types
+            types = [types] if isinstance(types, str) else list(types or ["EDGE"])
+            checks = [("endpoint", Verdict(False, "private endpoint: not reachable from the internet")
+                       if "PRIVATE" in types else Verdict(True, f"{'/'.join(types)} endpoint"))]
+            acl = None
+            for a in associations:
+                if m.dep(a, "resourceArn") is stage or (m.arn(stage) and m.get(a, "resourceArn") == m.arn(stage)):
+                    acl = m.ref(a, "webAclArn", "aws:wafv2/webAcl:WebAcl")
+            if acl in (None, Unknown):
+                checks.append(("web ACL", Verdict(None if acl is Unknown else False,
+                                                  "web ACL unknown until apply" if acl is Unknown
+                                                  else "no web ACL associated with the stage")))
+            else:
+                scoped = m.get(acl, "scope") == "REGIONAL" and m.region_of(acl) == m.region_of(stage)
+                checks.append(("web ACL", Verdict(scoped, f"{m.get(acl, 'name')} (REGIONAL, {m.region_of(acl)})"
+                                                  if scoped else f"{m.get(acl, 'name')} is not a REGIONAL ACL of the "
+                                                                 f"stage's region")))
+            mine = [x for x in methods if m.ref(x, "restApi", "aws:apigateway/restApi:RestApi") is api
+                    and m.get(x, "httpMethod") != "OPTIONS"]
+            open_ = [x.name for x in mine if m.get(x, "authorization") not in ("COGNITO_USER_POOLS", "AWS_IAM", "CUSTOM")]
+            checks.append(("authorizer", Verdict(bool(mine) and not open_,
+                                                 f"{len(mine)} method(s) authorized" if mine and not open_ else
+                                                 f"{', '.join(open_)} without an authorizer" if open_ else "no method")))
+            self.add("internet", f"API {m.get(api, 'name')} stage {m.get(stage, 'stageName')}{self._label(stage)}",
+                     "HTTPS request through the web ACL and the authorizer", "allow", checks, "front-door")
+
+    def site_origins(self):
+        """CloudFront -> every S3 origin of the site (the primary bucket and, in the origin group, the DR replica):
+        Origin Access Control on the origin, and the bucket's policy admitting exactly this distribution."""
+        m = self.m
+        policies = m.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        for dist in m.of_type("aws:cloudfront/distribution:Distribution"):
+            dist_arn = m.arn(dist)
+            groups = {g.get("originId"): [x.get("originId") for x in (g.get("members") or [])]
+                      for g in m.get(dist, "originGroups") or []}
+            for origin in m.get(dist, "origins") or []:
+                domain = origin.get("domainName")
+                if not isinstance(domain, str) or ".s3." not in domain:
+                    continue
+                bucket_name = domain.split(".s3.")[0]
+                region = domain.split(".s3.")[1].split(".")[0]
+                role = next((f"origin group {g} member {members.index(origin.get('originId')) + 1}"
+                             for g, members in groups.items() if origin.get("originId") in members), "origin")
+                checks = [("origin access control", Verdict(bool(origin.get("originAccessControlId")),
+                                                            "signed with OAC" if origin.get("originAccessControlId")
+                                                            else "no OAC: CloudFront reads anonymously"))]
+                docs = [m.get(pol, "policy") for pol in policies if m.get(pol, "bucket") == bucket_name]
+                if any(is_unknown(d) for d in docs) or is_unknown(dist_arn):
+                    checks.append(("bucket policy", Verdict(None, "policy unknown until apply")))
+                else:
+                    checks.append(("bucket policy", _admits(docs, dist_arn)))
+                target = f"site bucket {bucket_name}" + ("" if region == self.primary else f" (DR {region})")
+                self.add(f"CloudFront {m.get(dist, 'comment') or dist.name}", target, f"s3:GetObject ({role})", "allow",
+                         checks, "front-door")
+
+    def api_dns(self):
+        """Route 53 failover records move the API's name between the regions' API custom domains: never onto a
+        load balancer (internal: unreachable, and it would bypass the API's WAF and authorizer)."""
+        m = self.m
+        domains = {m.get(d, "regionalDomainName"): d for d in m.of_type("aws:apigateway/domainName:DomainName")}
+        lbs = {m.get(lb, "dnsName"): lb for lb in self.albs()}
+        for rec in m.of_type("aws:route53/record:Record"):
+            policy = (m.get(rec, "failoverRoutingPolicies") or [{}])[0].get("type")
+            if not policy:
+                continue
+            alias = (m.get(rec, "aliases") or [{}])[0].get("name")
+            if is_unknown(alias):
+                v = Verdict(None, "alias target unknown until apply")
+            elif alias in domains:
+                d = domains[alias]
+                v = Verdict(True, f"API custom domain {m.get(d, 'domainName')} in {m.region_of(d)}")
+            elif alias in lbs:
+                v = Verdict(False, f"load balancer {m.get(lbs[alias], 'name')}{self._label(lbs[alias])}: the record "
+                                   "bypasses the API")
+            else:
+                v = Verdict(False, f"{alias} is not an API custom domain of the plan")
+            self.add(f"DNS {m.get(rec, 'name')} ({policy})", "API custom domain", "alias (failover record)", "allow",
+                     [("alias target", v)], "front-door")
+
+
+def _admits(docs, dist_arn) -> Verdict:
+    """An Allow of s3:GetObject to cloudfront.amazonaws.com conditioned on this distribution's ARN."""
+    import json
+    for doc in docs:
+        try:
+            statements = json.loads(doc).get("Statement") if isinstance(doc, str) else (doc or {}).get("Statement")
+        except ValueError:
+            continue
+        for st in statements or []:
+            principal = (st.get("Principal") or {}) if isinstance(st.get("Principal"), dict) else {}
+            actions = st.get("Action")
+            actions = [actions] if isinstance(actions, str) else actions or []
+            source = ((st.get("Condition") or {}).get("StringEquals") or {}).get("AWS:SourceArn")
+            if st.get("Effect") == "Allow" and principal.get("Service") == "cloudfront.amazonaws.com" \
+                    and "s3:GetObject" in actions and source == dist_arn:
+                return Verdict(True, "admits this distribution (AWS:SourceArn)")
+    return Verdict(False, "no statement lets this distribution read the objects" if docs else "no bucket policy")

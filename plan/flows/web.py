@@ -101,5 +101,6 @@ def web(c):
                 blocking.append(rule.get("name"))
         v = Verdict(not blocking, "no rule limits the body to 8 KB" if not blocking else
                     f"{blocking[0]}: SizeRestrictions_BODY blocks bodies over 8 KB (403)")
-        c.add("client", f"API (web ACL {m.get(acl, 'name')})", f"POST with a {BODY_BYTES // 1024} KB body", "allow",
+        dr = "" if m.region_of(acl) == c.primary else f", DR {m.region_of(acl)}"
+        c.add("client", f"API (web ACL {m.get(acl, 'name')}{dr})", f"POST with a {BODY_BYTES // 1024} KB body", "allow",
               [("web ACL", v)], "web")
