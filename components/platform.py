@@ -177,6 +177,7 @@ class DrRegionOutputs:
     database: DrDatabaseOutputs
     health_check_ids: list
     manifest: pulumi.Output
+    events: EventsOutputs | None = None    # the DR instance of the events tier (queues, bus, alerts topic)
 
 
 def dr_network_settings(d: DrSettings, network: NetworkSettings) -> NetworkSettings:
@@ -215,20 +216,24 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     catalogue = app.catalogue()
     dr_net = NetworkTier("dr-network", NetworkTierArgs(
         platform=dp, settings=dr_network_settings(d, settings.network), logs_key_arn=keys.logs_key_arn)).outputs
+    # The event backbone again (bus, rules, queues with their DLQs, topics; no analytics stream), encrypted with
+    # the DR-region data key: the DR services consume DR queues and publish to the DR bus. Its alerts topic is
+    # the DR region's (alarms notify topics of their own region). Queues are not replicated: messages in flight
+    # in the primary's queues at an outage stay there (docs/dr.md).
+    dr_events = EventsTier("dr-events", EventsTierArgs(
+        platform=dp, settings=settings.events, data_key_arn=keys.data_key_arn, analytics_stream=False)).outputs
     db = DrDatabase("dr-database", DrDatabaseArgs(
         platform=dp, settings=d, primary_region=primary_region, source_db_identifier=data.db_instance_identifier,
         instance_class=settings.data.db_instance_class, log_exports=tuple(settings.data.db_log_exports),
         isolated_subnet_ids=dr_net.isolated_subnet_ids, data_sg_id=dr_net.data_security_group_id,
-        kms_key_arn=dr.dr_key_arn, alerts_key_arn=keys.data_key_arn,
+        kms_key_arn=dr.dr_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn,
         backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
-        alert_subscriptions=[*(("email", e) for e in settings.events.alert_emails),
-                             *((s.protocol, s.endpoint) for s in settings.events.subscriptions if s.topic == "alerts")],
     )).outputs
     dr_app_settings = dr_application_settings(d, app)
     # The DR services' contracts resolved in the DR region: the replica (promoted on failover) for the database,
     # the secret replicas and ECR replicas in the DR region, no Redis (the DR region starts with an empty cache:
-    # services run without REDIS_* and without the AUTH token). Buckets, tables, queues and the event bus stay the
-    # primary's (global ARNs / the primary region's, as before). The DR application tier builds its own
+    # services run without REDIS_* and without the AUTH token), the DR events tier's queues and bus, the DR
+    # replica buckets and (dynamodbStrategy replica) the tables' DR replicas. The DR application tier builds its own
     # per-service roles (autonamed) whose execution roles read the DR region's secret copies.
     def here(v):
         return in_region(v, primary_region, dp.region)
@@ -241,6 +246,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
                          if k in dr.replica_bucket_names else v) for k, v in dependencies.bucket_arns.items()},
         table_arns={k: (here(v) if d.dynamodb_strategy == "replica" and k in data.table_arns else v)
                     for k, v in dependencies.table_arns.items()},
+        queue_arns=dr_events.queue_arns, event_bus_arn=dr_events.event_bus_arn, event_sources=dr_events.event_sources,
         db_resource_id=db.replica_resource_id, db_address=db.replica_address, db_reader_address=db.replica_address,
         redis_endpoint=None, redis_port=None, redis_auth_secret_arn=None, redis_auth_secret_arn_pattern=None)
     dr_app = ApplicationTier("dr-application", ApplicationTierArgs(
@@ -269,5 +275,5 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,
             "retention": min(35, max(1, settings.data.db_backup_retention_days))})).outputs
-    return DrRegionOutputs(network=dr_net, application=dr_app, database=db,
+    return DrRegionOutputs(network=dr_net, application=dr_app, database=db, events=dr_events,
                            health_check_ids=list(failover.health_check_ids), manifest=failover.manifest)
