@@ -314,7 +314,7 @@ def test_pilot_light_builds_the_same_tiers_in_the_dr_region_at_zero_tasks():
             "aws:ssm/parameter:Parameter", "aws:sns/topic:Topic"} <= types or "awsx:ec2:Vpc" not in types
     # the reused tiers are the primary's component classes, in their own namespace under the DR region
     assert {r.type for r in plan.resources if r.type.startswith("ai-platform:dr:")} == {
-        "ai-platform:dr:Network", "ai-platform:dr:Application"}
+        "ai-platform:dr:Network", "ai-platform:dr:Events", "ai-platform:dr:Application"}
     services = [r for r in dr if r.type == ECS_SERVICE]
     primary = [r for r in plan.of_type(ECS_SERVICE) if r not in services]
     assert len(services) == len(primary) > 0
@@ -346,7 +346,8 @@ def test_the_dr_replica_is_cross_region_encrypted_promotable_and_protected():
     [lag] = [r for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r.props["metricName"] == "ReplicaLag"
              and r.provider == replica.provider]
     assert lag.provider == replica.provider and lag.props["threshold"] == 900
-    assert lag.props["alarmActions"] == [plan.named("dr-alerts").outputs["arn"]]
+    [dr_alerts] = [t for t in dr_side(plan) if t.type == "aws:sns/topic:Topic" and t.name == "topic-alerts"]
+    assert lag.props["alarmActions"] == [dr_alerts.outputs["arn"]]
 
 
 def test_dr_services_use_dr_region_images_secrets_logs_and_the_replica():
