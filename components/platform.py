@@ -255,7 +255,11 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         app_sg_id=dr_net.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=keys.logs_key_arn, data_key_arn=dr.dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
         repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
-        dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name)).outputs
+        dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name,
+        # Pipeline-owned like the primary's (their releases reach the DR region through ECR replication): the
+        # failover procedure (functions/dr_failover use-current-images) moves them onto the newest replicated
+        # image, and `pulumi up` must not move them back to application.imageTag.
+        delivered_services=settings.delivery.delivered([s.name for s in catalogue]))).outputs
     first = catalogue[0]
     failover = DrFailover("dr-failover", DrFailoverArgs(
         platform=dp, settings=d, alerts_topic_arn=db.alerts_topic_arn,

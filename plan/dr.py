@@ -273,7 +273,8 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
         dr_services = [s for s in plan.of_type(ECS_SERVICE) if in_dr(s)]
         if not dr_replicas or not dr_services:
             notes.append(f"mode {mode} but the plan has no DR replica or DR services: nothing to fail over to")
-        steps = [fixed("preflight"), fixed("promote-replica"), fixed("point-services"), fixed("scale-services"),
+        steps = [fixed("preflight"), fixed("promote-replica"), fixed("point-services"), fixed("use-current-images"),
+                 fixed("scale-services"),
                  fixed("wait-services-stable", "wait-services-stable-warm" if mode == "warm-standby" else None), dns]
     else:
         # backup-restore: the DR side is created at the disaster (`pulumi up` with a standing mode): the VPC first,

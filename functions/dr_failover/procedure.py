@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import sys
 import time
 import uuid
@@ -78,6 +79,7 @@ TYPICAL = {
     "promote-replica": "5-15 min (RDS User Guide, 'Promoting a read replica': the instance is rebooted; 'several "
                        "minutes or longer, depending on the size of the read replica')",
     "point-services": "< 5 s (SSM PutParameter / Secrets Manager PutSecretValue)",
+    "use-current-images": "< 30 s (ECR DescribeImages, ECS RegisterTaskDefinition and UpdateService per service)",
     "scale-services": "< 10 s (ECS UpdateService, Application Auto Scaling RegisterScalableTarget)",
     "wait-services-stable": "2-5 min (Fargate task start + image pull from the DR-region ECR replica + first ALB "
                             "health check; ECS Developer Guide, 'Optimize load balancer health check parameters')",
@@ -131,6 +133,9 @@ class Procedure:
             Step("point-services", f"write its endpoint to {m.db_endpoint_parameter} ({m.dr_region})"
                                    + (f" and to the secret {m.db_secret_arn}" if m.db_secret_arn else ""),
                  lambda: self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn)),
+            Step("use-current-images", f"point each DR service at the newest image of its {m.dr_region} ECR "
+                                       f"replica (a new task-definition revision where it differs)",
+                 lambda: self.current_images(m.dr_region, m.cluster_name, m.services)),
             Step("scale-services", f"scale {m.cluster_name} to {_counts(m.desired_counts)} with a new deployment",
                  lambda: self.scale(m.dr_region, m.cluster_name, m.desired_counts, m.db_endpoint_parameter)),
             Step("wait-services-stable", f"wait until the {len(m.services)} DR services are stable",
@@ -289,6 +294,74 @@ class Procedure:
                 ecs.update_service(cluster=cluster, service=name, desiredCount=count, forceNewDeployment=stale)
                 updated.append(name)
         return {"updated": updated}
+
+    def current_images(self, region: str, cluster: str, services) -> dict:
+        """Each DR service onto the image the primary last released: the newest tagged image (by push time) of its
+        repository's replica in `region`. The DR task definitions name `application.imageTag`, while the delivery
+        pipelines push and deploy commit tags in the primary region; registry replication copies every push to
+        the DR region, so the newest replicated image is the last release built. The image is pinned by digest
+        (exactly the image resolved). A container whose image is not in this region's ECR is left as it is.
+
+        The base is the family's latest revision (what the stack last registered: its environment, secrets and
+        roles; the DR services are pipeline-owned, so the stack does not move them onto it). Idempotent: a service
+        already on a revision with that image is not touched; rerun after a crash between registering and
+        updating, the registered revision is found as the family's latest and reused."""
+        ecs, ecr = self.clients("ecs", region), self.clients("ecr", region)
+        described = {s["serviceName"]: s for chunk in _chunks(list(services), 10)
+                     for s in ecs.describe_services(cluster=cluster, services=chunk)["services"]}
+        newest: dict[tuple, tuple] = {}
+        changed, current = {}, []
+        for name in services:
+            svc = described.get(name)
+            if svc is None:
+                raise StepError(f"ECS service {name} not found in cluster {cluster} ({region})")
+            family = svc["taskDefinition"].rsplit("/", 1)[-1].rsplit(":", 1)[0]
+            answer = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
+            definition, tags = answer["taskDefinition"], answer.get("tags") or []
+            containers, swaps = [], []
+            for c in definition["containerDefinitions"]:
+                where = _ecr_image(c["image"], region)
+                if where is not None:
+                    if where not in newest:
+                        newest[where] = self._newest_image(ecr, *where)
+                    digest, image_tags = newest[where]
+                    image = f"{where[0]}/{where[1]}@{digest}"
+                    if c["image"] != image:
+                        swaps.append({"container": c["name"], "from": c["image"], "tags": image_tags})
+                        c = {**c, "image": image}
+                containers.append(c)
+            arn = definition["taskDefinitionArn"]
+            if swaps:
+                kwargs = {k: definition[k] for k in TASK_DEFINITION_KEYS if definition.get(k) not in (None, [], {})}
+                kwargs["containerDefinitions"] = containers
+                if tags:
+                    kwargs["tags"] = tags
+                arn = ecs.register_task_definition(**kwargs)["taskDefinition"]["taskDefinitionArn"]
+            if arn == svc["taskDefinition"]:
+                current.append(name)
+                continue
+            ecs.update_service(cluster=cluster, service=name, taskDefinition=arn)
+            changed[name] = swaps
+            LOGGER.info("service image", extra={"service": name, "taskDefinition": arn, "changes": swaps,
+                                                "was": svc["taskDefinition"]})
+        return {"changed": sorted(changed), "current": current}
+
+    @staticmethod
+    def _newest_image(ecr, registry_host: str, repository: str) -> tuple[str, list]:
+        images = []
+        try:
+            for page in ecr.get_paginator("describe_images").paginate(
+                    registryId=registry_host.split(".", 1)[0], repositoryName=repository,
+                    filter={"tagStatus": "TAGGED"}):
+                images += page["imageDetails"]
+        except ClientError as exc:
+            if _code(exc) != "RepositoryNotFoundException":
+                raise
+        if not images:
+            raise StepError(f"no tagged image in the ECR replica {repository} ({registry_host}): is the registry "
+                            f"replication rule on, and has a release been pushed since?")
+        latest = max(images, key=lambda i: (i["imagePushedAt"], i["imageDigest"]))
+        return latest["imageDigest"], sorted(latest.get("imageTags") or [])
 
     def wait_stable(self, region: str, cluster: str, services) -> dict:
         waiter = self.clients("ecs", region).get_waiter("services_stable")
@@ -570,6 +643,25 @@ def main(argv=None, *, clients: Callable[[str, str], Any] | None = None, stdin=s
         code = _code(exc)
         print(f"error: {exc.operation_name}: {_one_line(exc)}", file=err)
         return 2 if code in CREDENTIAL_ERRORS or code == "AccessDeniedException" else 1
+
+
+# What RegisterTaskDefinition takes back from DescribeTaskDefinition (the rest is read-only: ARN, revision, status).
+TASK_DEFINITION_KEYS = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "placementConstraints",
+                        "requiresCompatibilities", "cpu", "memory", "pidMode", "ipcMode", "proxyConfiguration",
+                        "inferenceAccelerators", "ephemeralStorage", "runtimePlatform", "enableFaultInjection")
+ECR_HOST = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+
+
+def _ecr_image(image: str, region: str) -> tuple[str, str] | None:
+    """(registry host, repository) of an image reference in `region`'s ECR, else None."""
+    host, _, rest = image.partition("/")
+    match = ECR_HOST.match(host)
+    if not rest or match is None or match.group(2) != region:
+        return None
+    repository = rest.split("@", 1)[0]
+    if ":" in repository:
+        repository = repository.rsplit(":", 1)[0]
+    return host, repository
 
 
 def _code(exc: Exception) -> str:
