@@ -410,6 +410,19 @@ def test_the_base_is_the_familys_latest_revision_what_the_stack_last_registered(
         assert app["image"] == f"{REGISTRY}/{REPO}@{world.images['9c1e2f7']}"
 
 
+def test_sync_images_follows_a_release_in_warm_standby_without_a_failover(world):
+    assert cli(world, "sync-images", "--target-region", PRIMARY, "--confirm").code == 2
+    r = cli(world, "sync-images", "--target-region", DR)
+    assert r.code == 2 and "--confirm" in r.err
+    assert dr_images(world)["search"][0]["app"] == STALE_IMAGE
+    r = cli(world, "sync-images", "--target-region", DR, "--confirm")
+    assert r.code == 0 and "2 DR services moved to the newest image" in r.out, r.out + r.err
+    assert dr_images(world)["search"][0]["app"] == f"{REGISTRY}/{REPO}@{world.images['9c1e2f7']}"
+    assert not world.state.exists()   # not a failover: no state record, nothing to resume
+    assert db(world, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")   # nothing else moved
+    assert "0 DR services moved" in cli(world, "sync-images", "--target-region", DR, "--confirm").out
+
+
 def test_only_the_dr_regions_ecr_images_are_resolved():
     assert proc._ecr_image(STALE_IMAGE, DR) == (REGISTRY, REPO)
     assert proc._ecr_image(f"{REGISTRY}/{REPO}@sha256:{'a' * 64}", DR) == (REGISTRY, REPO)

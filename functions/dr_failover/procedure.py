@@ -4,10 +4,12 @@
     python -m functions.dr_failover --manifest dr.json execute --target-region us-west-2 --confirm
     python -m functions.dr_failover --manifest dr.json resume  --target-region us-west-2 --confirm
     python -m functions.dr_failover --manifest dr.json failback --target-region us-east-1 --confirm
+    python -m functions.dr_failover --manifest dr.json sync-images --target-region us-west-2 --confirm  # warm-standby
     pulumi stack output --json | python -m functions.dr_failover --manifest - plan   # reads its drManifest output
 
 Failover (primary region lost or being evacuated): preflight, promote the DR read replica, point the DR services at
-it (the SSM parameter their task definitions read the DB host from, and the optional DB secret), scale the DR
+it (the SSM parameter their task definitions read the DB host from, and the optional DB secret), move them onto the
+newest image of their DR-region ECR replica (the last release; the stack names application.imageTag), scale the DR
 services up with a new deployment (so running tasks read the new endpoint), wait until they are stable, then move
 DNS by inverting the primary records' health checks (Route 53 then answers with the SECONDARY records).
 Failback (primary region healthy again): rename the stale old primary aside, re-create replication toward the
@@ -588,11 +590,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     plan.add_argument("--operation", choices=("failover", "failback"), default="failover")
     plan.add_argument("--json", action="store_true")
     for name, text in (("execute", "fail over to the DR region"), ("resume", "finish an interrupted operation"),
-                       ("failback", "move back to the primary region")):
+                       ("failback", "move back to the primary region"),
+                       ("sync-images", "warm-standby: move the DR services onto the newest replicated images now "
+                                       "(after a release), outside any failover")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--target-region", help="required: the region traffic moves to")
         cmd.add_argument("--confirm", action="store_true", help="required: yes, change production")
     return p.parse_args(argv)
+
+
+def sync_images(procedure: Procedure, args: argparse.Namespace, out) -> int:
+    """The use-current-images step on its own: in warm-standby the DR tasks run all the time, so they follow each
+    release (run it after the pipeline deploys); pilot-light needs it only at failover, where it is a step."""
+    m = procedure.m
+    if args.target_region != m.dr_region:
+        raise Refused(f"sync-images needs --target-region {m.dr_region} (the DR region, whose services it updates) "
+                      f"and --confirm")
+    if not args.confirm:
+        raise Refused("sync-images changes the DR services: add --confirm")
+    started = time.monotonic()
+    try:
+        detail = procedure.current_images(m.dr_region, m.cluster_name, m.services)
+    except (StepError, ClientError) as exc:
+        LOGGER.error("sync-images failed", extra={"error": _one_line(exc)})
+        print(f"sync-images: FAILED: {_one_line(exc)}", file=out)
+        return 1
+    seconds = round(time.monotonic() - started, 1)
+    LOGGER.info("sync-images done", extra={"seconds": seconds, "detail": detail})
+    print(f"sync-images: {len(detail['changed'])} DR services moved to the newest image "
+          f"({', '.join(detail['changed']) or 'none'}), {len(detail['current'])} already current, in {seconds} s",
+          file=out)
+    return 0
 
 
 def default_clients() -> Callable[[str, str], Any]:
@@ -617,6 +645,8 @@ def main(argv=None, *, clients: Callable[[str, str], Any] | None = None, stdin=s
                                          args.state_file), out=out)
         if args.command == "plan":
             return runner.plan(args.operation, args.json)
+        if args.command == "sync-images":
+            return sync_images(procedure, args, out)
         operation = {"execute": "failover", "failback": "failback"}.get(args.command) or runner.active()
         if operation is None:
             raise Refused(f"nothing to resume: no failover or failback in progress in {runner.state.where()}")
