@@ -81,7 +81,8 @@ TYPICAL = {
     "promote-replica": "5-15 min (RDS User Guide, 'Promoting a read replica': the instance is rebooted; 'several "
                        "minutes or longer, depending on the size of the read replica')",
     "point-services": "< 5 s (SSM PutParameter / Secrets Manager PutSecretValue)",
-    "use-current-images": "< 30 s (ECR DescribeImages, ECS RegisterTaskDefinition and UpdateService per service)",
+    "use-current-images": "< 15 s (ECS DescribeTaskDefinition, ECR DescribeImages, RegisterTaskDefinition, UpdateService per "
+                          "service; reads only in warm-standby after sync-images)",
     "scale-services": "< 10 s (ECS UpdateService, Application Auto Scaling RegisterScalableTarget)",
     "wait-services-stable": "2-5 min (Fargate task start + image pull from the DR-region ECR replica + first ALB "
                             "health check; ECS Developer Guide, 'Optimize load balancer health check parameters')",
