@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from .config.events import EventsSettings
 from .context import Platform, policy_json, publish
+from .recipes.alarms import metric_alarm
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to inspect and redrive
 
@@ -30,6 +31,9 @@ class EventsTierArgs:
     # The Kinesis analytics stream. The DR region's instance goes without: nothing there produces to it while on
     # standby, and a provisioned stream bills per shard-hour idle or not (analytics resumes on failback).
     analytics_stream: bool = True
+    # Depth alarms on the DLQs, to this instance's alerts topic. The primary's DLQs are alarmed by the observability
+    # tier; the DR region has no observability tier, and after a failover its DLQs are where failures land.
+    dlq_alarms: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +165,13 @@ class EventsTier(pulumi.ComponentResource):
             queues[qname], dlqs[qname] = queue, dlq
             queue_arns[qname], dlq_arns[qname] = sqs_arn(main_name), sqs_arn(dlq_name)
             names[qname], dlq_names[qname] = main_name, dlq_name
+
+        if args.dlq_alarms:
+            for qname in s.queues:
+                metric_alarm(self, p, f"alarm-dlq-{qname}-depth", f"dlq-{qname}-depth", namespace="AWS/SQS",
+                             metric="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": dlq_names[qname]},
+                             op=">", threshold=0.0, statistic="Maximum", period=300, actions=[alerts.arn],
+                             missing="notBreaching", description=f"Dead-letter queue {qname} has messages")
 
         # --- bus rules -> queues ----------------------------------------------------------------
         rules_by_queue: dict[str, list] = {q: [] for q in s.queues}

@@ -221,7 +221,8 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     # the DR region's (alarms notify topics of their own region). Queues are not replicated: messages in flight
     # in the primary's queues at an outage stay there (docs/dr.md).
     dr_events = EventsTier("dr-events", EventsTierArgs(
-        platform=dp, settings=settings.events, data_key_arn=keys.data_key_arn, analytics_stream=False)).outputs
+        platform=dp, settings=settings.events, data_key_arn=keys.data_key_arn, analytics_stream=False,
+        dlq_alarms=True)).outputs
     db = DrDatabase("dr-database", DrDatabaseArgs(
         platform=dp, settings=d, primary_region=primary_region, source_db_identifier=data.db_instance_identifier,
         instance_class=settings.data.db_instance_class, log_exports=tuple(settings.data.db_log_exports),
