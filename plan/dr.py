@@ -247,6 +247,13 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
     if plan.of_type(CACHE):
         not_covered.append("ElastiCache Redis: not replicated (no Global Datastore); the DR services start without a "
                            "cache and it refills from the database (derived data only)")
+    queues = plan.of_type("aws:sqs/queue:Queue")
+    if queues and dr_region:
+        dr_queues = [q for q in queues if in_dr(q)]
+        not_covered.append("SQS queues and the event bus: not replicated (work in flight, not state); " + (
+            f"the DR region has its own bus and {len(dr_queues)} queues, empty at failover; messages still in the "
+            "primary's queues wait there (retention) and are redriven or replayed from the bus archive after "
+            "failback" if dr_queues else "no DR-region queues (backup-restore: created with the DR region)"))
     if plan.of_type(USER_POOL):
         not_covered.append("Cognito user pool: regional, not replicated; users and their MFA devices do not survive "
                            "the loss of the primary region; procedure in docs/dr.md (scheduled user export, import "

@@ -141,3 +141,12 @@ def test_the_mode_table_prices_warm_standby_above_pilot_light_by_its_standby_tas
     assert standby_tasks > 0
     assert warm["monthly"] - pilot["monthly"] == pytest.approx(standby_tasks, abs=0.05)
     assert warm["rtoHighSeconds"] <= 20 * MIN and pilot["rtoHighSeconds"] <= 60 * MIN
+
+
+def test_queues_are_named_as_not_replicated_with_the_dr_regions_own():
+    o = dr.objectives(stack_plan("prod"))
+    [line] = [n for n in o.not_covered if n.startswith("SQS queues")]
+    assert "own bus and 6 queues" in line
+    o = dr.objectives(prod_with("backup-restore"))
+    [line] = [n for n in o.not_covered if n.startswith("SQS queues")]
+    assert "no DR-region queues" in line
