@@ -30,7 +30,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config.dr import DrSettings
-from .context import Platform, policy_json, publish
+from .context import Platform, publish
 from .recipes.alarms import metric_alarm
 from .recipes.caches import REDIS_PORT, RedisSpec, redis_cache
 from .recipes.keys import data_grants, key_policy, kms_key, logs_grants
@@ -81,10 +81,10 @@ class DrDatabaseArgs:
     isolated_subnet_ids: pulumi.Input[Sequence[str]]     # the DR network tier's
     data_sg_id: pulumi.Input[str]                        # the DR network tier's data group
     kms_key_arn: pulumi.Input[str]          # the DR tier's DR-region key (replicas, backups)
-    alerts_key_arn: pulumi.Input[str]       # DrKeys' data key (services encrypting on their own behalf)
+    # CloudWatch alarms notify topics of their own region: the DR events tier's alerts topic (the primary's
+    # subscribers, encrypted with DrKeys' data key).
+    alerts_topic_arn: pulumi.Input[str]
     backup_retention_days: int = 7
-    # CloudWatch alarms notify topics of their own region: the DR alerts topic gets the primary's subscribers.
-    alert_subscriptions: Sequence[tuple] = ()
     max_replica_lag_seconds: int = 900      # ReplicaLag above this alarms: the RPO the replica is meant to give
 
 
@@ -137,32 +137,18 @@ class DrDatabase(pulumi.ComponentResource):
                           description="PostgreSQL host the DR-region services use (dr_failover keeps it current)",
                           tags=p.tags(p.namer.base("db-endpoint")), opts=child)
 
-        topic_name = p.namer.physical("sns", "alerts")
-        topic = aws.sns.Topic("dr-alerts", name=topic_name, kms_master_key_id=args.alerts_key_arn,
-                              tags=p.tags(topic_name, Purpose="alerts"), opts=child)
-        topic_arn = p.account_id.apply(lambda a: f"arn:aws:sns:{p.region}:{a}:{topic_name}")
-        aws.sns.TopicPolicy("dr-alerts-policy", arn=topic.arn, policy=policy_json(
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-             "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-             "Action": "sns:Publish", "Resource": topic_arn,
-             "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id},
-                           "ArnLike": {"aws:SourceArn": p.account_id.apply(
-                               lambda a: f"arn:aws:cloudwatch:{p.region}:{a}:alarm:*")}}}), opts=child)
-        for i, (protocol, endpoint) in enumerate(args.alert_subscriptions):
-            aws.sns.TopicSubscription(f"dr-alerts-{protocol}-{i}", topic=topic.arn, protocol=protocol,
-                                      endpoint=endpoint, opts=child)
         metric_alarm(self, p, "postgres-dr-lag-alarm", "postgres-dr-replica-lag", namespace="AWS/RDS",
                      metric="ReplicaLag", dimensions={"DBInstanceIdentifier": self.replica.identifier}, op=">",
                      threshold=float(args.max_replica_lag_seconds), statistic="Maximum", period=60, periods=5,
-                     actions=[topic.arn], missing="breaching",
+                     actions=[args.alerts_topic_arn], missing="breaching",
                      description="DR replica lag above the RPO it is meant to give (or no lag reported: "
                                  "replication broken)")
 
         self.outputs = DrDatabaseOutputs(
             replica_identifier=self.replica.identifier, replica_address=self.replica.address,
             replica_resource_id=self.replica.resource_id,
-            subnet_group_name=subnets.name, endpoint_parameter=parameter_name, alerts_topic_arn=topic.arn)
+            subnet_group_name=subnets.name, endpoint_parameter=parameter_name,
+            alerts_topic_arn=pulumi.Output.from_input(args.alerts_topic_arn))
         publish(self, self.outputs)
 
 

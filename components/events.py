@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from .config.events import EventsSettings
 from .context import Platform, policy_json, publish
+from .recipes.alarms import metric_alarm
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to inspect and redrive
 
@@ -27,6 +28,12 @@ class EventsTierArgs:
     platform: Platform
     settings: EventsSettings
     data_key_arn: pulumi.Input[str]
+    # The Kinesis analytics stream. The DR region's instance goes without: nothing there produces to it while on
+    # standby, and a provisioned stream bills per shard-hour idle or not (analytics resumes on failback).
+    analytics_stream: bool = True
+    # Depth alarms on the DLQs, to this instance's alerts topic. The primary's DLQs are alarmed by the observability
+    # tier; the DR region has no observability tier, and after a failover its DLQs are where failures land.
+    dlq_alarms: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +49,8 @@ class EventsOutputs:
     dlq_names: Mapping[str, str]
     alerts_topic_arn: pulumi.Output[str]
     domain_events_topic_arn: pulumi.Output[str]
-    stream_name: pulumi.Output[str]
-    stream_arn: pulumi.Output[str]
+    stream_name: pulumi.Output[str] | None
+    stream_arn: pulumi.Output[str] | None
 
 
 def deny_insecure_transport(action: str, resource: pulumi.Input[str]) -> dict:
@@ -59,7 +66,7 @@ def allow_service_send(sid: str, service: str, queue_arn, source_arns: list) -> 
 class EventsTier(pulumi.ComponentResource):
     def __init__(self, name: str, args: EventsTierArgs, opts: pulumi.ResourceOptions | None = None):
         p = args.platform
-        super().__init__("ai-platform:tier:Events", name, None, p.tier_options(opts))
+        super().__init__(p.tier_type("Events"), name, None, p.tier_options(opts))
         s = args.settings
         n = p.namer
         child = pulumi.ResourceOptions(parent=self)
@@ -159,6 +166,13 @@ class EventsTier(pulumi.ComponentResource):
             queue_arns[qname], dlq_arns[qname] = sqs_arn(main_name), sqs_arn(dlq_name)
             names[qname], dlq_names[qname] = main_name, dlq_name
 
+        if args.dlq_alarms:
+            for qname in s.queues:
+                metric_alarm(self, p, f"alarm-dlq-{qname}-depth", f"dlq-{qname}-depth", namespace="AWS/SQS",
+                             metric="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": dlq_names[qname]},
+                             op=">", threshold=0.0, statistic="Maximum", period=300, actions=[alerts.arn],
+                             missing="notBreaching", description=f"Dead-letter queue {qname} has messages")
+
         # --- bus rules -> queues ----------------------------------------------------------------
         rules_by_queue: dict[str, list] = {q: [] for q in s.queues}
         rule_resources: dict[str, list] = {q: [] for q in s.queues}
@@ -211,15 +225,17 @@ class EventsTier(pulumi.ComponentResource):
                          "EventBridgeRulesDeadLetters", "DomainEventsDeadLetters", qname, feeders)
 
         # --- analytics stream -------------------------------------------------------------------
-        stream_name = n.physical("kinesis", "analytics")
-        provisioned = s.stream_mode == "PROVISIONED"
-        stream = aws.kinesis.Stream(
-            "analytics-stream", name=stream_name,
-            stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=s.stream_mode),
-            shard_count=s.shard_count if provisioned else None,
-            retention_period=s.stream_retention_hours,
-            encryption_type="KMS", kms_key_id=args.data_key_arn,
-            tags=p.tags(stream_name), opts=p.stateful(self))
+        stream = None
+        if args.analytics_stream:
+            stream_name = n.physical("kinesis", "analytics")
+            provisioned = s.stream_mode == "PROVISIONED"
+            stream = aws.kinesis.Stream(
+                "analytics-stream", name=stream_name,
+                stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=s.stream_mode),
+                shard_count=s.shard_count if provisioned else None,
+                retention_period=s.stream_retention_hours,
+                encryption_type="KMS", kms_key_id=args.data_key_arn,
+                tags=p.tags(stream_name), opts=p.stateful(self))
 
         self.outputs = EventsOutputs(
             event_bus_name=bus.name, event_bus_arn=p.arn("events", f"event-bus/{bus_name}"),
@@ -227,5 +243,6 @@ class EventsTier(pulumi.ComponentResource):
                            for r0 in s.rules.values() for t in r0.detail_types}, queue_arns=queue_arns,
             queue_urls={k: v.url for k, v in queues.items()}, queue_names=names,
             dlq_arns={k: v.arn for k, v in dlqs.items()}, dlq_names=dlq_names, alerts_topic_arn=alerts.arn,
-            domain_events_topic_arn=domain.arn, stream_name=stream.name, stream_arn=stream.arn)
+            domain_events_topic_arn=domain.arn, stream_name=stream.name if stream else None,
+            stream_arn=stream.arn if stream else None)
         publish(self, self.outputs)

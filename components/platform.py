@@ -194,6 +194,7 @@ class DrRegionOutputs:
     database: DrDatabaseOutputs
     health_check_ids: list
     manifest: pulumi.Output
+    events: EventsOutputs | None = None    # the DR instance of the events tier (queues, bus, alerts topic)
 
 
 def dr_network_settings(d: DrSettings, network: NetworkSettings) -> NetworkSettings:
@@ -239,14 +240,19 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     catalogue = app.catalogue()
     dr_net = NetworkTier("dr-network", NetworkTierArgs(
         platform=dp, settings=dr_network_settings(d, settings.network), logs_key_arn=keys.logs_key_arn)).outputs
+    # The event backbone again (bus, rules, queues with their DLQs, topics; no analytics stream), encrypted with
+    # the DR-region data key: the DR services consume DR queues and publish to the DR bus. Its alerts topic is
+    # the DR region's (alarms notify topics of their own region). Queues are not replicated: messages in flight
+    # in the primary's queues at an outage stay there (docs/dr.md).
+    dr_events = EventsTier("dr-events", EventsTierArgs(
+        platform=dp, settings=settings.events, data_key_arn=keys.data_key_arn, analytics_stream=False,
+        dlq_alarms=True)).outputs
     db = DrDatabase("dr-database", DrDatabaseArgs(
         platform=dp, settings=d, primary_region=primary_region, source_db_identifier=data.db_instance_identifier,
         instance_class=settings.data.db_instance_class, log_exports=tuple(settings.data.db_log_exports),
         isolated_subnet_ids=dr_net.isolated_subnet_ids, data_sg_id=dr_net.data_security_group_id,
-        kms_key_arn=dr.dr_key_arn, alerts_key_arn=keys.data_key_arn,
+        kms_key_arn=dr.dr_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn,
         backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
-        alert_subscriptions=[*(("email", e) for e in settings.events.alert_emails),
-                             *((s.protocol, s.endpoint) for s in settings.events.subscriptions if s.topic == "alerts")],
     )).outputs
     cache = DrCache("dr-cache", DrCacheArgs(
         platform=dp, settings=d, engine_version=settings.data.redis_engine_version,
@@ -257,8 +263,8 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     dr_app_settings = dr_application_settings(d, app)
     # The DR services' contracts resolved in the DR region: the replica (promoted on failover) for the database,
     # the secret replicas and ECR replicas in the DR region, the DR standby cache (empty at failover, its own AUTH
-    # token). Buckets, tables, queues and the event bus stay the
-    # primary's (global ARNs / the primary region's, as before). The DR application tier builds its own
+    # token), the DR events tier's queues and bus, the DR replica buckets and (dynamodbStrategy replica) the
+    # tables' DR replicas. The DR application tier builds its own
     # per-service roles (autonamed) whose execution roles read the DR region's secret copies.
     def here(v):
         return in_region(v, primary_region, dp.region)
@@ -271,6 +277,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
                          if k in dr.replica_bucket_names else v) for k, v in dependencies.bucket_arns.items()},
         table_arns={k: (here(v) if d.dynamodb_strategy == "replica" and k in data.table_arns else v)
                     for k, v in dependencies.table_arns.items()},
+        queue_arns=dr_events.queue_arns, event_bus_arn=dr_events.event_bus_arn, event_sources=dr_events.event_sources,
         db_resource_id=db.replica_resource_id, db_address=db.replica_address, db_reader_address=db.replica_address,
         redis_endpoint=cache.endpoint, redis_port=cache.port, redis_auth_secret_arn=cache.auth_secret_arn,
         redis_auth_secret_arn_pattern=cache.auth_secret_arn_pattern)
@@ -280,7 +287,11 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         app_sg_id=dr_net.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=keys.logs_key_arn, data_key_arn=dr.dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
         repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
-        dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name)).outputs
+        dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name,
+        # Pipeline-owned like the primary's (their releases reach the DR region through ECR replication): the
+        # failover procedure (functions/dr_failover use-current-images) moves them onto the newest replicated
+        # image, and `pulumi up` must not move them back to application.imageTag.
+        delivered_services=settings.delivery.delivered([s.name for s in catalogue]))).outputs
     # The DR region's front door: the edge tier's API part over a VPC link to the DR region's internal load
     # balancer, behind its own regional WAF ACL, for the primary's SPA and user pool (plus dr.userPoolArn, the
     # DR pool the Cognito procedure creates).
@@ -308,5 +319,5 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,
             "retention": min(35, max(1, settings.data.db_backup_retention_days))})).outputs
-    return DrRegionOutputs(network=dr_net, application=dr_app, edge=dr_edge, database=db,
+    return DrRegionOutputs(network=dr_net, application=dr_app, edge=dr_edge, database=db, events=dr_events,
                            health_check_ids=list(failover.health_check_ids), manifest=failover.manifest)

@@ -14,6 +14,7 @@ region's price file), so the monthly cost each mode adds is a difference of two 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from pathlib import Path
@@ -252,6 +253,13 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
             + (f"the DR standby cache ({standby[0].props.get('nodeType')}) starts empty and refills from the database "
                "(derived data only)" if standby else
                "no cache stands in the DR region: it is built with the rest at recovery and starts empty"))
+    queues = plan.of_type("aws:sqs/queue:Queue")
+    if queues and dr_region:
+        dr_queues = [q for q in queues if in_dr(q)]
+        not_covered.append("SQS queues and the event bus: not replicated (work in flight, not state); " + (
+            f"the DR region has its own bus and {len(dr_queues)} queues, empty at failover; messages still in the "
+            "primary's queues wait there (retention) and are redriven or replayed from the bus archive after "
+            "failback" if dr_queues else "no DR-region queues (backup-restore: created with the DR region)"))
     if plan.of_type(USER_POOL):
         not_covered.append("Cognito user pool: regional, not replicated; users and their MFA devices do not survive "
                            "the loss of the primary region; procedure in docs/dr.md (scheduled user export, import "
@@ -279,7 +287,9 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
         dr_services = [s for s in plan.of_type(ECS_SERVICE) if in_dr(s)]
         if not dr_replicas or not dr_services:
             notes.append(f"mode {mode} but the plan has no DR replica or DR services: nothing to fail over to")
-        steps = [fixed("preflight"), fixed("promote-replica"), fixed("point-services"), fixed("scale-services"),
+        steps = [fixed("preflight"), fixed("promote-replica"), fixed("point-services"),
+                 fixed("use-current-images", "use-current-images-warm" if mode == "warm-standby" else None),
+                 fixed("scale-services"),
                  fixed("wait-services-stable", "wait-services-stable-warm" if mode == "warm-standby" else None), dns]
     else:
         # backup-restore: the DR side is created at the disaster (`pulumi up` with a standing mode): the VPC first,
@@ -334,8 +344,27 @@ def text(o: Objectives) -> str:
     return "\n".join(out)
 
 
+@contextlib.contextmanager
+def released():
+    """The program as `pulumi up` sees it once the pipelines have released: every ECR repository (and its DR-region
+    replica) holds a tagged image. The offline plan's default is a new stack's empty repositories, where every
+    service is parked at 0 tasks (components/ecs_services.py) and its count unknown in a preview: warm-standby's
+    standby tasks, like the primary's, would price at nothing. A month of a mode is priced in this steady state."""
+    from . import mocks
+    token = "aws:ecr/getImages:getImages"
+    original = mocks.INVOKES[token]
+    mocks.INVOKES[token] = lambda a, r: {**original(a, r), "imageIds": [
+        {"imageDigest": "sha256:" + "0" * 64, "imageTag": "release"}]}
+    try:
+        yield
+    finally:
+        mocks.INVOKES[token] = original
+
+
 def mode_rows(plan: Plan) -> list[dict]:
-    """Each mode of this stack: its monthly cost (total and DR region), what it adds to backup-restore, RTO/RPO."""
+    """Each mode of this stack: its monthly cost (total and DR region), what it adds to backup-restore, RTO/RPO.
+    Priced after the first release, in update mode (every count known: the primary's services at their desired
+    count, the DR services at 0 in pilot-light and at standbyCount in warm-standby), whatever --mode says."""
     from .cost import default_usage_path, estimate
     from .engine import main_program, run_program
 
@@ -345,7 +374,8 @@ def mode_rows(plan: Plan) -> list[dict]:
     rows = []
     for mode in MODES:
         cfg = {**base_cfg, "ai-platform:dr": {**dr, "enabled": True, "mode": mode}}
-        other = run_program(main_program(), config=cfg, stack=plan.stack, preview=plan.preview)
+        with released():
+            other = run_program(main_program(), config=cfg, stack=plan.stack, preview=False)
         est = estimate(other, usage_file=default_usage_path(plan.stack))
         o = objectives(other)
         region = o.dr_region

@@ -28,8 +28,8 @@ def test_prod_pilot_light_meets_rto_one_hour_and_rpo_fifteen_minutes_for_every_s
         assert s.source and 0 <= s.low <= s.high, s
     [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL")]
     assert "cross-region read replica" in pg.mechanism and pg.seconds == 900   # the ReplicaLag alarm's threshold
-    assert [s.name for s in o.steps] == ["preflight", "promote-replica", "point-services", "scale-services",
-                                         "wait-services-stable", "move-dns"]
+    assert [s.name for s in o.steps] == ["preflight", "promote-replica", "point-services", "use-current-images",
+                                         "scale-services", "wait-services-stable", "move-dns"]
     # the deliberately unreplicated stores are named, not hidden
     assert any("Cognito" in n for n in o.not_covered) and any("ElastiCache" in n for n in o.not_covered)
 
@@ -110,3 +110,44 @@ def test_the_cli_prints_and_exports_the_objectives(capsys):
     assert doc["mode"] == "pilot-light" and doc["targets"]["met"] is True
     assert doc["rto"]["highSeconds"] <= 3600 and doc["worstRpoSeconds"] <= 900
     assert all(r["source"] for r in doc["rpo"])
+
+
+def _fargate_tasks(est, region: str) -> dict:
+    """Service -> tasks priced in `region` (the vCPU-hour lines: 'Fargate vCPU-h: <n> x ...')."""
+    out: dict = {}
+    for line in est.lines:
+        if line.region == region and line.item.startswith("Fargate vCPU-h:") and line.monthly > 0:
+            out[line.name] = out.get(line.name, 0) + float(line.item.split(":")[1].split(" x ")[0])
+    return out
+
+
+@pytest.mark.parametrize("mode,standby", [("pilot-light", 0), ("warm-standby", 1)])
+def test_a_released_mode_prices_each_dr_service_at_its_standby_count(mode, standby):
+    with dr.released():
+        plan = prod_with(mode, preview=False)
+    est = estimate(plan, usage_file=default_usage_path("prod"))
+    primary, west = _fargate_tasks(est, "us-east-1"), _fargate_tasks(est, "us-west-2")
+    assert len(primary) == 9 and min(primary.values()) >= 1          # released: the primary's services run
+    assert west == ({name: standby for name in primary} if standby else {})
+
+
+def test_the_mode_table_prices_warm_standby_above_pilot_light_by_its_standby_tasks():
+    rows = {r["mode"]: r for r in dr.mode_rows(stack_plan("prod"))}
+    warm, pilot, base = rows["warm-standby"], rows["pilot-light"], rows["backup-restore"]
+    assert base["addsMonthly"] == 0 < pilot["addsMonthly"] < warm["addsMonthly"]
+    with dr.released():
+        est = estimate(prod_with("warm-standby", preview=False), usage_file=default_usage_path("prod"))
+    standby_tasks = sum(line.monthly for line in est.lines if line.region == "us-west-2"
+                        and line.item.startswith("Fargate"))
+    assert standby_tasks > 0
+    assert warm["monthly"] - pilot["monthly"] == pytest.approx(standby_tasks, abs=0.05)
+    assert warm["rtoHighSeconds"] <= 20 * MIN and pilot["rtoHighSeconds"] <= 60 * MIN
+
+
+def test_queues_are_named_as_not_replicated_with_the_dr_regions_own():
+    o = dr.objectives(stack_plan("prod"))
+    [line] = [n for n in o.not_covered if n.startswith("SQS queues")]
+    assert "own bus and 6 queues" in line
+    o = dr.objectives(prod_with("backup-restore"))
+    [line] = [n for n in o.not_covered if n.startswith("SQS queues")]
+    assert "no DR-region queues" in line

@@ -318,7 +318,7 @@ def test_pilot_light_builds_the_same_tiers_in_the_dr_region_at_zero_tasks():
             "aws:ssm/parameter:Parameter", "aws:sns/topic:Topic"} <= types or "awsx:ec2:Vpc" not in types
     # the reused tiers are the primary's component classes, in their own namespace under the DR region
     assert {r.type for r in plan.resources if r.type.startswith("ai-platform:dr:")} == {
-        "ai-platform:dr:Network", "ai-platform:dr:Application", "ai-platform:dr:Edge"}
+        "ai-platform:dr:Network", "ai-platform:dr:Events", "ai-platform:dr:Application", "ai-platform:dr:Edge"}
     services = [r for r in dr if r.type == ECS_SERVICE]
     primary = [r for r in plan.of_type(ECS_SERVICE) if r not in services]
     assert len(services) == len(primary) > 0
@@ -350,7 +350,8 @@ def test_the_dr_replica_is_cross_region_encrypted_promotable_and_protected():
     [lag] = [r for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r.props["metricName"] == "ReplicaLag"
              and r.provider == replica.provider]
     assert lag.provider == replica.provider and lag.props["threshold"] == 900
-    assert lag.props["alarmActions"] == [plan.named("dr-alerts").outputs["arn"]]
+    [dr_alerts] = [t for t in dr_side(plan) if t.type == "aws:sns/topic:Topic" and t.name == "topic-alerts"]
+    assert lag.props["alarmActions"] == [dr_alerts.outputs["arn"]]
 
 
 def test_dr_services_use_dr_region_images_secrets_logs_and_the_replica():
@@ -506,3 +507,48 @@ def test_the_manifest_is_what_the_failover_procedure_reads():
 
 # The failover records (the API's name between the two regions' API custom domains) and their health check:
 # tests/test_dr_front_door.py.
+
+
+def test_the_dr_region_has_its_own_event_backbone_on_the_dr_data_key():
+    """The events tier again through the DR provider: bus, rules, queues with DLQs and topics (no analytics stream),
+    every queue and topic on DrKeys' data key; the DR services' contracts resolve to the DR queues and bus."""
+    plan = stack_plan("prod", preview=False)
+    dr = dr_side(plan)
+    dr_key = out(plan, "dr-data-key", "arn")
+    queues = {r.props["name"]: r for r in dr if r.type == "aws:sqs/queue:Queue"}
+    assert set(queues) == {f"ai-platform-prod-{q}{d}" for q in ("document-processing", "inference-requests",
+                                                               "notifications") for d in ("", "-dlq")}
+    assert {r.props["kmsMasterKeyId"] for r in queues.values()} == {dr_key}
+    assert {r.props["kmsMasterKeyId"] for r in dr if r.type == "aws:sns/topic:Topic"} == {dr_key}
+    [bus] = [r for r in dr if r.type == "aws:cloudwatch/eventBus:EventBus"]
+    rules = {r.props["name"] for r in dr if r.type == "aws:cloudwatch/eventRule:EventRule"}
+    assert rules == {"ai-platform-prod-document-uploaded", "ai-platform-prod-inference-requested"}
+    assert not [r for r in dr if r.type == "aws:kinesis/stream:Stream"]
+    assert len([r for r in plan.resources if r.type == "aws:kinesis/stream:Stream"]) == 1   # the primary's
+    # DLQ depth alarms notify the DR alerts topic (the primary's DLQs: the observability tier's alarms)
+    [alerts] = [t for t in dr if t.type == "aws:sns/topic:Topic" and t.name == "topic-alerts"]
+    dlq_alarms = [r for r in dr if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"
+                  and r.props["metricName"] == "ApproximateNumberOfMessagesVisible"]
+    assert sorted(a.props["dimensions"]["QueueName"] for a in dlq_alarms) == sorted(
+        n for n in queues if n.endswith("-dlq"))
+    assert all(a.props["alarmActions"] == [alerts.outputs["arn"]] for a in dlq_alarms)
+    # the DR services' environment and grants name the DR queues and bus, never the primary's
+    env = {}
+    for d in (r for r in dr if r.type == "aws:ecs/taskDefinition:TaskDefinition"):
+        [c] = json.loads(d.props["containerDefinitions"])
+        env[c["name"]] = {e["name"]: e["value"] for e in c["environment"]}
+    assert env["conversational"]["QUEUE_INFERENCE_REQUESTS_ARN"] == \
+        "arn:aws:sqs:us-west-2:123456789012:ai-platform-prod-inference-requests"
+    assert env["document-extraction"]["EVENT_BUS_ARN"] == \
+        "arn:aws:events:us-west-2:123456789012:event-bus/ai-platform-prod-platform" == bus.outputs["arn"]
+    [consume] = [r for r in dr if r.name == "workflow-task-policy"]
+    text = consume.props["policy"]
+    assert "arn:aws:sqs:us-west-2:123456789012:ai-platform-prod-notifications" in text and ":us-east-1:" not in text
+
+
+def test_the_dr_services_are_pipeline_owned_so_up_does_not_revert_the_failover_image():
+    """At failover functions/dr_failover registers revisions with the newest replicated image: the stack must not
+    move the DR services back to application.imageTag (ignore_changes on the task definition, as the primary's)."""
+    plan = stack_plan("prod", preview=False)
+    dr_services = [r for r in dr_side(plan) if r.type == ECS_SERVICE]
+    assert dr_services and all("taskDefinition" in r.options["ignoreChanges"] for r in dr_services)

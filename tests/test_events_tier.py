@@ -9,7 +9,7 @@ import pytest
 
 from components.config import load_settings
 from components.config.schema import ConfigError
-from conftest import program_with, stack_plan
+from conftest import primary_plan, program_with
 
 EVENTS = "ai-platform:tier:Events"
 QUEUE = "aws:sqs/queue:Queue"
@@ -30,7 +30,7 @@ def statements(policy_resource) -> dict:
 
 
 def test_rule_delivers_to_its_queue_and_the_queue_policy_allows_exactly_that_rule():
-    plan = stack_plan("dev", preview=False)
+    plan = primary_plan("dev", preview=False)
     rule = plan.named("rule-document-uploaded")
     assert json.loads(rule.props["eventPattern"]) == {"source": ["ai-platform.documents"],
                                                       "detail-type": ["DocumentUploaded"]}
@@ -56,7 +56,7 @@ def test_rule_delivers_to_its_queue_and_the_queue_policy_allows_exactly_that_rul
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_queue_has_its_own_dlq_and_kms(stack):
-    plan = stack_plan(stack, preview=False)
+    plan = primary_plan(stack, preview=False)
     settings = load_settings({"platform": {"environment": stack, "owner": "o", "costCenter": "c"},
                               "events": {"alertEmails": ["ops@example.com"]}}, stack=stack, region="us-east-1").events
     data_key = arn(plan, "data-key")
@@ -74,7 +74,7 @@ def test_every_queue_has_its_own_dlq_and_kms(stack):
 
 
 def test_domain_events_fan_out_to_queue_with_raw_delivery():
-    plan = stack_plan("dev", preview=False)
+    plan = primary_plan("dev", preview=False)
     topic = plan.named("topic-domain-events")
     sub = plan.named("sub-domain-events-notifications").props
     assert sub["protocol"] == "sqs" and sub["rawMessageDelivery"] is True
@@ -85,7 +85,7 @@ def test_domain_events_fan_out_to_queue_with_raw_delivery():
 
 
 def test_topics_encrypted_and_alerts_accept_cloudwatch_alarms():
-    plan = stack_plan("dev", preview=False)
+    plan = primary_plan("dev", preview=False)
     data_key = arn(plan, "data-key")
     for name in ("topic-alerts", "topic-domain-events"):
         assert plan.named(name).props["kmsMasterKeyId"] == data_key
@@ -98,7 +98,7 @@ def test_topics_encrypted_and_alerts_accept_cloudwatch_alarms():
 
 def test_bus_archive_retention_and_stream_by_environment():
     for stack, retention, mode, shards, hours in (("dev", 7, "ON_DEMAND", None, 24), ("prod", 90, "PROVISIONED", 2, 168)):
-        plan = stack_plan(stack, preview=False)
+        plan = primary_plan(stack, preview=False)
         archive = plan.named("bus-archive").props
         assert archive["retentionDays"] == retention and archive["eventSourceArn"] == arn(plan, "bus")
         stream = plan.named("analytics-stream").props
@@ -109,7 +109,7 @@ def test_bus_archive_retention_and_stream_by_environment():
 
 def test_events_resources_are_tagged():
     from policies.rules.tags import taggable
-    for r in events_resources(stack_plan("dev", preview=False)):
+    for r in events_resources(primary_plan("dev", preview=False)):
         if taggable(r.type):
             assert {"Project", "Environment", "ManagedBy", "Owner", "CostCenter"} <= set(r.props.get("tags", {})), r.name
 

@@ -23,8 +23,11 @@ ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_
 DB, REPLICA = "ai-platform-prod-postgres", "ai-platform-prod-postgres-dr"
 PARAM = "/ai-platform/prod/db-endpoint"
 SERVICES = ["search", "workflow"]
-FAILOVER = [s for s in proc.TYPICAL if s in ("preflight", "promote-replica", "point-services", "scale-services",
-                                             "wait-services-stable", "move-dns")]
+FAILOVER = [s for s in proc.TYPICAL if s in ("preflight", "promote-replica", "point-services", "use-current-images",
+                                             "scale-services", "wait-services-stable", "move-dns")]
+REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+REPO = "ai-platform/prod/app"
+STALE_IMAGE = f"{REGISTRY}/{REPO}:1.0.0"    # what the DR task definitions name (application.imageTag)
 FAILBACK = ["preflight", "retire-old-primary", "replicate-to-primary", "fence-dr-services", "wait-replica-caught-up",
             "promote-primary", "point-primary-services", "scale-primary-services", "wait-primary-services-stable",
             "move-dns-back", "retire-dr-db", "replicate-to-dr", "standby-dr-services"]
@@ -66,8 +69,12 @@ def world(aws, tmp_path):
         ids[region] = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
         ecs = c("ecs", region)
         ecs.create_cluster(clusterName=cluster)
-        ecs.register_task_definition(family="app", containerDefinitions=[{"name": "app", "image": "app:1",
-                                                                          "memory": 512}])
+        # the DR services run from the DR-region ECR replica, at the configured tag; a sidecar from elsewhere
+        image = STALE_IMAGE if region == DR else "app:1"
+        ecs.register_task_definition(family="app", containerDefinitions=[
+            {"name": "app", "image": image, "memory": 512},
+            {"name": "sidecar", "image": "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0", "memory": 128}],
+            tags=[{"key": "Service", "value": "app"}])
         for svc in SERVICES:
             ecs.create_service(cluster=cluster, serviceName=svc, taskDefinition="app",
                                desiredCount=2 if region == PRIMARY else 0)
@@ -75,6 +82,7 @@ def world(aws, tmp_path):
                 ServiceNamespace="ecs", ResourceId=f"service/{cluster}/{svc}",
                 ScalableDimension="ecs:service:DesiredCount", MinCapacity=2 if region == PRIMARY else 0,
                 MaxCapacity=6)
+    images = push_images(c, ["1.0.0", "9c1e2f7"])
     primary = c("rds", PRIMARY).create_db_instance(
         DBInstanceIdentifier=DB, Engine="postgres", DBInstanceClass="db.t4g.medium", MasterUsername="platform",
         MasterUserPassword="not-a-real-password", AllocatedStorage=20, BackupRetentionPeriod=7,
@@ -112,8 +120,42 @@ def world(aws, tmp_path):
         "drDbSubnetGroup": "ai-platform-prod-db", "drSecurityGroupIds": [ids[DR]]}
     path = tmp_path / "dr.json"
     path.write_text(json.dumps(manifest))
-    return dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret"])(
-        c, manifest, path, tmp_path / "state.json", hc, secret)
+    return dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])(
+        c, manifest, path, tmp_path / "state.json", hc, secret, images)
+
+
+def push_images(c, tags, repository=REPO, region=DR) -> dict:
+    """Images in the DR-region ECR replica, pushed one after another (oldest first): tag -> digest."""
+    from moto.ecr.models import ecr_backends
+    ecr = c("ecr", region)
+    try:
+        ecr.create_repository(repositoryName=repository)
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        pass
+    out = {}
+    for tag in tags:
+        manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                               "config": {"digest": "sha256:" + tag.encode().hex().ljust(64, "0")[:64], "size": 1,
+                                          "mediaType": "application/vnd.docker.container.image.v1+json"},
+                               "layers": [{"digest": "sha256:" + tag.encode().hex().rjust(64, "0")[-64:], "size": 1,
+                                           "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip"}]})
+        out[tag] = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)["image"]["imageId"][
+            "imageDigest"]
+    # moto stamps whole seconds: make the push order explicit
+    base = int(dt.datetime.now(dt.UTC).timestamp()) - 3600
+    for i, image in enumerate(ecr_backends["123456789012"][region].repositories[repository].images):
+        image.image_pushed_at = base + 60 * i
+    return out
+
+
+def dr_images(w) -> dict:
+    ecs = w.c("ecs", DR)
+    out = {}
+    for s in ecs.describe_services(cluster="ai-platform-prod-dr", services=SERVICES)["services"]:
+        td = ecs.describe_task_definition(taskDefinition=s["taskDefinition"], include=["TAGS"])
+        out[s["serviceName"]] = ({c["name"]: c["image"] for c in td["taskDefinition"]["containerDefinitions"]},
+                                 td.get("tags"))
+    return out
 
 
 class Result:
@@ -176,6 +218,11 @@ def assert_failed_over(w):
               .describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]}
     assert floors == {"search": 3, "workflow": 2}  # else target tracking would scale straight back to 0
     assert inverted(w) is True
+    # the DR services run the newest replicated release, pinned by digest, not the configured tag
+    newest = f"{REGISTRY}/{REPO}@{w.images['9c1e2f7']}"
+    for containers, tags in dr_images(w).values():
+        assert containers == {"app": newest, "sidecar": "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"}
+        assert tags == [{"key": "Service", "value": "app"}]
 
 
 # --- dry run -------------------------------------------------------------------------------------------------------
@@ -300,6 +347,8 @@ def test_a_failure_inside_a_step_resumes_without_repeating_its_done_part(world):
     seen = []
 
     def flaky(**kw):
+        if "desiredCount" not in kw:   # use-current-images' update (a new revision): not this test's
+            return real(**kw)
         seen.append(kw["service"])
         if kw["service"] == "workflow" and seen.count("workflow") == 1:
             raise ClientError({"Error": {"Code": "ServerException", "Message": "try again"}}, "UpdateService")
@@ -310,6 +359,76 @@ def test_a_failure_inside_a_step_resumes_without_repeating_its_done_part(world):
         assert cli(world, "resume", "--target-region", DR, "--confirm").code == 0
     assert seen == ["search", "workflow", "workflow"]  # search was already scaled and deployed: not again
     assert_failed_over(world)
+
+
+# --- images at failover --------------------------------------------------------------------------------------------
+def test_use_current_images_registers_a_revision_once_and_then_changes_nothing(world):
+    p = proc.Procedure(parse(world.manifest), world.c, poll_seconds=0, sleep=lambda _s: None)
+    first = p.current_images(DR, "ai-platform-prod-dr", SERVICES)
+    assert first == {"changed": SERVICES, "current": []}
+    ecs = world.c("ecs", DR)
+    revisions = ecs.list_task_definitions(familyPrefix="app")["taskDefinitionArns"]
+    assert len(revisions) == 2   # one new revision of the family (here the services share one), both moved to it
+    assert p.current_images(DR, "ai-platform-prod-dr", SERVICES) == {"changed": [], "current": SERVICES}
+    assert ecs.list_task_definitions(familyPrefix="app")["taskDefinitionArns"] == revisions
+    # a newer release replicated later: the next run moves to it
+    newer = push_images(world.c, ["77aa001"])["77aa001"]
+    assert p.current_images(DR, "ai-platform-prod-dr", ["search"])["changed"] == ["search"]
+    assert dr_images(world)["search"][0]["app"] == f"{REGISTRY}/{REPO}@{newer}"
+
+
+def test_an_empty_ecr_replica_fails_the_step_and_resume_finishes_once_images_arrive(world):
+    world.c("ecr", DR).batch_delete_image(repositoryName=REPO, imageIds=[{"imageTag": t} for t in ("1.0.0", "9c1e2f7")])
+    r = execute(world)
+    assert r.code == 1
+    assert "use-current-images: FAILED" in r.out and "no tagged image in the ECR replica ai-platform/prod/app" in r.out
+    assert state(world)["operations"]["failover"]["steps"]["use-current-images"]["status"] == "failed"
+    assert counts(world, DR, "ai-platform-prod-dr") == {"search": 0, "workflow": 0}   # not scaled onto a missing image
+    world.images.update(push_images(world.c, ["1.0.0", "9c1e2f7"]))
+    r = cli(world, "resume", "--target-region", DR, "--confirm")
+    assert r.code == 0, r.out
+    assert "[3/7] point-services: already done, skipped" in r.out
+    assert_failed_over(world)
+    logged = [line for line in r.logs if line.get("message") == "service image"]
+    assert {line["service"] for line in logged} == set(SERVICES)
+    first = next(line for line in logged if line["changes"])   # the second service reuses the revision (same family)
+    assert first["changes"][0]["from"] == STALE_IMAGE and first["changes"][0]["tags"] == ["9c1e2f7"]
+
+
+def test_the_base_is_the_familys_latest_revision_what_the_stack_last_registered(world):
+    """The DR services are pipeline-owned (the stack does not move them onto its new revisions): the step starts
+    from the family's latest revision, so a changed environment reaches the DR services at failover."""
+    ecs = world.c("ecs", DR)
+    ecs.register_task_definition(family="app", containerDefinitions=[
+        {"name": "app", "image": STALE_IMAGE, "memory": 512, "environment": [{"name": "NEW_SETTING", "value": "1"}]}])
+    p = proc.Procedure(parse(world.manifest), world.c, poll_seconds=0, sleep=lambda _s: None)
+    assert p.current_images(DR, "ai-platform-prod-dr", SERVICES)["changed"] == SERVICES
+    for name in SERVICES:
+        arn = ecs.describe_services(cluster="ai-platform-prod-dr", services=[name])["services"][0]["taskDefinition"]
+        [app] = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"]
+        assert app["environment"] == [{"name": "NEW_SETTING", "value": "1"}]
+        assert app["image"] == f"{REGISTRY}/{REPO}@{world.images['9c1e2f7']}"
+
+
+def test_sync_images_follows_a_release_in_warm_standby_without_a_failover(world):
+    assert cli(world, "sync-images", "--target-region", PRIMARY, "--confirm").code == 2
+    r = cli(world, "sync-images", "--target-region", DR)
+    assert r.code == 2 and "--confirm" in r.err
+    assert dr_images(world)["search"][0]["app"] == STALE_IMAGE
+    r = cli(world, "sync-images", "--target-region", DR, "--confirm")
+    assert r.code == 0 and "2 DR services moved to the newest image" in r.out, r.out + r.err
+    assert dr_images(world)["search"][0]["app"] == f"{REGISTRY}/{REPO}@{world.images['9c1e2f7']}"
+    assert not world.state.exists()   # not a failover: no state record, nothing to resume
+    assert db(world, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")   # nothing else moved
+    assert "0 DR services moved" in cli(world, "sync-images", "--target-region", DR, "--confirm").out
+
+
+def test_only_the_dr_regions_ecr_images_are_resolved():
+    assert proc._ecr_image(STALE_IMAGE, DR) == (REGISTRY, REPO)
+    assert proc._ecr_image(f"{REGISTRY}/{REPO}@sha256:{'a' * 64}", DR) == (REGISTRY, REPO)
+    assert proc._ecr_image(STALE_IMAGE.replace(DR, PRIMARY), DR) is None     # the primary's registry: not here
+    assert proc._ecr_image("public.ecr.aws/nginx/nginx:1", DR) is None
+    assert proc._ecr_image("app:1", DR) is None
 
 
 # --- failback -------------------------------------------------------------------------------------------------------

@@ -111,13 +111,18 @@ def test_dev_stays_destroyable():
 
 
 def test_every_dead_letter_queue_has_a_depth_alarm_on_the_alerts_topic(stack_name):
+    """Per region (prod's DR region has its own events tier): every DLQ is alarmed on that region's alerts topic."""
     plan = stack_plan(stack_name, False)
-    topic = plan.named("topic-alerts", "aws:sns/topic:Topic").outputs["arn"]
-    watched = {r.props["dimensions"]["QueueName"] for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-               if r.props.get("namespace") == "AWS/SQS" and r.props.get("metricName") == "ApproximateNumberOfMessagesVisible"
-               and r.props.get("alarmActions") == [topic]}
-    dlqs = {r.props["name"] for r in plan.of_type("aws:sqs/queue:Queue") if r.props["name"].endswith("-dlq")}
-    assert len(dlqs) >= 4 and dlqs <= watched, sorted(dlqs - watched)
+    topics = {t.provider: t.outputs["arn"] for t in plan.of_type("aws:sns/topic:Topic") if t.name == "topic-alerts"}
+    assert len(topics) == (2 if stack_name == "prod" else 1)
+    for provider, topic in topics.items():
+        watched = {r.props["dimensions"]["QueueName"] for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                   if r.provider == provider and r.props.get("namespace") == "AWS/SQS"
+                   and r.props.get("metricName") == "ApproximateNumberOfMessagesVisible"
+                   and r.props.get("alarmActions") == [topic]}
+        dlqs = {r.props["name"] for r in plan.of_type("aws:sqs/queue:Queue")
+                if r.provider == provider and r.props["name"].endswith("-dlq")}
+        assert len(dlqs) >= 3 and dlqs <= watched, sorted(dlqs - watched)
 
 
 def _other_region_program():

@@ -4,10 +4,12 @@
     python -m functions.dr_failover --manifest dr.json execute --target-region us-west-2 --confirm
     python -m functions.dr_failover --manifest dr.json resume  --target-region us-west-2 --confirm
     python -m functions.dr_failover --manifest dr.json failback --target-region us-east-1 --confirm
+    python -m functions.dr_failover --manifest dr.json sync-images --target-region us-west-2 --confirm  # warm-standby
     pulumi stack output --json | python -m functions.dr_failover --manifest - plan   # reads its drManifest output
 
 Failover (primary region lost or being evacuated): preflight, promote the DR read replica, point the DR services at
-it (the SSM parameter their task definitions read the DB host from, and the optional DB secret), scale the DR
+it (the SSM parameter their task definitions read the DB host from, and the optional DB secret), move them onto the
+newest image of their DR-region ECR replica (the last release; the stack names application.imageTag), scale the DR
 services up with a new deployment (so running tasks read the new endpoint), wait until they are stable, then move
 DNS by inverting the primary records' health checks (Route 53 then answers with the SECONDARY records).
 Failback (primary region healthy again): rename the stale old primary aside, re-create replication toward the
@@ -29,6 +31,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import sys
 import time
 import uuid
@@ -78,6 +81,8 @@ TYPICAL = {
     "promote-replica": "5-15 min (RDS User Guide, 'Promoting a read replica': the instance is rebooted; 'several "
                        "minutes or longer, depending on the size of the read replica')",
     "point-services": "< 5 s (SSM PutParameter / Secrets Manager PutSecretValue)",
+    "use-current-images": "< 15 s (ECS DescribeTaskDefinition, ECR DescribeImages, RegisterTaskDefinition, UpdateService per "
+                          "service; reads only in warm-standby after sync-images)",
     "scale-services": "< 10 s (ECS UpdateService, Application Auto Scaling RegisterScalableTarget)",
     "wait-services-stable": "2-5 min (Fargate task start + image pull from the DR-region ECR replica + first ALB "
                             "health check; ECS Developer Guide, 'Optimize load balancer health check parameters')",
@@ -131,6 +136,9 @@ class Procedure:
             Step("point-services", f"write its endpoint to {m.db_endpoint_parameter} ({m.dr_region})"
                                    + (f" and to the secret {m.db_secret_arn}" if m.db_secret_arn else ""),
                  lambda: self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn)),
+            Step("use-current-images", f"point each DR service at the newest image of its {m.dr_region} ECR "
+                                       f"replica (a new task-definition revision where it differs)",
+                 lambda: self.current_images(m.dr_region, m.cluster_name, m.services)),
             Step("scale-services", f"scale {m.cluster_name} to {_counts(m.desired_counts)} with a new deployment",
                  lambda: self.scale(m.dr_region, m.cluster_name, m.desired_counts, m.db_endpoint_parameter)),
             Step("wait-services-stable", f"wait until the {len(m.services)} DR services are stable",
@@ -295,6 +303,74 @@ class Procedure:
                 ecs.update_service(cluster=cluster, service=name, desiredCount=count, forceNewDeployment=stale)
                 updated.append(name)
         return {"updated": updated}
+
+    def current_images(self, region: str, cluster: str, services) -> dict:
+        """Each DR service onto the image the primary last released: the newest tagged image (by push time) of its
+        repository's replica in `region`. The DR task definitions name `application.imageTag`, while the delivery
+        pipelines push and deploy commit tags in the primary region; registry replication copies every push to
+        the DR region, so the newest replicated image is the last release built. The image is pinned by digest
+        (exactly the image resolved). A container whose image is not in this region's ECR is left as it is.
+
+        The base is the family's latest revision (what the stack last registered: its environment, secrets and
+        roles; the DR services are pipeline-owned, so the stack does not move them onto it). Idempotent: a service
+        already on a revision with that image is not touched; rerun after a crash between registering and
+        updating, the registered revision is found as the family's latest and reused."""
+        ecs, ecr = self.clients("ecs", region), self.clients("ecr", region)
+        described = {s["serviceName"]: s for chunk in _chunks(list(services), 10)
+                     for s in ecs.describe_services(cluster=cluster, services=chunk)["services"]}
+        newest: dict[tuple, tuple] = {}
+        changed, current = {}, []
+        for name in services:
+            svc = described.get(name)
+            if svc is None:
+                raise StepError(f"ECS service {name} not found in cluster {cluster} ({region})")
+            family = svc["taskDefinition"].rsplit("/", 1)[-1].rsplit(":", 1)[0]
+            answer = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
+            definition, tags = answer["taskDefinition"], answer.get("tags") or []
+            containers, swaps = [], []
+            for c in definition["containerDefinitions"]:
+                where = _ecr_image(c["image"], region)
+                if where is not None:
+                    if where not in newest:
+                        newest[where] = self._newest_image(ecr, *where)
+                    digest, image_tags = newest[where]
+                    image = f"{where[0]}/{where[1]}@{digest}"
+                    if c["image"] != image:
+                        swaps.append({"container": c["name"], "from": c["image"], "tags": image_tags})
+                        c = {**c, "image": image}
+                containers.append(c)
+            arn = definition["taskDefinitionArn"]
+            if swaps:
+                kwargs = {k: definition[k] for k in TASK_DEFINITION_KEYS if definition.get(k) not in (None, [], {})}
+                kwargs["containerDefinitions"] = containers
+                if tags:
+                    kwargs["tags"] = tags
+                arn = ecs.register_task_definition(**kwargs)["taskDefinition"]["taskDefinitionArn"]
+            if arn == svc["taskDefinition"]:
+                current.append(name)
+                continue
+            ecs.update_service(cluster=cluster, service=name, taskDefinition=arn)
+            changed[name] = swaps
+            LOGGER.info("service image", extra={"service": name, "taskDefinition": arn, "changes": swaps,
+                                                "was": svc["taskDefinition"]})
+        return {"changed": sorted(changed), "current": current}
+
+    @staticmethod
+    def _newest_image(ecr, registry_host: str, repository: str) -> tuple[str, list]:
+        images = []
+        try:
+            for page in ecr.get_paginator("describe_images").paginate(
+                    registryId=registry_host.split(".", 1)[0], repositoryName=repository,
+                    filter={"tagStatus": "TAGGED"}):
+                images += page["imageDetails"]
+        except ClientError as exc:
+            if _code(exc) != "RepositoryNotFoundException":
+                raise
+        if not images:
+            raise StepError(f"no tagged image in the ECR replica {repository} ({registry_host}): is the registry "
+                            f"replication rule on, and has a release been pushed since?")
+        latest = max(images, key=lambda i: (i["imagePushedAt"], i["imageDigest"]))
+        return latest["imageDigest"], sorted(latest.get("imageTags") or [])
 
     def wait_stable(self, region: str, cluster: str, services) -> dict:
         waiter = self.clients("ecs", region).get_waiter("services_stable")
@@ -528,11 +604,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     plan.add_argument("--operation", choices=("failover", "failback"), default="failover")
     plan.add_argument("--json", action="store_true")
     for name, text in (("execute", "fail over to the DR region"), ("resume", "finish an interrupted operation"),
-                       ("failback", "move back to the primary region")):
+                       ("failback", "move back to the primary region"),
+                       ("sync-images", "warm-standby: move the DR services onto the newest replicated images now "
+                                       "(after a release), outside any failover")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--target-region", help="required: the region traffic moves to")
         cmd.add_argument("--confirm", action="store_true", help="required: yes, change production")
     return p.parse_args(argv)
+
+
+def sync_images(procedure: Procedure, args: argparse.Namespace, out) -> int:
+    """The use-current-images step on its own: in warm-standby the DR tasks run all the time, so they follow each
+    release (run it after the pipeline deploys); pilot-light needs it only at failover, where it is a step."""
+    m = procedure.m
+    if args.target_region != m.dr_region:
+        raise Refused(f"sync-images needs --target-region {m.dr_region} (the DR region, whose services it updates) "
+                      f"and --confirm")
+    if not args.confirm:
+        raise Refused("sync-images changes the DR services: add --confirm")
+    started = time.monotonic()
+    try:
+        detail = procedure.current_images(m.dr_region, m.cluster_name, m.services)
+    except (StepError, ClientError) as exc:
+        LOGGER.error("sync-images failed", extra={"error": _one_line(exc)})
+        print(f"sync-images: FAILED: {_one_line(exc)}", file=out)
+        return 1
+    seconds = round(time.monotonic() - started, 1)
+    LOGGER.info("sync-images done", extra={"seconds": seconds, "detail": detail})
+    print(f"sync-images: {len(detail['changed'])} DR services moved to the newest image "
+          f"({', '.join(detail['changed']) or 'none'}), {len(detail['current'])} already current, in {seconds} s",
+          file=out)
+    return 0
 
 
 def default_clients() -> Callable[[str, str], Any]:
@@ -557,6 +659,8 @@ def main(argv=None, *, clients: Callable[[str, str], Any] | None = None, stdin=s
                                          args.state_file), out=out)
         if args.command == "plan":
             return runner.plan(args.operation, args.json)
+        if args.command == "sync-images":
+            return sync_images(procedure, args, out)
         operation = {"execute": "failover", "failback": "failback"}.get(args.command) or runner.active()
         if operation is None:
             raise Refused(f"nothing to resume: no failover or failback in progress in {runner.state.where()}")
@@ -583,6 +687,25 @@ def main(argv=None, *, clients: Callable[[str, str], Any] | None = None, stdin=s
         code = _code(exc)
         print(f"error: {exc.operation_name}: {_one_line(exc)}", file=err)
         return 2 if code in CREDENTIAL_ERRORS or code == "AccessDeniedException" else 1
+
+
+# What RegisterTaskDefinition takes back from DescribeTaskDefinition (the rest is read-only: ARN, revision, status).
+TASK_DEFINITION_KEYS = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "placementConstraints",
+                        "requiresCompatibilities", "cpu", "memory", "pidMode", "ipcMode", "proxyConfiguration",
+                        "inferenceAccelerators", "ephemeralStorage", "runtimePlatform", "enableFaultInjection")
+ECR_HOST = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+
+
+def _ecr_image(image: str, region: str) -> tuple[str, str] | None:
+    """(registry host, repository) of an image reference in `region`'s ECR, else None."""
+    host, _, rest = image.partition("/")
+    match = ECR_HOST.match(host)
+    if not rest or match is None or match.group(2) != region:
+        return None
+    repository = rest.split("@", 1)[0]
+    if ":" in repository:
+        repository = repository.rsplit(":", 1)[0]
+    return host, repository
 
 
 def _code(exc: Exception) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import iam
-from .common import _via
+from .common import _any_allowed, _via
 from .iam import Unknown, Verdict, is_unknown
 from .model import Role
 
@@ -95,6 +95,30 @@ class DrFlows:
                 checks = [("key", Verdict(False, "the replica names no customer managed key"))]
             self.add(f"replica {r.name} ({region})", f"DR key {getattr(key, 'name', kref)}", f"{svc} via kms", "allow",
                      checks, "dr")
+
+    # ------------------------------------------------------------------ DR services stay in their region
+    def dr_service_forbidden(self, rec, who, uses):
+        """A DR service must not reach the primary region's queues or bus: after a regional outage they are gone,
+        and while on standby (warm-standby: running tasks) a DR consumer would steal the primary's messages."""
+        m = self.m
+        role = rec["task_role"]
+        for key in uses.get("queues") or []:
+            q = self.find_queue(key, self.primary)
+            if q is None:
+                continue
+            qarn = m.arn(q)
+            checks = [(f"{self.role_label(role)} {a}", self.ck.role_can(role, a, qarn))
+                      for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage")]
+            self.add(who, f"primary-region queue {m.get(q, 'name')}", "sqs:ReceiveMessage", "deny",
+                     [("any consume action", _any_allowed(checks))], "dr")
+        bus = self.bus(self.primary)
+        for detail in uses.get("publishes") or []:
+            if bus is None:
+                break
+            ctx = {"events:detail-type": detail}
+            v = self.ck.role_can(role, "events:PutEvents", m.arn(bus), ctx)
+            self.add(who, f"primary-region event bus {m.get(bus, 'name')} ({detail})", "events:PutEvents", "deny",
+                     [(f"{self.role_label(role)} events:PutEvents", v)], "dr")
 
     # ------------------------------------------------------------------ ML training network
     def training(self):

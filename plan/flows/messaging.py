@@ -10,12 +10,19 @@ class MessagingFlows:
     """Mixed into catalogue.Catalogue (self.m model, self.ck checker, self.add)."""
 
     # ------------------------------------------------------------------ events
-    def rule_for(self, name, bus_name):
+    def rule_for(self, name, bus_name, region=None):
+        """The rule of that name on that bus (in `region`: the DR region has rules of the same names)."""
         m = self.m
         for r in m.of_type("aws:cloudwatch/eventRule:EventRule"):
-            if m.get(r, "name") == name and (m.get(r, "eventBusName") or "default") == (bus_name or "default"):
+            if m.get(r, "name") == name and (m.get(r, "eventBusName") or "default") == (bus_name or "default") \
+                    and (region is None or m.region_of(r) == region):
                 return r
         return None
+
+    def where(self, r) -> str:
+        """' (DR <region>)' for a resource outside the primary region: the DR instances reuse the names."""
+        region = self.m.region_of(r)
+        return "" if region == self.primary else f" (DR {region})"
 
     def sqs_send_checks(self, principal_service, q, source_arn, extra_ctx=None) -> list:
         m = self.m
@@ -30,12 +37,12 @@ class MessagingFlows:
     def events(self):
         m = self.m
         for t in m.of_type("aws:cloudwatch/eventTarget:EventTarget"):
-            rule = self.rule_for(m.get(t, "rule"), m.get(t, "eventBusName"))
+            rule = self.rule_for(m.get(t, "rule"), m.get(t, "eventBusName"), m.region_of(t))
             rarn = m.arn(rule) if rule is not None else Unknown
             rname = m.get(t, "rule")
             tarn = m.get(t, "arn")
             target = m.find(tarn)
-            src = f"EventBridge rule {rname}"
+            src = f"EventBridge rule {rname}{self.where(t)}"
             if target is Unknown or target is None:
                 self.add(src, str(tarn), "deliver", "allow", [("target", Verdict(None if target is Unknown else False,
                                                                               "target not in the plan"))], "events")
@@ -112,7 +119,7 @@ class MessagingFlows:
                 self.add(f"topic {tarn}", str(m.get(sub, "endpoint")), "sqs:SendMessage", "allow",
                          [("queue", Verdict(None if q is Unknown else False, "queue not in the plan"))], "events")
                 continue
-            tname = m.get(topic, "name") if topic not in (None, Unknown) else tarn
+            tname = (m.get(topic, "name") + self.where(topic)) if topic not in (None, Unknown) else tarn
             self.add(f"topic {tname}", f"queue {m.get(q, 'name')}", "sqs:SendMessage", "allow",
                      self.sqs_send_checks("sns.amazonaws.com", q, tarn), "events")
             redrive = loads(m.get(sub, "redrivePolicy"))
@@ -154,8 +161,8 @@ class MessagingFlows:
             if not checks:
                 checks.append(("alarms", Verdict(True, f"cloudwatch.amazonaws.com may publish for all {len(alarms)} alarms "
                                                        "(topic policy and key policy)")))
-            self.add(f"{len(alarms)} CloudWatch alarms", f"topic {m.get(topic, 'name')}", "sns:Publish", "allow", checks,
-                     "alerts")
+            self.add(f"{len(alarms)} CloudWatch alarms", f"topic {m.get(topic, 'name')}{self.where(topic)}", "sns:Publish",
+                     "allow", checks, "alerts")
         for bud in m.of_type("aws:budgets/budget:Budget"):
             arns = set()
             for n in m.get(bud, "notifications") or []:
@@ -174,6 +181,6 @@ class MessagingFlows:
             subs = [s for s in m.of_type("aws:sns/topicSubscription:TopicSubscription")
                     if m.dep(s, "topic") is topic or m.get(s, "topic") == tarn]
             what = ", ".join(sorted({str(m.get(s, "protocol")) for s in subs}))
-            self.add(f"topic {m.get(topic, 'name')}", "a subscriber", "notify", "allow",
+            self.add(f"topic {m.get(topic, 'name')}{self.where(topic)}", "a subscriber", "notify", "allow",
                      [("subscription", Verdict(True, f"subscribed: {what}") if subs
                        else Verdict(False, "the topic has no subscriber: alarms and budgets tell nobody"))], "alerts")

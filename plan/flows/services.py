@@ -122,6 +122,7 @@ class ServicesFlows:
                     checks = [self.connect_check(rec, db)]
                     self.add(who, f"primary-region database {self.m.get(db, 'identifier')}", "rds-db:connect", "deny",
                              checks, "dr")
+                self.dr_service_forbidden(rec, who, uses)
 
     def role_label(self, role) -> str:
         return role.name if isinstance(role, Role) else "(unknown role)"
