@@ -278,6 +278,14 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
     ttl = steps_t["move-dns"]["alias_ttl"]
     dns = Step("move-dns", threshold * interval, threshold * interval + ttl,
                f"{threshold} x {interval} s health check + {ttl} s alias TTL. " + steps_t["move-dns"]["source"])
+    if checks and checks[0].props.get("type") == "CLOUDWATCH_METRIC":
+        # The stack's check follows the primary API's 5xx alarm (an HTTPS probe cannot pass the authorizer): the
+        # procedure inverts it, which takes effect at Route 53's next evaluation (bounded here by the endpoint
+        # check's threshold x interval, an assumption); unattended, the alarm's own periods move the name.
+        dns = Step("move-dns", threshold * interval, threshold * interval + ttl,
+                   f"inverted CloudWatch-metric health check, assumed seen within {threshold} x {interval} s, + {ttl} s "
+                   "alias TTL (an unattended outage moves the name after the primary API alarm's evaluation "
+                   "periods). " + steps_t["move-dns"]["source"])
     if not checks:
         notes.append("no Route 53 health check in the plan (dr.hostedZoneId unset): move-dns assumes the records "
                      "are moved the same way (set dr.hostedZoneId to have the stack own them)")
