@@ -60,7 +60,7 @@ def test_no_policy_grants_everything_and_execution_role_reads_only_app_secrets()
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/jwt-signing-secret-??????",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/redis-auth-??????"]
     # prod (dr.mode pilot-light): the DR region's own per-service execution roles read the secrets' replicas
-    # there (and decrypt them only through Secrets Manager in the DR region)
+    # there and the DR standby cache's own AUTH token (and decrypt them only through Secrets Manager in the DR region)
     import conftest
     full = conftest.stack_plan("prod", False)
     primary_urns = {r.urn for r in plan.resources}
@@ -68,7 +68,8 @@ def test_no_policy_grants_everything_and_execution_role_reads_only_app_secrets()
     doc = json.loads(dr_policy.props["policy"])
     read = next(s for s in doc["Statement"] if s["Sid"] == "ReadInjectedSecrets")
     assert sorted(read["Resource"]) == [
-        "arn:aws:secretsmanager:us-west-2:123456789012:secret:ai-platform/prod/jwt-signing-secret-??????"]
+        "arn:aws:secretsmanager:us-west-2:123456789012:secret:ai-platform/prod/jwt-signing-secret-??????",
+        "arn:aws:secretsmanager:us-west-2:123456789012:secret:ai-platform/prod/redis-auth-??????"]
     decrypt = next(s for s in doc["Statement"] if s["Sid"] == "DecryptInjectedSecrets")
     assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "secretsmanager.us-west-2.amazonaws.com"
 
