@@ -21,7 +21,15 @@ from google.protobuf import json_format
 
 from .mocks import PlatformMocks
 from .remote import BUILDERS, Child, Registrar
-from .sdk import SETTINGS, _sync_await, no_source_positions, pmocks, rpc, run_pulumi_func, set_all_config  # private SDK symbols
+from .sdk import (  # private SDK symbols
+    SETTINGS,
+    _sync_await,
+    no_source_positions,
+    pmocks,
+    rpc,
+    run_pulumi_func,
+    set_all_config,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = rpc.UNKNOWN
