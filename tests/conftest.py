@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from plan.analyze import analyze, default_policy_config, load_policy_config  # noqa: E402
-from plan.engine import main_program, run_program  # noqa: E402
+from plan.engine import PROJECT, main_program, run_program  # noqa: E402
 from plan.stackfile import load_stack_config, stack_file_path  # noqa: E402
 
 # The collector: most of the heap is imported modules and cached plans that live for the whole session, and
@@ -116,7 +116,8 @@ def cli(*args: str):
 
     def cached(program, *, config, stack="dev", preview=False, **kwargs):
         own = ROOT / f"Pulumi.{stack}.yaml"
-        if own.exists() and dict(config) == load_stack_config(*stack_file_path(stack, None))[0]:
+        if kwargs.get("project", PROJECT) == PROJECT and not kwargs.get("remote_children") and own.exists() \
+                and dict(config) == load_stack_config(*stack_file_path(stack, None))[0]:
             return copy.deepcopy(stack_plan(stack, preview))
         return real(program, config=config, stack=stack, preview=preview, **kwargs)
 
