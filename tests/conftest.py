@@ -141,15 +141,40 @@ def moto_session(env: dict, region: str, *services: str):
             yield mock, {svc: boto3.client(svc, region_name=region) for svc in services}
 
 
-# tests/test_analyze_equivalence.py replays every policy_harness.check() of the run through the stock servicer:
-# it goes last. Run alone, it collects the corpus from a child run of the rule tests, which writes it here.
+# tests/test_analyze_equivalence.py replays every policy_harness.check() the rule tests made in this process
+# through the stock servicer: it goes last, and under pytest-xdist (`-n 2 --dist loadgroup`, pyproject.toml)
+# it and the rule tests form one group, so one worker runs them all, in this order. When this process did not
+# run every selected rule test (another worker ran some, or none was selected), the corpus comes from a child
+# run of all the rule tests instead (`corpus_is_complete`), never from a partial one.
 CORPUS_TEST = "test_analyze_equivalence.py::test_policy_corpus"
+CORPUS_GROUP = "policy-corpus"
+_RULE_TESTS: set = set()
+_RULE_TESTS_RUN: set = set()
+
+
+def _is_rule_test(item) -> bool:
+    return item.path.name.startswith("test_rules_")
 
 
 def pytest_collection_modifyitems(session, config, items):
     last = [item for item in items if CORPUS_TEST in item.nodeid]
     if last:
         items[:] = [item for item in items if CORPUS_TEST not in item.nodeid] + last
+    for item in items:
+        if _is_rule_test(item) or CORPUS_TEST in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group(CORPUS_GROUP))
+    _RULE_TESTS.clear()
+    _RULE_TESTS.update(item.nodeid for item in items if _is_rule_test(item))
+
+
+def pytest_runtest_teardown(item, nextitem):
+    if _is_rule_test(item):
+        _RULE_TESTS_RUN.add(item.nodeid)
+
+
+def corpus_is_complete() -> bool:
+    """Every rule test selected in this run ran in this process (so policy_harness.CORPUS is the whole corpus)."""
+    return bool(_RULE_TESTS) and _RULE_TESTS <= _RULE_TESTS_RUN
 
 
 def pytest_sessionfinish(session, exitstatus):
