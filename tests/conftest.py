@@ -48,11 +48,52 @@ def stack_plan(stack: str, preview: bool = True):
     """The plan of stack `stack` in preview (default) or update mode, computed once per test run."""
     key = (str(stack), bool(preview))
     if key not in _PLANS:
-        name, path = stack_file_path(key[0], None)
-        config, secrets = load_stack_config(name, path)
-        _PLANS[key] = run_program(main_program(), config=config, stack=name, preview=key[1], secret_keys=secrets)
+        def build():
+            name, path = stack_file_path(key[0], None)
+            config, secrets = load_stack_config(name, path)
+            return run_program(main_program(), config=config, stack=name, preview=key[1], secret_keys=secrets)
+        _PLANS[key] = _across_workers(f"{key[0]}-{'preview' if key[1] else 'update'}", build)
         _freeze_once()
     return _PLANS[key]
+
+
+# Under pytest-xdist the workers share the stacks' plans through a directory the controller creates for this run
+# (and removes at its end): the first worker to need a plan builds it under a file lock and pickles it, the others
+# wait for the lock and load it (a whole prod program is ~5 s of CPU per worker otherwise). One run's sources and
+# stack files do not change during the run, so (stack, mode) is the whole key. Serial runs keep plans in memory.
+SHARED_PLANS_ENV = "PLAN_TESTS_SHARED_PLANS"
+
+
+def _across_workers(name: str, build):
+    directory = os.environ.get(SHARED_PLANS_ENV)
+    if not directory or not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build()
+    import fcntl
+    import pickle
+    path = Path(directory) / f"{name}.pickle"
+    with open(Path(directory) / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        plan = build()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.rename(path)
+        return plan
+
+
+def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        import tempfile
+        config._shared_plans = tempfile.TemporaryDirectory(prefix="plan-tests-")
+        os.environ[SHARED_PLANS_ENV] = config._shared_plans.name
+
+
+def pytest_unconfigure(config):
+    shared = getattr(config, "_shared_plans", None)
+    if shared is not None:
+        os.environ.pop(SHARED_PLANS_ENV, None)
+        shared.cleanup()
 
 
 DR_INSTANCE_TYPES = ("ai-platform:tier:DrKeys", "ai-platform:tier:DrDatabase", "ai-platform:tier:DrFailover")

@@ -101,7 +101,8 @@ def _corpus() -> list:
     out = ROOT / "tests" / ".corpus.json"
     try:
         files = sorted(str(p) for p in (ROOT / "tests").glob("test_rules_*.py"))
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *files],
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider", "-p", "no:xdist",
+                        *files],
                        cwd=ROOT, env={**os.environ, "PLAN_CORPUS_OUT": str(out)}, capture_output=True, timeout=600)
         return json.loads(out.read_text())
     finally:
