@@ -13,7 +13,9 @@ drives the unmodified servicer; tests/test_analyze_equivalence.py demands identi
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -124,17 +126,14 @@ def configure(servicer: _PolicyAnalyzerServicer, policy_config: Mapping[str, Any
                 level = entry.pop("enforcementLevel", level)
                 if entry and entry is not all_entry:
                     props.update(entry)
-        schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}
+        schema = _schema(policy.configSchema.SerializeToString()) if policy.HasField("configSchema") else {}
         for key, spec in (schema.get("properties") or {}).items():
             if key not in props and "default" in spec:
-                props[key] = spec["default"]
+                props[key] = copy.deepcopy(spec["default"])
         if schema.get("properties"):
-            exc = jsonschema.exceptions.best_match(_validator(
-                {"type": "object", "properties": schema["properties"], "required": schema.get("required", []),
-                 "additionalProperties": False}).iter_errors(props))
-            if exc is not None:
-                path = ".".join(str(p) for p in exc.absolute_path) or "(root)"
-                raise PlanError(f"policy config: {policy.name}.{path}: {exc.message}") from None
+            error = _config_error(json.dumps(schema), json.dumps(props))  # key order kept: best_match breaks ties by it
+            if error is not None:
+                raise PlanError(f"policy config: {policy.name}.{error}") from None
         if level not in LEVEL_CODES:
             raise PlanError(f"policy config: {policy.name}: enforcement level {level!r} is not one of "
                             f"advisory, mandatory, remediate, disabled")
@@ -143,6 +142,28 @@ def configure(servicer: _PolicyAnalyzerServicer, policy_config: Mapping[str, Any
             cfg.properties.update(props)
         request.policyConfig[policy.name].CopyFrom(cfg)
     servicer.Configure(request, None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema(serialized: bytes) -> dict:
+    """A policy's config schema (the PolicyConfigSchema message GetAnalyzerInfo returns) as a dict, decoded once
+    per distinct schema: configure() runs for every policy check in the tests (~100 policies each)."""
+    message = proto.PolicyConfigSchema()
+    message.ParseFromString(serialized)
+    return json_format.MessageToDict(message)
+
+
+@functools.lru_cache(maxsize=65536)
+def _config_error(schema_json: str, props_json: str) -> str | None:
+    """"path: message" of the best error of `props` against the policy's schema (or None): what jsonschema
+    reports, computed once per distinct (schema, config) pair."""
+    schema = json.loads(schema_json)
+    exc = jsonschema.exceptions.best_match(_validator(
+        {"type": "object", "properties": schema["properties"], "required": schema.get("required", []),
+         "additionalProperties": False}).iter_errors(json.loads(props_json)))
+    if exc is None:
+        return None
+    return f"{'.'.join(str(p) for p in exc.absolute_path) or '(root)'}: {exc.message}"
 
 
 _VALIDATORS: dict[str, Any] = {}
@@ -204,12 +225,12 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
     if servicer is None:
         servicer = configured_servicer(policy_config)
     providers = {r.urn: r for r in plan.resources if r.type.startswith("pulumi:providers:")}
-    info = servicer.GetAnalyzerInfo(None, None)
     violations: list[Finding] = []
     not_applicable: list[dict] = []
     remediations: list[dict] = []
     errors: list[sdk.PolicyError] = []
     pack = None if stock else sdk.Pack(servicer)
+    names = [p.name for p in (servicer.GetAnalyzerInfo(None, None).policies if stock else pack.policies)]
     provider_cache: dict = {}
 
     def collect(response, urn: str):
@@ -275,7 +296,7 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
                                 {k: list(v) for k, v in r.propertyDependencies.items()}) for r in stack]
         collect(sdk.analyze_stack(pack, items, errors), "")
     return Analysis(violations=violations, not_applicable=not_applicable, remediations=remediations,
-                    policies=[p.name for p in info.policies],
+                    policies=names,
                     errors=[Finding(e.policy, "error", e.urn, e.message) for e in errors])
 
 

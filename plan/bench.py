@@ -167,8 +167,10 @@ def render(rows: list[Row], floor: Row, suite: tuple[float, float, str] | None, 
     return "\n".join(out)
 
 
-def suite_time() -> tuple[float, float, str]:
-    run = child(["-m", "pytest", "-q", "-p", "no:cacheprovider"], capture=True)
+def suite_time(extra: list[str] = ()) -> tuple[float, float, str]:
+    """One run of the suite as .ci/run runs it (`pytest -q`, options from pyproject.toml, plus `extra`); CPU is
+    the whole process tree's (pytest-xdist workers included)."""
+    run = child(["-m", "pytest", "-q", "-p", "no:cacheprovider", *extra], capture=True)
     lines = [line for line in run.stdout.splitlines() if line.strip()]
     return run.wall, run.cpu, f"{lines[-1] if lines else '(no output)'}; peak {run.maxrss_mb:.0f} MB"
 
@@ -178,6 +180,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=5, help="rounds; the best of each is kept (default 5)")
     p.add_argument("--no-tests", action="store_true", help="skip timing the test suite")
     p.add_argument("--stack", action="append", help="only these stacks (default: every Pulumi.<stack>.yaml)")
+    p.add_argument("--suite-args", default="", metavar="ARGS",
+                   help="extra pytest arguments for the suite run, e.g. '-n 0' (serial) or '-n 2'")
     p.add_argument("--phases", nargs=2, metavar=("STACK", "MODE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.phases:
@@ -201,7 +205,7 @@ def main(argv=None) -> int:
             row.add_cli(child(["-m", "plan", "--stack", stack, "--mode", mode]))
             row.add_phases(json.loads(child(["-m", "plan.bench", "--phases", stack, mode], capture=True).stdout))
     floor.resources = probe["resources"]
-    suite = None if args.no_tests else suite_time()
+    suite = None if args.no_tests else suite_time(args.suite_args.split())
     print(render(rows, floor, suite, args.runs))
     return 0
 

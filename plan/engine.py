@@ -21,7 +21,15 @@ from google.protobuf import json_format
 
 from .mocks import PlatformMocks
 from .remote import BUILDERS, Child, Registrar
-from .sdk import SETTINGS, _sync_await, pmocks, rpc, run_pulumi_func, set_all_config  # private SDK symbols
+from .sdk import (  # private SDK symbols
+    SETTINGS,
+    _sync_await,
+    no_source_positions,
+    pmocks,
+    rpc,
+    run_pulumi_func,
+    set_all_config,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = rpc.UNKNOWN
@@ -282,7 +290,8 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
         program()
 
     try:
-        _sync_await(run_pulumi_func(body))
+        with no_source_positions():
+            _sync_await(run_pulumi_func(body))
         root = get_root_resource()
         if root is not None:
             # pulumi.export() values are registered when the stack finishes: collect them ourselves.

@@ -381,6 +381,7 @@ import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
+import threading  # noqa: E402
 import typing  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -409,11 +410,27 @@ ID_PREFIX = {"vpc": "vpc", "subnet": "subnet", "securityGroup": "sg", "internetG
              "vpcSecurityGroupEgressRule": "sgr"}
 
 
+_LOCK = threading.RLock()
+
+
+def _once(fn):
+    """functools.cache computed once: the mock monitor runs registrations in the event loop's thread pool, and
+    a plain cache let three threads parse the same table at once (a +30 MB peak)."""
+    cached = functools.cache(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        with _LOCK:
+            return cached(*args)
+    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-@functools.cache
+@_once
 def _resource_index(pkg: str) -> dict:
     """type token -> (module fqn, class name), read from the SDK's own registration table."""
     try:
@@ -431,7 +448,7 @@ def _resource_index(pkg: str) -> dict:
     return index
 
 
-@functools.cache
+@_once
 def resource_class(token: str) -> type | None:
     entry = _resource_index(token.split(":")[0]).get(token)
     if entry is None:
@@ -458,13 +475,15 @@ def resource_properties(token: str) -> frozenset:
     return frozenset(_properties(cls)) if cls else frozenset()
 
 
-@functools.cache
-def _iam_arn_formats() -> dict:
-    """IAM prefix -> {normalised resource type: ARN format}, from parliament's copy of the AWS reference."""
-    # Only its data file: importing parliament itself costs time and warns (pkg_resources) on every plan.
-    spec = importlib.util.find_spec("parliament")
+ARN_FORMATS = Path(__file__).with_name("arn_formats.json")
+
+
+def derive_arn_formats() -> dict:
+    """IAM prefix -> {resource type (as named and normalised): ARN format}, from the AWS service authorization
+    reference that `parliament` ships (iam_definition.json, 10 MB). Its result is `plan/arn_formats.json`."""
+    spec = importlib.util.find_spec("parliament")  # only its data file: importing parliament warns (pkg_resources)
     if spec is None or not spec.origin:
-        return {}
+        raise RuntimeError("parliament is not installed (requirements-dev.txt)")
     data = json.loads((Path(spec.origin).parent / "iam_definition.json").read_text())
     formats: dict = {}
     for service in data:
@@ -472,6 +491,22 @@ def _iam_arn_formats() -> dict:
             formats.setdefault(service["prefix"], {}).setdefault(_norm(res["resource"]), res["arn"])
             formats[service["prefix"]].setdefault(res["resource"], res["arn"])
     return formats
+
+
+def write_arn_formats() -> None:
+    """Regenerate plan/arn_formats.json (after a parliament upgrade; tests/test_engine.py says when)."""
+    from importlib import metadata
+    formats = derive_arn_formats()
+    lines = [f"  {json.dumps(prefix)}: {json.dumps(formats[prefix])}" for prefix in sorted(formats)]
+    source = json.dumps(f"parliament {metadata.version('parliament')} iam_definition.json")
+    ARN_FORMATS.write_text(f'{{"source": {source},\n "formats": {{\n' + ",\n".join(lines) + "}}\n")
+
+
+@_once
+def _iam_arn_formats() -> dict:
+    """The ARN formats table (plan/arn_formats.json, 0.3 MB). Parsing parliament's 10 MB reference on every plan
+    cost 0.2 s and ~33 MB of peak memory per parse, and the engine does not depend on a development tool."""
+    return json.loads(ARN_FORMATS.read_text())["formats"]
 
 
 def _service_prefix(token: str) -> str:
@@ -541,7 +576,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-@functools.cache
+@_once
 def invoke_result_class(token: str) -> tuple | None:
     """(result class, its module) of an invoke token, found in the SDK module that declares the token."""
     try:

@@ -24,6 +24,7 @@ a pin upgrade, re-read the changed SDK code, port it here, then update `SOURCE_H
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from importlib import metadata
 from inspect import isawaitable
@@ -82,6 +83,9 @@ SOURCE_HASHES = {
     "pulumi_policy.deserialize": "d6c752ad182116d2",
     "pulumi_policy.proxy": "7c369f060299e873",
     "pulumi_policy.secret": "9702d5c9dbdad77e",
+    "pulumi.runtime.resource._get_stack_trace": "3943b22730169251",
+    "pulumi.runtime.resource.register_resource": "633fd2207a3851a3",
+    "pulumi.runtime.resource.read_resource": "fe8d3624c32db0b7",
 }
 PRIVATE_VALUES = {
     "pulumi.runtime.rpc._special_sig_key": "4dabf18193072939515e22adb298388d",
@@ -109,6 +113,25 @@ def resolve(dotted: str) -> Any:
             obj = getattr(obj, attr)
         return obj
     raise ImportError(dotted)
+
+
+@contextlib.contextmanager
+def no_source_positions():
+    """Registrations without the caller's stack trace and source position, for the length of a run.
+
+    `register_resource` and `read_resource` call `pulumi.runtime.resource._get_stack_trace` for every resource:
+    `traceback.extract_stack()` with source lines, which loads every file on the stack into `linecache` (13 MB
+    of a prod plan's heap: components and the large pulumi_aws modules) and was ~10% of the program's CPU. They
+    only go into the RegisterResource request's `sourcePosition` / `stackTrace`, which the mock monitor drops
+    and the engine never records. An empty trace is what the SDK itself sends when it cannot find the frames."""
+    from pulumi.runtime import resource as rt
+    from pulumi.runtime.proto import source_pb2
+    real = rt._get_stack_trace
+    rt._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        rt._get_stack_trace = real
 
 
 def source_hash(dotted: str) -> str:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from plan.analyze import analyze, default_policy_config, load_policy_config  # noqa: E402
-from plan.engine import main_program, run_program  # noqa: E402
+from plan.engine import PROJECT, main_program, run_program  # noqa: E402
 from plan.stackfile import load_stack_config, stack_file_path  # noqa: E402
 
 # The collector: most of the heap is imported modules and cached plans that live for the whole session, and
@@ -48,11 +48,52 @@ def stack_plan(stack: str, preview: bool = True):
     """The plan of stack `stack` in preview (default) or update mode, computed once per test run."""
     key = (str(stack), bool(preview))
     if key not in _PLANS:
-        name, path = stack_file_path(key[0], None)
-        config, secrets = load_stack_config(name, path)
-        _PLANS[key] = run_program(main_program(), config=config, stack=name, preview=key[1], secret_keys=secrets)
+        def build():
+            name, path = stack_file_path(key[0], None)
+            config, secrets = load_stack_config(name, path)
+            return run_program(main_program(), config=config, stack=name, preview=key[1], secret_keys=secrets)
+        _PLANS[key] = _across_workers(f"{key[0]}-{'preview' if key[1] else 'update'}", build)
         _freeze_once()
     return _PLANS[key]
+
+
+# Under pytest-xdist the workers share the stacks' plans through a directory the controller creates for this run
+# (and removes at its end): the first worker to need a plan builds it under a file lock and pickles it, the others
+# wait for the lock and load it (a whole prod program is ~5 s of CPU per worker otherwise). One run's sources and
+# stack files do not change during the run, so (stack, mode) is the whole key. Serial runs keep plans in memory.
+SHARED_PLANS_ENV = "PLAN_TESTS_SHARED_PLANS"
+
+
+def _across_workers(name: str, build):
+    directory = os.environ.get(SHARED_PLANS_ENV)
+    if not directory or not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build()
+    import fcntl
+    import pickle
+    path = Path(directory) / f"{name}.pickle"
+    with open(Path(directory) / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        plan = build()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.rename(path)
+        return plan
+
+
+def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        import tempfile
+        config._shared_plans = tempfile.TemporaryDirectory(prefix="plan-tests-")
+        os.environ[SHARED_PLANS_ENV] = config._shared_plans.name
+
+
+def pytest_unconfigure(config):
+    shared = getattr(config, "_shared_plans", None)
+    if shared is not None:
+        os.environ.pop(SHARED_PLANS_ENV, None)
+        shared.cleanup()
 
 
 DR_INSTANCE_TYPES = ("ai-platform:tier:DrKeys", "ai-platform:tier:DrDatabase", "ai-platform:tier:DrCache",
@@ -117,7 +158,8 @@ def cli(*args: str):
 
     def cached(program, *, config, stack="dev", preview=False, **kwargs):
         own = ROOT / f"Pulumi.{stack}.yaml"
-        if own.exists() and dict(config) == load_stack_config(*stack_file_path(stack, None))[0]:
+        if kwargs.get("project", PROJECT) == PROJECT and not kwargs.get("remote_children") and own.exists() \
+                and dict(config) == load_stack_config(*stack_file_path(stack, None))[0]:
             return copy.deepcopy(stack_plan(stack, preview))
         return real(program, config=config, stack=stack, preview=preview, **kwargs)
 
@@ -141,15 +183,40 @@ def moto_session(env: dict, region: str, *services: str):
             yield mock, {svc: boto3.client(svc, region_name=region) for svc in services}
 
 
-# tests/test_analyze_equivalence.py replays every policy_harness.check() of the run through the stock servicer:
-# it goes last. Run alone, it collects the corpus from a child run of the rule tests, which writes it here.
+# tests/test_analyze_equivalence.py replays every policy_harness.check() the rule tests made in this process
+# through the stock servicer: it goes last, and under pytest-xdist (`-n 2 --dist loadgroup`, pyproject.toml)
+# it and the rule tests form one group, so one worker runs them all, in this order. When this process did not
+# run every selected rule test (another worker ran some, or none was selected), the corpus comes from a child
+# run of all the rule tests instead (`corpus_is_complete`), never from a partial one.
 CORPUS_TEST = "test_analyze_equivalence.py::test_policy_corpus"
+CORPUS_GROUP = "policy-corpus"
+_RULE_TESTS: set = set()
+_RULE_TESTS_RUN: set = set()
+
+
+def _is_rule_test(item) -> bool:
+    return item.path.name.startswith("test_rules_")
 
 
 def pytest_collection_modifyitems(session, config, items):
     last = [item for item in items if CORPUS_TEST in item.nodeid]
     if last:
         items[:] = [item for item in items if CORPUS_TEST not in item.nodeid] + last
+    for item in items:
+        if _is_rule_test(item) or CORPUS_TEST in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group(CORPUS_GROUP))
+    _RULE_TESTS.clear()
+    _RULE_TESTS.update(item.nodeid for item in items if _is_rule_test(item))
+
+
+def pytest_runtest_teardown(item, nextitem):
+    if _is_rule_test(item):
+        _RULE_TESTS_RUN.add(item.nodeid)
+
+
+def corpus_is_complete() -> bool:
+    """Every rule test selected in this run ran in this process (so policy_harness.CORPUS is the whole corpus)."""
+    return bool(_RULE_TESTS) and _RULE_TESTS <= _RULE_TESTS_RUN
 
 
 def pytest_sessionfinish(session, exitstatus):

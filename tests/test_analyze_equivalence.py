@@ -19,7 +19,7 @@ import pytest
 from pulumi_policy import ResourceValidationPolicy
 
 import policy_harness
-from conftest import stack_plan
+from conftest import corpus_is_complete, stack_plan
 from plan.analyze import analyze, build_servicer, configure, default_policy_config, load_policy_config
 from plan.engine import SECRET_SIG, SECRET_VALUE, UNKNOWN
 from plan.records import records_plan
@@ -94,13 +94,15 @@ def test_every_policy_remediating():
 
 
 def _corpus() -> list:
-    if policy_harness.CORPUS:
+    if corpus_is_complete():
         return policy_harness.CORPUS
-    # Run alone: collect the corpus from a child run of the rule tests (conftest writes it at the end).
+    # Run alone (or without the rule tests in this process): collect the corpus from a child run of all the rule
+    # tests (conftest writes it at the end).
     out = ROOT / "tests" / ".corpus.json"
     try:
         files = sorted(str(p) for p in (ROOT / "tests").glob("test_rules_*.py"))
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *files],
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider", "-p", "no:xdist",
+                        *files],
                        cwd=ROOT, env={**os.environ, "PLAN_CORPUS_OUT": str(out)}, capture_output=True, timeout=600)
         return json.loads(out.read_text())
     finally:

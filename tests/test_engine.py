@@ -191,6 +191,15 @@ def test_arn_formats_come_from_the_iam_reference():
         "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}"
 
 
+def test_the_arn_formats_table_is_parliaments_reference():
+    """plan/arn_formats.json is derived from the installed parliament's iam_definition.json, key order included
+    (arn_format takes the first prefix match); after an upgrade: `python -c "import plan.mocks as m;
+    m.write_arn_formats()"`."""
+    from plan.mocks import ARN_FORMATS, derive_arn_formats
+    table, derived = json.loads(ARN_FORMATS.read_text())["formats"], derive_arn_formats()
+    assert table == derived and all(list(table[p]) == list(derived[p]) for p in derived)
+
+
 def test_ec2_style_ids_have_their_prefix():
     assert computed_outputs("aws:ec2/natGateway:NatGateway", "n", {}, "us-east-1")[0].startswith("nat-")
     assert computed_outputs("aws:ec2/internetGateway:InternetGateway", "i", {}, "us-east-1")[0].startswith("igw-")

@@ -11,12 +11,10 @@ from __future__ import annotations
 import collections
 import functools
 import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, cli
 from plan.analyze import analyze, load_policy_config
 from plan.engine import plan_directory
 
@@ -283,7 +281,9 @@ def test_openapi_body_is_recorded_and_known_after_update():
 
 # --- the command line -----------------------------------------------------------------------------------
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "plan", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    """`python -m plan ARGS` through the CLI's main() in this process (conftest.cli: exit code, stdout, stderr);
+    the process boundary itself is tested in tests/test_engine.py, tests/test_readme.py and test_records_cli.py."""
+    return cli(*args)
 
 
 def test_cli_program_flag_json(tmp_path):
