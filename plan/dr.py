@@ -369,10 +369,11 @@ def released():
         mocks.INVOKES[token] = original
 
 
-def mode_rows(plan: Plan) -> list[dict]:
+def mode_rows(plan: Plan, plan_for=None) -> list[dict]:
     """Each mode of this stack: its monthly cost (total and DR region), what it adds to backup-restore, RTO/RPO.
     Priced after the first release, in update mode (every count known: the primary's services at their desired
-    count, the DR services at 0 in pilot-light and at standbyCount in warm-standby), whatever --mode says."""
+    count, the DR services at 0 in pilot-light and at standbyCount in warm-standby), whatever --mode says.
+    `plan_for(mode)` supplies that plan instead of running the program (the tests' cache)."""
     from .cost import default_usage_path, estimate
     from .engine import main_program, run_program
 
@@ -382,8 +383,11 @@ def mode_rows(plan: Plan) -> list[dict]:
     rows = []
     for mode in MODES:
         cfg = {**base_cfg, "ai-platform:dr": {**dr, "enabled": True, "mode": mode}}
-        with released():
-            other = run_program(main_program(), config=cfg, stack=plan.stack, preview=False)
+        if plan_for is not None:
+            other = plan_for(mode)
+        else:
+            with released():
+                other = run_program(main_program(), config=cfg, stack=plan.stack, preview=False)
         est = estimate(other, usage_file=default_usage_path(plan.stack))
         o = objectives(other)
         region = o.dr_region

@@ -270,9 +270,15 @@ SECRET = "aws:secretsmanager/secret:Secret"
 
 
 @functools.cache
-def prod_with(mode: str, preview: bool = True, extra: str = "{}"):
-    """The whole prod program with dr.mode switched (and other sections' overrides as JSON)."""
+def prod_with(mode: str, preview: bool = True, extra: str = "{}", released: bool = False):
+    """The whole prod program with dr.mode switched (and other sections' overrides as JSON), computed once per
+    distinct arguments. `released`: as after the first release (plan/dr.py `released()`: every ECR repository
+    holds an image), part of the cache key so a released plan never answers for a parked one."""
     from conftest import program_with
+    if released:
+        from plan.dr import released as images_present
+        with images_present():
+            return prod_with.__wrapped__(mode, preview, extra)
     from plan.stackfile import load_stack_config, stack_file_path
     name, path = stack_file_path("prod", None)
     config, _ = load_stack_config(name, path)
