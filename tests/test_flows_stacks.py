@@ -206,7 +206,8 @@ def test_queue_policy_statement_removed_denies_eventbridge_to_queue():
 
     def drop(plan, m):
         q = next(r for r in plan.resources if r.type == "aws:sqs/queue:Queue"
-                 and m.get(r, "name") == "ai-platform-prod-document-processing")
+                 and m.get(r, "name") == "ai-platform-prod-document-processing"
+                 and m.region_of(r) == plan.region)   # the primary's (the DR region's has the same name)
         for pol in plan.resources:
             if pol.type == "aws:sqs/queuePolicy:QueuePolicy" and m.ref(pol, "queueUrl") is q:
                 _edit_policy(pol, "policy", lambda s: not _names(s, "events.amazonaws.com"))
@@ -217,7 +218,8 @@ def test_queue_policy_statement_removed_denies_eventbridge_to_queue():
 def test_key_policy_statement_removed_denies_eventbridge_to_encrypted_queue():
     def drop(plan, m):
         q = next(r for r in plan.resources if r.type == "aws:sqs/queue:Queue"
-                 and m.get(r, "name") == "ai-platform-prod-document-processing")
+                 and m.get(r, "name") == "ai-platform-prod-document-processing"
+                 and m.region_of(r) == plan.region)   # the primary's (the DR region's has the same name)
         key = m.key(m.get(q, "kmsMasterKeyId"))
         _edit_policy(key, "policy", lambda s: not _names(s, "events.amazonaws.com"))
     f = one(mutated_flows(drop), *QUEUE_FLOW)
@@ -245,7 +247,8 @@ def test_task_policy_removed_denies_service_to_model():
     assert one(flows_of("prod"), *flow).verdict.allowed is True
 
     def drop(plan, m):
-        svc = next(r for r in plan.resources if r.type == "aws:ecs/service:Service" and m.get(r, "name") == "classification")
+        svc = next(r for r in plan.resources if r.type == "aws:ecs/service:Service" and m.get(r, "name") == "classification"
+                   and m.region_of(r) == plan.region)   # the primary's (the DR region's has the same name)
         td = m.ref(svc, "taskDefinition")
         role = m.role_by_arn(m.get(td, "taskRoleArn"))
         gone = [r for r in plan.resources if r.type in ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -286,7 +289,8 @@ def test_a_forbidden_flow_turns_red_when_a_grant_is_too_wide():
     flow = ("", "(document-extraction's)")
 
     def widen(plan, m):
-        pol = next(r for r in plan.resources if r.name == "classification-task-policy")
+        pol = next(r for r in plan.resources if r.name == "classification-task-policy"
+                   and m.region_of(r) == plan.region)   # the primary's (the DR region's has the same name)
         doc = json.loads(pol.inputs["policy"])
         doc["Statement"].append({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"})
         pol.inputs["policy"] = json.dumps(doc)
