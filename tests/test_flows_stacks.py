@@ -343,3 +343,28 @@ def test_service_contracts_in_config_drive_the_flows():
     # gives to code only, so the isolation flow holds
     (iso,) = [f for f in flows if f.target == "secret ai-platform/prod/app-api-keys (code's)"]
     assert iso.expected == "deny" and iso.verdict.allowed is False and iso.ok
+
+
+def test_the_cli_plans_the_other_stacks_in_a_forked_child_with_the_same_flows():
+    """`--flows` plans the other stacks (cross-stack isolation) in a forked child beside its own stack: the flows
+    are the same as from plans built in one process (the tests' stack plans), and a process with other threads
+    (a pytest-xdist worker) never forks."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from plan.flows.cli import _start_plan
+    run = subprocess.run([sys.executable, "-m", "plan", "--stack", "dev", "--flows", "--json", "--no-policies"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    # verdicts, not their wording: a reason may name the first of several roles, in registration order (not fixed)
+    def verdicts(docs):
+        return sorted((d["from"], d["to"], d["action"], d["expected"], d["allowed"], bool(d.get("undecidable")))
+                      for d in docs)
+    here = build_flows(stack_plan("dev", False), {"prod": stack_plan("prod", False)})
+    assert verdicts(json.loads(run.stdout)["flows"]) == verdicts(f.to_json() for f in here)
+    alive = threading.Thread(target=time.sleep, args=(5,), daemon=True)
+    alive.start()
+    result = _start_plan("dev", ROOT / "Pulumi.dev.yaml", False)
+    assert result.__name__ == "<lambda>"   # sequential: not called here (it would run the program)

@@ -34,6 +34,47 @@ def build_plan(stack, path, preview):
     return run_program(main_program(), config=config, stack=stack, preview=preview, secret_keys=secret_keys)
 
 
+def _start_plan(stack, path, preview):
+    """Plan another stack in a forked child while this process plans its own (two cores: the wall time of the
+    two programs instead of their sum). Only from a single-threaded process (the CLI): forking a process with
+    other threads (a pytest-xdist worker) could copy a lock another thread holds. Returns a function giving the
+    plan (or raising PlanError), run sequentially when forking is not safe."""
+    import os
+    import threading
+    if threading.active_count() != 1 or not hasattr(os, "fork"):
+        return lambda: build_plan(stack, path, preview)
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child():
+        try:
+            send.send(("ok", build_plan(stack, path, preview)))
+        except PlanError as e:
+            send.send(("error", str(e)))
+        except BaseException as e:  # noqa: BLE001 - reported by the parent, which re-plans in-process
+            send.send(("crash", repr(e)))
+        finally:
+            send.close()
+            os._exit(0)
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+
+    def result():
+        try:
+            kind, value = receive.recv()   # before join: the child waits until its pickle is read
+        except EOFError:
+            kind, value = "crash", "no answer"
+        proc.join()
+        if kind == "ok":
+            return value
+        if kind == "error":
+            raise PlanError(value)
+        return build_plan(stack, path, preview)   # the child failed otherwise: the same work here, same errors
+    return result
+
+
 def counts(flows) -> dict:
     c = {"allowed": 0, "denied": 0, "undecidable": 0, "intended": 0, "forbidden": 0, "failing": 0}
     for f in flows:
@@ -93,14 +134,15 @@ def run(args, argv=None) -> int:
         raise PlanError("give --stack NAME or --stack-file PATH with --flows")
     mode = args.mode if mode_given(argv) else "update"
     stack, path = stack_file_path(args.stack, args.stack_file)
+    pending = {} if args.stack_file else {
+        name: _start_plan(name, ROOT / f"Pulumi.{name}.yaml", mode == "preview") for name in other_stacks(stack)}
     plan = build_plan(stack, path, mode == "preview")
     others = {}
-    if not args.stack_file:
-        for name in other_stacks(stack):
-            try:
-                others[name] = build_plan(name, ROOT / f"Pulumi.{name}.yaml", mode == "preview")
-            except PlanError:
-                continue  # another stack that does not plan is that stack's problem, not this table's
+    for name, result in pending.items():
+        try:
+            others[name] = result()
+        except PlanError:
+            continue  # another stack that does not plan is that stack's problem, not this table's
     flows = build_flows(plan, others)
     if args.json:
         json.dump({"flows": [f.to_json() for f in flows]}, sys.stdout, indent=1)
