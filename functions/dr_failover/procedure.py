@@ -43,12 +43,11 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError, WaiterError
 
+from ..aws_errors import CREDENTIAL_ERRORS, NO_CREDENTIALS, error_code
 from .manifest import Manifest, ManifestError, load
 from .state import StateError, store
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
-CREDENTIAL_ERRORS = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
-                     "ExpiredToken", "InvalidClientTokenId", "AuthFailure"}
 RETIRED_SUFFIX = "-pre-failback"
 
 
@@ -200,7 +199,7 @@ class Procedure:
         try:
             return self.clients("rds", region).describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]
         except ClientError as exc:
-            if _code(exc) == "DBInstanceNotFound":
+            if error_code(exc) == "DBInstanceNotFound":
                 return None
             raise
 
@@ -215,7 +214,7 @@ class Procedure:
             try:
                 r53.get_health_check(HealthCheckId=hc)
             except ClientError as exc:
-                raise StepError(f"health check {hc}: {_code(exc)}") from None
+                raise StepError(f"health check {hc}: {error_code(exc)}") from None
         for rec in m.records:
             self._check_failover_record(r53, rec)
         return {"replicaStatus": db["DBInstanceStatus"], "replicaOf": db.get("ReadReplicaSourceDBInstanceIdentifier")}
@@ -239,7 +238,7 @@ class Procedure:
                 self.clients("rds", region).promote_read_replica(
                     DBInstanceIdentifier=db_id, BackupRetentionPeriod=self.m.backup_retention_days)
             except ClientError as exc:
-                if not (_code(exc) == "InvalidDBInstanceState" and "not a read replica" in str(exc).lower()):
+                if not (error_code(exc) == "InvalidDBInstanceState" and "not a read replica" in str(exc).lower()):
                     raise
             action = "promoted"
         else:
@@ -364,7 +363,7 @@ class Procedure:
                     filter={"tagStatus": "TAGGED"}):
                 images += page["imageDetails"]
         except ClientError as exc:
-            if _code(exc) != "RepositoryNotFoundException":
+            if error_code(exc) != "RepositoryNotFoundException":
                 raise
         if not images:
             raise StepError(f"no tagged image in the ECR replica {repository} ({registry_host}): is the registry "
@@ -678,13 +677,13 @@ def main(argv=None, *, clients: Callable[[str, str], Any] | None = None, stdin=s
         print(f"error: {exc}", file=err)
         return 2
     except (NoCredentialsError, PartialCredentialsError):
-        print("error: no AWS credentials (set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID)", file=err)
+        print(NO_CREDENTIALS, file=err)
         return 2
     except NoRegionError:
         print("error: no AWS region", file=err)
         return 2
     except ClientError as exc:
-        code = _code(exc)
+        code = error_code(exc)
         print(f"error: {exc.operation_name}: {_one_line(exc)}", file=err)
         return 2 if code in CREDENTIAL_ERRORS or code == "AccessDeniedException" else 1
 
@@ -706,10 +705,6 @@ def _ecr_image(image: str, region: str) -> tuple[str, str] | None:
     if ":" in repository:
         repository = repository.rsplit(":", 1)[0]
     return host, repository
-
-
-def _code(exc: Exception) -> str:
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
 
 
 def _one_line(exc: Exception) -> str:

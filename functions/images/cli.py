@@ -42,10 +42,10 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
+from ..aws_errors import CREDENTIAL_ERRORS, NO_CREDENTIALS, error_code
+
 ROOT = Path(__file__).resolve().parents[2]
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
-CREDENTIAL_ERRORS = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
-                     "ExpiredToken", "InvalidClientTokenId", "AuthFailure"}
 Runner = Callable[..., subprocess.CompletedProcess]
 
 
@@ -146,7 +146,7 @@ class Images:
         try:
             return self.ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
         except ClientError as exc:
-            if _code(exc) == "RepositoryNotFoundException":
+            if error_code(exc) == "RepositoryNotFoundException":
                 raise UsageError(f"repository {name} ({image}) does not exist in {self.region} "
                                  f"(is the stack deployed in this region?)") from None
             raise
@@ -227,7 +227,7 @@ class Images:
             found = self.ecr.describe_image_scan_findings(repositoryName=repo,
                                                           imageId={"imageDigest": detail["imageDigest"]})
         except ClientError as exc:
-            if _code(exc) == "ScanNotFoundException":
+            if error_code(exc) == "ScanNotFoundException":
                 return {"scanStatus": "NOT_SCANNED", "findings": {}}
             raise
         counts = found.get("imageScanFindings", {}).get("findingSeverityCounts", {})
@@ -238,7 +238,7 @@ class Images:
         try:
             return bool(self.ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}])["imageDetails"])
         except ClientError as exc:
-            if _code(exc) == "ImageNotFoundException":
+            if error_code(exc) == "ImageNotFoundException":
                 return False
             raise
 
@@ -258,10 +258,6 @@ class Images:
         if "cannot connect to the docker daemon" in (done.stderr or "").lower():
             raise UsageError("docker: the Docker daemon is not running (start Docker Desktop or dockerd)")
         raise (UsageError if usage else OperationError)(message)
-
-
-def _code(exc: Exception) -> str:
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
 
 
 def _last_line(done: subprocess.CompletedProcess) -> str:
@@ -330,7 +326,7 @@ def main(argv=None, *, ecr=None, runner: Runner = run_command, which=shutil.whic
         print(f"error: {exc}", file=err)
         return 2
     except (NoCredentialsError, PartialCredentialsError):
-        print("error: no AWS credentials (set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID)", file=err)
+        print(NO_CREDENTIALS, file=err)
         return 2
     except NoRegionError:
         print("error: no AWS region: give --region or set AWS_REGION", file=err)
@@ -340,7 +336,7 @@ def main(argv=None, *, ecr=None, runner: Runner = run_command, which=shutil.whic
               file=err)
         return 2
     except ClientError as exc:
-        code = _code(exc)
+        code = error_code(exc)
         if code in CREDENTIAL_ERRORS:
             print(f"error: AWS credentials rejected ({code}): refresh them (aws sso login) and retry", file=err)
             return 2
