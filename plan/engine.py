@@ -24,11 +24,13 @@ from .remote import BUILDERS, Child, Registrar
 from .sdk import (  # private SDK symbols
     SETTINGS,
     _sync_await,
+    linear_quiescence,
     no_source_positions,
     pmocks,
     rpc,
     run_pulumi_func,
     set_all_config,
+    set_root_resource,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -282,6 +284,10 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
 
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
+    # A fresh root stack for this run: set_mocks only creates one when there is none, so a second run in the same
+    # process (the tests, --dr-modes, --flows without a fork) kept the first run's stack (its URN, so the parent of
+    # every top-level resource named the first run's stack) and its outputs (the first run's exports).
+    set_root_resource(None)
     set_all_config(_config_strings(config), list(secret_keys))
     pmocks.set_mocks(mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
     from .sdk import get_root_resource
@@ -290,7 +296,7 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
         program()
 
     try:
-        with no_source_positions():
+        with no_source_positions(), linear_quiescence():
             _sync_await(run_pulumi_func(body))
         root = get_root_resource()
         if root is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import hashlib
 import json
 import os
 import sys
@@ -44,23 +45,51 @@ _PLANS: dict = {}
 _ANALYSES: dict = {}
 
 
+def stack_config(stack: str) -> tuple[str, dict, list]:
+    """(stack name, config with full keys, secret keys) of the stack file, as the CLI loads it."""
+    name, path = stack_file_path(stack, None)
+    config, secrets = load_stack_config(name, path)
+    return name, config, secrets
+
+
+def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False, secret_keys=(),
+             program=None, program_key: str | None = None):
+    """The plan of the whole program (or `program`, named by `program_key`) with `config`: one run per distinct
+    (program, stack, mode, released, config, secret keys) per test run, shared by every module and, under
+    pytest-xdist, by both workers (`_across_workers`). The key is the config's canonical JSON, so
+    `prod_with("pilot-light")` and `stack_plan("prod")` are one plan when their configs are equal.
+
+    `released`: as after the first release (plan/dr.py `released()`: every ECR repository holds a tagged image,
+    so no service is parked), part of the key so a released plan never answers for a parked one.
+
+    The plan is shared: a test that changes it works on a `copy.deepcopy`."""
+    if program is not None and not program_key:
+        raise ValueError("plan_for: a program other than __main__.py needs a program_key")
+    key = json.dumps([program_key or "__main__", str(stack), bool(preview), bool(released), sorted(secret_keys),
+                      config], sort_keys=True, default=str)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    if digest not in _PLANS:
+        def build():
+            from plan.dr import released as images_present
+            with images_present() if released else contextlib.nullcontext():
+                return run_program(program or main_program(), config=config, stack=stack, preview=bool(preview),
+                                   secret_keys=list(secret_keys))
+        _PLANS[digest] = _across_workers(digest, build)
+        _freeze_once()
+    return _PLANS[digest]
+
+
 def stack_plan(stack: str, preview: bool = True):
     """The plan of stack `stack` in preview (default) or update mode, computed once per test run."""
-    key = (str(stack), bool(preview))
-    if key not in _PLANS:
-        def build():
-            name, path = stack_file_path(key[0], None)
-            config, secrets = load_stack_config(name, path)
-            return run_program(main_program(), config=config, stack=name, preview=key[1], secret_keys=secrets)
-        _PLANS[key] = _across_workers(f"{key[0]}-{'preview' if key[1] else 'update'}", build)
-        _freeze_once()
-    return _PLANS[key]
+    name, config, secrets = stack_config(str(stack))
+    return plan_for(config, stack=name, preview=bool(preview), secret_keys=secrets)
 
 
 # Under pytest-xdist the workers share the stacks' plans through a directory the controller creates for this run
 # (and removes at its end): the first worker to need a plan builds it under a file lock and pickles it, the others
 # wait for the lock and load it (a whole prod program is ~5 s of CPU per worker otherwise). One run's sources and
-# stack files do not change during the run, so (stack, mode) is the whole key. Serial runs keep plans in memory.
+# stack files do not change during the run, so `plan_for`'s key (program, stack, mode, released, config, secret
+# keys) is the whole key. Serial runs keep plans in memory.
 SHARED_PLANS_ENV = "PLAN_TESTS_SHARED_PLANS"
 
 
@@ -199,9 +228,12 @@ def _is_rule_test(item) -> bool:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    last = [item for item in items if CORPUS_TEST in item.nodeid]
-    if last:
-        items[:] = [item for item in items if CORPUS_TEST not in item.nodeid] + last
+    # The group first (the rule tests, then the corpus test last): pytest-xdist hands out work in collection order
+    # and the group is one unit of ~30 s; handed out last it left one worker running it while the other idled.
+    group = [item for item in items if _is_rule_test(item)] + [item for item in items if CORPUS_TEST in item.nodeid]
+    if group:
+        chosen = {id(item) for item in group}
+        items[:] = group + [item for item in items if id(item) not in chosen]
     for item in items:
         if _is_rule_test(item) or CORPUS_TEST in item.nodeid:
             item.add_marker(pytest.mark.xdist_group(CORPUS_GROUP))
@@ -226,22 +258,8 @@ def pytest_sessionfinish(session, exitstatus):
         Path(out).write_text(json.dumps(policy_harness.CORPUS))
 
 
-@functools.cache
 def images_present_plan(stack: str = "dev"):
     """The stack after its first release (update mode): every ECR repository holds a tagged image, so no
     service is parked (components/ecs_services.py parks a service whose image does not exist yet)."""
-    from plan.mocks import PlatformMocks
-    original = PlatformMocks.call
-
-    def call(self, args):
-        if args.token == "aws:ecr/getImages:getImages":
-            return {"id": args.args["repositoryName"], "repositoryName": args.args["repositoryName"],
-                    "imageIds": [{"imageDigest": "sha256:" + "a" * 64, "imageTag": "4f2c9e1a7b3d"}]}
-        return original(self, args)
-    PlatformMocks.call = call
-    try:
-        name, path = stack_file_path(stack, None)
-        config, _ = load_stack_config(name, path)
-        return program_with(config, stack=name, preview=False)
-    finally:
-        PlatformMocks.call = original
+    name, config, secrets = stack_config(stack)
+    return plan_for(config, stack=name, preview=False, released=True, secret_keys=secrets)

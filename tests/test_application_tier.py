@@ -14,7 +14,7 @@ from components.catalog import DEFAULT_SERVICES
 from components.config import load_settings
 from components.config.schema import ConfigError
 from conftest import images_present_plan as _images_present_plan
-from conftest import primary, program_with, stack_analysis
+from conftest import plan_for, primary, program_with, stack_analysis
 from conftest import primary_plan as stack_plan
 from plan.analyze import analyze
 from plan.engine import UNKNOWN, PlanError
@@ -61,7 +61,7 @@ def enabled_plan():
     config = copy.deepcopy(stack_config("dev"))
     app = config.setdefault("ai-platform:application", {})
     app.update({"eks": {"enabled": True, "publicAccessCidrs": ["203.0.113.0/24"]}, "batch": {"enabled": True}})
-    return program_with(config, stack="dev", preview=False)
+    return plan_for(config, stack="dev", preview=False)
 
 
 def app_resources(plan, token):

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, primary, program_with
+from conftest import ROOT, plan_for, primary, program_with
 from plan.analyze import analyze, load_policy_config
 from plan.engine import UNKNOWN, is_secret
 from plan.stackfile import load_stack_config, stack_file_path
@@ -71,7 +71,8 @@ def plan_of(variant: str):
                                       "data": {"dbMultiAz": False, "redisMultiAz": False, "redisNodes": 1}}, True),
     }
     stack, overrides, preview = variants[variant]
-    return primary(program_with(stack_config(stack, **overrides), stack=stack, preview=preview, program=data_program))
+    return primary(plan_for(stack_config(stack, **overrides), stack=stack, preview=preview, program=data_program,
+                            program_key="test_data_tier.data_program"))
 
 
 def data_resources(plan, token=None):

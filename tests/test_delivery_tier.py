@@ -3,7 +3,6 @@ approval, notifications), blue/green services, the first deploy that converges, 
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import os
 import stat
@@ -16,7 +15,7 @@ import yaml
 
 from components.config import load_settings
 from components.config.schema import ConfigError
-from conftest import ROOT, primary, program_with
+from conftest import ROOT, plan_for, primary, program_with
 from conftest import images_present_plan as _images_present_plan
 from conftest import primary_plan as stack_plan
 from plan.engine import UNKNOWN
@@ -77,12 +76,10 @@ def repo_arn(stack: str, svc: str) -> str:
     return f"arn:aws:ecr:us-east-1:{ACCOUNT_ID}:repository/ai-platform/{stack}/{svc}"
 
 
-@functools.cache
-@functools.cache
 def s3_source_plan():
     config = copy.deepcopy(stack_config("dev"))
     config["ai-platform:delivery"] = {"enabled": True, "source": "s3", "services": ["search", "quality"]}
-    return program_with(config, stack="dev", preview=False)
+    return plan_for(config, stack="dev", preview=False)
 
 
 # --- pipelines, builds, stages --------------------------------------------------------------------------

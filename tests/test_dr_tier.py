@@ -269,24 +269,17 @@ CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 SECRET = "aws:secretsmanager/secret:Secret"
 
 
-@functools.cache
 def prod_with(mode: str, preview: bool = True, extra: str = "{}", released: bool = False):
-    """The whole prod program with dr.mode switched (and other sections' overrides as JSON), computed once per
-    distinct arguments. `released`: as after the first release (plan/dr.py `released()`: every ECR repository
-    holds an image), part of the cache key so a released plan never answers for a parked one."""
-    from conftest import program_with
-    if released:
-        from plan.dr import released as images_present
-        with images_present():
-            return prod_with.__wrapped__(mode, preview, extra)
-    from plan.stackfile import load_stack_config, stack_file_path
-    name, path = stack_file_path("prod", None)
-    config, _ = load_stack_config(name, path)
+    """The whole prod program with dr.mode switched (and other sections' overrides as JSON), through conftest's
+    `plan_for` (one run per distinct config in the test run: `prod_with("pilot-light")` is the prod stack's own
+    plan). `released`: as after the first release (every ECR repository holds an image), part of the key."""
+    from conftest import plan_for, stack_config
+    name, config, secrets = stack_config("prod")
     config = dict(config)
     config["ai-platform:dr"] = dict(config.get("ai-platform:dr") or {}, mode=mode)
     for key, value in json.loads(extra).items():
         config[key] = {**(config.get(key) or {}), **value}
-    return program_with(config, stack="prod", preview=preview)
+    return plan_for(config, stack=name, preview=preview, released=released, secret_keys=secrets)
 
 
 def dr_side(plan) -> list:
@@ -449,21 +442,8 @@ def test_the_ecr_replication_covers_the_dr_region_and_every_service_repository()
 
 def test_warm_standby_runs_the_standby_count():
     # after the first release (images in ECR, so no service is parked: components/ecs_services.py); the DR
-    # services (not pipeline-delivered) run the configured application.imageTag ("1.0.0" in prod)
-    from plan.mocks import PlatformMocks
-    original = PlatformMocks.call
-
-    def call(self, args):
-        if args.token == "aws:ecr/getImages:getImages":
-            return {"id": args.args["repositoryName"], "repositoryName": args.args["repositoryName"],
-                    "imageIds": [{"imageDigest": "sha256:" + "a" * 64, "imageTag": t} for t in ("4f2c9e1a7b3d", "1.0.0")]}
-        return original(self, args)
-    PlatformMocks.call = call
-    try:
-        # not through prod_with's cache: this plan differs from the parked one under the same arguments
-        plan = prod_with.__wrapped__("warm-standby", preview=False)
-    finally:
-        PlatformMocks.call = original
+    # services are pipeline-delivered like the primary's, so any tagged image unparks them
+    plan = prod_with("warm-standby", preview=False, released=True)
     dr = dr_side(plan)
     assert {r.props["desiredCount"] for r in dr if r.type == ECS_SERVICE} == {1}
     assert {r.props["minCapacity"] for r in dr if r.type == SCALING} == {1}

@@ -258,3 +258,75 @@ def test_program_directory_honours_main_and_its_own_namespace(tmp_path):
     other = _tiny(tmp_path / "b", "beta", "import pulumi_aws as aws, helper\naws.sqs.Queue(helper.NAME)\n")
     (other / "helper.py").write_text("NAME = 'from-beta'\n")
     assert [r.name for r in plan_directory(tmp_path / "b", stack="dev").resources] == ["from-beta"]
+
+
+# --- the linear quiescence loop (plan/sdk.py `_wait_for_rpcs`, used by run_program) -----------------------------
+def _canonical(plan) -> dict:
+    """A plan's records with dependency lists sorted: the SDK gathers dependencies in sets, so their order varies
+    from run to run under either loop."""
+    return {r.urn: json.dumps([r.type, r.parent, r.provider, r.inputs, sorted(r.dependencies),
+                               {k: sorted(v) for k, v in r.propertyDependencies.items()},
+                               {k: sorted(v) if k == "dependsOn" else v for k, v in r.options.items()}],
+                              sort_keys=True) for r in plan.resources}
+
+
+def test_the_linear_quiescence_loop_records_what_the_sdks_loop_records(monkeypatch):
+    """The dev stack in update mode (every output resolved) under the SDK's own `wait_for_rpcs`: the same
+    resources, inputs, dependencies, options and exports as run_program's loop gives."""
+    import contextlib
+
+    import plan.engine
+    from conftest import stack_config
+    from conftest import stack_plan as whole_plan
+    from plan.engine import main_program
+    ours = whole_plan("dev", False)
+    monkeypatch.setattr(plan.engine, "linear_quiescence", contextlib.nullcontext)
+    name, config, secrets = stack_config("dev")
+    stock = run_program(main_program(), config=config, stack=name, preview=False, secret_keys=secrets)
+    assert _canonical(stock) == _canonical(ours) and len(ours.resources) > 400
+    assert stock.exports == ours.exports
+
+
+def _late_outputs():
+    """Resources registered from inside applies (outputs created while the loop waits), one apply raising."""
+    bucket = aws.s3.Bucket("first", bucket="first")
+    second = bucket.arn.apply(lambda arn: aws.s3.Bucket("second", bucket="second", tags={"From": arn}))
+    second.arn.apply(lambda arn: aws.sqs.Queue("third", name="third", tags={"From": arn}))
+    pulumi.export("second", second.arn)
+
+
+@pytest.mark.parametrize("stock", [False, True], ids=["linear", "sdk"])
+def test_outputs_created_while_waiting_are_awaited_and_an_apply_error_stops_the_run(stock, monkeypatch):
+    import contextlib
+
+    import plan.engine
+    from plan.engine import PlanError
+    if stock:
+        monkeypatch.setattr(plan.engine, "linear_quiescence", contextlib.nullcontext)
+    plan = run_program(_late_outputs, config=CONFIG, preview=False)
+    assert [r.name for r in plan.resources if r.custom] == ["first", "second", "third"]
+    assert plan.named("third").props["tags"] == {"From": "arn:aws:s3:::second"}
+    assert plan.exports["second"] == "arn:aws:s3:::second"
+
+    def failing():
+        _late_outputs()
+        aws.s3.Bucket("fourth", bucket="fourth").arn.apply(lambda arn: 1 / 0)
+    with pytest.raises(PlanError, match="ZeroDivisionError"):
+        run_program(failing, config=CONFIG, preview=False)
+
+
+def test_each_run_has_its_own_root_stack_and_exports():
+    """set_mocks keeps an existing root stack: without a reset a second run in one process reported the first
+    run's exports beside its own and parented its resources to the first run's stack."""
+    def first():
+        aws.s3.Bucket("a", bucket="a")
+        pulumi.export("a", 1)
+
+    def second():
+        aws.s3.Bucket("b", bucket="b")
+        pulumi.export("b", 2)
+    one = run_program(first, config=CONFIG, stack="dev", preview=False)
+    two = run_program(second, config=CONFIG, stack="prod", preview=False)
+    assert (one.exports, two.exports) == ({"a": 1}, {"b": 2})
+    assert one.named("a").parent == "urn:pulumi:dev::ai-platform::pulumi:pulumi:Stack::ai-platform-dev"
+    assert two.named("b").parent == "urn:pulumi:prod::ai-platform::pulumi:pulumi:Stack::ai-platform-prod"

@@ -9,8 +9,9 @@ import functools
 import json
 
 import pytest
+from test_dr_tier import prod_with
 
-from conftest import program_with, stack_plan
+from conftest import stack_plan
 from plan.flows.catalogue import build_flows
 from plan.flows.model import Model
 
@@ -21,18 +22,9 @@ CONSUMERS = {"conversational": "inference-requests", "document-extraction": "doc
 PUBLISHERS = {"document-extraction": "DocumentUploaded", "workflow": "InferenceRequested"}
 
 
-def prod_with(mode: str):
-    from plan.stackfile import load_stack_config, stack_file_path
-    name, path = stack_file_path("prod", None)
-    config, _ = load_stack_config(name, path)
-    config = dict(config)
-    config["ai-platform:dr"] = dict(config.get("ai-platform:dr") or {}, mode=mode)
-    return program_with(config, stack="prod", preview=False)
-
-
 @functools.cache
 def flows(mode: str = "pilot-light"):
-    plan = stack_plan("prod", preview=False) if mode == "pilot-light" else prod_with(mode)
+    plan = stack_plan("prod", preview=False) if mode == "pilot-light" else prod_with(mode, preview=False)
     return build_flows(plan)
 
 
