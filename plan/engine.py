@@ -334,8 +334,9 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def main_program(root: Path = ROOT) -> Callable[[], None]:
-    """The project's __main__.py as a callable, run as `pulumi up` runs it (cwd = project dir)."""
+def main_program(root: Path = ROOT, after: Callable[[dict], None] | None = None) -> Callable[[], None]:
+    """The project's __main__.py as a callable, run as `pulumi up` runs it (cwd = project dir). `after` is called
+    with the program's globals once it has run (the tests export a tier's published outputs from it)."""
     path = root / "__main__.py"
 
     def program():
@@ -344,7 +345,9 @@ def main_program(root: Path = ROOT) -> Callable[[], None]:
         cwd = os.getcwd()
         os.chdir(root)
         try:
-            runpy.run_path(str(path), run_name="__main__")
+            names = runpy.run_path(str(path), run_name="__main__")
+            if after is not None:
+                after(names)
         finally:
             os.chdir(cwd)
 

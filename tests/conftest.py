@@ -7,6 +7,7 @@ Plans are cached per distinct configuration: `stack_plan("dev")`, `stack_plan("d
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -52,8 +53,22 @@ def stack_config(stack: str) -> tuple[str, dict, list]:
     return name, config, secrets
 
 
+# Every whole-program plan of the tests also carries the data tier's published outputs (its contract: what the
+# next tiers receive), exported under this prefix after __main__.py has run; `plan_for` strips them, and
+# `plan_for(..., contracts=True)` keeps them (tests/test_data_tier.py). One run serves the stack's tests and the
+# data tier's, where a program of its own ran the same resources again for its exports.
+CONTRACT_PREFIX = "tests:data."
+
+
+def _export_contracts(names: dict) -> None:
+    import pulumi
+    data = names["out"].data
+    for field in dataclasses.fields(data):
+        pulumi.export(CONTRACT_PREFIX + field.name, getattr(data, field.name))
+
+
 def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False, secret_keys=(),
-             program=None, program_key: str | None = None):
+             program=None, program_key: str | None = None, contracts: bool = False):
     """The plan of the whole program (or `program`, named by `program_key`) with `config`: one run per distinct
     (program, stack, mode, released, config, secret keys) per test run, shared by every module and, under
     pytest-xdist, by both workers (`_across_workers`). The key is the config's canonical JSON, so
@@ -61,6 +76,8 @@ def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False,
 
     `released`: as after the first release (plan/dr.py `released()`: every ECR repository holds a tagged image,
     so no service is parked), part of the key so a released plan never answers for a parked one.
+    `contracts`: the whole program's plan with the data tier's published outputs as its exports (unprefixed)
+    instead of the stack's.
 
     The plan is shared: a test that changes it works on a `copy.deepcopy`."""
     if program is not None and not program_key:
@@ -72,10 +89,20 @@ def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False,
         def build():
             from plan.dr import released as images_present
             with images_present() if released else contextlib.nullcontext():
-                return run_program(program or main_program(), config=config, stack=stack, preview=bool(preview),
-                                   secret_keys=list(secret_keys))
-        _PLANS[digest] = _across_workers(digest, build)
+                return run_program(program or main_program(after=_export_contracts), config=config, stack=stack,
+                                   preview=bool(preview), secret_keys=list(secret_keys))
+        built = _across_workers(digest, build)
+        if program is None:
+            _PLANS[(digest, True)] = dataclasses.replace(built, exports={
+                k[len(CONTRACT_PREFIX):]: v for k, v in built.exports.items() if k.startswith(CONTRACT_PREFIX)})
+            built = dataclasses.replace(built, exports={
+                k: v for k, v in built.exports.items() if not k.startswith(CONTRACT_PREFIX)})
+        _PLANS[digest] = built
         _freeze_once()
+    if contracts:
+        if program is not None:
+            raise ValueError("plan_for: contracts are exported by __main__.py's runs only")
+        return _PLANS[(digest, True)]
     return _PLANS[digest]
 
 

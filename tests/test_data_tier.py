@@ -1,8 +1,9 @@
 """Data tier: what each store registers (dev and prod), its wiring to the network and security tiers, the
 protection of every stateful resource in prod, and the prod policies failing a dev-like config.
 
-The plans come from a program with only the security, network and data tiers (the data tier depends on
-nothing else), built once per module, so these tests do not break when another tier is mid-change.
+The plans are the whole program's (the real wiring), one per variant for the test run (conftest.plan_for, shared
+with the other modules), with the data tier's published outputs as their exports; the DR region's instance of the
+tiers is left out (conftest.primary).
 """
 from __future__ import annotations
 
@@ -34,17 +35,6 @@ CONTRACT = ["db_address", "db_port", "db_master_secret_arn", "db_instance_identi
             "bucket_names", "bucket_arns", "log_bucket_name", "log_bucket_arn", "log_bucket_domain_name"]
 
 
-def data_program():
-    import pulumi
-
-    from components.config import load_settings
-    from components.platform import build
-
-    data = build(load_settings()).data   # the real wiring; the data tier's published outputs exported
-    for attr in CONTRACT:
-        pulumi.export(attr, getattr(data, attr))
-
-
 def stack_config(stack: str, **data_overrides) -> dict:
     name, path = stack_file_path(stack, None)
     config, _ = load_stack_config(name, path)
@@ -54,25 +44,29 @@ def stack_config(stack: str, **data_overrides) -> dict:
     return config
 
 
+# Everything optional switched on: DocumentDB and one more table (tests/test_dr_tier.py's DocumentDB test reads
+# the same prod variant, so the two share one run).
+EVERYTHING_ON = {"docdbEnabled": True, "tables": {"documents-index": {"partitionKey": "documentId", "sortKey": "",
+                                                                      "ttlAttribute": "expiresAt"}}}
+
+
 @functools.cache
 def plan_of(variant: str):
-    extra_table = {"tables": {"documents-index": {"partitionKey": "documentId", "sortKey": "",
-                                                  "ttlAttribute": "expiresAt"}}}
     # "prod" is the prod stack with DocumentDB and one more table switched on: a superset of the default prod
     # plan (same settings otherwise), so one plan serves the prod assertions.
     variants = {
         "dev": ("dev", {}, True),
         "prod-update": ("prod", {}, False),
         # Everything optional switched on, in prod: the set every protection test iterates over.
-        "prod": ("prod", {"data": {"docdbEnabled": True, **extra_table}}, True),
-        "dev-full": ("dev", {"data": {"docdbEnabled": True, **extra_table}}, False),
+        "prod": ("prod", {"data": EVERYTHING_ON}, True),
+        "dev-full": ("dev", {"data": EVERYTHING_ON}, False),
         # A dev-like prod: protection and Multi-AZ off.
         "prod-unprotected": ("prod", {"platform": {"protect": False},
                                       "data": {"dbMultiAz": False, "redisMultiAz": False, "redisNodes": 1}}, True),
     }
     stack, overrides, preview = variants[variant]
-    return primary(plan_for(stack_config(stack, **overrides), stack=stack, preview=preview, program=data_program,
-                            program_key="test_data_tier.data_program"))
+    # the whole program (the real wiring), with the data tier's published outputs as the plan's exports
+    return primary(plan_for(stack_config(stack, **overrides), stack=stack, preview=preview, contracts=True))
 
 
 def data_resources(plan, token=None):
@@ -213,7 +207,7 @@ def test_redis_auth_token_is_drawn_within_elasticache_constraints(monkeypatch):
         return original(**kwargs)
 
     monkeypatch.setattr(pulumi_aws.secretsmanager, "get_random_password_output", recording)
-    program_with(stack_config("dev"), stack="dev", preview=True, program=data_program)
+    program_with(stack_config("dev"), stack="dev", preview=True)
     # the security tier's generated secrets and the Redis token: every draw must be a valid AUTH token
     assert len(asked) >= 2
     for kwargs in asked:
@@ -223,8 +217,7 @@ def test_redis_auth_token_is_drawn_within_elasticache_constraints(monkeypatch):
 
 
 def test_redis_6_gets_its_own_family_and_no_transit_encryption_mode():
-    plan = program_with(stack_config("dev", data={"redisEngineVersion": "6.2"}), stack="dev", preview=True,
-                        program=data_program)
+    plan = program_with(stack_config("dev", data={"redisEngineVersion": "6.2"}), stack="dev", preview=True)
     redis = plan.named("redis", CACHE).props
     assert redis["engineVersion"] == "6.2" and redis["transitEncryptionEnabled"] is True
     assert "transitEncryptionMode" not in redis  # only Redis 7.0.5+ accepts it

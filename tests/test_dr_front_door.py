@@ -25,8 +25,12 @@ CHECK = "aws:route53/healthCheck:HealthCheck"
 API_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000003"
 DR_API_CERT = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-4000-8000-000000000004"
 ZONE = "Z0123456789ABCDEFGHIJ"
+DR_POOL = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbCdEf123"
+# The DR front door fully configured: the API's name in a zone (failover records) and the DR user pool the
+# Cognito procedure creates. One plan for the test run serves the DNS tests and the user-pool test.
 WITH_DNS = json.dumps({"ai-platform:edge": {"apiDomainName": "api.app.example.com", "apiCertificateArn": API_CERT},
-                       "ai-platform:dr": {"apiCertificateArn": DR_API_CERT, "hostedZoneId": ZONE}})
+                       "ai-platform:dr": {"apiCertificateArn": DR_API_CERT, "hostedZoneId": ZONE,
+                                          "userPoolArn": DR_POOL}})
 
 
 def sides(plan, token):
@@ -319,8 +323,8 @@ def test_without_records_the_dns_step_names_the_dr_api(world):  # noqa: F811  (t
 
 
 def test_a_dr_user_pool_is_accepted_by_the_dr_api_only():
-    pool = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbCdEf123"
-    plan = prod_with("pilot-light", preview=False, extra=json.dumps({"ai-platform:dr": {"userPoolArn": pool}}))
+    pool = DR_POOL
+    plan = prod_with("pilot-light", preview=False, extra=WITH_DNS)
     (primary,), (dr,) = sides(plan, "aws:apigateway/authorizer:Authorizer")
     primary_pool = plan.named("user-pool", "aws:cognito/userPool:UserPool").outputs["arn"]
     assert dr.props["providerArns"] == [primary_pool, pool] and primary.props["providerArns"] == [primary_pool]

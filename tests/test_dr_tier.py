@@ -243,15 +243,13 @@ def test_prod_stack_backup_and_replication_policies_hold():
 
 
 def test_prod_with_documentdb_is_backed_up_and_alarmed():
-    """DocumentDB is off in both stack files: this is the only run of its wiring in __main__.py."""
-    from conftest import program_with
-    from plan.stackfile import load_stack_config, stack_file_path
+    """DocumentDB is off in both stack files: the data tier's everything-on prod variant (the same run) wires it."""
+    from test_data_tier import EVERYTHING_ON
+    from test_data_tier import stack_config as with_data
 
-    name, path = stack_file_path("prod", None)
-    config, _ = load_stack_config(name, path)
-    config = dict(config)
-    config["ai-platform:data"] = dict(config.get("ai-platform:data") or {}, docdbEnabled=True)
-    plan = program_with(config, stack="prod", preview=True)
+    from conftest import plan_for
+
+    plan = plan_for(with_data("prod", data=EVERYTHING_ON), stack="prod", preview=True)
     [docdb] = plan.of_type("aws:docdb/cluster:Cluster")
     [sel] = [r for r in plan.of_type("aws:backup/selection:Selection") if r.name == "backup-stateful"]
     assert docdb.urn in sel.propertyDependencies["resources"]
@@ -406,8 +404,9 @@ def test_dr_services_use_dr_region_images_secrets_logs_and_the_replica():
 def test_the_dr_standby_cache_is_built_like_the_primary_and_sized_as_configured(mode):
     """Empty at failover, not a Global Datastore (components/dr_region.py): the same recipe as the primary's
     cache (TLS, AUTH from a DR-region secret, encryption, logs), on the DR VPC's isolated subnets behind the DR data
-    group, two small nodes across AZs because prod's primary is Multi-AZ."""
-    plan = stack_plan("prod", preview=False) if mode == "pilot-light" else prod_with(mode, preview=False)
+    group, two small nodes across AZs because prod's primary is Multi-AZ. (warm-standby: as after the first
+    release, the plan the mode's other tests read; the cache does not depend on it.)"""
+    plan = stack_plan("prod", preview=False) if mode == "pilot-light" else prod_with(mode, False, released=True)
     [primary] = [r for r in plan.of_type(CACHE) if r not in dr_side(plan)]
     [cache] = [r for r in dr_side(plan) if r.type == CACHE]
     p = cache.props

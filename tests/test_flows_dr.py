@@ -24,7 +24,8 @@ PUBLISHERS = {"document-extraction": "DocumentUploaded", "workflow": "InferenceR
 
 @functools.cache
 def flows(mode: str = "pilot-light"):
-    plan = stack_plan("prod", preview=False) if mode == "pilot-light" else prod_with(mode, preview=False)
+    # warm-standby as after the first release (its standby tasks running), the plan its other tests read
+    plan = stack_plan("prod", preview=False) if mode == "pilot-light" else prod_with(mode, False, released=True)
     return build_flows(plan)
 
 
