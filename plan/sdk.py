@@ -422,6 +422,9 @@ def analyze_resource(pack: Pack, res: ResourceInput, errors: list[PolicyError]):
             response.not_applicable.append(proto.PolicyNotApplicable(
                 policy_name=policy.name, reason="Policy does not implement validate"))
             continue
+        applies_to = getattr(policy, "applies_to", None)
+        if applies_to is not None and not applies_to(res.type):
+            continue   # a registered rule's validate does nothing for this type (policies/rules/_registry.py)
         if enforcement_level == EnforcementLevel.REMEDIATE:
             enforcement_level = EnforcementLevel.MANDATORY
         report_violation = pack.report(pack.target, policy, enforcement_level)

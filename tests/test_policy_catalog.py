@@ -161,3 +161,32 @@ def test_org_program_declares_the_policy_groups_with_the_stack_configs():
             and getattr(c.func, "attr", "") in ("require", "get_object") and isinstance(c.args[0], ast.Constant)}
     used |= {"preventativeStacks", "auditStacks"}
     assert used <= declared
+
+
+def test_the_evaluator_skips_exactly_the_pairs_a_rules_validate_ignores(monkeypatch):
+    """Every registered resource rule says which types its validate reads (`applies_to`, from its declared types);
+    the offline evaluator calls it only for those (tests/test_analyze_equivalence.py shows the results are the
+    stock servicer's), and still for every type when the rule reads every aws type."""
+    from plan.analyze import analyze
+    from plan.records import records_plan
+    from policies.rules._registry import ANY_AWS, REGISTRY
+    from policy_harness import rec
+    for spec in REGISTRY.values():
+        if spec.kind != "resource":
+            continue
+        for token in (("aws:s3/bucket:Bucket", "aws:sqs/queue:Queue") if spec.types == ANY_AWS else spec.types):
+            assert spec.policy.applies_to(token), (spec.id, token)
+        assert not spec.policy.applies_to("kubernetes:core/v1:Pod"), spec.id
+    calls: dict = {}
+    for rule_id in ("s3-no-public-acl", "required-tags"):
+        policy = REGISTRY[rule_id].policy
+        real = policy.validate
+
+        def counting(args, report, real=real, rule_id=rule_id):
+            calls.setdefault(rule_id, []).append(args.resource_type)
+            return real(args, report)
+        monkeypatch.setattr(policy, "validate", counting)
+    analyze(records_plan([rec("aws:s3/bucket:Bucket", "b"), rec("aws:sqs/queue:Queue", "q")]),
+            policy_config={"all": "mandatory"})
+    assert calls["s3-no-public-acl"] == ["aws:s3/bucket:Bucket"]
+    assert sorted(calls["required-tags"]) == ["aws:s3/bucket:Bucket", "aws:sqs/queue:Queue"]

@@ -144,6 +144,9 @@ def rule(id: str, description: str, *, types: Iterable[str], kind: str = "resour
                 def fix(args: ResourceValidationArgs):
                     return remediate(args) if matches(args.resource_type) else None
             policy = ResourceValidationPolicy(validate=validate, remediate=fix, **common)
+            # The types `validate` reads (it does nothing for any other): the offline engine's evaluator skips the
+            # other (resource, policy) pairs instead of calling it (plan/sdk.py `analyze_resource`).
+            policy.applies_to = matches
         REGISTRY[id] = RuleSpec(id=id, kind=kind, types=types, description=description, severity=severity,
                                 steps=steps, framework=framework, refs=all_refs, tags=plain_tags, autofix=autofix,
                                 module=check.__module__.rsplit(".", 1)[-1], policy=policy)
