@@ -13,8 +13,8 @@ import pytest
 from components.catalog import DEFAULT_SERVICES
 from components.config import load_settings
 from components.config.schema import ConfigError
+from conftest import everything_on, plan_for, primary, program_with, stack_analysis
 from conftest import images_present_plan as _images_present_plan
-from conftest import plan_for, primary, program_with, stack_analysis
 from conftest import primary_plan as stack_plan
 from plan.analyze import analyze
 from plan.engine import UNKNOWN, PlanError
@@ -470,9 +470,8 @@ def test_a_certificate_needs_the_domain_it_covers():
 
 
 def test_alias_record_for_the_alb_when_a_zone_is_given():
-    config = copy.deepcopy(stack_config("prod"))
-    config["ai-platform:application"]["alb"]["hostedZoneId"] = "Z0123456789ABC"
-    plan = primary(program_with(config, stack="prod", preview=True))
+    # prod with every optional feature on (conftest.everything_on: the alias zone among them), one run shared
+    plan = primary(plan_for(everything_on("prod"), stack="prod", preview=True))
     record = plan.named("alb-alias", "aws:route53/record:Record")
     alb = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer")
     assert (record.props["name"], record.props["type"], record.props["zoneId"]) == (

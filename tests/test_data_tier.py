@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, plan_for, primary, program_with
+from conftest import ROOT, everything_on, plan_for, primary, program_with
 from plan.analyze import analyze, load_policy_config
 from plan.engine import UNKNOWN, is_secret
 from plan.stackfile import load_stack_config, stack_file_path
@@ -44,22 +44,16 @@ def stack_config(stack: str, **data_overrides) -> dict:
     return config
 
 
-# Everything optional switched on: DocumentDB and one more table (tests/test_dr_tier.py's DocumentDB test reads
-# the same prod variant, so the two share one run).
-EVERYTHING_ON = {"docdbEnabled": True, "tables": {"documents-index": {"partitionKey": "documentId", "sortKey": "",
-                                                                      "ttlAttribute": "expiresAt"}}}
-
-
 @functools.cache
 def plan_of(variant: str):
-    # "prod" is the prod stack with DocumentDB and one more table switched on: a superset of the default prod
-    # plan (same settings otherwise), so one plan serves the prod assertions.
+    # "prod" is the prod stack with DocumentDB and one more table switched on (conftest.everything_on): a
+    # superset of the default prod plan (same settings otherwise), so one plan serves the prod assertions.
+    if variant in ("prod", "dev-full"):
+        stack, preview = ("prod", True) if variant == "prod" else ("dev", False)
+        return primary(plan_for(everything_on(stack), stack=stack, preview=preview, contracts=True))
     variants = {
         "dev": ("dev", {}, True),
         "prod-update": ("prod", {}, False),
-        # Everything optional switched on, in prod: the set every protection test iterates over.
-        "prod": ("prod", {"data": EVERYTHING_ON}, True),
-        "dev-full": ("dev", {"data": EVERYTHING_ON}, False),
         # A dev-like prod: protection and Multi-AZ off.
         "prod-unprotected": ("prod", {"platform": {"protect": False},
                                       "data": {"dbMultiAz": False, "redisMultiAz": False, "redisNodes": 1}}, True),

@@ -243,13 +243,11 @@ def test_prod_stack_backup_and_replication_policies_hold():
 
 
 def test_prod_with_documentdb_is_backed_up_and_alarmed():
-    """DocumentDB is off in both stack files: the data tier's everything-on prod variant (the same run) wires it."""
-    from test_data_tier import EVERYTHING_ON
-    from test_data_tier import stack_config as with_data
+    """DocumentDB is off in both stack files: prod with every optional feature on (conftest.everything_on, the run
+    the data tier's tests read too) wires it."""
+    from conftest import everything_on, plan_for
 
-    from conftest import plan_for
-
-    plan = plan_for(with_data("prod", data=EVERYTHING_ON), stack="prod", preview=True)
+    plan = plan_for(everything_on("prod"), stack="prod", preview=True)
     [docdb] = plan.of_type("aws:docdb/cluster:Cluster")
     [sel] = [r for r in plan.of_type("aws:backup/selection:Selection") if r.name == "backup-stateful"]
     assert docdb.urn in sel.propertyDependencies["resources"]
