@@ -298,7 +298,7 @@ def test_no_urn_is_built_twice_in_any_mode():
     """The DR region reuses the network and application tiers: their children must not collide with the
     primary's (a real `pulumi up` rejects a duplicate URN; the mocks would not)."""
     import collections
-    for plan in (stack_plan("prod"), prod_with("warm-standby")):
+    for plan in (stack_plan("prod"), prod_with("warm-standby", False, released=True)):
         dups = [u for u, n in collections.Counter(r.urn for r in plan.resources).items() if n > 1]
         assert dups == []
 
@@ -451,7 +451,7 @@ def test_warm_standby_runs_the_standby_count():
 
 
 def test_backup_restore_has_no_standing_dr_region():
-    plan = prod_with("backup-restore")
+    plan = prod_with("backup-restore", False, released=True)   # the plan the mode table prices
     dr = dr_side(plan)
     assert dr, "data copies stay in the DR region"
     assert not [r for r in dr if r.type in ("awsx:ec2:Vpc", ECS_SERVICE, RDS, CACHE, "aws:lb/loadBalancer:LoadBalancer")]
