@@ -6,7 +6,7 @@ import copy
 import json
 
 import pytest
-from test_dr_tier import dr_provider, dr_side, prod_with
+from test_dr_tier import API_CERT, DR_API_CERT, DR_POOL, WITH_DNS, ZONE, dr_provider, dr_side, prod_with
 from test_fn_dr_failover import aws, world  # noqa: F401  (moto fixtures of the procedure tests)
 
 from conftest import stack_analysis, stack_plan
@@ -22,15 +22,6 @@ BUCKET = "aws:s3/bucket:Bucket"
 DOMAIN = "aws:apigateway/domainName:DomainName"
 RECORD = "aws:route53/record:Record"
 CHECK = "aws:route53/healthCheck:HealthCheck"
-API_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000003"
-DR_API_CERT = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-4000-8000-000000000004"
-ZONE = "Z0123456789ABCDEFGHIJ"
-DR_POOL = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbCdEf123"
-# The DR front door fully configured: the API's name in a zone (failover records) and the DR user pool the
-# Cognito procedure creates. One plan for the test run serves the DNS tests and the user-pool test.
-WITH_DNS = json.dumps({"ai-platform:edge": {"apiDomainName": "api.app.example.com", "apiCertificateArn": API_CERT},
-                       "ai-platform:dr": {"apiCertificateArn": DR_API_CERT, "hostedZoneId": ZONE,
-                                          "userPoolArn": DR_POOL}})
 
 
 def sides(plan, token):
