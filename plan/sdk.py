@@ -89,6 +89,7 @@ SOURCE_HASHES = {
     "pulumi.runtime.resource.read_resource": "fe8d3624c32db0b7",
     "pulumi.runtime.stack.wait_for_rpcs": "c0f9027f85ad0925",
     "pulumi.output.Output._track": "72569ad70fd52b20",
+    "pulumi.runtime.settings._get_rpc_manager": "08e4320a3932bb21",
 }
 PRIVATE_VALUES = {
     "pulumi.runtime.rpc._special_sig_key": "4dabf18193072939515e22adb298388d",

@@ -49,7 +49,7 @@ _PLANS: dict = {}
 _ANALYSES: dict = {}
 
 
-def stack_config(stack: str) -> tuple[str, dict, list]:
+def stack_file_config(stack: str) -> tuple[str, dict, list]:
     """(stack name, config with full keys, secret keys) of the stack file, as the CLI loads it."""
     name, path = stack_file_path(stack, None)
     config, secrets = load_stack_config(name, path)
@@ -71,9 +71,9 @@ def _export_contracts(names: dict) -> None:
 
 
 def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False, secret_keys=(),
-             program=None, program_key: str | None = None, contracts: bool = False):
-    """The plan of the whole program (or `program`, named by `program_key`) with `config`: one run per distinct
-    (program, stack, mode, released, config, secret keys) per test run, shared by every module and, under
+             contracts: bool = False):
+    """The plan of the whole program (__main__.py) with `config`: one run per distinct (stack, mode, released,
+    config, secret keys) per test run, shared by every module and, under
     pytest-xdist, by both workers (`_across_workers`). The key is the config's canonical JSON, so
     `prod_with("pilot-light")` and `stack_plan("prod")` are one plan when their configs are equal.
 
@@ -83,30 +83,22 @@ def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False,
     instead of the stack's.
 
     The plan is shared: a test that changes it works on a `copy.deepcopy`."""
-    if program is not None and not program_key:
-        raise ValueError("plan_for: a program other than __main__.py needs a program_key")
-    key = json.dumps([program_key or "__main__", str(stack), bool(preview), bool(released), sorted(secret_keys),
+    key = json.dumps([str(stack), bool(preview), bool(released), sorted(secret_keys),
                       config], sort_keys=True, default=str)
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     if digest not in _PLANS:
         def build():
             from plan.dr import released as images_present
             with images_present() if released else contextlib.nullcontext():
-                return run_program(program or main_program(after=_export_contracts), config=config, stack=stack,
+                return run_program(main_program(after=_export_contracts), config=config, stack=stack,
                                    preview=bool(preview), secret_keys=list(secret_keys))
         built = _across_workers(digest, build)
-        if program is None:
-            _PLANS[(digest, True)] = dataclasses.replace(built, exports={
-                k[len(CONTRACT_PREFIX):]: v for k, v in built.exports.items() if k.startswith(CONTRACT_PREFIX)})
-            built = dataclasses.replace(built, exports={
-                k: v for k, v in built.exports.items() if not k.startswith(CONTRACT_PREFIX)})
-        _PLANS[digest] = built
+        _PLANS[(digest, True)] = dataclasses.replace(built, exports={
+            k[len(CONTRACT_PREFIX):]: v for k, v in built.exports.items() if k.startswith(CONTRACT_PREFIX)})
+        _PLANS[digest] = dataclasses.replace(built, exports={
+            k: v for k, v in built.exports.items() if not k.startswith(CONTRACT_PREFIX)})
         _freeze_once()
-    if contracts:
-        if program is not None:
-            raise ValueError("plan_for: contracts are exported by __main__.py's runs only")
-        return _PLANS[(digest, True)]
-    return _PLANS[digest]
+    return _PLANS[(digest, True) if contracts else digest]
 
 
 # Every optional feature the tier tests switch on, in one config per stack (one plan per stack and mode): the
@@ -120,7 +112,7 @@ ALIAS_ZONE = "Z0123456789ABC"
 
 def everything_on(stack: str) -> dict:
     import copy
-    _, config, _ = stack_config(stack)
+    _, config, _ = stack_file_config(stack)
     config = copy.deepcopy(config)
     config["ai-platform:data"] = {**config.get("ai-platform:data", {}), **EVERYTHING_ON_DATA}
     alb = config.get("ai-platform:application", {}).get("alb") or {}
@@ -131,15 +123,15 @@ def everything_on(stack: str) -> dict:
 
 def stack_plan(stack: str, preview: bool = True):
     """The plan of stack `stack` in preview (default) or update mode, computed once per test run."""
-    name, config, secrets = stack_config(str(stack))
+    name, config, secrets = stack_file_config(str(stack))
     return plan_for(config, stack=name, preview=bool(preview), secret_keys=secrets)
 
 
 # Under pytest-xdist the workers share the stacks' plans through a directory the controller creates for this run
 # (and removes at its end): the first worker to need a plan builds it under a file lock and pickles it, the others
 # wait for the lock and load it (a whole prod program is ~5 s of CPU per worker otherwise). One run's sources and
-# stack files do not change during the run, so `plan_for`'s key (program, stack, mode, released, config, secret
-# keys) is the whole key. Serial runs keep plans in memory.
+# stack files do not change during the run, so `plan_for`'s key (stack, mode, released, config, secret keys)
+# is the whole key. Serial runs keep plans in memory.
 SHARED_PLANS_ENV = "PLAN_TESTS_SHARED_PLANS"
 
 
@@ -311,5 +303,5 @@ def pytest_sessionfinish(session, exitstatus):
 def images_present_plan(stack: str = "dev"):
     """The stack after its first release (update mode): every ECR repository holds a tagged image, so no
     service is parked (components/ecs_services.py parks a service whose image does not exist yet)."""
-    name, config, secrets = stack_config(stack)
+    name, config, secrets = stack_file_config(stack)
     return plan_for(config, stack=name, preview=False, released=True, secret_keys=secrets)

@@ -281,8 +281,8 @@ def prod_with(mode: str, preview: bool = True, extra: str = "{}", released: bool
     """The whole prod program with dr.mode switched (and other sections' overrides as JSON), through conftest's
     `plan_for` (one run per distinct config in the test run: `prod_with("pilot-light")` is the prod stack's own
     plan). `released`: as after the first release (every ECR repository holds an image), part of the key."""
-    from conftest import plan_for, stack_config
-    name, config, secrets = stack_config("prod")
+    from conftest import plan_for, stack_file_config
+    name, config, secrets = stack_file_config("prod")
     config = dict(config)
     config["ai-platform:dr"] = dict(config.get("ai-platform:dr") or {}, mode=mode)
     for key, value in json.loads(extra).items():

@@ -276,12 +276,12 @@ def test_the_linear_quiescence_loop_records_what_the_sdks_loop_records(monkeypat
     import contextlib
 
     import plan.engine
-    from conftest import stack_config
+    from conftest import stack_file_config
     from conftest import stack_plan as whole_plan
     from plan.engine import main_program
     ours = whole_plan("dev", False)
     monkeypatch.setattr(plan.engine, "linear_quiescence", contextlib.nullcontext)
-    name, config, secrets = stack_config("dev")
+    name, config, secrets = stack_file_config("dev")
     stock = run_program(main_program(), config=config, stack=name, preview=False, secret_keys=secrets)
     assert _canonical(stock) == _canonical(ours) and len(ours.resources) > 400
     assert stock.exports == ours.exports
