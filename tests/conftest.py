@@ -269,6 +269,7 @@ def _is_rule_test(item) -> bool:
     return item.path.name.startswith("test_rules_")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's hook, which reads the group marks (requirements-dev.in)
 def pytest_collection_modifyitems(session, config, items):
     # The group first (the rule tests, then the corpus test last): pytest-xdist hands out work in collection order
     # and the group is one unit of ~30 s; handed out last it left one worker running it while the other idled.
@@ -279,8 +280,13 @@ def pytest_collection_modifyitems(session, config, items):
     for item in items:
         if _is_rule_test(item) or CORPUS_TEST in item.nodeid:
             item.add_marker(pytest.mark.xdist_group(CORPUS_GROUP))
+
+
+def pytest_collection_finish(session):
+    # The selected rule tests, by the ids they run under: after deselection (-k, -m) and after pytest-xdist has
+    # suffixed grouped ids with "@group" (which it does after the hook above).
     _RULE_TESTS.clear()
-    _RULE_TESTS.update(item.nodeid for item in items if _is_rule_test(item))
+    _RULE_TESTS.update(item.nodeid for item in session.items if _is_rule_test(item))
 
 
 def pytest_runtest_teardown(item, nextitem):
@@ -291,6 +297,12 @@ def pytest_runtest_teardown(item, nextitem):
 def corpus_is_complete() -> bool:
     """Every rule test selected in this run ran in this process (so policy_harness.CORPUS is the whole corpus)."""
     return bool(_RULE_TESTS) and _RULE_TESTS <= _RULE_TESTS_RUN
+
+
+def corpus_is_split() -> bool:
+    """Some selected rule tests ran in this process and some did not: pytest-xdist did not keep the group on one
+    worker (the corpus test would then run every rule test again in a child)."""
+    return bool(_RULE_TESTS_RUN) and not corpus_is_complete()
 
 
 def pytest_sessionfinish(session, exitstatus):
