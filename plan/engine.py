@@ -80,6 +80,9 @@ class Plan:
     config: dict
     resources: list[Resource]
     exports: dict
+    # Every invoke (data source) the program made: {"token", "args"} with the args as the provider receives them
+    # (wire names), in the runtime's order. What a real preview asks the provider to look up, and with what.
+    invokes: list = dataclasses.field(default_factory=list)
 
     def of_type(self, *tokens: str) -> list[Resource]:
         return [r for r in self.resources if r.type in tokens]
@@ -310,7 +313,8 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
     if errors.messages:
         raise PlanError(f"program error: {errors.messages[0].splitlines()[0]}")
     return Plan(stack=stack, project=project, region=region, preview=preview, config=dict(config),
-                resources=monitor.records, exports=monitor.exports)
+                resources=monitor.records, exports=monitor.exports,
+                invokes=[{**i, "args": _number_fix(i["args"])} for i in mocks.invokes])
 
 
 def _resolve_exports(outputs: Mapping[str, Any], preview: bool) -> dict:

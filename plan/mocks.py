@@ -335,6 +335,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str, preview: bool):
         self.region, self.preview = region, preview
         self.provider_regions: dict[str, str] = {}
+        self.invokes: list[dict] = []   # Plan.invokes
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         token = args.typ
@@ -358,7 +359,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        """Every invoke gets a schema-shaped result (see invoke_result)."""
+        """Every invoke gets a schema-shaped result (see invoke_result), and is recorded (Plan.invokes)."""
+        self.invokes.append({"token": args.token, "args": dict(args.args or {})})
         return invoke_result(args.token, args.args or {}, self.region)
 
 

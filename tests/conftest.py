@@ -102,11 +102,12 @@ def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False,
 
 
 # Every optional feature the tier tests switch on, in one config per stack (one plan per stack and mode): the
-# data tier's DocumentDB and one more table, and (where the stack's ALB has a domain) its alias record in a zone.
-# tests/test_data_tier.py, tests/test_dr_tier.py's DocumentDB test and tests/test_application_tier.py's alias
-# test read it.
+# data tier's DocumentDB and one more table, pipelines sourced from S3 for two services, and (where the stack's
+# ALB has a domain) its alias record in a zone. tests/test_data_tier.py, tests/test_dr_tier.py's DocumentDB test,
+# tests/test_delivery_tier.py's S3-source test and tests/test_application_tier.py's alias test read it.
 EVERYTHING_ON_DATA = {"docdbEnabled": True, "tables": {"documents-index": {
     "partitionKey": "documentId", "sortKey": "", "ttlAttribute": "expiresAt"}}}
+EVERYTHING_ON_DELIVERY = {"enabled": True, "source": "s3", "services": ["search", "quality"]}
 ALIAS_ZONE = "Z0123456789ABC"
 
 
@@ -115,10 +116,33 @@ def everything_on(stack: str) -> dict:
     _, config, _ = stack_file_config(stack)
     config = copy.deepcopy(config)
     config["ai-platform:data"] = {**config.get("ai-platform:data", {}), **EVERYTHING_ON_DATA}
+    config["ai-platform:delivery"] = {**config.get("ai-platform:delivery", {}), **EVERYTHING_ON_DELIVERY}
     alb = config.get("ai-platform:application", {}).get("alb") or {}
     if alb.get("domainName"):
         alb["hostedZoneId"] = ALIAS_ZONE
     return config
+
+
+# The tier tests' non-default choices that do not touch each other, in one dev plan (update mode): EKS and Batch
+# on (tests/test_application_tier.py), an explicit image for one service with the pipelines off (the explicit
+# image is never parked: tests/test_delivery_tier.py), Redis 6.2 (its own parameter family:
+# tests/test_data_tier.py). Each was a whole program of its own.
+DEV_ALTERNATIVES = {
+    "ai-platform:application": {"eks": {"enabled": True, "publicAccessCidrs": ["203.0.113.0/24"]},
+                                "batch": {"enabled": True},
+                                "services": {"search": {"image": "public.ecr.aws/nginx/nginx:1.27"}}},
+    "ai-platform:delivery": {"enabled": False},
+    "ai-platform:data": {"redisEngineVersion": "6.2"},
+}
+
+
+def dev_alternatives():
+    import copy
+    name, config, secrets = stack_file_config("dev")
+    config = copy.deepcopy(config)
+    for section, values in DEV_ALTERNATIVES.items():
+        config[section] = {**config.get(section, {}), **copy.deepcopy(values)}
+    return plan_for(config, stack=name, preview=False, secret_keys=secrets)
 
 
 def stack_plan(stack: str, preview: bool = True):

@@ -29,7 +29,7 @@ from policy_harness import rec
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _servicer(policy_config_json: str, stock: bool):
     """One configured servicer per (policy config, side), reused across the corpus's ~270 record sets (configuring
     the pack's ~100 policies was a third of the corpus test); analysis does not change a servicer, and each side

@@ -13,7 +13,7 @@ import pytest
 from components.catalog import DEFAULT_SERVICES
 from components.config import load_settings
 from components.config.schema import ConfigError
-from conftest import everything_on, plan_for, primary, program_with, stack_analysis
+from conftest import dev_alternatives, everything_on, plan_for, primary, program_with, stack_analysis
 from conftest import images_present_plan as _images_present_plan
 from conftest import primary_plan as stack_plan
 from plan.analyze import analyze
@@ -55,13 +55,9 @@ def stack_config(stack: str) -> dict:
     return load_stack_config(name, path)[0]
 
 
-@functools.cache
 def enabled_plan():
-    """dev with EKS and Batch switched on by config (one run for the module)."""
-    config = copy.deepcopy(stack_config("dev"))
-    app = config.setdefault("ai-platform:application", {})
-    app.update({"eks": {"enabled": True, "publicAccessCidrs": ["203.0.113.0/24"]}, "batch": {"enabled": True}})
-    return plan_for(config, stack="dev", preview=False)
+    """dev with EKS and Batch switched on by config (conftest's dev alternatives: one run for the test run)."""
+    return dev_alternatives()
 
 
 def app_resources(plan, token):

@@ -13,7 +13,8 @@ import json
 
 import pytest
 
-from conftest import ROOT, everything_on, plan_for, primary, program_with
+from conftest import DEV_ALTERNATIVES, ROOT, dev_alternatives, everything_on, plan_for, primary
+from conftest import stack_plan as stack_plan_of
 from plan.analyze import analyze, load_policy_config
 from plan.engine import UNKNOWN, is_secret
 from plan.stackfile import load_stack_config, stack_file_path
@@ -188,30 +189,23 @@ def test_redis_is_encrypted_and_authenticated(stack):
         assert group.props["name"] == destination and depends(group, "kmsKeyId", urn_of(plan, "logs-key", KEY))
 
 
-def test_redis_auth_token_is_drawn_within_elasticache_constraints(monkeypatch):
+def test_redis_auth_token_is_drawn_within_elasticache_constraints():
     """AUTH tokens: 16-128 printable characters without @, " or / (CreateReplicationGroup rejects others). The
-    mock invoke returns a fixed value whatever it is asked, so check what the tier asks Secrets Manager for."""
-    import pulumi_aws
-
-    asked = []
-    original = pulumi_aws.secretsmanager.get_random_password_output
-
-    def recording(**kwargs):
-        asked.append(kwargs)
-        return original(**kwargs)
-
-    monkeypatch.setattr(pulumi_aws.secretsmanager, "get_random_password_output", recording)
-    program_with(stack_config("dev"), stack="dev", preview=True)
+    mock invoke returns a fixed value whatever it is asked, so check what the program asks Secrets Manager for
+    (the plan records every invoke with its arguments)."""
+    plan = stack_plan_of("dev", True)
+    asked = [i["args"] for i in plan.invokes if i["token"] == "aws:secretsmanager/getRandomPassword:getRandomPassword"]
     # the security tier's generated secrets and the Redis token: every draw must be a valid AUTH token
     assert len(asked) >= 2
-    for kwargs in asked:
-        assert 16 <= kwargs["password_length"] <= 128
-        excluded = kwargs.get("exclude_characters") or ""
-        assert kwargs.get("exclude_punctuation") is True or {"@", '"', "/"} <= set(excluded)
+    for args in asked:
+        assert 16 <= args["passwordLength"] <= 128
+        excluded = args.get("excludeCharacters") or ""
+        assert args.get("excludePunctuation") is True or {"@", '"', "/"} <= set(excluded)
 
 
 def test_redis_6_gets_its_own_family_and_no_transit_encryption_mode():
-    plan = program_with(stack_config("dev", data={"redisEngineVersion": "6.2"}), stack="dev", preview=True)
+    plan = dev_alternatives()
+    assert DEV_ALTERNATIVES["ai-platform:data"] == {"redisEngineVersion": "6.2"}
     redis = plan.named("redis", CACHE).props
     assert redis["engineVersion"] == "6.2" and redis["transitEncryptionEnabled"] is True
     assert "transitEncryptionMode" not in redis  # only Redis 7.0.5+ accepts it

@@ -15,7 +15,16 @@ import yaml
 
 from components.config import load_settings
 from components.config.schema import ConfigError
-from conftest import ROOT, plan_for, primary, program_with
+from conftest import (
+    DEV_ALTERNATIVES,
+    EVERYTHING_ON_DELIVERY,
+    ROOT,
+    dev_alternatives,
+    everything_on,
+    plan_for,
+    primary,
+    program_with,
+)
 from conftest import images_present_plan as _images_present_plan
 from conftest import primary_plan as stack_plan
 from plan.engine import UNKNOWN
@@ -77,9 +86,10 @@ def repo_arn(stack: str, svc: str) -> str:
 
 
 def s3_source_plan():
-    config = copy.deepcopy(stack_config("dev"))
-    config["ai-platform:delivery"] = {"enabled": True, "source": "s3", "services": ["search", "quality"]}
-    return plan_for(config, stack="dev", preview=False)
+    """dev with pipelines sourced from S3 for search and quality (conftest's everything_on: the plan the data
+    tier's dev tests read)."""
+    assert EVERYTHING_ON_DELIVERY == {"enabled": True, "source": "s3", "services": ["search", "quality"]}
+    return plan_for(everything_on("dev"), stack="dev", preview=False)
 
 
 # --- pipelines, builds, stages --------------------------------------------------------------------------
@@ -359,10 +369,9 @@ def test_after_the_first_release_the_next_up_restores_the_configured_counts():
 
 
 def test_an_explicit_image_is_never_parked():
-    config = copy.deepcopy(stack_config("dev"))
-    config["ai-platform:application"] = {"services": {"search": {"image": "public.ecr.aws/nginx/nginx:1.27"}}}
-    config["ai-platform:delivery"] = {"enabled": False}
-    plan = program_with(config, stack="dev", preview=False)
+    plan = dev_alternatives()   # search's image is explicit (public ECR), the pipelines are off
+    assert DEV_ALTERNATIVES["ai-platform:application"]["services"] == {
+        "search": {"image": "public.ecr.aws/nginx/nginx:1.27"}} and not DEV_ALTERNATIVES["ai-platform:delivery"]["enabled"]
     counts = {r.name: r.props["desiredCount"] for r in plan.of_type(SERVICE)}
     assert counts["search-service"] == 1 and counts["quality-service"] == 0
     assert all(r.options["ignoreChanges"] == ["desiredCount"] for r in plan.of_type(SERVICE))

@@ -330,3 +330,18 @@ def test_each_run_has_its_own_root_stack_and_exports():
     assert (one.exports, two.exports) == ({"a": 1}, {"b": 2})
     assert one.named("a").parent == "urn:pulumi:dev::ai-platform::pulumi:pulumi:Stack::ai-platform-dev"
     assert two.named("b").parent == "urn:pulumi:prod::ai-platform::pulumi:pulumi:Stack::ai-platform-prod"
+
+
+def test_the_plan_records_each_invoke_with_its_arguments():
+    """Plan.invokes: what the program asks the provider to look up (token and wire-named arguments, integers as
+    integers), in both modes; each run starts empty. (The order is the runtime's, which is not the source's.)"""
+    def program():
+        aws.get_caller_identity_output()
+        aws.secretsmanager.get_random_password_output(password_length=20, exclude_characters='@"/')
+    for preview in (True, False):
+        plan = run_program(program, config=CONFIG, preview=preview)
+        assert sorted(plan.invokes, key=lambda i: i["token"]) == [
+            {"token": "aws:index/getCallerIdentity:getCallerIdentity", "args": {}},
+            {"token": "aws:secretsmanager/getRandomPassword:getRandomPassword",
+             "args": {"passwordLength": 20, "excludeCharacters": '@"/'}}]
+        assert all(isinstance(i["args"].get("passwordLength", 0), int) for i in plan.invokes)
