@@ -113,6 +113,7 @@ def test_ci_runs_the_readmes_own_commands():
     assert tests in script
     assert setup.split(" && venv/bin/python -m plan")[0] in script
     assert "unset PYTHONDONTWRITEBYTECODE" in script   # byte code cached between the suite's processes
+    assert script.index("scripts/precompile.py") < script.index(tests)   # compiled once, before the workers start
     # every stack file's offline plan is part of the suite (through the CLI, both modes)
     import test_stacks
     assert set(test_stacks.STACK_FILES) >= {"dev", "prod"}
@@ -236,3 +237,17 @@ def test_policy_pack_serves_over_grpc_as_the_cli_runs_it():
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def test_precompile_names_the_pulumi_aws_subpackages_the_sources_use(tmp_path):
+    """scripts/precompile.py finds the subpackages in each spelling the sources use, and the project's own."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("precompile", ROOT / "scripts" / "precompile.py")
+    precompile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(precompile)
+    (tmp_path / "components").mkdir()
+    (tmp_path / "components" / "a.py").write_text(
+        "import pulumi_aws as aws\nfrom pulumi_aws import iam, kms\nimport pulumi_aws.s3\naws.ec2.Vpc('v')\n"
+        "aws.get_caller_identity()\n")
+    assert precompile.named_subpackages(tmp_path) == {"iam", "kms", "s3", "ec2"}
+    assert {"ec2", "ecs", "iam", "kms", "s3", "rds", "wafv2", "lambda_"} <= precompile.named_subpackages()
