@@ -32,3 +32,21 @@ def test_the_table_reports_ratios_to_the_floor_and_the_targets():
 
 def test_stacks_are_the_stack_files():
     assert bench.stacks() == ["dev", "prod"]
+
+
+def test_the_suites_collector_is_off_and_collects_past_its_budget(monkeypatch):
+    """tests/conftest.py: no automatic collection in the test processes; a test's teardown collects once the
+    tracked objects allocated since the last collection pass the budget."""
+    import gc
+
+    import conftest
+    assert not gc.isenabled()
+    garbage = [[[]] for _ in range(1000)]
+    del garbage
+    before = gc.get_count()[0]
+    monkeypatch.setattr(conftest, "GC_BUDGET", before + 10**6)
+    conftest.pytest_runtest_teardown(item=type("Item", (), {"path": conftest.ROOT / "x.py"})(), nextitem=None)
+    assert gc.get_count()[0] >= before        # under the budget: nothing collected
+    monkeypatch.setattr(conftest, "GC_BUDGET", 0)
+    conftest.pytest_runtest_teardown(item=type("Item", (), {"path": conftest.ROOT / "x.py"})(), nextitem=None)
+    assert gc.get_count()[0] < before
