@@ -115,12 +115,20 @@ EVERYTHING_ON_DELIVERY = {"enabled": True, "source": "s3", "services": ["search"
 ALIAS_ZONE = "Z0123456789ABC"
 
 
-def everything_on(stack: str) -> dict:
+def stack_config_with(stack: str, sections: dict) -> tuple[str, dict, list]:
+    """`stack_file_config(stack)` with each of `sections` ({"ai-platform:data": {...}}) merged over the stack
+    file's section of that name, key by key; the stack file's config itself is never changed."""
     import copy
-    _, config, _ = stack_file_config(stack)
+    name, config, secrets = stack_file_config(stack)
     config = copy.deepcopy(config)
-    config["ai-platform:data"] = {**config.get("ai-platform:data", {}), **EVERYTHING_ON_DATA}
-    config["ai-platform:delivery"] = {**config.get("ai-platform:delivery", {}), **EVERYTHING_ON_DELIVERY}
+    for section, values in sections.items():
+        config[section] = {**(config.get(section) or {}), **copy.deepcopy(values)}
+    return name, config, secrets
+
+
+def everything_on(stack: str) -> dict:
+    _, config, _ = stack_config_with(stack, {"ai-platform:data": EVERYTHING_ON_DATA,
+                                             "ai-platform:delivery": EVERYTHING_ON_DELIVERY})
     alb = config.get("ai-platform:application", {}).get("alb") or {}
     if alb.get("domainName"):
         alb["hostedZoneId"] = ALIAS_ZONE
@@ -141,11 +149,7 @@ DEV_ALTERNATIVES = {
 
 
 def dev_alternatives():
-    import copy
-    name, config, secrets = stack_file_config("dev")
-    config = copy.deepcopy(config)
-    for section, values in DEV_ALTERNATIVES.items():
-        config[section] = {**config.get(section, {}), **copy.deepcopy(values)}
+    name, config, secrets = stack_config_with("dev", DEV_ALTERNATIVES)
     return plan_for(config, stack=name, preview=False, secret_keys=secrets)
 
 
@@ -300,7 +304,7 @@ def _is_rule_test(item) -> bool:
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's hook, which reads the group marks (requirements-dev.in)
 def pytest_collection_modifyitems(session, config, items):
     # The group first (the rule tests, then the corpus test last): pytest-xdist hands out work in collection order
-    # and the group is one unit of ~30 s; handed out last it left one worker running it while the other idled.
+    # and the group is one unit (~10 s); handed out last it left one worker running it while the other idled.
     group = [item for item in items if _is_rule_test(item)] + [item for item in items if CORPUS_TEST in item.nodeid]
     if group:
         chosen = {id(item) for item in group}

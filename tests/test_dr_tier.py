@@ -281,12 +281,10 @@ def prod_with(mode: str, preview: bool = True, extra: str = "{}", released: bool
     """The whole prod program with dr.mode switched (and other sections' overrides as JSON), through conftest's
     `plan_for` (one run per distinct config in the test run: `prod_with("pilot-light")` is the prod stack's own
     plan). `released`: as after the first release (every ECR repository holds an image), part of the key."""
-    from conftest import plan_for, stack_file_config
-    name, config, secrets = stack_file_config("prod")
-    config = dict(config)
-    config["ai-platform:dr"] = dict(config.get("ai-platform:dr") or {}, mode=mode)
-    for key, value in json.loads(extra).items():
-        config[key] = {**(config.get(key) or {}), **value}
+    from conftest import plan_for, stack_config_with
+    sections = json.loads(extra)
+    name, config, secrets = stack_config_with("prod", {**sections, "ai-platform:dr": {
+        "mode": mode, **sections.get("ai-platform:dr", {})}})
     return plan_for(config, stack=name, preview=preview, released=released, secret_keys=secrets)
 
 
