@@ -12,10 +12,12 @@ correctness.
 """
 from __future__ import annotations
 
-import compileall
+import os
+import py_compile
 import re
 import sys
 import sysconfig
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,17 +38,28 @@ def named_subpackages(root: Path = ROOT) -> set[str]:
     return found
 
 
+def _compile(path: str) -> bool:
+    try:
+        py_compile.compile(path, doraise=True)
+        return True
+    except (py_compile.PyCompileError, OSError):
+        return False
+
+
 def main() -> int:
     site = Path(sysconfig.get_paths()["purelib"])
     aws = site / "pulumi_aws"
-    ok = compileall.compile_dir(aws, maxlevels=0, quiet=1, workers=0)
     dirs = [aws / name for name in sorted(named_subpackages()) if (aws / name).is_dir()]
     dirs += [site / name for name in PACKAGES if (site / name).is_dir()]
-    for directory in dirs:
-        ok &= compileall.compile_dir(directory, quiet=1, workers=0)
+    files = [str(f) for f in aws.glob("*.py")] + [str(f) for d in dirs for f in d.rglob("*.py")]
+    # One pool for every file: compileall.compile_dir starts a pool per directory (~50 of them: 6.3 s against
+    # 4.6 s for the same 1,300 files).
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        failed = sum(not ok for ok in pool.map(_compile, files, chunksize=32))
     # A file that does not compile is left to its import to report (as pip's own compile step does): this step
     # only saves time, so it never fails the run.
-    print(f"precompile: pulumi_aws top level and {len(dirs)} packages" + ("" if ok else "; some files did not compile"))
+    print(f"precompile: {len(files)} files in pulumi_aws's top level and {len(dirs)} packages"
+          + (f"; {failed} did not compile" if failed else ""))
     return 0
 
 
