@@ -3,6 +3,7 @@ Secrets Manager, Route 53, CloudWatch): dry run, execute, idempotency, resume af
 of both operations, failback, and the refusals."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import io
@@ -13,7 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import moto_session
+from conftest import MotoSnapshot, moto_session
 from functions.dr_failover import procedure as proc
 from functions.dr_failover.manifest import ManifestError, load, parse
 
@@ -55,7 +56,22 @@ def aws():
 
 
 @pytest.fixture
-def world(aws, tmp_path):
+def world(built, tmp_path):
+    """The world as built once for the module (`built`), restored; the manifest in this test's own directory."""
+    (c, manifest, hc, secret, images), snapshot = built
+    snapshot.restore()
+    path = tmp_path / "dr.json"
+    path.write_text(json.dumps(manifest))
+    return dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])(
+        c, copy.deepcopy(manifest), path, tmp_path / "state.json", hc, secret, images)
+
+
+@pytest.fixture(scope="module")
+def built(aws):
+    """Both regions as the stack leaves them, built once through the API and snapshotted (conftest.MotoSnapshot):
+    the primary database and its DR replica, both clusters with their services and scaling targets, the DR-region
+    ECR replica's images, the endpoint parameters, the DR connection secret, the failover records and the primary's
+    health check."""
     mock_, c = aws
     mock_.reset()
     ids = {}
@@ -118,10 +134,7 @@ def world(aws, tmp_path):
         "primaryKmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/primary", "primaryDbSubnetGroup": "ai-platform-prod-db",
         "primarySecurityGroupIds": [ids[PRIMARY]], "drKmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/dr",
         "drDbSubnetGroup": "ai-platform-prod-db", "drSecurityGroupIds": [ids[DR]]}
-    path = tmp_path / "dr.json"
-    path.write_text(json.dumps(manifest))
-    return dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])(
-        c, manifest, path, tmp_path / "state.json", hc, secret, images)
+    return (c, manifest, hc, secret, images), MotoSnapshot()
 
 
 def push_images(c, tags, repository=REPO, region=DR) -> dict:
@@ -223,6 +236,30 @@ def assert_failed_over(w):
     for containers, tags in dr_images(w).values():
         assert containers == {"app": newest, "sidecar": "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"}
         assert tags == [{"key": "Service", "value": "app"}]
+
+
+# --- the world each test starts from ---------------------------------------------------------------------------------
+def test_each_test_starts_from_the_built_world_whatever_the_last_one_changed(world, built):
+    """conftest.MotoSnapshot: a whole failover (database promoted, parameter, services and DNS moved), a parameter
+    written in a region the world never touched and a deleted secret are all undone by a restore, twice (the
+    snapshot itself is never handed out)."""
+    def facts():
+        return (db(world, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier"),
+                world.c("ssm", DR).get_parameter(Name=PARAM)["Parameter"]["Value"],
+                counts(world, DR, "ai-platform-prod-dr"),
+                inverted(world), world.c("secretsmanager", DR).describe_secret(SecretId=world.secret)["ARN"],
+                world.c("ssm", "eu-west-1").get_parameters(Names=[PARAM])["InvalidParameters"])
+    original = facts()
+    assert original[0].endswith(DB) and original[2] == {"search": 0, "workflow": 0} and original[5] == [PARAM]
+    for _ in range(2):
+        assert execute(world).code == 0
+        world.c("ssm", "eu-west-1").put_parameter(Name=PARAM, Value="elsewhere", Type="String")
+        changed = facts()
+        world.c("secretsmanager", DR).delete_secret(SecretId=world.secret, ForceDeleteWithoutRecovery=True)
+        assert changed[0] is None and changed[2] == {"search": 3, "workflow": 2} and changed[5] == []
+        built[1].restore()
+        world.state.unlink()  # the procedure's own state file is not moto's
+        assert facts() == original
 
 
 # --- dry run -------------------------------------------------------------------------------------------------------
