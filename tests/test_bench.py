@@ -69,7 +69,8 @@ def test_a_worker_ends_as_soon_as_it_has_reported_and_the_run_keeps_every_result
     (tmp_path / "test_two.py").write_text("def test_passes():\n    pass\n\n\ndef test_fails():\n    assert 1 == 2\n")
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "worker_exit",
                           "-n", "2", "test_two.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(tests)})
+                         env={**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")},
+                              "PYTHONPATH": str(tests)})
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 failed, 1 passed" in run.stdout and "assert 1 == 2" in run.stdout
     assert sorted(p.name for p in tmp_path.glob("*.exited")) == ["controller.exited"]

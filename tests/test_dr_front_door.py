@@ -7,7 +7,7 @@ import json
 
 import pytest
 from test_dr_tier import API_CERT, DR_API_CERT, DR_POOL, WITH_DNS, ZONE, dr_provider, dr_side, prod_with
-from test_fn_dr_failover import aws, world  # noqa: F401  (moto fixtures of the procedure tests)
+from test_fn_dr_failover import aws, built, world  # noqa: F401  (moto fixtures of the procedure tests)
 
 from conftest import stack_analysis, stack_plan
 from plan.engine import PlanError
