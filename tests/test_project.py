@@ -71,7 +71,8 @@ def test_inputs_are_pinned_exactly():
 
 
 @pytest.mark.parametrize("lock,source", [("requirements.txt", "requirements.in"),
-                                         ("requirements-dev.txt", "requirements-dev.in")])
+                                         ("requirements-dev.txt", "requirements-dev.in"),
+                                         ("requirements-ci.txt", "requirements-ci.in")])
 def test_lock_files_pin_every_package_with_hashes_and_match_their_inputs(lock, source):
     """scripts/lock.sh output: every transitive package pinned and hashed; the inputs' pins kept."""
     text = (ROOT / lock).read_text()
@@ -111,7 +112,13 @@ def test_ci_runs_the_readmes_own_commands():
     setup, tests = readme_commands()
     script = (ROOT / ".ci" / "run").read_text()
     assert tests in script
+    # The README's lock, hashes required, by the README's own command where the machine has no pip to bootstrap
+    # uv, and by uv (pinned and hashed in requirements-ci.txt) where it has
     assert setup.split(" && venv/bin/python -m plan")[0] in script
+    uv = re.search(r'"\$TOOLS/bin/uv" pip install [^\n]*--require-hashes -r requirements-dev\.txt', script)
+    assert uv and "-r requirements-ci.txt" in script and "--require-hashes -r requirements-ci.txt" in script
+    assert set(_pins(ROOT / "requirements-ci.txt")) == {"uv"}   # the installer only (its lock: test below)
+    assert "compile requirements-ci.in requirements-ci.txt" in (ROOT / "scripts" / "lock.sh").read_text()
     assert "unset PYTHONDONTWRITEBYTECODE" in script   # byte code cached between the suite's processes
     assert script.index("scripts/precompile.py") < script.index(tests)   # compiled once, before the workers start
     # every stack file's offline plan is part of the suite (through the CLI, both modes)
