@@ -36,20 +36,25 @@ def test_stacks_are_the_stack_files():
 
 def test_the_suites_collector_is_off_and_collects_past_its_budget(monkeypatch):
     """tests/conftest.py: no automatic collection in the test processes; a test's teardown collects once the
-    tracked objects allocated since the last collection pass the budget."""
+    tracked objects allocated since the last collection pass the budget. (The collection itself is counted, not
+    run: a full collection of a worker's heap is ~2 s.)"""
     import gc
 
     import conftest
     assert not gc.isenabled()
+    collections = []
+    monkeypatch.setattr(conftest.gc, "collect", lambda *a: collections.append(a) or 0)
     garbage = [[[]] for _ in range(1000)]
     del garbage
-    before = gc.get_count()[0]
-    monkeypatch.setattr(conftest, "GC_BUDGET", before + 10**6)
-    conftest.pytest_runtest_teardown(item=type("Item", (), {"path": conftest.ROOT / "x.py"})(), nextitem=None)
-    assert gc.get_count()[0] >= before        # under the budget: nothing collected
-    monkeypatch.setattr(conftest, "GC_BUDGET", 0)
-    conftest.pytest_runtest_teardown(item=type("Item", (), {"path": conftest.ROOT / "x.py"})(), nextitem=None)
-    assert gc.get_count()[0] < before
+    allocated = gc.get_count()[0]
+    assert allocated >= 1000                   # the collector is off: the garbage is still counted
+    item = type("Item", (), {"path": conftest.ROOT / "x.py"})()
+    monkeypatch.setattr(conftest, "GC_BUDGET", allocated + 10**6)
+    conftest.pytest_runtest_teardown(item=item, nextitem=None)
+    assert collections == []                   # under the budget: nothing collected
+    monkeypatch.setattr(conftest, "GC_BUDGET", allocated - 1)
+    conftest.pytest_runtest_teardown(item=item, nextitem=None)
+    assert collections == [()]                 # past it: one full collection
 
 
 def test_a_worker_ends_as_soon_as_it_has_reported_and_the_run_keeps_every_result(tmp_path):
