@@ -67,6 +67,30 @@ def world(built, tmp_path):
 
 
 @pytest.fixture(scope="module")
+def after_failover(built, tmp_path_factory):
+    """The world after a completed failover, and the procedure's state file then: reached once through the CLI
+    and snapshotted, as the failback tests' starting point (each used to run the failover first)."""
+    (c, manifest, hc, secret, images), snapshot = built
+    snapshot.restore()
+    directory = tmp_path_factory.mktemp("after-failover")
+    (directory / "dr.json").write_text(json.dumps(manifest))
+    w = dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])(
+        c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
+    r = execute(w)
+    assert r.code == 0, r.out + r.err
+    assert_failed_over(w)
+    return MotoSnapshot(), w.state.read_text()
+
+
+@pytest.fixture
+def failed_over(world, after_failover):
+    snapshot, state_text = after_failover
+    snapshot.restore()
+    world.state.write_text(state_text)
+    return world
+
+
+@pytest.fixture(scope="module")
 def built(aws):
     """Both regions as the stack leaves them, built once through the API and snapshotted (conftest.MotoSnapshot):
     the primary database and its DR replica, both clusters with their services and scaling targets, the DR-region
@@ -481,8 +505,8 @@ def assert_failed_back(w):
     assert inverted(w) is False
 
 
-def test_failback_recreates_replication_and_moves_back(world):
-    assert execute(world).code == 0
+def test_failback_recreates_replication_and_moves_back(failed_over):
+    world = failed_over
     r = failback(world)
     assert r.code == 0, r.out + r.err
     assert_failed_back(world)
@@ -495,8 +519,9 @@ def test_failback_recreates_replication_and_moves_back(world):
     assert_failed_over(world)
 
 
-def test_failback_twice_changes_nothing_the_second_time(world):
-    assert execute(world).code == 0 and failback(world).code == 0
+def test_failback_twice_changes_nothing_the_second_time(failed_over):
+    world = failed_over
+    assert failback(world).code == 0
     with mock.patch.object(world.c("rds", PRIMARY), "create_db_instance_read_replica") as create:
         r = failback(world)
     assert r.code == 0 and "already completed" in r.out and not create.called
@@ -504,8 +529,8 @@ def test_failback_twice_changes_nothing_the_second_time(world):
 
 
 @pytest.mark.parametrize("failing", FAILBACK)
-def test_resume_after_a_failure_at_each_failback_step(world, monkeypatch, failing):
-    assert execute(world).code == 0
+def test_resume_after_a_failure_at_each_failback_step(failed_over, monkeypatch, failing):
+    world = failed_over
     calls = inject(monkeypatch, "failback_steps", failing)
     first = failback(world)
     assert first.code == 1 and f"{failing}: FAILED" in first.out
@@ -518,8 +543,8 @@ def test_resume_after_a_failure_at_each_failback_step(world, monkeypatch, failin
     assert_failed_back(world)
 
 
-def test_failback_waits_for_the_replica_to_catch_up(world):
-    assert execute(world).code == 0
+def test_failback_waits_for_the_replica_to_catch_up(failed_over):
+    world = failed_over
     world.c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
         "MetricName": "ReplicaLag", "Value": 42, "Timestamp": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
         "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
