@@ -4,7 +4,7 @@
 modules are compiled on first import instead. On a clean clone that first import happened in both pytest-xdist
 workers at once, each compiling the same ~1,200 pulumi_aws modules (~12 s of the clean suite's wall time). This
 compiles them once, on both cores, before the suite starts: the pulumi_aws subpackages the project's sources name
-(`aws.ec2.`, `pulumi_aws.s3`, `from pulumi_aws import iam`), the package's top level, and the Pulumi SDKs. A
+(`aws.ec2.`, `pulumi_aws.s3`, `from pulumi_aws import iam`, a type token `"aws:sfn/...`), the package's top level, and the Pulumi SDKs. A
 subpackage this misses is still compiled on first import; one it names in excess costs a little time, not
 correctness.
 
@@ -23,7 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("__main__.py", "components", "plan", "policies", "functions", "tests")
 PACKAGES = ("pulumi", "pulumi_awsx", "pulumi_eks", "pulumi_policy")
-NAMED = re.compile(r"\baws\.([a-z0-9_]+)\.|\bpulumi_aws\.([a-z0-9_]+)|from pulumi_aws import ([a-z0-9_, ]+)")
+# `aws.ec2.`, `pulumi_aws.s3`, `from pulumi_aws import iam, kms`, and a type token `"aws:opensearch/...`: the tags
+# rule imports the module of every type it checks (policies/rules/tags.py `taggable`), so each type the rule
+# tests' records name is imported (alb, appsync, efs, opensearch, sfn: compiled in the test workers before).
+NAMED = re.compile(r"\baws\.([a-z0-9_]+)\.|\bpulumi_aws\.([a-z0-9_]+)|from pulumi_aws import ([a-z0-9_, ]+)"
+                   r'|"aws:([a-z0-9]+)/')
 
 
 def named_subpackages(root: Path = ROOT) -> set[str]:

@@ -255,6 +255,7 @@ def test_precompile_names_the_pulumi_aws_subpackages_the_sources_use(tmp_path):
     (tmp_path / "components").mkdir()
     (tmp_path / "components" / "a.py").write_text(
         "import pulumi_aws as aws\nfrom pulumi_aws import iam, kms\nimport pulumi_aws.s3\naws.ec2.Vpc('v')\n"
-        "aws.get_caller_identity()\n")
-    assert precompile.named_subpackages(tmp_path) == {"iam", "kms", "s3", "ec2"}
-    assert {"ec2", "ecs", "iam", "kms", "s3", "rds", "wafv2", "lambda_"} <= precompile.named_subpackages()
+        "aws.get_caller_identity()\nOS = \"aws:opensearch/domain:Domain\"\n")
+    assert precompile.named_subpackages(tmp_path) == {"iam", "kms", "s3", "ec2", "opensearch"}
+    assert {"ec2", "ecs", "iam", "kms", "s3", "rds", "wafv2", "lambda_", "sfn", "appsync"} <= \
+        precompile.named_subpackages()
