@@ -11,6 +11,7 @@ import json
 import pytest
 
 from conftest import ROOT, stack_plan
+from conftest import cli as plan_cli
 from plan.flows import cli
 from plan.flows.catalogue import build_flows
 from plan.flows.model import Model
@@ -299,10 +300,9 @@ def test_a_forbidden_flow_turns_red_when_a_grant_is_too_wide():
 
 
 # ------------------------------------------------------------------ command line
-def test_cli_json_shape_and_exit_code(capsys):
-    from plan.__main__ import main
-    rc = main(["--stack-file", str(ROOT / "Pulumi.dev.yaml"), "--flows", "--json", "--no-policies"])
-    out = json.loads(capsys.readouterr().out)
+def test_cli_json_shape_and_exit_code():
+    run = plan_cli("--stack-file", str(ROOT / "Pulumi.dev.yaml"), "--flows", "--json", "--no-policies")
+    rc, out = run.returncode, json.loads(run.stdout)
     assert set(out) == {"flows"}
     ok = all((r["allowed"] if r["expected"] == "allow" else not r["allowed"] and not r.get("undecidable"))
              for r in out["flows"])
@@ -362,7 +362,7 @@ def test_the_cli_plans_the_other_stacks_in_a_forked_child_with_the_same_flows():
     def verdicts(docs):
         return sorted((d["from"], d["to"], d["action"], d["expected"], d["allowed"], bool(d.get("undecidable")))
                       for d in docs)
-    here = build_flows(stack_plan("dev", False), {"prod": stack_plan("prod", False)})
+    here = flows_of("dev", False)
     assert verdicts(json.loads(run.stdout)["flows"]) == verdicts(f.to_json() for f in here)
     alive = threading.Thread(target=time.sleep, args=(5,), daemon=True)
     alive.start()
