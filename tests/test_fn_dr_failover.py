@@ -55,6 +55,9 @@ def aws():
         yield mock_, clients
 
 
+World = dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])
+
+
 @pytest.fixture
 def world(built, tmp_path):
     """The world as built once for the module (`built`), restored; the manifest in this test's own directory."""
@@ -62,8 +65,7 @@ def world(built, tmp_path):
     snapshot.restore()
     path = tmp_path / "dr.json"
     path.write_text(json.dumps(manifest))
-    return dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])(
-        c, copy.deepcopy(manifest), path, tmp_path / "state.json", hc, secret, images)
+    return World(c, copy.deepcopy(manifest), path, tmp_path / "state.json", hc, secret, images)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +76,7 @@ def after_failover(built, tmp_path_factory):
     snapshot.restore()
     directory = tmp_path_factory.mktemp("after-failover")
     (directory / "dr.json").write_text(json.dumps(manifest))
-    w = dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])(
-        c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
+    w = World(c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
     r = execute(w)
     assert r.code == 0, r.out + r.err
     assert_failed_over(w)
