@@ -246,12 +246,50 @@ def test_policy_pack_serves_over_grpc_as_the_cli_runs_it():
         proc.wait(timeout=10)
 
 
-def test_precompile_names_the_pulumi_aws_subpackages_the_sources_use(tmp_path):
-    """scripts/precompile.py finds the subpackages in each spelling the sources use, and the project's own."""
+def _precompile_module():
     import importlib.util
     spec = importlib.util.spec_from_file_location("precompile", ROOT / "scripts" / "precompile.py")
-    precompile = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(precompile)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_precompile_writes_what_py_compile_writes_and_reuses_the_code_of_the_same_content(tmp_path):
+    """scripts/precompile.py: a cache miss writes py_compile's own bytes and fills the cache; the same content
+    elsewhere (another clone's venv) gets its own timestamp header over the cached code, imports from it with its
+    own file name, and compiles nothing; changed content is a new entry."""
+    import importlib.util
+    import os
+    import py_compile
+    precompile, cache = _precompile_module(), tmp_path / "cache"
+    cache.mkdir()
+    text = "def where():\n    return where.__code__.co_filename\n"
+    first, second = tmp_path / "one" / "mod.py", tmp_path / "two" / "mod.py"
+    for path, mtime in ((first, 1_700_000_000), (second, 1_800_000_000)):
+        path.parent.mkdir()
+        path.write_text(text)
+        os.utime(path, (mtime, mtime))
+    assert precompile.compile_one(str(first), cache)
+    expected = py_compile.compile(str(first), cfile=str(tmp_path / "expected.pyc"))
+    assert Path(importlib.util.cache_from_source(str(first))).read_bytes() == Path(expected).read_bytes()
+    assert len(list(cache.iterdir())) == 1
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(precompile, "compile", None, raising=False)   # a cache hit never compiles
+        assert precompile.compile_one(str(second), cache)
+    pyc = Path(importlib.util.cache_from_source(str(second))).read_bytes()
+    assert pyc[8:16] == (1_800_000_000).to_bytes(4, "little") + len(text).to_bytes(4, "little")
+    spec = importlib.util.spec_from_file_location("mod_two", second)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.where() == str(second) and spec.loader.get_code("mod_two").co_filename == str(second)
+    second.write_text(text + "X = 1\n")
+    assert precompile.compile_one(str(second), cache) and len(list(cache.iterdir())) == 2
+    assert not precompile.compile_one(str(tmp_path / "missing.py"), cache)
+
+
+def test_precompile_names_the_pulumi_aws_subpackages_the_sources_use(tmp_path):
+    """scripts/precompile.py finds the subpackages in each spelling the sources use, and the project's own."""
+    precompile = _precompile_module()
     (tmp_path / "components").mkdir()
     (tmp_path / "components" / "a.py").write_text(
         "import pulumi_aws as aws\nfrom pulumi_aws import iam, kms\nimport pulumi_aws.s3\naws.ec2.Vpc('v')\n"
