@@ -13,7 +13,8 @@ clone's venv holds the same package files every time), in AI_PLATFORM_PYC_CACHE 
 ~/.cache/ai-platform/pyc. Each file still gets the byte code file its import looks for, written as py_compile
 writes it (a timestamp pyc of this source's mtime and size, which the import checks): from the cache, that is a
 copy with a new header instead of a compilation (~1,400 files: 4.7 s -> ~0.5 s). The cache is keyed by the
-interpreter's byte code magic too; a source whose content changed is a new key.
+interpreter's byte code magic too; a source whose content changed is a new key. Unlike the wheels, whose hashes
+the lock pins, a cache entry is trusted as the rest of the user's home is (CI machines start with an empty one).
 
     venv/bin/python scripts/precompile.py
 """
