@@ -274,6 +274,21 @@ def test_eks_and_batch_off_in_dev_by_default():
     assert plan.of_type("aws:eks/cluster:Cluster") == [] and plan.of_type("aws:batch/jobQueue:JobQueue") == []
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_eks_is_opt_in_in_every_stack(stack):
+    """Issue 30: a cluster nothing can reach (no access entry, add-ons, autoscaler or deploy path) is not billed.
+    No stack builds EKS unless its file sets eks.enabled (docs/eks.md); prod keeps Batch."""
+    plan = stack_plan(stack, True)
+    assert [r.type for r in plan.resources if r.type.startswith("aws:eks/")] == []
+    assert load_settings_default_eks() is False
+    assert bool(plan.of_type("aws:batch/jobQueue:JobQueue")) == (stack == "prod")
+
+
+def load_settings_default_eks():
+    from components.config.application import EksSettings
+    return EksSettings().enabled
+
+
 def test_eks_when_enabled():
     plan = enabled_plan()
     cluster = plan.named("eks-cluster", "aws:eks/cluster:Cluster")

@@ -243,7 +243,9 @@ class AutoscalingSettings:
 
 @dataclasses.dataclass(frozen=True)
 class EksSettings:
-    enabled: bool = setting(Bool(), EnvDefault(False, True), "Create the EKS cluster.")
+    enabled: bool = setting(Bool(), False,
+                            "Create the EKS cluster (opt-in in every environment: docs/eks.md says what a team "
+                            "must add before anything can run on it).")
     version: str = setting(Str(r"1\.\d{2}", "a Kubernetes minor version such as '1.35'", max_len=5), "1.35",
                            "Kubernetes version.")
     support_type: str = setting(Enum("STANDARD", "EXTENDED"), "STANDARD",
