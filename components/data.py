@@ -60,6 +60,7 @@ class DataOutputs:
     db_master_secret_arn: pulumi.Output      # RDS-managed; for operators and rotation, never for services
     db_replica_identifier: pulumi.Output[str] | None
     db_replica_address: pulumi.Output[str] | None
+    db_replica_resource_id: pulumi.Output[str] | None   # the replica's own DbiResourceId (its rds-db:connect ARNs)
     db_subnet_group_name: pulumi.Output[str]      # the DR failover re-creates a replica here at failback
     redis_endpoint: pulumi.Output[str]
     redis_reader_endpoint: pulumi.Output[str]
@@ -137,6 +138,7 @@ class DataTier(pulumi.ComponentResource):
             db_master_secret_arn=self.db.master_user_secrets.apply(lambda s: s[0].secret_arn if s else None),
             db_replica_identifier=self.db_replica.identifier if self.db_replica is not None else None,
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
+            db_replica_resource_id=self.db_replica.resource_id if self.db_replica is not None else None,
             db_subnet_group_name=self.db_subnet_group.name,
             redis_endpoint=self.redis.primary_endpoint_address, redis_reader_endpoint=self.redis.reader_endpoint_address,
             redis_port=pulumi.Output.from_input(REDIS_PORT), redis_auth_secret_arn=self._redis_secret.arn,
@@ -281,10 +283,14 @@ class DataTier(pulumi.ComponentResource):
             replica_logs = [self._log_group(f"postgres-replica-logs-{log}",
                                             p.namer.service_log_group("/aws/rds/instance", replica_identifier, log))
                             for log in d.db_log_exports]
-            # A replica inherits engine, credentials, subnet group and IAM auth from its source; RDS takes no
-            # final snapshot of a replica, so its service-level protection is deletion protection.
+            # A replica inherits engine, credentials and subnet group from its source; RDS takes no final snapshot
+            # of a replica, so its service-level protection is deletion protection. IAM database authentication is
+            # an instance setting (the replica's is off unless set): the read-only services connect here as their
+            # own IAM users, with a grant naming this instance's DbiResourceId (the pack's
+            # rds-replica-iam-auth-matches-source and the flow check hold both).
             self.db_replica = aws.rds.Instance(
                 "postgres-replica", identifier=replica_identifier, replicate_source_db=self.db.identifier,
+                iam_database_authentication_enabled=True,
                 multi_az=False, backup_retention_period=0, skip_final_snapshot=True,
                 tags=p.tags(replica_identifier, Engine="postgres", Role="read-replica"), **common,
                 opts=p.stateful(self, depends_on=[monitoring_attach, *replica_logs]))

@@ -118,7 +118,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         region=p.region, account_id=p.account_id, secret_arns=security.secret_arns,
         secret_arn_patterns=security.secret_arn_patterns, bucket_arns=data.bucket_arns, table_arns=data.table_iam_arns, queue_arns=events.queue_arns, event_bus_arn=events.event_bus_arn,
         event_sources=events.event_sources, db_resource_id=data.db_resource_id, db_address=data.db_address,
-        db_reader_address=data.db_replica_address, db_port=data.db_port.apply(str), db_name=data.db_name,
+        db_reader_address=data.db_replica_address,
+        db_reader_resource_id=data.db_replica_resource_id, db_port=data.db_port.apply(str), db_name=data.db_name,
         redis_endpoint=data.redis_endpoint, redis_port=data.redis_port.apply(str),
         redis_auth_secret_arn=data.redis_auth_secret_arn,
         redis_auth_secret_arn_pattern=data.redis_auth_secret_arn_pattern)
@@ -279,6 +280,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
                     for k, v in dependencies.table_arns.items()},
         queue_arns=dr_events.queue_arns, event_bus_arn=dr_events.event_bus_arn, event_sources=dr_events.event_sources,
         db_resource_id=db.replica_resource_id, db_address=db.replica_address, db_reader_address=db.replica_address,
+        db_reader_resource_id=db.replica_resource_id,
         redis_endpoint=cache.endpoint, redis_port=cache.port, redis_auth_secret_arn=cache.auth_secret_arn,
         redis_auth_secret_arn_pattern=cache.auth_secret_arn_pattern)
     dr_app = ApplicationTier("dr-application", ApplicationTierArgs(

@@ -50,6 +50,8 @@ class ServiceDependencies:
     redis_port: Input[str] | None
     redis_auth_secret_arn: Input[str] | None
     redis_auth_secret_arn_pattern: Input[str] | None
+    # The read replica's own DbiResourceId: a readonly service given the replica's address is granted this one.
+    db_reader_resource_id: Input[str] | None = None
 
 
 def db_user(service: str) -> str:
@@ -59,6 +61,18 @@ def db_user(service: str) -> str:
 
 def env_name(secret: str) -> str:
     return secret.upper().replace("-", "_")
+
+
+def database_target(svc: ResolvedService, deps: ServiceDependencies) -> tuple[Input[str] | None, Input[str] | None]:
+    """(host, DbiResourceId) of the instance the service connects to: the read replica for a readonly contract
+    when there is one, else the primary. One decision for both the DB_HOST it is given and the instance its
+    `rds-db:connect` grant names (each instance has its own resource id; the flow check follows DB_HOST)."""
+    mode = svc.settings.uses.database
+    if mode == "none":
+        return None, None
+    if mode == "readonly" and deps.db_reader_address is not None and deps.db_reader_resource_id is not None:
+        return deps.db_reader_address, deps.db_reader_resource_id
+    return deps.db_address, deps.db_resource_id
 
 
 def secrets(svc: ResolvedService, deps: ServiceDependencies, *, patterns: bool = False) -> dict[str, Input[str]]:
@@ -76,8 +90,8 @@ def environment(svc: ResolvedService, deps: ServiceDependencies) -> dict[str, In
     """How to reach what the contract names (endpoints and names, never a credential)."""
     u = svc.settings.uses
     env: dict[str, Input[str]] = {}
-    if u.database != "none" and deps.db_address is not None:
-        host = deps.db_reader_address if u.database == "readonly" and deps.db_reader_address else deps.db_address
+    host, _ = database_target(svc, deps)
+    if host is not None:
         env.update({"DB_HOST": host, "DB_PORT": deps.db_port, "DB_NAME": deps.db_name, "DB_USER": db_user(svc.name),
                     "DB_IAM_AUTH": "true", "DB_SSLMODE": "verify-full"})
     if u.cache and deps.redis_endpoint is not None:
@@ -98,11 +112,12 @@ def _via(service: str, region: str) -> dict:
 def database_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
     """`rds-db:connect` as the service's own user on this instance only: its own policy, because the instance's
     resource id is computed by AWS (unknown until the database exists)."""
-    if svc.settings.uses.database == "none" or deps.db_resource_id is None:
+    _, resource_id = database_target(svc, deps)
+    if resource_id is None:
         return []
     user, r = db_user(svc.name), deps.region
     return [{"Sid": "ConnectAsOwnDbUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-             "Resource": pulumi.Output.all(deps.account_id, deps.db_resource_id).apply(
+             "Resource": pulumi.Output.all(deps.account_id, resource_id).apply(
                  lambda v: f"arn:aws:rds-db:{r}:{v[0]}:dbuser:{v[1]}/{user}")}]
 
 

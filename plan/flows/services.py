@@ -160,12 +160,59 @@ class ServicesFlows:
             Verdict(None, "DB resource id unknown until apply")
         return (f"{self.role_label(rec['task_role'])} rds-db:connect as {user}", v)
 
+    def env_value(self, rec, name) -> Any:
+        """The value of environment variable `name` in the service's containers (Unknown when the container
+        definitions are, None when no container is given it)."""
+        containers = rec["containers"]
+        if containers is Unknown:
+            return Unknown
+        for c in containers:
+            for e in c.get("environment") or []:
+                if isinstance(e, dict) and e.get("name") == name:
+                    return e.get("value")
+        return None
+
+    def given_db(self, rec, region, mode) -> tuple:
+        """(instance, how it was found): the database whose endpoint the service is given (`DB_HOST` in its
+        environment decides which instance's grant, IAM-auth setting and security groups are evaluated: every
+        instance, a read replica too, has its own DbiResourceId). When the environment is unknown (a new stack's
+        preview), the instance the container definitions were wired from, else the contract's mode (readonly: a
+        read replica in the region when there is one)."""
+        m = self.m
+        dbs = self.in_region(m.of_type("aws:rds/instance:Instance", "aws:rds/cluster:Cluster"), region)
+        host = self.env_value(rec, "DB_HOST")
+        if isinstance(host, str) and not is_unknown(host):
+            for d in dbs:
+                for key in ("address", "endpoint", "readerEndpoint"):
+                    v = m.get(d, key)
+                    if isinstance(v, str) and not is_unknown(v) and host in (v, v.rsplit(":", 1)[0]):
+                        return d, f"DB_HOST {host}"
+            return None, f"DB_HOST {host} is no database endpoint of the plan in {region}"
+        replicas = [d for d in dbs if d.props.get("replicateSourceDb")]
+        td = rec["td"]
+        if td not in (None, Unknown):
+            wired = {u for u in td.propertyDependencies.get("containerDefinitions", [])}
+            hits = [d for d in dbs if d.urn in wired]
+            if mode == "readonly":
+                hits = [d for d in hits if d in replicas] or hits
+            else:
+                hits = [d for d in hits if d not in replicas] or hits
+            if hits:
+                return hits[0], "the instance the container definitions are wired from"
+        if mode == "readonly" and replicas:
+            return replicas[0], "a read replica (readonly contract)"
+        return self.primary_db(region), "the region's primary"
+
     def service_database(self, rec, who, region, mode):
         m = self.m
-        db = self.primary_db(region)
+        if rec["containers"] is not Unknown and self.env_value(rec, "DB_HOST") is None:
+            self.add(who, "database", "rds-db:connect", "allow", [("DB_HOST", Verdict(
+                False, "the service's containers are given no DB_HOST"))], "service")
+            return
+        db, how = self.given_db(rec, region, mode)
         if db is None:
-            self.add(who, "database", "rds-db:connect", "allow", [("database", Verdict(False, f"no database in {region}"))],
-                     "service")
+            self.add(who, "database", "rds-db:connect", "allow",
+                     [("database", Verdict(False, how if "DB_HOST" in how else f"no database in {region}"))], "service")
             return
         checks = []
         iam_auth = m.get(db, "iamDatabaseAuthenticationEnabled")
