@@ -149,6 +149,20 @@ def downgrade_refs(value: Any) -> Any:
     return value
 
 
+def _without_refs(request, field: str, raw: Any, plain: Any):
+    """`request` with its `field` Struct free of resource references (`plain`, the downgraded `raw`); the request
+    itself when it held none (almost always: no copy)."""
+    if plain == raw:
+        return request
+    from google.protobuf import struct_pb2
+    copy = type(request)()
+    copy.CopyFrom(request)
+    struct = struct_pb2.Struct()
+    struct.update(plain)
+    getattr(copy, field).CopyFrom(struct)
+    return copy
+
+
 def _provider_urn(ref: str) -> str:
     return ref.split("::" + ref.split("::")[-1])[0] if ref else ""
 
@@ -161,12 +175,20 @@ class RecordingMonitor(pmocks.MockMonitor):
         self.records: list[Resource] = []
         self.remote_children = remote_children
 
+    # The SDK's MockMonitor deserializes a request's properties on the thread-pool worker that runs the RPC, and a
+    # resource reference among them (`RolePolicyAttachment(role=role)`, `Subnet(vpc_id=vpc)`) is rehydrated there:
+    # a new Resource whose outputs are futures of that worker's own event loop, which the main loop then awaits
+    # ("Task ... got Future ... attached to a different loop", pulumi/pulumi#6561) - a race lost 5-7 runs in 10.
+    # The references are downgraded before the SDK sees them, to what a provider receives (a custom resource's id,
+    # a component's URN): no Resource is ever constructed off the main loop, so there is no race to lose.
     def RegisterResource(self, request):
         if self.remote_children and request.remote and request.type in BUILDERS:
             return self._register_remote(request)
-        response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
-            return response
+            return super().RegisterResource(request)
+        raw = _number_fix(json_format.MessageToDict(request.object))
+        inputs = downgrade_refs(raw)
+        response = super().RegisterResource(_without_refs(request, "object", raw, inputs))
         options = {
             "protect": bool(request.protect),
             "retainOnDelete": bool(request.retainOnDelete),
@@ -178,7 +200,6 @@ class RecordingMonitor(pmocks.MockMonitor):
                                if request.HasField("customTimeouts") else None),
             "dependsOn": [],
         }
-        inputs = downgrade_refs(_number_fix(json_format.MessageToDict(request.object)))
         prop_deps = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
         deps = list(request.dependencies)
         explicit = set(deps) - {u for urns in prop_deps.values() for u in urns}
@@ -244,6 +265,16 @@ class RecordingMonitor(pmocks.MockMonitor):
             outputs=downgrade_refs({k: v for k, v in state.items() if k not in inputs})))
         self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_, state)
         return Child(urn, id_, state)
+
+    def Invoke(self, request):
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        raw = json_format.MessageToDict(request.args)
+        return super().Invoke(_without_refs(request, "args", raw, downgrade_refs(raw)))
+
+    def ReadResource(self, request):
+        raw = json_format.MessageToDict(request.properties)
+        return super().ReadResource(_without_refs(request, "properties", raw, downgrade_refs(raw)))
 
     def RegisterResourceOutputs(self, request):
         if request.urn.split("::")[-2].endswith("pulumi:pulumi:Stack"):

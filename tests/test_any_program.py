@@ -1,0 +1,130 @@
+"""Issue 27: `--program` runs the programs other teams write, the same way every time.
+
+Each program under tests/programs/ listed here was written for this test in a shape public programs use
+(resources passed whole as inputs, computed outputs of types this project does not use, invokes with string
+booleans, ECR tokens decoded, stack references, awsx.ecr.Repository, the aws-apigateway component). Each is
+planned TEN times in each mode in one test (the resource-reference race of pulumi/pulumi#6561 lost 5-7 runs in
+10), every run must give the same records and the same verdicts, and the verdicts are asserted.
+"""
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+
+from conftest import ROOT
+from plan.analyze import analyze, load_policy_config
+from plan.engine import UNKNOWN, plan_directory
+
+PROGRAMS = ROOT / "tests" / "programs"
+PROD = load_policy_config(ROOT / "policies" / "config" / "prod.json")
+MODES = ("preview", "update")
+RUNS = 10
+
+# program -> {policy: {resource name: distinct resources flagged}} (required-tags left out: none of these programs
+# tags for prod). Same in both modes unless EXPECTED_BY_MODE says otherwise.
+EXPECTED: dict[str, dict[str, dict[str, int]]] = {
+    "resource-inputs": {
+        "default-security-group-restricts-all": {"network": 1},
+        "lambda-dlq-configured": {"worker": 1},      # the bucket invokes it asynchronously (Permission(function=fn))
+        "lambda-tracing-active": {"worker": 1},
+        "s3-bucket-logging-enabled": {"uploads": 1},
+        "s3-encryption-enabled": {"uploads": 1},
+        "s3-lifecycle-configured": {"uploads": 1},
+        "s3-public-access-block": {"uploads": 1},
+        "s3-tls-only-policy": {"uploads": 1},
+        "s3-versioning-enabled": {"uploads": 1},
+        "vpc-endpoints-configured": {"network": 1},
+        "vpc-flow-logs-enabled": {"network": 1},
+    },
+}
+EXPECTED_BY_MODE: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+SKIPS: dict[tuple[str, str], set] = {}
+
+
+def _signature(plan) -> list:
+    return sorted(json.dumps([r.type, r.name, r.parent, r.inputs, r.id, r.outputs, r.propertyDependencies],
+                             sort_keys=True, default=str) for r in plan.resources)
+
+
+def _verdicts(plan, analysis) -> dict:
+    names = {r.urn: r.name for r in plan.resources}
+    skipped = {id(f) for f in analysis.skipped}
+    found: dict = collections.defaultdict(collections.Counter)
+    for f in analysis.violations:
+        if id(f) not in skipped and f.policy != "required-tags":
+            found[f.policy][names.get(f.urn, "(stack)")] += 1
+    return {p: dict(c) for p, c in sorted(found.items())}
+
+
+def _plan(program: str, mode: str, **kwargs):
+    return plan_directory(PROGRAMS / program, stack="dev", preview=mode == "preview", **kwargs)
+
+
+_FIRST: dict = {}
+
+
+def first_plan(program: str, mode: str):
+    if (program, mode) not in _FIRST:
+        _FIRST[program, mode] = _plan(program, mode)
+    return _FIRST[program, mode]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("program", list(EXPECTED))
+def test_program_plans_ten_times_with_the_same_records_and_verdicts(program, mode):
+    expected = {p: v for p, v in EXPECTED[program].items() if v}
+    expected.update(EXPECTED_BY_MODE.get((program, mode), {}))
+    expected = {p: v for p, v in expected.items() if v}
+    signatures, verdicts = set(), []
+    for _ in range(RUNS):
+        plan = _plan(program, mode)
+        analysis = analyze(plan, policy_config=PROD)
+        assert not analysis.errors, analysis.errors
+        assert {f.policy for f in analysis.skipped} == SKIPS.get((program, mode), set())
+        signatures.add(json.dumps(_signature(plan)))
+        verdicts.append(_verdicts(plan, analysis))
+    assert len(signatures) == 1
+    assert all(v == verdicts[0] for v in verdicts)
+    assert verdicts[0] == expected
+
+
+# --- resource objects as inputs ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_resource_objects_as_inputs_are_the_ids_a_provider_receives(mode):
+    plan = first_plan("resource-inputs", mode)
+    vpc, subnet = plan.named("network", "aws:ec2/vpc:Vpc"), plan.named("worker", "aws:ec2/subnet:Subnet")
+    role = plan.named("worker", "aws:iam/role:Role")
+    attachment = plan.named("worker-logs", "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    permission = plan.named("uploads-invoke", "aws:lambda/permission:Permission")
+    fn = plan.named("worker", "aws:lambda/function:Function")
+    if mode == "preview":
+        assert subnet.inputs["vpcId"] == attachment.inputs["role"] == permission.inputs["function"] == UNKNOWN
+        assert plan.exports["subnetVpc"] == UNKNOWN
+    else:
+        assert subnet.inputs["vpcId"] == vpc.id and vpc.id.startswith("vpc-")
+        assert attachment.inputs["role"] == role.id and permission.inputs["function"] == fn.id
+        assert plan.exports["subnetVpc"] == vpc.id     # the output is the id too, a string as the SDK declares
+    assert subnet.propertyDependencies["vpcId"] == [vpc.urn]
+    assert permission.propertyDependencies["function"] == [fn.urn]
+
+
+def test_no_resource_is_rehydrated_off_the_main_loop(monkeypatch):
+    """Deterministic side of the race: the mocks never receive a Resource object (the SDK would have built it on
+    the RPC worker's own event loop), only the id a provider receives."""
+    import threading
+
+    import pulumi
+
+    from plan import mocks
+    seen = []
+    real = mocks.PlatformMocks.new_resource
+
+    def spy(self, args):
+        seen.append((threading.current_thread() is threading.main_thread(),
+                     [k for k, v in args.inputs.items() if isinstance(v, pulumi.Resource)]))
+        return real(self, args)
+    monkeypatch.setattr(mocks.PlatformMocks, "new_resource", spy)
+    _plan("resource-inputs", "update")
+    assert seen and all(refs == [] for _, refs in seen)
