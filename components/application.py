@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .batch import batch_environment
-from .config.application import ApplicationSettings
+from .config.application import ApplicationSettings, ResolvedService, route_path
 from .config.schema import ConfigError
 from .context import Platform, policy_json, publish
 from .ecs_services import EcsService, ServiceWiring, fargate_service
@@ -89,6 +89,36 @@ class ApplicationOutputs:
     # Each service's (task role, execution role) Name tags: its pipeline may pass exactly these two roles
     # (by tag: the roles' ARNs are unknown in a preview).
     role_name_tags: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    # How the API serves each service with a route of its own (streamed, longer timeout, prompts): plain data,
+    # service -> {path, response, timeoutMs, binaryMediaTypes, prompts, maxBodyKb} (routes()).
+    routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
+    # Every service's binary media types (the API's binaryMediaTypes are their union).
+    binary_media_types: Sequence[str] = ()
+
+
+KEEPALIVE_MARGIN_SECONDS = 5
+
+
+def route_environment(svc: ResolvedService, app: ApplicationSettings) -> dict[str, str]:
+    """What the container needs to serve its route: how long a request may take, whether to stream, and a
+    keep-alive above the load balancer's idle timeout (ALB: a target that closes an idle connection first turns
+    the next request on it into a 502)."""
+    r = svc.settings.route
+    return {"REQUEST_TIMEOUT_SECONDS": str(r.timeout_seconds), "RESPONSE_MODE": r.response,
+            "KEEPALIVE_TIMEOUT_SECONDS": str(app.alb_idle_timeout() + KEEPALIVE_MARGIN_SECONDS)}
+
+
+def routes(catalogue: Sequence[ResolvedService]) -> dict[str, dict]:
+    """The services the API serves on a route of their own: anything but a buffered 29 s text route."""
+    out = {}
+    for svc in catalogue:
+        r = svc.settings.route
+        if r.response == "BUFFERED" and r.timeout_seconds == 29 and not r.prompts:
+            continue
+        out[svc.name] = {"path": route_path(svc), "response": r.response, "timeoutMs": r.timeout_seconds * 1000,
+                         "binaryMediaTypes": list(r.binary_media_types), "prompts": r.prompts,
+                         "maxBodyKb": r.max_body_kb}
+    return out
 
 
 class ApplicationTier(pulumi.ComponentResource):
@@ -124,7 +154,7 @@ class ApplicationTier(pulumi.ComponentResource):
             "alb", name=p.namer.physical("alb", "app"), load_balancer_type="application", internal=True,
             subnets=args.private_subnet_ids, security_groups=[args.lb_sg_id],
             drop_invalid_header_fields=True, desync_mitigation_mode="defensive",
-            enable_deletion_protection=p.protect, idle_timeout=alb_settings.idle_timeout, enable_http2=True,
+            enable_deletion_protection=p.protect, idle_timeout=app.alb_idle_timeout(), enable_http2=True,
             access_logs=access_logs, tags=p.tags(p.namer.base("alb")), opts=child)
 
         not_found = aws.lb.ListenerDefaultActionArgs(
@@ -176,7 +206,8 @@ class ApplicationTier(pulumi.ComponentResource):
                 vpc_id=args.vpc_id, subnet_ids=args.private_subnet_ids, security_group_id=args.app_sg_id,
                 execution_role_arn=execution.role.arn, task_role_arn=task.role.arn,
                 logs_key_arn=args.logs_key_arn, secrets=secrets(svc, deps), image=self._image(svc, app, args),
-                environment=environment(svc, deps), off_hours_tag=args.off_hours_tag,
+                environment={**environment(svc, deps), **route_environment(svc, app)},
+                off_hours_tag=args.off_hours_tag,
                 alb_arn_suffix=alb.arn_suffix, delivered=svc.name in args.delivered_services,
                 repository_url=None if svc.settings.image else args.repository_urls[svc.name],
                 image_tag=svc.settings.image_tag or app.image_tag)
@@ -221,7 +252,8 @@ class ApplicationTier(pulumi.ComponentResource):
                    if s.alternate_target_group is not None}},
             service_names={k: s.service.name for k, s in services.items()},
             task_families={k: s.task_definition.family for k, s in services.items()},
-            role_name_tags=role_name_tags,
+            role_name_tags=role_name_tags, routes=routes(catalogue),
+            binary_media_types=sorted({t for svc in catalogue for t in svc.settings.route.binary_media_types}),
             eks_cluster_name=eks.cluster.name if eks else None,
             batch_job_queue_arn=batch.job_queue.arn if batch else None)
         publish(self, self.outputs)

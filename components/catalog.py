@@ -41,3 +41,16 @@ DEFAULT_CONTRACTS: dict[str, dict] = {
     "conversational": {"database": "readwrite", "cache": True, "queues": ["inference-requests"], "models": [HAIKU]},
     "code": {"cache": True, "models": [HAIKU]},
 }
+
+# How the API serves each service (ai-platform:application.services.<name>.route overrides keys one by one):
+# answers that take longer than API Gateway's buffered 29 s stream (REST `responseTransferMode: STREAM`, up to
+# 15 minutes); routes that take free text (prompts, code) are `prompts` routes, where the WAF's body rules count
+# instead of block (docs/traffic.md); routes that carry documents and images declare their binary media types.
+BINARY_DOCUMENTS = ["application/pdf", "application/octet-stream", "image/*"]
+DEFAULT_ROUTES: dict[str, dict] = {
+    "format-conversion": {"binaryMediaTypes": BINARY_DOCUMENTS},
+    "document-extraction": {"binaryMediaTypes": BINARY_DOCUMENTS},
+    "classification": {"binaryMediaTypes": BINARY_DOCUMENTS},
+    "conversational": {"response": "STREAM", "timeoutSeconds": 900, "prompts": True},
+    "code": {"response": "STREAM", "timeoutSeconds": 900, "prompts": True},
+}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -39,6 +39,7 @@ ACCESS_LOG_FORMAT = json.dumps({
     "protocol": "$context.protocol", "responseLength": "$context.responseLength",
     "integrationStatus": "$context.integrationStatus", "integrationLatency": "$context.integrationLatency",
     "wafStatus": "$context.waf.status", "xrayTraceId": "$context.xrayTraceId"}, separators=(",", ":"))
+DEFAULT_TIMEOUT_MS = 29000   # REST integrations' default and buffered maximum without a quota increase
 API_COUNT_ONLY = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
 # Gateway responses API Gateway itself sends (authorizer 401/403, WAF 403, throttling 429, timeouts 504...): with
 # CORS headers, so the browser shows the SPA the status instead of a CORS error.
@@ -77,6 +78,10 @@ class EdgeTierArgs:
     alb_arn: pulumi.Input[str] | None = None
     vpc_link_subnet_ids: pulumi.Input[Sequence[str]] | None = None
     vpc_link_security_group_id: pulumi.Input[str] | None = None
+    # The application tier's routes (service -> {path, response, timeoutMs, binaryMediaTypes, prompts, maxBodyKb}):
+    # each gets /<path> and /<path>/{proxy+} of its own, streamed or with its timeout; the rest share /{proxy+}.
+    routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
+    binary_media_types: Sequence[str] = ()       # the API's binaryMediaTypes (the services' union)
     # The data tier's SSE-S3 access-log bucket; None: no CloudFront log delivery (policy cloudfront-logging).
     log_bucket_name: pulumi.Input[str] | None = None
     log_bucket_arn: pulumi.Input[str] | None = None
@@ -405,6 +410,8 @@ class EdgeTier(pulumi.ComponentResource):
         api = aws.apigateway.RestApi(
             "api", name=n.physical("rest_api", "api"), description="ai-platform public API (Cognito-authorized, WAF-protected)",
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
+            # PDFs and images pass through as bytes (without it API Gateway converts them to UTF-8 text).
+            binary_media_types=list(args.binary_media_types) or None,
             tags=p.tags(n.base("api")), opts=child)
         authorizer = aws.apigateway.Authorizer(
             "api-cognito-authorizer", name="cognito", rest_api=api.id, type="COGNITO_USER_POOLS",
@@ -426,9 +433,19 @@ class EdgeTier(pulumi.ComponentResource):
                 "api-vpc-link", name=n.physical("generic", "api-vpc-link"),
                 subnet_ids=args.vpc_link_subnet_ids, security_group_ids=[args.vpc_link_security_group_id],
                 tags=p.tags(n.base("api-vpc-link")), opts=child)
-        for key, resource_id, is_proxy in (("root", api.root_resource_id, False), ("proxy", proxy.id, True)):
+        resources = [("root", api.root_resource_id, False, "", None), ("proxy", proxy.id, True, "", None)]
+        # A route of its own for each service that streams, waits longer or takes prompts: /<path> and
+        # /<path>/{proxy+} (API Gateway matches the most specific resource; the ALB's rules still pick the service).
+        for service, route in sorted(args.routes.items()):
+            base = aws.apigateway.Resource(f"api-{service}", rest_api=api.id, parent_id=api.root_resource_id,
+                                           path_part=route["path"], opts=child)
+            sub = aws.apigateway.Resource(f"api-{service}-proxy", rest_api=api.id, parent_id=base.id,
+                                          path_part="{proxy+}", opts=child)
+            resources += [(service, base.id, False, f"/{route['path']}", route),
+                          (f"{service}-proxy", sub.id, True, f"/{route['path']}", route)]
+        for key, resource_id, is_proxy, prefix, route in resources:
             deploy_deps += self._proxy_method(key, api, resource_id, is_proxy, authorizer, args.backend_url,
-                                              args.alb_arn)
+                                              args.alb_arn, prefix, route)
             deploy_deps += self._cors_preflight(key, api, resource_id, allowed_origin)
 
         # A deployment is a snapshot: it must be replaced whenever what it serves changes, including
@@ -440,7 +457,8 @@ class EdgeTier(pulumi.ComponentResource):
                 {"backend": backend or "mock", "origin": origin, "gatewayResponses": list(CORS_GATEWAY_RESPONSES),
                  "connection": "VPC_LINK" if self._vpc_link is not None else "INTERNET", "methods": ["ANY", "OPTIONS"],
                  "auth": "COGNITO_USER_POOLS", "corsHeaders": CORS_HEADERS, "corsMethods": CORS_METHODS,
-                 "timeoutMs": 29000}, sort_keys=True).encode()).hexdigest()
+                 "timeoutMs": DEFAULT_TIMEOUT_MS, "routes": dict(args.routes),
+                 "binaryMediaTypes": list(args.binary_media_types)}, sort_keys=True).encode()).hexdigest()
 
         deployment = aws.apigateway.Deployment(
             "api-deployment", rest_api=api.id, description="ai-platform API",
@@ -540,8 +558,10 @@ class EdgeTier(pulumi.ComponentResource):
             opts=opts)
         return acl
 
-    def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, backend_url, alb_arn) -> list:
-        """ANY on the resource, Cognito-authorized, proxied to the ALB (or a mock until one exists)."""
+    def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, backend_url, alb_arn, prefix="",
+                      route=None) -> list:
+        """ANY on the resource, Cognito-authorized, proxied to the ALB (or a mock until one exists); a service's
+        route streams (`responseTransferMode: STREAM`) and waits as long as its contract says."""
         method = aws.apigateway.Method(
             f"api-{key}-any", rest_api=api.id, resource_id=resource_id, http_method="ANY",
             authorization="COGNITO_USER_POOLS", authorizer_id=authorizer.id,
@@ -551,12 +571,15 @@ class EdgeTier(pulumi.ComponentResource):
         if self._vpc_link is not None:
             # Private integration over the VPC link (V2) to the internal ALB: `integration_target` is the load
             # balancer, `uri` sets the Host header (the name the ALB's certificate covers; http:// without one).
-            path = "/{proxy}" if is_proxy else "/"
+            path = f"{prefix}/{{proxy}}" if is_proxy else (prefix or "/")
             integration = aws.apigateway.Integration(
                 f"api-{key}-integration", rest_api=api.id, resource_id=resource_id, http_method=method.http_method,
                 type="HTTP_PROXY", integration_http_method="ANY", connection_type="VPC_LINK",
                 connection_id=self._vpc_link.id, integration_target=alb_arn,
-                uri=pulumi.Output.concat(backend_url, path), timeout_milliseconds=29000,
+                uri=pulumi.Output.concat(backend_url, path),
+                timeout_milliseconds=route["timeoutMs"] if route else DEFAULT_TIMEOUT_MS,
+                # explicit BUFFERED too: once set, the provider only goes back to BUFFERED when told so
+                response_transfer_mode=route["response"] if route else "BUFFERED",
                 request_parameters={"integration.request.path.proxy": "method.request.path.proxy"} if is_proxy else None,
                 opts=opts)
             return [method, integration]

@@ -151,6 +151,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         platform=p, settings=settings.edge, logs_key_arn=security.logs_key_arn, backend_url=application.backend_url,
         alb_arn=application.alb_arn, vpc_link_subnet_ids=network.private_subnet_ids,
         vpc_link_security_group_id=network.vpc_link_security_group_id,
+        routes=application.routes, binary_media_types=application.binary_media_types,
         log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn,
         # With a DR region: the SPA may call the DR API, and CloudFront falls back to the DR tier's site replica.
         dr_region=d.region if d.standby else None,
@@ -301,6 +302,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         platform=dp, settings=dr_edge_settings(d, settings.edge), logs_key_arn=keys.logs_key_arn, api_only=True,
         backend_url=dr_app.backend_url, alb_arn=dr_app.alb_arn, vpc_link_subnet_ids=dr_net.private_subnet_ids,
         vpc_link_security_group_id=dr_net.vpc_link_security_group_id,
+        routes=dr_app.routes, binary_media_types=dr_app.binary_media_types,
         user_pool_arns=[edge.user_pool_arn, *([d.user_pool_arn] if d.user_pool_arn else [])],
         site_url=edge.site_url, apigateway_role_arn=edge.apigateway_role_arn)).outputs
     failover = DrFailover("dr-failover", DrFailoverArgs(

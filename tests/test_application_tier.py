@@ -206,7 +206,7 @@ def test_alb_internal_in_private_subnets_with_lb_group_logs_and_protection(stack
     assert p["subnets"] == vpc.outputs["privateSubnetIds"] and p["internal"] is True
     assert alb.propertyDependencies["securityGroups"] == [plan.named("lb-sg", SG).urn]
     assert p["dropInvalidHeaderFields"] is True and p["enableDeletionProtection"] is protect
-    assert p["idleTimeout"] == 60 and len(p["name"]) <= 32
+    assert p["idleTimeout"] == 930 and len(p["name"]) <= 32
     log_bucket = plan.named("access-logs-bucket", "aws:s3/bucket:Bucket")
     assert p["accessLogs"] == {"bucket": log_bucket.props["bucket"], "prefix": f"alb/{stack}", "enabled": True}
 

@@ -56,7 +56,7 @@ def test_the_dr_api_is_the_edge_tiers_api_part_over_the_dr_load_balancer():
     (primary_lb,), (dr_lb,) = sides(plan, LB)
     assert dr_lb.props["internal"] is True and primary_lb.props["internal"] is True
     integrations = [r for r in dr_edge if r.type == INTEGRATION and r.props["type"] == "HTTP_PROXY"]
-    assert len(integrations) == 2
+    assert len(integrations) == 6   # root, /{proxy+}, and the streamed services' two routes each (issue 25)
     assert {i.props["integrationTarget"] for i in integrations} == {dr_lb.outputs["arn"]}
     assert {i.props["connectionType"] for i in integrations} == {"VPC_LINK"}
     [link] = [r for r in dr_edge if r.type == "aws:apigatewayv2/vpcLink:VpcLink"]
@@ -240,7 +240,7 @@ def test_flows_internet_reaches_the_dr_api_and_only_through_it_the_dr_load_balan
     direct = the(table, "internet", DR_LB)
     assert direct.expected == "deny" and direct.ok and "internal" in direct.verdict.reason
     proxied = [f for f in table if f.target == DR_LB and f.source.startswith("API ")]
-    assert len(proxied) == 2 and all(f.ok and f.verdict.allowed for f in proxied)
+    assert len(proxied) == 6 and all(f.ok and f.verdict.allowed for f in proxied)
     assert the(table, "CloudFront ai-platform-prod SPA", DR_SITE).verdict.allowed is True
 
 

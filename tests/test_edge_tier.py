@@ -153,7 +153,8 @@ def test_every_api_method_uses_the_cognito_authorizer_except_preflight():
     assert authorizer.props["type"] == "COGNITO_USER_POOLS"
     assert authorizer.props["providerArns"] == [out(plan, "user-pool")]
     methods = [r for r in edge_resources(plan) if r.type == "aws:apigateway/method:Method"]
-    assert len(methods) == 4
+    # root and /{proxy+}, plus /<service> and /<service>/{proxy+} of the two streamed services: ANY and OPTIONS
+    assert len(methods) == 12
     for m in methods:
         if m.props["httpMethod"] == "OPTIONS":
             assert m.props["authorization"] == "NONE"

@@ -10,7 +10,7 @@ import dataclasses
 import re
 from typing import Any
 
-from ..catalog import DEFAULT_CONTRACTS, DEFAULT_SERVICES
+from ..catalog import DEFAULT_CONTRACTS, DEFAULT_ROUTES, DEFAULT_SERVICES
 from .schema import (
     DOMAIN,
     HOSTED_ZONE_ID,
@@ -44,6 +44,10 @@ class Catalogue(MapOf):
         for name, entry in list(merged.items()):
             if name in DEFAULT_CONTRACTS and isinstance(entry, dict):
                 merged[name] = {**entry, "uses": merge_uses(DEFAULT_CONTRACTS[name], entry.get("uses"))}
+            if name in DEFAULT_ROUTES and isinstance(merged[name], dict):
+                route = merged[name].get("route")
+                merged[name] = {**merged[name], "route": {**DEFAULT_ROUTES[name], **route}
+                                if isinstance(route, dict) else DEFAULT_ROUTES[name] if route is None else route}
         return super().parse(merged, path, env)
 
 
@@ -121,6 +125,39 @@ class UsesSettings:
     secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), [], "Extra security-tier secrets injected.")
 
 
+# API Gateway REST integration timeouts (pulumi-aws `aws.apigateway.Integration.timeoutMilliseconds`, after
+# "Quotas for configuring and running a REST API in API Gateway" and "Stream the integration response for your
+# proxy integrations in API Gateway"): 29 s buffered without a quota increase (which may cut the account's
+# throttle), up to 15 minutes streamed.
+BUFFERED_MAX_SECONDS = 29
+STREAM_MAX_SECONDS = 900
+MEDIA_TYPE = Str(r"[a-z*]+/[A-Za-z0-9*.+-]+", "a media type such as 'application/pdf' or 'image/*'", max_len=100)
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteSettings:
+    """How the API serves one service (its /<service> and /<service>/* paths)."""
+    response: str = setting(Enum("BUFFERED", "STREAM"), "BUFFERED",
+                            "BUFFERED (the whole answer, at most 10 MB and 29 s) or STREAM (sent as it is produced: "
+                            "up to 15 minutes, past 10 MB; the container must flush at least every 5 minutes).")
+    timeout_seconds: int = setting(Int(1, STREAM_MAX_SECONDS), BUFFERED_MAX_SECONDS,
+                                   "Integration timeout (s): at most 29 buffered, 900 streamed. The load balancer's "
+                                   "idle timeout is kept above the longest one.")
+    binary_media_types: tuple = setting(ListOf(MEDIA_TYPE, max_items=20), [],
+                                        "Content types passed through as bytes (the API's binaryMediaTypes).")
+    prompts: bool = setting(Bool(), False,
+                            "The route takes free text (prompts, code): the WAF's body rules (XSS, LFI, RFI, SSRF) "
+                            "count there instead of block; maxBodyKb and the per-user rate limit compensate.")
+    max_body_kb: int = setting(Int(1, 64), 64, "Largest request body (KB) the WAF admits on a prompts route (larger "
+                                               "bodies: documents through the direct-to-S3 upload).")
+
+    def validate(self, path: str) -> None:
+        if self.response == "BUFFERED" and self.timeout_seconds > BUFFERED_MAX_SECONDS:
+            raise ConfigError(f"{path}.timeoutSeconds", self.timeout_seconds,
+                              f"at most {BUFFERED_MAX_SECONDS} with response BUFFERED (API Gateway's quota; longer "
+                              f"answers: response STREAM, up to {STREAM_MAX_SECONDS})")
+
+
 @dataclasses.dataclass(frozen=True)
 class ServiceSettings:
     enabled: bool = setting(Bool(), True, "false drops a catalogue service.")
@@ -156,6 +193,9 @@ class ServiceSettings:
     test_priority: int | None = setting(Maybe(Int(1, 50000)), None,
                                            "Priority of the blue/green test listener rule (default: priority - 1000; "
                                            "must be below the production rule's).")
+    route: RouteSettings = setting(Section(RouteSettings), {},
+                                   "How the API serves it: streamed or buffered, timeout, binary types, prompts "
+                                   "(defaults per catalogue service in components/catalog.py).")
     uses: UsesSettings = setting(Section(UsesSettings), {},
                                  "The service's contract (defaults per catalogue service in components/catalog.py; "
                                  "entries here add to them).")
@@ -189,7 +229,9 @@ class AlbSettings:
                                             "none: the record is managed outside this stack.")
     ssl_policy: str = setting(Enum(*MODERN_SSL_POLICIES), "ELBSecurityPolicy-TLS13-1-2-2021-06",
                               "TLS policy of the HTTPS listener (TLS 1.2+ with TLS 1.3).")
-    idle_timeout: int = setting(Int(1, 4000), 60, "Idle connection timeout (s); raise it for long LLM responses.")
+    idle_timeout: int | None = setting(Maybe(Int(1, 4000)), None,
+                                       "Idle connection timeout (s); default: 60, or the longest route timeout + 30 "
+                                       "when that is longer. Never below a route's timeout.")
     access_log_prefix: str = setting(Str(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
                                          "an S3 key prefix without leading, trailing or double /", max_len=200),
                                      "alb", "Prefix of ALB access logs in the log bucket.")
@@ -309,6 +351,15 @@ class ResolvedService:
     test_priority: int | None = None   # blue/green, canary, linear: the test listener rule's priority
 
 
+IDLE_MARGIN_SECONDS = 30
+
+
+def route_path(svc: ResolvedService) -> str | None:
+    """The first path segment the service is served under (its API resource), None when its pattern has none."""
+    m = re.fullmatch(r"/([A-Za-z0-9._~-]+)(/\*)?", svc.path_patterns[-1])
+    return m.group(1) if m else None
+
+
 @dataclasses.dataclass(frozen=True)
 class ApplicationSettings:
     container_insights: str = setting(Enum("enabled", "enhanced"), EnvDefault("enabled", "enhanced"),
@@ -351,6 +402,19 @@ class ApplicationSettings:
             if name not in self.services:
                 raise ConfigError(f"{path}.releases.blueGreenServices[{i}]", name,
                                   f"a service of the catalogue ({', '.join(self.services)})")
+        if self.alb.idle_timeout is not None:
+            for svc in self.catalogue():
+                if self.alb.idle_timeout < svc.settings.route.timeout_seconds:
+                    raise ConfigError(f"{path}.alb.idleTimeout", self.alb.idle_timeout,
+                                      f"at least the route timeout of service {svc.name} "
+                                      f"({svc.settings.route.timeout_seconds} s), or unset (derived)")
+        for svc in self.catalogue():
+            r = svc.settings.route
+            if (r.response != "BUFFERED" or r.timeout_seconds != BUFFERED_MAX_SECONDS or r.prompts) \
+                    and route_path(svc) is None:
+                raise ConfigError(f"{path}.services.{svc.name}.pathPattern", svc.settings.path_pattern,
+                                  "a pattern /<segment>/* (a route of its own on the API needs a literal first "
+                                  "path segment)")
         seen_ports: dict[int, str] = {}
         seen_prio: dict[int, str] = {}
         for svc in self.catalogue():
@@ -372,6 +436,14 @@ class ApplicationSettings:
                     raise ConfigError(f"{path}.services.{svc.name}.{key}", value,
                                       f"a {key} not already used by service {seen[value]}")
                 seen[value] = svc.name
+
+    def longest_route_seconds(self) -> int:
+        return max((svc.settings.route.timeout_seconds for svc in self.catalogue()), default=BUFFERED_MAX_SECONDS)
+
+    def alb_idle_timeout(self) -> int:
+        """The load balancer's idle timeout: the configured one, else above the longest route's timeout (an idle
+        timeout below it cuts a long answer with a 504 before API Gateway gives up)."""
+        return self.alb.idle_timeout or max(60, self.longest_route_seconds() + IDLE_MARGIN_SECONDS)
 
     def longest_release_minutes(self) -> int:
         """Minutes a staged (blue/green, canary, linear) deployment bakes at most, for the deploy timeout."""

@@ -1,0 +1,86 @@
+"""issue 25: AI traffic end to end. Routes of their own for streamed and long answers, binary media types, the
+load balancer's idle timeout above every route's timeout, and the keep-alive the containers are told to keep."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.config import ConfigError, load_settings
+from conftest import primary_plan
+
+INTEGRATION = "aws:apigateway/integration:Integration"
+BASE = {"platform": {"environment": "dev"}}
+
+
+def settings(**tiers):
+    return load_settings({**BASE, **tiers}, stack="dev", region="us-east-1")
+
+
+def error(**tiers) -> ConfigError:
+    with pytest.raises(ConfigError) as exc:
+        settings(**tiers)
+    return exc.value
+
+
+def integrations(plan) -> dict:
+    return {r.name: r.props for r in plan.resources if r.type == INTEGRATION and r.props.get("type") == "HTTP_PROXY"}
+
+
+def test_catalogue_streams_the_model_services_and_buffers_the_rest():
+    app = settings().application
+    routes = {svc.name: svc.settings.route for svc in app.catalogue()}
+    assert {n for n, r in routes.items() if r.response == "STREAM"} == {"conversational", "code"}
+    assert routes["code"].timeout_seconds == 900 and routes["code"].prompts is True
+    assert routes["search"].response == "BUFFERED" and routes["search"].timeout_seconds == 29
+    assert "application/pdf" in routes["document-extraction"].binary_media_types
+    # a stack entry overrides one key and keeps the catalogue's others
+    app = settings(application={"services": {"code": {"route": {"timeoutSeconds": 300}}}}).application
+    code = next(s for s in app.catalogue() if s.name == "code").settings.route
+    assert (code.response, code.timeout_seconds, code.prompts) == ("STREAM", 300, True)
+    assert app.alb_idle_timeout() == 930   # conversational still streams 900 s
+
+
+@pytest.mark.parametrize("application, path, accepted", [
+    ({"services": {"search": {"route": {"timeoutSeconds": 120}}}},
+     "ai-platform:application.services.search.route.timeoutSeconds", "response STREAM"),
+    ({"services": {"code": {"route": {"timeoutSeconds": 901}}}},
+     "ai-platform:application.services.code.route.timeoutSeconds", "<= 900"),
+    ({"services": {"code": {"route": {"response": "CHUNKED"}}}},
+     "ai-platform:application.services.code.route.response", "'STREAM'"),
+    ({"alb": {"idleTimeout": 300}}, "ai-platform:application.alb.idleTimeout", "route timeout of service conversational"),
+    ({"services": {"code": {"pathPattern": "/api/*/code"}}}, "ai-platform:application.services.code.pathPattern",
+     "literal first path segment"),
+    ({"services": {"code": {"route": {"binaryMediaTypes": ["pdf"]}}}},
+     "ai-platform:application.services.code.route.binaryMediaTypes[0]", "media type"),
+])
+def test_bad_routes_are_one_line_naming_the_key(application, path, accepted):
+    exc = error(application=application)
+    assert exc.path == path and accepted in str(exc) and "\n" not in str(exc)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_streamed_routes_reach_the_api_with_their_timeouts(stack):
+    plan = primary_plan(stack, False)
+    integ = integrations(plan)
+    for service in ("conversational", "code"):
+        for key in (f"api-{service}-integration", f"api-{service}-proxy-integration"):
+            assert integ[key]["responseTransferMode"] == "STREAM" and integ[key]["timeoutMilliseconds"] == 900_000
+        assert integ[f"api-{service}-proxy-integration"]["uri"].endswith(f"/{service}/{{proxy}}")
+    # everything else: the shared, buffered 29 s routes, explicitly BUFFERED
+    for key in ("api-root-integration", "api-proxy-integration"):
+        assert integ[key]["responseTransferMode"] == "BUFFERED" and integ[key]["timeoutMilliseconds"] == 29_000
+    api = plan.named("api", "aws:apigateway/restApi:RestApi")
+    assert {"application/pdf", "image/*"} <= set(api.props["binaryMediaTypes"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_idle_timeouts_cover_the_longest_route(stack):
+    plan = primary_plan(stack, False)
+    alb = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer")
+    longest = max(p["timeoutMilliseconds"] for p in integrations(plan).values()) // 1000
+    assert alb.props["idleTimeout"] > longest
+    task = plan.named("code-task", "aws:ecs/taskDefinition:TaskDefinition")
+    env = {e["name"]: e["value"] for e in json.loads(task.props["containerDefinitions"])[0]["environment"]}
+    assert env["RESPONSE_MODE"] == "STREAM" and env["REQUEST_TIMEOUT_SECONDS"] == "900"
+    assert int(env["KEEPALIVE_TIMEOUT_SECONDS"]) > alb.props["idleTimeout"]
