@@ -44,14 +44,25 @@ class ServiceDependencies:
     db_resource_id: Input[str] | None
     db_address: Input[str] | None
     db_reader_address: Input[str] | None
-    db_port: Input[str] | None
+    db_port: Input[str] | Input[int] | None            # a string once constructed (__post_init__)
     db_name: str | None
     redis_endpoint: Input[str] | None
-    redis_port: Input[str] | None
+    redis_port: Input[str] | Input[int] | None         # a string once constructed (__post_init__)
     redis_auth_secret_arn: Input[str] | None
     redis_auth_secret_arn_pattern: Input[str] | None
     # The read replica's own DbiResourceId: a readonly service given the replica's address is granted this one.
     db_reader_resource_id: Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        # Ports reach container environments, whose values ECS types as strings (KeyValuePair.value; pulumi-aws
+        # cannot unmarshal a number into it and every `up` of the task definition fails). The tiers publish them
+        # as the numbers their resources take; the contract turns them into strings here, once, for every
+        # caller (the DR region's copy made with dataclasses.replace included). `python -m plan` reports a number
+        # that reaches a container definition anyway as a deploy error (plan/deploy_errors.py).
+        for name in ("db_port", "redis_port"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, pulumi.Output.from_input(value).apply(str))
 
 
 def db_user(service: str) -> str:

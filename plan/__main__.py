@@ -45,7 +45,7 @@ examples:
 
 exit codes:
   0  no mandatory violation
-  1  mandatory policy violations (listed on stdout)
+  1  mandatory policy violations or deploy errors (listed on stdout)
   2  bad input or config (one line on stderr naming the key or file; --debug adds the traceback)
   3  a policy raised an exception (a bug in the pack, not a finding)
 """
@@ -180,7 +180,7 @@ def run(args) -> int:
         print(text(plan, analysis, details=args.details))
     if analysis is not None and analysis.errors:
         return 3
-    return 1 if analysis is not None and analysis.mandatory else 0
+    return 1 if (analysis is not None and analysis.mandatory) or plan.deploy_errors else 0
 
 
 def _stack_name(args) -> str:

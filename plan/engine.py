@@ -83,6 +83,9 @@ class Plan:
     # Every invoke (data source) the program made: {"token", "args"} with the args as the provider receives them
     # (wire names), in the runtime's order. What a real preview asks the provider to look up, and with what.
     invokes: list = dataclasses.field(default_factory=list)
+    # What a first `pulumi up` fails on (plan/deploy_errors.py): documents AWS's API model refuses, and (with
+    # `first_up`) lookups of things that do not exist yet. Exit 1 like a mandatory violation.
+    deploy_errors: list = dataclasses.field(default_factory=list)
 
     def of_type(self, *tokens: str) -> list[Resource]:
         return [r for r in self.resources if r.type in tokens]
@@ -343,9 +346,12 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
         raise PlanError(f"program error: {type(exc).__name__}: {exc}") from exc
     if errors.messages:
         raise PlanError(f"program error: {errors.messages[0].splitlines()[0]}")
-    return Plan(stack=stack, project=project, region=region, preview=preview, config=dict(config),
+    plan = Plan(stack=stack, project=project, region=region, preview=preview, config=dict(config),
                 resources=monitor.records, exports=monitor.exports,
                 invokes=[{**i, "args": _number_fix(i["args"])} for i in mocks.invokes])
+    from .deploy_errors import document_errors
+    plan.deploy_errors = document_errors(plan.resources)
+    return plan
 
 
 def _resolve_exports(outputs: Mapping[str, Any], preview: bool) -> dict:

@@ -82,7 +82,8 @@ def to_json(plan: Plan, analysis: Analysis | None) -> dict:
             "couldNotRun": [v.to_json() for v in skipped],
             "notApplicable": analysis.not_applicable if analysis else [],
             "remediations": analysis.remediations if analysis else [],
-            "policyErrors": [e.to_json() for e in getattr(analysis, "errors", [])] if analysis else []}
+            "policyErrors": [e.to_json() for e in getattr(analysis, "errors", [])] if analysis else [],
+            "deployErrors": [e.to_json() for e in getattr(plan, "deploy_errors", [])]}
 
 
 def text(plan: Plan, analysis: Analysis | None, details: bool = False) -> str:
@@ -97,6 +98,8 @@ def text(plan: Plan, analysis: Analysis | None, details: bool = False) -> str:
             counts = tiers[tier]
             lines.append(f"  {tier} ({sum(counts.values())})")
             lines += [f"    {n:3d}  {token}" for token, n in sorted(counts.items())]
+    from .deploy_errors import text as deploy_text
+    lines += deploy_text(getattr(plan, "deploy_errors", []))
     if analysis is not None:
         mandatory, advisory, skipped = _split(analysis)
         lines.append(f"policies: {len(analysis.policies)} evaluated; {len(mandatory)} mandatory, "
@@ -120,7 +123,11 @@ def text(plan: Plan, analysis: Analysis | None, details: bool = False) -> str:
         errors = getattr(analysis, "errors", [])     # a policy that raised (exit 3; plan/analyze.py)
         lines += [clip(f"  [error] {e.policy} {_where(e)}: {e.message}") for e in errors]
         lines.append("result: " + ("INCOMPLETE (a policy raised; exit 3)" if errors else
-                                   "FAIL (mandatory violations)" if mandatory else "ok (no mandatory violation)"))
+                                   "FAIL (mandatory violations)" if mandatory else
+                                   "FAIL (deploy errors)" if getattr(plan, "deploy_errors", []) else
+                                   "ok (no mandatory violation)"))
+    elif getattr(plan, "deploy_errors", []):
+        lines.append("result: FAIL (deploy errors)")
     return "\n".join(lines)
 
 
