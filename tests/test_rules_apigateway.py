@@ -141,3 +141,23 @@ def test_openapi_body_operations_need_a_security_requirement():
     assert bad == {"api-open", "api-op-opened", "api-yaml-open"}
     assert {s.urn.split("::")[-1] for s in skipped(r, "apigateway-authorizer-required")} == {"api-preview"}
     assert "GET /items" in violations(r, "apigateway-authorizer-required")[0].message
+
+
+# --- issue 31: custom domains and TLS 1.0 ------------------------------------------------------------------------
+def test_custom_domain_tls_policy():
+    rest, http = "aws:apigateway/domainName:DomainName", "aws:apigatewayv2/domainName:DomainName"
+    r = check([
+        rec(rest, "rest-default", {"domainName": "api.example.com", "regionalCertificateArn": UNKNOWN}),
+        rec(rest, "rest-tls10", {"domainName": "a.example.com", "securityPolicy": "TLS_1_0"}),
+        rec(rest, "rest-tls12", {"domainName": "b.example.com", "securityPolicy": "TLS_1_2",
+                                 "regionalCertificateArn": UNKNOWN}),
+        rec(rest, "rest-tls13", {"domainName": "c.example.com", "securityPolicy": "SecurityPolicy_TLS13_1_3_2025_09"}),
+        rec(http, "http-tls10", {"domainName": "d.example.com", "domainNameConfiguration": {
+            "certificateArn": UNKNOWN, "endpointType": "REGIONAL", "securityPolicy": "TLS_1_0"}}),
+        rec(http, "http-tls12", {"domainName": "e.example.com", "domainNameConfiguration": {
+            "certificateArn": UNKNOWN, "endpointType": "REGIONAL", "securityPolicy": "TLS_1_2"}}),
+    ])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, "apigateway-domain-tls12")}
+    assert set(found) == {"rest-default", "rest-tls10", "http-tls10"}
+    assert "unset: API Gateway applies TLS_1_0" in found["rest-default"]
+    assert not skipped(r, "apigateway-domain-tls12")

@@ -147,3 +147,78 @@ def test_lambda_runtime_preview_and_container_images():
     r = check([ROLE_REC, _fn(runtime=UNKNOWN), _fn("img", packageType="Image", runtime=None)])
     assert names(r, "lambda-runtime-supported") == []
     assert {s.urn.split("::")[-1] for s in skipped(r, "lambda-runtime-supported")} == {"fn"}
+
+
+# --- issue 31: function URLs, service principals without a source, secrets in the environment -----------------
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
+PERMISSION = "aws:lambda/permission:Permission"
+
+
+def test_function_url_without_auth_is_reported_and_iam_auth_passes():
+    r = check([rec(FUNCTION_URL, "open", {"functionName": UNKNOWN, "authorizationType": "NONE"}),
+               rec(FUNCTION_URL, "signed", {"functionName": UNKNOWN, "authorizationType": "AWS_IAM"})])
+    found = violations(r, "lambda-function-url-auth")
+    assert [v.urn.split("::")[-1] for v in found] == ["open"] and "'NONE'" in found[0].message
+    assert not skipped(r, "lambda-function-url-auth")
+
+
+def test_service_principal_permission_needs_a_source():
+    r = check([
+        rec(PERMISSION, "s3-any", {"action": "lambda:InvokeFunction", "function": "f", "principal": "s3.amazonaws.com"}),
+        rec(PERMISSION, "events-arn", {"action": "lambda:InvokeFunction", "function": "f",
+                                       "principal": "events.amazonaws.com", "sourceArn": UNKNOWN}),
+        rec(PERMISSION, "s3-account", {"action": "lambda:InvokeFunction", "function": "f",
+                                       "principal": "s3.amazonaws.com", "sourceAccount": "123456789012"}),
+        rec(PERMISSION, "account", {"action": "lambda:InvokeFunction", "function": "f", "principal": "123456789012"}),
+        rec(PERMISSION, "sns-empty", {"action": "lambda:InvokeFunction", "function": "f",
+                                      "principal": "sns.amazonaws.com", "sourceArn": ""}),
+    ])
+    assert names(r, "lambda-permission-source-restricted") == ["s3-any", "sns-empty"]
+    assert not skipped(r, "lambda-permission-source-restricted")
+    [v] = [v for v in violations(r, "lambda-permission-source-restricted") if v.urn.endswith("s3-any")]
+    assert "confused deputy" in v.message and v.level == "mandatory"
+
+
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+
+
+def _env_fn(name, variables, deps=()):
+    return rec(LAMBDA, name, {"runtime": "python3.12", "role": "arn:aws:iam::1:role/r",
+                              "environment": {"variables": variables}},
+               deps=list(deps), prop_deps={"environment": list(deps)} if deps else None)
+
+
+def test_literal_secrets_in_the_environment_are_reported():
+    r = check([
+        _env_fn("access-key", {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "REGION": "us-east-1"}),
+        _env_fn("password", {"DB_PASSWORD": "hunter2hunter2"}),
+        _env_fn("github", {"CONFIG": "token ghp_" + "a" * 36}),
+        _env_fn("url-creds", {"DATABASE": "postgres://app:s3cretpass@db.internal:5432/app"}),
+        _env_fn("references", {"DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:db",
+                               "API_TOKEN_PARAM": "/app/token", "TOKEN_URL": "https://auth.example.com/token",
+                               "SECRET_NAME": "app/db", "PASSWORD_POLICY": "strict", "TABLE": "orders"}),
+    ])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, "lambda-env-no-secrets")}
+    assert set(found) == {"access-key", "password", "github", "url-creds"}
+    assert "AWS_ACCESS_KEY_ID holds an AWS access key id" in found["access-key"]
+    assert "DB_PASSWORD holds a literal value" in found["password"]
+    assert all(v.level == "mandatory" for v in violations(r, "lambda-env-no-secrets"))
+
+
+def test_computed_secrets_are_judged_by_their_source_in_a_preview():
+    """In a new stack's preview the values are unknown: a variable taken from a generated password or an access key
+    is a secret in clear; a secret's ARN (a reference) is not."""
+    r = check([
+        rec(RANDOM_PASSWORD, "pw", {"length": 32}),
+        rec(ACCESS_KEY, "key", {"user": "ci"}),
+        rec(SECRET_VERSION, "version", {"secretId": UNKNOWN, "secretString": UNKNOWN}),
+        _env_fn("from-password", {"DB_PASSWORD": UNKNOWN}, deps=["pw"]),
+        _env_fn("from-key", {"AWS_SECRET_ACCESS_KEY": UNKNOWN}, deps=["key"]),
+        _env_fn("version-arn", {"DB_SECRET_ARN": UNKNOWN}, deps=["version"]),
+        _env_fn("version-value", {"DB_SECRET": UNKNOWN}, deps=["version"]),
+        _env_fn("whole-env-unknown", UNKNOWN, deps=["pw"]),
+    ])
+    assert names(r, "lambda-env-no-secrets") == ["from-key", "from-password", "version-value", "whole-env-unknown"]
+    assert not skipped(r, "lambda-env-no-secrets")

@@ -137,3 +137,22 @@ def test_oac_passes_and_ignores_custom_origins():
 def test_oac_preview_passes():
     r = check(preview_site())
     assert violations(r, "cloudfront-s3-origin-oac") == [] and not skipped(r, "cloudfront-s3-origin-oac")
+
+
+# --- issue 31: custom origins over HTTPS ---------------------------------------------------------------------
+def _custom(name, policy, protocols=("TLSv1.2",), viewer="redirect-to-https"):
+    return rec(DIST, name, {
+        "origins": [{"originId": "api", "domainName": "api.example.com", "customOriginConfig": {
+            "httpPort": 80, "httpsPort": 443, "originProtocolPolicy": policy, "originSslProtocols": list(protocols)}},
+            {"originId": "site", "domainName": UNKNOWN, "originAccessControlId": UNKNOWN}],
+        "defaultCacheBehavior": {"targetOriginId": "api", "viewerProtocolPolicy": viewer}})
+
+
+def test_custom_origin_over_http_or_old_tls_is_reported():
+    r = check([_custom("http-only", "http-only"), _custom("old-tls", "https-only", ("TLSv1", "TLSv1.2")),
+               _custom("match-allow-all", "match-viewer", viewer="allow-all"),
+               _custom("match-https", "match-viewer"), _custom("https", "https-only")])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, "cloudfront-origin-https")}
+    assert set(found) == {"http-only", "old-tls", "match-allow-all"}
+    assert "'http-only'" in found["http-only"] and "TLSv1" in found["old-tls"]
+    assert not skipped(r, "cloudfront-origin-https")

@@ -92,3 +92,27 @@ def test_awsx_fargate_top_level_assign_public_ip_and_default_awslogs():
     assert names(r, "ecs-no-public-ip") == ["svc-public"]
     assert {s.urn.split("::")[-1] for s in skipped(r, "ecs-no-public-ip")} == {"svc-preview"}
     assert names(r, "ecs-logging-configured") == ["svc-nologs"]
+
+
+# --- issue 31: task-level host namespaces ----------------------------------------------------------------------
+def test_task_host_network_pid_and_ipc_modes_are_reported():
+    from policy_harness import names
+    containers = json.dumps([{"name": "app", "image": "x", "readonlyRootFilesystem": True}])
+    task = "aws:ecs/taskDefinition:TaskDefinition"
+    r = check([
+        rec(task, "host-net", {"family": "a", "containerDefinitions": containers, "networkMode": "host"}),
+        rec(task, "host-pid", {"family": "b", "containerDefinitions": containers, "networkMode": "awsvpc",
+                               "pidMode": "host"}),
+        rec(task, "host-ipc", {"family": "c", "containerDefinitions": containers, "ipcMode": "host"}),
+        rec(task, "awsvpc", {"family": "d", "containerDefinitions": containers, "networkMode": "awsvpc",
+                             "pidMode": "task"}),
+        rec(task, "default", {"family": "e", "containerDefinitions": containers}),
+        rec(task, "preview", {"family": "f", "containerDefinitions": UNKNOWN, "networkMode": "awsvpc",
+                              "executionRoleArn": UNKNOWN}),
+        rec("awsx:ecs:EC2Service", "awsx-host", {"taskDefinitionArgs": {"networkMode": "host", "container": {
+            "name": "c", "image": "x"}}}),
+    ])
+    found = violations(r, "ecs-task-no-host-namespaces")
+    assert names(found) == {"host-net", "host-pid", "host-ipc", "awsx-host"}
+    assert all(v.level == "mandatory" for v in found)
+    assert any("pidMode is 'host'" in v.message for v in found)

@@ -34,3 +34,16 @@ def test_string_typed_booleans_are_read_as_booleans():
                rec(CACHE, "cache-strings-true", {**GOOD_CACHE, "atRestEncryptionEnabled": "true",
                                                  "transitEncryptionEnabled": "true"})])
     assert {v.urn.split("::")[-1] for v in violations(r, "elasticache-encryption")} == {"cache-strings-false"}
+
+
+# --- issue 31: AUTH ------------------------------------------------------------------------------------------------
+def test_redis_without_auth_token_or_user_group_is_reported():
+    r = check([rec(CACHE, "no-auth", GOOD_CACHE),
+               rec(CACHE, "token", {**PREVIEW_CACHE, "authToken": UNKNOWN}),
+               rec(CACHE, "token-known", {**GOOD_CACHE, "authToken": "x" * 32}),
+               rec(CACHE, "rbac", {**PREVIEW_CACHE, "userGroupIds": [UNKNOWN]}),
+               rec(CACHE, "empty-groups", {**GOOD_CACHE, "userGroupIds": []}),
+               rec(CACHE, "memcached-like", {**GOOD_CACHE, "engine": "memcached"})])
+    found = violations(r, "elasticache-redis-auth")
+    assert {v.urn.split("::")[-1] for v in found} == {"no-auth", "empty-groups"}
+    assert all("no authToken" in v.message and v.level == "mandatory" for v in found)

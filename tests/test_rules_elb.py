@@ -139,3 +139,31 @@ def test_component_and_child_are_judged_once():
     assert names(r, "alb-deletion-protection") == ["alb", "plain-lb"]
     assert names(r, "alb-https-or-redirect") == ["alb"]
     assert names(r, "eks-endpoint-restricted") == ["eks"]
+
+
+# --- issue 31: internet-facing ALBs need a WAF association (joined by dependency: the ARN is unknown) -----------
+WAF_ASSOC = "aws:wafv2/webAclAssociation:WebAclAssociation"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+
+
+def test_internet_facing_alb_without_waf_is_reported():
+    def assoc(name, target):
+        return rec(WAF_ASSOC, name, {"resourceArn": UNKNOWN, "webAclArn": UNKNOWN}, deps=[target],
+                   prop_deps={"resourceArn": [target]})
+    r = check([
+        rec(LB, "public-alb", {"internal": False, "subnets": [UNKNOWN]}),
+        rec(LB, "public-alb-default", {"loadBalancerType": "application", "subnets": [UNKNOWN]}),
+        rec(LB, "public-alb-string-false", {"internal": "false", "subnets": [UNKNOWN]}),
+        rec(LB, "protected-alb", {"internal": False, "subnets": [UNKNOWN]}), assoc("protect", "protected-alb"),
+        rec(LB, "internal-alb", {"internal": True, "subnets": [UNKNOWN]}),
+        rec(LB, "internal-string", {"internal": "true", "subnets": [UNKNOWN]}),
+        rec(LB, "public-nlb", {"loadBalancerType": "network", "subnets": [UNKNOWN]}),
+        rec("awsx:lb:ApplicationLoadBalancer", "awsx-public", {"subnetIds": [UNKNOWN]}),
+        rec("awsx:lb:ApplicationLoadBalancer", "awsx-protected", {"subnetIds": [UNKNOWN]}),
+        assoc("protect-awsx", "awsx-protected"),
+    ])
+    found = violations(r, "alb-waf-attached")
+    assert {v.urn.split("::")[-1] for v in found} == {"public-alb", "public-alb-default", "public-alb-string-false",
+                                                       "awsx-public"}
+    assert all(v.level == "mandatory" and "no WAF web ACL" in v.message for v in found)
+    assert not skipped(r, "alb-waf-attached")

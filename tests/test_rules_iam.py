@@ -309,3 +309,88 @@ def test_service_wildcards_any_service_inline_managed_and_aws_managed_attachment
     bad = {v.urn.split("::")[-1] for v in violations(r, "iam-no-service-wildcards")}
     assert bad == {"managed-s3star", "role-inline", "attach-full"}
     assert {s.urn.split("::")[-1] for s in skipped(r, "iam-no-service-wildcards")} == {"preview"}
+
+
+# --- issue 31: service-wide actions on wildcard ARNs; privilege-escalation combinations --------------------------
+def test_service_wildcard_on_a_wildcard_arn_is_reported():
+    def pol(name, resource, action="s3:*"):
+        return rec("aws:iam/policy:Policy", name, {"policy": json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": action, "Resource": resource}]})})
+    r = check([pol("all-buckets", "arn:aws:s3:::*"), pol("all-objects", ["arn:aws:s3:::*/*"]),
+               pol("any-arn", "arn:aws:*:*:*:*", ["dynamodb:*"]), pol("one-bucket", "arn:aws:s3:::data/*"),
+               pol("one-table-type", "arn:aws:dynamodb:*:*:table/*", "dynamodb:*"),
+               pol("named", ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], ["s3:GetObject"])])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, "iam-no-service-wildcards")}
+    assert set(found) == {"all-buckets", "all-objects", "any-arn"}
+    assert "on 'arn:aws:s3:::*'" in found["all-buckets"]
+
+
+def _doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(action, resource="*", **extra):
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+ESC = "iam-no-privilege-escalation"
+
+
+def test_privilege_escalation_combination_across_a_roles_policies():
+    """iam:PassRole in one RolePolicy, lambda:CreateFunction and invoke in another: together an escalation path."""
+    role = rec("aws:iam/role:Role", "role", {"assumeRolePolicy": "{}"})
+    r = check([
+        role,
+        rec("aws:iam/rolePolicy:RolePolicy", "pass", {"role": UNKNOWN, "policy": _doc(_allow("iam:PassRole"))},
+            deps=["role"], prop_deps={"role": ["role"]}),
+        rec("aws:iam/rolePolicy:RolePolicy", "lambda", {"role": UNKNOWN, "policy": _doc(
+            _allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))}, deps=["role"], prop_deps={"role": ["role"]}),
+        # the same actions, PassRole scoped to one role ARN: no path
+        rec("aws:iam/role:Role", "scoped", {"assumeRolePolicy": "{}", "inlinePolicies": [{"name": "p", "policy": _doc(
+            _allow("iam:PassRole", "arn:aws:iam::1:role/fn"), _allow(["lambda:CreateFunction", "lambda:Invoke*"]))}]}),
+        # PassRole limited by iam:PassedToService to ECS tasks: the Lambda path is ruled out
+        rec("aws:iam/role:Role", "ecs-only", {"assumeRolePolicy": "{}", "inlinePolicies": [{"name": "p", "policy": _doc(
+            _allow("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+            _allow("lambda:*"))}]}),
+    ])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, ESC)}
+    assert set(found) == {"role", "ecs-only"}  # ecs-only: lambda:* on '*' includes lambda:UpdateFunctionCode
+    assert "iam:PassRole + lambda:CreateFunction + lambda:InvokeFunction" in found["role"]
+    assert "from pass, lambda" in found["role"]
+    ecs_only = found["ecs-only"].split("can escalate")[1]  # the message after the rule's description
+    assert "PassRole" not in ecs_only and "lambda:UpdateFunctionCode" in ecs_only
+    assert all(v.level == "mandatory" for v in violations(r, ESC))
+
+
+def test_privilege_escalation_single_actions_wildcards_and_not_action():
+    r = check([
+        rec("aws:iam/policy:Policy", "versions", {"policy": _doc(_allow("iam:CreatePolicyVersion"))}),
+        rec("aws:iam/policy:Policy", "iam-put", {"policy": _doc(_allow(["iam:Put*", "sts:AssumeRole"]))}),
+        rec("aws:iam/policy:Policy", "not-action", {"policy": json.dumps({"Statement": {
+            "Effect": "Allow", "NotAction": ["s3:*"], "Resource": "*"}})}),
+        rec("aws:iam/policy:Policy", "denied", {"policy": _doc(_allow("iam:CreateAccessKey"), {
+            "Effect": "Deny", "Action": "iam:*", "Resource": "*"})}),
+        rec("aws:iam/policy:Policy", "own-user", {"policy": _doc(_allow(
+            "iam:CreateAccessKey", "arn:aws:iam::1:user/${aws:username}"))}),
+        rec("aws:iam/policy:Policy", "read-only", {"policy": _doc(_allow(["iam:Get*", "iam:List*"]))}),
+    ])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, ESC)}
+    assert set(found) == {"versions", "iam-put", "not-action"}
+    assert "iam:PutRolePolicy + sts:AssumeRole" in found["iam-put"]
+
+
+def test_privilege_escalation_policy_attached_to_a_user_is_judged_once_at_the_user():
+    r = check([
+        rec("aws:iam/user:User", "ci", {"name": "ci"}),
+        rec("aws:iam/policy:Policy", "deploy", {"policy": _doc(_allow("iam:AttachUserPolicy"))}),
+        rec("aws:iam/userPolicyAttachment:UserPolicyAttachment", "attach", {"user": UNKNOWN, "policyArn": UNKNOWN},
+            deps=["ci", "deploy"], prop_deps={"user": ["ci"], "policyArn": ["deploy"]}),
+    ])
+    assert names(violations(r, ESC)) == {"ci"}
+
+
+def test_privilege_escalation_in_a_preview_decides_what_is_known_and_says_what_is_not():
+    r = check([rec("aws:iam/policy:Policy", "known", {"policy": _doc(_allow("iam:CreateLoginProfile"))}),
+               rec("aws:iam/policy:Policy", "computed", {"policy": UNKNOWN})])
+    assert names(violations(r, ESC)) == {"known"}
+    assert skipped(r, ESC)  # the unknown document is reported as could-not-run, never as a pass

@@ -27,3 +27,26 @@ def test_kinesis_encrypted_preview_passes():
     r = check([rec(KEY, "k", {}),
                rec(STREAM, "s", {"encryptionType": "KMS", "kmsKeyId": UNKNOWN}, prop_deps={"kmsKeyId": ["k"]})])
     assert violations(r, "kinesis-encrypted") == [] and not skipped(r, "kinesis-encrypted")
+
+
+# --- issue 31: Firehose server-side encryption -----------------------------------------------------------------
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+
+
+def _stream(name, **props):
+    return rec(FIREHOSE, name, {"destination": "extended_s3", "extendedS3Configuration": {
+        "bucketArn": UNKNOWN, "roleArn": UNKNOWN}, **props})
+
+
+def test_firehose_needs_sse_with_a_customer_key():
+    from policy_harness import not_applicable
+    r = check([
+        _stream("none"),
+        _stream("off", serverSideEncryption={"enabled": "false"}),
+        _stream("aws-owned", serverSideEncryption={"enabled": True}),
+        _stream("cmk", serverSideEncryption={"enabled": True, "keyType": "CUSTOMER_MANAGED_CMK", "keyArn": UNKNOWN}),
+        _stream("from-stream", kinesisSourceConfiguration={"kinesisStreamArn": UNKNOWN, "roleArn": UNKNOWN}),
+    ])
+    assert names(r, "firehose-encrypted") == ["aws-owned", "none", "off"]
+    assert not skipped(r, "firehose-encrypted")
+    assert [n["urn"].split("::")[-1] for n in not_applicable(r, "firehose-encrypted")] == ["from-stream"]

@@ -69,3 +69,19 @@ def test_multi_az_rules_are_advisory_under_the_dev_config():
     r = check([rec(RDS, "db", {**GOOD_DB, "multiAz": False})], level="advisory")
     [v] = violations(r, "rds-multi-az")
     assert v.level == "advisory"
+
+
+# --- issue 31: public snapshots ----------------------------------------------------------------------------------
+def test_snapshot_shared_with_all_is_reported():
+    from policy_harness import names
+    snap, cluster_snap = "aws:rds/snapshot:Snapshot", "aws:rds/clusterSnapshot:ClusterSnapshot"
+    r = check([rec(snap, "public", {"dbInstanceIdentifier": UNKNOWN, "dbSnapshotIdentifier": "s",
+                                    "sharedAccounts": ["all"]}),
+               rec(cluster_snap, "public-cluster", {"dbClusterIdentifier": UNKNOWN, "dbClusterSnapshotIdentifier": "c",
+                                                    "sharedAccounts": ["123456789012", "ALL"]}),
+               rec(snap, "shared", {"dbInstanceIdentifier": UNKNOWN, "dbSnapshotIdentifier": "s2",
+                                    "sharedAccounts": ["123456789012"]}),
+               rec(snap, "private", {"dbInstanceIdentifier": UNKNOWN, "dbSnapshotIdentifier": "s3"})])
+    found = violations(r, "rds-snapshot-not-public")
+    assert names(found) == {"public", "public-cluster"} and not skipped(r, "rds-snapshot-not-public")
+    assert all(v.level == "mandatory" and "'all'" in v.message for v in found)

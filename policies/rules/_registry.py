@@ -33,8 +33,10 @@ from pulumi_policy import (
 
 ANY_AWS = ("aws:*",)
 # Other packs' identifiers a rule corresponds to. awsguard = pulumi/pulumi-policy-aws; pulumi = Pulumi's
-# compliance-ready policies (pulumi-compliance-policies-aws); checkov; cdk-nag (AwsSolutions pack).
-REF_KINDS = ("awsguard", "pulumi", "checkov", "cdk-nag")
+# compliance-ready policies (pulumi-compliance-policies-aws); checkov; cdk-nag (AwsSolutions pack); fsbp / cis:
+# further AWS FSBP controls (Service.N) and CIS AWS Foundations 3.0 sections beyond the one `framework` names.
+# policies/COVERAGE.md (python -m policies.catalog --coverage) lists every id against the anchors' lists.
+REF_KINDS = ("awsguard", "pulumi", "checkov", "cdk-nag", "fsbp", "cis")
 DEFAULT_REPORT_REASON = ("report only: the fix is a design decision (keys, network paths, capacity, retention) that "
                          "changes behaviour or cost; the team applies it.")
 

@@ -185,3 +185,35 @@ POLICIES = [
                  tags=["apigateway", "waf"],
         types=('aws:wafv2/webAclAssociation:WebAclAssociation', 'aws:apigateway/stage:Stage')),
 ]
+
+
+# --- edges (issue 31): custom domains that accept TLS 1.0 ------------------------------------------------------
+REST_DOMAIN = "aws:apigateway/domainName:DomainName"
+
+HTTP_DOMAIN = "aws:apigatewayv2/domainName:DomainName"
+
+# SecurityPolicy values (botocore's apigateway/apigatewayv2 models): only TLS_1_0 accepts TLS 1.0/1.1; TLS_1_2 and
+# every SecurityPolicy_TLS12_*/TLS13_* policy require TLS 1.2+. REST domains default to TLS_1_0 when unset.
+WEAK_DOMAIN_POLICIES = ("TLS_1_0",)
+
+
+def _domain_tls(props, report, args):
+    if args.resource_type == REST_DOMAIN:
+        policy = get(props, "securityPolicy", "TLS_1_0")
+        where = "securityPolicy" + ("" if "securityPolicy" in keys(props) else " (unset: API Gateway applies TLS_1_0)")
+    else:
+        policy = get(props, "domainNameConfiguration.securityPolicy")
+        where = "domainNameConfiguration.securityPolicy"
+    if policy in WEAK_DOMAIN_POLICIES:
+        report(f"{where} is {policy!r}: clients may connect with TLS 1.0/1.1; use 'TLS_1_2' (or a "
+               f"SecurityPolicy_TLS13_* policy).")
+
+
+POLICIES.append(resource_policy(
+    "apigateway-domain-tls12", "API Gateway custom domain names must require TLS 1.2 or later.",
+    (REST_DOMAIN, HTTP_DOMAIN), _domain_tls, severity=Severity.HIGH, framework=nist("SC-8"),
+    remediation="security_policy='TLS_1_2' (REST) / domain_name_configuration.security_policy='TLS_1_2' (HTTP).",
+    refs={"checkov": "CKV_AWS_206",
+          "pulumi": ["aws-apigateway-domainname-configure-security-policy",
+                     "aws-apigatewayv2-domainname-configure-domain-name-security-policy"]},
+    tags=["apigateway", "encryption-in-transit"]))

@@ -2,6 +2,8 @@
 execution roles without wildcard actions."""
 from __future__ import annotations
 
+import re
+
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._lib import (
@@ -173,3 +175,142 @@ POLICIES = [
                'aws:iam/rolePolicy:RolePolicy', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
                'aws:iam/policyAttachment:PolicyAttachment')),
 ]
+
+
+# --- resource-based access (issue 31): function URLs, service principals without a source ---------------------
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
+
+
+def _function_url_auth(props, report, args):
+    auth = get(props, "authorizationType")
+    if auth != "AWS_IAM":
+        report(f"authorizationType is {auth!r}: anyone on the internet can invoke the function through its URL; "
+               f"use 'AWS_IAM' (callers sign requests) and put a public endpoint behind API Gateway or CloudFront.")
+
+
+rule("lambda-function-url-auth", "Lambda function URLs must require IAM authentication (authorizationType "
+     "AWS_IAM, not NONE).", types=(FUNCTION_URL,), severity=Severity.HIGH,
+     refs={"checkov": "CKV_AWS_258", "fsbp": "Lambda.1"},
+     steps="authorization_type='AWS_IAM'; expose a public API through API Gateway with an authorizer instead.",
+     tags=["lambda", "exposure", "resource-policy"])(_function_url_auth)
+
+
+def _is_service_principal(principal) -> bool:
+    return isinstance(principal, str) and (principal.endswith(".amazonaws.com") or principal.endswith(".amazonaws.com.cn"))
+
+
+def _permission_source(props, report, args):
+    from ._compliance import is_set
+    principal = get(props, "principal")
+    if not _is_service_principal(principal):
+        return  # accounts and roles name the caller; '*' is resource-policy-not-public's
+    if not any(is_set(props, k) for k in ("sourceArn", "sourceAccount")):
+        report(f"principal {principal} with neither sourceArn nor sourceAccount: any {principal} resource of any "
+               f"account can invoke the function (confused deputy).")
+
+
+rule("lambda-permission-source-restricted", "Lambda permissions for an AWS service principal must name the "
+     "source (sourceArn or sourceAccount).", types=(LAMBDA_PERMISSION,), severity=Severity.HIGH,
+     refs={"checkov": "CKV_AWS_364", "pulumi": "aws-lambda-permission-configure-source-arn", "fsbp": "Lambda.1"},
+     steps="source_arn=<the bucket/rule/topic ARN> (and source_account for S3, whose ARNs carry no account).",
+     tags=["lambda", "exposure", "confused-deputy"])(_permission_source)
+
+
+# --- secrets in clear in a function's environment (issue 31, issue 27) ---------------------------------------
+SECRET_VALUE_PATTERNS = (
+    ("an AWS access key id", re.compile(r"\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY")),
+    ("a GitHub token", re.compile(r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{40,}")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a Stripe secret key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{16,}")),
+    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("a JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
+    ("credentials in a URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)),
+)
+SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)",
+                         re.IGNORECASE)
+# A name that says the value is a pointer to a secret, not the secret itself.
+REFERENCE_NAME = re.compile(r"(_ARN|_ID|_NAME|_PATH|_PARAM(ETER)?|_URL|_URI|_REF|_FILE|_ENDPOINT|_VERSION|_KEY_ID)$",
+                            re.IGNORECASE)
+REFERENCE_VALUE = re.compile(r"^(arn:|/|\{\{resolve:|ssm:|secretsmanager:|s3://|https?://)")
+# Resources whose outputs are secrets: a variable taken from one (under a name that is not a reference's, such as
+# *_ARN) is a secret in clear. The first three hold nothing but secrets; a SecretVersion or SecureString parameter
+# also gives ARNs and names, so those count only when a variable's name shows it took the value.
+SECRET_SOURCES = {"random:index/randomPassword:RandomPassword": "a generated password",
+                  "aws:iam/accessKey:AccessKey": "an IAM access key",
+                  "tls:index/privateKey:PrivateKey": "a private key",
+                  "aws:secretsmanager/secretVersion:SecretVersion": "a Secrets Manager secret value",
+                  "aws:ssm/parameter:Parameter": "an SSM SecureString value"}
+SECRET_ONLY_SOURCES = ("random:index/randomPassword:RandomPassword", "aws:iam/accessKey:AccessKey",
+                       "tls:index/privateKey:PrivateKey")
+
+
+def _raw_variables(fn):
+    """The function's environment variables with unknown values kept as sentinels (an unknown value is judged by
+    its name and where it comes from, never read). None when the whole block is unknown (a real preview makes a
+    map with one unknown value wholly unknown)."""
+    from pulumi_policy.proxy import UnknownValueError
+
+    from ._compliance import raw
+    try:
+        env = fn.props["environment"] if "environment" in list(fn.props) else None
+        variables = env["variables"] if env is not None and "variables" in list(env) else None
+    except UnknownValueError:
+        return None
+    if variables is None:
+        return {}
+    out = raw(variables)
+    return out if isinstance(out, dict) else None
+
+
+def literal_secrets(variables: dict) -> list[str]:
+    """Why each known value looks like a secret in clear (empty: none)."""
+    from pulumi_policy.proxy import _is_unknown
+    found = []
+    for name, value in sorted(variables.items()):
+        if not isinstance(value, str) or _is_unknown(value):
+            continue
+        hit = next((what for what, pattern in SECRET_VALUE_PATTERNS if pattern.search(value)), None)
+        if hit:
+            found.append(f"{name} holds {hit}")
+        elif (SECRET_NAME.search(name) and not REFERENCE_NAME.search(name) and len(value) >= 8
+              and not REFERENCE_VALUE.match(value)):
+            found.append(f"{name} holds a literal value under a secret's name")
+    return found
+
+
+def _lambda_env_secrets(resources, report, args):
+    from pulumi_policy.proxy import _is_unknown
+    by_urn = {r.urn: r for r in resources}
+    for fn in resources:
+        if fn.resource_type != LAMBDA:
+            continue
+        variables = _raw_variables(fn)
+        problems = literal_secrets(variables or {})
+        computed = None if variables is None else sorted(
+            n for n, v in variables.items() if _is_unknown(v) and not REFERENCE_NAME.search(n))
+        for dep in fn.property_dependencies.get("environment", []):
+            source = by_urn.get(dep.urn, dep)
+            what = SECRET_SOURCES.get(source.resource_type)
+            if what is None:
+                continue
+            if source.resource_type == "aws:ssm/parameter:Parameter" and get(source.props, "type") != "SecureString":
+                continue  # a plain String parameter holds configuration, not a secret
+            if computed is None and source.resource_type in SECRET_ONLY_SOURCES:
+                problems.append(f"a variable is taken from {what} ({source.name})")
+            elif computed and (source.resource_type in SECRET_ONLY_SOURCES
+                               or any(SECRET_NAME.search(n) for n in computed)):
+                problems.append(f"{', '.join(computed)} taken from {what} ({source.name})")
+        if problems:
+            report(f"function {fn.name} has secrets in clear in its environment ({'; '.join(problems)}): anyone "
+                   f"with lambda:GetFunctionConfiguration reads them. Pass the secret's ARN and read it at runtime "
+                   f"(Secrets Manager / SSM SecureString, cached by the Parameters and Secrets extension).", fn.urn)
+
+
+rule("lambda-env-no-secrets", "Lambda functions must not carry secrets in clear in their environment variables "
+     "(access keys, tokens, passwords, private keys).", kind="stack",
+     types=(LAMBDA,) + tuple(SECRET_SOURCES), severity=Severity.CRITICAL,
+     refs={"checkov": ["CKV_AWS_45"]},
+     steps="Store the value in Secrets Manager (or SSM SecureString), put its ARN in the environment "
+           "(e.g. DB_SECRET_ARN) and grant the function secretsmanager:GetSecretValue on that ARN.",
+     tags=["lambda", "secrets", "credentials"])(_lambda_env_secrets)

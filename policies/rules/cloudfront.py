@@ -117,3 +117,40 @@ POLICIES = [
                  tags=["cloudfront", "s3", "access"],
         types=('aws:cloudfront/distribution:Distribution', 'aws:cloudfront/originAccessControl:OriginAccessControl')),
 ]
+
+
+# --- edges (issue 31): custom origins fetched over plain HTTP or old TLS --------------------------------------
+SECURE_ORIGIN_PROTOCOLS = ("TLSv1.2",)
+
+
+def _origin_https(props, report, args):
+    behaviors = [get(props, "defaultCacheBehavior")] + items(get(props, "orderedCacheBehaviors"))
+    for i, origin in enumerate(items(get(props, "origins"))):
+        custom = get(origin, "customOriginConfig")
+        if custom is None:
+            continue  # S3 (OAC) and VPC origins
+        origin_id = get(origin, "originId") or str(i)
+        policy = get(custom, "originProtocolPolicy")
+        if policy == "http-only":
+            report(f"origin {origin_id}: originProtocolPolicy 'http-only' fetches from the origin in clear; use "
+                   f"'https-only'.")
+        elif policy == "match-viewer":
+            plain_viewers = [b for b in behaviors if b is not None and get(b, "targetOriginId") == origin_id
+                             and get(b, "viewerProtocolPolicy") not in SECURE_VIEWER]
+            if plain_viewers:
+                report(f"origin {origin_id}: originProtocolPolicy 'match-viewer' with a behavior that accepts HTTP "
+                       f"viewers fetches from the origin in clear; use 'https-only'.")
+        old = [str(p) for p in items(get(custom, "originSslProtocols")) if str(p) not in SECURE_ORIGIN_PROTOCOLS]
+        if old and policy != "http-only":
+            report(f"origin {origin_id}: originSslProtocols allows {', '.join(old)}; use ['TLSv1.2'] only.")
+
+
+POLICIES.append(resource_policy(
+    "cloudfront-origin-https", "CloudFront must reach custom origins over HTTPS with TLS 1.2 (no http-only, no "
+    "SSLv3/TLSv1/TLSv1.1).", (DISTRIBUTION,), _origin_https, severity=Severity.HIGH, framework=fsbp("CloudFront.9"),
+    remediation="customOriginConfig: originProtocolPolicy='https-only', originSslProtocols=['TLSv1.2'] (the origin "
+                "needs a certificate for the name CloudFront connects to).",
+    refs={"checkov": "CKV2_AWS_72", "cdk-nag": "AwsSolutions-CFR5", "fsbp": "CloudFront.10",
+          "pulumi": ["aws-cloudfront-distribution-enable-tls-to-origin",
+                     "aws-cloudfront-distribution-configure-secure-tls-to-origin"]},
+    tags=["cloudfront", "encryption-in-transit"]))

@@ -116,3 +116,27 @@ POLICIES = [
         remediation="logConfiguration: {logDriver: awslogs, options: {awslogs-group: <KMS log group>, ...}}.",
         tags=["ecs", "logging"]),
 ]
+
+
+# --- task-level isolation (issue 31): host network mode and host PID/IPC namespaces --------------------------
+HOST_NAMESPACE_TASKS = (TASK_DEFINITION, AWSX_EC2_TASK, AWSX_EC2_SERVICE)
+
+
+def _host_namespaces(props, report, args):
+    task = get(props, "taskDefinitionArgs") if args.resource_type == AWSX_EC2_SERVICE else props
+    if task is None:
+        return
+    for key, why in (("networkMode", "shares the host's network stack (no security groups per task; "
+                                     "containers reach the instance metadata service and host ports)"),
+                     ("pidMode", "shares the host's process namespace (containers see and signal host processes)"),
+                     ("ipcMode", "shares the host's IPC namespace")):
+        if get(task, key) == "host":
+            report(f"{key} is 'host': the task {why}.")
+
+
+POLICIES.append(resource_policy(
+    "ecs-task-no-host-namespaces", "ECS task definitions must not use the host's network, process or IPC "
+    "namespace (networkMode/pidMode/ipcMode 'host').", HOST_NAMESPACE_TASKS, _host_namespaces,
+    severity=Severity.HIGH, framework=fsbp("ECS.3"),
+    remediation="networkMode='awsvpc' (security groups per task); leave pidMode and ipcMode unset or 'task'.",
+    refs={"checkov": "CKV_AWS_335", "fsbp": ["ECS.1", "ECS.3"]}, tags=["ecs", "isolation"]))

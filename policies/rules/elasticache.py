@@ -42,3 +42,36 @@ POLICIES = [
         remediation="Set num_cache_clusters >= 2, automatic_failover_enabled=True and multi_az_enabled=True.",
         tags=["resilience", "availability", "elasticache", "checkov:CKV2_AWS_50", "cdk-nag:AEC4"]),
 ]
+
+
+# --- auth (issue 31): transit encryption is not authentication ------------------------------------------------
+def _user_groups_set(props) -> bool:
+    """userGroupIds names at least one group, known or computed (an unknown entry is a group another resource
+    creates), without reading unknown values."""
+    from pulumi_policy.proxy import _is_unknown
+
+    from ._compliance import is_unknown, raw
+    if is_unknown(props, "userGroupIds"):
+        return True
+    groups = raw(props).get("userGroupIds") if "userGroupIds" in list(props) else None
+    return isinstance(groups, list) and any(_is_unknown(g) or g for g in groups)
+
+
+def _redis_auth(props, report, args):
+    from ._shared import present
+    engine = str(get(props, "engine", "redis")).lower()
+    if engine not in ("redis", "valkey"):
+        return
+    if present(props, "authToken") or _user_groups_set(props):
+        return  # set (known or computed): the secret's value is never read
+    report("no authToken (Redis AUTH) and no userGroupIds (RBAC): any client that reaches the port can read and "
+           "write every key" + ("" if flag(props, "transitEncryptionEnabled") is True else
+                                 " (and AUTH needs transitEncryptionEnabled=true)") + ".")
+
+
+POLICIES.append(resource_policy(
+    "elasticache-redis-auth", "ElastiCache Redis/Valkey replication groups must authenticate clients (AUTH token "
+    "or RBAC user group).", (ELASTICACHE_RG,), _redis_auth, severity=Severity.HIGH, framework=fsbp("ElastiCache.6"),
+    remediation="transit_encryption_enabled=True with auth_token=<secret from config --secret> (or user_group_ids "
+                "with IAM-authenticated users).",
+    refs={"checkov": "CKV_AWS_31", "cdk-nag": "AwsSolutions-AEC6"}, tags=["elasticache", "authentication"]))

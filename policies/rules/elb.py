@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from ._lib import LISTENERS, flag, fsbp, get, items, resource_policy
+from ._lib import LISTENERS, flag, fsbp, get, items, resource_policy, stack_policy
 from ._shared import ALL_LOAD_BALANCERS, AWSX_ALB, present
 
 # TLS 1.2+ policies (the TLS13 family adds TLS 1.3; FS policies are TLS 1.2 forward-secret only). Not every
@@ -104,3 +104,39 @@ POLICIES = [
         remediation="enable_deletion_protection=platform.protect (true in prod).",
         tags=["elb", "protection", "awsguard:elb-deletion-protection-enabled", "checkov:CKV_AWS_150"]),
 ]
+
+
+# --- edges (issue 31): internet-facing application load balancers without WAF ----------------------------------
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+
+def _internet_facing_alb(lb) -> bool:
+    props = lb.props
+    if lb.resource_type == AWSX_ALB:
+        return flag(props, "internal") is not True
+    return (get(props, "loadBalancerType", "application") == "application"
+            and flag(props, "internal") is not True)
+
+
+def _alb_waf(resources, report, args):
+    from ._lib import depends_on
+    from ._registry import judged_at_component
+    associations = [r for r in resources if r.resource_type == WEB_ACL_ASSOCIATION]
+    for lb in resources:
+        if lb.resource_type not in ALL_LOAD_BALANCERS or judged_at_component(lb.urn, ALL_LOAD_BALANCERS):
+            continue
+        if not _internet_facing_alb(lb):
+            continue
+        # The association's resourceArn is the ALB's ARN: unknown in a preview, so joined by dependency (URN).
+        if not any(depends_on(a, lb, "resourceArn") for a in associations):
+            report(f"internet-facing application load balancer {lb.name} has no WAF web ACL (no "
+                   f"wafv2.WebAclAssociation whose resourceArn comes from it).", lb.urn)
+
+
+POLICIES.append(stack_policy(
+    "alb-waf-attached", "Internet-facing application load balancers must be associated with a WAF web ACL.",
+    _alb_waf, types=ALL_LOAD_BALANCERS + (WEB_ACL_ASSOCIATION,), severity=Severity.HIGH,
+    framework=fsbp("ELB.16"),
+    remediation="aws.wafv2.WebAclAssociation(resource_arn=alb.arn, web_acl_arn=<REGIONAL web ACL with the AWS "
+                "managed rule groups>), or make the load balancer internal behind API Gateway / CloudFront.",
+    refs={"checkov": "CKV2_AWS_28"}, tags=["elb", "waf", "exposure"]))

@@ -3,6 +3,7 @@ access keys, password policy, public trust and resource policies, management con
 from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, Severity
+from pulumi_policy.proxy import UnknownValueError
 
 from ._compliance import is_set, is_unknown, nist
 from ._lib import (
@@ -279,14 +280,30 @@ ATTACHMENT_ARN_PROPS = {"aws:iam/rolePolicyAttachment:RolePolicyAttachment": "po
                         "aws:iam/policyAttachment:PolicyAttachment": "policyArn"}
 
 
+def wildcard_resource(resource: str) -> bool:
+    """'*', or an ARN whose resource part is only wildcards: every resource of the service, as '*' is
+    (arn:aws:s3:::*, arn:aws:s3:::*/*, arn:aws:*:*:*:*, arn:*). A resource type or a name prefix
+    (table/*, my-bucket/*) is not."""
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if parts[0] != "arn":
+        return False
+    if len(parts) < 6:
+        return all(p in ("*", "") for p in parts[1:]) and resource.endswith("*")
+    return parts[5] != "" and parts[5].strip("*/:") == ""
+
+
 def service_wildcard_statements(doc, exempt=()) -> list[tuple[dict, list[str]]]:
-    """Allow statements granting a whole service ('<service>:*', e.g. s3:*) or NotAction on '*'."""
+    """Allow statements granting a whole service ('<service>:*', e.g. s3:*) or NotAction on '*' or on a
+    wildcard ARN (arn:aws:s3:::*)."""
     bad = []
     for st in statements(doc):
         if st.get("Effect") != "Allow":
             continue
         resources = [str(r) for r in as_list(st.get("Resource"))]
-        if "*" not in resources and "NotResource" not in st:
+        wide = [r for r in resources if wildcard_resource(r)]
+        if not wide and "NotResource" not in st:
             continue
         actions = [str(a).lower() for a in as_list(st.get("Action"))]
         hits = [a for a in actions if a.endswith(":*") and a.split(":", 1)[0] not in exempt]
@@ -310,7 +327,8 @@ def _no_service_wildcards(props, report, args):
     for where, raw_doc in _documents(props, args.resource_type):
         for st, hits in service_wildcard_statements(policy_document(raw_doc), exempt):
             sid = st.get("Sid")
-            report(f"{where}: statement {sid + ' ' if sid else ''}allows {', '.join(hits)} on '*'; "
+            on = ", ".join(sorted({str(r) for r in as_list(st.get("Resource")) if wildcard_resource(str(r))})) or "*"
+            report(f"{where}: statement {sid + ' ' if sid else ''}allows {', '.join(hits)} on '{on}'; "
                    f"name the actions and the model/endpoint/job ARNs.")
 
 
@@ -408,3 +426,155 @@ POLICIES = [
             "exemptServices": {"type": "array", "items": {"type": "string"}, "default": [],
                                "description": "services whose '<service>:*' on '*' is accepted (e.g. xray)"}})),
 ]
+
+
+# --- IAM depth (issue 31): privilege-escalation combinations on '*' ------------------------------------------
+# The documented escalation paths (Rhino Security Labs' list, as checkov CKV_AWS_286 and cloudsplaining use it):
+# each is a set of actions that, all allowed on every resource, let the holder gain more privilege than it has.
+# (name, actions, the service a passed role goes to: an iam:PassedToService condition can rule a path out)
+ESCALATION_PATHS = (
+    ("create a new version of a policy it is attached to", ("iam:CreatePolicyVersion",), None),
+    ("make an older policy version the default", ("iam:SetDefaultPolicyVersion",), None),
+    ("create access keys for another user", ("iam:CreateAccessKey",), None),
+    ("set another user's console password", ("iam:CreateLoginProfile",), None),
+    ("change another user's console password", ("iam:UpdateLoginProfile",), None),
+    ("attach any managed policy to a user", ("iam:AttachUserPolicy",), None),
+    ("attach any managed policy to a group", ("iam:AttachGroupPolicy",), None),
+    ("attach any managed policy to a role and assume it", ("iam:AttachRolePolicy", "sts:AssumeRole"), None),
+    ("write any inline policy on a user", ("iam:PutUserPolicy",), None),
+    ("write any inline policy on a group", ("iam:PutGroupPolicy",), None),
+    ("write any inline policy on a role and assume it", ("iam:PutRolePolicy", "sts:AssumeRole"), None),
+    ("add a user to any group", ("iam:AddUserToGroup",), None),
+    ("rewrite a role's trust policy and assume it", ("iam:UpdateAssumeRolePolicy", "sts:AssumeRole"), None),
+    ("pass any role to a new EC2 instance", ("iam:PassRole", "ec2:RunInstances"), "ec2.amazonaws.com"),
+    ("pass any role to a new Lambda function and invoke it",
+     ("iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"), "lambda.amazonaws.com"),
+    ("pass any role to a new Lambda function and trigger it from an event source",
+     ("iam:PassRole", "lambda:CreateFunction", "lambda:CreateEventSourceMapping"), "lambda.amazonaws.com"),
+    ("replace the code of any Lambda function (running as its role)", ("lambda:UpdateFunctionCode",), None),
+    ("pass any role to a new Glue development endpoint", ("iam:PassRole", "glue:CreateDevEndpoint"),
+     "glue.amazonaws.com"),
+    ("take over any Glue development endpoint", ("glue:UpdateDevEndpoint",), None),
+    ("pass any role to a new CloudFormation stack", ("iam:PassRole", "cloudformation:CreateStack"),
+     "cloudformation.amazonaws.com"),
+    ("pass any role to a new Data Pipeline",
+     ("iam:PassRole", "datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"),
+     "datapipeline.amazonaws.com"),
+    ("pass any role to a new SageMaker notebook and open it",
+     ("iam:PassRole", "sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl"),
+     "sagemaker.amazonaws.com"),
+    ("pass any role to a new ECS task and run it", ("iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:RunTask"),
+     "ecs-tasks.amazonaws.com"),
+    ("pass any role to a new CodeBuild project and start it",
+     ("iam:PassRole", "codebuild:CreateProject", "codebuild:StartBuild"), "codebuild.amazonaws.com"),
+)
+
+PRINCIPALS = {ROLE: "role", "aws:iam/user:User": "user", "aws:iam/group:Group": "group"}
+# Separate policy resources and the property that names their principal (a URN dependency joins them).
+INLINE_FOR = {ROLE_POLICY: "role", USER_POLICY: "user", "aws:iam/groupPolicy:GroupPolicy": "group"}
+ATTACH_FOR = {ROLE_ATTACHMENT: ("role",), USER_ATTACHMENT: ("user",),
+              "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": ("group",),
+              POLICY_ATTACHMENT: ("roles", "users", "groups")}
+MANAGED_POLICY = "aws:iam/policy:Policy"
+
+
+def _matches(pattern: str, action: str) -> bool:
+    import fnmatch
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def _wide(st: dict) -> bool:
+    return "NotResource" in st or any(wildcard_resource(str(r)) for r in as_list(st.get("Resource")))
+
+
+def _passed_to(st: dict):
+    """The services an iam:PassedToService condition limits PassRole to (None: any)."""
+    for block in (st.get("Condition") or {}).values():
+        if isinstance(block, dict):
+            for key, value in block.items():
+                if key.lower() == "iam:passedtoservice":
+                    return {str(v).lower() for v in as_list(value)}
+    return None
+
+
+def _grants(sts: list[dict], action: str, service) -> bool:
+    """Is `action` allowed on every resource by these statements (and not denied on every resource)?"""
+    def covers(st):
+        if "NotAction" in st:
+            return not any(_matches(str(p), action) for p in as_list(st.get("NotAction")))
+        return any(_matches(str(p), action) for p in as_list(st.get("Action")))
+    if any(st.get("Effect") == "Deny" and covers(st) and _wide(st) and not st.get("Condition") for st in sts):
+        return False
+    for st in sts:
+        if st.get("Effect") != "Allow" or not covers(st) or not _wide(st):
+            continue
+        limited = _passed_to(st) if action.lower() == "iam:passrole" else None
+        if limited is None or service is None or service in limited:
+            return True
+    return False
+
+
+def escalation_paths(sts: list[dict]) -> list[str]:
+    return [f"{name} ({' + '.join(actions)})" for name, actions, service in ESCALATION_PATHS
+            if all(_grants(sts, a, service) for a in actions)]
+
+
+def _document_statements(resource) -> list[dict]:
+    docs = []
+    if resource.resource_type in (MANAGED_POLICY,) + tuple(INLINE_FOR):
+        docs.append(policy_document(get(resource.props, "policy")))
+    if resource.resource_type == ROLE:
+        docs += [policy_document(get(p, "policy")) for p in items(get(resource.props, "inlinePolicies"))]
+    return [st for d in docs for st in statements(d)]
+
+
+def _privilege_escalation(resources, report, args):
+    by_urn = {r.urn: r for r in resources}
+    held: dict = {}  # principal urn -> [(source name, statements)]
+    joined = set()   # policy resources whose statements were judged with their principal
+
+    def add(principal_urn, source):
+        held.setdefault(principal_urn, []).append(source)
+        joined.add(source.urn)
+
+    for r in resources:
+        if r.resource_type in INLINE_FOR:
+            for dep in r.property_dependencies.get(INLINE_FOR[r.resource_type], []):
+                if dep.urn in by_urn and by_urn[dep.urn].resource_type in PRINCIPALS:
+                    add(dep.urn, r)
+        elif r.resource_type in ATTACH_FOR:
+            policies = [by_urn[d.urn] for d in r.property_dependencies.get("policyArn", [])
+                        if d.urn in by_urn and by_urn[d.urn].resource_type == MANAGED_POLICY]
+            for prop in ATTACH_FOR[r.resource_type]:
+                for dep in r.property_dependencies.get(prop, []):
+                    if dep.urn in by_urn and by_urn[dep.urn].resource_type in PRINCIPALS:
+                        for policy in policies:
+                            add(dep.urn, policy)
+    unknown = None
+    for r in resources:
+        try:
+            if r.resource_type in PRINCIPALS:
+                sources = [(r.name, _document_statements(r))] + [(s.name, _document_statements(s))
+                                                                  for s in held.get(r.urn, [])]
+                paths = escalation_paths([st for _, sts in sources for st in sts])
+                if paths:
+                    report(f"{PRINCIPALS[r.resource_type]} {r.name} can escalate its privileges: {'; '.join(paths)} "
+                           f"(from {', '.join(n for n, sts in sources if sts)}).", r.urn)
+            elif r.resource_type in (MANAGED_POLICY,) + tuple(INLINE_FOR) and r.urn not in joined:
+                paths = escalation_paths(_document_statements(r))
+                if paths:
+                    report(f"policy {r.name} allows privilege escalation: {'; '.join(paths)}.", r.urn)
+        except UnknownValueError as e:  # judge every principal whose documents are known, then say what was not
+            unknown = unknown or e
+    if unknown is not None:
+        raise unknown
+
+
+stack_policy(
+    "iam-no-privilege-escalation", "IAM principals (with all their inline, separate and attached customer managed "
+    "policies) must not hold a privilege-escalation combination of actions on every resource (iam:PassRole + "
+    "lambda:CreateFunction + lambda:InvokeFunction, iam:CreatePolicyVersion, ...).", _privilege_escalation,
+    types=tuple(PRINCIPALS) + (MANAGED_POLICY,) + tuple(INLINE_FOR) + tuple(ATTACH_FOR), severity=Severity.CRITICAL,
+    remediation="Scope iam:PassRole to the role ARNs the workload passes (with an iam:PassedToService condition), and "
+                "the create/update actions to the resources it owns; no principal needs the whole path on '*'.",
+    refs={"checkov": ["CKV_AWS_286", "CKV_AWS_110"]}, tags=["iam", "least-privilege", "privilege-escalation"])

@@ -30,3 +30,32 @@ POLICIES = [
         remediation="Set vpcOptions with subnetIds and securityGroupIds.",
         tags=["exposure", "opensearch", "awsguard:elasticsearch-in-vpc-only"]),
 ]
+
+
+# --- encryption in transit (issue 31) -------------------------------------------------------------------------
+# TLSSecurityPolicy values (botocore's opensearch model): every Policy-Min-TLS-1-2-* policy; 1-0 is the default.
+MODERN_TLS_PREFIX = "Policy-Min-TLS-1-2-"
+
+
+def _search_in_transit(props, report, args):
+    problems = []
+    if flag(props, "nodeToNodeEncryption.enabled") is not True:
+        problems.append("nodeToNodeEncryption.enabled must be true (traffic between data nodes is in clear)")
+    if flag(props, "domainEndpointOptions.enforceHttps") is not True:
+        problems.append("domainEndpointOptions.enforceHttps must be true")
+    policy = get(props, "domainEndpointOptions.tlsSecurityPolicy", "Policy-Min-TLS-1-0-2019-07")
+    if not str(policy).startswith(MODERN_TLS_PREFIX):
+        problems.append(f"domainEndpointOptions.tlsSecurityPolicy {policy!r} accepts TLS below 1.2; use a "
+                        f"{MODERN_TLS_PREFIX}* policy")
+    if problems:
+        report("; ".join(problems) + ".")
+
+
+POLICIES.append(resource_policy(
+    "opensearch-encryption-in-transit", "OpenSearch/Elasticsearch domains must encrypt node-to-node traffic and "
+    "require HTTPS with TLS 1.2+.", SEARCH_DOMAINS, _search_in_transit, severity=Severity.HIGH,
+    framework=fsbp("Opensearch.3"),
+    remediation="node_to_node_encryption={'enabled': True}, domain_endpoint_options={'enforce_https': True, "
+                "'tls_security_policy': 'Policy-Min-TLS-1-2-2019-07'} (node-to-node needs a blue/green update).",
+    refs={"cdk-nag": "AwsSolutions-OS2", "fsbp": ["ES.3", "Opensearch.8", "ES.8"]},
+    tags=["opensearch", "encryption"]))

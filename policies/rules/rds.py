@@ -86,3 +86,22 @@ POLICIES = [
         remediation="Set deletion_protection=True (the stack's platform.protect setting).",
         tags=["resilience", "protection", "rds", "docdb", "checkov:CKV_AWS_293", "cdk-nag:RDS10"]),
 ]
+
+
+# --- resource-based access (issue 31): snapshots shared with everyone ----------------------------------------
+RDS_SNAPSHOTS = ("aws:rds/snapshot:Snapshot", "aws:rds/clusterSnapshot:ClusterSnapshot",
+                 "aws:rds/snapshotCopy:SnapshotCopy")
+
+
+def _snapshot_not_public(props, report, args):
+    from ._lib import items
+    shared = [str(a) for a in items(get(props, "sharedAccounts"))]
+    if any(a.lower() == "all" for a in shared):
+        report("sharedAccounts contains 'all': every AWS account can copy and restore the snapshot (the data).")
+
+
+POLICIES.append(resource_policy(
+    "rds-snapshot-not-public", "RDS snapshots must not be shared publicly (sharedAccounts 'all').", RDS_SNAPSHOTS,
+    _snapshot_not_public, severity=Severity.CRITICAL, framework=fsbp("RDS.1"),
+    remediation="Remove 'all' from shared_accounts; share with the named account ids that need the copy.",
+    refs={"checkov": "CKV_AWS_302"}, tags=["rds", "exposure", "snapshots"]))
