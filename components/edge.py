@@ -41,6 +41,26 @@ ACCESS_LOG_FORMAT = json.dumps({
     "wafStatus": "$context.waf.status", "xrayTraceId": "$context.xrayTraceId"}, separators=(",", ":"))
 DEFAULT_TIMEOUT_MS = 29000   # REST integrations' default and buffered maximum without a quota increase
 API_COUNT_ONLY = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
+# The core rule set's body rules that read prompts and code as attacks (a question containing <script>, ../ or
+# 169.254.169.254): on the API they count, and the rule after the group blocks on their labels everywhere except
+# the prompts routes (docs/traffic.md, "The WAF"). Labels: "Baseline rule groups", AWS WAF Developer Guide,
+# https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html
+PROMPT_BODY_RULES = ("CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY", "EC2MetaDataSSRF_BODY")
+CRS_LABEL = "awswaf:managed:aws:core-rule-set:"
+
+
+def body_rule_label(rule: str) -> str:
+    return CRS_LABEL + rule.removesuffix("_BODY") + "_Body"
+
+
+def prompt_path_regex(stage: str, paths: Sequence[str]) -> str:
+    """The URI paths of the prompts routes, with the stage (execute-api URL) or without (custom domain)."""
+    return f"^(/{stage})?/({'|'.join(sorted(paths))})(/.*)?$"
+
+
+# WAF's body inspection for API Gateway: 16 KB by default, raisable to 64 KB ("Managing body inspection size
+# limits for AWS WAF", https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-setting-body-inspection-limit.html).
+INSPECTION_LIMITS_KB = (16, 32, 48, 64)
 # Gateway responses API Gateway itself sends (authorizer 401/403, WAF 403, throttling 429, timeouts 504...): with
 # CORS headers, so the browser shows the SPA the status instead of a CORS error.
 CORS_GATEWAY_RESPONSES = ("DEFAULT_4XX", "DEFAULT_5XX")
@@ -147,7 +167,8 @@ class EdgeTier(pulumi.ComponentResource):
 
         if args.api_only:
             # The DR region's front door: the same API, WAF and logs as the primary's, for the primary's SPA.
-            api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child, count_only=API_COUNT_ONLY)
+            api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child, count_only=API_COUNT_ONLY,
+                                    routes=args.routes)
             api = self._api(args, api_acl, list(args.user_pool_arns),
                             pulumi.Output.concat("'", args.site_url, "'"))
             self.outputs = EdgeOutputs(
@@ -181,7 +202,8 @@ class EdgeTier(pulumi.ComponentResource):
         cf_acl = self._web_acl("cloudfront", "CLOUDFRONT", global_logs_key_arn, glob)
         # The API takes prompts and documents: the common rule set's 8 KB body limit (SizeRestrictions_BODY) only
         # counts there; API Gateway's own 10 MB payload limit still applies.
-        api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child, count_only=API_COUNT_ONLY)
+        api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child, count_only=API_COUNT_ONLY,
+                                routes=args.routes)
 
         # --- Cognito --------------------------------------------------------------------------
         pool_name = n.physical("cognito", "users")
@@ -511,10 +533,18 @@ class EdgeTier(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------------------------------
     def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions,
-                 count_only: dict | None = None) -> aws.wafv2.WebAcl:
-        """Managed rule groups (IP reputation, common, known bad inputs) plus a per-IP rate limit, logged."""
+                 count_only: dict | None = None, routes: Mapping[str, dict] | None = None) -> aws.wafv2.WebAcl:
+        """Managed rule groups (IP reputation, common, known bad inputs) plus a per-IP rate limit, logged.
+
+        `routes` (the API's): on the prompts routes the core rule set's body rules count instead of block, and
+        two rules compensate there: a body size limit per route and a rate limit per user (Authorization)."""
         p, s, n = self._p, self._settings, self._p.namer
         acl_name = n.physical("waf", key)
+        prompts = {svc: r for svc, r in (routes or {}).items() if r.get("prompts")}
+        if prompts:
+            common = "AWSManagedRulesCommonRuleSet"
+            count_only = {**(count_only or {}),
+                          common: tuple(dict.fromkeys([*(count_only or {}).get(common, ()), *PROMPT_BODY_RULES]))}
 
         def visibility(metric: str):
             return aws.wafv2.WebAclRuleVisibilityConfigArgs(
@@ -541,10 +571,18 @@ class EdgeTier(pulumi.ComponentResource):
                                     count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()))
                             for rule in (count_only or {}).get(group, ())] or None)),
                 visibility_config=visibility(group)))
+        association_config = None
+        if prompts:
+            rules += self._prompt_rules(prompts, len(rules), visibility)
+            largest = max(r["maxBodyKb"] for r in prompts.values())
+            limit = next(kb for kb in INSPECTION_LIMITS_KB if kb >= largest)
+            if limit > INSPECTION_LIMITS_KB[0]:
+                association_config = {"request_bodies": [{"api_gateway": {
+                    "default_size_inspection_limit": f"KB_{limit}"}}]}
         acl = aws.wafv2.WebAcl(
             f"waf-{key}", name=acl_name, scope=scope, description=f"{n.base()} {key} edge protection",
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
-            rules=rules,
+            rules=rules, association_config=association_config,
             visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
                 cloudwatch_metrics_enabled=True, sampled_requests_enabled=True, metric_name=acl_name),
             tags=p.tags(acl_name), opts=opts)
@@ -557,6 +595,43 @@ class EdgeTier(pulumi.ComponentResource):
                 single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name="authorization"))],
             opts=opts)
         return acl
+
+    def _prompt_rules(self, prompts: Mapping[str, dict], first: int, visibility) -> list:
+        """After the managed groups: the counted body rules block everywhere but on the prompts routes; each
+        prompts route admits bodies up to its maxBodyKb; one user (Authorization) sends at most wafUserRateLimit
+        requests per 5 minutes to them."""
+        s = self._settings
+        normalized = [{"priority": 0, "type": "URL_DECODE"}, {"priority": 1, "type": "NORMALIZE_PATH"}]
+
+        def on(paths) -> dict:
+            return {"regex_match_statement": {"regex_string": prompt_path_regex(s.api_stage_name, paths),
+                                              "field_to_match": {"uri_path": {}}, "text_transformations": normalized}}
+        block = {"block": {}}
+        rules = [{
+            "name": "core-body-rules-outside-prompt-routes", "priority": first, "action": block,
+            "statement": {"and_statement": {"statements": [
+                {"or_statement": {"statements": [{"label_match_statement": {"scope": "LABEL",
+                                                                             "key": body_rule_label(r)}}
+                                                  for r in PROMPT_BODY_RULES]}},
+                {"not_statement": {"statement": on([r["path"] for r in prompts.values()])}}]}},
+            "visibility_config": visibility("body-rules")}]
+        for i, (svc, route) in enumerate(sorted(prompts.items()), start=first + 1):
+            rules.append({
+                "name": f"body-size-{svc}", "priority": i, "action": block,
+                "statement": {"and_statement": {"statements": [on([route["path"]]), {"size_constraint_statement": {
+                    "comparison_operator": "GT", "size": route["maxBodyKb"] * 1024,
+                    "field_to_match": {"body": {"oversize_handling": "MATCH"}},
+                    "text_transformations": [{"priority": 0, "type": "NONE"}]}}]}},
+                "visibility_config": visibility(f"body-size-{svc}")})
+        rules.append({
+            "name": "rate-limit-per-user", "priority": first + 1 + len(prompts), "action": block,
+            "statement": {"rate_based_statement": {
+                "limit": s.waf_user_rate_limit, "evaluation_window_sec": 300, "aggregate_key_type": "CUSTOM_KEYS",
+                "custom_keys": [{"header": {"name": "authorization",
+                                            "text_transformations": [{"priority": 0, "type": "NONE"}]}}],
+                "scope_down_statement": on([r["path"] for r in prompts.values()])}},
+            "visibility_config": visibility("rate-limit-user")})
+        return rules
 
     def _proxy_method(self, key, api, resource_id, is_proxy, authorizer, backend_url, alb_arn, prefix="",
                       route=None) -> list:

@@ -270,13 +270,18 @@ def test_both_acls_managed_groups_rate_limit_and_logging():
             overrides = statement.pop("ruleActionOverrides", None)
             assert statement == {"vendorName": "AWS", "name": group}
             # issue 12: prompts and documents exceed 8 KB: the API counts SizeRestrictions_BODY, CloudFront does not
+            # issue 25: and the body rules prompts trip count there too (blocked again outside the prompts routes)
             if key == "api" and group == "AWSManagedRulesCommonRuleSet":
-                assert overrides == [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]
+                assert overrides == [{"name": name, "actionToUse": {"count": {}}} for name in (
+                    "SizeRestrictions_BODY", "CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY",
+                    "EC2MetaDataSSRF_BODY")]
             else:
                 assert overrides is None
         assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] for r in rules.values())
         # what CreateWebACL validates: unique priorities, metric names (1-128, [\w#:.\-/]), the window
-        assert len({r["priority"] for r in acl.props["rules"]}) == len(acl.props["rules"]) == 4
+        # the API adds the prompts routes' rules (issue 25): body rules outside them, body size per route, per user
+        assert len({r["priority"] for r in acl.props["rules"]}) == len(acl.props["rules"]) == (
+            4 if key == "cloudfront" else 8)
         metrics = [r["visibilityConfig"]["metricName"] for r in acl.props["rules"]] + [
             acl.props["visibilityConfig"]["metricName"]]
         assert all(re.fullmatch(r"[\w#:.\-/]{1,128}", m) for m in metrics) and len(set(metrics)) == len(metrics)

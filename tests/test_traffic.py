@@ -84,3 +84,58 @@ def test_idle_timeouts_cover_the_longest_route(stack):
     env = {e["name"]: e["value"] for e in json.loads(task.props["containerDefinitions"])[0]["environment"]}
     assert env["RESPONSE_MODE"] == "STREAM" and env["REQUEST_TIMEOUT_SECONDS"] == "900"
     assert int(env["KEEPALIVE_TIMEOUT_SECONDS"]) > alb.props["idleTimeout"]
+
+
+# --- the WAF: body rules counted on the prompts routes only, compensated -----------------------------------------
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+BODY_RULES = {"CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY", "EC2MetaDataSSRF_BODY"}
+
+
+def aws_shape(value):
+    """A recorded (camelCase) WAF input in the WAF API's own spelling (PascalCase), for botocore's validator."""
+    rename = {"CloudwatchMetricsEnabled": "CloudWatchMetricsEnabled"}
+    if isinstance(value, list):
+        return [aws_shape(v) for v in value]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            key = k[:1].upper() + k[1:]
+            out[rename.get(key, key)] = aws_shape(v)
+        return out
+    return value
+
+
+def counted(rule) -> set:
+    group = rule["statement"]["managedRuleGroupStatement"]
+    return {o["name"] for o in group.get("ruleActionOverrides") or [] if "count" in o["actionToUse"]}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_api_acl_counts_body_rules_only_on_prompt_routes_and_compensates(stack):
+    import botocore.session
+    from botocore.validate import ParamValidator
+    plan = primary_plan(stack, False)
+    api_acl, cf_acl = plan.named("waf-api", WEB_ACL).props, plan.named("waf-cloudfront", WEB_ACL).props
+    rules = {r["name"]: r for r in api_acl["rules"]}
+    assert BODY_RULES <= counted(rules["AWSManagedRulesCommonRuleSet"])
+    # the CloudFront ACL (the site) keeps every body rule blocking
+    assert not BODY_RULES & counted({r["name"]: r for r in cf_acl["rules"]}["AWSManagedRulesCommonRuleSet"])
+    block = rules["core-body-rules-outside-prompt-routes"]
+    assert block["action"] == {"block": {}} and block["priority"] > rules["AWSManagedRulesCommonRuleSet"]["priority"]
+    labels = {s["labelMatchStatement"]["key"] for s in
+              block["statement"]["andStatement"]["statements"][0]["orStatement"]["statements"]}
+    assert labels == {f"awswaf:managed:aws:core-rule-set:{r[:-5]}_Body" for r in BODY_RULES}
+    regex = block["statement"]["andStatement"]["statements"][1]["notStatement"]["statement"]["regexMatchStatement"]
+    assert regex["regexString"] == "^(/v1)?/(code|conversational)(/.*)?$"
+    size = rules["body-size-code"]["statement"]["andStatement"]["statements"][1]["sizeConstraintStatement"]
+    assert size["size"] == 64 * 1024 and size["fieldToMatch"] == {"body": {"oversizeHandling": "MATCH"}}
+    assert api_acl["associationConfig"] == {"requestBodies": [{"apiGateway": {"defaultSizeInspectionLimit": "KB_64"}}]}
+    per_user = rules["rate-limit-per-user"]["statement"]["rateBasedStatement"]
+    assert per_user["customKeys"][0]["header"]["name"] == "authorization" and per_user["limit"] == 300
+    # the rules are what the WAF API accepts (botocore's model of CreateWebACL)
+    model = botocore.session.get_session().get_service_model("wafv2").operation_model("CreateWebACL")
+    params = {"Name": api_acl["name"], "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+              "VisibilityConfig": aws_shape(api_acl["visibilityConfig"]), "Rules": aws_shape(api_acl["rules"]),
+              "AssociationConfig": {"RequestBody": {"API_GATEWAY": {"DefaultSizeInspectionLimit": "KB_64"}}}}
+    report = ParamValidator().validate(params, model.input_shape)
+    assert not report.has_errors(), report.generate_report()

@@ -52,6 +52,9 @@ class EdgeSettings:
                                           "Retention of API access logs")
     waf_rate_limit: int = setting(Int(10, 2_000_000_000), EnvDefault(dev=1000, prod=2000),
                                   "Requests per 5 minutes per client IP before WAF blocks it (both ACLs)")
+    waf_user_rate_limit: int = setting(Int(10, 2_000_000_000), 300,
+                                       "Requests per 5 minutes per user (Authorization header) to the prompts routes "
+                                       "before WAF blocks them (compensates the body rules counted there)")
     waf_log_retention_days: int = setting(Int(1, 3653), EnvDefault(dev=30, prod=365), "Retention of WAF logs")
     mfa: str = setting(Enum("OFF", "OPTIONAL", "ON"), EnvDefault(dev="OPTIONAL", prod="ON"),
                        "Cognito MFA (software token); policy cognito-mfa-required expects ON")
