@@ -113,13 +113,17 @@ class EventsTier(pulumi.ComponentResource):
                  "Condition": {"StringEquals": {"aws:SourceAccount": account},
                                "ArnLike": {"aws:SourceArn": account.apply(lambda a: f"arn:aws:budgets::{a}:*")}}}),
             opts=child)
+        # The domain-events topic is fed by one bus rule (below, `domain-events`): only that rule may publish.
+        domain_rule_name = n.physical("eventbridge_rule", "domain-events")
+        domain_rule_arn = account.apply(lambda a: f"arn:aws:events:{p.region}:{a}:rule/{bus_name}/{domain_rule_name}")
         aws.sns.TopicPolicy(
             "topic-domain-events-policy", arn=domain.arn,
             policy=policy_json(
                 deny_insecure_transport("sns:Publish", domain_arn),
                 {"Sid": "EventBridgePublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
                  "Action": "sns:Publish", "Resource": domain_arn,
-                 "Condition": {"StringEquals": {"aws:SourceAccount": account}}}),
+                 "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                               "ArnEquals": {"aws:SourceArn": domain_rule_arn}}}),
             opts=child)
         # Every alarm and budget alert lands on the alerts topic: its subscribers are people (config requires one
         # in prod). E-mail subscriptions stay pending until the address confirms.
@@ -194,6 +198,22 @@ class EventsTier(pulumi.ComponentResource):
                 opts=child)
             rules_by_queue[rule.queue].append(rule_arn(n.physical("eventbridge_rule", rname)))
             rule_resources[rule.queue].append(event_rule)
+
+        # --- bus -> domain-events topic: the events its subscribers are notified of ----------------------
+        # (without it the topic's subscribed queues are fed by nothing: their consumers never receive a message)
+        if s.domain_events_consumed:
+            types = list(s.domain_event_types)
+            sources = sorted({src for r in s.rules.values() if set(r.detail_types) & set(types) for src in r.sources})
+            domain_rule = aws.cloudwatch.EventRule(
+                "rule-domain-events", name=domain_rule_name, event_bus_name=bus.name,
+                description="domain events -> domain-events topic (fan-out to its subscribers)",
+                event_pattern=json.dumps({"source": sources, "detail-type": types}), state="ENABLED",
+                tags=p.tags(domain_rule_name), opts=child)
+            aws.cloudwatch.EventTarget(
+                "rule-domain-events-target", rule=domain_rule.name, event_bus_name=bus.name, arn=domain.arn,
+                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=86400,
+                                                                       maximum_retry_attempts=185),
+                opts=child)
 
         # --- domain-events topic -> queues (fan-out) ----------------------------------------------
         for qname in s.domain_event_queues:

@@ -63,6 +63,9 @@ class EventsSettings:
                           "Bus rules, each delivering to one queue")
     domain_event_queues: tuple = setting(ListOf(NAME), ["notifications"],
                                          "Queues subscribed to the domain-events topic (raw delivery fan-out)")
+    domain_event_types: tuple = setting(ListOf(Str(max_len=128)), ["DocumentUploaded"],
+                                        "Bus events (detail-types of the rules) also routed to the domain-events "
+                                        "topic, whose subscribers (domainEventQueues) are notified of them")
     alert_emails: tuple = setting(ListOf(Str(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address", max_len=254),
                                          max_items=20), [],
                                   "E-mail subscribers of the alerts topic (every alarm and budget alert); required "
@@ -83,3 +86,18 @@ class EventsSettings:
             if q not in self.queues:
                 raise ConfigError(f"{path}.domainEventQueues[{i}]", q,
                                   f"one of the queues {', '.join(sorted(self.queues))}")
+        if not self.domain_events_consumed:
+            return   # nothing subscribes to the topic: no rule feeds it, the types are not used
+        routed = sorted({t for r in self.rules.values() for t in r.detail_types})
+        for i, t in enumerate(self.domain_event_types):
+            if t not in routed:
+                raise ConfigError(f"{path}.domainEventTypes[{i}]", t,
+                                  f"a detail-type of a bus rule ({', '.join(routed) or 'none'})")
+        if not self.domain_event_types:
+            # a subscriber nothing is ever sent to waits for ever (the flow check's "a producer" flows)
+            raise ConfigError(f"{path}.domainEventTypes", [], "at least one event type while the domain-events "
+                              "topic has subscribers (domainEventQueues, subscriptions)")
+
+    @property
+    def domain_events_consumed(self) -> bool:
+        return bool(self.domain_event_queues) or any(sub.topic == "domain-events" for sub in self.subscriptions)

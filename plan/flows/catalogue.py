@@ -9,7 +9,7 @@ written generically: it yields nothing when its resources are absent, and lights
 """
 from __future__ import annotations
 
-from . import operations, web
+from . import operations, producers, web
 from .common import APP_KEY, DESIGN_HINTS, Flow  # noqa: F401  (re-exported)
 from .delivery import DeliveryFlows
 from .dr import DrFlows
@@ -46,7 +46,7 @@ class Catalogue(ServicesFlows, FrontDoorFlows, MessagingFlows, LogsFlows, DrFlow
                      self.alerts, self.audit_logs, self.access_logs, self.replication, self.delivery,
                      self.training, self.forbidden_cross_service, self.forbidden_other_stacks):
             part()
-        for part in (web.web, operations.schedules, operations.offhours, operations.ml_data_age, operations.singletons):
+        for part in (producers.producers, web.web, operations.schedules, operations.offhours, operations.ml_data_age, operations.singletons):
             part(self)
         return self.flows
 
