@@ -27,11 +27,14 @@ DEFAULT_CONTRACTS: dict[str, dict] = {
     # Orchestrates multi-step jobs: requests inference, consumes notifications, keeps state in the database.
     "workflow": {"database": "readwrite", "cache": True, "queues": ["notifications"],
                  "publishes": ["InferenceRequested"]},
-    # Semantic search: read-only database (the replica where there is one), embeddings, cached results.
-    "search": {"database": "readonly", "cache": True, "buckets": {"documents": "read"}, "models": [EMBEDDINGS]},
-    # Evaluates model outputs against the synthetic datasets and the published model artifacts.
-    "quality": {"database": "readonly", "tables": ["synthetic-data"], "buckets": {"ml-artifacts": "read"},
-                "models": [HAIKU]},
+    # Semantic search: read-only database (the replica where there is one): the classified documents
+    # (classification's schema), embeddings, cached results.
+    "search": {"database": "readonly", "schemas": ["classification"], "cache": True, "buckets": {"documents": "read"},
+               "models": [EMBEDDINGS]},
+    # Evaluates model outputs (the conversations in conversational's schema, read-only) against the synthetic
+    # datasets and the published model artifacts.
+    "quality": {"database": "readonly", "schemas": ["conversational"], "tables": ["synthetic-data"],
+                "buckets": {"ml-artifacts": "read"}, "models": [HAIKU]},
     "personalization": {"database": "readwrite", "cache": True},
     # Announces uploaded documents (DocumentUploaded), consumes the document-processing queue that event feeds,
     # reads the documents and writes their extracted text to the data lake.

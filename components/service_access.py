@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 
+from functions.db_bootstrap.names import role_name
+
 from .config.application import ResolvedService
 
 Input = pulumi.Input
@@ -66,8 +68,20 @@ class ServiceDependencies:
 
 
 def db_user(service: str) -> str:
-    """The service's own (non-master) PostgreSQL user, which authenticates with IAM (GRANT rds_iam)."""
-    return service.replace("-", "_")
+    """The service's own (non-master) PostgreSQL user, which authenticates with IAM (GRANT rds_iam): created and
+    granted by the database bootstrap (components/database_users.py) from `database_roles`."""
+    return role_name(service)
+
+
+def database_roles(catalogue: Sequence[ResolvedService]) -> dict:
+    """The database bootstrap's input (functions/db_bootstrap/grants.py): each enabled service with a database, its
+    login role, its mode, and the schemas it reads (those of enabled readwrite services). A service not listed
+    loses its login when the bootstrap runs; its schema and data stay."""
+    owners = {svc.name for svc in catalogue if svc.settings.uses.database == "readwrite"}
+    return {"roles": {
+        db_user(svc.name): {"mode": svc.settings.uses.database,
+                            "reads": [db_user(s) for s in svc.settings.uses.schemas if s in owners]}
+        for svc in catalogue if svc.settings.uses.database != "none"}}
 
 
 def env_name(secret: str) -> str:

@@ -41,7 +41,7 @@ def _pins(path: Path) -> dict:
     return pins
 
 
-DEPLOY = {"pulumi", "pulumi-aws", "pulumi-awsx", "pulumi-policy", "boto3", "setuptools"}  # setuptools: pulumi-policy needs it; pinned below 81 (pkg_resources, parliament)
+DEPLOY = {"pulumi", "pulumi-aws", "pulumi-awsx", "pulumi-policy", "boto3", "pg8000", "setuptools"}  # setuptools: pulumi-policy needs it; pinned below 81 (pkg_resources, parliament)
 DEV_ONLY = {"moto", "pytest", "pytest-xdist", "diagrams", "graphviz", "jsonschema", "parliament", "ruff"}
 
 

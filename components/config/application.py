@@ -10,6 +10,8 @@ import dataclasses
 import re
 from typing import Any
 
+from functions.db_bootstrap.names import ACCEPTED, role_name, role_problem
+
 from ..catalog import DEFAULT_CONTRACTS, DEFAULT_ROUTES, DEFAULT_SERVICES
 from .schema import (
     DOMAIN,
@@ -114,6 +116,10 @@ class UsesSettings:
     database: str = setting(Enum("none", "readonly", "readwrite"), "none",
                             "PostgreSQL through IAM authentication as the service's own (non-master) DB user; "
                             "readonly connects to the replica where there is one.")
+    schemas: tuple = setting(ListOf(SHORT_NAME, max_items=20), [],
+                             "Other services' database schemas it reads (SELECT; each one a readwrite service's: "
+                             "a readwrite service owns the schema of its own name). The database bootstrap grants "
+                             "exactly this (docs/database-users.md).")
     cache: bool = setting(Bool(), False, "Redis over TLS; the AUTH token secret is injected (REDIS_AUTH_TOKEN).")
     queues: tuple = setting(ListOf(SHORT_NAME, max_items=20), [], "Events-tier queues it consumes.")
     publishes: tuple = setting(ListOf(DETAIL_TYPE, max_items=20), [],
@@ -398,6 +404,7 @@ class ApplicationSettings:
         for name, svc in self.services.items():
             if name not in DEFAULT_SERVICES and svc.port is None and svc.enabled:
                 raise ConfigError(f"{path}.services.{name}.port", None, "a port (the service is not in the catalogue)")
+        self._validate_database_users(path)
         for i, name in enumerate(self.releases.blue_green_services):
             if name not in self.services:
                 raise ConfigError(f"{path}.releases.blueGreenServices[{i}]", name,
@@ -444,6 +451,27 @@ class ApplicationSettings:
         """The load balancer's idle timeout: the configured one, else above the longest route's timeout (an idle
         timeout below it cuts a long answer with a 504 before API Gateway gives up)."""
         return self.alb.idle_timeout or max(60, self.longest_route_seconds() + IDLE_MARGIN_SECONDS)
+
+    def _validate_database_users(self, path: str) -> None:
+        """The database bootstrap's input is valid before anything runs: every service with a database has a login
+        role PostgreSQL and RDS accept, and every schema it reads belongs to a readwrite service."""
+        enabled = {name: svc for name, svc in self.services.items() if svc.enabled}
+        # A disabled owner's schema stays (its data is never dropped); the bootstrap then grants nothing on it.
+        owners = sorted(n for n, svc in self.services.items() if svc.uses.database == "readwrite")
+        for name, svc in enabled.items():
+            u = svc.uses
+            if u.database == "none":
+                if u.schemas:
+                    raise ConfigError(f"{path}.services.{name}.uses.schemas", list(u.schemas),
+                                      "empty unless uses.database is readonly or readwrite")
+                continue
+            problem = role_problem(role_name(name))
+            if problem:
+                raise ConfigError(f"{path}.services.{name}", name, f"{ACCEPTED} ({problem})")
+            for i, schema in enumerate(u.schemas):
+                if schema == name or schema not in owners:
+                    raise ConfigError(f"{path}.services.{name}.uses.schemas[{i}]", schema,
+                                      f"another readwrite service's schema ({', '.join(o for o in owners if o != name)})")
 
     def longest_release_minutes(self) -> int:
         """Minutes a staged (blue/green, canary, linear) deployment bakes at most, for the deploy timeout."""

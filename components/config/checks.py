@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from functions.db_bootstrap.names import role_name
+
 from .schema import ConfigError
 
 if TYPE_CHECKING:
@@ -24,6 +26,11 @@ def check(settings: Settings) -> None:
                               f"a port from ai-platform:network.appPortFrom ({n.app_port_from}) to appPortTo "
                               f"({n.app_port_to}): the application security group opens only those")
         check_contract(settings, svc)
+        # The database bootstrap creates the service's own login role: never the master user.
+        if svc.settings.uses.database != "none" and role_name(svc.name) == settings.data.db_master_username:
+            raise ConfigError(f"{APP}.services.{svc.name}", svc.name,
+                              f"a service whose database role ({role_name(svc.name)}) is not "
+                              "ai-platform:data.dbMasterUsername")
         # Secrets injected into a service are the security tier's.
         for secret in [*svc.settings.secrets, *svc.settings.uses.secrets]:
             if secret not in sec.secrets:

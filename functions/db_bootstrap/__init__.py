@@ -1,0 +1,1 @@
+"""Database users and grants from the service contracts (handler.py, grants.py, names.py)."""
