@@ -6,6 +6,8 @@ its reason, tags. Importable (builds no PolicyPack).
     python -m policies.catalog --markdown      # the policy table
     python -m policies.catalog --write-readme  # regenerate that table in policies/README.md
     python -m policies.catalog --json
+    python -m policies.catalog --coverage        # the pack against checkov, cdk-nag, Pulumi's policies, AWSGuard
+    python -m policies.catalog --write-coverage  # regenerate policies/COVERAGE.md and policies/coverage.json
 """
 from __future__ import annotations
 
@@ -137,8 +139,17 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--write-readme", action="store_true")
+    ap.add_argument("--coverage", action="store_true", help="the coverage table against the anchors' lists")
+    ap.add_argument("--write-coverage", action="store_true", help="regenerate policies/COVERAGE.md and coverage.json")
     args = ap.parse_args(argv)
-    if args.write_readme:
+    if args.coverage or args.write_coverage:
+        from policies import coverage
+        if args.write_coverage:
+            changed = coverage.write()
+            print(("updated: " + ", ".join(changed)) if changed else "policies/COVERAGE.md and coverage.json already up to date")
+        else:
+            sys.stdout.write(coverage.markdown())
+    elif args.write_readme:
         print(f"{README.relative_to(ROOT)} " + ("updated" if write_readme() else "already up to date"))
     elif args.markdown:
         sys.stdout.write(markdown())

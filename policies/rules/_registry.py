@@ -72,15 +72,27 @@ class RuleSpec:
 REGISTRY: dict[str, RuleSpec] = {}
 
 
+# Other spellings of a reference kind seen in tags.
+REF_ALIASES = {"compliance-policies": "pulumi"}
+
+
+def _ref_id(kind: str, ident: str) -> str:
+    """The anchor's own spelling: cdk-nag ids carry their pack prefix (AEC3 -> AwsSolutions-AEC3)."""
+    if kind == "cdk-nag" and not ident.startswith("AwsSolutions-"):
+        return f"AwsSolutions-{ident}"
+    return ident
+
+
 def _split_refs(tags: Iterable[str], refs: Mapping[str, object] | None) -> tuple[tuple, dict]:
     out: dict[str, list] = {}
     for kind, ids in (refs or {}).items():
-        out.setdefault(kind, []).extend([ids] if isinstance(ids, str) else list(ids))
+        out.setdefault(kind, []).extend(_ref_id(kind, i) for i in ([ids] if isinstance(ids, str) else list(ids)))
     plain = []
     for t in tags:
         kind, sep, ident = t.partition(":")
+        kind = REF_ALIASES.get(kind, kind) if sep else kind
         if sep and kind in REF_KINDS:
-            out.setdefault(kind, []).append(ident)
+            out.setdefault(kind, []).append(_ref_id(kind, ident))
         elif re.fullmatch(r"CKV2?_AWS_\d+", t):  # a bare checkov id
             out.setdefault("checkov", []).append(t)
         else:

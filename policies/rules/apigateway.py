@@ -173,16 +173,22 @@ POLICIES = [
                     remediation="Set authorization='COGNITO_USER_POOLS' with authorizerId (REST) or "
                                 "authorizationType='JWT' (HTTP API); only OPTIONS preflights may be open. In an "
                                 "OpenAPI body, give every operation a security requirement (or a global one).",
-                    tags=["apigateway", "access"]),
+                    tags=["checkov:CKV_AWS_59", "checkov:CKV2_AWS_70", "checkov:CKV_AWS_309",
+                          "cdk-nag:AwsSolutions-APIG4",
+                          "apigateway", "access"]),
     resource_policy("apigateway-access-logging", "API Gateway stages must write access logs.",
                     (REST_STAGE, HTTP_STAGE), _access_logging, severity=Severity.MEDIUM,
                     framework=fsbp("APIGateway.1"),
                     remediation="Set accessLogSettings={destinationArn: <KMS log group ARN>, format: <JSON>}.",
-                    tags=["apigateway", "logging"]),
+                    tags=["checkov:CKV_AWS_76", "cdk-nag:AwsSolutions-APIG1",
+                          "compliance-policies:aws-apigatewayv2-stage-enable-access-logging",
+                          "compliance-policies:aws-apigatewayv2-stage-configure-access-logging",
+                          "apigateway", "logging"]),
     stack_policy("apigateway-waf-on-rest-stage", "API Gateway REST stages must be associated with a WAF web ACL.",
                  _waf_on_rest_stage, severity=Severity.MEDIUM, framework=fsbp("APIGateway.4"),
                  remediation="aws.wafv2.WebAclAssociation(resource_arn=stage.arn, web_acl_arn=<REGIONAL ACL>).",
-                 tags=["apigateway", "waf"],
+                 tags=["checkov:CKV2_AWS_29", "cdk-nag:AwsSolutions-APIG3",
+                       "apigateway", "waf"],
         types=('aws:wafv2/webAclAssociation:WebAclAssociation', 'aws:apigateway/stage:Stage')),
 ]
 

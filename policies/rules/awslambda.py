@@ -159,7 +159,9 @@ POLICIES = [
         "lambda-tracing-active", "Lambda functions must have active X-Ray tracing.", (LAMBDA,), _lambda_tracing,
         severity=Severity.LOW, framework=fsbp("Lambda.7"),
         remediation="tracing_config={mode: 'Active'} (components/lambda_function.platform_function does).",
-        tags=["lambda", "observability", "checkov:CKV_AWS_50"]),
+        tags=["compliance-policies:aws-lambda-function-enable-tracing-config",
+              "compliance-policies:aws-lambda-function-configure-tracing-config",
+              "lambda", "observability", "checkov:CKV_AWS_50"]),
     stack_policy(
         "lambda-dlq-configured", "Lambda functions must keep failed asynchronous events (DLQ or on-failure "
         "destination).", _lambda_dlq, severity=Severity.MEDIUM,

@@ -27,5 +27,6 @@ POLICIES = [
         (TRAIL,), _trail, severity=Severity.HIGH, framework=cis("3.1"),
         remediation="Set isMultiRegionTrail, includeGlobalServiceEvents and enableLogFileValidation to true and "
                     "kmsKeyId to a customer managed key whose policy grants cloudtrail.amazonaws.com.",
-        tags=["logging", "audit", "encryption"]),
+        tags=["checkov:CKV_AWS_35", "checkov:CKV_AWS_36", "checkov:CKV_AWS_67",
+              "logging", "audit", "encryption"]),
 ]

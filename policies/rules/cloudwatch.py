@@ -50,7 +50,8 @@ POLICIES = [
         "CloudWatch log groups must be KMS-encrypted and expire after a retention of at least the minimum.",
         (LOG_GROUP,), _log_group, severity=Severity.MEDIUM, framework=fsbp("CloudWatch.16"),
         remediation="Set kmsKeyId to the logs key and retentionInDays (app 30, audit 90+ days by default).",
-        tags=["logging", "encryption"],
+        tags=["checkov:CKV_AWS_66", "checkov:CKV_AWS_158",
+              "logging", "encryption"],
         config_schema=PolicyConfigSchema(properties={
             "minRetentionDays": {"type": "integer", "default": DEFAULT_MIN_RETENTION}})),
     stack_policy(

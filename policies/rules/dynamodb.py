@@ -37,7 +37,7 @@ POLICIES = [
         "dynamodb-encryption", "DynamoDB tables must be encrypted with a customer managed KMS key.",
         (DYNAMODB_TABLE,), _dynamodb_encryption, severity=Severity.MEDIUM,
         remediation="Set server_side_encryption={'enabled': True, 'kms_key_arn': <data key ARN>}.",
-        tags=["encryption", "dynamodb", "checkov:CKV_AWS_119"]),
+        tags=["encryption", "dynamodb", "checkov:CKV_AWS_119", "awsguard:dynamodb-table-encryption-enabled"]),
     resource_policy(
         "dynamodb-deletion-protection", "DynamoDB tables must have deletion protection.",
         (DYNAMODB_TABLE,), _dynamodb_deletion_protection, severity=Severity.MEDIUM, framework=fsbp("DynamoDB.6"),

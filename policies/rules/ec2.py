@@ -165,18 +165,22 @@ POLICIES = [
         "ec2-imdsv2-required", "Instances and launch templates must require IMDSv2.", (LAUNCH_TEMPLATE, INSTANCE),
         _imdsv2, severity=Severity.HIGH, framework=fsbp("EC2.8"),
         remediation="metadata_options={http_tokens: 'required', http_put_response_hop_limit: 1 (2 for containers "
-                    "that need IMDS)}.", tags=["ec2", "hardening", "checkov:CKV_AWS_79", "cdk-nag:AwsSolutions-EC29"]),
+                    "that need IMDS)}.", tags=["ec2", "hardening", "checkov:CKV_AWS_79"]),
     resource_policy(
         "ebs-encrypted", "Instance and launch-template volumes must be encrypted.", (LAUNCH_TEMPLATE, INSTANCE),
         _ebs_encrypted, severity=Severity.HIGH, framework=fsbp("EC2.3"),
         remediation="Launch template: block_device_mappings[].ebs.encrypted='true'; instance: root_block_device and "
-                    "ebs_block_devices with encrypted=True.", tags=["ec2", "encryption", "awsguard:encrypted-volumes",
-                                                                    "checkov:CKV_AWS_8"]),
+                    "ebs_block_devices with encrypted=True.",
+        tags=["ec2", "encryption", "awsguard:encrypted-volumes", "checkov:CKV_AWS_8",
+              "compliance-policies:aws-ec2-instance-disallow-unencrypted-block-device",
+              "compliance-policies:aws-ec2-instance-disallow-unencrypted-root-block-device",
+              "compliance-policies:aws-ec2-launchtemplate-disallow-unencrypted-block-device"]),
     resource_policy(
         "ebs-volume-encrypted", "EBS volumes must be encrypted at rest.", (VOLUME,), _volume_encrypted,
         severity=Severity.HIGH, framework=cis("2.2.1"),
         remediation="Set encrypted=True and kmsKeyId to a customer managed key.",
-        tags=["encryption", "ebs", "awsguard:encrypted-volumes", "checkov:CKV_AWS_3", "cdk-nag:AwsSolutions-EC26"],
+        tags=["compliance-policies:aws-ebs-volume-disallow-unencrypted-volume",
+              "encryption", "ebs", "awsguard:encrypted-volumes", "checkov:CKV_AWS_3", "cdk-nag:AwsSolutions-EC26"],
         config_schema=PolicyConfigSchema(properties={
             "kmsKeyId": {"type": "string", "default": "",
                          "description": "if set, volumes must use exactly this key (awsguard kmsId)"}})),
@@ -207,7 +211,10 @@ POLICIES = [
         severity=Severity.HIGH, framework=fsbp("EC2.9"),
         remediation="Launch into private subnets with associatePublicIpAddress=False; expose through a load "
                     "balancer, use SSM Session Manager for access.",
-        tags=["exposure", "ec2", "awsguard:ec2-instance-no-public-ip"]),
+        tags=["compliance-policies:aws-ec2-instance-disallow-public-ip",
+              "compliance-policies:aws-ec2-launchconfiguration-disallow-public-ip",
+              "compliance-policies:aws-ec2-launchtemplate-disallow-public-ip",
+              "exposure", "ec2", "awsguard:ec2-instance-no-public-ip"]),
     resource_policy(
         "ec2-instance-detailed-monitoring-enabled", "EC2 instances and launch templates must enable detailed "
         "monitoring.", (INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION), _monitoring, severity=Severity.LOW,

@@ -35,15 +35,21 @@ POLICIES = [
         "ecr-scan-on-push", "ECR repositories must scan images for vulnerabilities on push.", (ECR_REPOSITORY,),
         _scan_on_push, severity=Severity.MEDIUM, framework=fsbp("ECR.1"),
         remediation="image_scanning_configuration={'scan_on_push': True}.",
-        tags=["ecr", "vulnerability", "CKV_AWS_163"]),
+        tags=["compliance-policies:aws-ecr-repository-enable-image-scan",
+              "compliance-policies:aws-ecr-repository-configure-image-scan",
+              "ecr", "vulnerability", "CKV_AWS_163"]),
     resource_policy(
         "ecr-kms-encryption", "ECR repositories must be encrypted with a customer managed KMS key.", (ECR_REPOSITORY,),
         _ecr_kms, severity=Severity.MEDIUM,
         remediation="encryption_configurations=[{'encryption_type': 'KMS', 'kms_key': <key ARN>}] (set at creation: "
-                    "changing it replaces the repository).", tags=["ecr", "encryption", "CKV_AWS_136"]),
+                    "changing it replaces the repository).",
+        tags=["ecr", "encryption", "CKV_AWS_136",
+              "compliance-policies:aws-ecr-repository-configure-customer-managed-key",
+              "compliance-policies:aws-ecr-repository-disallow-unencrypted-repository"]),
     resource_policy(
         "ecr-immutable-tags", "ECR image tags must be immutable (a deployed tag always names the same image).",
         (ECR_REPOSITORY,), _ecr_immutable, severity=Severity.HIGH, framework=fsbp("ECR.2"),
         remediation="image_tag_mutability='IMMUTABLE' (ai-platform:ml.immutableTags, true by default in prod).",
-        tags=["ecr", "supply-chain", "CKV_AWS_51"]),
+        tags=["compliance-policies:aws-ecr-repository-disallow-mutable-image",
+              "ecr", "supply-chain", "CKV_AWS_51"]),
 ]

@@ -114,7 +114,8 @@ POLICIES = [
         "ecs-logging-configured", "ECS containers must send logs somewhere (logConfiguration).", TASKS, _logging,
         severity=Severity.MEDIUM, framework=fsbp("ECS.9"),
         remediation="logConfiguration: {logDriver: awslogs, options: {awslogs-group: <KMS log group>, ...}}.",
-        tags=["ecs", "logging"]),
+        tags=["cdk-nag:AwsSolutions-ECS7",
+              "ecs", "logging"]),
 ]
 
 

@@ -23,6 +23,8 @@ POLICIES = [
         "efs-encrypted", "EFS file systems must be encrypted with a customer managed KMS key.", (EFS,), _efs,
         severity=Severity.HIGH, framework=cis("2.4.1"),
         remediation="Set encrypted=True and kmsKeyId to a customer managed key (replaces the file system).",
-        tags=["encryption", "efs", "awsguard:efs-encrypted", "cdk-nag:AwsSolutions-EFS1", "checkov:CKV_AWS_42"],
+        tags=["compliance-policies:aws-efs-filesystem-disallow-unencrypted-file-system",
+              "compliance-policies:aws-efs-filesystem-configure-customer-managed-key",
+              "encryption", "efs", "awsguard:efs-encrypted", "cdk-nag:AwsSolutions-EFS1", "checkov:CKV_AWS_42"],
         config_schema=PolicyConfigSchema(properties={"requireCustomerKey": {"type": "boolean", "default": True}})),
 ]

@@ -57,17 +57,21 @@ POLICIES = [
         "eks-endpoint-restricted", "The EKS API endpoint must be private or restricted to known CIDRs.",
         (EKS_CLUSTER, EKS_COMPONENT), _eks_endpoint, severity=Severity.HIGH, framework=fsbp("EKS.1"),
         remediation="vpc_config: endpoint_private_access=True, endpoint_public_access=False (or public_access_cidrs "
-                    "set to office/VPN ranges).", tags=["eks", "exposure", "checkov:CKV_AWS_39", "checkov:CKV_AWS_38"]),
+                    "set to office/VPN ranges).",
+        tags=["eks", "exposure", "checkov:CKV_AWS_39", "checkov:CKV_AWS_38", "cdk-nag:AwsSolutions-EKS1",
+              "compliance-policies:aws-eks-cluster-disallow-api-endpoint-public-access"]),
     resource_policy(
         "eks-secrets-encryption", "EKS must envelope-encrypt Kubernetes secrets with KMS.",
         (EKS_CLUSTER, EKS_COMPONENT), _eks_secrets, severity=Severity.HIGH, framework=fsbp("EKS.3"),
         remediation="encryption_config={resources: ['secrets'], provider: {key_arn: <KMS key>}}.",
-        tags=["eks", "encryption", "checkov:CKV_AWS_58"]),
+        tags=["compliance-policies:aws-eks-cluster-enable-cluster-encryption-config",
+              "eks", "encryption", "checkov:CKV_AWS_58"]),
     resource_policy(
         "eks-control-plane-logging", "EKS must send every control-plane log type to CloudWatch Logs.",
         (EKS_CLUSTER, EKS_COMPONENT), _eks_logging, severity=Severity.MEDIUM, framework=fsbp("EKS.8"),
         remediation="enabled_cluster_log_types=['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].",
-        tags=["eks", "logging", "checkov:CKV_AWS_37"],
+        tags=["cdk-nag:AwsSolutions-EKS2",
+              "eks", "logging", "checkov:CKV_AWS_37"],
         config_schema=PolicyConfigSchema(properties={
             "requiredLogTypes": {"type": "array", "items": {"type": "string", "enum": EKS_LOG_TYPES},
                                  "default": EKS_LOG_TYPES}})),

@@ -88,7 +88,12 @@ POLICIES = [
         severity=Severity.HIGH, framework=fsbp("ELB.1"),
         remediation="Add an HTTPS listener (ACM certificate, ELBSecurityPolicy-TLS13-1-2-2021-06) and make the HTTP "
                     "listener's only action a redirect to HTTPS.",
-        tags=["elb", "encryption-in-transit", "awsguard:alb-http-to-https-redirection"]),
+        tags=["checkov:CKV_AWS_2", "checkov:CKV2_AWS_20", "checkov:CKV_AWS_103",
+              "compliance-policies:aws-alb-listener-disallow-unencrypted-traffic",
+              "compliance-policies:aws-lb-listener-disallow-unencrypted-traffic",
+              "compliance-policies:aws-alb-listener-configure-secure-tls",
+              "compliance-policies:aws-lb-listener-configure-secure-tls",
+              "elb", "encryption-in-transit", "awsguard:alb-http-to-https-redirection"]),
     resource_policy(
         "alb-drop-invalid-headers", "Application load balancers must drop invalid HTTP header fields.",
         ALL_LOAD_BALANCERS, _drop_invalid_headers, severity=Severity.MEDIUM, framework=fsbp("ELB.4"),
@@ -97,7 +102,11 @@ POLICIES = [
         "alb-access-logs", "Load balancers must write access logs.", ALL_LOAD_BALANCERS, _access_logs,
         severity=Severity.MEDIUM, framework=fsbp("ELB.5"),
         remediation="access_logs={bucket: <log bucket allowing ELB delivery>, prefix: ..., enabled: True}.",
-        tags=["elb", "logging", "awsguard:elb-logging-enabled", "checkov:CKV_AWS_91"]),
+        tags=["cdk-nag:AwsSolutions-ELB2", "compliance-policies:aws-alb-loadbalancer-enable-access-logging",
+              "compliance-policies:aws-alb-loadbalancer-configure-access-logging",
+              "compliance-policies:aws-lb-loadbalancer-enable-access-logging",
+              "compliance-policies:aws-lb-loadbalancer-configure-access-logging",
+              "elb", "logging", "awsguard:elb-logging-enabled", "checkov:CKV_AWS_91"]),
     resource_policy(
         "alb-deletion-protection", "Load balancers must have deletion protection (prod).", ALL_LOAD_BALANCERS,
         _deletion_protection, severity=Severity.MEDIUM, framework=fsbp("ELB.6"),

@@ -338,7 +338,8 @@ POLICIES = [
         tuple(DOCUMENT_PROPS) + tuple(ATTACHMENTS) + ("aws:iam/role:Role",), _no_admin,
         severity=Severity.CRITICAL, framework=cis("1.16"),
         remediation="Grant the specific actions on the specific resource ARNs the workload needs.",
-        tags=["iam", "least-privilege"]),
+        tags=["checkov:CKV_AWS_1", "checkov:CKV_AWS_62", "checkov:CKV_AWS_274", "fsbp:IAM.1",
+              "iam", "least-privilege"]),
     stack_policy(
         "iam-role-no-policy-management-conflicts", "A role's policies must be managed either on the Role "
         "(inlinePolicies/managedPolicyArns) or as separate resources, not both.", _role_conflicts,
@@ -353,7 +354,8 @@ POLICIES = [
         (USER_POLICY, USER_ATTACHMENT, POLICY_ATTACHMENT), _user_policies, severity=Severity.MEDIUM,
         framework=cis("1.15"),
         remediation="Attach the policy to an aws.iam.Group and add the user with GroupMembership.",
-        tags=["iam", "users", "checkov:CKV_AWS_40",
+        tags=["compliance-policies:aws-iam-policy-attachment-only-attachment-through-groups",
+              "iam", "users", "checkov:CKV_AWS_40",
               "compliance-policies:aws-iam-user-policy-attachment-only-attachment-through-groups"]),
     resource_policy(
         "iam-no-user-access-keys", "IAM users must not get active long-lived access keys.", (ACCESS_KEY,),
@@ -374,7 +376,9 @@ POLICIES = [
         "(and, configurably, complexity and maximum age).", (PASSWORD_POLICY,), _password_policy, severity=Severity.HIGH,
         framework=cis("1.8"),
         remediation="minimumPasswordLength>=14, passwordReusePrevention=24, require all four character classes.",
-        tags=["iam", "passwords", "checkov:CKV_AWS_9", "checkov:CKV_AWS_10", "checkov:CKV_AWS_11",
+        tags=["compliance-policies:aws-iam-password-policy-minimum-password-length",
+              "compliance-policies:aws-iam-password-policy-prevent-reuse",
+              "iam", "passwords", "checkov:CKV_AWS_9", "checkov:CKV_AWS_10", "checkov:CKV_AWS_11",
               "checkov:CKV_AWS_12", "checkov:CKV_AWS_13", "checkov:CKV_AWS_14", "checkov:CKV_AWS_15"],
         config_schema=PolicyConfigSchema(properties={
             "minimumPasswordLength": {"type": "integer", "minimum": 6, "maximum": 128, "default": 14},
@@ -404,7 +408,8 @@ POLICIES = [
         "iam-no-star-action", "IAM policies must not allow every action ('*'), even on named resources.",
         tuple(IAM_DOCUMENT_PROPS) + (ROLE,), _star_action, severity=Severity.HIGH, framework=cis("1.16"),
         remediation="List the actions the workload calls (e.g. s3:GetObject, s3:PutObject) for those resources.",
-        tags=["iam", "least-privilege", "checkov:CKV_AWS_63", "cdk-nag:AwsSolutions-IAM5"]),
+        tags=["checkov:CKV_AWS_49",
+              "iam", "least-privilege", "checkov:CKV_AWS_63", "cdk-nag:AwsSolutions-IAM5"]),
     resource_policy(
         "iam-no-privileged-managed-policies", "Roles, users and groups must not attach broad AWS managed policies "
         "(IAMFullAccess, PowerUserAccess by default).",

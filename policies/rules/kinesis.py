@@ -22,7 +22,9 @@ def _kinesis_encrypted(resources, report, args):
 POLICIES = [
     stack_policy("kinesis-encrypted", "Kinesis data streams must be encrypted at rest with KMS.", _kinesis_encrypted,
                  severity=Severity.MEDIUM, framework=fsbp("Kinesis.1"),
-                 remediation="Set encryptionType='KMS' and kmsKeyId.", tags=["kinesis", "encryption"],
+                 remediation="Set encryptionType='KMS' and kmsKeyId.", tags=["checkov:CKV_AWS_43",
+                                                                             "cdk-nag:AwsSolutions-KDS1",
+                                                                             "kinesis", "encryption"],
         types=('aws:kinesis/stream:Stream',)),
 ]
 

@@ -32,5 +32,8 @@ POLICIES = [
     resource_policy("kms-key-rotation-enabled", "KMS customer managed keys must rotate automatically.",
                     ("aws:kms/key:Key",), _rotation, severity=Severity.MEDIUM, framework=cis("3.6"),
                     remediation="Set enableKeyRotation=True (rotationPeriodInDays 90-2560, default 365).",
-                    tags=["encryption", "kms"]),
+                    tags=["checkov:CKV_AWS_7", "cdk-nag:AwsSolutions-KMS5",
+                          "compliance-policies:aws-kms-key-enable-key-rotation",
+                          "awsguard:cmk-backing-key-rotation-enabled", "fsbp:KMS.4",
+                          "encryption", "kms"]),
 ]

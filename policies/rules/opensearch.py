@@ -23,12 +23,14 @@ POLICIES = [
         "elasticsearch-encrypted-at-rest", "Elasticsearch/OpenSearch domains must be encrypted at rest.",
         SEARCH_DOMAINS, _search_encrypted, severity=Severity.HIGH, framework=fsbp("ES.1"),
         remediation="Set encryptAtRest={'enabled': True, 'kmsKeyId': ...}.",
-        tags=["encryption", "opensearch", "awsguard:elasticsearch-encrypted-at-rest"]),
+        tags=["checkov:CKV_AWS_5", "cdk-nag:AwsSolutions-OS8",
+              "encryption", "opensearch", "awsguard:elasticsearch-encrypted-at-rest"]),
     resource_policy(
         "elasticsearch-in-vpc-only", "Elasticsearch/OpenSearch domains must be reachable only inside a VPC.",
         SEARCH_DOMAINS, _search_vpc, severity=Severity.HIGH, framework=fsbp("ES.2"),
         remediation="Set vpcOptions with subnetIds and securityGroupIds.",
-        tags=["exposure", "opensearch", "awsguard:elasticsearch-in-vpc-only"]),
+        tags=["checkov:CKV_AWS_137", "cdk-nag:AwsSolutions-OS1",
+              "exposure", "opensearch", "awsguard:elasticsearch-in-vpc-only"]),
 ]
 
 
@@ -58,4 +60,5 @@ POLICIES.append(resource_policy(
     remediation="node_to_node_encryption={'enabled': True}, domain_endpoint_options={'enforce_https': True, "
                 "'tls_security_policy': 'Policy-Min-TLS-1-2-2019-07'} (node-to-node needs a blue/green update).",
     refs={"cdk-nag": "AwsSolutions-OS2", "fsbp": ["ES.3", "Opensearch.8", "ES.8"]},
-    tags=["opensearch", "encryption"]))
+    tags=["checkov:CKV_AWS_6", "checkov:CKV_AWS_83",
+          "opensearch", "encryption"]))

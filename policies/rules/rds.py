@@ -59,18 +59,28 @@ POLICIES = [
         (RDS_INSTANCE, RDS_CLUSTER), _rds_encrypted, severity=Severity.HIGH, framework=fsbp("RDS.3"),
         remediation="Set storage_encrypted=True and kms_key_id=<data key ARN>; an existing unencrypted instance "
                     "needs a snapshot copy with encryption and a restore.",
-        tags=["encryption", "rds", "checkov:CKV_AWS_16", "cdk-nag:RDS2"]),
+        tags=["checkov:CKV_AWS_96", "compliance-policies:aws-rds-instance-disallow-unencrypted-storage",
+              "compliance-policies:aws-rds-cluster-disallow-unencrypted-storage",
+              "encryption", "rds", "checkov:CKV_AWS_16", "cdk-nag:RDS2"]),
     resource_policy(
         "rds-no-public-access", "RDS instances must not be publicly accessible.",
         (RDS_INSTANCE, RDS_CLUSTER_INSTANCE), _rds_public, severity=Severity.CRITICAL, framework=fsbp("RDS.2"),
         remediation="Set publicly_accessible=False and place the subnet group on isolated subnets.",
-        tags=["network", "exposure", "rds", "checkov:CKV_AWS_17"]),
+        tags=["compliance-policies:aws-rds-instance-disallow-public-access",
+              "compliance-policies:aws-rds-clusterinstance-disallow-public-access",
+              "awsguard:rds-instance-public-access",
+              "network", "exposure", "rds", "checkov:CKV_AWS_17"]),
     resource_policy(
         "rds-backup-retention", "Databases must keep automated backups for a minimum number of days.",
         (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER), _backup_retention, severity=Severity.MEDIUM,
         framework=fsbp("RDS.11"),
         remediation="Set backup_retention_period to at least the minimum (and a backup window).",
-        tags=["resilience", "backup", "rds", "docdb", "checkov:CKV_AWS_133", "cdk-nag:RDS13"],
+        tags=["compliance-policies:aws-rds-instance-enable-backup-retention",
+              "compliance-policies:aws-rds-instance-configure-backup-retention",
+              "compliance-policies:aws-rds-cluster-enable-backup-retention",
+              "compliance-policies:aws-rds-cluster-configure-backup-retention",
+              "awsguard:rds-instance-backup-enabled",
+              "resilience", "backup", "rds", "docdb", "checkov:CKV_AWS_133", "cdk-nag:RDS13"],
         config_schema=PolicyConfigSchema(properties={
             "minimumRetentionDays": {"type": "integer", "minimum": 1, "maximum": 35,
                                      "default": DEFAULT_MIN_RETENTION}})),
@@ -78,13 +88,15 @@ POLICIES = [
         "rds-multi-az", "RDS instances (other than read replicas) must be Multi-AZ.",
         (RDS_INSTANCE,), _rds_multi_az, severity=Severity.HIGH, framework=fsbp("RDS.5"),
         remediation="Set multi_az=True (the data tier's dbMultiAz setting).",
-        tags=["resilience", "availability", "rds", "checkov:CKV_AWS_157", "cdk-nag:RDS3"]),
+        tags=["awsguard:rds-instance-multi-az-enabled",
+              "resilience", "availability", "rds", "checkov:CKV_AWS_157", "cdk-nag:RDS3"]),
     resource_policy(
         "rds-deletion-protection", "RDS instances and clusters and DocumentDB clusters must have deletion "
         "protection.", (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER), _deletion_protection, severity=Severity.HIGH,
         framework=fsbp("RDS.8"),
         remediation="Set deletion_protection=True (the stack's platform.protect setting).",
-        tags=["resilience", "protection", "rds", "docdb", "checkov:CKV_AWS_293", "cdk-nag:RDS10"]),
+        tags=["checkov:CKV_AWS_139",
+              "resilience", "protection", "rds", "docdb", "checkov:CKV_AWS_293", "cdk-nag:RDS10"]),
 ]
 
 

@@ -230,7 +230,8 @@ POLICIES = [
         "Buckets holding data (tag DataClassification or a data-bucket name) must replicate to the DR region.",
         _data_buckets, severity=Severity.HIGH, framework=fsbp("S3.7"),
         remediation="Enable dr.enabled so the DR tier adds a BucketReplicationConfig for the bucket.",
-        tags=["dr", "s3"],
+        tags=["checkov:CKV_AWS_144", "compliance-policies:aws-s3-bucket-enable-replication-configuration",
+              "dr", "s3"],
         config_schema=PolicyConfigSchema(properties={
             "environments": ENV_SCHEMA,
             "dataBucketPatterns": {"type": "array", "items": {"type": "string"},
@@ -252,7 +253,8 @@ POLICIES = [
         remediation="Add aws.s3.BucketServerSideEncryptionConfiguration(bucket=<bucket>.id, rules=[{"
                     "'apply_server_side_encryption_by_default': {'sse_algorithm': 'aws:kms', 'kms_master_key_id': "
                     "<key>}, 'bucket_key_enabled': True}]) (AES256 only where the writer requires SSE-S3).",
-        tags=["encryption", "s3", "checkov:CKV_AWS_19", "checkov:CKV_AWS_145"],
+        tags=["compliance-policies:aws-s3-bucket-enable-server-side-encryption",
+              "encryption", "s3", "checkov:CKV_AWS_19", "checkov:CKV_AWS_145"],
         config_schema=PolicyConfigSchema(properties={
             "allowedAlgorithms": {"type": "array", "items": {"type": "string"}, "default": list(SSE_ALGORITHMS)}}),
         types=('aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2',
@@ -262,7 +264,8 @@ POLICIES = [
         "s3-public-access-block", "S3 buckets must block all public access.", _public_access_block,
         severity=Severity.CRITICAL, framework=cis("2.1.4"),
         remediation="Add aws.s3.BucketPublicAccessBlock(bucket=<bucket>.id) with all four flags True.",
-        tags=["exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"],
+        tags=["checkov:CKV_AWS_53", "checkov:CKV_AWS_54", "checkov:CKV_AWS_55", "checkov:CKV_AWS_56",
+              "exposure", "s3", "checkov:CKV2_AWS_6", "cdk-nag:S2"],
         autofix=Autofix("report",
             "A block can be opened on purpose (a public site, a policy the team means); re-closing it "
             "silently makes the next PutBucketPolicy fail. The former s3-public-access-block-remediation is "

@@ -43,6 +43,7 @@ POLICIES = [
         "no direct internet access and no root access.", (NOTEBOOK,), _notebook, severity=Severity.HIGH,
         framework=fsbp("SageMaker.1"),
         remediation="kms_key_id=<key>, direct_internet_access='Disabled' with subnet_id/security_groups, "
-                    "root_access='Disabled'.", tags=["sagemaker", "encryption", "network", "CKV_AWS_22",
+                    "root_access='Disabled'.", tags=["cdk-nag:AwsSolutions-SM2", "cdk-nag:AwsSolutions-SM3",
+                                                     "sagemaker", "encryption", "network", "CKV_AWS_22",
                                                      "CKV_AWS_122", "CKV_AWS_307"]),
 ]

@@ -20,7 +20,8 @@ POLICIES = [
                  severity=Severity.MEDIUM, framework=fsbp("SNS.1"),
                  remediation="Set kmsMasterKeyId to a customer managed key whose policy lets the publishers "
                              "(cloudwatch, events) use it.",
-                 tags=["sns", "encryption"],
+                 tags=["checkov:CKV_AWS_26",
+                       "sns", "encryption"],
         autofix=Autofix("report",
             "alias/aws/sns cannot be used by EventBridge, CloudWatch alarms or S3 notifications (its key "
             "policy cannot grant them), so delivery would fail silently. The former sns-topic-managed-"

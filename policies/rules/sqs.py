@@ -45,7 +45,8 @@ POLICIES = [
     stack_policy("sqs-encrypted", "SQS queues must be encrypted at rest with a KMS key.", _sqs_encrypted,
                  severity=Severity.MEDIUM, framework=fsbp("SQS.1"),
                  remediation="Set kmsMasterKeyId to the data key (the writing services need GenerateDataKey on it).",
-                 tags=["sqs", "encryption"],
+                 tags=["checkov:CKV_AWS_27", "checkov:CKV2_AWS_73", "cdk-nag:AwsSolutions-SQS2",
+                       "sqs", "encryption"],
                  config_schema=PolicyConfigSchema(properties={
                      "allowSqsManagedSse": {"type": "boolean", "default": False}}),
         autofix=Autofix("report",
@@ -57,6 +58,7 @@ POLICIES = [
     stack_policy("sqs-redrive-policy", "Every SQS queue that is not itself a dead-letter queue must have one.",
                  _redrive, severity=Severity.MEDIUM,
                  remediation="Create a DLQ and set redrivePolicy={deadLetterTargetArn: dlq.arn, maxReceiveCount: N}.",
-                 tags=["sqs", "resilience"],
+                 tags=["cdk-nag:AwsSolutions-SQS3",
+                       "sqs", "resilience"],
         types=('aws:sqs/queue:Queue',)),
 ]

@@ -344,14 +344,16 @@ POLICIES = [
         (SECURITY_GROUP, DEFAULT_SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE), _no_public_ingress,
         severity=Severity.CRITICAL, framework=cis("5.2"),
         remediation="Restrict the source to a security group or a known CIDR; expose services through the ALB.",
-        tags=["network", "exposure"],
+        tags=["checkov:CKV_AWS_24", "checkov:CKV_AWS_25", "checkov:CKV_AWS_277",
+              "network", "exposure"],
         config_schema=PolicyConfigSchema(properties={
             "allowedPublicPorts": {"type": "array", "items": {"type": "integer"}, "default": DEFAULT_PUBLIC_PORTS}})),
     stack_policy(
         "vpc-flow-logs-enabled", "Every VPC must have flow logs enabled.", _flow_logs,
         severity=Severity.MEDIUM, framework=cis("3.7"),
         remediation="Create an aws.ec2.FlowLog with vpcId=<vpc>.vpc_id (or vpc.id) delivering to CloudWatch Logs or S3.",
-        tags=["network", "logging"],
+        tags=["checkov:CKV2_AWS_11", "cdk-nag:AwsSolutions-VPC7",
+              "network", "logging"],
         types=('aws:ec2/vpc:Vpc', 'awsx:ec2:Vpc', 'aws:ec2/flowLog:FlowLog')),
     stack_policy(
         "default-security-group-restricts-all", "Every VPC's default security group must be adopted and restrict "
@@ -404,5 +406,8 @@ POLICIES = [
         (SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE, SG_EGRESS_RULE), _sg_description, severity=Severity.LOW,
         framework=nist("CM-6"),
         remediation="Pass description=... on the group and on every rule.",
-        tags=["network", "documentation", "cdk-nag:AwsSolutions-EC27", "checkov:CKV_AWS_23"]),
+        tags=["compliance-policies:aws-ec2-securitygroup-missing-description",
+              "compliance-policies:aws-ec2-securitygroup-missing-ingress-rule-description",
+              "compliance-policies:aws-ec2-securitygroup-missing-egress-rule-description",
+              "network", "documentation", "cdk-nag:AwsSolutions-EC27", "checkov:CKV_AWS_23"]),
 ]
