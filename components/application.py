@@ -94,6 +94,9 @@ class ApplicationOutputs:
     routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
     # Every service's binary media types (the API's binaryMediaTypes are their union).
     binary_media_types: Sequence[str] = ()
+    # service -> whether it is parked (0 tasks until its first image): observability silences its
+    # zero-healthy-hosts alarm meanwhile.
+    service_parked: Mapping[str, pulumi.Output[bool]] = dataclasses.field(default_factory=dict)
 
 
 KEEPALIVE_MARGIN_SECONDS = 5
@@ -254,6 +257,7 @@ class ApplicationTier(pulumi.ComponentResource):
             task_families={k: s.task_definition.family for k, s in services.items()},
             role_name_tags=role_name_tags, routes=routes(catalogue),
             binary_media_types=sorted({t for svc in catalogue for t in svc.settings.route.binary_media_types}),
+            service_parked={k: s.parked for k, s in services.items() if s.parked is not None},
             eks_cluster_name=eks.cluster.name if eks else None,
             batch_job_queue_arn=batch.job_queue.arn if batch else None)
         publish(self, self.outputs)

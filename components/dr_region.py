@@ -140,7 +140,7 @@ class DrDatabase(pulumi.ComponentResource):
         metric_alarm(self, p, "postgres-dr-lag-alarm", "postgres-dr-replica-lag", namespace="AWS/RDS",
                      metric="ReplicaLag", dimensions={"DBInstanceIdentifier": self.replica.identifier}, op=">",
                      threshold=float(args.max_replica_lag_seconds), statistic="Maximum", period=60, periods=5,
-                     actions=[args.alerts_topic_arn], missing="breaching",
+                     actions=[args.alerts_topic_arn], missing="breaching", severity="critical",
                      description="DR replica lag above the RPO it is meant to give (or no lag reported: "
                                  "replication broken)")
 
@@ -236,7 +236,7 @@ class DrFailover(pulumi.ComponentResource):
         metric_alarm(self, p, "dr-alb-5xx-alarm", "dr-alb-elb-5xx", namespace="AWS/ApplicationELB",
                      metric="HTTPCode_ELB_5XX_Count", dimensions={"LoadBalancer": args.dr_alb_arn_suffix}, op=">",
                      threshold=10.0, statistic="Sum", period=300, actions=[args.alerts_topic_arn],
-                     missing="notBreaching", description="DR load balancer 5xx responses (serving only after a failover)")
+                     missing="notBreaching", severity="critical", description="DR load balancer 5xx responses (serving only after a failover)")
 
         health_checks: list[pulumi.Output[str]] = []
         records: list[dict] = []

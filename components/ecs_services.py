@@ -65,6 +65,7 @@ class EcsService:
     test_listener_rule: aws.lb.ListenerRule | None = None
     rollback_alarms: tuple = ()
     infrastructure_role: aws.iam.Role | None = None
+    parked: pulumi.Output[bool] | None = None   # 0 tasks until its first image (parked())
 
 
 def env_name(secret: str) -> str:
@@ -303,4 +304,4 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
     return EcsService(service=service, task_definition=task_definition, target_group=target_group,
                       listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target,
                       alternate_target_group=alternate, test_listener_rule=test_rule, rollback_alarms=alarms,
-                      infrastructure_role=infra.role if infra else None)
+                      infrastructure_role=infra.role if infra else None, parked=hold)

@@ -116,6 +116,7 @@ class EdgeTierArgs:
     user_pool_arns: Sequence[pulumi.Input[str]] = ()    # pools the authorizer accepts (api_only)
     site_url: pulumi.Input[str] | None = None           # https://<SPA origin> the CORS answers admit (api_only)
     apigateway_role_arn: pulumi.Input[str] | None = None  # the primary's API Gateway logs role (IAM is global)
+    alerts_topic_arn: pulumi.Input[str] | None = None   # critical: the API health alarm pages it (issue 30)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +131,8 @@ class ApiOutputs:
     api_domain_zone_id: pulumi.Output[str] | None
     health_alarm_name: pulumi.Output[str]            # the API's 5xx alarm (Route 53 health check of the region)
     apigateway_role_arn: pulumi.Output[str] | None
+    api_name: pulumi.Output[str] | None = None       # CloudWatch's ApiName dimension (observability's 5xx alarm)
+    api_stage_name: pulumi.Output[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +156,8 @@ class EdgeOutputs:
     api_domain_zone_id: pulumi.Output[str] | None
     api_health_alarm_name: pulumi.Output[str]
     apigateway_role_arn: pulumi.Output[str] | None
+    api_name: pulumi.Output[str] | None = None       # CloudWatch's ApiName / Stage dimensions of the API's metrics
+    api_stage_name: pulumi.Output[str] | None = None
 
 
 class EdgeTier(pulumi.ComponentResource):
@@ -177,7 +182,8 @@ class EdgeTier(pulumi.ComponentResource):
                 api_stage_arn=api.api_stage_arn, user_pool_id=None, user_pool_arn=None, user_pool_client_id=None,
                 cloudfront_web_acl_arn=None, regional_web_acl_arn=api.regional_web_acl_arn,
                 api_domain_target=api.api_domain_target, api_domain_zone_id=api.api_domain_zone_id,
-                api_health_alarm_name=api.health_alarm_name, apigateway_role_arn=api.apigateway_role_arn)
+                api_health_alarm_name=api.health_alarm_name, apigateway_role_arn=api.apigateway_role_arn,
+                api_name=api.api_name, api_stage_name=api.api_stage_name)
             publish(self, self.outputs)
             return
 
@@ -400,7 +406,7 @@ class EdgeTier(pulumi.ComponentResource):
             user_pool_client_id=self.user_pool_client.id, cloudfront_web_acl_arn=cf_acl.arn,
             regional_web_acl_arn=api.regional_web_acl_arn, api_domain_target=api.api_domain_target,
             api_domain_zone_id=api.api_domain_zone_id, api_health_alarm_name=api.health_alarm_name,
-            apigateway_role_arn=api.apigateway_role_arn)
+            apigateway_role_arn=api.apigateway_role_arn, api_name=api.api_name, api_stage_name=api.api_stage_name)
         publish(self, self.outputs)
 
     def _api(self, args: EdgeTierArgs, api_acl, user_pool_arns: list, allowed_origin) -> ApiOutputs:
@@ -493,12 +499,20 @@ class EdgeTier(pulumi.ComponentResource):
                                                                           format=ACCESS_LOG_FORMAT),
             tags=p.tags(n.base("api", s.api_stage_name)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=stage_waits_for))
+        # Execution logs (logging_level below) go to a group API Gateway names after the API and stage and would
+        # create unencrypted and never expiring: declared first, like every group a service writes to.
+        execution_logs = log_group(
+            self, p, "api-execution-logs",
+            pulumi.Output.all(api.id, self.stage.stage_name).apply(
+                lambda v: n.fixed("log_group", f"API-Gateway-Execution-Logs_{v[0]}/{v[1]}")),
+            kms_key_arn=args.logs_key_arn, retention=s.api_log_retention_days,
+            tags=p.tags(n.base("api-execution-logs")))
         aws.apigateway.MethodSettings(
             "api-method-settings", rest_api=api.id, stage_name=self.stage.stage_name, method_path="*/*",
             settings=aws.apigateway.MethodSettingsSettingsArgs(
                 metrics_enabled=True, logging_level="ERROR", data_trace_enabled=False,
                 throttling_rate_limit=s.api_throttle_rate_limit, throttling_burst_limit=s.api_throttle_burst_limit),
-            opts=child)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[execution_logs]))
         aws.wafv2.WebAclAssociation("api-waf-association", resource_arn=self.stage.arn, web_acl_arn=api_acl.arn,
                                     opts=child)
 
@@ -521,15 +535,18 @@ class EdgeTier(pulumi.ComponentResource):
         alarm = metric_alarm(self, p, "api-health-alarm", health_key, namespace="AWS/ApiGateway", metric="5XXError",
                              dimensions={"ApiName": api.name, "Stage": self.stage.stage_name}, op=">",
                              threshold=0.5, statistic="Average", period=60, periods=3, missing="notBreaching",
-                             actions=[], description="API 5xx ratio > 50% for 3 minutes: Route 53 failover health "
-                                                     "check of the region")
+                             actions=[args.alerts_topic_arn] if args.alerts_topic_arn is not None else [],
+                             severity="critical",
+                             description="API 5xx ratio > 50% for 3 minutes: Route 53 failover health "
+                                         "check of the region; pages (critical)")
         return ApiOutputs(
             api_id=api.id, api_endpoint=self.stage.invoke_url, api_stage_arn=self.stage.arn,
             regional_web_acl_arn=api_acl.arn,
             api_domain_target=domain.regional_domain_name if domain else None,
             api_domain_zone_id=domain.regional_zone_id if domain else None,
             # the alarm's output, not its (known) name: Route 53 refuses a health check on an alarm not yet there
-            health_alarm_name=alarm.name, apigateway_role_arn=role_arn)
+            health_alarm_name=alarm.name, apigateway_role_arn=role_arn, api_name=api.name,
+            api_stage_name=self.stage.stage_name)
 
     # ------------------------------------------------------------------------------------------
     def _web_acl(self, key: str, scope: str, logs_key_arn, opts: pulumi.ResourceOptions,

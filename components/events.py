@@ -47,10 +47,11 @@ class EventsOutputs:
     queue_names: Mapping[str, str]
     dlq_arns: Mapping[str, pulumi.Output[str]]
     dlq_names: Mapping[str, str]
-    alerts_topic_arn: pulumi.Output[str]
+    alerts_topic_arn: pulumi.Output[str]       # critical: pages
     domain_events_topic_arn: pulumi.Output[str]
     stream_name: pulumi.Output[str] | None
     stream_arn: pulumi.Output[str] | None
+    warnings_topic_arn: pulumi.Output[str] | None = None   # warning: informs
 
 
 def deny_insecure_transport(action: str, resource: pulumi.Input[str]) -> dict:
@@ -82,37 +83,41 @@ class EventsTier(pulumi.ComponentResource):
             description="Replay source for the platform bus", opts=p.stateful(self))
 
         # --- topics ------------------------------------------------------------------------------
+        # alerts: critical (pages); warnings: informs (docs/paging.md). Both take CloudWatch alarms, EventBridge
+        # rules (pipeline events, training outcomes) and budget notifications.
         topics: dict[str, aws.sns.Topic] = {}
-        for topic in ("alerts", "domain-events"):
+        for topic in ("alerts", "warnings", "domain-events"):
             tname = n.physical("sns", topic)
             topics[topic] = aws.sns.Topic(
                 f"topic-{topic}", name=tname, kms_master_key_id=args.data_key_arn,
                 tags=p.tags(tname, Purpose=topic), opts=child)
-        alerts, domain = topics["alerts"], topics["domain-events"]
+        alerts, warnings, domain = topics["alerts"], topics["warnings"], topics["domain-events"]
         # Policy documents use name-derived ARNs (known in a preview, so the pack can check them);
         # `arn=` below still ties each policy to its topic.
-        alerts_arn = account.apply(lambda a: f"arn:aws:sns:{p.region}:{a}:{n.physical('sns', 'alerts')}")
-        domain_arn = account.apply(lambda a: f"arn:aws:sns:{p.region}:{a}:{n.physical('sns', 'domain-events')}")
-        # CloudWatch alarms (the observability tier) and EventBridge rules publish to the alerts topic.
-        aws.sns.TopicPolicy(
-            "topic-alerts-policy", arn=alerts.arn,
-            policy=policy_json(
-                deny_insecure_transport("sns:Publish", alerts_arn),
-                {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
-                 "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
-                 "Resource": alerts_arn,
-                 "Condition": {"StringEquals": {"aws:SourceAccount": account},
-                               "ArnLike": {"aws:SourceArn": account.apply(
-                                   lambda a: f"arn:aws:cloudwatch:{p.region}:{a}:alarm:*")}}},
-                {"Sid": "EventBridgePublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                 "Action": "sns:Publish", "Resource": alerts_arn,
-                 "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
-                # Budget alerts from the governance tier.
-                {"Sid": "BudgetsPublish", "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"},
-                 "Action": "sns:Publish", "Resource": alerts_arn,
-                 "Condition": {"StringEquals": {"aws:SourceAccount": account},
-                               "ArnLike": {"aws:SourceArn": account.apply(lambda a: f"arn:aws:budgets::{a}:*")}}}),
-            opts=child)
+        def topic_arn(topic: str) -> pulumi.Output[str]:
+            return account.apply(lambda a: f"arn:aws:sns:{p.region}:{a}:{n.physical('sns', topic)}")
+        domain_arn = topic_arn("domain-events")
+        for topic in ("alerts", "warnings"):
+            arn = topic_arn(topic)
+            aws.sns.TopicPolicy(
+                f"topic-{topic}-policy", arn=topics[topic].arn,
+                policy=policy_json(
+                    deny_insecure_transport("sns:Publish", arn),
+                    {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+                     "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+                     "Resource": arn,
+                     "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                                   "ArnLike": {"aws:SourceArn": account.apply(
+                                       lambda a: f"arn:aws:cloudwatch:{p.region}:{a}:alarm:*")}}},
+                    {"Sid": "EventBridgePublish", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                     "Action": "sns:Publish", "Resource": arn,
+                     "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+                    # Budget alerts from the governance tier.
+                    {"Sid": "BudgetsPublish", "Effect": "Allow", "Principal": {"Service": "budgets.amazonaws.com"},
+                     "Action": "sns:Publish", "Resource": arn,
+                     "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                                   "ArnLike": {"aws:SourceArn": account.apply(lambda a: f"arn:aws:budgets::{a}:*")}}}),
+                opts=child)
         # The domain-events topic is fed by one bus rule (below, `domain-events`): only that rule may publish.
         domain_rule_name = n.physical("eventbridge_rule", "domain-events")
         domain_rule_arn = account.apply(lambda a: f"arn:aws:events:{p.region}:{a}:rule/{bus_name}/{domain_rule_name}")
@@ -125,10 +130,14 @@ class EventsTier(pulumi.ComponentResource):
                  "Condition": {"StringEquals": {"aws:SourceAccount": account},
                                "ArnEquals": {"aws:SourceArn": domain_rule_arn}}}),
             opts=child)
-        # Every alarm and budget alert lands on the alerts topic: its subscribers are people (config requires one
-        # in prod). E-mail subscriptions stay pending until the address confirms.
+        # Critical alarms page the alerts topic's subscribers (config requires one in prod); warnings inform the
+        # warnings topic's own (alertEmails when warningEmails is empty). E-mail subscriptions stay pending until
+        # the address confirms.
         for i, email in enumerate(s.alert_emails):
             aws.sns.TopicSubscription(f"alerts-email-{i}", topic=alerts.arn, protocol="email", endpoint=email,
+                                      opts=child)
+        for i, email in enumerate(s.warning_emails or s.alert_emails):
+            aws.sns.TopicSubscription(f"warnings-email-{i}", topic=warnings.arn, protocol="email", endpoint=email,
                                       opts=child)
         for i, sub in enumerate(s.subscriptions):
             aws.sns.TopicSubscription(
@@ -174,7 +183,7 @@ class EventsTier(pulumi.ComponentResource):
             for qname in s.queues:
                 metric_alarm(self, p, f"alarm-dlq-{qname}-depth", f"dlq-{qname}-depth", namespace="AWS/SQS",
                              metric="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": dlq_names[qname]},
-                             op=">", threshold=0.0, statistic="Maximum", period=300, actions=[alerts.arn],
+                             op=">", threshold=0.0, statistic="Maximum", period=300, actions=[warnings.arn],
                              missing="notBreaching", description=f"Dead-letter queue {qname} has messages")
 
         # --- bus rules -> queues ----------------------------------------------------------------
@@ -264,5 +273,5 @@ class EventsTier(pulumi.ComponentResource):
             queue_urls={k: v.url for k, v in queues.items()}, queue_names=names,
             dlq_arns={k: v.arn for k, v in dlqs.items()}, dlq_names=dlq_names, alerts_topic_arn=alerts.arn,
             domain_events_topic_arn=domain.arn, stream_name=stream.name if stream else None,
-            stream_arn=stream.arn if stream else None)
+            stream_arn=stream.arn if stream else None, warnings_topic_arn=warnings.arn)
         publish(self, self.outputs)

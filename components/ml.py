@@ -185,7 +185,7 @@ class MlTier(pulumi.ComponentResource):
                         "from 'SageMaker Training Job State Change' events).",
             namespace=METRIC_NAMESPACE, metric="TrainingJobsFailed", dimensions={"Stack": p.stack},
             statistic="Sum", period=300, periods=1, threshold=s.training.failed_jobs_threshold, op=">=",
-            missing="notBreaching", actions=topics)
+            missing="notBreaching", actions=topics, severity="warning")
 
         # --- Bedrock ----------------------------------------------------------------------------------
         bedrock_invoke_policy_arn: pulumi.Output[str] | None = None

@@ -1,8 +1,10 @@
 """Observability tier: the alarms, the stack's dashboard and X-Ray sampling, built from the outputs of
 the tiers that exist (each input is optional: no resource, no alarm).
 
-Every alarm notifies the platform alerts topic (owned by the events tier) on ALARM and on OK, so an
-incident opens and closes in the same channel. Dimensions are taken from the producing tier's outputs,
+Every alarm has a severity (docs/paging.md): critical alarms notify the alerts topic (it pages), warning alarms
+the warnings topic (it informs); both topics are the events tier's, each with its own subscribers. An alarm
+notifies on ALARM and on OK, so an incident opens and closes in the same channel. tests/test_observability_tier.py
+holds the plan to the platform design's alarm table. Dimensions are taken from the producing tier's outputs,
 so each alarm depends on the resource it watches (the `alarms-for-load-balancers-and-databases` policy
 checks exactly that), and a renamed resource renames the alarm's dimension with it.
 """
@@ -17,11 +19,13 @@ import pulumi_aws as aws
 
 from .config.observability import ObservabilitySettings
 from .context import Platform, publish
-from .recipes.alarms import metric_alarm
+from .recipes.alarms import COMPARISONS, metric_alarm
 
 Input = pulumi.Input
 
 GIB = 1024 ** 3
+IMMEDIATE_SECONDS = 60   # the design's "immediate": one one-minute period
+FIVE_MINUTES = 300
 
 
 def name_from_arn(arn: Input[str]) -> pulumi.Output[str]:
@@ -33,12 +37,18 @@ def name_from_arn(arn: Input[str]) -> pulumi.Output[str]:
 class ObservabilityTierArgs:
     platform: Platform
     settings: ObservabilitySettings
-    alerts_topic_arn: Input[str] | None = None
+    alerts_topic_arn: Input[str] | None = None      # critical: pages
+    warnings_topic_arn: Input[str] | None = None    # warning: informs (the alerts topic when None)
     # application tier
     ecs_cluster_name: Input[str] | None = None
     ecs_service_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     alb_arn_suffix: Input[str] | None = None
     target_group_arn_suffixes: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    # service -> parked (0 tasks until its first image): its zero-healthy-hosts alarm stays silent while parked.
+    service_parked: Mapping[str, Input[bool]] = dataclasses.field(default_factory=dict)
+    # edge tier: the REST API's CloudWatch dimensions (its 5xx count joins the ALB's in one critical alarm)
+    api_name: Input[str] | None = None
+    api_stage_name: Input[str] | None = None
     # data tier: {"primary": id, "replica": id}
     db_instance_identifiers: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
     docdb_cluster_identifier: Input[str] | None = None
@@ -66,7 +76,9 @@ class ObservabilityTier(pulumi.ComponentResource):
         o = args.settings
         self._p = p
         self._a = o.alarms
-        self._actions = [args.alerts_topic_arn] if args.alerts_topic_arn is not None else []
+        critical = [args.alerts_topic_arn] if args.alerts_topic_arn is not None else []
+        warning = [args.warnings_topic_arn] if args.warnings_topic_arn is not None else critical
+        self._actions = {"critical": critical, "warning": warning}
         self._child = pulumi.ResourceOptions(parent=self)
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         a = self._a
@@ -75,27 +87,34 @@ class ObservabilityTier(pulumi.ComponentResource):
         if args.ecs_cluster_name is not None:
             for svc, svc_name in sorted(args.ecs_service_names.items()):
                 dims = {"ClusterName": args.ecs_cluster_name, "ServiceName": svc_name}
+                # CPU: the service's target tracking scales (application tier); the alarm tells the team it did
+                # not keep up. Memory: an alert (warning) at the first breaching period.
                 self._alarm(f"ecs-{svc}-cpu", "AWS/ECS", "CPUUtilization", dims, ">", a.ecs_cpu_percent,
-                            statistic="Average", periods=a.ecs_cpu_periods,
-                            description=f"ECS service {svc}: CPU > {a.ecs_cpu_percent}% for {a.ecs_cpu_periods} periods")
+                            statistic="Average", periods=a.ecs_cpu_periods, severity="warning",
+                            description=f"ECS service {svc}: CPU > {a.ecs_cpu_percent}% for {a.ecs_cpu_periods} "
+                                        "periods (autoscaling scales out)")
                 self._alarm(f"ecs-{svc}-memory", "AWS/ECS", "MemoryUtilization", dims, ">", a.ecs_memory_percent,
-                            statistic="Average", periods=2,
+                            statistic="Average", periods=1, severity="warning",
                             description=f"ECS service {svc}: memory > {a.ecs_memory_percent}%")
 
-        # Load balancer: 5xx from the ELB and from targets, p95 latency, unhealthy targets per group.
+        # Load balancer (and the API in front of it): one critical 5xx alarm over both layers, p95 latency
+        # (warning), unhealthy targets per group (critical, immediate) and zero healthy hosts per service
+        # (critical; silent while the service is parked).
         if args.alb_arn_suffix is not None:
             lb = {"LoadBalancer": args.alb_arn_suffix}
-            for metric, key in (("HTTPCode_ELB_5XX_Count", "alb-elb-5xx"), ("HTTPCode_Target_5XX_Count", "alb-target-5xx")):
-                self._alarm(key, "AWS/ApplicationELB", metric, lb, ">", a.alb_5xx_count, statistic="Sum",
-                            period=300, periods=1, missing="notBreaching",
-                            description=f"ALB {metric} > {a.alb_5xx_count} in 5 minutes")
+            self._five_xx(args)
             self._alarm("alb-latency-p95", "AWS/ApplicationELB", "TargetResponseTime", lb, ">",
-                        a.alb_p95_latency_seconds, extended_statistic="p95", periods=2,
+                        a.alb_p95_latency_seconds, extended_statistic="p95", periods=1, period=FIVE_MINUTES,
+                        severity="warning",
                         description=f"ALB target response time p95 > {a.alb_p95_latency_seconds}s")
             for svc, tg_suffix in sorted(args.target_group_arn_suffixes.items()):
                 self._alarm(f"tg-{svc}-unhealthy", "AWS/ApplicationELB", "UnHealthyHostCount",
                             {"LoadBalancer": args.alb_arn_suffix, "TargetGroup": tg_suffix}, ">", 0,
-                            statistic="Maximum", periods=2, description=f"Target group {svc}: unhealthy targets > 0")
+                            statistic="Maximum", periods=1, period=IMMEDIATE_SECONDS, severity="critical",
+                            missing="notBreaching",
+                            description=f"Target group {svc}: unhealthy targets > 0 (immediate: one minute)")
+            for svc in sorted(k for k in args.target_group_arn_suffixes if not k.endswith("-alt")):
+                self._zero_healthy(svc, args)
 
         # PostgreSQL (primary and replica).
         for role, ident in sorted(args.db_instance_identifiers.items()):
@@ -105,7 +124,7 @@ class ObservabilityTier(pulumi.ComponentResource):
             self._alarm(f"rds-{role}-cpu", "AWS/RDS", "CPUUtilization", dims, ">", a.rds_cpu_percent,
                         statistic="Average", periods=3, description=f"RDS {role}: CPU > {a.rds_cpu_percent}%")
             self._alarm(f"rds-{role}-free-storage", "AWS/RDS", "FreeStorageSpace", dims, "<",
-                        a.rds_free_storage_gib * GIB, statistic="Minimum", periods=1,
+                        a.rds_free_storage_gib * GIB, statistic="Minimum", periods=1, severity="critical",
                         description=f"RDS {role}: free storage < {a.rds_free_storage_gib} GiB")
             self._alarm(f"rds-{role}-connections", "AWS/RDS", "DatabaseConnections", dims, ">",
                         a.rds_max_connections, statistic="Maximum", periods=2,
@@ -176,14 +195,71 @@ class ObservabilityTier(pulumi.ComponentResource):
     def _alarm(self, key: str, namespace: str, metric: str, dimensions: Mapping[str, Input[str]], op: str,
                threshold: float, *, statistic: str | None = None, extended_statistic: str | None = None,
                periods: int = 1, period: int | None = None, missing: str = "missing",
-               description: str = "") -> aws.cloudwatch.MetricAlarm:
+               description: str = "", severity: str = "warning") -> aws.cloudwatch.MetricAlarm:
         alarm = metric_alarm(
             self, self._p, f"alarm-{key}", key, namespace=namespace, metric=metric, dimensions=dimensions, op=op,
-            threshold=threshold, actions=self._actions, description=description, statistic=statistic,
+            threshold=threshold, actions=self._actions[severity], description=description, statistic=statistic,
             extended_statistic=extended_statistic, periods=periods, period=period or self._a.period_seconds,
-            datapoints=periods, missing=missing)
+            datapoints=periods, missing=missing, severity=severity)
         self.alarms[key] = alarm
         return alarm
+
+    def _math_alarm(self, key: str, expression: str, metrics: Mapping[str, tuple], op: str, threshold: float, *,
+                    period: int, severity: str, description: str, missing: str = "notBreaching",
+                    actions_enabled: Input[bool] | None = None) -> aws.cloudwatch.MetricAlarm:
+        """An alarm on a metric-math expression (`id` -> (namespace, metric, dimensions, stat) each)."""
+        p = self._p
+        name = p.namer.physical("alarm", key)
+        queries = [aws.cloudwatch.MetricAlarmMetricQueryArgs(id="e1", expression=expression, label=key,
+                                                              return_data=True)]
+        queries += [aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=mid, return_data=False, metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace=ns, metric_name=metric, dimensions=dict(dims), stat=stat, period=period))
+            for mid, (ns, metric, dims, stat) in metrics.items()]
+        actions = self._actions[severity]
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"alarm-{key}", name=name, alarm_description=description, metric_queries=queries,
+            evaluation_periods=1, datapoints_to_alarm=1, threshold=threshold,
+            comparison_operator=COMPARISONS[op], treat_missing_data=missing, alarm_actions=list(actions),
+            ok_actions=list(actions), actions_enabled=actions_enabled,
+            tags=p.tags(name, Severity=severity), opts=self._child)
+        self.alarms[key] = alarm
+        return alarm
+
+    def _five_xx(self, args: ObservabilityTierArgs) -> None:
+        """The design's "5xx > N in 5 minutes -> critical", API and ALB combined: the larger of the API's 5xx
+        count and the ALB's (ELB-generated + target) in each 5 minutes. Every ALB 5xx reaches the client through
+        the API (its only client) as an API 5xx, so the larger count counts each error once; errors only the API
+        sees (authorizer, integration timeouts) count too. FILL: ALB 5xx metrics exist only when non-zero."""
+        a = self._a
+        lb = {"LoadBalancer": args.alb_arn_suffix}
+        metrics = {"elb": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", lb, "Sum"),
+                   "tgt": ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", lb, "Sum")}
+        expression = "FILL(elb, 0) + FILL(tgt, 0)"
+        if args.api_name is not None and args.api_stage_name is not None:
+            metrics["api"] = ("AWS/ApiGateway", "5XXError", {"ApiName": args.api_name, "Stage": args.api_stage_name},
+                              "Sum")
+            expression = "MAX([FILL(api, 0), FILL(elb, 0) + FILL(tgt, 0)])"
+        self._math_alarm("api-alb-5xx", expression, metrics, ">", a.alb_5xx_count, period=FIVE_MINUTES,
+                         severity="critical",
+                         description=f"5xx responses (API Gateway and ALB combined) > {a.alb_5xx_count} in 5 minutes")
+
+    def _zero_healthy(self, svc: str, args: ObservabilityTierArgs) -> None:
+        """No healthy target in the service's groups (both, blue/green) for one minute: tasks that never register
+        page. The ALB publishes HealthyHostCount only while the group has targets: missing data breaches."""
+        tgs = {"blue": args.target_group_arn_suffixes[svc]}
+        if f"{svc}-alt" in args.target_group_arn_suffixes:
+            tgs["green"] = args.target_group_arn_suffixes[f"{svc}-alt"]
+        metrics = {color: ("AWS/ApplicationELB", "HealthyHostCount",
+                           {"LoadBalancer": args.alb_arn_suffix, "TargetGroup": tg}, "Maximum")
+                   for color, tg in tgs.items()}
+        parked = args.service_parked.get(svc)
+        self._math_alarm(
+            f"svc-{svc}-no-healthy-hosts", " + ".join(f"FILL({c}, 0)" for c in metrics), metrics, "<", 1,
+            period=IMMEDIATE_SECONDS, severity="critical", missing="breaching",
+            actions_enabled=(pulumi.Output.from_input(parked).apply(lambda held: not held)
+                             if parked is not None else None),
+            description=f"Service {svc}: zero healthy hosts for one minute (silent while parked)")
 
     def _widgets(self, args: ObservabilityTierArgs) -> list[dict]:
         region = self._p.region
@@ -202,7 +278,10 @@ class ObservabilityTier(pulumi.ComponentResource):
             lb = args.alb_arn_suffix
             graph("Requests", [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb]], stat="Sum")
             graph("5xx error rate %", [
-                [{"expression": "100 * (m1 + m2) / m3", "label": "5xx %", "id": "e1"}],
+                # FILL: the ALB publishes these counts only when non-zero; without it the line is empty most
+                # of the time instead of showing 0.
+                [{"expression": "IF(FILL(m3, 0) > 0, 100 * (FILL(m1, 0) + FILL(m2, 0)) / FILL(m3, 0), 0)",
+                  "label": "5xx %", "id": "e1"}],
                 ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", lb, {"id": "m1", "visible": False}],
                 ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", lb, {"id": "m2", "visible": False}],
                 ["AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb, {"id": "m3", "visible": False}]], stat="Sum")

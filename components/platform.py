@@ -112,7 +112,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         private_subnet_ids=network.private_subnet_ids, ml_sg_id=network.ml_security_group_id,
         artifacts_bucket_name=data.bucket_names["ml-artifacts"], artifacts_bucket_arn=data.bucket_arns["ml-artifacts"],
         data_bucket_name=data.bucket_names["data-lake"], data_bucket_arn=data.bucket_arns["data-lake"],
-        alarm_topic_arn=events.alerts_topic_arn)).outputs
+        alarm_topic_arn=events.warnings_topic_arn)).outputs
 
     dependencies = ServiceDependencies(
         region=p.region, account_id=p.account_id, secret_arns=security.secret_arns,
@@ -138,7 +138,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     if settings.delivery.enabled:
         delivery = DeliveryTier("delivery", DeliveryTierArgs(
             platform=p, settings=settings.delivery, cluster_name=application.cluster_name,
-            alerts_topic_arn=events.alerts_topic_arn, data_key_arn=security.data_key_arn,
+            alerts_topic_arn=events.warnings_topic_arn, data_key_arn=security.data_key_arn,
             data_key_alias=security.key_aliases["data"], logs_key_arn=security.logs_key_arn,
             access_log_bucket_name=data.log_bucket_name,
             services={svc: DeliveredService(
@@ -152,15 +152,17 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         alb_arn=application.alb_arn, vpc_link_subnet_ids=network.private_subnet_ids,
         vpc_link_security_group_id=network.vpc_link_security_group_id,
         routes=application.routes, binary_media_types=application.binary_media_types,
-        log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn,
+        log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn, alerts_topic_arn=events.alerts_topic_arn,
         # With a DR region: the SPA may call the DR API, and CloudFront falls back to the DR tier's site replica.
         dr_region=d.region if d.standby else None,
         site_failover_origin=replica_origin(p, d.region) if d.enabled else None)).outputs
 
     observability = ObservabilityTier("observability", ObservabilityTierArgs(
         platform=p, settings=settings.observability, alerts_topic_arn=events.alerts_topic_arn,
+        warnings_topic_arn=events.warnings_topic_arn,
         ecs_cluster_name=application.cluster_name, ecs_service_names=application.service_names,
         alb_arn_suffix=application.alb_arn_suffix, target_group_arn_suffixes=application.target_group_arn_suffixes,
+        service_parked=application.service_parked, api_name=edge.api_name, api_stage_name=edge.api_stage_name,
         db_instance_identifiers={"primary": data.db_instance_identifier, "replica": data.db_replica_identifier},
         docdb_cluster_identifier=data.docdb_cluster_identifier,
         redis_replication_group_id=data.redis_replication_group_id, redis_node_count=data.redis_node_count,
@@ -168,7 +170,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         external_alarm_arns=[ml.training_failed_alarm_arn])).outputs
     governance = GovernanceTier("governance", GovernanceTierArgs(
         platform=p, settings=settings.observability, logs_key_arn=security.logs_key_arn,
-        alerts_topic_arn=events.alerts_topic_arn, access_log_bucket_name=data.log_bucket_name)).outputs
+        alerts_topic_arn=events.warnings_topic_arn, access_log_bucket_name=data.log_bucket_name)).outputs
 
     dr = DrTier("dr", DrTierArgs(
         platform=p, settings=settings.dr, dr_platform=dp, bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns,
@@ -304,7 +306,8 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         vpc_link_security_group_id=dr_net.vpc_link_security_group_id,
         routes=dr_app.routes, binary_media_types=dr_app.binary_media_types,
         user_pool_arns=[edge.user_pool_arn, *([d.user_pool_arn] if d.user_pool_arn else [])],
-        site_url=edge.site_url, apigateway_role_arn=edge.apigateway_role_arn)).outputs
+        site_url=edge.site_url, apigateway_role_arn=edge.apigateway_role_arn,
+        alerts_topic_arn=dr_events.alerts_topic_arn)).outputs
     failover = DrFailover("dr-failover", DrFailoverArgs(
         platform=dp, settings=d, alerts_topic_arn=db.alerts_topic_arn, dr_alb_arn_suffix=dr_app.alb_arn_suffix,
         primary_region=primary_region, record_name=settings.edge.api_domain_name,

@@ -243,7 +243,7 @@ def test_artifacts_bucket_is_kms_encrypted_versioned_and_tls_only_and_build_logs
 # --- notifications -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_pipeline_failures_reach_the_alerts_topic_whose_policy_admits_eventbridge(stack):
+def test_pipeline_failures_reach_the_warnings_topic_whose_policy_admits_eventbridge(stack):
     plan = stack_plan(stack, False)
     (rule,) = delivery(plan, EVENT_RULE)
     (target,) = delivery(plan, EVENT_TARGET)
@@ -252,10 +252,11 @@ def test_pipeline_failures_reach_the_alerts_topic_whose_policy_admits_eventbridg
     failed = pattern if "detail" in pattern else next(p for p in pattern["$or"] if "Execution State Change" in
                                                       p["detail-type"][0] and "Pipeline" in p["detail-type"][0])
     assert failed["detail"] == {"pipeline": names, "state": ["FAILED"]}
-    alerts = plan.exports["alertsTopicArn"]
-    assert target.props["arn"] == alerts and target.props["rule"] == rule.props["name"]
-    # The publisher is admitted: the alerts topic policy allows events.amazonaws.com from this account.
-    topic_policy = next(r for r in plan.of_type(TOPIC_POLICY) if r.name == "topic-alerts-policy")
+    # Failures and approvals inform (the warnings topic); they never page (issue 30: docs/paging.md).
+    warnings = plan.exports["warningsTopicArn"]
+    assert target.props["arn"] == warnings and target.props["rule"] == rule.props["name"]
+    # The publisher is admitted: the warnings topic policy allows events.amazonaws.com from this account.
+    topic_policy = next(r for r in plan.of_type(TOPIC_POLICY) if r.name == "topic-warnings-policy")
     st = statements(topic_policy)["EventBridgePublish"]
     assert st["Principal"] == {"Service": "events.amazonaws.com"} and st["Action"] == "sns:Publish"
     # prod also announces a release waiting for approval; dev has no approval to announce.

@@ -176,6 +176,14 @@ def test_stage_logs_traces_throttles_and_is_behind_waf():
         assert (settings["settings"]["throttlingRateLimit"], settings["settings"]["throttlingBurstLimit"]) == (rate, burst)
         assoc = plan.named("api-waf-association").props
         assert assoc["resourceArn"] == stage.outputs["arn"] and assoc["webAclArn"] == out(plan, "waf-api")
+        # Execution logs (loggingLevel) land in the group API Gateway names after the API and stage: declared
+        # first, encrypted, with a retention, before the settings that turn them on (issue 30).
+        assert settings["settings"]["loggingLevel"] == "ERROR"
+        execution = plan.named("api-execution-logs")
+        api_id = plan.named("api", "aws:apigateway/restApi:RestApi").id
+        assert execution.props["name"] == f"API-Gateway-Execution-Logs_{api_id}/{stage.props['stageName']}"
+        assert execution.props["kmsKeyId"] == out(plan, "logs-key") and execution.props["retentionInDays"] > 0
+        assert execution.urn in plan.named("api-method-settings").options["dependsOn"]
 
 
 def _edge_without_alb_program():

@@ -40,6 +40,7 @@ def _program(with_resources: bool = True):
                                                             logs_key_arn="arn:aws:kms:us-east-1:1:key/l"))
             return
         topic = aws.sns.Topic("fake-alerts", name="fake-alerts", tags=tags)
+        warnings = aws.sns.Topic("fake-warnings", name="fake-warnings", tags=tags)
         cluster = aws.ecs.Cluster("fake-cluster", name="fake-cluster", tags=tags)
         lb = aws.lb.LoadBalancer("fake-alb", name="fake-alb", tags=tags)
         tg = aws.lb.TargetGroup("fake-tg", name="fake-tg", tags=tags)
@@ -49,7 +50,8 @@ def _program(with_resources: bool = True):
         docdb = aws.docdb.Cluster("fake-docdb", cluster_identifier="fake-docdb", tags=tags)
         dlq = aws.sqs.Queue("fake-dlq", name="fake-dlq", tags=tags)
         ObservabilityTier("observability", ObservabilityTierArgs(
-            platform=p, settings=o, alerts_topic_arn=topic.arn, ecs_cluster_name=cluster.name,
+            platform=p, settings=o, alerts_topic_arn=topic.arn, warnings_topic_arn=warnings.arn,
+            ecs_cluster_name=cluster.name, api_name="fake-api", api_stage_name="v1",
             ecs_service_names={"api": "api-svc", "worker": "worker-svc"}, alb_arn_suffix=lb.arn_suffix,
             target_group_arn_suffixes={"api": tg.arn_suffix},
             db_instance_identifiers={"primary": db.identifier, "replica": replica.identifier, "standby": None},
@@ -81,12 +83,30 @@ def out(plan, name: str, prop: str):
 
 
 # --- alarms: the right resource, the right metric, the topic -------------------------------------
-def test_every_alarm_notifies_the_alerts_topic_on_alarm_and_ok():
+def test_every_alarm_notifies_its_severitys_topic_on_alarm_and_ok():
     plan = isolated()
-    topic = out(plan, "fake-alerts", "arn")
+    topics = {"critical": out(plan, "fake-alerts", "arn"), "warning": out(plan, "fake-warnings", "arn")}
     assert len(alarms(plan)) == 24
+    severities = set()
     for key, a in alarms(plan).items():
-        assert a.props["alarmActions"] == [topic] and a.props["okActions"] == [topic], key
+        severity = a.props["tags"]["Severity"]
+        severities.add(severity)
+        assert a.props["alarmActions"] == [topics[severity]] and a.props["okActions"] == [topics[severity]], key
+    assert severities == {"critical", "warning"}
+
+
+def test_without_a_warnings_topic_warnings_go_to_the_alerts_topic():
+    """A tier given one topic (the DR region's, a test's) still notifies somebody of every alarm."""
+    def program():
+        from components.config import load_settings
+        from components.observability import ObservabilityTier, ObservabilityTierArgs
+        from components.platform import platform_for
+        settings = load_settings()
+        ObservabilityTier("observability", ObservabilityTierArgs(
+            platform=platform_for(settings), settings=settings.observability, alerts_topic_arn="arn:aws:sns:x:1:a",
+            function_names={"fn": "fake-fn"}))
+    plan = run_program(program, config=_config("dev"), stack="dev")
+    assert {a.props["alarmActions"][0] for a in alarms(plan).values()} == {"arn:aws:sns:x:1:a"}
 
 
 def test_alarms_watch_the_resources_they_were_given():
@@ -96,8 +116,6 @@ def test_alarms_watch_the_resources_they_were_given():
     expected = {
         "ecs-api-cpu": ("AWS/ECS", "CPUUtilization", {"ClusterName": "fake-cluster", "ServiceName": "api-svc"}),
         "ecs-worker-memory": ("AWS/ECS", "MemoryUtilization", {"ClusterName": "fake-cluster", "ServiceName": "worker-svc"}),
-        "alb-elb-5xx": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": lb_suffix}),
-        "alb-target-5xx": ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": lb_suffix}),
         "alb-latency-p95": ("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": lb_suffix}),
         "tg-api-unhealthy": ("AWS/ApplicationELB", "UnHealthyHostCount",
                              {"LoadBalancer": lb_suffix, "TargetGroup": tg_suffix}),
@@ -121,6 +139,15 @@ def test_alarms_watch_the_resources_they_were_given():
     assert a["rds-primary-cpu"].propertyDependencies["dimensions"] == [urn(plan, "fake-db")]
     assert urn(plan, "fake-alb") in a["tg-api-unhealthy"].propertyDependencies["dimensions"]
     assert a["dlq-orders-depth"].propertyDependencies["dimensions"] == [urn(plan, "fake-dlq")]
+    # The combined 5xx alarm reads the API's and both ALB 5xx counts; zero-healthy reads the service's group.
+    queries = {q["id"]: q.get("metric") for q in a["api-alb-5xx"].props["metricQueries"]}
+    assert {k: (m["namespace"], m["metricName"], m["dimensions"]) for k, m in queries.items() if m} == {
+        "api": ("AWS/ApiGateway", "5XXError", {"ApiName": "fake-api", "Stage": "v1"}),
+        "elb": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": lb_suffix}),
+        "tgt": ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": lb_suffix})}
+    [healthy] = [q["metric"] for q in a["svc-api-no-healthy-hosts"].props["metricQueries"] if q.get("metric")]
+    assert (healthy["metricName"], healthy["dimensions"]) == (
+        "HealthyHostCount", {"LoadBalancer": lb_suffix, "TargetGroup": tg_suffix})
 
 
 def test_default_thresholds_follow_the_design():
@@ -129,8 +156,8 @@ def test_default_thresholds_follow_the_design():
     assert (cpu["comparisonOperator"], cpu["threshold"], cpu["evaluationPeriods"]) == ("GreaterThanThreshold", 90, 2)
     assert a["ecs-api-memory"]["threshold"] == 85
     assert a["tg-api-unhealthy"]["threshold"] == 0 and a["tg-api-unhealthy"]["comparisonOperator"] == "GreaterThanThreshold"
-    five = a["alb-elb-5xx"]
-    assert (five["statistic"], five["period"], five["threshold"], five["evaluationPeriods"]) == ("Sum", 300, 10, 1)
+    five = a["api-alb-5xx"]
+    assert (five["threshold"], five["evaluationPeriods"]) == (10, 1)
     p95 = a["alb-latency-p95"]
     assert p95["extendedStatistic"] == "p95" and p95["threshold"] == 3 and "statistic" not in p95
     storage = a["rds-primary-free-storage"]
@@ -143,7 +170,7 @@ def test_thresholds_come_from_config():
                                                "albP95LatencySeconds": 1.5}}))
     a = {k: v.props for k, v in alarms(plan).items()}
     assert (a["ecs-api-cpu"]["threshold"], a["ecs-api-cpu"]["evaluationPeriods"]) == (70, 3)
-    assert a["alb-target-5xx"]["threshold"] == 50 and a["alb-latency-p95"]["threshold"] == 1.5
+    assert a["api-alb-5xx"]["threshold"] == 50 and a["alb-latency-p95"]["threshold"] == 1.5
 
 
 def test_bad_threshold_is_a_config_error_naming_the_key():
@@ -170,6 +197,10 @@ def test_dashboard_is_built_from_the_same_resources():
                   "CacheHitRate", "arn:aws:cloudwatch:us-east-1:1:alarm:x"):
         assert value in text
     assert len(body["widgets"][0]["properties"]["alarms"]) == 25  # 24 own + the ML tier's
+    # The 5xx-rate line shows 0, not nothing, while the ALB publishes no 5xx count (it publishes only non-zero ones).
+    [rate] = [w for w in body["widgets"] if w["properties"].get("title") == "5xx error rate %"]
+    expression = rate["properties"]["metrics"][0][0]["expression"]
+    assert all(f"FILL(m{i}, 0)" in expression for i in (1, 2, 3)) and expression.startswith("IF(")
 
 
 def test_xray_sampling_rule_defaults_and_name_limit():
@@ -262,9 +293,11 @@ def test_every_taggable_resource_of_these_tiers_is_tagged():
 def test_prod_stack_alarms_cover_every_service_target_group_database_cache_queue_and_function():
     plan = stack_plan("prod", preview=False)
     a = alarms(plan)
-    topic = [r for r in plan.of_type("aws:sns/topic:Topic") if r.outputs.get("arn") in a["alb-elb-5xx"].props["alarmActions"]]
-    assert len(topic) == 1 and "tier:Events" in topic[0].urn
-    assert all(x.props["alarmActions"] == x.props["okActions"] == [topic[0].outputs["arn"]] for x in a.values())
+    topics = {r.props["tags"]["Purpose"]: r.outputs["arn"] for r in plan.of_type("aws:sns/topic:Topic")
+              if "tier:Events" in r.urn}
+    by_severity = {"critical": topics["alerts"], "warning": topics["warnings"]}
+    assert all(x.props["alarmActions"] == x.props["okActions"] == [by_severity[x.props["tags"]["Severity"]]]
+               for x in a.values())
     services = [r for r in plan.of_type("aws:ecs/service:Service")]
     assert {x.props["dimensions"]["ServiceName"] for k, x in a.items() if k.endswith("-cpu") and k.startswith("ecs-")} == {
         s.outputs["name"] for s in services}
@@ -300,10 +333,54 @@ OPERATORS = {"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanT
              "LessThanOrEqualToThreshold"}
 
 
+def put_metric_alarm_request(props: dict) -> dict:
+    """The PutMetricAlarm request the provider sends for these inputs (the fields this platform sets)."""
+    import botocore.session  # noqa: F401
+    names = {"name": "AlarmName", "alarmDescription": "AlarmDescription", "namespace": "Namespace",
+             "metricName": "MetricName", "statistic": "Statistic", "extendedStatistic": "ExtendedStatistic",
+             "period": "Period", "evaluationPeriods": "EvaluationPeriods", "datapointsToAlarm": "DatapointsToAlarm",
+             "threshold": "Threshold", "comparisonOperator": "ComparisonOperator",
+             "treatMissingData": "TreatMissingData", "alarmActions": "AlarmActions", "okActions": "OKActions",
+             "actionsEnabled": "ActionsEnabled"}
+    req = {names[k]: v for k, v in props.items() if k in names}
+    if "dimensions" in props:
+        req["Dimensions"] = [{"Name": k, "Value": v} for k, v in props["dimensions"].items()]
+    if "metricQueries" in props:
+        req["Metrics"] = []
+        for q in props["metricQueries"]:
+            item = {"Id": q["id"], "ReturnData": q.get("returnData", False)}
+            if "expression" in q:
+                item["Expression"], item["Label"] = q["expression"], q.get("label", q["id"])
+            if "metric" in q:
+                m = q["metric"]
+                item["MetricStat"] = {"Metric": {"Namespace": m["namespace"], "MetricName": m["metricName"],
+                                                 "Dimensions": [{"Name": k, "Value": v}
+                                                                for k, v in m["dimensions"].items()]},
+                                      "Period": m["period"], "Stat": m["stat"]}
+            req["Metrics"].append(item)
+    return req
+
+
+def test_every_alarm_is_a_valid_put_metric_alarm_request_by_the_cloudwatch_api_model():
+    """botocore's own model of PutMetricAlarm validates each request (types, required fields, enums, ranges)."""
+    import botocore.session
+    from botocore.validate import ParamValidator
+    model = botocore.session.get_session().get_service_model("cloudwatch").operation_model("PutMetricAlarm")
+    for key, a in alarms(isolated()).items():
+        report = ParamValidator().validate(put_metric_alarm_request(a.props), model.input_shape)
+        assert not report.has_errors(), (key, report.generate_report())
+
+
 def test_every_alarm_is_a_valid_put_metric_alarm_request():
     import re
     for key, a in alarms(isolated()).items():
         p = a.props
+        if "metricQueries" in p:   # metric math: no metric of its own; every query's period a minute multiple
+            assert "statistic" not in p and "namespace" not in p, key
+            assert [q["id"] for q in p["metricQueries"] if q.get("returnData")] == ["e1"], key
+            assert all(q["metric"]["period"] % 60 == 0 for q in p["metricQueries"] if "metric" in q), key
+            assert p["treatMissingData"] in MISSING and p["comparisonOperator"] in OPERATORS, key
+            continue
         # PutMetricAlarm: exactly one of Statistic / ExtendedStatistic (percentiles only as ExtendedStatistic).
         assert ("statistic" in p) != ("extendedStatistic" in p), key
         assert p.get("statistic", "Sum") in STATISTICS, key

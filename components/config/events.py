@@ -7,7 +7,9 @@ from .schema import Bool, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Sec
 
 NAME = Str(r"[a-z][a-z0-9-]{0,39}", "lowercase letters, digits and -, at most 40 characters, starting with a letter",
            max_len=40)
-TOPICS = ("alerts", "domain-events")
+# alerts: critical, pages whoever is on call; warnings: informs the team (warning alarms, the budget, release
+# pipelines' failures and approvals). Two topics, each with its own subscribers (docs/paging.md).
+TOPICS = ("alerts", "warnings", "domain-events")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +70,12 @@ class EventsSettings:
                                         "topic, whose subscribers (domainEventQueues) are notified of them")
     alert_emails: tuple = setting(ListOf(Str(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address", max_len=254),
                                          max_items=20), [],
-                                  "E-mail subscribers of the alerts topic (every alarm and budget alert); required "
-                                  "in prod. Each address confirms its subscription once.")
+                                  "E-mail subscribers of the alerts topic: critical alarms, the ones that page "
+                                  "(docs/paging.md); required in prod. Each address confirms its subscription once.")
+    warning_emails: tuple = setting(ListOf(Str(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address", max_len=254),
+                                           max_items=20), [],
+                                    "E-mail subscribers of the warnings topic: warning alarms, budget alerts, release "
+                                    "pipeline failures and approvals (informs, never pages). Empty: alertEmails.")
     subscriptions: tuple = setting(ListOf(Section(SubscriptionSettings), max_items=50), [],
                                    "Topic subscriptions (email/https): email ones wait for confirmation")
     stream_mode: str = setting(Enum("ON_DEMAND", "PROVISIONED"), EnvDefault(dev="ON_DEMAND", prod="PROVISIONED"),
