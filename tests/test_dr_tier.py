@@ -352,7 +352,7 @@ def test_the_dr_replica_is_cross_region_encrypted_promotable_and_protected():
     [dr_data_sg] = [r for r in dr_side(plan) if r.name == "data-sg"]
     assert p["vpcSecurityGroupIds"] == [dr_data_sg.id]
     # the replica's lag alarms on the DR region's own topic (alarms notify topics of their region)
-    [lag] = [r for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r.props["metricName"] == "ReplicaLag"
+    [lag] = [r for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r.props.get("metricName") == "ReplicaLag"
              and r.provider == replica.provider]
     assert lag.provider == replica.provider and lag.props["threshold"] == 900
     [dr_alerts] = [t for t in dr_side(plan) if t.type == "aws:sns/topic:Topic" and t.name == "topic-alerts"]
@@ -519,10 +519,10 @@ def test_the_dr_region_has_its_own_event_backbone_on_the_dr_data_key():
     assert rules == {"ai-platform-prod-document-uploaded", "ai-platform-prod-inference-requested"}
     assert not [r for r in dr if r.type == "aws:kinesis/stream:Stream"]
     assert len([r for r in plan.resources if r.type == "aws:kinesis/stream:Stream"]) == 1   # the primary's
-    # DLQ depth alarms notify the DR alerts topic (the primary's DLQs: the observability tier's alarms)
-    [alerts] = [t for t in dr if t.type == "aws:sns/topic:Topic" and t.name == "topic-alerts"]
+    # DLQ depth alarms inform the DR warnings topic (the primary's DLQs: the observability tier's alarms)
+    [alerts] = [t for t in dr if t.type == "aws:sns/topic:Topic" and t.name == "topic-warnings"]
     dlq_alarms = [r for r in dr if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"
-                  and r.props["metricName"] == "ApproximateNumberOfMessagesVisible"]
+                  and r.props.get("metricName") == "ApproximateNumberOfMessagesVisible"]
     assert sorted(a.props["dimensions"]["QueueName"] for a in dlq_alarms) == sorted(
         n for n in queues if n.endswith("-dlq"))
     assert all(a.props["alarmActions"] == [alerts.outputs["arn"]] for a in dlq_alarms)

@@ -102,7 +102,7 @@ RIGHT = [
     (STACKS, "bucket ai-platform-{env}-data-lake", "EventBridge rule", ""),
     (STACKS, "topic ai-platform-{env}-domain-events", "queue ai-platform-{env}-notifications", ""),
     (STACKS, "CloudWatch alarms", "topic ai-platform-{env}-alerts", ""),
-    (STACKS, "budget ", "topic ai-platform-{env}-alerts", ""),
+    (STACKS, "budget ", "topic ai-platform-{env}-warnings", ""),
     (STACKS, "VPC flow log", "log group /ai-platform/{env}/vpc-flow-logs", ""),
     (STACKS, "load balancer ai-platform-{env}-app access logs", "bucket ai-platform-{env}-access-logs", ""),
     (STACKS, "cloudfront ACCESS_LOGS", "bucket ai-platform-{env}-access-logs", ""),

@@ -123,10 +123,11 @@ def test_dev_stays_destroyable():
     assert [r.name for r in plan.resources if r.type in SERVICE_PROTECTION and r.options["protect"]] == []
 
 
-def test_every_dead_letter_queue_has_a_depth_alarm_on_the_alerts_topic(stack_name):
-    """Per region (prod's DR region has its own events tier): every DLQ is alarmed on that region's alerts topic."""
+def test_every_dead_letter_queue_has_a_depth_alarm_on_the_warnings_topic(stack_name):
+    """Per region (prod's DR region has its own events tier): every DLQ is alarmed on that region's warnings topic
+    (a DLQ message is a warning: it informs, docs/paging.md)."""
     plan = stack_plan(stack_name, False)
-    topics = {t.provider: t.outputs["arn"] for t in plan.of_type("aws:sns/topic:Topic") if t.name == "topic-alerts"}
+    topics = {t.provider: t.outputs["arn"] for t in plan.of_type("aws:sns/topic:Topic") if t.name == "topic-warnings"}
     assert len(topics) == (2 if stack_name == "prod" else 1)
     for provider, topic in topics.items():
         watched = {r.props["dimensions"]["QueueName"] for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
