@@ -3,6 +3,7 @@ stacks and operators need. No resource logic here."""
 import pulumi
 
 from components.config import load_settings
+from components.context import required
 from components.platform import build
 
 out = build(load_settings())
@@ -14,7 +15,8 @@ pulumi.export("dataKeyArn", out.security.data_key_arn)
 pulumi.export("secretArns", out.security.secret_arns)
 pulumi.export("albDnsName", out.application.alb_dns_name)
 pulumi.export("ecsClusterName", out.application.cluster_name)
-pulumi.export("siteUrl", out.edge.distribution_domain_name.apply(lambda d: f"https://{d}"))
+pulumi.export("siteUrl", required(out.edge.distribution_domain_name, "edge.distribution_domain_name").apply(
+    lambda d: f"https://{d}"))
 pulumi.export("apiEndpoint", out.edge.api_endpoint)
 pulumi.export("userPoolId", out.edge.user_pool_id)
 pulumi.export("userPoolClientId", out.edge.user_pool_client_id)

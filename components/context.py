@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import pulumi
 import pulumi_aws as aws
@@ -107,7 +107,26 @@ def publish(component: pulumi.ComponentResource, outputs: Any) -> None:
     component.register_outputs({camel(f.name): getattr(outputs, f.name) for f in dataclasses.fields(outputs)})
 
 
-def after(*values: pulumi.Input[Any]) -> list[pulumi.Output[None]]:
+def after(*values: pulumi.Input[Any]) -> list[Any]:
     """`depends_on` entries from published outputs: the resources behind each value are waited for, without
-    the resource objects crossing a tier boundary (a dependency on an id is a dependency on its resource)."""
+    the resource objects crossing a tier boundary (a dependency on an id is a dependency on its resource).
+    Typed Any: `depends_on` is declared as resources, and the SDK also waits on an Output's resources."""
     return [pulumi.Output.from_input(v).apply(lambda _: None) for v in values]
+
+
+T = TypeVar("T")
+
+
+@overload
+def required(value: pulumi.Output[T] | None, what: str) -> pulumi.Output[T]: ...  # type: ignore[overload-overlap]
+@overload
+def required(value: pulumi.Input[str] | None, what: str) -> pulumi.Input[str]: ...
+@overload
+def required(value: T | None, what: str) -> T: ...
+def required(value, what):
+    """A published output that a tier has only in some configurations, needed where that configuration holds (the
+    DR key where the DR region is built): narrows the type, and names the missing output instead of an
+    AttributeError deep in a tier."""
+    if value is None:
+        raise ValueError(f"{what} is required here, but its tier did not publish it")
+    return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -254,7 +255,7 @@ class DataTier(pulumi.ComponentResource):
 
         log_groups = [self._log_group(f"postgres-logs-{log}", p.namer.service_log_group("/aws/rds/instance", identifier, log))
                       for log in d.db_log_exports]
-        common = dict(
+        common: dict[str, Any] = dict(
             instance_class=d.db_instance_class, storage_type="gp3", max_allocated_storage=d.db_max_allocated_storage_gb,
             storage_encrypted=True, kms_key_id=a.data_key_arn, parameter_group_name=params.name,
             vpc_security_group_ids=[a.data_sg_id], publicly_accessible=False, port=POSTGRES_PORT,

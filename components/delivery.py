@@ -24,16 +24,16 @@ from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
+from pulumi import Input
 
 from .config.delivery import BUILDSPEC, DeliverySettings
-from .context import Platform, policy_json, publish
+from .context import Platform, policy_json, publish, required
 from .recipes.buckets import private_bucket
 from .recipes.log_groups import log_group
 from .recipes.roles import service_role
 
 ROOT = Path(__file__).resolve().parent.parent
 
-Input = pulumi.Input
 SOURCE_ACTION = "Source"
 IMAGE_DEFINITIONS = "imagedefinitions.json"
 
@@ -252,7 +252,8 @@ class DeliveryTier(pulumi.ComponentResource):
                 source_action = aws.codepipeline.PipelineStageActionArgs(
                     name=SOURCE_ACTION, category="Source", owner="AWS", provider="CodeStarSourceConnection",
                     version="1", output_artifacts=["source"],
-                    configuration={"ConnectionArn": connection.arn, "FullRepositoryId": s.repository,
+                    configuration={"ConnectionArn": connection.arn,
+                                   "FullRepositoryId": required(s.repository, "delivery.repository"),
                                    "BranchName": s.branch, "OutputArtifactFormat": "CODE_ZIP"})
                 triggers = [aws.codepipeline.PipelineTriggerArgs(
                     provider_type="CodeStarSourceConnection",

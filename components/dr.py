@@ -19,14 +19,14 @@ from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
+from pulumi import Input
 
 from .config.dr import DrSettings
 from .context import Platform, after, policy_json, publish
-from .recipes.buckets import LEGACY_ELB_REGIONS, private_bucket
+from .recipes.buckets import LEGACY_ELB_REGIONS, PrivateBucket, private_bucket
 from .recipes.keys import key_policy, kms_key
 from .recipes.roles import service_role
 
-Input = pulumi.Input
 BACKUP_POLICIES = ("arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
                    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores")
 # Backup region settings. The provider reads back every service type, so all are listed (else a diff on
@@ -102,10 +102,10 @@ class DrTier(pulumi.ComponentResource):
         root_only = account.apply(key_policy)
 
         self.provider: pulumi.ProviderResource | None = None
-        self.dr_key = None
-        self.dr_vault = None
+        self.dr_key: aws.kms.Key | None = None
+        self.dr_vault: aws.backup.Vault | None = None
         self.replica_buckets: dict[str, aws.s3.Bucket] = {}
-        self.dr_logs = None
+        self.dr_logs: PrivateBucket | None = None
         if d.enabled:
             if args.dr_platform is None or args.dr_platform.provider is None:
                 raise ValueError("DrTierArgs.dr_platform (with the DR region's provider) is required when dr.enabled")
@@ -166,8 +166,8 @@ class DrTier(pulumi.ComponentResource):
                                   opts=child)
 
         # --- AWS Backup (every environment) ---
-        self.vault = None
-        self.plan = None
+        self.vault: aws.backup.Vault | None = None
+        self.plan: aws.backup.Plan | None = None
         self.selections: dict[str, aws.backup.Selection] = {}
         if d.backup:
             self._backup(p, args, child, root_only, baseline)
@@ -193,7 +193,9 @@ class DrTier(pulumi.ComponentResource):
             opts=opts)
 
     def _replicate_buckets(self, p, args: DrTierArgs, dr_opts, dr_stateful, child) -> None:
-        d = self._settings
+        d, dr_key = self._settings, self.dr_key
+        assert dr_key is not None, "bucket replication runs only with dr.enabled (after the DR key)"
+        site_distribution_arn = args.site_distribution_arn
         role_name = p.namer.physical("iam_role", "s3-replication")
         buckets = dict(args.bucket_arns)
         ids, versioning_ids = dict(args.bucket_ids), dict(args.bucket_versioning_ids)
@@ -228,11 +230,11 @@ class DrTier(pulumi.ComponentResource):
             # readable by the one distribution that has it as its secondary origin.
             site = key == SITE
             replica = private_bucket(
-                self, p, f"dr-{key}", kms_key_arn=None if site else self.dr_key.arn, opts=dr_opts, region=d.region,
+                self, p, f"dr-{key}", kms_key_arn=None if site else dr_key.arn, opts=dr_opts, region=d.region,
                 bucket_opts=p.stateful(self), access_log_bucket=logs.bucket.id,
                 tags=p.tags(p.namer.base("dr", key), ReplicaOf=key, Purpose="dr-replica"),
-                extra_statements=(lambda arn: [oac_read(arn, args.site_distribution_arn)])
-                if site and args.site_distribution_arn is not None else None)
+                extra_statements=(lambda arn: [oac_read(arn, site_distribution_arn)])
+                if site and site_distribution_arn is not None else None)
             self.replica_buckets[key] = replica.bucket
             replicas.append(replica.arn)
             source_name = ids.get(key)
@@ -250,7 +252,7 @@ class DrTier(pulumi.ComponentResource):
                 destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
                     bucket=replica.bucket.arn, storage_class="STANDARD",
                     encryption_configuration=None if site else aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                        replica_kms_key_id=self.dr_key.arn),
+                        replica_kms_key_id=dr_key.arn),
                     replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
                         status="Enabled", time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=15))
                     if d.s3_replication_time_control else None,
@@ -260,8 +262,8 @@ class DrTier(pulumi.ComponentResource):
             # On the SOURCE bucket, hence the primary-region provider. Versioning must be Enabled on both sides.
             source_versioning = after(versioning_ids[key]) if key in versioning_ids else []
             configs.append((f"replication-{key}", source_name, rule,
-                            [replica.versioning, replica.policy, *source_versioning]))
-        statements = [
+                            [r for r in (replica.versioning, replica.policy) if r is not None] + source_versioning))
+        statements: list[dict] = [
             {"Sid": "ReadSourceConfiguration", "Effect": "Allow",
              "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": sources},
             {"Sid": "ReadSourceVersions", "Effect": "Allow",
@@ -307,9 +309,9 @@ class DrTier(pulumi.ComponentResource):
         key = kms_key(self, p, "backup-key", purpose="backup", alias="backup", policy=root_only,
                       description=f"{p.namer.base()} AWS Backup vault key")
         vault_name = p.namer.physical("backup", "vault")
-        self.vault = aws.backup.Vault("backup-vault", name=vault_name, kms_key_arn=key.arn,
-                                      force_destroy=not p.protect, tags=p.tags(vault_name), opts=p.stateful(self))
-        self._lock("backup-vault-lock", self.vault, d.backup_retention_days, child)
+        vault = self.vault = aws.backup.Vault("backup-vault", name=vault_name, kms_key_arn=key.arn,
+                                              force_destroy=not p.protect, tags=p.tags(vault_name), opts=p.stateful(self))
+        self._lock("backup-vault-lock", vault, d.backup_retention_days, child)
 
         role_name = p.namer.physical("iam_role", "backup")
         backup = service_role(self, p, "backup-role", service="backup.amazonaws.com", name=role_name,
@@ -321,12 +323,12 @@ class DrTier(pulumi.ComponentResource):
         if self.dr_vault is not None:
             copies = [aws.backup.PlanRuleCopyActionArgs(
                 destination_vault_arn=self.dr_vault.arn,
-                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=d.backup_copy_retention_days))]
+                lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(delete_after=d.backup_copy_retention_days))]
         plan_name = p.namer.physical("backup", "daily")
-        self.plan = aws.backup.Plan(
+        plan = self.plan = aws.backup.Plan(
             "backup-plan", name=plan_name,
             rules=[aws.backup.PlanRuleArgs(
-                rule_name="daily", target_vault_name=self.vault.name, schedule=d.backup_schedule,
+                rule_name="daily", target_vault_name=vault.name, schedule=d.backup_schedule,
                 start_window=60, completion_window=360,
                 lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=d.backup_retention_days),
                 copy_actions=copies, recovery_point_tags=p.tags())],
@@ -337,11 +339,11 @@ class DrTier(pulumi.ComponentResource):
         arns += [a for _, a in sorted(args.table_arns.items())]
         if arns:
             self.selections["stateful"] = aws.backup.Selection(
-                "backup-stateful", name=p.namer.physical("backup", "stateful"), plan_id=self.plan.id,
+                "backup-stateful", name=p.namer.physical("backup", "stateful"), plan_id=plan.id,
                 iam_role_arn=role.arn, resources=arns, opts=sel_opts)
         # Opt-in for anything else a tier tags Backup=true (EFS, volumes...).
         self.selections["tagged"] = aws.backup.Selection(
-            "backup-tagged", name=p.namer.physical("backup", "tagged"), plan_id=self.plan.id, iam_role_arn=role.arn,
+            "backup-tagged", name=p.namer.physical("backup", "tagged"), plan_id=plan.id, iam_role_arn=role.arn,
             selection_tags=[aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key=d.tag_selection_key,
                                                                  value="true")],
             opts=sel_opts)

@@ -30,7 +30,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config.dr import DrSettings
-from .context import Platform, publish
+from .context import Platform, publish, required
 from .recipes.alarms import metric_alarm
 from .recipes.caches import REDIS_PORT, RedisSpec, redis_cache
 from .recipes.keys import data_grants, key_policy, kms_key, logs_grants
@@ -258,7 +258,7 @@ class DrFailover(pulumi.ComponentResource):
                     f"failover-{role.lower()}", zone_id=d.hosted_zone_id, name=args.record_name, type="A",
                     set_identifier=f"{p.namer.base()}-{role.lower()}", health_check_id=hc,
                     failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=role)],
-                    aliases=[aws.route53.RecordAliasArgs(name=target_name, zone_id=target_zone,
+                    aliases=[aws.route53.RecordAliasArgs(name=target_name, zone_id=required(target_zone, f"{role} API zone id"),
                                                          evaluate_target_health=False)], opts=child)
             records.append({"name": args.record_name, "type": "A"})
 

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config.application import ApplicationSettings, ResolvedService
-from .context import Platform
+from .context import Platform, required
 from .naming import AUTONAME_SUFFIX
 from .recipes.alarms import metric_alarm
 from .recipes.log_groups import log_group as make_log_group
@@ -145,7 +145,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
     tags = p.tags(p.namer.base(svc.name), Service=svc.name)
     off_hours = bool(w.off_hours_tag and s.off_hours)
     # Stopped at night by the scheduler (desired 0): autoscaling must allow 0, or it would start tasks again.
-    service_tags = {**tags, w.off_hours_tag: "true"} if off_hours else tags
+    service_tags: dict[str, str] = {**tags, w.off_hours_tag: "true"} if off_hours and w.off_hours_tag else tags
 
     log_name = p.namer.log_group("ecs", svc.name)
     log_group = make_log_group(parent, p, f"{svc.name}-logs", log_name, kms_key_arn=w.logs_key_arn, tags=tags)
@@ -221,7 +221,8 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
         alarms = tuple(metric_alarm(
             parent, p, f"{svc.name}-release-{color}", f"{svc.name}-release-5xx-{color}",
             namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count",
-            dimensions={"TargetGroup": tg.arn_suffix, "LoadBalancer": w.alb_arn_suffix}, statistic="Sum",
+            dimensions={"TargetGroup": tg.arn_suffix, "LoadBalancer": required(w.alb_arn_suffix, "alb_arn_suffix")},
+            statistic="Sum",
             op=">=", threshold=float(app.releases.rollback_5xx_threshold), period=60, periods=2, datapoints=2,
             missing="notBreaching", actions=[],
             description=f"{svc.name}: target 5xx in its {color} group during a release; ECS rolls the "
@@ -233,6 +234,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
         target_group_arn=target_group.arn, container_name=svc.name, container_port=svc.port)
     service_deps = [listener_rule, *(depends_on or [])]
     if staged:
+        assert alternate is not None and test_rule is not None and infra is not None, "a staged service has both groups"
         r = app.releases
         deployment_configuration = aws.ecs.ServiceDeploymentConfigurationArgs(
             strategy=ECS_STRATEGY[svc.deployment], bake_time_in_minutes=str(r.bake_time_minutes),

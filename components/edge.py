@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config.edge import EdgeSettings
-from .context import Platform, policy_json, publish
+from .context import Platform, policy_json, publish, required
 from .recipes.alarms import metric_alarm
 from .recipes.buckets import private_bucket, tls_only
 from .recipes.keys import key_policy, kms_key, logs_grants
@@ -175,7 +175,7 @@ class EdgeTier(pulumi.ComponentResource):
             api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child, count_only=API_COUNT_ONLY,
                                     routes=args.routes)
             api = self._api(args, api_acl, list(args.user_pool_arns),
-                            pulumi.Output.concat("'", args.site_url, "'"))
+                            pulumi.Output.concat("'", required(args.site_url, "EdgeTierArgs.site_url (api_only)"), "'"))
             self.outputs = EdgeOutputs(
                 site_bucket_name=None, site_bucket_arn=None, site_versioning_id=None, distribution_id=None,
                 distribution_arn=None, distribution_domain_name=None, site_url=None, api_id=api.api_id, api_endpoint=api.api_endpoint,
@@ -459,7 +459,8 @@ class EdgeTier(pulumi.ComponentResource):
         if args.alb_arn is not None and args.backend_url is not None:
             self._vpc_link = aws.apigatewayv2.VpcLink(
                 "api-vpc-link", name=n.physical("generic", "api-vpc-link"),
-                subnet_ids=args.vpc_link_subnet_ids, security_group_ids=[args.vpc_link_security_group_id],
+                subnet_ids=args.vpc_link_subnet_ids,
+                security_group_ids=[required(args.vpc_link_security_group_id, "EdgeTierArgs.vpc_link_security_group_id")],
                 tags=p.tags(n.base("api-vpc-link")), opts=child)
         resources = [("root", api.root_resource_id, False, "", None), ("proxy", proxy.id, True, "", None)]
         # A route of its own for each service that streams, waits longer or takes prompts: /<path> and
@@ -545,7 +546,8 @@ class EdgeTier(pulumi.ComponentResource):
             api_domain_target=domain.regional_domain_name if domain else None,
             api_domain_zone_id=domain.regional_zone_id if domain else None,
             # the alarm's output, not its (known) name: Route 53 refuses a health check on an alarm not yet there
-            health_alarm_name=alarm.name, apigateway_role_arn=role_arn, api_name=api.name,
+            health_alarm_name=alarm.name, apigateway_role_arn=pulumi.Output.from_input(role_arn) if role_arn is not None else None,
+            api_name=api.name,
             api_stage_name=self.stage.stage_name)
 
     # ------------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def eks_cluster(parent: pulumi.Resource, p: Platform, e: EksSettings, *, subnet_
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*attachments, control_plane_logs]))
 
     oidc = aws.iam.OpenIdConnectProvider(
-        "eks-oidc", url=cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer),
+        "eks-oidc", url=cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer),  # type: ignore[index]  # set once created
         client_id_lists=["sts.amazonaws.com"], thumbprint_lists=[e.oidc_thumbprint], tags=tags, opts=child)
 
     nodes = service_role(

@@ -16,6 +16,7 @@ import json
 
 import pulumi
 import pulumi_aws as aws
+from pulumi import Input
 
 from .config.observability import ObservabilitySettings
 from .context import Platform, policy_json, publish
@@ -25,7 +26,6 @@ from .recipes.log_groups import log_group
 from .recipes.roles import MANAGED, service_role
 from .tagging import REQUIRED_TAG_KEYS
 
-Input = pulumi.Input
 CONFIG_ROLE_POLICY = MANAGED + "service-role/AWS_ConfigRole"
 
 
@@ -154,7 +154,7 @@ class GovernanceTier(pulumi.ComponentResource):
             cloud_watch_logs_group_arn=pulumi.Output.concat(trail_logs.arn, ":*"),
             cloud_watch_logs_role_arn=trail_role.arn, advanced_event_selectors=selectors,
             tags=p.tags(trail_name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[audit.policy, trail_policy]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[x for x in (audit.policy, trail_policy) if x is not None]))
 
         # --- AWS Config ---
         config = service_role(
@@ -180,7 +180,7 @@ class GovernanceTier(pulumi.ComponentResource):
             s3_kms_key_arn=audit_key.arn,
             snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
                 delivery_frequency="TwentyFour_Hours"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[recorder, audit.policy, config_delivery]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[x for x in (recorder, audit.policy, config_delivery) if x is not None]))
         aws.cfg.RecorderStatus("config-recorder-status", name=recorder.name, is_enabled=True,
                                opts=pulumi.ResourceOptions(parent=self, depends_on=[channel]))
         rule_opts = pulumi.ResourceOptions(parent=self, depends_on=[recorder])

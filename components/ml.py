@@ -128,6 +128,9 @@ class MlTier(pulumi.ComponentResource):
         # --- SageMaker execution role scope ----------------------------------------------------------
         has_artifacts = args.artifacts_bucket_arn is not None and args.artifacts_bucket_name is not None
         has_data = args.data_bucket_arn is not None and args.data_bucket_name is not None
+        # The same four, narrowed for the type checker: "" only where has_artifacts / has_data is false (never read).
+        art_arn, art_name = args.artifacts_bucket_arn or "", args.artifacts_bucket_name or ""
+        data_arn, data_name = args.data_bucket_arn or "", args.data_bucket_name or ""
         sm_statements: list[dict] = []
         if ml_repo_arns:
             sm_statements.append({"Sid": "PullMlImages", "Effect": "Allow",
@@ -154,7 +157,7 @@ class MlTier(pulumi.ComponentResource):
                  "Condition": {"StringLike": {"s3:prefix": [f"{x}*" for x in s.artifact_prefixes]}}},
                 {"Sid": "ReadWriteArtifacts", "Effect": "Allow",
                  "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-                 "Resource": [pulumi.Output.concat(args.artifacts_bucket_arn, "/", x, "*")
+                 "Resource": [pulumi.Output.concat(art_arn, "/", x, "*")
                               for x in s.artifact_prefixes]},
             ]
         if has_data:
@@ -163,7 +166,7 @@ class MlTier(pulumi.ComponentResource):
                  "Resource": args.data_bucket_arn,
                  "Condition": {"StringLike": {"s3:prefix": [f"{s.dataset_prefix}*"]}}},
                 {"Sid": "ReadDatasets", "Effect": "Allow", "Action": ["s3:GetObject"],
-                 "Resource": pulumi.Output.concat(args.data_bucket_arn, "/", s.dataset_prefix, "*")},
+                 "Resource": pulumi.Output.concat(data_arn, "/", s.dataset_prefix, "*")},
             ]
         sagemaker_policy = aws.iam.RolePolicy("sagemaker-ml-access", role=args.sagemaker_role_name,
                                                    policy=policy_json(*sm_statements), opts=child)
@@ -214,7 +217,7 @@ class MlTier(pulumi.ComponentResource):
                 f"model-{ep_name}", execution_role_arn=args.sagemaker_role_arn,
                 primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
                     image=pulumi.Output.concat(repositories[repo].repository_url, ":", tag),
-                    model_data_url=pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/", ep.model_data_key)),
+                    model_data_url=pulumi.Output.concat("s3://", art_name, "/", ep.model_data_key)),
                 enable_network_isolation=ep.network_isolation,
                 vpc_config=aws.sagemaker.ModelVpcConfigArgs(subnets=args.private_subnet_ids,
                                                             security_group_ids=[args.ml_sg_id]),
@@ -224,7 +227,7 @@ class MlTier(pulumi.ComponentResource):
             if ep.data_capture_percent > 0:
                 capture = aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
                     enable_capture=True, initial_sampling_percentage=ep.data_capture_percent,
-                    destination_s3_uri=pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/",
+                    destination_s3_uri=pulumi.Output.concat("s3://", art_name, "/",
                                                             DATA_CAPTURE_PREFIX, ep_name, "/"),
                     kms_key_id=args.data_key_arn,
                     capture_options=[aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(
@@ -261,20 +264,20 @@ class MlTier(pulumi.ComponentResource):
         }
         s3_prefixes: list[pulumi.Output[str]] = []
         if has_data:
-            s3_prefixes.append(pulumi.Output.concat("s3://", args.data_bucket_name, "/", s.dataset_prefix))
+            s3_prefixes.append(pulumi.Output.concat("s3://", data_name, "/", s.dataset_prefix))
         if has_artifacts:
-            s3_prefixes += [pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/", x)
+            s3_prefixes += [pulumi.Output.concat("s3://", art_name, "/", x)
                             for x in s.artifact_prefixes if x != DATA_CAPTURE_PREFIX]
             if "models/" in s.artifact_prefixes:
-                env["DEFAULT_OUTPUT_S3_URI"] = pulumi.Output.concat("s3://", args.artifacts_bucket_name, "/models/")
+                env["DEFAULT_OUTPUT_S3_URI"] = pulumi.Output.concat("s3://", art_name, "/models/")
             if "checkpoints/" in s.artifact_prefixes:
-                env["DEFAULT_CHECKPOINT_S3_URI"] = pulumi.Output.concat("s3://", args.artifacts_bucket_name,
+                env["DEFAULT_CHECKPOINT_S3_URI"] = pulumi.Output.concat("s3://", art_name,
                                                                         "/checkpoints/")
         if s3_prefixes:
             env["ALLOWED_S3_PREFIXES"] = pulumi.Output.all(*s3_prefixes).apply(lambda v: ",".join(v))
 
         job_arns = arn("sagemaker", f"training-job/{job_prefix.lower()}-*")
-        orchestrator_statements = [
+        orchestrator_statements: list[dict] = [
             {"Sid": "StartTrainingJobs", "Effect": "Allow", "Action": ["sagemaker:CreateTrainingJob"],
              "Resource": job_arns, "Condition": {"ArnEquals": {"sagemaker:OutputKmsKey": self.data_key_alias_arn}}},
             {"Sid": "DescribeAndTagTrainingJobs", "Effect": "Allow",
@@ -291,7 +294,7 @@ class MlTier(pulumi.ComponentResource):
         if has_data:
             orchestrator_statements += [
                 {"Sid": "ReadTrainingRequests", "Effect": "Allow", "Action": ["s3:GetObject"],
-                 "Resource": pulumi.Output.concat(args.data_bucket_arn, "/", s.training.request_prefix, "*")},
+                 "Resource": pulumi.Output.concat(data_arn, "/", s.training.request_prefix, "*")},
                 {"Sid": "DecryptTrainingRequests", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
                  "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
             ]
@@ -362,7 +365,7 @@ class MlTier(pulumi.ComponentResource):
                     {"Sid": "WriteDatasets", "Effect": "Allow",
                      "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload",
                                 "s3:ListMultipartUploadParts"],
-                     "Resource": pulumi.Output.concat(args.data_bucket_arn, "/", s.dataset_prefix, "*")},
+                     "Resource": pulumi.Output.concat(data_arn, "/", s.dataset_prefix, "*")},
                     {"Sid": "EncryptWithDataKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                      "Resource": "*",
                      "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}}),

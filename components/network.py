@@ -106,7 +106,9 @@ class NetworkTier(pulumi.ComponentResource):
             lambda ids: list(ids[0]) + list(ids[1]))
         route_tables = aws.ec2.get_route_tables_output(
             vpc_id=vpc.vpc_id,
-            filters=[aws.ec2.GetRouteTablesFilterArgs(name="association.subnet-id", values=routed_subnets)],
+            filters=[aws.ec2.GetRouteTablesFilterArgs(
+                name="association.subnet-id",
+                values=routed_subnets)],  # type: ignore[arg-type]  # an _output invoke resolves nested Outputs
             opts=p.invoke_options())
         for svc in ("s3", "dynamodb"):
             aws.ec2.VpcEndpoint(

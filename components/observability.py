@@ -16,12 +16,11 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from pulumi import Input
 
 from .config.observability import ObservabilitySettings
 from .context import Platform, publish
 from .recipes.alarms import COMPARISONS, metric_alarm
-
-Input = pulumi.Input
 
 GIB = 1024 ** 3
 IMMEDIATE_SECONDS = 60   # the design's "immediate": one one-minute period
@@ -50,7 +49,7 @@ class ObservabilityTierArgs:
     api_name: Input[str] | None = None
     api_stage_name: Input[str] | None = None
     # data tier: {"primary": id, "replica": id}
-    db_instance_identifiers: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
+    db_instance_identifiers: Mapping[str, Input[str] | None] = dataclasses.field(default_factory=dict)  # None: absent
     docdb_cluster_identifier: Input[str] | None = None
     redis_replication_group_id: Input[str] | None = None
     redis_node_count: int = 1
@@ -147,7 +146,8 @@ class ObservabilityTier(pulumi.ComponentResource):
         self.redis_nodes: list[pulumi.Output[str]] = []
         if args.redis_replication_group_id is not None:
             for i in range(1, max(1, args.redis_node_count) + 1):
-                node = pulumi.Output.from_input(args.redis_replication_group_id).apply(lambda g, i=i: f"{g}-{i:03d}")
+                node = pulumi.Output.from_input(args.redis_replication_group_id).apply(
+                    lambda g, i=i: f"{g}-{i:03d}")  # type: ignore[misc]  # loop-bound lambda
                 self.redis_nodes.append(node)
                 dims = {"CacheClusterId": node}
                 self._alarm(f"redis-{i:03d}-cpu", "AWS/ElastiCache", "EngineCPUUtilization", dims, ">",

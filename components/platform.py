@@ -19,7 +19,7 @@ from .config.application import ApplicationSettings
 from .config.dr import DrSettings
 from .config.edge import EdgeSettings
 from .config.network import NetworkSettings
-from .context import Platform
+from .context import Platform, required
 from .data import DataOutputs, DataTier, DataTierArgs
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs, replica_origin
@@ -181,7 +181,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
 
     dr_region = None
     if dr_keys is not None:
-        dr_region = build_dr_region(settings, dp, dr_keys, dr, security, network, data, ml, application,
+        dr_region = build_dr_region(settings, required(dp, "the DR platform"), dr_keys, dr, security, network, data, ml, application,
                                     dependencies, edge)
 
     return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
@@ -242,6 +242,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     d, app = settings.dr, settings.application
     primary_region = settings.region
     catalogue = app.catalogue()
+    dr_key_arn = required(dr.dr_key_arn, "dr.dr_key_arn")
     dr_net = NetworkTier("dr-network", NetworkTierArgs(
         platform=dp, settings=dr_network_settings(d, settings.network), logs_key_arn=keys.logs_key_arn)).outputs
     # The event backbone again (bus, rules, queues with their DLQs, topics; no analytics stream), encrypted with
@@ -255,14 +256,14 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         platform=dp, settings=d, primary_region=primary_region, source_db_identifier=data.db_instance_identifier,
         instance_class=settings.data.db_instance_class, log_exports=tuple(settings.data.db_log_exports),
         isolated_subnet_ids=dr_net.isolated_subnet_ids, data_sg_id=dr_net.data_security_group_id,
-        kms_key_arn=dr.dr_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn,
+        kms_key_arn=dr_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn,
         backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
     )).outputs
     cache = DrCache("dr-cache", DrCacheArgs(
         platform=dp, settings=d, engine_version=settings.data.redis_engine_version,
         maxmemory_policy=settings.data.redis_maxmemory_policy, multi_az=settings.data.redis_multi_az,
         isolated_subnet_ids=dr_net.isolated_subnet_ids,
-        data_sg_id=dr_net.data_security_group_id, kms_key_arn=dr.dr_key_arn, secrets_key_arn=keys.secrets_key_arn,
+        data_sg_id=dr_net.data_security_group_id, kms_key_arn=dr_key_arn, secrets_key_arn=keys.secrets_key_arn,
         logs_key_arn=keys.logs_key_arn)).outputs
     dr_app_settings = dr_application_settings(d, app)
     # The DR services' contracts resolved in the DR region: the replica (promoted on failover) for the database,
@@ -284,13 +285,13 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         queue_arns=dr_events.queue_arns, event_bus_arn=dr_events.event_bus_arn, event_sources=dr_events.event_sources,
         db_resource_id=db.replica_resource_id, db_address=db.replica_address, db_reader_address=db.replica_address,
         db_reader_resource_id=db.replica_resource_id,
-        redis_endpoint=cache.endpoint, redis_port=cache.port, redis_auth_secret_arn=cache.auth_secret_arn,
+        redis_endpoint=cache.endpoint, redis_port=cache.port.apply(str), redis_auth_secret_arn=cache.auth_secret_arn,
         redis_auth_secret_arn_pattern=cache.auth_secret_arn_pattern)
     dr_app = ApplicationTier("dr-application", ApplicationTierArgs(
         platform=dp, settings=dr_app_settings, vpc_id=dr_net.vpc_id,
         private_subnet_ids=dr_net.private_subnet_ids, lb_sg_id=dr_net.lb_security_group_id,
         app_sg_id=dr_net.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
-        logs_key_arn=keys.logs_key_arn, data_key_arn=dr.dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
+        logs_key_arn=keys.logs_key_arn, data_key_arn=dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
         repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
         dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name,
         # Pipeline-owned like the primary's (their releases reach the DR region through ECR replication): the
@@ -305,7 +306,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         backend_url=dr_app.backend_url, alb_arn=dr_app.alb_arn, vpc_link_subnet_ids=dr_net.private_subnet_ids,
         vpc_link_security_group_id=dr_net.vpc_link_security_group_id,
         routes=dr_app.routes, binary_media_types=dr_app.binary_media_types,
-        user_pool_arns=[edge.user_pool_arn, *([d.user_pool_arn] if d.user_pool_arn else [])],
+        user_pool_arns=[required(edge.user_pool_arn, "edge.user_pool_arn"), *([d.user_pool_arn] if d.user_pool_arn else [])],
         site_url=edge.site_url, apigateway_role_arn=edge.apigateway_role_arn,
         alerts_topic_arn=dr_events.alerts_topic_arn)).outputs
     failover = DrFailover("dr-failover", DrFailoverArgs(

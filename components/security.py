@@ -63,7 +63,7 @@ class SecurityTier(pulumi.ComponentResource):
             keys[purpose] = kms_key(
                 self, p, f"{purpose}-key", purpose=purpose, alias=purpose,
                 description=f"{p.namer.base()} {purpose} encryption key",
-                policy=account.apply(lambda acct, purpose=purpose: key_policy(
+                policy=account.apply(lambda acct, purpose=purpose: key_policy(  # type: ignore[misc]  # loop-bound lambda
                     acct, *purpose_grants(purpose, acct, p.region))))
 
         secrets: dict[str, aws.secretsmanager.Secret] = {}

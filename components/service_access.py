@@ -12,12 +12,11 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 import pulumi
+from pulumi import Input
 
 from functions.db_bootstrap.names import role_name
 
 from .config.application import ResolvedService
-
-Input = pulumi.Input
 
 QUEUE_CONSUMER = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
                   "sqs:GetQueueUrl"]
@@ -106,15 +105,16 @@ def secrets(svc: ResolvedService, deps: ServiceDependencies, *, patterns: bool =
     s = svc.settings
     arns = deps.secret_arn_patterns if patterns else deps.secret_arns
     out = {env_name(n): arns[n] for n in dict.fromkeys([*s.secrets, *s.uses.secrets])}
-    if s.uses.cache and deps.redis_auth_secret_arn is not None:
-        out["REDIS_AUTH_TOKEN"] = deps.redis_auth_secret_arn_pattern if patterns else deps.redis_auth_secret_arn
+    token = deps.redis_auth_secret_arn_pattern if patterns else deps.redis_auth_secret_arn
+    if s.uses.cache and token is not None:
+        out["REDIS_AUTH_TOKEN"] = token
     return out
 
 
 def environment(svc: ResolvedService, deps: ServiceDependencies) -> dict[str, Input[str]]:
     """How to reach what the contract names (endpoints and names, never a credential)."""
     u = svc.settings.uses
-    env: dict[str, Input[str]] = {}
+    env: dict[str, Input[str] | None] = {}   # None: not published (dropped below)
     host, _ = database_target(svc, deps)
     if host is not None:
         env.update({"DB_HOST": host, "DB_PORT": deps.db_port, "DB_NAME": deps.db_name, "DB_USER": db_user(svc.name),

@@ -230,7 +230,7 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
     remediations: list[dict] = []
     errors: list[sdk.PolicyError] = []
     pack = None if stock else sdk.Pack(servicer)
-    names = [p.name for p in (servicer.GetAnalyzerInfo(None, None).policies if stock else pack.policies)]
+    names = [p.name for p in (servicer.GetAnalyzerInfo(None, None).policies if pack is None else pack.policies)]
     provider_cache: dict = {}
 
     def collect(response, urn: str):
@@ -259,6 +259,7 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
                                                           name=r.name, options=_options(r),
                                                           provider=provider), None)
         else:
+            assert pack is not None
             decoded = _input(r, props, provider) if pack.any_remediate() else None
             fix = sdk.remediate_resource(pack, decoded, errors) if decoded is not None else proto.RemediateResponse()
         for rem in fix.remediations:
@@ -275,6 +276,7 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
                                            options=_options(r), provider=provider)
             collect(servicer.Analyze(request, None), r.urn)
         else:
+            assert pack is not None
             collect(sdk.analyze_resource(pack, decoded or _input(r, props, provider), errors), r.urn)
 
     stack = [r for r in plan.resources if not r.type.startswith("pulumi:providers:")]
@@ -291,6 +293,7 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
             stack_request.resources.append(res)
         collect(servicer.AnalyzeStack(stack_request, None), "")
     else:
+        assert pack is not None
         pack.configure_runtime()
         items = [sdk.StackInput(_input(r, _stack_props(r), provider_of(r)), r.parent or "", list(r.dependencies),
                                 {k: list(v) for k, v in r.propertyDependencies.items()}) for r in stack]

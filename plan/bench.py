@@ -22,6 +22,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def child(argv: list[str], capture: bool = False) -> Run:
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stderr=subprocess.DEVNULL, text=True,
                             stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
-    out = proc.stdout.read() if capture else ""
+    out = proc.stdout.read() if capture and proc.stdout is not None else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -167,7 +168,7 @@ def render(rows: list[Row], floor: Row, suite: tuple[float, float, str] | None, 
     return "\n".join(out)
 
 
-def suite_time(extra: list[str] = ()) -> tuple[float, float, str]:
+def suite_time(extra: Sequence[str] = ()) -> tuple[float, float, str]:
     """One run of the suite as .ci/run runs it (`pytest -q`, options from pyproject.toml, plus `extra`); CPU is
     the whole process tree's (pytest-xdist workers included)."""
     run = child(["-m", "pytest", "-q", "-p", "no:cacheprovider", *extra], capture=True)

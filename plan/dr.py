@@ -110,7 +110,8 @@ class Objectives:
     @property
     def worst_rpo(self) -> float | None:
         values = [r.seconds for r in self.rpo]
-        return None if not values or any(v is None for v in values) else max(values)
+        known = [v for v in values if v is not None]
+        return None if not values or len(known) < len(values) else max(known)
 
     def meets(self) -> bool | None:
         """Against the issue's targets for this mode (None: the mode has none)."""
@@ -302,9 +303,9 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
     else:
         # backup-restore: the DR side is created at the disaster (`pulumi up` with a standing mode): the VPC first,
         # then the DB restored into its subnets while the load balancer and services come up beside it.
-        db = dbs[0] if dbs else None
+        first_db = dbs[0] if dbs else None
         vpc = _create_time("awsx:ec2:Vpc")
-        restore = _create_time(RDS, db.props if db is not None else {})
+        restore = _create_time(RDS, first_db.props if first_db is not None else {})
         front = _create_time("aws:lb/loadBalancer:LoadBalancer") + _create_time(ECS_SERVICE, {"waitForSteadyState": True})
         steps = [Step("provision-dr-network (awsx VPC, NAT)", vpc, vpc, steps_t["provision-dr-region"]["source"]),
                  Step(f"restore-db-from-backup (ALB + services beside it: {_dur(front)})", max(restore, front),
@@ -380,7 +381,7 @@ def mode_rows(plan: Plan, plan_for=None) -> list[dict]:
     base_cfg = dict(plan.config)
     dr = dict(json.loads(base_cfg["ai-platform:dr"]) if isinstance(base_cfg.get("ai-platform:dr"), str)
               else base_cfg.get("ai-platform:dr") or {})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for mode in MODES:
         cfg = {**base_cfg, "ai-platform:dr": {**dr, "enabled": True, "mode": mode}}
         if plan_for is not None:
@@ -395,7 +396,7 @@ def mode_rows(plan: Plan, plan_for=None) -> list[dict]:
                      "drRegionMonthly": round(sum(line.monthly for line in est.lines if line.region == region), 2),
                      "rtoLowSeconds": o.rto_low, "rtoHighSeconds": o.rto_high, "worstRpoSeconds": o.worst_rpo,
                      "targetsMet": o.meets()})
-    base = rows[0]["monthly"]
+    base: float = rows[0]["monthly"]
     for row in rows:
         row["addsMonthly"] = round(row["monthly"] - base, 2)
     return rows

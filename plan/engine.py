@@ -235,7 +235,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         self.records.append(record)
         mocks = self.mocks
         registrar = Registrar(child=self._child, lookup=lambda u: getattr(self.resources.get(u), "state", None),
-                              region=mocks.region, stack=pulumi.get_stack(), preview=mocks.preview)
+                              region=mocks.region, stack=pulumi.get_stack(), preview=mocks.preview)  # type: ignore[attr-defined]  # our Mocks subclass
         outputs = BUILDERS[request.type](registrar, request.name, urn, unwrap_secrets(raw))
         outputs = {k: v for k, v in outputs.items() if not k.startswith("_")}
         record.outputs = downgrade_refs(outputs)
@@ -253,11 +253,13 @@ class RecordingMonitor(pmocks.MockMonitor):
             # The provider's Check assigns the autoname, so it is known even in a preview.
             import hashlib
             inputs["name"] = f"{name}-{hashlib.sha256(urn.encode()).hexdigest()[:7]}"
+        state: dict
         if component:
             id_, state = "", {}
         else:
-            id_, state = self.mocks.new_resource(pmocks.MockResourceArgs(
+            new_id, state = self.mocks.new_resource(pmocks.MockResourceArgs(
                 typ=token, name=name, inputs=dict(inputs), provider="", resource_id="", custom=True))
+            id_ = new_id or ""  # our Mocks always give one; the SDK's signature allows None
         prop_deps = {k: list(v) for k, v in (prop_deps or {}).items()}
         deps = sorted({u for us in prop_deps.values() for u in us})
         self.records.append(Resource(
@@ -324,7 +326,7 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
     # A fresh root stack for this run: set_mocks only creates one when there is none, so a second run in the same
     # process (the tests, --dr-modes, --flows without a fork) kept the first run's stack (its URN, so the parent of
     # every top-level resource named the first run's stack) and its outputs (the first run's exports).
-    set_root_resource(None)
+    set_root_resource(None)  # type: ignore[arg-type]  # the SDK resets the root with None
     set_all_config(_config_strings(config), list(secret_keys))
     pmocks.set_mocks(mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
     from .sdk import get_root_resource
@@ -454,5 +456,6 @@ def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Pat
         return run_program(program, config=config, stack=name, project=project["name"], preview=preview,
                            secret_keys=secret_keys, remote_children=True)
     finally:
-        if Path(program.workdir) != ROOT:
-            forget_local_modules(program.workdir, before)
+        workdir = program.workdir  # type: ignore[attr-defined]  # directory_program sets it
+        if Path(workdir) != ROOT:
+            forget_local_modules(workdir, before)

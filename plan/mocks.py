@@ -347,7 +347,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         provider_id = (args.provider or "").split("::")[-1]
         region = args.inputs.get("region") if isinstance(args.inputs.get("region"), str) else \
             self.provider_regions.get(provider_id, self.region)
-        rid, out = computed_outputs(token, args.name, args.inputs, region, self.region)
+        rid, out = computed_outputs(token, args.name, args.inputs, region, self.region)  # type: ignore[arg-type]  # a str (see above)
         if self.preview:
             # A new stack's preview: the id and every computed output are unknown; inputs propagate.
             # Remote components (awsx) compute all their outputs from children that do not exist yet.
@@ -466,7 +466,7 @@ def _properties(cls: type) -> dict:
     out = {}
     for klass in reversed(cls.__mro__):
         for value in vars(klass).values():
-            if isinstance(value, property) and hasattr(value.fget, "_pulumi_name"):
+            if isinstance(value, property) and value.fget is not None and hasattr(value.fget, "_pulumi_name"):
                 out[value.fget._pulumi_name] = value.fget.__annotations__.get("return")
     return out
 

@@ -106,7 +106,7 @@ def _subnet_blocks(cidr: str, count: int, specs: list) -> list:
 
 
 def awsx_vpc(reg: Registrar, name: str, urn: str, args: dict) -> dict:
-    tags = args.get("tags") if isinstance(args.get("tags"), dict) else {}
+    tags: dict = args.get("tags") if isinstance(args.get("tags"), dict) else {}  # type: ignore[assignment]
     shared = {"Name": name, **tags}
     azs = args.get("availabilityZoneNames") or _azs(reg.region, int(args.get("numberOfAvailabilityZones") or 3))
     specs = [s for s in (args.get("subnetSpecs") or [{"type": "Public"}, {"type": "Private"}])

@@ -20,7 +20,7 @@ WIDTH = 120
 
 def tier_of(resource: Resource, by_urn: dict[str, Resource]) -> str:
     """The tier component a resource belongs to ('-' for top-level providers and the like)."""
-    seen = resource
+    seen: Resource | None = resource
     while seen is not None:
         if seen.type.startswith(TIER_PREFIX):
             return seen.type[len(TIER_PREFIX):]

@@ -53,7 +53,7 @@ class Table:
     def _resolve(self, token: str, depth: int = 0) -> TypeInfo:
         entry = self.raw[token]
         base = self._resolve(entry["same_as"], depth + 1) if "same_as" in entry and depth < 5 else None
-        fields = {f: entry.get(f, getattr(base, f) if base else None) for f in ("cost", "usage", "diagram",
+        fields: dict[str, Any] = {f: entry.get(f, getattr(base, f) if base else None) for f in ("cost", "usage", "diagram",
                                                                                    "create", "name")}
         fields["usage"] = fields["usage"] or {}
         return TypeInfo(token, **fields)

@@ -232,10 +232,10 @@ class Pack:
 
     def __init__(self, servicer: _PolicyAnalyzerServicer):
         self.servicer = servicer
-        self.name: str = servicer._PolicyAnalyzerServicer__policy_pack_name
-        self.version: str = servicer._PolicyAnalyzerServicer__policy_pack_version
-        self.policies: list = servicer._PolicyAnalyzerServicer__policies
-        self.stack_tags = servicer._PolicyAnalyzerServicer__stack_tags
+        self.name: str = servicer._PolicyAnalyzerServicer__policy_pack_name  # type: ignore[attr-defined]  # the SDK's private state (pinned)
+        self.version: str = servicer._PolicyAnalyzerServicer__policy_pack_version  # type: ignore[attr-defined]  # the SDK's private state (pinned)
+        self.policies: list = servicer._PolicyAnalyzerServicer__policies  # type: ignore[attr-defined]  # the SDK's private state (pinned)
+        self.stack_tags = servicer._PolicyAnalyzerServicer__stack_tags  # type: ignore[attr-defined]  # the SDK's private state (pinned)
         self.levels = {p.name: servicer._get_enforcement_level(p) for p in self.policies}
         self._reports: dict = {}
         self.remediating = any(level == EnforcementLevel.REMEDIATE and isinstance(p, ResourceValidationPolicy)
@@ -386,7 +386,7 @@ class _Provider:
         if self.message is None:
             return None
         m = self.message
-        return _pp.PolicyProviderResource(m.type, decode(self.plain, dirty), m.urn, m.name)
+        return _pp.PolicyProviderResource(m.type, decode(self.plain or {}, dirty), m.urn, m.name)
 
 
 @dataclasses.dataclass
@@ -517,7 +517,7 @@ class _GuardedPolicyResource(PolicyResource):
 
     def __setattr__(self, key, value):
         if getattr(self, "_sealed", False):
-            self._dirty.flag = True
+            self._dirty.flag = True  # type: ignore[attr-defined]  # set by the guard's owner
         object.__setattr__(self, key, value)
 
 

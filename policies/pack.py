@@ -13,7 +13,7 @@ if _HERE not in sys.path:  # under the CLI, `rules` is imported from this folder
 try:
     from policies.rules import all_policies
 except ImportError:  # pragma: no cover - CLI layout (policies/ is the working directory)
-    from rules import all_policies
+    from rules import all_policies  # type: ignore[no-redef]
 
 PACK_NAME = "ai-platform-policies"
 

@@ -96,10 +96,12 @@ def _reject_unknown_keys() -> None:
 def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = None,
                   region: str | None = None) -> Settings:
     """Validate all tiers. `raw` (tier key -> object) is for tests; by default read the stack's config."""
-    cfg = pulumi.Config(PROJECT) if raw is None else None
     if raw is None:
         _reject_unknown_keys()
-    raw_tiers = {k: (raw.get(k, {}) if raw is not None else _raw_tier(cfg, k)) for k in TIERS}
+        cfg = pulumi.Config(PROJECT)
+        raw_tiers = {k: _raw_tier(cfg, k) for k in TIERS}
+    else:
+        raw_tiers = {k: raw.get(k, {}) for k in TIERS}
     if raw is not None:
         unknown = sorted(set(raw) - set(TIERS))
         if unknown:

@@ -41,7 +41,7 @@ class Catalogue(MapOf):
     def parse(self, value, path, env):
         if not isinstance(value, dict):
             raise self.fail(path, value)
-        merged = {name: {} for name in DEFAULT_SERVICES}
+        merged: dict[str, Any] = {name: {} for name in DEFAULT_SERVICES}
         merged.update({k: ({} if v is None else v) for k, v in value.items()})
         for name, entry in list(merged.items()):
             if name in DEFAULT_CONTRACTS and isinstance(entry, dict):

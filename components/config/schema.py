@@ -108,7 +108,7 @@ class Str(Spec):
 
 
 class Enum(Spec):
-    def __init__(self, *choices: str):
+    def __init__(self, *choices: str | int):  # ints too: retention days, instance counts
         self.choices = choices
         self.accepted = "one of " + ", ".join(repr(c) for c in choices)
 
@@ -152,7 +152,7 @@ class ListOf(Spec):
 class MapOf(Spec):
     """A mapping with free-form keys (e.g. a service catalogue keyed by service name)."""
 
-    def __init__(self, value: Spec, key: Str | None = None, max_items: int = 100):
+    def __init__(self, value: Spec, key: Spec | None = None, max_items: int = 100):
         self.value, self.key, self.max_items = value, key or Str(r"[A-Za-z0-9_.:/-]+"), max_items
         self.accepted = f"an object of at most {max_items} entries, each {value.accepted}"
 
@@ -201,7 +201,7 @@ class pulumi_frozendict(dict):
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly
 
-    def __hash__(self):  # frozen dataclasses holding maps stay hashable
+    def __hash__(self):  # type: ignore[override]  # frozen dataclasses holding maps stay hashable
         return hash(tuple(sorted(self.items(), key=lambda kv: kv[0])))
 
 

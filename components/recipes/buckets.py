@@ -12,11 +12,9 @@ from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
+from pulumi import Input
 
 from ..context import Platform, policy_json
-
-Input = pulumi.Input
-
 
 # Regions launched before August 2022 deliver ALB access logs as the regional ELB account (looked up
 # with aws.elb.get_service_account); newer regions use the log-delivery service principal.

@@ -68,7 +68,7 @@ def redis_cache(parent: pulumi.Resource, platform: Platform, spec: RedisSpec, *,
         description=f"Redis AUTH token of {group_id} (clients connect with TLS + this token)",
         kms_key_id=secrets_key_arn, recovery_window_in_days=p.secret_recovery_window_days,
         tags=p.tags("redis-auth"), opts=child)
-    token = pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
+    token: pulumi.Output[str] = pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
         password_length=64, exclude_punctuation=True, opts=p.invoke_options()).random_password)
     aws.secretsmanager.SecretVersion(
         "redis-auth-initial", secret_id=secret.id, secret_string=token,

@@ -71,7 +71,7 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
         kms_data_key_reuse_period_seconds=300, message_retention_seconds=1209600,
         tags=p.tags(p.namer.base(spec.name, "dlq"), Purpose="dead-letter"), opts=child)
 
-    own = [
+    own: list[dict] = [
         {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": account.apply(lambda a: f"arn:aws:logs:{p.region}:{a}:log-group:{log_name}:*")},
         {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],

@@ -177,7 +177,7 @@ def load(path: str, stdin=None) -> Manifest:
         raise ManifestError(f"--manifest {path}: cannot read ({exc.strerror})") from None
     try:
         raw = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ManifestError(f"--manifest {src}: not JSON ({exc.msg} at line {exc.lineno})") from None
     # `pulumi stack output --json` of the DR tier: the manifest is its drManifest output.
     if isinstance(raw, dict) and isinstance(raw.get("drManifest"), dict):

@@ -31,23 +31,14 @@ class Catalogue(ServicesFlows, FrontDoorFlows, MessagingFlows, LogsFlows, DrFlow
         self.flows: list[Flow] = []
         self.primary = plan.region
 
-    # ------------------------------------------------------------------ helpers
-    def add(self, source, target, action, expected, checks, group=""):
-        self.flows.append(Flow(source, target, action, expected, list(checks), group))
-
-    def env(self) -> str:
-        return str(self.plan.stack)
-
-    def in_region(self, resources, region):
-        return [r for r in resources if self.m.region_of(r) == region]
-
     def build(self) -> list[Flow]:
         for part in (self.services, self.front_door, self.events, self.s3_to_eventbridge, self.sns_to_sqs,
                      self.alerts, self.audit_logs, self.access_logs, self.replication, self.delivery,
                      self.training, self.forbidden_cross_service, self.forbidden_other_stacks):
             part()
-        for part in (producers.producers, web.web, operations.schedules, operations.offhours, operations.ml_data_age, operations.singletons):
-            part(self)
+        for group in (producers.producers, web.web, operations.schedules, operations.offhours,
+                      operations.ml_data_age, operations.singletons):
+            group(self)
         return self.flows
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from .iam import Tri, Verdict, is_unknown, t_and
-from .model import Model
+from .model import Checker, Model
 
 APP_KEY = "ai-platform:application"
 
@@ -91,3 +92,33 @@ def _any_allowed(checks) -> Verdict:
         lbl, v = next((lbl, v) for lbl, v in checks if v.allowed is None)
         return Verdict(None, f"{lbl}: {v.reason}")
     return Verdict(False, "; ".join(f"{lbl}: {v.reason}" for lbl, v in checks[:2]) if checks else "no principal")
+
+
+class FlowHost:
+    """What every flow group (a mixin of catalogue.Catalogue) may use: the catalogue's state, its helpers, and the
+    lookups one group defines for the others. Declared once here so a type checker checks each group on its own
+    (an attribute no group defines is an error, not an AttributeError in one stack's flows)."""
+    plan: Any
+    m: Model
+    ck: Checker
+    others: dict
+    flows: list[Flow]
+    primary: str
+
+    def add(self, source, target, action, expected, checks, group=""):
+        self.flows.append(Flow(source, target, action, expected, list(checks), group))
+
+    def env(self) -> str:
+        return str(self.plan.stack)
+
+    def in_region(self, resources, region):
+        return [r for r in resources if self.m.region_of(r) == region]
+
+    if TYPE_CHECKING:  # defined by one group, used by others (services.py, dr.py)
+        def role_label(self, role) -> str: ...
+        def s3_object_checks(self, role, b, action, kms_actions) -> list: ...
+        def primary_db(self, region) -> Any: ...
+        def find_secret(self, key, region) -> Any: ...
+        def find_queue(self, key, region) -> Any: ...
+        def bus(self, region) -> Any: ...
+        def dr_service_forbidden(self, rec, who, uses) -> None: ...

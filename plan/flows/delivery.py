@@ -1,12 +1,12 @@
 """Delivery: builds push to their own repository, write logs and artifacts; pipelines start builds and update services."""
 from __future__ import annotations
 
-from .common import _tags
+from .common import FlowHost, _tags
 from .iam import Unknown
 from .model import Role
 
 
-class DeliveryFlows:
+class DeliveryFlows(FlowHost):
     """Mixed into catalogue.Catalogue (self.m model, self.ck checker, self.add)."""
 
     # ------------------------------------------------------------------ delivery

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from . import iam
-from .common import _any_allowed, _via
+from .common import FlowHost, _any_allowed, _via
 from .iam import Unknown, Verdict, is_unknown
 from .model import Role
 
 
-class DrFlows:
+class DrFlows(FlowHost):
     """Mixed into catalogue.Catalogue (self.m model, self.ck checker, self.add)."""
 
     # ------------------------------------------------------------------ replication and DR
@@ -130,7 +130,10 @@ class DrFlows:
             sgs = env.get("SECURITY_GROUP_IDS")
             if not sgs or not any("SAGEMAKER" in k for k in env):
                 continue
-            ids = [x for x in str(sgs).split(",") if x] if not is_unknown(sgs) else Unknown
-            v = self.ck.sg_path(ids, ids, 29500) if ids is not Unknown else Verdict(None, "security groups unknown")
+            if is_unknown(sgs):
+                v = Verdict(None, "security groups unknown")
+            else:
+                ids = [x for x in str(sgs).split(",") if x]
+                v = self.ck.sg_path(ids, ids, 29500)
             self.add(f"training node (jobs of {m.get(fn, 'name')})", "training node (same job)", "TCP :29500 (distributed)",
                      "allow", [("network", v)], "ml")

@@ -1,12 +1,12 @@
 """The front door: API -> load balancer -> services, and the internet kept out of both."""
 from __future__ import annotations
 
-from .common import APP_KEY
+from .common import APP_KEY, FlowHost
 from .iam import Unknown, Verdict, is_unknown
 from .model import loads
 
 
-class FrontDoorFlows:
+class FrontDoorFlows(FlowHost):
     """Mixed into catalogue.Catalogue (self.m model, self.ck checker, self.add)."""
 
     # ------------------------------------------------------------------ front door
@@ -52,7 +52,7 @@ class FrontDoorFlows:
             lb_sgs = m.get(lb, "securityGroups") or []
             internal = m.get(lb, "internal")
             listeners = self.listeners(lb)
-            forwards = []   # (listener, port, rule-or-None, tg arn, headers)
+            forwards: list[tuple] = []   # (listener, port, rule-or-None, tg arn, headers)
             for ls in listeners:
                 port = int(m.get(ls, "port") or 443)
                 for tg in self._forwards_to(m.get(ls, "defaultActions")):

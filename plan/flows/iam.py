@@ -303,7 +303,7 @@ class Request:
     context: dict = dataclasses.field(default_factory=dict)
 
     def ctx(self) -> dict:
-        base = {"aws:securetransport": True}
+        base: dict[str, Any] = {"aws:securetransport": True}
         if self.principal.kind == "role":
             base.update({"aws:principalarn": self.principal.arn, "aws:principalaccount": self.principal.account,
                          "aws:principaltype": "AssumedRole"})
@@ -385,7 +385,7 @@ def document_matches(doc: Any, req: Request, *, resource_policy: bool, where: st
     for i, stmt in enumerate(statements(doc)):
         if not isinstance(stmt, dict):
             continue
-        effect = stmt.get("Effect")
+        effect = str(stmt.get("Effect") or "")
         sid = stmt.get("Sid") or f"#{i}"
         delegated = False
         parts: list[Tri] = [_action_match(stmt, req.action), _resource_match(stmt, req.resource, resource_policy)]

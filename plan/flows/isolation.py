@@ -5,6 +5,7 @@ import json
 
 from . import iam
 from .common import (
+    FlowHost,
     _any_allowed,
     _registry_rules,
     _replicates,
@@ -14,7 +15,7 @@ from .iam import Unknown, Verdict
 from .model import Model
 
 
-class IsolationFlows:
+class IsolationFlows(FlowHost):
     """Mixed into catalogue.Catalogue (self.m model, self.ck checker, self.add)."""
 
     # ------------------------------------------------------------------ forbidden

@@ -111,7 +111,7 @@ def false_positive(kind: str, finding, text: str) -> bool:
         by_action: dict[str, list] = {}
         for item in detail:
             if isinstance(item, dict):
-                by_action.setdefault(item.get("action"), []).append(item.get("required_format", ""))
+                by_action.setdefault(str(item.get("action")), []).append(item.get("required_format", ""))
         return all(any(_format_matches(fmt, res) for fmt in fmts for res in resources) for fmts in by_action.values())
     return False
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from . import iam
-from .common import _via
+from .common import FlowHost, _via
 from .iam import Unknown, Verdict, t_and
 from .model import ELB_ACCOUNTS, Role
 
 
-class LogsFlows:
+class LogsFlows(FlowHost):
     """Mixed into catalogue.Catalogue (self.m model, self.ck checker, self.add)."""
 
     # ------------------------------------------------------------------ audit logs
@@ -183,8 +183,8 @@ class LogsFlows:
             for oc in m.of_type("aws:s3/bucketOwnershipControls:BucketOwnershipControls"):
                 if oc.props.get("bucket") == bname:
                     owner = ((oc.props.get("rule") or {}).get("objectOwnership"))
-            ok = owner != "BucketOwnerEnforced"
+            acl_ok = owner != "BucketOwnerEnforced"
             self.add(f"CloudFront {dist.name} (legacy logs)", f"bucket {bname}", "ACL write", "allow",
-                     [("bucket ACLs", Verdict(ok, f"object ownership {owner}" if ok else
+                     [("bucket ACLs", Verdict(acl_ok, f"object ownership {owner}" if acl_ok else
                                               "legacy CloudFront logs need ACLs; the bucket enforces bucket-owner ownership"))],
                      "logs")

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from . import iam
+from .common import FlowHost
 from .iam import Unknown, Verdict, is_unknown, t_and
 from .model import loads
 
 
-class MessagingFlows:
+class MessagingFlows(FlowHost):
     """Mixed into catalogue.Catalogue (self.m model, self.ck checker, self.add)."""
 
     # ------------------------------------------------------------------ events

@@ -60,6 +60,8 @@ class Role:
 
 
 class Model:
+    _sg_rules: list[tuple]  # cached by sg_rules()
+
     def __init__(self, plan):
         self.plan = plan
         self.region = plan.region
@@ -289,7 +291,7 @@ class Model:
         for r in self.of_type("aws:lambda/permission:Permission"):
             fn = self.ref(r, "function", "aws:lambda/function:Function")
             p = r.props
-            cond = {}
+            cond: dict = {}
             if p.get("sourceArn"):
                 cond.setdefault("ArnLike", {})["AWS:SourceArn"] = p["sourceArn"]
             if p.get("sourceAccount"):
@@ -364,7 +366,7 @@ class Model:
         """[(direction, sg id, protocol, from, to, peer)] where peer is ('sg', id) or ('cidr', net)."""
         if hasattr(self, "_sg_rules"):
             return self._sg_rules
-        rules = []
+        rules: list[tuple] = []
 
         def peer_of(d):
             out = []
@@ -424,7 +426,7 @@ def _port_ok(proto, lo, hi, port) -> bool:
 
 def _cidr_contains(net, addr) -> bool:
     try:
-        return ipaddress.ip_network(addr, strict=False).subnet_of(ipaddress.ip_network(net, strict=False))
+        return ipaddress.ip_network(addr, strict=False).subnet_of(ipaddress.ip_network(net, strict=False))  # type: ignore[arg-type]  # mixed versions raise TypeError, caught
     except (TypeError, ValueError):
         return False
 

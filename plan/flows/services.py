@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import iam
-from .common import APP_KEY, DESIGN_HINTS, _tags, _via
+from .common import APP_KEY, DESIGN_HINTS, FlowHost, _tags, _via
 from .iam import Unknown, Verdict, is_unknown
 from .model import Role, loads
 
 
-class ServicesFlows:
+class ServicesFlows(FlowHost):
     """Mixed into catalogue.Catalogue (self.m model, self.ck checker, self.add)."""
 
     # ------------------------------------------------------------------ services and their contracts
@@ -39,7 +39,7 @@ class ServicesFlows:
         if isinstance(cfg, str):
             cfg = loads(cfg)
         services_cfg = (cfg or {}).get("services") or {}
-        defaults = {}
+        defaults: dict = {}
         try:  # the application tier's defaults, when it publishes them
             from components import catalog
             defaults = getattr(catalog, "DEFAULT_USES", None) or getattr(catalog, "DEFAULT_CONTRACTS", None) or {}
@@ -156,7 +156,7 @@ class ServicesFlows:
         region = m.region_of(db)
         user = self.db_user(rec, db)
         res = Unknown if is_unknown(rid) or rid is None else f"arn:aws:rds-db:{region}:{m.account}:dbuser:{rid}/{user}"
-        v = self.ck.role_can(rec["task_role"], "rds-db:connect", res) if res is not Unknown else \
+        v = self.ck.role_can(rec["task_role"], "rds-db:connect", res) if isinstance(res, str) else \
             Verdict(None, "DB resource id unknown until apply")
         return (f"{self.role_label(rec['task_role'])} rds-db:connect as {user}", v)
 

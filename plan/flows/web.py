@@ -71,14 +71,14 @@ def web(c):
     # the gateway's own error responses carry CORS headers
     apis = m.of_type("aws:apigateway/restApi:RestApi")
     if apis:
-        responses = {}
+        responses: dict = {}
         for r in m.of_type("aws:apigateway/response:Response"):
             responses[m.get(r, "responseType")] = (m.get(r, "responseParameters") or {}).get(
                 "gatewayresponse.header.Access-Control-Allow-Origin")
         checks = []
         for status, types in GATEWAY_STATUSES.items():
-            hit = next((t for t in types if t in responses and (not known or _origin_ok(responses[t], origin))), None)
-            checks.append((f"{status} response", Verdict(True, f"{hit} carries Access-Control-Allow-Origin") if hit else
+            found = next((t for t in types if t in responses and (not known or _origin_ok(responses[t], origin))), None)
+            checks.append((f"{status} response", Verdict(True, f"{found} carries Access-Control-Allow-Origin") if found else
                            Verdict(False, f"no gateway response ({'/'.join(types)}) carries Access-Control-Allow-Origin: "
                                           f"the browser sees a CORS error instead of {status}")))
         c.add("API gateway errors (401/403/429/504)", f"SPA {origin}", "readable error response", "allow", checks, "web")

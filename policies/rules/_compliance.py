@@ -44,7 +44,7 @@ def raw(value: Any) -> Any:
         return {k: raw(dict.__getitem__(target, k) if isinstance(target, dict) else target[k]) for k in target}
     if isinstance(value, Sequence) and not isinstance(value, str):
         try:
-            target = value["__target"]  # type: ignore[index]
+            target = value["__target"]  # type: ignore[call-overload]  # the SDK's proxy lists take the key
         except (KeyError, TypeError):
             target = value
         return [raw(target[i]) for i in range(len(target))]

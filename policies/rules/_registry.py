@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from pulumi_policy import (
     PolicyConfigSchema,
@@ -66,7 +67,7 @@ class RuleSpec:
     tags: tuple
     autofix: Autofix
     module: str  # the rule module (one per AWS service)
-    policy: object  # the SDK policy object the pack serves
+    policy: Any  # the SDK policy object the pack serves (Resource- or StackValidationPolicy)
 
 
 REGISTRY: dict[str, RuleSpec] = {}
@@ -142,12 +143,12 @@ def rule(id: str, description: str, *, types: Iterable[str], kind: str = "resour
     def register(check: Callable) -> Callable:
         if id in REGISTRY:
             raise ValueError(f"duplicate rule id {id} ({REGISTRY[id].module} and {check.__module__})")
-        common = dict(name=id, description=description, severity=severity, framework=framework,
+        common: dict[str, Any] = dict(name=id, description=description, severity=severity, framework=framework,
                       tags=list(plain_tags), remediation_steps=steps or None, config_schema=config_schema)
         if kind == "stack":
             def validate_stack(args: StackValidationArgs, report: ReportViolation):
                 check(args.resources, report, args)
-            policy = StackValidationPolicy(validate=validate_stack, **common)
+            policy: Any = StackValidationPolicy(validate=validate_stack, **common)
         else:
             def validate(args: ResourceValidationArgs, report: ReportViolation):
                 if matches(args.resource_type) and not judged_at_component(args.urn, types):

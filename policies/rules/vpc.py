@@ -47,7 +47,8 @@ def _public_ingress_only_lbs(resources, report, args):
             open_groups.setdefault(urn, []).append(r.name)
     if not open_groups:
         return
-    fronted, shared = set(), {}
+    fronted: set = set()
+    shared: dict = {}
     for r in resources:
         if r.resource_type in ALL_LOAD_BALANCERS:
             fronted |= _deps(r, "securityGroups")
@@ -315,7 +316,7 @@ def _cidrs_allowed(props, report, args):
         except ValueError:
             report(f"ingress CIDR {cidr!r} is not a valid network.")
             continue
-        if not any(net.version == a.version and net.subnet_of(a) for a in allowed):
+        if not any(net.version == a.version and net.subnet_of(a) for a in allowed):  # type: ignore[arg-type]  # same version checked first
             report(f"ingress from {cidr}, outside private ranges and allowedCidrs.")
 
 
