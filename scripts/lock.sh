@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate the hashed lock files from requirements.in (deploy), requirements-dev.in (development/test) and
-# requirements-ci.in (the installer .ci/run bootstraps).
+# Regenerate the hashed lock files from requirements.in (deploy) and requirements-dev.in (development/test).
 # Run after changing a pin in an .in file: `bash scripts/lock.sh`, then commit the .in and .txt files together.
 # Needs pip-tools (in requirements-dev.txt) and PyPI.
 set -euo pipefail
@@ -13,5 +12,4 @@ compile() {
 # The deploy lock first: the dev lock is constrained to its versions (-c requirements.txt).
 compile requirements.in requirements.txt
 compile requirements-dev.in requirements-dev.txt
-compile requirements-ci.in requirements-ci.txt   # the CI's installer (.ci/run), on its own
-echo "locked: requirements.txt ($(grep -c '==' requirements.txt) packages), requirements-dev.txt ($(grep -c '==' requirements-dev.txt) packages), requirements-ci.txt"
+echo "locked: requirements.txt ($(grep -c '==' requirements.txt) packages), requirements-dev.txt ($(grep -c '==' requirements-dev.txt) packages)"

@@ -186,9 +186,6 @@ def _across_workers(name: str, build):
 
 
 def pytest_configure(config):
-    import worker_exit  # a worker ends as soon as it has reported (tests/worker_exit.py)
-    if not config.pluginmanager.is_registered(worker_exit):
-        config.pluginmanager.register(worker_exit, "worker_exit")
     if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
         import tempfile
         config._shared_plans = tempfile.TemporaryDirectory(prefix="plan-tests-")

@@ -10,6 +10,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 
 import pytest
 
@@ -51,9 +52,13 @@ PREFIX = ["venv/bin/python", "-m", "plan"]
 
 
 def run_as_written(command: str) -> subprocess.CompletedProcess:
+    """As pasted, but with the interpreter running the tests: a reader's virtualenv is `venv` (the README's
+    spelling, checked above), a test run's may be any other (`.venv`, tox, a CI's own)."""
     argv = shlex.split(command)
     if command == AS_PASTED or argv[:3] != PREFIX or any(c in command for c in "|;&><$`"):
-        return subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        here = command.replace("venv/bin/python", shlex.quote(sys.executable)) if command.startswith(PREFIX[0]) \
+            else command
+        return subprocess.run(["bash", "-c", here], cwd=ROOT, capture_output=True, text=True, timeout=600)
     cwd = os.getcwd()
     os.chdir(ROOT)   # the README's commands run from the repository root (relative paths)
     try:
