@@ -29,7 +29,7 @@ from typing import Any
 
 from . import resource_types
 from .engine import UNKNOWN, Plan, Resource
-from .report import TIER_PREFIX, tier_of
+from .tiers import is_tier, tier_of
 
 HOURS = 730
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
@@ -301,7 +301,7 @@ class Pricer:
     # -- driver ---------------------------------------------------------------------------------
     def run(self) -> None:
         for r in self.plan.resources:
-            if r.type.startswith(TIER_PREFIX):
+            if is_tier(r.type):
                 continue
             rule = self.types.cost_rule(r.type)
             if rule is None:

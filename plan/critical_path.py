@@ -13,7 +13,8 @@ import functools
 
 from . import resource_types
 from .engine import UNKNOWN, Plan, Resource
-from .report import clip, tier_of
+from .report import clip
+from .tiers import tier_of
 
 _get = resource_types.get_input
 

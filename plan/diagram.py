@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import resource_types
 from .engine import Plan, PlanError, Resource
-from .report import TIER_PREFIX, tier_of
+from .tiers import PROJECT_PREFIX, is_tier, tier_of
 
 LAYERS = ("public", "private", "isolated")
 # Tiers drawn in a bottom row (they serve every other tier; their edges would cross the whole picture).
@@ -130,7 +130,7 @@ def _dependency_pairs(plan: Plan, node_of: dict[str, str], by_urn: dict) -> set[
                 if node_of[urn] != src:
                     pairs.add((src, node_of[urn]))
                 continue
-            if dep.type.startswith(("aws:iam/", "aws:kms/", TIER_PREFIX)) or dep.type == "awsx:ec2:Vpc":
+            if dep.type.startswith(("aws:iam/", "aws:kms/", PROJECT_PREFIX)) or dep.type == "awsx:ec2:Vpc":
                 continue
             todo.extend(dep.dependencies)
     return pairs
@@ -142,7 +142,7 @@ def build(plan: Plan) -> tuple[Model, Node | None]:
     node_of: dict[str, str] = {}
     hidden = 0
     for r in plan.resources:
-        if r.type.startswith(TIER_PREFIX) or r.type.startswith("pulumi:providers:"):
+        if is_tier(r.type) or r.type.startswith("pulumi:providers:"):
             continue
         tier = tier_of(r, by_urn)
         spec = _spec(r, tier)

@@ -9,23 +9,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
+from .tiers import is_tier, tier_of
+
 if TYPE_CHECKING:    # report.py is imported by cost.py and critical_path.py: no import cycle at run time
     from .analyze import Analysis, Finding
     from .cost import Estimate, Line
-    from .engine import Plan, Resource
+    from .engine import Plan
 
-TIER_PREFIX = "ai-platform:tier:"
 WIDTH = 120
-
-
-def tier_of(resource: Resource, by_urn: dict[str, Resource]) -> str:
-    """The tier component a resource belongs to ('-' for top-level providers and the like)."""
-    seen: Resource | None = resource
-    while seen is not None:
-        if seen.type.startswith(TIER_PREFIX):
-            return seen.type[len(TIER_PREFIX):]
-        seen = by_urn.get(seen.parent)
-    return "-"
 
 
 def clip(text: str, width: int = WIDTH) -> str:
@@ -47,7 +38,7 @@ def summary_rows(plan: Plan) -> dict[str, Counter]:
     by_urn = plan.by_urn()
     tiers: dict[str, Counter] = defaultdict(Counter)
     for r in plan.resources:
-        if r.type.startswith(TIER_PREFIX):
+        if is_tier(r.type):
             continue
         tiers[tier_of(r, by_urn)][r.type] += 1
     return tiers
