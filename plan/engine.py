@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 
+from .errors import ROOT, PlanError
 from .mocks import PlatformMocks
 from .remote import BUILDERS, Child, Registrar
 from .sdk import (  # private SDK symbols
@@ -32,16 +33,12 @@ from .sdk import (  # private SDK symbols
     set_all_config,
     set_root_resource,
 )
+from .stackfile import load_project, load_stack_config, stack_file_path
 
-ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = rpc.UNKNOWN
 from .sdk import RESOURCE_SIG, SECRET_SIG, SECRET_VALUE  # noqa: E402
 
 PROJECT = "ai-platform"
-
-
-class PlanError(Exception):
-    """The program could not be planned (bad config, program error). Always one line."""
 
 
 @dataclasses.dataclass
@@ -443,7 +440,6 @@ def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Pat
                    preview: bool = True) -> Plan:
     """Plan any Pulumi Python program: its own project name, its stack file, its config namespace,
     secure values decrypted to deterministic local plaintexts, remote components' children modelled."""
-    from .stackfile import load_project, load_stack_config, stack_file_path
     directory = Path(directory)
     if not directory.is_dir():
         raise PlanError(f"program directory {directory} not found")

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .engine import ROOT, PlanError
+from .errors import ROOT, PlanError
 
 SECRET_PLACEHOLDER = "[secret-placeholder]"
 TYPE_CHECKS = {

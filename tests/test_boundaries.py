@@ -102,3 +102,47 @@ def test_the_check_catches_each_kind_of_crossing(source, expected):
 def test_batch_may_use_its_own_tiers_helpers_but_not_another_tier():
     assert violations("from .eks import launch_template", "batch") == []
     assert violations("from .ml import MlTier", "batch") == ["batch imports tier module ml"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The offline engine's modules form layers: no two of them import each other, directly or through others
+# (report <-> cost and engine <-> stackfile did; plan/tiers.py and plan/errors.py hold what both sides shared).
+# Imports under `if TYPE_CHECKING:` are annotations only and do not count.
+
+PLAN = COMPONENTS.parent / "plan"
+
+
+def _plan_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING"
+                   for stmt in node.body for n in ast.walk(stmt)}
+    package = path.relative_to(PLAN.parent).with_suffix("").parts[:-1]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and id(node) not in typing_only and node.level:
+            base = package[:len(package) - node.level + 1]
+            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            names = [target] if node.module else [f"{target}.{a.name}" for a in node.names]
+            found.update(names)
+    return found
+
+
+def test_plan_modules_import_no_cycle():
+    modules = {".".join(p.relative_to(PLAN.parent).with_suffix("").parts): p for p in PLAN.rglob("*.py")}
+    modules = {k.removesuffix(".__init__"): v for k, v in modules.items()}
+    graph = {m: {i for i in _plan_imports(p) if i in modules and i != m} for m, p in modules.items()}
+    cycles = []
+
+    def visit(node, stack):
+        for nxt in graph[node]:
+            if nxt in stack:
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in done:
+                visit(nxt, stack + [nxt])
+        done.add(node)
+    done: set[str] = set()
+    for m in sorted(graph):
+        if m not in done:
+            visit(m, [m])
+    assert not cycles, cycles

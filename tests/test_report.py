@@ -87,3 +87,20 @@ def test_progress_goes_to_stderr_only_on_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
     cli.progress("running")
     assert "running" in capsys.readouterr().err
+
+
+def test_tier_names_come_from_the_tier_components_including_another_instance():
+    from plan.tiers import NO_TIER, tier_name
+    assert tier_name("ai-platform:tier:Data") == "Data"
+    assert tier_name("ai-platform:dr:Network") == "dr-Network"       # the DR region's instance of the tiers
+    assert tier_name("aws:s3/bucket:Bucket") is None and tier_name("ai-platform:application") is None
+    assert NO_TIER == "-"
+
+
+def test_the_prod_summary_puts_every_dr_region_resource_in_a_named_tier():
+    """The DR region's tiers (network, application, events, edge again) were summed under a tier named "-"."""
+    from conftest import stack_plan
+    from plan.report import summary_rows
+    tiers = summary_rows(stack_plan("prod"))
+    assert {"dr-Network", "dr-Application", "dr-Events", "dr-Edge"} <= set(tiers)
+    assert sum(tiers.get("-", {}).values()) <= 2      # only what no tier owns (the DR region's provider)
