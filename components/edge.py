@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -462,7 +463,8 @@ class EdgeTier(pulumi.ComponentResource):
                 subnet_ids=args.vpc_link_subnet_ids,
                 security_group_ids=[required(args.vpc_link_security_group_id, "EdgeTierArgs.vpc_link_security_group_id")],
                 tags=p.tags(n.base("api-vpc-link")), opts=child)
-        resources = [("root", api.root_resource_id, False, "", None), ("proxy", proxy.id, True, "", None)]
+        resources: list[tuple[str, Any, bool, str, dict | None]] = [
+            ("root", api.root_resource_id, False, "", None), ("proxy", proxy.id, True, "", None)]
         # A route of its own for each service that streams, waits longer or takes prompts: /<path> and
         # /<path>/{proxy+} (API Gateway matches the most specific resource; the ALB's rules still pick the service).
         for service, route in sorted(args.routes.items()):
@@ -472,9 +474,9 @@ class EdgeTier(pulumi.ComponentResource):
                                           path_part="{proxy+}", opts=child)
             resources += [(service, base.id, False, f"/{route['path']}", route),
                           (f"{service}-proxy", sub.id, True, f"/{route['path']}", route)]
-        for key, resource_id, is_proxy, prefix, route in resources:
+        for key, resource_id, is_proxy, prefix, route_settings in resources:
             deploy_deps += self._proxy_method(key, api, resource_id, is_proxy, authorizer, args.backend_url,
-                                              args.alb_arn, prefix, route)
+                                              args.alb_arn, prefix, route_settings)
             deploy_deps += self._cors_preflight(key, api, resource_id, allowed_origin)
 
         # A deployment is a snapshot: it must be replaced whenever what it serves changes, including
@@ -590,7 +592,7 @@ class EdgeTier(pulumi.ComponentResource):
                                     count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()))
                             for rule in (count_only or {}).get(group, ())] or None)),
                 visibility_config=visibility(group)))
-        association_config = None
+        association_config: Any = None   # the ACL's body inspection limit, above the 16 KB default
         if prompts:
             rules += self._prompt_rules(prompts, len(rules), visibility)
             largest = max(r["maxBodyKb"] for r in prompts.values())
@@ -625,7 +627,7 @@ class EdgeTier(pulumi.ComponentResource):
         def on(paths) -> dict:
             return {"regex_match_statement": {"regex_string": prompt_path_regex(s.api_stage_name, paths),
                                               "field_to_match": {"uri_path": {}}, "text_transformations": normalized}}
-        block = {"block": {}}
+        block: dict = {"block": {}}
         rules = [{
             "name": "core-body-rules-outside-prompt-routes", "priority": first, "action": block,
             "statement": {"and_statement": {"statements": [

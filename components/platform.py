@@ -119,8 +119,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         secret_arn_patterns=security.secret_arn_patterns, bucket_arns=data.bucket_arns, table_arns=data.table_iam_arns, queue_arns=events.queue_arns, event_bus_arn=events.event_bus_arn,
         event_sources=events.event_sources, db_resource_id=data.db_resource_id, db_address=data.db_address,
         db_reader_address=data.db_replica_address,
-        db_reader_resource_id=data.db_replica_resource_id, db_port=data.db_port, db_name=data.db_name,
-        redis_endpoint=data.redis_endpoint, redis_port=data.redis_port,
+        db_reader_resource_id=data.db_replica_resource_id, db_port=data.db_port.apply(str), db_name=data.db_name,
+        redis_endpoint=data.redis_endpoint, redis_port=data.redis_port.apply(str),
         redis_auth_secret_arn=data.redis_auth_secret_arn,
         redis_auth_secret_arn_pattern=data.redis_auth_secret_arn_pattern)
     application = ApplicationTier("application", ApplicationTierArgs(
@@ -138,7 +138,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     if settings.delivery.enabled:
         delivery = DeliveryTier("delivery", DeliveryTierArgs(
             platform=p, settings=settings.delivery, cluster_name=application.cluster_name,
-            alerts_topic_arn=events.warnings_topic_arn, data_key_arn=security.data_key_arn,
+            alerts_topic_arn=required(events.warnings_topic_arn, "events.warnings_topic_arn"),
+            data_key_arn=security.data_key_arn,
             data_key_alias=security.key_aliases["data"], logs_key_arn=security.logs_key_arn,
             access_log_bucket_name=data.log_bucket_name,
             services={svc: DeliveredService(

@@ -45,10 +45,10 @@ class ServiceDependencies:
     db_resource_id: Input[str] | None
     db_address: Input[str] | None
     db_reader_address: Input[str] | None
-    db_port: Input[str] | Input[int] | None            # a string once constructed (__post_init__)
+    db_port: Input[str] | None                         # a string: a container environment value (mypy checks)
     db_name: str | None
     redis_endpoint: Input[str] | None
-    redis_port: Input[str] | Input[int] | None         # a string once constructed (__post_init__)
+    redis_port: Input[str] | None                      # a string: a container environment value (mypy checks)
     redis_auth_secret_arn: Input[str] | None
     redis_auth_secret_arn_pattern: Input[str] | None
     # The read replica's own DbiResourceId: a readonly service given the replica's address is granted this one.
@@ -56,10 +56,11 @@ class ServiceDependencies:
 
     def __post_init__(self) -> None:
         # Ports reach container environments, whose values ECS types as strings (KeyValuePair.value; pulumi-aws
-        # cannot unmarshal a number into it and every `up` of the task definition fails). The tiers publish them
-        # as the numbers their resources take; the contract turns them into strings here, once, for every
-        # caller (the DR region's copy made with dataclasses.replace included). `python -m plan` reports a number
-        # that reaches a container definition anyway as a deploy error (plan/deploy_errors.py).
+        # cannot unmarshal a number into it and every `up` of the task definition fails). Three checks: the
+        # fields are declared Input[str], so `.ci/run`'s mypy refuses a number (tests/test_types.py); a number
+        # that gets here anyway (an untyped caller) is turned into a string, once, for every caller (the DR
+        # region's copy made with dataclasses.replace included); and `python -m plan` reports a number that
+        # reaches a container definition as a deploy error (plan/deploy_errors.py).
         for name in ("db_port", "redis_port"):
             value = getattr(self, name)
             if value is not None:

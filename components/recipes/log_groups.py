@@ -24,11 +24,14 @@ def retention_days(platform: Platform, retention: Retention) -> int:
     return int(retention)
 
 
-def log_group(parent: pulumi.Resource, platform: Platform, logical_name: str, name: str, *,
+def log_group(parent: pulumi.Resource, platform: Platform, logical_name: str, name: pulumi.Input[str], *,
               kms_key_arn: pulumi.Input[str], retention: Retention = "app", tags: dict | None = None,
               opts: pulumi.ResourceOptions | None = None) -> aws.cloudwatch.LogGroup:
-    """`name` comes from the naming helper (`Namer.log_group` or `Namer.fixed("log_group", ...)`)."""
+    """`name` comes from the naming helper (`Namer.log_group` or `Namer.fixed("log_group", ...)`); a computed name
+    (a service names the group after an id) needs `tags`."""
+    if tags is None and not isinstance(name, str):
+        raise ValueError(f"log group {logical_name}: a computed name needs explicit tags")
     return aws.cloudwatch.LogGroup(
         logical_name, name=name, retention_in_days=retention_days(platform, retention), kms_key_id=kms_key_arn,
-        tags=tags if tags is not None else platform.tags(name),
+        tags=tags if tags is not None else platform.tags(str(name)),
         opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts))

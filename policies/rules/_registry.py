@@ -87,7 +87,8 @@ def _ref_id(kind: str, ident: str) -> str:
 def _split_refs(tags: Iterable[str], refs: Mapping[str, object] | None) -> tuple[tuple, dict]:
     out: dict[str, list] = {}
     for kind, ids in (refs or {}).items():
-        out.setdefault(kind, []).extend(_ref_id(kind, i) for i in ([ids] if isinstance(ids, str) else list(ids)))
+        out.setdefault(kind, []).extend(_ref_id(kind, i) for i in (
+            [ids] if isinstance(ids, str) else list(ids)))  # type: ignore[call-overload]  # a str or str iterable
     plain = []
     for t in tags:
         kind, sep, ident = t.partition(":")

@@ -81,7 +81,7 @@ def _deletion_protection(props, report, args):
         report("enableDeletionProtection must be true.")
 
 
-POLICIES = [
+POLICIES: list = [
     resource_policy(
         "alb-https-or-redirect", "Load balancer listeners: HTTP only redirects to HTTPS; HTTPS has a certificate "
         "and a TLS 1.2+ policy.", LISTENERS + (AWSX_ALB,), _https_or_redirect,

@@ -19,7 +19,7 @@ def _kinesis_encrypted(resources, report, args):
             report(f"stream {s.name} uses KMS encryption without kmsKeyId.", s.urn)
 
 
-POLICIES = [
+POLICIES: list = [
     stack_policy("kinesis-encrypted", "Kinesis data streams must be encrypted at rest with KMS.", _kinesis_encrypted,
                  severity=Severity.MEDIUM, framework=fsbp("Kinesis.1"),
                  remediation="Set encryptionType='KMS' and kmsKeyId.", tags=["checkov:CKV_AWS_43",
