@@ -46,6 +46,8 @@ class ApplicationTierArgs:
     private_subnet_ids: pulumi.Input[Sequence[str]]
     lb_sg_id: pulumi.Input[str]
     app_sg_id: pulumi.Input[str]
+    # Batch container instances' own group (HTTPS out only): not the application group, which reaches the data ports.
+    batch_sg_id: pulumi.Input[str]
     # Batch jobs' role (the security tier's ECS task role); services get their own roles here.
     batch_job_role_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
@@ -226,7 +228,7 @@ class ApplicationTier(pulumi.ComponentResource):
         batch = None
         if app.batch.enabled:
             batch = batch_environment(self, p, app.batch, subnet_ids=args.private_subnet_ids,
-                                      security_group_id=args.app_sg_id, job_role_arn=args.batch_job_role_arn,
+                                      security_group_id=args.batch_sg_id, job_role_arn=args.batch_job_role_arn,
                                       logs_key_arn=args.logs_key_arn)
 
         # --- outputs -------------------------------------------------------------------------------

@@ -136,9 +136,12 @@ class MlTier(pulumi.ComponentResource):
         sm_statements += [
             # GetAuthorizationToken has no resource-level permissions: "*" is the only valid Resource.
             {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+            # Only through the services that encrypt the job's data with it (S3 objects, SageMaker's own volumes
+            # and artifacts): the role runs customer training code and must not use the platform key directly.
             {"Sid": "UseDataKey", "Effect": "Allow",
              "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*",
-             "Condition": data_key},
+             "Condition": {**data_key, "StringEquals": {"kms:ViaService": [
+                 f"s3.{p.region}.amazonaws.com", f"sagemaker.{p.region}.amazonaws.com"]}}},
             {"Sid": "GrantDataKeyToVolumes", "Effect": "Allow", "Action": ["kms:CreateGrant"], "Resource": "*",
              "Condition": {**data_key, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
             {"Sid": "VpcNetworking", "Effect": "Allow",
@@ -295,11 +298,6 @@ class MlTier(pulumi.ComponentResource):
                 {"Sid": "DecryptTrainingRequests", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
                  "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
             ]
-        orchestrator = platform_function(
-            self, p, LambdaSpec(name="training-orchestrator", handler="handler.handler",
-                                source_dir="training_orchestrator", timeout=60, memory=256, environment=env),
-            data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=orchestrator_statements)
-
         patterns: dict[str, pulumi.Input[str]] = {
             "training-requests": json.dumps({"source": [REQUEST_SOURCE], "detail-type": ["Training Request"]}),
             "training-failed": json.dumps({
@@ -312,6 +310,17 @@ class MlTier(pulumi.ComponentResource):
                 "source": ["aws.s3"], "detail-type": ["Object Created"],
                 "detail": {"bucket": {"name": [args.data_bucket_name]},
                            "object": {"key": [{"prefix": s.training.request_prefix}]}}})
+        orchestrator = platform_function(
+            self, p, LambdaSpec(name="training-orchestrator", handler="handler.handler",
+                                source_dir="training_orchestrator", timeout=60, memory=256, environment=env),
+            data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=orchestrator_statements,
+            dlq_statements=[{
+                "Sid": "RulesDeliverUndeliverableEvents", "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                # ARNs from the (explicit) names: the document is complete in a preview, for the pack to check.
+                "Resource": arn("sqs", n.physical("sqs", "training-orchestrator", "dlq")),
+                "Condition": {"ArnEquals": {"aws:SourceArn": [
+                    arn("events", f"rule/{n.physical('eventbridge_rule', k)}") for k in patterns]}}}])
         rules: dict[str, aws.cloudwatch.EventRule] = {}
         for rule_key, pattern in patterns.items():
             rule_name = n.physical("eventbridge_rule", rule_key)
@@ -328,16 +337,6 @@ class MlTier(pulumi.ComponentResource):
                 dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=orchestrator.dlq.arn),
                 opts=child)
             rules[rule_key] = rule
-        aws.sqs.QueuePolicy(
-            "training-orchestrator-dlq-policy", queue_url=orchestrator.dlq.url,
-            policy=policy_json({
-                "Sid": "RulesDeliverUndeliverableEvents", "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
-                # ARNs from the (explicit) names: the document is complete in a preview, for the pack to check.
-                "Resource": orchestrator.dlq.name.apply(lambda q: arn("sqs", q)),
-                "Condition": {"ArnEquals": {"aws:SourceArn": [
-                    arn("events", f"rule/{n.physical('eventbridge_rule', k)}") for k in rules]}}}),
-            opts=child)
         function_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": orchestrator.function.name}
         # Each function's dead-letter queue: the observability tier alarms on any message in it.
         dlq_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": orchestrator.dlq.name}

@@ -126,7 +126,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     application = ApplicationTier("application", ApplicationTierArgs(
         platform=p, settings=settings.application, vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids, lb_sg_id=network.lb_security_group_id,
-        app_sg_id=network.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
+        app_sg_id=network.app_security_group_id, batch_sg_id=network.batch_security_group_id,
+        batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=security.logs_key_arn, data_key_arn=security.data_key_arn,
         data_key_alias=security.key_aliases["data"], repository_urls=ml.repository_urls,
         dependencies=dependencies, log_bucket_name=data.log_bucket_name,
@@ -289,7 +290,8 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     dr_app = ApplicationTier("dr-application", ApplicationTierArgs(
         platform=dp, settings=dr_app_settings, vpc_id=dr_net.vpc_id,
         private_subnet_ids=dr_net.private_subnet_ids, lb_sg_id=dr_net.lb_security_group_id,
-        app_sg_id=dr_net.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
+        app_sg_id=dr_net.app_security_group_id, batch_sg_id=dr_net.batch_security_group_id,
+        batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=keys.logs_key_arn, data_key_arn=dr.dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
         repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
         dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name,

@@ -820,6 +820,10 @@ INVOKES: dict[str, Callable[[Mapping, str], dict]] = {
         "name": a.get("name") or "default"},
     "aws:ec2/getRouteTables:getRouteTables": lambda a, r: {
         "ids": [f"rtb-{_h(s, 17)}" for f in a.get("filters") or [] for s in f.get("values") or []], "id": r},
+    # Every VPC has exactly one default network ACL (filter default=true); otherwise no ACL exists yet.
+    "aws:ec2/getNetworkAcls:getNetworkAcls": lambda a, r: {
+        "ids": [f"acl-{_h(_vpc_filter(a, r) + r, 17)}"] if any(
+            f.get("name") == "default" for f in a.get("filters") or []) else [], "id": r},
     "aws:route53/getZone:getZone": lambda a, r: {
         "zoneId": a.get("zoneId") or "Z" + _h(str(a.get("name")), 13).upper(),
         "id": a.get("zoneId") or "Z" + _h(str(a.get("name")), 13).upper(),

@@ -153,8 +153,10 @@ def test_sagemaker_role_reaches_only_ml_prefixes_repositories_and_data_key():
     # "*" only where IAM has no resource-level permission (ECR login, ENI management) or where the key is named
     # through its alias condition.
     assert stars == ["EcrLogin", "GrantDataKeyToVolumes", "UseDataKey", "VpcNetworking"]
+    # issue 32: the key named by its alias, and used only through S3 and SageMaker (the role runs customer code)
     assert sid(d, "UseDataKey")["Condition"] == {
-        "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ai-platform-dev-data"]}}
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ai-platform-dev-data"]},
+        "StringEquals": {"kms:ViaService": ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"]}}
     assert all(not a.startswith("s3:") for s in d["Statement"] if s["Resource"] == "*" for a in s["Action"])
 
 
@@ -348,7 +350,9 @@ def test_iam_documents_are_known_in_a_preview():
 
 def test_dead_letter_queue_accepts_exactly_the_three_rules():
     plan = plan_of("dev")
-    [st] = doc(plan.named("training-orchestrator-dlq-policy", "aws:sqs/queuePolicy:QueuePolicy"))["Statement"]
+    # the queue's one policy: the rules' delivery and (issue 32) the TLS-only deny every queue carries
+    st, deny = doc(plan.named("training-orchestrator-dlq-policy", "aws:sqs/queuePolicy:QueuePolicy"))["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert st["Principal"] == {"Service": "events.amazonaws.com"}
     assert st["Resource"] == plan.named("training-orchestrator-dlq", "aws:sqs/queue:Queue").outputs["arn"]
     # Rules on the default bus have ARNs rule/<name> (a custom bus adds its name: rule/<bus>/<name>).

@@ -57,7 +57,10 @@ class PlatformFunction:
 def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaSpec, *,
                       data_key_arn: pulumi.Input[str], logs_key_arn: pulumi.Input[str],
                       statements: Sequence[dict] = (), subnet_ids: pulumi.Input[Sequence[str]] | None = None,
-                      security_group_ids: pulumi.Input[Sequence[str]] | None = None) -> PlatformFunction:
+                      security_group_ids: pulumi.Input[Sequence[str]] | None = None,
+                      dlq_statements: Sequence[dict] = ()) -> PlatformFunction:
+    """`dlq_statements`: who else may send to the dead-letter queue (e.g. EventBridge rules' undeliverable events);
+    the queue's one policy always denies requests without TLS, as every queue's does."""
     p = platform
     child = pulumi.ResourceOptions(parent=parent)
     account = p.account_id
@@ -70,12 +73,19 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
         f"{spec.name}-dlq", name=p.namer.physical("sqs", spec.name, "dlq"), kms_master_key_id=data_key_arn,
         kms_data_key_reuse_period_seconds=300, message_retention_seconds=1209600,
         tags=p.tags(p.namer.base(spec.name, "dlq"), Purpose="dead-letter"), opts=child)
+    dlq_arn = account.apply(lambda a: f"arn:aws:sqs:{p.region}:{a}:{p.namer.physical('sqs', spec.name, 'dlq')}")
+    aws.sqs.QueuePolicy(
+        f"{spec.name}-dlq-policy", queue_url=dlq.url,
+        policy=policy_json(*dlq_statements, {
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+            "Resource": dlq_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+        opts=child)
 
     own = [
         {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": account.apply(lambda a: f"arn:aws:logs:{p.region}:{a}:log-group:{log_name}:*")},
         {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
-         "Resource": account.apply(lambda a: f"arn:aws:sqs:{p.region}:{a}:{p.namer.physical('sqs', spec.name, 'dlq')}")},
+         "Resource": dlq_arn},
         {"Sid": "EncryptDeadLetters", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
          "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{p.region}.amazonaws.com"}}},
         {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
