@@ -26,6 +26,7 @@ RUNS = 10
 # tags for prod). Same in both modes unless EXPECTED_BY_MODE says otherwise.
 EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     "resource-inputs": {
+        "default-network-acl-restricted": {"network": 1},
         "default-security-group-restricts-all": {"network": 1},
         "lambda-dlq-configured": {"worker": 1},      # the bucket invokes it asynchronously (Permission(function=fn))
         "lambda-tracing-active": {"worker": 1},
