@@ -21,6 +21,7 @@ from .config.edge import EdgeSettings
 from .config.network import NetworkSettings
 from .context import Platform
 from .data import DataOutputs, DataTier, DataTierArgs
+from .database_users import DatabaseUsers, DatabaseUsersArgs, DatabaseUsersOutputs
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs, replica_origin
 from .dr_region import (
@@ -57,6 +58,7 @@ class PlatformOutputs:
     governance: GovernanceOutputs
     dr: DrOutputs
     delivery: DeliveryOutputs | None = None   # ai-platform:delivery.enabled
+    database_users: DatabaseUsersOutputs | None = None
     dr_region: DrRegionOutputs | None = None   # pilot-light / warm-standby only
 
 
@@ -135,6 +137,14 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         delivered_services=delivered,
     )).outputs
 
+    # The services' database users and grants, from the same contracts (functions/db_bootstrap), on the primary.
+    users = DatabaseUsers("database-users", DatabaseUsersArgs(
+        platform=p, settings=settings.application, db_address=data.db_address, db_port=data.db_port.apply(str),
+        db_name=data.db_name, db_resource_id=data.db_resource_id, master_username=settings.data.db_master_username,
+        master_secret_arn=data.db_master_secret_arn, private_subnet_ids=network.private_subnet_ids,
+        app_sg_id=network.app_security_group_id, data_key_arn=security.data_key_arn,
+        logs_key_arn=security.logs_key_arn)).outputs
+
     delivery = None
     if settings.delivery.enabled:
         delivery = DeliveryTier("delivery", DeliveryTierArgs(
@@ -167,7 +177,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         db_instance_identifiers={"primary": data.db_instance_identifier, "replica": data.db_replica_identifier},
         docdb_cluster_identifier=data.docdb_cluster_identifier,
         redis_replication_group_id=data.redis_replication_group_id, redis_node_count=data.redis_node_count,
-        dlq_arns=events.dlq_arns, dlq_names=ml.dlq_names, function_names=ml.function_names,
+        dlq_arns=events.dlq_arns, dlq_names={**ml.dlq_names, "db-bootstrap": users.dlq_name},
+        function_names={**ml.function_names, "db-bootstrap": users.function_name},
         external_alarm_arns=[ml.training_failed_alarm_arn])).outputs
     governance = GovernanceTier("governance", GovernanceTierArgs(
         platform=p, settings=settings.observability, logs_key_arn=security.logs_key_arn,
@@ -187,7 +198,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
 
     return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
                            application=application, edge=edge, observability=observability, governance=governance,
-                           dr=dr, delivery=delivery, dr_region=dr_region)
+                           dr=dr, delivery=delivery, dr_region=dr_region, database_users=users)
 
 
 @dataclasses.dataclass(frozen=True)
