@@ -116,7 +116,9 @@ class EdgeTierArgs:
     user_pool_arns: Sequence[pulumi.Input[str]] = ()    # pools the authorizer accepts (api_only)
     site_url: pulumi.Input[str] | None = None           # https://<SPA origin> the CORS answers admit (api_only)
     apigateway_role_arn: pulumi.Input[str] | None = None  # the primary's API Gateway logs role (IAM is global)
-    alerts_topic_arn: pulumi.Input[str] | None = None   # critical: the API health alarm pages it (issue 30)
+    # critical: the API health alarm pages it (issue 30)
+    alerts_topic_arn: pulumi.Input[str] | None = None
+    warnings_topic_arn: pulumi.Input[str] | None = None   # informs: the routes' 5xx and latency alarms (issue 25)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -539,6 +541,23 @@ class EdgeTier(pulumi.ComponentResource):
                              severity="critical",
                              description="API 5xx ratio > 50% for 3 minutes: Route 53 failover health "
                                          "check of the region; pages (critical)")
+        # Each route of its own: its 5xx (504: the container sent nothing in time) and its latency near the
+        # timeout, by resource (the stage's detailed metrics are on: MethodSettings metricsEnabled).
+        actions = [args.warnings_topic_arn] if args.warnings_topic_arn is not None else []
+        for service, route in sorted(args.routes.items()):
+            dims = {"ApiName": api.name, "Stage": self.stage.stage_name, "Resource": f"/{route['path']}/{{proxy+}}",
+                    "Method": "ANY"}
+            metric_alarm(self, p, f"api-{service}-5xx-alarm", f"api-{service}-5xx", namespace="AWS/ApiGateway",
+                         metric="5XXError", dimensions=dims, op=">=", threshold=5, statistic="Sum", period=300,
+                         missing="notBreaching", actions=actions, severity="warning",
+                         description=f"API route /{route['path']}: 5 or more 5xx (504: no answer within "
+                                     f"{route['timeoutMs'] // 1000} s) in 5 minutes")
+            metric_alarm(self, p, f"api-{service}-latency-alarm", f"api-{service}-latency",
+                         namespace="AWS/ApiGateway", metric="IntegrationLatency", dimensions=dims, op=">",
+                         threshold=0.9 * route["timeoutMs"], extended_statistic="p99", period=300, periods=2,
+                         missing="notBreaching", actions=actions, severity="warning",
+                         description=f"API route /{route['path']}: p99 integration latency above 90% of its "
+                                     f"{route['timeoutMs'] // 1000} s timeout for 10 minutes")
         return ApiOutputs(
             api_id=api.id, api_endpoint=self.stage.invoke_url, api_stage_arn=self.stage.arn,
             regional_web_acl_arn=api_acl.arn,

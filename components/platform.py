@@ -164,6 +164,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         vpc_link_security_group_id=network.vpc_link_security_group_id,
         routes=application.routes, binary_media_types=application.binary_media_types,
         log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn, alerts_topic_arn=events.alerts_topic_arn,
+        warnings_topic_arn=events.warnings_topic_arn,
         # With a DR region: the SPA may call the DR API, and CloudFront falls back to the DR tier's site replica.
         dr_region=d.region if d.standby else None,
         site_failover_origin=replica_origin(p, d.region) if d.enabled else None)).outputs

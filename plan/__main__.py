@@ -42,6 +42,7 @@ examples:
   python -m plan --stack prod --critical-path      estimated time of a first `pulumi up`
   python -m plan --stack prod --diagram plan/architecture-prod.png   the architecture picture (.png/.svg/.mmd)
   python -m plan --check-records records.json      the pack on hand-written resource records
+  python -m plan --stack prod --journeys           AI traffic walked hop by hop (streams, uploads, prompts, bursts)
 
 exit codes:
   0  no mandatory violation
@@ -76,6 +77,8 @@ def parse_args(argv=None):
     p.add_argument("--diagram", metavar="FILE", help="write the architecture picture: FILE.png, .svg or .mmd (Mermaid)")
     p.add_argument("--flows", action="store_true", help="check every intended/forbidden flow (plan/flows; update mode "
                                                         "unless --mode is given); exit 1 if any is not as intended")
+    p.add_argument("--journeys", action="store_true", help="walk the AI traffic journeys hop by hop (plan/journeys; "
+                   "update mode unless --mode is given); exit 1 if a promised journey breaks")
     p.add_argument("--dr", action="store_true", help="recovery objectives: RPO per data store, RTO of the dr.mode (plan/dr.py)")
     p.add_argument("--dr-modes", action="store_true", help="each dr.mode's monthly cost, what it adds, RTO/RPO (3 runs)")
     return p.parse_args(argv)
@@ -216,6 +219,9 @@ def main(argv=None) -> int:
         if args.flows:
             from .flows import cli as flows_cli
             return flows_cli.main(args, argv)
+        if args.journeys:
+            from .journeys import cli as journeys_cli
+            return journeys_cli.run(args, argv)
         return run(args)
     except PlanError as exc:
         progress("")

@@ -139,3 +139,14 @@ def test_api_acl_counts_body_rules_only_on_prompt_routes_and_compensates(stack):
               "AssociationConfig": {"RequestBody": {"API_GATEWAY": {"DefaultSizeInspectionLimit": "KB_64"}}}}
     report = ParamValidator().validate(params, model.input_shape)
     assert not report.has_errors(), report.generate_report()
+
+
+def test_each_own_route_has_its_5xx_and_latency_alarms_to_the_warnings_topic():
+    plan = primary_plan("prod", False)
+    topic = plan.named("topic-warnings", "aws:sns/topic:Topic")   # a warning: informs, never pages
+    for service in ("conversational", "code"):
+        five = plan.named(f"api-{service}-5xx-alarm", "aws:cloudwatch/metricAlarm:MetricAlarm").props
+        assert five["metricName"] == "5XXError" and five["dimensions"]["Resource"] == f"/{service}/{{proxy+}}"
+        latency = plan.named(f"api-{service}-latency-alarm", "aws:cloudwatch/metricAlarm:MetricAlarm").props
+        assert latency["threshold"] == 0.9 * 900_000 and latency["extendedStatistic"] == "p99"
+        assert five["alarmActions"] == latency["alarmActions"] == [topic.outputs["arn"]]
