@@ -481,10 +481,19 @@ class EdgeTier(pulumi.ComponentResource):
         # A deployment is a snapshot: it must be replaced whenever what it serves changes, including
         # the integration target (a replaced ALB has a new DNS name) and the CORS origin. Otherwise the
         # stage keeps proxying to the old load balancer after an `up` that "succeeded".
+        # What every route calls is hashed from the integrations themselves (their outputs, so the triggers'
+        # property dependencies name each one: the pack's apigateway-deployment-tracks-integrations holds it):
+        # a replaced VPC link or load balancer, a new timeout, header or transfer mode redeploys the stage.
+        integrations = [r for r in deploy_deps if isinstance(r, aws.apigateway.Integration)]
+        calls = pulumi.Output.all(*[pulumi.Output.all(
+            i.type, i.connection_type, i.connection_id, i.integration_target, i.uri, i.integration_http_method,
+            i.request_parameters, i.request_templates, i.timeout_milliseconds, i.response_transfer_mode,
+            i.content_handling) for i in integrations])
+
         def fingerprint(values) -> str:
-            backend, origin = values
+            backend, origin, integration_values = values
             return hashlib.sha256(json.dumps(
-                {"backend": backend or "mock", "origin": origin, "gatewayResponses": list(CORS_GATEWAY_RESPONSES),
+                {"backend": backend or "mock", "origin": origin, "integrations": integration_values, "gatewayResponses": list(CORS_GATEWAY_RESPONSES),
                  "connection": "VPC_LINK" if self._vpc_link is not None else "INTERNET", "methods": ["ANY", "OPTIONS"],
                  "auth": "COGNITO_USER_POOLS", "corsHeaders": CORS_HEADERS, "corsMethods": CORS_METHODS,
                  "timeoutMs": DEFAULT_TIMEOUT_MS, "routes": dict(args.routes),
@@ -492,7 +501,7 @@ class EdgeTier(pulumi.ComponentResource):
 
         deployment = aws.apigateway.Deployment(
             "api-deployment", rest_api=api.id, description="ai-platform API",
-            triggers={"redeployment": pulumi.Output.all(args.backend_url, allowed_origin).apply(fingerprint)},
+            triggers={"redeployment": pulumi.Output.all(args.backend_url, allowed_origin, calls).apply(fingerprint)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=deploy_deps))
         self.stage = aws.apigateway.Stage(
             "api-stage", rest_api=api.id, deployment=deployment.id, stage_name=s.api_stage_name,
