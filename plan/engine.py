@@ -302,16 +302,51 @@ def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+STACK_REFERENCES_KEY = "plan:stackReferences"
+
+
+def stack_references(config: Mapping[str, Any], given: Mapping[str, Any] | None = None,
+                     source: str = STACK_REFERENCES_KEY) -> dict:
+    """Other stacks' outputs for the program's StackReferences: the stack file's `plan:stackReferences` object,
+    then `given` (a --stack-references file) over it. Shape: {"org/project/stack": {"output": value, ...}}."""
+    merged: dict = {}
+    for where, value in ((STACK_REFERENCES_KEY, config.get(STACK_REFERENCES_KEY)), (source, given)):
+        if value is None:
+            continue
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise PlanError(f"{where}: expected a mapping of stack name to its outputs "
+                            f"({{org/project/stack: {{output: value}}}})")
+        merged.update(value)
+    return merged
+
+
+def _missing_reference(mocks: PlatformMocks) -> PlanError | None:
+    if not mocks.missing_references:
+        return None
+    name = mocks.missing_references[0]
+    return PlanError(f"StackReference {name!r}: its outputs are not given (give them in a --stack-references "
+                     f"FILE, or in the stack file as config {STACK_REFERENCES_KEY}: {{{name}: {{OUTPUT: VALUE}}}})")
+
+
 def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack: str = "dev",
                 project: str = PROJECT, preview: bool = False, secret_keys: Iterable[str] = (),
-                remote_children: bool = False) -> Plan:
+                remote_children: bool = False, references: Mapping[str, Any] | None = None,
+                references_source: str = STACK_REFERENCES_KEY) -> Plan:
     """Run `program` under the mock runtime with `config` (full keys such as 'ai-platform:network').
 
     `remote_children`: model the children of remote components (awsx, pulumi-eks) as their providers
     create them (plan/remote.py), so policies judge them as in a real preview. On for `--program`.
+    `references`: other stacks' outputs for StackReferences (see `stack_references`); a reference to a stack
+    not given is a PlanError naming it.
     """
     region = str(config.get("aws:region", "us-east-1"))
-    mocks = PlatformMocks(region=region, preview=preview)
+    mocks = PlatformMocks(region=region, preview=preview,
+                          stack_references=stack_references(config, references, references_source))
     monitor = RecordingMonitor(mocks, remote_children=remote_children)
     monitor.exports = {}
     errors = _ErrorLog()
@@ -341,9 +376,12 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
             outputs = getattr(root, "outputs", {}) or {}
             monitor.exports = _resolve_exports(outputs, preview)
     except pulumi.RunError as exc:
-        raise PlanError(str(exc)) from exc
+        raise (_missing_reference(mocks) or PlanError(str(exc))) from exc
     except Exception as exc:  # noqa: BLE001 - reported as one line by the CLI
-        raise PlanError(f"program error: {type(exc).__name__}: {exc}") from exc
+        raise (_missing_reference(mocks) or PlanError(f"program error: {type(exc).__name__}: {exc}")) from exc
+    missing = _missing_reference(mocks)
+    if missing is not None:
+        raise missing
     if errors.messages:
         raise PlanError(f"program error: {errors.messages[0].splitlines()[0]}")
     plan = Plan(stack=stack, project=project, region=region, preview=preview, config=dict(config),
@@ -437,8 +475,23 @@ def forget_local_modules(workdir: Path, before: set) -> None:
             del sys.modules[name]
 
 
+def load_references(path: Path) -> dict:
+    """A --stack-references file (JSON or YAML): {"org/project/stack": {"output": value}}; bad is one line."""
+    import yaml
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise PlanError(f"{path}: stack references file not found") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlanError(f"{path}: not valid JSON or YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise PlanError(f"{path}: expected a mapping of stack name to its outputs ({{org/project/stack: "
+                        f"{{output: value}}}})")
+    return doc
+
+
 def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Path | None = None,
-                   preview: bool = True) -> Plan:
+                   preview: bool = True, references_file: Path | None = None) -> Plan:
     """Plan any Pulumi Python program: its own project name, its stack file, its config namespace,
     secure values decrypted to deterministic local plaintexts, remote components' children modelled."""
     from .stackfile import load_project, load_stack_config, stack_file_path
@@ -448,11 +501,13 @@ def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Pat
     project = load_project(directory)
     name, path = stack_file_path(stack, str(stack_file) if stack_file else None, directory)
     config, secret_keys = load_stack_config(name, path, directory)
+    references = load_references(Path(references_file)) if references_file else None
     program = directory_program(directory, project)
     before = set(sys.modules)
     try:
         return run_program(program, config=config, stack=name, project=project["name"], preview=preview,
-                           secret_keys=secret_keys, remote_children=True)
+                           secret_keys=secret_keys, remote_children=True, references=references,
+                           references_source=str(references_file))
     finally:
         if Path(program.workdir) != ROOT:
             forget_local_modules(program.workdir, before)

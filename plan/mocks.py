@@ -339,14 +339,33 @@ def computed_outputs(token: str, name: str, inputs: dict, region: str,
     return rid, out
 
 
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str, preview: bool):
+    def __init__(self, region: str, preview: bool, stack_references: Mapping[str, Mapping] | None = None):
         self.region, self.preview = region, preview
         self.provider_regions: dict[str, str] = {}
         self.invokes: list[dict] = []   # Plan.invokes
+        # Other stacks' outputs, by stack name (`org/project/stack`), as a StackReference reads them (in a preview
+        # too: the CLI reads the referenced stack's last outputs). Names read but not given: `missing_references`.
+        self.stack_references = dict(stack_references or {})
+        self.missing_references: list[str] = []
+
+    def _stack_reference(self, args: pulumi.runtime.MockResourceArgs):
+        name = str(args.inputs.get("name") or args.name)
+        outputs = self.stack_references.get(name)
+        if outputs is None:
+            self.missing_references.append(name)
+            outputs = {}
+        secret = sorted(outputs.get("__secret__") or []) if isinstance(outputs.get("__secret__"), list) else []
+        return name, {"name": name, "outputs": {k: v for k, v in outputs.items() if k != "__secret__"},
+                      "secretOutputNames": secret}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         token = args.typ
+        if token == STACK_REFERENCE:
+            return self._stack_reference(args)
         if token.startswith("pulumi:providers:"):
             if isinstance(args.inputs.get("region"), str):
                 self.provider_regions[f"{args.name}-provider-id"] = args.inputs["region"]
@@ -700,11 +719,32 @@ def _is_output_type(hint: Any) -> bool:
                                           for v in vars(hint).values())
 
 
+def _as_declared(value: Any, hint: Any, module: Any) -> Any:
+    """An invoke argument echoed into its result as the result type declares it: the provider parses the string
+    forms programs pass (`get_ami(most_recent="true")`, `port="443"`) and the SDK's result class refuses a str
+    where it declares a bool or a number."""
+    hint = _resolve_hint(hint, module)
+    if typing.get_origin(hint) is typing.Union:
+        hint = next((a for a in typing.get_args(hint) if a is not type(None)), Any)
+    try:
+        if hint is bool and isinstance(value, str):
+            return {"true": True, "1": True, "false": False, "0": False, "": False}[value.strip().lower()]
+        if hint is int and isinstance(value, (str, float)) and not isinstance(value, bool):
+            return int(float(value))
+        if hint is float and isinstance(value, (str, int)) and not isinstance(value, bool):
+            return float(value)
+        if hint is str and isinstance(value, (bool, int, float)):
+            return str(value).lower() if isinstance(value, bool) else str(value)
+    except (KeyError, ValueError):
+        raise ValueError(f"invoke argument {value!r} is not a {hint.__name__}") from None
+    return value
+
+
 def _shaped(cls: type, args: Mapping, ctx: Context, module: Any, depth: int = 0) -> dict:
     out = {}
     for key, hint in _properties(cls).items():
         if key in args and args[key] is not None:
-            out[key] = args[key]
+            out[key] = _as_declared(args[key], hint, module)
         else:
             value = _fake(hint, key, ctx, module, depth)
             if value is not None:
@@ -869,6 +909,32 @@ INVOKES: dict[str, Callable[[Mapping, str], dict]] = {
 }
 
 
+def _ecr_password(registry: str, region: str) -> str:
+    """An ECR password: what AWS issues is a long opaque string (a JSON web token, ~1.5 kB in base64)."""
+    import base64
+    payload = json.dumps({"payload": _h(registry + region, 64), "datakey": _h(region + registry, 64),
+                          "version": "2", "type": "DATA_KEY", "expiration": 1798761600})
+    return base64.b64encode(payload.encode()).decode()
+
+
+def _ecr_token(args: Mapping, region: str) -> dict:
+    """ecr getAuthorizationToken / getCredentials as ECR returns them: the token is base64 of `AWS:<password>`
+    (what `docker login` and programs that decode it split on the colon), the proxy endpoint is the registry."""
+    import base64
+    registry = str(args.get("registryId") or ACCOUNT_ID)
+    password = _ecr_password(registry, region)
+    endpoint = f"https://{registry}.dkr.ecr.{region}.amazonaws.com"
+    return {"authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(), "userName": "AWS",
+            "password": password, "proxyEndpoint": endpoint, "expiresAt": "2027-01-01T00:00:00Z",
+            "registryId": registry, "id": region}
+
+
+INVOKES.update({
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
+    "aws:ecr/getCredentials:getCredentials": _ecr_token,
+})
+
+
 def _elb_account(region: str) -> dict:
     """The regional ELB log-delivery account (the invoke's `region` argument, else the provider's)."""
     from .flows.model import ELB_ACCOUNTS
@@ -879,6 +945,10 @@ def _elb_account(region: str) -> dict:
 def invoke_result(token: str, args: Mapping, region: str) -> dict:
     """A schema-shaped answer for any invoke: the result type's keys, the real answer where we have one."""
     found = invoke_result_class(token)
+    if found:   # the arguments as the provider parses them (string booleans and numbers), typed by the result
+        props = _properties(found[0])
+        args = {k: _as_declared(v, props[k], found[1]) if k in props and v is not None else v
+                for k, v in args.items()}
     ctx = Context(token, token.split(":")[-1], dict(args), region)
     out = _shaped(found[0], args, ctx, found[1]) if found else {}
     special = INVOKES.get(token)

@@ -44,6 +44,16 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "apigateway-authorizer-required": {"notes": 1},  # GET /notes has no authorizer
         "appsync-request-logging": {"notes": 1},
     },
+    "registry-login": {
+        "ecr-kms-encryption": {"builds": 1},            # KMS, but the AWS managed key
+        "secretsmanager-secret-customer-key": {"registry-login": 1},
+        "secretsmanager-secret-rotation-enabled": {"registry-login": 1},
+    },
+    "stack-reference": {
+        "sqs-encrypted": {"jobs": 1, "jobs-dlq": 1},     # SQS-managed SSE, not a customer managed key
+        "sqs-redrive-policy": {"jobs": 1, "jobs-dlq": 1},
+        "sqs-tls-only-policy": {"jobs": 1, "jobs-dlq": 1},
+    },
 }
 EXPECTED_BY_MODE: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
 SKIPS: dict[tuple[str, str], set] = {}
@@ -181,3 +191,75 @@ def test_every_always_present_output_the_sdk_declares_has_a_value_of_its_type():
                     assert isinstance(state[key], expected), (program, r.type, key, state[key])
                 checked += 1
     assert checked > 150
+
+
+# --- invokes with string booleans, ECR tokens ------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_invoke_arguments_are_typed_and_ecr_tokens_decode_as_ecr_issues_them(mode):
+    import base64
+    plan = first_plan("registry-login", mode)       # the program asserts most_recent is True and decodes the token
+    assert plan.exports["loginUser"] == "AWS"
+    assert plan.exports["registry"] == "https://123456789012.dkr.ecr.ap-southeast-2.amazonaws.com"
+    ami = next(i for i in plan.invokes if i["token"] == "aws:ec2/getAmi:getAmi")
+    assert ami["args"]["mostRecent"] == "true"      # recorded as the program passed it
+    from plan.mocks import invoke_result
+    token = invoke_result("aws:ecr/getAuthorizationToken:getAuthorizationToken", {}, "us-east-1")
+    user, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
+    assert (user, password) == (token["userName"], token["password"]) == ("AWS", token["password"])
+    assert invoke_result("aws:ec2/getVpc:getVpc", {"default": "false"}, "us-east-1")["default"] is False
+    assert invoke_result("aws:ec2/getAmi:getAmi", {"mostRecent": "TRUE"}, "us-east-1")["mostRecent"] is True
+
+
+def test_an_invoke_argument_that_is_not_its_type_is_a_one_line_program_error(tmp_path):
+    from conftest import cli
+    (tmp_path / "Pulumi.yaml").write_text("name: bad-bool\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("import pulumi_aws as aws\naws.ec2.get_ami(most_recent='yes')\n")
+    result = cli("--program", str(tmp_path), "--stack", "dev", "--no-policies")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "'yes' is not a bool" in result.stderr
+
+
+# --- stack references ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_stack_reference_outputs_come_from_the_stack_file(mode):
+    plan = first_plan("stack-reference", mode)
+    assert plan.exports["vpcId"] == "vpc-0a1b2c3d4e5f60718" and plan.exports["firstSubnet"].startswith("subnet-0aaa")
+    assert plan.exports["dbPassword"] == {"secret": True}          # listed under __secret__: a secret output
+    group = plan.named("app", "aws:ec2/securityGroup:SecurityGroup")
+    assert group.props["vpcId"] == "vpc-0a1b2c3d4e5f60718" and group.props["egress"][0]["fromPort"] == 5432
+    endpoint = plan.named("sqs", "aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert endpoint.props["subnetIds"] == ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"]
+
+
+def test_stack_reference_outputs_from_a_file_win_over_the_stack_file(tmp_path):
+    refs = tmp_path / "refs.yaml"
+    refs.write_text("acme/network/dev:\n  vpcId: vpc-0ffff0000ffff0000\n  privateSubnetIds: [subnet-0123]\n"
+                    "  dbAdminPassword: x\n")
+    plan = _plan("stack-reference", "update", references_file=refs)
+    assert plan.exports["vpcId"] == "vpc-0ffff0000ffff0000" and plan.exports["firstSubnet"] == "subnet-0123"
+
+
+@pytest.mark.parametrize("refs, needle", [
+    (None, "StackReference 'acme/network/prod': its outputs are not given"),
+    ("acme/network/prod: [1, 2]\n", "refs.yaml: expected a mapping of stack name to its outputs"),
+    ("acme: [\n", "refs.yaml: not valid JSON or YAML"),
+    ("missing", "refs.yaml: stack references file not found"),
+])
+def test_a_stack_reference_not_given_is_one_line_and_exit_2(tmp_path, refs, needle):
+    from conftest import cli
+    prog = tmp_path / "prog"
+    prog.mkdir()
+    (prog / "Pulumi.yaml").write_text("name: refs\nruntime: python\n")
+    (prog / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (prog / "__main__.py").write_text("import pulumi, pulumi_aws as aws\n"
+                                      "net = pulumi.StackReference('acme/network/prod')\n"
+                                      "aws.ec2.SecurityGroup('g', vpc_id=net.require_output('vpcId'))\n")
+    args = ["--program", str(prog), "--stack", "dev", "--no-policies", "--mode", "update"]
+    if refs is not None:
+        if refs != "missing":
+            (tmp_path / "refs.yaml").write_text(refs)
+        args += ["--stack-references", str(tmp_path / "refs.yaml")]
+    result = cli(*args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and needle in result.stderr, result.stderr
