@@ -177,6 +177,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         super().__init__(mocks)
         self.records: list[Resource] = []
         self.remote_children = remote_children
+        self.workdir = os.getcwd()
 
     # The SDK's MockMonitor deserializes a request's properties on the thread-pool worker that runs the RPC, and a
     # resource reference among them (`RolePolicyAttachment(role=role)`, `Subnet(vpc_id=vpc)`) is rehydrated there:
@@ -234,8 +235,11 @@ class RecordingMonitor(pmocks.MockMonitor):
             inputs=inputs, dependencies=deps, propertyDependencies=prop_deps)
         self.records.append(record)
         mocks = self.mocks
+        stack, project = pulumi.get_stack(), pulumi.get_project()
         registrar = Registrar(child=self._child, lookup=lambda u: getattr(self.resources.get(u), "state", None),
-                              region=mocks.region, stack=pulumi.get_stack(), preview=mocks.preview)
+                              region=mocks.region, stack=stack, preview=mocks.preview,
+                              root=f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}",
+                              workdir=self.workdir)
         outputs = BUILDERS[request.type](registrar, request.name, urn, unwrap_secrets(raw))
         outputs = {k: v for k, v in outputs.items() if not k.startswith("_")}
         record.outputs = downgrade_refs(outputs)
@@ -348,6 +352,7 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
     mocks = PlatformMocks(region=region, preview=preview,
                           stack_references=stack_references(config, references, references_source))
     monitor = RecordingMonitor(mocks, remote_children=remote_children)
+    monitor.workdir = str(getattr(program, "workdir", os.getcwd()))
     monitor.exports = {}
     errors = _ErrorLog()
     logger = logging.getLogger(f"plan.{stack}")

@@ -54,9 +54,37 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "sqs-redrive-policy": {"jobs": 1, "jobs-dlq": 1},
         "sqs-tls-only-policy": {"jobs": 1, "jobs-dlq": 1},
     },
+    "awsx-ecr-repository": {   # judged on the repositories awsx creates (lower-cased names), not the components
+        "ecr-immutable-tags": {"api-images": 1},
+        "ecr-kms-encryption": {"api-images": 1, "worker-images": 1},
+        "ecr-scan-on-push": {"api-images": 1},
+    },
+    "rest-api-component": {    # judged on the RestApi, Stage, role and bucket the component creates
+        "apigateway-access-logging": {"status-api": 1},
+        "apigateway-stage-cached": {"status-api": 1},
+        "apigateway-waf-on-rest-stage": {"status-api": 1},
+        "iam-no-service-wildcards": {"status-api4c238266": 1},   # the static route's role: AmazonS3FullAccess
+        "s3-bucket-logging-enabled": {"status-api": 1},
+        "s3-encryption-enabled": {"status-api": 1},
+        "s3-lifecycle-configured": {"status-api": 1},
+        "s3-public-access-block": {"status-api": 1},
+        "s3-tls-only-policy": {"status-api": 1},
+        "s3-versioning-enabled": {"status-api": 1},
+    },
+    "synced-folder-site": {
+        "s3-bucket-logging-enabled": {"site": 1},
+        "s3-lifecycle-configured": {"site": 1},
+        "s3-public-access-block": {"site": 1},
+        "s3-tls-only-policy": {"site": 1},
+        "s3-versioning-enabled": {"site": 1},
+    },
 }
-EXPECTED_BY_MODE: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
-SKIPS: dict[tuple[str, str], set] = {}
+# GET /status, GET / and ANY /{proxy+} have no authorizer (POST /admin is IAM-only); in a preview the OpenAPI body
+# holds the function's ARN, unknown until it exists: the rule cannot run, as in a real preview.
+EXPECTED_BY_MODE: dict[tuple[str, str], dict[str, dict[str, int]]] = {
+    ("rest-api-component", "update"): {"apigateway-authorizer-required": {"status-api": 3}},
+}
+SKIPS: dict[tuple[str, str], set] = {("rest-api-component", "preview"): {"apigateway-authorizer-required"}}
 
 
 def _signature(plan) -> list:
@@ -263,3 +291,60 @@ def test_a_stack_reference_not_given_is_one_line_and_exit_2(tmp_path, refs, need
     result = cli(*args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and needle in result.stderr, result.stderr
+
+
+# --- remote components modelled from their providers' source -----------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_awsx_ecr_repository_has_its_repository_and_lifecycle_policy(mode):
+    plan = first_plan("awsx-ecr-repository", mode)
+    component = plan.named("Api-Images", "awsx:ecr:Repository")
+    repo = plan.named("api-images", "aws:ecr/repository:Repository")
+    policy = plan.named("api-images", "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    assert repo.parent == component.urn and repo.props["forceDelete"] is True
+    assert policy.parent == component.parent       # awsx creates it without `parent: this`
+    assert policy.propertyDependencies["repository"] == [repo.urn]
+    assert json.loads(policy.props["policy"]) == {"rules": [{
+        "rulePriority": 1, "description": "remove untagged images", "action": {"type": "expire"},
+        "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 1}}]}
+    worker = json.loads(plan.named("worker-images", "aws:ecr/lifecyclePolicy:LifecyclePolicy").props["policy"])
+    assert [r["selection"] for r in worker["rules"]] == [        # the "any" rule last, as awsx orders them
+        {"tagStatus": "tagged", "tagPrefixList": ["pr-"], "countType": "sinceImagePushed", "countNumber": 14,
+         "countUnit": "days"},
+        {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50}]
+    if mode == "update":
+        assert plan.exports["apiUrl"] == repo.outputs["repositoryUrl"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rest_api_component_builds_the_api_its_provider_builds(mode):
+    plan = first_plan("rest-api-component", mode)
+    component = plan.named("status-api", "aws-apigateway:index:RestAPI")
+    api = plan.named("status-api", "aws:apigateway/restApi:RestApi")
+    stage = plan.named("status-api", "aws:apigateway/stage:Stage")
+    fn = plan.named("status", "aws:lambda/function:Function")
+    assert {api.parent, stage.parent} == {component.urn} and stage.props["stageName"] == "stage"
+    permissions = plan.of_type("aws:lambda/permission:Permission")
+    assert len(permissions) == 2 and all(p.propertyDependencies["function"] == [fn.urn] for p in permissions)
+    objects = plan.of_type("aws:s3/bucketObject:BucketObject")
+    assert [o.props["key"] for o in objects] == ["status-api4c238266/index.html"]
+    if mode == "preview":
+        assert api.inputs["body"] == UNKNOWN          # the integration URI holds the function's ARN
+        return
+    body = json.loads(api.props["body"])
+    assert body["paths"]["/admin"]["post"]["x-amazon-apigateway-auth"] == {"type": "AWS_IAM"}
+    assert body["paths"]["/status"]["get"]["x-amazon-apigateway-integration"]["uri"] == \
+        f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{fn.outputs['arn']}/invocations"
+    assert set(body["paths"]) == {"/status", "/admin", "/", "/{proxy+}"}
+    assert sorted(p.props["sourceArn"] for p in permissions) == sorted(
+        f"{api.outputs['executionArn']}/stage*/{m}" for m in ("GET/status", "POST/admin"))
+    assert plan.exports["url"] == f"https://{api.id}.execute-api.us-east-1.amazonaws.com/stage/"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_synced_folder_objects_are_the_files_of_the_folder(mode):
+    plan = first_plan("synced-folder-site", mode)
+    component = plan.named("site-files", "synced-folder:index:S3BucketFolder")
+    objects = {o.props["key"]: o for o in plan.of_type("aws:s3/bucketObject:BucketObject")}
+    assert set(objects) == {"index.html", "css/main.css"}        # hidden files left out, as the provider does
+    assert all(o.parent == component.urn and o.props["acl"] == "private" for o in objects.values())
+    assert objects["index.html"].props["contentType"] == "text/html"
