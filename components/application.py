@@ -96,6 +96,8 @@ class ApplicationOutputs:
     routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
     # Every service's binary media types (the API's binaryMediaTypes are their union).
     binary_media_types: Sequence[str] = ()
+    # Data-tier buckets the SPA uploads into directly (some service's `uploads`): CORS and CSP at the edge.
+    upload_buckets: Sequence[str] = ()
     # service -> whether it is parked (0 tasks until its first image): observability silences its
     # zero-healthy-hosts alarm meanwhile.
     service_parked: Mapping[str, pulumi.Output[bool]] = dataclasses.field(default_factory=dict)
@@ -259,6 +261,7 @@ class ApplicationTier(pulumi.ComponentResource):
             task_families={k: s.task_definition.family for k, s in services.items()},
             role_name_tags=role_name_tags, routes=routes(catalogue),
             binary_media_types=sorted({t for svc in catalogue for t in svc.settings.route.binary_media_types}),
+            upload_buckets=sorted({b for svc in catalogue for b in svc.settings.uses.uploads}),
             service_parked={k: s.parked for k, s in services.items() if s.parked is not None},
             eks_cluster_name=eks.cluster.name if eks else None,
             batch_job_queue_arn=batch.job_queue.arn if batch else None)

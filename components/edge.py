@@ -102,6 +102,9 @@ class EdgeTierArgs:
     # each gets /<path> and /<path>/{proxy+} of its own, streamed or with its timeout; the rest share /{proxy+}.
     routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
     binary_media_types: Sequence[str] = ()       # the API's binaryMediaTypes (the services' union)
+    # Data-tier buckets the SPA uploads into directly (presigned by the service that owns them): CORS for the
+    # site's origin only, and their regional hosts in the CSP's connect-src.
+    upload_bucket_names: Mapping[str, pulumi.Input[str]] = dataclasses.field(default_factory=dict)
     # The data tier's SSE-S3 access-log bucket; None: no CloudFront log delivery (policy cloudfront-logging).
     log_bucket_name: pulumi.Input[str] | None = None
     log_bucket_arn: pulumi.Input[str] | None = None
@@ -251,6 +254,7 @@ class EdgeTier(pulumi.ComponentResource):
         oac = aws.cloudfront.OriginAccessControl(
             "site-oac", name=n.physical("generic", "site-oac"), description="SPA bucket, signed by CloudFront",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
+        upload_buckets = dict(sorted(args.upload_bucket_names.items()))
         headers = aws.cloudfront.ResponseHeadersPolicy(
             "security-headers", name=n.physical("generic", "security-headers"),
             comment="HSTS, nosniff, DENY framing, strict referrer, XSS filter, CSP",
@@ -266,10 +270,11 @@ class EdgeTier(pulumi.ComponentResource):
                 xss_protection=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigXssProtectionArgs(
                     protection=True, mode_block=True, override=True),
                 content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
-                    content_security_policy=(
+                    content_security_policy=pulumi.Output.all(*upload_buckets.values()).apply(lambda names: (
                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                        f"connect-src 'self' {connect_src(p.region, args.dr_region, s.api_domain_name)}; "
-                        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"),
+                        f"connect-src 'self' {connect_src(p.region, args.dr_region, s.api_domain_name)}"
+                        f"{''.join(f' https://{b}.s3.{p.region}.amazonaws.com' for b in names)}; "
+                        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'")),
                     override=True)),
             opts=child)
 
@@ -397,6 +402,17 @@ class EdgeTier(pulumi.ComponentResource):
         site_url = (pulumi.Output.from_input(f"https://{s.custom_domain}") if s.custom_domain
                     else pulumi.Output.concat("https://", dist.domain_name))
         api = self._api(args, api_acl, [self.user_pool.arn], allowed_origin)
+
+        # Direct uploads: the browser PUTs the parts the owning service presigned, from the site's origin only;
+        # ETag is exposed (the service completes the multipart upload with the parts' ETags).
+        for key, bucket_name in upload_buckets.items():
+            aws.s3.BucketCorsConfiguration(
+                f"{key}-upload-cors", bucket=bucket_name,
+                cors_rules=[aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                    id="spa-direct-upload", allowed_origins=[site_url], allowed_methods=["PUT"],
+                    allowed_headers=["content-type", "content-md5", "x-amz-checksum-*", "x-amz-sdk-checksum-algorithm"],
+                    expose_headers=["ETag"], max_age_seconds=3000)],
+                opts=child)
 
         # --- outputs -----------------------------------------------------------------------------
         self.outputs = EdgeOutputs(

@@ -163,6 +163,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         alb_arn=application.alb_arn, vpc_link_subnet_ids=network.private_subnet_ids,
         vpc_link_security_group_id=network.vpc_link_security_group_id,
         routes=application.routes, binary_media_types=application.binary_media_types,
+        upload_bucket_names={k: data.bucket_names[k] for k in application.upload_buckets},
         log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn, alerts_topic_arn=events.alerts_topic_arn,
         warnings_topic_arn=events.warnings_topic_arn,
         # With a DR region: the SPA may call the DR API, and CloudFront falls back to the DR tier's site replica.

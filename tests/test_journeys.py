@@ -15,6 +15,15 @@ from plan.journeys.catalogue import HOPS, build_journeys
 
 INTEGRATION = "aws:apigateway/integration:Integration"
 LB = "aws:lb/loadBalancer:LoadBalancer"
+CORS = "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"
+
+
+def without_statement(sid: str):
+    def mutate(props):
+        doc = json.loads(props["policy"])
+        doc["Statement"] = [st for st in doc["Statement"] if st.get("Sid") != sid]
+        props["policy"] = json.dumps(doc)
+    return mutate
 
 
 def by_name(plan) -> dict:
@@ -43,7 +52,7 @@ def test_every_promised_journey_passes(stack):
     journeys = by_name(stack_plan(stack, False))
     assert {"streamed-answer-conversational", "streamed-answer-code", "image-roundtrip-5mb",
             "prompt-with-script-and-dotdot", "burst-100-one-user", "script-body-to-search-blocked",
-            "document-200mb-through-api-refused"} <= set(journeys)
+            "document-200mb-through-api-refused", "pdf-upload-200mb"} <= set(journeys)
     failing = {n: j.to_json()["reason"] for n, j in journeys.items() if j.promised and j.verdict != "pass"}
     assert not failing
     stream = journeys["streamed-answer-conversational"]
@@ -85,6 +94,18 @@ def test_preview_journeys_are_undecidable_never_passed():
     (("waf-api", "aws:wafv2/webAcl:WebAcl", lambda p: [
         r["statement"]["rateBasedStatement"].update(limit=50) for r in p["rules"] if r["name"] == "rate-limit-per-user"]),
      "burst-100-one-user", "WAF", "rate-limit-per-user"),
+    # the documents bucket without its CORS rule: the browser refuses the direct upload
+    (("documents-upload-cors", CORS, lambda p: p.update(corsRules=[])), "pdf-upload-200mb", "S3", "no CORS rule"),
+    (("documents-upload-cors", CORS, lambda p: p["corsRules"][0].update(exposeHeaders=[])),
+     "pdf-upload-200mb", "S3", "ETag"),
+    # the owning service without its upload grant: the presigned parts are denied
+    (("document-extraction-task-policy", "aws:iam/rolePolicy:RolePolicy", without_statement("IssueUploads")),
+     "pdf-upload-200mb", "IAM", "s3:PutObject"),
+    # the CSP without the bucket's host: the browser does not even send the PUT
+    (("security-headers", "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", lambda p: p[
+        "securityHeadersConfig"]["contentSecurityPolicy"].update(contentSecurityPolicy=p["securityHeadersConfig"][
+            "contentSecurityPolicy"]["contentSecurityPolicy"].replace(" https://ai-platform-prod-documents", " x"))),
+     "pdf-upload-200mb", "CloudFront", "does not admit"),
     # the WAF's 403 without CORS headers: the SPA would see a CORS error, not the block
     (("api-default-4xx-cors", "aws:apigateway/response:Response", lambda p: p.update(responseParameters={})),
      "script-body-to-search-blocked", "WAF", "CORS error"),

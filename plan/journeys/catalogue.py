@@ -32,6 +32,10 @@ RULE = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 TARGET_GROUP = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 SERVICE = "aws:ecs/service:Service"
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
+CORS = "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 
 HOPS = ("CloudFront", "WAF", "API Gateway", "VPC link", "load balancer", "target group", "container")
 
@@ -188,6 +192,13 @@ class Journeys:
                          if t.get("weight", 1)), None)
                     return rule, self.m.find(arn, *TARGET_GROUP) if arn else None
         return None, None
+
+    def task_of(self, tg):
+        for svc in self.of(SERVICE):
+            for lbc in self.get(svc, "loadBalancers") or []:
+                if self.m.find(lbc.get("targetGroupArn"), *TARGET_GROUP) is tg:
+                    return self.m.ref(svc, "taskDefinition", TASK)
+        return None
 
     def container_env(self, tg):
         for svc in self.of(SERVICE):
@@ -391,6 +402,109 @@ class Journeys:
         return _hop("container", Verdict(True, f"told to serve {seconds} s{' streamed' if streamed else ''}, "
                                                f"keep-alive {keep} s > idle {idle} s"), "alb-idle")
 
+    # ------------------------------------------------------------------ direct uploads
+    def site_origin(self):
+        for d in self.of(DISTRIBUTION):
+            aliases = self.get(d, "aliases") or []
+            if aliases and not is_unknown(aliases):
+                return f"https://{aliases[0]}"
+            domain = self.get(d, "domainName")
+            return Unknown if is_unknown(domain) or not domain else f"https://{domain}"
+        return None
+
+    def upload(self, name: str, description: str, service: str, size: int) -> Journey:
+        """A document straight to S3: the SPA asks the owning service to start a multipart upload (through the
+        API), PUTs the presigned parts to the bucket, and the service completes it and announces it."""
+        start = self.walk(name, description, service, f"/{service}/uploads", body=512)
+        hops, journey = start.hops, start
+        if journey.outcome is not True:
+            return journey
+        _, tg = self.forward(self.alb(self.route(self.api(self.stage()), f"/{service}/uploads")[1]),
+                             f"/{service}/uploads")
+        env = self.container_env(tg)
+        arns = sorted(v for k, v in env.items() if k.startswith("UPLOADS_") and k.endswith("_ARN"))
+        if not arns:
+            hops.append(_hop("S3", Verdict(False, f"{service} issues no direct uploads (its contract names no "
+                                                  "uploads bucket)"), "s3-presign"))
+            return journey
+        bucket = self.m.bucket(arns[0])
+        if bucket in (None, Unknown):
+            hops.append(_hop("S3", Verdict(None if bucket is Unknown else False, f"no bucket {arns[0]}"), "s3-cors"))
+            return journey
+        name_ = self.m.bucket_name(bucket)
+        host = f"{name_}.s3.{self.region}.amazonaws.com"
+        csp = self.cloudfront_hop(host)
+        hops[0] = _hop("CloudFront", Verdict(
+            csp.verdict.allowed if hops[0].verdict.allowed is True else hops[0].verdict.allowed,
+            f"{hops[0].verdict.reason}; {csp.verdict.reason}"), "csp")
+        # IAM: the presigned part uploads act as the service's task role (S3 and the bucket's key)
+        task = self.task_of(tg)
+        role = self.m.role_by_arn(self.get(task, "taskRoleArn")) if task not in (None, Unknown) else Unknown
+        barn = self.m.arn(bucket)
+        prefix = env.get("UPLOAD_PREFIX", "uploads/")
+        obj = f"{barn}/{prefix}journey/document.pdf"
+        checks = [self.ck.role_can(role, a, obj) for a in ("s3:PutObject", "s3:AbortMultipartUpload")]
+        algo, key_ref, bucket_key = self.m.bucket_sse(bucket)
+        if algo == "aws:kms" and role not in (None, Unknown):
+            checks.append(self.ck.kms_use(role.principal(), key_ref, ["kms:GenerateDataKey", "kms:Decrypt"], {
+                "kms:ViaService": f"s3.{self.region}.amazonaws.com", "kms:CallerAccount": self.m.account,
+                "kms:EncryptionContext:aws:s3:arn": barn if bucket_key else obj}, role=role))
+        bad = next((c for c in checks if c.allowed is not True), None)
+        hops.append(_hop("IAM", bad or Verdict(True, f"{service}'s task role may create, upload and complete "
+                                                     f"parts under {prefix} (and use the bucket's key)"),
+                         "s3-presign"))
+        if bad is not None:
+            return journey
+        # S3: CORS for the site's origin, PUT, ETag exposed; the parts within S3's multipart limits
+        origin = self.site_origin()
+        cors = [c for c in self.of(CORS) if self.m.ref(c, "bucket") is bucket or self.get(c, "bucket") == name_]
+        if origin is Unknown or any(is_unknown(self.get(c, "corsRules")) for c in cors):
+            hops.append(_hop("S3", Verdict(None, "the site's origin is unknown until apply"), "s3-cors"))
+            return journey
+        rules = [r for c in cors for r in self.get(c, "corsRules") or []
+                 if origin in (r.get("allowedOrigins") or []) and "PUT" in (r.get("allowedMethods") or [])]
+        if not rules:
+            hops.append(_hop("S3", Verdict(False, f"no CORS rule of {name_} admits PUT from {origin}: the browser "
+                                                  "refuses the upload"), "s3-cors"))
+            return journey
+        if not any("ETag" in (r.get("exposeHeaders") or []) for r in rules):
+            hops.append(_hop("S3", Verdict(False, f"{name_}'s CORS rule does not expose ETag: the SPA cannot "
+                                                  "report the parts to complete the upload"), "s3-cors"))
+            return journey
+        part = int(env.get("UPLOAD_PART_SIZE_MB") or 0) * MB
+        low, most = LIMITS["s3-multipart"].value
+        parts = -(-size // part) if part else 0
+        ok = part >= low and parts <= most and part <= LIMITS["s3-put"].value
+        hops.append(_hop("S3", Verdict(ok, (
+            f"CORS admits PUT from {origin} and exposes ETag; {size / MB:g} MB in {parts} parts of "
+            f"{part // MB} MiB" if ok else f"{size / MB:g} MB in parts of {part // MB} MiB: {parts} parts "
+            f"(S3: 5 MiB - 5 GiB each, at most 10,000)")), "s3-multipart"))
+        if not ok:
+            return journey
+        # processing: the service announces the completed upload; a bus rule feeds the queue it consumes
+        hops.append(self.processing_hop(role, env))
+        return journey
+
+    def processing_hop(self, role, env) -> Hop:
+        bus = env.get("EVENT_BUS_ARN")
+        queues = {v for k, v in env.items() if k.startswith("QUEUE_") and k.endswith("_ARN")}
+        if not bus:
+            return _hop("processing", Verdict(False, "the service may not publish on the platform bus"), "s3-presign")
+        can = self.ck.role_can(role, "events:PutEvents", bus, {"events:detail-type": "DocumentUploaded",
+                                                              "events:source": "ai-platform.documents"})
+        if can.allowed is not True:
+            return _hop("processing", can, "s3-presign")
+        for rule in self.of(EVENT_RULE):
+            pattern = loads(self.get(rule, "eventPattern"))
+            if not isinstance(pattern, dict) or "DocumentUploaded" not in (pattern.get("detail-type") or []):
+                continue
+            for t in self.of(EVENT_TARGET):
+                if self.m.ref(t, "rule", EVENT_RULE) is rule and self.get(t, "arn") in queues:
+                    return _hop("processing", Verdict(True, f"DocumentUploaded -> rule {rule.name} -> the queue the "
+                                                            "service consumes"), "s3-presign")
+        return _hop("processing", Verdict(False, "no bus rule sends DocumentUploaded to a queue the service "
+                                                 "consumes"), "s3-presign")
+
     # ------------------------------------------------------------------ the catalogue
     def build(self) -> list[Journey]:
         j = [
@@ -410,6 +524,8 @@ class Journeys:
                       trips=("CrossSiteScripting_BODY", "GenericLFI_BODY"), expect="blocked"),
             self.walk("burst-100-one-user", "100 requests at once from one user to code", "code", "/code/complete",
                       per_window=100, seconds=30, streamed=True, accept="text/event-stream"),
+            self.upload("pdf-upload-200mb", "a 200 MB PDF straight to S3: presigned multipart parts issued and "
+                        "completed by document-extraction", "document-extraction", 200 * MB),
             self.walk("document-200mb-through-api-refused", "a 200 MB PDF posted through the API: refused with "
                       "413 (documents go straight to S3)", "document-extraction", "/document-extraction/documents",
                       body=200 * MB, content_type="application/pdf", expect="blocked"),
