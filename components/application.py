@@ -46,6 +46,8 @@ class ApplicationTierArgs:
     private_subnet_ids: pulumi.Input[Sequence[str]]
     lb_sg_id: pulumi.Input[str]
     app_sg_id: pulumi.Input[str]
+    # Batch container instances' own group (HTTPS out only): not the application group, which reaches the data ports.
+    batch_sg_id: pulumi.Input[str]
     # Batch jobs' role (the security tier's ECS task role); services get their own roles here.
     batch_job_role_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
@@ -94,6 +96,8 @@ class ApplicationOutputs:
     routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
     # Every service's binary media types (the API's binaryMediaTypes are their union).
     binary_media_types: Sequence[str] = ()
+    # Data-tier buckets the SPA uploads into directly (some service's `uploads`): CORS and CSP at the edge.
+    upload_buckets: Sequence[str] = ()
     # service -> whether it is parked (0 tasks until its first image): observability silences its
     # zero-healthy-hosts alarm meanwhile.
     service_parked: Mapping[str, pulumi.Output[bool]] = dataclasses.field(default_factory=dict)
@@ -226,7 +230,7 @@ class ApplicationTier(pulumi.ComponentResource):
         batch = None
         if app.batch.enabled:
             batch = batch_environment(self, p, app.batch, subnet_ids=args.private_subnet_ids,
-                                      security_group_id=args.app_sg_id, job_role_arn=args.batch_job_role_arn,
+                                      security_group_id=args.batch_sg_id, job_role_arn=args.batch_job_role_arn,
                                       logs_key_arn=args.logs_key_arn)
 
         # --- outputs -------------------------------------------------------------------------------
@@ -257,6 +261,7 @@ class ApplicationTier(pulumi.ComponentResource):
             task_families={k: s.task_definition.family for k, s in services.items()},
             role_name_tags=role_name_tags, routes=routes(catalogue),
             binary_media_types=sorted({t for svc in catalogue for t in svc.settings.route.binary_media_types}),
+            upload_buckets=sorted({b for svc in catalogue for b in svc.settings.uses.uploads}),
             service_parked={k: s.parked for k, s in services.items() if s.parked is not None},
             eks_cluster_name=eks.cluster.name if eks else None,
             batch_job_queue_arn=batch.job_queue.arn if batch else None)

@@ -36,9 +36,11 @@ DEFAULT_CONTRACTS: dict[str, dict] = {
     "quality": {"database": "readonly", "schemas": ["conversational"], "tables": ["synthetic-data"],
                 "buckets": {"ml-artifacts": "read"}, "models": [HAIKU]},
     "personalization": {"database": "readwrite", "cache": True},
-    # Announces uploaded documents (DocumentUploaded), consumes the document-processing queue that event feeds,
-    # reads the documents and writes their extracted text to the data lake.
-    "document-extraction": {"buckets": {"documents": "read", "data-lake": "write"}, "publishes": ["DocumentUploaded"],
+    # Takes documents in (presigned multipart uploads straight to S3, completed by it: docs/traffic.md), announces
+    # them (DocumentUploaded), consumes the document-processing queue that event feeds, reads the documents and
+    # writes their extracted text to the data lake.
+    "document-extraction": {"buckets": {"documents": "read", "data-lake": "write"}, "uploads": ["documents"],
+                            "publishes": ["DocumentUploaded"],
                             "queues": ["document-processing"], "models": [HAIKU]},
     # The inference consumer: reads its queue, keeps sessions in the cache, conversations in the database.
     "conversational": {"database": "readwrite", "cache": True, "queues": ["inference-requests"], "models": [HAIKU]},

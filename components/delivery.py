@@ -77,14 +77,20 @@ class DeliveryOutputs:
     log_group_names: Mapping[str, str]
 
 
-def data_key_use(alias_arn_or_name: str) -> dict:
-    """Use of the data key, named by its alias (kms:ResourceAliases): complete in a preview."""
+def data_key_use(alias_arn_or_name: str, bucket_arn: Input[str], region: str) -> dict:
+    """Use of the data key, named by its alias (kms:ResourceAliases), only through S3 (kms:ViaService) and only for
+    the artifacts bucket's objects (their encryption context): a build runs customer code, privileged, and must
+    not decrypt whatever else the platform-wide key protects."""
     return {"Sid": "ArtifactsKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [alias_arn_or_name]}}}
+            "Resource": "*", "Condition": {
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": [alias_arn_or_name]},
+                "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": pulumi.Output.concat(bucket_arn, "*")}}}
+
 
 
 def build_statements(log_group_arn: Input[str], repository_arn: Input[str], bucket_arn: Input[str],
-                     data_key_alias: str) -> list[dict]:
+                     data_key_alias: str, region: str) -> list[dict]:
     """The build role: its own log group, its own repository (push, pull for layer cache, scan results), the
     pipeline's artifacts, and the data key those artifacts are encrypted with."""
     return [
@@ -100,11 +106,11 @@ def build_statements(log_group_arn: Input[str], repository_arn: Input[str], buck
         {"Sid": "PipelineArtifacts", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
          "Resource": pulumi.Output.concat(bucket_arn, "/*")},
-        data_key_use(data_key_alias),
+        data_key_use(data_key_alias, bucket_arn, region),
     ]
 
 
-def pipeline_statements(*, bucket_arn: Input[str], data_key_alias: str, project_arn: Input[str],
+def pipeline_statements(*, bucket_arn: Input[str], data_key_alias: str, region: str, project_arn: Input[str],
                         service_arn: Input[str], task_family_arn: Input[str], roles_arn: Input[str],
                         pass_role_name_tags: Sequence[str], connection_arns: Sequence[Input[str]] | None,
                         repository: str | None) -> list[dict]:
@@ -116,7 +122,7 @@ def pipeline_statements(*, bucket_arn: Input[str], data_key_alias: str, project_
          "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning",
                     "s3:GetBucketLocation"],
          "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")]},
-        data_key_use(data_key_alias),
+        data_key_use(data_key_alias, bucket_arn, region),
         {"Sid": "OwnBuild", "Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
          "Resource": project_arn},
         # RegisterTaskDefinition and the Describe/List calls have no resource-level permissions.
@@ -208,7 +214,7 @@ class DeliveryTier(pulumi.ComponentResource):
                 name=n.physical("iam_role", svc, "build"), tag_name=n.base(svc, "build"), tags=tags,
                 description=f"CodeBuild for {svc}: push to its own repository only",
                 inline={f"{svc}-build-policy": policy_json(*build_statements(
-                    p.arn("logs", f"log-group:{log_name}"), wired.repository_arn, bucket.arn, args.data_key_alias))})
+                    p.arn("logs", f"log-group:{log_name}"), wired.repository_arn, bucket.arn, args.data_key_alias, p.region))})
             project_name = n.physical("codebuild", svc)
             project = aws.codebuild.Project(
                 f"{svc}-build", name=project_name,
@@ -242,7 +248,7 @@ class DeliveryTier(pulumi.ComponentResource):
                 name=n.physical("iam_role", svc, "pipeline"), tag_name=n.base(svc, "pipeline"), tags=tags,
                 description=f"CodePipeline for {svc}: deploy to its own ECS service only",
                 inline={f"{svc}-pipeline-policy": policy_json(*pipeline_statements(
-                    bucket_arn=bucket.arn, data_key_alias=args.data_key_alias,
+                    bucket_arn=bucket.arn, data_key_alias=args.data_key_alias, region=p.region,
                     project_arn=p.arn("codebuild", f"project/{project_name}"),
                     service_arn=service_arn, task_family_arn=family_arn, roles_arn=roles_arn,
                     pass_role_name_tags=wired.pass_role_name_tags, repository=s.repository,

@@ -315,7 +315,7 @@ class DrTier(pulumi.ComponentResource):
 
         role_name = p.namer.physical("iam_role", "backup")
         backup = service_role(self, p, "backup-role", service="backup.amazonaws.com", name=role_name,
-                              tag_name=role_name, description="AWS Backup jobs and restores", scope_to_account=False,
+                              tag_name=role_name, description="AWS Backup jobs and restores",
                               managed={f"backup-managed-{i}": arn for i, arn in enumerate(BACKUP_POLICIES)})
         role, attachments = backup.role, list(backup.attachments)
 

@@ -168,7 +168,9 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
         return aws.lb.TargetGroup(
             p.namer.fixed("target_group", logical, reserve=AUTONAME_SUFFIX),
             port=svc.port, protocol="HTTP", target_type="ip", vpc_id=w.vpc_id,
-            deregistration_delay=30,
+            # requests in flight on a replaced task get their route's whole timeout (a streamed answer is not cut
+            # by a release); deregistration ends as soon as none is left.
+            deregistration_delay=max(30, s.route.timeout_seconds),
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 enabled=True, path=s.health_check_path, protocol="HTTP", port="traffic-port", matcher="200-399",
                 interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),

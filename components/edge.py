@@ -103,6 +103,9 @@ class EdgeTierArgs:
     # each gets /<path> and /<path>/{proxy+} of its own, streamed or with its timeout; the rest share /{proxy+}.
     routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
     binary_media_types: Sequence[str] = ()       # the API's binaryMediaTypes (the services' union)
+    # Data-tier buckets the SPA uploads into directly (presigned by the service that owns them): CORS for the
+    # site's origin only, and their regional hosts in the CSP's connect-src.
+    upload_bucket_names: Mapping[str, pulumi.Input[str]] = dataclasses.field(default_factory=dict)
     # The data tier's SSE-S3 access-log bucket; None: no CloudFront log delivery (policy cloudfront-logging).
     log_bucket_name: pulumi.Input[str] | None = None
     log_bucket_arn: pulumi.Input[str] | None = None
@@ -117,7 +120,9 @@ class EdgeTierArgs:
     user_pool_arns: Sequence[pulumi.Input[str]] = ()    # pools the authorizer accepts (api_only)
     site_url: pulumi.Input[str] | None = None           # https://<SPA origin> the CORS answers admit (api_only)
     apigateway_role_arn: pulumi.Input[str] | None = None  # the primary's API Gateway logs role (IAM is global)
-    alerts_topic_arn: pulumi.Input[str] | None = None   # critical: the API health alarm pages it (issue 30)
+    # critical: the API health alarm pages it (issue 30)
+    alerts_topic_arn: pulumi.Input[str] | None = None
+    warnings_topic_arn: pulumi.Input[str] | None = None   # informs: the routes' 5xx and latency alarms (issue 25)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,6 +255,7 @@ class EdgeTier(pulumi.ComponentResource):
         oac = aws.cloudfront.OriginAccessControl(
             "site-oac", name=n.physical("generic", "site-oac"), description="SPA bucket, signed by CloudFront",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
+        upload_buckets = dict(sorted(args.upload_bucket_names.items()))
         headers = aws.cloudfront.ResponseHeadersPolicy(
             "security-headers", name=n.physical("generic", "security-headers"),
             comment="HSTS, nosniff, DENY framing, strict referrer, XSS filter, CSP",
@@ -265,10 +271,11 @@ class EdgeTier(pulumi.ComponentResource):
                 xss_protection=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigXssProtectionArgs(
                     protection=True, mode_block=True, override=True),
                 content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
-                    content_security_policy=(
+                    content_security_policy=pulumi.Output.all(*upload_buckets.values()).apply(lambda names: (
                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                        f"connect-src 'self' {connect_src(p.region, args.dr_region, s.api_domain_name)}; "
-                        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"),
+                        f"connect-src 'self' {connect_src(p.region, args.dr_region, s.api_domain_name)}"
+                        f"{''.join(f' https://{b}.s3.{p.region}.amazonaws.com' for b in names)}; "
+                        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'")),
                     override=True)),
             opts=child)
 
@@ -397,6 +404,17 @@ class EdgeTier(pulumi.ComponentResource):
                     else pulumi.Output.concat("https://", dist.domain_name))
         api = self._api(args, api_acl, [self.user_pool.arn], allowed_origin)
 
+        # Direct uploads: the browser PUTs the parts the owning service presigned, from the site's origin only;
+        # ETag is exposed (the service completes the multipart upload with the parts' ETags).
+        for key, bucket_name in upload_buckets.items():
+            aws.s3.BucketCorsConfiguration(
+                f"{key}-upload-cors", bucket=bucket_name,
+                cors_rules=[aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                    id="spa-direct-upload", allowed_origins=[site_url], allowed_methods=["PUT"],
+                    allowed_headers=["content-type", "content-md5", "x-amz-checksum-*", "x-amz-sdk-checksum-algorithm"],
+                    expose_headers=["ETag"], max_age_seconds=3000)],
+                opts=child)
+
         # --- outputs -----------------------------------------------------------------------------
         self.outputs = EdgeOutputs(
             site_bucket_name=bucket.bucket, site_bucket_arn=site.arn, site_versioning_id=site.versioning.id,
@@ -482,10 +500,19 @@ class EdgeTier(pulumi.ComponentResource):
         # A deployment is a snapshot: it must be replaced whenever what it serves changes, including
         # the integration target (a replaced ALB has a new DNS name) and the CORS origin. Otherwise the
         # stage keeps proxying to the old load balancer after an `up` that "succeeded".
+        # What every route calls is hashed from the integrations themselves (their outputs, so the triggers'
+        # property dependencies name each one: the pack's apigateway-deployment-tracks-integrations holds it):
+        # a replaced VPC link or load balancer, a new timeout, header or transfer mode redeploys the stage.
+        integrations = [r for r in deploy_deps if isinstance(r, aws.apigateway.Integration)]
+        calls = pulumi.Output.all(*[pulumi.Output.all(
+            i.type, i.connection_type, i.connection_id, i.integration_target, i.uri, i.integration_http_method,
+            i.request_parameters, i.request_templates, i.timeout_milliseconds, i.response_transfer_mode,
+            i.content_handling) for i in integrations])
+
         def fingerprint(values) -> str:
-            backend, origin = values
+            backend, origin, integration_values = values
             return hashlib.sha256(json.dumps(
-                {"backend": backend or "mock", "origin": origin, "gatewayResponses": list(CORS_GATEWAY_RESPONSES),
+                {"backend": backend or "mock", "origin": origin, "integrations": integration_values, "gatewayResponses": list(CORS_GATEWAY_RESPONSES),
                  "connection": "VPC_LINK" if self._vpc_link is not None else "INTERNET", "methods": ["ANY", "OPTIONS"],
                  "auth": "COGNITO_USER_POOLS", "corsHeaders": CORS_HEADERS, "corsMethods": CORS_METHODS,
                  "timeoutMs": DEFAULT_TIMEOUT_MS, "routes": dict(args.routes),
@@ -493,7 +520,7 @@ class EdgeTier(pulumi.ComponentResource):
 
         deployment = aws.apigateway.Deployment(
             "api-deployment", rest_api=api.id, description="ai-platform API",
-            triggers={"redeployment": pulumi.Output.all(args.backend_url, allowed_origin).apply(fingerprint)},
+            triggers={"redeployment": pulumi.Output.all(args.backend_url, allowed_origin, calls).apply(fingerprint)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=deploy_deps))
         self.stage = aws.apigateway.Stage(
             "api-stage", rest_api=api.id, deployment=deployment.id, stage_name=s.api_stage_name,
@@ -542,6 +569,23 @@ class EdgeTier(pulumi.ComponentResource):
                              severity="critical",
                              description="API 5xx ratio > 50% for 3 minutes: Route 53 failover health "
                                          "check of the region; pages (critical)")
+        # Each route of its own: its 5xx (504: the container sent nothing in time) and its latency near the
+        # timeout, by resource (the stage's detailed metrics are on: MethodSettings metricsEnabled).
+        actions = [args.warnings_topic_arn] if args.warnings_topic_arn is not None else []
+        for service, route in sorted(args.routes.items()):
+            dims: dict[str, Any] = {"ApiName": api.name, "Stage": self.stage.stage_name, "Resource": f"/{route['path']}/{{proxy+}}",
+                    "Method": "ANY"}
+            metric_alarm(self, p, f"api-{service}-5xx-alarm", f"api-{service}-5xx", namespace="AWS/ApiGateway",
+                         metric="5XXError", dimensions=dims, op=">=", threshold=5, statistic="Sum", period=300,
+                         missing="notBreaching", actions=actions, severity="warning",
+                         description=f"API route /{route['path']}: 5 or more 5xx (504: no answer within "
+                                     f"{route['timeoutMs'] // 1000} s) in 5 minutes")
+            metric_alarm(self, p, f"api-{service}-latency-alarm", f"api-{service}-latency",
+                         namespace="AWS/ApiGateway", metric="IntegrationLatency", dimensions=dims, op=">",
+                         threshold=0.9 * route["timeoutMs"], extended_statistic="p99", period=300, periods=2,
+                         missing="notBreaching", actions=actions, severity="warning",
+                         description=f"API route /{route['path']}: p99 integration latency above 90% of its "
+                                     f"{route['timeoutMs'] // 1000} s timeout for 10 minutes")
         return ApiOutputs(
             api_id=api.id, api_endpoint=self.stage.invoke_url, api_stage_arn=self.stage.arn,
             regional_web_acl_arn=api_acl.arn,

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .config.ml import MlSettings
+from .config.ml import MlSettings, has_instance_storage
 from .context import Platform, policy_json, publish
 from .recipes.alarms import metric_alarm
 from .recipes.functions import LambdaSpec, platform_function
@@ -24,6 +24,10 @@ from .recipes.roles import service_role
 
 METRIC_NAMESPACE = "AiPlatform/ML"          # what the orchestrator emits (functions/training_orchestrator)
 REQUEST_SOURCE = "ai-platform.ml"           # custom EventBridge source of training requests
+REQUEST_DETAIL_TYPE = "Training Request"
+REJECTED_DETAIL_TYPE = "Training Request Rejected"   # the orchestrator's answer to a refused request
+ECR_PUSH = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages"]
 DATA_CAPTURE_PREFIX = "data-capture/"
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
@@ -64,6 +68,8 @@ class MlOutputs:
     function_names: Mapping[str, pulumi.Output[str]]
     dlq_names: Mapping[str, pulumi.Output[str]]     # each function's dead-letter queue
     uploader_policy_arn: pulumi.Output[str] | None
+    # What a person or CI attaches to submit training requests and push training images (and nothing more).
+    submitter_policy_arn: pulumi.Output[str] | None = None
 
 
 def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
@@ -139,9 +145,14 @@ class MlTier(pulumi.ComponentResource):
         sm_statements += [
             # GetAuthorizationToken has no resource-level permissions: "*" is the only valid Resource.
             {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+            # Only through the services that encrypt the job's data with it (S3 objects, SageMaker's own volumes
+            # and artifacts): the role runs customer training code and must not use the platform key directly.
+            # kms:Encrypt: OutputDataConfig.KmsKeyId given as an alias (the orchestrator passes the data key's alias
+            # ARN) needs it (SageMaker API reference, OutputDataConfig).
             {"Sid": "UseDataKey", "Effect": "Allow",
-             "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*",
-             "Condition": data_key},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*",
+             "Condition": {**data_key, "StringEquals": {"kms:ViaService": [
+                 f"s3.{p.region}.amazonaws.com", f"sagemaker.{p.region}.amazonaws.com"]}}},
             {"Sid": "GrantDataKeyToVolumes", "Effect": "Allow", "Action": ["kms:CreateGrant"], "Resource": "*",
              "Condition": {**data_key, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
             {"Sid": "VpcNetworking", "Effect": "Allow",
@@ -184,8 +195,9 @@ class MlTier(pulumi.ComponentResource):
         topics = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
         training_failed_alarm = metric_alarm(
             self, p, "training-failed-alarm", "training-jobs-failed",
-            description="SageMaker training jobs of this stack failed (counted by the training orchestrator "
-                        "from 'SageMaker Training Job State Change' events).",
+            description="SageMaker training jobs of this stack did not complete: Failed, or Stopped (MaxRuntimeExceeded, "
+                        "MaxWaitTimeExceeded); counted by the training orchestrator from 'SageMaker Training Job "
+                        "State Change' events.",
             namespace=METRIC_NAMESPACE, metric="TrainingJobsFailed", dimensions={"Stack": p.stack},
             statistic="Sum", period=300, periods=1, threshold=s.training.failed_jobs_threshold, op=">=",
             missing="notBreaching", actions=topics, severity="warning")
@@ -253,8 +265,16 @@ class MlTier(pulumi.ComponentResource):
             "SAGEMAKER_ROLE_ARN": args.sagemaker_role_arn,
             "OUTPUT_KMS_KEY_ARN": self.data_key_alias_arn,  # SageMaker accepts an alias ARN
             "DEFAULT_INSTANCE_TYPE": s.training.default_instance_type,
+            "ALLOWED_INSTANCE_TYPES": ",".join(s.training.allowed_instance_types),
+            # Types whose local NVMe storage refuses a VolumeKmsKeyId (the handler leaves it out for them).
+            "LOCAL_STORAGE_INSTANCE_TYPES": ",".join(t for t in s.training.allowed_instance_types
+                                                     if has_instance_storage(t)),
+            "MAX_INSTANCE_COUNT": str(s.training.max_instance_count),
+            "DEFAULT_SPOT": "true" if s.training.default_spot else "false",
             "MAX_RUNTIME_SECONDS": str(s.training.max_runtime_seconds),
             "MAX_WAIT_SECONDS": str(s.training.max_wait_seconds),
+            "MAX_RUNTIME_LIMIT_SECONDS": str(s.training.max_runtime_limit_seconds),
+            "MAX_WAIT_LIMIT_SECONDS": str(s.training.max_wait_limit_seconds),
             "JOB_NAME_PREFIX": job_prefix,
             "ALLOWED_IMAGE_REPOSITORIES": ",".join(ml_repo_names),
             "SUBNET_IDS": _join(args.private_subnet_ids),
@@ -262,24 +282,37 @@ class MlTier(pulumi.ComponentResource):
             "STACK": p.stack,
             "PLATFORM_TAGS": json.dumps(p.tags()),
         }
-        s3_prefixes: list[pulumi.Output[str]] = []
+        # What the SageMaker role's grants above let it read (datasets, artifacts) and write (artifacts): the
+        # handler refuses an input, output or checkpoint location outside them before any GPU hour is spent.
+        readable: list[pulumi.Output[str]] = []
+        writable: list[pulumi.Output[str]] = []
         if has_data:
-            s3_prefixes.append(pulumi.Output.concat("s3://", data_name, "/", s.dataset_prefix))
+            readable.append(pulumi.Output.concat("s3://", data_name, "/", s.dataset_prefix))
         if has_artifacts:
-            s3_prefixes += [pulumi.Output.concat("s3://", art_name, "/", x)
-                            for x in s.artifact_prefixes if x != DATA_CAPTURE_PREFIX]
+            writable += [pulumi.Output.concat("s3://", art_name, "/", x)
+                         for x in s.artifact_prefixes if x != DATA_CAPTURE_PREFIX]
+            readable += writable
             if "models/" in s.artifact_prefixes:
                 env["DEFAULT_OUTPUT_S3_URI"] = pulumi.Output.concat("s3://", art_name, "/models/")
             if "checkpoints/" in s.artifact_prefixes:
                 env["DEFAULT_CHECKPOINT_S3_URI"] = pulumi.Output.concat("s3://", art_name,
                                                                         "/checkpoints/")
-        if s3_prefixes:
-            env["ALLOWED_S3_PREFIXES"] = pulumi.Output.all(*s3_prefixes).apply(lambda v: ",".join(v))
+        if readable:
+            env["ALLOWED_INPUT_S3_PREFIXES"] = pulumi.Output.all(*readable).apply(lambda v: ",".join(v))
+        if writable:
+            env["ALLOWED_OUTPUT_S3_PREFIXES"] = pulumi.Output.all(*writable).apply(lambda v: ",".join(v))
 
         job_arns = arn("sagemaker", f"training-job/{job_prefix.lower()}-*")
         orchestrator_statements: list[dict] = [
+            # Bounded in IAM as well as in the handler: only the allowed instance types, at most the runtime limit,
+            # output and training volumes under the data key.
             {"Sid": "StartTrainingJobs", "Effect": "Allow", "Action": ["sagemaker:CreateTrainingJob"],
-             "Resource": job_arns, "Condition": {"ArnEquals": {"sagemaker:OutputKmsKey": self.data_key_alias_arn}}},
+             "Resource": job_arns, "Condition": {
+                 "ArnEquals": {"sagemaker:OutputKmsKey": self.data_key_alias_arn},
+                 "ArnEqualsIfExists": {"sagemaker:VolumeKmsKey": self.data_key_alias_arn},
+                 "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(s.training.allowed_instance_types)},
+                 "Null": {"sagemaker:InstanceTypes": "false", "sagemaker:MaxRuntimeInSeconds": "false"},
+                 "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": str(s.training.max_runtime_limit_seconds)}}},
             {"Sid": "DescribeAndTagTrainingJobs", "Effect": "Allow",
              "Action": ["sagemaker:DescribeTrainingJob", "sagemaker:AddTags"], "Resource": job_arns},
             # The role is auto-named (its ARN is unknown in a preview): it is named by its Name tag instead, so
@@ -290,6 +323,11 @@ class MlTier(pulumi.ComponentResource):
                                             "iam:ResourceTag/Name": sagemaker_role_tag}}},
             {"Sid": "EmitMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
              "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}},
+            # A refused request (bounds, quota) is announced: the requester hears it through the warnings topic.
+            {"Sid": "AnnounceRejections", "Effect": "Allow", "Action": ["events:PutEvents"],
+             "Resource": arn("events", "event-bus/default"),
+             "Condition": {"StringEquals": {"events:source": REQUEST_SOURCE,
+                                            "events:detail-type": REJECTED_DETAIL_TYPE}}},
         ]
         if has_data:
             orchestrator_statements += [
@@ -298,16 +336,12 @@ class MlTier(pulumi.ComponentResource):
                 {"Sid": "DecryptTrainingRequests", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
                  "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
             ]
-        orchestrator = platform_function(
-            self, p, LambdaSpec(name="training-orchestrator", handler="handler.handler",
-                                source_dir="training_orchestrator", timeout=60, memory=256, environment=env),
-            data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=orchestrator_statements)
-
         patterns: dict[str, pulumi.Input[str]] = {
-            "training-requests": json.dumps({"source": [REQUEST_SOURCE], "detail-type": ["Training Request"]}),
+            "training-requests": json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REQUEST_DETAIL_TYPE]}),
+            # Every job that does not complete: Failed, and Stopped (MaxRuntimeExceeded, MaxWaitTimeExceeded).
             "training-failed": json.dumps({
                 "source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],
-                "detail": {"TrainingJobStatus": ["Failed"], "TrainingJobName": [{"prefix": job_prefix}]}}),
+                "detail": {"TrainingJobStatus": ["Failed", "Stopped"], "TrainingJobName": [{"prefix": job_prefix}]}}),
         }
         if has_data:
             # Needs EventBridge notifications enabled on the data bucket (owned by the data tier).
@@ -315,6 +349,17 @@ class MlTier(pulumi.ComponentResource):
                 "source": ["aws.s3"], "detail-type": ["Object Created"],
                 "detail": {"bucket": {"name": [args.data_bucket_name]},
                            "object": {"key": [{"prefix": s.training.request_prefix}]}}})
+        orchestrator = platform_function(
+            self, p, LambdaSpec(name="training-orchestrator", handler="handler.handler",
+                                source_dir="training_orchestrator", timeout=60, memory=256, environment=env),
+            data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=orchestrator_statements,
+            dlq_statements=[{
+                "Sid": "RulesDeliverUndeliverableEvents", "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                # ARNs from the (explicit) names: the document is complete in a preview, for the pack to check.
+                "Resource": arn("sqs", n.physical("sqs", "training-orchestrator", "dlq")),
+                "Condition": {"ArnEquals": {"aws:SourceArn": [
+                    arn("events", f"rule/{n.physical('eventbridge_rule', k)}") for k in patterns]}}}])
         rules: dict[str, aws.cloudwatch.EventRule] = {}
         for rule_key, pattern in patterns.items():
             rule_name = n.physical("eventbridge_rule", rule_key)
@@ -331,16 +376,20 @@ class MlTier(pulumi.ComponentResource):
                 dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=orchestrator.dlq.arn),
                 opts=child)
             rules[rule_key] = rule
-        aws.sqs.QueuePolicy(
-            "training-orchestrator-dlq-policy", queue_url=orchestrator.dlq.url,
-            policy=policy_json({
-                "Sid": "RulesDeliverUndeliverableEvents", "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
-                # ARNs from the (explicit) names: the document is complete in a preview, for the pack to check.
-                "Resource": orchestrator.dlq.name.apply(lambda q: arn("sqs", q)),
-                "Condition": {"ArnEquals": {"aws:SourceArn": [
-                    arn("events", f"rule/{n.physical('eventbridge_rule', k)}") for k in rules]}}}),
-            opts=child)
+        # A refused request reaches people: the orchestrator's "Training Request Rejected" event -> warnings topic,
+        # the reasons (the quota named) in the message.
+        if args.alarm_topic_arn is not None:
+            rejected_name = n.physical("eventbridge_rule", "training-rejected")
+            rejected = aws.cloudwatch.EventRule(
+                "rule-training-rejected", name=rejected_name, description="refused training request -> warnings",
+                event_pattern=json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REJECTED_DETAIL_TYPE]}),
+                tags=p.tags(rejected_name), opts=child)
+            aws.cloudwatch.EventTarget(
+                "rule-training-rejected-target", rule=rejected.name, arn=args.alarm_topic_arn,
+                input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                    input_paths={"errors": "$.detail.errors", "quota": "$.detail.quota", "stack": "$.detail.stack"},
+                    input_template='"Training request refused in <stack> (quota: <quota>): <errors>"'),
+                opts=child)
         function_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": orchestrator.function.name}
         # Each function's dead-letter queue: the observability tier alarms on any message in it.
         dlq_names: dict[str, pulumi.Output[str]] = {"training-orchestrator": orchestrator.dlq.name}
@@ -372,6 +421,34 @@ class MlTier(pulumi.ComponentResource):
                 tags=p.tags(policy_name), opts=child)
             uploader_policy_arn = uploader.arn
 
+        # --- ml-submitter: submit training requests and push training images, nothing more ------------------
+        submitter_policy_arn: pulumi.Output[str] | None = None
+        if has_data:
+            policy_name = n.physical("iam_policy", "ml-submitter")
+            submit: list[dict] = [
+                {"Sid": "PutTrainingRequests", "Effect": "Allow", "Action": ["s3:PutObject"],
+                 "Resource": pulumi.Output.concat(data_arn, "/", s.training.request_prefix, "*")},
+                {"Sid": "EncryptRequestsWithDataKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey"],
+                 "Resource": "*",
+                 "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
+                {"Sid": "SendTrainingRequests", "Effect": "Allow", "Action": ["events:PutEvents"],
+                 "Resource": arn("events", "event-bus/default"),
+                 "Condition": {"StringEquals": {"events:source": REQUEST_SOURCE,
+                                                "events:detail-type": REQUEST_DETAIL_TYPE}}},
+            ]
+            if ml_repo_arns:
+                submit += [
+                    # GetAuthorizationToken has no resource-level permissions: "*" is the only valid Resource.
+                    {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+                    {"Sid": "PushTrainingImages", "Effect": "Allow", "Action": ECR_PUSH, "Resource": ml_repo_arns},
+                ]
+            submitter = aws.iam.Policy(
+                "ml-submitter", name=policy_name,
+                description=f"Submit training requests (s3 {s.training.request_prefix} or a '{REQUEST_DETAIL_TYPE}' "
+                            "event) and push the ML images; nothing more (docs/training.md)",
+                policy=policy_json(*submit), tags=p.tags(policy_name), opts=child)
+            submitter_policy_arn = submitter.arn
+
         self.outputs = MlOutputs(
             repository_urls={k: r.repository_url for k, r in repositories.items()},
             # From the repository names (what r.arn will be): known in a preview, so IAM documents naming a
@@ -382,7 +459,7 @@ class MlTier(pulumi.ComponentResource):
             bedrock_model_arns=bedrock_model_arns(p.region, s.bedrock_models),
             endpoint_names={k: e.name for k, e in endpoints.items()}, training_log_group_name=training_log_group_name,
             training_failed_alarm_arn=training_failed_alarm.arn, function_names=function_names,
-            dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn)
+            dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn, submitter_policy_arn=submitter_policy_arn)
         publish(self, self.outputs)
 
     def _offhours(self, p: Platform, args: MlTierArgs, arn, data_key: dict):

@@ -7,6 +7,7 @@ only from the LB group) -> data (data ports only from the application group). Ru
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pulumi
 import pulumi_aws as aws
@@ -41,6 +42,29 @@ class NetworkOutputs:
     app_security_group_id: pulumi.Output[str]
     data_security_group_id: pulumi.Output[str]
     endpoint_security_group_id: pulumi.Output[str]
+    batch_security_group_id: pulumi.Output[str]
+
+
+def default_acl_ingress(cidr: str) -> list[dict]:
+    """The adopted default ACL's ingress: anything from inside the VPC; from anywhere else TCP return traffic on
+    the ephemeral ports only, with RDP's 3389 left out (the ACL is stateless: NAT and outbound HTTPS replies)."""
+    return [dict(rule_no=100, action="allow", protocol="-1", cidr_block=cidr, from_port=0, to_port=0),
+            dict(rule_no=200, action="allow", protocol="tcp", cidr_block="0.0.0.0/0", from_port=1024, to_port=3388),
+            dict(rule_no=210, action="allow", protocol="tcp", cidr_block="0.0.0.0/0", from_port=3390, to_port=65535)]
+
+
+def gateway_endpoint_policy(service: str, region: str, account: str) -> str:
+    """A gateway endpoint reaches only this account's buckets or tables (no copy out to another account's bucket
+    through the endpoint); S3 also the AWS-owned buckets ECR image layers and the Amazon Linux repositories
+    are served from (container pulls and instance updates go through this endpoint)."""
+    statements = [{"Sid": "OwnAccountOnly", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+                   "Condition": {"StringEquals": {"aws:ResourceAccount": account}}}]
+    if service == "s3":
+        statements.append({
+            "Sid": "AwsOwnedReadOnly", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": [f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*",
+                         f"arn:aws:s3:::al2023-repos-{region}-*/*", f"arn:aws:s3:::amazonlinux-2-repos-{region}/*"]})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 class NetworkTier(pulumi.ComponentResource):
@@ -99,6 +123,21 @@ class NetworkTier(pulumi.ComponentResource):
         aws.ec2.DefaultSecurityGroup("default-sg", vpc_id=vpc.vpc_id, ingress=[], egress=[],
                                      tags=p.tags(p.namer.base("default-do-not-use")), opts=child)
 
+        # The default network ACL allows everything from anywhere (CIS 5.1, FSBP EC2.21): adopt it. Every subnet
+        # keeps it (awsx creates no ACL of its own), so it stays open to the VPC; from outside only TCP return
+        # traffic (ephemeral ports of NAT and outbound calls) comes in, never SSH (22) or RDP (3389).
+        default_acl = aws.ec2.get_network_acls_output(
+            vpc_id=vpc.vpc_id, filters=[aws.ec2.GetNetworkAclsFilterArgs(name="default", values=["true"])],
+            opts=p.invoke_options())
+        aws.ec2.DefaultNetworkAcl(
+            "default-nacl", default_network_acl_id=default_acl.ids[0],
+            ingress=[aws.ec2.DefaultNetworkAclIngressArgs(**e) for e in default_acl_ingress(n.cidr)],
+            egress=[aws.ec2.DefaultNetworkAclEgressArgs(rule_no=100, action="allow", protocol="-1",
+                                                        cidr_block="0.0.0.0/0", from_port=0, to_port=0)],
+            tags=p.tags(p.namer.base("default-nacl")),
+            # The VPC explicitly: in a new stack's preview the looked-up id carries no dependency on it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[vpc]))
+
         # Gateway endpoints (free) on the private and isolated route tables. awsx does not wire
         # endpoints to its route tables, so look them up by subnet association; the subnet ids resolve
         # only once awsx has created the subnets and their route table associations.
@@ -114,6 +153,7 @@ class NetworkTier(pulumi.ComponentResource):
             aws.ec2.VpcEndpoint(
                 f"endpoint-{svc}", vpc_id=vpc.vpc_id, service_name=f"com.amazonaws.{p.region}.{svc}",
                 vpc_endpoint_type="Gateway", route_table_ids=route_tables.ids,
+                policy=account.apply(lambda acct, svc=svc: gateway_endpoint_policy(svc, p.region, acct)),  # type: ignore[misc]  # loop-bound lambda
                 tags=p.tags(p.namer.base(svc, "endpoint")), opts=child)
 
         def group(key: str, description: str) -> aws.ec2.SecurityGroup:
@@ -126,6 +166,7 @@ class NetworkTier(pulumi.ComponentResource):
         app_sg = group("app", "Application tasks and functions: app ports from the load balancer group only")
         data_sg = group("data", "Databases and caches: data ports from the application group only")
         endpoint_sg = group("endpoints", "Interface VPC endpoints: HTTPS from inside the VPC")
+        batch_sg = group("batch", "Batch container instances: HTTPS out only (no ingress, no data ports)")
 
         def ingress(key, sg, port_from, port_to, *, cidr=None, source=None, description="", protocol="tcp"):
             aws.vpc.SecurityGroupIngressRule(
@@ -162,6 +203,8 @@ class NetworkTier(pulumi.ComponentResource):
                    description=f"Application to data stores on {port}")
             ingress(f"data-in-app-{port}", data_sg, port, port, source=app_sg,
                     description=f"Data stores on {port} from the application group")
+        egress("batch-out-https", batch_sg, 443, 443, cidr="0.0.0.0/0",
+               description="Batch instances to AWS APIs and ECR (through NAT or endpoints)")
         ingress("endpoints-in-vpc", endpoint_sg, 443, 443, cidr=n.cidr, description="HTTPS from inside the VPC")
 
         for svc in n.interface_endpoints:
@@ -174,5 +217,5 @@ class NetworkTier(pulumi.ComponentResource):
             vpc_id=vpc.vpc_id, vpc_cidr=n.cidr, public_subnet_ids=vpc.public_subnet_ids,
             private_subnet_ids=vpc.private_subnet_ids, isolated_subnet_ids=vpc.isolated_subnet_ids,
             lb_security_group_id=lb_sg.id, vpc_link_security_group_id=vpc_link_sg.id, ml_security_group_id=ml_sg.id, app_security_group_id=app_sg.id, data_security_group_id=data_sg.id,
-            endpoint_security_group_id=endpoint_sg.id)
+            endpoint_security_group_id=endpoint_sg.id, batch_security_group_id=batch_sg.id)
         publish(self, self.outputs)

@@ -21,6 +21,7 @@ from .config.edge import EdgeSettings
 from .config.network import NetworkSettings
 from .context import Platform, required
 from .data import DataOutputs, DataTier, DataTierArgs
+from .database_users import DatabaseUsers, DatabaseUsersArgs, DatabaseUsersOutputs
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs, replica_origin
 from .dr_region import (
@@ -57,6 +58,7 @@ class PlatformOutputs:
     governance: GovernanceOutputs
     dr: DrOutputs
     delivery: DeliveryOutputs | None = None   # ai-platform:delivery.enabled
+    database_users: DatabaseUsersOutputs | None = None
     dr_region: DrRegionOutputs | None = None   # pilot-light / warm-standby only
 
 
@@ -126,13 +128,22 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     application = ApplicationTier("application", ApplicationTierArgs(
         platform=p, settings=settings.application, vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids, lb_sg_id=network.lb_security_group_id,
-        app_sg_id=network.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
+        app_sg_id=network.app_security_group_id, batch_sg_id=network.batch_security_group_id,
+        batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=security.logs_key_arn, data_key_arn=security.data_key_arn,
         data_key_alias=security.key_aliases["data"], repository_urls=ml.repository_urls,
         dependencies=dependencies, log_bucket_name=data.log_bucket_name,
         off_hours_tag=settings.ml.off_hours.tag_key if settings.ml.off_hours.enabled else None,
         delivered_services=delivered,
     )).outputs
+
+    # The services' database users and grants, from the same contracts (functions/db_bootstrap), on the primary.
+    users = DatabaseUsers("database-users", DatabaseUsersArgs(
+        platform=p, settings=settings.application, db_address=data.db_address, db_port=data.db_port.apply(str),
+        db_name=data.db_name, db_resource_id=data.db_resource_id, master_username=settings.data.db_master_username,
+        master_secret_arn=data.db_master_secret_arn, private_subnet_ids=network.private_subnet_ids,
+        app_sg_id=network.app_security_group_id, data_key_arn=security.data_key_arn,
+        logs_key_arn=security.logs_key_arn)).outputs
 
     delivery = None
     if settings.delivery.enabled:
@@ -153,7 +164,9 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         alb_arn=application.alb_arn, vpc_link_subnet_ids=network.private_subnet_ids,
         vpc_link_security_group_id=network.vpc_link_security_group_id,
         routes=application.routes, binary_media_types=application.binary_media_types,
+        upload_bucket_names={k: data.bucket_names[k] for k in application.upload_buckets},
         log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn, alerts_topic_arn=events.alerts_topic_arn,
+        warnings_topic_arn=events.warnings_topic_arn,
         # With a DR region: the SPA may call the DR API, and CloudFront falls back to the DR tier's site replica.
         dr_region=d.region if d.standby else None,
         site_failover_origin=replica_origin(p, d.region) if d.enabled else None)).outputs
@@ -167,7 +180,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         db_instance_identifiers={"primary": data.db_instance_identifier, "replica": data.db_replica_identifier},
         docdb_cluster_identifier=data.docdb_cluster_identifier,
         redis_replication_group_id=data.redis_replication_group_id, redis_node_count=data.redis_node_count,
-        dlq_arns=events.dlq_arns, dlq_names=ml.dlq_names, function_names=ml.function_names,
+        dlq_arns=events.dlq_arns, dlq_names={**ml.dlq_names, "db-bootstrap": users.dlq_name},
+        function_names={**ml.function_names, "db-bootstrap": users.function_name},
         external_alarm_arns=[ml.training_failed_alarm_arn])).outputs
     governance = GovernanceTier("governance", GovernanceTierArgs(
         platform=p, settings=settings.observability, logs_key_arn=security.logs_key_arn,
@@ -187,7 +201,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
 
     return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
                            application=application, edge=edge, observability=observability, governance=governance,
-                           dr=dr, delivery=delivery, dr_region=dr_region)
+                           dr=dr, delivery=delivery, dr_region=dr_region, database_users=users)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,7 +305,8 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     dr_app = ApplicationTier("dr-application", ApplicationTierArgs(
         platform=dp, settings=dr_app_settings, vpc_id=dr_net.vpc_id,
         private_subnet_ids=dr_net.private_subnet_ids, lb_sg_id=dr_net.lb_security_group_id,
-        app_sg_id=dr_net.app_security_group_id, batch_job_role_arn=security.ecs_task_role_arn,
+        app_sg_id=dr_net.app_security_group_id, batch_sg_id=dr_net.batch_security_group_id,
+        batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=keys.logs_key_arn, data_key_arn=dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
         repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
         dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name,

@@ -26,6 +26,13 @@ TABLE_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dy
               "dynamodb:DescribeTable"]
 TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
 MODEL_INVOKE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+# Direct uploads: the service creates the multipart upload, presigns its parts for the browser (a presigned URL
+# acts with the signer's permissions), completes or aborts it. With SSE-KMS a multipart upload needs
+# kms:GenerateDataKey and kms:Decrypt ("Uploading and copying objects using multipart upload", S3 User Guide).
+UPLOAD = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+UPLOAD_PREFIX = "uploads/"
+UPLOAD_PART_SIZE_MB = 16       # S3 parts: 5 MiB - 5 GiB, at most 10,000 parts (16 MiB parts: files up to 156 GiB)
+UPLOAD_URL_TTL_SECONDS = 900
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +135,11 @@ def environment(svc: ResolvedService, deps: ServiceDependencies) -> dict[str, In
         env[f"QUEUE_{env_name(q)}_ARN"] = deps.queue_arns[q]
     for b in sorted(u.buckets):
         env[f"BUCKET_{env_name(b)}_ARN"] = deps.bucket_arns[b]
+    for b in sorted(u.uploads):
+        env[f"UPLOADS_{env_name(b)}_ARN"] = deps.bucket_arns[b]
+    if u.uploads:
+        env.update({"UPLOAD_PREFIX": UPLOAD_PREFIX, "UPLOAD_PART_SIZE_MB": str(UPLOAD_PART_SIZE_MB),
+                    "UPLOAD_URL_TTL_SECONDS": str(UPLOAD_URL_TTL_SECONDS)})
     return {k: v for k, v in env.items() if v is not None}
 
 
@@ -183,11 +195,17 @@ def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dic
     if writes:
         out.append({"Sid": "WriteBuckets", "Effect": "Allow", "Action": BUCKET_WRITE,
                     "Resource": [pulumi.Output.concat(a, "/*") for a in writes]})
-    if u.buckets:
-        actions = (["kms:Decrypt"] if reads else []) + (["kms:GenerateDataKey"] if writes else [])
+    if u.uploads:
+        out.append({"Sid": "IssueUploads", "Effect": "Allow", "Action": UPLOAD,
+                    "Resource": [pulumi.Output.concat(deps.bucket_arns[b], "/" + UPLOAD_PREFIX + "*")
+                                 for b in sorted(u.uploads)]})
+    if u.buckets or u.uploads:
+        keyed = sorted({*u.buckets, *u.uploads})
+        actions = (["kms:Decrypt"] if reads or u.uploads else []) + (
+            ["kms:GenerateDataKey"] if writes or u.uploads else [])
         out.append(_key_use("BucketObjectsKey", actions, "s3", r, acct, like={
             "kms:EncryptionContext:aws:s3:arn": [
-                pulumi.Output.concat(deps.bucket_arns[b], "*") for b in sorted(u.buckets)]}))
+                pulumi.Output.concat(deps.bucket_arns[b], "*") for b in keyed]}))
     if u.tables:
         arns = [deps.table_arns[t] for t in u.tables]
         out.append({"Sid": "UseOwnTables", "Effect": "Allow", "Action": TABLE_READ + TABLE_WRITE,

@@ -42,6 +42,7 @@ examples:
   python -m plan --stack prod --critical-path      estimated time of a first `pulumi up`
   python -m plan --stack prod --diagram plan/architecture-prod.png   the architecture picture (.png/.svg/.mmd)
   python -m plan --check-records records.json      the pack on hand-written resource records
+  python -m plan --stack prod --journeys           AI traffic walked hop by hop (streams, uploads, prompts, bursts)
 
 exit codes:
   0  no mandatory violation
@@ -59,6 +60,8 @@ def parse_args(argv=None):
     p.add_argument("--stack-file", help="a stack config file of the same shape as Pulumi.NAME.yaml")
     p.add_argument("--program", metavar="DIR", help="check any Pulumi Python program in DIR (its Pulumi.yaml; "
                    "stack from --stack NAME in DIR or --stack-file); see docs/any-program.md")
+    p.add_argument("--stack-references", metavar="FILE", help="with --program: other stacks' outputs its "
+                   "StackReferences read, JSON/YAML {org/project/stack: {output: value}}")
     where.add_argument("--check-records", metavar="FILE", help="evaluate the pack on a JSON list of records")
     p.add_argument("--mode", choices=("preview", "update"), default="preview",
                    help="preview (default): a new stack's `pulumi preview`, computed outputs unknown; "
@@ -76,6 +79,8 @@ def parse_args(argv=None):
     p.add_argument("--diagram", metavar="FILE", help="write the architecture picture: FILE.png, .svg or .mmd (Mermaid)")
     p.add_argument("--flows", action="store_true", help="check every intended/forbidden flow (plan/flows; update mode "
                                                         "unless --mode is given); exit 1 if any is not as intended")
+    p.add_argument("--journeys", action="store_true", help="walk the AI traffic journeys hop by hop (plan/journeys; "
+                   "update mode unless --mode is given); exit 1 if a promised journey breaks")
     p.add_argument("--dr", action="store_true", help="recovery objectives: RPO per data store, RTO of the dr.mode (plan/dr.py)")
     p.add_argument("--dr-modes", action="store_true", help="each dr.mode's monthly cost, what it adds, RTO/RPO (3 runs)")
     return p.parse_args(argv)
@@ -98,12 +103,13 @@ def _estimate(plan, stack: str, usage_path):
         raise PlanError(str(exc)) from None
 
 
-def _program_plan(stack_name: str, stack_file, preview: bool, program: str | None = None):
+def _program_plan(stack_name: str, stack_file, preview: bool, program: str | None = None, references=None):
     """(stack, plan) of this project's program, or of any Pulumi Python program in DIR (`--program`)."""
     if program:
         from .engine import plan_directory
         progress(f"running the program in {program} under mocks...")
-        plan = plan_directory(Path(program), stack=stack_name, stack_file=stack_file, preview=preview)
+        plan = plan_directory(Path(program), stack=stack_name, stack_file=stack_file, preview=preview,
+                              references_file=references)
         return plan.stack, plan
     from .engine import main_program, run_program
     from .stackfile import load_stack_config, stack_file_path
@@ -131,7 +137,7 @@ def extras(args, plan, stack: str) -> tuple[dict, list[str]]:
     path = cp.critical_path(plan)
     doc = {"monthlyCost": est.to_json(), "criticalPath": path.to_json()}
     if args.compare:
-        _, other_plan = _program_plan(args.compare, None, plan.preview, args.program)
+        _, other_plan = _program_plan(args.compare, None, plan.preview, args.program, args.stack_references)
         other = _estimate(other_plan, args.compare, None)
         doc["costComparison"] = {"other": args.compare, "otherMonthlyCost": other.to_json(),
                                  "differences": [{k: (round(v, 2) if k == "delta" else v) for k, v in d.items()}
@@ -153,6 +159,8 @@ def run(args) -> int:
         return check_records(Path(args.check_records), args.policy_config, args.json)
     if not args.stack and not args.stack_file:
         raise PlanError("give --stack NAME or --stack-file PATH")
+    if args.stack_references and not args.program:
+        raise PlanError("--stack-references: only with --program (this project's stacks read no other stack)")
     # Inputs are validated before the program runs (fail fast): stack file, policy config, usage file.
     stack = _stack_name(args)
     servicer = None
@@ -160,7 +168,8 @@ def run(args) -> int:
         cfg_path = Path(args.policy_config) if args.policy_config else an.default_policy_config(stack)
         servicer = an.configured_servicer(an.load_policy_config(cfg_path))
     _check_usage(args, stack)
-    stack, plan = _program_plan(args.stack, args.stack_file, args.mode == "preview", args.program)
+    stack, plan = _program_plan(args.stack, args.stack_file, args.mode == "preview", args.program,
+                                args.stack_references)
     analysis = None
     if servicer is not None:
         progress(f"evaluating the policy pack on {len(plan.resources)} resources...")
@@ -216,6 +225,9 @@ def main(argv=None) -> int:
         if args.flows:
             from .flows import cli as flows_cli
             return flows_cli.main(args, argv)
+        if args.journeys:
+            from .journeys import cli as journeys_cli
+            return journeys_cli.run(args, argv)
         return run(args)
     except PlanError as exc:
         progress("")

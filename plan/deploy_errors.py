@@ -30,6 +30,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .values import unwrap_secrets
+
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown sentinel (pulumi.runtime.rpc.UNKNOWN)
 
 # (type token, input) -> (botocore service, operation, input member): the JSON string is that member's value.
@@ -286,15 +288,18 @@ def _malformed(r, key: str, raw: str, exc: Exception, names: Mapping[str, str]) 
 
 def _plain(value: Any) -> Any:
     """An input as the provider receives it: a secret's plaintext."""
-    from .engine import unwrap_secrets
     return unwrap_secrets(value)
+
+
+def _clip(line: str, width: int = 120) -> str:
+    """Text output fits 120 columns (as plan/report.py's own lines)."""
+    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def text(errors: list[DeployError]) -> list[str]:
     """The text section of deploy errors (empty when there is none)."""
     if not errors:
         return []
-    from .report import clip
     lines = [f"deploy errors: {len(errors)} (a first `pulumi up` fails on each; exit 1)"]
-    lines += [clip("  " + e.line()) for e in errors]
+    lines += [_clip("  " + e.line()) for e in errors]
     return lines

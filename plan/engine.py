@@ -34,9 +34,10 @@ from .sdk import (  # private SDK symbols
     set_root_resource,
 )
 from .stackfile import load_project, load_stack_config, stack_file_path
+from .values import is_secret, redact_secrets, unwrap_secrets  # noqa: F401  (re-exported)
 
 UNKNOWN = rpc.UNKNOWN
-from .sdk import RESOURCE_SIG, SECRET_SIG, SECRET_VALUE  # noqa: E402
+from .sdk import RESOURCE_SIG, SECRET_SIG  # noqa: E402
 
 PROJECT = "ai-platform"
 
@@ -111,30 +112,6 @@ def _number_fix(value: Any) -> Any:
     return value
 
 
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_VALUE
-
-
-def unwrap_secrets(value: Any) -> Any:
-    if is_secret(value):
-        return unwrap_secrets(value.get("value"))
-    if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
-    if isinstance(value, dict):
-        return {k: unwrap_secrets(v) for k, v in value.items()}
-    return value
-
-
-def redact_secrets(value: Any) -> Any:
-    if is_secret(value):
-        return "[secret]"
-    if isinstance(value, list):
-        return [redact_secrets(v) for v in value]
-    if isinstance(value, dict):
-        return {k: redact_secrets(v) for k, v in value.items()}
-    return value
-
-
 def downgrade_refs(value: Any) -> Any:
     """Resource references as the engine hands them to analyzers (KeepResources off): a custom
     resource's id (unknown while it has none), a component's URN."""
@@ -174,6 +151,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         super().__init__(mocks)
         self.records: list[Resource] = []
         self.remote_children = remote_children
+        self.workdir = os.getcwd()
 
     # The SDK's MockMonitor deserializes a request's properties on the thread-pool worker that runs the RPC, and a
     # resource reference among them (`RolePolicyAttachment(role=role)`, `Subnet(vpc_id=vpc)`) is rehydrated there:
@@ -230,9 +208,12 @@ class RecordingMonitor(pmocks.MockMonitor):
                      "dependsOn": sorted(set(deps) - {u for us in prop_deps.values() for u in us})},
             inputs=inputs, dependencies=deps, propertyDependencies=prop_deps)
         self.records.append(record)
-        mocks = self.mocks
+        mocks: Any = self.mocks   # our Mocks subclass (region, preview)
+        stack, project = pulumi.get_stack(), pulumi.get_project()
         registrar = Registrar(child=self._child, lookup=lambda u: getattr(self.resources.get(u), "state", None),
-                              region=mocks.region, stack=pulumi.get_stack(), preview=mocks.preview)  # type: ignore[attr-defined]  # our Mocks subclass
+                              region=mocks.region, stack=stack, preview=mocks.preview,
+                              root=f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}",
+                              workdir=self.workdir)
         outputs = BUILDERS[request.type](registrar, request.name, urn, unwrap_secrets(raw))
         outputs = {k: v for k, v in outputs.items() if not k.startswith("_")}
         record.outputs = downgrade_refs(outputs)
@@ -301,17 +282,53 @@ def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+STACK_REFERENCES_KEY = "plan:stackReferences"
+
+
+def stack_references(config: Mapping[str, Any], given: Mapping[str, Any] | None = None,
+                     source: str = STACK_REFERENCES_KEY) -> dict:
+    """Other stacks' outputs for the program's StackReferences: the stack file's `plan:stackReferences` object,
+    then `given` (a --stack-references file) over it. Shape: {"org/project/stack": {"output": value, ...}}."""
+    merged: dict = {}
+    for where, value in ((STACK_REFERENCES_KEY, config.get(STACK_REFERENCES_KEY)), (source, given)):
+        if value is None:
+            continue
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise PlanError(f"{where}: expected a mapping of stack name to its outputs "
+                            f"({{org/project/stack: {{output: value}}}})")
+        merged.update(value)
+    return merged
+
+
+def _missing_reference(mocks: PlatformMocks) -> PlanError | None:
+    if not mocks.missing_references:
+        return None
+    name = mocks.missing_references[0]
+    return PlanError(f"StackReference {name!r}: its outputs are not given (give them in a --stack-references "
+                     f"FILE, or in the stack file as config {STACK_REFERENCES_KEY}: {{{name}: {{OUTPUT: VALUE}}}})")
+
+
 def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack: str = "dev",
                 project: str = PROJECT, preview: bool = False, secret_keys: Iterable[str] = (),
-                remote_children: bool = False) -> Plan:
+                remote_children: bool = False, references: Mapping[str, Any] | None = None,
+                references_source: str = STACK_REFERENCES_KEY) -> Plan:
     """Run `program` under the mock runtime with `config` (full keys such as 'ai-platform:network').
 
     `remote_children`: model the children of remote components (awsx, pulumi-eks) as their providers
     create them (plan/remote.py), so policies judge them as in a real preview. On for `--program`.
+    `references`: other stacks' outputs for StackReferences (see `stack_references`); a reference to a stack
+    not given is a PlanError naming it.
     """
     region = str(config.get("aws:region", "us-east-1"))
-    mocks = PlatformMocks(region=region, preview=preview)
+    mocks = PlatformMocks(region=region, preview=preview,
+                          stack_references=stack_references(config, references, references_source))
     monitor = RecordingMonitor(mocks, remote_children=remote_children)
+    monitor.workdir = str(getattr(program, "workdir", os.getcwd()))
     monitor.exports = {}
     errors = _ErrorLog()
     logger = logging.getLogger(f"plan.{stack}")
@@ -340,9 +357,12 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
             outputs = getattr(root, "outputs", {}) or {}
             monitor.exports = _resolve_exports(outputs, preview)
     except pulumi.RunError as exc:
-        raise PlanError(str(exc)) from exc
+        raise (_missing_reference(mocks) or PlanError(str(exc))) from exc
     except Exception as exc:  # noqa: BLE001 - reported as one line by the CLI
-        raise PlanError(f"program error: {type(exc).__name__}: {exc}") from exc
+        raise (_missing_reference(mocks) or PlanError(f"program error: {type(exc).__name__}: {exc}")) from exc
+    missing = _missing_reference(mocks)
+    if missing is not None:
+        raise missing
     if errors.messages:
         raise PlanError(f"program error: {errors.messages[0].splitlines()[0]}")
     plan = Plan(stack=stack, project=project, region=region, preview=preview, config=dict(config),
@@ -436,8 +456,23 @@ def forget_local_modules(workdir: Path, before: set) -> None:
             del sys.modules[name]
 
 
+def load_references(path: Path) -> dict:
+    """A --stack-references file (JSON or YAML): {"org/project/stack": {"output": value}}; bad is one line."""
+    import yaml
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise PlanError(f"{path}: stack references file not found") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlanError(f"{path}: not valid JSON or YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise PlanError(f"{path}: expected a mapping of stack name to its outputs ({{org/project/stack: "
+                        f"{{output: value}}}})")
+    return doc
+
+
 def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Path | None = None,
-                   preview: bool = True) -> Plan:
+                   preview: bool = True, references_file: Path | None = None) -> Plan:
     """Plan any Pulumi Python program: its own project name, its stack file, its config namespace,
     secure values decrypted to deterministic local plaintexts, remote components' children modelled."""
     directory = Path(directory)
@@ -446,11 +481,13 @@ def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Pat
     project = load_project(directory)
     name, path = stack_file_path(stack, str(stack_file) if stack_file else None, directory)
     config, secret_keys = load_stack_config(name, path, directory)
+    references = load_references(Path(references_file)) if references_file else None
     program = directory_program(directory, project)
     before = set(sys.modules)
     try:
         return run_program(program, config=config, stack=name, project=project["name"], preview=preview,
-                           secret_keys=secret_keys, remote_children=True)
+                           secret_keys=secret_keys, remote_children=True, references=references,
+                           references_source=str(references_file))
     finally:
         workdir = program.workdir  # type: ignore[attr-defined]  # directory_program sets it
         if Path(workdir) != ROOT:

@@ -314,8 +314,9 @@ AUTONAMED_PROPERTY = {"aws:s3/bucket:Bucket": "bucket", "aws:rds/instance:Instan
 
 
 def computed_outputs(token: str, name: str, inputs: dict, region: str,
-                     home_region: str | None = None) -> tuple[str, dict]:
-    """The id and computed outputs of a created resource (update mode)."""
+                     home_region: str | None = None, declared: bool = False) -> tuple[str, dict]:
+    """The id and computed outputs of a created resource (update mode). `declared`: also every other output the
+    SDK declares as always present (see `declared_outputs`), each with a value of its type and meaning."""
     ctx = Context(token, name, inputs, region, home_region)
     extra = OUTPUTS.get(token)
     if extra is not None:
@@ -328,17 +329,43 @@ def computed_outputs(token: str, name: str, inputs: dict, region: str,
     rid = out.pop("id", None)
     if rid is None:
         rid = f"{ctx.physical()}-{ctx.hex(8)}" if token.startswith("aws:") else f"{name}-id"
+    if declared:
+        ctx.id = rid  # type: ignore[attr-defined]  # set for the declared outputs that name it
+        for key, hint, module, doc, is_input in declared_outputs(token):
+            if key not in out and key not in inputs:
+                value = declared_value(hint, key, ctx, module, doc, optional_input=is_input)
+                if value is not None:
+                    out[key] = value
     return rid, out
 
 
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str, preview: bool):
+    def __init__(self, region: str, preview: bool, stack_references: Mapping[str, Mapping] | None = None):
         self.region, self.preview = region, preview
         self.provider_regions: dict[str, str] = {}
         self.invokes: list[dict] = []   # Plan.invokes
+        # Other stacks' outputs, by stack name (`org/project/stack`), as a StackReference reads them (in a preview
+        # too: the CLI reads the referenced stack's last outputs). Names read but not given: `missing_references`.
+        self.stack_references = dict(stack_references or {})
+        self.missing_references: list[str] = []
+
+    def _stack_reference(self, args: pulumi.runtime.MockResourceArgs):
+        name = str(args.inputs.get("name") or args.name)
+        outputs = self.stack_references.get(name)
+        if outputs is None:
+            self.missing_references.append(name)
+            outputs = {}
+        secret = sorted(outputs.get("__secret__") or []) if isinstance(outputs.get("__secret__"), list) else []
+        return name, {"name": name, "outputs": {k: v for k, v in outputs.items() if k != "__secret__"},
+                      "secretOutputNames": secret}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         token = args.typ
+        if token == STACK_REFERENCE:
+            return self._stack_reference(args)
         if token.startswith("pulumi:providers:"):
             if isinstance(args.inputs.get("region"), str):
                 self.provider_regions[f"{args.name}-provider-id"] = args.inputs["region"]
@@ -347,7 +374,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         provider_id = (args.provider or "").split("::")[-1]
         region = args.inputs.get("region") if isinstance(args.inputs.get("region"), str) else \
             self.provider_regions.get(provider_id, self.region)
-        rid, out = computed_outputs(token, args.name, args.inputs, region, self.region)  # type: ignore[arg-type]  # a str (see above)
+        # After `pulumi up` every output the SDK declares as always present has a value; in a preview the ones not
+        # listed are unknown all the same (the SDK resolves a missing output as unknown in a dry run).
+        rid, out = computed_outputs(token, args.name, args.inputs, region, self.region, declared=not self.preview)  # type: ignore[arg-type]  # a str (above)
         if self.preview:
             # A new stack's preview: the id and every computed output are unknown; inputs propagate.
             # Remote components (awsx) compute all their outputs from children that do not exist yet.
@@ -537,6 +566,10 @@ def arn_format(token: str) -> str | None:
 
 def resource_id(ctx: Context) -> str:
     kind = _camel_type(ctx.token)
+    if _module(ctx.token) in ("apigateway", "apigatewayv2"):
+        return ctx.hex(10)            # API Gateway ids: 10 lower-case alphanumerics (the execute-api host name)
+    if _module(ctx.token) == "appsync":
+        return ctx.hex(26)
     if ctx.token.startswith("aws:ec2/") and kind[0].lower() + kind[1:] in ID_PREFIX:
         return f"{ID_PREFIX[kind[0].lower() + kind[1:]]}-{ctx.hex()}"
     return f"{ctx.physical()}-{ctx.hex(8)}"
@@ -686,11 +719,32 @@ def _is_output_type(hint: Any) -> bool:
                                           for v in vars(hint).values())
 
 
+def _as_declared(value: Any, hint: Any, module: Any) -> Any:
+    """An invoke argument echoed into its result as the result type declares it: the provider parses the string
+    forms programs pass (`get_ami(most_recent="true")`, `port="443"`) and the SDK's result class refuses a str
+    where it declares a bool or a number."""
+    hint = _resolve_hint(hint, module)
+    if typing.get_origin(hint) is typing.Union:
+        hint = next((a for a in typing.get_args(hint) if a is not type(None)), Any)
+    try:
+        if hint is bool and isinstance(value, str):
+            return {"true": True, "1": True, "false": False, "0": False, "": False}[value.strip().lower()]
+        if hint is int and isinstance(value, (str, float)) and not isinstance(value, bool):
+            return int(float(value))
+        if hint is float and isinstance(value, (str, int)) and not isinstance(value, bool):
+            return float(value)
+        if hint is str and isinstance(value, (bool, int, float)):
+            return str(value).lower() if isinstance(value, bool) else str(value)
+    except (KeyError, ValueError):
+        raise ValueError(f"invoke argument {value!r} is not a {hint.__name__}") from None
+    return value
+
+
 def _shaped(cls: type, args: Mapping, ctx: Context, module: Any, depth: int = 0) -> dict:
     out = {}
     for key, hint in _properties(cls).items():
         if key in args and args[key] is not None:
-            out[key] = args[key]
+            out[key] = _as_declared(args[key], hint, module)
         else:
             value = _fake(hint, key, ctx, module, depth)
             if value is not None:
@@ -820,6 +874,10 @@ INVOKES: dict[str, Callable[[Mapping, str], dict]] = {
         "name": a.get("name") or "default"},
     "aws:ec2/getRouteTables:getRouteTables": lambda a, r: {
         "ids": [f"rtb-{_h(s, 17)}" for f in a.get("filters") or [] for s in f.get("values") or []], "id": r},
+    # Every VPC has exactly one default network ACL (filter default=true); otherwise no ACL exists yet.
+    "aws:ec2/getNetworkAcls:getNetworkAcls": lambda a, r: {
+        "ids": [f"acl-{_h(_vpc_filter(a, r) + r, 17)}"] if any(
+            f.get("name") == "default" for f in a.get("filters") or []) else [], "id": r},
     "aws:route53/getZone:getZone": lambda a, r: {
         "zoneId": a.get("zoneId") or "Z" + _h(str(a.get("name")), 13).upper(),
         "id": a.get("zoneId") or "Z" + _h(str(a.get("name")), 13).upper(),
@@ -851,6 +909,32 @@ INVOKES: dict[str, Callable[[Mapping, str], dict]] = {
 }
 
 
+def _ecr_password(registry: str, region: str) -> str:
+    """An ECR password: what AWS issues is a long opaque string (a JSON web token, ~1.5 kB in base64)."""
+    import base64
+    payload = json.dumps({"payload": _h(registry + region, 64), "datakey": _h(region + registry, 64),
+                          "version": "2", "type": "DATA_KEY", "expiration": 1798761600})
+    return base64.b64encode(payload.encode()).decode()
+
+
+def _ecr_token(args: Mapping, region: str) -> dict:
+    """ecr getAuthorizationToken / getCredentials as ECR returns them: the token is base64 of `AWS:<password>`
+    (what `docker login` and programs that decode it split on the colon), the proxy endpoint is the registry."""
+    import base64
+    registry = str(args.get("registryId") or ACCOUNT_ID)
+    password = _ecr_password(registry, region)
+    endpoint = f"https://{registry}.dkr.ecr.{region}.amazonaws.com"
+    return {"authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(), "userName": "AWS",
+            "password": password, "proxyEndpoint": endpoint, "expiresAt": "2027-01-01T00:00:00Z",
+            "registryId": registry, "id": region}
+
+
+INVOKES.update({
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
+    "aws:ecr/getCredentials:getCredentials": _ecr_token,
+})
+
+
 def _elb_account(region: str) -> dict:
     """The regional ELB log-delivery account (the invoke's `region` argument, else the provider's)."""
     from .flows.model import ELB_ACCOUNTS
@@ -861,9 +945,141 @@ def _elb_account(region: str) -> dict:
 def invoke_result(token: str, args: Mapping, region: str) -> dict:
     """A schema-shaped answer for any invoke: the result type's keys, the real answer where we have one."""
     found = invoke_result_class(token)
+    if found:   # the arguments as the provider parses them (string booleans and numbers), typed by the result
+        props = _properties(found[0])
+        args = {k: _as_declared(v, props[k], found[1]) if k in props and v is not None else v
+                for k, v in args.items()}
     ctx = Context(token, token.split(":")[-1], dict(args), region)
     out = _shaped(found[0], args, ctx, found[1]) if found else {}
     special = INVOKES.get(token)
     if special is not None:
         out.update({k: v for k, v in special(args, region).items() if v is not None})
     return out
+
+
+# --- every output the SDK declares (issue 27) -----------------------------------------------------------------------
+# A resource class's `@pulumi.getter` properties are typed `Output[T]`; the code generator makes T `Optional[...]`
+# unless the provider schema marks the property required in its state, i.e. always present after create (an input
+# the program must give, or a value the provider computes: `public_ip`, `execution_arn`, `api_endpoint`, `uris`).
+# Those the program did not give get a value of T shaped by the key's meaning; a string map whose docstring shows
+# its keys (`uris["GRAPHQL"] = https://ID.appsync-api.REGION.amazonaws.com/graphql`) gets those keys.
+
+
+def _inner(hint: Any) -> Any:
+    """T of `Output[T]` (typing of pulumi.Output), else the hint itself."""
+    args = typing.get_args(hint)
+    return args[0] if args and getattr(typing.get_origin(hint), "__name__", "") == "Output" else hint
+
+
+@_once
+def declared_outputs(token: str) -> tuple:
+    """(key, T, module, docstring) of every output of `token`'s resource class typed Output[T] with T not Optional."""
+    cls = resource_class(token)
+    if cls is None or not issubclass(cls, pulumi.CustomResource):
+        return ()
+    module = importlib.import_module(cls.__module__)
+    args_cls = getattr(module, cls.__name__ + "Args", None)
+    inputs = set(_properties(args_cls)) if isinstance(args_cls, type) else set()
+    found = []
+    for klass in reversed(cls.__mro__):
+        for value in vars(klass).values():
+            if not (isinstance(value, property) and value.fget is not None and hasattr(value.fget, "_pulumi_name")):
+                continue
+            key = value.fget._pulumi_name
+            hint = _resolve_hint(_inner(_resolve_hint(value.fget.__annotations__.get("return"), module)), module)
+            if key == "id" or hint is None or hint is Any:
+                continue
+            if typing.get_origin(hint) is typing.Union and type(None) in typing.get_args(hint):
+                continue
+            found.append((key, hint, module, value.fget.__doc__ or "", key in inputs))
+    return tuple(found)
+
+
+# Optional inputs whose read-back AWS chooses when the program leaves them out (else the empty value of the type).
+_CHOSEN_BY_AWS = {"availabilityZone", "availabilityZoneId", "subnetId", "vpcId", "region", "privateIp", "publicIp",
+                  "privateDns", "publicDns", "name", "ipv6CidrBlock", "cidrBlock", "ownerId", "accountId"}
+_MEANINGFUL = re.compile(r"^(.*(Endpoint|Url|Uri|DnsName|Address|Fingerprint)|.*Ip)$")
+_EXAMPLE_KEYS = re.compile(r'\w+\["([A-Za-z0-9_.:-]+)"\]\s*=\s*([^\s`]+)')
+
+
+def _ip(ctx: Context, public: bool) -> str:
+    h = bytes.fromhex(_h(ctx.key + ("public" if public else "private"), 6))
+    return f"54.{h[0] % 224 + 16}.{h[1]}.{h[2] % 254 + 1}" if public else f"10.0.{h[1]}.{h[2] % 254 + 1}"
+
+
+def _declared_str(key: str, ctx: Context) -> str:
+    low = key.lower()
+    service = _service_prefix(ctx.token)
+    rid = getattr(ctx, "id", None) or ctx.hex(10)
+    if low in ("publicip", "publicipaddress") or low.endswith("publicip"):
+        return _ip(ctx, True)
+    if low.endswith("ip") or low.endswith("ipaddress"):
+        return _ip(ctx, "private" not in low)
+    if "ipv6" in low:
+        return "2600:1f18:" + ":".join(_h(ctx.key + key, 12)[i:i + 4] for i in (0, 4, 8)) + "::1"
+    if low.endswith("dns") or low.endswith("dnsname"):
+        ip = _ip(ctx, "private" not in low).replace(".", "-")
+        return (f"ip-{ip}.{ctx.region}.compute.internal" if "private" in low
+                else f"ec2-{ip}.{ctx.region}.compute.amazonaws.com")
+    if low.endswith("region"):
+        return ctx.region
+    if low == "executionarn":
+        return ctx.arn("execute-api", rid)
+    if service == "apigateway" and (low.endswith("endpoint") or low.endswith("url")):
+        return f"https://{rid}.execute-api.{ctx.region}.amazonaws.com"
+    if low.endswith("endpoint") or low.endswith("url") or low.endswith("uri"):
+        return f"https://{rid}.{service}.{ctx.region}.amazonaws.com"
+    if low.endswith("fingerprint"):
+        return ":".join(_h(ctx.key + key, 32)[i:i + 2] for i in range(0, 32, 2))
+    return _fake_str(key, ctx)
+
+
+def declared_value(hint: Any, key: str, ctx: Context, module: Any, doc: str = "", depth: int = 0,
+                   optional_input: bool = False) -> Any:
+    """A value of type `hint` for output `key` of `ctx`'s resource, shaped by the key's meaning.
+
+    `optional_input`: the key is also an input the program left out (`availability_zone`, `key_name`): the provider
+    reads back what AWS chose where the key says what that is (a zone, an address, an id), else the empty value
+    of its type (no key pair, no placement group), never an invented one."""
+    hint = _resolve_hint(hint, module)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:
+        return declared_value(next((a for a in args if a is not type(None)), Any), key, ctx, module, doc, depth,
+                              optional_input)
+    if hint is str:
+        value = _declared_str(key, ctx)
+        if optional_input and (value.startswith("mock-") or key not in _CHOSEN_BY_AWS and not _MEANINGFUL.match(key)):
+            return ""
+        return value
+    if hint is bool:
+        return False
+    if hint is int:
+        if optional_input:
+            return 0
+        return 443 if key.lower().endswith("port") else 1
+    if hint is float:
+        return 1.0
+    if origin in (dict, collections.abc.Mapping, typing.Mapping):
+        if key == "tagsAll":   # the resource's tags merged with the provider's default tags (none under mocks)
+            return dict(ctx.inputs.get("tags") or {})
+        rid = getattr(ctx, "id", None) or ctx.hex(10)
+        return {k: v.replace("ID", rid).replace("REGION", ctx.region).replace("ACCOUNT", ACCOUNT_ID)
+                for k, v in _EXAMPLE_KEYS.findall(doc)}
+    if origin in (list, collections.abc.Sequence, typing.Sequence):
+        return []     # what AWS lists after create when the program gave none (attached policies, extra devices)
+    if _is_output_type(hint):
+        # A nested block the program left out stays out (the provider reads back no `logging`, no replication
+        # configuration: inventing one would pass the rules that look for it). A block only AWS computes: its
+        # always-present fields (typed without Optional).
+        if depth >= 2 or optional_input:
+            return None
+        block = {}
+        for field, field_hint in _properties(hint).items():
+            field_hint = _resolve_hint(field_hint, module)
+            if typing.get_origin(field_hint) is typing.Union:
+                continue      # Optional: absent unless set
+            value = declared_value(field_hint, field, ctx, module, "", depth + 1)
+            if value is not None:
+                block[field] = value
+        return block
+    return None

@@ -61,8 +61,14 @@ class Registrar:
     """What a builder needs from the monitor: register a child, look up a referenced resource."""
 
     def __init__(self, child: Callable[..., Child], lookup: Callable[[str], dict | None], region: str,
-                 stack: str, preview: bool):
+                 stack: str, preview: bool, root: str = "", workdir: str = "."):
         self.child, self.lookup, self.region, self.stack, self.preview = child, lookup, region, stack, preview
+        self.root = root          # the stack's URN: the parent of children a provider creates without `parent`
+        self.workdir = workdir    # the program's directory: a provider plugin runs there (relative paths)
+
+    def path(self, value: Any) -> str:
+        import os
+        return os.path.join(self.workdir, str(value))
 
     def deref(self, value: Any, key: str) -> Any:
         """An output of a resource the program passed by reference (e.g. a target group)."""
@@ -485,7 +491,259 @@ def eks_cluster(reg: Registrar, name: str, urn: str, args: dict) -> dict:
     return out
 
 
+# --- awsx.ecr.Repository (pulumi-awsx awsx/ecr/repository.ts) ---------------------------------------------------
+def _lifecycle_rule(rule: dict, priority: int) -> dict:
+    """awsx's convertRule: the count (images or age in days) and the tag selection of one rule."""
+    if rule.get("maximumNumberOfImages") is not None:
+        count = {"countType": "imageCountMoreThan", "countNumber": _number(rule["maximumNumberOfImages"])}
+    elif rule.get("maximumAgeLimit") is not None:
+        count = {"countType": "sinceImagePushed", "countNumber": _number(rule["maximumAgeLimit"]), "countUnit": "days"}
+    else:
+        raise ValueError("awsx.ecr.Repository: either [maximumNumberOfImages] or [maximumAgeLimit] must be "
+                         "provided with a rule.")
+    status = rule.get("tagStatus")
+    if status in ("any", "untagged"):
+        tag = {"tagStatus": status}
+    else:
+        if not rule.get("tagPrefixList"):
+            raise ValueError("awsx.ecr.Repository: tagPrefixList cannot be empty.")
+        tag = {"tagStatus": "tagged", "tagPrefixList": rule["tagPrefixList"]}
+    out = {"rulePriority": priority, "selection": {**tag, **count}, "action": {"type": "expire"}}
+    if rule.get("description") is not None:
+        out = {"rulePriority": priority, "description": rule["description"], "selection": {**tag, **count},
+               "action": {"type": "expire"}}
+    return out
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def awsx_ecr_repository(reg: Registrar, name: str, urn: str, args: dict) -> dict:
+    lower = name.lower()
+    policy_args = args.get("lifecyclePolicy") or {}
+    repo = reg.child("aws:ecr/repository:Repository", lower, urn,
+                     _only("aws:ecr/repository:Repository", {k: v for k, v in args.items() if k != "lifecyclePolicy"}),
+                     autoname=True)
+    out: dict = {"repository": ref(repo), "url": repo.out("repositoryUrl")}
+    if not policy_args.get("skip"):
+        rules = policy_args.get("rules") or [{"description": "remove untagged images", "tagStatus": "untagged",
+                                              "maximumNumberOfImages": 1}]
+        ordered = [r for r in rules if r.get("tagStatus") != "any"] + [r for r in rules if r.get("tagStatus") == "any"]
+        if len(ordered) - len([r for r in rules if r.get("tagStatus") != "any"]) >= 2:
+            raise ValueError('awsx.ecr.Repository: At most one [selection: "any"] rule can be provided.')
+        policy = {"rules": [_lifecycle_rule(r, i) for i, r in enumerate(ordered, start=1)]}
+        # awsx creates the policy without `parent: this`: it is a child of the stack, not of the component.
+        lp = reg.child("aws:ecr/lifecyclePolicy:LifecyclePolicy", lower, reg.root,
+                       {"repository": repo.out("name"), "policy": json.dumps(policy)}, {"repository": [repo.urn]})
+        out["lifecyclePolicy"] = ref(lp)
+    return out
+
+
+# --- aws-apigateway RestAPI (pulumi-aws-apigateway aws-apigateway/apigateway/api.ts, createAPI) ---------------------
+API_KEY_DEFINITION = {"type": "apiKey", "name": "x-api-key", "in": "header"}
+APIGATEWAY_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "", "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def _swagger_method(method: Any) -> str:
+    method = str(method or "ANY").lower()
+    return "x-amazon-apigateway-any-method" if method == "any" else method
+
+
+def _unknown_in(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_unknown_in(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unknown_in(v) for v in value)
+    return value == UNKNOWN
+
+
+def _base_path_options(swagger: dict, operation: dict, route: dict) -> None:
+    """addBasePathOptionsToSwagger: authorizers, required parameters, validators, IAM auth, API keys."""
+    authorizers = route.get("authorizers")
+    if authorizers:
+        definitions = swagger.setdefault("securityDefinitions", {})
+        for auth in authorizers if isinstance(authorizers, list) else [authorizers]:
+            auth_name = auth.get("authorizerName") or f"{swagger['info']['title']}-authorizer-{len(definitions)}"
+            if auth_name not in definitions:
+                cognito = bool(auth.get("providerARNs"))
+                definitions[auth_name] = {
+                    "type": "apiKey", "name": auth.get("parameterName"),
+                    "in": "header" if cognito else auth.get("parameterLocation"),
+                    "x-amazon-apigateway-authtype": "cognito_user_pools" if cognito else auth.get("authType"),
+                    "x-amazon-apigateway-authorizer": (
+                        {"type": "cognito_user_pools", "providerARNs": auth.get("providerARNs")} if cognito
+                        else {"type": auth.get("type"), "identitySource": auth.get("identitySource")})}
+            operation.setdefault("security", []).append({auth_name: [] if not auth.get("providerARNs")
+                                                        else list(auth.get("methodsToAuthorize") or [])})
+    for param in route.get("requiredParameters") or []:
+        operation.setdefault("parameters", []).append({"name": param.get("name"), "in": param.get("in"),
+                                                       "required": True})
+    if route.get("requestValidator"):
+        operation["x-amazon-apigateway-request-validator"] = route["requestValidator"]
+    if route.get("iamAuthEnabled"):
+        operation["x-amazon-apigateway-auth"] = {"type": "AWS_IAM"}
+    if route.get("apiKeyRequired"):
+        swagger.setdefault("securityDefinitions", {})["api_key"] = API_KEY_DEFINITION
+        operation.setdefault("security", []).append({"api_key": []})
+
+
+def _static_route(reg: Registrar, name: str, urn: str, swagger: dict, route: dict, bucket: Child, tags: Any) -> None:
+    """addStaticRouteToSwaggerSpec: a role with AmazonS3FullAccess per route, one object per file."""
+    import mimetypes
+    import os
+    local = reg.path(route["localPath"])
+    path = route["path"]
+    directory = os.path.isdir(local)
+    server_path = (path if path.endswith("/") else path + "/") if directory else path
+    key = name + _sha1("get:" + server_path)
+    role = reg.child("aws:iam/role:Role", key, urn, {"assumeRolePolicy": json.dumps(APIGATEWAY_TRUST), "tags": tags})
+    reg.child("aws:iam/rolePolicyAttachment:RolePolicyAttachment", key, urn,
+              {"role": role.out("id"), "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}, {"role": [role.urn]})
+
+    def operation(object_key: str, parameter: str | None = None) -> dict:
+        uri = f"arn:aws:apigateway:{reg.region}:s3:path/{bucket.out('bucket')}/{object_key}" + \
+            (f"/{{{parameter}}}" if parameter else "")
+        op = {"x-amazon-apigateway-integration": {"credentials": role.out("arn"), "uri": uri,
+                                                  "passthroughBehavior": "when_no_match", "httpMethod": "GET",
+                                                  "type": "aws"}}
+        _base_path_options(swagger, op, route)
+        return op
+
+    def put(object_key: str, file: str) -> None:
+        reg.child("aws:s3/bucketObject:BucketObject", object_key, urn,
+                  {"bucket": bucket.out("id"), "key": object_key, "tags": tags, "source": {"path": file},
+                   "contentType": route.get("contentType") or mimetypes.guess_type(file)[0]}, {"bucket": [bucket.urn]})
+    if not directory:
+        put(key, local)
+        swagger["paths"].setdefault(path, {})["get"] = operation(key)
+        return
+    index = None if route.get("index") is False else (route.get("index") if isinstance(route.get("index"), str)
+                                                       else "index.html")
+    for root, _dirs, files in sorted(os.walk(local)):
+        for file in sorted(files):
+            full = os.path.join(root, file)
+            child_key = key + "/" + os.path.relpath(full, local).replace(os.sep, "/")
+            put(child_key, full)
+            if index and os.path.relpath(full, local) == index:
+                swagger["paths"][server_path] = {"get": operation(child_key)}
+    swagger["paths"].setdefault(server_path + "{proxy+}", {})[_swagger_method("ANY")] = operation(key, "proxy")
+
+
+def rest_api(reg: Registrar, name: str, urn: str, args: dict) -> dict:
+    binary = args.get("binaryMediaTypes") or ["*/*"]
+    tags = args.get("tags")
+    lambdas: list = []          # (method, path, function reference)
+    if args.get("swaggerString"):
+        body = args["swaggerString"]
+        title = name
+        if _known(body):
+            spec = json.loads(body)
+            spec.setdefault("info", {}).setdefault("title", name)
+            title, body = spec["info"]["title"], json.dumps(spec)
+    elif args.get("routes"):
+        title = name
+        swagger: dict = {"swagger": "2.0", "info": {"title": name, "version": "1.0"}, "paths": {},
+                         "x-amazon-apigateway-binary-media-types": binary,
+                         "x-amazon-apigateway-gateway-responses": {
+                             code: {"statusCode": 404, "responseTemplates": {
+                                 "application/json": '{"message": "404 Not found" }'}}
+                             for code in ("MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED")}
+                         | (args.get("gatewayResponses") or {}),
+                         "x-amazon-apigateway-api-key-source": args.get("apiKeySource") or "HEADER"}
+        if args.get("requestValidator"):
+            swagger["x-amazon-apigateway-request-validator"] = args["requestValidator"]
+        bucket = None
+        for route in args["routes"]:
+            route = dict(route)
+            route["path"] = route["path"] if str(route.get("path", "")).startswith("/") else "/" + route["path"]
+            if route.get("eventHandler"):
+                method = _swagger_method(route.get("method"))
+                arn = reg.deref(route["eventHandler"], "arn")
+                op = {"x-amazon-apigateway-integration": {
+                    "uri": f"arn:aws:apigateway:{reg.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+                    if _known(arn) else UNKNOWN, "passthroughBehavior": "when_no_match", "httpMethod": "POST",
+                    "type": "aws_proxy"}}
+                _base_path_options(swagger, op, route)
+                swagger["paths"].setdefault(route["path"], {})[method] = op
+                lambdas.append((str(route.get("method") or "ANY"), route["path"], route["eventHandler"]))
+            elif route.get("localPath"):
+                if bucket is None:
+                    bucket = reg.child("aws:s3/bucket:Bucket", name.lower(), urn, {}, autoname=False)
+                _static_route(reg, name, urn, swagger, route, bucket, tags)
+            elif route.get("target"):
+                target = route["target"]
+                op = {"x-amazon-apigateway-integration": {
+                    "uri": target.get("uri"), "type": target.get("type"), "httpMethod": target.get("httpMethod") or "ANY",
+                    "passthroughBehavior": target.get("passthroughBehavior") or "when_no_match",
+                    **({"connectionType": target["connectionType"]} if target.get("connectionType") else {}),
+                    **({"connectionId": target["connectionId"]} if target.get("connectionId") else {})}}
+                _base_path_options(swagger, op, route)
+                swagger["paths"].setdefault(route["path"], {})[_swagger_method("ANY")] = op
+            elif route.get("data") is not None:
+                swagger["paths"].setdefault(route["path"], {})[_swagger_method(route.get("method"))] = route["data"]
+        body = UNKNOWN if _unknown_in(swagger) else json.dumps(swagger)
+    else:
+        raise ValueError("aws-apigateway RestAPI must specify either [swaggerString] or as least one of the "
+                         "[route] options.")
+    stage_name = args.get("stageName") or "stage"
+    api_args = {"name": title, "binaryMediaTypes": binary, "body": body, "apiKeySource": args.get("apiKeySource"),
+                "description": args.get("description"), "disableExecuteApiEndpoint":
+                args.get("disableExecuteApiEndpoint"), "tags": tags}
+    fn_urns = [f["urn"] for _, _, f in lambdas if is_ref(f)]
+    api = reg.child("aws:apigateway/restApi:RestApi", name, urn, api_args, {"body": fn_urns} if fn_urns else None)
+    version = hashlib.sha1(json.dumps([args.get("apiKeySource"), binary, body]).encode()).hexdigest()
+    deployment = reg.child("aws:apigateway/deployment:Deployment", name, urn,
+                           {"restApi": api.out("id"), "variables": {"version": version}}, {"restApi": [api.urn]})
+    permissions = []
+    for method, path, fn in lambdas:
+        method_path = f"{'*' if method.upper() == 'ANY' else method.upper()}{path}"
+        execution = api.out("executionArn")
+        permissions.append(reg.child("aws:lambda/permission:Permission", f"{name}-{_sha1(method_path)}", urn, {
+            "action": "lambda:invokeFunction", "function": reg.deref(fn, "id"), "principal": "apigateway.amazonaws.com",
+            "sourceArn": f"{execution}/{stage_name}*/{method_path}" if _known(execution) else UNKNOWN},
+            {"function": [fn["urn"]] if is_ref(fn) else [], "sourceArn": [api.urn]}))
+    stage = reg.child("aws:apigateway/stage:Stage", name, urn,
+                      {"restApi": api.out("id"), "deployment": deployment.out("id"), "stageName": stage_name,
+                       "tags": tags}, {"restApi": [api.urn], "deployment": [deployment.urn]})
+    invoke = stage.out("invokeUrl")
+    return {"api": ref(api), "deployment": ref(deployment), "stage": ref(stage),
+            "url": f"{invoke}/" if _known(invoke) else UNKNOWN}
+
+
+# --- synced-folder S3BucketFolder (pulumi-synced-folder provider/cmd/.../s3-bucket-folder.ts) ---------------------
+def s3_bucket_folder(reg: Registrar, name: str, urn: str, args: dict) -> dict:
+    import mimetypes
+    import os
+    root = reg.path(args.get("path") or ".")
+    files = []
+    for base, dirs, names in os.walk(root):
+        if not args.get("includeHiddenFiles"):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            names = [n for n in names if not n.startswith(".")]
+        files += [os.path.join(base, n) for n in names]
+    if args.get("managedObjects", True) is not False:
+        for full in sorted(files):
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            reg.child("aws:s3/bucketObject:BucketObject", f"{name}-{rel}", urn, {
+                "key": rel, "acl": args.get("acl"), "bucket": args.get("bucketName"),
+                "contentType": mimetypes.guess_type(full)[0], "source": {"path": full},
+                "cacheControl": args.get("cacheControl")})
+    else:
+        bucket = args.get("bucketName")
+        sync = (f'aws s3 sync "{args.get("path")}" "s3://{bucket}" --acl "{args.get("acl")}" --region "{reg.region}" '
+                f'--delete --only-show-errors')
+        reg.child("command:local:Command", f"{name}-sync-command", urn, {
+            "create": sync, "update": sync,
+            "delete": f'aws s3 rm "s3://{bucket}" --include "*" --recursive --only-show-errors'})
+    return {}
+
+
 BUILDERS: dict[str, Callable[[Registrar, str, str, dict], dict]] = {
+    "awsx:ecr:Repository": awsx_ecr_repository,
+    "aws-apigateway:index:RestAPI": rest_api,
+    "synced-folder:index:S3BucketFolder": s3_bucket_folder,
     "awsx:ec2:Vpc": awsx_vpc,
     "awsx:lb:ApplicationLoadBalancer": awsx_alb,
     "awsx:ecs:FargateService": awsx_fargate_service,

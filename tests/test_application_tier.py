@@ -336,7 +336,8 @@ def test_batch_when_enabled():
     cr = ce.props["computeResources"]
     assert (cr["type"], cr["allocationStrategy"], cr["minVcpus"], cr["maxVcpus"]) == (
         "SPOT", "SPOT_CAPACITY_OPTIMIZED", 0, 256)
-    assert cr["securityGroupIds"] == [plan.named("app-sg", SG).id]
+    # issue 32: its own group (HTTPS out only), not the application group that reaches the data ports
+    assert cr["securityGroupIds"] == [plan.named("batch-sg", SG).id]
     assert ce.propertyDependencies["computeResources"]  # instance profile, subnets, group, launch template
     assert plan.named("batch-instance-profile").urn in ce.propertyDependencies["computeResources"]
     assert plan.named("batch-lt", LT).urn in ce.propertyDependencies["computeResources"]

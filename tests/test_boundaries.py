@@ -21,10 +21,11 @@ TIER_SECTIONS: dict[str, set[str]] = {
     "application": {"application"}, "ecs_services": {"application"}, "eks": {"application"},
     "batch": {"application"}, "service_access": {"application"}, "edge": {"edge"}, "observability": {"observability"},
     "governance": {"observability"}, "dr": {"dr"}, "dr_region": {"dr"}, "delivery": {"delivery"},
+    "database_users": {"application"},   # the contracts' database roles, bootstrapped (issue 29)
 }
 # Which tier each helper module belongs to (it may be imported by that tier only).
 OWNER = {"ecs_services": "application", "eks": "application", "batch": "application", "service_access": "application",
-         "dr_region": "dr"}
+         "dr_region": "dr", "database_users": "application"}
 SECTIONS = set(TIERS) - {"platform"}
 TIER_MODULES = set(TIER_SECTIONS)
 

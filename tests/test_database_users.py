@@ -3,6 +3,7 @@ one line and exit 2, before anything runs), and it becomes the bootstrap's input
 `database_roles`). The bootstrap itself runs on a real server in tests/test_db_bootstrap.py."""
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -89,3 +90,94 @@ def test_the_offline_plan_exits_2_with_one_line_before_anything_runs(service, ex
     assert result.returncode == 2, result.stdout + result.stderr
     assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+# ------------------------------------------------------------------ the function, its run, its flows (the whole program)
+FUNCTION = "aws:lambda/function:Function"
+INVOCATION = "aws:lambda/invocation:Invocation"
+
+
+def bootstrap_of(plan):
+    fn = plan.named("db-bootstrap", FUNCTION)
+    run = plan.named("db-bootstrap-run", INVOCATION)
+    return fn, run
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stack_runs_the_bootstrap_with_the_contracts_on_the_primary(stack):
+    from conftest import primary_plan
+    plan = primary_plan(stack, preview=False)
+    fn, run = bootstrap_of(plan)
+    env = fn.props["environment"]["variables"]
+    db = plan.named("postgres", "aws:rds/instance:Instance")
+    assert env["DB_HOST"] == db.outputs["address"] and env["DB_NAME"] == db.props["dbName"]
+    assert env["MASTER_USERNAME"] == db.props["username"] and env["MASTER_SECRET_ARN"].startswith(
+        "arn:aws:secretsmanager:")
+    # In the VPC's private subnets with the application group: the only group the data group admits.
+    app_sg = plan.named("app-sg", "aws:ec2/securityGroup:SecurityGroup").id
+    assert fn.props["vpcConfig"]["securityGroupIds"] == [app_sg]
+    assert fn.props["reservedConcurrentExecutions"] == 1 and fn.props["handler"] == "handler.handler"
+    # Its input is the contracts' database part, nothing secret; it runs again when the code or database change.
+    assert json.loads(run.props["input"]) == database_roles(settings({}).application.catalogue())
+    assert set(run.props["triggers"]) == {"code", "database", "secret"}
+    assert run.props["functionName"] == fn.outputs.get("name", fn.props.get("name"))
+    # Its own log group, DLQ and alarms, like every function.
+    names = {r.name for r in plan.resources}
+    assert {"db-bootstrap-logs", "db-bootstrap-dlq", "alarm-lambda-db-bootstrap-errors",
+            "alarm-dlq-db-bootstrap-depth"} <= names
+
+
+def test_the_function_package_carries_the_locked_driver_and_nothing_compiled():
+    from components.database_users import PACKAGES
+    from components.recipes.functions import source_archive
+    archive = source_archive("db_bootstrap", PACKAGES)
+    paths = set(archive.assets)
+    assert {"handler.py", "grants.py", "names.py", "pg8000/native.py", "scramp/core.py", "asn1crypto/x509.py",
+            "dateutil/parser/__init__.py", "six.py"} <= paths
+    assert "pg8000-1.31.6.dist-info/METADATA" in paths      # the version of the deploy lock (requirements.txt)
+    assert not any(p.endswith((".so", ".pyc")) or "RECORD" in p or "INSTALLER" in p for p in paths)
+
+
+def test_only_the_bootstrap_role_reads_the_master_secret():
+    from conftest import stack_plan
+    plan = stack_plan("prod", preview=False)
+    fn, _ = bootstrap_of(plan)
+    secret = fn.props["environment"]["variables"]["MASTER_SECRET_ARN"]
+    readers = set()
+    for pol in plan.of_type("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
+        doc = json.loads(pol.props["policy"]) if isinstance(pol.props.get("policy"), str) else {}
+        for st in doc.get("Statement", []):
+            resources = st.get("Resource", [])
+            resources = resources if isinstance(resources, list) else [resources]
+            if st.get("Effect") == "Allow" and secret in resources:
+                readers.add(pol.name)
+    assert readers == {"db-bootstrap-policy"}
+
+
+def test_flows_bootstrap_reads_the_master_secret_and_no_service_does():
+    import copy
+
+    from conftest import primary, stack_plan
+    from plan.flows.catalogue import build_flows
+    plan = stack_plan("prod", preview=False)
+    flows = [f for f in build_flows(plan) if f.target == "database master secret"]
+    by_source = {f.source: f for f in flows}
+    assert by_source["db-bootstrap"].expected == "allow" and by_source["db-bootstrap"].verdict.allowed is True
+    services = {s.name for s in settings({}).application.catalogue()}
+    assert services <= set(by_source)
+    for name in services:
+        assert by_source[name].expected == "deny" and by_source[name].verdict.allowed is False, name
+    # The other side: a service granted the secret turns its flow red; a bootstrap without its grant too.
+    broken = copy.deepcopy(plan)
+    secret = plan.named("db-bootstrap", FUNCTION).props["environment"]["variables"]["MASTER_SECRET_ARN"]
+    search = primary(broken).named("search-task-policy", "aws:iam/rolePolicy:RolePolicy")
+    doc = json.loads(search.inputs["policy"])
+    doc["Statement"].append({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret})
+    search.inputs["policy"] = json.dumps(doc)
+    boot = broken.named("db-bootstrap-policy", "aws:iam/rolePolicy:RolePolicy")
+    doc = json.loads(boot.inputs["policy"])
+    doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "ReadTheMasterCredential"]
+    boot.inputs["policy"] = json.dumps(doc)
+    red = {f.source: f for f in build_flows(broken) if f.target == "database master secret"}
+    assert red["search"].verdict.allowed is True and not red["search"].ok
+    assert red["db-bootstrap"].verdict.allowed is False and not red["db-bootstrap"].ok

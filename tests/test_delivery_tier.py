@@ -487,5 +487,10 @@ def test_every_delivery_iam_document_is_known_in_a_new_stack_preview():
     docs = delivery(plan, ROLE_POLICY)
     assert len(docs) == 18
     for policy in docs:
+        # issue 32: the key only through S3 and only for the artifacts bucket's objects, not by its alias alone
+        bucket_arn = statements(policy).get("PipelineArtifacts", statements(policy).get("Artifacts"))["Resource"]
+        bucket_arn = (bucket_arn if isinstance(bucket_arn, str) else bucket_arn[0]).removesuffix("/*")
         assert statements(policy)["ArtifactsKey"]["Condition"] == {
-            "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ai-platform-prod-data"]}}
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ai-platform-prod-data"]},
+            "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": bucket_arn + "*"}}

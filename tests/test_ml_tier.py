@@ -61,7 +61,7 @@ def ml_program(with_buckets: bool = True):
             ml_sg_id=network.ml_security_group_id, alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts",
             **buckets)).outputs
         for attr in ("repository_urls", "repository_arns", "bedrock_invoke_policy_arn", "endpoint_names",
-                     "training_log_group_name", "function_names", "uploader_policy_arn"):
+                     "training_log_group_name", "function_names", "uploader_policy_arn", "submitter_policy_arn"):
             pulumi.export(attr, getattr(ml, attr))
     return program
 
@@ -153,8 +153,10 @@ def test_sagemaker_role_reaches_only_ml_prefixes_repositories_and_data_key():
     # "*" only where IAM has no resource-level permission (ECR login, ENI management) or where the key is named
     # through its alias condition.
     assert stars == ["EcrLogin", "GrantDataKeyToVolumes", "UseDataKey", "VpcNetworking"]
+    # issue 32: the key named by its alias, and used only through S3 and SageMaker (the role runs customer code)
     assert sid(d, "UseDataKey")["Condition"] == {
-        "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ai-platform-dev-data"]}}
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ai-platform-dev-data"]},
+        "StringEquals": {"kms:ViaService": ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"]}}
     assert all(not a.startswith("s3:") for s in d["Statement"] if s["Resource"] == "*" for a in s["Action"])
 
 
@@ -162,7 +164,8 @@ def test_without_buckets_no_bucket_grants_trigger_or_uploader_policy():
     plan = plan_of("dev-bare")
     d = doc(plan.named("sagemaker-ml-access", ROLE_POLICY))
     assert not any(a.startswith("s3:") for s in d["Statement"] for a in s["Action"])
-    assert {r.name for r in ml(plan, RULE)} == {"rule-training-requests", "rule-training-failed"}
+    assert {r.name for r in ml(plan, RULE)} == {"rule-training-requests", "rule-training-failed",
+                                                "rule-training-rejected"}
     assert [r.name for r in ml(plan, POLICY)] == []  # no models: no Bedrock policy; no bucket: no uploader policy
     assert len(ml(plan, REPO)) == len(DEFAULT_SERVICES)
 
@@ -187,7 +190,9 @@ def test_training_log_group_and_failed_job_alarm_on_the_orchestrators_metric(sta
     assert alarm.props["threshold"] == 1 and alarm.props["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm.props["alarmActions"] == ["arn:aws:sns:us-east-1:123456789012:alerts"]
     failed = json.loads(plan.named("rule-training-failed", RULE).props["eventPattern"])
-    assert failed["detail"]["TrainingJobStatus"] == ["Failed"]
+    # every job that does not complete (issue 30): Stopped covers MaxRuntimeExceeded and MaxWaitTimeExceeded
+    assert failed["detail"]["TrainingJobStatus"] == ["Failed", "Stopped"]
+    assert alarm.props["tags"]["Severity"] == "warning"
     assert failed["detail-type"] == ["SageMaker Training Job State Change"]
 
 
@@ -280,12 +285,12 @@ def test_functions_schedules_and_triggers(stack):
     else:
         assert schedules == {}
     orchestrator_arn = functions["training-orchestrator"].outputs["arn"]
-    rules = {r.name: r for r in ml(plan, RULE)}
+    rules = {r.name: r for r in ml(plan, RULE) if r.name != "rule-training-rejected"}
     assert set(rules) == {"rule-training-requests", "rule-training-failed", "rule-training-requests-s3"}
     s3_pattern = json.loads(rules["rule-training-requests-s3"].props["eventPattern"])
     assert s3_pattern["detail"] == {"bucket": {"name": [DATA_BUCKET.format(stack=stack)]},
                                     "object": {"key": [{"prefix": "training-requests/"}]}}
-    targets = ml(plan, TARGET)
+    targets = [t for t in ml(plan, TARGET) if t.name != "rule-training-rejected-target"]
     assert len(targets) == 3 and all(t.props["arn"] == orchestrator_arn for t in targets)
     assert all(t.props["deadLetterConfig"]["arn"].endswith("training-orchestrator-dlq") for t in targets)
     permissions = ml(plan, "aws:lambda/permission:Permission")
@@ -311,7 +316,19 @@ def test_orchestrator_environment_matches_its_iam_scope_and_failure_rule():
     failed = json.loads(plan.named("rule-training-failed", RULE).props["eventPattern"])
     assert failed["detail"]["TrainingJobName"] == [{"prefix": prefix}]
     assert env["ALLOWED_IMAGE_REPOSITORIES"] == "ai-platform/dev/ocr-training,ai-platform/dev/ocr-inference"
-    assert env["DEFAULT_INSTANCE_TYPE"] == "ml.p3.2xlarge"
+    # issue 30: a default a new account can run, the allowlist in the environment and in IAM, the limits in both
+    assert env["DEFAULT_INSTANCE_TYPE"] == "ml.m5.xlarge" and env["DEFAULT_SPOT"] == "false"
+    allowed = env["ALLOWED_INSTANCE_TYPES"].split(",")
+    assert env["DEFAULT_INSTANCE_TYPE"] in allowed and "ml.p5.48xlarge" not in allowed
+    start = sid(d, "StartTrainingJobs")["Condition"]
+    assert start["ForAllValues:StringEquals"]["sagemaker:InstanceTypes"] == allowed
+    assert start["NumericLessThanEquals"]["sagemaker:MaxRuntimeInSeconds"] == env["MAX_RUNTIME_LIMIT_SECONDS"]
+    assert start["Null"] == {"sagemaker:InstanceTypes": "false", "sagemaker:MaxRuntimeInSeconds": "false"}
+    assert start["ArnEqualsIfExists"]["sagemaker:VolumeKmsKey"] == env["OUTPUT_KMS_KEY_ARN"]
+    assert env["LOCAL_STORAGE_INSTANCE_TYPES"].split(",") == ["ml.g4dn.xlarge", "ml.g5.xlarge"]
+    # output and checkpoints only where the SageMaker role may write (not the datasets it only reads)
+    assert all("/datasets/" not in u for u in env["ALLOWED_OUTPUT_S3_PREFIXES"].split(","))
+    assert any("/datasets/" in u for u in env["ALLOWED_INPUT_S3_PREFIXES"].split(","))
     assert int(env["MAX_WAIT_SECONDS"]) >= int(env["MAX_RUNTIME_SECONDS"])
     # The handler accepts a name built from this prefix within SageMaker's 63 characters.
     assert len(prefix) + 25 <= 63
@@ -348,12 +365,15 @@ def test_iam_documents_are_known_in_a_preview():
 
 def test_dead_letter_queue_accepts_exactly_the_three_rules():
     plan = plan_of("dev")
-    [st] = doc(plan.named("training-orchestrator-dlq-policy", "aws:sqs/queuePolicy:QueuePolicy"))["Statement"]
+    # the queue's one policy: the rules' delivery and (issue 32) the TLS-only deny every queue carries
+    st, deny = doc(plan.named("training-orchestrator-dlq-policy", "aws:sqs/queuePolicy:QueuePolicy"))["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert st["Principal"] == {"Service": "events.amazonaws.com"}
     assert st["Resource"] == plan.named("training-orchestrator-dlq", "aws:sqs/queue:Queue").outputs["arn"]
     # Rules on the default bus have ARNs rule/<name> (a custom bus adds its name: rule/<bus>/<name>).
     assert sorted(st["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
-        f"arn:aws:events:us-east-1:123456789012:rule/{r.props['name']}" for r in ml(plan, RULE))
+        f"arn:aws:events:us-east-1:123456789012:rule/{r.props['name']}" for r in ml(plan, RULE)
+        if r.name != "rule-training-rejected")
 
 
 @pytest.mark.parametrize("variant", ["dev", "prod", "prod-preview", "prod-endpoint", "dev-endpoint-preview"])
@@ -404,3 +424,34 @@ def test_the_offhours_scheduler_reserves_no_concurrency():
     # accounts with a low concurrency quota reject any reservation (UnreservedConcurrentExecution minimum)
     fn = plan_of("dev").named("offhours-scheduler", FUNCTION)
     assert fn.props["reservedConcurrentExecutions"] == -1
+
+
+# --- issue 30: who may start the training path, and what a refusal reaches -----------------------------
+def test_ml_submitter_policy_submits_requests_and_pushes_ml_images_and_nothing_more():
+    plan = plan_of("dev")
+    d = doc(plan.named("ml-submitter", POLICY))
+    actions = sorted({a for st in d["Statement"] for a in st["Action"]})
+    assert actions == sorted(["s3:PutObject", "kms:GenerateDataKey", "events:PutEvents", "ecr:GetAuthorizationToken",
+                              "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                              "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages"])
+    assert sid(d, "PutTrainingRequests")["Resource"] == f"arn:aws:s3:::{DATA_BUCKET.format(stack='dev')}/training-requests/*"
+    assert sid(d, "SendTrainingRequests")["Condition"] == {"StringEquals": {
+        "events:source": "ai-platform.ml", "events:detail-type": "Training Request"}}
+    assert sid(d, "PushTrainingImages")["Resource"] == [
+        f"arn:aws:ecr:us-east-1:123456789012:repository/ai-platform/dev/{i}" for i in ("ocr-training", "ocr-inference")]
+    assert plan.exports["submitter_policy_arn"].startswith("arn:aws:iam::123456789012:policy/")
+
+
+def test_sagemaker_role_may_encrypt_with_the_data_key_it_is_given_as_an_alias():
+    d = doc(plan_of("dev").named("sagemaker-ml-access", ROLE_POLICY))
+    assert "kms:Encrypt" in sid(d, "UseDataKey")["Action"]
+
+
+def test_a_refused_request_reaches_the_alert_topic_with_its_reasons():
+    plan = plan_of("dev")
+    rule = plan.named("rule-training-rejected", RULE)
+    assert json.loads(rule.props["eventPattern"]) == {"source": ["ai-platform.ml"],
+                                                      "detail-type": ["Training Request Rejected"]}
+    target = plan.named("rule-training-rejected-target", TARGET)
+    assert target.props["arn"] == "arn:aws:sns:us-east-1:123456789012:alerts"
+    assert "<quota>" in target.props["inputTransformer"]["inputTemplate"]

@@ -101,8 +101,13 @@ def test_stack_configs_are_valid_and_levels_match_intent(stack):
     for r in RULES:  # a level of "remediate" only where the rule's decision is to remediate
         if levels[r.id] == "remediate":
             assert r.autofix == "remediate" and r.remediates, r.id
+    # Deployability rules (constraints AWS documents between resources: the `up` fails, or the resource deploys and
+    # does not work) are mandatory in every stack: a dev `up` fails on them as a prod one does (issue 24).
+    deployability = {r.id for r in RULES if "deployability" in r.tags}
+    assert len(deployability) >= 10 and all(levels[i] == "mandatory" for i in deployability), \
+        {i: levels[i] for i in deployability if levels[i] != "mandatory"}
     if stack == "dev":
-        assert {lvl for lvl in levels.values()} <= {"advisory", "remediate"}
+        assert {lvl for i, lvl in levels.items() if i not in deployability} <= {"advisory", "remediate"}
     else:
         # rules protecting data and access are enforced in prod. Exception: awsx public subnets (NAT gateways,
         # load balancers) map public IPs by design, so subnet-no-auto-public-ip stays advisory.

@@ -161,3 +161,47 @@ def test_custom_domain_tls_policy():
     assert set(found) == {"rest-default", "rest-tls10", "http-tls10"}
     assert "unset: API Gateway applies TLS_1_0" in found["rest-default"]
     assert not skipped(r, "apigateway-domain-tls12")
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+INTEG_T, DEPLOY_T, API_T = ("aws:apigateway/integration:Integration", "aws:apigateway/deployment:Deployment",
+                            "aws:apigateway/restApi:RestApi")
+LINK2_T, LINK1_T, LB_T = ("aws:apigatewayv2/vpcLink:VpcLink", "aws:apigateway/vpcLink:VpcLink",
+                          "aws:lb/loadBalancer:LoadBalancer")
+PRIVATE = {"restApi": UNKNOWN, "resourceId": UNKNOWN, "httpMethod": "ANY", "type": "HTTP_PROXY",
+           "integrationHttpMethod": "ANY", "connectionType": "VPC_LINK", "connectionId": UNKNOWN,
+           "integrationTarget": UNKNOWN, "uri": "http://internal.example.com/"}
+
+
+def test_vpc_link_integrations_follow_the_link_version():
+    recs = [rec(API_T, "api", {"name": "api"}), rec(LINK2_T, "link2", {"name": "l2", "subnetIds": [UNKNOWN]}),
+            rec(LINK1_T, "link1", {"name": "l1", "targetArns": [UNKNOWN]}, prop_deps={"targetArns": ["alb"]}),
+            rec(LB_T, "alb", {"loadBalancerType": "application", "internal": True}),
+            rec(INTEG_T, "good", PRIVATE, prop_deps={"restApi": ["api"], "connectionId": ["link2"],
+                                                     "integrationTarget": ["alb"]}),
+            rec(INTEG_T, "no-target", {k: v for k, v in PRIVATE.items() if k != "integrationTarget"},
+                prop_deps={"restApi": ["api"], "connectionId": ["link2"]}),
+            rec(INTEG_T, "v1-to-alb", {k: v for k, v in PRIVATE.items() if k != "integrationTarget"},
+                prop_deps={"restApi": ["api"], "connectionId": ["link1"]}),
+            rec(INTEG_T, "aws-type", {**PRIVATE, "type": "AWS_PROXY"},
+                prop_deps={"restApi": ["api"], "connectionId": ["link2"], "integrationTarget": ["alb"]})]
+    r = check(recs)
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, "apigateway-vpc-link-integration")}
+    assert set(found) == {"no-target", "v1-to-alb", "aws-type"}
+    assert "integrationTarget" in found["no-target"] and "Network Load Balancer" in found["v1-to-alb"]
+    assert skipped(r, "apigateway-vpc-link-integration") == []
+
+
+def test_deployment_triggers_must_track_every_integration():
+    """A change to what a route calls must reach the stage: the deployment's triggers are computed from every
+    integration of its API (issue 24)."""
+    def stack(tracked):
+        return [rec(API_T, "api", {"name": "api"}),
+                rec(INTEG_T, "root", PRIVATE, prop_deps={"restApi": ["api"]}),
+                rec(INTEG_T, "proxy", PRIVATE, prop_deps={"restApi": ["api"]}),
+                rec(DEPLOY_T, "deployment", {"restApi": UNKNOWN, "triggers": {"redeployment": UNKNOWN}},
+                    prop_deps={"restApi": ["api"], "triggers": tracked})]
+    assert violations(check(stack(["root", "proxy"])), "apigateway-deployment-tracks-integrations") == []
+    [v] = violations(check(stack(["root"])), "apigateway-deployment-tracks-integrations")
+    assert "proxy" in v.message and "never reaches the deployed stage" in v.message and v.level == "mandatory"
+    assert violations(check(stack([])), "apigateway-deployment-tracks-integrations")

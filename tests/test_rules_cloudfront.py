@@ -156,3 +156,26 @@ def test_custom_origin_over_http_or_old_tls_is_reported():
     assert set(found) == {"http-only", "old-tls", "match-allow-all"}
     assert "'http-only'" in found["http-only"] and "TLSv1" in found["old-tls"]
     assert not skipped(r, "cloudfront-origin-https")
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+def test_certificate_in_us_east_1_covering_the_aliases_and_a_cloudfront_scope_acl():
+    dist = "aws:cloudfront/distribution:Distribution"
+    base = {"aliases": ["app.example.com"], "webAclId": UNKNOWN,
+            "viewerCertificate": {"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c",
+                                  "sslSupportMethod": "sni-only", "minimumProtocolVersion": "TLSv1.2_2021"}}
+    acl = rec("aws:wafv2/webAcl:WebAcl", "acl", {"scope": "CLOUDFRONT"})
+    good = check([acl, rec(dist, "site", base, prop_deps={"webAclId": ["acl"]})])
+    assert violations(good, "cloudfront-certificate-and-acl-us-east-1") == []
+    assert skipped(good, "cloudfront-certificate-and-acl-us-east-1") == []
+    wrong_region = {**base, "viewerCertificate": {**base["viewerCertificate"],
+                                                  "acmCertificateArn": "arn:aws:acm:eu-west-1:1:certificate/c"}}
+    default_cert = {**base, "viewerCertificate": {"cloudfrontDefaultCertificate": True}}
+    regional_acl = rec("aws:wafv2/webAcl:WebAcl", "regional", {"scope": "REGIONAL"})
+    r = check([acl, regional_acl, rec(dist, "eu", wrong_region, prop_deps={"webAclId": ["acl"]}),
+               rec(dist, "default", default_cert, prop_deps={"webAclId": ["acl"]}),
+               rec(dist, "regional-acl", base, prop_deps={"webAclId": ["regional"]})])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, "cloudfront-certificate-and-acl-us-east-1")}
+    assert set(found) == {"eu", "default", "regional-acl"}
+    assert "us-east-1 only" in found["eu"] and "alternate domain name" in found["default"]
+    assert "scope CLOUDFRONT" in found["regional-acl"]

@@ -116,3 +116,60 @@ def test_task_host_network_pid_and_ipc_modes_are_reported():
     assert names(found) == {"host-net", "host-pid", "host-ipc", "awsx-host"}
     assert all(v.level == "mandatory" for v in found)
     assert any("pidMode is 'host'" in v.message for v in found)
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+SVC_T, TD_T, TG_T = "aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition", "aws:lb/targetGroup:TargetGroup"
+FARGATE_TD = {"family": "app", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "512",
+              "memory": "1024", "executionRoleArn": UNKNOWN,
+              "containerDefinitions": json.dumps([{"name": "app", "image": "1.dkr.ecr.us-east-1.amazonaws.com/app:1",
+                                                   "logConfiguration": {"logDriver": "awslogs"}}])}
+FARGATE_SVC = {"capacityProviderStrategies": [{"capacityProvider": "FARGATE", "weight": 1}], "taskDefinition": UNKNOWN,
+               "networkConfiguration": {"subnets": [UNKNOWN], "securityGroups": [UNKNOWN]},
+               "loadBalancers": [{"targetGroupArn": UNKNOWN, "containerName": "app", "containerPort": 8000}]}
+
+
+def ecs_stack(td=None, svc=None, tg=None):
+    return [rec(TD_T, "td", {**FARGATE_TD, **(td or {})}),
+            rec(TG_T, "tg", {"targetType": "ip", "protocol": "HTTP", "port": 8000, **(tg or {})}),
+            rec(SVC_T, "svc", {**FARGATE_SVC, **(svc or {})},
+                prop_deps={"taskDefinition": ["td"], "loadBalancers": ["tg"]})]
+
+
+@pytest.mark.parametrize("td,svc,fragment", [
+    ({"requiresCompatibilities": ["EC2"]}, None, "lacks FARGATE"),
+    ({"networkMode": "bridge"}, None, "requires awsvpc"),
+    ({"cpu": "256", "memory": "4096"}, None, "no Fargate task size"),
+    ({"cpu": None, "memory": None}, None, "cpu and memory are required"),
+    (None, {"networkConfiguration": {"securityGroups": [UNKNOWN]}}, "no networkConfiguration.subnets"),
+])
+def test_fargate_service_needs_a_compatible_task_definition(td, svc, fragment):
+    td = {k: v for k, v in {**FARGATE_TD, **(td or {})}.items() if v is not None}
+    r = check([rec(TD_T, "td", td), rec(TG_T, "tg", {"targetType": "ip"}),
+               rec(SVC_T, "svc", {**FARGATE_SVC, **(svc or {})}, prop_deps={"taskDefinition": ["td"],
+                                                                             "loadBalancers": ["tg"]})])
+    [v] = violations(r, "ecs-fargate-task-compatible")
+    assert fragment in v.message and v.level == "mandatory"
+
+
+def test_fargate_compatible_task_passes_in_a_preview():
+    r = check(ecs_stack())
+    for policy in ("ecs-fargate-task-compatible", "ecs-awsvpc-target-group-ip", "ecs-execution-role-required"):
+        assert violations(r, policy) == [] and skipped(r, policy) == [], policy
+
+
+def test_awsvpc_tasks_need_ip_target_groups():
+    [v] = violations(check(ecs_stack(tg={"targetType": "instance"})), "ecs-awsvpc-target-group-ip")
+    assert "targetType 'instance'" in v.message
+    # a bridge-mode service on EC2 may register instances
+    ec2 = check(ecs_stack(td={"networkMode": "bridge", "requiresCompatibilities": ["EC2"]},
+                          svc={"capacityProviderStrategies": None, "launchType": "EC2"}, tg={"targetType": "instance"}))
+    assert violations(ec2, "ecs-awsvpc-target-group-ip") == []
+
+
+def test_secrets_logs_and_private_images_need_an_execution_role():
+    td = {k: v for k, v in FARGATE_TD.items() if k != "executionRoleArn"}
+    [v] = violations(check([rec(TD_T, "td", td)]), "ecs-execution-role-required")
+    assert "awslogs" in v.message and "private ECR image" in v.message
+    public = {**td, "containerDefinitions": json.dumps([{"name": "app", "image": "nginx:1"}])}
+    assert violations(check([rec(TD_T, "td", public)]), "ecs-execution-role-required") == []

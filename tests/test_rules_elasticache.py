@@ -47,3 +47,29 @@ def test_redis_without_auth_token_or_user_group_is_reported():
     found = violations(r, "elasticache-redis-auth")
     assert {v.urn.split("::")[-1] for v in found} == {"no-auth", "empty-groups"}
     assert all("no authToken" in v.message and v.level == "mandatory" for v in found)
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+DEPLOYABLE = {"engine": "redis", "engineVersion": "7.1", "authToken": "secret-token-value-0123456789",
+              "transitEncryptionEnabled": True, "atRestEncryptionEnabled": True, "numCacheClusters": 2,
+              "automaticFailoverEnabled": True, "multiAzEnabled": True}
+
+
+def test_auth_token_requires_transit_encryption():
+    from policy_harness import check, rec, violations
+    rg = "aws:elasticache/replicationGroup:ReplicationGroup"
+    r = check([rec(rg, "bad", {**DEPLOYABLE, "transitEncryptionEnabled": False}), rec(rg, "good", DEPLOYABLE),
+               rec(rg, "old", {**DEPLOYABLE, "engineVersion": "3.2.4"})])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, "elasticache-auth-token-requires-transit-encryption")}
+    assert set(found) == {"bad", "old"} and "in-transit encryption" in found["bad"] and "3.2.6" in found["old"]
+
+
+def test_failover_requires_replicas_and_multi_az_requires_failover():
+    from policy_harness import check, rec, violations
+    rg = "aws:elasticache/replicationGroup:ReplicationGroup"
+    single = {**DEPLOYABLE, "numCacheClusters": 1, "automaticFailoverEnabled": False, "multiAzEnabled": False}
+    r = check([rec(rg, "one-node-failover", {**single, "automaticFailoverEnabled": True}),
+               rec(rg, "multi-az-no-failover", {**DEPLOYABLE, "automaticFailoverEnabled": False}),
+               rec(rg, "single", single), rec(rg, "pair", DEPLOYABLE)])
+    assert {v.urn.split("::")[-1] for v in violations(r, "elasticache-failover-requires-replicas")} == {
+        "one-node-failover", "multi-az-no-failover"}

@@ -394,3 +394,24 @@ def test_privilege_escalation_in_a_preview_decides_what_is_known_and_says_what_i
                rec("aws:iam/policy:Policy", "computed", {"policy": UNKNOWN})])
     assert names(violations(r, ESC)) == {"known"}
     assert skipped(r, ESC)  # the unknown document is reported as could-not-run, never as a pass
+
+# --- iam-no-data-plane-write-on-star (issue 32, listed in issue 27 too) ------------------------------
+def test_data_plane_write_on_star_both_sides():
+    def doc(action, resource="*", **extra):
+        return json.dumps({"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource, **extra}]})
+    r = check([
+        rec("aws:iam/rolePolicy:RolePolicy", "table-writes", {"role": "r", "policy": doc(
+            ["dynamodb:PutItem", "dynamodb:DeleteItem"])}),
+        rec("aws:iam/rolePolicy:RolePolicy", "pattern", {"role": "r", "policy": doc("s3:Delete*")}),
+        rec("aws:iam/policy:Policy", "managed-send", {"policy": doc(["sqs:SendMessage"], ["*"])}),
+        rec("aws:iam/role:Role", "inline-publish", {"assumeRolePolicy": "{}", "inlinePolicies": [
+            {"name": "p", "policy": doc("sns:Publish")}]}),
+        # passing: named resources, reads on '*', actions that have no resource ARN
+        rec("aws:iam/rolePolicy:RolePolicy", "named", {"role": "r", "policy": doc(
+            ["dynamodb:PutItem"], "arn:aws:dynamodb:us-east-1:123456789012:table/t")}),
+        rec("aws:iam/rolePolicy:RolePolicy", "reads", {"role": "r", "policy": doc(["dynamodb:GetItem", "s3:GetObject"])}),
+        rec("aws:iam/rolePolicy:RolePolicy", "metrics", {"role": "r", "policy": doc(
+            ["cloudwatch:PutMetricData", "xray:PutTraceSegments", "ecr:GetAuthorizationToken"])}),
+    ])
+    assert sorted(v.urn.split("::")[-1] for v in violations(r, "iam-no-data-plane-write-on-star")) == [
+        "inline-publish", "managed-send", "pattern", "table-writes"]

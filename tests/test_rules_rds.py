@@ -85,3 +85,44 @@ def test_snapshot_shared_with_all_is_reported():
     found = violations(r, "rds-snapshot-not-public")
     assert names(found) == {"public", "public-cluster"} and not skipped(r, "rds-snapshot-not-public")
     assert all(v.level == "mandatory" and "'all'" in v.message for v in found)
+
+
+# ------------------------------------------------------------------ deployability (issue 24): replica and source
+SOURCE = {**GOOD_DB, "identifier": "app-db", "manageMasterUserPassword": False, "iamDatabaseAuthenticationEnabled": True}
+REPLICA = {"replicateSourceDb": UNKNOWN, "storageEncrypted": True, "kmsKeyId": UNKNOWN, "publiclyAccessible": False,
+           "deletionProtection": True, "iamDatabaseAuthenticationEnabled": True}
+
+
+def replica_stack(source=None, replica=None, *, wired=True):
+    """A source and its replica as a new stack's preview shows them (the replica names the source's output)."""
+    deps = {"replicateSourceDb": ["src"]} if wired else None
+    return [rec(RDS, "src", {**SOURCE, **(source or {})}),
+            rec(RDS, "replica", props_with(REPLICA, replica or {}), prop_deps=deps)]
+
+
+def test_replica_needs_a_source_with_backups():
+    assert violations(check(replica_stack({"backupRetentionPeriod": 0})), "rds-replica-source-backups")
+    assert violations(check(replica_stack()), "rds-replica-source-backups") == []
+
+
+def test_replica_must_enable_iam_auth_when_its_source_does():
+    r = check(replica_stack(replica={"iamDatabaseAuthenticationEnabled": None}))
+    [v] = violations(r, "rds-replica-iam-auth-matches-source")
+    assert "does not inherit" in v.message
+    assert violations(check(replica_stack()), "rds-replica-iam-auth-matches-source") == []
+    # a source without IAM auth asks nothing of its replica
+    assert violations(check(replica_stack({"iamDatabaseAuthenticationEnabled": False},
+                                          {"iamDatabaseAuthenticationEnabled": None})),
+                      "rds-replica-iam-auth-matches-source") == []
+
+
+def test_cross_region_replica_needs_a_key_of_its_own_region():
+    src_arn = "arn:aws:rds:us-east-1:123456789012:db:app-db"
+    missing = check(replica_stack(replica={"replicateSourceDb": src_arn, "kmsKeyId": None}))
+    assert "names no kmsKeyId" in violations(missing, "rds-cross-region-replica-kms-key")[0].message
+    wrong = check(replica_stack(replica={"replicateSourceDb": src_arn,
+                                         "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/k"}))
+    assert "source's region" in violations(wrong, "rds-cross-region-replica-kms-key")[0].message
+    good = check(replica_stack(replica={"replicateSourceDb": src_arn,
+                                        "kmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/k"}))
+    assert violations(good, "rds-cross-region-replica-kms-key") == []

@@ -229,3 +229,33 @@ def test_a_deliberately_opened_public_access_block_is_reported_never_rewritten()
     r = check([rec(BUCKET, "site", {"bucket": "site-1"}), pab], level="remediate")
     assert r.remediations == []
     assert {v.urn.split("::")[-1] for v in r.violations if v.policy == "s3-public-access-block"} == {"site"}
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+REPL_T, BUCKET_T, VERS_T = ("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws:s3/bucket:Bucket",
+                            "aws:s3/bucketVersioning:BucketVersioning")
+
+
+def replication_stack(*, source_versioned=True, dest_versioned=True, ordered=True):
+    out = [rec(BUCKET_T, "src", {"bucket": "app-src"}), rec(BUCKET_T, "dst", {"bucket": "app-dst"})]
+    if source_versioned:
+        out.append(rec(VERS_T, "src-versioning", {"bucket": UNKNOWN, "versioningConfiguration": {"status": "Enabled"}},
+                       prop_deps={"bucket": ["src"]}))
+    if dest_versioned:
+        out.append(rec(VERS_T, "dst-versioning", {"bucket": UNKNOWN, "versioningConfiguration": {"status": "Enabled"}},
+                       prop_deps={"bucket": ["dst"]}))
+    out.append(rec(REPL_T, "replication", {"bucket": "app-src", "role": UNKNOWN, "rules": [
+        {"id": "dr", "status": "Enabled", "destination": {"bucket": UNKNOWN}}]},
+        prop_deps={"bucket": ["src"], "rules": ["dst"]},
+        deps=["src-versioning"] if ordered and source_versioned else []))
+    return out
+
+
+def test_replication_requires_versioning_on_both_buckets_before_it():
+    assert violations(check(replication_stack()), "s3-replication-requires-versioning") == []
+    src = violations(check(replication_stack(source_versioned=False)), "s3-replication-requires-versioning")
+    assert len(src) == 1 and "source bucket src" in src[0].message and src[0].level == "mandatory"
+    dst = violations(check(replication_stack(dest_versioned=False)), "s3-replication-requires-versioning")
+    assert len(dst) == 1 and "destination bucket dst" in dst[0].message
+    order = violations(check(replication_stack(ordered=False)), "s3-replication-requires-versioning")
+    assert len(order) == 1 and "depends_on" in order[0].message

@@ -74,3 +74,31 @@ def test_queue_without_key_is_reported_not_half_fixed():
     r = check([rec("aws:sqs/queue:Queue", "jobs", {"name": "jobs", "redrivePolicy": "{}"})], level="remediate")
     assert r.remediations == []
     assert [v.urn.split("::")[-1] for v in r.violations if v.policy == "sqs-encrypted"] == ["jobs"]
+
+
+# --- sqs-tls-only-policy (issue 32: one DLQ lacked the statement every other queue has) ---------------
+def _tls_doc(*extra, action="sqs:*", value="false"):
+    import json
+    return json.dumps({"Statement": [*extra, {"Effect": "Deny", "Principal": "*", "Action": action,
+                                              "Resource": "arn:aws:sqs:us-east-1:1:q",
+                                              "Condition": {"Bool": {"aws:SecureTransport": value}}}]})
+
+
+def test_sqs_tls_only_policy_both_sides():
+    policy = "aws:sqs/queuePolicy:QueuePolicy"
+    r = check([
+        rec(QUEUE, "guarded", {}), rec(policy, "guarded-policy", {"queueUrl": UNKNOWN, "policy": _tls_doc()},
+                                       prop_deps={"queueUrl": ["guarded"]}),
+        rec(QUEUE, "inline", {"policy": _tls_doc(action="*")}),
+        # a policy that only allows a sender: the DLQ of issue 32
+        rec(QUEUE, "senders-only", {}), rec(policy, "senders-policy", {"queueUrl": UNKNOWN, "policy": '{"Statement": '
+                                             '[{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, '
+                                             '"Action": "sqs:SendMessage", "Resource": "*"}]}'},
+                                            prop_deps={"queueUrl": ["senders-only"]}),
+        rec(QUEUE, "no-policy", {}),
+        # a deny that does not bite (SecureTransport true) and one for another queue do not count
+        rec(QUEUE, "wrong-value", {"policy": _tls_doc(value="true")}),
+        rec(QUEUE, "borrowed", {}),
+    ])
+    assert sorted(v.urn.split("::")[-1] for v in violations(r, "sqs-tls-only-policy")) == [
+        "borrowed", "no-policy", "senders-only", "wrong-value"]

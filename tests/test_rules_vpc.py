@@ -326,3 +326,32 @@ def test_public_ingress_ports_print_as_ints():
         {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]})])
     [v] = violations(r, "no-public-ingress")
     assert "tcp 22-22" in v.message and "TCP 80, 443 " in v.message and "22.0" not in v.message
+
+
+# --- default-network-acl-restricted (issue 32) -------------------------------------------------------
+DNACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+OPEN_ENTRY = {"ruleNo": 100, "action": "allow", "protocol": "-1", "cidrBlock": "0.0.0.0/0", "fromPort": 0, "toPort": 0}
+VPC_ENTRY = {"ruleNo": 100, "action": "allow", "protocol": "-1", "cidrBlock": "10.0.0.0/16", "fromPort": 0, "toPort": 0}
+RETURN_ENTRY = {"ruleNo": 200, "action": "allow", "protocol": "tcp", "cidrBlock": "0.0.0.0/0", "fromPort": 1024,
+                "toPort": 3388}
+
+
+def test_default_network_acl_restricted_both_sides():
+    r = check([
+        # adopted, restricted: tied by depends_on (a looked-up id carries no dependency in a preview)
+        rec("awsx:ec2:Vpc", "good-vpc", {"cidrBlock": "10.0.0.0/16"}),
+        rec(DNACL, "good-acl", {"defaultNetworkAclId": UNKNOWN, "ingress": [VPC_ENTRY, RETURN_ENTRY],
+                                "egress": [OPEN_ENTRY]}, deps=["good-vpc"]),
+        # adopted but left as AWS made it
+        rec(VPC, "open-vpc", {"cidrBlock": "10.1.0.0/16"}),
+        rec(DNACL, "open-acl", {"defaultNetworkAclId": UNKNOWN, "ingress": [OPEN_ENTRY], "egress": [OPEN_ENTRY]},
+            deps=["open-vpc"]),
+        rec(DNACL, "open-v6-acl", {"defaultNetworkAclId": "acl-1", "ingress": [
+            {**OPEN_ENTRY, "cidrBlock": None, "ipv6CidrBlock": "::/0", "protocol": "all"}]}),
+        # not adopted at all
+        rec(VPC, "bare-vpc", {"cidrBlock": "10.2.0.0/16"}),
+    ])
+    assert _names_vpc(violations(r, "default-network-acl-restricted")) == {"open-acl", "open-v6-acl", "bare-vpc"}
+    # the admin-ports rule sees adopted ACLs too: the ephemeral range is split around 3389
+    assert violations(r, "nacl-no-public-admin-ports") and not any(
+        v.urn.endswith("good-acl") for v in violations(r, "nacl-no-public-admin-ports"))

@@ -139,3 +139,48 @@ def test_api_acl_counts_body_rules_only_on_prompt_routes_and_compensates(stack):
               "AssociationConfig": {"RequestBody": {"API_GATEWAY": {"DefaultSizeInspectionLimit": "KB_64"}}}}
     report = ParamValidator().validate(params, model.input_shape)
     assert not report.has_errors(), report.generate_report()
+
+
+def test_each_own_route_has_its_5xx_and_latency_alarms_to_the_warnings_topic():
+    plan = primary_plan("prod", False)
+    topic = plan.named("topic-warnings", "aws:sns/topic:Topic")   # a warning: informs, never pages
+    for service in ("conversational", "code"):
+        five = plan.named(f"api-{service}-5xx-alarm", "aws:cloudwatch/metricAlarm:MetricAlarm").props
+        assert five["metricName"] == "5XXError" and five["dimensions"]["Resource"] == f"/{service}/{{proxy+}}"
+        latency = plan.named(f"api-{service}-latency-alarm", "aws:cloudwatch/metricAlarm:MetricAlarm").props
+        assert latency["threshold"] == 0.9 * 900_000 and latency["extendedStatistic"] == "p99"
+        assert five["alarmActions"] == latency["alarmActions"] == [topic.outputs["arn"]]
+
+
+# --- direct uploads: the owning service presigns, the bucket admits the site only, the CSP lets the browser PUT ---
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_documents_upload_straight_to_s3_from_the_site_only(stack):
+    plan = primary_plan(stack, False)
+    bucket = plan.named("documents-bucket", "aws:s3/bucket:Bucket").props["bucket"]
+    dist = plan.named("site-distribution", "aws:cloudfront/distribution:Distribution")
+    origin = f"https://{(dist.props.get('aliases') or [dist.outputs['domainName']])[0]}"
+    [cors] = [r for r in plan.resources if r.type == "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"]
+    assert cors.props["bucket"] == bucket
+    [rule] = cors.props["corsRules"]
+    assert rule["allowedOrigins"] == [origin] and rule["allowedMethods"] == ["PUT"] and rule["exposeHeaders"] == ["ETag"]
+    csp = plan.named("security-headers").props["securityHeadersConfig"]["contentSecurityPolicy"]["contentSecurityPolicy"]
+    assert f"https://{bucket}.s3.us-east-1.amazonaws.com" in csp.split("connect-src", 1)[1].split(";")[0]
+    # exactly the grants a multipart upload under uploads/ needs, on the issuing service only
+    doc = json.loads(plan.named("document-extraction-task-policy").props["policy"])
+    [issue] = [st for st in doc["Statement"] if st["Sid"] == "IssueUploads"]
+    assert issue["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    assert issue["Resource"] == [f"arn:aws:s3:::{bucket}/uploads/*"]
+    key = next(st for st in doc["Statement"] if st["Sid"] == "BucketObjectsKey")
+    assert {"kms:Decrypt", "kms:GenerateDataKey"} <= set(key["Action"])
+    others = [r for r in plan.resources if r.type == "aws:iam/rolePolicy:RolePolicy" and r.name.endswith("-task-policy")
+              and r.name != "document-extraction-task-policy"]
+    assert others and not any("IssueUploads" in r.props["policy"] for r in others)
+    task = plan.named("document-extraction-task", "aws:ecs/taskDefinition:TaskDefinition")
+    env = {e["name"]: e["value"] for e in json.loads(task.props["containerDefinitions"])[0]["environment"]}
+    assert env["UPLOADS_DOCUMENTS_ARN"] == f"arn:aws:s3:::{bucket}" and env["UPLOAD_PREFIX"] == "uploads/"
+    assert 5 <= int(env["UPLOAD_PART_SIZE_MB"]) <= 5 * 1024
+
+
+def test_an_upload_bucket_must_be_a_data_tier_bucket():
+    exc = error(application={"services": {"code": {"uses": {"uploads": ["photos"]}}}})
+    assert exc.path == "ai-platform:application.services.code.uses.uploads" and "the data tier's buckets" in str(exc)

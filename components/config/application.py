@@ -127,6 +127,10 @@ class UsesSettings:
     buckets: Any = setting(MapOf(Enum("read", "write", "readwrite"), key=SHORT_NAME, max_items=10), {},
                            "Data-tier buckets by key -> read, write or readwrite.")
     tables: tuple = setting(ListOf(SHORT_NAME, max_items=20), [], "Data-tier DynamoDB tables by key.")
+    uploads: tuple = setting(ListOf(SHORT_NAME, max_items=5), [],
+                             "Data-tier buckets the service lets the SPA upload into directly (presigned multipart "
+                             "PUTs under uploads/, issued and completed by the service): the grants, the bucket's CORS "
+                             "for the site's origin and the CSP follow.")
     models: tuple = setting(ListOf(MODEL_ID, max_items=20), [], "Bedrock foundation models it may invoke.")
     secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), [], "Extra security-tier secrets injected.")
 

@@ -90,8 +90,9 @@ def check_contract(settings: Settings, svc) -> None:
         "publishes": {t for rule in settings.events.rules.values() for t in rule.detail_types},
         "tables": {"synthetic-data", *settings.data.tables},
         "buckets": set(BUCKET_KEYS),
+        "uploads": set(BUCKET_KEYS),
     }
-    owners = {"queues": "ai-platform:events.queues", "publishes": "the detail-types of ai-platform:events.rules",
+    owners = {"uploads": "the data tier's buckets","queues": "ai-platform:events.queues", "publishes": "the detail-types of ai-platform:events.rules",
               "tables": "the data tier's tables",
               "buckets": "the data tier's buckets"}
     for key, allowed in known.items():

@@ -68,18 +68,47 @@ class OffHoursSettings:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingSettings:
+    """What a training request may ask for (issue 30): the handler refuses anything else, and the orchestrator's
+    IAM policy refuses it again (sagemaker:InstanceTypes, sagemaker:MaxRuntimeInSeconds)."""
     request_prefix: str = setting(PREFIX, "training-requests/",
                                   "Data-bucket prefix where a JSON training request object starts a job.")
-    default_instance_type: str = setting(INSTANCE, "ml.p3.2xlarge", "Instance type when a request names none.")
+    # ml.m5.xlarge: a general-purpose type with a non-zero training quota in a new account (GPU types such as
+    # ml.p3.2xlarge start at 0 and need a quota increase first; docs/training.md).
+    default_instance_type: str = setting(INSTANCE, "ml.m5.xlarge", "Instance type when a request names none "
+                                         "(one of allowedInstanceTypes).")
+    allowed_instance_types: tuple = setting(
+        ListOf(INSTANCE, min_items=1, max_items=30),
+        ["ml.m5.xlarge", "ml.m5.2xlarge", "ml.m5.4xlarge", "ml.c5.2xlarge", "ml.g4dn.xlarge", "ml.g5.xlarge",
+         "ml.p3.2xlarge"],
+        "Instance types a training request may use (enforced by the handler and by IAM).")
+    max_instance_count: int = setting(Int(1, 20), EnvDefault(2, 4), "Most instances one training job may use.")
+    default_spot: bool = setting(Bool(), False,
+                                 "Managed Spot when a request does not say (Spot training quotas start at 0 in a new "
+                                 "account for most types).")
     max_runtime_seconds: int = setting(Int(600, 2419200), 86400, "Default MaxRuntimeInSeconds of a training job.")
     max_wait_seconds: int = setting(Int(600, 2419200), 172800,
                                     "Default MaxWaitTimeInSeconds for managed Spot (>= max runtime).")
-    failed_jobs_threshold: int = setting(Int(1, 100), 1, "Failed training jobs in 5 minutes that raise the alarm.")
+    max_runtime_limit_seconds: int = setting(Int(600, 2419200), EnvDefault(86400, 259200),
+                                             "Longest MaxRuntimeInSeconds a request may ask for (IAM enforces it too).")
+    max_wait_limit_seconds: int = setting(Int(600, 2419200), EnvDefault(172800, 518400),
+                                          "Longest MaxWaitTimeInSeconds a Spot request may ask for.")
+    failed_jobs_threshold: int = setting(Int(1, 100), 1,
+                                         "Training jobs that did not complete (Failed or Stopped) in 5 minutes that "
+                                         "raise the alarm.")
 
     def validate(self, path: str) -> None:
         if self.max_wait_seconds < self.max_runtime_seconds:
             raise ConfigError(f"{path}.maxWaitSeconds", self.max_wait_seconds,
                               f"a value >= maxRuntimeSeconds ({self.max_runtime_seconds})")
+        if self.default_instance_type not in self.allowed_instance_types:
+            raise ConfigError(f"{path}.defaultInstanceType", self.default_instance_type,
+                              f"one of allowedInstanceTypes ({', '.join(self.allowed_instance_types)})")
+        if self.max_runtime_seconds > self.max_runtime_limit_seconds:
+            raise ConfigError(f"{path}.maxRuntimeSeconds", self.max_runtime_seconds,
+                              f"at most maxRuntimeLimitSeconds ({self.max_runtime_limit_seconds})")
+        if self.max_wait_seconds > self.max_wait_limit_seconds:
+            raise ConfigError(f"{path}.maxWaitSeconds", self.max_wait_seconds,
+                              f"at most maxWaitLimitSeconds ({self.max_wait_limit_seconds})")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,8 @@ write only to that log group and that queue, plus whatever `statements` the call
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib.metadata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -21,15 +23,42 @@ from .roles import service_role
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 
 
-def source_archive(source_dir: str) -> pulumi.AssetArchive:
+INSTALLER_FILES = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
+
+
+def _plain(path: Path) -> bool:
+    return "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo")
+
+
+@functools.cache
+def distribution_files(name: str) -> tuple[tuple[str, str], ...]:
+    """(path in the archive, file) of an installed pure-Python distribution: what `pip install` put in
+    site-packages from the deploy lock (requirements.txt), so the function runs exactly the locked version.
+    Pure Python only (the functions run on arm64; no wheel of this machine's architecture may ship)."""
+    dist = importlib.metadata.distribution(name)
+    out = []
+    for f in dist.files or ():
+        # Not what the installer writes about itself (RECORD, INSTALLER...: they differ between pip and uv, and
+        # would change the archive's hash from one machine to the next).
+        if f.parts[0] == ".." or not _plain(Path(*f.parts)) or f.name in INSTALLER_FILES:
+            continue
+        if f.suffix in (".so", ".pyd", ".dylib"):
+            raise ValueError(f"{name} is not pure Python ({f}): it cannot be bundled into an arm64 function")
+        out.append((str(f), str(f.locate())))
+    return tuple(sorted(out))
+
+
+def source_archive(source_dir: str, packages: tuple[str, ...] = ()) -> pulumi.AssetArchive:
     """The function's code: every file under functions/<dir>, without bytecode caches, so the archive (and
-    its hash, hence the deployment) depends only on the source and not on whether tests ran first."""
+    its hash, hence the deployment) depends only on the source and not on whether tests ran first; plus the
+    files of the installed `packages` (distribution names) at the archive's root, where the runtime imports them."""
     root = FUNCTIONS_DIR / source_dir
-    files = sorted(f for f in root.rglob("*") if f.is_file() and "__pycache__" not in f.parts
-                   and f.suffix not in (".pyc", ".pyo"))
+    files = sorted(f for f in root.rglob("*") if f.is_file() and _plain(f))
     if not files:
         raise ValueError(f"functions/{source_dir} has no source files")
-    return pulumi.AssetArchive({str(f.relative_to(root)): pulumi.FileAsset(str(f)) for f in files})
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {path: pulumi.FileAsset(file) for name in packages for path, file in distribution_files(name)}
+    assets.update({str(f.relative_to(root)): pulumi.FileAsset(str(f)) for f in files})
+    return pulumi.AssetArchive(assets)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +71,11 @@ class LambdaSpec:
     reserved_concurrency: int | None = None  # None: unreserved
     environment: Mapping[str, pulumi.Input[str]] = dataclasses.field(default_factory=dict)
     runtime: str = "python3.12"
+    # Installed pure-Python distributions bundled with the code (from the deploy lock), e.g. ("pg8000", ...).
+    packages: tuple[str, ...] = ()
+    # An explicit IAM name for the execution role: its ARN is then known in a preview (a resource policy may
+    # name it); None: auto-named.
+    role_name: str | None = None
 
 
 @dataclasses.dataclass
@@ -57,7 +91,10 @@ class PlatformFunction:
 def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaSpec, *,
                       data_key_arn: pulumi.Input[str], logs_key_arn: pulumi.Input[str],
                       statements: Sequence[dict] = (), subnet_ids: pulumi.Input[Sequence[str]] | None = None,
-                      security_group_ids: pulumi.Input[Sequence[str]] | None = None) -> PlatformFunction:
+                      security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+                      dlq_statements: Sequence[dict] = ()) -> PlatformFunction:
+    """`dlq_statements`: who else may send to the dead-letter queue (e.g. EventBridge rules' undeliverable events);
+    the queue's one policy always denies requests without TLS, as every queue's does."""
     p = platform
     child = pulumi.ResourceOptions(parent=parent)
     account = p.account_id
@@ -70,12 +107,19 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
         f"{spec.name}-dlq", name=p.namer.physical("sqs", spec.name, "dlq"), kms_master_key_id=data_key_arn,
         kms_data_key_reuse_period_seconds=300, message_retention_seconds=1209600,
         tags=p.tags(p.namer.base(spec.name, "dlq"), Purpose="dead-letter"), opts=child)
+    dlq_arn = account.apply(lambda a: f"arn:aws:sqs:{p.region}:{a}:{p.namer.physical('sqs', spec.name, 'dlq')}")
+    aws.sqs.QueuePolicy(
+        f"{spec.name}-dlq-policy", queue_url=dlq.url,
+        policy=policy_json(*dlq_statements, {
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+            "Resource": dlq_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+        opts=child)
 
     own: list[dict] = [
         {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": account.apply(lambda a: f"arn:aws:logs:{p.region}:{a}:log-group:{log_name}:*")},
         {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
-         "Resource": account.apply(lambda a: f"arn:aws:sqs:{p.region}:{a}:{p.namer.physical('sqs', spec.name, 'dlq')}")},
+         "Resource": dlq_arn},
         {"Sid": "EncryptDeadLetters", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
          "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{p.region}.amazonaws.com"}}},
         {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
@@ -86,7 +130,7 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
                     "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
                                "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
                                "ec2:UnassignPrivateIpAddresses"], "Resource": "*"})
-    made = service_role(parent, p, f"{spec.name}-role", service="lambda.amazonaws.com",
+    made = service_role(parent, p, f"{spec.name}-role", service="lambda.amazonaws.com", name=spec.role_name,
                         description=f"Execution role of {fn_name}", tag_name=p.namer.base(spec.name),
                         inline={f"{spec.name}-policy": policy_json(*own, *statements)})
     role, policy = made.role, made.policies[f"{spec.name}-policy"]
@@ -102,7 +146,7 @@ def platform_function(parent: pulumi.Resource, platform: Platform, spec: LambdaS
         runtime=spec.runtime,
         architectures=["arm64"],
         handler=spec.handler,
-        code=source_archive(spec.source_dir),
+        code=source_archive(spec.source_dir, spec.packages),
         timeout=spec.timeout,
         memory_size=spec.memory,
         reserved_concurrent_executions=spec.reserved_concurrency if spec.reserved_concurrency is not None else -1,

@@ -14,9 +14,11 @@ import pulumi_aws as aws
 
 from ..context import Platform
 
-# Services that encrypt with the data key on their own behalf (not through an IAM caller).
-DATA_KEY_SERVICES = ["events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com", "delivery.logs.amazonaws.com",
-                     "sqs.amazonaws.com", "budgets.amazonaws.com"]
+# Services that encrypt with the data key on their own behalf (not through an IAM caller): EventBridge delivering
+# to the encrypted queues and topics, SNS delivering to the encrypted queues, Budgets notifying the encrypted
+# alerts topic. Nothing else does (no S3 event notification, vended log delivery or SQS-to-SQS path uses this
+# key), so no other service principal is named: a grant nothing uses is a confused deputy waiting.
+DATA_KEY_SERVICES = ["events.amazonaws.com", "sns.amazonaws.com", "budgets.amazonaws.com"]
 
 Grants = Callable[[str, str], Sequence[dict]]   # (account, region) -> statements besides the root's
 
@@ -44,11 +46,13 @@ def data_grants(account: str, region: str) -> list[dict]:
         {"Sid": "AwsServicesEncryptData", "Effect": "Allow", "Principal": {"Service": DATA_KEY_SERVICES},
          "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
          "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
-        # CloudWatch alarms publishing to the KMS-encrypted alerts topic: AWS documents this grant without a
-        # source condition (alarm actions do not carry one); the topic policy limits who may publish.
+        # CloudWatch alarms publishing to the KMS-encrypted alerts topic: alarm actions carry no aws:SourceAccount,
+        # so the grant is scoped by what SNS always sends, the encryption context naming the topic: this
+        # account's topics in this region only.
         {"Sid": "CloudWatchAlarmsToEncryptedTopics", "Effect": "Allow",
          "Principal": {"Service": "cloudwatch.amazonaws.com"},
-         "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"}]
+         "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{region}:{account}:*"}}}]
 
 
 def cloudtrail_grants(account: str, trail_arn: str) -> list[dict]:
@@ -64,8 +68,10 @@ def cloudtrail_grants(account: str, trail_arn: str) -> list[dict]:
         # The audit bucket uses an S3 Bucket Key with this key: CloudTrail then needs kms:Decrypt to create or
         # update an SSE-KMS trail (CloudTrail User Guide, "Granting decrypt permissions"; the documented
         # statement has no condition, and CreateTrail fails with InsufficientEncryptionPolicyException without it).
+        # Scoped like its neighbours to this trail (aws:SourceArn): no other account's trail may have it decrypt.
         {"Sid": "CloudTrailDecryptsForBucketKey", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"}]
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}}]
 
 
 def purpose_grants(purpose: str, account: str, region: str) -> list[dict]:

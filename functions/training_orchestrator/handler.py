@@ -3,8 +3,9 @@
 Triggers (all asynchronous Lambda invocations, from EventBridge):
 - S3 "Object Created" under the data bucket's request prefix: the object is the JSON request;
 - a custom event (source "ai-platform.ml", detail-type "Training Request"): the detail is the request;
-- "SageMaker Training Job State Change" with status Failed: counted as a CloudWatch metric
-  (the training-failure alarm watches it), nothing is started.
+- "SageMaker Training Job State Change" with status Failed or Stopped (MaxRuntimeExceeded, MaxWaitTimeExceeded:
+  Spot never got capacity, or a person stopped it): counted as a CloudWatch metric (the alarm on jobs that did
+  not complete watches it), nothing is started.
 A direct invocation with the request as the event works too (and returns the outcome).
 
 Idempotency: the job name is derived from a hash of the request after defaults are applied, so the
@@ -12,10 +13,17 @@ same request (uploaded twice, retried by Lambda, sent by two callers) names the 
 described first and created only when absent; a concurrent creator's ResourceInUse counts as success.
 To run the same request again on purpose, change it (e.g. add "runId": "2").
 
-Bad requests (validation) are never retried: they are logged with every problem found, counted as a
-metric and answered with {"status": "rejected", "errors": [...]}; nothing is started. AWS errors
-(throttling, access) are raised so that Lambda retries and, at the end, the dead-letter queue keeps
-the event.
+Bounds (issue 30): the instance type must be one of ALLOWED_INSTANCE_TYPES, the count at most
+MAX_INSTANCE_COUNT, the runtime and Spot wait at most MAX_RUNTIME_LIMIT_SECONDS / MAX_WAIT_LIMIT_SECONDS (the
+orchestrator's IAM policy refuses other types and longer runtimes too); the input must be under a prefix the
+SageMaker role may read, the output and checkpoint locations under one it may write.
+
+Bad requests (validation) and requests a service quota blocks (ResourceLimitExceeded: e.g. a GPU type whose
+quota is 0 in a new account) are never retried: they are logged with every problem found, counted as a
+metric, announced as a "Training Request Rejected" event on the default bus (the ML tier routes it to the
+warnings topic, so the requester hears it, with the quota named) and answered with
+{"status": "rejected", "errors": [...]}; nothing is started. Other AWS errors (throttling, access) are raised
+so that Lambda retries and, at the end, the dead-letter queue keeps the event.
 """
 from __future__ import annotations
 
@@ -46,13 +54,19 @@ S3_RE = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?")
 INSTANCE_RE = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+")
 ROLE_RE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 METRIC_NAMESPACE = "AiPlatform/ML"
+REQUEST_SOURCE = "ai-platform.ml"
+REJECTED_DETAIL_TYPE = "Training Request Rejected"
+NOT_COMPLETED = ("Failed", "Stopped")
+QUOTA_NAME_RE = re.compile(r"'([^']+)'")
 
 
 class RequestError(ValueError):
     """The request is wrong; `errors` lists every problem (not only the first)."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[str], quota: str | None = None, job: str | None = None):
         self.errors = errors
+        self.quota = quota
+        self.job = job
         super().__init__("; ".join(errors))
 
 
@@ -101,10 +115,13 @@ def normalise(req: Any) -> dict:
     elif role != platform_role:
         errors.append(f"role must be the platform's SageMaker role {platform_role} (got {role})")
 
-    instance_type = req.get("instanceType", _env("DEFAULT_INSTANCE_TYPE", "ml.p3.2xlarge"))
+    instance_type = req.get("instanceType", _env("DEFAULT_INSTANCE_TYPE", "ml.m5.xlarge"))
+    allowed_types = _csv("ALLOWED_INSTANCE_TYPES")
     if not isinstance(instance_type, str) or not INSTANCE_RE.fullmatch(instance_type):
-        errors.append(f"instanceType must look like 'ml.p3.2xlarge' (got {instance_type!r})")
-    count = _int(req, "instanceCount", 1, 1, 20, errors)
+        errors.append(f"instanceType must look like 'ml.m5.xlarge' (got {instance_type!r})")
+    elif allowed_types and instance_type not in allowed_types:
+        errors.append(f"instanceType {instance_type} is not one this platform allows: {', '.join(allowed_types)}")
+    count = _int(req, "instanceCount", 1, 1, int(_env("MAX_INSTANCE_COUNT", "20")), errors)
     volume = _int(req, "volumeSizeGb", 50, 1, 16384, errors)
 
     hp = req.get("hyperparameters", {})
@@ -132,10 +149,13 @@ def normalise(req: Any) -> dict:
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
         errors.append(f"hyperparameters.learning_rate must be a number between 0 and 1 (got {lr!r})")
 
-    prefixes = _csv("ALLOWED_S3_PREFIXES")
+    # What the SageMaker role may read (input) and write (output, checkpoints): a location outside them would
+    # pass here and fail after the whole run.
+    readable, writable = _csv("ALLOWED_INPUT_S3_PREFIXES"), _csv("ALLOWED_OUTPUT_S3_PREFIXES")
     uris = {}
     defaults = {"inputS3Uri": None, "outputS3Uri": os.environ.get("DEFAULT_OUTPUT_S3_URI"), "checkpointS3Uri": None}
     for key, default in defaults.items():
+        prefixes = readable if key == "inputS3Uri" else writable
         uri = req.get(key, default)
         if uri is None:
             if key == "inputS3Uri":
@@ -146,16 +166,20 @@ def normalise(req: Any) -> dict:
         if not isinstance(uri, str) or not S3_RE.fullmatch(uri):
             errors.append(f"{key} must be an s3://bucket/key URI (got {uri!r})")
         elif prefixes and not any(uri.startswith(p) for p in prefixes):
-            errors.append(f"{key} {uri} is outside the locations the SageMaker role may use: {prefixes}")
+            verb = "read" if key == "inputS3Uri" else "write"
+            errors.append(f"{key} {uri} is outside the locations the SageMaker role may {verb}: {prefixes}")
         else:
             uris[key] = uri
 
-    spot = req.get("spot", True)
+    default_spot = _env("DEFAULT_SPOT", "false") == "true"
+    spot = req.get("spot", default_spot)
     if not isinstance(spot, bool):
         errors.append(f"spot must be true or false (got {spot!r})")
-        spot = True
-    max_runtime = _int(req, "maxRuntimeSeconds", int(_env("MAX_RUNTIME_SECONDS", "86400")), 60, 2419200, errors)
-    max_wait = _int(req, "maxWaitSeconds", int(_env("MAX_WAIT_SECONDS", "172800")), 60, 2419200, errors)
+        spot = default_spot
+    max_runtime = _int(req, "maxRuntimeSeconds", int(_env("MAX_RUNTIME_SECONDS", "86400")), 60,
+                       int(_env("MAX_RUNTIME_LIMIT_SECONDS", "2419200")), errors)
+    max_wait = _int(req, "maxWaitSeconds", int(_env("MAX_WAIT_SECONDS", "172800")), 60,
+                    int(_env("MAX_WAIT_LIMIT_SECONDS", "2419200")), errors)
     if spot and max_wait < max_runtime:
         errors.append(f"maxWaitSeconds ({max_wait}) must be >= maxRuntimeSeconds ({max_runtime}) for Spot training")
 
@@ -211,6 +235,10 @@ def training_job_args(request: dict, name: str) -> dict:
         "EnableManagedSpotTraining": request["spot"],
         "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
     }
+    # The training volume encrypted with the data key too (the role's CreateGrant on it is for this). Types with
+    # local NVMe storage refuse a VolumeKmsKeyId (their instance storage is encrypted by the hardware).
+    if request["instanceType"] not in _csv("LOCAL_STORAGE_INSTANCE_TYPES"):
+        args["ResourceConfig"]["VolumeKmsKeyId"] = request["outputKmsKey"]
     if request["spot"]:
         args["StoppingCondition"]["MaxWaitTimeInSeconds"] = request["maxWaitSeconds"]
         if checkpoint is None:
@@ -244,9 +272,18 @@ def start(request: dict, sagemaker) -> dict:
     try:
         arn = sagemaker.create_training_job(**args)["TrainingJobArn"]
     except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "ResourceInUse":  # a concurrent invocation won the race
+        code = err.response.get("Error", {}).get("Code")
+        if code == "ResourceInUse":  # a concurrent invocation won the race
             LOG.info(json.dumps({"event": "training-job-exists", "job": name, "race": True}))
             return {"status": "exists", "jobName": name}
+        if code == "ResourceLimitExceeded":  # a service quota (often 0 for GPU and Spot types in a new account)
+            message = err.response.get("Error", {}).get("Message", "")
+            found = QUOTA_NAME_RE.search(message)
+            quota = found.group(1) if found else f"{request['instanceType']} for " + (
+                "spot training job usage" if request["spot"] else "training job usage")
+            raise RequestError([f"the service quota '{quota}' does not allow {request['instanceCount']} x "
+                                f"{request['instanceType']}: request an increase in Service Quotas (SageMaker) or "
+                                f"ask for another instance type ({message})"], quota=quota, job=name) from None
         raise
     LOG.info(json.dumps({"event": "training-job-started", "job": name, "arn": arn}))
     return {"status": "started", "jobName": name, "jobArn": arn}
@@ -281,16 +318,33 @@ def extract_request(event: dict, s3) -> Any | None:
     return event
 
 
-def handler(event, context=None, *, sagemaker=None, s3=None, cloudwatch=None):
+def announce_rejection(events, err: RequestError) -> None:
+    """The requester hears it: a "Training Request Rejected" event on the default bus (the ML tier's rule sends it
+    to the warnings topic). Best effort: the rejection stands even when the event cannot be sent."""
+    detail = {"errors": err.errors, "quota": err.quota, "jobName": err.job, "stack": os.environ.get("STACK", "")}
+    try:
+        out = events.put_events(Entries=[{"Source": REQUEST_SOURCE, "DetailType": REJECTED_DETAIL_TYPE,
+                                          "Detail": json.dumps(detail)}])
+        if out.get("FailedEntryCount"):
+            LOG.error(json.dumps({"event": "rejection-not-announced", "entries": out.get("Entries")}))
+    except ClientError as exc:
+        LOG.error(json.dumps({"event": "rejection-not-announced", "error": str(exc)}))
+
+
+def handler(event, context=None, *, sagemaker=None, s3=None, cloudwatch=None, events=None):
     sagemaker = sagemaker or boto3.client("sagemaker", config=RETRIES)
     cloudwatch = cloudwatch or boto3.client("cloudwatch", config=RETRIES)
     if event.get("detail-type") == "SageMaker Training Job State Change":
         detail = event.get("detail", {})
-        if detail.get("TrainingJobStatus") == "Failed":
-            LOG.error(json.dumps({"event": "training-job-failed", "job": detail.get("TrainingJobName"),
+        status = detail.get("TrainingJobStatus")
+        if status in NOT_COMPLETED:
+            # Failed, or Stopped: MaxRuntimeExceeded, MaxWaitTimeExceeded (Spot never got capacity), or by hand.
+            LOG.error(json.dumps({"event": "training-job-not-completed", "job": detail.get("TrainingJobName"),
+                                  "status": status, "secondaryStatus": detail.get("SecondaryStatus"),
                                   "reason": detail.get("FailureReason")}))
             _metric(cloudwatch, "TrainingJobsFailed")
-            return {"status": "recorded-failure", "jobName": detail.get("TrainingJobName")}
+            return {"status": "recorded-failure", "jobName": detail.get("TrainingJobName"), "jobStatus": status,
+                    "secondaryStatus": detail.get("SecondaryStatus")}
         return {"status": "ignored"}
     try:
         raw = extract_request(event, s3 or boto3.client("s3", config=RETRIES))
@@ -300,6 +354,10 @@ def handler(event, context=None, *, sagemaker=None, s3=None, cloudwatch=None):
         request = normalise(raw)
         return start(request, sagemaker)
     except RequestError as err:
-        LOG.error(json.dumps({"event": "training-request-rejected", "errors": err.errors}))
+        LOG.error(json.dumps({"event": "training-request-rejected", "errors": err.errors, "quota": err.quota}))
         _metric(cloudwatch, "TrainingRequestsRejected")
-        return {"status": "rejected", "errors": err.errors}
+        announce_rejection(events or boto3.client("events", config=RETRIES), err)
+        out = {"status": "rejected", "errors": err.errors}
+        if err.quota:
+            out["quota"] = err.quota
+        return out

@@ -36,8 +36,8 @@ class Catalogue(ServicesFlows, FrontDoorFlows, MessagingFlows, LogsFlows, DrFlow
                      self.alerts, self.audit_logs, self.access_logs, self.replication, self.delivery,
                      self.training, self.forbidden_cross_service, self.forbidden_other_stacks):
             part()
-        for group in (producers.producers, web.web, operations.schedules, operations.offhours,
-                      operations.ml_data_age, operations.singletons):
+        for group in (producers.producers, web.web, operations.schedules, operations.offhours, operations.ml_data_age, operations.singletons,
+                     operations.training):
             group(self)
         return self.flows
 

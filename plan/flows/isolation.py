@@ -10,9 +10,10 @@ from .common import (
     _registry_rules,
     _replicates,
     _tags,
+    _via,
 )
-from .iam import Unknown, Verdict
-from .model import Model
+from .iam import Unknown, Verdict, is_unknown
+from .model import Model, Role
 
 
 class IsolationFlows(FlowHost):
@@ -75,17 +76,65 @@ class IsolationFlows(FlowHost):
                        self.ck.role_can(other[rk], "secretsmanager:GetSecretValue", m.arn(sec))) for rk in ("exec_role", "task_role")]
             self.add(other["name"], f"secret {m.get(sec, 'name')} ({owner}'s)", "secretsmanager:GetSecretValue", "deny",
                      [("any role of the service", _any_allowed(checks))], "isolation")
-        # the database master secret: no service may read it
+        self.master_secret()
+
+    # ------------------------------------------------------------------ the database master credential
+    def bootstrap_function(self):
+        """The database bootstrap (functions/db_bootstrap): the function whose environment names the master
+        secret (MASTER_SECRET_ARN), in the primary region."""
+        m = self.m
+        for fn in self.in_region(m.of_type("aws:lambda/function:Function"), self.primary):
+            env = (m.get(fn, "environment") or {}).get("variables") or {}
+            if "MASTER_SECRET_ARN" in env:
+                return fn, env
+        return None, {}
+
+    def master_secret(self):
+        """Only the database bootstrap may read the master credential (allowed: its secret, the secret's key,
+        the network path to the primary); every service's roles, task and execution, are denied."""
+        m = self.m
         db = self.primary_db(self.primary)
-        if db is not None and records:
+        if db is None:
+            return
+        fn, env = self.bootstrap_function()
+        sarn = env.get("MASTER_SECRET_ARN")
+        if sarn is None:   # no bootstrap: the RDS-managed secret, if any
             mus = m.get(db, "masterUserSecrets") or []
             sarn = mus[0].get("secretArn") if mus and isinstance(mus[0], dict) else None
-            if sarn:
-                rec = records[0]
-                checks = [(f"{self.role_label(rec[rk])} GetSecretValue",
-                           self.ck.role_can(rec[rk], "secretsmanager:GetSecretValue", sarn)) for rk in ("exec_role", "task_role")]
-                self.add(rec["name"], "database master secret", "secretsmanager:GetSecretValue", "deny",
-                         [("any role of the service", _any_allowed(checks))], "isolation")
+        if not sarn:
+            return
+        secret = None if is_unknown(sarn) else next(
+            (s for s in m.of_type("aws:secretsmanager/secret:Secret") if m.arn(s) == sarn), None)
+        key_ref = m.get(secret, "kmsKeyId") if secret is not None else m.get(db, "masterUserSecretKmsKeyId")
+        region = m.region_of(db)
+
+        def reads(role) -> list:
+            checks = [(f"{self.role_label(role)} GetSecretValue",
+                       self.ck.role_can(role, "secretsmanager:GetSecretValue", sarn))]
+            if isinstance(role, Role) and not is_unknown(sarn):
+                checks.append(("secret key", self.ck.kms_use(
+                    role.principal(), key_ref, ["kms:Decrypt"],
+                    {"kms:ViaService": _via("secretsmanager", region), "kms:CallerAccount": m.account,
+                     "kms:EncryptionContext:SecretARN": sarn, "kms:EncryptionContext:SecretVersionId": "v"},
+                    role=role)))
+            return checks
+
+        if fn is not None:
+            role = m.role_by_arn(m.get(fn, "role"))
+            self.add("db-bootstrap", "database master secret", "secretsmanager:GetSecretValue", "allow", reads(role),
+                     "isolation")
+            vpc = m.get(fn, "vpcConfig") or {}
+            port = int(m.get(db, "port") or 5432)
+            self.add("db-bootstrap", f"database {m.get(db, 'identifier') or db.name} (master user, TLS)", "postgres",
+                     "allow", [(f"network :{port}", self.ck.sg_path(vpc.get("securityGroupIds") or [],
+                                                                     m.get(db, "vpcSecurityGroupIds") or [], port))],
+                     "isolation")
+        for rec in [r for r in getattr(self, "_records", []) if r["region"] == self.primary]:
+            checks = [(f"{self.role_label(rec[rk])} GetSecretValue",
+                       self.ck.role_can(rec[rk], "secretsmanager:GetSecretValue", sarn))
+                      for rk in ("exec_role", "task_role")]
+            self.add(rec["name"], "database master secret", "secretsmanager:GetSecretValue", "deny",
+                     [("any role of the service", _any_allowed(checks))], "isolation")
 
     def forbidden_registry_replication(self, prod, pm, nonprod):
         """Registry replication is account-wide: a rule meant for production images must not copy another

@@ -3,7 +3,7 @@ jobs can still read old models and datasets, and no two stacks manage the same a
 from __future__ import annotations
 
 from .iam import Verdict, is_unknown
-from .model import Role
+from .model import Role, Unknown
 
 ARCHIVE_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}  # GetObject fails until restored (GLACIER_IR is instant)
 # (type, scope): one per account ('account') or per account and region ('region')
@@ -122,3 +122,105 @@ def singletons(c):
                         f"only {me} manages it")
             c.add(f"stack {name}", f"{label}{where} managed by stack {me}", "manage the same singleton", "deny",
                   [("ownership", v)], "isolation")
+
+
+def _orchestrator(m):
+    """The training orchestrator: the function whose environment names the SageMaker role."""
+    for fn in m.of_type("aws:lambda/function:Function"):
+        env = ((m.get(fn, "environment") or {}).get("variables") or {})
+        if "SAGEMAKER_ROLE_ARN" in env and "ALLOWED_INSTANCE_TYPES" in env:
+            return fn, env
+    return None, {}
+
+
+def training(c):
+    """Issue 30: a person or CI holding the ml-submitter policy can start the training path (a request object, a
+    request event, a training image) and nothing more; the orchestrator starts only bounded jobs; the SageMaker
+    role can use the key and the locations a job is given."""
+    from . import iam
+    m, ck = c.m, c.ck
+    policy = next((p for p in m.of_type("aws:iam/policy:Policy")
+                   if str(m.get(p, "name") or "").endswith("-ml-submitter")), None)
+    fn, env = _orchestrator(m)
+    if policy is None or fn is None:
+        return
+    region = m.region_of(fn)
+    who = "ml-submitter (a person or CI holding the policy)"
+    doc = m.get(policy, "policy")
+    holder = Role(urn="", name="ml-submitter holder", arn=f"arn:aws:iam::{m.account}:role/ml-submitter-holder",
+                  tags={}, trust=None, identity=[("ml-submitter", Unknown if is_unknown(doc) else iam.parse_document(doc))],
+                  unmodelled=[])
+    bus = f"arn:aws:events:{region}:{m.account}:event-bus/default"
+    # 1. the request: an object under the S3 trigger's prefix (the orchestrator reads it), or a request event
+    rule = next((r for r in m.of_type("aws:cloudwatch/eventRule:EventRule")
+                 if "training-requests-s3" in str(m.get(r, "name") or "")), None)
+    pattern = m.get(rule, "eventPattern") if rule is not None else None
+    if pattern and not is_unknown(pattern):
+        import json
+        p = json.loads(pattern) if isinstance(pattern, str) else pattern
+        bucket_name = p["detail"]["bucket"]["name"][0]
+        prefix = p["detail"]["object"]["key"][0]["prefix"]
+        key_arn = f"arn:aws:s3:::{bucket_name}/{prefix}flow-check.json"
+        bucket = m.bucket(bucket_name)
+        _, key_ref, _ = m.bucket_sse(bucket) if bucket is not None else ("", None, False)
+        via = {"kms:ViaService": f"s3.{region}.amazonaws.com"}
+        c.add(who, f"s3://{bucket_name}/{prefix} (a training request)", "s3:PutObject", "allow",
+              [("ml-submitter s3:PutObject", ck.role_can(holder, "s3:PutObject", key_arn)),
+               ("data key", ck.kms_use(holder.principal(), key_ref, ["kms:GenerateDataKey"], via, role=holder))],
+              "ml")
+        orch = m.role_by_arn(m.get(fn, "role"))
+        c.add(f"training orchestrator {m.get(fn, 'name')}", f"s3://{bucket_name}/{prefix} (the request)",
+              "s3:GetObject", "allow",
+              [("orchestrator s3:GetObject", ck.role_can(orch, "s3:GetObject", key_arn)),
+               ("data key", ck.kms_use(orch.principal() if isinstance(orch, Role) else iam.Principal("role"),
+                                       key_ref, ["kms:Decrypt"], via, role=orch))], "ml")
+        datasets = f"arn:aws:s3:::{bucket_name}/datasets/flow-check"
+        c.add(who, f"s3://{bucket_name}/datasets/ (not a request)", "s3:PutObject", "deny",
+              [("ml-submitter s3:PutObject", ck.role_can(holder, "s3:PutObject", datasets))], "ml")
+    c.add(who, "default event bus (Training Request)", "events:PutEvents", "allow",
+          [("ml-submitter events:PutEvents", ck.role_can(holder, "events:PutEvents", bus, {
+              "events:source": "ai-platform.ml", "events:detail-type": "Training Request"}))], "ml")
+    c.add(who, "default event bus (any other event)", "events:PutEvents", "deny",
+          [("ml-submitter events:PutEvents", ck.role_can(holder, "events:PutEvents", bus, {
+              "events:source": "ai-platform.ml", "events:detail-type": "Training Request Rejected"}))], "ml")
+    # 2. training images: the ML repositories, not the services'
+    ml_repos = [x for x in str(env.get("ALLOWED_IMAGE_REPOSITORIES", "")).split(",") if x]
+    repos = [m.get(r, "name") for r in m.of_type("aws:ecr/repository:Repository")
+             if m.region_of(r) == region and not is_unknown(m.get(r, "name"))]
+    service_repos = [n for n in repos if n not in ml_repos]
+    for name in [n for n in repos if n in ml_repos] + service_repos[:1]:   # one service repository shows the boundary
+        repo_arn = f"arn:aws:ecr:{region}:{m.account}:repository/{name}"
+        mine = name in ml_repos
+        c.add(who, f"ECR {name}", "ecr:PutImage", "allow" if mine else "deny",
+              [("ml-submitter ecr:PutImage", ck.role_can(holder, "ecr:PutImage", repo_arn))], "ml")
+    # 3. the orchestrator starts bounded jobs only
+    orch = m.role_by_arn(m.get(fn, "role"))
+    allowed = [x for x in str(env.get("ALLOWED_INSTANCE_TYPES", "")).split(",") if x]
+    prefix = env.get("JOB_NAME_PREFIX")
+    if allowed and prefix and not is_unknown(prefix) and not is_unknown(env.get("OUTPUT_KMS_KEY_ARN")):
+        job = f"arn:aws:sagemaker:{region}:{m.account}:training-job/{str(prefix).lower()}-flowcheck"
+        key = env["OUTPUT_KMS_KEY_ARN"]
+        limit = int(env.get("MAX_RUNTIME_LIMIT_SECONDS", "0"))
+
+        def create(types, runtime):
+            return ck.role_can(orch, "sagemaker:CreateTrainingJob", job, {
+                "sagemaker:InstanceTypes": types, "sagemaker:MaxRuntimeInSeconds": runtime,
+                "sagemaker:OutputKmsKey": key, "sagemaker:VolumeKmsKey": key})
+        c.add(f"training orchestrator {m.get(fn, 'name')}", f"SageMaker training job on {allowed[0]}",
+              "sagemaker:CreateTrainingJob", "allow", [("bounded request", create([allowed[0]], limit))], "ml")
+        c.add(f"training orchestrator {m.get(fn, 'name')}", "SageMaker training job on ml.p5.48xlarge (not allowed)",
+              "sagemaker:CreateTrainingJob", "deny", [("instance type", create(["ml.p5.48xlarge"], limit))], "ml")
+        c.add(f"training orchestrator {m.get(fn, 'name')}", "SageMaker training job over the runtime limit",
+              "sagemaker:CreateTrainingJob", "deny", [("runtime", create([allowed[0]], limit + 1))], "ml")
+        # 4. the SageMaker role encrypts with the key the job names (OutputDataConfig.KmsKeyId as an alias)
+        sm = m.role_by_arn(env.get("SAGEMAKER_ROLE_ARN"))
+        if isinstance(sm, Role):
+            c.add(f"SageMaker role {sm.name}", "the data key (output and training volume)", "kms:Encrypt",
+                  "allow", [("kms:Encrypt, kms:GenerateDataKey, kms:CreateGrant", ck.kms_use(
+                      sm.principal(), key, ["kms:Encrypt", "kms:GenerateDataKey"],
+                      {"kms:ViaService": f"sagemaker.{region}.amazonaws.com"}, role=sm))], "ml")
+            for uri in str(env.get("ALLOWED_OUTPUT_S3_PREFIXES", "")).split(","):
+                if uri and not is_unknown(uri):
+                    obj = "arn:aws:s3:::" + uri.removeprefix("s3://") + "flow-check/model.tar.gz"
+                    c.add(f"SageMaker role {sm.name}", f"{uri} (an output location the handler admits)",
+                          "s3:PutObject", "allow", [("s3:PutObject", ck.role_can(sm, "s3:PutObject", obj))], "ml")

@@ -223,3 +223,80 @@ POLICIES.append(resource_policy(
           "pulumi": ["aws-apigateway-domainname-configure-security-policy",
                      "aws-apigatewayv2-domainname-configure-domain-name-security-policy"]},
     tags=["apigateway", "encryption-in-transit"]))
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+INTEGRATION = "aws:apigateway/integration:Integration"
+DEPLOYMENT = "aws:apigateway/deployment:Deployment"
+VPC_LINK_V1 = "aws:apigateway/vpcLink:VpcLink"
+VPC_LINK_V2 = "aws:apigatewayv2/vpcLink:VpcLink"
+_LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+_APIGW_DOCS = "https://docs.aws.amazon.com/apigateway/latest/developerguide/"
+
+
+def _vpc_link_integration(resources, report, args):
+    from ._compliance import is_unknown as unknown
+    from ._links import arn_region, linked, provider_region
+    for integ in (r for r in resources if r.resource_type == INTEGRATION):
+        if unknown(integ.props, "connectionType") or get(integ.props, "connectionType") != "VPC_LINK":
+            continue
+        if get(integ.props, "type") not in ("HTTP", "HTTP_PROXY"):
+            report(f"integration {integ.name}: a VPC link integration must be of type HTTP or HTTP_PROXY "
+                   f"(is {get(integ.props, 'type')!r}).", integ.urn)
+        if not unknown(integ.props, "connectionId") and not get(integ.props, "connectionId"):
+            report(f"integration {integ.name}: connectionType VPC_LINK without a connectionId.", integ.urn)
+            continue
+        for link in linked(resources, integ, "connectionId", (VPC_LINK_V1,)):
+            for lb in linked(resources, link, "targetArns", _LBS):
+                if get(lb.props, "loadBalancerType", "application") != "network":
+                    report(f"integration {integ.name}: VPC link {link.name} (REST, V1) targets {lb.name}, which is "
+                           "not a Network Load Balancer (a V1 link reaches NLBs only; use a V2 link for an ALB).",
+                           integ.urn)
+        if linked(resources, integ, "connectionId", (VPC_LINK_V2,)):
+            if not unknown(integ.props, "integrationTarget") and not get(integ.props, "integrationTarget"):
+                report(f"integration {integ.name}: a VPC link V2 integration of a REST API needs integrationTarget "
+                       "(the load balancer's ARN).", integ.urn)
+            elif not unknown(integ.props, "integrationTarget"):
+                target_region, region = arn_region(get(integ.props, "integrationTarget")), provider_region(integ)
+                if target_region and region and target_region != region:
+                    report(f"integration {integ.name}: its load balancer is in {target_region}, the API in {region}: "
+                           "the VPC link, the load balancer and the API must be in one region.", integ.urn)
+
+
+def _deployment_tracks_integrations(resources, report, args):
+    from ._lib import depends_on
+    from ._links import linked
+    integrations = [r for r in resources if r.resource_type == INTEGRATION]
+    for dep in (r for r in resources if r.resource_type == DEPLOYMENT):
+        apis = linked(resources, dep, "restApi", (REST_API,))
+        if not apis:
+            continue
+        mine = [i for i in integrations if any(depends_on(i, a, "restApi") for a in apis)]
+        untracked = [i.name for i in mine if not depends_on(dep, i, "triggers")]
+        if untracked:
+            shown = ", ".join(sorted(untracked)[:4]) + (f" (+{len(untracked) - 4})" if len(untracked) > 4 else "")
+            report(f"deployment {dep.name}: its triggers are not computed from integration(s) {shown}: a change to "
+                   "what those routes call is applied to the API but never reaches the deployed stage (a deployment "
+                   "is a snapshot; API Gateway serves the old integration until the next redeployment).", dep.urn)
+
+
+POLICIES += [
+    stack_policy(
+        "apigateway-vpc-link-integration",
+        "A REST API private integration must be HTTP/HTTP_PROXY over a VPC link: a V1 link to Network Load "
+        "Balancers only, a V2 link with integrationTarget set to a load balancer in the API's region (API Gateway "
+        f"Developer Guide, \"Private integrations for REST APIs in API Gateway\": {_APIGW_DOCS}private-integration.html).",
+        _vpc_link_integration, types=(INTEGRATION, VPC_LINK_V1, VPC_LINK_V2) + _LBS, severity=Severity.HIGH,
+        remediation="connection_type='VPC_LINK', connection_id=<link>.id, type='HTTP_PROXY' and, for a V2 link, "
+                    "integration_target=<load balancer ARN in the same region>.",
+        tags=["apigateway", "deployability"]),
+    stack_policy(
+        "apigateway-deployment-tracks-integrations",
+        "A REST API deployment's triggers must be computed from every integration of its API, so a change to what "
+        "a route calls is redeployed to the stage (API Gateway Developer Guide, \"Deploy REST APIs in API "
+        f"Gateway\": {_APIGW_DOCS}how-to-deploy-api.html; pulumi-aws apigateway.Deployment, triggers).",
+        _deployment_tracks_integrations, types=(DEPLOYMENT, INTEGRATION, REST_API), severity=Severity.HIGH,
+        remediation="triggers={'redeployment': <hash of every integration's uri, connection_id, integration_target, "
+                    "request parameters and timeout, as Outputs of the integrations>}.",
+        tags=["apigateway", "deployability"]),
+]

@@ -164,3 +164,48 @@ POLICIES.append(resource_policy(
           "pulumi": ["aws-cloudfront-distribution-enable-tls-to-origin",
                      "aws-cloudfront-distribution-configure-secure-tls-to-origin"]},
     tags=["cloudfront", "encryption-in-transit"]))
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+_CF_DOCS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+
+
+def _certificate_region(resources, report, args):
+    from ._compliance import is_unknown as unknown
+    from ._links import arn_region, linked, provider_region
+    for r in (x for x in resources if x.resource_type == DISTRIBUTION):
+        cert = get(r.props, "viewerCertificate") or {}
+        aliases = [] if unknown(r.props, "aliases") else items(get(r.props, "aliases"))
+        if aliases and flag(cert, "cloudfrontDefaultCertificate") is True:
+            report(f"distribution {r.name} has aliases {', '.join(map(str, aliases))} with the default CloudFront "
+                   "certificate: an alternate domain name needs a certificate that covers it.", r.urn)
+        if not unknown(cert, "acmCertificateArn"):
+            region = arn_region(get(cert, "acmCertificateArn"))
+            if region is not None and region != "us-east-1":
+                report(f"distribution {r.name}: viewerCertificate.acmCertificateArn is in {region}; CloudFront uses "
+                       "ACM certificates from us-east-1 only.", r.urn)
+        else:
+            for c in linked(resources, r, "viewerCertificate", ("aws:acm/certificate:Certificate",)):
+                if provider_region(c) not in (None, "us-east-1"):
+                    report(f"distribution {r.name}: its certificate {c.name} is created in {provider_region(c)}; "
+                           "CloudFront uses ACM certificates from us-east-1 only.", r.urn)
+        acl = None if unknown(r.props, "webAclId") else get(r.props, "webAclId")
+        if isinstance(acl, str) and acl.startswith("arn:aws:wafv2:") and (":regional/" in acl
+                                                                          or arn_region(acl) != "us-east-1"):
+            report(f"distribution {r.name}: webAclId {acl} is a regional web ACL; CloudFront takes a web ACL of scope "
+                   "CLOUDFRONT (created in us-east-1).", r.urn)
+        for w in linked(resources, r, "webAclId", (WEB_ACL,)):
+            if not unknown(w.props, "scope") and get(w.props, "scope") != "CLOUDFRONT":
+                report(f"distribution {r.name}: web ACL {w.name} has scope {get(w.props, 'scope')!r}; CloudFront "
+                       "takes scope CLOUDFRONT (us-east-1).", r.urn)
+
+
+POLICIES.append(stack_policy(
+    "cloudfront-certificate-and-acl-us-east-1",
+    "A CloudFront distribution's ACM certificate must be in us-east-1 and cover its aliases, and its WAF web ACL "
+    f"must have scope CLOUDFRONT (CloudFront Developer Guide, \"Requirements for using SSL/TLS certificates with "
+    f"CloudFront\": {_CF_DOCS}cnames-and-https-requirements.html; \"Use AWS WAF protections\": "
+    f"{_CF_DOCS}distribution-web-awswaf.html).",
+    _certificate_region, types=(DISTRIBUTION, WEB_ACL, "aws:acm/certificate:Certificate"), severity=Severity.HIGH,
+    remediation="Request the certificate in us-east-1 (a provider for us-east-1) and create the web ACL with "
+                "scope CLOUDFRONT in us-east-1.", tags=["cloudfront", "deployability"]))

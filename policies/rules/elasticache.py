@@ -75,3 +75,58 @@ POLICIES.append(resource_policy(
     remediation="transit_encryption_enabled=True with auth_token=<secret from config --secret> (or user_group_ids "
                 "with IAM-authenticated users).",
     refs={"checkov": "CKV_AWS_31", "cdk-nag": "AwsSolutions-AEC6"}, tags=["elasticache", "authentication"]))
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+_EC_DOCS = "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/"
+
+
+def _version(value) -> tuple:
+    out = []
+    for part in str(value).split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        out.append(int(digits) if digits else 0)
+    return tuple(out)
+
+
+def _auth_needs_transit(props, report, args):
+    from ._shared import present
+    if present(props, "authToken") and flag(props, "transitEncryptionEnabled") is not True:
+        report("authToken is set but transitEncryptionEnabled is not true: ElastiCache accepts an AUTH token only "
+               "with in-transit encryption enabled, so CreateReplicationGroup fails.")
+    if flag(props, "transitEncryptionEnabled") is True and str(get(props, "engine", "redis")).lower() == "redis":
+        version = get(props, "engineVersion")
+        if version is not None and _version(version) < (3, 2, 6):
+            report(f"transitEncryptionEnabled needs Redis OSS 3.2.6 or later (engineVersion {version}).")
+
+
+def _failover_needs_replicas(props, report, args):
+    nodes = get(props, "numCacheClusters")
+    if get(props, "numNodeGroups") is not None or get(props, "replicasPerNodeGroup") is not None:
+        nodes = 1 + int(get(props, "replicasPerNodeGroup", 0))
+    failover = flag(props, "automaticFailoverEnabled")
+    if failover is True and nodes is not None and int(nodes) < 2:
+        report(f"automaticFailoverEnabled needs a replica (at least 2 nodes per shard, has {int(nodes)}): "
+               "CreateReplicationGroup fails.")
+    if flag(props, "multiAzEnabled") is True and failover is not True:
+        report("multiAzEnabled needs automaticFailoverEnabled=true: CreateReplicationGroup fails.")
+
+
+POLICIES += [
+    resource_policy(
+        "elasticache-auth-token-requires-transit-encryption",
+        "An ElastiCache AUTH token requires in-transit encryption (and TLS a Redis OSS engine of 3.2.6 or later) "
+        f"(ElastiCache User Guide, \"Authenticating with the Valkey and Redis OSS AUTH command\": {_EC_DOCS}auth.html; "
+        f"\"ElastiCache in-transit encryption (TLS)\": {_EC_DOCS}in-transit-encryption.html).",
+        (ELASTICACHE_RG,), _auth_needs_transit, severity=Severity.HIGH,
+        remediation="Set transit_encryption_enabled=True (a replacement of an existing group on older engines).",
+        tags=["elasticache", "deployability"]),
+    resource_policy(
+        "elasticache-failover-requires-replicas",
+        "ElastiCache automatic failover requires a replica, and Multi-AZ requires automatic failover "
+        f"(ElastiCache User Guide, \"Minimizing downtime in ElastiCache by using Multi-AZ\": {_EC_DOCS}AutoFailover.html).",
+        (ELASTICACHE_RG,), _failover_needs_replicas, severity=Severity.HIGH,
+        remediation="num_cache_clusters >= 2 with automatic_failover_enabled=True and multi_az_enabled=True, or "
+                    "all three off for a single node.",
+        tags=["elasticache", "deployability"]),
+]

@@ -2,6 +2,8 @@
 access keys, password policy, public trust and resource policies, management conflicts."""
 from __future__ import annotations
 
+import fnmatch
+
 from pulumi_policy import PolicyConfigSchema, Severity
 from pulumi_policy.proxy import UnknownValueError
 
@@ -332,7 +334,52 @@ def _no_service_wildcards(props, report, args):
                    f"name the actions and the model/endpoint/job ARNs.")
 
 
+# Data-plane writes: they change or remove the data a resource holds, and each of them can name its resource, so
+# '*' is never needed (cloudwatch:PutMetricData, xray:Put* and ecr:GetAuthorizationToken have no resource ARN and
+# are not data-plane writes to a store).
+DATA_PLANE_WRITES = (
+    "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:RestoreObject",
+    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete",
+    "sqs:SendMessage", "sqs:DeleteMessage", "sqs:PurgeQueue", "sns:Publish",
+    "kinesis:PutRecord", "kinesis:PutRecords", "firehose:PutRecord", "firehose:PutRecordBatch",
+    "events:PutEvents", "secretsmanager:PutSecretValue", "ssm:PutParameter", "ssm:DeleteParameter",
+    "logs:PutLogEvents", "elasticfilesystem:ClientWrite", "es:ESHttpPut", "es:ESHttpPost", "es:ESHttpDelete",
+    "aoss:APIAccessAll", "rds-data:ExecuteStatement", "rds-data:BatchExecuteStatement",
+    "states:StartExecution", "lambda:InvokeFunction")
+
+
+def data_plane_writes(st: dict) -> list[str]:
+    """The data-plane write actions (DATA_PLANE_WRITES) an Allow statement grants on every resource ('*')."""
+    if st.get("Effect") != "Allow" or "NotAction" in st:
+        return []
+    if "*" not in [str(r) for r in as_list(st.get("Resource"))] and "NotResource" not in st:
+        return []
+    patterns = [str(a).lower() for a in as_list(st.get("Action"))]
+    if "*" in patterns or "*:*" in patterns:
+        return []  # every action on everything: iam-no-full-admin's finding, not this one's
+    return [a for a in DATA_PLANE_WRITES if any(fnmatch.fnmatchcase(a.lower(), p) for p in patterns)]
+
+
+def _data_plane_star(props, report, args):
+    for where, raw in _documents(props, args.resource_type):
+        for st in statements(policy_document(raw)):
+            granted = data_plane_writes(st)
+            if granted:
+                report(f"{where}: statement {st.get('Sid') or '(no Sid)'} allows {', '.join(granted)} on every "
+                       f"resource ('*'); name the tables, buckets, queues or streams it writes.")
+
+
 POLICIES = [
+    resource_policy(
+        "iam-no-data-plane-write-on-star", "IAM policies must not allow data-plane writes (dynamodb:PutItem/"
+        "DeleteItem, s3:PutObject/DeleteObject, sqs:SendMessage, sns:Publish, kinesis:PutRecord ...) on every "
+        "resource ('*').", tuple(DOCUMENT_PROPS) + (ROLE,), _data_plane_star, severity=Severity.HIGH,
+        framework=nist("AC-6"),
+        remediation="Name the resources: the table (and its indexes), the bucket/prefix, the queue, topic or stream "
+                    "ARNs (from the owning tier's published outputs or from their explicit names).",
+        tags=["iam", "least-privilege", "data"],
+        refs={"cdk-nag": "AwsSolutions-IAM5", "checkov": "CKV_AWS_290"}),
     resource_policy(
         "iam-no-full-admin", "IAM policies must not allow all actions on all resources.",
         tuple(DOCUMENT_PROPS) + tuple(ATTACHMENTS) + ("aws:iam/role:Role",), _no_admin,

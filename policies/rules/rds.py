@@ -53,7 +53,7 @@ def _deletion_protection(props, report, args):
         report("deletionProtection must be true.")
 
 
-POLICIES = [
+POLICIES: list = [
     resource_policy(
         "rds-storage-encrypted", "RDS instances and clusters must encrypt their storage.",
         (RDS_INSTANCE, RDS_CLUSTER), _rds_encrypted, severity=Severity.HIGH, framework=fsbp("RDS.3"),
@@ -117,3 +117,88 @@ POLICIES.append(resource_policy(
     _snapshot_not_public, severity=Severity.CRITICAL, framework=fsbp("RDS.1"),
     remediation="Remove 'all' from shared_accounts; share with the named account ids that need the copy.",
     refs={"checkov": "CKV_AWS_302"}, tags=["rds", "exposure", "snapshots"]))
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+# Constraints AWS documents between a read replica and its source: CreateDBInstanceReadReplica refuses them, or
+# the replica deploys without what its clients need. Each description cites its source.
+from ._compliance import is_unknown as _unknown  # noqa: E402
+from ._lib import stack_policy  # noqa: E402
+from ._links import arn_region, linked  # noqa: E402
+
+_DOCS = "https://docs.aws.amazon.com/AmazonRDS/latest/"
+
+
+def _replicas(resources):
+    """(replica, [its source in this stack]) for every instance that sets replicateSourceDb."""
+    for r in resources:
+        if r.resource_type == RDS_INSTANCE and "replicateSourceDb" in list(iter(r.props)):
+            yield r, linked(resources, r, "replicateSourceDb", (RDS_INSTANCE,))
+
+
+def _replica_source_backups(resources, report, args):
+    for replica, sources in _replicas(resources):
+        for src in sources:
+            days = get(src.props, "backupRetentionPeriod", 1)   # the API default when unset
+            if days == 0:
+                report(f"read replica {replica.name}: its source {src.name} keeps no automated backups "
+                       "(backupRetentionPeriod 0); RDS creates replicas only of a source with backups on.", replica.urn)
+
+
+def _replica_iam_auth(resources, report, args):
+    for replica, sources in _replicas(resources):
+        if flag(replica.props, "iamDatabaseAuthenticationEnabled") is True:
+            continue
+        for src in sources:
+            if flag(src.props, "iamDatabaseAuthenticationEnabled") is True:
+                report(f"read replica {replica.name} leaves IAM database authentication off while its source "
+                       f"{src.name} uses it: the replica does not inherit the setting, and every client that "
+                       "connects to it with an IAM token is refused.", replica.urn)
+
+
+def _cross_region_replica_key(resources, report, args):
+    for replica, sources in _replicas(resources):
+        if _unknown(replica.props, "replicateSourceDb"):
+            source_region = None
+            if not sources:
+                continue
+        else:
+            source_region = arn_region(get(replica.props, "replicateSourceDb"))
+        if source_region is None:
+            continue   # a same-region replica names its source by identifier
+        encrypted = flag(replica.props, "storageEncrypted") is True or any(
+            flag(s.props, "storageEncrypted") is True for s in sources)
+        if not encrypted:
+            continue
+        if _unknown(replica.props, "kmsKeyId"):
+            continue   # another resource's output: a key the program creates (its region is its provider's)
+        if not get(replica.props, "kmsKeyId"):
+            report(f"cross-region read replica {replica.name} of an encrypted source names no kmsKeyId: RDS needs "
+                   "a key of the replica's region.", replica.urn)
+        elif arn_region(get(replica.props, "kmsKeyId")) == source_region:
+            report(f"cross-region read replica {replica.name}: kmsKeyId is a key of the source's region "
+                   f"{source_region}; KMS keys are regional, the replica needs one of its own region.", replica.urn)
+
+
+POLICIES += [
+    stack_policy(
+        "rds-replica-source-backups",
+        "A read replica's source must keep automated backups (backup retention > 0) (RDS API Reference, "
+        f"CreateDBInstanceReadReplica: {_DOCS}APIReference/API_CreateDBInstanceReadReplica.html).",
+        _replica_source_backups, types=(RDS_INSTANCE,), severity=Severity.HIGH,
+        remediation="Set backup_retention_period >= 1 on the source.", tags=["rds", "deployability"]),
+    stack_policy(
+        "rds-replica-iam-auth-matches-source",
+        "A read replica of a source that uses IAM database authentication must enable it too: the replica does "
+        "not inherit it (RDS API Reference, CreateDBInstanceReadReplica, EnableIAMDatabaseAuthentication: "
+        f"{_DOCS}APIReference/API_CreateDBInstanceReadReplica.html).",
+        _replica_iam_auth, types=(RDS_INSTANCE,), severity=Severity.HIGH,
+        remediation="Set iam_database_authentication_enabled=True on the replica.", tags=["rds", "deployability"]),
+    stack_policy(
+        "rds-cross-region-replica-kms-key",
+        "An encrypted cross-region read replica must name a KMS key of its own region (RDS API Reference, "
+        f"CreateDBInstanceReadReplica, KmsKeyId: {_DOCS}APIReference/API_CreateDBInstanceReadReplica.html).",
+        _cross_region_replica_key, types=(RDS_INSTANCE,), severity=Severity.HIGH,
+        remediation="Set kms_key_id to a customer managed key created in the replica's region.",
+        tags=["rds", "deployability", "dr"]),
+]

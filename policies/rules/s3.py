@@ -289,3 +289,48 @@ POLICIES = [
                'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
                'aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2')),
 ]
+
+
+# ------------------------------------------------------------------ deployability (issue 24)
+def _replication_versioning(resources, report, args):
+    from ._compliance import is_unknown as unknown
+    from ._links import linked
+
+    def enabled(bucket) -> list:
+        return [c for c in configs_of(resources, bucket, VERSIONING)
+                if not unknown(c.props, "versioningConfiguration")
+                and get(c.props, "versioningConfiguration.status") == "Enabled"]
+
+    for cfg in (r for r in resources if r.resource_type in REPLICATION):
+        sources = linked(resources, cfg, "bucket", BUCKETS, keys=("bucket",))
+        dests = [b for b in linked(resources, cfg, "rules", BUCKETS) if b not in sources]
+        if not unknown(cfg.props, "rules"):
+            names = set()
+            for r in items(get(cfg.props, "rules")):
+                if not unknown(r, "destination") and not unknown(get(r, "destination"), "bucket"):
+                    arn = get(r, "destination.bucket")
+                    if isinstance(arn, str) and arn.startswith("arn:aws:s3:::"):
+                        names.add(arn[len("arn:aws:s3:::"):])
+            dests += [b for b in _buckets(resources) if b not in dests and not unknown(b.props, "bucket")
+                      and get(b.props, "bucket") in names]
+        for role, buckets in (("source", sources), ("destination", dests)):
+            for b in buckets:
+                if flag(b.props, "versioning.enabled") is True:
+                    continue
+                found = enabled(b)
+                if not found:
+                    report(f"replication {cfg.name}: its {role} bucket {b.name} has no BucketVersioning with status "
+                           "Enabled: S3 rejects the replication configuration.", cfg.urn)
+                elif role == "source" and not any(depends_on(cfg, v) for v in found):
+                    report(f"replication {cfg.name} does not depend on {found[0].name}: S3 rejects a replication "
+                           "configuration until the source's versioning is enabled (add depends_on).", cfg.urn)
+
+
+POLICIES.append(stack_policy(
+    "s3-replication-requires-versioning",
+    "S3 replication requires versioning enabled on the source and the destination bucket, in place before the "
+    "replication configuration (S3 User Guide, \"Requirements and considerations for replication\": "
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html).",
+    _replication_versioning, types=REPLICATION + BUCKETS + VERSIONING, severity=Severity.HIGH,
+    remediation="aws.s3.BucketVersioning(status Enabled) on both buckets, and depends_on=[source versioning] on the "
+                "BucketReplicationConfig.", tags=["s3", "deployability", "dr"]))

@@ -3,10 +3,41 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import Autofix, flag, fsbp, get, stack_policy
+from ._compliance import nist
+from ._lib import Autofix, depends_on, flag, fsbp, get, policy_document, stack_policy, statements
 from ._shared import _key_configured, keys
 
 QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+
+
+def denies_plain_http(doc, service: str) -> bool:
+    """A statement denying every principal every `service` action (or `*`) when aws:SecureTransport is false."""
+    for st in statements(doc):
+        actions = st.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if st.get("Effect") != "Deny" or not any(a in (f"{service}:*", "*") for a in actions):
+            continue
+        if st.get("Principal") not in ("*", {"AWS": "*"}, {"AWS": ["*"]}):
+            continue
+        for op, block in (st.get("Condition") or {}).items():
+            if op.lower() == "bool" and isinstance(block, dict):
+                for key, value in block.items():
+                    values = value if isinstance(value, list) else [value]
+                    if key.lower() == "aws:securetransport" and any(str(v).lower() == "false" for v in values):
+                        return True
+    return False
+
+
+def _tls_only(resources, report, args):
+    policies = [r for r in resources if r.resource_type == QUEUE_POLICY]
+    for q in resources:
+        if q.resource_type != QUEUE or denies_plain_http(policy_document(get(q.props, "policy")), "sqs"):
+            continue
+        mine = [pol for pol in policies if depends_on(pol, q, "queueUrl")]
+        if not any(denies_plain_http(policy_document(get(pol.props, "policy")), "sqs") for pol in mine):
+            report(f"queue {q.name} has no queue policy denying requests without TLS (Deny sqs:* to * when "
+                   f"aws:SecureTransport is false).", q.urn)
 
 
 def _sqs_encrypted(resources, report, args):
@@ -42,6 +73,13 @@ def _redrive(resources, report, args):
 
 
 POLICIES = [
+    stack_policy("sqs-tls-only-policy", "SQS queue policies must deny requests made without TLS (dead-letter queues "
+                 "too).", _tls_only, severity=Severity.MEDIUM, framework=nist("SC-8"),
+                 remediation="Give the queue one QueuePolicy with a statement Deny, Principal '*', Action 'sqs:*', "
+                             "Condition Bool aws:SecureTransport 'false' (components/recipes/functions.py does it "
+                             "for every function's dead-letter queue).",
+                 tags=["sqs", "encryption", "transport", "cdk-nag:SQS4"],
+                 types=(QUEUE, QUEUE_POLICY)),
     stack_policy("sqs-encrypted", "SQS queues must be encrypted at rest with a KMS key.", _sqs_encrypted,
                  severity=Severity.MEDIUM, framework=fsbp("SQS.1"),
                  remediation="Set kmsMasterKeyId to the data key (the writing services need GenerateDataKey on it).",

@@ -247,6 +247,25 @@ def _nacl_admin(props, report, args):
             report(f"rule {num(number)} allows {world[0]} to admin port(s) {', '.join(map(str, opened))}.")
 
 
+def _default_nacl(resources, report, args):
+    """A default network ACL left as it is allows all traffic from anywhere in and out (CIS 5.1 is about the
+    admin ports it opens; FSBP EC2.21): every VPC adopts its default ACL (aws.ec2.DefaultNetworkAcl, tied to the
+    VPC by a dependency) and no adopted ACL allows every protocol from 0.0.0.0/0 or ::/0."""
+    acls = [r for r in resources if r.resource_type == DEFAULT_NACL]
+    for acl in acls:
+        for entry in items(get(acl.props, "ingress")):
+            if get(entry, "action") != "allow" or str(get(entry, "protocol", "")).lower() not in ("-1", "all"):
+                continue
+            world = [c for c in (get(entry, "cidrBlock"), get(entry, "ipv6CidrBlock")) if c in WORLD]
+            if world:
+                report(f"default network ACL {acl.name}: rule {num(get(entry, 'ruleNo'))} allows all traffic from "
+                       f"{world[0]} (the default left as it is).", acl.urn)
+    for vpc in _vpcs(resources):
+        if not any(depends_on(acl, vpc) for acl in acls):
+            report(f"VPC {vpc.name} has no aws.ec2.DefaultNetworkAcl adopting its default network ACL, which allows "
+                   f"all traffic from anywhere to every subnet associated with it.", vpc.urn)
+
+
 SERVICE_NAME = re.compile(r"^(?:com\.amazonaws|aws\.api|aws\.sagemaker)\.[a-z]{2}(?:-[a-z]+)+-\d+\.(.+)$")
 
 
@@ -378,6 +397,14 @@ POLICIES = [
               "checkov:CKV_AWS_232"],
         config_schema=PolicyConfigSchema(properties={
             "adminPorts": {"type": "array", "items": {"type": "integer"}, "default": DEFAULT_ADMIN_PORTS}})),
+    stack_policy(
+        "default-network-acl-restricted", "Every VPC's default network ACL must be adopted and must not allow all "
+        "traffic from anywhere.", _default_nacl, severity=Severity.HIGH, framework=cis("5.1"),
+        remediation="Add aws.ec2.DefaultNetworkAcl(default_network_acl_id=..., ingress=[...], egress=[...], "
+                    "opts=ResourceOptions(depends_on=[vpc])) per VPC: traffic from inside the VPC, TCP return traffic "
+                    "from outside, never 22/3389 from 0.0.0.0/0 (components/network.py).",
+        tags=["network", "exposure", "fsbp:EC2.21", "checkov:CKV_AWS_352"],
+        types=(DEFAULT_NACL, VPC, AWSX_VPC)),
     stack_policy(
         "vpc-endpoints-configured", "Each VPC has endpoints for the configured AWS services (S3 by default).",
         _endpoints, severity=Severity.LOW, framework=nist("SC-7"),

@@ -1,0 +1,105 @@
+"""Issue 32 (the security and compliance review): each finding, as the plan of both stacks builds it, in both
+regions; the pack's rules for what generalises are tested on both sides in tests/test_rules_*.py."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import stack_analysis, stack_plan
+
+NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+VPC = "awsx:ec2:Vpc"
+ADMIN_PORTS = (22, 3389)
+
+
+def _doc(resource, prop="policy"):
+    return json.loads(resource.props[prop])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_vpc_adopts_and_restricts_its_default_network_acl(stack):
+    plan = stack_plan(stack, False)
+    vpcs, acls = plan.of_type(VPC), plan.of_type(NACL)
+    assert len(vpcs) == len(acls) >= 1 and (stack == "dev" or len(vpcs) == 2)   # prod: primary and DR region
+    for acl in acls:
+        vpc = next(v for v in vpcs if v.urn in acl.dependencies)
+        cidr = vpc.props["cidrBlock"]
+        assert acl.propertyDependencies["defaultNetworkAclId"] == [vpc.urn]
+        for entry in acl.props["ingress"]:
+            assert entry["action"] == "allow"
+            if entry["cidrBlock"] == "0.0.0.0/0":
+                # from outside only TCP return traffic, never an admin port
+                assert entry["protocol"] == "tcp" and entry["fromPort"] >= 1024
+                assert not any(entry["fromPort"] <= port <= entry["toPort"] for port in ADMIN_PORTS)
+            else:
+                assert entry["cidrBlock"] == cidr
+    analysis = stack_analysis(stack, False)
+    for policy in ("default-network-acl-restricted", "nacl-no-public-admin-ports"):
+        assert [v for v in analysis.violations if v.policy == policy] == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_gateway_endpoints_reach_only_this_account(stack):
+    plan = stack_plan(stack, False)
+    gateways = [e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.props["vpcEndpointType"] == "Gateway"]
+    assert len(gateways) == (2 if stack == "dev" else 4)
+    for ep in gateways:
+        first = _doc(ep)["Statement"][0]
+        assert first["Condition"] == {"StringEquals": {"aws:ResourceAccount": "123456789012"}}
+        for extra in _doc(ep)["Statement"][1:]:   # S3: AWS-owned buckets, read only
+            assert extra["Action"] == "s3:GetObject" and ep.props["serviceName"].endswith(".s3")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_batch_compute_environment_has_its_own_group_without_data_ports(stack):
+    plan = stack_plan(stack, False)
+    for ce in plan.of_type("aws:batch/computeEnvironment:ComputeEnvironment"):
+        [group_urn] = [u for u in ce.propertyDependencies["computeResources"]
+                       if u.endswith("$aws:ec2/securityGroup:SecurityGroup::batch-sg")]
+        rules = [r for r in plan.resources if r.type.startswith("aws:vpc/securityGroup")
+                 and r.propertyDependencies.get("securityGroupId") == [group_urn]]
+        assert [(r.type.split(":")[-1], r.props.get("fromPort")) for r in rules] == [("SecurityGroupEgressRule", 443)]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_queue_denies_requests_without_tls(stack):
+    plan = stack_plan(stack, False)
+    dlq = plan.named("training-orchestrator-dlq-policy")
+    sids = [st["Sid"] for st in _doc(dlq)["Statement"]]
+    assert sids == ["RulesDeliverUndeliverableEvents", "DenyInsecureTransport"]
+    assert [v for v in stack_analysis(stack, False).violations if v.policy == "sqs-tls-only-policy"] == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_roles_running_customer_code_use_the_data_key_only_through_a_service(stack):
+    plan = stack_plan(stack, False)
+    for r in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if r.name.endswith(("-build-policy", "-pipeline-policy")):
+            st = next(s for s in _doc(r)["Statement"] if s.get("Sid") == "ArtifactsKey")
+            assert st["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+            assert st["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"].endswith("*")
+    sm = next(s for s in _doc(plan.named("sagemaker-ml-access"))["Statement"] if s["Sid"] == "UseDataKey")
+    assert sm["Condition"]["StringEquals"]["kms:ViaService"] == ["s3.us-east-1.amazonaws.com",
+                                                                "sagemaker.us-east-1.amazonaws.com"]
+    found = {v.policy for v in stack_analysis(stack, False).violations}
+    assert not found & {"kms-key-use-scoped", "kms-key-policy-service-source", "iam-no-data-plane-write-on-star"}
+
+
+def test_key_policies_name_no_unused_service_and_every_service_grant_has_a_source():
+    plan = stack_plan("prod", False)
+    for key in plan.of_type("aws:kms/key:Key"):
+        for st in _doc(key)["Statement"]:
+            services = st["Principal"].get("Service")
+            if services:
+                assert st.get("Condition"), (key.name, st["Sid"])
+                assert not {"s3.amazonaws.com", "sqs.amazonaws.com", "delivery.logs.amazonaws.com"} & set(
+                    services if isinstance(services, list) else [services])
+    audit = {st["Sid"]: st for st in _doc(plan.named("audit-key"))["Statement"]}
+    assert audit["CloudTrailDecryptsForBucketKey"]["Condition"]["StringEquals"]["aws:SourceArn"].endswith(
+        ":trail/" + plan.named("trail").props["name"])
+
+
+def test_backup_role_trust_is_scoped_to_this_account():
+    trust = _doc(stack_plan("prod", False).named("backup-role"), "assumeRolePolicy")
+    assert [st["Condition"] for st in trust["Statement"]] == [{"StringEquals": {"aws:SourceAccount": "123456789012"}}]
