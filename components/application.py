@@ -101,6 +101,8 @@ class ApplicationOutputs:
     # service -> whether it is parked (0 tasks until its first image): observability silences its
     # zero-healthy-hosts alarm meanwhile.
     service_parked: Mapping[str, pulumi.Output[bool]] = dataclasses.field(default_factory=dict)
+    # Each service's counts once unparked ({"desired", "min", "max"}): what its pipeline's unpark action restores.
+    service_counts: Mapping[str, dict] = dataclasses.field(default_factory=dict)
 
 
 KEEPALIVE_MARGIN_SECONDS = 5
@@ -263,6 +265,7 @@ class ApplicationTier(pulumi.ComponentResource):
             binary_media_types=sorted({t for svc in catalogue for t in svc.settings.route.binary_media_types}),
             upload_buckets=sorted({b for svc in catalogue for b in svc.settings.uses.uploads}),
             service_parked={k: s.parked for k, s in services.items() if s.parked is not None},
+            service_counts={k: s.counts for k, s in services.items()},
             eks_cluster_name=eks.cluster.name if eks else None,
             batch_job_queue_arn=batch.job_queue.arn if batch else None)
         publish(self, self.outputs)

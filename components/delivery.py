@@ -29,6 +29,7 @@ from pulumi import Input
 from .config.delivery import BUILDSPEC, DeliverySettings
 from .context import Platform, policy_json, publish, required
 from .recipes.buckets import private_bucket
+from .recipes.functions import LambdaSpec, PlatformFunction, platform_function
 from .recipes.log_groups import log_group
 from .recipes.roles import service_role
 
@@ -49,6 +50,9 @@ class DeliveredService:
     # Name tags of exactly the roles the service's task definition names (task and execution role): the
     # pipeline may pass those, by tag, since their ARNs are unknown in a preview.
     pass_role_name_tags: Sequence[str]
+    # Its counts once unparked ({"desired", "min", "max"}, the application tier's): the pipeline's last action
+    # (functions/unpark) restores them after the first release, so no second `pulumi up` is needed.
+    counts: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +79,8 @@ class DeliveryOutputs:
     build_role_arns: Mapping[str, pulumi.Output[str]]
     pipeline_role_arns: Mapping[str, pulumi.Output[str]]
     log_group_names: Mapping[str, str]
+    unpark_function_name: pulumi.Output[str] | None = None     # every pipeline's last action (functions/unpark)
+    unpark_dlq_name: pulumi.Output[str] | None = None
 
 
 def data_key_use(alias_arn_or_name: str, bucket_arn: Input[str], region: str) -> dict:
@@ -201,6 +207,7 @@ class DeliveryTier(pulumi.ComponentResource):
         outputs: dict[str, dict] = {k: {} for k in ("pipeline_names", "pipeline_arns", "project_names",
                                                      "build_role_arns", "pipeline_role_arns", "log_group_names")}
         pipelines: list[aws.codepipeline.Pipeline] = []
+        unpark = self._unpark(p, args) if args.services else None
         for svc, wired in args.services.items():
             tags = p.tags(n.base(svc, "delivery"), Service=svc, Tier="delivery")
             build_path = s.build_path.format(service=svc)
@@ -252,7 +259,9 @@ class DeliveryTier(pulumi.ComponentResource):
                     project_arn=p.arn("codebuild", f"project/{project_name}"),
                     service_arn=service_arn, task_family_arn=family_arn, roles_arn=roles_arn,
                     pass_role_name_tags=wired.pass_role_name_tags, repository=s.repository,
-                    connection_arns=connection_scope))})
+                    connection_arns=connection_scope),
+                    {"Sid": "InvokeUnpark", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                     "Resource": p.arn("lambda", f"function:{unpark.name}")})})
 
             if connection is not None:
                 source_action = aws.codepipeline.PipelineStageActionArgs(
@@ -298,6 +307,12 @@ class DeliveryTier(pulumi.ComponentResource):
                     configuration={"ClusterName": args.cluster_name, "ServiceName": wired.ecs_service_name,
                                    "FileName": IMAGE_DEFINITIONS,
                                    "DeploymentTimeout": str(s.deploy_timeout_minutes)})]))
+            # After the deploy: a service still parked (0 tasks: its first release) goes to its configured counts.
+            stages.append(aws.codepipeline.PipelineStageArgs(
+                name="Unpark", actions=[aws.codepipeline.PipelineStageActionArgs(
+                    name="Unpark", category="Invoke", owner="AWS", provider="Lambda", version="1",
+                    configuration={"FunctionName": unpark.name, "UserParameters": pulumi.Output.json_dumps({
+                        "cluster": args.cluster_name, "service": wired.ecs_service_name, **dict(wired.counts)})})]))
             pipeline = aws.codepipeline.Pipeline(
                 f"{svc}-pipeline", name=n.physical("codepipeline", svc), pipeline_type="V2",
                 # SUPERSEDED: a newer commit replaces one still waiting (e.g. at the approval); a running
@@ -332,5 +347,27 @@ class DeliveryTier(pulumi.ComponentResource):
                     input_template='"<kind>: pipeline <pipeline> execution <execution> is <state>"'),
                 opts=child)
 
-        self.outputs = DeliveryOutputs(artifacts_bucket_name=bucket.name, connection_arn=connection_arn, **outputs)
+        self.outputs = DeliveryOutputs(artifacts_bucket_name=bucket.name, connection_arn=connection_arn,
+                                       unpark_function_name=unpark.name if unpark else None,
+                                       unpark_dlq_name=unpark.dlq.name if unpark else None, **outputs)
         publish(self, self.outputs)
+
+    def _unpark(self, p: Platform, args: DeliveryTierArgs) -> PlatformFunction:
+        """One function for every pipeline: it may read and set the desired count of the delivered services only,
+        register their scalable targets (no resource-level form: a target's ARN carries a random id), and report
+        the job's result to CodePipeline (no resource-level form either)."""
+        services = [pulumi.Output.all(p.account_id, args.cluster_name, w.ecs_service_name).apply(
+            lambda v: f"arn:aws:ecs:{p.region}:{v[0]}:service/{v[1]}/{v[2]}") for w in args.services.values()]
+        statements = [
+            {"Sid": "OwnServicesCount", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
+             "Resource": services},
+            {"Sid": "ScalingFloor", "Effect": "Allow", "Action": ["application-autoscaling:RegisterScalableTarget"],
+             "Resource": "*", "Condition": {"StringEquals": {
+                 "application-autoscaling:service-namespace": "ecs",
+                 "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}}},
+            {"Sid": "JobResult", "Effect": "Allow",
+             "Action": ["codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"], "Resource": "*"},
+        ]
+        return platform_function(self, p, LambdaSpec(name="unpark", handler="handler.handler", source_dir="unpark",
+                                                     timeout=60, memory=128),
+                                 data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=statements)

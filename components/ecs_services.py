@@ -66,6 +66,9 @@ class EcsService:
     rollback_alarms: tuple = ()
     infrastructure_role: aws.iam.Role | None = None
     parked: pulumi.Output[bool] | None = None   # 0 tasks until its first image (parked())
+    # The counts it runs at once unparked: {"desired", "min" (0 under the off-hours scheduler), "max"}; the
+    # delivery tier's unpark action restores them after the first release (functions/unpark).
+    counts: dict = dataclasses.field(default_factory=dict)
 
 
 def env_name(secret: str) -> str:
@@ -307,5 +310,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
 
     return EcsService(service=service, task_definition=task_definition, target_group=target_group,
                       listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target,
+                      counts={"desired": s.desired_count, "min": 0 if off_hours else s.min_count,
+                              "max": s.max_count},
                       alternate_target_group=alternate, test_listener_rule=test_rule, rollback_alarms=alarms,
                       infrastructure_role=infra.role if infra else None, parked=hold)

@@ -156,7 +156,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
             services={svc: DeliveredService(
                 repository_arn=ml.repository_arns[svc], repository_url=ml.repository_urls[svc],
                 ecs_service_name=application.service_names[svc], task_family=application.task_families[svc],
-                pass_role_name_tags=application.role_name_tags[svc])
+                pass_role_name_tags=application.role_name_tags[svc], counts=application.service_counts[svc])
                 for svc in delivered})).outputs
 
     edge = EdgeTier("edge", EdgeTierArgs(
@@ -180,8 +180,10 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         db_instance_identifiers={"primary": data.db_instance_identifier, "replica": data.db_replica_identifier},
         docdb_cluster_identifier=data.docdb_cluster_identifier,
         redis_replication_group_id=data.redis_replication_group_id, redis_node_count=data.redis_node_count,
-        dlq_arns=events.dlq_arns, dlq_names={**ml.dlq_names, "db-bootstrap": users.dlq_name},
-        function_names={**ml.function_names, "db-bootstrap": users.function_name},
+        dlq_arns=events.dlq_arns, dlq_names={**ml.dlq_names, "db-bootstrap": users.dlq_name, **(
+            {"unpark": delivery.unpark_dlq_name} if delivery and delivery.unpark_dlq_name else {})},
+        function_names={**ml.function_names, "db-bootstrap": users.function_name, **(
+            {"unpark": delivery.unpark_function_name} if delivery and delivery.unpark_function_name else {})},
         external_alarm_arns=[ml.training_failed_alarm_arn])).outputs
     governance = GovernanceTier("governance", GovernanceTierArgs(
         platform=p, settings=settings.observability, logs_key_arn=security.logs_key_arn,

@@ -42,6 +42,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "alb-deletion-protection": {"loadbalancer": 1},
         "alb-drop-invalid-headers": {"loadbalancer": 1},
         "alb-https-or-redirect": {"loadbalancer": 1},   # awsx's default HTTP:80 forward listener, judged once on the component
+        "alb-waf-attached": {"loadbalancer": 1},  # internet-facing (awsx's default) and no WebAclAssociation
         "default-security-group-restricts-all": {"vpc": 1},
         "ecs-logging-configured": {},                            # awsx adds awslogs to the log group it creates
         "ecs-no-public-ip": {"service": 1},                      # assignPublicIp=True (top level) -> the service
@@ -104,10 +105,10 @@ JUDGED_WRONG: dict = {}
 # verdict in preview is "could not run", never a pass.
 EXPECTED_SKIPS = {
     ("repeated-names", "preview"): {"iam-no-full-admin", "iam-no-service-wildcards", "iam-no-star-action",
-                                    "lambda-role-no-wildcard"},
+                                    "lambda-role-no-wildcard", "iam-no-privilege-escalation"},
     # the container definitions hold the repository URL, unknown until the repository exists
     ("awsx-fargate", "preview"): {"ecs-logging-configured", "ecs-read-only-root-filesystem",
-                                  "ecs-no-privileged-containers"},
+                                  "ecs-no-privileged-containers", "ecs-container-env-no-secrets"},
     # the OpenAPI body interpolates the function's invoke ARN
     ("openapi-rest-api", "preview"): {"apigateway-authorizer-required"},
     # the whole tags map is computed inside an apply: reported as could-not-run, never remediated or raised

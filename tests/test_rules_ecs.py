@@ -173,3 +173,25 @@ def test_secrets_logs_and_private_images_need_an_execution_role():
     assert "awslogs" in v.message and "private ECR image" in v.message
     public = {**td, "containerDefinitions": json.dumps([{"name": "app", "image": "nginx:1"}])}
     assert violations(check([rec(TD_T, "td", public)]), "ecs-execution-role-required") == []
+
+
+def test_container_environment_secrets_are_reported_and_secret_references_pass():
+    from policy_harness import names
+    task = "aws:ecs/taskDefinition:TaskDefinition"
+
+    def defs(env, secrets=()):
+        return json.dumps([{"name": "app", "image": "x", "environment": env, "secrets": list(secrets)}])
+    r = check([
+        rec(task, "key", {"family": "a", "containerDefinitions": defs([{"name": "AWS_ACCESS_KEY_ID",
+                                                                          "value": "AKIAIOSFODNN7EXAMPLE"}])}),
+        rec(task, "password", {"family": "b", "containerDefinitions": defs([{"name": "DB_PASSWORD",
+                                                                               "value": "correct-horse-battery"}])}),
+        rec(task, "via-secrets", {"family": "c", "containerDefinitions": defs(
+            [{"name": "DB_HOST", "value": "db.internal"}, {"name": "DB_IAM_AUTH", "value": "true"}],
+            [{"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:us-east-1:1:secret:db"}])}),
+        rec("awsx:ecs:FargateService", "awsx-token", {"taskDefinitionArgs": {"container": {
+            "name": "c", "image": "x", "environment": [{"name": "API_TOKEN", "value": "xoxb-1234567890-abcdef"}]}}}),
+    ])
+    found = violations(r, "ecs-container-env-no-secrets")
+    assert names(found) == {"key", "password", "awsx-token"}
+    assert all(v.level == "mandatory" for v in found)

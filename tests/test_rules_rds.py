@@ -126,3 +126,15 @@ def test_cross_region_replica_needs_a_key_of_its_own_region():
     good = check(replica_stack(replica={"replicateSourceDb": src_arn,
                                         "kmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/k"}))
     assert violations(good, "rds-cross-region-replica-kms-key") == []
+
+
+def test_iam_database_authentication():
+    from policy_harness import names
+    r = check([rec(RDS, "pg-off", {**GOOD_DB, "iamDatabaseAuthenticationEnabled": False}),
+               rec(RDS, "pg-string-false", {**GOOD_DB, "iamDatabaseAuthenticationEnabled": "false"}),
+               rec(RDS, "pg-on", {**GOOD_DB, "iamDatabaseAuthenticationEnabled": True}),
+               rec(RDS, "replica-on", {"replicateSourceDb": UNKNOWN, "iamDatabaseAuthenticationEnabled": True}),
+               rec(RDS, "sqlserver", {**GOOD_DB, "engine": "sqlserver-se"}),
+               rec(CLUSTER, "aurora-unset", {"engine": "aurora-postgresql", "storageEncrypted": True})])
+    assert names(violations(r, "rds-iam-authentication")) == {"pg-off", "pg-string-false", "aurora-unset"}
+    assert [n["urn"].split("::")[-1] for n in not_applicable(r, "rds-iam-authentication")] == ["sqlserver"]

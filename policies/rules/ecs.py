@@ -266,3 +266,26 @@ POLICIES += [
                     "AmazonECSTaskExecutionRolePolicy and GetSecretValue on the injected secrets>.",
         tags=["ecs", "deployability", "iam"]),
 ]
+
+
+# --- secrets in clear (issue 31 with issue 27): container environment variables --------------------------------
+def _container_env_secrets(props, report, args):
+    from .awslambda import literal_secrets
+    for i, c in enumerate(containers(args.resource_type, props)):
+        env = c.get("environment")
+        pairs = ({e.get("name"): e.get("value") for e in env if isinstance(e, dict)} if isinstance(env, list)
+                 else dict(env) if isinstance(env, dict) else {})  # awsx takes a list; a map is tolerated
+        found = literal_secrets({str(k): v for k, v in pairs.items() if k})
+        if found:
+            report(f"container {_name(c, i)} has secrets in clear in its environment ({'; '.join(found)}): anyone "
+                   f"with ecs:DescribeTaskDefinition reads them. Use `secrets` (valueFrom a Secrets Manager or SSM "
+                   f"SecureString ARN) instead.")
+
+
+POLICIES.append(resource_policy(
+    "ecs-container-env-no-secrets", "ECS containers must not carry secrets in clear in their environment "
+    "variables (use `secrets` with valueFrom).", TASKS, _container_env_secrets, severity=Severity.HIGH,
+    framework=fsbp("ECS.8"),
+    remediation="Move the value to Secrets Manager (or SSM SecureString) and reference it in the container's "
+                "`secrets` list ({name, valueFrom: <ARN>}); grant the execution role GetSecretValue on that ARN.",
+    refs={"cdk-nag": "AwsSolutions-ECS2"}, tags=["ecs", "secrets", "credentials"]))

@@ -202,3 +202,27 @@ POLICIES += [
         remediation="Set kms_key_id to a customer managed key created in the replica's region.",
         tags=["rds", "deployability", "dr"]),
 ]
+
+
+# --- authentication (coverage gap): IAM database authentication ------------------------------------------------
+IAM_AUTH_ENGINES = ("mysql", "mariadb", "postgres", "aurora", "aurora-mysql", "aurora-postgresql")
+
+
+def _iam_auth(props, report, args):
+    engine = get(props, "engine")
+    if engine is not None and str(engine) not in IAM_AUTH_ENGINES:
+        args.not_applicable(f"engine {engine} does not support IAM database authentication")
+        return
+    if flag(props, "iamDatabaseAuthenticationEnabled") is not True:
+        report("iamDatabaseAuthenticationEnabled must be true: applications connect with short-lived IAM tokens "
+               "instead of long-lived database passwords.")
+
+
+POLICIES.append(resource_policy(
+    "rds-iam-authentication", "RDS instances and Aurora clusters (MySQL, MariaDB, PostgreSQL) must enable IAM "
+    "database authentication.", (RDS_INSTANCE, RDS_CLUSTER), _iam_auth, severity=Severity.MEDIUM,
+    framework=fsbp("RDS.10"),
+    remediation="iam_database_authentication_enabled=True; create the database user with the rds_iam role and "
+                "have the application use rds.generate_db_auth_token (components/ services do).",
+    refs={"checkov": ["CKV_AWS_161", "CKV_AWS_162"], "cdk-nag": "AwsSolutions-RDS6", "fsbp": "RDS.12"},
+    tags=["rds", "authentication"]))
