@@ -79,7 +79,7 @@ class DeliveryOutputs:
     build_role_arns: Mapping[str, pulumi.Output[str]]
     pipeline_role_arns: Mapping[str, pulumi.Output[str]]
     log_group_names: Mapping[str, str]
-    unpark_function_name: pulumi.Output[str] | None = None     # every pipeline's last action (functions/unpark)
+    unpark_function_name: pulumi.Input[str] | None = None     # every pipeline's last action (functions/unpark)
     unpark_dlq_name: pulumi.Output[str] | None = None
 
 
@@ -209,6 +209,7 @@ class DeliveryTier(pulumi.ComponentResource):
         pipelines: list[aws.codepipeline.Pipeline] = []
         unpark = self._unpark(p, args) if args.services else None
         for svc, wired in args.services.items():
+            assert unpark is not None, "built whenever there are services"
             tags = p.tags(n.base(svc, "delivery"), Service=svc, Tier="delivery")
             build_path = s.build_path.format(service=svc)
 
@@ -358,7 +359,7 @@ class DeliveryTier(pulumi.ComponentResource):
         the job's result to CodePipeline (no resource-level form either)."""
         services = [pulumi.Output.all(p.account_id, args.cluster_name, w.ecs_service_name).apply(
             lambda v: f"arn:aws:ecs:{p.region}:{v[0]}:service/{v[1]}/{v[2]}") for w in args.services.values()]
-        statements = [
+        statements: list[dict] = [
             {"Sid": "OwnServicesCount", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
              "Resource": services},
             {"Sid": "ScalingFloor", "Effect": "Allow", "Action": ["application-autoscaling:RegisterScalableTarget"],
