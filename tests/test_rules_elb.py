@@ -161,9 +161,49 @@ def test_internet_facing_alb_without_waf_is_reported():
         rec("awsx:lb:ApplicationLoadBalancer", "awsx-public", {"subnetIds": [UNKNOWN]}),
         rec("awsx:lb:ApplicationLoadBalancer", "awsx-protected", {"subnetIds": [UNKNOWN]}),
         assoc("protect-awsx", "awsx-protected"),
+        rec(LB, "classic-waf-alb", {"subnets": [UNKNOWN]}),
+        rec("aws:wafregional/webAclAssociation:WebAclAssociation", "classic-assoc",
+            {"resourceArn": UNKNOWN, "webAclId": UNKNOWN}, deps=["classic-waf-alb"],
+            prop_deps={"resourceArn": ["classic-waf-alb"]}),
+        # an association whose resourceArn comes from elsewhere does not protect this ALB
+        rec(LB, "other-alb", {"subnets": [UNKNOWN]}),
+        rec(WAF_ASSOC, "wrong-target", {"resourceArn": UNKNOWN, "webAclArn": UNKNOWN}, deps=["other-alb"],
+            prop_deps={"webAclArn": ["other-alb"]}),
     ])
     found = violations(r, "alb-waf-attached")
     assert {v.urn.split("::")[-1] for v in found} == {"public-alb", "public-alb-default", "public-alb-string-false",
-                                                       "awsx-public"}
+                                                       "awsx-public", "other-alb"}
     assert all(v.level == "mandatory" and "no WAF web ACL" in v.message for v in found)
     assert not skipped(r, "alb-waf-attached")
+
+
+# --- Classic Load Balancers ---------------------------------------------------------------------------------------
+CLB = "aws:elb/loadBalancer:LoadBalancer"
+ACM = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"
+GOOD_CLB = {"subnets": [UNKNOWN, UNKNOWN], "connectionDraining": True,
+            "accessLogs": {"bucket": "logs", "enabled": True},
+            "healthCheck": {"target": "HTTPS:443/health", "healthyThreshold": 2, "unhealthyThreshold": 2,
+                            "interval": 30, "timeout": 5},
+            "listeners": [{"lbPort": 443, "lbProtocol": "https", "instancePort": 8443, "instanceProtocol": "https",
+                           "sslCertificateId": ACM}]}
+
+
+def test_classic_load_balancer_rules_both_sides():
+    r = check([
+        rec(CLB, "good", GOOD_CLB),
+        rec(CLB, "preview-cert", {**GOOD_CLB, "listeners": [{**GOOD_CLB["listeners"][0], "sslCertificateId": UNKNOWN}]}),
+        rec(CLB, "http", {**GOOD_CLB, "listeners": [{"lbPort": 80, "lbProtocol": "http", "instancePort": 80,
+                                                     "instanceProtocol": "http"}]}),
+        rec(CLB, "iam-cert", {**GOOD_CLB, "listeners": [{**GOOD_CLB["listeners"][0],
+                                                         "sslCertificateId": "arn:aws:iam::1:server-certificate/x"}]}),
+        rec(CLB, "no-logs", {k: v for k, v in GOOD_CLB.items() if k != "accessLogs"}),
+        rec(CLB, "no-drain", {**GOOD_CLB, "connectionDraining": "false"}),
+        rec(CLB, "no-cross-zone", {**GOOD_CLB, "crossZoneLoadBalancing": False}),
+        rec(CLB, "one-zone", {**GOOD_CLB, "subnets": [UNKNOWN]}),
+    ])
+    listeners = {v.urn.split("::")[-1] for v in violations(r, "clb-encrypted-listeners")}
+    ops = {v.urn.split("::")[-1]: v.message for v in violations(r, "clb-logging-and-resilience")}
+    assert listeners == {"http", "iam-cert"}
+    assert set(ops) == {"no-logs", "no-drain", "no-cross-zone", "one-zone"}
+    assert "connectionDraining" in ops["no-drain"] and "at least two" in ops["one-zone"]
+    assert not skipped(r, "clb-encrypted-listeners") and not skipped(r, "clb-logging-and-resilience")

@@ -415,3 +415,14 @@ def test_data_plane_write_on_star_both_sides():
     ])
     assert sorted(v.urn.split("::")[-1] for v in violations(r, "iam-no-data-plane-write-on-star")) == [
         "inline-publish", "managed-send", "pattern", "table-writes"]
+
+
+def test_privilege_escalation_reads_get_policy_document_json():
+    """aws.iam.get_policy_document's JSON: Sid "" on every statement, string-or-list Action/Resource, NotResource."""
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "", "Effect": "Allow", "Action": "iam:PassRole", "NotResource": "arn:aws:iam::1:role/admin"},
+        {"Sid": "", "Effect": "Allow", "Action": ["ec2:RunInstances"], "Resource": ["arn:aws:ec2:*:*:*"]},
+        {"Sid": "", "Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:CreateTags"], "Resource": "*"}]})
+    r = check([rec("aws:iam/policy:Policy", "from-data-source", {"policy": doc})])
+    [v] = violations(r, ESC)
+    assert "pass any role to a new EC2 instance (iam:PassRole + ec2:RunInstances)" in v.message

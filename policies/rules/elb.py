@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from ._lib import LISTENERS, flag, fsbp, get, items, resource_policy, stack_policy
+from ._lib import LISTENERS, flag, fsbp, get, items, resource_policy, rule, stack_policy
 from ._shared import ALL_LOAD_BALANCERS, AWSX_ALB, present
 
 # TLS 1.2+ policies (the TLS13 family adds TLS 1.3; FS policies are TLS 1.2 forward-secret only). Not every
@@ -117,6 +117,8 @@ POLICIES: list = [
 
 # --- edges (issue 31): internet-facing application load balancers without WAF ----------------------------------
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+# WAF Classic (regional) associations still protect a load balancer; both name it by resourceArn.
+WAF_ASSOCIATIONS = (WEB_ACL_ASSOCIATION, "aws:wafregional/webAclAssociation:WebAclAssociation")
 
 
 def _internet_facing_alb(lb) -> bool:
@@ -130,7 +132,7 @@ def _internet_facing_alb(lb) -> bool:
 def _alb_waf(resources, report, args):
     from ._lib import depends_on
     from ._registry import judged_at_component
-    associations = [r for r in resources if r.resource_type == WEB_ACL_ASSOCIATION]
+    associations = [r for r in resources if r.resource_type in WAF_ASSOCIATIONS]
     for lb in resources:
         if lb.resource_type not in ALL_LOAD_BALANCERS or judged_at_component(lb.urn, ALL_LOAD_BALANCERS):
             continue
@@ -144,8 +146,66 @@ def _alb_waf(resources, report, args):
 
 POLICIES.append(stack_policy(
     "alb-waf-attached", "Internet-facing application load balancers must be associated with a WAF web ACL.",
-    _alb_waf, types=ALL_LOAD_BALANCERS + (WEB_ACL_ASSOCIATION,), severity=Severity.HIGH,
+    _alb_waf, types=ALL_LOAD_BALANCERS + WAF_ASSOCIATIONS, severity=Severity.HIGH,
     framework=fsbp("ELB.16"),
     remediation="aws.wafv2.WebAclAssociation(resource_arn=alb.arn, web_acl_arn=<REGIONAL web ACL with the AWS "
                 "managed rule groups>), or make the load balancer internal behind API Gateway / CloudFront.",
     refs={"checkov": "CKV2_AWS_28"}, tags=["elb", "waf", "exposure"]))
+
+
+# --- Classic Load Balancers (coverage gap: checkov, cdk-nag ELB*, Pulumi's elb policies) -------------------------
+CLASSIC_LB = "aws:elb/loadBalancer:LoadBalancer"
+
+
+def _clb_listeners(props, report, args):
+    from ._compliance import is_unknown
+    for i, listener in enumerate(items(get(props, "listeners"))):
+        protocol = str(get(listener, "lbProtocol", "")).upper()
+        port = get(listener, "lbPort")
+        if protocol in ("HTTP", "TCP"):
+            report(f"listener {i} (port {port}) accepts {protocol} in clear; use HTTPS or SSL with an ACM "
+                   f"certificate (a plain HTTP listener may only redirect, which a Classic Load Balancer cannot).")
+        elif protocol in ("HTTPS", "SSL") and not is_unknown(listener, "sslCertificateId"):
+            cert = str(get(listener, "sslCertificateId", ""))
+            if not cert.startswith("arn:aws:acm:") and not cert.startswith("arn:aws-us-gov:acm:"):
+                report(f"listener {i} uses certificate {cert or '(none)'!r}; use an ACM certificate (renewed by AWS).")
+
+
+def _clb_operations(props, report, args):
+    problems = []
+    if flag(props, "accessLogs.enabled", True) is not True or not get(props, "accessLogs.bucket"):
+        problems.append("accessLogs must name a bucket (and not be disabled)")
+    if flag(props, "crossZoneLoadBalancing", True) is not True:
+        problems.append("crossZoneLoadBalancing must stay true")
+    if flag(props, "connectionDraining", False) is not True:
+        problems.append("connectionDraining must be true (in-flight requests are cut on deregistration)")
+    if get(props, "healthCheck") is None:
+        problems.append("healthCheck must be set")
+    from ._compliance import is_unknown
+    key = next((k for k in ("subnets", "availabilityZones") if k in list(props)), None)
+    if key is not None and not is_unknown(props, key):
+        count = len(get(props, key) or [])  # the length only: entries may be other resources' ids
+        if count < 2:
+            problems.append(f"{key} names {count} zone/subnet; span at least two Availability Zones")
+    if problems:
+        report("; ".join(problems) + ".")
+
+
+rule("clb-encrypted-listeners", "Classic Load Balancer listeners must terminate HTTPS/SSL with an ACM certificate.",
+     types=(CLASSIC_LB,), severity=Severity.HIGH, framework=fsbp("ELB.3"),
+     refs={"checkov": ["CKV_AWS_376", "CKV_AWS_127"], "cdk-nag": ["AwsSolutions-ELB1", "AwsSolutions-ELB5"],
+           "pulumi": "aws-elb-loadbalancer-disallow-unencrypted-traffic", "fsbp": "ELB.2"},
+     steps="Move to an Application Load Balancer (HTTP->HTTPS redirect, TLS 1.2+ policies); on a Classic Load "
+           "Balancer use lb_protocol HTTPS/SSL listeners with ssl_certificate_id=<ACM certificate ARN>.",
+     tags=["elb", "encryption-in-transit"])(_clb_listeners)
+
+rule("clb-logging-and-resilience", "Classic Load Balancers must log access, balance across zones, drain "
+     "connections, check health and span two or more Availability Zones.", types=(CLASSIC_LB,),
+     severity=Severity.MEDIUM, framework=fsbp("ELB.5"),
+     refs={"checkov": ["CKV_AWS_92", "CKV_AWS_138"], "cdk-nag": ["AwsSolutions-ELB3", "AwsSolutions-ELB4"],
+           "pulumi": ["aws-elb-loadbalancer-configure-access-logging", "aws-elb-loadbalancer-enable-health-check",
+                      "aws-elb-loadbalancer-configure-multi-availability-zone"],
+           "fsbp": ["ELB.7", "ELB.9", "ELB.10"]},
+     steps="access_logs={bucket, enabled: True}, cross_zone_load_balancing=True, connection_draining=True, "
+           "health_check={...}, subnets in two or more AZs (or move to an Application Load Balancer).",
+     tags=["elb", "logging", "resilience"])(_clb_operations)
