@@ -290,7 +290,8 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
     scaling_target = aws.appautoscaling.Target(
         f"{svc.name}-scaling", service_namespace="ecs", scalable_dimension="ecs:service:DesiredCount",
         resource_id=resource_id, min_capacity=hold.apply(lambda held: 0 if (held or off_hours) else s.min_count),
-        max_capacity=s.max_count, tags=tags, opts=child)
+        # The configured floor, whatever parking says: what the cost model prices the service at (plan/cost.py).
+        max_capacity=s.max_count, tags={**tags, "ConfiguredMinCount": str(s.min_count)}, opts=child)
     scaling = app.autoscaling
     for metric, predefined, target in (("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target),
                                        ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target)):

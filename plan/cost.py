@@ -99,12 +99,15 @@ class Line:
     source: str = ""
     region: str = ""
     kind: str = ""                      # stable category across stacks (for --compare)
+    # Priced at the service's configured minimum although the plan has it parked (0 tasks until its first image):
+    # what the stack costs once released; the parked figure is the total without these lines.
+    parked: bool = False
 
     def to_json(self) -> dict:
         return {"tier": self.tier, "name": self.name, "type": self.type, "item": self.item, "kind": self.kind,
                 "quantity": round(self.quantity, 6), "unit": self.unit, "unitPrice": self.unit_price,
                 "monthly": round(self.monthly, 2), "usageBased": self.usage, "assumption": self.assumption,
-                "region": self.region, "source": self.source}
+                "region": self.region, "source": self.source, "parkedInPlan": self.parked}
 
 
 @dataclasses.dataclass
@@ -144,6 +147,11 @@ class Estimate:
     def assumption_total(self) -> float:
         return sum(x.monthly for x in self.lines if x.assumption)
 
+    @property
+    def parked_total(self) -> float:
+        """What the services priced at their configured minimum add over their parked state (0 tasks)."""
+        return sum(x.monthly for x in self.lines if x.parked)
+
     def by_tier(self) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
         for x in self.lines:
@@ -154,6 +162,8 @@ class Estimate:
         return {"currency": "USD", "hoursPerMonth": HOURS, "total": round(self.total, 2),
                 "baseline": round(self.baseline, 2), "usageBased": round(self.usage_total, 2),
                 "assumptionPriced": round(self.assumption_total, 2),
+                # services at their configured minimum; while parked (a new stack, 0 tasks) the total is this less
+                "servicesAtMinimumOverParked": round(self.parked_total, 2),
                 "byTier": {k: round(v, 2) for k, v in self.by_tier().items()},
                 "lines": [x.to_json() for x in self.lines],
                 "unpriced": [u.to_json() for u in self.unpriced],
@@ -266,11 +276,13 @@ class Pricer:
         return line
 
     def usage_charge(self, r: Resource, key: str, item: str, unit: str, service: str, price_key: str,
-                     per: float = 1.0) -> Line | None:
-        """A usage line: the usage value × `per` (unit conversion, e.g. M requests -> 10k units)."""
+                     per: float = 1.0, free: float = 0.0) -> Line | None:
+        """A usage line: the usage value × `per` (unit conversion, e.g. M requests -> 10k units), less `free`."""
         qty, given = self.use(r, key)
-        return self.charge(r, item + ("" if given else f" (usage {key} not given: 0)"), qty * per, unit, service,
-                           price_key, usage=True)
+        note = "" if given else f" (usage {key} not given: 0)"
+        if free:
+            note += f" (after the free {free:g} {unit})"
+        return self.charge(r, item + note, max(0.0, qty * per - free), unit, service, price_key, usage=True)
 
     def mark_unpriced(self, r: Resource, reason: str) -> None:
         self.unpriced.append(Unpriced(self.tier(r), r.name, r.type, reason))
@@ -291,7 +303,15 @@ class Pricer:
                 continue
             service, key = price.rsplit("/", 1)
             if "usage" in spec:
-                self.usage_charge(r, spec["usage"], item, spec["unit"], service, key, per=spec.get("per", 1.0))
+                free = None
+                if "free" in spec:   # a free allowance in the same units (e.g. CloudFront's always-free tier)
+                    fservice, fkey = spec["free"].rsplit("/", 1)
+                    free = self.price_factor(r, fservice, fkey)
+                    if free is None:
+                        self.mark_unpriced(r, f"{item}: no free allowance {spec['free']} in the price table")
+                        continue
+                self.usage_charge(r, spec["usage"], item, spec["unit"], service, key, per=spec.get("per", 1.0),
+                                  free=free.value if free else 0.0)
                 continue
             qty = float(spec.get("quantity", 1)) * (HOURS if spec.get("hours") else 1)
             if "count" in spec:
@@ -443,7 +463,25 @@ def h_ecs_service(pr: Pricer, r: Resource) -> None:
     desired = _num(desired_raw, 0)
     note = "" if _known(desired_raw) else "; desiredCount not set (provider default 0)"
     arm = str((td.props.get("runtimePlatform") or {}).get("cpuArchitecture", "")).upper() == "ARM64"
+    # A service the plan has parked (0 tasks: a new stack's empty repository, or unknown in a preview) is priced at
+    # its configured minimum, which its scaling target carries: the month the stack runs, not its first hour.
+    configured = _configured_minimum(pr, r)
+    parked = configured is not None and configured > desired
+    if parked:
+        desired, note = configured, f"; configured minimum (parked at {desired:g} in this plan)"
+    before = len(pr.lines)
     _fargate_lines(pr, r, units[0], units[1], desired, _strategies(pr, r), arm, note)
+    for line in pr.lines[before:]:
+        line.parked = parked
+
+
+def _configured_minimum(pr: Pricer, svc: Resource) -> float | None:
+    """The `ConfiguredMinCount` tag of the service's scalable target (components/ecs_services.py), if any."""
+    for t in pr.plan.of_type("aws:appautoscaling/target:Target"):
+        if svc.urn in (t.propertyDependencies.get("resourceId") or []):
+            value = (t.props.get("tags") or {}).get("ConfiguredMinCount")
+            return _num(value, 0) if _known(value) and value is not None else None
+    return None
 
 
 def h_awsx_fargate_service(pr: Pricer, r: Resource) -> None:

@@ -172,6 +172,9 @@ def cost_text(est: Estimate, details: bool = False) -> str:
     by_tier = est.by_tier()
     out = [f"TOTAL ${money(est.total)}/month, stack {est.stack}: baseline ${money(est.baseline)}, usage-based* "
            f"${money(est.usage_total)}; assumption-priced~ ${money(est.assumption_total)}"]
+    if est.parked_total:
+        out += _wrap(f"services at their configured minimum; parked (a new stack before its first release, 0 tasks): "
+                     f"${money(est.total - est.parked_total)}", "  ")
     out += _wrap("by tier: " + ", ".join(f"{t} ${money(a)}" for t, a in by_tier.items()), "  ")
     out += _wrap(dominant(est), "  ")
     out += _wrap(f"USD, 730 h/month; prices: {tables}; usage: {est.usage_file or 'none (usage lines are 0)'}", "  ")

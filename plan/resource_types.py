@@ -14,7 +14,8 @@ critical path (plan/critical_path.py) and the tests all read this table, so a ty
 `same_as: TOKEN` inherits every field not given (aws:alb/... is aws:lb/...). `patterns` (globs, first match
 wins) give the reason for the many types with no charge of their own. A declarative cost line is
 arithmetic only: quantity = (`quantity` or 1) x (730 if `hours`) x (input `count`) or the usage key's value x
-`per`, at the price `service/key` of the resource's region table; `{input}` in item/price is filled from the
+`per` less the free allowance `free` (a `service/key` of the table, e.g. CloudFront's always-free tier), at the
+price `service/key` of the resource's region table; `{input}` in item/price is filled from the
 resource's inputs; `when` keeps the line only if an input equals / does not equal a value. Types whose price
 needs more than that name a handler (plan/cost.py HANDLERS), checked by a test.
 """

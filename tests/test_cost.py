@@ -357,7 +357,7 @@ def test_design_sizing_priced_from_our_table(capsys):
     expected = {"fargate": 3 * H * (0.04048 + 2 * 0.004445),   # 108.12 on-demand x86
                 "rds": H * 0.449,                              # 327.77 (assumed price, single-AZ)
                 "cache": 3 * H * 0.206,                        # 451.14 (assumed price)
-                "api": 3.50, "cloudfront": 1024 * 0.085, "s3": 100 * 0.023,
+                "api": 3.50, "cloudfront": 0.0, "s3": 100 * 0.023,   # 1 TB: CloudFront's always-free tier
                 "cloudwatch": 10 * 0.50 + 10 * 0.10}
     for key, value in expected.items():
         assert ours[key] == pytest.approx(value, abs=0.01), key
@@ -437,3 +437,32 @@ def test_same_as_types_inherit_the_row():
     assert TABLE.cost_rule("aws:alb/loadBalancer:LoadBalancer") == TABLE.cost_rule("aws:lb/loadBalancer:LoadBalancer")
     e = est([{"type": "aws:kms/replicaKey:ReplicaKey", "name": "rk", "props": {}}])
     assert monthly(e, "rk") == pytest.approx(1.0)
+
+
+# -- issue 30: what runs, free tiers, the model's own prices ------------------------------------------
+
+def test_cloudfront_is_priced_above_its_always_free_tier():
+    recs = [{"type": "aws:cloudfront/distribution:Distribution", "name": "cdn", "props": {}}]
+    e = est(recs, {"resource_usage": {"cdn": {"data_transfer_gb": 2048, "requests_million": 20}}})
+    assert monthly(e, "cdn") == pytest.approx(1024 * 0.085 + (2000 - 1000) * 0.01, abs=0.01)
+    assert all("after the free" in x.item for x in e.lines)
+
+
+def test_prod_services_are_priced_at_their_configured_minimum_and_parked_shown_apart():
+    plan = stack_plan("prod")
+    e = cost.estimate(plan, usage_file=cost.default_usage_path("prod"))
+    primary = [x for x in e.lines if x.type == "aws:ecs/service:Service" and x.region == "us-east-1"]
+    services = {x.name for x in primary}
+    assert len(services) == 9 and all(x.parked for x in primary)
+    assert all(x.item.split(": ", 1)[1].startswith("2 x ") for x in primary)     # prod's minCount: 2 tasks
+    # the DR region's pilot-light services are configured at 0: nothing to price, nothing parked
+    assert all(x.monthly == 0 and not x.parked for x in e.lines
+               if x.type == "aws:ecs/service:Service" and x.region == "us-west-2")
+    assert e.parked_total == pytest.approx(sum(x.monthly for x in primary)) and e.parked_total > 300
+    assert e.to_json()["servicesAtMinimumOverParked"] == round(e.parked_total, 2)
+    assert "parked (a new stack before its first release, 0 tasks)" in report.cost_text(e)
+
+
+def test_backup_storage_is_priced_at_the_snapshot_class_the_model_names():
+    east = json.loads((cost.PRICES_DIR / "us-east-1.json").read_text())["prices"]
+    assert east["backup"]["storage_gb"]["price"] == 0.095
