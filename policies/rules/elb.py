@@ -230,7 +230,7 @@ DATABASE_TYPES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:r
                   "aws:neptune/cluster:Cluster", "aws:redshift/cluster:Cluster")
 
 
-def _port_number(value):
+def _port_number(value) -> int | None:
     try:
         return int(float(value))
     except (TypeError, ValueError):
@@ -247,10 +247,10 @@ def _public_database_ports(resources, report, args):
     for lb in resources:
         if lb.resource_type not in LOAD_BALANCERS + (CLASSIC_LB,) or flag(lb.props, "internal") is True:
             continue
+        found: list[tuple[int | None, list]] = []
         if lb.resource_type == CLASSIC_LB:
-            found = [(_port_number(get(li, "lbPort")), None) for li in items(get(lb.props, "listeners"))]
+            found = [(_port_number(get(li, "lbPort")), []) for li in items(get(lb.props, "listeners"))]
         else:
-            found = []
             for li in (x for x in listeners if depends_on(x, lb, "loadBalancerArn")):
                 behind = [g for g in groups if depends_on(li, g)]
                 found.append((_port_number(get(li.props, "port")), behind))
@@ -258,7 +258,7 @@ def _public_database_ports(resources, report, args):
         for port, behind in found:
             if port not in ports:
                 continue
-            targets = [d.name for g in behind or [] for a in attachments if depends_on(a, g, "targetGroupArn")
+            targets = [d.name for g in behind for a in attachments if depends_on(a, g, "targetGroupArn")
                        for d in databases if depends_on(a, d)]
             what = f" (behind it: {', '.join(sorted(set(targets)))})" if targets else ""
             report(f"internet-facing load balancer {lb.name} forwards port {port} "
