@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from . import bedrock
 from .config.ml import MlSettings, has_instance_storage
 from .context import Platform, policy_json, publish
 from .recipes.alarms import metric_alarm
@@ -87,7 +88,7 @@ def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
 
 
 def bedrock_model_arns(region: str, models: Sequence[str]) -> list[str]:
-    return [f"arn:aws:bedrock:{region}::foundation-model/{m}" for m in models]
+    return [a for m in models for a in bedrock.model_arns(region, m)]
 
 
 def _join(values: pulumi.Input[Sequence[str]]) -> pulumi.Output[str]:
@@ -209,10 +210,8 @@ class MlTier(pulumi.ComponentResource):
             bedrock_invoke_policy = aws.iam.Policy(
                 "bedrock-invoke", name=policy_name,
                 description="Invoke only the Bedrock foundation models listed in ai-platform:ml.bedrockModels",
-                policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                    "Sid": "InvokeListedModels", "Effect": "Allow",
-                    "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-                    "Resource": bedrock_model_arns(p.region, s.bedrock_models)}]}),
+                policy=p.account_id.apply(lambda account: json.dumps({"Version": "2012-10-17", "Statement":
+                    bedrock.invoke_statements(p.region, account, s.bedrock_models, sid="InvokeListedModels")})),
                 tags=p.tags(policy_name), opts=child)
             bedrock_invoke_policy_arn = bedrock_invoke_policy.arn
 

@@ -16,6 +16,7 @@ from pulumi import Input
 
 from functions.db_bootstrap.names import role_name
 
+from . import bedrock
 from .config.application import ResolvedService
 
 QUEUE_CONSUMER = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
@@ -214,8 +215,8 @@ def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dic
             "kms:EncryptionContext:aws:dynamodb:tableName": [
                 pulumi.Output.from_input(a).apply(lambda x: x.split("/")[-1]) for a in arns]}))
     if u.models:
-        out.append({"Sid": "InvokeOwnModels", "Effect": "Allow", "Action": MODEL_INVOKE,
-                    "Resource": [f"arn:aws:bedrock:{r}::foundation-model/{m}" for m in u.models]})
+        out += bedrock.invoke_statements(r, acct, u.models, arn_of=lambda reg, a, m: pulumi.Output.from_input(a).apply(
+            lambda account: bedrock.profile_arn(reg, account, m)))
     return out
 
 

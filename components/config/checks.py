@@ -19,6 +19,7 @@ APP = "ai-platform:application"
 
 def check(settings: Settings) -> None:
     n, sec = settings.network, settings.security
+    check_models("ai-platform:ml.bedrockModels", settings.ml.bedrock_models, settings.region)
     for svc in settings.application.catalogue():
         # The application security group opens only the app port range to the load balancer.
         if not n.app_port_from <= svc.port <= n.app_port_to:
@@ -99,3 +100,14 @@ def check_contract(settings: Settings, svc) -> None:
         for value in getattr(u, key):
             if value not in allowed:
                 raise ConfigError(f"{path}.{key}", value, f"one of {owners[key]} ({', '.join(sorted(allowed))})")
+    check_models(f"{path}.models", u.models, settings.region)
+
+
+def check_models(path: str, models, region: str) -> None:
+    """An inference-profile id is invoked from a Region of its geography (a us. profile from a US Region)."""
+    from .. import bedrock
+    for i, model in enumerate(models):
+        if not bedrock.source_allowed(model, region):
+            geo = bedrock.split(model)[0]
+            raise ConfigError(f"{path}[{i}]", model, f"a model id, or a profile of aws:region {region}'s geography "
+                                                     f"(a {geo}. profile is called from {', '.join(bedrock.GEOGRAPHIES[geo])})")
