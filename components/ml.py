@@ -71,6 +71,8 @@ class MlOutputs:
     uploader_policy_arn: pulumi.Output[str] | None
     # What a person or CI attaches to submit training requests and push training images (and nothing more).
     submitter_policy_arn: pulumi.Output[str] | None = None
+    # The repositories' names (explicit, known in a preview): the DR region's replication targets take them.
+    repository_names: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
 
 
 def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
@@ -458,7 +460,8 @@ class MlTier(pulumi.ComponentResource):
             bedrock_model_arns=bedrock_model_arns(p.region, s.bedrock_models),
             endpoint_names={k: e.name for k, e in endpoints.items()}, training_log_group_name=training_log_group_name,
             training_failed_alarm_arn=training_failed_alarm.arn, function_names=function_names,
-            dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn, submitter_policy_arn=submitter_policy_arn)
+            dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn, submitter_policy_arn=submitter_policy_arn,
+            repository_names={k: r.name for k, r in repositories.items()})
         publish(self, self.outputs)
 
     def _offhours(self, p: Platform, args: MlTierArgs, arn, data_key: dict):

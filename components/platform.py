@@ -32,6 +32,8 @@ from .dr_region import (
     DrDatabaseOutputs,
     DrFailover,
     DrFailoverArgs,
+    DrImages,
+    DrImagesArgs,
     DrKeys,
     DrKeysArgs,
 )
@@ -98,7 +100,9 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     data = DataTier("data", DataTierArgs(
         platform=p, settings=settings.data, vpc_id=network.vpc_id, isolated_subnet_ids=network.isolated_subnet_ids,
         data_sg_id=network.data_security_group_id, data_key_arn=security.data_key_arn,
-        logs_key_arn=security.logs_key_arn, secrets_key_arn=security.secrets_key_arn)).outputs
+        logs_key_arn=security.logs_key_arn, secrets_key_arn=security.secrets_key_arn,
+        replica_region=d.region if dr_keys else None,
+        replica_kms_key_arn=dr_keys.secrets_key_arn if dr_keys else None)).outputs
 
     events = EventsTier("events", EventsTierArgs(
         platform=p, settings=settings.events, data_key_arn=security.data_key_arn)).outputs
@@ -283,6 +287,10 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         data_sg_id=dr_net.data_security_group_id, kms_key_arn=dr_key_arn, secrets_key_arn=keys.secrets_key_arn,
         logs_key_arn=keys.logs_key_arn)).outputs
     dr_app_settings = dr_application_settings(d, app)
+    dr_images = DrImages("dr-images", DrImagesArgs(
+        platform=dp, repository_names=ml.repository_names, kms_key_arn=dr_key_arn,
+        immutable_tags=settings.ml.immutable_tags, keep_tagged_images=settings.ml.keep_tagged_images,
+        untagged_expiry_days=settings.ml.untagged_expiry_days)).outputs
     # The DR services' contracts resolved in the DR region: the replica (promoted on failover) for the database,
     # the secret replicas and ECR replicas in the DR region, the DR standby cache (empty at failover, its own AUTH
     # token), the DR events tier's queues and bus, the DR replica buckets and (dynamodbStrategy replica) the
@@ -310,7 +318,9 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         app_sg_id=dr_net.app_security_group_id, batch_sg_id=dr_net.batch_security_group_id,
         batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=keys.logs_key_arn, data_key_arn=dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
-        repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
+        # The DR region's own repositories (DrImages): what the "image there yet?" lookup asks must exist
+        # before it is asked, and a replicated push lands in them.
+        repository_urls=dr_images.repository_urls,
         dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name,
         # Pipeline-owned like the primary's (their releases reach the DR region through ECR replication): the
         # failover procedure (functions/dr_failover use-current-images) moves them onto the newest replicated

@@ -138,8 +138,10 @@ OUTPUTS: dict[str, Callable[[Context], dict]] = {
         "address": f"{c.physical('identifier')}.{c.hex(12)}.{c.region}.rds.amazonaws.com", "port": 5432,
         "endpoint": f"{c.physical('identifier')}.{c.hex(12)}.{c.region}.rds.amazonaws.com:5432",
         "resourceId": "db-" + c.hex(26).upper(),
+        # Only when RDS manages the master password (manageMasterUserPassword); a replica has none of its own.
         "masterUserSecrets": [{"secretArn": c.arn("secretsmanager", f"secret:rds!db-{c.hex(8)}-{c.hex(6)}"),
-                               "secretStatus": "active", "kmsKeyId": None}]},
+                               "secretStatus": "active", "kmsKeyId": None}]
+        if c.inputs.get("manageMasterUserPassword") is True else None},
     "aws:elasticache/replicationGroup:ReplicationGroup": lambda c: {
         "arn": c.arn("elasticache", f"replicationgroup:{c.physical('replicationGroupId')}"),
         "primaryEndpointAddress": f"master.{c.physical('replicationGroupId')}.{c.hex(6)}.use1.cache.amazonaws.com",

@@ -562,7 +562,7 @@ def test_contract_grants_are_exact():
 
 def test_execution_role_reads_exactly_the_injected_secrets_and_never_the_master_secret():
     plan = stack_plan("prod", False)
-    master = plan.named("postgres", "aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
+    master = plan.named("postgres-master", "aws:secretsmanager/secret:Secret").outputs["arn"]
     redis = plan.named("redis-auth", "aws:secretsmanager/secret:Secret").outputs["arn"]
     for name in DEFAULT_SERVICES:
         [container] = json.loads(plan.named(f"{name}-task", TASK).props["containerDefinitions"])
