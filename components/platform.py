@@ -22,6 +22,7 @@ from .config.network import NetworkSettings
 from .context import Platform, required
 from .data import DataOutputs, DataTier, DataTierArgs
 from .database_users import DatabaseUsers, DatabaseUsersArgs, DatabaseUsersOutputs
+from .database_users import role_arn as bootstrap_role_arn
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs, replica_origin
 from .dr_region import (
@@ -101,6 +102,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         platform=p, settings=settings.data, vpc_id=network.vpc_id, isolated_subnet_ids=network.isolated_subnet_ids,
         data_sg_id=network.data_security_group_id, data_key_arn=security.data_key_arn,
         logs_key_arn=security.logs_key_arn, secrets_key_arn=security.secrets_key_arn,
+        # The master credential is read by the database bootstrap (DatabaseUsers, below) and nothing else.
+        master_secret_readers=[bootstrap_role_arn(p)],
         replica_region=d.region if dr_keys else None,
         replica_kms_key_arn=dr_keys.secrets_key_arn if dr_keys else None)).outputs
 

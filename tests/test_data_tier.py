@@ -523,9 +523,11 @@ def test_postgres_master_credential_is_the_stacks_own_secret_denied_to_everyone_
     assert "secretString" in version.options["ignoreChanges"] and "password" in db.options["ignoreChanges"]
     assert secret.props["tags"]["Purpose"] == "db-master"
     [statement] = json.loads(plan.named("postgres-master-policy").props["policy"])["Statement"]
-    # no reader wired (the database bootstrap adds its role to DataTierArgs.master_secret_readers): nobody reads it
+    # every principal but the database bootstrap's role (components/database_users.py) is denied the value
     assert statement == {"Sid": "OnlyTheDatabaseBootstrapReads", "Effect": "Deny", "Principal": "*",
-                         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+                         "Action": "secretsmanager:GetSecretValue", "Resource": "*", "Condition": {"ArnNotEquals": {
+                             "aws:PrincipalArn": [f"arn:aws:iam::123456789012:role/ai-platform-{stack}-db-bootstrap"]}}}
+    assert plan.named("db-bootstrap-role", "aws:iam/role:Role").props["name"] == f"ai-platform-{stack}-db-bootstrap"
 
 
 def test_no_replica_source_manages_its_master_password_in_either_region():
