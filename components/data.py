@@ -12,6 +12,7 @@ reference them are complete, and checkable, in a preview of a new stack where id
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -295,10 +296,10 @@ class DataTier(pulumi.ComponentResource):
             opts=p.stateful(self, depends_on=[monitoring_attach, *log_groups], ignore_changes=["password"]))
         aws.secretsmanager.SecretVersion(
             "postgres-master-initial", secret_id=self.db_master_secret.id,
-            secret_string=pulumi.Output.secret(pulumi.Output.json_dumps({
-                "engine": "postgres", "host": self.db.address, "port": POSTGRES_PORT,
-                "username": d.db_master_username, "password": password, "dbname": d.db_name,
-                "dbInstanceIdentifier": identifier})),
+            # secret: the password in it is (secretness propagates through all/apply)
+            secret_string=pulumi.Output.all(host=self.db.address, password=password).apply(lambda v: json.dumps({
+                "engine": "postgres", "host": v["host"], "port": POSTGRES_PORT, "username": d.db_master_username,
+                "password": v["password"], "dbname": d.db_name, "dbInstanceIdentifier": identifier})),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]))
 
         self.db_replica = None

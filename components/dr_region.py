@@ -91,6 +91,12 @@ class DrImagesOutputs:
     repository_urls: Mapping[str, pulumi.Output[str]]
 
 
+def _replica_tags(p: Platform, image: str):
+    def tags(name: str) -> dict[str, str]:
+        return p.tags(name, Image=image, Role="dr-replica")
+    return tags
+
+
 class DrImages(pulumi.ComponentResource):
     """The replication targets, as the primary's repositories are built (scan on push, KMS, lifecycle), protected
     as they are: the images a failover runs live here."""
@@ -108,8 +114,7 @@ class DrImages(pulumi.ComponentResource):
                 encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
                     encryption_type="KMS", kms_key=args.kms_key_arn)],
                 force_delete=not p.protect,
-                tags=pulumi.Output.from_input(repo_name).apply(
-                    lambda n, i=image: p.tags(n, Image=i, Role="dr-replica")),
+                tags=pulumi.Output.from_input(repo_name).apply(_replica_tags(p, image)),
                 opts=p.stateful(self))
             aws.ecr.LifecyclePolicy(f"dr-repo-{image}-lifecycle", repository=repo.name,
                                     policy=lifecycle_policy(args.keep_tagged_images, args.untagged_expiry_days),

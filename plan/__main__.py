@@ -112,20 +112,21 @@ def _program_plan(stack_name: str, stack_file, preview: bool, program: str | Non
                   first_up: bool = False):
     """(stack, plan) of this project's program, or of any Pulumi Python program in DIR (`--program`).
     `first_up`: as a first `pulumi up` in an empty account (plan/first_up.py)."""
-    extra = {"first_up": True} if first_up else {}
     if program:
         from .engine import plan_directory
         progress(f"running the program in {program} under mocks...")
         plan = plan_directory(Path(program), stack=stack_name, stack_file=stack_file, preview=preview,
-                              references_file=references, **extra)
+                              references_file=references, **({"first_up": True} if first_up else {}))
         return plan.stack, plan
     from .engine import main_program, run_program
     from .stackfile import load_stack_config, stack_file_path
     stack, path = stack_file_path(stack_name, stack_file)
     config, secret_keys = load_stack_config(stack, path)
     progress(f"running the program for stack {stack} under mocks...")
-    return stack, run_program(main_program(), config=config, stack=stack, preview=preview, secret_keys=secret_keys,
-                              **extra)
+    if first_up:    # passed only when asked: tests replace run_program with stand-ins that do not know it
+        return stack, run_program(main_program(), config=config, stack=stack, preview=preview,
+                                  secret_keys=secret_keys, first_up=True)
+    return stack, run_program(main_program(), config=config, stack=stack, preview=preview, secret_keys=secret_keys)
 
 
 def extras(args, plan, stack: str) -> tuple[dict, list[str]]:

@@ -166,7 +166,8 @@ class FirstUpMocks(PlatformMocks):
         token, call_args = args.token, dict(args.args or {})
         if token in PURE:
             return super().call(args)
-        region = call_args.get("region") if isinstance(call_args.get("region"), str) else \
+        given = call_args.get("region")
+        region: str = given if isinstance(given, str) else \
             self.provider_regions.get((args.provider or "").split("::")[-1], self.region)
         lookup = LOOKUPS.get(token) or _generic(token)
         if lookup is None:            # a list query, or a function whose semantics nothing here knows
