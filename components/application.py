@@ -33,6 +33,7 @@ from .service_access import (
     execution_statements,
     secrets,
     task_statements,
+    uses_statements,
 )
 
 PATH = "ai-platform:application"
@@ -48,8 +49,6 @@ class ApplicationTierArgs:
     app_sg_id: pulumi.Input[str]
     # Batch container instances' own group (HTTPS out only): not the application group, which reaches the data ports.
     batch_sg_id: pulumi.Input[str]
-    # Batch jobs' role (the security tier's ECS task role); services get their own roles here.
-    batch_job_role_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
     # The alias EKS's role names the envelope key by (kms:ResourceAliases: known in a preview).
@@ -231,8 +230,16 @@ class ApplicationTier(pulumi.ComponentResource):
                               secrets_key_alias=args.data_key_alias, logs_key_arn=args.logs_key_arn)
         batch = None
         if app.batch.enabled:
+            # The jobs' role derived like a service's task role: the batch.uses contract -> exact grants (the
+            # security tier's generic task role had none: any job touching S3 got AccessDenied).
+            job_grants = uses_statements(app.batch.uses, deps)
+            job_role = service_role(
+                self, p, "batch-job-role", service="ecs-tasks.amazonaws.com",
+                description="Batch jobs: the batch.uses contract's grants only",
+                tag_name=p.namer.base("batch", "job"), tags=p.tags(p.namer.base("batch", "job"), Service="batch"),
+                inline={"batch-job-policy": policy_json(*job_grants)} if job_grants else None)
             batch = batch_environment(self, p, app.batch, subnet_ids=args.private_subnet_ids,
-                                      security_group_id=args.batch_sg_id, job_role_arn=args.batch_job_role_arn,
+                                      security_group_id=args.batch_sg_id, job_role_arn=job_role.role.arn,
                                       logs_key_arn=args.logs_key_arn)
 
         # --- outputs -------------------------------------------------------------------------------

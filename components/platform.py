@@ -136,7 +136,6 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         platform=p, settings=settings.application, vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids, lb_sg_id=network.lb_security_group_id,
         app_sg_id=network.app_security_group_id, batch_sg_id=network.batch_security_group_id,
-        batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=security.logs_key_arn, data_key_arn=security.data_key_arn,
         data_key_alias=security.key_aliases["data"], repository_urls=ml.repository_urls,
         dependencies=dependencies, log_bucket_name=data.log_bucket_name,
@@ -319,7 +318,6 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         platform=dp, settings=dr_app_settings, vpc_id=dr_net.vpc_id,
         private_subnet_ids=dr_net.private_subnet_ids, lb_sg_id=dr_net.lb_security_group_id,
         app_sg_id=dr_net.app_security_group_id, batch_sg_id=dr_net.batch_security_group_id,
-        batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=keys.logs_key_arn, data_key_arn=dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
         # The DR region's own repositories (DrImages): what the "image there yet?" lookup asks must exist
         # before it is asked, and a replicated push lands in them.

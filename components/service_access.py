@@ -173,7 +173,12 @@ def _key_use(sid: str, actions: list, service: str, region: str, account: Input[
 def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
     """The task role's statements: exact ARNs for every resource the contract names, nothing else (the
     database grant is `database_statements`)."""
-    u, r, acct = svc.settings.uses, deps.region, deps.account_id
+    return uses_statements(svc.settings.uses, deps)
+
+
+def uses_statements(u, deps: ServiceDependencies) -> list[dict]:
+    """A contract's (`UsesSettings`) exact grants: a service's task role, the Batch jobs' role."""
+    r, acct = deps.region, deps.account_id
     out: list[dict] = []
     if u.queues:
         arns = [deps.queue_arns[q] for q in u.queues]

@@ -346,10 +346,21 @@ class BatchSettings:
     job_memory: int = setting(Int(128, 1048576), 2048, "Memory (MiB) of the job definition template.")
     job_timeout: int = setting(Int(60, 1209600), 3600, "Attempt timeout (s) of the job definition template.")
     job_attempts: int = setting(Int(1, 10), 3, "Retry attempts (Spot reclaims count as failures).")
+    uses: UsesSettings = setting(Section(UsesSettings), {"buckets": {"data-lake": "readwrite"}},
+                                 "The jobs' contract: queues, publishes, buckets, tables, models; each becomes an exact "
+                                 "grant on the job role, as a service's does (no database, cache, secrets or uploads: "
+                                 "the jobs' own security group has no path to the data tier).")
 
     def validate(self, path: str) -> None:
         if self.max_vcpus < self.min_vcpus:
             raise ConfigError(f"{path}.maxVcpus", self.max_vcpus, f"at least minVcpus ({self.min_vcpus})")
+        u = self.uses
+        for key, value in (("database", u.database != "none"), ("cache", u.cache), ("secrets", bool(u.secrets)),
+                           ("uploads", bool(u.uploads)), ("schemas", bool(u.schemas))):
+            if value:
+                raise ConfigError(f"{path}.uses.{key}", getattr(u, key),
+                                  "nothing: Batch jobs get queues, publishes, buckets, tables and models only (their "
+                                  "security group has no path to the data tier)")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,6 +27,8 @@ def check(settings: Settings) -> None:
                               f"a port from ai-platform:network.appPortFrom ({n.app_port_from}) to appPortTo "
                               f"({n.app_port_to}): the application security group opens only those")
         check_contract(settings, svc)
+    if settings.application.batch.enabled:
+        check_uses(settings, settings.application.batch.uses, f"{APP}.batch.uses")
         # The database bootstrap creates the service's own login role: never the master user.
         if svc.settings.uses.database != "none" and role_name(svc.name) == settings.data.db_master_username:
             raise ConfigError(f"{APP}.services.{svc.name}", svc.name,
@@ -84,8 +86,12 @@ def check(settings: Settings) -> None:
 
 def check_contract(settings: Settings, svc) -> None:
     """Everything a service's contract names exists in the tier that owns it."""
+    check_uses(settings, svc.settings.uses, f"{APP}.services.{svc.name}.uses")
+
+
+def check_uses(settings: Settings, u, path: str) -> None:
+    """Everything a contract (a service's, the Batch jobs') names exists in the tier that owns it."""
     from .data import BUCKET_KEYS
-    u, path = svc.settings.uses, f"{APP}.services.{svc.name}.uses"
     known = {
         "queues": set(settings.events.queues),
         "publishes": {t for rule in settings.events.rules.values() for t in rule.detail_types},
