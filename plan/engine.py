@@ -37,7 +37,7 @@ from .stackfile import load_project, load_stack_config, stack_file_path
 from .values import is_secret, redact_secrets, unwrap_secrets  # noqa: F401  (re-exported)
 
 UNKNOWN = rpc.UNKNOWN
-from .sdk import RESOURCE_SIG, SECRET_SIG  # noqa: E402
+from .sdk import RESOURCE_SIG, SECRET_SIG, SECRET_VALUE  # noqa: E402, F401  (SECRET_VALUE re-exported: tests)
 
 PROJECT = "ai-platform"
 
