@@ -90,6 +90,9 @@ class ApplicationOutputs:
     # Each service's (task role, execution role) Name tags: its pipeline may pass exactly these two roles
     # (by tag: the roles' ARNs are unknown in a preview).
     role_name_tags: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    # Delivered services: the SSM parameter holding the last release's image (the pipeline writes it after a
+    # successful deploy; the task definition reads it: docs/delivery.md, "Day two").
+    release_parameters: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
     # How the API serves each service with a route of its own (streamed, longer timeout, prompts): plain data,
     # service -> {path, response, timeoutMs, binaryMediaTypes, prompts, maxBodyKb} (routes()).
     routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
@@ -269,6 +272,8 @@ class ApplicationTier(pulumi.ComponentResource):
             service_names={k: s.service.name for k, s in services.items()},
             task_families={k: s.task_definition.family for k, s in services.items()},
             role_name_tags=role_name_tags, routes=routes(catalogue),
+            release_parameters={k: s.release_parameter.name for k, s in services.items()
+                                if s.release_parameter is not None},
             binary_media_types=sorted({t for svc in catalogue for t in svc.settings.route.binary_media_types}),
             upload_buckets=sorted({b for svc in catalogue for b in svc.settings.uses.uploads}),
             service_parked={k: s.parked for k, s in services.items() if s.parked is not None},

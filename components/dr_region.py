@@ -323,6 +323,7 @@ class DrFailover(pulumi.ComponentResource):
         manifest = pulumi.Output.all(
             api_urls=pulumi.Output.all(primary=args.primary_api_url, dr=args.dr_api_url),
             services=pulumi.Output.all(**dict(m["services"])),
+            release_parameters=pulumi.Output.all(**dict(m.get("release_parameters") or {})),
             primary_services=pulumi.Output.all(**dict(m["primary_services"])),
             checks=pulumi.Output.all(*health_checks), **values,
         ).apply(lambda v: manifest_document(
@@ -349,6 +350,10 @@ def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_re
         "desiredCounts": {services[k]: desired.get(k, 1) for k in sorted(services)},
         "standbyCounts": {services[k]: standby.get(k, 0) for k in sorted(services)},
         "healthCheckIds": list(values["checks"]),
+        # DR service -> the SSM parameter its task definition takes its image from (day two): use-current-images
+        # records the image it moves the service onto, so a later `pulumi up` keeps it.
+        "releaseParameters": {services[k]: (values.get("release_parameters") or {})[k]
+                              for k in sorted(services) if k in (values.get("release_parameters") or {})},
         "primaryClusterName": values["primary_cluster"],
         "primaryServices": [primary_services[k] for k in sorted(primary_services)],
         "primaryDesiredCounts": {primary_services[k]: desired.get(k, 1) for k in sorted(primary_services)},

@@ -162,7 +162,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
             services={svc: DeliveredService(
                 repository_arn=ml.repository_arns[svc], repository_url=ml.repository_urls[svc],
                 ecs_service_name=application.service_names[svc], task_family=application.task_families[svc],
-                pass_role_name_tags=application.role_name_tags[svc], counts=application.service_counts[svc])
+                pass_role_name_tags=application.role_name_tags[svc], counts=application.service_counts[svc],
+                release_parameter_name=application.release_parameters.get(svc))
                 for svc in delivered})).outputs
 
     edge = EdgeTier("edge", EdgeTierArgs(
@@ -352,6 +353,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "primary_key": security.data_key_arn, "primary_subnets": data.db_subnet_group_name,
             "primary_sg": network.data_security_group_id, "dr_key": dr.dr_key_arn, "dr_subnets": db.subnet_group_name,
             "dr_sg": dr_net.data_security_group_id, "parameter": db.endpoint_parameter,
+            "release_parameters": dr_app.release_parameters,
             "desired": {s.name: s.settings.desired_count for s in catalogue},
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,

@@ -592,6 +592,8 @@ def generic_arn(ctx: Context, rid: str) -> str:
             return ACCOUNT_ID
         if key.endswith("Name") or key in ("RoleNameWithPath", "PolicyNameWithPath", "UserNameWithPath"):
             return ctx.physical()
+        if key.endswith("WithoutLeadingSlash"):   # SSM parameters: /a/b is arn:...:parameter/a/b
+            return ctx.physical().lstrip("/")
         return rid if key.endswith("Id") else ctx.physical()
     return re.sub(r"\$\{([A-Za-z]+)\}", fill, fmt)
 

@@ -111,7 +111,7 @@ def test_service_settings(stack, spot, desired):
         # A fresh stack has no image yet: services start parked (tests/test_delivery_tier.py has both sides).
         assert p["healthCheckGracePeriodSeconds"] == 300 and p["desiredCount"] == 0
         assert svc.propertyDependencies["cluster"] == [cluster.urn]
-        assert svc.options["ignoreChanges"] == ["desiredCount", "taskDefinition"]  # the pipeline deploys them
+        assert svc.options["ignoreChanges"] == ["desiredCount"]  # the task definition is the stack's (day two)
         # FARGATE/FARGATE_SPOT must be associated with the cluster before a service names them
         assert plan.named("capacity-providers").urn in svc.options["dependsOn"]
         providers = [(s["capacityProvider"], s["weight"]) for s in p["capacityProviderStrategies"]]
