@@ -109,7 +109,7 @@ def test_an_up_that_would_roll_the_release_back_is_red():
 def test_the_pipeline_records_the_release_after_the_deploy_and_the_project_refreshes_first():
     plan = stack_plan("prod", preview=False)
     pipeline = next(r for r in plan.resources if r.name == "search-pipeline")
-    deploy = pipeline.props["stages"][-1]["actions"]
+    [deploy] = [st["actions"] for st in pipeline.props["stages"] if st["name"] == "Deploy"]
     assert [a["name"] for a in deploy] == ["DeployToEcs", "RecordRelease"] and deploy[1]["runOrder"] == 2
     assert json.loads(deploy[1]["configuration"]["EnvironmentVariables"]) == [
         {"name": "RELEASE_STEP", "value": "record", "type": "PLAINTEXT"}]
