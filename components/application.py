@@ -33,6 +33,7 @@ from .service_access import (
     execution_statements,
     secrets,
     task_statements,
+    uses_statements,
 )
 
 PATH = "ai-platform:application"
@@ -48,8 +49,6 @@ class ApplicationTierArgs:
     app_sg_id: pulumi.Input[str]
     # Batch container instances' own group (HTTPS out only): not the application group, which reaches the data ports.
     batch_sg_id: pulumi.Input[str]
-    # Batch jobs' role (the security tier's ECS task role); services get their own roles here.
-    batch_job_role_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
     # The alias EKS's role names the envelope key by (kms:ResourceAliases: known in a preview).
@@ -91,6 +90,9 @@ class ApplicationOutputs:
     # Each service's (task role, execution role) Name tags: its pipeline may pass exactly these two roles
     # (by tag: the roles' ARNs are unknown in a preview).
     role_name_tags: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    # Delivered services: the SSM parameter holding the last release's image (the pipeline writes it after a
+    # successful deploy; the task definition reads it: docs/delivery.md, "Day two").
+    release_parameters: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
     # How the API serves each service with a route of its own (streamed, longer timeout, prompts): plain data,
     # service -> {path, response, timeoutMs, binaryMediaTypes, prompts, maxBodyKb} (routes()).
     routes: Mapping[str, dict] = dataclasses.field(default_factory=dict)
@@ -231,8 +233,16 @@ class ApplicationTier(pulumi.ComponentResource):
                               secrets_key_alias=args.data_key_alias, logs_key_arn=args.logs_key_arn)
         batch = None
         if app.batch.enabled:
+            # The jobs' role derived like a service's task role: the batch.uses contract -> exact grants (the
+            # security tier's generic task role had none: any job touching S3 got AccessDenied).
+            job_grants = uses_statements(app.batch.uses, deps)
+            job_role = service_role(
+                self, p, "batch-job-role", service="ecs-tasks.amazonaws.com",
+                description="Batch jobs: the batch.uses contract's grants only",
+                tag_name=p.namer.base("batch", "job"), tags=p.tags(p.namer.base("batch", "job"), Service="batch"),
+                inline={"batch-job-policy": policy_json(*job_grants)} if job_grants else None)
             batch = batch_environment(self, p, app.batch, subnet_ids=args.private_subnet_ids,
-                                      security_group_id=args.batch_sg_id, job_role_arn=args.batch_job_role_arn,
+                                      security_group_id=args.batch_sg_id, job_role_arn=job_role.role.arn,
                                       logs_key_arn=args.logs_key_arn)
 
         # --- outputs -------------------------------------------------------------------------------
@@ -262,6 +272,8 @@ class ApplicationTier(pulumi.ComponentResource):
             service_names={k: s.service.name for k, s in services.items()},
             task_families={k: s.task_definition.family for k, s in services.items()},
             role_name_tags=role_name_tags, routes=routes(catalogue),
+            release_parameters={k: s.release_parameter.name for k, s in services.items()
+                                if s.release_parameter is not None},
             binary_media_types=sorted({t for svc in catalogue for t in svc.settings.route.binary_media_types}),
             upload_buckets=sorted({b for svc in catalogue for b in svc.settings.uses.uploads}),
             service_parked={k: s.parked for k, s in services.items() if s.parked is not None},

@@ -12,6 +12,7 @@ reference them are complete, and checkable, in a preview of a new stack where id
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,8 +46,15 @@ class DataTierArgs:
     data_sg_id: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
-    # Key for the RDS-managed master secret and the Redis auth secret; the data key if not given.
+    # Key for the PostgreSQL master secret and the Redis auth secret; the data key if not given.
     secrets_key_arn: pulumi.Input[str] | None = None
+    # Who may read the PostgreSQL master credential (role ARNs): the database bootstrap, nothing else. Everyone
+    # else is denied GetSecretValue by the secret's own policy (with no reader, nobody reads it; operators
+    # change the policy on purpose: docs/runbooks.md).
+    master_secret_readers: Sequence[pulumi.Input[str]] = ()
+    # DR (pilot-light/warm-standby): the master credential is replicated there (the promoted replica keeps it).
+    replica_region: str | None = None
+    replica_kms_key_arn: pulumi.Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +66,9 @@ class DataOutputs:
     db_instance_identifier: pulumi.Output[str]
     db_instance_arn: pulumi.Output[str]
     db_resource_id: pulumi.Output[str]        # rds-db:connect ARNs name it: dbuser:<resource-id>/<user>
-    db_master_secret_arn: pulumi.Output      # RDS-managed; for operators and rotation, never for services
+    # The stack-owned master credential (JSON: engine, host, port, username, password, dbname; the shape of RDS's
+    # rotation functions): for the database bootstrap (`master_secret_readers`), never for services.
+    db_master_secret_arn: pulumi.Output
     db_replica_identifier: pulumi.Output[str] | None
     db_replica_address: pulumi.Output[str] | None
     db_replica_resource_id: pulumi.Output[str] | None   # the replica's own DbiResourceId (its rds-db:connect ARNs)
@@ -136,7 +146,7 @@ class DataTier(pulumi.ComponentResource):
         self.outputs = DataOutputs(
             security_group_id=args.data_sg_id, db_address=self.db.address, db_port=self.db.port, db_name=d.db_name,
             db_instance_identifier=self.db.identifier, db_instance_arn=self.db.arn, db_resource_id=self.db.resource_id,
-            db_master_secret_arn=self.db.master_user_secrets.apply(lambda s: s[0].secret_arn if s else None),
+            db_master_secret_arn=self.db_master_secret.arn,
             db_replica_identifier=self.db_replica.identifier if self.db_replica is not None else None,
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
             db_replica_resource_id=self.db_replica.resource_id if self.db_replica is not None else None,
@@ -265,19 +275,32 @@ class DataTier(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=list(d.db_log_exports), auto_minor_version_upgrade=True,
             maintenance_window=d.db_maintenance_window, ca_cert_identifier="rds-ca-rsa2048-g1",
             copy_tags_to_snapshot=True, deletion_protection=protect, apply_immediately=not protect)
+        password = self._master_secret(identifier)
         self.db = aws.rds.Instance(
             "postgres", identifier=identifier, engine="postgres", engine_version=d.postgres_version,
             # postgresVersion is a major version: changing it must upgrade in place (RDS rejects a major
             # upgrade without this flag) rather than fail the `up`.
             allow_major_version_upgrade=True,
             allocated_storage=d.db_allocated_storage_gb, db_name=d.db_name, username=d.db_master_username,
-            manage_master_user_password=True, master_user_secret_kms_key_id=self._secrets_key,
+            # Not manage_master_user_password: RDS creates no read replica of a source whose master password it
+            # manages (RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager",
+            # Limitations), and both replicas (postgres-replica, the DR region's postgres-dr) would be refused.
+            # The stack generates the password once and keeps it in its own secret (_master_secret).
+            password=password,
             iam_database_authentication_enabled=True, db_subnet_group_name=subnets.name, multi_az=d.db_multi_az,
             backup_retention_period=d.db_backup_retention_days, backup_window=d.db_backup_window,
             delete_automated_backups=not protect, skip_final_snapshot=not protect,
             final_snapshot_identifier=f"{identifier}-final" if protect else None,
             tags=p.tags(identifier, Engine="postgres"), **common,
-            opts=p.stateful(self, depends_on=[monitoring_attach, *log_groups]))
+            # Later runs draw a new random value: the first one stays (rotate on purpose, docs/runbooks.md).
+            opts=p.stateful(self, depends_on=[monitoring_attach, *log_groups], ignore_changes=["password"]))
+        aws.secretsmanager.SecretVersion(
+            "postgres-master-initial", secret_id=self.db_master_secret.id,
+            # secret: the password in it is (secretness propagates through all/apply)
+            secret_string=pulumi.Output.all(host=self.db.address, password=password).apply(lambda v: json.dumps({
+                "engine": "postgres", "host": v["host"], "port": POSTGRES_PORT, "username": d.db_master_username,
+                "password": v["password"], "dbname": d.db_name, "dbInstanceIdentifier": identifier})),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]))
 
         self.db_replica = None
         if d.db_read_replica:
@@ -296,6 +319,30 @@ class DataTier(pulumi.ComponentResource):
                 tags=p.tags(replica_identifier, Engine="postgres", Role="read-replica"), **common,
                 opts=p.stateful(self, depends_on=[monitoring_attach, *replica_logs]))
 
+
+    def _master_secret(self, identifier: str) -> pulumi.Output[str]:
+        """The master credential's secret (created before the instance) and the generated password (a secret
+        Output). Generated by Secrets Manager (GetRandomPassword) without punctuation: RDS refuses `/`, `"`, `@`
+        and spaces in a master password. Readable only by `master_secret_readers` (the database bootstrap)."""
+        p, a = self._p, self._args
+        name = p.namer.physical("secret", "postgres-master")
+        self.db_master_secret = aws.secretsmanager.Secret(
+            "postgres-master", name=name,
+            description=f"Master credential of {identifier} (generated once; the database bootstrap reads it)",
+            kms_key_id=self._secrets_key, recovery_window_in_days=p.secret_recovery_window_days,
+            replicas=[aws.secretsmanager.SecretReplicaArgs(region=a.replica_region, kms_key_id=a.replica_kms_key_arn)]
+            if a.replica_region else None,
+            tags=p.tags(name, Purpose="db-master"), opts=p.stateful(self))
+        readers = list(a.master_secret_readers)
+        condition = {"Condition": {"ArnNotEquals": {"aws:PrincipalArn": readers}}} if readers else {}
+        aws.secretsmanager.SecretPolicy(
+            "postgres-master-policy", secret_arn=self.db_master_secret.arn,
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [{
+                "Sid": "OnlyTheDatabaseBootstrapReads", "Effect": "Deny", "Principal": "*",
+                "Action": "secretsmanager:GetSecretValue", "Resource": "*", **condition}]}),
+            opts=self._child)
+        return pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
+            password_length=40, exclude_punctuation=True, opts=p.invoke_options()).random_password)
 
     # ------------------------------------------------------------------ Redis
     def _redis(self) -> None:

@@ -82,8 +82,9 @@ class DatabaseUsers(pulumi.ComponentResource):
         fn = platform_function(
             self, p, LambdaSpec(
                 name=NAME, handler="handler.handler", source_dir="db_bootstrap", timeout=120, memory=256,
-                # One run at a time: two concurrent converges would race on the same roles.
-                reserved_concurrency=1, packages=PACKAGES, role_name=role_name(p),
+                # No reserved concurrency (a new account's quota of 10 leaves none to reserve): concurrent runs
+                # serialise on an advisory lock in the database (grants.py).
+                packages=PACKAGES, role_name=role_name(p),
                 environment={"DB_HOST": args.db_address, "DB_PORT": args.db_port, "DB_NAME": args.db_name,
                              "MASTER_SECRET_ARN": secret, "MASTER_USERNAME": args.master_username}),
             data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=statements,

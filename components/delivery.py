@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SOURCE_ACTION = "Source"
 IMAGE_DEFINITIONS = "imagedefinitions.json"
+RECORD_ACTION = "RecordRelease"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +54,9 @@ class DeliveredService:
     # Its counts once unparked ({"desired", "min", "max"}, the application tier's): the pipeline's last action
     # (functions/unpark) restores them after the first release, so no second `pulumi up` is needed.
     counts: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    # The parameter the service's task definition takes its image from: the RecordRelease action writes the
+    # released image there after a successful deploy (docs/delivery.md, "Day two").
+    release_parameter_name: Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,10 +100,13 @@ def data_key_use(alias_arn_or_name: str, bucket_arn: Input[str], region: str) ->
 
 
 def build_statements(log_group_arn: Input[str], repository_arn: Input[str], bucket_arn: Input[str],
-                     data_key_alias: str, region: str) -> list[dict]:
+                     data_key_alias: str, region: str, release_parameter_arn: Input[str] | None = None) -> list[dict]:
     """The build role: its own log group, its own repository (push, pull for layer cache, scan results), the
-    pipeline's artifacts, and the data key those artifacts are encrypted with."""
-    return [
+    pipeline's artifacts, the data key those artifacts are encrypted with, and (RecordRelease) its service's
+    release parameter."""
+    record = [{"Sid": "RecordOwnRelease", "Effect": "Allow", "Action": ["ssm:PutParameter"],
+               "Resource": release_parameter_arn}] if release_parameter_arn is not None else []
+    return record + [
         {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [log_group_arn, pulumi.Output.concat(log_group_arn, ":log-stream:*")]},
         # GetAuthorizationToken has no resource-level permissions: "*" is the only valid Resource.
@@ -217,12 +224,16 @@ class DeliveryTier(pulumi.ComponentResource):
             log_name = n.log_group("codebuild", svc)
             logs = log_group(self, p, f"{svc}-build-logs", log_name, kms_key_arn=args.logs_key_arn,
                              retention=s.log_retention_days, tags=tags)
+            release_parameter_arn = None if wired.release_parameter_name is None else \
+                pulumi.Output.from_input(wired.release_parameter_name).apply(
+                    lambda name: p.arn("ssm", "parameter/" + name.lstrip("/")))
             build = service_role(
                 self, p, f"{svc}-build-role", service="codebuild.amazonaws.com",
                 name=n.physical("iam_role", svc, "build"), tag_name=n.base(svc, "build"), tags=tags,
                 description=f"CodeBuild for {svc}: push to its own repository only",
                 inline={f"{svc}-build-policy": policy_json(*build_statements(
-                    p.arn("logs", f"log-group:{log_name}"), wired.repository_arn, bucket.arn, args.data_key_alias, p.region))})
+                    p.arn("logs", f"log-group:{log_name}"), wired.repository_arn, bucket.arn, args.data_key_alias,
+                    p.region, release_parameter_arn))})
             project_name = n.physical("codebuild", svc)
             project = aws.codebuild.Project(
                 f"{svc}-build", name=project_name,
@@ -239,7 +250,9 @@ class DeliveryTier(pulumi.ComponentResource):
                     environment_variables=[
                         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=k, value=v, type="PLAINTEXT")
                         for k, v in (("REPOSITORY_URI", wired.repository_url), ("CONTAINER_NAME", svc),
-                                     ("BUILD_PATH", build_path), ("SCAN_FAIL_SEVERITY", s.scan_fail_severity))]),
+                                     ("BUILD_PATH", build_path), ("SCAN_FAIL_SEVERITY", s.scan_fail_severity),
+                                     *((("RELEASE_PARAMETER", wired.release_parameter_name),)
+                                       if wired.release_parameter_name is not None else ()))]),
                 logs_config=aws.codebuild.ProjectLogsConfigArgs(
                     cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(
                         status="ENABLED", group_name=logs.name, stream_name="build"),
@@ -307,7 +320,14 @@ class DeliveryTier(pulumi.ComponentResource):
                     input_artifacts=["image"],
                     configuration={"ClusterName": args.cluster_name, "ServiceName": wired.ecs_service_name,
                                    "FileName": IMAGE_DEFINITIONS,
-                                   "DeploymentTimeout": str(s.deploy_timeout_minutes)})]))
+                                   "DeploymentTimeout": str(s.deploy_timeout_minutes)})]
+                + ([aws.codepipeline.PipelineStageActionArgs(
+                    # After the deploy succeeded (run order 2): the released image, for the next `pulumi up`.
+                    name=RECORD_ACTION, category="Build", owner="AWS", provider="CodeBuild", version="1",
+                    input_artifacts=["image"], run_order=2,
+                    configuration={"ProjectName": project.name, "EnvironmentVariables": json.dumps(
+                        [{"name": "RELEASE_STEP", "value": "record", "type": "PLAINTEXT"}])})]
+                   if wired.release_parameter_name is not None else [])))
             # After the deploy: a service still parked (0 tasks: its first release) goes to its configured counts.
             stages.append(aws.codepipeline.PipelineStageArgs(
                 name="Unpark", actions=[aws.codepipeline.PipelineStageActionArgs(

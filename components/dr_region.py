@@ -16,6 +16,12 @@ so no child URN collides with the primary's); these components sit around them:
   (when `dr.hostedZoneId` is set), the DR load balancer's alarm, and the manifest `functions/dr_failover` reads
   (`drManifest`: ids, ARNs, names, never a secret).
 
+- `DrImages`: the DR region's image repositories, created by the stack with the primary's names, settings and
+  a DR-region key. ECR registry replication copies each push into the existing repository of the same name (it
+  only creates one when there is none), and the DR services' "is an image there yet?" lookup
+  (components/ecs_services.py `parked`) then asks a repository the same deployment created: before, it asked
+  one that only the first replicated push would create, and `RepositoryNotFoundException` failed the first
+  `pulumi up` (issue 24; `python -m plan --first-up` reports such lookups).
 - `DrCache` (after the DR network): a small standby Redis, empty at failover (not a Global Datastore: the
   cache holds derived data - sessions live in the DynamoDB global table - and a Global Datastore would run a
   second r/m-class cluster 24/7 for data the services rebuild from the database in minutes).
@@ -66,6 +72,55 @@ class DrKeys(pulumi.ComponentResource):
                        description=f"{p.namer.base()} DR-region data key (alerts topic)",
                        policy=account.apply(lambda a: key_policy(a, *data_grants(a, p.region))))
         self.outputs = DrKeysOutputs(secrets_key_arn=secrets.arn, logs_key_arn=logs.arn, data_key_arn=data.arn)
+        publish(self, self.outputs)
+
+
+# ---------------------------------------------------------------------------------------------- images
+@dataclasses.dataclass(frozen=True)
+class DrImagesArgs:
+    platform: Platform                                  # the DR region's
+    repository_names: Mapping[str, pulumi.Input[str]]   # the ML tier's (the replication source), by image
+    kms_key_arn: pulumi.Input[str]                      # a DR-region key
+    immutable_tags: bool
+    keep_tagged_images: int
+    untagged_expiry_days: int
+
+
+@dataclasses.dataclass(frozen=True)
+class DrImagesOutputs:
+    repository_urls: Mapping[str, pulumi.Output[str]]
+
+
+def _replica_tags(p: Platform, image: str):
+    def tags(name: str) -> dict[str, str]:
+        return p.tags(name, Image=image, Role="dr-replica")
+    return tags
+
+
+class DrImages(pulumi.ComponentResource):
+    """The replication targets, as the primary's repositories are built (scan on push, KMS, lifecycle), protected
+    as they are: the images a failover runs live here."""
+
+    def __init__(self, name: str, args: DrImagesArgs, opts: pulumi.ResourceOptions | None = None):
+        from .ml import lifecycle_policy
+        p = args.platform
+        super().__init__("ai-platform:tier:DrImages", name, None, p.tier_options(opts))
+        urls = {}
+        for image, repo_name in args.repository_names.items():
+            repo = aws.ecr.Repository(
+                f"dr-repo-{image}", name=repo_name,
+                image_tag_mutability="IMMUTABLE" if args.immutable_tags else "MUTABLE",
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+                encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
+                    encryption_type="KMS", kms_key=args.kms_key_arn)],
+                force_delete=not p.protect,
+                tags=pulumi.Output.from_input(repo_name).apply(_replica_tags(p, image)),
+                opts=p.stateful(self))
+            aws.ecr.LifecyclePolicy(f"dr-repo-{image}-lifecycle", repository=repo.name,
+                                    policy=lifecycle_policy(args.keep_tagged_images, args.untagged_expiry_days),
+                                    opts=pulumi.ResourceOptions(parent=self))
+            urls[image] = repo.repository_url
+        self.outputs = DrImagesOutputs(repository_urls=urls)
         publish(self, self.outputs)
 
 
@@ -268,6 +323,7 @@ class DrFailover(pulumi.ComponentResource):
         manifest = pulumi.Output.all(
             api_urls=pulumi.Output.all(primary=args.primary_api_url, dr=args.dr_api_url),
             services=pulumi.Output.all(**dict(m["services"])),
+            release_parameters=pulumi.Output.all(**dict(m.get("release_parameters") or {})),
             primary_services=pulumi.Output.all(**dict(m["primary_services"])),
             checks=pulumi.Output.all(*health_checks), **values,
         ).apply(lambda v: manifest_document(
@@ -294,6 +350,10 @@ def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_re
         "desiredCounts": {services[k]: desired.get(k, 1) for k in sorted(services)},
         "standbyCounts": {services[k]: standby.get(k, 0) for k in sorted(services)},
         "healthCheckIds": list(values["checks"]),
+        # DR service -> the SSM parameter its task definition takes its image from (day two): use-current-images
+        # records the image it moves the service onto, so a later `pulumi up` keeps it.
+        "releaseParameters": {services[k]: (values.get("release_parameters") or {})[k]
+                              for k in sorted(services) if k in (values.get("release_parameters") or {})},
         "primaryClusterName": values["primary_cluster"],
         "primaryServices": [primary_services[k] for k in sorted(primary_services)],
         "primaryDesiredCounts": {primary_services[k]: desired.get(k, 1) for k in sorted(primary_services)},

@@ -69,13 +69,15 @@ class EcsService:
     # The counts it runs at once unparked: {"desired", "min" (0 under the off-hours scheduler), "max"}; the
     # delivery tier's unpark action restores them after the first release (functions/unpark).
     counts: dict = dataclasses.field(default_factory=dict)
+    release_parameter: aws.ssm.Parameter | None = None   # delivered services: the last release's image
 
 
 def env_name(secret: str) -> str:
     return secret.upper().replace("-", "_")
 
 
-def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, log_group_name: str) -> dict:
+def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, log_group_name: str,
+                         image: pulumi.Input[str] | None = None) -> dict:
     s = svc.settings
     environment = {"SERVICE_NAME": svc.name, "PORT": str(svc.port), "ENVIRONMENT": p.environment,
                    "AWS_REGION": p.region, "BASE_PATH": f"/{svc.name}", **dict(w.environment), **dict(s.environment)}
@@ -83,7 +85,7 @@ def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, lo
         "CMD-SHELL", f"curl -fsS http://localhost:{svc.port}{s.health_check_path} || exit 1"]
     return {
         "name": svc.name,
-        "image": w.image,
+        "image": w.image if image is None else image,
         "essential": True,
         "portMappings": [{"containerPort": svc.port, "protocol": "tcp", "name": svc.name, "appProtocol": "http"}],
         "environment": [{"name": k, "value": environment[k]} for k in sorted(environment)],
@@ -153,6 +155,21 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
     log_name = p.namer.log_group("ecs", svc.name)
     log_group = make_log_group(parent, p, f"{svc.name}-logs", log_name, kms_key_arn=w.logs_key_arn, tags=tags)
 
+    # Day two (docs/delivery.md): the stack owns the task definition and the service runs the stack's revision,
+    # so every setting (environment, secrets, roles, cpu/memory, logs) reaches the tasks on the next `pulumi up`.
+    # A delivered service's image is the pipeline's: each successful release records it in this parameter (the
+    # pipeline's RecordRelease action), `pulumi up` refreshes state first (Pulumi.yaml options.refresh: always)
+    # and builds the revision with it, so an `up` never rolls a release back. The stack never writes the value
+    # after creating it (its first value: the stack's own image reference, until the first release).
+    release = None
+    image: pulumi.Input[str] = w.image
+    if w.delivered:
+        release = aws.ssm.Parameter(
+            f"{svc.name}-release", name=p.namer.physical("ssm_parameter", "release", svc.name), type="String",
+            insecure_value=w.image, tags=tags,
+            description=f"The image of {svc.name}'s last successful release (written by its pipeline)",
+            opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["insecureValue", "value"]))
+        image = release.insecure_value
     task_definition = aws.ecs.TaskDefinition(
         f"{svc.name}-task",
         family=p.namer.physical("ecs", svc.name),
@@ -162,7 +179,7 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
             cpu_architecture=app.cpu_architecture, operating_system_family="LINUX"),
         execution_role_arn=w.execution_role_arn, task_role_arn=w.task_role_arn,
         volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
-        container_definitions=pulumi.Output.json_dumps([container_definition(p, svc, w, log_name)]),
+        container_definitions=pulumi.Output.json_dumps([container_definition(p, svc, w, log_name, image)]),
         tags=tags, opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group]))
 
     # Auto-named (the name is immutable: a replacement must not collide with the old group), and the
@@ -256,9 +273,10 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
                 alternate_target_group_arn=alternate.arn, production_listener_rule=listener_rule.arn,
                 test_listener_rule=test_rule.arn, role_arn=infra.role.arn))
         service_deps += [test_rule, *infra.grants]
-    # Autoscaling owns the desired count after the first deploy; the pipeline owns the running revision of a
-    # delivered service (the stack registers the task definition's shape, the pipeline the released image).
-    ignored = ["desiredCount"] + (["taskDefinition"] if w.delivered else [])
+    # Autoscaling owns the desired count after the first deploy. The task definition is the stack's (never
+    # ignored: a setting changed in the stack must reach the tasks); a delivered service's image in it is the
+    # last release's (the release parameter above), so an `up` keeps what the pipeline deployed.
+    ignored = ["desiredCount"]
 
     service = aws.ecs.Service(
         f"{svc.name}-service",
@@ -314,4 +332,4 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
                       counts={"desired": s.desired_count, "min": 0 if off_hours else s.min_count,
                               "max": s.max_count},
                       alternate_target_group=alternate, test_listener_rule=test_rule, rollback_alarms=alarms,
-                      infrastructure_role=infra.role if infra else None, parked=hold)
+                      infrastructure_role=infra.role if infra else None, parked=hold, release_parameter=release)

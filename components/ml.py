@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from . import bedrock
 from .config.ml import MlSettings, has_instance_storage
 from .context import Platform, policy_json, publish
 from .recipes.alarms import metric_alarm
@@ -70,6 +71,8 @@ class MlOutputs:
     uploader_policy_arn: pulumi.Output[str] | None
     # What a person or CI attaches to submit training requests and push training images (and nothing more).
     submitter_policy_arn: pulumi.Output[str] | None = None
+    # The repositories' names (explicit, known in a preview): the DR region's replication targets take them.
+    repository_names: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
 
 
 def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
@@ -87,7 +90,7 @@ def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
 
 
 def bedrock_model_arns(region: str, models: Sequence[str]) -> list[str]:
-    return [f"arn:aws:bedrock:{region}::foundation-model/{m}" for m in models]
+    return [a for m in models for a in bedrock.model_arns(region, m)]
 
 
 def _join(values: pulumi.Input[Sequence[str]]) -> pulumi.Output[str]:
@@ -209,10 +212,8 @@ class MlTier(pulumi.ComponentResource):
             bedrock_invoke_policy = aws.iam.Policy(
                 "bedrock-invoke", name=policy_name,
                 description="Invoke only the Bedrock foundation models listed in ai-platform:ml.bedrockModels",
-                policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                    "Sid": "InvokeListedModels", "Effect": "Allow",
-                    "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-                    "Resource": bedrock_model_arns(p.region, s.bedrock_models)}]}),
+                policy=p.account_id.apply(lambda account: json.dumps({"Version": "2012-10-17", "Statement":
+                    bedrock.invoke_statements(p.region, account, s.bedrock_models, sid="InvokeListedModels")})),
                 tags=p.tags(policy_name), opts=child)
             bedrock_invoke_policy_arn = bedrock_invoke_policy.arn
 
@@ -459,7 +460,8 @@ class MlTier(pulumi.ComponentResource):
             bedrock_model_arns=bedrock_model_arns(p.region, s.bedrock_models),
             endpoint_names={k: e.name for k, e in endpoints.items()}, training_log_group_name=training_log_group_name,
             training_failed_alarm_arn=training_failed_alarm.arn, function_names=function_names,
-            dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn, submitter_policy_arn=submitter_policy_arn)
+            dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn, submitter_policy_arn=submitter_policy_arn,
+            repository_names={k: r.name for k, r in repositories.items()})
         publish(self, self.outputs)
 
     def _offhours(self, p: Platform, args: MlTierArgs, arn, data_key: dict):

@@ -22,6 +22,7 @@ from .config.network import NetworkSettings
 from .context import Platform, required
 from .data import DataOutputs, DataTier, DataTierArgs
 from .database_users import DatabaseUsers, DatabaseUsersArgs, DatabaseUsersOutputs
+from .database_users import role_arn as bootstrap_role_arn
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
 from .dr import DrOutputs, DrTier, DrTierArgs, replica_origin
 from .dr_region import (
@@ -32,6 +33,8 @@ from .dr_region import (
     DrDatabaseOutputs,
     DrFailover,
     DrFailoverArgs,
+    DrImages,
+    DrImagesArgs,
     DrKeys,
     DrKeysArgs,
 )
@@ -98,7 +101,11 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     data = DataTier("data", DataTierArgs(
         platform=p, settings=settings.data, vpc_id=network.vpc_id, isolated_subnet_ids=network.isolated_subnet_ids,
         data_sg_id=network.data_security_group_id, data_key_arn=security.data_key_arn,
-        logs_key_arn=security.logs_key_arn, secrets_key_arn=security.secrets_key_arn)).outputs
+        logs_key_arn=security.logs_key_arn, secrets_key_arn=security.secrets_key_arn,
+        # The master credential is read by the database bootstrap (DatabaseUsers, below) and nothing else.
+        master_secret_readers=[bootstrap_role_arn(p)],
+        replica_region=d.region if dr_keys else None,
+        replica_kms_key_arn=dr_keys.secrets_key_arn if dr_keys else None)).outputs
 
     events = EventsTier("events", EventsTierArgs(
         platform=p, settings=settings.events, data_key_arn=security.data_key_arn)).outputs
@@ -129,7 +136,6 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         platform=p, settings=settings.application, vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids, lb_sg_id=network.lb_security_group_id,
         app_sg_id=network.app_security_group_id, batch_sg_id=network.batch_security_group_id,
-        batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=security.logs_key_arn, data_key_arn=security.data_key_arn,
         data_key_alias=security.key_aliases["data"], repository_urls=ml.repository_urls,
         dependencies=dependencies, log_bucket_name=data.log_bucket_name,
@@ -156,7 +162,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
             services={svc: DeliveredService(
                 repository_arn=ml.repository_arns[svc], repository_url=ml.repository_urls[svc],
                 ecs_service_name=application.service_names[svc], task_family=application.task_families[svc],
-                pass_role_name_tags=application.role_name_tags[svc], counts=application.service_counts[svc])
+                pass_role_name_tags=application.role_name_tags[svc], counts=application.service_counts[svc],
+                release_parameter_name=application.release_parameters.get(svc))
                 for svc in delivered})).outputs
 
     edge = EdgeTier("edge", EdgeTierArgs(
@@ -283,6 +290,10 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         data_sg_id=dr_net.data_security_group_id, kms_key_arn=dr_key_arn, secrets_key_arn=keys.secrets_key_arn,
         logs_key_arn=keys.logs_key_arn)).outputs
     dr_app_settings = dr_application_settings(d, app)
+    dr_images = DrImages("dr-images", DrImagesArgs(
+        platform=dp, repository_names=ml.repository_names, kms_key_arn=dr_key_arn,
+        immutable_tags=settings.ml.immutable_tags, keep_tagged_images=settings.ml.keep_tagged_images,
+        untagged_expiry_days=settings.ml.untagged_expiry_days)).outputs
     # The DR services' contracts resolved in the DR region: the replica (promoted on failover) for the database,
     # the secret replicas and ECR replicas in the DR region, the DR standby cache (empty at failover, its own AUTH
     # token), the DR events tier's queues and bus, the DR replica buckets and (dynamodbStrategy replica) the
@@ -308,9 +319,10 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         platform=dp, settings=dr_app_settings, vpc_id=dr_net.vpc_id,
         private_subnet_ids=dr_net.private_subnet_ids, lb_sg_id=dr_net.lb_security_group_id,
         app_sg_id=dr_net.app_security_group_id, batch_sg_id=dr_net.batch_security_group_id,
-        batch_job_role_arn=security.ecs_task_role_arn,
         logs_key_arn=keys.logs_key_arn, data_key_arn=dr_key_arn, data_key_alias=dp.namer.kms_alias("dr"),
-        repository_urls={k: here(v) for k, v in ml.repository_urls.items()},
+        # The DR region's own repositories (DrImages): what the "image there yet?" lookup asks must exist
+        # before it is asked, and a replicated push lands in them.
+        repository_urls=dr_images.repository_urls,
         dependencies=dr_deps, log_bucket_name=dr.dr_access_log_bucket_name,
         # Pipeline-owned like the primary's (their releases reach the DR region through ECR replication): the
         # failover procedure (functions/dr_failover use-current-images) moves them onto the newest replicated
@@ -341,6 +353,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "primary_key": security.data_key_arn, "primary_subnets": data.db_subnet_group_name,
             "primary_sg": network.data_security_group_id, "dr_key": dr.dr_key_arn, "dr_subnets": db.subnet_group_name,
             "dr_sg": dr_net.data_security_group_id, "parameter": db.endpoint_parameter,
+            "release_parameters": dr_app.release_parameters,
             "desired": {s.name: s.settings.desired_count for s in catalogue},
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,

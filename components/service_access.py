@@ -16,6 +16,7 @@ from pulumi import Input
 
 from functions.db_bootstrap.names import role_name
 
+from . import bedrock
 from .config.application import ResolvedService
 
 QUEUE_CONSUMER = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
@@ -172,7 +173,12 @@ def _key_use(sid: str, actions: list, service: str, region: str, account: Input[
 def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dict]:
     """The task role's statements: exact ARNs for every resource the contract names, nothing else (the
     database grant is `database_statements`)."""
-    u, r, acct = svc.settings.uses, deps.region, deps.account_id
+    return uses_statements(svc.settings.uses, deps)
+
+
+def uses_statements(u, deps: ServiceDependencies) -> list[dict]:
+    """A contract's (`UsesSettings`) exact grants: a service's task role, the Batch jobs' role."""
+    r, acct = deps.region, deps.account_id
     out: list[dict] = []
     if u.queues:
         arns = [deps.queue_arns[q] for q in u.queues]
@@ -214,8 +220,8 @@ def task_statements(svc: ResolvedService, deps: ServiceDependencies) -> list[dic
             "kms:EncryptionContext:aws:dynamodb:tableName": [
                 pulumi.Output.from_input(a).apply(lambda x: x.split("/")[-1]) for a in arns]}))
     if u.models:
-        out.append({"Sid": "InvokeOwnModels", "Effect": "Allow", "Action": MODEL_INVOKE,
-                    "Resource": [f"arn:aws:bedrock:{r}::foundation-model/{m}" for m in u.models]})
+        out += bedrock.invoke_statements(r, acct, u.models, arn_of=lambda reg, a, m: pulumi.Output.from_input(a).apply(
+            lambda account: bedrock.profile_arn(reg, account, m)))
     return out
 
 

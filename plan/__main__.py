@@ -43,6 +43,7 @@ examples:
   python -m plan --stack prod --diagram plan/architecture-prod.png   the architecture picture (.png/.svg/.mmd)
   python -m plan --check-records records.json      the pack on hand-written resource records
   python -m plan --stack prod --journeys           AI traffic walked hop by hop (streams, uploads, prompts, bursts)
+  python -m plan --stack prod --first-up           a first `pulumi up` in an empty account: every lookup answerable
 
 exit codes:
   0  no mandatory violation
@@ -66,6 +67,10 @@ def parse_args(argv=None):
     p.add_argument("--mode", choices=("preview", "update"), default="preview",
                    help="preview (default): a new stack's `pulumi preview`, computed outputs unknown; "
                         "update: outputs known, as after `pulumi up`")
+    p.add_argument("--first-up", action="store_true",
+                   help="a first `pulumi up` in an empty account (update mode): every invoke must find what it looks "
+                        "up among what the deployment created earlier (or what AWS provides); others are deploy "
+                        "errors (exit 1), answered as the provider answers them (plan/first_up.py)")
     p.add_argument("--policy-config", help="policy config JSON (default policies/config/STACK.json)")
     p.add_argument("--no-policies", action="store_true", help="record only, skip the policy pack")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
@@ -103,19 +108,24 @@ def _estimate(plan, stack: str, usage_path):
         raise PlanError(str(exc)) from None
 
 
-def _program_plan(stack_name: str, stack_file, preview: bool, program: str | None = None, references=None):
-    """(stack, plan) of this project's program, or of any Pulumi Python program in DIR (`--program`)."""
+def _program_plan(stack_name: str, stack_file, preview: bool, program: str | None = None, references=None,
+                  first_up: bool = False):
+    """(stack, plan) of this project's program, or of any Pulumi Python program in DIR (`--program`).
+    `first_up`: as a first `pulumi up` in an empty account (plan/first_up.py)."""
     if program:
         from .engine import plan_directory
         progress(f"running the program in {program} under mocks...")
         plan = plan_directory(Path(program), stack=stack_name, stack_file=stack_file, preview=preview,
-                              references_file=references)
+                              references_file=references, **({"first_up": True} if first_up else {}))
         return plan.stack, plan
     from .engine import main_program, run_program
     from .stackfile import load_stack_config, stack_file_path
     stack, path = stack_file_path(stack_name, stack_file)
     config, secret_keys = load_stack_config(stack, path)
     progress(f"running the program for stack {stack} under mocks...")
+    if first_up:    # passed only when asked: tests replace run_program with stand-ins that do not know it
+        return stack, run_program(main_program(), config=config, stack=stack, preview=preview,
+                                  secret_keys=secret_keys, first_up=True)
     return stack, run_program(main_program(), config=config, stack=stack, preview=preview, secret_keys=secret_keys)
 
 
@@ -168,8 +178,8 @@ def run(args) -> int:
         cfg_path = Path(args.policy_config) if args.policy_config else an.default_policy_config(stack)
         servicer = an.configured_servicer(an.load_policy_config(cfg_path))
     _check_usage(args, stack)
-    stack, plan = _program_plan(args.stack, args.stack_file, args.mode == "preview", args.program,
-                                args.stack_references)
+    stack, plan = _program_plan(args.stack, args.stack_file, args.mode == "preview" and not args.first_up,
+                                args.program, args.stack_references, first_up=args.first_up)
     analysis = None
     if servicer is not None:
         progress(f"evaluating the policy pack on {len(plan.resources)} resources...")

@@ -85,6 +85,9 @@ class DeployError:
         return self.label or (self.urn.split("::")[-1] if self.urn else "(program)")
 
     def line(self) -> str:
+        if self.kind == "lookup":
+            args = ", ".join(f"{k}={v}" for k, v in (self.value or {}).items() if k != "registryId")
+            return f"[deploy] {self.where} ({args}): {self.message}"
         return f"[deploy] {self.where} {self.path}: {self.message}"
 
     def to_json(self) -> dict:

@@ -37,7 +37,7 @@ from .stackfile import load_project, load_stack_config, stack_file_path
 from .values import is_secret, redact_secrets, unwrap_secrets  # noqa: F401  (re-exported)
 
 UNKNOWN = rpc.UNKNOWN
-from .sdk import RESOURCE_SIG, SECRET_SIG, SECRET_VALUE  # noqa: E402, F401  (SECRET_VALUE re-exported)
+from .sdk import RESOURCE_SIG, SECRET_SIG, SECRET_VALUE  # noqa: E402, F401  (SECRET_VALUE re-exported: tests)
 
 PROJECT = "ai-platform"
 
@@ -84,6 +84,7 @@ class Plan:
     # What a first `pulumi up` fails on (plan/deploy_errors.py): documents AWS's API model refuses, and (with
     # `first_up`) lookups of things that do not exist yet. Exit 1 like a mandatory violation.
     deploy_errors: list = dataclasses.field(default_factory=list)
+    first_up: bool = False       # run as a first `pulumi up` in an empty account (plan/first_up.py)
 
     def of_type(self, *tokens: str) -> list[Resource]:
         return [r for r in self.resources if r.type in tokens]
@@ -316,17 +317,24 @@ def _missing_reference(mocks: PlatformMocks) -> PlanError | None:
 def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack: str = "dev",
                 project: str = PROJECT, preview: bool = False, secret_keys: Iterable[str] = (),
                 remote_children: bool = False, references: Mapping[str, Any] | None = None,
-                references_source: str = STACK_REFERENCES_KEY) -> Plan:
+                references_source: str = STACK_REFERENCES_KEY, first_up: bool = False) -> Plan:
     """Run `program` under the mock runtime with `config` (full keys such as 'ai-platform:network').
 
     `remote_children`: model the children of remote components (awsx, pulumi-eks) as their providers
     create them (plan/remote.py), so policies judge them as in a real preview. On for `--program`.
     `references`: other stacks' outputs for StackReferences (see `stack_references`); a reference to a stack
     not given is a PlanError naming it.
+    `first_up`: a first `pulumi up` in an empty account (update mode; plan/first_up.py): lookups of what neither
+    the deployment created earlier nor AWS provides fail as the provider's do, and are deploy errors.
     """
     region = str(config.get("aws:region", "us-east-1"))
-    mocks = PlatformMocks(region=region, preview=preview,
-                          stack_references=stack_references(config, references, references_source))
+    references = stack_references(config, references, references_source)
+    if first_up:
+        from .first_up import FirstUpMocks
+        preview = False
+        mocks: PlatformMocks = FirstUpMocks(region=region, stack_references=references)
+    else:
+        mocks = PlatformMocks(region=region, preview=preview, stack_references=references)
     monitor = RecordingMonitor(mocks, remote_children=remote_children)
     monitor.workdir = str(getattr(program, "workdir", os.getcwd()))
     monitor.exports = {}
@@ -356,20 +364,24 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
             # pulumi.export() values are registered when the stack finishes: collect them ourselves.
             outputs = getattr(root, "outputs", {}) or {}
             monitor.exports = _resolve_exports(outputs, preview)
-    except pulumi.RunError as exc:
-        raise (_missing_reference(mocks) or PlanError(str(exc))) from exc
     except Exception as exc:  # noqa: BLE001 - reported as one line by the CLI
-        raise (_missing_reference(mocks) or PlanError(f"program error: {type(exc).__name__}: {exc}")) from exc
+        # A lookup the first-up mocks refused fails the program as it fails `pulumi up`: the refusals are the
+        # report (deploy errors), not a program error.
+        if not getattr(mocks, "errors", None):
+            if isinstance(exc, pulumi.RunError):
+                raise (_missing_reference(mocks) or PlanError(str(exc))) from exc
+            raise (_missing_reference(mocks) or PlanError(f"program error: {type(exc).__name__}: {exc}")) from exc
     missing = _missing_reference(mocks)
     if missing is not None:
         raise missing
-    if errors.messages:
+    if errors.messages and not getattr(mocks, "errors", None):
         raise PlanError(f"program error: {errors.messages[0].splitlines()[0]}")
     plan = Plan(stack=stack, project=project, region=region, preview=preview, config=dict(config),
                 resources=monitor.records, exports=monitor.exports,
                 invokes=[{**i, "args": _number_fix(i["args"])} for i in mocks.invokes])
     from .deploy_errors import document_errors
-    plan.deploy_errors = document_errors(plan.resources)
+    plan.deploy_errors = [*getattr(mocks, "errors", []), *document_errors(plan.resources)]
+    plan.first_up = first_up
     return plan
 
 
@@ -472,7 +484,7 @@ def load_references(path: Path) -> dict:
 
 
 def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Path | None = None,
-                   preview: bool = True, references_file: Path | None = None) -> Plan:
+                   preview: bool = True, references_file: Path | None = None, first_up: bool = False) -> Plan:
     """Plan any Pulumi Python program: its own project name, its stack file, its config namespace,
     secure values decrypted to deterministic local plaintexts, remote components' children modelled."""
     directory = Path(directory)
@@ -487,7 +499,7 @@ def plan_directory(directory: Path, *, stack: str | None = None, stack_file: Pat
     try:
         return run_program(program, config=config, stack=name, project=project["name"], preview=preview,
                            secret_keys=secret_keys, remote_children=True, references=references,
-                           references_source=str(references_file))
+                           references_source=str(references_file), first_up=first_up)
     finally:
         workdir = program.workdir  # type: ignore[attr-defined]  # directory_program sets it
         if Path(workdir) != ROOT:

@@ -138,8 +138,10 @@ OUTPUTS: dict[str, Callable[[Context], dict]] = {
         "address": f"{c.physical('identifier')}.{c.hex(12)}.{c.region}.rds.amazonaws.com", "port": 5432,
         "endpoint": f"{c.physical('identifier')}.{c.hex(12)}.{c.region}.rds.amazonaws.com:5432",
         "resourceId": "db-" + c.hex(26).upper(),
+        # Only when RDS manages the master password (manageMasterUserPassword); a replica has none of its own.
         "masterUserSecrets": [{"secretArn": c.arn("secretsmanager", f"secret:rds!db-{c.hex(8)}-{c.hex(6)}"),
-                               "secretStatus": "active", "kmsKeyId": None}]},
+                               "secretStatus": "active", "kmsKeyId": None}]
+        if c.inputs.get("manageMasterUserPassword") is True else None},
     "aws:elasticache/replicationGroup:ReplicationGroup": lambda c: {
         "arn": c.arn("elasticache", f"replicationgroup:{c.physical('replicationGroupId')}"),
         "primaryEndpointAddress": f"master.{c.physical('replicationGroupId')}.{c.hex(6)}.use1.cache.amazonaws.com",
@@ -590,6 +592,8 @@ def generic_arn(ctx: Context, rid: str) -> str:
             return ACCOUNT_ID
         if key.endswith("Name") or key in ("RoleNameWithPath", "PolicyNameWithPath", "UserNameWithPath"):
             return ctx.physical()
+        if key.endswith("WithoutLeadingSlash"):   # SSM parameters: /a/b is arn:...:parameter/a/b
+            return ctx.physical().lstrip("/")
         return rid if key.endswith("Id") else ctx.physical()
     return re.sub(r"\$\{([A-Za-z]+)\}", fill, fmt)
 
@@ -996,7 +1000,7 @@ def declared_outputs(token: str) -> tuple:
 
 
 # Optional inputs whose read-back AWS chooses when the program leaves them out (else the empty value of the type).
-_CHOSEN_BY_AWS = {"availabilityZone", "availabilityZoneId", "subnetId", "vpcId", "region", "privateIp", "publicIp",
+_CHOSEN_BY_AWS = {"availabilityZone", "availabilityZoneId", "vpcId", "region", "privateIp", "publicIp",
                   "privateDns", "publicDns", "name", "ipv6CidrBlock", "cidrBlock", "ownerId", "accountId"}
 _MEANINGFUL = re.compile(r"^(.*(Endpoint|Url|Uri|DnsName|Address|Fingerprint)|.*Ip)$")
 _EXAMPLE_KEYS = re.compile(r'\w+\["([A-Za-z0-9_.:-]+)"\]\s*=\s*([^\s`]+)')
@@ -1040,7 +1044,8 @@ def declared_value(hint: Any, key: str, ctx: Context, module: Any, doc: str = ""
 
     `optional_input`: the key is also an input the program left out (`availability_zone`, `key_name`): the provider
     reads back what AWS chose where the key says what that is (a zone, an address, an id), else the empty value
-    of its type (no key pair, no placement group), never an invented one."""
+    of its type (no key pair, no placement group), never an invented one; a left-out flag or number (whether the
+    instance got a public IP) is left out: AWS decides it from more than the resource."""
     hint = _resolve_hint(hint, module)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Union:
@@ -1051,11 +1056,11 @@ def declared_value(hint: Any, key: str, ctx: Context, module: Any, doc: str = ""
         if optional_input and (value.startswith("mock-") or key not in _CHOSEN_BY_AWS and not _MEANINGFUL.match(key)):
             return ""
         return value
+    if optional_input and hint in (bool, int, float):
+        return None   # what AWS chose depends on more than we see (a public IP depends on the subnet): left out
     if hint is bool:
         return False
     if hint is int:
-        if optional_input:
-            return 0
         return 443 if key.lower().endswith("port") else 1
     if hint is float:
         return 1.0

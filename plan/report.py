@@ -66,7 +66,7 @@ def _where(v: Finding) -> str:
 def to_json(plan: Plan, analysis: Analysis | None) -> dict:
     mandatory, advisory, skipped = _split(analysis) if analysis else ([], [], [])
     return {"stack": plan.stack, "project": plan.project, "region": plan.region,
-            "mode": "preview" if plan.preview else "update",
+            "mode": "preview" if plan.preview else "update", "firstUp": bool(getattr(plan, "first_up", False)),
             "resources": [r.to_json() for r in plan.resources],
             "outputs": plan.exports,
             "violations": [v.to_json() for v in mandatory + advisory],
@@ -79,6 +79,8 @@ def to_json(plan: Plan, analysis: Analysis | None) -> dict:
 
 def text(plan: Plan, analysis: Analysis | None, details: bool = False) -> str:
     mode = "preview of a new stack (computed outputs unknown)" if plan.preview else "update (outputs known)"
+    if getattr(plan, "first_up", False):
+        mode = "first `pulumi up` in an empty account (lookups answered as the provider answers them)"
     lines = [f"stack {plan.stack} ({plan.region}), mode: {mode}"]
     tiers = summary_rows(plan)
     total = sum(sum(c.values()) for c in tiers.values())

@@ -261,7 +261,8 @@ def cli(*args: str):
 
     def cached(program, *, config, stack="dev", preview=False, **kwargs):
         own = ROOT / f"Pulumi.{stack}.yaml"
-        if kwargs.get("project", PROJECT) == PROJECT and not kwargs.get("remote_children") and own.exists() \
+        if kwargs.get("project", PROJECT) == PROJECT and not kwargs.get("remote_children") \
+                and not kwargs.get("first_up") and own.exists() \
                 and dict(config) == load_stack_config(*stack_file_path(stack, None))[0]:
             return copy.deepcopy(stack_plan(stack, preview))
         return real(program, config=config, stack=stack, preview=preview, **kwargs)

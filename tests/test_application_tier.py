@@ -111,7 +111,7 @@ def test_service_settings(stack, spot, desired):
         # A fresh stack has no image yet: services start parked (tests/test_delivery_tier.py has both sides).
         assert p["healthCheckGracePeriodSeconds"] == 300 and p["desiredCount"] == 0
         assert svc.propertyDependencies["cluster"] == [cluster.urn]
-        assert svc.options["ignoreChanges"] == ["desiredCount", "taskDefinition"]  # the pipeline deploys them
+        assert svc.options["ignoreChanges"] == ["desiredCount"]  # the task definition is the stack's (day two)
         # FARGATE/FARGATE_SPOT must be associated with the cluster before a service names them
         assert plan.named("capacity-providers").urn in svc.options["dependsOn"]
         providers = [(s["capacityProvider"], s["weight"]) for s in p["capacityProviderStrategies"]]
@@ -350,6 +350,15 @@ def test_batch_when_enabled():
     container = json.loads(jd.props["containerProperties"])
     assert container["readonlyRootFilesystem"] is True and container["logConfiguration"]["logDriver"] == "awslogs"
     assert jd.props["retryStrategy"]["attempts"] == 3
+    # issue 30: the jobs' role is derived from batch.uses like a service's task role (the default contract:
+    # the data lake, read and write), trusted by ECS tasks only, and the job definition runs as it
+    role = plan.named("batch-job-role", "aws:iam/role:Role")
+    assert container["jobRoleArn"] == role.outputs["arn"]
+    trust = json.loads(role.props["assumeRolePolicy"])["Statement"]
+    assert {st["Principal"]["Service"] for st in trust} == {"ecs-tasks.amazonaws.com"}
+    grants = {st["Sid"]: st for st in json.loads(plan.named("batch-job-policy").props["policy"])["Statement"]}
+    assert set(grants) == {"ListOwnBuckets", "ReadBuckets", "WriteBuckets", "BucketObjectsKey"}
+    assert all("data-lake" in str(a) for a in grants["WriteBuckets"]["Resource"] + grants["ReadBuckets"]["Resource"])
 
 
 def test_enabled_eks_and_batch_pass_the_compute_policies():
@@ -385,6 +394,9 @@ def test_catalogue_merges_overrides_adds_and_drops_services():
     ({"services": {"rerank": {"port": 8000}}}, "services.rerank.port"),
     ({"alb": {"certificateArn": "arn:aws:acm:us-east-1:123:certificate/x"}}, "alb.certificateArn"),
     ({"eks": {"publicAccessCidrs": ["0.0.0.0/0"]}}, "eks.publicAccessCidrs[0]"),
+    # issue 30: Batch jobs' own security group has no path to the data tier; names must exist
+    ({"batch": {"uses": {"database": "readonly"}}}, "batch.uses.database"),
+    ({"batch": {"enabled": True, "uses": {"buckets": {"no-such-bucket": "read"}}}}, "batch.uses.buckets"),
     # what AWS itself rejects at `up`, caught at plan time:
     ({"services": {"search": {"cpu": 256, "memory": 1536}}}, "services.search.memory"),  # 256 CPU: 512/1024/2048
     ({"alb": {"accessLogPrefix": "logs/AWSLogs"}}, "alb.accessLogPrefix"),  # ELB: prefix can't contain AWSLogs
@@ -562,7 +574,7 @@ def test_contract_grants_are_exact():
 
 def test_execution_role_reads_exactly_the_injected_secrets_and_never_the_master_secret():
     plan = stack_plan("prod", False)
-    master = plan.named("postgres", "aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
+    master = plan.named("postgres-master", "aws:secretsmanager/secret:Secret").outputs["arn"]
     redis = plan.named("redis-auth", "aws:secretsmanager/secret:Secret").outputs["arn"]
     for name in DEFAULT_SERVICES:
         [container] = json.loads(plan.named(f"{name}-task", TASK).props["containerDefinitions"])

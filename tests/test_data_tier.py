@@ -87,8 +87,11 @@ def test_postgres_is_private_encrypted_and_managed(stack):
     assert props["storageType"] == "gp3" and props["maxAllocatedStorage"] > props["allocatedStorage"]
     assert props["storageEncrypted"] is True and depends(db, "kmsKeyId", urn_of(plan, "data-key", KEY))
     assert props["publiclyAccessible"] is False
-    assert props["manageMasterUserPassword"] is True and "password" not in props
-    assert depends(db, "masterUserSecretKmsKeyId", urn_of(plan, "secrets-key", KEY))
+    # a stack-generated password (RDS refuses replicas of a managed-password source), kept in the stack's secret
+    assert not props.get("manageMasterUserPassword") and "password" in db.inputs
+    assert "password" in db.options["ignoreChanges"]
+    secret = plan.named("postgres-master", "aws:secretsmanager/secret:Secret")
+    assert depends(secret, "kmsKeyId", urn_of(plan, "secrets-key", KEY))
     assert props["iamDatabaseAuthenticationEnabled"] is True
     assert props["performanceInsightsEnabled"] is True
     assert depends(db, "performanceInsightsKmsKeyId", urn_of(plan, "data-key", KEY))
@@ -460,7 +463,8 @@ def test_contract_outputs_resolve_after_update():
     out = plan_of("prod-update").exports
     assert set(CONTRACT) <= set(out)
     assert out["db_address"].startswith("ai-platform-prod-postgres.") and out["db_port"] == 5432
-    assert out["db_master_secret_arn"].startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-")
+    assert out["db_master_secret_arn"].startswith(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-platform/prod/postgres-master-")
     assert out["db_instance_identifier"] == "ai-platform-prod-postgres"
     assert out["db_replica_identifier"] == "ai-platform-prod-postgres-replica"
     assert out["redis_endpoint"].startswith("master.ai-platform-prod-redis.") and out["redis_port"] == 6379
@@ -506,3 +510,32 @@ def test_bad_data_config_fails_with_one_line_naming_the_key(data, path):
         load_settings({"platform": {"environment": "prod"}, "data": data}, stack="prod", region="us-east-1")
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"config error: {path}")
+
+
+# --- The master credential (issue 24: RDS refuses a read replica of a managed-password source) ---------------
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_postgres_master_credential_is_the_stacks_own_secret_denied_to_everyone_but_its_readers(stack):
+    plan = plan_of(stack)
+    db = plan.named("postgres", RDS)
+    secret = plan.named("postgres-master", "aws:secretsmanager/secret:Secret")
+    version = plan.named("postgres-master-initial", "aws:secretsmanager/secretVersion:SecretVersion")
+    assert is_secret(db.inputs["password"]) and is_secret(version.inputs["secretString"])
+    assert "secretString" in version.options["ignoreChanges"] and "password" in db.options["ignoreChanges"]
+    assert secret.props["tags"]["Purpose"] == "db-master"
+    [statement] = json.loads(plan.named("postgres-master-policy").props["policy"])["Statement"]
+    # every principal but the database bootstrap's role (components/database_users.py) is denied the value
+    assert statement == {"Sid": "OnlyTheDatabaseBootstrapReads", "Effect": "Deny", "Principal": "*",
+                         "Action": "secretsmanager:GetSecretValue", "Resource": "*", "Condition": {"ArnNotEquals": {
+                             "aws:PrincipalArn": [f"arn:aws:iam::123456789012:role/ai-platform-{stack}-db-bootstrap"]}}}
+    assert plan.named("db-bootstrap-role", "aws:iam/role:Role").props["name"] == f"ai-platform-{stack}-db-bootstrap"
+
+
+def test_no_replica_source_manages_its_master_password_in_either_region():
+    plan = stack_plan_of("prod", False)
+    instances = plan.of_type(RDS)
+    replicas = [r for r in instances if r.props.get("replicateSourceDb")]
+    assert {r.name for r in replicas} == {"postgres-replica", "postgres-dr"}
+    assert not any(r.props.get("manageMasterUserPassword") for r in instances)
+    # the promoted DR replica keeps the master password: the credential is replicated to the DR region
+    secret = plan.named("postgres-master", "aws:secretsmanager/secret:Secret")
+    assert [r["region"] for r in secret.props["replicas"]] == ["us-west-2"]

@@ -116,7 +116,7 @@ def test_the_stack_runs_the_bootstrap_with_the_contracts_on_the_primary(stack):
     # In the VPC's private subnets with the application group: the only group the data group admits.
     app_sg = plan.named("app-sg", "aws:ec2/securityGroup:SecurityGroup").id
     assert fn.props["vpcConfig"]["securityGroupIds"] == [app_sg]
-    assert fn.props["reservedConcurrentExecutions"] == 1 and fn.props["handler"] == "handler.handler"
+    assert fn.props["handler"] == "handler.handler" and fn.props["timeout"] == 120
     # Its input is the contracts' database part, nothing secret; it runs again when the code or database change.
     assert json.loads(run.props["input"]) == database_roles(settings({}).application.catalogue())
     assert set(run.props["triggers"]) == {"code", "database", "secret"}

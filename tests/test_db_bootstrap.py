@@ -318,3 +318,32 @@ def test_a_failed_run_changes_nothing(server, first_run):
 def _ssl(server):
     import ssl
     return ssl.create_default_context(cafile=str(server.ca_file))
+
+
+def test_concurrent_runs_wait_for_each_other(server, first_run):
+    """Two runs at once (a retry beside a slow run): the advisory lock serialises them; without it both would
+    CREATE ROLE the same name and one would fail."""
+    import threading
+
+    import pg8000.native
+    desired = {"roles": {**CATALOGUE["roles"], "racer": {"mode": "readwrite", "reads": []}}}
+    results, errors = [], []
+
+    def one():
+        try:
+            conn = pg8000.native.Connection(user=pg.MASTER, password=pg.MASTER_PASSWORD, host="localhost",
+                                            port=server.port, database=pg.DATABASE, ssl_context=_ssl(server))
+            results.append(Converger(conn, log=lambda m: None).run(parse(desired)))
+            conn.close()
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(results) == 2
+    assert sorted(len(r) for r in results)[0] == 0, "the second run found the first one's work done"
+    c = server.connect("racer")
+    c.run("CREATE TABLE racer.t (id int)")
+    c.close()

@@ -160,10 +160,12 @@ def test_s3_source_uses_the_artifacts_bucket_and_no_connection():
     assert source["configuration"]["S3ObjectKey"] == "source/search.zip"
     assert source["configuration"]["S3Bucket"].startswith("ai-platform-dev-pipeline-artifacts-")
     assert "triggers" not in pipes["search-pipeline"]
-    # Only the delivered services give up their task definition to the pipeline.
+    # No service gives up its task definition (day two: stack settings reach the tasks); only the delivered
+    # services take their image from the release parameter their pipeline records.
     ignored = {r.name: r.options["ignoreChanges"] for r in plan.of_type(SERVICE)}
-    assert "taskDefinition" in ignored["search-service"]
-    assert "taskDefinition" not in ignored["workflow-service"]
+    assert "taskDefinition" not in ignored["search-service"] and "taskDefinition" not in ignored["workflow-service"]
+    releases = {r.name for r in plan.resources if r.type == "aws:ssm/parameter:Parameter" and r.name.endswith("-release")}
+    assert releases == {"search-release", "quality-release"}
 
 
 # --- least privilege ---------------------------------------------------------------------------------
@@ -346,13 +348,13 @@ def test_bad_release_settings_name_the_key(application, key):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_a_fresh_stack_parks_services_without_an_image_instead_of_failing_them(stack):
     """No image in any repository yet: every ECR-sourced service is created with 0 tasks and an autoscaling
-    minimum of 0 (nothing to pull, no circuit breaker), and the pipeline owns the revision it will deploy."""
+    minimum of 0 (nothing to pull, no circuit breaker); the stack keeps the task definition (tests/test_day_two.py)."""
     plan = stack_plan(stack, False)
     services = plan.of_type(SERVICE)
     assert len(services) == 9
     for service in services:
         assert service.props["desiredCount"] == 0, service.name
-        assert "taskDefinition" in service.options["ignoreChanges"]
+        assert service.options["ignoreChanges"] == ["desiredCount"]
     assert all(t.props["minCapacity"] == 0 for t in plan.of_type(TARGET))
 
 

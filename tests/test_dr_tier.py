@@ -516,7 +516,8 @@ def test_the_dr_region_has_its_own_event_backbone_on_the_dr_data_key():
     assert {r.props["kmsMasterKeyId"] for r in dr if r.type == "aws:sns/topic:Topic"} == {dr_key}
     [bus] = [r for r in dr if r.type == "aws:cloudwatch/eventBus:EventBus"]
     rules = {r.props["name"] for r in dr if r.type == "aws:cloudwatch/eventRule:EventRule"}
-    assert rules == {"ai-platform-prod-document-uploaded", "ai-platform-prod-inference-requested"}
+    assert rules == {"ai-platform-prod-document-uploaded", "ai-platform-prod-inference-requested",
+                     "ai-platform-prod-domain-events"}   # the last feeds the domain-events topic (issue 24)
     assert not [r for r in dr if r.type == "aws:kinesis/stream:Stream"]
     assert len([r for r in plan.resources if r.type == "aws:kinesis/stream:Stream"]) == 1   # the primary's
     # DLQ depth alarms inform the DR warnings topic (the primary's DLQs: the observability tier's alarms)
@@ -541,8 +542,18 @@ def test_the_dr_region_has_its_own_event_backbone_on_the_dr_data_key():
 
 
 def test_the_dr_services_are_pipeline_owned_so_up_does_not_revert_the_failover_image():
-    """At failover functions/dr_failover registers revisions with the newest replicated image: the stack must not
-    move the DR services back to application.imageTag (ignore_changes on the task definition, as the primary's)."""
+    """At failover functions/dr_failover registers revisions with the newest replicated image and records it in the
+    service's release parameter (the manifest's releaseParameters): the stack's task definition takes its image from
+    that parameter, which the stack never overwrites, so `up` does not move the DR services back to
+    application.imageTag, and still rolls out every other setting (day two, issue 24: no ignored taskDefinition)."""
     plan = stack_plan("prod", preview=False)
-    dr_services = [r for r in dr_side(plan) if r.type == ECS_SERVICE]
-    assert dr_services and all("taskDefinition" in r.options["ignoreChanges"] for r in dr_services)
+    dr = dr_side(plan)
+    dr_services = [r for r in dr if r.type == ECS_SERVICE]
+    assert dr_services and all("taskDefinition" not in r.options["ignoreChanges"] for r in dr_services)
+    params = {r.urn: r for r in dr if r.type == "aws:ssm/parameter:Parameter" and r.name.endswith("-release")}
+    for td in (r for r in dr if r.type == "aws:ecs/taskDefinition:TaskDefinition"):
+        [source] = [params[u] for u in td.propertyDependencies["containerDefinitions"] if u in params]
+        assert "insecureValue" in source.options["ignoreChanges"]
+    doc = plan.exports["drManifest"]
+    assert set(doc["releaseParameters"]) == set(doc["services"])
+    assert set(doc["releaseParameters"].values()) == {p.props["name"] for p in params.values()}

@@ -334,8 +334,9 @@ def test_service_contracts_in_config_drive_the_flows():
     quality = {f.target: f for f in flows if f.source == "quality"}
     assert "table ai-platform-prod-synthetic-data" in quality
     assert any(t.startswith("bucket ai-platform-prod-ml-artifacts") for t in quality)
-    # a contract replaces the derived defaults (the master secret's deny flow is every service's)
-    assert not any(t.startswith("database") and t != "database master secret" for t in quality)
+    # the stack's entries add to the catalogue's contract, as the program merges them (issue 25: the flows read
+    # the stack's `uses` alone, so a service given one more model lost its database, cache and model flows)
+    assert any(t.startswith("database") and t != "database master secret" for t in quality)   # readonly, kept
     code = {f.target: f for f in flows if f.source == "code"}
     assert not any(t.startswith("database") and t != "database master secret" for t in code)   # database: none
     secret = code["secret ai-platform/prod/app-api-keys"]

@@ -439,6 +439,21 @@ def test_use_current_images_registers_a_revision_once_and_then_changes_nothing(w
     assert dr_images(world)["search"][0]["app"] == f"{REGISTRY}/{REPO}@{newer}"
 
 
+def test_use_current_images_records_the_image_in_each_release_parameter(world):
+    """Day two (issue 24): the stack's DR task definitions take their image from the service's release parameter,
+    which the stack never overwrites; the step records the image it moves each service onto, so a later `pulumi up`
+    keeps it instead of rolling the service back to application.imageTag."""
+    names = {svc: f"/ai-platform/prod/release/{svc}" for svc in SERVICES}
+    p = proc.Procedure(parse({**world.manifest, "releaseParameters": names}), world.c, poll_seconds=0,
+                       sleep=lambda _s: None)
+    p.current_images(DR, "ai-platform-prod-dr", SERVICES)
+    ssm = world.c("ssm", DR)
+    recorded = {svc: ssm.get_parameter(Name=n)["Parameter"]["Value"] for svc, n in names.items()}
+    assert recorded == {svc: dr_images(world)[svc][0]["app"] for svc in SERVICES}
+    with pytest.raises(ManifestError, match="releaseParameters.nope"):
+        parse({**world.manifest, "releaseParameters": {"nope": "/a/b"}})
+
+
 def test_an_empty_ecr_replica_fails_the_step_and_resume_finishes_once_images_arrive(world):
     world.c("ecr", DR).batch_delete_image(repositoryName=REPO, imageIds=[{"imageTag": t} for t in ("1.0.0", "9c1e2f7")])
     r = execute(world)

@@ -107,3 +107,25 @@ def test_every_pipeline_ends_with_the_unpark_action_and_its_service_counts(stack
         (invoke,) = [st for st in role_policy["Statement"] if st.get("Sid") == "InvokeUnpark"]
         assert invoke["Resource"].endswith(f":function:{fn.props['name']}")
     assert {"alarm-lambda-unpark-errors", "alarm-dlq-unpark-depth"} <= {r.name for r in plan.resources}
+
+
+def test_flows_pipeline_invokes_unpark_and_unpark_sets_only_its_counts():
+    import copy
+
+    from conftest import primary, stack_plan
+    from plan.flows.catalogue import build_flows
+    plan = stack_plan("prod", preview=False)
+    flows = {(f.source, f.target): f for f in build_flows(plan)}
+    invoke = flows[("pipeline ai-platform-prod-search", "function ai-platform-prod-unpark")]
+    acts = flows[("function ai-platform-prod-unpark", "ECS service search (unpark)")]
+    assert invoke.ok and invoke.verdict.allowed is True and acts.ok and acts.verdict.allowed is True
+    # The other side: without its grants, each flow is red.
+    broken = copy.deepcopy(plan)
+    for name, sid in (("search-pipeline-policy", "InvokeUnpark"), ("unpark-policy", "ScalingFloor")):
+        pol = primary(broken).named(name, "aws:iam/rolePolicy:RolePolicy")
+        doc = json.loads(pol.inputs["policy"])
+        doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != sid]
+        pol.inputs["policy"] = json.dumps(doc)
+    red = {(f.source, f.target): f for f in build_flows(broken)}
+    assert not red[("pipeline ai-platform-prod-search", "function ai-platform-prod-unpark")].ok
+    assert not red[("function ai-platform-prod-unpark", "ECS service search (unpark)")].ok

@@ -156,3 +156,17 @@ def test_cli_journeys_json_shape_and_exit_codes():
     assert preview.returncode == 1 and "UNDECIDABLE" in preview.stdout
     bad = cli("--stack", "nope", "--journeys")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("sid", ["InvokeOwnModelsThroughProfile0", "InvokeOwnModelsProfiles"])
+def test_a_profile_id_left_ungranted_turns_its_flow_red(sid):
+    from plan.flows.catalogue import build_flows
+    plan = stack_plan("dev", False)
+    name = "code -> model us.anthropic.claude-3-5-haiku-20241022-v1:0 (inference profile)"
+
+    def flow(p):
+        [f] = [f for f in build_flows(p) if f"{f.source} -> {f.target}" == name]
+        return f
+    assert flow(plan).ok and flow(plan).verdict.allowed is True
+    broken = flow(changed(plan, "code-task-policy", "aws:iam/rolePolicy:RolePolicy", without_statement(sid)))
+    assert not broken.ok and broken.verdict.allowed is False and "bedrock:InvokeModel" in broken.verdict.reason

@@ -172,8 +172,12 @@ def test_service_principal_permission_needs_a_source():
         rec(PERMISSION, "account", {"action": "lambda:InvokeFunction", "function": "f", "principal": "123456789012"}),
         rec(PERMISSION, "sns-empty", {"action": "lambda:InvokeFunction", "function": "f",
                                       "principal": "sns.amazonaws.com", "sourceArn": ""}),
+        rec(PERMISSION, "s3-arn-only", {"action": "lambda:InvokeFunction", "function": "f",
+                                        "principal": "s3.amazonaws.com", "sourceArn": "arn:aws:s3:::uploads"}),
+        rec(PERMISSION, "s3-both", {"action": "lambda:InvokeFunction", "function": "f", "principal": "s3.amazonaws.com",
+                                    "sourceArn": UNKNOWN, "sourceAccount": UNKNOWN}),
     ])
-    assert names(r, "lambda-permission-source-restricted") == ["s3-any", "sns-empty"]
+    assert names(r, "lambda-permission-source-restricted") == ["s3-any", "s3-arn-only", "sns-empty"]
     assert not skipped(r, "lambda-permission-source-restricted")
     [v] = [v for v in violations(r, "lambda-permission-source-restricted") if v.urn.endswith("s3-any")]
     assert "confused deputy" in v.message and v.level == "mandatory"
@@ -198,7 +202,9 @@ def test_literal_secrets_in_the_environment_are_reported():
         _env_fn("url-creds", {"DATABASE": "postgres://app:s3cretpass@db.internal:5432/app"}),
         _env_fn("references", {"DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:db",
                                "API_TOKEN_PARAM": "/app/token", "TOKEN_URL": "https://auth.example.com/token",
-                               "SECRET_NAME": "app/db", "PASSWORD_POLICY": "strict", "TABLE": "orders"}),
+                               "SECRET_NAME": "app/db", "PASSWORD_POLICY": "strict", "TABLE": "orders",
+                               "API_KEY_HEADER": "x-api-key", "AUTH_TOKEN_HEADER": "Authorization",
+                               "SESSION_TOKEN_TTL": "86400000", "JWT_SECRET_ALGORITHM": "HS256-strict"}),
     ])
     found = {v.urn.split("::")[-1]: v.message for v in violations(r, "lambda-env-no-secrets")}
     assert set(found) == {"access-key", "password", "github", "url-creds"}

@@ -179,3 +179,28 @@ def test_configured_values():
 def test_launch_template_without_type_is_not_applicable():
     r = check([rec(LT_ec2, "lt", {"monitoring": {"enabled": True}})])
     assert not_applicable(r, "ec2-instance-type-allowed") and violations(r, "ec2-instance-type-allowed") == []
+
+
+# --- issue 27: the public IP an instance's subnet gives it --------------------------------------------------------
+SUBNET = "aws:ec2/subnet:Subnet"
+
+
+def _in_subnet(name, subnet, extra=None):
+    return rec(I, name, {"subnetId": UNKNOWN, "monitoring": True, "instanceType": "t3.micro", **(extra or {})},
+               prop_deps={"subnetId": [subnet]})
+
+
+def test_an_instance_in_a_subnet_that_maps_public_ips_is_reported():
+    r = check([rec(SUBNET, "public", {"vpcId": UNKNOWN, "cidrBlock": "10.0.0.0/24", "mapPublicIpOnLaunch": True}),
+               rec(SUBNET, "private", {"vpcId": UNKNOWN, "cidrBlock": "10.0.1.0/24"}),
+               _in_subnet("web", "public"),
+               _in_subnet("web-no-ip", "public", {"associatePublicIpAddress": False}),
+               _in_subnet("worker", "private"),
+               rec(I, "default-vpc", {"monitoring": True, "instanceType": "t3.micro"}),
+               rec(I, "default-vpc-no-ip", {"monitoring": True, "instanceType": "t3.micro",
+                                            "associatePublicIpAddress": False})])
+    found = {v.urn.split("::")[-1]: v.message for v in violations(r, "ec2-instance-no-public-ip")}
+    assert set(found) == {"web", "default-vpc"}
+    assert "subnet public assigns public IPs on launch" in found["web"]
+    assert "default VPC's default subnet" in found["default-vpc"]
+    assert skipped(r, "ec2-instance-no-public-ip") == []        # decided in a preview (subnet ids unknown)

@@ -207,3 +207,52 @@ def test_classic_load_balancer_rules_both_sides():
     assert set(ops) == {"no-logs", "no-drain", "no-cross-zone", "one-zone"}
     assert "connectionDraining" in ops["no-drain"] and "at least two" in ops["one-zone"]
     assert not skipped(r, "clb-encrypted-listeners") and not skipped(r, "clb-logging-and-resilience")
+
+
+# --- issue 27: network load balancers keep no access log; databases do not face the internet -----------------------
+LISTENER = "aws:lb/listener:Listener"
+TG = "aws:lb/targetGroup:TargetGroup"
+ATTACH = "aws:lb/targetGroupAttachment:TargetGroupAttachment"
+REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+
+
+def test_alb_access_logs_judges_application_load_balancers_not_network_ones():
+    nlb = {"loadBalancerType": "network", "enableDeletionProtection": True, "subnets": ["s1"]}
+    r = check([rec(LB, "nlb-tcp", nlb), rec(LB, "alb-nologs", {**GOOD_LB, "accessLogs": None}),
+               rec(LB, "gwlb", {"loadBalancerType": "gateway", "subnets": ["s1"]}),
+               rec(LB, "default-type", {"subnets": ["s1"]})])      # no type: application, judged
+    assert names(r, "alb-access-logs") == ["alb-nologs", "default-type"]
+
+
+def _exposed(internal=None, port=6379, tg_port=6379, lb_type="network"):
+    lb = {"loadBalancerType": lb_type, "subnets": ["s1"], **({"internal": internal} if internal is not None else {})}
+    return [rec(LB, "edge", lb), rec(REDIS, "cache", {"engine": "redis"}),
+            rec(TG, "cache-tg", {"port": tg_port, "protocol": "TCP", "targetType": "ip"}),
+            rec(ATTACH, "cache-target", {"targetGroupArn": UNKNOWN, "targetId": UNKNOWN},
+                prop_deps={"targetGroupArn": ["cache-tg"], "targetId": ["cache"]}),
+            rec(LISTENER, "redis", {"port": port, "protocol": "TCP", "loadBalancerArn": UNKNOWN,
+                                    "defaultActions": [{"type": "forward", "targetGroupArn": UNKNOWN}]},
+                prop_deps={"loadBalancerArn": ["edge"], "defaultActions": ["cache-tg"]})]
+
+
+def test_an_internet_facing_load_balancer_on_a_database_port_is_reported_with_what_is_behind_it():
+    found = violations(check(_exposed()), "lb-no-internet-facing-database-port")
+    assert [f.urn.split("::")[-1] for f in found] == ["edge"] and found[0].level == "mandatory"
+    assert "port 6379 (Redis/Valkey)" in found[0].message and "behind it: cache" in found[0].message
+    # the listener on 443 forwarding to the database's port is the same exposure
+    assert names(check(_exposed(port=443)), "lb-no-internet-facing-database-port") == ["edge"]
+
+
+@pytest.mark.parametrize("case", [dict(internal=True), dict(port=443, tg_port=8443)])
+def test_an_internal_load_balancer_or_an_application_port_passes(case):
+    r = check(_exposed(**case))
+    assert names(r, "lb-no-internet-facing-database-port") == []
+    assert skipped(r, "lb-no-internet-facing-database-port") == []
+
+
+def test_a_classic_load_balancer_listening_on_postgres_is_reported():
+    classic = {"listeners": [{"lbPort": 5432, "lbProtocol": "tcp", "instancePort": 5432, "instanceProtocol": "tcp"}],
+               "availabilityZones": ["us-east-1a"]}
+    r = check([rec("aws:elb/loadBalancer:LoadBalancer", "pg", classic),
+               rec("aws:elb/loadBalancer:LoadBalancer", "pg-internal", {**classic, "internal": True})])
+    assert names(r, "lb-no-internet-facing-database-port") == ["pg"]

@@ -184,3 +184,37 @@ def test_documents_upload_straight_to_s3_from_the_site_only(stack):
 def test_an_upload_bucket_must_be_a_data_tier_bucket():
     exc = error(application={"services": {"code": {"uses": {"uploads": ["photos"]}}}})
     assert exc.path == "ai-platform:application.services.code.uses.uploads" and "the data tier's buckets" in str(exc)
+
+
+# --- Bedrock: model ids and inference-profile ids ------------------------------------------------------------------
+PROFILE = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+
+
+@pytest.mark.parametrize("models, region, path, accepted", [
+    (["anthropic"], "us-east-1", "ai-platform:application.services.code.uses.models[1]", "inference-profile id"),
+    (["use.anthropic.claude-3-5-haiku-20241022-v1:0"], "us-east-1",
+     "ai-platform:application.services.code.uses.models[1]", "prefix us, us-gov"),
+    ([PROFILE], "eu-west-1", "ai-platform:application.services.code.uses.models[1]", "geography"),
+])
+def test_bad_model_ids_are_one_line_naming_the_key(models, region, path, accepted):
+    with pytest.raises(ConfigError) as exc:
+        load_settings({**BASE, "application": {"services": {"code": {"uses": {"models": models}}}}}, stack="dev",
+                      region=region)
+    assert exc.value.path == path and accepted in str(exc.value) and "\n" not in str(exc.value)
+    # model ids and profile ids of every geography are accepted where they may be called from
+    load_settings({**BASE, "application": {"services": {"code": {"uses": {"models": [
+        "eu.anthropic.claude-3-5-haiku-20241022-v1:0", "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "amazon.titan-embed-text-v2:0"]}}}}}, stack="dev", region="eu-west-1")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_profile_grants_the_profile_and_its_model_in_every_region_it_routes_to(stack):
+    plan = primary_plan(stack, False)
+    doc = json.loads(plan.named("code-task-policy").props["policy"])
+    st = {s["Sid"]: s for s in doc["Statement"]}
+    profile = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{PROFILE}"
+    assert st["InvokeOwnModelsProfiles"]["Resource"] == [profile]
+    through = st["InvokeOwnModelsThroughProfile0"]
+    assert through["Resource"] == [f"arn:aws:bedrock:{r}::foundation-model/{PROFILE[3:]}"
+                                   for r in ("us-east-1", "us-east-2", "us-west-1", "us-west-2")]
+    assert through["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile}}

@@ -12,6 +12,7 @@ from typing import Any
 
 from functions.db_bootstrap.names import ACCEPTED, role_name, role_problem
 
+from .. import bedrock
 from ..catalog import DEFAULT_CONTRACTS, DEFAULT_ROUTES, DEFAULT_SERVICES
 from .schema import (
     DOMAIN,
@@ -106,8 +107,7 @@ LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 SHORT_NAME = Str(r"[a-z][a-z0-9-]{0,39}", "a lowercase name of letters, digits and -, starting with a letter")
 DETAIL_TYPE = Str(r"[A-Za-z][A-Za-z0-9 ._-]{0,127}", "an event detail-type such as 'DocumentUploaded'")
-MODEL_ID = Str(r"[a-z0-9-]+\.[a-zA-Z0-9.:-]+", "a Bedrock foundation-model id such as "
-               "'anthropic.claude-3-haiku-20240307-v1:0'", max_len=200)
+MODEL_ID = Str(bedrock.ID_PATTERN, bedrock.ID_ACCEPTED, max_len=200)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,7 +131,10 @@ class UsesSettings:
                              "Data-tier buckets the service lets the SPA upload into directly (presigned multipart "
                              "PUTs under uploads/, issued and completed by the service): the grants, the bucket's CORS "
                              "for the site's origin and the CSP follow.")
-    models: tuple = setting(ListOf(MODEL_ID, max_items=20), [], "Bedrock foundation models it may invoke.")
+    models: tuple = setting(ListOf(MODEL_ID, max_items=20), [],
+                            "Bedrock models it may invoke: foundation-model ids (this Region) or cross-Region "
+                            "inference-profile ids (us., eu., apac., global. ...: the profile and its models in "
+                            "every Region it routes to).")
     secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), [], "Extra security-tier secrets injected.")
 
 
@@ -343,10 +346,21 @@ class BatchSettings:
     job_memory: int = setting(Int(128, 1048576), 2048, "Memory (MiB) of the job definition template.")
     job_timeout: int = setting(Int(60, 1209600), 3600, "Attempt timeout (s) of the job definition template.")
     job_attempts: int = setting(Int(1, 10), 3, "Retry attempts (Spot reclaims count as failures).")
+    uses: UsesSettings = setting(Section(UsesSettings), {"buckets": {"data-lake": "readwrite"}},
+                                 "The jobs' contract: queues, publishes, buckets, tables, models; each becomes an exact "
+                                 "grant on the job role, as a service's does (no database, cache, secrets or uploads: "
+                                 "the jobs' own security group has no path to the data tier).")
 
     def validate(self, path: str) -> None:
         if self.max_vcpus < self.min_vcpus:
             raise ConfigError(f"{path}.maxVcpus", self.max_vcpus, f"at least minVcpus ({self.min_vcpus})")
+        u = self.uses
+        for key, value in (("database", u.database != "none"), ("cache", u.cache), ("secrets", bool(u.secrets)),
+                           ("uploads", bool(u.uploads)), ("schemas", bool(u.schemas))):
+            if value:
+                raise ConfigError(f"{path}.uses.{key}", getattr(u, key),
+                                  "nothing: Batch jobs get queues, publishes, buckets, tables and models only (their "
+                                  "security group has no path to the data tier)")
 
 
 @dataclasses.dataclass(frozen=True)

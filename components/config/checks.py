@@ -19,6 +19,7 @@ APP = "ai-platform:application"
 
 def check(settings: Settings) -> None:
     n, sec = settings.network, settings.security
+    check_models("ai-platform:ml.bedrockModels", settings.ml.bedrock_models, settings.region)
     for svc in settings.application.catalogue():
         # The application security group opens only the app port range to the load balancer.
         if not n.app_port_from <= svc.port <= n.app_port_to:
@@ -26,6 +27,8 @@ def check(settings: Settings) -> None:
                               f"a port from ai-platform:network.appPortFrom ({n.app_port_from}) to appPortTo "
                               f"({n.app_port_to}): the application security group opens only those")
         check_contract(settings, svc)
+    if settings.application.batch.enabled:
+        check_uses(settings, settings.application.batch.uses, f"{APP}.batch.uses")
         # The database bootstrap creates the service's own login role: never the master user.
         if svc.settings.uses.database != "none" and role_name(svc.name) == settings.data.db_master_username:
             raise ConfigError(f"{APP}.services.{svc.name}", svc.name,
@@ -83,8 +86,12 @@ def check(settings: Settings) -> None:
 
 def check_contract(settings: Settings, svc) -> None:
     """Everything a service's contract names exists in the tier that owns it."""
+    check_uses(settings, svc.settings.uses, f"{APP}.services.{svc.name}.uses")
+
+
+def check_uses(settings: Settings, u, path: str) -> None:
+    """Everything a contract (a service's, the Batch jobs') names exists in the tier that owns it."""
     from .data import BUCKET_KEYS
-    u, path = svc.settings.uses, f"{APP}.services.{svc.name}.uses"
     known = {
         "queues": set(settings.events.queues),
         "publishes": {t for rule in settings.events.rules.values() for t in rule.detail_types},
@@ -99,3 +106,14 @@ def check_contract(settings: Settings, svc) -> None:
         for value in getattr(u, key):
             if value not in allowed:
                 raise ConfigError(f"{path}.{key}", value, f"one of {owners[key]} ({', '.join(sorted(allowed))})")
+    check_models(f"{path}.models", u.models, settings.region)
+
+
+def check_models(path: str, models, region: str) -> None:
+    """An inference-profile id is invoked from a Region of its geography (a us. profile from a US Region)."""
+    from .. import bedrock
+    for i, model in enumerate(models):
+        if not bedrock.source_allowed(model, region):
+            geo = bedrock.split(model)[0]
+            raise ConfigError(f"{path}[{i}]", model, f"a model id, or a profile of aws:region {region}'s geography "
+                                                     f"(a {geo}. profile is called from {', '.join(bedrock.GEOGRAPHIES[geo])})")

@@ -92,8 +92,9 @@ class DataSettings:
     db_max_allocated_storage_gb: int = setting(Int(20, 65536), EnvDefault(100, 1000),
                                                "Storage autoscaling ceiling (GiB).")
     db_name: str = setting(IDENT, "app", "Initial database name.")
-    db_master_username: str = setting(IDENT, "platform_admin", "Master user (its password is generated and kept "
-                                      "in Secrets Manager by RDS).")
+    db_master_username: str = setting(IDENT, "platform_admin", "Master user (its password is generated once by the "
+                                      "stack and kept in its own Secrets Manager secret; readable only by the "
+                                      "database bootstrap).")
     db_multi_az: bool = setting(Bool(), EnvDefault(False, True), "Synchronous standby in a second AZ.")
     db_read_replica: bool = setting(Bool(), EnvDefault(False, True), "Create one read replica.")
     db_backup_retention_days: int = setting(Int(0, 35), EnvDefault(1, 14), "Automated backup retention (days).")

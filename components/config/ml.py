@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from .. import bedrock
 from .schema import Bool, ConfigError, Enum, EnvDefault, Int, ListOf, MapOf, Section, Str, setting
 
 REPO_NAME = Str(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", "a lowercase image name such as 'ocr-training'", max_len=64)
 PREFIX = Str(r"([a-z0-9][a-z0-9_.-]*/)+", "an S3 key prefix such as 'datasets/' (lowercase, ending in '/')",
              max_len=128)
 # Foundation-model ids as Bedrock spells them: provider.model-version[:n] (e.g. anthropic.claude-3-haiku-20240307-v1:0).
-BEDROCK_MODEL = Str(r"[a-z0-9-]+\.[a-zA-Z0-9.:-]+", "a Bedrock foundation-model id such as "
-                    "'anthropic.claude-3-haiku-20240307-v1:0'", max_len=128)
+BEDROCK_MODEL = Str(bedrock.ID_PATTERN, bedrock.ID_ACCEPTED, max_len=128)
 TIME_ZONE = Str(r"UTC|[A-Z][A-Za-z_]+(/[A-Z][A-Za-z0-9_+-]+){1,2}",
                 "an IANA time zone such as 'Europe/Berlin' or 'UTC'",
                 max_len=64)

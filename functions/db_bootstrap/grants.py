@@ -18,7 +18,8 @@ A managed role missing from the input loses its login (NOLOGIN, out of rds_iam, 
 on other schemas revoked); its schema and data stay (nothing is ever dropped). `CREATE` on schema public is
 revoked from PUBLIC (PostgreSQL 15+ default; older servers granted it).
 
-Everything runs in one transaction, after reading the current state, and only what differs is changed: a second
+Everything runs in one transaction under an advisory lock (concurrent runs wait for each other), after reading
+the current state, and only what differs is changed: a second
 run with the same input changes nothing and says so. Every change is one log line.
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ except ImportError:   # in the Lambda package this folder is the archive's root
 LOG = logging.getLogger("db_bootstrap")
 MODES = ("readonly", "readwrite")
 RDS_IAM = "rds_iam"
+LOCK_KEY = 0x61692D706C6174   # the advisory lock every run takes ("ai-plat"): runs never interleave
 ATTRIBUTES = {"rolsuper": "NOSUPERUSER", "rolcreatedb": "NOCREATEDB", "rolcreaterole": "NOCREATEROLE",
               "rolreplication": "NOREPLICATION", "rolbypassrls": "NOBYPASSRLS"}
 
@@ -159,6 +161,9 @@ class Converger:
         me = self.q("SELECT current_user")[0][0]
         self.conn.run("START TRANSACTION")
         try:
+            # One run at a time (a retried invocation beside a slow one, two stacks' `up`s): the second waits
+            # here and then finds the first one's work done. Released at COMMIT / ROLLBACK.
+            self.conn.run("SELECT pg_advisory_xact_lock(:k)", k=LOCK_KEY)
             self._converge(grants, me)
             self.conn.run("COMMIT")
         except Exception:

@@ -53,6 +53,7 @@ class Manifest:
     max_replica_lag_seconds: int = 0
     api_endpoints: dict = dataclasses.field(default_factory=dict)   # {"primary": url, "dr": url}: where clients go
     api_domain_name: str | None = None
+    release_parameters: dict = dataclasses.field(default_factory=dict)   # DR service -> SSM parameter of its image
 
     @property
     def digest(self) -> str:
@@ -141,6 +142,11 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
     for key, url in endpoints.items():
         if key not in ("primary", "dr") or not isinstance(url, str) or not url.startswith("https://"):
             raise ManifestError(f"{src}: apiEndpoints.{key} = {url!r} is not an https:// URL of the primary or dr API")
+    releases = _get(raw, "releaseParameters", dict, "an object of DR service name -> SSM parameter name", {}, src)
+    for svc, name in releases.items():
+        if svc not in services or not isinstance(name, str) or not SSM_NAME.match(name):
+            raise ManifestError(f"{src}: releaseParameters.{svc} = {name!r} is not an SSM parameter name starting "
+                                f"with / of one of the services")
     lag = _get(raw, "maxReplicaLagSeconds", int, "a number of seconds", 0, src)
     retention = _get(raw, "backupRetentionDays", int, "a number of days from 1 to 35", 7, src)
     if not 1 <= retention <= 35:
@@ -166,7 +172,7 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
         db_secret_arn=s("dbSecretArn", "a Secrets Manager secret ARN in drRegion", None),
         db_instance_class=s("dbInstanceClass", "an RDS instance class", None),
         backup_retention_days=retention, max_replica_lag_seconds=lag, api_endpoints=dict(endpoints),
-        api_domain_name=s("apiDomainName", "the API's DNS name", None))
+        api_domain_name=s("apiDomainName", "the API's DNS name", None), release_parameters=dict(releases))
 
 
 def load(path: str, stdin=None) -> Manifest:

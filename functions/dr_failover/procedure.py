@@ -137,7 +137,7 @@ class Procedure:
                  lambda: self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn)),
             Step("use-current-images", f"point each DR service at the newest image of its {m.dr_region} ECR "
                                        f"replica (a new task-definition revision where it differs)",
-                 lambda: self.current_images(m.dr_region, m.cluster_name, m.services)),
+                 lambda: self.current_images(m.dr_region, m.cluster_name, m.services, m.release_parameters)),
             Step("scale-services", f"scale {m.cluster_name} to {_counts(m.desired_counts)} with a new deployment",
                  lambda: self.scale(m.dr_region, m.cluster_name, m.desired_counts, m.db_endpoint_parameter)),
             Step("wait-services-stable", f"wait until the {len(m.services)} DR services are stable",
@@ -303,7 +303,7 @@ class Procedure:
                 updated.append(name)
         return {"updated": updated}
 
-    def current_images(self, region: str, cluster: str, services) -> dict:
+    def current_images(self, region: str, cluster: str, services, release_parameters=None) -> dict:
         """Each DR service onto the image the primary last released: the newest tagged image (by push time) of its
         repository's replica in `region`. The DR task definitions name `application.imageTag`, while the delivery
         pipelines push and deploy commit tags in the primary region; registry replication copies every push to
@@ -339,6 +339,11 @@ class Procedure:
                         c = {**c, "image": image}
                 containers.append(c)
             arn = definition["taskDefinitionArn"]
+            # Day two: the stack's task definition takes its image from the service's release parameter; record the
+            # image here so a later `pulumi up` keeps it (the stack never overwrites the parameter).
+            releases = self.m.release_parameters if release_parameters is None else release_parameters
+            self._record_release(region, (releases or {}).get(name),
+                                 [c for c in containers if _ecr_image(c["image"], region) is not None])
             if swaps:
                 kwargs = {k: definition[k] for k in TASK_DEFINITION_KEYS if definition.get(k) not in (None, [], {})}
                 kwargs["containerDefinitions"] = containers
@@ -353,6 +358,19 @@ class Procedure:
             LOGGER.info("service image", extra={"service": name, "taskDefinition": arn, "changes": swaps,
                                                 "was": svc["taskDefinition"]})
         return {"changed": sorted(changed), "current": current}
+
+    def _record_release(self, region: str, parameter: str | None, containers: list) -> None:
+        """The image of the service's one ECR-sourced container, into its release parameter (when it differs)."""
+        if not parameter or len(containers) != 1:
+            return
+        ssm, image = self.clients("ssm", region), containers[0]["image"]
+        try:
+            if ssm.get_parameter(Name=parameter)["Parameter"]["Value"] == image:
+                return
+        except ClientError as exc:
+            if error_code(exc) != "ParameterNotFound":
+                raise
+        ssm.put_parameter(Name=parameter, Value=image, Type="String", Overwrite=True)
 
     @staticmethod
     def _newest_image(ecr, registry_host: str, repository: str) -> tuple[str, list]:
@@ -623,7 +641,7 @@ def sync_images(procedure: Procedure, args: argparse.Namespace, out) -> int:
         raise Refused("sync-images changes the DR services: add --confirm")
     started = time.monotonic()
     try:
-        detail = procedure.current_images(m.dr_region, m.cluster_name, m.services)
+        detail = procedure.current_images(m.dr_region, m.cluster_name, m.services, m.release_parameters)
     except (StepError, ClientError) as exc:
         LOGGER.error("sync-images failed", extra={"error": _one_line(exc)})
         print(f"sync-images: FAILED: {_one_line(exc)}", file=out)

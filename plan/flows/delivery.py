@@ -104,3 +104,37 @@ class DeliveryFlows(FlowHost):
                                         {"iam:PassedToService": "ecs-tasks.amazonaws.com", **tags})))
                         self.add(f"pipeline {pname}", f"ECS service {cfg.get('ServiceName')}", "ecs:UpdateService", "allow",
                                  checks, "delivery")
+                    if provider == "Lambda" and cfg.get("FunctionName"):
+                        self.pipeline_lambda(pl, pname, role, cfg)
+
+    def pipeline_lambda(self, pl, pname, role, cfg):
+        """A Lambda invoke action (the unpark action): the pipeline may invoke the function, and the function may
+        do what its parameters name (set the desired count and the scaling floor of that service, report the job)."""
+        import json
+
+        m = self.m
+        region = m.region_of(pl)
+        fn = next((f for f in m.of_type("aws:lambda/function:Function") if m.get(f, "name") == cfg["FunctionName"]), None)
+        farn = m.arn(fn) if fn is not None else f"arn:aws:lambda:{region}:{m.account}:function:{cfg['FunctionName']}"
+        self.add(f"pipeline {pname}", f"function {cfg['FunctionName']}", "lambda:InvokeFunction", "allow",
+                 [(f"{self.role_label(role)} lambda:InvokeFunction", self.ck.role_can(role, "lambda:InvokeFunction", farn))],
+                 "delivery")
+        try:
+            params = json.loads(cfg.get("UserParameters") or "{}")
+        except (TypeError, ValueError):
+            return
+        if fn is None or not isinstance(params, dict) or not params.get("service"):
+            return
+        frole = m.role_by_arn(m.get(fn, "role"))
+        sarn = f"arn:aws:ecs:{region}:{m.account}:service/{params.get('cluster')}/{params['service']}"
+        target = f"arn:aws:application-autoscaling:{region}:{m.account}:scalable-target/flowcheck"
+        scaling = {"application-autoscaling:service-namespace": "ecs",
+                   "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}
+        self.add(f"function {cfg['FunctionName']}", f"ECS service {params['service']} (unpark)",
+                 "ecs:UpdateService + RegisterScalableTarget", "allow", [
+                     ("trust", self.ck.trust(frole, "lambda.amazonaws.com")),
+                     (f"{self.role_label(frole)} ecs:UpdateService", self.ck.role_can(frole, "ecs:UpdateService", sarn)),
+                     (f"{self.role_label(frole)} RegisterScalableTarget", self.ck.role_can(
+                         frole, "application-autoscaling:RegisterScalableTarget", target, scaling)),
+                     (f"{self.role_label(frole)} PutJobSuccessResult",
+                      self.ck.role_can(frole, "codepipeline:PutJobSuccessResult", "*"))], "delivery")

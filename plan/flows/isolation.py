@@ -98,9 +98,13 @@ class IsolationFlows(FlowHost):
             return
         fn, env = self.bootstrap_function()
         sarn = env.get("MASTER_SECRET_ARN")
-        if sarn is None:   # no bootstrap: the RDS-managed secret, if any
-            mus = m.get(db, "masterUserSecrets") or []
+        if sarn is None:   # no bootstrap: the RDS-managed secret when RDS manages the password, else the stack's
+            mus = (m.get(db, "masterUserSecrets") or []) if m.get(db, "manageMasterUserPassword") else []
             sarn = mus[0].get("secretArn") if mus and isinstance(mus[0], dict) else None
+            if sarn is None:
+                own = next((s for s in m.of_type("aws:secretsmanager/secret:Secret")
+                            if (m.get(s, "tags") or {}).get("Purpose") == "db-master"), None)
+                sarn = m.arn(own) if own is not None else None
         if not sarn:
             return
         secret = None if is_unknown(sarn) else next(

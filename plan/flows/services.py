@@ -50,9 +50,13 @@ class ServicesFlows(FlowHost):
             name = rec["name"]
             conf = services_cfg.get(name) if isinstance(services_cfg, dict) else None
             uses = (conf or {}).get("uses") if isinstance(conf, dict) else None
-            if uses is None and name in defaults:
+            if name in defaults:
                 d = defaults[name]
-                uses = d.get("uses", d) if isinstance(d, dict) else None
+                d = d.get("uses", d) if isinstance(d, dict) else None
+                if isinstance(d, dict):
+                    # the stack's entries add to the catalogue's contract, as the program merges them
+                    from components.config.application import merge_uses
+                    uses = merge_uses(d, uses)
             if uses is None:
                 uses = self.derived_contract(rec)
             out[name] = dict(uses)
@@ -425,11 +429,25 @@ class ServicesFlows(FlowHost):
         self.add(who, f"table {str(tarn).split('/')[-1]}", "dynamodb:GetItem/PutItem/Query", "allow", checks, "service")
 
     def service_model(self, rec, who, region, model):
-        arn = f"arn:aws:bedrock:{region}::foundation-model/{model}"
+        """A model id: the model in the Region. An inference-profile id: the profile, and its model in every
+        destination Region with the profile in the request (bedrock:InferenceProfileArn), as Bedrock authorizes a
+        routed invoke."""
+        from components import bedrock
         role = rec["task_role"]
-        self.add(who, f"model {model}", "bedrock:InvokeModel", "allow",
-                 [(f"{self.role_label(role)} bedrock:InvokeModel", self.ck.role_can(role, "bedrock:InvokeModel", arn))],
-                 "service")
+        label = f"{self.role_label(role)} bedrock:InvokeModel"
+        geo, base = bedrock.split(model)
+        if geo is None:
+            arn = f"arn:aws:bedrock:{region}::foundation-model/{model}"
+            self.add(who, f"model {model}", "bedrock:InvokeModel", "allow",
+                     [(label, self.ck.role_can(role, "bedrock:InvokeModel", arn))], "service")
+            return
+        profile = bedrock.profile_arn(region, self.m.account, model)
+        checks = [(f"{label} (profile)", self.ck.role_can(role, "bedrock:InvokeModel", profile))]
+        for dest in bedrock.GEOGRAPHIES[geo]:
+            arn = f"arn:aws:bedrock:{dest if dest != '*' else ''}::foundation-model/{base}"   # global: no Region
+            checks.append((f"{label} ({dest})", self.ck.role_can(role, "bedrock:InvokeModel", arn,
+                                                                 {"bedrock:InferenceProfileArn": profile})))
+        self.add(who, f"model {model} (inference profile)", "bedrock:InvokeModel", "allow", checks, "service")
 
     def service_secret(self, rec, who, region, key):
         s = self.find_secret(key, region)

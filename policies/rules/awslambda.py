@@ -209,6 +209,9 @@ def _permission_source(props, report, args):
     if not any(is_set(props, k) for k in ("sourceArn", "sourceAccount")):
         report(f"principal {principal} with neither sourceArn nor sourceAccount: any {principal} resource of any "
                f"account can invoke the function (confused deputy).")
+    elif principal.startswith("s3.") and not is_set(props, "sourceAccount"):
+        report("principal s3.amazonaws.com with sourceArn but no sourceAccount: bucket ARNs carry no account, so a "
+               "bucket of that name in another account (after this one is deleted) could invoke the function.")
 
 
 rule("lambda-permission-source-restricted", "Lambda permissions for an AWS service principal must name the "
@@ -232,8 +235,10 @@ SECRET_VALUE_PATTERNS = (
 SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)",
                          re.IGNORECASE)
 # A name that says the value is a pointer to a secret, not the secret itself.
-REFERENCE_NAME = re.compile(r"(_ARN|_ID|_NAME|_PATH|_PARAM(ETER)?|_URL|_URI|_REF|_FILE|_ENDPOINT|_VERSION|_KEY_ID)$",
-                            re.IGNORECASE)
+# Also names that describe a secret's handling rather than hold it (header names, lengths, lifetimes, modes).
+REFERENCE_NAME = re.compile(r"(_ARN|_ID|_NAME|_PATH|_PARAM(ETER)?|_URL|_URI|_REF|_FILE|_ENDPOINT|_VERSION|_KEY_ID"
+                            r"|_HEADER|_LENGTH|_TTL|_TIMEOUT|_TYPE|_FIELD|_PREFIX|_ENABLED|_MODE|_POLICY|_REGION"
+                            r"|_ALGORITHM|_ISSUER|_AUDIENCE|_EXPIRY|_EXPIRES|_DAYS|_SECONDS)$", re.IGNORECASE)
 REFERENCE_VALUE = re.compile(r"^(arn:|/|\{\{resolve:|ssm:|secretsmanager:|s3://|https?://)")
 # Resources whose outputs are secrets: a variable taken from one (under a name that is not a reference's, such as
 # *_ARN) is a secret in clear. The first three hold nothing but secrets; a SecretVersion or SecureString parameter

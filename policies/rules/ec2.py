@@ -7,7 +7,7 @@ import fnmatch
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._compliance import nist
-from ._lib import as_bool, cis, flag, fsbp, get, items, resource_policy
+from ._lib import as_bool, cis, flag, fsbp, get, items, resource_policy, stack_policy
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
@@ -105,14 +105,44 @@ def _ami_public(props, report, args):
         report(f"AMI shared with account {account}, not in allowedAccountIds.")
 
 
-def _no_public_ip(props, report, args):
-    if args.resource_type in (INSTANCE, LAUNCH_CONFIGURATION):
+SUBNET = "aws:ec2/subnet:Subnet"
+
+
+def _public_ip_flags(props, resource_type) -> list[str]:
+    out = []
+    if resource_type in (INSTANCE, LAUNCH_CONFIGURATION):
         if as_bool(get(props, "associatePublicIpAddress")):
-            report("associatePublicIpAddress must not be true; reach instances through a load balancer or SSM.")
-    if args.resource_type in (INSTANCE, LAUNCH_TEMPLATE):
+            out.append("associatePublicIpAddress must not be true; reach instances through a load balancer or SSM.")
+    if resource_type in (INSTANCE, LAUNCH_TEMPLATE):
         for i, nic in enumerate(items(get(props, "networkInterfaces"))):
             if as_bool(get(nic, "associatePublicIpAddress")):
-                report(f"networkInterfaces[{i}].associatePublicIpAddress must not be true.")
+                out.append(f"networkInterfaces[{i}].associatePublicIpAddress must not be true.")
+    return out
+
+
+def _no_public_ip(resources, report, args):
+    """The public IP an instance asks for, and the one its subnet gives it (issue 27): an instance that does not
+    say associatePublicIpAddress=False gets one in a subnet with mapPublicIpOnLaunch (joined by the subnetId's
+    dependency, so it holds in a preview), and in the default VPC's default subnets when it names no subnet."""
+    from ._lib import depends_on
+    from ._shared import present
+    subnets = [r for r in resources if r.resource_type == SUBNET]
+    for r in resources:
+        if r.resource_type not in (INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION):
+            continue
+        for problem in _public_ip_flags(r.props, r.resource_type):
+            report(problem, r.urn)
+        keys = set(iter(r.props))
+        if r.resource_type != INSTANCE or "associatePublicIpAddress" in keys \
+                or ("networkInterfaces" in keys and items(get(r.props, "networkInterfaces"))):
+            continue          # an explicit answer (checked above), or interfaces that carry their own
+        public = [s for s in subnets if depends_on(r, s, "subnetId") and flag(s.props, "mapPublicIpOnLaunch") is True]
+        if public:
+            report(f"subnet {public[0].name} assigns public IPs on launch (mapPublicIpOnLaunch) and the instance "
+                   f"does not set associatePublicIpAddress=False: it gets a public IP.", r.urn)
+        elif not present(r.props, "subnetId") and not present(r.props, "launchTemplate"):
+            report("no subnetId: the instance launches into the default VPC's default subnet, which assigns "
+                   "public IPs; name a private subnet (or set associatePublicIpAddress=False).", r.urn)
 
 
 def _monitoring(props, report, args):
@@ -205,9 +235,9 @@ POLICIES = [
         tags=["exposure", "ec2"],
         config_schema=PolicyConfigSchema(properties={
             "allowedAccountIds": {"type": "array", "items": {"type": "string"}, "default": []}})),
-    resource_policy(
+    stack_policy(
         "ec2-instance-no-public-ip", "EC2 instances, launch templates and launch configurations must not "
-        "assign public IP addresses.", (INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION), _no_public_ip,
+        "assign public IP addresses.", _no_public_ip, types=(INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION, SUBNET),
         severity=Severity.HIGH, framework=fsbp("EC2.9"),
         remediation="Launch into private subnets with associatePublicIpAddress=False; expose through a load "
                     "balancer, use SSM Session Manager for access.",

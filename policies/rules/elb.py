@@ -2,9 +2,10 @@
 no protocol is HTTP), access logs, deletion protection, invalid header dropping."""
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from pulumi_policy import PolicyConfigSchema, Severity
 
-from ._lib import LISTENERS, flag, fsbp, get, items, resource_policy, rule, stack_policy
+from ._compliance import nist
+from ._lib import LISTENERS, LOAD_BALANCERS, TARGET_GROUPS, flag, fsbp, get, items, resource_policy, rule, stack_policy
 from ._shared import ALL_LOAD_BALANCERS, AWSX_ALB, present
 
 # TLS 1.2+ policies (the TLS13 family adds TLS 1.3; FS policies are TLS 1.2 forward-secret only). Not every
@@ -72,6 +73,10 @@ def _drop_invalid_headers(props, report, args):
 
 
 def _access_logs(props, report, args):
+    # FSBP ELB.5 covers application (and classic) load balancers: a network load balancer logs only its TLS
+    # listeners and a gateway load balancer has no access log, so neither is judged here.
+    if not _is_application(props, args.resource_type):
+        return
     if flag(props, "accessLogs.enabled") is not True or not present(get(props, "accessLogs") or {}, "bucket"):
         report("accessLogs must be enabled with a bucket.")
 
@@ -209,3 +214,67 @@ rule("clb-logging-and-resilience", "Classic Load Balancers must log access, bala
      steps="access_logs={bucket, enabled: True}, cross_zone_load_balancing=True, connection_draining=True, "
            "health_check={...}, subnets in two or more AZs (or move to an Application Load Balancer).",
      tags=["elb", "logging", "resilience"])(_clb_operations)
+
+# --- issue 27: an internet-facing load balancer in front of a database ----------------------------------------------
+# The ports of the database engines AWS runs (RDS/Aurora, Redshift, ElastiCache, MemoryDB, DocumentDB, Neptune,
+# Keypaces): a listener on one of them, reachable from the internet, publishes the database itself.
+DATABASE_PORTS = {1433: "SQL Server", 1521: "Oracle", 2484: "Oracle (TCPS)", 3306: "MySQL/MariaDB/Aurora",
+                  5432: "PostgreSQL/Aurora", 5439: "Redshift", 6379: "Redis/Valkey", 11211: "Memcached",
+                  27017: "MongoDB/DocumentDB", 8182: "Neptune", 9042: "Cassandra/Keyspaces"}
+TARGET_GROUP_ATTACHMENTS = ("aws:lb/targetGroupAttachment:TargetGroupAttachment",
+                            "aws:alb/targetGroupAttachment:TargetGroupAttachment")
+DATABASE_TYPES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance",
+                  "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster",
+                  "aws:elasticache/serverlessCache:ServerlessCache", "aws:memorydb/cluster:Cluster",
+                  "aws:docdb/cluster:Cluster", "aws:docdb/clusterInstance:ClusterInstance",
+                  "aws:neptune/cluster:Cluster", "aws:redshift/cluster:Cluster")
+
+
+def _port_number(value) -> int | None:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _public_database_ports(resources, report, args):
+    from ._lib import depends_on
+    ports = {int(p) for p in (args.get_config() or {}).get("ports") or DATABASE_PORTS}
+    listeners = [r for r in resources if r.resource_type in LISTENERS]
+    groups = [r for r in resources if r.resource_type in TARGET_GROUPS]
+    attachments = [r for r in resources if r.resource_type in TARGET_GROUP_ATTACHMENTS]
+    databases = [r for r in resources if r.resource_type in DATABASE_TYPES]
+    for lb in resources:
+        if lb.resource_type not in LOAD_BALANCERS + (CLASSIC_LB,) or flag(lb.props, "internal") is True:
+            continue
+        found: list[tuple[int | None, list]] = []
+        if lb.resource_type == CLASSIC_LB:
+            found = [(_port_number(get(li, "lbPort")), []) for li in items(get(lb.props, "listeners"))]
+        else:
+            for li in (x for x in listeners if depends_on(x, lb, "loadBalancerArn")):
+                behind = [g for g in groups if depends_on(li, g)]
+                found.append((_port_number(get(li.props, "port")), behind))
+                found += [(_port_number(get(g.props, "port")), [g]) for g in behind]
+        for port, behind in found:
+            if port not in ports:
+                continue
+            targets = [d.name for g in behind for a in attachments if depends_on(a, g, "targetGroupArn")
+                       for d in databases if depends_on(a, d)]
+            what = f" (behind it: {', '.join(sorted(set(targets)))})" if targets else ""
+            report(f"internet-facing load balancer {lb.name} forwards port {port} "
+                   f"({DATABASE_PORTS.get(port, 'a database port')}) from the internet{what}; databases are reached "
+                   f"from inside the VPC only.", lb.urn)
+            break
+
+
+POLICIES.append(stack_policy(
+    "lb-no-internet-facing-database-port", "Internet-facing load balancers must not listen on (or forward to) a "
+    "database port.", _public_database_ports,
+    types=LOAD_BALANCERS + (CLASSIC_LB,) + LISTENERS + TARGET_GROUPS + TARGET_GROUP_ATTACHMENTS + DATABASE_TYPES,
+    severity=Severity.CRITICAL, framework=nist("SC-7"),
+    remediation="Make the load balancer internal (internal=True) or remove the listener; clients reach the database "
+                "privately (VPC, peering, PrivateLink) with the database's own TLS and authentication.",
+    tags=["elb", "exposure", "database"],
+    config_schema=PolicyConfigSchema(properties={
+        "ports": {"type": "array", "items": {"type": "integer"}, "default": sorted(DATABASE_PORTS),
+                  "description": "ports that must never face the internet"}})))
