@@ -224,7 +224,7 @@ class DeliveryTier(pulumi.ComponentResource):
             log_name = n.log_group("codebuild", svc)
             logs = log_group(self, p, f"{svc}-build-logs", log_name, kms_key_arn=args.logs_key_arn,
                              retention=s.log_retention_days, tags=tags)
-            release_parameter_arn = None if wired.release_parameter_name is None else \
+            release_parameter_arn: pulumi.Output[str] | None = None if wired.release_parameter_name is None else \
                 pulumi.Output.from_input(wired.release_parameter_name).apply(
                     lambda name: p.arn("ssm", "parameter/" + name.lstrip("/")))
             build = service_role(

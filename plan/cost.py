@@ -467,7 +467,7 @@ def h_ecs_service(pr: Pricer, r: Resource) -> None:
     # its configured minimum, which its scaling target carries: the month the stack runs, not its first hour.
     configured = _configured_minimum(pr, r)
     parked = configured is not None and configured > desired
-    if parked:
+    if parked and configured is not None:
         desired, note = configured, f"; configured minimum (parked at {desired:g} in this plan)"
     before = len(pr.lines)
     _fargate_lines(pr, r, units[0], units[1], desired, _strategies(pr, r), arm, note)

@@ -114,6 +114,7 @@ def check_models(path: str, models, region: str) -> None:
     from .. import bedrock
     for i, model in enumerate(models):
         if not bedrock.source_allowed(model, region):
-            geo = bedrock.split(model)[0]
+            geo = bedrock.split(model)[0] or ""
             raise ConfigError(f"{path}[{i}]", model, f"a model id, or a profile of aws:region {region}'s geography "
-                                                     f"(a {geo}. profile is called from {', '.join(bedrock.GEOGRAPHIES[geo])})")
+                                                     f"(a {geo}. profile is called from "
+                                                     f"{', '.join(bedrock.GEOGRAPHIES.get(geo, ()))})")
