@@ -46,3 +46,11 @@ def test_the_string_port_passes(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out, status = check(tmp_path, "port.apply(str)")
     assert (status, out) == (0, "")
+
+
+def test_the_sources_type_check(monkeypatch):
+    """The same check as `.ci/run`'s `venv/bin/mypy` (pyproject.toml's files and settings), so a suite run on its
+    own goes red on a type error too. Warm after .ci/run's step (the same cache directory): a few seconds."""
+    monkeypatch.chdir(ROOT)
+    out, err, status = api.run(["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(ROOT / ".mypy_cache")])
+    assert status == 0, out[-4000:] + err
