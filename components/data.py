@@ -69,6 +69,7 @@ class DataOutputs:
     # The stack-owned master credential (JSON: engine, host, port, username, password, dbname; the shape of RDS's
     # rotation functions): for the database bootstrap (`master_secret_readers`), never for services.
     db_master_secret_arn: pulumi.Output
+    db_master_secret_arn_pattern: pulumi.Output[str]   # name-based (IAM documents known in a preview)
     db_replica_identifier: pulumi.Output[str] | None
     db_replica_address: pulumi.Output[str] | None
     db_replica_resource_id: pulumi.Output[str] | None   # the replica's own DbiResourceId (its rds-db:connect ARNs)
@@ -147,6 +148,7 @@ class DataTier(pulumi.ComponentResource):
             security_group_id=args.data_sg_id, db_address=self.db.address, db_port=self.db.port, db_name=d.db_name,
             db_instance_identifier=self.db.identifier, db_instance_arn=self.db.arn, db_resource_id=self.db.resource_id,
             db_master_secret_arn=self.db_master_secret.arn,
+            db_master_secret_arn_pattern=self._master_secret_pattern,
             db_replica_identifier=self.db_replica.identifier if self.db_replica is not None else None,
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
             db_replica_resource_id=self.db_replica.resource_id if self.db_replica is not None else None,
@@ -326,6 +328,7 @@ class DataTier(pulumi.ComponentResource):
         and spaces in a master password. Readable only by `master_secret_readers` (the database bootstrap)."""
         p, a = self._p, self._args
         name = p.namer.physical("secret", "postgres-master")
+        self._master_secret_pattern = p.arn("secretsmanager", f"secret:{name}-??????")
         self.db_master_secret = aws.secretsmanager.Secret(
             "postgres-master", name=name,
             description=f"Master credential of {identifier} (generated once; the database bootstrap reads it)",

@@ -50,6 +50,9 @@ class DatabaseUsersArgs:
     db_resource_id: pulumi.Input[str]          # a new instance (replaced, restored) is bootstrapped again
     master_username: str
     master_secret_arn: pulumi.Input[str]
+    # Its name-based ARN (`...:secret:<name>-??????`): the role's policy is then known in a new stack's preview,
+    # where the secret's ARN (random suffix) is not, so the pack and the flow check can decide it before `up`.
+    master_secret_arn_pattern: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[Sequence[str]]
     app_sg_id: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
@@ -71,13 +74,14 @@ class DatabaseUsers(pulumi.ComponentResource):
         super().__init__(p.tier_type("DatabaseUsers"), name, None, p.tier_options(opts))
         desired = database_roles(args.settings.catalogue())
         secret = pulumi.Output.from_input(args.master_secret_arn)
+        pattern = args.master_secret_arn_pattern
         statements: list[dict] = [
             {"Sid": "ReadTheMasterCredential", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-             "Resource": secret},
+             "Resource": pattern},
             {"Sid": "DecryptTheMasterCredential", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
              "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{p.region}.amazonaws.com",
-                                            "kms:CallerAccount": p.account_id,
-                                            "kms:EncryptionContext:SecretARN": secret}}},
+                                            "kms:CallerAccount": p.account_id},
+                           "StringLike": {"kms:EncryptionContext:SecretARN": pattern}}},
         ]
         fn = platform_function(
             self, p, LambdaSpec(

@@ -147,7 +147,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     users = DatabaseUsers("database-users", DatabaseUsersArgs(
         platform=p, settings=settings.application, db_address=data.db_address, db_port=data.db_port.apply(str),
         db_name=data.db_name, db_resource_id=data.db_resource_id, master_username=settings.data.db_master_username,
-        master_secret_arn=data.db_master_secret_arn, private_subnet_ids=network.private_subnet_ids,
+        master_secret_arn=data.db_master_secret_arn, master_secret_arn_pattern=data.db_master_secret_arn_pattern,
+        private_subnet_ids=network.private_subnet_ids,
         app_sg_id=network.app_security_group_id, data_key_arn=security.data_key_arn,
         logs_key_arn=security.logs_key_arn)).outputs
 

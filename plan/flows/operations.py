@@ -188,7 +188,8 @@ def training(c):
     repos = [m.get(r, "name") for r in m.of_type("aws:ecr/repository:Repository")
              if m.region_of(r) == region and not is_unknown(m.get(r, "name"))]
     service_repos = [n for n in repos if n not in ml_repos]
-    for name in [n for n in repos if n in ml_repos] + service_repos[:1]:   # one service repository shows the boundary
+    # sorted: registration order differs from run to run (the SDK registers concurrently)
+    for name in sorted(n for n in repos if n in ml_repos) + sorted(service_repos)[:1]:   # one service repository shows the boundary
         repo_arn = f"arn:aws:ecr:{region}:{m.account}:repository/{name}"
         mine = name in ml_repos
         c.add(who, f"ECR {name}", "ecr:PutImage", "allow" if mine else "deny",
