@@ -44,6 +44,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "alb-https-or-redirect": {"loadbalancer": 1},   # awsx's default HTTP:80 forward listener, judged once on the component
         "alb-waf-attached": {"loadbalancer": 1},  # internet-facing (awsx's default) and no WebAclAssociation
         "default-security-group-restricts-all": {"vpc": 1},
+        "default-network-acl-restricted": {"vpc": 1},            # awsx leaves the default NACL open (issue 32)
         "ecs-logging-configured": {},                            # awsx adds awslogs to the log group it creates
         "ecs-no-public-ip": {"service": 1},                      # assignPublicIp=True (top level) -> the service
         "ecs-read-only-root-filesystem": {"service": 1},         # advisory
@@ -61,6 +62,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "s3-lifecycle-configured": {"app": 1},
         "s3-tls-only-policy": {"app": 1},
         "sqs-redrive-policy": {"app": 1},
+        "sqs-tls-only-policy": {"app": 1},                       # no queue policy at all (issue 32)
     },
     "openapi-rest-api": {
         "apigateway-access-logging": {"api": 1},
@@ -74,6 +76,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     "tags-in-apply": {
         "secretsmanager-secret-rotation-enabled": {"db-password": 1},
         "sqs-redrive-policy": {"events": 1, "events-dlq": 1},    # nothing uses events-dlq as a DLQ
+        "sqs-tls-only-policy": {"events": 1, "events-dlq": 1},   # neither queue denies plain HTTP (issue 32)
     },
     "ec2-invokes": {
         "ebs-encrypted": {"web": 1},
@@ -85,6 +88,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     },
     "eks-cluster": {
         "default-security-group-restricts-all": {"eks-vpc": 1},
+        "default-network-acl-restricted": {"eks-vpc": 1},        # the default NACL left as it is (issue 32)
         "eks-control-plane-logging": {"eks-cluster": 1},  # judged once, on the eks:index:Cluster component
         "eks-endpoint-restricted": {"eks-cluster": 1},  # judged once, on the eks:index:Cluster component
         "eks-secrets-encryption": {"eks-cluster": 1},  # judged once, on the eks:index:Cluster component
@@ -105,7 +109,8 @@ JUDGED_WRONG: dict = {}
 # verdict in preview is "could not run", never a pass.
 EXPECTED_SKIPS = {
     ("repeated-names", "preview"): {"iam-no-full-admin", "iam-no-service-wildcards", "iam-no-star-action",
-                                    "lambda-role-no-wildcard", "iam-no-privilege-escalation"},
+                                    "lambda-role-no-wildcard", "iam-no-privilege-escalation",
+                                    "iam-no-data-plane-write-on-star", "kms-key-use-scoped"},
     # the container definitions hold the repository URL, unknown until the repository exists
     ("awsx-fargate", "preview"): {"ecs-logging-configured", "ecs-read-only-root-filesystem",
                                   "ecs-no-privileged-containers", "ecs-container-env-no-secrets"},
