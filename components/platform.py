@@ -195,7 +195,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     governance = GovernanceTier("governance", GovernanceTierArgs(
         platform=p, settings=settings.observability, logs_key_arn=security.logs_key_arn,
         alerts_topic_arn=events.warnings_topic_arn, access_log_bucket_name=data.log_bucket_name)).outputs
-    if dp is not None and governance.config_role_arn is not None:
+    if (dp is not None and governance.config_role_arn is not None and governance.audit_bucket_name is not None
+            and governance.audit_key_arn is not None):
         # Every region the stack runs in has the account baseline (Config, GuardDuty, EBS encryption by default),
         # not only the primary: the DR region holds a VPC, databases, caches, services and buckets.
         RegionBaseline("dr-governance", RegionBaselineArgs(
