@@ -73,6 +73,8 @@ class MlOutputs:
     submitter_policy_arn: pulumi.Output[str] | None = None
     # The repositories' names (explicit, known in a preview): the DR region's replication targets take them.
     repository_names: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
+    # Every repository's lifecycle policy (JSON): the DR tier gives the DR region's replicas the same one.
+    ecr_lifecycle_policy: str | None = None
 
 
 def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
@@ -461,7 +463,8 @@ class MlTier(pulumi.ComponentResource):
             endpoint_names={k: e.name for k, e in endpoints.items()}, training_log_group_name=training_log_group_name,
             training_failed_alarm_arn=training_failed_alarm.arn, function_names=function_names,
             dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn, submitter_policy_arn=submitter_policy_arn,
-            repository_names={k: r.name for k, r in repositories.items()})
+            repository_names={k: r.name for k, r in repositories.items()},
+            ecr_lifecycle_policy=lifecycle_policy(s.keep_tagged_images, s.untagged_expiry_days))
         publish(self, self.outputs)
 
     def _offhours(self, p: Platform, args: MlTierArgs, arn, data_key: dict):

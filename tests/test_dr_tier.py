@@ -560,3 +560,18 @@ def test_the_dr_services_are_pipeline_owned_so_up_does_not_revert_the_failover_i
     doc = plan.exports["drManifest"]
     assert set(doc["releaseParameters"]) == set(doc["services"])
     assert set(doc["releaseParameters"].values()) == {p.props["name"] for p in params.values()}
+
+
+def test_dr_region_ecr_replicas_get_the_primarys_lifecycle_through_a_creation_template():
+    """Issue 30: replication creates the DR region's repositories itself, with no lifecycle policy; the creation
+    template (in the DR region, for REPLICATION, this stack's prefix) gives them the primary's."""
+    from conftest import primary_plan
+    plan = primary_plan("prod", False)
+    [template] = plan.of_type("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
+    replication = plan.named("ecr-replication").props["replicationConfiguration"]["rules"][0]
+    assert template.props["appliedFors"] == ["REPLICATION"]
+    assert replication["repositoryFilters"][0]["filter"].startswith(template.props["prefix"] + "/")
+    assert template.provider == dr_provider(plan).urn
+    lifecycles = {r.props["policy"] for r in plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+                  if r.provider != dr_provider(plan).urn}
+    assert lifecycles == {template.props["lifecyclePolicy"]}
