@@ -340,7 +340,10 @@ class MlTier(pulumi.ComponentResource):
                  "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
             ]
         patterns: dict[str, pulumi.Input[str]] = {
-            "training-requests": json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REQUEST_DETAIL_TYPE]}),
+            # The default bus is the account's: every stack in it sees every request, so each stack's rule matches
+            # only requests naming it (detail.stack) — never another stack's (the flow check's bus isolation).
+            "training-requests": json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REQUEST_DETAIL_TYPE],
+                                             "detail": {"stack": [p.stack]}}),
             # Every job that does not complete: Failed, and Stopped (MaxRuntimeExceeded, MaxWaitTimeExceeded).
             "training-failed": json.dumps({
                 "source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],
@@ -385,7 +388,8 @@ class MlTier(pulumi.ComponentResource):
             rejected_name = n.physical("eventbridge_rule", "training-rejected")
             rejected = aws.cloudwatch.EventRule(
                 "rule-training-rejected", name=rejected_name, description="refused training request -> warnings",
-                event_pattern=json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REJECTED_DETAIL_TYPE]}),
+                event_pattern=json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REJECTED_DETAIL_TYPE],
+                                          "detail": {"stack": [p.stack]}}),
                 tags=p.tags(rejected_name), opts=child)
             aws.cloudwatch.EventTarget(
                 "rule-training-rejected-target", rule=rejected.name, arn=args.alarm_topic_arn,
