@@ -219,6 +219,8 @@ class ApplicationTier(pulumi.ComponentResource):
                 logs_key_arn=args.logs_key_arn, secrets=secrets(svc, deps), image=self._image(svc, app, args),
                 environment={**environment(svc, deps), **route_environment(svc, app)},
                 off_hours_tag=args.off_hours_tag,
+                queue_names=[pulumi.Output.from_input(deps.queue_arns[q]).apply(lambda a: a.split(":")[-1])
+                             for q in svc.settings.uses.queues],
                 alb_arn_suffix=alb.arn_suffix, delivered=svc.name in args.delivered_services,
                 repository_url=None if svc.settings.image else args.repository_urls[svc.name],
                 image_tag=svc.settings.image_tag or app.image_tag)

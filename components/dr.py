@@ -77,6 +77,8 @@ class DrTierArgs:
     site_bucket_arn: Input[str] | None = None
     site_versioning_id: Input[str] | None = None
     site_distribution_arn: Input[str] | None = None
+    # The ML tier's ECR lifecycle policy: the DR region's replicas get it through a repository creation template.
+    ecr_lifecycle_policy: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,6 +160,15 @@ class DrTier(pulumi.ComponentResource):
                                 # This stack's repositories only ({project}/{stack}/...): never dev's images.
                                 filter=p.namer.physical("ecr", "") + "/", filter_type="PREFIX_MATCH")])]),
                     opts=child)
+                # Replication creates the DR region's repositories itself, with no lifecycle policy: images would
+                # pile up there forever. A creation template (in the DR region, for REPLICATION) gives every replica
+                # of this stack's repositories the primary's lifecycle policy.
+                if args.ecr_lifecycle_policy:
+                    aws.ecr.RepositoryCreationTemplate(
+                        "ecr-dr-replica-template", prefix=p.namer.physical("ecr", "").rstrip("/"),
+                        applied_fors=["REPLICATION"], lifecycle_policy=args.ecr_lifecycle_policy,
+                        description="DR replicas of this stack's repositories: the primary's lifecycle policy",
+                        opts=dr_opts)
 
             if d.standby and args.db_address is not None:
                 aws.ssm.Parameter("db-endpoint", name=p.namer.physical("ssm_parameter", "db-endpoint"), type="String",

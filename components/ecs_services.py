@@ -49,6 +49,7 @@ class ServiceWiring:
     # definition revision (its image is the released commit), so the stack must not roll it back.
     delivered: bool = False
     off_hours_tag: str | None = None         # tag key of the off-hours scheduler, when it runs
+    queue_names: Sequence[pulumi.Input[str]] = ()   # the queues it consumes: it scales on their backlog per task
 
 
 @dataclasses.dataclass
@@ -131,6 +132,48 @@ def parked(p: Platform, w: ServiceWiring) -> pulumi.Output[bool]:
     if w.repository_url is None:
         return pulumi.Output.from_input(False)   # an explicit image reference: assumed to exist
     return image_available(p, w.repository_url, None if w.delivered else w.image_tag).apply(lambda ok: not ok)
+
+
+def work_scaling(parent, p: Platform, app: ApplicationSettings, svc: ResolvedService, w: ServiceWiring,
+                 target: aws.appautoscaling.Target, service: aws.ecs.Service, groups: Sequence) -> None:
+    """Scaling on work, not CPU (a service blocked on Bedrock or holding streams is saturated at 5% CPU):
+    requests per task per target group (a staged service's second group too: target tracking scales in only
+    when every policy agrees, and the idle group's policy has no data), and each consumed queue's backlog per
+    running task (metric math, "Scaling policy based on Amazon SQS", Application Auto Scaling User Guide)."""
+    scaling = app.autoscaling
+    child = pulumi.ResourceOptions(parent=parent)
+    streamed = svc.settings.route.response == "STREAM"
+    per_target = scaling.streamed_requests_per_target if streamed else scaling.requests_per_target
+
+    def policy(key: str, config: dict) -> None:
+        aws.appautoscaling.Policy(  # type: ignore[call-overload]  # the configuration in the SDK's dict form
+            f"{svc.name}-{key}-scaling", name=p.namer.physical("scaling_policy", svc.name, key),
+            policy_type="TargetTrackingScaling", service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration={
+                **config, "scale_in_cooldown": scaling.scale_in_cooldown,
+                "scale_out_cooldown": scaling.scale_out_cooldown},
+            opts=child)
+    if w.alb_arn_suffix is not None:
+        for i, group in enumerate(groups):
+            policy("requests" + ("" if i == 0 else "-alt"), {
+                "target_value": float(per_target),
+                "predefined_metric_specification": {
+                    "predefined_metric_type": "ALBRequestCountPerTarget",
+                    "resource_label": pulumi.Output.concat(w.alb_arn_suffix, "/", group.arn_suffix)}})
+    for i, queue in enumerate(w.queue_names):
+        policy(f"queue{i}", {
+            "target_value": float(scaling.queue_backlog_per_task),
+            "customized_metric_specification": {"metrics": [
+                {"id": "visible", "return_data": False, "metric_stat": {"stat": "Sum", "metric": {
+                    "namespace": "AWS/SQS", "metric_name": "ApproximateNumberOfMessagesVisible",
+                    "dimensions": [{"name": "QueueName", "value": queue}]}}},
+                {"id": "tasks", "return_data": False, "metric_stat": {"stat": "Average", "metric": {
+                    "namespace": "ECS/ContainerInsights", "metric_name": "RunningTaskCount",
+                    "dimensions": [{"name": "ClusterName", "value": w.cluster_name},
+                                   {"name": "ServiceName", "value": service.name}]}}},
+                {"id": "backlog_per_task", "label": "visible messages per running task", "return_data": True,
+                 "expression": "visible / IF(tasks > 0, tasks, 1)"}]}})
 
 
 def capacity_strategy(app: ApplicationSettings, svc: ResolvedService) -> list:
@@ -326,6 +369,9 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
                     predefined_metric_type=predefined),
                 scale_in_cooldown=scaling.scale_in_cooldown, scale_out_cooldown=scaling.scale_out_cooldown),
             opts=child)
+
+    work_scaling(parent, p, app, svc, w, scaling_target, service,
+                 [target_group, *([alternate] if alternate is not None else [])])
 
     return EcsService(service=service, task_definition=task_definition, target_group=target_group,
                       listener_rule=listener_rule, log_group=log_group, scaling_target=scaling_target,

@@ -73,6 +73,8 @@ class MlOutputs:
     submitter_policy_arn: pulumi.Output[str] | None = None
     # The repositories' names (explicit, known in a preview): the DR region's replication targets take them.
     repository_names: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
+    # Every repository's lifecycle policy (JSON): the DR tier gives the DR region's replicas the same one.
+    ecr_lifecycle_policy: str | None = None
 
 
 def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
@@ -338,7 +340,10 @@ class MlTier(pulumi.ComponentResource):
                  "Condition": {**data_key, "StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
             ]
         patterns: dict[str, pulumi.Input[str]] = {
-            "training-requests": json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REQUEST_DETAIL_TYPE]}),
+            # The default bus is the account's: every stack in it sees every request, so each stack's rule matches
+            # only requests naming it (detail.stack) — never another stack's (the flow check's bus isolation).
+            "training-requests": json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REQUEST_DETAIL_TYPE],
+                                             "detail": {"stack": [p.stack]}}),
             # Every job that does not complete: Failed, and Stopped (MaxRuntimeExceeded, MaxWaitTimeExceeded).
             "training-failed": json.dumps({
                 "source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],
@@ -383,7 +388,8 @@ class MlTier(pulumi.ComponentResource):
             rejected_name = n.physical("eventbridge_rule", "training-rejected")
             rejected = aws.cloudwatch.EventRule(
                 "rule-training-rejected", name=rejected_name, description="refused training request -> warnings",
-                event_pattern=json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REJECTED_DETAIL_TYPE]}),
+                event_pattern=json.dumps({"source": [REQUEST_SOURCE], "detail-type": [REJECTED_DETAIL_TYPE],
+                                          "detail": {"stack": [p.stack]}}),
                 tags=p.tags(rejected_name), opts=child)
             aws.cloudwatch.EventTarget(
                 "rule-training-rejected-target", rule=rejected.name, arn=args.alarm_topic_arn,
@@ -461,7 +467,8 @@ class MlTier(pulumi.ComponentResource):
             endpoint_names={k: e.name for k, e in endpoints.items()}, training_log_group_name=training_log_group_name,
             training_failed_alarm_arn=training_failed_alarm.arn, function_names=function_names,
             dlq_names=dlq_names, uploader_policy_arn=uploader_policy_arn, submitter_policy_arn=submitter_policy_arn,
-            repository_names={k: r.name for k, r in repositories.items()})
+            repository_names={k: r.name for k, r in repositories.items()},
+            ecr_lifecycle_policy=lifecycle_policy(s.keep_tagged_images, s.untagged_expiry_days))
         publish(self, self.outputs)
 
     def _offhours(self, p: Platform, args: MlTierArgs, arn, data_key: dict):

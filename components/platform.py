@@ -40,7 +40,7 @@ from .dr_region import (
 )
 from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
 from .events import EventsOutputs, EventsTier, EventsTierArgs
-from .governance import GovernanceOutputs, GovernanceTier, GovernanceTierArgs
+from .governance import GovernanceOutputs, GovernanceTier, GovernanceTierArgs, RegionBaseline, RegionBaselineArgs
 from .ml import MlOutputs, MlTier, MlTierArgs
 from .network import NetworkOutputs, NetworkTier, NetworkTierArgs
 from .observability import ObservabilityOutputs, ObservabilityTier, ObservabilityTierArgs
@@ -196,13 +196,21 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     governance = GovernanceTier("governance", GovernanceTierArgs(
         platform=p, settings=settings.observability, logs_key_arn=security.logs_key_arn,
         alerts_topic_arn=events.warnings_topic_arn, access_log_bucket_name=data.log_bucket_name)).outputs
+    if (dp is not None and governance.config_role_arn is not None and governance.audit_bucket_name is not None
+            and governance.audit_key_arn is not None):
+        # Every region the stack runs in has the account baseline (Config, GuardDuty, EBS encryption by default),
+        # not only the primary: the DR region holds a VPC, databases, caches, services and buckets.
+        RegionBaseline("dr-governance", RegionBaselineArgs(
+            platform=dp, settings=settings.observability, config_role_arn=governance.config_role_arn,
+            audit_bucket_name=governance.audit_bucket_name, audit_key_arn=governance.audit_key_arn))
 
     dr = DrTier("dr", DrTierArgs(
         platform=p, settings=settings.dr, dr_platform=dp, bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns,
         bucket_versioning_ids=data.bucket_versioning_ids, db_instance_arn=data.db_instance_arn,
         table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn, db_address=data.db_address,
         site_bucket_id=edge.site_bucket_name, site_bucket_arn=edge.site_bucket_arn,
-        site_versioning_id=edge.site_versioning_id, site_distribution_arn=edge.distribution_arn)).outputs
+        site_versioning_id=edge.site_versioning_id, site_distribution_arn=edge.distribution_arn,
+        ecr_lifecycle_policy=ml.ecr_lifecycle_policy)).outputs
 
     dr_region = None
     if dr_keys is not None:

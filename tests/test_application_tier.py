@@ -182,7 +182,11 @@ def test_autoscaling_target_and_cpu_memory_policies_per_service(stack, bounds):
             metrics[metric] = (cfg["predefinedMetricSpecification"]["predefinedMetricType"], cfg["targetValue"])
         assert metrics == {"cpu": ("ECSServiceAverageCPUUtilization", 60),
                            "memory": ("ECSServiceAverageMemoryUtilization", 75)}
-    assert len(app_resources(plan, TARGET)) == 9 and len(app_resources(plan, POLICY)) == 18
+    # issue 25: plus requests per target for each target group, and backlog per task for each consumed queue
+    groups = [r for r in app_resources(plan, "aws:lb/targetGroup:TargetGroup")]
+    consumers = [n for n in ("workflow", "conversational", "document-extraction")]
+    assert len(app_resources(plan, TARGET)) == 9
+    assert len(app_resources(plan, POLICY)) == 18 + len(groups) + len(consumers)
 
 
 # --- cluster, load balancer, listeners ---------------------------------------------------------------

@@ -167,17 +167,36 @@ def test_flows_bootstrap_reads_the_master_secret_and_no_service_does():
     assert services <= set(by_source)
     for name in services:
         assert by_source[name].expected == "deny" and by_source[name].verdict.allowed is False, name
-    # The other side: a service granted the secret turns its flow red; a bootstrap without its grant too.
-    broken = copy.deepcopy(plan)
+    # The other side. Twice protected: a service's identity grant alone still meets the secret policy's explicit
+    # deny; granted by both, its flow turns red. The bootstrap without its identity grant, or left out of the
+    # secret policy's readers, is red too.
+    from plan.flows.model import Model
     secret = plan.named("db-bootstrap", FUNCTION).props["environment"]["variables"]["MASTER_SECRET_ARN"]
-    search = primary(broken).named("search-task-policy", "aws:iam/rolePolicy:RolePolicy")
-    doc = json.loads(search.inputs["policy"])
-    doc["Statement"].append({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret})
-    search.inputs["policy"] = json.dumps(doc)
-    boot = broken.named("db-bootstrap-policy", "aws:iam/rolePolicy:RolePolicy")
-    doc = json.loads(boot.inputs["policy"])
-    doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "ReadTheMasterCredential"]
-    boot.inputs["policy"] = json.dumps(doc)
-    red = {f.source: f for f in build_flows(broken) if f.target == "database master secret"}
-    assert red["search"].verdict.allowed is True and not red["search"].ok
-    assert red["db-bootstrap"].verdict.allowed is False and not red["db-bootstrap"].ok
+
+    def edit(p, name, change):
+        res = primary(p).named(name)
+        doc = json.loads(res.inputs["policy"])
+        change(doc)
+        res.inputs["policy"] = json.dumps(doc)
+
+    def grant_search(doc):
+        doc["Statement"].append({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret})
+
+    def red(*changes):
+        broken = copy.deepcopy(plan)
+        for name, change in changes:
+            edit(broken, name, change)
+        return {f.source: f for f in build_flows(broken) if f.target == "database master secret"}
+
+    only_identity = red(("search-task-policy", grant_search))
+    assert only_identity["search"].ok and "explicit deny" in only_identity["search"].verdict.reason
+    search_role = Model(plan).role_named("search-task").arn
+    both = red(("search-task-policy", grant_search), ("postgres-master-policy", lambda doc: doc["Statement"][0][
+        "Condition"]["ArnNotEquals"]["aws:PrincipalArn"].append(search_role)))
+    assert both["search"].verdict.allowed is True and not both["search"].ok
+    no_grant = red(("db-bootstrap-policy", lambda doc: doc.__setitem__("Statement", [
+        st for st in doc["Statement"] if st.get("Sid") != "ReadTheMasterCredential"])))
+    assert no_grant["db-bootstrap"].verdict.allowed is False and not no_grant["db-bootstrap"].ok
+    not_a_reader = red(("postgres-master-policy", lambda doc: doc["Statement"][0].pop("Condition")))
+    assert not_a_reader["db-bootstrap"].verdict.allowed is False and "explicit deny" in \
+        not_a_reader["db-bootstrap"].verdict.reason

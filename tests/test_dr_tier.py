@@ -323,7 +323,9 @@ def test_pilot_light_builds_the_same_tiers_in_the_dr_region_at_zero_tasks():
             "aws:ssm/parameter:Parameter", "aws:sns/topic:Topic"} <= types or "awsx:ec2:Vpc" not in types
     # the reused tiers are the primary's component classes, in their own namespace under the DR region
     assert {r.type for r in plan.resources if r.type.startswith("ai-platform:dr:")} == {
-        "ai-platform:dr:Network", "ai-platform:dr:Events", "ai-platform:dr:Application", "ai-platform:dr:Edge"}
+        "ai-platform:dr:Network", "ai-platform:dr:Events", "ai-platform:dr:Application", "ai-platform:dr:Edge",
+        # issue 32: the account baseline (Config, GuardDuty, EBS encryption by default) in the DR region too
+        "ai-platform:dr:Governance"}
     services = [r for r in dr if r.type == ECS_SERVICE]
     primary = [r for r in plan.of_type(ECS_SERVICE) if r not in services]
     assert len(services) == len(primary) > 0
@@ -466,8 +468,9 @@ def test_backup_restore_has_no_standing_dr_region():
     dr = dr_side(plan)
     assert dr, "data copies stay in the DR region"
     assert not [r for r in dr if r.type in ("awsx:ec2:Vpc", ECS_SERVICE, RDS, CACHE, "aws:lb/loadBalancer:LoadBalancer")]
+    # (the DR region's account baseline, ai-platform:dr:Governance, stays: data copies live there; issue 32)
     assert not [r for r in plan.resources if r.type.rsplit(":", 1)[-1] in ("DrDatabase", "DrKeys", "DrCache")
-                or ":dr:" in r.type]
+                or (":dr:" in r.type and r.type != "ai-platform:dr:Governance")]
     assert all("replicas" not in s.props for s in plan.of_type("aws:secretsmanager/secret:Secret"))
     # what it keeps: replicated buckets, the DynamoDB replica, automated backups replication, the DR vault
     assert {r.type for r in dr} >= {"aws:s3/bucket:Bucket", "aws:dynamodb/tableReplica:TableReplica",
@@ -557,3 +560,18 @@ def test_the_dr_services_are_pipeline_owned_so_up_does_not_revert_the_failover_i
     doc = plan.exports["drManifest"]
     assert set(doc["releaseParameters"]) == set(doc["services"])
     assert set(doc["releaseParameters"].values()) == {p.props["name"] for p in params.values()}
+
+
+def test_dr_region_ecr_replicas_get_the_primarys_lifecycle_through_a_creation_template():
+    """Issue 30: replication creates the DR region's repositories itself, with no lifecycle policy; the creation
+    template (in the DR region, for REPLICATION, this stack's prefix) gives them the primary's."""
+    from conftest import primary_plan
+    plan = primary_plan("prod", False)
+    [template] = plan.of_type("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
+    replication = plan.named("ecr-replication").props["replicationConfiguration"]["rules"][0]
+    assert template.props["appliedFors"] == ["REPLICATION"]
+    assert replication["repositoryFilters"][0]["filter"].startswith(template.props["prefix"] + "/")
+    assert template.provider == dr_provider(plan).urn
+    lifecycles = {r.props["policy"] for r in plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+                  if r.provider != dr_provider(plan).urn}
+    assert lifecycles == {template.props["lifecyclePolicy"]}

@@ -106,6 +106,11 @@ def test_preview_journeys_are_undecidable_never_passed():
         "securityHeadersConfig"]["contentSecurityPolicy"].update(contentSecurityPolicy=p["securityHeadersConfig"][
             "contentSecurityPolicy"]["contentSecurityPolicy"].replace(" https://ai-platform-prod-documents", " x"))),
      "pdf-upload-200mb", "CloudFront", "does not admit"),
+    # scaling on CPU only: the burst is not absorbed
+    (("code-requests-scaling", "aws:appautoscaling/policy:Policy", lambda p: p[
+        "targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"].update(
+            predefinedMetricType="ECSServiceAverageCPUUtilization", resourceLabel=None)),
+     "burst-100-one-user", "container", "no scaling on requests"),
     # the WAF's 403 without CORS headers: the SPA would see a CORS error, not the block
     (("api-default-4xx-cors", "aws:apigateway/response:Response", lambda p: p.update(responseParameters={})),
      "script-body-to-search-blocked", "WAF", "CORS error"),

@@ -451,7 +451,8 @@ def test_a_refused_request_reaches_the_alert_topic_with_its_reasons():
     plan = plan_of("dev")
     rule = plan.named("rule-training-rejected", RULE)
     assert json.loads(rule.props["eventPattern"]) == {"source": ["ai-platform.ml"],
-                                                      "detail-type": ["Training Request Rejected"]}
+                                                      "detail-type": ["Training Request Rejected"],
+                                                      "detail": {"stack": ["dev"]}}   # its own stack's only
     target = plan.named("rule-training-rejected-target", TARGET)
     assert target.props["arn"] == "arn:aws:sns:us-east-1:123456789012:alerts"
     assert "<quota>" in target.props["inputTransformer"]["inputTemplate"]

@@ -43,8 +43,8 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "alb-drop-invalid-headers": {"loadbalancer": 1},
         "alb-https-or-redirect": {"loadbalancer": 1},   # awsx's default HTTP:80 forward listener, judged once on the component
         "alb-waf-attached": {"loadbalancer": 1},  # internet-facing (awsx's default) and no WebAclAssociation
-        "default-network-acl-restricted": {"vpc": 1},           # the VPC's default NACL left allowing all (CIS 5.1)
         "default-security-group-restricts-all": {"vpc": 1},
+        "default-network-acl-restricted": {"vpc": 1},            # awsx leaves the default NACL open (issue 32)
         "ecs-logging-configured": {},                            # awsx adds awslogs to the log group it creates
         "ecs-no-public-ip": {"service": 1},                      # assignPublicIp=True (top level) -> the service
         "ecs-read-only-root-filesystem": {"service": 1},         # advisory
@@ -62,7 +62,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "s3-lifecycle-configured": {"app": 1},
         "s3-tls-only-policy": {"app": 1},
         "sqs-redrive-policy": {"app": 1},
-        "sqs-tls-only-policy": {"app": 1},                       # no queue policy denying aws:SecureTransport false
+        "sqs-tls-only-policy": {"app": 1},                       # no queue policy at all (issue 32)
     },
     "openapi-rest-api": {
         "apigateway-access-logging": {"api": 1},
@@ -76,7 +76,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     "tags-in-apply": {
         "secretsmanager-secret-rotation-enabled": {"db-password": 1},
         "sqs-redrive-policy": {"events": 1, "events-dlq": 1},    # nothing uses events-dlq as a DLQ
-        "sqs-tls-only-policy": {"events": 1, "events-dlq": 1},
+        "sqs-tls-only-policy": {"events": 1, "events-dlq": 1},   # neither queue denies plain HTTP (issue 32)
     },
     "ec2-invokes": {
         "ebs-encrypted": {"web": 1},
@@ -87,8 +87,8 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "security-group-description": {"web": 1},
     },
     "eks-cluster": {
-        "default-network-acl-restricted": {"eks-vpc": 1},
         "default-security-group-restricts-all": {"eks-vpc": 1},
+        "default-network-acl-restricted": {"eks-vpc": 1},        # the default NACL left as it is (issue 32)
         "eks-control-plane-logging": {"eks-cluster": 1},  # judged once, on the eks:index:Cluster component
         "eks-endpoint-restricted": {"eks-cluster": 1},  # judged once, on the eks:index:Cluster component
         "eks-secrets-encryption": {"eks-cluster": 1},  # judged once, on the eks:index:Cluster component

@@ -426,3 +426,16 @@ def test_privilege_escalation_reads_get_policy_document_json():
     r = check([rec("aws:iam/policy:Policy", "from-data-source", {"policy": doc})])
     [v] = violations(r, ESC)
     assert "pass any role to a new EC2 instance (iam:PassRole + ec2:RunInstances)" in v.message
+
+
+def test_privilege_escalation_counts_every_resource_of_a_type_as_wide():
+    """iam:PassRole on arn:aws:iam::<account>:role/* passes any role: as wide as '*' for an escalation path; a path
+    under role/ (role/app/*) or a name prefix is not."""
+    def pol(name, pass_resource):
+        return rec("aws:iam/policy:Policy", name, {"policy": _doc(
+            _allow("iam:PassRole", pass_resource),
+            _allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "arn:aws:lambda:us-east-1:1:function:*"))})
+    r = check([pol("any-role", "arn:aws:iam::123456789012:role/*"),
+               pol("app-roles", "arn:aws:iam::123456789012:role/app/*"),
+               pol("named-role", "arn:aws:iam::123456789012:role/fn-runner")])
+    assert names(violations(r, ESC)) == {"any-role"}

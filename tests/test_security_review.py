@@ -103,3 +103,60 @@ def test_key_policies_name_no_unused_service_and_every_service_grant_has_a_sourc
 def test_backup_role_trust_is_scoped_to_this_account():
     trust = _doc(stack_plan("prod", False).named("backup-role"), "assumeRolePolicy")
     assert [st["Condition"] for st in trust["Statement"]] == [{"StringEquals": {"aws:SourceAccount": "123456789012"}}]
+
+
+def _region(plan, r) -> str:
+    providers = {p.urn: p for p in plan.of_type("pulumi:providers:aws")}
+    return providers[r.provider].props["region"] if r.provider in providers else plan.region
+
+
+def test_the_account_baseline_is_built_in_every_region_prod_runs_in():
+    plan = stack_plan("prod", False)
+    for token in ("aws:cfg/recorder:Recorder", "aws:cfg/deliveryChannel:DeliveryChannel",
+                  "aws:cfg/recorderStatus:RecorderStatus", "aws:guardduty/detector:Detector",
+                  "aws:ebs/encryptionByDefault:EncryptionByDefault"):
+        assert sorted(_region(plan, r) for r in plan.of_type(token)) == ["us-east-1", "us-west-2"], token
+    recorders = {_region(plan, r): r.props for r in plan.of_type("aws:cfg/recorder:Recorder")}
+    # global resources (IAM) recorded once, in the primary region
+    assert [recorders[r]["recordingGroup"]["includeGlobalResourceTypes"] for r in ("us-east-1", "us-west-2")] == [
+        True, False]
+    assert all(r.props["enabled"] is True for r in plan.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault"))
+    assert [v for v in stack_analysis("prod", False).violations if v.policy == "account-baseline-every-region"] == []
+    # dev shares prod's account: it builds none of the singletons
+    assert stack_plan("dev", False).of_type("aws:cfg/recorder:Recorder") == []
+
+
+def test_cis_monitoring_filters_and_alarms_4_1_to_4_15():
+    plan = stack_plan("prod", False)
+    trail_logs = plan.named("cloudtrail-logs")
+    filters = {r.name.removeprefix("cis-"): r for r in plan.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+               if r.name.startswith("cis-")}
+    assert len(filters) == 15
+    alarms = {r.name.removeprefix("alarm-cis-"): r.props for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+              if r.name.startswith("alarm-cis-")}
+    assert set(alarms) == set(filters)
+    for key, f in filters.items():
+        assert f.propertyDependencies["logGroupName"] == [trail_logs.urn]
+        metric = f.props["metricTransformation"]
+        a = alarms[key]
+        assert (a["namespace"], a["metricName"], a["threshold"], a["comparisonOperator"], a["statistic"]) == (
+            metric["namespace"], metric["name"], 1, "GreaterThanOrEqualToThreshold", "Sum")
+        assert len(a["alarmActions"]) == 1
+    assert "Root" in filters["root-account-usage"].props["pattern"]
+    assert "MFAUsed" in filters["console-signin-without-mfa"].props["pattern"]
+    assert "StopLogging" in filters["cloudtrail-changes"].props["pattern"]
+
+
+def test_the_audit_trail_cannot_be_erased_quietly():
+    plan = stack_plan("prod", False)
+    lock = plan.named("audit-object-lock")
+    assert lock.props["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 365}
+    policy = next(r for r in plan.of_type("aws:s3/bucketPolicy:BucketPolicy") if r.name.startswith("audit"))
+    deny = next(st for st in _doc(policy)["Statement"] if st.get("Sid") == "DenyAuditDeletes")
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} <= set(deny["Action"])
+    rules = next(r for r in plan.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+                 if r.name.startswith("audit")).props["rules"]
+    assert rules[0]["noncurrentVersionExpiration"]["noncurrentDays"] >= 365
+    for name in ("trail", "cloudtrail-logs", "audit-key"):
+        assert plan.named(name).options["protect"] is True, name

@@ -218,3 +218,47 @@ def test_a_profile_grants_the_profile_and_its_model_in_every_region_it_routes_to
     assert through["Resource"] == [f"arn:aws:bedrock:{r}::foundation-model/{PROFILE[3:]}"
                                    for r in ("us-east-1", "us-east-2", "us-west-1", "us-west-2")]
     assert through["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile}}
+
+
+# --- scaling on work, not CPU ---------------------------------------------------------------------------------------
+POLICY = "aws:appautoscaling/policy:Policy"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_services_scale_on_requests_per_target_and_consumers_on_backlog_per_task(stack):
+    import botocore.session
+    from botocore.validate import ParamValidator
+    plan = primary_plan(stack, False)
+    alb = plan.named("alb", "aws:lb/loadBalancer:LoadBalancer").outputs["arnSuffix"]
+    policies = {r.name: r.props for r in plan.resources if r.type == POLICY}
+    groups = {r.name: r.outputs["arnSuffix"] for r in plan.resources if r.type == "aws:lb/targetGroup:TargetGroup"}
+    model = botocore.session.get_session().get_service_model("application-autoscaling").operation_model(
+        "PutScalingPolicy")
+    staged = 0
+    for service in ("format-conversion", "search", "conversational", "code", "document-extraction"):
+        config = policies[f"{service}-requests-scaling"]["targetTrackingScalingPolicyConfiguration"]
+        spec = config["predefinedMetricSpecification"]
+        assert spec["predefinedMetricType"] == "ALBRequestCountPerTarget"
+        [tg] = [g for n, g in groups.items() if n.startswith(f"{service}-tg") and "-alt" not in n
+                and spec["resourceLabel"] == f"{alb}/{g}"]
+        assert config["targetValue"] == (20 if service in ("conversational", "code") else 1000)
+        if f"{service}-requests-alt-scaling" in policies:   # blue/green: the second group scales it too
+            staged += 1
+        for name in [n for n in policies if n.startswith(f"{service}-") and "scaling" in n]:
+            params = {"PolicyName": "p", "ServiceNamespace": "ecs", "ResourceId": "service/c/s",
+                      "ScalableDimension": "ecs:service:DesiredCount", "PolicyType": "TargetTrackingScaling",
+                      "TargetTrackingScalingPolicyConfiguration": aws_shape(
+                          policies[name]["targetTrackingScalingPolicyConfiguration"])}
+            report = ParamValidator().validate(params, model.input_shape)
+            assert not report.has_errors(), (name, report.generate_report())
+    assert staged > 0 if stack == "prod" else True
+    # the consumers of queues: backlog per running task of the queue they consume
+    for service, queue in (("conversational", "inference-requests"), ("document-extraction", "document-processing")):
+        metrics = policies[f"{service}-queue0-scaling"]["targetTrackingScalingPolicyConfiguration"][
+            "customizedMetricSpecification"]["metrics"]
+        by_id = {m["id"]: m for m in metrics}
+        assert by_id["visible"]["metricStat"]["metric"]["dimensions"] == [
+            {"name": "QueueName", "value": f"ai-platform-{stack}-{queue}"}]
+        assert by_id["tasks"]["metricStat"]["metric"]["metricName"] == "RunningTaskCount"
+        assert [m["id"] for m in metrics if m["returnData"]] == ["backlog_per_task"]
+    assert not any(n.startswith("search-queue") for n in policies)

@@ -294,6 +294,15 @@ class AutoscalingSettings:
     memory_target: int = setting(Int(10, 95), 75, "Target average memory utilisation (%).")
     scale_in_cooldown: int = setting(Int(0, 3600), 300, "Seconds between scale-in activities.")
     scale_out_cooldown: int = setting(Int(0, 3600), 60, "Seconds between scale-out activities.")
+    requests_per_target: int = setting(Int(1, 100000), 1000,
+                                       "Target requests per task per minute (ALBRequestCountPerTarget) of a buffered "
+                                       "route: a service waiting on a model saturates at low CPU.")
+    streamed_requests_per_target: int = setting(Int(1, 100000), 20,
+                                                "The same for a streamed route (each answer holds its connection for "
+                                                "minutes: 20 a minute of 3-minute answers is ~60 open per task).")
+    queue_backlog_per_task: int = setting(Int(1, 100000), 10,
+                                          "Target visible messages per running task of a queue consumer "
+                                          "(ApproximateNumberOfMessagesVisible / RunningTaskCount).")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -57,6 +57,12 @@ class ObservabilitySettings:
     trail_data_events: bool = setting(Bool(), False, "Also log S3 object-level (data) events in the trail (billed per event).")
     audit_bucket_retention_days: int = setting(Int(90, 3653), EnvDefault(365, 2557),
                                                "Days CloudTrail/Config objects are kept in the audit bucket.")
+    audit_object_lock_mode: str = setting(
+        Enum("GOVERNANCE", "COMPLIANCE"), EnvDefault("GOVERNANCE", "COMPLIANCE"),
+        "S3 Object Lock mode of the audit bucket's objects: COMPLIANCE (nobody, root included, can delete or shorten "
+        "it) or GOVERNANCE (s3:BypassGovernanceRetention can).")
+    audit_object_lock_days: int = setting(Int(1, 3653), EnvDefault(30, 365),
+                                          "Days each CloudTrail/Config object is locked against deletion.")
     audit_bucket_glacier_after_days: int = setting(Int(30, 3650), 90, "Days before audit objects move to Glacier IR.")
     config_rules: tuple = setting(ListOf(CONFIG_RULE_ID, max_items=100), DEFAULT_CONFIG_RULES,
                                   "AWS managed Config rules (source identifiers) to enable.")
@@ -80,6 +86,9 @@ class ObservabilitySettings:
                                    "E-mail subscribers of the budget alerts (besides the alerts topic).")
 
     def validate(self, path: str) -> None:
+        if self.audit_object_lock_days > self.audit_bucket_retention_days:
+            raise ConfigError(f"{path}.auditObjectLockDays", self.audit_object_lock_days,
+                              f"at most auditBucketRetentionDays ({self.audit_bucket_retention_days})")
         if self.audit_bucket_glacier_after_days >= self.audit_bucket_retention_days:
             raise ConfigError(f"{path}.auditBucketGlacierAfterDays", self.audit_bucket_glacier_after_days,
                               f"fewer days than auditBucketRetentionDays ({self.audit_bucket_retention_days})")

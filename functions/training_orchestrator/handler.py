@@ -47,7 +47,7 @@ RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 DEFAULT_HYPERPARAMETERS = {"epochs": 100, "batch_size": 32, "learning_rate": 0.001}
 KNOWN_KEYS = {"image", "role", "instanceType", "instanceCount", "volumeSizeGb", "hyperparameters", "inputS3Uri",
               "outputS3Uri", "checkpointS3Uri", "spot", "maxRuntimeSeconds", "maxWaitSeconds", "outputKmsKey",
-              "tags", "runId"}
+              "tags", "runId", "stack"}
 IMAGE_RE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*"
                       r"(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})")
 S3_RE = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?")
@@ -99,6 +99,10 @@ def normalise(req: Any) -> dict:
             close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1)
             errors.append(f"unknown field {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
 
+    # Custom events name their stack (detail.stack: the rules on the account's default bus match on it); a request
+    # for another stack never starts a job here.
+    if "stack" in req and req["stack"] != os.environ.get("STACK", req["stack"]):
+        errors.append(f"stack {req['stack']!r}: this is the {os.environ.get('STACK')!r} stack's orchestrator")
     image = req.get("image")
     if not isinstance(image, str) or not IMAGE_RE.fullmatch(image):
         errors.append(f"image must be an ECR image URI with a tag or digest (got {image!r})")

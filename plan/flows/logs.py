@@ -74,8 +74,11 @@ class LogsFlows(FlowHost):
                 kp, krole = iam.service_principal("config.amazonaws.com"), None
             kref = m.get(ch, "s3KmsKeyArn") or (m.bucket_sse(b)[1] if m.bucket_sse(b)[0] == "aws:kms" else None)
             if kref:
+                # S3 calls KMS in the bucket's region: a channel in another region (the DR region's recorder
+                # delivering to the primary's audit bucket) still encrypts through s3.<bucket's region>.
                 checks.append(("key", self.ck.kms_use(kp, kref, ["kms:GenerateDataKey"],
-                                                      {"kms:ViaService": _via("s3", region), "kms:CallerAccount": m.account,
+                                                      {"kms:ViaService": _via("s3", m.region_of(b)),
+                                                       "kms:CallerAccount": m.account,
                                                        "kms:EncryptionContext:aws:s3:arn": m.arn(b), **ctx}, role=krole)))
             self.add(f"AWS Config {m.get(ch, 'name')}", f"bucket {m.get(b, 'bucket')}", "s3:PutObject", "allow", checks, "logs")
         for fl in m.of_type("aws:ec2/flowLog:FlowLog"):

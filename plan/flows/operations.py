@@ -19,6 +19,20 @@ SINGLETONS = {
     "aws:ebs/encryptionByDefault:EncryptionByDefault": ("EBS encryption by default", "region"),
     "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": ("S3 account public access block", "account"),
     "aws:securityhub/account:Account": ("Security Hub", "region"),
+    # more account-level settings one stack per account owns (issue 24: stacks must not overwrite each other's)
+    "aws:cfg/deliveryChannel:DeliveryChannel": ("AWS Config delivery channel", "region"),
+    "aws:cfg/recorderStatus:RecorderStatus": ("AWS Config recorder status", "region"),
+    "aws:ebs/defaultKmsKey:DefaultKmsKey": ("EBS default KMS key", "region"),
+    "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess": ("EBS snapshot public access block", "region"),
+    "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess": ("AMI public access block", "region"),
+    "aws:ec2/serialConsoleAccess:SerialConsoleAccess": ("EC2 serial console access", "region"),
+    "aws:ecs/accountSettingDefault:AccountSettingDefault": ("ECS account setting default", "region"),
+    "aws:ecr/accountSetting:AccountSetting": ("ECR account setting", "region"),
+    "aws:iam/accountAlias:AccountAlias": ("IAM account alias", "account"),
+    "aws:macie2/account:Account": ("Macie", "region"),
+    "aws:inspector2/enabler:Enabler": ("Inspector", "region"),
+    "aws:cloudwatch/logAccountPolicy:LogAccountPolicy": ("CloudWatch Logs account policy", "region"),
+    "aws:ssm/serviceSetting:ServiceSetting": ("SSM service setting", "region"),
 }
 
 

@@ -320,7 +320,27 @@ class Journeys:
         if not ok:
             return done()
         hops.append(self.container_hop(tg, idle, seconds, streamed))
+        if per_window > 1 and hops[-1].verdict.allowed is True:
+            hops[-1] = self.scaling_hop(tg, hops[-1])
         return done()
+
+    def scaling_hop(self, tg, hop: Hop) -> Hop:
+        """A burst is absorbed by scaling on requests per target (CPU stays low while tasks wait on a model)."""
+        suffix = self.get(tg, "arnSuffix")
+        for pol in self.of("aws:appautoscaling/policy:Policy"):
+            spec = (self.get(pol, "targetTrackingScalingPolicyConfiguration") or {}).get(
+                "predefinedMetricSpecification") or {}
+            label = spec.get("resourceLabel")
+            if spec.get("predefinedMetricType") == "ALBRequestCountPerTarget" and isinstance(label, str) \
+                    and isinstance(suffix, str) and label.endswith("/" + suffix):
+                target = (self.get(pol, "targetTrackingScalingPolicyConfiguration") or {}).get("targetValue")
+                return _hop("container", Verdict(True, f"{hop.verdict.reason}; scales on requests per task "
+                                                       f"(target {target:g} a minute)"), "alb-idle")
+        if is_unknown(suffix):
+            return _hop("container", Verdict(None, "target group unknown until apply"), "alb-idle")
+        return _hop("container", Verdict(False, f"{hop.verdict.reason}; but no scaling on requests per target: "
+                                                "the burst waits for CPU scaling, which tasks waiting on a model "
+                                                "never trigger"), "alb-idle")
 
     def apigw_hop(self, api, stage, path, body, content_type, accept, per_window, seconds, streamed) -> Hop:
         resource, integ = self.route(api, path)

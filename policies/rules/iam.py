@@ -535,8 +535,23 @@ def _matches(pattern: str, action: str) -> bool:
     return fnmatch.fnmatchcase(action.lower(), pattern.lower())
 
 
+def _every_of_a_type(resource: str) -> bool:
+    """An ARN naming every resource of one type (arn:aws:iam::123456789012:role/*, ...:function:*): for an
+    escalation path that is as good as '*' (iam:PassRole on role/* passes any role)."""
+    parts = resource.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return False
+    rest = parts[5]
+    for sep in ("/", ":"):
+        kind, found, tail = rest.partition(sep)
+        if found and kind and tail.strip("*") == "" and "*" in tail:
+            return True
+    return False
+
+
 def _wide(st: dict) -> bool:
-    return "NotResource" in st or any(wildcard_resource(str(r)) for r in as_list(st.get("Resource")))
+    return "NotResource" in st or any(wildcard_resource(str(r)) or _every_of_a_type(str(r))
+                                      for r in as_list(st.get("Resource")))
 
 
 def _passed_to(st: dict):
