@@ -256,7 +256,8 @@ def test_pipeline_failures_reach_the_warnings_topic_whose_policy_admits_eventbri
     names = sorted(r.props["name"] for r in delivery(plan, PIPELINE))
     failed = pattern if "detail" in pattern else next(p for p in pattern["$or"] if "Execution State Change" in
                                                       p["detail-type"][0] and "Pipeline" in p["detail-type"][0])
-    assert failed["detail"] == {"pipeline": names, "state": ["FAILED"]}
+    assert {k: v for k, v in failed["detail"].items() if k != "execution-trigger"} == {
+        "pipeline": names, "state": ["FAILED"]}
     # Failures and approvals inform (the warnings topic); they never page (issue 30: docs/paging.md).
     warnings = plan.exports["warningsTopicArn"]
     assert target.props["arn"] == warnings and target.props["rule"] == rule.props["name"]
@@ -438,14 +439,21 @@ def test_delivery_config_error_is_one_line_from_the_program():
 
 # --- the buildspec's scan gate, run for real with a stand-in `aws` ------------------------------------------
 
-def run_post_build(tmp_path: Path, counts: dict | None, severity: str) -> subprocess.CompletedProcess:
+def run_post_build(tmp_path: Path, counts: dict | None, severity: str,
+                   statuses: tuple = ("COMPLETE",), wait: str = "60") -> subprocess.CompletedProcess:
+    """The post_build phase with a stand-in `aws`: the scan status answers `statuses` in turn (the last repeats),
+    the findings query `counts`."""
     spec = yaml.safe_load((ROOT / "delivery/buildspec.yml").read_text())
     fake = tmp_path / "aws"
+    (tmp_path / "statuses").write_text("\n".join(statuses) + "\n")
     fake.write_text(textwrap.dedent(f"""\
         #!/bin/sh
-        case "$2" in
-          wait) exit 0 ;;
-          describe-image-scan-findings) echo '{json.dumps(counts)}' ;;
+        case "$2 $*" in
+          *imageScanStatus.status*)
+            S="$(head -n 1 {tmp_path}/statuses)"
+            if [ "$(wc -l < {tmp_path}/statuses)" -gt 1 ]; then sed -i 1d {tmp_path}/statuses; fi
+            echo "$S" ;;
+          describe-image-scan-findings*) echo '{json.dumps(counts)}' ;;
           *) exit 3 ;;
         esac
         """))
@@ -454,7 +462,7 @@ def run_post_build(tmp_path: Path, counts: dict | None, severity: str) -> subpro
     env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "CODEBUILD_BUILD_SUCCEEDING": "1",
            "REPOSITORY_NAME": "ai-platform/prod/search", "TAG": "4f2c9e1a7b3d", "CONTAINER_NAME": "search",
            "REPOSITORY_URI": f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/ai-platform/prod/search",
-           "SCAN_FAIL_SEVERITY": severity}
+           "SCAN_FAIL_SEVERITY": severity, "SCAN_POLL_SECONDS": "1", "SCAN_WAIT_SECONDS": wait}
     return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                           check=False)
 
@@ -480,6 +488,25 @@ def test_scan_findings_at_or_above_the_severity_fail_the_build(tmp_path, counts,
         assert "release blocked" in result.stdout
 
 
+@pytest.mark.parametrize("statuses, passes, says", [
+    (("COMPLETE",), True, "scan of 4f2c9e1a7b3d: COMPLETE"),                 # basic scanning
+    (("PENDING", "IN_PROGRESS", "ACTIVE"), True, "scan of 4f2c9e1a7b3d: ACTIVE"),   # enhanced (Inspector): never COMPLETE
+    (("IN_PROGRESS", "FAILED"), False, "the scan of 4f2c9e1a7b3d ended FAILED"),
+    (("UNSUPPORTED_IMAGE",), False, "ended UNSUPPORTED_IMAGE"),
+])
+def test_the_scan_gate_works_with_basic_and_enhanced_scanning(tmp_path, statuses, passes, says, monkeypatch):
+    """Issue 30: `aws ecr wait image-scan-complete` waits for COMPLETE, which enhanced scanning never reports."""
+    spec = yaml.safe_load((ROOT / "delivery/buildspec.yml").read_text())
+    assert "wait image-scan-complete" not in "\n".join(spec["phases"]["post_build"]["commands"])
+    result = run_post_build(tmp_path, {"LOW": 1}, "HIGH", statuses)
+    assert (result.returncode == 0) == passes and says in result.stdout, result.stdout + result.stderr
+
+
+def test_the_scan_gate_gives_up_with_the_status_it_saw(tmp_path):
+    result = run_post_build(tmp_path, None, "HIGH", ("IN_PROGRESS",), wait="0")
+    assert result.returncode != 0 and "no scan result for 4f2c9e1a7b3d after 0s (status IN_PROGRESS)" in result.stdout
+
+
 def test_the_buildspec_artifact_is_what_the_deploy_action_reads():
     spec = yaml.safe_load((ROOT / "delivery/buildspec.yml").read_text())
     assert spec["artifacts"]["files"] == ["imagedefinitions.json"]
@@ -499,3 +526,25 @@ def test_every_delivery_iam_document_is_known_in_a_new_stack_preview():
             "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ai-platform-prod-data"]},
             "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
             "StringLike": {"kms:EncryptionContext:aws:s3:arn": bucket_arn + "*"}}
+
+
+# --- issue 30: no alert storm on a first deploy -------------------------------------------------------------
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_runs_pipeline_creation_starts_are_not_announced_later_failures_are(stack):
+    """A new stack's pipelines each start a run on creation that fails (the connection is PENDING): nine alerts
+    before anyone can act. The rule (evaluated by moto's EventBridge pattern matcher) skips those runs only."""
+    from moto.events.models import EventPattern
+    plan = stack_plan(stack, False)
+    (rule,) = delivery(plan, EVENT_RULE)
+    pattern = EventPattern.load(rule.props["eventPattern"])
+    name = sorted(r.props["name"] for r in delivery(plan, PIPELINE))[0]
+
+    def failed(trigger):
+        detail = {"pipeline": name, "state": "FAILED", "execution-id": "x"}
+        if trigger:
+            detail["execution-trigger"] = {"trigger-type": trigger, "trigger-detail": "d"}
+        return {"source": "aws.codepipeline", "detail-type": "CodePipeline Pipeline Execution State Change",
+                "detail": detail}
+    assert not pattern.matches_event(failed("CreatePipeline"))
+    for trigger in ("WebhookV2", "StartPipelineExecution", "PutActionRevision", None):
+        assert pattern.matches_event(failed(trigger)), trigger
