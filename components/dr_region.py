@@ -271,6 +271,7 @@ class DrFailoverArgs:
     dr_api_target: pulumi.Input[str] | None = None
     dr_api_zone_id: pulumi.Input[str] | None = None
     primary_health_alarm_name: pulumi.Input[str] | None = None   # the primary API's 5xx alarm (edge tier)
+    primary_liveness_alarm_name: pulumi.Input[str] | None = None  # the primary region's liveness (observability)
     # What the manifest names (docs/dr-failover.md): the other tiers' published ids, ARNs and names.
     manifest: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -305,6 +306,18 @@ class DrFailover(pulumi.ComponentResource):
                 "primary-health-check", type="CLOUDWATCH_METRIC", cloudwatch_alarm_name=args.primary_health_alarm_name,
                 cloudwatch_alarm_region=args.primary_region, insufficient_data_health_status="Unhealthy",
                 tags=p.tags(p.namer.base("primary-health")), opts=child)
+            if args.primary_liveness_alarm_name is not None:
+                # The 5xx alarm treats missing data as fine (a quiet API is healthy), so a region that emits no
+                # metrics at all would look healthy through it alone: the region's liveness alarm (no ECS service
+                # reporting = breaching) is the second child, and the record's check is healthy only with both.
+                live = aws.route53.HealthCheck(
+                    "primary-liveness-check", type="CLOUDWATCH_METRIC",
+                    cloudwatch_alarm_name=args.primary_liveness_alarm_name,
+                    cloudwatch_alarm_region=args.primary_region, insufficient_data_health_status="Unhealthy",
+                    tags=p.tags(p.namer.base("primary-liveness")), opts=child)
+                check = aws.route53.HealthCheck(
+                    "primary-region-health", type="CALCULATED", child_healthchecks=[check.id, live.id],
+                    child_health_threshold=2, tags=p.tags(p.namer.base("primary-region-health")), opts=child)
             health_checks.append(check.id)
             for role, target_name, target_zone, hc in (
                     ("PRIMARY", args.primary_api_target, args.primary_api_zone_id, check.id),

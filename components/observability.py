@@ -19,7 +19,7 @@ import pulumi_aws as aws
 from pulumi import Input
 
 from .config.observability import ObservabilitySettings
-from .context import Platform, publish
+from .context import Platform, publish, required
 from .recipes.alarms import COMPARISONS, metric_alarm
 
 GIB = 1024 ** 3
@@ -66,6 +66,9 @@ class ObservabilityTierArgs:
 class ObservabilityOutputs:
     alarm_names: Mapping[str, pulumi.Output[str]]
     dashboard_name: pulumi.Output[str] | None
+    # The region's liveness: in ALARM when no ECS service of the region reports a minute's CPU sample (a dead
+    # region emits no metrics). Route 53's failover health check reads it (components/dr_region.py DrFailover).
+    liveness_alarm_name: pulumi.Output[str] | None = None
 
 
 class ObservabilityTier(pulumi.ComponentResource):
@@ -95,6 +98,8 @@ class ObservabilityTier(pulumi.ComponentResource):
                 self._alarm(f"ecs-{svc}-memory", "AWS/ECS", "MemoryUtilization", dims, ">", a.ecs_memory_percent,
                             statistic="Average", periods=1, severity="warning",
                             description=f"ECS service {svc}: memory > {a.ecs_memory_percent}%")
+
+        liveness = self._liveness(args) if args.ecs_cluster_name is not None and args.ecs_service_names else None
 
         # Load balancer (and the API in front of it): one critical 5xx alarm over both layers, p95 latency
         # (warning), unhealthy targets per group (critical, immediate) and zero healthy hosts per service
@@ -189,8 +194,33 @@ class ObservabilityTier(pulumi.ComponentResource):
             version=1, tags=p.tags(p.namer.base("xray-sampling")), opts=self._child)
 
         self.outputs = ObservabilityOutputs(alarm_names={k: v.name for k, v in self.alarms.items()},
-                                            dashboard_name=dashboard.dashboard_name if dashboard else None)
+                                            dashboard_name=dashboard.dashboard_name if dashboard else None,
+                                            liveness_alarm_name=liveness.name if liveness else None)
         publish(self, self.outputs)
+
+    def _liveness(self, args: ObservabilityTierArgs) -> aws.cloudwatch.MetricAlarm:
+        """A health signal, not a page: the number of one-minute CPU samples the region's ECS services report,
+        summed. A running region always reports some (every service with a task does, each minute); a region
+        that is gone reports none, and missing data is breaching, so the alarm (and the Route 53 check reading
+        it) says unhealthy instead of "no 5xx, all well". It returns to OK as soon as services run again (after a
+        failback, or a first release)."""
+        p, cluster = self._p, required(args.ecs_cluster_name, "ecs_cluster_name")
+        name = p.namer.physical("alarm", "region-liveness")
+        ids = [f"m{i}" for i in range(len(args.ecs_service_names))]
+        queries = [aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=f"m{i}", return_data=False, metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace="AWS/ECS", metric_name="CPUUtilization", period=60, stat="SampleCount",
+                dimensions={"ClusterName": cluster, "ServiceName": svc_name}))
+            for i, (_, svc_name) in enumerate(sorted(args.ecs_service_names.items()))]
+        queries.append(aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id="samples", return_data=True, label="CPU samples reported by the region's ECS services",
+            expression="SUM([" + ",".join(ids) + "])"))
+        return aws.cloudwatch.MetricAlarm(
+            "region-liveness", name=name, comparison_operator="LessThanThreshold", threshold=1,
+            evaluation_periods=3, datapoints_to_alarm=3, treat_missing_data="breaching", metric_queries=queries,
+            alarm_description="No ECS service of the region reported a CPU sample for 3 minutes: the region is down "
+                              "(Route 53's failover health check reads this alarm; it pages nobody by itself)",
+            tags=p.tags(name, Severity="health-signal"), opts=self._child)
 
     def _alarm(self, key: str, namespace: str, metric: str, dimensions: Mapping[str, Input[str]], op: str,
                threshold: float, *, statistic: str | None = None, extended_statistic: str | None = None,

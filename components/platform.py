@@ -215,7 +215,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
     dr_region = None
     if dr_keys is not None:
         dr_region = build_dr_region(settings, required(dp, "the DR platform"), dr_keys, dr, security, network, data, ml, application,
-                                    dependencies, edge)
+                                    dependencies, edge, observability)
 
     return PlatformOutputs(security=security, network=network, data=data, events=events, ml=ml,
                            application=application, edge=edge, observability=observability, governance=governance,
@@ -269,7 +269,7 @@ def in_region(arn_or_url: pulumi.Input[str], primary: str, dr: str) -> pulumi.Ou
 def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, security: SecurityOutputs,
                     network: NetworkOutputs, data: DataOutputs, ml: MlOutputs,
                     application: ApplicationOutputs, dependencies: ServiceDependencies,
-                    edge: EdgeOutputs) -> DrRegionOutputs:
+                    edge: EdgeOutputs, observability: ObservabilityOutputs) -> DrRegionOutputs:
     """pilot-light / warm-standby: the network and application tiers again, through the DR provider (their own
     component namespace: `dp.instance`), fed with the primary's and the DR components' published outputs."""
     d, app = settings.dr, settings.application
@@ -355,6 +355,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         primary_api_target=edge.api_domain_target, primary_api_zone_id=edge.api_domain_zone_id,
         dr_api_target=dr_edge.api_domain_target, dr_api_zone_id=dr_edge.api_domain_zone_id,
         primary_health_alarm_name=edge.api_health_alarm_name,
+        primary_liveness_alarm_name=observability.liveness_alarm_name,
         manifest={
             "primary_region": primary_region, "db_primary": data.db_instance_identifier,
             "db_replica": db.replica_identifier, "cluster": dr_app.cluster_name, "services": dr_app.service_names,

@@ -172,10 +172,25 @@ def test_failover_records_move_the_api_name_between_the_api_custom_domains():
                                                    domain.outputs["regionalZoneId"])
     lbs = {lb.outputs["dnsName"] for lb in plan.of_type(LB)}
     assert not {r.props["aliases"][0]["name"] for r in records.values()} & lbs, "never a load balancer"
-    # the primary's health: its API's 5xx alarm; no data (region down) is unhealthy
-    [check] = plan.of_type(CHECK)
+    # the primary's health: healthy only while both its API's 5xx alarm and the region's liveness are (CALCULATED)
+    [region] = [c for c in plan.of_type(CHECK) if c.props["type"] == "CALCULATED"]
+    children = {c.id: c for c in plan.of_type(CHECK) if c.props["type"] == "CLOUDWATCH_METRIC"}
+    assert sorted(region.props["childHealthchecks"]) == sorted(children) and len(children) == 2
+    assert region.props["childHealthThreshold"] == 2
     primary_alarms, dr_alarms = sides(plan, "aws:cloudwatch/metricAlarm:MetricAlarm")
-    [alarm] = [a for a in primary_alarms if a.props["name"] == check.props["cloudwatchAlarmName"]]
+    by_name = {a.props["name"]: a for a in primary_alarms}
+    [check] = [c for c in children.values() if by_name[c.props["cloudwatchAlarmName"]].props.get("metricName")]
+    [live] = [c for c in children.values() if c is not check]
+    alarm = by_name[check.props["cloudwatchAlarmName"]]
+    # a region that emits no metrics is unhealthy: the liveness alarm counts the ECS services' CPU samples and
+    # treats missing data as breaching (the 5xx alarm alone reads "no data" as "no errors")
+    liveness = by_name[live.props["cloudwatchAlarmName"]]
+    assert liveness.props["treatMissingData"] == "breaching" and liveness.props["comparisonOperator"] == "LessThanThreshold"
+    samples = [q["metric"] for q in liveness.props["metricQueries"] if q.get("metric")]
+    assert {(q["namespace"], q["metricName"], q["stat"]) for q in samples} == {("AWS/ECS", "CPUUtilization", "SampleCount")}
+    assert {q["dimensions"]["ServiceName"] for q in samples} == {
+        s.props["name"] for s in sides(plan, "aws:ecs/service:Service")[0]}
+    assert (live.props["cloudwatchAlarmRegion"], live.props["insufficientDataHealthStatus"]) == ("us-east-1", "Unhealthy")
     [primary_api] = sides(plan, "aws:apigateway/restApi:RestApi")[0]
     assert (alarm.props["namespace"], alarm.props["metricName"]) == ("AWS/ApiGateway", "5XXError")
     assert alarm.props["dimensions"]["ApiName"] == primary_api.outputs["name"]
@@ -185,12 +200,18 @@ def test_failover_records_move_the_api_name_between_the_api_custom_domains():
     assert [a for a in dr_alarms if a.props["name"] == alarm.props["name"]]
     assert (check.props["type"], check.props["cloudwatchAlarmRegion"], check.props["insufficientDataHealthStatus"]) \
         == ("CLOUDWATCH_METRIC", "us-east-1", "Unhealthy")
-    assert records["PRIMARY"].props["healthCheckId"] == check.id and "healthCheckId" not in records["SECONDARY"].props
+    assert records["PRIMARY"].props["healthCheckId"] == region.id and "healthCheckId" not in records["SECONDARY"].props
     m = parse(plan.exports["drManifest"])
-    assert m.health_check_ids == (check.id,) and m.records == ({"name": "api.app.example.com", "type": "A"},)
+    assert m.health_check_ids == (region.id,) and m.records == ({"name": "api.app.example.com", "type": "A"},)
     assert m.api_domain_name == "api.app.example.com"
     from plan.analyze import analyze, default_policy_config, load_policy_config
     assert analyze(plan, policy_config=load_policy_config(default_policy_config("prod"))).mandatory == []
+
+
+# prod's DNS settings unset (prod configures DNS failover by default)
+NO_EDGE_DNS = {"apiDomainName": None, "apiCertificateArn": None}
+NO_DR_DNS = {"apiCertificateArn": None, "hostedZoneId": None}
+NO_DNS = json.dumps({"ai-platform:edge": NO_EDGE_DNS, "ai-platform:dr": NO_DR_DNS})
 
 
 @pytest.mark.parametrize("edge, dr, key", [
@@ -204,12 +225,24 @@ def test_failover_records_move_the_api_name_between_the_api_custom_domains():
 ])
 def test_dns_settings_that_cannot_work_are_one_config_error(edge, dr, key):
     with pytest.raises(PlanError, match=key):
-        prod_with("pilot-light", extra=json.dumps({"ai-platform:edge": edge, "ai-platform:dr": dr}))
+        prod_with("pilot-light", extra=json.dumps({"ai-platform:edge": {**NO_EDGE_DNS, **edge},
+                                                   "ai-platform:dr": {**NO_DR_DNS, **dr}}))
+
+
+def test_prod_moves_clients_by_dns_by_default():
+    """Issue 26: prod as configured has the failover records and the health check the procedure inverts (its
+    zone and names are placeholders like its certificates); without them no client moves in an outage."""
+    from functions.dr_failover.manifest import parse
+    plan = stack_plan("prod", preview=False)
+    records = [r for r in plan.of_type(RECORD) if r.props.get("failoverRoutingPolicies")]
+    assert {r.props["failoverRoutingPolicies"][0]["type"] for r in records} == {"PRIMARY", "SECONDARY"}
+    m = parse(plan.exports["drManifest"])
+    assert m.health_check_ids and m.api_domain_name == "api.example.com"
 
 
 def test_without_a_zone_the_manifest_says_where_clients_go():
     from functions.dr_failover.manifest import parse
-    plan = stack_plan("prod", preview=False)
+    plan = prod_with("pilot-light", preview=False, extra=NO_DNS)
     assert not plan.of_type(CHECK) and not [r for r in plan.of_type(RECORD) if r.props.get("failoverRoutingPolicies")]
     (primary_stage,), (dr_stage,) = sides(plan, STAGE)
     m = parse(plan.exports["drManifest"])
