@@ -29,6 +29,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "default-network-acl-restricted": {"network": 1},
         "default-security-group-restricts-all": {"network": 1},
         "lambda-dlq-configured": {"worker": 1},      # the bucket invokes it asynchronously (Permission(function=fn))
+        "lambda-permission-source-restricted": {"uploads-invoke": 1},  # s3 principal: sourceArn without sourceAccount
         "lambda-tracing-active": {"worker": 1},
         "s3-bucket-logging-enabled": {"uploads": 1},
         "s3-encryption-enabled": {"uploads": 1},

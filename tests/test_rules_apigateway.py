@@ -205,3 +205,24 @@ def test_deployment_triggers_must_track_every_integration():
     [v] = violations(check(stack(["root"])), "apigateway-deployment-tracks-integrations")
     assert "proxy" in v.message and "never reaches the deployed stage" in v.message and v.level == "mandatory"
     assert violations(check(stack([])), "apigateway-deployment-tracks-integrations")
+
+
+def test_the_recorded_prod_plan_tracks_every_integration_and_a_hand_summary_is_red():
+    """Issue 24: the API's deployment trigger was a hand-written summary (backend URL, CORS origin, routes): a
+    replaced VPC link or load balancer reached the integrations but never the stage. The program now hashes every
+    integration's outputs; reintroducing a summary that leaves one integration out is reported (prod config)."""
+    import copy
+
+    from conftest import ROOT, stack_plan
+    from plan.analyze import analyze
+
+    config = json.loads((ROOT / "policies" / "config" / "prod.json").read_text())
+    plan = copy.deepcopy(stack_plan("prod", preview=False))
+    assert analyze(plan, policy_config=config).of("apigateway-deployment-tracks-integrations") == []
+    deployments = [r for r in plan.resources if r.type == DEPLOY_T]
+    assert len(deployments) == 2   # the primary's API and the DR region's
+    for d in deployments:
+        d.propertyDependencies["triggers"] = [u for u in d.propertyDependencies["triggers"]
+                                              if not u.endswith("::api-proxy-integration")]
+    found = analyze(plan, policy_config=config).of("apigateway-deployment-tracks-integrations")
+    assert len(found) == 2 and all("api-proxy-integration" in v.message and v.level == "mandatory" for v in found)

@@ -100,6 +100,19 @@ def replica_stack(source=None, replica=None, *, wired=True):
             rec(RDS, "replica", props_with(REPLICA, replica or {}), prop_deps=deps)]
 
 
+def test_replica_of_a_managed_password_source_is_refused():
+    r = check(replica_stack({"manageMasterUserPassword": True}))
+    [v] = violations(r, "rds-replica-source-password-not-managed")
+    assert v.urn.endswith("::replica") and "Secrets Manager" in v.message and v.level == "mandatory"
+    assert violations(check(replica_stack()), "rds-replica-source-password-not-managed") == []
+    # the source named by a literal identifier (same-region replica) is found too
+    literal = check(replica_stack({"manageMasterUserPassword": True}, {"replicateSourceDb": "app-db"}, wired=False))
+    assert violations(literal, "rds-replica-source-password-not-managed")
+    # a replica that asks for a managed password itself
+    assert violations(check(replica_stack(replica={"manageMasterUserPassword": True})),
+                      "rds-replica-source-password-not-managed")
+
+
 def test_replica_needs_a_source_with_backups():
     assert violations(check(replica_stack({"backupRetentionPeriod": 0})), "rds-replica-source-backups")
     assert violations(check(replica_stack()), "rds-replica-source-backups") == []
@@ -138,3 +151,22 @@ def test_iam_database_authentication():
                rec(CLUSTER, "aurora-unset", {"engine": "aurora-postgresql", "storageEncrypted": True})])
     assert names(violations(r, "rds-iam-authentication")) == {"pg-off", "pg-string-false", "aurora-unset"}
     assert [n["urn"].split("::")[-1] for n in not_applicable(r, "rds-iam-authentication")] == ["sqlserver"]
+
+
+def test_the_recorded_prod_plan_with_a_managed_password_source_is_refused():
+    """Issue 24's defect reintroduced on the recorded plan: the primary manages its master password again, and the
+    pack (prod config) reports both replicas of it, the primary region's and the DR region's, as mandatory."""
+    import copy
+    import json
+
+    from conftest import ROOT, stack_plan
+    from plan.analyze import analyze
+
+    config = json.loads((ROOT / "policies" / "config" / "prod.json").read_text())
+    plan = copy.deepcopy(stack_plan("prod", preview=False))
+    assert not [v for v in analyze(plan, policy_config=config).of("rds-replica-source-password-not-managed")]
+    [primary] = [r for r in plan.resources if r.type == RDS and r.name == "postgres"]
+    primary.inputs["manageMasterUserPassword"] = True
+    found = analyze(plan, policy_config=config).of("rds-replica-source-password-not-managed")
+    assert {v.urn.split("::")[-1] for v in found} == {"postgres-replica", "postgres-dr"}
+    assert {v.level for v in found} == {"mandatory"}

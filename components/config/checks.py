@@ -27,8 +27,6 @@ def check(settings: Settings) -> None:
                               f"a port from ai-platform:network.appPortFrom ({n.app_port_from}) to appPortTo "
                               f"({n.app_port_to}): the application security group opens only those")
         check_contract(settings, svc)
-    if settings.application.batch.enabled:
-        check_uses(settings, settings.application.batch.uses, f"{APP}.batch.uses")
         # The database bootstrap creates the service's own login role: never the master user.
         if svc.settings.uses.database != "none" and role_name(svc.name) == settings.data.db_master_username:
             raise ConfigError(f"{APP}.services.{svc.name}", svc.name,
@@ -39,6 +37,9 @@ def check(settings: Settings) -> None:
             if secret not in sec.secrets:
                 raise ConfigError(f"{APP}.services.{svc.name}.secrets", secret,
                                   f"one of the security tier's secrets ({', '.join(sorted(sec.secrets))})")
+    # The Batch jobs' contract names what exists, like a service's.
+    if settings.application.batch.enabled:
+        check_uses(settings, settings.application.batch.uses, f"{APP}.batch.uses")
     # The delivery tier builds for the tasks' architecture, delivers enabled services only, and waits out
     # the longest staged release.
     app = settings.application

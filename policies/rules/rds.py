@@ -136,6 +136,18 @@ def _replicas(resources):
             yield r, linked(resources, r, "replicateSourceDb", (RDS_INSTANCE,))
 
 
+def _replica_of_managed_password(resources, report, args):
+    for replica, sources in _replicas(resources):
+        if flag(replica.props, "manageMasterUserPassword") is True:
+            report(f"read replica {replica.name} sets manageMasterUserPassword: a replica takes its credentials from "
+                   "its source and RDS refuses it.", replica.urn)
+        for src in sources:
+            if flag(src.props, "manageMasterUserPassword") is True:
+                report(f"read replica {replica.name} of {src.name}, whose master password RDS manages in Secrets "
+                       "Manager: RDS refuses to create it (every engine but SQL Server). Give the source a master "
+                       "password the program controls (a secret of its own) or drop the replica.", replica.urn)
+
+
 def _replica_source_backups(resources, report, args):
     for replica, sources in _replicas(resources):
         for src in sources:
@@ -181,6 +193,15 @@ def _cross_region_replica_key(resources, report, args):
 
 
 POLICIES += [
+    stack_policy(
+        "rds-replica-source-password-not-managed",
+        "A read replica's source must not have its master password managed by RDS in Secrets Manager: RDS "
+        "refuses to create the replica (RDS User Guide, \"Password management with Amazon RDS and AWS Secrets "
+        f"Manager\", Limitations: {_DOCS}UserGuide/rds-secrets-manager.html).",
+        _replica_of_managed_password, types=(RDS_INSTANCE,), severity=Severity.HIGH,
+        remediation="Give the source a master password the program controls (a Secrets Manager secret of its own, "
+                    "rotated by a function) instead of manage_master_user_password, or drop the replica.",
+        tags=["rds", "deployability"]),
     stack_policy(
         "rds-replica-source-backups",
         "A read replica's source must keep automated backups (backup retention > 0) (RDS API Reference, "
