@@ -199,28 +199,22 @@ class ObservabilityTier(pulumi.ComponentResource):
         publish(self, self.outputs)
 
     def _liveness(self, args: ObservabilityTierArgs) -> aws.cloudwatch.MetricAlarm:
-        """A health signal, not a page: the number of one-minute CPU samples the region's ECS services report,
-        summed. A running region always reports some (every service with a task does, each minute); a region
-        that is gone reports none, and missing data is breaching, so the alarm (and the Route 53 check reading
-        it) says unhealthy instead of "no 5xx, all well". It returns to OK as soon as services run again (after a
-        failback, or a first release)."""
-        p, cluster = self._p, required(args.ecs_cluster_name, "ecs_cluster_name")
-        name = p.namer.physical("alarm", "region-liveness")
-        ids = [f"m{i}" for i in range(len(args.ecs_service_names))]
-        queries = [aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id=f"m{i}", return_data=False, metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                namespace="AWS/ECS", metric_name="CPUUtilization", period=60, stat="SampleCount",
-                dimensions={"ClusterName": cluster, "ServiceName": svc_name}))
-            for i, (_, svc_name) in enumerate(sorted(args.ecs_service_names.items()))]
-        queries.append(aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id="samples", return_data=True, label="CPU samples reported by the region's ECS services",
-            expression="SUM([" + ",".join(ids) + "])"))
-        return aws.cloudwatch.MetricAlarm(
-            "region-liveness", name=name, comparison_operator="LessThanThreshold", threshold=1,
-            evaluation_periods=3, datapoints_to_alarm=3, treat_missing_data="breaching", metric_queries=queries,
-            alarm_description="No ECS service of the region reported a CPU sample for 3 minutes: the region is down "
-                              "(Route 53's failover health check reads this alarm; it pages nobody by itself)",
-            tags=p.tags(name, Severity="health-signal"), opts=self._child)
+        """The region's liveness, a warning and the health signal Route 53's failover check reads: the one-minute
+        CPU samples its ECS services report, summed over 3 minutes. A running region always reports some (every
+        service with a task does, each minute); a region that is gone reports none, and missing data is
+        breaching, so the check says unhealthy instead of "no 5xx, all well". Back to OK as soon as services
+        run again (after a failback, a first release); silent while every service is parked (a new stack)."""
+        cluster = required(args.ecs_cluster_name, "ecs_cluster_name")
+        metrics = {f"m{i}": ("AWS/ECS", "CPUUtilization", {"ClusterName": cluster, "ServiceName": svc_name},
+                             "SampleCount")
+                   for i, (_, svc_name) in enumerate(sorted(args.ecs_service_names.items()))}
+        parked = [args.service_parked[s] for s in sorted(args.ecs_service_names) if s in args.service_parked]
+        return self._math_alarm(
+            "region-liveness", "SUM([" + ",".join(metrics) + "])", metrics, "<", 1, period=180, severity="warning",
+            missing="breaching",
+            actions_enabled=pulumi.Output.all(*parked).apply(lambda held: not all(held)) if parked else None,
+            description="No ECS service of the region reported a CPU sample for 3 minutes: the region is down "
+                        "(Route 53's failover health check reads this alarm; silent while every service is parked)")
 
     def _alarm(self, key: str, namespace: str, metric: str, dimensions: Mapping[str, Input[str]], op: str,
                threshold: float, *, statistic: str | None = None, extended_statistic: str | None = None,

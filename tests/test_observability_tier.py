@@ -86,7 +86,7 @@ def out(plan, name: str, prop: str):
 def test_every_alarm_notifies_its_severitys_topic_on_alarm_and_ok():
     plan = isolated()
     topics = {"critical": out(plan, "fake-alerts", "arn"), "warning": out(plan, "fake-warnings", "arn")}
-    assert len(alarms(plan)) == 24
+    assert len(alarms(plan)) == 25   # with the region's liveness (issue 26)
     severities = set()
     for key, a in alarms(plan).items():
         severity = a.props["tags"]["Severity"]
@@ -196,7 +196,7 @@ def test_dashboard_is_built_from_the_same_resources():
     for value in ("api-svc", "worker-svc", out(plan, "fake-alb", "arnSuffix"), "fake-db", "fake-docdb", "fake-redis-002",
                   "CacheHitRate", "arn:aws:cloudwatch:us-east-1:1:alarm:x"):
         assert value in text
-    assert len(body["widgets"][0]["properties"]["alarms"]) == 25  # 24 own + the ML tier's
+    assert len(body["widgets"][0]["properties"]["alarms"]) == 26  # 25 own + the ML tier's
     # The 5xx-rate line shows 0, not nothing, while the ALB publishes no 5xx count (it publishes only non-zero ones).
     [rate] = [w for w in body["widgets"] if w["properties"].get("title") == "5xx error rate %"]
     expression = rate["properties"]["metrics"][0][0]["expression"]
