@@ -20,6 +20,7 @@ from .config.ml import MlSettings, has_instance_storage
 from .context import Platform, policy_json, publish
 from .recipes.alarms import metric_alarm
 from .recipes.functions import LambdaSpec, platform_function
+from .recipes.images import lifecycle_policy
 from .recipes.log_groups import log_group
 from .recipes.roles import service_role
 
@@ -75,20 +76,6 @@ class MlOutputs:
     repository_names: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
     # Every repository's lifecycle policy (JSON): the DR tier gives the DR region's replicas the same one.
     ecr_lifecycle_policy: str | None = None
-
-
-def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
-    """Expire untagged images after N days first, then keep only the newest N tagged images."""
-    return json.dumps({"rules": [
-        {"rulePriority": 1, "description": f"expire untagged images after {untagged_days} days",
-         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
-                       "countNumber": untagged_days},
-         "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": f"keep the last {keep_tagged} tagged images",
-         "selection": {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan",
-                       "countNumber": keep_tagged},
-         "action": {"type": "expire"}},
-    ]})
 
 
 def bedrock_model_arns(region: str, models: Sequence[str]) -> list[str]:

@@ -27,6 +27,7 @@ configuration values, the Git connection is completed after the first `up`), so 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -135,6 +136,21 @@ IDENTIFYING_ARGS = ("name", "id", "arn", "bucket", "functionName", "clusterName"
                     "policyName", "zoneId", "certificateArn", "alias")
 
 
+# The provider errors this module raised on purpose: their futures are left unretrieved by the Pulumi runtime when
+# the resources that awaited them are abandoned (as in a failed `up`), and asyncio would print each one again
+# ("Future exception was never retrieved") after the report. The report already says them once.
+_REFUSED: set[str] = set()
+
+
+class _AlreadyReported(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (_REFUSED and "never retrieved" in text and any(m in text for m in _REFUSED))
+
+
+logging.getLogger("asyncio").addFilter(_AlreadyReported())
+
+
 @dataclasses.dataclass
 class Created:
     token: str
@@ -180,6 +196,7 @@ class FirstUpMocks(PlatformMocks):
             return super().call(args)
         self.invokes.append({"token": token, "args": call_args})
         message = _fill(error, call_args, region)
+        _REFUSED.add(message)
         with self._lock:
             self.errors.append(DeployError(
                 "lookup", "", token, {k: v for k, v in call_args.items() if isinstance(v, (str, int, bool))},
