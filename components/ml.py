@@ -76,6 +76,9 @@ class MlOutputs:
     repository_names: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
     # Every repository's lifecycle policy (JSON): the DR tier gives the DR region's replicas the same one.
     ecr_lifecycle_policy: str | None = None
+    # Objects whose creation starts something (an S3 trigger: a training request starts SageMaker training): the
+    # power to write them is the submitter's alone, so no service contract's bucket grant may cover them.
+    trigger_object_arns: Sequence[pulumi.Output[str]] = ()
 
 
 def bedrock_model_arns(region: str, models: Sequence[str]) -> list[str]:
@@ -443,7 +446,9 @@ class MlTier(pulumi.ComponentResource):
                 policy=policy_json(*submit), tags=p.tags(policy_name), opts=child)
             submitter_policy_arn = submitter.arn
 
+        triggers = [pulumi.Output.concat(args.data_bucket_arn, "/", s.training.request_prefix, "*")] if has_data else []
         self.outputs = MlOutputs(
+            trigger_object_arns=triggers,
             repository_urls={k: r.repository_url for k, r in repositories.items()},
             # From the repository names (what r.arn will be): known in a preview, so IAM documents naming a
             # repository (the delivery tier's build roles) can be checked before it exists.
