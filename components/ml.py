@@ -446,7 +446,8 @@ class MlTier(pulumi.ComponentResource):
                 policy=policy_json(*submit), tags=p.tags(policy_name), opts=child)
             submitter_policy_arn = submitter.arn
 
-        triggers = [pulumi.Output.concat(args.data_bucket_arn, "/", s.training.request_prefix, "*")] if has_data else []
+        triggers = ([pulumi.Output.concat(args.data_bucket_arn, "/", s.training.request_prefix, "*")]
+                    if args.data_bucket_arn is not None else [])
         self.outputs = MlOutputs(
             trigger_object_arns=triggers,
             repository_urls={k: r.repository_url for k, r in repositories.items()},
