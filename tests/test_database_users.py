@@ -68,9 +68,16 @@ def test_bad_database_contracts_are_one_line_at_plan_time(services, key, expecte
     assert key in message and expected in message and "\n" not in message, message
 
 
-def test_a_service_role_may_not_be_the_master_user():
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_a_service_role_may_not_be_the_master_user(env):
+    """Whichever place the service has in the catalogue, with or without Batch (the check is per service)."""
     with pytest.raises(ConfigError, match=r"services\.platform-admin = 'platform-admin'.*dbMasterUsername"):
-        settings({"platform-admin": {"port": 8009, "uses": {"database": "readwrite"}}})
+        load_settings({"platform": {"environment": env}, "events": {"alertEmails": ["ops@example.com"]},
+                       "network": {"appPortTo": 8020},
+                       "application": {"batch": {"enabled": False}, "services": {
+                           "platform-admin": {"port": 8009, "uses": {"database": "readwrite"}},
+                           "zz-last": {"port": 8010, "uses": {"database": "readonly"}}}}},
+                      stack=env, region="us-east-1")
 
 
 @pytest.mark.parametrize("service, expected", [
@@ -156,6 +163,10 @@ def test_only_the_bootstrap_role_reads_the_master_secret():
                                                    if isinstance(r, str) and "*" not in r):
                 readers.add(pol.name)
     assert readers == {"db-bootstrap-policy"}
+    # Known in a new stack's preview (a name-based pattern, not the secret's random-suffixed ARN).
+    preview = json.loads(stack_plan("prod", preview=True).named("db-bootstrap-policy").props["policy"])
+    (read,) = [st for st in preview["Statement"] if st.get("Sid") == "ReadTheMasterCredential"]
+    assert read["Resource"].endswith(":secret:ai-platform/prod/postgres-master-??????")
 
 
 def test_flows_bootstrap_reads_the_master_secret_and_no_service_does():
