@@ -167,7 +167,7 @@ PREREQUISITES_KEY = "plan:prerequisites"
 
 def prerequisites(config: Mapping[str, Any]) -> dict[str, set[str]]:
     """The stack file's `plan:prerequisites` ({token or function name: [values]}); bad shape is a PlanError."""
-    from .engine import PlanError
+    from .errors import PlanError
     value = config.get(PREREQUISITES_KEY)
     if value is None:
         return {}
