@@ -128,6 +128,9 @@ def test_the_stack_runs_the_bootstrap_with_the_contracts_on_the_primary(stack):
     # Its input is the contracts' database part, nothing secret; it runs again when the code or database change.
     assert json.loads(run.props["input"]) == database_roles(settings({}).application.catalogue())
     assert set(run.props["triggers"]) == {"code", "database", "secret"}
+    # It runs once the master credential is in its secret (not between the secret's creation and its value).
+    version = plan.named("postgres-master-initial", "aws:secretsmanager/secretVersion:SecretVersion")
+    assert version.urn in fn.dependencies
     assert run.props["functionName"] == fn.outputs.get("name", fn.props.get("name"))
     # Its own log group, DLQ and alarms, like every function.
     names = {r.name for r in plan.resources}
