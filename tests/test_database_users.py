@@ -185,6 +185,9 @@ def test_flows_bootstrap_reads_the_master_secret_and_no_service_does():
     assert services <= set(by_source)
     for name in services:
         assert by_source[name].expected == "deny" and by_source[name].verdict.allowed is False, name
+        # prod's DR region (pilot-light) runs the same services: the secret's replica there is denied to them too
+        dr = by_source[f"{name} (DR us-west-2)"]
+        assert dr.expected == "deny" and dr.verdict.allowed is False, dr
     # The other side. Twice protected: a service's identity grant alone still meets the secret policy's explicit
     # deny; granted by both, its flow turns red. The bootstrap without its identity grant, or left out of the
     # secret policy's readers, is red too.
