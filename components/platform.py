@@ -116,6 +116,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         # repositories are protected), plus the services the application config adds.
         service_names=list(dict.fromkeys([*DEFAULT_SERVICES, *(s.name for s in settings.application.catalogue())])),
         data_key_arn=security.data_key_arn, logs_key_arn=security.logs_key_arn,
+        access_log_bucket_name=data.log_bucket_name,
         sagemaker_role_arn=security.sagemaker_role_arn, sagemaker_role_name=security.sagemaker_role_name,
         data_key_alias=security.key_aliases["data"], sagemaker_role_name_tag=security.sagemaker_role_name_tag,
         private_subnet_ids=network.private_subnet_ids, ml_sg_id=network.ml_security_group_id,

@@ -139,6 +139,9 @@ def environment(svc: ResolvedService, deps: ServiceDependencies) -> dict[str, In
         env[f"QUEUE_{env_name(q)}_ARN"] = deps.queue_arns[q]
     for b in sorted(u.buckets):
         env[f"BUCKET_{env_name(b)}_ARN"] = deps.bucket_arns[b]
+    if u.guardrail:
+        gid, _, version = u.guardrail.partition(":")
+        env.update({"BEDROCK_GUARDRAIL_ID": gid, "BEDROCK_GUARDRAIL_VERSION": version or "DRAFT"})
     for b in sorted(u.uploads):
         env[f"UPLOADS_{env_name(b)}_ARN"] = deps.bucket_arns[b]
     if u.uploads:
@@ -229,6 +232,11 @@ def uses_statements(u, deps: ServiceDependencies) -> list[dict]:
         out.append(_key_use("TablesKey", ["kms:Decrypt", "kms:GenerateDataKey"], "dynamodb", r, acct, equals={
             "kms:EncryptionContext:aws:dynamodb:tableName": [
                 pulumi.Output.from_input(a).apply(lambda x: x.split("/")[-1]) for a in arns]}))
+    if u.guardrail:
+        gid = u.guardrail.split(":")[0]
+        out.append({"Sid": "ApplyOwnGuardrail", "Effect": "Allow", "Action": ["bedrock:ApplyGuardrail"],
+                    "Resource": pulumi.Output.from_input(acct).apply(
+                        lambda a: f"arn:aws:bedrock:{r}:{a}:guardrail/{gid}")})
     if u.models:
         out += bedrock.invoke_statements(r, acct, u.models, arn_of=lambda reg, a, m: pulumi.Output.from_input(a).apply(
             lambda account: bedrock.profile_arn(reg, account, m)))

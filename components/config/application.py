@@ -136,6 +136,11 @@ class UsesSettings:
                             "inference-profile ids (us., eu., apac., global. ...: the profile and its models in "
                             "every Region it routes to).")
     secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), [], "Extra security-tier secrets injected.")
+    guardrail: str | None = setting(
+        Maybe(Str(r"[a-z0-9]{12}(:([1-9][0-9]{0,7}|DRAFT))?", "a Bedrock guardrail id, optionally :<version> (e.g. "
+                  "'abc123def456:1')", max_len=21)), None,
+        "A Bedrock guardrail its model calls apply: bedrock:ApplyGuardrail on it, BEDROCK_GUARDRAIL_ID/VERSION in the "
+        "environment (none: no guardrail).")
 
 
 # API Gateway REST integration timeouts (pulumi-aws `aws.apigateway.Integration.timeoutMilliseconds`, after
