@@ -23,7 +23,7 @@ from .batch import batch_environment
 from .config.application import ApplicationSettings, ResolvedService, route_path
 from .config.schema import ConfigError
 from .context import Platform, policy_json, publish
-from .ecs_services import EcsService, ServiceWiring, fargate_service
+from .ecs_services import XRAY_STATEMENT, EcsService, ServiceWiring, fargate_service
 from .eks import eks_cluster
 from .recipes.roles import MANAGED, service_role
 from .service_access import (
@@ -195,6 +195,8 @@ class ApplicationTier(pulumi.ComponentResource):
             # Each service its own roles: the task role holds exactly its contract's grants; the execution
             # role pulls the image, writes the logs and reads exactly the secrets injected into it.
             grants, db = task_statements(svc, deps), database_statements(svc, deps)
+            if app.tracing:   # the X-Ray daemon beside the container runs as the task role
+                grants = [*grants, XRAY_STATEMENT]
             inline = {f"{svc.name}-task-policy": policy_json(*grants)} if grants else {}
             if db:   # its own policy: the instance's resource id is AWS-computed (unknown in a preview)
                 inline[f"{svc.name}-task-db"] = policy_json(*db)
@@ -223,7 +225,7 @@ class ApplicationTier(pulumi.ComponentResource):
                              for q in svc.settings.uses.queues],
                 alb_arn_suffix=alb.arn_suffix, delivered=svc.name in args.delivered_services,
                 repository_url=None if svc.settings.image else args.repository_urls[svc.name],
-                image_tag=svc.settings.image_tag or app.image_tag)
+                image_tag=svc.settings.image_tag or app.image_tag, tracing=app.tracing)
             role_name_tags[svc.name] = (p.namer.base(svc.name, "task"), p.namer.base(svc.name, "execution"))
             services[svc.name] = fargate_service(
                 self, p, app, svc, wiring, depends_on=[capacity_providers, *execution.grants, *task.grants])

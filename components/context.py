@@ -94,7 +94,7 @@ def assume_role_policy(service: str, account_id: pulumi.Input[str] | None = None
         "Statement": [{**statement, "Condition": {"StringEquals": {"aws:SourceAccount": acct}}}]}))
 
 
-def policy_json(*statements: dict) -> pulumi.Output[str]:
+def policy_json(*statements: pulumi.Input[dict]) -> pulumi.Output[str]:
     """An IAM policy document from statements that may contain Outputs (ARNs)."""
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
 

@@ -147,7 +147,10 @@ class DataTier(pulumi.ComponentResource):
         self.outputs = DataOutputs(
             security_group_id=args.data_sg_id, db_address=self.db.address, db_port=self.db.port, db_name=d.db_name,
             db_instance_identifier=self.db.identifier, db_instance_arn=self.db.arn, db_resource_id=self.db.resource_id,
-            db_master_secret_arn=self.db_master_secret.arn,
+            # Resolved once the credential is in it: whoever reads the secret (the database bootstrap's run) comes
+            # after its first version, never between the secret's creation and its value.
+            db_master_secret_arn=pulumi.Output.all(self.db_master_secret.arn, self._master_version.id).apply(
+                lambda v: v[0]),
             db_master_secret_arn_pattern=self._master_secret_pattern,
             db_replica_identifier=self.db_replica.identifier if self.db_replica is not None else None,
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
@@ -296,7 +299,7 @@ class DataTier(pulumi.ComponentResource):
             tags=p.tags(identifier, Engine="postgres"), **common,
             # Later runs draw a new random value: the first one stays (rotate on purpose, docs/runbooks.md).
             opts=p.stateful(self, depends_on=[monitoring_attach, *log_groups], ignore_changes=["password"]))
-        aws.secretsmanager.SecretVersion(
+        self._master_version = aws.secretsmanager.SecretVersion(
             "postgres-master-initial", secret_id=self.db_master_secret.id,
             # secret: the password in it is (secretness propagates through all/apply)
             secret_string=pulumi.Output.all(host=self.db.address, password=password).apply(lambda v: json.dumps({

@@ -39,6 +39,7 @@ from .config.dr import DrSettings
 from .context import Platform, publish, required
 from .recipes.alarms import metric_alarm
 from .recipes.caches import REDIS_PORT, RedisSpec, redis_cache
+from .recipes.images import lifecycle_policy
 from .recipes.keys import data_grants, key_policy, kms_key, logs_grants
 
 POSTGRES_PORT = 5432
@@ -102,7 +103,6 @@ class DrImages(pulumi.ComponentResource):
     as they are: the images a failover runs live here."""
 
     def __init__(self, name: str, args: DrImagesArgs, opts: pulumi.ResourceOptions | None = None):
-        from .ml import lifecycle_policy
         p = args.platform
         super().__init__("ai-platform:tier:DrImages", name, None, p.tier_options(opts))
         urls = {}

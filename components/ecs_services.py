@@ -50,6 +50,7 @@ class ServiceWiring:
     delivered: bool = False
     off_hours_tag: str | None = None         # tag key of the off-hours scheduler, when it runs
     queue_names: Sequence[pulumi.Input[str]] = ()   # the queues it consumes: it scales on their backlog per task
+    tracing: bool = False                    # an X-Ray daemon beside the container (application.tracing)
 
 
 @dataclasses.dataclass
@@ -82,6 +83,8 @@ def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, lo
     s = svc.settings
     environment = {"SERVICE_NAME": svc.name, "PORT": str(svc.port), "ENVIRONMENT": p.environment,
                    "AWS_REGION": p.region, "BASE_PATH": f"/{svc.name}", **dict(w.environment), **dict(s.environment)}
+    if w.tracing:   # the X-Ray SDKs send segments here: the daemon beside the container (xray_daemon())
+        environment.setdefault("AWS_XRAY_DAEMON_ADDRESS", f"127.0.0.1:{XRAY_PORT}")
     health = list(s.health_check_command) if s.health_check_command else [
         "CMD-SHELL", f"curl -fsS http://localhost:{svc.port}{s.health_check_path} || exit 1"]
     return {
@@ -101,6 +104,27 @@ def container_definition(p: Platform, svc: ResolvedService, w: ServiceWiring, lo
             "mode": "non-blocking", "max-buffer-size": "25m"}},
         "healthCheck": {"command": health, "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60},
         "stopTimeout": 30,
+    }
+
+
+XRAY_PORT = 2000
+# What the daemon needs (it has no resource-level permissions: "*" is the only valid Resource).
+XRAY_STATEMENT = {"Sid": "Tracing", "Effect": "Allow", "Resource": "*",
+                  "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                             "xray:GetSamplingTargets"]}
+
+
+def xray_daemon(p: Platform, svc: ResolvedService, image: str, log_group_name: str) -> dict:
+    """The X-Ray daemon beside a service's container (issue 30: traces stopped at API Gateway): UDP 2000 on the
+    task's loopback, the task role's tracing grant, not essential (the service runs on if the daemon stops)."""
+    return {
+        "name": "xray-daemon", "image": image, "essential": False, "cpu": 32, "memoryReservation": 64,
+        "portMappings": [{"containerPort": XRAY_PORT, "protocol": "udp"}],
+        "readonlyRootFilesystem": True,
+        "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": log_group_name, "awslogs-region": p.region, "awslogs-stream-prefix": "xray",
+            "mode": "non-blocking", "max-buffer-size": "4m"}},
     }
 
 
@@ -222,7 +246,9 @@ def fargate_service(parent: pulumi.Resource, p: Platform, app: ApplicationSettin
             cpu_architecture=app.cpu_architecture, operating_system_family="LINUX"),
         execution_role_arn=w.execution_role_arn, task_role_arn=w.task_role_arn,
         volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=TMP_VOLUME)],
-        container_definitions=pulumi.Output.json_dumps([container_definition(p, svc, w, log_name, image)]),
+        container_definitions=pulumi.Output.json_dumps(
+            [container_definition(p, svc, w, log_name, image),
+             *([xray_daemon(p, svc, app.xray_daemon_image, log_name)] if w.tracing else [])]),
         tags=tags, opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group]))
 
     # Auto-named (the name is immutable: a replacement must not collide with the old group), and the

@@ -77,13 +77,22 @@ FAILOVER_ORIGIN_ID = "site-bucket-dr"
 ORIGIN_GROUP_ID = "site"
 
 
-def connect_src(region: str, dr_region: str | None, api_domain: str | None) -> str:
-    """The CSP connect-src hosts: the API (its custom domain, else execute-api) and Cognito of the primary region,
-    and of the DR region when one stands (after a failover the SPA calls the DR API, later the DR user pool)."""
+def connect_src(region: str, dr_region: str | None, api_domain: str | None, api_id: str | None = None,
+                auth_domain: str | None = None) -> str:
+    """The CSP connect-src hosts: this stack's API (its custom domain, and its own execute-api host, never
+    `*.execute-api`, which is every account's API) and its own Cognito domain and regional endpoint; with a DR
+    region standing, the DR region's Cognito and API hosts (after a failover the SPA calls them). The DR API's
+    own id cannot be known here (its CORS names this distribution, which carries this policy): without
+    apiDomainName (failover moves its DNS, the host stays) the DR region's execute-api stays a wildcard."""
     hosts = [f"https://{api_domain}"] if api_domain else []
-    for r in dict.fromkeys([region, *([dr_region] if dr_region else [])]):
-        hosts += [f"https://*.execute-api.{r}.amazonaws.com", f"https://*.auth.{r}.amazoncognito.com",
-                  f"https://cognito-idp.{r}.amazonaws.com"]
+    if api_id:
+        hosts.append(f"https://{api_id}.execute-api.{region}.amazonaws.com")
+    hosts += [f"https://{auth_domain}.auth.{region}.amazoncognito.com" if auth_domain
+              else f"https://*.auth.{region}.amazoncognito.com", f"https://cognito-idp.{region}.amazonaws.com"]
+    if dr_region and dr_region != region:
+        if not api_domain:
+            hosts.append(f"https://*.execute-api.{dr_region}.amazonaws.com")
+        hosts += [f"https://*.auth.{dr_region}.amazoncognito.com", f"https://cognito-idp.{dr_region}.amazonaws.com"]
     return " ".join(hosts)
 
 
@@ -117,6 +126,9 @@ class EdgeTierArgs:
     # (REST API, its regional WAF ACL, access logs, VPC link, custom domain, health alarm) for the primary's site
     # and user pool: Cognito, the site and CloudFront stay global / in the primary region.
     api_only: bool = False
+    # Client headers the API must never pass to the load balancer as sent (the blue/green test header: a request
+    # from the internet carrying it would reach an unreleased revision): each is overwritten with a constant.
+    internal_headers: Sequence[str] = ()
     user_pool_arns: Sequence[pulumi.Input[str]] = ()    # pools the authorizer accepts (api_only)
     site_url: pulumi.Input[str] | None = None           # https://<SPA origin> the CORS answers admit (api_only)
     apigateway_role_arn: pulumi.Input[str] | None = None  # the primary's API Gateway logs role (IAM is global)
@@ -173,6 +185,7 @@ class EdgeTier(pulumi.ComponentResource):
         s = args.settings
         n = p.namer
         self._p, self._settings = p, s
+        self._internal_headers = tuple(args.internal_headers)
         child = pulumi.ResourceOptions(parent=self)
         account = p.account_id
 
@@ -256,6 +269,8 @@ class EdgeTier(pulumi.ComponentResource):
             "site-oac", name=n.physical("generic", "site-oac"), description="SPA bucket, signed by CloudFront",
             origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=child)
         upload_buckets = dict(sorted(args.upload_bucket_names.items()))
+        # The REST API itself depends on nothing here: created first, its id names the one API the CSP admits.
+        rest_api = self._rest_api(args)
         headers = aws.cloudfront.ResponseHeadersPolicy(
             "security-headers", name=n.physical("generic", "security-headers"),
             comment="HSTS, nosniff, DENY framing, strict referrer, XSS filter, CSP",
@@ -271,10 +286,11 @@ class EdgeTier(pulumi.ComponentResource):
                 xss_protection=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigXssProtectionArgs(
                     protection=True, mode_block=True, override=True),
                 content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
-                    content_security_policy=pulumi.Output.all(*upload_buckets.values()).apply(lambda names: (
+                    content_security_policy=pulumi.Output.all(
+                        rest_api.id, domain_prefix, *upload_buckets.values()).apply(lambda v: (
                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                        f"connect-src 'self' {connect_src(p.region, args.dr_region, s.api_domain_name)}"
-                        f"{''.join(f' https://{b}.s3.{p.region}.amazonaws.com' for b in names)}; "
+                        f"connect-src 'self' {connect_src(p.region, args.dr_region, s.api_domain_name, v[0], v[1])}"
+                        f"{''.join(f' https://{b}.s3.{p.region}.amazonaws.com' for b in v[2:])}; "
                         "frame-ancestors 'none'; base-uri 'self'; object-src 'none'")),
                     override=True)),
             opts=child)
@@ -402,7 +418,7 @@ class EdgeTier(pulumi.ComponentResource):
                           else pulumi.Output.concat("'https://", dist.domain_name, "'"))
         site_url = (pulumi.Output.from_input(f"https://{s.custom_domain}") if s.custom_domain
                     else pulumi.Output.concat("https://", dist.domain_name))
-        api = self._api(args, api_acl, [self.user_pool.arn], allowed_origin)
+        api = self._api(args, api_acl, [self.user_pool.arn], allowed_origin, rest_api)
 
         # Direct uploads: the browser PUTs the parts the owning service presigned, from the site's origin only;
         # ETag is exposed (the service completes the multipart upload with the parts' ETags).
@@ -428,7 +444,17 @@ class EdgeTier(pulumi.ComponentResource):
             apigateway_role_arn=api.apigateway_role_arn, api_name=api.api_name, api_stage_name=api.api_stage_name)
         publish(self, self.outputs)
 
-    def _api(self, args: EdgeTierArgs, api_acl, user_pool_arns: list, allowed_origin) -> ApiOutputs:
+    def _rest_api(self, args: EdgeTierArgs) -> aws.apigateway.RestApi:
+        p, n = self._p, self._p.namer
+        return aws.apigateway.RestApi(
+            "api", name=n.physical("rest_api", "api"), description="ai-platform public API (Cognito-authorized, WAF-protected)",
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
+            # PDFs and images pass through as bytes (without it API Gateway converts them to UTF-8 text).
+            binary_media_types=list(args.binary_media_types) or None,
+            tags=p.tags(n.base("api")), opts=pulumi.ResourceOptions(parent=self))
+
+    def _api(self, args: EdgeTierArgs, api_acl, user_pool_arns: list, allowed_origin,
+             rest_api: aws.apigateway.RestApi | None = None) -> ApiOutputs:
         """The REST API, in the primary region or (api_only) the DR region: Cognito-authorized proxy methods over a
         VPC link to the region's internal load balancer, CORS for the SPA's origin, access logs, X-Ray, the
         regional WAF ACL, the optional custom domain and the 5xx alarm Route 53's failover health check reads."""
@@ -454,12 +480,7 @@ class EdgeTier(pulumi.ComponentResource):
         access_logs = log_group(
             self, p, "api-access-logs", n.log_group("apigateway", "access"), kms_key_arn=args.logs_key_arn,
             retention=s.api_log_retention_days, tags=p.tags(n.base("api-access-logs")))
-        api = aws.apigateway.RestApi(
-            "api", name=n.physical("rest_api", "api"), description="ai-platform public API (Cognito-authorized, WAF-protected)",
-            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
-            # PDFs and images pass through as bytes (without it API Gateway converts them to UTF-8 text).
-            binary_media_types=list(args.binary_media_types) or None,
-            tags=p.tags(n.base("api")), opts=child)
+        api = rest_api if rest_api is not None else self._rest_api(args)
         authorizer = aws.apigateway.Authorizer(
             "api-cognito-authorizer", name="cognito", rest_api=api.id, type="COGNITO_USER_POOLS",
             provider_arns=user_pool_arns, identity_source="method.request.header.Authorization", opts=child)
@@ -720,7 +741,10 @@ class EdgeTier(pulumi.ComponentResource):
                 timeout_milliseconds=route["timeoutMs"] if route else DEFAULT_TIMEOUT_MS,
                 # explicit BUFFERED too: once set, the provider only goes back to BUFFERED when told so
                 response_transfer_mode=route["response"] if route else "BUFFERED",
-                request_parameters={"integration.request.path.proxy": "method.request.path.proxy"} if is_proxy else None,
+                request_parameters={
+                    **({"integration.request.path.proxy": "method.request.path.proxy"} if is_proxy else {}),
+                    # a constant replaces whatever the client sent: the test rule's value never arrives from outside
+                    **{f"integration.request.header.{h}": "'none'" for h in self._internal_headers}} or None,
                 opts=opts)
             return [method, integration]
         integration = aws.apigateway.Integration(

@@ -19,7 +19,10 @@ from . import bedrock
 from .config.ml import MlSettings, has_instance_storage
 from .context import Platform, policy_json, publish
 from .recipes.alarms import metric_alarm
+from .recipes.buckets import private_bucket
 from .recipes.functions import LambdaSpec, platform_function
+from .recipes.images import lifecycle_policy
+from .recipes.keys import key_policy, kms_key, logs_grants
 from .recipes.log_groups import log_group
 from .recipes.roles import service_role
 
@@ -55,6 +58,8 @@ class MlTierArgs:
     data_bucket_name: pulumi.Input[str] | None = None
     data_bucket_arn: pulumi.Input[str] | None = None
     alarm_topic_arn: pulumi.Input[str] | None = None
+    # The data tier's access-log bucket: the invocation-log bucket's server access logs (s3/<key>/).
+    access_log_bucket_name: pulumi.Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,20 +80,9 @@ class MlOutputs:
     repository_names: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
     # Every repository's lifecycle policy (JSON): the DR tier gives the DR region's replicas the same one.
     ecr_lifecycle_policy: str | None = None
-
-
-def lifecycle_policy(keep_tagged: int, untagged_days: int) -> str:
-    """Expire untagged images after N days first, then keep only the newest N tagged images."""
-    return json.dumps({"rules": [
-        {"rulePriority": 1, "description": f"expire untagged images after {untagged_days} days",
-         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
-                       "countNumber": untagged_days},
-         "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": f"keep the last {keep_tagged} tagged images",
-         "selection": {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan",
-                       "countNumber": keep_tagged},
-         "action": {"type": "expire"}},
-    ]})
+    # Objects whose creation starts something (an S3 trigger: a training request starts SageMaker training): the
+    # power to write them is the submitter's alone, so no service contract's bucket grant may cover them.
+    trigger_object_arns: Sequence[pulumi.Output[str]] = ()
 
 
 def bedrock_model_arns(region: str, models: Sequence[str]) -> list[str]:
@@ -97,6 +91,9 @@ def bedrock_model_arns(region: str, models: Sequence[str]) -> list[str]:
 
 def _join(values: pulumi.Input[Sequence[str]]) -> pulumi.Output[str]:
     return pulumi.Output.from_input(values).apply(lambda v: ",".join(v))
+
+
+INVOCATION_PREFIX = "invocations"
 
 
 class MlTier(pulumi.ComponentResource):
@@ -218,6 +215,8 @@ class MlTier(pulumi.ComponentResource):
                     bedrock.invoke_statements(p.region, account, s.bedrock_models, sid="InvokeListedModels")})),
                 tags=p.tags(policy_name), opts=child)
             bedrock_invoke_policy_arn = bedrock_invoke_policy.arn
+        if s.manage_invocation_logging:
+            self._invocation_logging(p, args.access_log_bucket_name)
 
         # --- endpoints (only when configured: billed per instance-hour) --------------------------------
         endpoints: dict[str, aws.sagemaker.Endpoint] = {}
@@ -456,7 +455,10 @@ class MlTier(pulumi.ComponentResource):
                 policy=policy_json(*submit), tags=p.tags(policy_name), opts=child)
             submitter_policy_arn = submitter.arn
 
+        triggers = ([pulumi.Output.concat(args.data_bucket_arn, "/", s.training.request_prefix, "*")]
+                    if args.data_bucket_arn is not None else [])
         self.outputs = MlOutputs(
+            trigger_object_arns=triggers,
             repository_urls={k: r.repository_url for k, r in repositories.items()},
             # From the repository names (what r.arn will be): known in a preview, so IAM documents naming a
             # repository (the delivery tier's build roles) can be checked before it exists.
@@ -528,3 +530,61 @@ class MlTier(pulumi.ComponentResource):
                 # The role must be allowed to invoke before the first run (IAM is eventually consistent).
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[fn.function, invoke]))
         return fn
+
+
+    def _invocation_logging(self, p: Platform, access_log_bucket: pulumi.Input[str] | None) -> None:
+        """Bedrock model invocation logging (who asked which model what, and the answer): to a KMS-encrypted log
+        group and, for full and large payloads, a KMS-encrypted bucket, both kept ml.invocationLogRetentionDays.
+        One configuration per account and Region ("Monitor model invocation using CloudWatch Logs and Amazon S3",
+        https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html): the stack that sets
+        ml.manageInvocationLogging owns it, and it records every stack's invocations in that account."""
+        s, n = self._settings, p.namer
+        account, region = p.account_id, p.region
+
+        def writer(a: str) -> dict:
+            return {"StringEquals": {"aws:SourceAccount": a}, "ArnLike": {"aws:SourceArn": f"arn:aws:bedrock:{region}:{a}:*"}}
+        key = kms_key(self, p, "invocation-logs-key", purpose="bedrock-logs", alias="bedrock-logs",
+                      description=f"{n.base()} Bedrock model invocation logs (CloudWatch Logs and S3)",
+                      policy=account.apply(lambda a: key_policy(a, *logs_grants(a, region), {
+                          "Sid": "BedrockWritesInvocationLogs", "Effect": "Allow",
+                          "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": ["kms:GenerateDataKey"],
+                          "Resource": "*", "Condition": writer(a)})))
+        group_name = n.log_group("bedrock", "model-invocations")
+        group = log_group(self, p, "invocation-logs", group_name, kms_key_arn=key.arn,
+                          retention=s.invocation_log_retention_days)
+        bucket = private_bucket(
+            self, p, "bedrock-invocations", kms_key_arn=key.arn, logical_name="invocation-logs-bucket",
+            access_log_bucket=access_log_bucket, log_prefix="s3/bedrock-invocations/",
+            bucket_opts=p.stateful(self), tags=p.tags(n.base("bedrock-invocations"), Purpose="bedrock-logs"),
+            lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-invocation-logs", status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=s.invocation_log_retention_days),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=1),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=1))],
+            extra_statements=lambda arn: [account.apply(lambda a: {
+                "Sid": "BedrockWritesInvocationLogs", "Effect": "Allow",
+                "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{n.physical('s3_bucket', 'bedrock-invocations', a, region)}/"
+                            f"{INVOCATION_PREFIX}/AWSLogs/{a}/BedrockModelInvocationLogs/*",
+                "Condition": writer(a)})])
+        role = service_role(
+            self, p, "invocation-logs-role", service="bedrock.amazonaws.com",
+            description="Bedrock writes model invocation logs to its log group",
+            tag_name=n.base("bedrock-invocation-logs"), name=n.physical("iam_role", "bedrock-invocation-logs"),
+            inline={"invocation-logs-write": policy_json({
+                "Sid": "WriteInvocationLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                # from the group's explicit name: known in a preview
+                "Resource": account.apply(lambda a: f"arn:aws:logs:{region}:{a}:log-group:{group_name}:log-stream:*")})})
+        aws.bedrockmodel.InvocationLoggingConfiguration(
+            "invocation-logging", logging_config={
+                "text_data_delivery_enabled": True, "image_data_delivery_enabled": True,
+                "embedding_data_delivery_enabled": True, "video_data_delivery_enabled": True,
+                "cloudwatch_config": {"log_group_name": group.name, "role_arn": role.role.arn,
+                                      "large_data_delivery_s3_config": {"bucket_name": bucket.name,
+                                                                        "key_prefix": f"{INVOCATION_PREFIX}/large"}},
+                "s3_config": {"bucket_name": bucket.name, "key_prefix": INVOCATION_PREFIX}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*role.policies.values(), *(
+                [bucket.policy] if bucket.policy is not None else [])]))

@@ -116,6 +116,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         # repositories are protected), plus the services the application config adds.
         service_names=list(dict.fromkeys([*DEFAULT_SERVICES, *(s.name for s in settings.application.catalogue())])),
         data_key_arn=security.data_key_arn, logs_key_arn=security.logs_key_arn,
+        access_log_bucket_name=data.log_bucket_name,
         sagemaker_role_arn=security.sagemaker_role_arn, sagemaker_role_name=security.sagemaker_role_name,
         data_key_alias=security.key_aliases["data"], sagemaker_role_name_tag=security.sagemaker_role_name_tag,
         private_subnet_ids=network.private_subnet_ids, ml_sg_id=network.ml_security_group_id,
@@ -131,7 +132,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         db_reader_resource_id=data.db_replica_resource_id, db_port=data.db_port.apply(str), db_name=data.db_name,
         redis_endpoint=data.redis_endpoint, redis_port=data.redis_port.apply(str),
         redis_auth_secret_arn=data.redis_auth_secret_arn,
-        redis_auth_secret_arn_pattern=data.redis_auth_secret_arn_pattern)
+        redis_auth_secret_arn_pattern=data.redis_auth_secret_arn_pattern,
+        trigger_objects={"data-lake": ml.trigger_object_arns})
     application = ApplicationTier("application", ApplicationTierArgs(
         platform=p, settings=settings.application, vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids, lb_sg_id=network.lb_security_group_id,
@@ -172,6 +174,7 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         alb_arn=application.alb_arn, vpc_link_subnet_ids=network.private_subnet_ids,
         vpc_link_security_group_id=network.vpc_link_security_group_id,
         routes=application.routes, binary_media_types=application.binary_media_types,
+        internal_headers=[settings.application.releases.test_header],
         upload_bucket_names={k: data.bucket_names[k] for k in application.upload_buckets},
         log_bucket_name=data.log_bucket_name, log_bucket_arn=data.log_bucket_arn, alerts_topic_arn=events.alerts_topic_arn,
         warnings_topic_arn=events.warnings_topic_arn,
@@ -345,6 +348,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         backend_url=dr_app.backend_url, alb_arn=dr_app.alb_arn, vpc_link_subnet_ids=dr_net.private_subnet_ids,
         vpc_link_security_group_id=dr_net.vpc_link_security_group_id,
         routes=dr_app.routes, binary_media_types=dr_app.binary_media_types,
+        internal_headers=[settings.application.releases.test_header],
         user_pool_arns=[required(edge.user_pool_arn, "edge.user_pool_arn"), *([d.user_pool_arn] if d.user_pool_arn else [])],
         site_url=edge.site_url, apigateway_role_arn=edge.apigateway_role_arn,
         alerts_topic_arn=dr_events.alerts_topic_arn)).outputs

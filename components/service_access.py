@@ -61,6 +61,9 @@ class ServiceDependencies:
     redis_auth_secret_arn_pattern: Input[str] | None
     # The read replica's own DbiResourceId: a readonly service given the replica's address is granted this one.
     db_reader_resource_id: Input[str] | None = None
+    # Objects whose creation starts an event-driven power (the ML tier's S3 training trigger), by bucket key: a
+    # contract's write grant on that bucket never covers them (an explicit Deny; issue 32).
+    trigger_objects: Mapping[str, Sequence[Input[str]]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Ports reach container environments, whose values ECS types as strings (KeyValuePair.value; pulumi-aws
@@ -136,6 +139,9 @@ def environment(svc: ResolvedService, deps: ServiceDependencies) -> dict[str, In
         env[f"QUEUE_{env_name(q)}_ARN"] = deps.queue_arns[q]
     for b in sorted(u.buckets):
         env[f"BUCKET_{env_name(b)}_ARN"] = deps.bucket_arns[b]
+    if u.guardrail:
+        gid, _, version = u.guardrail.partition(":")
+        env.update({"BEDROCK_GUARDRAIL_ID": gid, "BEDROCK_GUARDRAIL_VERSION": version or "DRAFT"})
     for b in sorted(u.uploads):
         env[f"UPLOADS_{env_name(b)}_ARN"] = deps.bucket_arns[b]
     if u.uploads:
@@ -201,6 +207,13 @@ def uses_statements(u, deps: ServiceDependencies) -> list[dict]:
     if writes:
         out.append({"Sid": "WriteBuckets", "Effect": "Allow", "Action": BUCKET_WRITE,
                     "Resource": [pulumi.Output.concat(a, "/*") for a in writes]})
+        # Writing a bucket is not the power its triggers hold (a training request starts SageMaker training):
+        # contracts must not combine into a power no contract grants.
+        triggered = [t for b, mode in sorted(u.buckets.items()) if "write" in mode
+                     for t in deps.trigger_objects.get(b, ())]
+        if triggered:
+            out.append({"Sid": "NoTriggeredPowers", "Effect": "Deny", "Action": ["s3:PutObject"],
+                        "Resource": triggered})
     if u.uploads:
         out.append({"Sid": "IssueUploads", "Effect": "Allow", "Action": UPLOAD,
                     "Resource": [pulumi.Output.concat(deps.bucket_arns[b], "/" + UPLOAD_PREFIX + "*")
@@ -219,6 +232,11 @@ def uses_statements(u, deps: ServiceDependencies) -> list[dict]:
         out.append(_key_use("TablesKey", ["kms:Decrypt", "kms:GenerateDataKey"], "dynamodb", r, acct, equals={
             "kms:EncryptionContext:aws:dynamodb:tableName": [
                 pulumi.Output.from_input(a).apply(lambda x: x.split("/")[-1]) for a in arns]}))
+    if u.guardrail:
+        gid = u.guardrail.split(":")[0]
+        out.append({"Sid": "ApplyOwnGuardrail", "Effect": "Allow", "Action": ["bedrock:ApplyGuardrail"],
+                    "Resource": pulumi.Output.from_input(acct).apply(
+                        lambda a: f"arn:aws:bedrock:{r}:{a}:guardrail/{gid}")})
     if u.models:
         out += bedrock.invoke_statements(r, acct, u.models, arn_of=lambda reg, a, m: pulumi.Output.from_input(a).apply(
             lambda account: bedrock.profile_arn(reg, account, m)))

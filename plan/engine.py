@@ -332,7 +332,9 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
     if first_up:
         from .first_up import FirstUpMocks
         preview = False
-        mocks: PlatformMocks = FirstUpMocks(region=region, stack_references=references)
+        from .first_up import prerequisites
+        mocks: PlatformMocks = FirstUpMocks(region=region, stack_references=references,
+                                            declared=prerequisites(config))
     else:
         mocks = PlatformMocks(region=region, preview=preview, stack_references=references)
     monitor = RecordingMonitor(mocks, remote_children=remote_children)

@@ -21,12 +21,17 @@ The resources that depend on a failed lookup are not registered (as in a real `u
 Invokes of types this table does not know are looked up generically: `aws:<module>/get<Type>:get<Type>` looks
 up a `aws:<module>/<type>:<Type>` (the SDK's own resource index) by its identifying arguments.
 
-The project's own README declares no prerequisite that a data source looks up (certificates and domains are
+Prerequisites a program's README declares (a shared zone, another team's repository) are declared to the check
+in the stack file, as config `plan:prerequisites`: `{<invoke token or its function name>: [identifying value,
+...]}` (e.g. `getImage: [shared/base]`, `aws:route53/getZone:getZone: [example.com]`); a lookup naming one of
+them is answered. This project's README declares none that a data source looks up (certificates and domains are
 configuration values, the Git connection is completed after the first `up`), so nothing else is assumed.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -135,6 +140,21 @@ IDENTIFYING_ARGS = ("name", "id", "arn", "bucket", "functionName", "clusterName"
                     "policyName", "zoneId", "certificateArn", "alias")
 
 
+# The provider errors this module raised on purpose: their futures are left unretrieved by the Pulumi runtime when
+# the resources that awaited them are abandoned (as in a failed `up`), and asyncio would print each one again
+# ("Future exception was never retrieved") after the report. The report already says them once.
+_REFUSED: set[str] = set()
+
+
+class _AlreadyReported(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (_REFUSED and "never retrieved" in text and any(m in text for m in _REFUSED))
+
+
+logging.getLogger("asyncio").addFilter(_AlreadyReported())
+
+
 @dataclasses.dataclass
 class Created:
     token: str
@@ -142,11 +162,34 @@ class Created:
     state: dict      # inputs and computed outputs, as the provider reports them after create
 
 
+PREREQUISITES_KEY = "plan:prerequisites"
+
+
+def prerequisites(config: Mapping[str, Any]) -> dict[str, set[str]]:
+    """The stack file's `plan:prerequisites` ({token or function name: [values]}); bad shape is a PlanError."""
+    from .errors import PlanError
+    value = config.get(PREREQUISITES_KEY)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, dict) or not all(isinstance(v, list) and all(isinstance(x, str) for x in v)
+                                              for v in value.values()):
+        raise PlanError(f"{PREREQUISITES_KEY}: expected a mapping of invoke (e.g. getImage or "
+                        f"aws:ecr/getImage:getImage) to a list of the values it looks up, got {value!r}"[:300])
+    return {str(k): set(v) for k, v in value.items()}
+
+
 class FirstUpMocks(PlatformMocks):
     """PlatformMocks (update mode) whose lookups answer as the provider does in an empty account."""
 
-    def __init__(self, region: str, preview: bool = False, stack_references: Mapping[str, Mapping] | None = None):
+    def __init__(self, region: str, preview: bool = False, stack_references: Mapping[str, Mapping] | None = None,
+                 declared: Mapping[str, set[str]] | None = None):
         super().__init__(region=region, preview=False, stack_references=stack_references)
+        self.declared = dict(declared or {})
         self.created: list[Created] = []
         self.errors: list[DeployError] = []
         self._lock = threading.Lock()
@@ -172,6 +215,8 @@ class FirstUpMocks(PlatformMocks):
         lookup = LOOKUPS.get(token) or _generic(token)
         if lookup is None:            # a list query, or a function whose semantics nothing here knows
             return super().call(args)
+        if self._declared(token, call_args):       # a prerequisite the program's README declares: it exists
+            return super().call(args)
         found = lookup.aws_provided(call_args) or self._exists(lookup, call_args, region)
         error = lookup.error if found or not lookup.needs_image else LOOKUPS["aws:ecr/getImages:getImages"].error
         if found and lookup.needs_image:
@@ -180,6 +225,7 @@ class FirstUpMocks(PlatformMocks):
             return super().call(args)
         self.invokes.append({"token": token, "args": call_args})
         message = _fill(error, call_args, region)
+        _REFUSED.add(message)
         with self._lock:
             self.errors.append(DeployError(
                 "lookup", "", token, {k: v for k, v in call_args.items() if isinstance(v, (str, int, bool))},
@@ -199,6 +245,10 @@ class FirstUpMocks(PlatformMocks):
                 if any(_same(v, args[arg]) for v in values):
                     return True
         return False
+
+    def _declared(self, token: str, args: Mapping) -> bool:
+        values = self.declared.get(token, set()) | self.declared.get(token.split(":")[-1], set())
+        return any(isinstance(v, str) and v in values for v in args.values())
 
     def _image_built(self, args: Mapping) -> bool:
         name = str(args.get("repositoryName") or "")

@@ -134,8 +134,16 @@ def test_task_definitions_and_container_settings(stack):
         assert td.propertyDependencies["executionRoleArn"] == [execution.urn]
         assert td.propertyDependencies["taskRoleArn"] == [task_role.urn]
         assert log.propertyDependencies["kmsKeyId"] == [logs_key.urn] and log.props["retentionInDays"] == 30
-        [c] = json.loads(td.props["containerDefinitions"])
+        c, daemon = json.loads(td.props["containerDefinitions"])
         assert c["readonlyRootFilesystem"] is True and c["user"] == "1000:1000" and "privileged" not in c
+        # issue 30: traces continue past API Gateway: an X-Ray daemon beside the service, on the task's loopback
+        assert (daemon["name"], daemon["essential"], daemon["readonlyRootFilesystem"]) == ("xray-daemon", False, True)
+        assert daemon["portMappings"] == [{"containerPort": 2000, "protocol": "udp"}]
+        assert daemon["logConfiguration"]["options"]["awslogs-group"] == log.props["name"]
+        assert {"name": "AWS_XRAY_DAEMON_ADDRESS", "value": "127.0.0.1:2000"} in c["environment"]
+        tracing = _sids(_doc(plan, f"{name}-task-policy"))["Tracing"]
+        assert sorted(tracing["Action"]) == ["xray:GetSamplingRules", "xray:GetSamplingTargets",
+                                             "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
         assert c["portMappings"][0]["containerPort"] == port
         assert c["logConfiguration"]["logDriver"] == "awslogs"
         assert c["logConfiguration"]["options"]["awslogs-group"] == log.props["name"]
@@ -571,6 +579,9 @@ def test_contract_grants_are_exact():
         with contextlib.suppress(KeyError):
             for s in _doc(plan, f"{name}-task-policy")["Statement"]:
                 if "*" in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]):
+                    if s["Sid"] == "Tracing":   # X-Ray has no resource-level permissions
+                        assert all(a.startswith("xray:") for a in s["Action"]), (name, s)
+                        continue
                     assert all(a.startswith("kms:") for a in s["Action"]), (name, s)
                     cond = json.dumps(s["Condition"])
                     assert "kms:ViaService" in cond and "kms:EncryptionContext:" in cond, (name, s)
@@ -581,7 +592,7 @@ def test_execution_role_reads_exactly_the_injected_secrets_and_never_the_master_
     master = plan.named("postgres-master", "aws:secretsmanager/secret:Secret").outputs["arn"]
     redis = plan.named("redis-auth", "aws:secretsmanager/secret:Secret").outputs["arn"]
     for name in DEFAULT_SERVICES:
-        [container] = json.loads(plan.named(f"{name}-task", TASK).props["containerDefinitions"])
+        container = json.loads(plan.named(f"{name}-task", TASK).props["containerDefinitions"])[0]
         injected = {s["name"]: s["valueFrom"] for s in container["secrets"]}
         read = _sids(_doc(plan, f"{name}-execution-secrets"))["ReadInjectedSecrets"]["Resource"]
         # name-based patterns (known in a preview), one per injected secret, each matching exactly that secret
@@ -594,7 +605,7 @@ def test_execution_role_reads_exactly_the_injected_secrets_and_never_the_master_
         if "DB_HOST" in env:
             assert env["DB_USER"] == name.replace("-", "_") and env["DB_IAM_AUTH"] == "true"
     # search is read-only: it connects to the replica
-    [search] = json.loads(plan.named("search-task", TASK).props["containerDefinitions"])
+    search = json.loads(plan.named("search-task", TASK).props["containerDefinitions"])[0]
     env = {e["name"]: e["value"] for e in search["environment"]}
     assert env["DB_HOST"] == plan.named("postgres-replica", "aws:rds/instance:Instance").outputs["address"]
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import stack_file_config, stack_plan
+from conftest import dev_alternatives, stack_file_config, stack_plan
 from plan import deploy_errors as de
 from plan.engine import Resource, run_program
 
@@ -104,6 +104,14 @@ def test_both_stacks_have_no_deploy_error(stack, preview):
         assert plan.of_type(TASK) and all(isinstance(r.props["containerDefinitions"], str)
                                           and de.UNKNOWN not in r.props["containerDefinitions"]
                                           for r in plan.of_type(TASK))
+
+
+def test_the_optional_features_have_no_deploy_error():
+    """EKS and Batch on, an explicit image, Redis 6.2 (conftest.DEV_ALTERNATIVES, update mode): the Batch job
+    definition's containerProperties are validated against batch RegisterJobDefinition too."""
+    plan = dev_alternatives()
+    assert plan.of_type("aws:batch/jobDefinition:JobDefinition")
+    assert [e.line() for e in plan.deploy_errors] == []
 
 
 def test_a_port_number_reaching_a_container_environment_is_reported_and_exits_1(monkeypatch):

@@ -370,7 +370,7 @@ def test_dr_services_use_dr_region_images_secrets_logs_and_the_replica():
     [dr_cache_secret] = [r for r in dr_side(plan) if r.type == SECRET and r.name == "redis-auth"]
     db_users = caches = 0
     for d in defs:
-        [c] = json.loads(d.props["containerDefinitions"])
+        c = json.loads(d.props["containerDefinitions"])[0]
         assert ".dkr.ecr.us-west-2.amazonaws.com/" in c["image"], c["image"]
         assert all(":us-west-2:" in s["valueFrom"] for s in c.get("secrets") or [])
         env = {e["name"]: e["value"] for e in c["environment"]}
@@ -533,7 +533,7 @@ def test_the_dr_region_has_its_own_event_backbone_on_the_dr_data_key():
     # the DR services' environment and grants name the DR queues and bus, never the primary's
     env = {}
     for d in (r for r in dr if r.type == "aws:ecs/taskDefinition:TaskDefinition"):
-        [c] = json.loads(d.props["containerDefinitions"])
+        c = json.loads(d.props["containerDefinitions"])[0]
         env[c["name"]] = {e["name"]: e["value"] for e in c["environment"]}
     assert env["conversational"]["QUEUE_INFERENCE_REQUESTS_ARN"] == \
         "arn:aws:sqs:us-west-2:123456789012:ai-platform-prod-inference-requests"

@@ -130,3 +130,18 @@ def test_a_program_written_the_usual_way_gets_both_reported():
         in first.stdout
     assert "app containerDefinitions[0].environment[0].value: 8080 is an integer, expected string" in first.stdout
     assert "team-a/app" not in first.stdout     # its own repository's lookup is answered
+
+
+def test_a_prerequisite_the_program_declares_is_answered():
+    """`plan:prerequisites` in the stack file (what the team's README says exists before the first `up`)."""
+    result = cli("--program", str(PROGRAM), "--stack", "shared", "--no-policies", "--first-up", "--json")
+    assert result.returncode == 1         # the number in the container environment remains
+    assert [e["kind"] for e in json.loads(result.stdout)["deployErrors"]] == ["document"]
+
+
+def test_a_malformed_prerequisites_key_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  aws:region: eu-west-1\n  plan:prerequisites: [shared/base]\n")
+    result = cli("--program", str(PROGRAM), "--stack-file", str(bad), "--no-policies", "--first-up")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "plan:prerequisites: expected a mapping" in result.stderr

@@ -59,6 +59,7 @@ def ml_program(with_buckets: bool = True):
             sagemaker_role_name=security.sagemaker_role_name, data_key_alias=security.key_aliases["data"],
             sagemaker_role_name_tag=security.sagemaker_role_name_tag, private_subnet_ids=network.private_subnet_ids,
             ml_sg_id=network.ml_security_group_id, alarm_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts",
+            access_log_bucket_name=f"ai-platform-{settings.stack}-access-logs-123456789012-us-east-1",
             **buckets)).outputs
         for attr in ("repository_urls", "repository_arns", "bedrock_invoke_policy_arn", "endpoint_names",
                      "training_log_group_name", "function_names", "uploader_policy_arn", "submitter_policy_arn"):

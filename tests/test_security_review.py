@@ -160,3 +160,34 @@ def test_the_audit_trail_cannot_be_erased_quietly():
     assert rules[0]["noncurrentVersionExpiration"]["noncurrentDays"] >= 365
     for name in ("trail", "cloudtrail-logs", "audit-key"):
         assert plan.named(name).options["protect"] is True, name
+
+
+def _csp(plan) -> str:
+    [policy] = plan.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    return policy.props["securityHeadersConfig"]["contentSecurityPolicy"]["contentSecurityPolicy"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_csp_admits_this_stacks_api_not_every_accounts(stack):
+    plan = stack_plan(stack, False)
+    connect = next(d for d in _csp(plan).split("; ") if d.startswith("connect-src")).split()
+    api_id = next(r.id for r in plan.of_type("aws:apigateway/restApi:RestApi") if "ai-platform:dr:" not in r.urn)
+    assert f"https://{api_id}.execute-api.us-east-1.amazonaws.com" in connect
+    assert "https://*.execute-api.us-east-1.amazonaws.com" not in connect
+    assert "https://*.auth.us-east-1.amazoncognito.com" not in connect
+    # prod's DR region: its API's id cannot be named before the distribution exists (docs/security-review.md)
+    assert [h for h in connect if "*" in h and "us-east-1" in h] == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_release_test_header_never_arrives_from_the_internet(stack):
+    plan = stack_plan(stack, False)
+    header = "X-Release-Test"
+    rules = [r for r in plan.of_type("aws:lb/listenerRule:ListenerRule") if r.name.endswith("-test-rule")]
+    assert (len(rules) > 0) == (stack == "prod")   # blue/green releases in prod; dev rolls
+    assert all(c["httpHeader"]["httpHeaderName"] == header for r in rules for c in r.props["conditions"]
+               if "httpHeader" in c)
+    # every integration into the load balancer (both regions) overwrites the header with a constant
+    private = [r for r in plan.of_type("aws:apigateway/integration:Integration") if r.props.get("connectionType")]
+    assert private and all(r.props["requestParameters"][f"integration.request.header.{header}"] == "'none'"
+                           for r in private)

@@ -262,3 +262,63 @@ def test_services_scale_on_requests_per_target_and_consumers_on_backlog_per_task
         assert by_id["tasks"]["metricStat"]["metric"]["metricName"] == "RunningTaskCount"
         assert [m["id"] for m in metrics if m["returnData"]] == ["backlog_per_task"]
     assert not any(n.startswith("search-queue") for n in policies)
+
+
+# --- Bedrock model invocation logging --------------------------------------------------------------------------------
+def test_invocation_logging_to_kms_encrypted_log_group_and_bucket_with_retention():
+    plan = primary_plan("prod", False)
+    cfg = plan.named("invocation-logging").props["loggingConfig"]
+    key = plan.named("invocation-logs-key", "aws:kms/key:Key")
+    group = plan.named("invocation-logs", "aws:cloudwatch/logGroup:LogGroup").props
+    bucket = plan.named("invocation-logs-bucket", "aws:s3/bucket:Bucket").props["bucket"]
+    assert cfg["cloudwatchConfig"]["logGroupName"] == group["name"] and group["kmsKeyId"] == key.outputs["arn"]
+    assert group["retentionInDays"] == 365
+    assert cfg["s3Config"] == {"bucketName": bucket, "keyPrefix": "invocations"}
+    assert cfg["cloudwatchConfig"]["largeDataDeliveryS3Config"]["bucketName"] == bucket
+    assert cfg["textDataDeliveryEnabled"] is True
+    sse = plan.named("bedrock-invocations-sse").props["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert sse == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key.outputs["arn"]}
+    [rule] = plan.named("bedrock-invocations-lifecycle").props["rules"]
+    assert rule["expiration"]["days"] == 365
+    # one configuration per account and Region: prod owns it by default, dev only when told (its own account)
+    assert not [r for r in primary_plan("dev", False).resources if r.name == "invocation-logging"]
+    assert settings().ml.manage_invocation_logging is False
+    assert settings(ml={"manageInvocationLogging": True}).ml.manage_invocation_logging is True
+
+
+@pytest.mark.parametrize("breaks, target", [
+    (("bedrock-invocations-policy", "aws:s3/bucketPolicy:BucketPolicy", "BedrockWritesInvocationLogs"), "bucket"),
+    (("invocation-logs-key", "aws:kms/key:Key", "BedrockWritesInvocationLogs"), "bucket"),
+    (("invocation-logs-write", "aws:iam/rolePolicy:RolePolicy", "WriteInvocationLogs"), "log group"),
+])
+def test_bedrock_may_write_its_invocation_logs_and_each_grant_is_needed(breaks, target):
+    from test_journeys import changed, without_statement
+
+    from plan.flows.catalogue import build_flows
+    plan = primary_plan("prod", False)
+
+    def flow(p):
+        return next(f for f in build_flows(p) if f.source == "Bedrock invocation logging" and f.target.startswith(target))
+    assert flow(plan).ok and flow(plan).verdict.allowed is True
+    name, token, sid = breaks
+    broken = flow(changed(plan, name, token, without_statement(sid)))
+    assert not broken.ok and broken.verdict.allowed is False
+
+
+def test_a_guardrail_in_a_contract_is_applied_by_that_service_only():
+    from components.service_access import ServiceDependencies, environment, task_statements
+    app = settings(application={"services": {"code": {"uses": {"guardrail": "abc123def456:3"}}}}).application
+    code = next(s for s in app.catalogue() if s.name == "code")
+    search = next(s for s in app.catalogue() if s.name == "search")
+    deps = ServiceDependencies(region="us-east-1", account_id="123456789012", secret_arns={}, secret_arn_patterns={},
+                               bucket_arns={k: f"arn:aws:s3:::{k}" for k in ("documents", "data-lake", "ml-artifacts")},
+                               table_arns={}, queue_arns={}, event_bus_arn="bus", event_sources={},
+                               db_resource_id=None, db_address=None, db_reader_address=None, db_port=None,
+                               db_name=None, redis_endpoint=None, redis_port=None, redis_auth_secret_arn=None,
+                               redis_auth_secret_arn_pattern=None)
+    assert [s["Sid"] for s in task_statements(code, deps)].count("ApplyOwnGuardrail") == 1
+    assert "ApplyOwnGuardrail" not in [s["Sid"] for s in task_statements(search, deps)]
+    env = environment(code, deps)
+    assert (env["BEDROCK_GUARDRAIL_ID"], env["BEDROCK_GUARDRAIL_VERSION"]) == ("abc123def456", "3")
+    exc = error(application={"services": {"code": {"uses": {"guardrail": "my guardrail"}}}})
+    assert exc.path == "ai-platform:application.services.code.uses.guardrail"

@@ -136,6 +136,11 @@ class UsesSettings:
                             "inference-profile ids (us., eu., apac., global. ...: the profile and its models in "
                             "every Region it routes to).")
     secrets: tuple = setting(ListOf(SECRET_NAME, max_items=20), [], "Extra security-tier secrets injected.")
+    guardrail: str | None = setting(
+        Maybe(Str(r"[a-z0-9]{12}(:([1-9][0-9]{0,7}|DRAFT))?", "a Bedrock guardrail id, optionally :<version> (e.g. "
+                  "'abc123def456:1')", max_len=21)), None,
+        "A Bedrock guardrail its model calls apply: bedrock:ApplyGuardrail on it, BEDROCK_GUARDRAIL_ID/VERSION in the "
+        "environment (none: no guardrail).")
 
 
 # API Gateway REST integration timeouts (pulumi-aws `aws.apigateway.Integration.timeoutMilliseconds`, after
@@ -406,6 +411,11 @@ class ApplicationSettings:
     cpu_architecture: str = setting(Enum("X86_64", "ARM64"), "X86_64",
                                     "Task CPU architecture; must match the images (ARM64 needs arm64/multi-arch images).")
     image_tag: str = setting(TAG, "latest", "Default image tag of every service (pin a release or digest in prod).")
+    tracing: bool = setting(Bool(), True,
+                            "An X-Ray daemon beside every service (UDP 127.0.0.1:2000, AWS_XRAY_DAEMON_ADDRESS) and the "
+                            "task roles' xray:Put*/GetSampling* grants: traces continue from API Gateway into the services.")
+    xray_daemon_image: str = setting(IMAGE, "public.ecr.aws/xray/aws-xray-daemon:3.x",
+                                     "Image of the X-Ray daemon sidecar (AWS's public image; pin a version or mirror it).")
     services: Any = setting(Catalogue(Section(ServiceSettings), key=Str(r"[a-z][a-z0-9-]{1,30}",
                                                                          "a lowercase service name of 2-31 characters")),
                             {}, "Per-service settings merged onto the default catalogue (components/catalog.py).")

@@ -129,6 +129,14 @@ class MlSettings:
     bedrock_models: tuple = setting(ListOf(BEDROCK_MODEL, max_items=50),
                                     ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.titan-embed-text-v2:0"],
                                     "Foundation models the application may invoke (empty: no Bedrock policy).")
+    manage_invocation_logging: bool = setting(
+        Bool(), EnvDefault(False, True),
+        "Own this account and Region's Bedrock model invocation logging (one configuration per account and Region; "
+        "it records every stack's invocations there): the prod stack by default; a stack in an account of its own "
+        "sets it true.")
+    invocation_log_retention_days: int = setting(
+        Enum(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
+        EnvDefault(30, 365), "Retention of model invocation logs (log group and bucket), days.")
     endpoints: dict = setting(MapOf(Section(EndpointSettings), key=Str(r"[a-z][a-z0-9-]{0,30}",
                                                                        "a lowercase endpoint name of 1-31 characters"),
                                     max_items=10), {},

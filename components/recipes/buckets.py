@@ -25,7 +25,7 @@ LEGACY_ELB_REGIONS = frozenset({
     "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1"})
 
 def private_bucket(parent: pulumi.Resource, platform: Platform, key: str, *, kms_key_arn: Input[str] | None,
-                   extra_statements: Callable[[pulumi.Output[str]], Sequence[dict]] | None = None,
+                   extra_statements: Callable[[pulumi.Output[str]], Sequence[pulumi.Input[dict]]] | None = None,
                    opts: pulumi.ResourceOptions | None = None,
                    bucket_opts: pulumi.ResourceOptions | None = None, tags: dict | None = None,
                    access_log_bucket: Input[str] | None = None,

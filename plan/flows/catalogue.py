@@ -9,7 +9,7 @@ written generically: it yields nothing when its resources are absent, and lights
 """
 from __future__ import annotations
 
-from . import bus_isolation, day_two, operations, producers, web
+from . import bus_isolation, day_two, operations, powers, producers, web
 from .common import APP_KEY, DESIGN_HINTS, Flow  # noqa: F401  (re-exported)
 from .delivery import DeliveryFlows
 from .dr import DrFlows
@@ -37,7 +37,7 @@ class Catalogue(ServicesFlows, FrontDoorFlows, MessagingFlows, LogsFlows, DrFlow
                      self.training, self.forbidden_cross_service, self.forbidden_other_stacks):
             part()
         for group in (producers.producers, day_two.day_two, bus_isolation.bus_isolation, web.web, operations.schedules, operations.offhours,
-                      operations.ml_data_age, operations.singletons, operations.training):
+                      operations.ml_data_age, operations.singletons, operations.training, powers.powers):
             group(self)
         return self.flows
 

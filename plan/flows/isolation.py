@@ -133,11 +133,17 @@ class IsolationFlows(FlowHost):
                      "allow", [(f"network :{port}", self.ck.sg_path(vpc.get("securityGroupIds") or [],
                                                                      m.get(db, "vpcSecurityGroupIds") or [], port))],
                      "isolation")
-        for rec in [r for r in getattr(self, "_records", []) if r["region"] == self.primary]:
+        for rec in getattr(self, "_records", []):
+            # A DR region's services: the secret's replica there (same name and suffix, that region's ARN).
+            arn, who = sarn, rec["name"]
+            if rec["region"] != self.primary:
+                if is_unknown(sarn):
+                    continue
+                arn, who = sarn.replace(f":{self.primary}:", f":{rec['region']}:"), f"{rec['name']} (DR {rec['region']})"
             checks = [(f"{self.role_label(rec[rk])} GetSecretValue",
-                       self.ck.role_can(rec[rk], "secretsmanager:GetSecretValue", sarn))
+                       self.ck.role_can(rec[rk], "secretsmanager:GetSecretValue", arn))
                       for rk in ("exec_role", "task_role")]
-            self.add(rec["name"], "database master secret", "secretsmanager:GetSecretValue", "deny",
+            self.add(who, "database master secret", "secretsmanager:GetSecretValue", "deny",
                      [("any role of the service", _any_allowed(checks))], "isolation")
 
     def forbidden_registry_replication(self, prod, pm, nonprod):

@@ -108,6 +108,45 @@ class LogsFlows(FlowHost):
                                                                  ["kms:GenerateDataKey"], ctx)))
                 self.add(f"VPC flow log {fl.name}" + ("" if m.region_of(fl) == self.primary else f" (DR {m.region_of(fl)})"), f"bucket {m.get(b, 'bucket')}", "s3:PutObject", "allow", checks, "logs")
 
+        self.invocation_logs()
+
+    def invocation_logs(self):
+        """Bedrock model invocation logging (issue 25): Bedrock puts the logs in the bucket (and its key) as
+        itself, and writes the log group through the role it is given."""
+        m = self.m
+        for cfg in m.of_type("aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"):
+            lc = m.get(cfg, "loggingConfig") or {}
+            region = m.region_of(cfg)
+            ctx = {"aws:SourceAccount": m.account,
+                   "aws:SourceArn": f"arn:aws:bedrock:{region}:{m.account}:model-invocation-logging"}
+            s3 = lc.get("s3Config") or {}
+            b = m.bucket(s3.get("bucketName"))
+            if b not in (None, Unknown):
+                prefix = s3.get("keyPrefix")
+                key = f"{prefix + '/' if prefix else ''}AWSLogs/{m.account}/BedrockModelInvocationLogs/{region}/x.json.gz"
+                checks = self.service_put_checks("bedrock.amazonaws.com", b, key, ctx, acl_check=False)
+                algo, kref, bucket_key = m.bucket_sse(b)
+                if algo == "aws:kms":
+                    checks.append(("bucket key", self.ck.kms_use(
+                        iam.service_principal("bedrock.amazonaws.com"), kref, ["kms:GenerateDataKey"],
+                        {**ctx, "kms:ViaService": _via("s3", m.region_of(b)), "kms:CallerAccount": m.account,
+                         "kms:EncryptionContext:aws:s3:arn": m.arn(b) if bucket_key else f"{m.arn(b)}/{key}"})))
+                self.add("Bedrock invocation logging", f"bucket {m.get(b, 'bucket')}", "s3:PutObject", "allow", checks,
+                         "logs")
+            cw = lc.get("cloudwatchConfig") or {}
+            if cw.get("roleArn"):
+                role = m.role_by_arn(cw.get("roleArn"))
+                group = m.find(cw.get("logGroupName"), "aws:cloudwatch/logGroup:LogGroup")
+                garn = m.arn(group) if group not in (None, Unknown) else Unknown
+                checks = [("trust", self.ck.trust(role, "bedrock.amazonaws.com"))]
+                if garn is Unknown:
+                    checks.append(("log group", Verdict(None, "log group unknown until apply")))
+                else:
+                    checks.append((f"{self.role_label(role)} logs:PutLogEvents", self.ck.role_can(
+                        role, "logs:PutLogEvents", f"{str(garn).removesuffix(':*')}:log-stream:aws/bedrock/modelinvocations")))
+                self.add("Bedrock invocation logging", f"log group {cw.get('logGroupName')}", "logs:PutLogEvents",
+                         "allow", checks, "logs")
+
     # ------------------------------------------------------------------ access logs
     def access_logs(self):
         m = self.m

@@ -214,10 +214,12 @@ class Journeys:
                     return {e["name"]: e["value"] for c in defs for e in c.get("environment") or []}
         return None
 
-    def csp_sources(self) -> list | None:
+    def csp_sources(self) -> Any:
         for pol in self.of(HEADERS_POLICY):
             csp = ((self.get(pol, "securityHeadersConfig") or {}).get("contentSecurityPolicy") or {}).get(
                 "contentSecurityPolicy")
+            if is_unknown(csp):
+                return Unknown
             if isinstance(csp, str):
                 for directive in csp.split(";"):
                     words = directive.split()
@@ -228,6 +230,8 @@ class Journeys:
     # ------------------------------------------------------------------ hops
     def cloudfront_hop(self, host) -> Hop:
         sources = self.csp_sources()
+        if sources is Unknown:
+            return _hop("CloudFront", Verdict(None, "the site's CSP is unknown until apply"), "csp")
         if sources is None:
             return _hop("CloudFront", Verdict(False, "the site's response headers carry no CSP connect-src"), "csp")
         if is_unknown(host):
@@ -345,6 +349,10 @@ class Journeys:
     def apigw_hop(self, api, stage, path, body, content_type, accept, per_window, seconds, streamed) -> Hop:
         resource, integ = self.route(api, path)
         if integ is None:
+            ids = [self.get(api, "rootResourceId")] + [self.get(r, k) for r in self.of(RESOURCE)
+                                                        for k in ("id", "parentId")]
+            if any(is_unknown(i) for i in ids):
+                return _hop("API Gateway", Verdict(None, "the API's resources are unknown until apply"), "vpc-link")
             return _hop("API Gateway", Verdict(False, f"no integration serves {path}"), "vpc-link")
         mode = self.get(integ, "responseTransferMode") or "BUFFERED"
         timeout = self.get(integ, "timeoutMilliseconds") or 29_000
