@@ -150,9 +150,14 @@ def test_the_spa_may_call_the_dr_regions_api_and_cognito():
     def csp(stack):
         cfg = stack_plan(stack, preview=False).named("security-headers").props["securityHeadersConfig"]
         return cfg["contentSecurityPolicy"]["contentSecurityPolicy"]
-    assert "https://*.execute-api.us-west-2.amazonaws.com" in csp("prod")
+    # prod names its API by its own name (DNS failover moves it between the regions), never `*.execute-api`
+    assert "https://api.example.com" in csp("prod") and "*.execute-api" not in csp("prod")
     assert "https://cognito-idp.us-west-2.amazonaws.com" in csp("prod")
     assert "us-west-2" not in csp("dev")
+    # without a name for the API, the DR region's execute-api host cannot be known here: a wildcard of that region
+    cfg = prod_with("pilot-light", preview=False, extra=NO_DNS).named("security-headers").props
+    assert "https://*.execute-api.us-west-2.amazonaws.com" in \
+        cfg["securityHeadersConfig"]["contentSecurityPolicy"]["contentSecurityPolicy"]
 
 
 # --- DNS -------------------------------------------------------------------------------------------------------------
