@@ -184,7 +184,8 @@ class EventsTier(pulumi.ComponentResource):
                 metric_alarm(self, p, f"alarm-dlq-{qname}-depth", f"dlq-{qname}-depth", namespace="AWS/SQS",
                              metric="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": dlq_names[qname]},
                              op=">", threshold=0.0, statistic="Maximum", period=300, actions=[warnings.arn],
-                             missing="notBreaching", description=f"Dead-letter queue {qname} has messages")
+                             missing="notBreaching", severity="warning",
+                             description=f"Dead-letter queue {qname} has messages")
 
         # --- bus rules -> queues ----------------------------------------------------------------
         rules_by_queue: dict[str, list] = {q: [] for q in s.queues}

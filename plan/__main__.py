@@ -42,6 +42,7 @@ examples:
   python -m plan --stack prod --critical-path      estimated time of a first `pulumi up`
   python -m plan --stack prod --diagram plan/architecture-prod.png   the architecture picture (.png/.svg/.mmd)
   python -m plan --check-records records.json      the pack on hand-written resource records
+  python -m plan --stack prod --mode update --compliance   CIS v3.0.0 / FSBP controls: met, not met, n/a, account
   python -m plan --stack prod --journeys           AI traffic walked hop by hop (streams, uploads, prompts, bursts)
   python -m plan --stack prod --first-up           a first `pulumi up` in an empty account: every lookup answerable
 
@@ -88,6 +89,9 @@ def parse_args(argv=None):
                    "update mode unless --mode is given); exit 1 if a promised journey breaks")
     p.add_argument("--dr", action="store_true", help="recovery objectives: RPO per data store, RTO of the dr.mode (plan/dr.py)")
     p.add_argument("--dr-modes", action="store_true", help="each dr.mode's monthly cost, what it adds, RTO/RPO (3 runs)")
+    p.add_argument("--compliance", action="store_true",
+                   help="CIS AWS Foundations v3.0.0 and the FSBP controls the pack cites: status, rules and resources "
+                        "per control (plan/compliance.py; with --json the table as JSON)")
     return p.parse_args(argv)
 
 
@@ -171,6 +175,8 @@ def run(args) -> int:
         raise PlanError("give --stack NAME or --stack-file PATH")
     if args.stack_references and not args.program:
         raise PlanError("--stack-references: only with --program (this project's stacks read no other stack)")
+    if args.compliance and args.no_policies:
+        raise PlanError("--compliance: the table is the pack's verdicts; drop --no-policies")
     # Inputs are validated before the program runs (fail fast): stack file, policy config, usage file.
     stack = _stack_name(args)
     servicer = None
@@ -190,7 +196,12 @@ def run(args) -> int:
         dr_json, dr_text = dr_cli(args, plan)
         extra_json, extra_text = {**extra_json, **dr_json}, [*extra_text, *dr_text]
     progress("")
-    if args.json:
+    if args.compliance and analysis is not None:
+        from . import compliance
+        controls = compliance.table(plan, analysis)
+        mode = "preview" if plan.preview else "update"
+        print(compliance.dumps(stack, mode, controls) if args.json else compliance.text(stack, mode, controls))
+    elif args.json:
         json.dump({**to_json(plan, analysis), **extra_json}, sys.stdout, indent=1, sort_keys=False)
         sys.stdout.write("\n")
     else:

@@ -167,3 +167,20 @@ def test_every_alarm_that_notifies_has_a_severity_and_tells_that_severitys_topic
         if "dr-" in r.urn or not r.props.get("alarmActions"):
             continue
         assert told(plan, r.props) == expected[r.props["tags"]["Severity"]], r.name
+
+
+def test_every_notifying_alarm_in_both_regions_names_its_severity_and_tells_that_topic():
+    """The DR region (pilot-light) too: its own alerts and warnings topics, by name."""
+    from conftest import stack_plan as whole_plan  # both regions (primary_plan leaves the DR instance out)
+    plan = whole_plan("prod", False)
+    suffix = {"critical": "-alerts", "warning": "-warnings"}
+    dr_checked = 0
+    for r in plan.of_type(ALARM):
+        actions = r.props.get("alarmActions") or []
+        if not actions:
+            continue
+        severity = r.props["tags"].get("Severity")
+        assert severity in suffix, r.name
+        assert all(a.endswith(suffix[severity]) for a in actions), (r.name, actions)
+        dr_checked += ":dr:" in r.urn
+    assert dr_checked >= 3   # the DR region's replica-lag, DR ALB 5xx, API health and DLQ alarms

@@ -170,3 +170,11 @@ def test_the_recorded_prod_plan_with_a_managed_password_source_is_refused():
     found = analyze(plan, policy_config=config).of("rds-replica-source-password-not-managed")
     assert {v.urn.split("::")[-1] for v in found} == {"postgres-replica", "postgres-dr"}
     assert {v.level for v in found} == {"mandatory"}
+
+
+def test_rds_auto_minor_version_upgrade_both_sides():
+    r = check([rec(RDS, "default", {"engine": "postgres"}), rec(RDS, "on", {"autoMinorVersionUpgrade": True}),
+               rec(RDS, "off", {"autoMinorVersionUpgrade": False}),
+               rec("aws:rds/clusterInstance:ClusterInstance", "member-off", {"autoMinorVersionUpgrade": "false"})])
+    assert sorted(v.urn.split("::")[-1] for v in violations(r, "rds-auto-minor-version-upgrade")) == [
+        "member-off", "off"]

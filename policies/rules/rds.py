@@ -247,3 +247,15 @@ POLICIES.append(resource_policy(
                 "have the application use rds.generate_db_auth_token (components/ services do).",
     refs={"checkov": ["CKV_AWS_161", "CKV_AWS_162"], "cdk-nag": "AwsSolutions-RDS6", "fsbp": "RDS.12"},
     tags=["rds", "authentication"]))
+
+
+def _minor_upgrades(props, report, args):
+    if flag(props, "autoMinorVersionUpgrade", True) is False:
+        report("autoMinorVersionUpgrade must not be false: minor versions carry the engine's security fixes.")
+
+
+POLICIES.append(resource_policy(
+    "rds-auto-minor-version-upgrade", "RDS instances must take minor engine upgrades automatically (in their "
+    "maintenance window).", (RDS_INSTANCE, RDS_CLUSTER_INSTANCE), _minor_upgrades, severity=Severity.MEDIUM,
+    framework=fsbp("RDS.13"), remediation="Leave autoMinorVersionUpgrade at its default (true).",
+    refs={"cis": "2.3.2", "checkov": "CKV_AWS_226"}, tags=["rds", "patching"]))
