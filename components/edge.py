@@ -250,6 +250,11 @@ class EdgeTier(pulumi.ComponentResource):
             user_pool_tier=s.user_pool_tier,
             user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode=s.threat_protection),
             deletion_protection="ACTIVE" if s.deletion_protection else "INACTIVE",
+            # Invitations, codes and resets through the stack's verified SES identity where one is configured (prod):
+            # Cognito's built-in e-mail sends about 50 messages a day from a no-reply address.
+            email_configuration=aws.cognito.UserPoolEmailConfigurationArgs(
+                email_sending_account="DEVELOPER", source_arn=s.email_source_arn,
+                from_email_address=s.email_from) if s.email_source_arn else None,
             tags=p.tags(pool_name), opts=p.stateful(self))
         domain_prefix = (pulumi.Output.from_input(s.auth_domain_prefix) if s.auth_domain_prefix
                          else account.apply(lambda a: n.physical("cognito_domain", a)))

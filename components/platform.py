@@ -108,7 +108,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         replica_kms_key_arn=dr_keys.secrets_key_arn if dr_keys else None)).outputs
 
     events = EventsTier("events", EventsTierArgs(
-        platform=p, settings=settings.events, data_key_arn=security.data_key_arn)).outputs
+        platform=p, settings=settings.events, data_key_arn=security.data_key_arn,
+        analytics_stream=settings.events.analytics_stream)).outputs
 
     ml = MlTier("ml", MlTierArgs(
         platform=p, settings=settings.ml,

@@ -45,3 +45,17 @@ def test_mfa_passes_on_including_preview():
     r = check([rec(POOL, "on", {"mfaConfiguration": "ON", "softwareTokenMfaConfiguration": {"enabled": True},
                                 "lambdaConfig": UNKNOWN})])
     assert violations(r, "cognito-mfa-required") == [] and not skipped(r, "cognito-mfa-required")
+
+
+def test_cognito_email_through_ses_both_sides():
+    from policy_harness import check, rec, violations
+    pool = "aws:cognito/userPool:UserPool"
+    ses = {"emailSendingAccount": "DEVELOPER", "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+           "fromEmailAddress": "no-reply@example.com"}
+    r = check([rec(pool, "prod-default", {"tags": {"Environment": "prod"}}),
+               rec(pool, "prod-cognito", {"tags": {"Environment": "prod"},
+                                          "emailConfiguration": {"emailSendingAccount": "COGNITO_DEFAULT"}}),
+               rec(pool, "prod-ses", {"tags": {"Environment": "prod"}, "emailConfiguration": ses}),
+               rec(pool, "dev-default", {"tags": {"Environment": "dev"}})])
+    assert sorted(v.urn.split("::")[-1] for v in violations(r, "cognito-email-through-ses")) == [
+        "prod-cognito", "prod-default"]

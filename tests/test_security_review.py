@@ -191,3 +191,36 @@ def test_the_release_test_header_never_arrives_from_the_internet(stack):
     private = [r for r in plan.of_type("aws:apigateway/integration:Integration") if r.props.get("connectionType")]
     assert private and all(r.props["requestParameters"][f"integration.request.header.{header}"] == "'none'"
                            for r in private)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_budget_is_not_below_the_stacks_own_estimate(stack):
+    """The prod budget ($1,000) was below its estimate ($2,276): the alert fired every month and meant nothing."""
+    from plan.cost import default_usage_path, estimate
+    plan = stack_plan(stack, False)
+    [budget] = plan.of_type("aws:budgets/budget:Budget")
+    total = estimate(plan, usage_file=default_usage_path(stack)).total
+    assert float(budget.props["limitAmount"]) >= total, (budget.props["limitAmount"], round(total, 2))
+
+
+def test_the_kinesis_stream_is_opt_in():
+    for stack in ("dev", "prod"):
+        assert stack_plan(stack, False).of_type("aws:kinesis/stream:Stream") == []
+
+
+def test_cognito_sends_through_ses_in_prod_and_the_pair_is_validated():
+    from conftest import cli
+    pool = next(r for r in stack_plan("prod", False).of_type("aws:cognito/userPool:UserPool"))
+    assert pool.props["emailConfiguration"]["emailSendingAccount"] == "DEVELOPER"
+    assert pool.props["emailConfiguration"]["sourceArn"].startswith("arn:aws:ses:us-east-1:")
+    assert "emailConfiguration" not in next(iter(stack_plan("dev", False).of_type("aws:cognito/userPool:UserPool"))).props
+    # half the pair is a config error: one line naming the key, exit 2
+    import tempfile
+    from pathlib import Path
+    text = Path(__file__).resolve().parents[1].joinpath("Pulumi.dev.yaml").read_text().replace(
+        "    mfa: OPTIONAL\n", "    mfa: OPTIONAL\n    emailFrom: no-reply@example.com\n")
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "Pulumi.dev.yaml"
+        path.write_text(text)
+        out = cli("--stack-file", str(path), "--no-policies")
+    assert out.returncode == 2 and "edge.emailSourceArn" in out.stderr and out.stderr.count("\n") == 1

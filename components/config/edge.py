@@ -56,6 +56,13 @@ class EdgeSettings:
                                        "Requests per 5 minutes per user (Authorization header) to the prompts routes "
                                        "before WAF blocks them (compensates the body rules counted there)")
     waf_log_retention_days: int = setting(Int(1, 3653), EnvDefault(dev=30, prod=365), "Retention of WAF logs")
+    email_source_arn: str | None = setting(
+        Maybe(Str(r"arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity/[^\s]+", "an SES identity ARN")), None,
+        "Verified SES identity Cognito sends invitations, codes and resets from (DEVELOPER sending). None: Cognito's "
+        "built-in e-mail (about 50 messages a day, no custom sender): acceptable in dev only")
+    email_from: str | None = setting(
+        Maybe(Str(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|.+ <[^@\s]+@[^@\s]+\.[A-Za-z]{2,}>", "an e-mail address",
+                  max_len=254)), None, "The From address of Cognito's e-mail (an address of emailSourceArn's identity)")
     mfa: str = setting(Enum("OFF", "OPTIONAL", "ON"), EnvDefault(dev="OPTIONAL", prod="ON"),
                        "Cognito MFA (software token); policy cognito-mfa-required expects ON")
     password_min_length: int = setting(Int(12, 99), 14, "Cognito password minimum length")
@@ -86,6 +93,10 @@ class EdgeSettings:
             raise ConfigError(f"{path}.apiCertificateArn" if self.api_domain_name else f"{path}.apiDomainName",
                               None, "apiDomainName and apiCertificateArn together (a custom domain needs a regional "
                                     "certificate covering it), or neither")
+        if bool(self.email_source_arn) != bool(self.email_from):
+            raise ConfigError(f"{path}.emailFrom" if self.email_source_arn else f"{path}.emailSourceArn", None,
+                              "emailSourceArn and emailFrom together (SES sends as an address of the identity), "
+                              "or neither")
         # Cognito refuses prefixes containing these words (InvalidParameterException on CreateUserPoolDomain).
         if self.auth_domain_prefix and any(w in self.auth_domain_prefix for w in ("aws", "amazon", "cognito")):
             raise ConfigError(f"{path}.authDomainPrefix", self.auth_domain_prefix,

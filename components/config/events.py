@@ -78,6 +78,9 @@ class EventsSettings:
                                     "pipeline failures and approvals (informs, never pages). Empty: alertEmails.")
     subscriptions: tuple = setting(ListOf(Section(SubscriptionSettings), max_items=50), [],
                                    "Topic subscriptions (email/https): email ones wait for confirmation")
+    analytics_stream: bool = setting(
+        Bool(), False, "The Kinesis analytics stream: opt-in. Nothing in the platform produces to it or consumes it; "
+                       "turn it on together with the producer and the consumer that use it (issue 32).")
     stream_mode: str = setting(Enum("ON_DEMAND", "PROVISIONED"), EnvDefault(dev="ON_DEMAND", prod="PROVISIONED"),
                                "Kinesis capacity mode")
     shard_count: int = setting(Int(1, 500), EnvDefault(dev=1, prod=2), "Shards when streamMode is PROVISIONED")

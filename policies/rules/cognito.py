@@ -4,6 +4,7 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema, Severity
 
 from ._lib import flag, get, resource_policy
+from ._shared import ENV_SCHEMA
 
 USER_POOL = "aws:cognito/userPool:UserPool"
 
@@ -30,7 +31,26 @@ def _mfa(props, report, args):
         report(f"mfaConfiguration is {mode!r}; MFA must be required (ON) for production user pools.")
 
 
+def _email(props, report, args):
+    """Production pools (Environment tag in `environments`) send through SES: Cognito's built-in e-mail sends about 50
+    messages a day, so invitations and password resets stop arriving once a handful of users sign up."""
+    environments = list((args.get_config() or {}).get("environments", ENV_SCHEMA["default"]))
+    if get(props, "tags.Environment") not in environments:
+        return
+    if get(props, "emailConfiguration.emailSendingAccount", "COGNITO_DEFAULT") != "DEVELOPER" or \
+            not get(props, "emailConfiguration.sourceArn"):
+        report("emailConfiguration does not send through SES (emailSendingAccount DEVELOPER with a sourceArn): "
+               "Cognito's built-in e-mail is limited to about 50 messages a day.")
+
+
 POLICIES = [
+    resource_policy("cognito-email-through-ses", "Production Cognito user pools send their e-mail through a verified "
+                    "SES identity, not Cognito's built-in e-mail (about 50 messages a day).", (USER_POOL,), _email,
+                    severity=Severity.MEDIUM,
+                    remediation="Set edge.emailSourceArn (a verified SES identity) and edge.emailFrom in the stack "
+                                "config: emailConfiguration DEVELOPER with that sourceArn.",
+                    tags=["cognito", "operations", "identity"],
+                    config_schema=PolicyConfigSchema(properties={"environments": ENV_SCHEMA})),
     resource_policy("cognito-password-policy", "Cognito user pools must require strong passwords.", (USER_POOL,),
                     _password_policy, severity=Severity.HIGH,
                     remediation="passwordPolicy: minimumLength >= 12 and require lowercase, uppercase, numbers, symbols.",
