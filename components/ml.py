@@ -564,12 +564,12 @@ class MlTier(pulumi.ComponentResource):
                     noncurrent_days=1),
                 abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                     days_after_initiation=1))],
-            extra_statements=lambda arn: [account.apply(lambda a: {
+            extra_statements=lambda arn: [{
                 "Sid": "BedrockWritesInvocationLogs", "Effect": "Allow",
                 "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{n.physical('s3_bucket', 'bedrock-invocations', a, region)}/"
-                            f"{INVOCATION_PREFIX}/AWSLogs/{a}/BedrockModelInvocationLogs/*",
-                "Condition": writer(a)})])
+                "Resource": pulumi.Output.all(arn, account).apply(
+                    lambda v: f"{v[0]}/{INVOCATION_PREFIX}/AWSLogs/{v[1]}/BedrockModelInvocationLogs/*"),
+                "Condition": account.apply(writer)}])
         role = service_role(
             self, p, "invocation-logs-role", service="bedrock.amazonaws.com",
             description="Bedrock writes model invocation logs to its log group",
