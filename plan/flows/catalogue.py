@@ -37,7 +37,8 @@ class Catalogue(ServicesFlows, FrontDoorFlows, MessagingFlows, LogsFlows, DrFlow
                      self.training, self.forbidden_cross_service, self.forbidden_other_stacks):
             part()
         for group in (producers.producers, day_two.day_two, bus_isolation.bus_isolation, web.web, operations.schedules, operations.offhours,
-                      operations.ml_data_age, operations.singletons, operations.training, powers.powers):
+                      operations.ml_data_age, operations.singletons, operations.training, operations.batch_jobs,
+                      powers.powers):
             group(self)
         return self.flows
 

@@ -239,3 +239,25 @@ def training(c):
                     obj = "arn:aws:s3:::" + uri.removeprefix("s3://") + "flow-check/model.tar.gz"
                     c.add(f"SageMaker role {sm.name}", f"{uri} (an output location the handler admits)",
                           "s3:PutObject", "allow", [("s3:PutObject", ck.role_can(sm, "s3:PutObject", obj))], "ml")
+
+
+def batch_jobs(c):
+    """Issue 30: Batch jobs run as the role their batch.uses contract derives (default: the data lake, read and
+    write): the contract's buckets are writable through their key, the others are not."""
+    m = c.m
+    role = m.role_named("batch-job-role")
+    if role is None:
+        return
+    who = "Batch job (batch-job-role)"
+    for key, expected in (("data-lake", "allow"), ("ml-artifacts", "deny")):
+        b = c.data_bucket(key, c.primary)
+        if b is None:
+            continue
+        barn = m.arn(b)
+        if is_unknown(barn):
+            continue
+        # the services' own check: the action on an object, and the bucket's key through S3 when SSE-KMS
+        checks = c.s3_object_checks(role, b, "s3:PutObject", ["kms:GenerateDataKey"])
+        if expected == "deny":
+            checks = checks[:1]
+        c.add(who, f"{key} bucket {m.get(b, 'bucket') or b.name}", "s3:PutObject", expected, checks, "batch")
