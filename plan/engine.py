@@ -34,6 +34,7 @@ from .sdk import (  # private SDK symbols
     set_root_resource,
 )
 from .stackfile import load_project, load_stack_config, stack_file_path
+from .structs import engine_dict
 from .values import is_secret, redact_secrets, unwrap_secrets  # noqa: F401  (re-exported)
 
 UNKNOWN = rpc.UNKNOWN
@@ -132,6 +133,11 @@ def _without_refs(request, field: str, raw: Any, plain: Any):
     itself when it held none (almost always: no copy)."""
     if plain == raw:
         return request
+    return _with_plain(request, field, plain)
+
+
+def _with_plain(request, field: str, plain: Any):
+    """A copy of `request` whose `field` Struct is `plain`."""
     from google.protobuf import struct_pb2
     copy = type(request)()
     copy.CopyFrom(request)
@@ -165,9 +171,8 @@ class RecordingMonitor(pmocks.MockMonitor):
             return self._register_remote(request)
         if request.type == "pulumi:pulumi:Stack":
             return super().RegisterResource(request)
-        raw = _number_fix(json_format.MessageToDict(request.object))
-        inputs = downgrade_refs(raw)
-        response = super().RegisterResource(_without_refs(request, "object", raw, inputs))
+        inputs, had_refs = engine_dict(request.object)
+        response = super().RegisterResource(_with_plain(request, "object", inputs) if had_refs else request)
         options = {
             "protect": bool(request.protect),
             "retainOnDelete": bool(request.retainOnDelete),
@@ -183,7 +188,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         deps = list(request.dependencies)
         explicit = set(deps) - {u for urns in prop_deps.values() for u in urns}
         options["dependsOn"] = sorted(explicit)
-        outputs = downgrade_refs(_number_fix(json_format.MessageToDict(response.object))) if response.object else {}
+        outputs = engine_dict(response.object)[0] if response.object else {}
         self.records.append(Resource(
             urn=response.urn, type=request.type, name=request.name, parent=request.parent,
             provider=_provider_urn(request.provider), custom=bool(request.custom), remote=bool(request.remote),

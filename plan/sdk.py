@@ -31,7 +31,7 @@ from importlib import metadata
 from inspect import isawaitable
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pmocks  # noqa: F401 - re-exported: MockMonitor, set_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config  # noqa: F401 - re-exported
@@ -372,7 +372,9 @@ def decode(props: dict, dirty: _Dirty):
 
 
 def to_dict(struct: struct_pb2.Struct) -> dict:
-    return json_format.MessageToDict(struct)
+    """`json_format.MessageToDict(struct)` (plan/structs.py: the same dict without the generic printer)."""
+    from .structs import to_dict as plain
+    return plain(struct)
 
 
 class _Provider:
