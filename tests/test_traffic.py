@@ -322,3 +322,10 @@ def test_a_guardrail_in_a_contract_is_applied_by_that_service_only():
     assert (env["BEDROCK_GUARDRAIL_ID"], env["BEDROCK_GUARDRAIL_VERSION"]) == ("abc123def456", "3")
     exc = error(application={"services": {"code": {"uses": {"guardrail": "my guardrail"}}}})
     assert exc.path == "ai-platform:application.services.code.uses.guardrail"
+
+
+def test_readme_says_which_services_stream_and_their_limits():
+    from pathlib import Path
+    streamed = sorted(s.name for s in settings().application.catalogue() if s.settings.route.response == "STREAM")
+    line = next(ln for ln in (Path(__file__).parent.parent / "README.md").read_text().splitlines() if "stream" in ln)
+    assert all(name in line for name in streamed) and "15 min" in line and "29 s" in line and "10 MB" in line
