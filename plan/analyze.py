@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from google.protobuf import json_format, struct_pb2
 
 from . import sdk
@@ -156,7 +155,16 @@ def _schema(serialized: bytes) -> dict:
 @functools.lru_cache(maxsize=65536)
 def _config_error(schema_json: str, props_json: str) -> str | None:
     """"path: message" of the best error of `props` against the policy's schema (or None): what jsonschema
-    reports, computed once per distinct (schema, config) pair."""
+    reports, computed once per distinct (schema, config) pair, and kept on disk for the next run (plan/diskcache.py;
+    keyed by this module's source and the installed jsonschema), so a plan whose policy config was validated
+    before does not import jsonschema at all."""
+    from .diskcache import cached, library_stamp, source_stamp
+    return cached("policy-config", [library_stamp("jsonschema"), source_stamp(__file__), schema_json, props_json],
+                  lambda: _best_error(schema_json, props_json))
+
+
+def _best_error(schema_json: str, props_json: str) -> str | None:
+    import jsonschema
     schema = json.loads(schema_json)
     exc = jsonschema.exceptions.best_match(_validator(
         {"type": "object", "properties": schema["properties"], "required": schema.get("required", []),
@@ -172,6 +180,7 @@ _VALIDATORS: dict[str, Any] = {}
 def _validator(schema: dict):
     """`jsonschema.validate` without re-checking the same schema against the meta-schema on every call (that
     check was 0.5 s of each configure); the schema is still checked, once per process."""
+    import jsonschema
     key = json.dumps(schema, sort_keys=True)
     if key not in _VALIDATORS:
         cls = jsonschema.validators.validator_for(schema)

@@ -195,7 +195,20 @@ def _contains_unknown(value: Any) -> bool:
 
 
 def validate_document(document: Any, service: str, operation: str, member: str) -> list[tuple[str, Any, str]]:
-    """[(json path, value, expected)] where `document` does not match AWS's model of `operation`'s `member`."""
+    """[(json path, value, expected)] where `document` does not match AWS's model of `operation`'s `member`.
+    Kept on disk per (botocore version and install, this module's source, operation, document) (plan/diskcache.py):
+    a plan whose documents were validated before imports neither botocore's model nor its validator."""
+    import botocore
+
+    from .diskcache import cached, library_stamp, source_stamp
+    key = [botocore.__version__, library_stamp("botocore"), source_stamp(__file__), service, operation, member,
+           document]
+    found = cached("botocore-documents", key,
+                   lambda: [list(e) for e in _validate_document(document, service, operation, member)])
+    return [tuple(e) for e in found]  # type: ignore[misc]  # (path, value, expected) as computed
+
+
+def _validate_document(document: Any, service: str, operation: str, member: str) -> list[tuple[str, Any, str]]:
     from botocore.validate import ParamValidator
     shape = api_shape(service, operation, member)
     document = _go_keys(document, shape)
