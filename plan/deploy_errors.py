@@ -205,7 +205,7 @@ def validate_document(document: Any, service: str, operation: str, member: str) 
            document]
     found = cached("botocore-documents", key,
                    lambda: [list(e) for e in _validate_document(document, service, operation, member)])
-    return [tuple(e) for e in found]  # type: ignore[misc]  # (path, value, expected) as computed
+    return [tuple(e) for e in found]  # (path, value, expected) as computed
 
 
 def _validate_document(document: Any, service: str, operation: str, member: str) -> list[tuple[str, Any, str]]:
