@@ -96,6 +96,7 @@ class DataOutputs:
     log_bucket_name: pulumi.Output[str]
     log_bucket_arn: pulumi.Output[str]
     log_bucket_domain_name: pulumi.Output[str]   # regional endpoint name (for log deliveries that want one)
+    db_parameter_group_name: pulumi.Output[str] | None = None   # restored on the new primary at failback
 
 
 def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -155,7 +156,7 @@ class DataTier(pulumi.ComponentResource):
             db_replica_identifier=self.db_replica.identifier if self.db_replica is not None else None,
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
             db_replica_resource_id=self.db_replica.resource_id if self.db_replica is not None else None,
-            db_subnet_group_name=self.db_subnet_group.name,
+            db_subnet_group_name=self.db_subnet_group.name, db_parameter_group_name=self.db_parameter_group.name,
             redis_endpoint=self.redis.primary_endpoint_address, redis_reader_endpoint=self.redis.reader_endpoint_address,
             redis_port=pulumi.Output.from_input(REDIS_PORT), redis_auth_secret_arn=self._redis_secret.arn,
             redis_auth_secret_arn_pattern=self._redis_secret_pattern,
@@ -248,7 +249,7 @@ class DataTier(pulumi.ComponentResource):
             description="PostgreSQL on the isolated subnets (no route to the internet)",
             tags=p.tags(p.namer.base("postgres-subnets")), opts=self._child)
         # Auto-named: a version upgrade creates the new family's group before the old one is deleted.
-        params = aws.rds.ParameterGroup(
+        params = self.db_parameter_group = aws.rds.ParameterGroup(
             p.namer.logical("db_parameter_group", family), family=family,
             description=f"{p.namer.base()} {family}: TLS only, statement and connection logging",
             parameters=[

@@ -333,6 +333,10 @@ class DrFailover(pulumi.ComponentResource):
         m = dict(args.manifest)
         values = {k: m[k] for k in ("db_primary", "db_replica", "cluster", "primary_cluster", "primary_key",
                                     "primary_subnets", "primary_sg", "dr_key", "dr_subnets", "dr_sg")}
+        # failback restores these on the new primary (and re-creates its same-region replica); preflight checks
+        # the DR region's standing user pool (sign-in after the move)
+        values.update({k: m[k] for k in ("primary_pool", "dr_pool", "primary_params", "readers", "dr_params")
+                       if m.get(k) is not None})
         manifest = pulumi.Output.all(
             api_urls=pulumi.Output.all(primary=args.primary_api_url, dr=args.dr_api_url),
             services=pulumi.Output.all(**dict(m["services"])),
@@ -345,14 +349,16 @@ class DrFailover(pulumi.ComponentResource):
             standby=dict(m["standby"]), parameter=m["parameter"],
             hosted_zone_id=d.hosted_zone_id if records else None, records=records,
             api_domain_name=args.record_name,
-            instance_class=m["instance_class"], retention=m["retention"]))
+            instance_class=m["instance_class"], retention=m["retention"],
+            primary_multi_az=bool(m.get("primary_multi_az"))))
         self.outputs = DrFailoverOutputs(health_check_ids=health_checks, manifest=manifest)
         publish(self, self.outputs)
 
 
 def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_region: str, dr_region: str, values: dict,
                       desired: dict, standby: dict, parameter: str, hosted_zone_id: str | None, records: list,
-                      instance_class: str, retention: int, api_domain_name: str | None = None) -> dict:
+                      instance_class: str, retention: int, api_domain_name: str | None = None,
+                      primary_multi_az: bool = False) -> dict:
     """The DR manifest `functions/dr_failover` reads (docs/dr-failover.md): identifiers only, never a secret."""
     services = values["services"]            # catalogue key -> DR ECS service name
     primary_services = values["primary_services"]
@@ -375,8 +381,17 @@ def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_re
         "primarySecurityGroupIds": [values["primary_sg"]],
         "drKmsKeyId": values["dr_key"], "drDbSubnetGroup": values["dr_subnets"], "drSecurityGroupIds": [values["dr_sg"]],
         "stateParameter": state_parameter,
-        "dbInstanceClass": instance_class, "backupRetentionDays": retention, "maxReplicaLagSeconds": 0,
+        "dbInstanceClass": instance_class, "backupRetentionDays": retention,
+        # the failback's lag gate (functions/dr_failover wait-replica-caught-up): a commit made after the fence
+        # replayed, at a lag an idle PostgreSQL source reaches (RDS heartbeat every 5 min) plus a minute
+        "maxReplicaLagSeconds": 360,
+        "primaryMultiAz": primary_multi_az,
+        "primaryReaderIds": [values["readers"]] if values.get("readers") else [],
+        "userPoolIds": {k: values[v] for k, v in (("primary", "primary_pool"), ("dr", "dr_pool")) if values.get(v)},
     }
+    for key, value in (("primaryDbParameterGroup", "primary_params"), ("drDbParameterGroup", "dr_params")):
+        if values.get(value):
+            doc[key] = values[value]
     # Where clients go in each region (the DNS step names it when the stack owns no record to move).
     doc["apiEndpoints"] = {"primary": values["api_urls"]["primary"], "dr": values["api_urls"]["dr"]}
     if api_domain_name:

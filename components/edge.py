@@ -130,6 +130,7 @@ class EdgeTierArgs:
     # from the internet carrying it would reach an unreleased revision): each is overwritten with a constant.
     internal_headers: Sequence[str] = ()
     user_pool_arns: Sequence[pulumi.Input[str]] = ()    # pools the authorizer accepts (api_only)
+    standby_user_pool: bool = False   # api_only: build the region's own standing pool (and SPA client), accepted too
     site_url: pulumi.Input[str] | None = None           # https://<SPA origin> the CORS answers admit (api_only)
     apigateway_role_arn: pulumi.Input[str] | None = None  # the primary's API Gateway logs role (IAM is global)
     # critical: the API health alarm pages it (issue 30)
@@ -193,12 +194,26 @@ class EdgeTier(pulumi.ComponentResource):
             # The DR region's front door: the same API, WAF and logs as the primary's, for the primary's SPA.
             api_acl = self._web_acl("api", "REGIONAL", args.logs_key_arn, child, count_only=API_COUNT_ONLY,
                                     routes=args.routes)
-            api = self._api(args, api_acl, list(args.user_pool_arns),
+            pools = list(args.user_pool_arns)
+            pool = client = None
+            if args.standby_user_pool:
+                # The DR region's standing user pool (same block, same settings as the primary's): its authorizer
+                # accepts it from the first `pulumi up`, so sign-in during an outage needs no change to the stack.
+                pool = self._user_pool(child, standby=True)
+                spa_origin = required(args.site_url, "EdgeTierArgs.site_url (api_only)")
+                callbacks = (list(s.callback_urls) if s.custom_domain
+                             else pulumi.Output.from_input(spa_origin).apply(lambda u: [*s.callback_urls, f"{u}/auth/callback"]))
+                logouts = (list(s.logout_urls) if s.custom_domain
+                           else pulumi.Output.from_input(spa_origin).apply(lambda u: [*s.logout_urls, f"{u}/"]))
+                client = self._spa_client(pool, callbacks, logouts, child)
+                pools.append(pool.arn)
+            api = self._api(args, api_acl, pools,
                             pulumi.Output.concat("'", required(args.site_url, "EdgeTierArgs.site_url (api_only)"), "'"))
             self.outputs = EdgeOutputs(
                 site_bucket_name=None, site_bucket_arn=None, site_versioning_id=None, distribution_id=None,
                 distribution_arn=None, distribution_domain_name=None, site_url=None, api_id=api.api_id, api_endpoint=api.api_endpoint,
-                api_stage_arn=api.api_stage_arn, user_pool_id=None, user_pool_arn=None, user_pool_client_id=None,
+                api_stage_arn=api.api_stage_arn, user_pool_id=pool.id if pool else None,
+                user_pool_arn=pool.arn if pool else None, user_pool_client_id=client.id if client else None,
                 cloudfront_web_acl_arn=None, regional_web_acl_arn=api.regional_web_acl_arn,
                 api_domain_target=api.api_domain_target, api_domain_zone_id=api.api_domain_zone_id,
                 api_health_alarm_name=api.health_alarm_name, apigateway_role_arn=api.apigateway_role_arn,
@@ -231,35 +246,7 @@ class EdgeTier(pulumi.ComponentResource):
                                 routes=args.routes)
 
         # --- Cognito --------------------------------------------------------------------------
-        pool_name = n.physical("cognito", "users")
-        mfa_on = s.mfa != "OFF"
-        self.user_pool = aws.cognito.UserPool(
-            "user-pool", name=pool_name,
-            username_attributes=["email"], auto_verified_attributes=["email"],
-            username_configuration=aws.cognito.UserPoolUsernameConfigurationArgs(case_sensitive=False),
-            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
-            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
-                minimum_length=s.password_min_length, require_lowercase=True, require_uppercase=True,
-                require_numbers=True, require_symbols=True,
-                temporary_password_validity_days=s.temporary_password_validity_days),
-            mfa_configuration=s.mfa,
-            software_token_mfa_configuration=(aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
-                                              if mfa_on else None),
-            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(recovery_mechanisms=[
-                aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1)]),
-            user_pool_tier=s.user_pool_tier,
-            user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode=s.threat_protection),
-            deletion_protection="ACTIVE" if s.deletion_protection else "INACTIVE",
-            # Invitations, codes and resets through the stack's verified SES identity where one is configured (prod):
-            # Cognito's built-in e-mail sends about 50 messages a day from a no-reply address.
-            email_configuration=aws.cognito.UserPoolEmailConfigurationArgs(
-                email_sending_account="DEVELOPER", source_arn=s.email_source_arn,
-                from_email_address=s.email_from) if s.email_source_arn else None,
-            tags=p.tags(pool_name), opts=p.stateful(self))
-        domain_prefix = (pulumi.Output.from_input(s.auth_domain_prefix) if s.auth_domain_prefix
-                         else account.apply(lambda a: n.physical("cognito_domain", a)))
-        aws.cognito.UserPoolDomain("user-pool-domain", domain=domain_prefix, user_pool_id=self.user_pool.id,
-                                   opts=child)
+        self.user_pool = self._user_pool(child)
         # --- static site bucket -----------------------------------------------------------------
         # SSE-S3, not the data key: the bucket holds the SPA bundle every visitor downloads, and SSE-KMS
         # would need a data-key grant to cloudfront.amazonaws.com for no confidentiality gain. The default
@@ -369,19 +356,8 @@ class EdgeTier(pulumi.ComponentResource):
                 return list(configured)
             return dist.domain_name.apply(lambda d: list(dict.fromkeys([*configured, f"https://{d}/{path}"])))
 
-        self.user_pool_client = aws.cognito.UserPoolClient(
-            "spa-client", name=n.physical("cognito", "spa"), user_pool_id=self.user_pool.id,
-            generate_secret=False,  # a browser app cannot keep a secret: public client, PKCE on the code flow
-            allowed_oauth_flows_user_pool_client=True, allowed_oauth_flows=["code"],
-            allowed_oauth_scopes=list(s.oauth_scopes), supported_identity_providers=["COGNITO"],
-            callback_urls=site_urls(s.callback_urls, "auth/callback"), logout_urls=site_urls(s.logout_urls, ""),
-            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            prevent_user_existence_errors="ENABLED", enable_token_revocation=True,
-            access_token_validity=s.access_token_validity_minutes, id_token_validity=s.access_token_validity_minutes,
-            refresh_token_validity=s.refresh_token_validity_days,
-            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
-                access_token="minutes", id_token="minutes", refresh_token="days"),
-            opts=child)
+        self.user_pool_client = self._spa_client(self.user_pool, site_urls(s.callback_urls, "auth/callback"),
+                                                 site_urls(s.logout_urls, ""), child)
 
 
         aws.s3.BucketPolicy(
@@ -448,6 +424,61 @@ class EdgeTier(pulumi.ComponentResource):
             api_domain_zone_id=api.api_domain_zone_id, api_health_alarm_name=api.health_alarm_name,
             apigateway_role_arn=api.apigateway_role_arn, api_name=api.api_name, api_stage_name=api.api_stage_name)
         publish(self, self.outputs)
+
+    def _user_pool(self, child: pulumi.ResourceOptions, standby: bool = False) -> aws.cognito.UserPool:
+        """The user pool and its hosted-UI domain: the primary's, and (api_only with standby_user_pool) the DR
+        region's standing pool built by this same block, so the two never drift apart (docs/dr.md, sign-in)."""
+        p, s = self._p, self._settings
+        n = p.namer
+        account = p.account_id
+        pool_name = n.physical("cognito", "users")
+        mfa_on = s.mfa != "OFF"
+        pool = aws.cognito.UserPool(
+            "user-pool", name=pool_name,
+            username_attributes=["email"], auto_verified_attributes=["email"],
+            username_configuration=aws.cognito.UserPoolUsernameConfigurationArgs(case_sensitive=False),
+            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
+            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
+                minimum_length=s.password_min_length, require_lowercase=True, require_uppercase=True,
+                require_numbers=True, require_symbols=True,
+                temporary_password_validity_days=s.temporary_password_validity_days),
+            mfa_configuration=s.mfa,
+            software_token_mfa_configuration=(aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
+                                              if mfa_on else None),
+            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(recovery_mechanisms=[
+                aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1)]),
+            user_pool_tier=s.user_pool_tier,
+            user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode=s.threat_protection),
+            deletion_protection="ACTIVE" if s.deletion_protection else "INACTIVE",
+            # Invitations, codes and resets through the stack's verified SES identity where one is configured (prod):
+            # Cognito's built-in e-mail sends about 50 messages a day from a no-reply address. SES identities are
+            # regional: the DR region's standing pool uses it only when the identity is in its region.
+            email_configuration=aws.cognito.UserPoolEmailConfigurationArgs(
+                email_sending_account="DEVELOPER", source_arn=s.email_source_arn,
+                from_email_address=s.email_from)
+            if s.email_source_arn and (not standby or f":{p.region}:" in s.email_source_arn) else None,
+            tags=p.tags(pool_name), opts=p.stateful(self))
+        domain_prefix = (pulumi.Output.from_input(s.auth_domain_prefix) if s.auth_domain_prefix
+                         else account.apply(lambda a: n.physical("cognito_domain", a)))
+        aws.cognito.UserPoolDomain("user-pool-domain", domain=domain_prefix, user_pool_id=pool.id, opts=child)
+        return pool
+
+    def _spa_client(self, pool: aws.cognito.UserPool, callback_urls, logout_urls,
+                    child: pulumi.ResourceOptions) -> aws.cognito.UserPoolClient:
+        s, n = self._settings, self._p.namer
+        return aws.cognito.UserPoolClient(
+            "spa-client", name=n.physical("cognito", "spa"), user_pool_id=pool.id,
+            generate_secret=False,  # a browser app cannot keep a secret: public client, PKCE on the code flow
+            allowed_oauth_flows_user_pool_client=True, allowed_oauth_flows=["code"],
+            allowed_oauth_scopes=list(s.oauth_scopes), supported_identity_providers=["COGNITO"],
+            callback_urls=callback_urls, logout_urls=logout_urls,
+            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            prevent_user_existence_errors="ENABLED", enable_token_revocation=True,
+            access_token_validity=s.access_token_validity_minutes, id_token_validity=s.access_token_validity_minutes,
+            refresh_token_validity=s.refresh_token_validity_days,
+            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
+                access_token="minutes", id_token="minutes", refresh_token="days"),
+            opts=child)
 
     def _rest_api(self, args: EdgeTierArgs) -> aws.apigateway.RestApi:
         p, n = self._p, self._p.namer

@@ -342,8 +342,9 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         # image, and `pulumi up` must not move them back to application.imageTag.
         delivered_services=settings.delivery.delivered([s.name for s in catalogue]))).outputs
     # The DR region's front door: the edge tier's API part over a VPC link to the DR region's internal load
-    # balancer, behind its own regional WAF ACL, for the primary's SPA and user pool (plus dr.userPoolArn, the
-    # DR pool the Cognito procedure creates).
+    # balancer, behind its own regional WAF ACL, for the primary's SPA. Its authorizer accepts the primary's pool
+    # and the DR region's standing pool built here by the edge tier's own pool block (same settings; users kept in
+    # step by the scheduled export/import, docs/dr.md), so sign-in in an outage needs no `pulumi up`.
     dr_edge = EdgeTier("dr-edge", EdgeTierArgs(
         platform=dp, settings=dr_edge_settings(d, settings.edge), logs_key_arn=keys.logs_key_arn, api_only=True,
         backend_url=dr_app.backend_url, alb_arn=dr_app.alb_arn, vpc_link_subnet_ids=dr_net.private_subnet_ids,
@@ -351,6 +352,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         routes=dr_app.routes, binary_media_types=dr_app.binary_media_types,
         internal_headers=[settings.application.releases.test_header],
         user_pool_arns=[required(edge.user_pool_arn, "edge.user_pool_arn"), *([d.user_pool_arn] if d.user_pool_arn else [])],
+        standby_user_pool=True,
         site_url=edge.site_url, apigateway_role_arn=edge.apigateway_role_arn,
         alerts_topic_arn=dr_events.alerts_topic_arn)).outputs
     failover = DrFailover("dr-failover", DrFailoverArgs(
@@ -369,6 +371,9 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "primary_sg": network.data_security_group_id, "dr_key": dr.dr_key_arn, "dr_subnets": db.subnet_group_name,
             "dr_sg": dr_net.data_security_group_id, "parameter": db.endpoint_parameter,
             "release_parameters": dr_app.release_parameters,
+            "primary_pool": edge.user_pool_id, "dr_pool": dr_edge.user_pool_id,
+            "primary_params": data.db_parameter_group_name, "readers": data.db_replica_identifier,
+            "primary_multi_az": settings.data.db_multi_az,
             "desired": {s.name: s.settings.desired_count for s in catalogue},
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,

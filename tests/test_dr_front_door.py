@@ -49,8 +49,8 @@ def test_the_dr_api_is_the_edge_tiers_api_part_over_the_dr_load_balancer():
     provider = dr_provider(plan).urn
     assert dr_edge and all(r.provider == provider for r in dr_edge if r.provider and r.type.startswith("aws:"))
     kinds = {r.type for r in dr_edge}
-    # the API part only: Cognito, the site and CloudFront stay global / in the primary region
-    assert not kinds & {DIST, BUCKET, "aws:cognito/userPool:UserPool", "pulumi:providers:aws"}
+    # the API part and the standing DR user pool: the site and CloudFront stay global / in the primary region
+    assert not kinds & {DIST, BUCKET, "pulumi:providers:aws"}
     assert {"aws:apigateway/restApi:RestApi", STAGE, "aws:apigatewayv2/vpcLink:VpcLink",
             "aws:wafv2/webAclAssociation:WebAclAssociation"} <= kinds
     (primary_lb,), (dr_lb,) = sides(plan, LB)
@@ -68,10 +68,13 @@ def test_the_dr_api_is_the_edge_tiers_api_part_over_the_dr_load_balancer():
                and r.props["securityGroupId"] == groups["lb-sg"].id]
     assert ingress and all(r.props.get("referencedSecurityGroupId") == groups["vpclink-sg"].id
                            and not r.props.get("cidrIpv4") for r in ingress)
-    # the authorizer accepts the primary pool's tokens (Cognito is regional: docs/dr.md)
+    # the authorizer accepts the primary pool's tokens and the DR region's standing pool's (Cognito is regional:
+    # docs/dr.md, sign-in without a `pulumi up` during the outage)
     [authorizer] = [r for r in dr_edge if r.type == "aws:apigateway/authorizer:Authorizer"]
-    pool = plan.named("user-pool", "aws:cognito/userPool:UserPool")
-    assert authorizer.props["providerArns"] == [pool.outputs["arn"]]
+    pools = plan.of_type("aws:cognito/userPool:UserPool")
+    [dr_pool] = [r for r in pools if r in dr_edge]
+    [primary_pool] = [r for r in pools if r not in dr_edge]
+    assert authorizer.props["providerArns"] == [primary_pool.outputs["arn"], dr_pool.outputs["arn"]]
     # CORS for the primary's SPA origin, as the primary API answers it
     [primary_ir, dr_ir] = [[r for r in side if r.props.get("httpMethod") == "OPTIONS"][0] for side in
                            sides(plan, "aws:apigateway/integrationResponse:IntegrationResponse")]
@@ -355,7 +358,33 @@ def test_a_dr_user_pool_is_accepted_by_the_dr_api_only():
     pool = DR_POOL
     plan = prod_with("pilot-light", preview=False, extra=WITH_DNS)
     (primary,), (dr,) = sides(plan, "aws:apigateway/authorizer:Authorizer")
-    primary_pool = plan.named("user-pool", "aws:cognito/userPool:UserPool").outputs["arn"]
-    assert dr.props["providerArns"] == [primary_pool, pool] and primary.props["providerArns"] == [primary_pool]
+    (primary_pool,), (standing,) = ([r.outputs["arn"] for r in side]
+                                    for side in sides(plan, "aws:cognito/userPool:UserPool"))
+    assert dr.props["providerArns"] == [primary_pool, pool, standing] and primary.props["providerArns"] == [primary_pool]
     with pytest.raises(PlanError, match=r"dr\.userPoolArn"):
         prod_with("pilot-light", extra=json.dumps({"ai-platform:dr": {"userPoolArn": pool.replace("us-west-2", "us-east-1", 1)}}))
+
+
+def test_the_dr_region_has_a_standing_user_pool_built_like_the_primarys_and_its_authorizer_accepts_it():
+    """Issue 26 (sign-in): the DR pool is built by the stack by the edge tier's own pool block, so its settings are
+    the primary's (MFA, password policy, admin-only sign-up, threat protection, deletion protection in prod); the
+    DR API's authorizer names it; its SPA client mirrors the primary's. Break test: an authorizer without a pool in
+    its own region (the state before: only the us-east-1 pool) is caught here."""
+    plan = stack_plan("prod", preview=False)
+    dr_edge = under(plan, "ai-platform:dr:Edge")
+    pools = plan.of_type("aws:cognito/userPool:UserPool")
+    [dr_pool] = [r for r in pools if r in dr_edge]
+    [primary_pool] = [r for r in pools if r not in dr_edge]
+    assert dr_pool.provider == dr_provider(plan).urn and dr_pool.outputs["arn"].split(":")[3] == "us-west-2"
+    same = ("passwordPolicy", "mfaConfiguration", "adminCreateUserConfig", "userPoolAddOns", "usernameAttributes",
+            "accountRecoverySetting", "deletionProtection", "userPoolTier", "softwareTokenMfaConfiguration")
+    assert {k: dr_pool.props.get(k) for k in same} == {k: primary_pool.props.get(k) for k in same}
+    assert dr_pool.props["deletionProtection"] == "ACTIVE" and dr_pool.options["protect"] is True
+    [authorizer] = [r for r in dr_edge if r.type == "aws:apigateway/authorizer:Authorizer"]
+    in_region = [a for a in authorizer.props["providerArns"] if ":us-west-2:" in a]
+    assert in_region == [dr_pool.outputs["arn"]], "the DR API's authorizer accepts no pool of its own region"
+    clients = plan.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    [dr_client] = [c for c in clients if c in dr_edge]
+    [primary_client] = [c for c in clients if c not in dr_edge]
+    keys = ("allowedOauthFlows", "allowedOauthScopes", "explicitAuthFlows", "generateSecret", "callbackUrls")
+    assert {k: dr_client.props.get(k) for k in keys} == {k: primary_client.props.get(k) for k in keys}

@@ -497,6 +497,15 @@ def test_the_manifest_is_what_the_failover_procedure_reads():
     dr_services = {r.props["name"] for r in dr_side(plan) if r.type == ECS_SERVICE}
     assert set(m.services) == dr_services and set(m.standby_counts.values()) == {0}
     assert min(m.desired_counts.values()) >= 1
+    # failback restores the primary's settings and its same-region replica (issue 26); the lag gate an idle
+    # PostgreSQL source can pass; preflight checks the DR region's standing user pool
+    [params] = [r for r in plan.of_type("aws:rds/parameterGroup:ParameterGroup") if r not in dr_side(plan)]
+    assert m.primary_db_parameter_group == params.outputs["name"] and m.primary_multi_az is True
+    assert m.primary_reader_ids == ("ai-platform-prod-postgres-replica",) and m.max_replica_lag_seconds == 360
+    pools = {("dr" if r in dr_side(plan) else "primary"): r.id
+             for r in plan.of_type("aws:cognito/userPool:UserPool")}
+    assert m.user_pool_ids == pools and set(pools) == {"primary", "dr"}
+    assert set(m.release_parameters) == set(m.services)   # every DR service ships its released image
     # identifiers only: nothing secret-looking
     text = json.dumps(doc)
     assert "secret_string" not in text.lower() and "password" not in text.lower()

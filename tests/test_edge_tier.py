@@ -238,9 +238,15 @@ def test_a_new_alb_redeploys_the_api():
 
 
 # --- Cognito --------------------------------------------------------------------------------------
+def primary_named(plan, name):
+    """The primary region's resource of that name (the DR region's edge tier builds a standing pool too)."""
+    [found] = [r for r in plan.resources if r.name == name and "ai-platform:dr:" not in r.urn]
+    return found
+
+
 def test_user_pool_dev_and_prod():
     dev = stack_plan("dev", preview=False).named("user-pool")
-    prod = stack_plan("prod", preview=False).named("user-pool")
+    prod = primary_named(stack_plan("prod", preview=False), "user-pool")
     for pool in (dev, prod):
         pp = pool.props["passwordPolicy"]
         assert pp["minimumLength"] >= 12 and all(pp[k] is True for k in (
@@ -255,12 +261,12 @@ def test_user_pool_dev_and_prod():
 
 def test_spa_client_is_public_code_flow_with_config_urls():
     plan = stack_plan("prod", preview=False)
-    c = plan.named("spa-client").props
+    c = primary_named(plan, "spa-client").props
     assert c["generateSecret"] is False and c["allowedOauthFlows"] == ["code"]
     assert c["allowedOauthFlowsUserPoolClient"] is True
     assert c["callbackUrls"] == ["https://app.example.com/auth/callback"]
     assert c["logoutUrls"] == ["https://app.example.com/"]
-    assert c["preventUserExistenceErrors"] == "ENABLED" and c["userPoolId"] == plan.named("user-pool").id
+    assert c["preventUserExistenceErrors"] == "ENABLED" and c["userPoolId"] == primary_named(plan, "user-pool").id
 
 
 # --- WAF ------------------------------------------------------------------------------------------

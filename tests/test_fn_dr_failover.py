@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import sys
 from unittest import mock
 
 import boto3
@@ -29,8 +30,11 @@ FAILOVER = [s for s in proc.TYPICAL if s in ("preflight", "promote-replica", "po
 REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 REPO = "ai-platform/prod/app"
 STALE_IMAGE = f"{REGISTRY}/{REPO}:1.0.0"    # what the DR task definitions name (application.imageTag)
+RELEASED, UNSCANNED = "9c1e2f7", "e0ffbad"   # the last release (RecordRelease) and a newer push that never passed
+READER, PARAMS = "ai-platform-prod-postgres-replica", "ai-platform-prod-postgres16"
+RELEASES = {svc: f"/ai-platform/prod/release/{svc}" for svc in SERVICES}
 FAILBACK = ["preflight", "retire-old-primary", "replicate-to-primary", "fence-dr-services", "wait-replica-caught-up",
-            "promote-primary", "point-primary-services", "scale-primary-services", "wait-primary-services-stable",
+            "promote-primary", "restore-primary-settings", "replicate-primary-readers", "point-primary-services", "scale-primary-services", "wait-primary-services-stable",
             "move-dns-back", "retire-dr-db", "replicate-to-dr", "standby-dr-services"]
 
 
@@ -49,10 +53,39 @@ def aws():
         cache: dict = {}
 
         def clients(service, region):
+            if service == "cognito-idp":
+                return UserPools.of(region)
             if (service, region) not in cache:
                 cache[(service, region)] = boto3.client(service, region_name=region)
             return cache[(service, region)]
         yield mock_, clients
+
+
+class UserPools:
+    """Cognito's CreateUserPool / DescribeUserPool / DeleteUserPool, per region, with Cognito's error for a missing
+    pool: moto's cognito-idp imports joserfc, which the development lock does not carry."""
+    regions: dict = {}
+
+    def __init__(self, region):
+        self.region, self.pools = region, {}
+
+    @classmethod
+    def of(cls, region):
+        return cls.regions.setdefault(region, cls(region))
+
+    def create_user_pool(self, PoolName):
+        pool = f"{self.region}_{len(self.pools) + 1:09d}"
+        self.pools[pool] = PoolName
+        return {"UserPool": {"Id": pool, "Name": PoolName}}
+
+    def describe_user_pool(self, UserPoolId):
+        if UserPoolId not in self.pools:
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": f"User pool {UserPoolId} "
+                                         f"does not exist."}}, "DescribeUserPool")
+        return {"UserPool": {"Id": UserPoolId, "Name": self.pools[UserPoolId]}}
+
+    def delete_user_pool(self, UserPoolId):
+        self.pools.pop(UserPoolId, None)
 
 
 World = dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])
@@ -123,11 +156,22 @@ def built(aws):
                 ServiceNamespace="ecs", ResourceId=f"service/{cluster}/{svc}",
                 ScalableDimension="ecs:service:DesiredCount", MinCapacity=2 if region == PRIMARY else 0,
                 MaxCapacity=6)
-    images = push_images(c, ["1.0.0", "9c1e2f7"])
+    images = push_images(c, ["1.0.0", RELEASED, UNSCANNED])
+    for name in RELEASES.values():   # what the pipeline's RecordRelease wrote (the primary registry's reference)
+        c("ssm", DR).put_parameter(Name=name, Type="String",
+                                   Value=f"{REGISTRY.replace(DR, PRIMARY)}/{REPO}@{images[RELEASED]}")
+    for region in (PRIMARY, DR):
+        c("rds", region).create_db_parameter_group(DBParameterGroupName=PARAMS, DBParameterGroupFamily="postgres16",
+                                                   Description="the stack's")
     primary = c("rds", PRIMARY).create_db_instance(
         DBInstanceIdentifier=DB, Engine="postgres", DBInstanceClass="db.t4g.medium", MasterUsername="platform",
         MasterUserPassword="not-a-real-password", AllocatedStorage=20, BackupRetentionPeriod=7,
-        DBSubnetGroupName="ai-platform-prod-db")["DBInstance"]
+        DBSubnetGroupName="ai-platform-prod-db", DBParameterGroupName=PARAMS, MultiAZ=True,
+        EnableIAMDatabaseAuthentication=True)["DBInstance"]
+    c("rds", PRIMARY).create_db_instance_read_replica(DBInstanceIdentifier=READER, SourceDBInstanceIdentifier=DB,
+                                                      EnableIAMDatabaseAuthentication=True)
+    pools = {region: c("cognito-idp", region).create_user_pool(PoolName="ai-platform-prod-users")["UserPool"]["Id"]
+             for region in (PRIMARY, DR)}   # a stand-in (moto's Cognito needs joserfc, not in the lock)
     replica = c("rds", DR).create_db_instance_read_replica(
         DBInstanceIdentifier=REPLICA, SourceDBInstanceIdentifier=primary["DBInstanceArn"],
         DBSubnetGroupName="ai-platform-prod-db", KmsKeyId="arn:aws:kms:us-west-2:123456789012:key/dr")["DBInstance"]
@@ -158,7 +202,9 @@ def built(aws):
         "primaryClusterName": "ai-platform-prod", "primaryDesiredCounts": {"search": 3, "workflow": 2},
         "primaryKmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/primary", "primaryDbSubnetGroup": "ai-platform-prod-db",
         "primarySecurityGroupIds": [ids[PRIMARY]], "drKmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/dr",
-        "drDbSubnetGroup": "ai-platform-prod-db", "drSecurityGroupIds": [ids[DR]]}
+        "drDbSubnetGroup": "ai-platform-prod-db", "drSecurityGroupIds": [ids[DR]], "releaseParameters": RELEASES,
+        "primaryDbParameterGroup": PARAMS, "primaryMultiAz": True, "primaryReaderIds": [READER],
+        "drDbParameterGroup": PARAMS, "userPoolIds": {"primary": pools[PRIMARY], "dr": pools[DR]}}
     return (c, manifest, hc, secret, images), MotoSnapshot()
 
 
@@ -196,6 +242,43 @@ def dr_images(w) -> dict:
     return out
 
 
+class IdleSource:
+    """An idle PostgreSQL source as RDS reports it (RDS for PostgreSQL read-replica docs: with no user
+    transactions, ReplicaLag climbs up to ~5 minutes, until RDS's own heartbeat commit is replayed): the procedure's
+    clock (`proc._utcnow`) and its sleep, one minute per poll, each minute a ReplicaLag sample of the new primary."""
+
+    def __init__(self, clients, heartbeat_minutes=5):
+        self.c, self.every = clients, heartbeat_minutes
+        self.now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(hours=1)
+        self.minute = 0
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, _seconds):
+        self.now += dt.timedelta(minutes=1)
+        self.minute += 1
+        since_heartbeat = self.minute % self.every
+        self.c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
+            "MetricName": "ReplicaLag", "Value": since_heartbeat * 60 + 1.0, "Timestamp": self.now,
+            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
+
+
+@pytest.fixture(autouse=True)
+def idle_source(monkeypatch, request):
+    """Every test's procedure runs on the idle source's clock (the failback's lag gate reads it)."""
+    if "aws" not in request.fixturenames:
+        return None
+    _, c = request.getfixturevalue("aws")
+    source = IdleSource(c)
+    monkeypatch.setattr(proc, "_utcnow", source.clock)
+    monkeypatch.setattr(sys.modules[__name__], "IDLE", source, raising=False)
+    return source
+
+
+IDLE: IdleSource | None = None
+
+
 class Result:
     def __init__(self, code, out, err):
         self.code, self.out, self.err = code, out, err
@@ -211,7 +294,7 @@ def cli(w, *argv, state=True, capsys=None):
     with mock.patch("sys.stderr", err):  # the structured log goes to the current stderr
         try:
             code = proc.main(["--manifest", str(w.path), *extra, "--poll-seconds", "0", *argv], clients=w.c,
-                             out=out, err=err, sleep=lambda _s: None)
+                             out=out, err=err, sleep=IDLE.sleep if IDLE else lambda _s: None)
         except SystemExit as exc:  # argparse's refusals
             code = exc.code
     return Result(code, out.getvalue(), err.getvalue())
@@ -256,8 +339,8 @@ def assert_failed_over(w):
               .describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]}
     assert floors == {"search": 3, "workflow": 2}  # else target tracking would scale straight back to 0
     assert inverted(w) is True
-    # the DR services run the newest replicated release, pinned by digest, not the configured tag
-    newest = f"{REGISTRY}/{REPO}@{w.images['9c1e2f7']}"
+    # the DR services run the RELEASED image, pinned by digest: not the configured tag, not the newer unscanned push
+    newest = f"{REGISTRY}/{REPO}@{w.images[RELEASED]}"
     for containers, tags in dr_images(w).values():
         assert containers == {"app": newest, "sidecar": "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"}
         assert tags == [{"key": "Service", "value": "app"}]
@@ -433,10 +516,31 @@ def test_use_current_images_registers_a_revision_once_and_then_changes_nothing(w
     assert len(revisions) == 2   # one new revision of the family (here the services share one), both moved to it
     assert p.current_images(DR, "ai-platform-prod-dr", SERVICES) == {"changed": [], "current": SERVICES}
     assert ecs.list_task_definitions(familyPrefix="app")["taskDefinitionArns"] == revisions
-    # a newer release replicated later: the next run moves to it
+    # a newer push replicated later is NOT taken (registry replication copies unscanned pushes too)...
     newer = push_images(world.c, ["77aa001"])["77aa001"]
+    assert p.current_images(DR, "ai-platform-prod-dr", ["search"])["changed"] == []
+    # ...until a release records it: the next run moves to it
+    world.c("ssm", DR).put_parameter(Name=RELEASES["search"], Value=f"{REGISTRY}/{REPO}:77aa001", Type="String",
+                                     Overwrite=True)
     assert p.current_images(DR, "ai-platform-prod-dr", ["search"])["changed"] == ["search"]
     assert dr_images(world)["search"][0]["app"] == f"{REGISTRY}/{REPO}@{newer}"
+
+
+def test_failover_never_ships_the_newest_unscanned_push_nor_an_unreleased_service(world):
+    """Break test (issue 26): the newest image in the DR replica is an unscanned push; the failover ships the
+    released one. A service without a release parameter, or whose release never replicated, fails the step by name."""
+    assert execute(world).code == 0
+    assert {c["app"] for c, _ in dr_images(world).values()} == {f"{REGISTRY}/{REPO}@{world.images[RELEASED]}"}
+    assert world.images[UNSCANNED] not in json.dumps(dr_images(world))
+    p = proc.Procedure(parse({**world.manifest, "releaseParameters": {}}), world.c, poll_seconds=0,
+                       sleep=lambda _s: None)
+    with pytest.raises(proc.StepError, match="search has no release parameter"):
+        p.current_images(DR, "ai-platform-prod-dr", SERVICES)
+    world.c("ssm", DR).put_parameter(Name=RELEASES["search"], Value=f"{REGISTRY}/{REPO}@sha256:{'f' * 64}",
+                                     Type="String", Overwrite=True)
+    with pytest.raises(proc.StepError, match="is not in the us-west-2 ECR replica"):
+        proc.Procedure(parse(world.manifest), world.c, poll_seconds=0).current_images(DR, "ai-platform-prod-dr",
+                                                                                      SERVICES)
 
 
 def test_use_current_images_records_the_image_in_each_release_parameter(world):
@@ -455,10 +559,11 @@ def test_use_current_images_records_the_image_in_each_release_parameter(world):
 
 
 def test_an_empty_ecr_replica_fails_the_step_and_resume_finishes_once_images_arrive(world):
-    world.c("ecr", DR).batch_delete_image(repositoryName=REPO, imageIds=[{"imageTag": t} for t in ("1.0.0", "9c1e2f7")])
+    world.c("ecr", DR).batch_delete_image(repositoryName=REPO, imageIds=[{"imageTag": t} for t in ("1.0.0", "9c1e2f7",
+                                                                                                    UNSCANNED)])
     r = execute(world)
     assert r.code == 1
-    assert "use-current-images: FAILED" in r.out and "no tagged image in the ECR replica ai-platform/prod/app" in r.out
+    assert "use-current-images: FAILED" in r.out and "is not in the us-west-2 ECR replica ai-platform/prod/app" in r.out
     assert state(world)["operations"]["failover"]["steps"]["use-current-images"]["status"] == "failed"
     assert counts(world, DR, "ai-platform-prod-dr") == {"search": 0, "workflow": 0}   # not scaled onto a missing image
     world.images.update(push_images(world.c, ["1.0.0", "9c1e2f7"]))
@@ -493,7 +598,7 @@ def test_sync_images_follows_a_release_in_warm_standby_without_a_failover(world)
     assert r.code == 2 and "--confirm" in r.err
     assert dr_images(world)["search"][0]["app"] == STALE_IMAGE
     r = cli(world, "sync-images", "--target-region", DR, "--confirm")
-    assert r.code == 0 and "2 DR services moved to the newest image" in r.out, r.out + r.err
+    assert r.code == 0 and "2 DR services moved to the released image" in r.out, r.out + r.err
     assert dr_images(world)["search"][0]["app"] == f"{REGISTRY}/{REPO}@{world.images['9c1e2f7']}"
     assert not world.state.exists()   # not a failover: no state record, nothing to resume
     assert db(world, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")   # nothing else moved
@@ -519,6 +624,15 @@ def assert_failed_back(w):
     assert counts(w, PRIMARY, "ai-platform-prod") == {"search": 3, "workflow": 2}
     assert counts(w, DR, "ai-platform-prod-dr") == {"search": 0, "workflow": 0}
     assert inverted(w) is False
+    # what a promoted replica does not carry, back on the new primary (and the DR replica's parameter group)
+    assert new_primary["IAMDatabaseAuthenticationEnabled"] is True and new_primary["MultiAZ"] is True
+    assert [g["DBParameterGroupName"] for g in new_primary["DBParameterGroups"]] == [PARAMS]
+    assert [g["DBParameterGroupName"] for g in db(w, DR, REPLICA)["DBParameterGroups"]] == [PARAMS]
+    # the same-region replica follows the new primary, not the renamed old one
+    reader = db(w, PRIMARY, READER)
+    assert reader["ReadReplicaSourceDBInstanceIdentifier"] in (DB, new_primary["DBInstanceArn"])
+    assert reader["IAMDatabaseAuthenticationEnabled"] is True
+    assert db(w, PRIMARY, READER + "-pre-failback") is not None
 
 
 def test_failback_recreates_replication_and_moves_back(failed_over):
@@ -560,14 +674,38 @@ def test_resume_after_a_failure_at_each_failback_step(failed_over, monkeypatch, 
 
 
 def test_failback_waits_for_the_replica_to_catch_up(failed_over):
+    """No ReplicaLag sample since the fence (the lag timeout reached before RDS's next heartbeat is replayed):
+    not promoted, and the DR writers stay fenced."""
     world = failed_over
-    world.c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
-        "MetricName": "ReplicaLag", "Value": 42, "Timestamp": dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
-        "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
     r = cli(world, "--lag-timeout", "0", "failback", "--target-region", PRIMARY, "--confirm")
-    assert r.code == 1 and "ReplicaLag of ai-platform-prod-postgres (us-east-1) is 42.0 s" in r.out
+    assert r.code == 1 and "wait-replica-caught-up: FAILED" in r.out and "no commit after the fence" in r.out
     assert db(world, PRIMARY, DB).get("ReadReplicaSourceDBInstanceIdentifier")  # not promoted: no writes lost
     assert counts(world, DR, "ai-platform-prod-dr") == {"search": 0, "workflow": 0}  # fenced
+
+
+def test_an_idle_source_passes_the_lag_gate_and_a_gate_at_zero_never_does(failed_over):
+    """Issue 26: an idle PostgreSQL source reports up to ~5 min of lag (never 0): the gate passes once a commit
+    made after the fence (RDS's heartbeat) is replayed, within 5 polls. Break test: the old `lag <= 0` gate
+    (maxReplicaLagSeconds 0) fails the failback at wait-replica-caught-up, nothing promoted."""
+    world = failed_over
+    world.path.write_text(json.dumps({**world.manifest, "maxReplicaLagSeconds": 0}))
+    r = cli(world, "--lag-timeout", "900", "failback", "--target-region", PRIMARY, "--confirm")
+    assert r.code == 1 and "wait-replica-caught-up: FAILED" in r.out, r.out
+    assert db(world, PRIMARY, DB).get("ReadReplicaSourceDBInstanceIdentifier")
+    world.path.write_text(json.dumps(world.manifest))
+    r = cli(world, "resume", "--target-region", PRIMARY, "--confirm")
+    assert r.code == 0, r.out + r.err
+    [gate] = [log for log in r.logs if log.get("step") == "wait-replica-caught-up" and log["message"] == "step done"]
+    assert 0 < gate["detail"]["replicaLagSeconds"] <= 360 and gate["detail"]["replayedCommitAt"] >= gate["detail"]["fence"]
+    assert_failed_back(world)
+
+
+def test_the_lag_gate_refuses_while_a_dr_writer_runs(failed_over):
+    world = failed_over
+    p = proc.Procedure(parse(world.manifest), world.c, poll_seconds=0, sleep=IDLE.sleep, lag_timeout_seconds=600)
+    assert counts(world, DR, "ai-platform-prod-dr") == {"search": 3, "workflow": 2}
+    with pytest.raises(proc.StepError, match="DR writer search still runs"):
+        p.wait_caught_up()
 
 
 # --- refusals and bad input -----------------------------------------------------------------------------------------
@@ -607,9 +745,24 @@ def test_bad_manifest_is_one_line_exit_2(world, change, expected):
 def test_preflight_stops_before_anything_changes(world):
     world.path.write_text(json.dumps({**world.manifest, "services": ["search", "billing"],
                                       "desiredCounts": {"search": 1, "billing": 1},
-                                      "standbyCounts": {"search": 0, "billing": 0}, "primaryServices": SERVICES}))
+                                      "standbyCounts": {"search": 0, "billing": 0}, "primaryServices": SERVICES,
+                                      "releaseParameters": {"search": RELEASES["search"]}}))
     r = execute(world)
     assert r.code == 1 and "ECS service billing not found in cluster ai-platform-prod-dr (us-west-2)" in r.out
+    assert db(world, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")  # still a replica
+
+
+@pytest.mark.parametrize("pools, expected", [
+    ({"primary": "us-east-1_000000001"}, "no DR user pool in the manifest"),
+    ({"primary": "us-east-1_000000001", "dr": "us-west-2_000000099"},
+     "DR user pool us-west-2_000000099 (us-west-2): ResourceNotFoundException: nobody could sign in"),
+])
+def test_failover_without_a_dr_user_pool_stops_at_preflight(world, pools, expected):
+    """Break test (issue 26): a DR API whose authorizer has no standing DR pool behind it: nobody could sign in
+    after the move, so the failover stops at its first step, before anything changes."""
+    world.path.write_text(json.dumps({**world.manifest, "userPoolIds": pools}))
+    r = execute(world)
+    assert r.code == 1 and "preflight: FAILED" in r.out and expected in r.out, r.out
     assert db(world, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")  # still a replica
 
 

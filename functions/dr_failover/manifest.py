@@ -54,6 +54,11 @@ class Manifest:
     api_endpoints: dict = dataclasses.field(default_factory=dict)   # {"primary": url, "dr": url}: where clients go
     api_domain_name: str | None = None
     release_parameters: dict = dataclasses.field(default_factory=dict)   # DR service -> SSM parameter of its image
+    primary_db_parameter_group: str | None = None   # restored on the new primary at failback (and its readers)
+    primary_multi_az: bool = False                  # restored on the new primary at failback
+    primary_reader_ids: tuple = ()                  # same-region read replicas re-created from the new primary
+    dr_db_parameter_group: str | None = None        # the re-created DR replica's parameter group
+    user_pool_ids: dict = dataclasses.field(default_factory=dict)   # {"primary", "dr"}: preflight checks the DR pool
 
     @property
     def digest(self) -> str:
@@ -147,7 +152,14 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
         if svc not in services or not isinstance(name, str) or not SSM_NAME.match(name):
             raise ManifestError(f"{src}: releaseParameters.{svc} = {name!r} is not an SSM parameter name starting "
                                 f"with / of one of the services")
-    lag = _get(raw, "maxReplicaLagSeconds", int, "a number of seconds", 0, src)
+    lag = _get(raw, "maxReplicaLagSeconds", int, "a number of seconds", 360, src)
+    multi_az = raw.get("primaryMultiAz", False)
+    if not isinstance(multi_az, bool):
+        raise ManifestError(f"{src}: primaryMultiAz = {multi_az!r} is not true or false")
+    pools = _get(raw, "userPoolIds", dict, "an object {primary, dr} of Cognito user pool ids", {}, src)
+    for key, pool in pools.items():
+        if key not in ("primary", "dr") or not isinstance(pool, str) or not re.match(r"^[\w-]+_[0-9a-zA-Z]+$", pool):
+            raise ManifestError(f"{src}: userPoolIds.{key} = {pool!r} is not a Cognito user pool id of primary or dr")
     retention = _get(raw, "backupRetentionDays", int, "a number of days from 1 to 35", 7, src)
     if not 1 <= retention <= 35:
         raise ManifestError(f"{src}: backupRetentionDays = {retention} is not a number of days from 1 to 35")
@@ -172,7 +184,12 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
         db_secret_arn=s("dbSecretArn", "a Secrets Manager secret ARN in drRegion", None),
         db_instance_class=s("dbInstanceClass", "an RDS instance class", None),
         backup_retention_days=retention, max_replica_lag_seconds=lag, api_endpoints=dict(endpoints),
-        api_domain_name=s("apiDomainName", "the API's DNS name", None), release_parameters=dict(releases))
+        api_domain_name=s("apiDomainName", "the API's DNS name", None), release_parameters=dict(releases),
+        primary_db_parameter_group=s("primaryDbParameterGroup", "an RDS DB parameter group name", None),
+        primary_multi_az=multi_az,
+        primary_reader_ids=_names(raw, "primaryReaderIds", src, "RDS DB instance identifiers", []),
+        dr_db_parameter_group=s("drDbParameterGroup", "an RDS DB parameter group name", None),
+        user_pool_ids=dict(pools))
 
 
 def load(path: str, stdin=None) -> Manifest:

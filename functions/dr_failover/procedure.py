@@ -9,7 +9,7 @@
 
 Failover (primary region lost or being evacuated): preflight, promote the DR read replica, point the DR services at
 it (the SSM parameter their task definitions read the DB host from, and the optional DB secret), move them onto the
-newest image of their DR-region ECR replica (the last release; the stack names application.imageTag), scale the DR
+released image (their release parameter; found by digest in the DR-region ECR replica, never the newest push), scale the DR
 services up with a new deployment (so running tasks read the new endpoint), wait until they are stable, then move
 DNS by inverting the primary records' health checks (Route 53 then answers with the SECONDARY records).
 Failback (primary region healthy again): rename the stale old primary aside, re-create replication toward the
@@ -92,8 +92,12 @@ TYPICAL = {
     "replicate-to-primary": "30 min to hours (cross-region replica creation: snapshot copy + restore + catch-up, "
                             "proportional to the database size; no AWS typical figure, see aws-facts.md section 4)",
     "fence-dr-services": "1-2 min (ECS scale to 0 with connection draining)",
-    "wait-replica-caught-up": "< 1 min once writers stop (CloudWatch ReplicaLag, 1-minute metric)",
+    "wait-replica-caught-up": "1-6 min once writers stop (the next commit after the fence replayed: RDS's heartbeat "
+                              "every 5 min on an idle source, plus the 1-minute ReplicaLag metric)",
     "promote-primary": "5-15 min (as promote-replica)",
+    "restore-primary-settings": "5-30 min (ModifyDBInstance: IAM auth and parameter group apply at once; the "
+                                "conversion to Multi-AZ takes a snapshot and builds the standby, no downtime)",
+    "replicate-primary-readers": "10-30 min per replica (same-region read replica creation: snapshot + restore)",
     "point-primary-services": "< 5 s",
     "scale-primary-services": "< 10 s",
     "wait-primary-services-stable": "2-5 min (as wait-services-stable)",
@@ -165,10 +169,20 @@ class Procedure:
             Step("fence-dr-services", f"scale the DR services to 0 (no more writes to {m.db_replica_id})",
                  lambda: {**self.scale(m.dr_region, m.cluster_name, {s: 0 for s in m.services}, None),
                           **self.wait_stable(m.dr_region, m.cluster_name, m.services)}),
-            Step("wait-replica-caught-up", f"wait until ReplicaLag of {m.db_primary_id} <= "
+            Step("wait-replica-caught-up", f"DR writers stopped, then wait until {m.db_primary_id} has replayed a "
+                                           f"commit made after the fence (ReplicaLag sample time - lag >= fence; "
+                                           f"RDS's own heartbeat commits every 5 min on an idle source), lag <= "
                                            f"{m.max_replica_lag_seconds} s", self.wait_caught_up),
             Step("promote-primary", f"promote {m.db_primary_id} ({m.primary_region})",
                  lambda: self.promote(m.primary_region, m.db_primary_id)),
+            Step("restore-primary-settings", f"{m.db_primary_id}: IAM database authentication, parameter group "
+                                             f"{m.primary_db_parameter_group or '(unchanged)'}, Multi-AZ "
+                                             f"{m.primary_multi_az}",
+                 lambda: self.restore_settings(m.primary_region, m.db_primary_id, m.primary_db_parameter_group,
+                                               m.primary_multi_az)),
+            Step("replicate-primary-readers", f"re-create the same-region replicas {', '.join(m.primary_reader_ids) or '(none)'}"
+                                              f" from the new {m.db_primary_id} (the old ones renamed aside)",
+                 lambda: self.readers(m.primary_region, m.db_primary_id, m.primary_reader_ids)),
             Step("point-primary-services", f"write its endpoint to {m.primary_db_endpoint_parameter} "
                                            f"({m.primary_region})",
                  lambda: self.point(m.primary_region, m.primary_db_endpoint_parameter, m.db_primary_id, None)),
@@ -186,8 +200,9 @@ class Procedure:
                                  f"{m.db_replica_id}{RETIRED_SUFFIX}",
                  lambda: self.retire(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id)),
             Step("replicate-to-dr", f"re-create {m.db_replica_id} in {m.dr_region} as a replica of {m.db_primary_id}",
-                 lambda: self.replicate(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id,
-                                        m.dr_kms_key_id, m.dr_db_subnet_group, m.dr_security_group_ids)),
+                 lambda: {**self.replicate(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id,
+                                           m.dr_kms_key_id, m.dr_db_subnet_group, m.dr_security_group_ids),
+                          **self.restore_settings(m.dr_region, m.db_replica_id, m.dr_db_parameter_group, False)}),
             Step("standby-dr-services", f"DR services back to standby ({m.mode}: {_counts(m.standby_counts)}), "
                                         f"{m.db_endpoint_parameter} -> the new replica",
                  lambda: {**self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn),
@@ -217,6 +232,14 @@ class Procedure:
                 raise StepError(f"health check {hc}: {error_code(exc)}") from None
         for rec in m.records:
             self._check_failover_record(r53, rec)
+        # Sign-in in the DR region: the standing pool the DR API's authorizer accepts (docs/dr.md).
+        pool = m.user_pool_ids.get("dr")
+        if pool is None:
+            raise StepError("no DR user pool in the manifest (userPoolIds.dr): nobody could sign in to the DR API")
+        try:
+            self.clients("cognito-idp", m.dr_region).describe_user_pool(UserPoolId=pool)
+        except ClientError as exc:
+            raise StepError(f"DR user pool {pool} ({m.dr_region}): {error_code(exc)}: nobody could sign in") from None
         return {"replicaStatus": db["DBInstanceStatus"], "replicaOf": db.get("ReadReplicaSourceDBInstanceIdentifier")}
 
     def preflight_failback(self) -> dict:
@@ -304,11 +327,12 @@ class Procedure:
         return {"updated": updated}
 
     def current_images(self, region: str, cluster: str, services, release_parameters=None) -> dict:
-        """Each DR service onto the image the primary last released: the newest tagged image (by push time) of its
-        repository's replica in `region`. The DR task definitions name `application.imageTag`, while the delivery
-        pipelines push and deploy commit tags in the primary region; registry replication copies every push to
-        the DR region, so the newest replicated image is the last release built. The image is pinned by digest
-        (exactly the image resolved). A container whose image is not in this region's ECR is left as it is.
+        """Each DR service onto its RELEASED image: the one its release parameter in `region` names (the pipeline's
+        RecordRelease writes it after a deploy that passed the scan gate; the stack's configured tag until the
+        first release), found by digest in the repository's replica in `region`. Never the newest replicated push:
+        registry replication copies every push, whatever its scan result or approval (issue 26). A service without
+        a release parameter, or whose release is not in the replica, fails the step (nothing is guessed). The image
+        is pinned by digest. A container whose image is not in this region's ECR is left as it is.
 
         The base is the family's latest revision (what the stack last registered: its environment, secrets and
         roles; the DR services are pipeline-owned, so the stack does not move them onto it). Idempotent: a service
@@ -317,22 +341,21 @@ class Procedure:
         ecs, ecr = self.clients("ecs", region), self.clients("ecr", region)
         described = {s["serviceName"]: s for chunk in _chunks(list(services), 10)
                      for s in ecs.describe_services(cluster=cluster, services=chunk)["services"]}
-        newest: dict[tuple, tuple] = {}
+        releases = self.m.release_parameters if release_parameters is None else release_parameters
         changed, current = {}, []
         for name in services:
             svc = described.get(name)
             if svc is None:
                 raise StepError(f"ECS service {name} not found in cluster {cluster} ({region})")
+            released = self._released_image(ecr, region, name, (releases or {}).get(name))
             family = svc["taskDefinition"].rsplit("/", 1)[-1].rsplit(":", 1)[0]
             answer = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
             definition, tags = answer["taskDefinition"], answer.get("tags") or []
             containers, swaps = [], []
             for c in definition["containerDefinitions"]:
                 where = _ecr_image(c["image"], region)
-                if where is not None:
-                    if where not in newest:
-                        newest[where] = self._newest_image(ecr, *where)
-                    digest, image_tags = newest[where]
+                if where is not None and where[1] == released[0]:
+                    digest, image_tags = released[1], released[2]
                     image = f"{where[0]}/{where[1]}@{digest}"
                     if c["image"] != image:
                         swaps.append({"container": c["name"], "from": c["image"], "tags": image_tags})
@@ -341,7 +364,6 @@ class Procedure:
             arn = definition["taskDefinitionArn"]
             # Day two: the stack's task definition takes its image from the service's release parameter; record the
             # image here so a later `pulumi up` keeps it (the stack never overwrites the parameter).
-            releases = self.m.release_parameters if release_parameters is None else release_parameters
             self._record_release(region, (releases or {}).get(name),
                                  [c for c in containers if _ecr_image(c["image"], region) is not None])
             if swaps:
@@ -372,22 +394,35 @@ class Procedure:
                 raise
         ssm.put_parameter(Name=parameter, Value=image, Type="String", Overwrite=True)
 
-    @staticmethod
-    def _newest_image(ecr, registry_host: str, repository: str) -> tuple[str, list]:
-        images = []
+    def _released_image(self, ecr, region: str, service: str, parameter: str | None) -> tuple[str, str, list]:
+        """(repository, digest, tags) of the image the service's release parameter names, looked up in `region`'s
+        ECR replica (a reference to the primary's registry maps to the same repository and digest here)."""
+        if not parameter:
+            raise StepError(f"DR service {service} has no release parameter in the manifest (releaseParameters): "
+                            f"the released image is unknown, and the newest replicated push may be unscanned")
         try:
-            for page in ecr.get_paginator("describe_images").paginate(
-                    registryId=registry_host.split(".", 1)[0], repositoryName=repository,
-                    filter={"tagStatus": "TAGGED"}):
-                images += page["imageDetails"]
+            value = self.clients("ssm", region).get_parameter(Name=parameter)["Parameter"]["Value"]
         except ClientError as exc:
-            if error_code(exc) != "RepositoryNotFoundException":
+            if error_code(exc) != "ParameterNotFound":
                 raise
-        if not images:
-            raise StepError(f"no tagged image in the ECR replica {repository} ({registry_host}): is the registry "
-                            f"replication rule on, and has a release been pushed since?")
-        latest = max(images, key=lambda i: (i["imagePushedAt"], i["imageDigest"]))
-        return latest["imageDigest"], sorted(latest.get("imageTags") or [])
+            raise StepError(f"release parameter {parameter} ({region}) of {service} not found") from None
+        host, _, rest = value.partition("/")
+        if not ECR_HOST.match(host) or not rest:
+            raise StepError(f"release parameter {parameter} = {value!r} is not an ECR image reference")
+        repository, _, digest = rest.partition("@")
+        tag = None
+        if not digest and ":" in repository:
+            repository, tag = repository.rsplit(":", 1)
+        image_id = {"imageDigest": digest} if digest else {"imageTag": tag or "latest"}
+        try:
+            [detail] = ecr.describe_images(registryId=host.split(".", 1)[0], repositoryName=repository,
+                                           imageIds=[image_id])["imageDetails"]
+        except ClientError as exc:
+            if error_code(exc) not in ("ImageNotFoundException", "RepositoryNotFoundException"):
+                raise
+            raise StepError(f"the released image of {service} ({value}) is not in the {region} ECR replica "
+                            f"{repository}: replication has not copied it (nothing else is used)") from None
+        return repository, detail["imageDigest"], sorted(detail.get("imageTags") or [])
 
     def wait_stable(self, region: str, cluster: str, services) -> dict:
         waiter = self.clients("ecs", region).get_waiter("services_stable")
@@ -452,24 +487,87 @@ class Procedure:
         return {"replica": db_id, "action": action}
 
     def wait_caught_up(self) -> dict:
+        """The failback's lag gate, one an idle PostgreSQL source can pass. RDS for PostgreSQL's ReplicaLag is the
+        time since the last replayed commit: on an idle source it climbs to ~5 min between RDS's own heartbeat
+        commits, so `lag <= 0` never holds. Instead: (1) every DR writer is stopped (the fence step: desired and
+        running 0); the fence time F is this step's start (later than the fence, so also right on a resume); (2) a
+        ReplicaLag sample whose period starts at T with Maximum L and T - L >= F proves the replica replayed a
+        commit made after the fence (a heartbeat at the latest), and WAL is replayed in order, so every write
+        before the fence is in; (3) L <= maxReplicaLagSeconds, a bound on what is accepted at all."""
         m = self.m
+        ecs = self.clients("ecs", m.dr_region)
+        for chunk in _chunks(list(m.services), 10):
+            for s in ecs.describe_services(cluster=m.cluster_name, services=chunk)["services"]:
+                if s.get("desiredCount") or s.get("runningCount"):
+                    raise StepError(f"DR writer {s['serviceName']} still runs ({s.get('runningCount')} tasks): the "
+                                    f"fence is not up, promoting would lose writes")
+        fence = _utcnow()
         cw = self.clients("cloudwatch", m.primary_region)
         attempts = int(self.lag_timeout / max(self.poll, 1)) + 1
         latest = None
         for attempt in range(attempts):
             if attempt:
                 self.sleep(self.poll)
-            now = dt.datetime.now(dt.UTC)
+            now = _utcnow()
             points = cw.get_metric_statistics(
                 Namespace="AWS/RDS", MetricName="ReplicaLag", Statistics=["Maximum"], Period=60,
                 Dimensions=[{"Name": "DBInstanceIdentifier", "Value": m.db_primary_id}],
-                StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1))["Datapoints"]
-            latest = max(points, key=lambda p: p["Timestamp"]) if points else None
-            if latest is not None and latest["Maximum"] <= m.max_replica_lag_seconds:
-                return {"replicaLagSeconds": latest["Maximum"]}
+                StartTime=fence - dt.timedelta(minutes=1), EndTime=now + dt.timedelta(minutes=1))["Datapoints"]
+            for p in sorted(points, key=lambda p: p["Timestamp"]):
+                latest = p
+                replayed = p["Timestamp"] - dt.timedelta(seconds=p["Maximum"])
+                if replayed >= fence and p["Maximum"] <= m.max_replica_lag_seconds:
+                    return {"replicaLagSeconds": p["Maximum"], "fence": fence.isoformat(timespec="seconds"),
+                            "replayedCommitAt": replayed.isoformat(timespec="seconds")}
         lag = "no datapoint" if latest is None else f"{latest['Maximum']} s"
-        raise StepError(f"ReplicaLag of {m.db_primary_id} ({m.primary_region}) is {lag} after "
-                        f"{self.lag_timeout:.0f} s; promoting now would lose writes")
+        raise StepError(f"ReplicaLag of {m.db_primary_id} ({m.primary_region}) is {lag}: no commit after the fence "
+                        f"({fence.isoformat(timespec='seconds')}) replayed within {m.max_replica_lag_seconds} s lag "
+                        f"after {self.lag_timeout:.0f} s; promoting now would lose writes")
+
+    def restore_settings(self, region: str, db_id: str, parameter_group: str | None, multi_az: bool) -> dict:
+        """What a replica promoted to a primary does not carry: IAM database authentication (the services connect
+        as IAM users), the stack's parameter group and Multi-AZ. Idempotent: only what differs is modified."""
+        db = self.db(region, db_id)
+        if db is None:
+            raise StepError(f"DB instance {db_id} not found in {region}")
+        changes: dict[str, Any] = {}
+        if not db.get("IAMDatabaseAuthenticationEnabled"):
+            changes["EnableIAMDatabaseAuthentication"] = True
+        groups = [g["DBParameterGroupName"] for g in db.get("DBParameterGroups") or []]
+        if parameter_group and groups != [parameter_group]:
+            changes["DBParameterGroupName"] = parameter_group
+        if bool(db.get("MultiAZ")) != multi_az:
+            changes["MultiAZ"] = multi_az
+        if changes:
+            self.clients("rds", region).modify_db_instance(DBInstanceIdentifier=db_id, ApplyImmediately=True,
+                                                           **changes)
+            self._wait_db(region, db_id)
+        return {"settings": sorted(changes)}
+
+    def readers(self, region: str, source_id: str, reader_ids) -> dict:
+        """Same-region read replicas follow the new primary: one still replicating from the renamed old primary
+        (or standalone) is renamed aside, and re-created under its identifier from the new primary."""
+        source = self.db(region, source_id)
+        if source is None:
+            raise StepError(f"DB instance {source_id} not found in {region}")
+        done = []
+        for reader in reader_ids:
+            db = self.db(region, reader)
+            # the new primary's own list of its replicas (a replica's source field names an identifier, which the
+            # renamed old primary and the new one have shared)
+            if db is not None and reader in (source.get("ReadReplicaDBInstanceIdentifiers") or []):
+                continue
+            if db is not None:
+                self.retire(region, reader, region, source_id)
+            kwargs = dict(DBInstanceIdentifier=reader, SourceDBInstanceIdentifier=source_id,
+                          EnableIAMDatabaseAuthentication=True, CopyTagsToSnapshot=True, DeletionProtection=True,
+                          PubliclyAccessible=False, MultiAZ=False)
+            if self.m.primary_db_parameter_group:
+                kwargs["DBParameterGroupName"] = self.m.primary_db_parameter_group
+            self.clients("rds", region).create_db_instance_read_replica(**kwargs)
+            self._wait_db(region, reader)
+            done.append(reader)
+        return {"recreated": done}
 
     # -- internals --
     def _wait_db(self, region: str, db_id: str, max_attempts: int = 120) -> None:
@@ -622,7 +720,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     plan.add_argument("--json", action="store_true")
     for name, text in (("execute", "fail over to the DR region"), ("resume", "finish an interrupted operation"),
                        ("failback", "move back to the primary region"),
-                       ("sync-images", "warm-standby: move the DR services onto the newest replicated images now "
+                       ("sync-images", "warm-standby: move the DR services onto their released images now "
                                        "(after a release), outside any failover")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--target-region", help="required: the region traffic moves to")
@@ -648,7 +746,7 @@ def sync_images(procedure: Procedure, args: argparse.Namespace, out) -> int:
         return 1
     seconds = round(time.monotonic() - started, 1)
     LOGGER.info("sync-images done", extra={"seconds": seconds, "detail": detail})
-    print(f"sync-images: {len(detail['changed'])} DR services moved to the newest image "
+    print(f"sync-images: {len(detail['changed'])} DR services moved to the released image "
           f"({', '.join(detail['changed']) or 'none'}), {len(detail['current'])} already current, in {seconds} s",
           file=out)
     return 0
@@ -723,6 +821,10 @@ def _ecr_image(image: str, region: str) -> tuple[str, str] | None:
     if ":" in repository:
         repository = repository.rsplit(":", 1)[0]
     return host, repository
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _one_line(exc: Exception) -> str:
