@@ -247,6 +247,7 @@ class EdgeTier(pulumi.ComponentResource):
 
         # --- Cognito --------------------------------------------------------------------------
         self.user_pool = self._user_pool(child)
+        domain_prefix = self._domain_prefix   # the hosted UI's host, named in the site's CSP
         # --- static site bucket -----------------------------------------------------------------
         # SSE-S3, not the data key: the bucket holds the SPA bundle every visitor downloads, and SSE-KMS
         # would need a data-key grant to cloudfront.amazonaws.com for no confidentiality gain. The default
@@ -461,6 +462,7 @@ class EdgeTier(pulumi.ComponentResource):
         domain_prefix = (pulumi.Output.from_input(s.auth_domain_prefix) if s.auth_domain_prefix
                          else account.apply(lambda a: n.physical("cognito_domain", a)))
         aws.cognito.UserPoolDomain("user-pool-domain", domain=domain_prefix, user_pool_id=pool.id, opts=child)
+        self._domain_prefix = domain_prefix
         return pool
 
     def _spa_client(self, pool: aws.cognito.UserPool, callback_urls, logout_urls,
