@@ -199,7 +199,7 @@ class EdgeTier(pulumi.ComponentResource):
             if args.standby_user_pool:
                 # The DR region's standing user pool (same block, same settings as the primary's): its authorizer
                 # accepts it from the first `pulumi up`, so sign-in during an outage needs no change to the stack.
-                pool = self._user_pool(child, standby=True)
+                pool = self._user_pool(child)
                 spa_origin = required(args.site_url, "EdgeTierArgs.site_url (api_only)")
                 callbacks = (list(s.callback_urls) if s.custom_domain
                              else pulumi.Output.from_input(spa_origin).apply(lambda u: [*s.callback_urls, f"{u}/auth/callback"]))
@@ -426,7 +426,7 @@ class EdgeTier(pulumi.ComponentResource):
             apigateway_role_arn=api.apigateway_role_arn, api_name=api.api_name, api_stage_name=api.api_stage_name)
         publish(self, self.outputs)
 
-    def _user_pool(self, child: pulumi.ResourceOptions, standby: bool = False) -> aws.cognito.UserPool:
+    def _user_pool(self, child: pulumi.ResourceOptions) -> aws.cognito.UserPool:
         """The user pool and its hosted-UI domain: the primary's, and (api_only with standby_user_pool) the DR
         region's standing pool built by this same block, so the two never drift apart (docs/dr.md, sign-in)."""
         p, s = self._p, self._settings
@@ -453,11 +453,11 @@ class EdgeTier(pulumi.ComponentResource):
             deletion_protection="ACTIVE" if s.deletion_protection else "INACTIVE",
             # Invitations, codes and resets through the stack's verified SES identity where one is configured (prod):
             # Cognito's built-in e-mail sends about 50 messages a day from a no-reply address. SES identities are
-            # regional: the DR region's standing pool uses it only when the identity is in its region.
+            # regional: the DR region's standing pool gets dr.emailSourceArn (components/platform.py).
             email_configuration=aws.cognito.UserPoolEmailConfigurationArgs(
                 email_sending_account="DEVELOPER", source_arn=s.email_source_arn,
                 from_email_address=s.email_from)
-            if s.email_source_arn and (not standby or f":{p.region}:" in s.email_source_arn) else None,
+            if s.email_source_arn else None,
             tags=p.tags(pool_name), opts=p.stateful(self))
         domain_prefix = (pulumi.Output.from_input(s.auth_domain_prefix) if s.auth_domain_prefix
                          else account.apply(lambda a: n.physical("cognito_domain", a)))

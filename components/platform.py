@@ -260,7 +260,10 @@ def dr_application_settings(d: DrSettings, app: ApplicationSettings) -> Applicat
 def dr_edge_settings(d: DrSettings, edge: EdgeSettings) -> EdgeSettings:
     """The primary's edge section for the DR API: same stage, throttling, WAF and logs; the DR certificate for
     the API's custom domain (a regional custom domain reads its own region's certificate)."""
-    return dataclasses.replace(edge, api_certificate_arn=d.api_certificate_arn if edge.api_domain_name else None)
+    return dataclasses.replace(edge, api_certificate_arn=d.api_certificate_arn if edge.api_domain_name else None,
+                               # the standing DR user pool sends from an SES identity of its own region
+                               email_source_arn=d.email_source_arn,
+                               email_from=edge.email_from if d.email_source_arn else None)
 
 
 def in_region(arn_or_url: pulumi.Input[str], primary: str, dr: str) -> pulumi.Output[str]:

@@ -76,7 +76,8 @@ def check(settings: Settings) -> None:
                               f"an ACM certificate of {d.region} covering ai-platform:edge.apiDomainName "
                               f"({edge.api_domain_name}): the DR API's custom domain")
         for key, arn, region in (("dr.apiCertificateArn", d.api_certificate_arn, d.region),
-                                 ("dr.userPoolArn", d.user_pool_arn, d.region)):
+                                 ("dr.userPoolArn", d.user_pool_arn, d.region),
+                                 ("dr.emailSourceArn", d.email_source_arn, d.region)):
             if arn and arn.split(":")[3] != region:
                 raise ConfigError(f"ai-platform:{key}", arn, f"an ARN of the DR region {region}")
     if settings.edge.api_certificate_arn and settings.edge.api_certificate_arn.split(":")[3] != settings.region:

@@ -59,6 +59,11 @@ class DrSettings:
                                            "A Cognito user pool in the DR region (created by the Cognito procedure, "
                                            "docs/dr.md): the DR API's authorizer accepts its tokens as well as the "
                                            "primary pool's.")
+    email_source_arn: str | None = setting(
+        Maybe(Str(r"arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity/[^\s]+", "an SES identity ARN")), None,
+        "Verified SES identity in the DR region the standing DR user pool sends codes and password resets from "
+        "(SES identities are regional; the imported users reset their passwords by e-mail at failover). None: "
+        "Cognito's built-in e-mail, refused in prod by cognito-email-through-ses.")
     hosted_zone_id: str | None = setting(Maybe(HOSTED_ZONE_ID), None,
                                             "Route 53 zone holding edge.apiDomainName: the stack creates a "
                                             "PRIMARY/SECONDARY failover record pair (the two regions' API custom "
