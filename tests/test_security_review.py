@@ -175,7 +175,7 @@ def test_the_csp_admits_this_stacks_api_not_every_accounts(stack):
     assert f"https://{api_id}.execute-api.us-east-1.amazonaws.com" in connect
     assert "https://*.execute-api.us-east-1.amazonaws.com" not in connect
     assert "https://*.auth.us-east-1.amazoncognito.com" not in connect
-    # prod's DR region: its API's id cannot be named before the distribution exists (docs/security-review.md)
+    # prod's DR region: its API's id cannot be named before the distribution exists (docs/compliance.md)
     assert [h for h in connect if "*" in h and "us-east-1" in h] == []
 
 
