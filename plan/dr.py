@@ -98,6 +98,17 @@ class Objectives:
     steps: list[Step]
     not_covered: list[str]
     notes: list[str]
+    # failback: the write outage from fencing the DR writers to DNS back on the primary (functions/dr_failover's
+    # failback steps in that window; the replica re-creations before and after it are not client-facing)
+    failback_steps: list[Step] = dataclasses.field(default_factory=list)
+
+    @property
+    def failback_low(self) -> float:
+        return sum(s.low for s in self.failback_steps)
+
+    @property
+    def failback_high(self) -> float:
+        return sum(s.high for s in self.failback_steps)
 
     @property
     def rto_low(self) -> float:
@@ -126,6 +137,8 @@ class Objectives:
                 "drRegion": self.dr_region, "rpo": [r.to_json() for r in self.rpo],
                 "worstRpoSeconds": self.worst_rpo, "rto": {"lowSeconds": self.rto_low, "highSeconds": self.rto_high,
                                                            "steps": [s.to_json() for s in self.steps]},
+                "failbackRto": {"lowSeconds": self.failback_low, "highSeconds": self.failback_high,
+                                "steps": [s.to_json() for s in self.failback_steps]},
                 "targets": ({"rtoSeconds": TARGETS[self.mode][0], "rpoSeconds": TARGETS[self.mode][1],
                              "met": self.meets()} if self.mode in TARGETS else None),
                 "notCovered": self.not_covered, "notes": self.notes}
@@ -262,9 +275,9 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
             "primary's queues wait there (retention) and are redriven or replayed from the bus archive after "
             "failback" if dr_queues else "no DR-region queues (backup-restore: created with the DR region)"))
     if plan.of_type(USER_POOL):
-        not_covered.append("Cognito user pool: regional, not replicated; users and their MFA devices do not survive "
-                           "the loss of the primary region; procedure in docs/dr.md (scheduled user export, import "
-                           "into a DR-region pool, users reset their passwords)")
+        not_covered.append("Cognito user pool: regional, not replicated; the stack keeps a standing DR-region pool "
+                           "(same settings, accepted by the DR API); users are imported into it and reset their "
+                           "passwords and MFA there (docs/dr.md); their primary-region sessions do not carry over")
 
     # --- RTO ---------------------------------------------------------------------------------------------
     def fixed(name: str, key: str | None = None) -> Step:
@@ -272,6 +285,7 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
         return Step(name, row["low"], row["high"], row["source"])
 
     steps: list[Step] = []
+    failback_steps: list[Step] = []
     mode = cfg["mode"] if cfg["enabled"] else "backup-restore"
     checks = [c for c in plan.of_type(HEALTH_CHECK)]
     threshold = int((checks[0].props.get("failureThreshold") if checks else None) or cfg["threshold"])
@@ -296,10 +310,28 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
         dr_services = [s for s in plan.of_type(ECS_SERVICE) if in_dr(s)]
         if not dr_replicas or not dr_services:
             notes.append(f"mode {mode} but the plan has no DR replica or DR services: nothing to fail over to")
+        bake = _bake_seconds(dr_services)
+        bake_step = Step(f"deployment-bake (blue/green, {_dur(bake)})", bake, bake,
+                         steps_t["deployment-bake"]["source"])
         steps = [fixed("preflight"), fixed("promote-replica"), fixed("point-services"),
                  fixed("use-current-images", "use-current-images-warm" if mode == "warm-standby" else None),
                  fixed("scale-services"),
-                 fixed("wait-services-stable", "wait-services-stable-warm" if mode == "warm-standby" else None), dns]
+                 fixed("wait-services-stable", "wait-services-stable-warm" if mode == "warm-standby" else None),
+                 *([bake_step] if mode == "pilot-light" and bake else []), dns]
+        # Failback (the primary back, the DR database its source): the write outage runs from the fence to DNS.
+        primary_services = [s for s in plan.of_type(ECS_SERVICE) if not in_dr(s)]
+        primary_bake = _bake_seconds(primary_services)
+        failback_steps = [fixed("fence-dr-services"), fixed("wait-replica-caught-up"),
+                          Step("promote-primary", steps_t["promote-replica"]["low"], steps_t["promote-replica"]["high"],
+                               steps_t["promote-replica"]["source"]),
+                          fixed("restore-primary-settings"), fixed("point-services"), fixed("scale-services"),
+                          Step("wait-primary-services-stable", steps_t["wait-services-stable"]["low"],
+                               steps_t["wait-services-stable"]["high"], steps_t["wait-services-stable"]["source"]),
+                          # a new deployment (and its bake) only where the endpoint parameter changed since the
+                          # tasks started (the re-created primary keeps its identifier, hence its address)
+                          *([Step(f"deployment-bake (primary, 0-{_dur(primary_bake)})", 0, primary_bake,
+                                  steps_t["deployment-bake"]["source"])] if primary_bake else []),
+                          fixed("move-dns-back")]
     else:
         # backup-restore: the DR side is created at the disaster (`pulumi up` with a standing mode): the VPC first,
         # then the DB restored into its subnets while the load balancer and services come up beside it.
@@ -312,7 +344,26 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
                       max(restore, front), steps_t["restore-db-from-backup"]["source"]), dns]
         notes.append("backup-restore: a lower bound; the database restore grows with its size")
     return Objectives(stack=plan.stack, mode=mode, enabled=cfg["enabled"], primary_region=primary,
-                      dr_region=dr_region, rpo=rpo, steps=steps, not_covered=not_covered, notes=notes)
+                      dr_region=dr_region, rpo=rpo, steps=steps, not_covered=not_covered, notes=notes,
+                      failback_steps=failback_steps)
+
+
+def _bake_seconds(services) -> float:
+    """The longest time a service's deployment waits after traffic moved before it completes: the blue/green bake
+    (deploymentConfiguration.bakeTimeInMinutes), plus the canary's or each linear step's bake."""
+    def one(props: dict) -> float:
+        dc = props.get("deploymentConfiguration") or {}
+        if not isinstance(dc, dict) or dc.get("strategy") not in ("BLUE_GREEN", "CANARY", "LINEAR"):
+            return 0.0
+        minutes = float(dc.get("bakeTimeInMinutes") or 0)
+        canary = dc.get("canaryConfiguration") or {}
+        minutes += float(canary.get("canaryBakeTimeInMinutes") or 0) if isinstance(canary, dict) else 0
+        linear = dc.get("linearConfiguration") or {}
+        if isinstance(linear, dict) and linear.get("stepPercent"):
+            steps = max(1, int(100 // float(linear["stepPercent"])))
+            minutes += steps * float(linear.get("stepBakeTimeInMinutes") or 0)
+        return minutes * 60
+    return max((one(s.props) for s in services), default=0.0)
 
 
 # ------------------------------------------------------------------------------------------- reports
@@ -339,6 +390,11 @@ def text(o: Objectives) -> str:
     if o.steps:
         out.append(f"  RTO ({o.mode}): {_dur(o.rto_low)} - {_dur(o.rto_high)}")
         for s in o.steps:
+            out.append(f"    {s.name[:52]:<52} {_dur(s.low):>9} - {_dur(s.high)}")
+            out.append(f"      source: {_short(s.source, 108)}")
+    if o.failback_steps:
+        out.append(f"  failback RTO (write outage, fence to DNS back): {_dur(o.failback_low)} - {_dur(o.failback_high)}")
+        for s in o.failback_steps:
             out.append(f"    {s.name[:52]:<52} {_dur(s.low):>9} - {_dur(s.high)}")
             out.append(f"      source: {_short(s.source, 108)}")
     met = o.meets()

@@ -29,7 +29,8 @@ def test_prod_pilot_light_meets_rto_one_hour_and_rpo_fifteen_minutes_for_every_s
     [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL")]
     assert "cross-region read replica" in pg.mechanism and pg.seconds == 900   # the ReplicaLag alarm's threshold
     assert [s.name for s in o.steps] == ["preflight", "promote-replica", "point-services", "use-current-images",
-                                         "scale-services", "wait-services-stable", "move-dns"]
+                                         "scale-services", "wait-services-stable",
+                                         "deployment-bake (blue/green, 10.0 min)", "move-dns"]
     # the deliberately unreplicated stores are named, not hidden
     assert any("Cognito" in n for n in o.not_covered) and any("ElastiCache" in n for n in o.not_covered)
 
@@ -110,6 +111,9 @@ def test_the_cli_prints_and_exports_the_objectives():
     doc = json.loads(run.stdout)["disasterRecovery"]
     assert doc["mode"] == "pilot-light" and doc["targets"]["met"] is True
     assert doc["rto"]["highSeconds"] <= 3600 and doc["worstRpoSeconds"] <= 900
+    assert doc["failbackRto"]["highSeconds"] > 0 and doc["failbackRto"]["steps"]   # failover AND failback
+    text = cli("--stack", "prod", "--dr", "--no-policies")
+    assert "RTO (pilot-light)" in text.stdout and "failback RTO" in text.stdout and text.returncode == 0
     assert all(r["source"] for r in doc["rpo"])
 
 
@@ -152,3 +156,29 @@ def test_queues_are_named_as_not_replicated_with_the_dr_regions_own():
     o = dr.objectives(prod_with("backup-restore", False, released=True))
     [line] = [n for n in o.not_covered if n.startswith("SQS queues")]
     assert "no DR-region queues" in line
+
+
+def test_every_step_the_procedure_takes_is_counted_failover_and_failback():
+    """Issue 26: the pilot-light failover's UpdateService starts a blue/green deployment whose bake (read from the
+    DR services in the plan: 10 min) is part of the RTO; the failback RTO counts the write outage from the fence
+    to DNS back, with the lag gate an idle source passes and the settings the new primary gets back; every step of
+    both is one of functions/dr_failover's (or its bake) and names a source."""
+    from functions.dr_failover.procedure import TYPICAL
+    o = dr.objectives(stack_plan("prod"))
+    [bake] = [s for s in o.steps if s.name.startswith("deployment-bake")]
+    assert bake.low == bake.high == 10 * MIN and "bakeTimeInMinutes" in bake.source
+    assert o.rto_high <= 60 * MIN and o.meets() is True
+    names = [s.name.split(" (")[0] for s in o.failback_steps]
+    assert names == ["fence-dr-services", "wait-replica-caught-up", "promote-primary", "restore-primary-settings",
+                     "point-services", "scale-services", "wait-primary-services-stable", "deployment-bake",
+                     "move-dns-back"]
+    assert all(n in TYPICAL or n == "deployment-bake" for n in names)
+    [gate] = [s for s in o.failback_steps if s.name == "wait-replica-caught-up"]
+    assert gate.high >= 5 * MIN   # an idle PostgreSQL source's heartbeat interval
+    assert all(s.source and 0 <= s.low <= s.high for s in o.failback_steps)
+    assert o.failback_high == sum(s.high for s in o.failback_steps) and o.failback_low > 0
+    # warm-standby's services are already on the release: no deployment at failover, no bake
+    warm = dr.objectives(prod_with("warm-standby", False, released=True))
+    assert not [s for s in warm.steps if s.name.startswith("deployment-bake")] and warm.failback_steps
+    doc = o.to_json()
+    assert doc["failbackRto"]["highSeconds"] == o.failback_high and len(doc["failbackRto"]["steps"]) == 9
