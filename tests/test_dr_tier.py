@@ -531,7 +531,8 @@ def test_the_dr_region_has_its_own_event_backbone_on_the_dr_data_key():
     assert rules == {"ai-platform-prod-document-uploaded", "ai-platform-prod-inference-requested",
                      "ai-platform-prod-domain-events"}   # the last feeds the domain-events topic (issue 24)
     assert not [r for r in dr if r.type == "aws:kinesis/stream:Stream"]
-    assert len([r for r in plan.resources if r.type == "aws:kinesis/stream:Stream"]) == 1   # the primary's
+    # the primary's analytics stream is opt-in (events.analyticsStream, issue 32): prod has none either
+    assert not [r for r in plan.resources if r.type == "aws:kinesis/stream:Stream"]
     # DLQ depth alarms inform the DR warnings topic (the primary's DLQs: the observability tier's alarms)
     [alerts] = [t for t in dr if t.type == "aws:sns/topic:Topic" and t.name == "topic-warnings"]
     dlq_alarms = [r for r in dr if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"
