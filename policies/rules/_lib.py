@@ -115,9 +115,11 @@ def policy_document(value: Any) -> dict | None:
         return None
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            doc = json.loads(value)
         except ValueError:
             return None
+        # json.loads builds fresh dicts and lists of plain values: what `plain` would copy it into (no second walk).
+        return doc if isinstance(doc, dict) else None
     doc = plain(value)
     return doc if isinstance(doc, dict) else None
 
