@@ -38,6 +38,9 @@ class GovernanceTierArgs:
     logs_key_arn: Input[str]
     alerts_topic_arn: Input[str] | None = None
     access_log_bucket_name: Input[str] | None = None
+    # critical: Backup job/copy failures and GuardDuty findings page it (issue 26); alerts_topic_arn is the CIS
+    # filters' (warnings)
+    critical_topic_arn: Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,6 +180,8 @@ class GovernanceTier(pulumi.ComponentResource):
             # Protected like the data it records: deleting the trail stops the record.
             opts=p.stateful(self, depends_on=[x for x in (audit.policy, trail_policy) if x is not None]))
         filters = cis_metric_alarms(self, p, trail_logs.name, args.alerts_topic_arn)
+        if args.critical_topic_arn is not None:
+            silent_failure_rules(self, p, args.critical_topic_arn)
 
         # --- AWS Config ---
         config = service_role(
@@ -249,6 +254,32 @@ def region_baseline(parent: pulumi.Resource, p: Platform, o: ObservabilitySettin
         tags=p.tags(p.namer.base("guardduty")), opts=child)
     aws.ebs.EncryptionByDefault("ebs-encryption-by-default", enabled=True, opts=child)
     return recorder, detector
+
+
+# Failures nothing else reports (issue 26): a failed or aborted AWS Backup job, copy (the DR vault's line) or
+# restore, and GuardDuty findings of medium severity and up. EventBridge delivers them to the region's alerts topic
+# (its policy admits events.amazonaws.com from this account; its key admits EventBridge). Built in both regions.
+SILENT_FAILURES = {
+    "backup-job-failures": ("AWS Backup job, copy or restore failed", {
+        "source": ["aws.backup"],
+        "detail-type": ["Backup Job State Change", "Copy Job State Change", "Restore Job State Change"],
+        "detail": {"state": ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]}}),
+    "guardduty-findings": ("GuardDuty finding of medium severity or higher", {
+        "source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"],
+        "detail": {"severity": [{"numeric": [">=", 4]}]}}),
+}
+
+
+def silent_failure_rules(parent: pulumi.Resource, p: Platform, topic_arn: Input[str]) -> list:
+    child = pulumi.ResourceOptions(parent=parent)
+    rules = []
+    for key, (description, pattern) in SILENT_FAILURES.items():
+        rule = aws.cloudwatch.EventRule(
+            key, name=p.namer.physical("eventbridge_rule", key), description=description,
+            event_pattern=json.dumps(pattern), tags=p.tags(p.namer.base(key)), opts=child)
+        aws.cloudwatch.EventTarget(f"{key}-alerts", rule=rule.name, arn=topic_arn, opts=child)
+        rules.append(rule)
+    return rules
 
 
 @dataclasses.dataclass(frozen=True)

@@ -40,7 +40,14 @@ from .dr_region import (
 )
 from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
 from .events import EventsOutputs, EventsTier, EventsTierArgs
-from .governance import GovernanceOutputs, GovernanceTier, GovernanceTierArgs, RegionBaseline, RegionBaselineArgs
+from .governance import (
+    GovernanceOutputs,
+    GovernanceTier,
+    GovernanceTierArgs,
+    RegionBaseline,
+    RegionBaselineArgs,
+    silent_failure_rules,
+)
 from .ml import MlOutputs, MlTier, MlTierArgs
 from .network import NetworkOutputs, NetworkTier, NetworkTierArgs
 from .observability import ObservabilityOutputs, ObservabilityTier, ObservabilityTierArgs
@@ -199,7 +206,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         external_alarm_arns=[ml.training_failed_alarm_arn])).outputs
     governance = GovernanceTier("governance", GovernanceTierArgs(
         platform=p, settings=settings.observability, logs_key_arn=security.logs_key_arn,
-        alerts_topic_arn=events.warnings_topic_arn, access_log_bucket_name=data.log_bucket_name)).outputs
+        alerts_topic_arn=events.warnings_topic_arn, access_log_bucket_name=data.log_bucket_name,
+        critical_topic_arn=events.alerts_topic_arn)).outputs
     if (dp is not None and governance.config_role_arn is not None and governance.audit_bucket_name is not None
             and governance.audit_key_arn is not None):
         # Every region the stack runs in has the account baseline (Config, GuardDuty, EBS encryption by default),
@@ -358,7 +366,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         standby_user_pool=True,
         site_url=edge.site_url, apigateway_role_arn=edge.apigateway_role_arn,
         alerts_topic_arn=dr_events.alerts_topic_arn)).outputs
-    failover = DrFailover("dr-failover", DrFailoverArgs(
+    failover_tier = DrFailover("dr-failover", DrFailoverArgs(
         platform=dp, settings=d, alerts_topic_arn=db.alerts_topic_arn, dr_alb_arn_suffix=dr_app.alb_arn_suffix,
         primary_region=primary_region, record_name=settings.edge.api_domain_name,
         primary_api_url=edge.api_endpoint, dr_api_url=dr_edge.api_endpoint,
@@ -380,6 +388,9 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "desired": {s.name: s.settings.desired_count for s in catalogue},
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,
-            "retention": min(35, max(1, settings.data.db_backup_retention_days))})).outputs
+            "retention": min(35, max(1, settings.data.db_backup_retention_days))}))
+    failover = failover_tier.outputs
+    # The DR region's silent failures (Backup copy/restore jobs, GuardDuty findings) to its own alerts topic.
+    silent_failure_rules(failover_tier, dp, dr_events.alerts_topic_arn)
     return DrRegionOutputs(network=dr_net, application=dr_app, edge=dr_edge, database=db, events=dr_events,
                            health_check_ids=list(failover.health_check_ids), manifest=failover.manifest)

@@ -529,7 +529,9 @@ def test_the_dr_region_has_its_own_event_backbone_on_the_dr_data_key():
     [bus] = [r for r in dr if r.type == "aws:cloudwatch/eventBus:EventBus"]
     rules = {r.props["name"] for r in dr if r.type == "aws:cloudwatch/eventRule:EventRule"}
     assert rules == {"ai-platform-prod-document-uploaded", "ai-platform-prod-inference-requested",
-                     "ai-platform-prod-domain-events"}   # the last feeds the domain-events topic (issue 24)
+                     "ai-platform-prod-domain-events",   # the last feeds the domain-events topic (issue 24)
+                     # the DR region's silent failures, on the default bus (issue 26)
+                     "ai-platform-prod-backup-job-failures", "ai-platform-prod-guardduty-findings"}
     assert not [r for r in dr if r.type == "aws:kinesis/stream:Stream"]
     # the primary's analytics stream is opt-in (events.analyticsStream, issue 32): prod has none either
     assert not [r for r in plan.resources if r.type == "aws:kinesis/stream:Stream"]
@@ -585,3 +587,40 @@ def test_dr_region_ecr_replicas_get_the_primarys_lifecycle_through_a_creation_te
     lifecycles = {r.props["policy"] for r in plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
                   if r.provider != dr_provider(plan).urn}
     assert lifecycles == {template.props["lifecyclePolicy"]}
+
+
+def test_silent_failures_reach_each_regions_alerts_topic():
+    """Issue 26: a failed Backup job, copy or restore, and a GuardDuty finding (medium and up) page through the
+    alerts topic of the region they happen in, both regions; a rule that matched nothing would be silent, so each
+    pattern is matched against a sample event of its kind (EventBridge's own matching rules, by hand: source,
+    detail-type, detail fields) and must not match the success case."""
+    plan = stack_plan("prod", preview=False)
+    dr = {r.urn for r in dr_side(plan)}
+    rules = {(r.name, r.urn in dr): r for r in plan.of_type("aws:cloudwatch/eventRule:EventRule")
+             if r.name in ("backup-job-failures", "guardduty-findings")}
+    assert set(rules) == {(n, side) for n in ("backup-job-failures", "guardduty-findings") for side in (False, True)}
+    targets = [t for t in plan.of_type("aws:cloudwatch/eventTarget:EventTarget")
+               if t.name in ("backup-job-failures-alerts", "guardduty-findings-alerts")]
+    assert len(targets) == 4
+    for t in targets:
+        region = ":us-west-2:" if t.urn in dr else ":us-east-1:"
+        assert region in t.props["arn"] and t.props["arn"].endswith("alerts"), t.props["arn"]
+
+    def matches(pattern, event) -> bool:
+        for key, want in pattern.items():
+            value = event.get(key)
+            if isinstance(want, dict):
+                if not isinstance(value, dict) or not matches(want, value):
+                    return False
+            elif not any((isinstance(w, dict) and w["numeric"][0] == ">=" and isinstance(value, (int, float))
+                          and value >= w["numeric"][1]) or w == value for w in want):
+                return False
+        return True
+    backup = json.loads(rules[("backup-job-failures", True)].props["eventPattern"])
+    assert matches(backup, {"source": "aws.backup", "detail-type": "Copy Job State Change",
+                            "detail": {"state": "FAILED"}})
+    assert not matches(backup, {"source": "aws.backup", "detail-type": "Copy Job State Change",
+                                "detail": {"state": "COMPLETED"}})
+    guard = json.loads(rules[("guardduty-findings", False)].props["eventPattern"])
+    assert matches(guard, {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": 7.5}})
+    assert not matches(guard, {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": 2}})
