@@ -79,6 +79,9 @@ class DrTierArgs:
     site_distribution_arn: Input[str] | None = None
     # The ML tier's ECR lifecycle policy: the DR region's replicas get it through a repository creation template.
     ecr_lifecycle_policy: str | None = None
+    # Days the data buckets keep noncurrent versions (data.lifecycleNoncurrentExpireDays): the DR copies keep them
+    # as long (issue 26: a copy that forgets sooner than its source is no second line for an overwrite).
+    noncurrent_version_days: int = 30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,6 +246,13 @@ class DrTier(pulumi.ComponentResource):
             replica = private_bucket(
                 self, p, f"dr-{key}", kms_key_arn=None if site else dr_key.arn, opts=dr_opts, region=d.region,
                 bucket_opts=p.stateful(self), access_log_bucket=logs.bucket.id,
+                lifecycle_rules=None if site else [aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="noncurrent-versions", status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=args.noncurrent_version_days),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7))],
                 tags=p.tags(p.namer.base("dr", key), ReplicaOf=key, Purpose="dr-replica"),
                 extra_statements=(lambda arn: [oac_read(arn, site_distribution_arn)])
                 if site and site_distribution_arn is not None else None)

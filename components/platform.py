@@ -222,7 +222,8 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         table_arns=data.table_arns, docdb_cluster_arn=data.docdb_cluster_arn, db_address=data.db_address,
         site_bucket_id=edge.site_bucket_name, site_bucket_arn=edge.site_bucket_arn,
         site_versioning_id=edge.site_versioning_id, site_distribution_arn=edge.distribution_arn,
-        ecr_lifecycle_policy=ml.ecr_lifecycle_policy)).outputs
+        ecr_lifecycle_policy=ml.ecr_lifecycle_policy,
+        noncurrent_version_days=settings.data.lifecycle_noncurrent_expire_days)).outputs
 
     dr_region = None
     if dr_keys is not None:

@@ -624,3 +624,25 @@ def test_silent_failures_reach_each_regions_alerts_topic():
     guard = json.loads(rules[("guardduty-findings", False)].props["eventPattern"])
     assert matches(guard, {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": 7.5}})
     assert not matches(guard, {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": 2}})
+
+
+BUCKET_T = "aws:s3/bucket:Bucket"
+
+
+def test_dr_copies_keep_old_versions_as_long_as_their_sources():
+    """Issue 26: the DR replicas of the data buckets expired noncurrent versions after 30 days where the primary
+    keeps 180: each replica's lifecycle keeps them as long as its source bucket's."""
+    plan = stack_plan("prod", preview=False)
+    dr = {r.urn for r in dr_side(plan)}
+    lifecycles = {r.name: r for r in plan.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")}
+
+    def keep(r) -> int:
+        return max(rule["noncurrentVersionExpiration"]["noncurrentDays"] for rule in r.props["rules"]
+                   if rule.get("noncurrentVersionExpiration"))
+    replica_of = {b.props["bucket"]: b.props["tags"]["ReplicaOf"] for b in plan.of_type(BUCKET_T)
+                  if b.urn in dr and (b.props.get("tags") or {}).get("Purpose") == "dr-replica"
+                  and b.props["tags"]["ReplicaOf"] != "site"}
+    replicas = {replica_of[r.props["bucket"]]: r for r in lifecycles.values() if r.props.get("bucket") in replica_of}
+    assert replicas and set(replicas) == set(replica_of.values())
+    for key, replica in replicas.items():
+        assert keep(replica) >= keep(lifecycles[f"{key}-lifecycle"]) == 180, key
