@@ -34,11 +34,17 @@ from .sdk import (  # private SDK symbols
     set_root_resource,
 )
 from .stackfile import load_project, load_stack_config, stack_file_path
-from .structs import engine_dict
+from .structs import engine_dict as _engine_dict
 from .values import is_secret, redact_secrets, unwrap_secrets  # noqa: F401  (re-exported)
 
 UNKNOWN = rpc.UNKNOWN
 from .sdk import RESOURCE_SIG, SECRET_SIG, SECRET_VALUE  # noqa: E402, F401  (SECRET_VALUE re-exported: tests)
+
+
+def engine_dict(struct) -> tuple[dict, bool]:
+    """plan/structs.py `engine_dict` with this SDK's signatures: (the record's dict, whether a reference was
+    downgraded)."""
+    return _engine_dict(struct, SECRET_SIG, RESOURCE_SIG, UNKNOWN)
 
 PROJECT = "ai-platform"
 

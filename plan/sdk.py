@@ -53,6 +53,8 @@ from pulumi_policy.policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, _append_prop, _DictProxy, _ListProxy, unknown_checking_proxy
 
+from . import structs as _structs
+
 PINS = {"pulumi": "3.272.0", "pulumi_policy": "1.21.0"}
 
 # pulumi runtime privates the engine uses.
@@ -373,8 +375,7 @@ def decode(props: dict, dirty: _Dirty):
 
 def to_dict(struct: struct_pb2.Struct) -> dict:
     """`json_format.MessageToDict(struct)` (plan/structs.py: the same dict without the generic printer)."""
-    from .structs import to_dict as plain
-    return plain(struct)
+    return _structs.to_dict(struct)
 
 
 class _Provider:

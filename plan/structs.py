@@ -14,7 +14,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from .sdk import RESOURCE_SIG, SECRET_SIG, UNKNOWN
+# A leaf module (plan/sdk.py imports it): the SDK's signatures come from the caller (plan/engine.py).
 
 _STRING, _NUMBER, _BOOL, _STRUCT, _LIST = "string_value", "number_value", "bool_value", "struct_value", "list_value"
 
@@ -50,8 +50,9 @@ def to_dict(struct: struct_pb2.Struct) -> dict:
 # ---- what the recording monitor keeps: integers back (protobuf numbers are doubles), resource references
 # downgraded to what a provider receives (plan/engine.py `_number_fix`, `downgrade_refs`), in one walk.
 
-def _fixed(value: struct_pb2.Value, refs: list | None) -> Any:
-    """`refs`: None inside a reference (kept whole, as `downgrade_refs` keeps it), else where downgrades are noted."""
+def _fixed(value: struct_pb2.Value, refs: list | None, sigs: tuple) -> Any:
+    """`refs`: None inside a reference (kept whole, as `downgrade_refs` keeps it), else where downgrades are noted.
+    `sigs`: (the SDK's signature key, its resource-reference signature, the unknown sentinel)."""
     kind = value.WhichOneof("kind")
     if kind == _STRING:
         return value.string_value
@@ -59,29 +60,31 @@ def _fixed(value: struct_pb2.Value, refs: list | None) -> Any:
         n = _number(value)
         return int(n) if n.is_integer() else n
     if kind == _STRUCT:
-        return _fixed_struct(value.struct_value, refs)
+        return _fixed_struct(value.struct_value, refs, sigs)
     if kind == _LIST:
-        return [_fixed(v, refs) for v in value.list_value.values]
+        return [_fixed(v, refs, sigs) for v in value.list_value.values]
     if kind == _BOOL:
         return value.bool_value
     return None
 
 
-def _fixed_struct(struct: struct_pb2.Struct, refs: list | None) -> Any:
+def _fixed_struct(struct: struct_pb2.Struct, refs: list | None, sigs: tuple) -> Any:
     fields = struct.fields
-    if refs is not None and SECRET_SIG in fields:
-        sig = fields[SECRET_SIG]
-        if sig.WhichOneof("kind") == _STRING and sig.string_value == RESOURCE_SIG:
+    sig_key, resource_sig, unknown = sigs
+    if refs is not None and sig_key in fields:
+        sig = fields[sig_key]
+        if sig.WhichOneof("kind") == _STRING and sig.string_value == resource_sig:
             # A resource reference: a custom resource's id (unknown while it has none), a component's URN.
             refs.append(True)
-            ref = _fixed_struct(struct, None)
+            ref = _fixed_struct(struct, None, sigs)
             if "id" in ref:
-                return ref["id"] or UNKNOWN
-            return ref.get("urn", UNKNOWN)
-    return {key: _fixed(fields[key], refs) for key in fields}
+                return ref["id"] or unknown
+            return ref.get("urn", unknown)
+    return {key: _fixed(fields[key], refs, sigs) for key in fields}
 
 
-def engine_dict(struct: struct_pb2.Struct) -> tuple[dict, bool]:
-    """(`downgrade_refs(_number_fix(MessageToDict(struct)))`, whether a resource reference was downgraded)."""
+def engine_dict(struct: struct_pb2.Struct, sig_key: str, resource_sig: str, unknown: str) -> tuple[dict, bool]:
+    """(`downgrade_refs(_number_fix(MessageToDict(struct)))`, whether a resource reference was downgraded), given
+    the SDK's signature key, resource-reference signature and unknown sentinel."""
     refs: list = []
-    return _fixed_struct(struct, refs), bool(refs)
+    return _fixed_struct(struct, refs, (sig_key, resource_sig, unknown)), bool(refs)
