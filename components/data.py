@@ -97,6 +97,19 @@ class DataOutputs:
     log_bucket_arn: pulumi.Output[str]
     log_bucket_domain_name: pulumi.Output[str]   # regional endpoint name (for log deliveries that want one)
     db_parameter_group_name: pulumi.Output[str] | None = None   # restored on the new primary at failback
+    # the group's family and parameters: the DR region's replica gets the same group there (groups are regional)
+    db_parameter_family: str | None = None
+    db_parameters: tuple = ()
+
+
+def postgres_parameters(d) -> list[dict]:
+    """The PostgreSQL parameter group's settings: TLS only, statement and connection logging (the primary's, and
+    the DR replica's group in its own region)."""
+    return [dict(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
+            dict(name="log_statement", value=d.db_log_statement),
+            dict(name="log_connections", value="1"),
+            dict(name="log_disconnections", value="1"),
+            dict(name="log_min_duration_statement", value=str(d.db_log_min_duration_ms))]
 
 
 def _tiering_rules(d) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -157,6 +170,7 @@ class DataTier(pulumi.ComponentResource):
             db_replica_address=self.db_replica.address if self.db_replica is not None else None,
             db_replica_resource_id=self.db_replica.resource_id if self.db_replica is not None else None,
             db_subnet_group_name=self.db_subnet_group.name, db_parameter_group_name=self.db_parameter_group.name,
+            db_parameter_family=POSTGRES_FAMILY[d.postgres_version], db_parameters=tuple(postgres_parameters(d)),
             redis_endpoint=self.redis.primary_endpoint_address, redis_reader_endpoint=self.redis.reader_endpoint_address,
             redis_port=pulumi.Output.from_input(REDIS_PORT), redis_auth_secret_arn=self._redis_secret.arn,
             redis_auth_secret_arn_pattern=self._redis_secret_pattern,
@@ -252,14 +266,7 @@ class DataTier(pulumi.ComponentResource):
         params = self.db_parameter_group = aws.rds.ParameterGroup(
             p.namer.logical("db_parameter_group", family), family=family,
             description=f"{p.namer.base()} {family}: TLS only, statement and connection logging",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
-                aws.rds.ParameterGroupParameterArgs(name="log_statement", value=d.db_log_statement),
-                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
-                aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
-                aws.rds.ParameterGroupParameterArgs(name="log_min_duration_statement",
-                                                    value=str(d.db_log_min_duration_ms)),
-            ],
+            parameters=[aws.rds.ParameterGroupParameterArgs(**kw) for kw in postgres_parameters(d)],
             tags=p.tags(p.namer.base("postgres-params")), opts=self._child)
 
         monitoring = service_role(

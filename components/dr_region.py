@@ -141,6 +141,9 @@ class DrDatabaseArgs:
     alerts_topic_arn: pulumi.Input[str]
     backup_retention_days: int = 7
     max_replica_lag_seconds: int = 900      # ReplicaLag above this alarms: the RPO the replica is meant to give
+    # the primary's parameter group (family, parameters): the replica gets the same group in its region (issue 26)
+    parameter_family: str | None = None
+    parameters: Sequence[dict] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +155,7 @@ class DrDatabaseOutputs:
     subnet_group_name: pulumi.Output[str]
     endpoint_parameter: str
     alerts_topic_arn: pulumi.Output[str]
+    parameter_group_name: pulumi.Output[str] | None = None   # the failback re-creates the DR replica with it
 
 
 class DrDatabase(pulumi.ComponentResource):
@@ -171,8 +175,17 @@ class DrDatabase(pulumi.ComponentResource):
         # Cross-region: the source is named by ARN, the key must be the DR region's, the subnet group and the
         # security group are the DR VPC's. Engine, credentials and IAM auth come from the source. Backups are
         # on (1+ days) so the replica can be promoted to a primary with point-in-time recovery at once.
+        params = None
+        if args.parameter_family:
+            params = aws.rds.ParameterGroup(
+                "postgres-dr-params", family=args.parameter_family,
+                description=f"{p.namer.base()} {args.parameter_family} DR replica: the primary's settings",
+                parameters=[aws.rds.ParameterGroupParameterArgs(**kw) for kw in args.parameters],
+                tags=p.tags(p.namer.base("postgres-dr-params")), opts=child)
+        self.parameter_group_name = params.name if params is not None else None
         self.replica = aws.rds.Instance(
             "postgres-dr", identifier=replica_id, replicate_source_db=source_arn,
+            parameter_group_name=params.name if params is not None else None,
             instance_class=d.db_instance_class or args.instance_class, storage_type="gp3",
             storage_encrypted=True, kms_key_id=args.kms_key_arn, db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[args.data_sg_id], publicly_accessible=False, port=POSTGRES_PORT,
@@ -203,7 +216,8 @@ class DrDatabase(pulumi.ComponentResource):
             replica_identifier=self.replica.identifier, replica_address=self.replica.address,
             replica_resource_id=self.replica.resource_id,
             subnet_group_name=subnets.name, endpoint_parameter=parameter_name,
-            alerts_topic_arn=pulumi.Output.from_input(args.alerts_topic_arn))
+            alerts_topic_arn=pulumi.Output.from_input(args.alerts_topic_arn),
+            parameter_group_name=self.parameter_group_name)
         publish(self, self.outputs)
 
 

@@ -307,6 +307,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         isolated_subnet_ids=dr_net.isolated_subnet_ids, data_sg_id=dr_net.data_security_group_id,
         kms_key_arn=dr_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn,
         backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
+        parameter_family=data.db_parameter_family, parameters=data.db_parameters,
     )).outputs
     cache = DrCache("dr-cache", DrCacheArgs(
         platform=dp, settings=d, engine_version=settings.data.redis_engine_version,
@@ -385,7 +386,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "release_parameters": dr_app.release_parameters,
             "primary_pool": edge.user_pool_id, "dr_pool": dr_edge.user_pool_id,
             "primary_params": data.db_parameter_group_name, "readers": data.db_replica_identifier,
-            "primary_multi_az": settings.data.db_multi_az,
+            "primary_multi_az": settings.data.db_multi_az, "dr_params": db.parameter_group_name,
             "desired": {s.name: s.settings.desired_count for s in catalogue},
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,

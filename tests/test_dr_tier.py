@@ -646,3 +646,21 @@ def test_dr_copies_keep_old_versions_as_long_as_their_sources():
     assert replicas and set(replicas) == set(replica_of.values())
     for key, replica in replicas.items():
         assert keep(replica) >= keep(lifecycles[f"{key}-lifecycle"]) == 180, key
+
+
+def test_the_dr_replica_has_the_primarys_parameter_group_in_its_region():
+    """Issue 26: the DR database had no parameter group (TLS-only and logging settings lost at promotion); its
+    replica now gets a group of the same family and parameters in the DR region, and the failback re-creates the
+    DR replica with it (manifest drDbParameterGroup)."""
+    from functions.dr_failover.manifest import parse
+    plan = stack_plan("prod", preview=False)
+    dr = {r.urn for r in dr_side(plan)}
+    groups = plan.of_type("aws:rds/parameterGroup:ParameterGroup")
+    [primary] = [g for g in groups if g.urn not in dr]
+    [standby] = [g for g in groups if g.urn in dr]
+    assert standby.props["family"] == primary.props["family"]
+    assert standby.props["parameters"] == primary.props["parameters"]
+    assert {"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"} in standby.props["parameters"]
+    [replica] = [r for r in dr_side(plan) if r.type == RDS]
+    assert replica.props["parameterGroupName"] == standby.outputs["name"]
+    assert parse(plan.exports["drManifest"]).dr_db_parameter_group == standby.outputs["name"]
