@@ -256,10 +256,8 @@ def document_errors(resources: Iterable) -> list[DeployError]:
             raw = _plain(r.inputs.get(key))
             if not isinstance(raw, str) or raw == UNKNOWN:
                 continue
-            try:
-                document = json.loads(raw)
-            except ValueError as exc:
-                errors.append(_malformed(r, key, raw, exc, names))
+            document = _parsed(r, key, raw, names, errors)
+            if document is _MALFORMED:
                 continue
             for path, value, expected in validate_document(document, *target):
                 if value is None:
@@ -277,10 +275,8 @@ def document_errors(resources: Iterable) -> list[DeployError]:
             raw = _plain(r.inputs.get(key))
             if not isinstance(raw, str) or not raw or UNKNOWN in raw:
                 continue
-            try:
-                document = json.loads(raw)
-            except ValueError as exc:
-                errors.append(_malformed(r, key, raw, exc, names))
+            document = _parsed(r, key, raw, names, errors)
+            if document is _MALFORMED:
                 continue
             if not isinstance(document, kind):
                 errors.append(DeployError("document", r.urn, key, document, "a JSON object",
@@ -300,6 +296,18 @@ def _label(r, names: Mapping[str, str]) -> str:
 def _malformed(r, key: str, raw: str, exc: Exception, names: Mapping[str, str]) -> DeployError:
     return DeployError("document", r.urn, key, raw[:60], "JSON",
                        f"not valid JSON ({str(exc).splitlines()[0]}): the API refuses it", _label(r, names))
+
+
+_MALFORMED = object()
+
+
+def _parsed(r, key: str, raw: str, names: Mapping[str, str], errors: list) -> Any:
+    """The JSON document, or _MALFORMED with its deploy error appended (the API refuses text that is not JSON)."""
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        errors.append(_malformed(r, key, raw, exc, names))
+        return _MALFORMED
 
 
 def _plain(value: Any) -> Any:

@@ -688,6 +688,15 @@ def _fake_str(key: str, ctx: Context) -> str:
     return f"mock-{key}"
 
 
+
+def _scalar(hint: Any, key: str) -> Any:
+    """A plausible value of a scalar output: False, a port (443) or 1, 1.0."""
+    if hint is bool:
+        return False
+    if hint is int:
+        return 443 if key.lower().endswith("port") else 1
+    return 1.0
+
 def _fake(hint: Any, key: str, ctx: Context, module: Any, depth: int = 0) -> Any:
     hint = _resolve_hint(hint, module)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -696,12 +705,8 @@ def _fake(hint: Any, key: str, ctx: Context, module: Any, depth: int = 0) -> Any
         return _fake(hint, key, ctx, module, depth)
     if hint is str:
         return _fake_str(key, ctx)
-    if hint is bool:
-        return False
-    if hint is int:
-        return 443 if key.lower().endswith("port") else 1
-    if hint is float:
-        return 1.0
+    if hint in (bool, int, float):
+        return _scalar(hint, key)
     if origin in (list, collections.abc.Sequence, typing.Sequence):
         item = _resolve_hint(args[0], module) if args else Any
         if item is str:
@@ -1058,12 +1063,8 @@ def declared_value(hint: Any, key: str, ctx: Context, module: Any, doc: str = ""
         return value
     if optional_input and hint in (bool, int, float):
         return None   # what AWS chose depends on more than we see (a public IP depends on the subnet): left out
-    if hint is bool:
-        return False
-    if hint is int:
-        return 443 if key.lower().endswith("port") else 1
-    if hint is float:
-        return 1.0
+    if hint in (bool, int, float):
+        return _scalar(hint, key)
     if origin in (dict, collections.abc.Mapping, typing.Mapping):
         if key == "tagsAll":   # the resource's tags merged with the provider's default tags (none under mocks)
             return dict(ctx.inputs.get("tags") or {})
