@@ -686,11 +686,17 @@ def test_failback_waits_for_the_replica_to_catch_up(failed_over):
 def test_an_idle_source_passes_the_lag_gate_and_a_gate_at_zero_never_does(failed_over):
     """Issue 26: an idle PostgreSQL source reports up to ~5 min of lag (never 0): the gate passes once a commit
     made after the fence (RDS's heartbeat) is replayed, within 5 polls. Break test: the old `lag <= 0` gate
-    (maxReplicaLagSeconds 0) fails the failback at wait-replica-caught-up, nothing promoted."""
+    (maxReplicaLagSeconds 0) fails the failback at wait-replica-caught-up, nothing promoted.
+
+    The refused gate polls a minute apart, as the idle source's clock moves (`IdleSource.sleep`: a minute per
+    poll), so 900 s are 15 polls, three heartbeats; at `cli`'s --poll-seconds 0 the procedure counted 901 polls
+    (one a second) against that clock: 15 hours of samples, 31 s of moto for the same verdict."""
     world = failed_over
     world.path.write_text(json.dumps({**world.manifest, "maxReplicaLagSeconds": 0}))
-    r = cli(world, "--lag-timeout", "900", "failback", "--target-region", PRIMARY, "--confirm")
-    assert r.code == 1 and "wait-replica-caught-up: FAILED" in r.out, r.out
+    r = cli(world, "--lag-timeout", "900", "--poll-seconds", "60", "failback", "--target-region", PRIMARY,
+            "--confirm")
+    assert r.code == 1 and "wait-replica-caught-up: FAILED" in r.out and "after 900 s" in r.out, r.out
+    assert IDLE is not None and IDLE.minute == 15  # 16 samples read, a minute apart
     assert db(world, PRIMARY, DB).get("ReadReplicaSourceDBInstanceIdentifier")
     world.path.write_text(json.dumps(world.manifest))
     r = cli(world, "resume", "--target-region", PRIMARY, "--confirm")
