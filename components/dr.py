@@ -15,7 +15,8 @@ primary-region resource (S3 replication on the source bucket, the ECR registry's
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -23,6 +24,7 @@ from pulumi import Input
 
 from .config.dr import DrSettings
 from .context import Platform, after, policy_json, publish
+from .recipes.alarms import metric_alarm
 from .recipes.buckets import LEGACY_ELB_REGIONS, PrivateBucket, private_bucket
 from .recipes.keys import key_policy, kms_key
 from .recipes.roles import service_role
@@ -82,6 +84,13 @@ class DrTierArgs:
     # Days the data buckets keep noncurrent versions (data.lifecycleNoncurrentExpireDays): the DR copies keep them
     # as long (issue 26: a copy that forgets sooner than its source is no second line for an overwrite).
     noncurrent_version_days: int = 30
+    # The data buckets' key (the security tier's data key): the reverse rules (DR -> primary, standing modes)
+    # re-encrypt what they bring back under it.
+    bucket_kms_key_arn: Input[str] | None = None
+    # The primary region's alerts topic: the replication alarms whose metric lives in the primary region.
+    alerts_topic_arn: Input[str] | None = None
+    # Tables' names (DynamoDB ReplicationLatency is dimensioned by TableName and ReceivingRegion).
+    table_names: Mapping[str, Input[str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +101,13 @@ class DrOutputs:
     backup_vault_name: pulumi.Output[str] | None
     dr_backup_vault_arn: pulumi.Output[str] | None
     replica_bucket_names: Mapping[str, pulumi.Output[str]]
+    # Every S3 replication rule the stack builds, both directions (primary -> DR always with dr.enabled; DR ->
+    # primary in the standing modes): {key, ruleId, source, destination (bucket names), sourceRegion,
+    # destinationRegion, rtcMinutes}. replication_alarms() alarms each in the region its metrics live in.
+    replication_rules: Sequence[Mapping[str, Any]] = ()
+    # DynamoDB tables with a DR-region replica (global tables: multi-active, both directions): their names.
+    replicated_tables: Mapping[str, pulumi.Output[str]] = dataclasses.field(default_factory=dict)
+    reverse_replication_role_arn: pulumi.Output[str] | None = None   # DR -> primary (standing modes)
 
 
 class DrTier(pulumi.ComponentResource):
@@ -111,6 +127,9 @@ class DrTier(pulumi.ComponentResource):
         self.dr_vault: aws.backup.Vault | None = None
         self.replica_buckets: dict[str, aws.s3.Bucket] = {}
         self.dr_logs: PrivateBucket | None = None
+        self.replication_rules: list[dict] = []
+        self.reverse_role_arn: pulumi.Output[str] | None = None
+        self.table_replicas: dict[str, aws.dynamodb.TableReplica] = {}
         if d.enabled:
             if args.dr_platform is None or args.dr_platform.provider is None:
                 raise ValueError("DrTierArgs.dr_platform (with the DR region's provider) is required when dr.enabled")
@@ -135,8 +154,8 @@ class DrTier(pulumi.ComponentResource):
                     "rds-backups-dr", source_db_instance_arn=args.db_instance_arn, kms_key_id=self.dr_key.arn,
                     retention_period=d.rds_backup_retention_days, opts=dr_opts)
 
-            # --- DynamoDB: global-table replicas ---
-            self.table_replicas = {}
+            # --- DynamoDB: global-table replicas (multi-active: a write in either region replicates to the other,
+            # so what the DR services write during an outage is in the primary's table when it is back) ---
             if d.dynamodb_strategy == "replica":
                 for key, arn in sorted(args.table_arns.items()):
                     self.table_replicas[key] = aws.dynamodb.TableReplica(
@@ -191,7 +210,15 @@ class DrTier(pulumi.ComponentResource):
             dr_access_log_bucket_name=self.dr_logs.bucket.bucket if self.dr_logs else None,
             backup_vault_name=self.vault.name if self.vault else None,
             dr_backup_vault_arn=self.dr_vault.arn if self.dr_vault else None,
-            replica_bucket_names={k: b.bucket for k, b in self.replica_buckets.items()})
+            replica_bucket_names={k: b.bucket for k, b in self.replica_buckets.items()},
+            replication_rules=self.replication_rules,
+            replicated_tables={k: pulumi.Output.from_input(args.table_names[k]) for k in sorted(self.table_replicas)
+                               if k in args.table_names},
+            reverse_replication_role_arn=self.reverse_role_arn)
+        if d.enabled and args.alerts_topic_arn is not None:
+            # The replication alarms whose metrics live in the primary region (the DR region's: build_dr_region).
+            replication_alarms(self, p, rules=self.replication_rules, tables=self.outputs.replicated_tables,
+                               other_region=d.region, topic=args.alerts_topic_arn)
         publish(self, self.outputs)
 
     def _lock(self, logical: str, vault: aws.backup.Vault, retention: int, opts: pulumi.ResourceOptions) -> None:
@@ -205,6 +232,37 @@ class DrTier(pulumi.ComponentResource):
             # set = compliance mode, immutable once the cooling-off days have passed.
             changeable_for_days=d.vault_lock_cooling_off_days if d.vault_lock_mode == "compliance" else None,
             opts=opts)
+
+    def _rule(self, rule_id: str, destination_arn: Input[str], replica_key_arn: Input[str] | None,
+              ) -> aws.s3.BucketReplicationConfigRuleArgs:
+        """One replication rule, the same in both directions: everything (prefix ""), delete markers replicated,
+        replica modification sync on (two-way replication: metadata changes made to a replica flow back; S3 User
+        Guide, 'Replicating metadata changes with replica modification sync'), RTC and its metrics when
+        `dr.s3ReplicationTimeControl`. `replica_key_arn` None: SSE-S3 objects (the site), replicated as they are
+        (S3 rejects a KMS selection criterion without a replica key)."""
+        d = self._settings
+        kms = replica_key_arn is not None
+        return aws.s3.BucketReplicationConfigRuleArgs(
+            id=rule_id, status="Enabled", priority=1,
+            filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+            delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
+            source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                replica_modifications=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaReplicaModificationsArgs(
+                    status="Enabled"),
+                sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                    status="Enabled") if kms else None),
+            destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                bucket=destination_arn, storage_class="STANDARD",
+                encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                    replica_kms_key_id=replica_key_arn) if replica_key_arn is not None else None,
+                replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                    status="Enabled", time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=15))
+                if d.s3_replication_time_control else None,
+                # Replication metrics always (OperationsFailedReplication, ReplicationLatency: the alarms read them);
+                # the event threshold is RTC's 15 minutes.
+                metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                    status="Enabled", event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15)
+                    if d.s3_replication_time_control else None)))
 
     def _replicate_buckets(self, p, args: DrTierArgs, dr_opts, dr_stateful, child) -> None:
         d, dr_key = self._settings, self.dr_key
@@ -220,8 +278,19 @@ class DrTier(pulumi.ComponentResource):
             if args.site_versioning_id is not None:
                 versioning_ids[SITE] = args.site_versioning_id
         sources = [arn for _, arn in sorted(buckets.items())]
+        # Two-way in the standing modes (pilot-light, warm-standby): the DR services write to the replicas during
+        # an outage, and each replica replicates back to its source, so what was written there is in the primary
+        # bucket at failback (the forward rule does not re-replicate a replica; replica modification sync keeps
+        # metadata in step both ways). backup-restore has no DR writer until the region is stood up (a standing
+        # mode), which adds the reverse rules.
+        two_way = d.standby
+        if two_way and any(k != SITE for k in buckets) and args.bucket_kms_key_arn is None:
+            raise ValueError("DrTierArgs.bucket_kms_key_arn (the data buckets' key) is required for the reverse "
+                             "replication of the standing DR modes")
         replicas = []
         configs = []
+        reverse = []
+        rules: list[dict] = []
         # Server access logs of the replicas: the destination must be in the same region and use SSE-S3.
         # Protected like every other prod store (access logs are evidence; force_destroy is off in prod).
         logs = self.dr_logs = private_bucket(
@@ -239,6 +308,7 @@ class DrTier(pulumi.ComponentResource):
                     days=p.settings.audit_log_retention_days),
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=7))])
+        rtc = 15 if d.s3_replication_time_control else None
         for key in sorted(buckets):
             # The site's replica: SSE-S3 like its source (CloudFront reads it through OAC without a KMS grant),
             # readable by the one distribution that has it as its secondary origin.
@@ -258,32 +328,58 @@ class DrTier(pulumi.ComponentResource):
                 if site and site_distribution_arn is not None else None)
             self.replica_buckets[key] = replica.bucket
             replicas.append(replica.arn)
-            source_name = ids.get(key)
-            if source_name is None:
-                source_name = pulumi.Output.from_input(buckets[key]).apply(lambda a: a.split(":::")[-1])
-            rule = aws.s3.BucketReplicationConfigRuleArgs(
-                id="dr-region", status="Enabled", priority=1,
-                filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
-                delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
-                # SSE-KMS objects need both settings; the site's SSE-S3 objects replicate as they are (S3
-                # rejects a KMS selection criterion without a replica key).
-                source_selection_criteria=None if site else aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-                    sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
-                        status="Enabled")),
-                destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
-                    bucket=replica.bucket.arn, storage_class="STANDARD",
-                    encryption_configuration=None if site else aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                        replica_kms_key_id=dr_key.arn),
-                    replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
-                        status="Enabled", time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=15))
-                    if d.s3_replication_time_control else None,
-                    metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
-                        status="Enabled", event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15))
-                    if d.s3_replication_time_control else None))
+            # The source's name from its (explicit, known in a preview) ARN: the alarms' dimensions; its id (when
+            # given) carries the dependency on the bucket for the configuration.
+            known_name = pulumi.Output.from_input(buckets[key]).apply(lambda a: a.split(":::")[-1])
+            source_name = ids.get(key, known_name)
+            # the replica's ARN from its explicit name (known in a preview); the configuration waits for the replica
+            # itself through its versioning and policy (depends_on below)
+            rule = self._rule("dr-region", replica.arn, None if site else dr_key.arn)
             # On the SOURCE bucket, hence the primary-region provider. Versioning must be Enabled on both sides.
             source_versioning = after(versioning_ids[key]) if key in versioning_ids else []
-            configs.append((f"replication-{key}", source_name, rule,
-                            [r for r in (replica.versioning, replica.policy) if r is not None] + source_versioning))
+            replica_ready = [r for r in (replica.versioning, replica.policy) if r is not None]
+            configs.append((f"replication-{key}", source_name, rule, replica_ready + source_versioning))
+            rules.append({"key": key, "ruleId": "dr-region", "source": known_name,
+                          "destination": replica.bucket.bucket, "sourceRegion": p.region,
+                          "destinationRegion": d.region, "rtcMinutes": rtc})
+            if two_way:
+                back = self._rule("to-primary", buckets[key], None if site else args.bucket_kms_key_arn)
+                reverse.append((f"replication-{key}-back", replica.bucket.id, back, replica_ready + source_versioning))
+                rules.append({"key": key, "ruleId": "to-primary", "source": replica.bucket.bucket,
+                              "destination": known_name, "sourceRegion": d.region,
+                              "destinationRegion": p.region, "rtcMinutes": rtc})
+        self.replication_rules = rules
+        forward = self._replication_role(
+            "s3-replication-role", "s3-replication-policy", role_name, sources, replicas,
+            encrypt_region=d.region, decrypt_region=p.region, description="S3 cross-region replication to the DR region")
+        # After the role's permissions exist: replication starts with the first object written after this.
+        for logical, source_name, rule, ready in configs:
+            aws.s3.BucketReplicationConfig(
+                logical, bucket=source_name, role=forward.role.arn, rules=[rule],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, forward.policies["s3-replication-policy"]]))
+        self.reverse_role_arn = None
+        if reverse:
+            # Its own role, built in the DR region (IAM is global; the DR provider keeps every DR-side resource on
+            # one provider): it reads the replicas and writes only into the primary buckets.
+            back_role = self._replication_role(
+                "s3-replication-back-role", "s3-replication-back-policy", p.namer.physical("iam_role", "s3-replication-back"),
+                replicas, sources, encrypt_region=p.region, decrypt_region=d.region,
+                description="S3 replication back from the DR region to the primary buckets (two-way)",
+                opts=pulumi.ResourceOptions(provider=self.provider))
+            self.reverse_role_arn = back_role.role.arn
+            for logical, bucket_id, rule, ready in reverse:
+                aws.s3.BucketReplicationConfig(
+                    logical, bucket=bucket_id, role=back_role.role.arn, rules=[rule],
+                    opts=pulumi.ResourceOptions(parent=self, provider=self.provider,
+                                                depends_on=[*ready, back_role.policies["s3-replication-back-policy"]]))
+
+    def _replication_role(self, logical: str, policy_key: str, name: str, sources: list, destinations: list, *,
+                          encrypt_region: str, decrypt_region: str, description: str,
+                          opts: pulumi.ResourceOptions | None = None):
+        """The grants S3 replication needs (S3 User Guide, 'Setting up permissions for live replication'): read
+        the sources' configuration and versions, replicate into the destinations, decrypt in the source region's
+        S3 and encrypt in the destination region's."""
+        p = self._platform
         statements: list[dict] = [
             {"Sid": "ReadSourceConfiguration", "Effect": "Allow",
              "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": sources},
@@ -292,24 +388,17 @@ class DrTier(pulumi.ComponentResource):
              "Resource": [pulumi.Output.concat(a, "/*") for a in sources]},
             {"Sid": "WriteReplicas", "Effect": "Allow",
              "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-             "Resource": [pulumi.Output.concat(a, "/*") for a in replicas]},
+             "Resource": [pulumi.Output.concat(a, "/*") for a in destinations]},
             # Key ARNs are unknown until created: scope by the S3 endpoint of each region instead, so the
             # policy is checkable in a preview (the role can only reach the buckets above anyway).
             {"Sid": "EncryptReplicas", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-             "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"s3.{d.region}.amazonaws.com"}}},
+             "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"s3.{encrypt_region}.amazonaws.com"}}},
             {"Sid": "DecryptSources", "Effect": "Allow", "Action": ["kms:Decrypt"],
-             "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"s3.{p.region}.amazonaws.com"}}},
+             "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": f"s3.{decrypt_region}.amazonaws.com"}}},
         ]
-        replication = service_role(
-            self, p, "s3-replication-role", service="s3.amazonaws.com", name=role_name, tag_name=role_name,
-            description="S3 cross-region replication to the DR region",
-            inline={"s3-replication-policy": policy_json(*statements)}, opts=pulumi.ResourceOptions(provider=self.provider))
-        role, role_policy = replication.role, replication.policies["s3-replication-policy"]
-        # After the role's permissions exist: replication starts with the first object written after this.
-        for logical, source_name, rule, ready in configs:
-            aws.s3.BucketReplicationConfig(
-                logical, bucket=source_name, role=role.arn, rules=[rule],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, role_policy]))
+        return service_role(self, p, logical, service="s3.amazonaws.com", name=name, tag_name=name,
+                            description=description, inline={policy_key: policy_json(*statements)},
+                            opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(provider=self.provider), opts))
 
     def _elb_delivery(self, arn: pulumi.Output) -> list[dict]:
         """The DR load balancer's access logs (pilot-light/warm-standby): ELB writes <bucket>/<prefix>/AWSLogs/<acct>/.
@@ -371,3 +460,54 @@ class DrTier(pulumi.ComponentResource):
         if baseline:
             aws.backup.RegionSettings("backup-region-settings", resource_type_opt_in_preference=BACKUP_OPT_IN,
                                       resource_type_management_preference=BACKUP_MANAGED, opts=child)
+
+
+# S3 replication metrics (S3 User Guide, 'Using S3 Replication metrics',
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html, and 'Metrics and dimensions',
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html): namespace AWS/S3, dimensions
+# SourceBucket, DestinationBucket, RuleId. OperationsFailedReplication is published in the Region of the SOURCE
+# bucket and only when an operation fails; ReplicationLatency (seconds) in the Region of the DESTINATION bucket.
+# DynamoDB (Developer Guide, 'Monitoring global tables', .../amazondynamodb/latest/developerguide/
+# V2globaltables_monitoring.html; 'DynamoDB Metrics and dimensions'): AWS/DynamoDB ReplicationLatency
+# (milliseconds), dimensions TableName and ReceivingRegion, emitted in the region the write was made in, for each
+# source/destination pair, only while items are written.
+S3_NAMESPACE, DYNAMODB_NAMESPACE = "AWS/S3", "AWS/DynamoDB"
+DYNAMODB_LATENCY_MS = 60_000     # a minute behind for 5 minutes pages (typical: about a second)
+
+
+def replication_alarms(parent: pulumi.Resource, p: Platform, *, rules: Sequence[Mapping[str, Any]],
+                       tables: Mapping[str, Input[str]], other_region: str, topic: Input[str]) -> None:
+    """The replication alarms whose metric is published in `p.region`, to that region's alerts topic (an alarm
+    notifies a topic of its own region): S3 failures of the rules whose source is here, S3 latency of the rules
+    whose destination is here (above the RTC threshold), DynamoDB latency of the writes made here towards
+    `other_region`. Missing data is not breaching for all of them: none is emitted while nothing replicates
+    (a failure count exists only when an operation failed; DynamoDB's latency only while items are written), and
+    a stall shows as a growing latency value, not as a gap: so each alarm returns to OK when its direction is quiet
+    (e.g. the reverse rules while the primary serves, the forward ones while the primary region is lost)."""
+    here = p.region
+    for rule in rules:
+        dims = {"SourceBucket": rule["source"], "DestinationBucket": rule["destination"], "RuleId": rule["ruleId"]}
+        way = f"{rule['sourceRegion']} -> {rule['destinationRegion']}"
+        tag = f"{rule['key']}-{rule['ruleId']}"
+        if rule["sourceRegion"] == here:
+            metric_alarm(parent, p, f"s3-replication-failed-{tag}", f"s3-repl-failed-{tag}", namespace=S3_NAMESPACE,
+                         metric="OperationsFailedReplication", dimensions=dims, op=">", threshold=0.0,
+                         statistic="Sum", period=300, actions=[topic], missing="notBreaching", severity="critical",
+                         description=f"S3 replication of {rule['key']} ({way}, rule {rule['ruleId']}) failed "
+                                     "operations: the copy in the other region is missing them")
+        if rule["destinationRegion"] == here:
+            limit = float((rule.get("rtcMinutes") or 15) * 60)
+            metric_alarm(parent, p, f"s3-replication-latency-{tag}", f"s3-repl-latency-{tag}", namespace=S3_NAMESPACE,
+                         metric="ReplicationLatency", dimensions=dims, op=">", threshold=limit, statistic="Maximum",
+                         period=60, periods=5, actions=[topic], missing="notBreaching", severity="critical",
+                         description=f"S3 replication of {rule['key']} ({way}) more than {limit / 60:.0f} min behind "
+                                     "(the RTC threshold: the RPO is broken)")
+    for key, table in sorted(tables.items()):
+        name = pulumi.Output.from_input(table)
+        metric_alarm(parent, p, f"dynamodb-replication-latency-{key}", f"dynamodb-repl-latency-{key}",
+                     namespace=DYNAMODB_NAMESPACE, metric="ReplicationLatency",
+                     dimensions={"TableName": name, "ReceivingRegion": other_region}, op=">",
+                     threshold=float(DYNAMODB_LATENCY_MS), statistic="Maximum", period=60, periods=5, actions=[topic],
+                     missing="notBreaching", severity="critical",
+                     description=f"DynamoDB global-table replication from {here} to {other_region} more than "
+                                 f"{DYNAMODB_LATENCY_MS // 1000} s behind")

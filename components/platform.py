@@ -24,7 +24,7 @@ from .data import DataOutputs, DataTier, DataTierArgs
 from .database_users import DatabaseUsers, DatabaseUsersArgs, DatabaseUsersOutputs
 from .database_users import role_arn as bootstrap_role_arn
 from .delivery import DeliveredService, DeliveryOutputs, DeliveryTier, DeliveryTierArgs
-from .dr import DrOutputs, DrTier, DrTierArgs, replica_origin
+from .dr import DrOutputs, DrTier, DrTierArgs, replica_origin, replication_alarms
 from .dr_region import (
     DrCache,
     DrCacheArgs,
@@ -223,7 +223,9 @@ def build(settings: Settings, provider: pulumi.ProviderResource | None = None, *
         site_bucket_id=edge.site_bucket_name, site_bucket_arn=edge.site_bucket_arn,
         site_versioning_id=edge.site_versioning_id, site_distribution_arn=edge.distribution_arn,
         ecr_lifecycle_policy=ml.ecr_lifecycle_policy,
-        noncurrent_version_days=settings.data.lifecycle_noncurrent_expire_days)).outputs
+        noncurrent_version_days=settings.data.lifecycle_noncurrent_expire_days,
+        bucket_kms_key_arn=security.data_key_arn, alerts_topic_arn=events.alerts_topic_arn,
+        table_names=data.table_names)).outputs
 
     dr_region = None
     if dr_keys is not None:
@@ -394,5 +396,8 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     failover = failover_tier.outputs
     # The DR region's silent failures (Backup copy/restore jobs, GuardDuty findings) to its own alerts topic.
     silent_failure_rules(failover_tier, dp, dr_events.alerts_topic_arn)
+    # ... and the replication alarms whose metrics live in the DR region (both directions; components/dr.py).
+    replication_alarms(failover_tier, dp, rules=dr.replication_rules, tables=dr.replicated_tables,
+                       other_region=primary_region, topic=dr_events.alerts_topic_arn)
     return DrRegionOutputs(network=dr_net, application=dr_app, edge=dr_edge, database=db, events=dr_events,
                            health_check_ids=list(failover.health_check_ids), manifest=failover.manifest)

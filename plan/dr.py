@@ -70,10 +70,13 @@ class Rpo:
     seconds: float | None       # None: no bound
     source: str
     note: str = ""
+    # "to-dr": what the DR region holds of the primary's writes (the failover's loss); "back": what the primary
+    # holds, after failback, of the writes made in the DR region during the outage
+    direction: str = "to-dr"
 
     def to_json(self) -> dict:
         return {"store": self.store, "mechanism": self.mechanism, "rpoSeconds": self.seconds, "source": self.source,
-                "note": self.note}
+                "note": self.note, "direction": self.direction}
 
 
 @dataclasses.dataclass
@@ -187,6 +190,9 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
     backup_daily = bool(plan.of_type(BACKUP_PLAN)) and any(
         (rule.get("copyActions") or []) for p in plan.of_type(BACKUP_PLAN) for rule in (p.props.get("rules") or []))
 
+    # a standing DR region serves writes after a failover: each store's RPO back to the primary is reported too
+    standing = cfg["enabled"] and cfg["mode"] in ("pilot-light", "warm-standby")
+
     # --- PostgreSQL --------------------------------------------------------------------------------
     dbs = [r for r in plan.of_type(RDS) if not r.props.get("replicateSourceDb") and not in_dr(r)]
     dr_replicas = [r for r in plan.of_type(RDS) if r.props.get("replicateSourceDb") and in_dr(r)]
@@ -206,6 +212,11 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
             else:
                 rpo.append(Rpo(name, "cross-region read replica (async), no ReplicaLag alarm", None, row["source"],
                                "unbounded: nothing pages when the lag grows"))
+            if standing:
+                back_row = rep["rds-failback-replica"]
+                rpo.append(Rpo(name, "failback: the primary re-created as a replica of the promoted DR database, "
+                               "promoted after the lag gate", back_row["typical_seconds"], back_row["source"],
+                               direction="back"))
         elif any(in_dr(r) for r in plan.of_type(BACKUP_REPL)):
             row = rep["rds-automated-backups-replication"]
             rpo.append(Rpo(name, "automated backups (snapshots + transaction logs) replicated", row["typical_seconds"],
@@ -217,15 +228,37 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
             rpo.append(Rpo(name, "no copy outside the primary region", None, "-"))
 
     # --- S3 --------------------------------------------------------------------------------------------
+    # Each configuration by the region it lives in (its bucket's): the primary's replicate to the DR region, the DR
+    # replicas' back to the primary (two-way, standing modes).
+    forward: dict[str, tuple[str, bool]] = {}
+    back: dict[str, tuple[Resource, bool]] = {}
     for cfgr in plan.of_type(REPLICATION):
         bucket = v.source_of(cfgr, "bucket")
-        key = (bucket.props.get("tags") or {}).get("Purpose") if bucket is not None else None
-        label = f"S3 {key or (bucket.name if bucket is not None else cfgr.name)}"
+        tags = (bucket.props.get("tags") or {}) if bucket is not None else {}
         rules = cfgr.props.get("rules") or []
         rtc = any(_dig(rule, "destination.replicationTime.status") == "Enabled" for rule in rules)
+        if in_dr(cfgr):
+            # keyed by the primary bucket it writes into (the rule's destination)
+            for rule in rules:
+                back[str(_dig(rule, "destination.bucket") or "").split(":::")[-1]] = (cfgr, rtc)
+        else:
+            label = tags.get("Purpose") or (bucket.name if bucket is not None else cfgr.name)
+            forward[str((bucket.props.get("bucket") if bucket is not None else None) or label)] = (label, rtc)
+    for label, rtc in forward.values():
         row = rep["s3-rtc" if rtc else "s3-crr"]
-        rpo.append(Rpo(label, "cross-region replication" + (" with RTC" if rtc else " (no RTC)"),
+        rpo.append(Rpo(f"S3 {label}", "cross-region replication" + (" with RTC" if rtc else " (no RTC)"),
                        row["typical_seconds"], row["source"]))
+    if standing:
+        for name, (key, _) in forward.items():
+            if name in back:
+                rtc = back[name][1]
+                row = rep["s3-rtc" if rtc else "s3-crr"]
+                rpo.append(Rpo(f"S3 {key}", "the DR replica replicates back (two-way" + (", RTC)" if rtc else ", no RTC)"),
+                               row["typical_seconds"], row["source"], direction="back"))
+            else:
+                rpo.append(Rpo(f"S3 {key}", "no replication back: objects written in the DR region stay there", None,
+                               "-", "unbounded: rows written during the outage may point at objects the primary lacks",
+                               direction="back"))
 
     # --- DynamoDB ----------------------------------------------------------------------------------------
     replicated_tables = {id(v.source_of(r, "globalTableArn")) for r in plan.of_type(TABLE_REPLICA) if in_dr(r)}
@@ -234,11 +267,19 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
         if id(table) in replicated_tables:
             row = rep["dynamodb-global-table"]
             rpo.append(Rpo(label, "global-table replica in the DR region", row["typical_seconds"], row["source"]))
-        elif backup_daily:
-            row = rep["backup-copy"]
-            rpo.append(Rpo(label, "AWS Backup daily copy to the DR vault", row["typical_seconds"], row["source"]))
+            if standing:
+                # global tables are multi-active: a write in the DR region replicates to the primary's table
+                rpo.append(Rpo(label, "global table, multi-active: DR-region writes replicate back",
+                               row["typical_seconds"], row["source"], direction="back"))
         else:
-            rpo.append(Rpo(label, "no copy outside the primary region", None, "-"))
+            if backup_daily:
+                row = rep["backup-copy"]
+                rpo.append(Rpo(label, "AWS Backup daily copy to the DR vault", row["typical_seconds"], row["source"]))
+            else:
+                rpo.append(Rpo(label, "no copy outside the primary region", None, "-"))
+            if standing:
+                rpo.append(Rpo(label, "no DR-region replica: a table restored there does not replicate back", None,
+                               "-", direction="back"))
 
     for cluster in plan.of_type(DOCDB):
         row = rep["backup-copy"]
@@ -343,6 +384,8 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
                  Step(f"restore-db-from-backup (ALB + services beside it: {_dur(front)})", max(restore, front),
                       max(restore, front), steps_t["restore-db-from-backup"]["source"]), dns]
         notes.append("backup-restore: a lower bound; the database restore grows with its size")
+    # a replication nobody is paged about can break the RPO silently
+    notes.extend(f"no alarm: {gap}" for gap in replication_alarm_gaps(plan))
     return Objectives(stack=plan.stack, mode=mode, enabled=cfg["enabled"], primary_region=primary,
                       dr_region=dr_region, rpo=rpo, steps=steps, not_covered=not_covered, notes=notes,
                       failback_steps=failback_steps)
@@ -383,10 +426,16 @@ def _short(source: str, width: int = 70) -> str:
 
 def text(o: Objectives) -> str:
     out = [f"disaster recovery: stack {o.stack}, mode {o.mode}, {o.primary_region} -> {o.dr_region or '(none)'}"]
-    out.append("  RPO per data store:")
-    for r in o.rpo:
-        out.append(f"    {r.store[:40]:<40} {_dur(r.seconds):>9}  {r.mechanism[:62]}")
-        out.append(f"    {'':<40} {'':>9}  source: {_short(r.source, 62)}")
+    for direction, title in (("to-dr", "RPO per data store (primary -> DR region):"),
+                             ("back", "RPO of what is written in the DR region during the outage (back to the "
+                                      "primary at failback):")):
+        rows = [r for r in o.rpo if r.direction == direction]
+        if not rows:
+            continue
+        out.append(f"  {title}")
+        for r in rows:
+            out.append(f"    {r.store[:40]:<40} {_dur(r.seconds):>9}  {r.mechanism[:62]}")
+            out.append(f"    {'':<40} {'':>9}  source: {_short(r.source, 62)}")
     if o.steps:
         out.append(f"  RTO ({o.mode}): {_dur(o.rto_low)} - {_dur(o.rto_high)}")
         for s in o.steps:
@@ -481,3 +530,54 @@ def cli(args, plan: Plan) -> tuple[dict, list[str]]:
         doc["disasterRecoveryModes"] = rows
         sections.append(modes_text(rows))
     return doc, sections
+
+
+# ------------------------------------------------------------------------------------------- silent replication
+def replication_alarm_gaps(plan: Plan) -> list[str]:
+    """Every replication the plan builds must page when it fails or falls behind (issue 26, silent failures):
+    each S3 replication rule (both directions) needs an OperationsFailedReplication alarm in its SOURCE bucket's
+    region and a ReplicationLatency alarm in its DESTINATION bucket's region (where S3 publishes them: S3 User
+    Guide, 'Using S3 Replication metrics'), dimensioned SourceBucket/DestinationBucket/RuleId; each DynamoDB table
+    replica needs a ReplicationLatency alarm (TableName, ReceivingRegion) in each of the two regions (DynamoDB
+    Developer Guide, 'Monitoring global tables'); each notifying a topic of its own region. One line per gap."""
+    v = _View(plan)
+    alarms: dict[tuple, list[Resource]] = {}
+    for a in plan.of_type(ALARM):
+        key = (a.props.get("namespace"), a.props.get("metricName"), v.region(a))
+        alarms.setdefault(key, []).append(a)
+
+    def has(namespace: str, metric: str, region: str, dims: dict) -> bool:
+        for a in alarms.get((namespace, metric, region), []):
+            actions = [str(x) for x in (a.props.get("alarmActions") or [])]
+            if (a.props.get("dimensions") or {}) == dims and actions and \
+                    all(f":{region}:" in x for x in actions if x.startswith("arn:")):
+                return True
+        return False
+
+    def bucket_name(r: Resource | None, fallback: Any) -> str:
+        return str((r.props.get("bucket") if r is not None else None) or fallback)
+
+    gaps = []
+    for cfgr in plan.of_type(REPLICATION):
+        source = v.source_of(cfgr, "bucket")
+        src_region = v.region(cfgr)
+        for rule in cfgr.props.get("rules") or []:
+            dest_arn = str(_dig(rule, "destination.bucket") or "")
+            dest_name = dest_arn.split(":::")[-1]
+            dest = next((b for b in plan.of_type("aws:s3/bucket:Bucket") if b.props.get("bucket") == dest_name), None)
+            dst_region = v.region(dest) if dest is not None else None
+            dims = {"SourceBucket": bucket_name(source, cfgr.props.get("bucket")), "DestinationBucket": dest_name,
+                    "RuleId": rule.get("id")}
+            where = f"{dims['SourceBucket']} -> {dest_name} (rule {rule.get('id')})"
+            if not has("AWS/S3", "OperationsFailedReplication", src_region, dims):
+                gaps.append(f"S3 replication {where}: no OperationsFailedReplication alarm in {src_region}")
+            if dst_region is None or not has("AWS/S3", "ReplicationLatency", dst_region, dims):
+                gaps.append(f"S3 replication {where}: no ReplicationLatency alarm in {dst_region or 'its destination region'}")
+    for replica in plan.of_type(TABLE_REPLICA):
+        table = v.source_of(replica, "globalTableArn")
+        name = (table.props.get("name") if table is not None else None) or str(replica.props.get("globalTableArn"))
+        regions = [v.region(table) if table is not None else plan.region, v.region(replica)]
+        for here, there in (regions, regions[::-1]):
+            if not has("AWS/DynamoDB", "ReplicationLatency", here, {"TableName": name, "ReceivingRegion": there}):
+                gaps.append(f"DynamoDB {name}: no ReplicationLatency alarm in {here} (ReceivingRegion {there})")
+    return gaps

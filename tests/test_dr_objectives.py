@@ -26,7 +26,7 @@ def test_prod_pilot_light_meets_rto_one_hour_and_rpo_fifteen_minutes_for_every_s
         assert r.source and r.source != "-", r
     for s in o.steps:
         assert s.source and 0 <= s.low <= s.high, s
-    [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL")]
+    [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL") and r.direction == "to-dr"]
     assert "cross-region read replica" in pg.mechanism and pg.seconds == 900   # the ReplicaLag alarm's threshold
     assert [s.name for s in o.steps] == ["preflight", "promote-replica", "point-services", "use-current-images",
                                          "scale-services", "wait-services-stable",
@@ -59,7 +59,7 @@ def test_the_rpo_follows_the_mechanisms_actually_built():
     # no ReplicaLag alarm on the DR replica: nothing bounds the lag, and the target is not met
     no_alarm = _without(plan, lambda r: r.type == dr.ALARM and r.props.get("metricName") == "ReplicaLag")
     o = dr.objectives(no_alarm)
-    [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL")]
+    [pg] = [r for r in o.rpo if r.store.startswith("PostgreSQL") and r.direction == "to-dr"]
     assert pg.seconds is None and o.meets() is False
     # replication without RTC: no 15-minute bound
     def no_rtc(r):
@@ -70,10 +70,39 @@ def test_the_rpo_follows_the_mechanisms_actually_built():
         return dataclasses.replace(r, inputs={**r.inputs, "rules": rules})
     o = dr.objectives(dataclasses.replace(plan, resources=[no_rtc(r) for r in plan.resources]))
     # (the data buckets and the site bundle, which the DR tier replicates for CloudFront's secondary origin)
-    assert [r.seconds for r in o.rpo if r.store.startswith("S3")] == [None] * 4 and o.meets() is False
-    # no DynamoDB replica: the daily Backup copy is what is left
+    # (both directions: the DR replicas' rules back are RTC-less too)
+    assert [r.seconds for r in o.rpo if r.store.startswith("S3")] == [None] * 8 and o.meets() is False
+    # no DynamoDB replica: the daily Backup copy is what is left, and nothing brings DR-region writes back
     o = dr.objectives(_without(plan, lambda r: r.type == dr.TABLE_REPLICA))
-    assert {r.seconds for r in o.rpo if r.store.startswith("DynamoDB")} == {86400}
+    assert {(r.direction, r.seconds) for r in o.rpo if r.store.startswith("DynamoDB")} == {("to-dr", 86400),
+                                                                                            ("back", None)}
+
+
+def test_the_rpo_of_what_is_written_in_the_dr_region_during_the_outage():
+    """Issue 26: what the DR services write during the outage comes back at failback: S3 through the replicas'
+    rules back (two-way, RTC), DynamoDB because global tables are multi-active, PostgreSQL through failback's
+    replicate-to-primary behind the lag gate. Each figure has its source; without the rules back the S3 rows are
+    unbounded and the targets are not met."""
+    plan = stack_plan("prod")
+    o = dr.objectives(plan)
+    back = {r.store.split()[0] + " " + r.store.split()[1]: r for r in o.rpo if r.direction == "back"}
+    forward = [r for r in o.rpo if r.direction == "to-dr" and r.store.split()[0] in ("S3", "DynamoDB", "PostgreSQL")]
+    assert {f.store for f in forward} == {r.store for r in back.values()}   # every replicated store, both ways
+    assert all(r.source and r.source != "-" for r in back.values())
+    assert {r.seconds for k, r in back.items() if k.startswith("S3")} == {900}
+    assert [r.seconds for r in back.values() if r.store.startswith("DynamoDB")] == [1]
+    [pg] = [r for r in back.values() if r.store.startswith("PostgreSQL")]
+    assert pg.seconds == 0 and "failback" in pg.mechanism and "lag gate" in pg.source
+    assert "written in the DR region during the outage" in dr.text(o)
+    assert {r["direction"] for r in o.to_json()["rpo"]} == {"to-dr", "back"}
+    # break: the DR replicas' rules back removed -> those objects stay in the DR region, unbounded, target missed
+    one_way = _without(plan, lambda r: r.type == dr.REPLICATION and "dr-provider" in (r.provider or ""))
+    o = dr.objectives(one_way)
+    stranded = [r for r in o.rpo if r.direction == "back" and r.store.startswith("S3")]
+    assert len(stranded) == 4 and all(r.seconds is None for r in stranded) and o.meets() is False
+    # backup-restore: nothing is written in the DR region until it is stood up (a standing mode adds the rules)
+    base = dr.objectives(prod_with("backup-restore", False, released=True))
+    assert not [r for r in base.rpo if r.direction == "back"]
 
 
 def test_the_dns_step_is_computed_from_the_health_check():

@@ -18,7 +18,7 @@ DR_TYPES = {"aws:kms/key:Key", "aws:kms/alias:Alias", "aws:s3/bucket:Bucket", "a
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketPolicy:BucketPolicy",
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLogging:BucketLogging",
             "aws:iam/role:Role",
-            "aws:iam/rolePolicy:RolePolicy",
+            "aws:iam/rolePolicy:RolePolicy", "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
             "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
             "aws:dynamodb/tableReplica:TableReplica", "aws:backup/vault:Vault",
             "aws:backup/vaultLockConfiguration:VaultLockConfiguration"}
@@ -51,7 +51,9 @@ def _program():
     DrTier("dr", DrTierArgs(platform=p, settings=settings.dr, dr_platform=dp, bucket_ids={"data-lake": bucket.id},
                             bucket_arns={"data-lake": bucket.arn},
                             bucket_versioning_ids={"data-lake": versioning.id}, db_instance_arn=db.arn,
-                            table_arns={"sessions": table.arn}))
+                            table_arns={"sessions": table.arn}, table_names={"sessions": table.name},
+                            bucket_kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/data",
+                            alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts"))
 
 
 @functools.cache
@@ -84,7 +86,9 @@ def test_every_dr_region_resource_uses_the_dr_provider_and_primary_ones_do_not()
     expected = {"dr-key", "dr-key-alias", "rds-backups-dr", "dynamodb-sessions-dr", "dr-backup-vault",
                 "dr-backup-vault-lock", "s3-replication-role", "s3-replication-policy", "ai-platform-prod-dr-data-lake",
                 "dr-data-lake-versioning", "dr-data-lake-sse", "dr-data-lake-public-access-block",
-                "dr-data-lake-ownership", "dr-data-lake-policy", "dr-data-lake-lifecycle", "dr-data-lake-access-logs"}
+                "dr-data-lake-ownership", "dr-data-lake-policy", "dr-data-lake-lifecycle", "dr-data-lake-access-logs",
+                # two-way (pilot-light, prod's default): the replica replicates back with its own DR-side role
+                "replication-data-lake-back", "s3-replication-back-role", "s3-replication-back-policy"}
     expected |= {"ai-platform-prod-dr-access-logs"} | {f"dr-access-logs-{x}" for x in (
         "versioning", "sse", "public-access-block", "ownership", "policy", "lifecycle")}
     assert on_dr == expected
@@ -222,7 +226,8 @@ def test_prod_stack_dr_resources_are_on_the_dr_provider():
                and any(k in b.name for k in ("data-lake", "documents", "ml-artifacts"))}
     # ... and the edge tier's site bucket (CloudFront's secondary origin is its replica: test_dr_front_door.py)
     sources |= {b.urn for b in plan.of_type("aws:s3/bucket:Bucket") if "tier:Edge$" in b.urn}
-    configs = plan.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    configs = [c for c in plan.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+               if c.provider != provider.urn]    # (the DR replicas' rules back: test_dr_two_way.py)
     assert {c.propertyDependencies["bucket"][0] for c in configs} == sources and len(sources) == 4
     # ... and each waits for its own source bucket's versioning (the data tier's resource, wired in __main__)
     for c in configs:

@@ -147,3 +147,43 @@ def test_a_dr_grant_widened_to_the_primary_queue_or_bus_turns_the_forbidden_flow
     bus = one(table, "workflow" + DR, "primary-region event bus ai-platform-prod-platform (InferenceRequested)")
     assert q.verdict.allowed is True and not q.ok
     assert bus.verdict.allowed is True and not bus.ok
+
+
+# ------------------------------------------------------------------ two-way S3 replication (issue 26)
+def _back_policy(plan):
+    [pol] = [r for r in plan.resources if r.name == "s3-replication-back-policy"]
+    return pol
+
+
+def test_the_dr_replicas_replicate_back_with_their_own_role_and_never_into_their_sources():
+    table = flows()
+    back = [f for f in table if f.source == "replication role s3-replication-back-role"]
+    buckets = sorted(f.target for f in back if f.target.startswith("primary bucket"))
+    assert [b.split("ai-platform-prod-")[1].split("-123456789012")[0] for b in buckets] == [
+        "data-lake", "documents", "ml-artifacts", "site"]
+    assert len([f for f in back if f.target.startswith("primary key")]) == 3     # the data key, via s3.us-east-1
+    denied = [f for f in table if f.target.startswith("its source bucket")]
+    assert len(denied) == 8 and all(f.expected == "deny" for f in denied)        # both roles, every source
+    assert all(f.ok for f in back + denied)
+
+    # both sides: the back role without its write grant cannot bring objects back ...
+    def drop(plan, m):
+        pol = _back_policy(plan)
+        doc = json.loads(pol.inputs["policy"])
+        doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != "WriteReplicas"]
+        pol.inputs["policy"] = json.dumps(doc)
+    red = [f for f in mutated(drop) if f.source == "replication role s3-replication-back-role"
+           and f.target.startswith("primary bucket")]
+    assert red and all(f.verdict.allowed is False and not f.ok for f in red)
+
+    # ... and a role allowed to write into its own sources (one role for both directions) is flagged
+    def widen(plan, m):
+        pol = _back_policy(plan)
+        doc = json.loads(pol.inputs["policy"])
+        for s in doc["Statement"]:
+            if s.get("Sid") == "WriteReplicas":
+                s["Resource"] = "*"
+        pol.inputs["policy"] = json.dumps(doc)
+    red = [f for f in mutated(widen) if f.source == "replication role s3-replication-back-role"
+           and f.target.startswith("its source bucket")]
+    assert len(red) == 4 and all(not f.ok for f in red)

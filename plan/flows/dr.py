@@ -40,8 +40,16 @@ class DrFlows(FlowHost):
                         role.principal(), skey, ["kms:Decrypt"],
                         {"kms:ViaService": _via("s3", src_region), "kms:CallerAccount": m.account,
                          "kms:EncryptionContext:aws:s3:arn": src_arn if sbk else f"{src_arn}/x"}, role=role)))
-                self.add(f"replication role {self.role_label(role)}", f"DR bucket {m.get(dst, 'bucket')}",
+                # both directions (two-way: the DR replicas replicate back to the primary buckets)
+                side = "DR" if dst_region != self.primary else "primary"
+                self.add(f"replication role {self.role_label(role)}", f"{side} bucket {m.get(dst, 'bucket')}",
                          "s3:ReplicateObject", "allow", checks, "dr")
+                # one role per direction: a role may not write into the bucket it replicates from (a role with
+                # both directions' grants could loop objects back over their sources)
+                self.add(f"replication role {self.role_label(role)}", f"its source bucket {m.get(src, 'bucket')}",
+                         "s3:ReplicateObject", "deny",
+                         [(f"{self.role_label(role)} s3:ReplicateObject",
+                           self.ck.role_can(role, "s3:ReplicateObject", f"{src_arn}/x"))], "dr")
                 rkey = (dest.get("encryptionConfiguration") or {}).get("replicaKmsKeyId")
                 if rkey and isinstance(role, Role):
                     key = m.key(rkey)
@@ -53,7 +61,7 @@ class DrFlows(FlowHost):
                         kr = m.region_of(key)
                         kchecks.append(("key region", Verdict(kr == dst_region, f"key in {kr}" +
                                                               ("" if kr == dst_region else f", bucket in {dst_region}"))))
-                    self.add(f"replication role {self.role_label(role)}", f"DR key {getattr(key, 'name', rkey)}",
+                    self.add(f"replication role {self.role_label(role)}", f"{side} key {getattr(key, 'name', rkey)}",
                              "kms:Encrypt", "allow", kchecks, "dr")
         # AWS Backup copies to another region's vault
         for plan_r in m.of_type("aws:backup/plan:Plan"):
