@@ -140,7 +140,9 @@ def test_cloudfront_fails_over_to_the_dr_replica_of_the_site_through_oac():
                 if r.props["bucket"] == site.outputs["bucket"]]
     [rule] = config.props["rules"]
     assert rule["destination"]["bucket"] == replica.outputs["arn"]
-    assert "encryptionConfiguration" not in rule["destination"] and "sourceSelectionCriteria" not in rule
+    # (no KMS criterion; replica modification sync only: the site is two-way like the data buckets)
+    assert "encryptionConfiguration" not in rule["destination"]
+    assert rule["sourceSelectionCriteria"] == {"replicaModifications": {"status": "Enabled"}}
 
 
 def test_without_a_dr_region_the_site_has_one_origin():
