@@ -146,8 +146,8 @@ class Procedure:
                  lambda: self.scale(m.dr_region, m.cluster_name, m.desired_counts, m.db_endpoint_parameter)),
             Step("wait-services-stable", f"wait until the {len(m.services)} DR services are stable",
                  lambda: self.wait_stable(m.dr_region, m.cluster_name, m.services)),
-            Step("move-dns", f"invert the primary health checks {', '.join(m.health_check_ids)} (Route 53 answers "
-                             f"with the DR records)" if m.health_check_ids else
+            Step("move-dns", f"disable and invert the primary health checks {', '.join(m.health_check_ids)} (always "
+                             f"unhealthy: Route 53 answers with the DR records)" if m.health_check_ids else
                              f"no Route 53 record in the stack: clients must be pointed at the DR API "
                              f"{m.api_endpoints.get('dr', '(apiEndpoints.dr missing)')}",
                  lambda: self.dns(inverted=True)),
@@ -165,7 +165,7 @@ class Procedure:
                                          f"{m.db_replica_id} ({m.dr_region})",
                  lambda: self.replicate(m.primary_region, m.db_primary_id, m.dr_region, m.db_replica_id,
                                         m.primary_kms_key_id, m.primary_db_subnet_group,
-                                        m.primary_security_group_ids)),
+                                        m.primary_security_group_ids, m.primary_db_parameter_group)),
             Step("fence-dr-services", f"scale the DR services to 0 (no more writes to {m.db_replica_id})",
                  lambda: {**self.scale(m.dr_region, m.cluster_name, {s: 0 for s in m.services}, None),
                           **self.wait_stable(m.dr_region, m.cluster_name, m.services)}),
@@ -192,7 +192,7 @@ class Procedure:
                                     m.primary_db_endpoint_parameter)),
             Step("wait-primary-services-stable", "wait until the primary services are stable",
                  lambda: self.wait_stable(m.primary_region, m.primary_cluster_name, m.primary_services)),
-            Step("move-dns-back", "restore the primary health checks (not inverted)" if m.health_check_ids else
+            Step("move-dns-back", "restore the primary health checks (enabled, not inverted)" if m.health_check_ids else
                  f"no Route 53 record in the stack: clients must be pointed back at the primary API "
                  f"{m.api_endpoints.get('primary', '(apiEndpoints.primary missing)')}",
                  lambda: self.dns(inverted=False)),
@@ -201,7 +201,8 @@ class Procedure:
                  lambda: self.retire(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id)),
             Step("replicate-to-dr", f"re-create {m.db_replica_id} in {m.dr_region} as a replica of {m.db_primary_id}",
                  lambda: {**self.replicate(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id,
-                                           m.dr_kms_key_id, m.dr_db_subnet_group, m.dr_security_group_ids),
+                                           m.dr_kms_key_id, m.dr_db_subnet_group, m.dr_security_group_ids,
+                                           m.dr_db_parameter_group),
                           **self.restore_settings(m.dr_region, m.db_replica_id, m.dr_db_parameter_group, False)}),
             Step("standby-dr-services", f"DR services back to standby ({m.mode}: {_counts(m.standby_counts)}), "
                                         f"{m.db_endpoint_parameter} -> the new replica",
@@ -237,10 +238,28 @@ class Procedure:
         if pool is None:
             raise StepError("no DR user pool in the manifest (userPoolIds.dr): nobody could sign in to the DR API")
         try:
-            self.clients("cognito-idp", m.dr_region).describe_user_pool(UserPoolId=pool)
+            arn = self.clients("cognito-idp", m.dr_region).describe_user_pool(UserPoolId=pool)["UserPool"].get("Arn")
         except ClientError as exc:
             raise StepError(f"DR user pool {pool} ({m.dr_region}): {error_code(exc)}: nobody could sign in") from None
+        self._dr_authorizer_accepts(arn or f":userpool/{pool}")
         return {"replicaStatus": db["DBInstanceStatus"], "replicaOf": db.get("ReadReplicaSourceDBInstanceIdentifier")}
+
+    def _dr_authorizer_accepts(self, pool_arn: str) -> None:
+        """The DR API's Cognito authorizer(s) must accept the standing DR pool: a pool nobody's token is checked
+        against is no sign-in (issue 26). The API is the one `apiEndpoints.dr` names (its REST API id)."""
+        m, url = self.m, self.m.api_endpoints.get("dr")
+        if not url:
+            return
+        api = url.removeprefix("https://").split(".", 1)[0]
+        try:
+            items = self.clients("apigateway", m.dr_region).get_authorizers(restApiId=api, limit=500)["items"]
+        except ClientError as exc:
+            raise StepError(f"DR API {api} ({m.dr_region}) authorizers: {error_code(exc)}") from None
+        pools = [a for a in items if a.get("type") == "COGNITO_USER_POOLS"]
+        if pools and not any(arn == pool_arn or arn.endswith(pool_arn) for a in pools
+                             for arn in a.get("providerARNs") or []):
+            raise StepError(f"the DR API {api} ({m.dr_region}) authorizer {pools[0].get('name')} does not accept the "
+                            f"DR user pool {m.user_pool_ids.get('dr')}: nobody could sign in after the move")
 
     def preflight_failback(self) -> dict:
         m = self.m
@@ -434,11 +453,16 @@ class Procedure:
     def dns(self, inverted: bool) -> dict:
         r53 = self.clients("route53", "us-east-1")  # Route 53 is global; its control plane is in us-east-1
         changed = []
+        # Disabled AND inverted: Route 53 then considers the check unhealthy whatever the region reports (a disabled
+        # check is always healthy, inverted always unhealthy: UpdateHealthCheck `Disabled`). Inverting alone flips a
+        # check that already reads the lost region as unhealthy back to healthy, and Route 53 would answer with the
+        # dead PRIMARY again (found by the rehearsal on the world built from the plan, tests/test_dr_rehearsal.py).
         for hc in self.m.health_check_ids:
             current = r53.get_health_check(HealthCheckId=hc)["HealthCheck"]
-            if bool(current["HealthCheckConfig"].get("Inverted")) != inverted:
+            config = current["HealthCheckConfig"]
+            if bool(config.get("Inverted")) != inverted or bool(config.get("Disabled")) != inverted:
                 r53.update_health_check(HealthCheckId=hc, HealthCheckVersion=current["HealthCheckVersion"],
-                                        Inverted=inverted)
+                                        Inverted=inverted, Disabled=inverted)
                 changed.append(hc)
         # Where clients go now: the API name when the stack owns its failover records, else the region's invoke
         # URL, which whoever owns the DNS name (or the SPA's API base URL) must be given.
@@ -466,7 +490,7 @@ class Procedure:
         return {"retired": new_id}
 
     def replicate(self, region: str, db_id: str, source_region: str, source_id: str, kms_key: str,
-                  subnet_group: str, security_groups) -> dict:
+                  subnet_group: str, security_groups, parameter_group: str | None = None) -> dict:
         source = self.db(source_region, source_id)
         if source is None:
             raise StepError(f"source DB instance {source_id} not found in {source_region}")
@@ -481,6 +505,8 @@ class Procedure:
                           DeletionProtection=True, PubliclyAccessible=False)
             if self.m.db_instance_class:
                 kwargs["DBInstanceClass"] = self.m.db_instance_class
+            if parameter_group:   # a cross-region replica otherwise starts on the engine's default group
+                kwargs["DBParameterGroupName"] = parameter_group
             self.clients("rds", region).create_db_instance_read_replica(**kwargs)
             action = "created"
         self._wait_db(region, db_id, max_attempts=480)  # creation of a cross-region replica: up to 4 h
