@@ -346,6 +346,10 @@ def test_without_records_the_dns_step_names_the_dr_api(world):  # noqa: F811  (t
         "primary": "https://abc.execute-api.us-east-1.amazonaws.com/v1",
         "dr": "https://def.execute-api.us-west-2.amazonaws.com/v1"}}
     world.path.write_text(json.dumps(manifest))
+    gateway = world.c("apigateway", DR)   # the DR API, its authorizer accepting the DR pool (preflight checks it)
+    gateway.create_rest_api(name="api", tags={"_custom_id_": "def"})
+    gateway.create_authorizer(restApiId="def", name="cognito", type="COGNITO_USER_POOLS", providerARNs=[
+        f"arn:aws:cognito-idp:{DR}:123456789012:userpool/{manifest['userPoolIds']['dr']}"])
     plan = cli(world, "plan")
     assert plan.code == 0 and "clients must be pointed at the DR API https://def.execute-api.us-west-2" in plan.out
     r = execute(world)

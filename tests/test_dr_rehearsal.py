@@ -377,18 +377,6 @@ def test_the_rehearsal_fails_back_with_the_outages_database_writes(rehearsed):
     assert not any(seen["after_inverted"]) and seen["after"] == "PRIMARY"
 
 
-def _no_way_back() -> bool:
-    """No DR bucket of prod's plan replicates anywhere (DR -> primary S3 replication is being added on branch dr2)."""
-    plan = plan_of("pilot-light")
-    dr_buckets = {r.props.get("bucket") for r in plan.resources if r.type == "aws:s3/bucket:Bucket"
-                  and r.outputs.get("region") == plan.exports["drManifest"]["drRegion"]}
-    return not any(r.props.get("bucket") in dr_buckets for r in plan.of_type(
-        "aws:s3/bucketReplicationConfig:BucketReplicationConfig"))
-
-
-@pytest.mark.xfail(condition="_no_way_back()", strict=True,
-                   reason="issue 26: the plan has no DR -> primary S3 replication yet (branch dr2 adds it); this mark "
-                          "goes when it lands, and until then the test must fail exactly here")
 def test_the_objects_written_in_the_dr_region_during_the_outage_are_in_the_primary_after_failback(rehearsed):
     r, seen = rehearsed
     assert seen["written"], "the DR services write to no bucket (their task definitions name none)"

@@ -14,6 +14,7 @@ from unittest import mock
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from dr_world import StandIns
 
 from conftest import MotoSnapshot, moto_session
 from functions.dr_failover import procedure as proc
@@ -52,9 +53,13 @@ def aws():
     with moto_session(ENV, PRIMARY) as (mock_, _), mock.patch.object(RDSBackend, "promote_read_replica", promote):
         cache: dict = {}
 
+        gateways = StandIns()   # API Gateway's authorizers (moto's apigateway needs openapi_spec_validator)
+
         def clients(service, region):
             if service == "cognito-idp":
                 return UserPools.of(region)
+            if service == "apigateway":
+                return gateways.client(service, region)
             if (service, region) not in cache:
                 cache[(service, region)] = boto3.client(service, region_name=region)
             return cache[(service, region)]
