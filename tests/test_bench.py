@@ -55,3 +55,42 @@ def test_the_suites_collector_is_off_and_collects_past_its_budget(monkeypatch):
     monkeypatch.setattr(conftest, "GC_BUDGET", allocated - 1)
     conftest.pytest_runtest_teardown(item=item, nextitem=None)
     assert collections == [()]                 # past it: one full collection
+
+
+def test_the_session_leaves_its_heap_frozen_for_the_closing_collections(monkeypatch):
+    """tests/conftest.py: pytest's closing collection and the interpreter's walked a worker's whole heap (5-10 s
+    of CPU each); the session's end freezes it instead (counted, not done: freezing here would keep this
+    process's garbage from the budget's collections)."""
+    import gc
+
+    import conftest
+    frozen = []
+    monkeypatch.delenv("PLAN_CORPUS_OUT", raising=False)
+    monkeypatch.setattr(conftest.gc, "freeze", lambda: frozen.append(True))
+    conftest.pytest_sessionfinish(session=None, exitstatus=0)
+    assert frozen == [True] and not gc.isenabled()
+
+
+def test_the_groups_go_first_and_the_whole_tree_type_check_leads_its_group():
+    """The rule tests and the corpus test (one group, the corpus last), then tests/test_types.py (one group, the
+    whole-tree check first: the snippets must not race it on mypy's cache), then the rest in collection order."""
+    import conftest
+
+    class Item:
+        def __init__(self, nodeid):
+            self.nodeid, self.path, self.marks = nodeid, conftest.ROOT / nodeid.split("::")[0], []
+
+        def add_marker(self, mark):
+            self.marks.append(mark.kwargs.get("name") or mark.args[0])
+
+    ids = ["tests/test_a.py::test_1", "tests/test_analyze_equivalence.py::test_policy_corpus",
+           "tests/test_rules_s3.py::test_x", "tests/test_types.py::test_the_sources_type_check",
+           "tests/test_types.py::test_the_string_port_passes", "tests/test_z.py::test_2"]
+    items = [Item(i) for i in ids]
+    conftest.pytest_collection_modifyitems(session=None, config=None, items=items)
+    assert [i.nodeid for i in items] == [ids[2], ids[1], ids[3], ids[4], ids[0], ids[5]]
+    assert [i.marks for i in items] == [[conftest.CORPUS_GROUP]] * 2 + [[conftest.MYPY_GROUP]] * 2 + [[], []]
+    import test_types
+    first = min((f for f in vars(test_types).values() if getattr(f, "__name__", "").startswith("test_")),
+                key=lambda f: f.__code__.co_firstlineno)
+    assert first is test_types.test_the_sources_type_check
