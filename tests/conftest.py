@@ -405,9 +405,20 @@ def pytest_collection_finish(session):
     _RULE_TESTS.update(item.nodeid for item in session.items if _is_rule_test(item))
 
 
+def keep_the_collector_off() -> None:
+    """Put the collector back as this module set it, should a test have changed it: mypy's build (tests/test_types.py
+    runs it in-process) sets its own thresholds, unfreezes every frozen object and turns the collector on, after
+    which that worker's every later test paid automatic collections over the whole session's heap."""
+    if gc.isenabled():
+        gc.disable()
+    if _FROZEN and not gc.get_freeze_count():
+        gc.freeze()
+
+
 def pytest_runtest_teardown(item, nextitem):
     if _is_rule_test(item):
         _RULE_TESTS_RUN.add(item.nodeid)
+    keep_the_collector_off()
     if gc.get_count()[0] > GC_BUDGET:
         gc.collect()
 

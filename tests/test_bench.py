@@ -44,8 +44,10 @@ def test_the_suites_collector_is_off_and_collects_past_its_budget(monkeypatch):
     assert not gc.isenabled()
     collections = []
     monkeypatch.setattr(conftest.gc, "collect", lambda *a: collections.append(a) or 0)
-    garbage = [[[]] for _ in range(1000)]
-    del garbage
+    garbage: list[list] = [[] for _ in range(1000)]
+    for cycle in garbage:                      # cycles: reference counting cannot free them, only a collection
+        cycle.append(cycle)
+    del garbage, cycle
     allocated = gc.get_count()[0]
     assert allocated >= 1000                   # the collector is off: the garbage is still counted
     item = type("Item", (), {"path": conftest.ROOT / "x.py"})()

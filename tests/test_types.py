@@ -41,9 +41,15 @@ def test_the_sources_type_check(monkeypatch):
     (a first `pytest -q` without that step), it is that step: ~60 s, once, as the first unit of its worker
     (tests/conftest.py's mypy group, which also keeps the snippets below from racing it on the cache). First in
     the file: the group runs in this order, and the snippets then find their dependencies cached."""
+    import gc
+
+    import conftest
     monkeypatch.chdir(ROOT)
     out, err, status = api.run(["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(ROOT / ".mypy_cache")])
     assert status == 0, out[-4000:] + err
+    # mypy's build turns the collector on (and unfreezes what was frozen); each test's teardown turns it off again
+    conftest.keep_the_collector_off()
+    assert not gc.isenabled()
 
 
 def test_an_int_output_where_the_wiring_declares_a_string_is_a_type_error(tmp_path, monkeypatch):
