@@ -332,7 +332,7 @@ def rehearsed(request, session, worlds, tmp_path_factory):
         seen["copies"] = r.w.replicate_s3()   # replication as the world's configurations say, region back
         seen["present"] = {(target, key): bool(source) and _exists(r, source, key)
                            for (target, key), source in seen["written"].items()}
-        write_step_log(m["mode"], r.steps)
+        write_step_log(r)
         yield r, seen
 
 
@@ -394,17 +394,27 @@ def _exists(r: Run, bucket: str, key: str) -> bool:
         return False
 
 
-def write_step_log(mode: str, steps: list) -> None:
+def write_step_log(r: Run) -> None:
+    """The procedure's own step log of this rehearsal (each step's outcome and what it does), one block per mode, in
+    /tmp/notes/rehearsal-steps.txt for the closing note (rewritten per run; the other mode's block is kept)."""
+    import re
+
+    from functions.dr_failover.manifest import parse
+    p = proc.Procedure(parse(r.m), r.c)
+    summaries = {("failover", s.name): s.summary for s in p.failover_steps()}
+    summaries |= {("failback", s.name): s.summary for s in p.failback_steps()}
+    mode = r.m["mode"]
+    lines = [f"# prod {mode}: the procedure's step log on the world materialised from prod's plan "
+             f"(tests/test_dr_rehearsal.py)"]
+    for op in ("failover", "failback"):
+        for i, (_, step, outcome) in enumerate([x for x in r.steps if x[0] == op], 1):
+            lines.append(f"{op} {i:>2}. {step} [{outcome}]: {summaries.get((op, step), '')}")
     with contextlib.suppress(OSError):
         STEP_LOG.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"{op} {i}. {step}: {outcome}" for op in ("failover", "failback")
-                 for i, step in enumerate([s for o, s, outcome in steps if o == op], 1)
-                 for outcome in [next(x for o2, s2, x in steps if o2 == op and s2 == step)]]
-        text = f"# prod {mode}: the procedure's step log on the world materialised from the plan\n" + \
-               "\n".join(lines) + "\n"
         old = STEP_LOG.read_text() if STEP_LOG.exists() else ""
-        blocks = [b for b in old.split("\n\n") if b.strip() and not b.startswith(f"# prod {mode}:")]
-        STEP_LOG.write_text("\n\n".join([*blocks, text.rstrip("\n")]) + "\n")
+        blocks = [b.strip() for b in re.split(r"(?m)^(?=# prod )", old) if b.strip()
+                  and not b.startswith(f"# prod {mode}:")]
+        STEP_LOG.write_text("\n\n".join(sorted([*blocks, "\n".join(lines)])) + "\n")
 
 
 # --- consistency both ways -------------------------------------------------------------------------------------------

@@ -139,8 +139,9 @@ class Procedure:
             Step("point-services", f"write its endpoint to {m.db_endpoint_parameter} ({m.dr_region})"
                                    + (f" and to the secret {m.db_secret_arn}" if m.db_secret_arn else ""),
                  lambda: self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn)),
-            Step("use-current-images", f"point each DR service at the newest image of its {m.dr_region} ECR "
-                                       f"replica (a new task-definition revision where it differs)",
+            Step("use-current-images", f"point each DR service at its released image (its release parameter), by "
+                                       f"digest in the {m.dr_region} ECR replica, never the newest push (a new "
+                                       f"task-definition revision where it differs)",
                  lambda: self.current_images(m.dr_region, m.cluster_name, m.services, m.release_parameters)),
             Step("scale-services", f"scale {m.cluster_name} to {_counts(m.desired_counts)} with a new deployment",
                  lambda: self.scale(m.dr_region, m.cluster_name, m.desired_counts, m.db_endpoint_parameter)),
