@@ -25,6 +25,7 @@ from .remote import BUILDERS, Child, Registrar
 from .sdk import (  # private SDK symbols
     SETTINGS,
     _sync_await,
+    acyclic_unknown_checks,
     linear_quiescence,
     no_source_positions,
     pmocks,
@@ -370,7 +371,7 @@ def run_program(program: Callable[[], Any], *, config: Mapping[str, Any], stack:
         program()
 
     try:
-        with no_source_positions(), linear_quiescence():
+        with no_source_positions(), linear_quiescence(), acyclic_unknown_checks():
             _sync_await(run_pulumi_func(body))
         root = get_root_resource()
         if root is not None:

@@ -35,6 +35,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pmocks  # noqa: F401 - re-exported: MockMonitor, set_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config  # noqa: F401 - re-exported
+from pulumi.runtime.known_types import is_unknown
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource  # noqa: F401 - re-exported
 from pulumi.runtime.stack import run_pulumi_func  # noqa: F401 - re-exported
@@ -91,6 +92,7 @@ SOURCE_HASHES = {
     "pulumi.runtime.resource.read_resource": "fe8d3624c32db0b7",
     "pulumi.runtime.stack.wait_for_rpcs": "c0f9027f85ad0925",
     "pulumi.output.Output._track": "72569ad70fd52b20",
+    "pulumi.runtime.rpc.contains_unknowns": "1f1f335b6f48b960",
     "pulumi.runtime.settings._get_rpc_manager": "08e4320a3932bb21",
 }
 PRIVATE_VALUES = {
@@ -145,9 +147,10 @@ async def _wait_for_rpcs(await_all_outstanding_tasks=True) -> None:
     linear. The SDK's loop hands every outstanding output task to `asyncio.wait(FIRST_COMPLETED)` again each time
     one completes (a done-callback added to and removed from each, ~40k outputs in a prod plan) and re-adds the
     not-done ones through `SETTINGS.outputs`, a context-variable property read once per task: ~15% of a prod
-    program's CPU. Here each task gets one done-callback when it is first seen; the rest is the SDK's: the RPCs
-    drained first, each completed task awaited as it completes (so its exception is raised here), outputs created
-    meanwhile picked up, the whole cycle repeated while RPCs were queued."""
+    program's CPU. Here each task is looked at once when it is first seen (a done one is taken as it is, a pending
+    one gets one done-callback); the rest is the SDK's: the RPCs drained first, each completed task awaited as it
+    completes (so its exception is raised here), outputs created meanwhile picked up, the whole cycle repeated
+    while RPCs were queued."""
     from pulumi.runtime.settings import _get_rpc_manager
 
     rpc_manager = _get_rpc_manager()
@@ -170,8 +173,8 @@ async def _wait_for_rpcs(await_all_outstanding_tasks=True) -> None:
 
 
 async def _await_outputs() -> None:
-    """Every output task tracked in `SETTINGS.outputs` (`Output._track`; a task leaves the set when it succeeds),
-    and every one created while waiting, awaited as it completes."""
+    """Every output task tracked in `SETTINGS.outputs` (`Output._track`), and every one created while waiting,
+    awaited as it completes."""
     loop = asyncio.get_running_loop()
     outputs, lock = SETTINGS.outputs, SETTINGS.lock
     completed: collections.deque = collections.deque()
@@ -190,7 +193,10 @@ async def _await_outputs() -> None:
             outputs.clear()
         for task in fresh:
             seen.add(task)
-            task.add_done_callback(finished)
+            if task.done():
+                completed.append(task)
+            else:
+                task.add_done_callback(finished)
         pending += len(fresh)
         if not completed:
             if pending == 0:
@@ -204,16 +210,84 @@ async def _await_outputs() -> None:
             await task
 
 
+def _tracker(outputs: set, lock) -> Any:
+    """`Output._track` (pinned in SOURCE_HASHES) for a run whose outstanding outputs `_await_outputs` awaits: the
+    output's task goes into the run's `SETTINGS.outputs` set, read once when the run starts.
+
+    The SDK's reads the context-variable properties `SETTINGS.lock` and `SETTINGS.outputs` (three times per output)
+    and gives each task a done-callback that takes it out of the set again once it succeeded: ~52,000 outputs in a
+    prod plan, each a scheduled callback. Here the set is swept instead whenever it has doubled since the last
+    sweep: the tasks that succeeded leave it (so they are not kept alive), a failed or cancelled one stays for
+    the run's end to raise, as with the SDK's callback. `_await_outputs` takes a task that is already done as it
+    is."""
+    limit = [_SWEEP_MIN]
+
+    def _track(self) -> None:
+        with lock:
+            outputs.add(self._data)
+            if len(outputs) >= limit[0]:
+                outputs.difference_update([t for t in outputs
+                                           if t.done() and not t.cancelled() and t.exception() is None])
+                limit[0] = max(_SWEEP_MIN, 2 * len(outputs))
+    return _track
+
+
+_SWEEP_MIN = 4096
+
+
 @contextlib.contextmanager
 def linear_quiescence():
-    """`wait_for_rpcs` as `_wait_for_rpcs` for the length of a run (`run_pulumi_func` looks it up when called)."""
+    """`wait_for_rpcs` as `_wait_for_rpcs` and `Output._track` as `_tracker`'s for the length of a run
+    (`run_pulumi_func` looks the former up when called). Enter it after `set_mocks`: the run's set of outputs is
+    the one `set_mocks` installed."""
+    from pulumi.output import Output
     from pulumi.runtime import stack
-    real = stack.wait_for_rpcs
+    real, real_track = stack.wait_for_rpcs, Output.__dict__["_track"]
     stack.wait_for_rpcs = _wait_for_rpcs
+    Output._track = _tracker(SETTINGS.outputs, SETTINGS.lock)  # type: ignore[method-assign]
     try:
         yield
     finally:
         stack.wait_for_rpcs = real
+        Output._track = real_track  # type: ignore[method-assign]
+
+
+def _contains_unknowns(val: Any) -> bool:
+    """`pulumi.runtime.rpc.contains_unknowns` (pinned in SOURCE_HASHES), the same walk without its closure."""
+    return _contains_unknowns_in(val, set())
+
+
+def _contains_unknowns_in(val: Any, seen_ids: set) -> bool:
+    if is_unknown(val):
+        return True
+    val_id = id(val)
+    if val_id in seen_ids:
+        return False
+    seen_ids.add(val_id)
+    if isinstance(val, dict):
+        return any(_contains_unknowns_in(val[k], seen_ids) for k in val)
+    if isinstance(val, list):
+        return any(_contains_unknowns_in(x, seen_ids) for x in val)
+    return False
+
+
+@contextlib.contextmanager
+def acyclic_unknown_checks():
+    """`rpc.contains_unknowns` as `_contains_unknowns` for the length of a run.
+
+    The SDK's defines its recursive `impl` inside each call: a function that refers to itself through its own
+    closure cell, a reference cycle that only the collector frees. Every output's value is checked (~100,000
+    calls in a prod plan), and the CLI runs with the collector off (docs/performance.md), so each call left a
+    function, its cell and its closure tuple behind: 25 MB of a prod plan's heap (~12 MB of its peak RSS), and
+    their allocation was CPU too. Same walk, same answers (tests/test_engine.py compares them on values with
+    unknowns at every depth, shared and self-referring containers); module-level functions, no cycle. Every
+    caller (output.py, invoke.py, rpc.py itself) looks it up on `rpc` at call time."""
+    real = rpc.contains_unknowns
+    rpc.contains_unknowns = _contains_unknowns
+    try:
+        yield
+    finally:
+        rpc.contains_unknowns = real
 
 
 def source_hash(dotted: str) -> str:
@@ -240,12 +314,38 @@ class Pack:
         self.stack_tags = servicer._PolicyAnalyzerServicer__stack_tags  # type: ignore[attr-defined]  # the SDK's private state (pinned)
         self.levels = {p.name: servicer._get_enforcement_level(p) for p in self.policies}
         self._reports: dict = {}
+        self._by_type: dict[str, list] = {}
         self.remediating = any(level == EnforcementLevel.REMEDIATE and isinstance(p, ResourceValidationPolicy)
                                for p, level in zip(self.policies, self.levels.values(), strict=False))
         self.target = _Target()
 
     def config(self, name: str):
         return self.servicer._get_policy_config(name)
+
+    def resource_policies(self, type_: str) -> list:
+        """The SDK's Analyze loop's choice of policies for a resource of type `type_`, in the pack's order, made
+        once per type: (policy, its report closure) for each one that runs, (policy, None) for each one that does
+        not implement validate (a not-applicable result). Left out, as the loop skips them: disabled policies,
+        stack policies, and registered rules whose validate does nothing for this type (`applies_to`,
+        policies/rules/_registry.py). The levels are fixed when the Pack is made, a rule's types when it is
+        registered: the loop re-tested all ~150 policies for each of ~1,200 resources."""
+        chosen = self._by_type.get(type_)
+        if chosen is None:
+            chosen = self._by_type[type_] = []
+            for policy in self.policies:
+                enforcement_level = self.levels[policy.name]
+                if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+                    continue
+                if not policy.has_validation():
+                    chosen.append((policy, None))
+                    continue
+                applies_to = getattr(policy, "applies_to", None)
+                if applies_to is not None and not applies_to(type_):
+                    continue
+                if enforcement_level == EnforcementLevel.REMEDIATE:
+                    enforcement_level = EnforcementLevel.MANDATORY
+                chosen.append((policy, self.report(self.target, policy, enforcement_level)))
+        return chosen
 
     def report(self, target: _Target, policy, level):
         """`_create_report_violation`'s closure, made once per policy and level and pointed at `target.response`
@@ -418,20 +518,11 @@ def analyze_resource(pack: Pack, res: ResourceInput, errors: list[PolicyError]):
     provider = _Provider(res.provider)
     view = None
     dirty = _Dirty()
-    for policy in pack.policies:
-        enforcement_level = pack.levels[policy.name]
-        if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
-            continue
-        if not policy.has_validation():
+    for policy, report_violation in pack.resource_policies(res.type):
+        if report_violation is None:
             response.not_applicable.append(proto.PolicyNotApplicable(
                 policy_name=policy.name, reason="Policy does not implement validate"))
             continue
-        applies_to = getattr(policy, "applies_to", None)
-        if applies_to is not None and not applies_to(res.type):
-            continue   # a registered rule's validate does nothing for this type (policies/rules/_registry.py)
-        if enforcement_level == EnforcementLevel.REMEDIATE:
-            enforcement_level = EnforcementLevel.MANDATORY
-        report_violation = pack.report(pack.target, policy, enforcement_level)
         try:
             if view is None or dirty.flag:
                 dirty = _Dirty()

@@ -315,6 +315,107 @@ def test_outputs_created_while_waiting_are_awaited_and_an_apply_error_stops_the_
         run_program(failing, config=CONFIG, preview=False)
 
 
+def _unknown_cases() -> list:
+    """Values as outputs hold them: unknowns (the engine's sentinel object) at every depth, shared and
+    self-referring containers, secrets' wrappers, none at all."""
+    from pulumi.output import UNKNOWN as U
+    shared: dict = {"a": 1}
+    loop: dict = {"x": [1, 2]}
+    loop["self"] = loop
+    loop_with: list = [1]
+    loop_with.append(loop_with)
+    loop_with.append({"deep": [U]})
+    return [None, 1, "s", U, [], {}, [1, "a", None], [[[U]]], {"a": {"b": [1, {"c": U}]}}, {"a": shared, "b": shared},
+            [shared, shared, {"u": U}], loop, loop_with, {"k": (U,)}, {U: 1}, [{"a": [{"b": [{"c": [2]}]}]}]]
+
+
+def test_contains_unknowns_answers_as_the_sdks_and_leaves_no_cycles():
+    """plan/sdk.py `_contains_unknowns` (installed for a run by `acyclic_unknown_checks`): the SDK's answer on
+    every case; the SDK's own left a closure cycle per call, which only the collector (off in the CLI) frees."""
+    import gc
+
+    from pulumi.runtime import rpc
+
+    from plan import sdk
+    cases = _unknown_cases()
+    assert [sdk._contains_unknowns(v) for v in cases] == [rpc.contains_unknowns(v) for v in cases]
+    assert any(rpc.contains_unknowns(v) for v in cases) and not all(rpc.contains_unknowns(v) for v in cases)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        for v in cases:
+            sdk._contains_unknowns(v)
+        ours = gc.collect()
+        for v in cases:
+            rpc.contains_unknowns(v)
+        theirs = gc.collect()
+    finally:
+        if enabled:
+            gc.enable()
+    assert ours == 0 and theirs >= 3 * len(cases)    # the function, its cell and its closure at least
+    with sdk.acyclic_unknown_checks():
+        assert rpc.contains_unknowns is sdk._contains_unknowns
+    assert rpc.contains_unknowns is not sdk._contains_unknowns
+
+
+def test_the_runs_output_tracker_keeps_what_the_sdks_keeps(monkeypatch):
+    """plan/sdk.py `_tracker` (Output._track during a run): every output's task enters the run's set; a sweep,
+    whenever the set has doubled, drops the tasks that succeeded and keeps the failed, cancelled and pending ones
+    (what the SDK's done-callback leaves for the end of the run to raise or wait for)."""
+    import asyncio
+    import threading
+
+    from plan import sdk
+    monkeypatch.setattr(sdk, "_SWEEP_MIN", 6)
+    loop = asyncio.new_event_loop()
+    try:
+        ok, bad, cancelled, pending = (loop.create_future() for _ in range(4))
+        ok.set_result(1)
+        bad.set_exception(ValueError("x"))
+        cancelled.cancel()
+        outputs: set = set()
+        track = sdk._tracker(outputs, threading.Lock())
+
+        class Out:
+            def __init__(self, data):
+                self._data = data
+        for fut in (ok, bad, cancelled, pending):
+            track(Out(fut))
+        assert outputs == {ok, bad, cancelled, pending}         # below the sweep's size: kept as they are
+        more = [loop.create_future() for _ in range(2)]
+        more[0].set_result(2)
+        for fut in more:
+            track(Out(fut))                                     # the sixth: a sweep
+        assert outputs == {bad, cancelled, pending, more[1]}
+        later = loop.create_future()
+        later.set_result(3)
+        track(Out(later))                                       # the next sweep only at twice the set's size
+        assert later in outputs
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("token", [
+    "aws:index/getCallerIdentity:getCallerIdentity", "aws:ec2/getNetworkAcls:getNetworkAcls",
+    "aws:ecr/getImages:getImages", "aws:elb/getServiceAccount:getServiceAccount",
+    "aws:secretsmanager/getRandomPassword:getRandomPassword", "aws:lambda/getFunction:getFunction",
+    "aws:iam/getPolicyDocument:getPolicyDocument", "awsx:ec2:getDefaultVpc"])
+def test_an_invokes_result_class_is_found_where_the_generator_put_it_as_by_the_search(token):
+    """plan/mocks.py `invoke_result_class` looks in the declaring module's usual file first (no walk of the
+    package's ~4,000 files); the answer is the whole search's (`lambda` is the `lambda_` folder, `index` the
+    package)."""
+    import importlib.util
+    from pathlib import Path
+
+    from plan import mocks
+    mocks.invoke_result_class.cache_clear()
+    found = mocks.invoke_result_class(token)
+    root = Path(importlib.util.find_spec("pulumi_" + token.split(":")[0]).origin).parent
+    assert found == mocks._declaring(root, token, None)
+    assert found is not None
+
+
 def test_each_run_has_its_own_root_stack_and_exports():
     """set_mocks keeps an existing root stack: without a reset a second run in one process reported the first
     run's exports beside its own and parented its resources to the first run's stack."""
