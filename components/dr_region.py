@@ -41,6 +41,7 @@ from .recipes.alarms import metric_alarm
 from .recipes.caches import REDIS_PORT, RedisSpec, redis_cache
 from .recipes.images import lifecycle_policy
 from .recipes.keys import data_grants, key_policy, kms_key, logs_grants
+from .recipes.log_groups import log_group
 
 POSTGRES_PORT = 5432
 
@@ -144,6 +145,8 @@ class DrDatabaseArgs:
     # the primary's parameter group (family, parameters): the replica gets the same group in its region (issue 26)
     parameter_family: str | None = None
     parameters: Sequence[dict] = ()
+    # DrKeys' logs key: the groups of the logs the replica exports (CloudWatch Logs uses a key of its own region)
+    logs_key_arn: pulumi.Input[str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +186,15 @@ class DrDatabase(pulumi.ComponentResource):
                 parameters=[aws.rds.ParameterGroupParameterArgs(**kw) for kw in args.parameters],
                 tags=p.tags(p.namer.base("postgres-dr-params")), opts=child)
         self.parameter_group_name = params.name if params is not None else None
+        # The groups of the logs the replica exports, built before it (as the primary's: KMS, audit retention), so
+        # RDS does not create plain ones (no key, kept forever) at the replica's first export (issue 26).
+        if args.log_exports and args.logs_key_arn is None:
+            raise ValueError("DrDatabaseArgs.logs_key_arn is required when the replica exports logs")
+        log_groups = [log_group(self, p, f"postgres-dr-logs-{log}",
+                                p.namer.service_log_group("/aws/rds/instance", replica_id, log),
+                                kms_key_arn=required(args.logs_key_arn, "DrKeys.logs_key_arn"), retention="audit",
+                                tags=p.tags(p.namer.base(f"postgres-dr-logs-{log}")))
+                      for log in args.log_exports]
         self.replica = aws.rds.Instance(
             "postgres-dr", identifier=replica_id, replicate_source_db=source_arn,
             parameter_group_name=params.name if params is not None else None,
@@ -196,7 +208,7 @@ class DrDatabase(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=list(args.log_exports), auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True, deletion_protection=p.protect, skip_final_snapshot=True,
             apply_immediately=not p.protect,
-            tags=p.tags(replica_id, Engine="postgres", Role="dr-replica"), opts=p.stateful(self))
+            tags=p.tags(replica_id, Engine="postgres", Role="dr-replica"), opts=p.stateful(self, depends_on=log_groups))
 
         # The DB host the DR services use (and the failover procedure keeps current): the replica's address, which
         # a promoted replica keeps. The DR tier keeps a parameter of the same name in the primary region.

@@ -309,7 +309,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         isolated_subnet_ids=dr_net.isolated_subnet_ids, data_sg_id=dr_net.data_security_group_id,
         kms_key_arn=dr_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn,
         backup_retention_days=min(35, max(1, settings.data.db_backup_retention_days)),
-        parameter_family=data.db_parameter_family, parameters=data.db_parameters,
+        parameter_family=data.db_parameter_family, parameters=data.db_parameters, logs_key_arn=keys.logs_key_arn,
     )).outputs
     cache = DrCache("dr-cache", DrCacheArgs(
         platform=dp, settings=d, engine_version=settings.data.redis_engine_version,
