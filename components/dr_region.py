@@ -159,6 +159,9 @@ class DrDatabaseOutputs:
     endpoint_parameter: str
     alerts_topic_arn: pulumi.Output[str]
     parameter_group_name: pulumi.Output[str] | None = None   # the failback re-creates the DR replica with it
+    # Alarms on a metric only a replica emits (ReplicaLag) -> their treatMissingData: the failover's promotion
+    # ends that metric, so the procedure sets them notBreaching at promote-replica and back at replicate-to-dr.
+    replica_alarms: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 class DrDatabase(pulumi.ComponentResource):
@@ -217,6 +220,10 @@ class DrDatabase(pulumi.ComponentResource):
                           description="PostgreSQL host the DR-region services use (dr_failover keeps it current)",
                           tags=p.tags(p.namer.base("db-endpoint")), opts=child)
 
+        # missing = breaching: a replica that reports no lag is not replicating. A promoted replica reports none
+        # either: functions/dr_failover relaxes it at promote-replica and restores it once the replica is back
+        # (replicate-to-dr), from the manifest's drReplicaAlarms (plan/dr.py alarm_recovery checks every alarm).
+        lag_alarm = p.namer.physical("alarm", "postgres-dr-replica-lag")
         metric_alarm(self, p, "postgres-dr-lag-alarm", "postgres-dr-replica-lag", namespace="AWS/RDS",
                      metric="ReplicaLag", dimensions={"DBInstanceIdentifier": self.replica.identifier}, op=">",
                      threshold=float(args.max_replica_lag_seconds), statistic="Maximum", period=60, periods=5,
@@ -229,7 +236,7 @@ class DrDatabase(pulumi.ComponentResource):
             replica_resource_id=self.replica.resource_id,
             subnet_group_name=subnets.name, endpoint_parameter=parameter_name,
             alerts_topic_arn=pulumi.Output.from_input(args.alerts_topic_arn),
-            parameter_group_name=self.parameter_group_name)
+            parameter_group_name=self.parameter_group_name, replica_alarms={lag_alarm: "breaching"})
         publish(self, self.outputs)
 
 
@@ -361,8 +368,8 @@ class DrFailover(pulumi.ComponentResource):
                                     "primary_subnets", "primary_sg", "dr_key", "dr_subnets", "dr_sg")}
         # failback restores these on the new primary (and re-creates its same-region replica); preflight checks
         # the DR region's standing user pool (sign-in after the move)
-        values.update({k: m[k] for k in ("primary_pool", "dr_pool", "primary_params", "readers", "dr_params")
-                       if m.get(k) is not None})
+        values.update({k: m[k] for k in ("primary_pool", "dr_pool", "primary_params", "readers", "dr_params",
+                                         "replica_alarms") if m.get(k) is not None})
         manifest = pulumi.Output.all(
             api_urls=pulumi.Output.all(primary=args.primary_api_url, dr=args.dr_api_url),
             services=pulumi.Output.all(**dict(m["services"])),
@@ -415,6 +422,8 @@ def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_re
         "primaryReaderIds": [values["readers"]] if values.get("readers") else [],
         "userPoolIds": {k: values[v] for k, v in (("primary", "primary_pool"), ("dr", "dr_pool")) if values.get(v)},
     }
+    if values.get("replica_alarms"):
+        doc["drReplicaAlarms"] = dict(values["replica_alarms"])
     for key, value in (("primaryDbParameterGroup", "primary_params"), ("drDbParameterGroup", "dr_params")):
         if values.get(value):
             doc[key] = values[value]

@@ -389,6 +389,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "primary_pool": edge.user_pool_id, "dr_pool": dr_edge.user_pool_id,
             "primary_params": data.db_parameter_group_name, "readers": data.db_replica_identifier,
             "primary_multi_az": settings.data.db_multi_az, "dr_params": db.parameter_group_name,
+            "replica_alarms": dict(db.replica_alarms),
             "desired": {s.name: s.settings.desired_count for s in catalogue},
             "standby": {s.name: s.settings.desired_count for s in dr_app_settings.catalogue()},
             "instance_class": d.db_instance_class or settings.data.db_instance_class,

@@ -386,6 +386,8 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
         notes.append("backup-restore: a lower bound; the database restore grows with its size")
     # a replication nobody is paged about can break the RPO silently
     notes.extend(f"no alarm: {gap}" for gap in replication_alarm_gaps(plan))
+    # every alarm able to return to OK in standby and after the procedure's planned steps (update mode: the manifest)
+    notes.extend(f"alarm cannot return to OK: {line}" for line in alarm_recovery(plan))
     return Objectives(stack=plan.stack, mode=mode, enabled=cfg["enabled"], primary_region=primary,
                       dr_region=dr_region, rpo=rpo, steps=steps, not_covered=not_covered, notes=notes,
                       failback_steps=failback_steps)
@@ -581,3 +583,142 @@ def replication_alarm_gaps(plan: Plan) -> list[str]:
             if not has("AWS/DynamoDB", "ReplicationLatency", here, {"TableName": name, "ReceivingRegion": there}):
                 gaps.append(f"DynamoDB {name}: no ReplicationLatency alarm in {here} (ReceivingRegion {there})")
     return gaps
+
+
+# ------------------------------------------------------------------------------------------- alarms after the procedure
+RDS_ID, ECS_SVC = "DBInstanceIdentifier", "ServiceName"
+REPLICA_ONLY = {("AWS/RDS", "ReplicaLag")}     # metrics RDS emits for a read replica only
+
+
+@dataclasses.dataclass
+class _World:
+    """What the alarms' dimensions name, as the procedure leaves it: DB instances by (region, identifier) -> is a
+    replica; ECS services by (region, name) -> desired count; alarms whose missing-data handling the procedure set."""
+    dbs: dict
+    services: dict
+    missing: dict = dataclasses.field(default_factory=dict)
+
+    def rename(self, region: str, ident: str, suffix: str) -> None:
+        if (region, ident) in self.dbs:
+            self.dbs[(region, ident + suffix)] = self.dbs.pop((region, ident))
+
+
+def _effects(doc: dict, suffix: str) -> dict:
+    """What each step of functions/dr_failover does to the resources alarms name (the procedure's steps by name,
+    docs/dr-failover.md; the moto tests of tests/test_fn_dr_failover.py check the procedure does it). A step of
+    the procedure missing here is reported, so the model cannot fall behind the procedure silently."""
+    p, d = doc["primaryRegion"], doc["drRegion"]
+    primary_db, dr_db = doc["dbPrimaryId"], doc["dbReplicaId"]
+    relaxed = {a: "notBreaching" for a in doc.get("drReplicaAlarms") or {}}
+
+    def scale(region: str, counts: dict):
+        return lambda w: w.services.update({(region, s): n for s, n in counts.items()})
+
+    def promote(region: str, ident: str, alarms: dict | None = None):
+        def run(w: _World):
+            if (region, ident) in w.dbs:
+                w.dbs[(region, ident)] = False
+            w.missing.update({(region, a): v for a, v in (alarms or {}).items()})
+        return run
+
+    def replica(region: str, ident: str, alarms: dict | None = None):
+        def run(w: _World):
+            w.dbs[(region, ident)] = True
+            w.missing.update({(region, a): v for a, v in (alarms or {}).items()})
+        return run
+
+    def readers(w: _World):
+        for reader in doc.get("primaryReaderIds") or []:
+            w.rename(p, reader, suffix)
+            w.dbs[(p, reader)] = True
+
+    def none(w: _World):
+        return None
+    return {
+        "preflight": none, "promote-replica": promote(d, dr_db, relaxed), "point-services": none,
+        "use-current-images": none, "scale-services": scale(d, doc.get("desiredCounts") or {}),
+        "wait-services-stable": none, "move-dns": none,
+        "retire-old-primary": lambda w: w.rename(p, primary_db, suffix),
+        "replicate-to-primary": replica(p, primary_db), "fence-dr-services": scale(d, {s: 0 for s in doc["services"]}),
+        "wait-replica-caught-up": none, "promote-primary": promote(p, primary_db), "restore-primary-settings": none,
+        "replicate-primary-readers": readers, "point-primary-services": none,
+        "scale-primary-services": scale(p, doc.get("primaryDesiredCounts") or {}),
+        "wait-primary-services-stable": none, "move-dns-back": none,
+        "retire-dr-db": lambda w: w.rename(d, dr_db, suffix),
+        "replicate-to-dr": replica(d, dr_db, dict(doc.get("drReplicaAlarms") or {})),
+        "standby-dr-services": scale(d, doc.get("standbyCounts") or {}),
+    }
+
+
+def _alarm_metrics(props: dict) -> list[tuple[str, str, dict]]:
+    if props.get("metricQueries"):
+        return [(q["metric"].get("namespace"), q["metric"].get("metricName"), q["metric"].get("dimensions") or {})
+                for q in props["metricQueries"] if isinstance(q.get("metric"), dict)]
+    return [(props.get("namespace"), props.get("metricName"), props.get("dimensions") or {})]
+
+
+def _emits(w: _World, region: str, namespace: str, metric: str, dims: dict) -> tuple[bool, str]:
+    """Does the resource the dimensions name exist in this world and emit the metric? (Resources the procedure
+    does not change are taken to exist and emit.)"""
+    if namespace == "AWS/RDS" and RDS_ID in dims:
+        ident = dims[RDS_ID]
+        if (region, ident) not in w.dbs:
+            return False, f"no DB instance {ident} in {region}"
+        if (namespace, metric) in REPLICA_ONLY and not w.dbs[(region, ident)]:
+            return False, f"{ident} is not a replica (no {metric})"
+        return True, ""
+    if namespace == "AWS/ECS" and ECS_SVC in dims and (region, dims[ECS_SVC]) in w.services:
+        if not w.services[(region, dims[ECS_SVC])]:
+            return False, f"service {dims[ECS_SVC]} at 0 tasks (no {metric})"
+    return True, ""
+
+
+def alarm_recovery(plan: Plan, steps: dict[str, list[str]] | None = None) -> list[str]:
+    """Issue 26: every alarm the stack builds must be able to return to OK in standby, after the failover's planned
+    steps and after the failback's: in each of those worlds, either its metric is emitted by the resource its
+    dimensions name, or its missing-data handling (the stack's, or what the procedure set) is notBreaching.
+    Otherwise it holds ALARM (breaching), INSUFFICIENT_DATA (missing) or its last state (ignore): one line each.
+    `steps` (operation -> step names) defaults to functions/dr_failover's own lists for the plan's manifest.
+    The primary region is taken as alive (a planned failover, a rehearsal); in a real outage its alarms do not
+    evaluate at all. An empty list when the plan has no DR manifest (no standing DR region)."""
+    doc = plan.exports.get("drManifest") if isinstance(plan.exports, dict) else None
+    if not isinstance(doc, dict) or "primaryRegion" not in doc:
+        return []
+    from functions.dr_failover.manifest import parse
+    from functions.dr_failover.procedure import RETIRED_SUFFIX, Procedure
+    if steps is None:
+        proc = Procedure(parse(doc), clients=lambda service, region: None)
+        steps = {"failover": [s.name for s in proc.failover_steps()],
+                 "failback": [s.name for s in proc.failback_steps()]}
+    effects = _effects(doc, RETIRED_SUFFIX)
+    v = _View(plan)
+    w = _World(dbs={(v.region(r), r.props.get("identifier")): bool(r.props.get("replicateSourceDb"))
+                    for r in plan.of_type(RDS)},
+               services={**{(doc["primaryRegion"], s): n for s, n in (doc.get("primaryDesiredCounts") or {}).items()},
+                         **{(doc["drRegion"], s): n for s, n in (doc.get("standbyCounts") or {}).items()}})
+    alarms = [(a, v.region(a)) for a in plan.of_type(ALARM)]
+    out: list[str] = []
+
+    def judge(phase: str) -> None:
+        for a, region in alarms:
+            name = a.props.get("name") or a.name
+            results = [_emits(w, region, *m) for m in _alarm_metrics(a.props)]
+            if any(ok for ok, _ in results):
+                continue
+            missing = w.missing.get((region, name), a.props.get("treatMissingData") or "missing")
+            if missing == "notBreaching":
+                continue
+            stays = {"breaching": "ALARM", "ignore": "its last state"}.get(missing, "INSUFFICIENT_DATA")
+            why = "; ".join(r for _, r in results)
+            out.append(f"{name} ({region}) {phase}: {why}, treatMissingData {missing}: it stays {stays}")
+
+    judge("in standby")
+    for operation in ("failover", "failback"):
+        for step in steps[operation]:
+            if step not in effects:
+                out.append(f"{operation} step {step}: its effect on the alarms' resources is not modelled "
+                           "(plan/dr.py _effects)")
+                continue
+            effects[step](w)
+        judge(f"after {operation}")
+    return out

@@ -33,6 +33,7 @@ REPO = "ai-platform/prod/app"
 STALE_IMAGE = f"{REGISTRY}/{REPO}:1.0.0"    # what the DR task definitions name (application.imageTag)
 RELEASED, UNSCANNED = "9c1e2f7", "e0ffbad"   # the last release (RecordRelease) and a newer push that never passed
 READER, PARAMS = "ai-platform-prod-postgres-replica", "ai-platform-prod-postgres16"
+LAG_ALARM = "ai-platform-prod-postgres-dr-replica-lag"
 RELEASES = {svc: f"/ai-platform/prod/release/{svc}" for svc in SERVICES}
 FAILBACK = ["preflight", "retire-old-primary", "replicate-to-primary", "fence-dr-services", "wait-replica-caught-up",
             "promote-primary", "restore-primary-settings", "replicate-primary-readers", "point-primary-services", "scale-primary-services", "wait-primary-services-stable",
@@ -195,6 +196,12 @@ def built(aws):
                                                    "Failover": role, "TTL": 60, "ResourceRecords": [{"Value": ip}],
                                                    **({"HealthCheckId": hc} if role == "PRIMARY" else {})}}
         for role, ip in (("PRIMARY", "192.0.2.10"), ("SECONDARY", "198.51.100.10"))]})
+    # the DR replica's lag alarm, as components/dr_region.py builds it (no lag reported = breaching)
+    c("cloudwatch", DR).put_metric_alarm(
+        AlarmName=LAG_ALARM, Namespace="AWS/RDS", MetricName="ReplicaLag", Statistic="Maximum", Period=60,
+        EvaluationPeriods=5, Threshold=900, ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching",
+        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": REPLICA}],
+        AlarmActions=["arn:aws:sns:us-west-2:123456789012:ai-platform-prod-alerts"])
     c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
         "MetricName": "ReplicaLag", "Value": 0, "Timestamp": dt.datetime.now(dt.UTC),
         "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
@@ -209,7 +216,8 @@ def built(aws):
         "primarySecurityGroupIds": [ids[PRIMARY]], "drKmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/dr",
         "drDbSubnetGroup": "ai-platform-prod-db", "drSecurityGroupIds": [ids[DR]], "releaseParameters": RELEASES,
         "primaryDbParameterGroup": PARAMS, "primaryMultiAz": True, "primaryReaderIds": [READER],
-        "drDbParameterGroup": PARAMS, "userPoolIds": {"primary": pools[PRIMARY], "dr": pools[DR]}}
+        "drDbParameterGroup": PARAMS, "userPoolIds": {"primary": pools[PRIMARY], "dr": pools[DR]},
+        "drReplicaAlarms": {LAG_ALARM: "breaching"}}
     return (c, manifest, hc, secret, images), MotoSnapshot()
 
 
@@ -790,3 +798,26 @@ def test_manifest_from_stack_outputs_and_defaults(tmp_path):
     assert m.state_parameter == "/ai-platform/prod/dr-failover/state" and m.primary_db_endpoint_parameter == PARAM
     with pytest.raises(ManifestError, match="services is empty"):
         parse({**raw, "services": []})
+
+
+def lag_alarm(w) -> dict:
+    [alarm] = w.c("cloudwatch", DR).describe_alarms(AlarmNames=[LAG_ALARM])["MetricAlarms"]
+    return alarm
+
+
+def test_the_dr_replica_lag_alarm_can_return_to_ok_through_failover_and_failback(failed_over):
+    """Issue 26: a promoted replica reports no ReplicaLag, so the lag alarm (missing = breaching) would hold ALARM
+    for the whole DR period: promote-replica sets it notBreaching (its definition otherwise unchanged), and
+    replicate-to-dr restores the stack's breaching once the DR replica replicates again (plan/dr.py
+    alarm_recovery models exactly this)."""
+    w = failed_over
+    alarm = lag_alarm(w)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["Threshold"] == 900 and alarm["EvaluationPeriods"] == 5 and alarm["AlarmActions"]
+    assert alarm["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": REPLICA}]
+    r = failback(w)
+    assert r.code == 0, r.out + r.err
+    assert lag_alarm(w)["TreatMissingData"] == "breaching"
+    # a manifest naming an alarm the region does not have stops the step by name
+    with pytest.raises(proc.StepError, match="no-such-alarm"):
+        proc.Procedure(parse(w.manifest), w.c).alarms_missing(DR, {"no-such-alarm": "notBreaching"})

@@ -59,6 +59,9 @@ class Manifest:
     primary_reader_ids: tuple = ()                  # same-region read replicas re-created from the new primary
     dr_db_parameter_group: str | None = None        # the re-created DR replica's parameter group
     user_pool_ids: dict = dataclasses.field(default_factory=dict)   # {"primary", "dr"}: preflight checks the DR pool
+    # DR-region alarms on a metric only a replica emits -> the treatMissingData the stack gives them: promote-replica
+    # sets them notBreaching (a promoted instance reports no ReplicaLag), replicate-to-dr restores these values
+    replica_alarms: dict = dataclasses.field(default_factory=dict)
 
     @property
     def digest(self) -> str:
@@ -160,6 +163,12 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
     for key, pool in pools.items():
         if key not in ("primary", "dr") or not isinstance(pool, str) or not re.match(r"^[\w-]+_[0-9a-zA-Z]+$", pool):
             raise ManifestError(f"{src}: userPoolIds.{key} = {pool!r} is not a Cognito user pool id of primary or dr")
+    replica_alarms = _get(raw, "drReplicaAlarms", dict, "an object of CloudWatch alarm name -> treatMissingData", {},
+                          src)
+    for name, missing in replica_alarms.items():
+        if not isinstance(name, str) or not name or missing not in ("breaching", "notBreaching", "ignore", "missing"):
+            raise ManifestError(f"{src}: drReplicaAlarms.{name} = {missing!r} is not one of breaching, notBreaching, "
+                                f"ignore, missing")
     retention = _get(raw, "backupRetentionDays", int, "a number of days from 1 to 35", 7, src)
     if not 1 <= retention <= 35:
         raise ManifestError(f"{src}: backupRetentionDays = {retention} is not a number of days from 1 to 35")
@@ -189,7 +198,7 @@ def parse(raw: Any, src: str = "manifest") -> Manifest:
         primary_multi_az=multi_az,
         primary_reader_ids=_names(raw, "primaryReaderIds", src, "RDS DB instance identifiers", []),
         dr_db_parameter_group=s("drDbParameterGroup", "an RDS DB parameter group name", None),
-        user_pool_ids=dict(pools))
+        user_pool_ids=dict(pools), replica_alarms=dict(replica_alarms))
 
 
 def load(path: str, stdin=None) -> Manifest:

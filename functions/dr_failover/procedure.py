@@ -135,7 +135,11 @@ class Procedure:
                               f"{len(m.services)} services in {m.dr_region}, and {len(m.health_check_ids)} health "
                               f"checks", self.preflight),
             Step("promote-replica", f"promote {m.db_replica_id} ({m.dr_region}) to a standalone primary, backups "
-                                    f"{m.backup_retention_days} days", lambda: self.promote(m.dr_region, m.db_replica_id)),
+                                    f"{m.backup_retention_days} days"
+                                    + (f"; its replica-only alarms {', '.join(sorted(m.replica_alarms))} treat missing "
+                                       f"data as notBreaching until it is a replica again" if m.replica_alarms else ""),
+                 lambda: {**self.alarms_missing(m.dr_region, {a: "notBreaching" for a in m.replica_alarms}),
+                          **self.promote(m.dr_region, m.db_replica_id)}),
             Step("point-services", f"write its endpoint to {m.db_endpoint_parameter} ({m.dr_region})"
                                    + (f" and to the secret {m.db_secret_arn}" if m.db_secret_arn else ""),
                  lambda: self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn)),
@@ -204,7 +208,8 @@ class Procedure:
                  lambda: {**self.replicate(m.dr_region, m.db_replica_id, m.primary_region, m.db_primary_id,
                                            m.dr_kms_key_id, m.dr_db_subnet_group, m.dr_security_group_ids,
                                            m.dr_db_parameter_group),
-                          **self.restore_settings(m.dr_region, m.db_replica_id, m.dr_db_parameter_group, False)}),
+                          **self.restore_settings(m.dr_region, m.db_replica_id, m.dr_db_parameter_group, False),
+                          **self.alarms_missing(m.dr_region, m.replica_alarms)}),
             Step("standby-dr-services", f"DR services back to standby ({m.mode}: {_counts(m.standby_counts)}), "
                                         f"{m.db_endpoint_parameter} -> the new replica",
                  lambda: {**self.point(m.dr_region, m.db_endpoint_parameter, m.db_replica_id, m.db_secret_arn),
@@ -212,6 +217,33 @@ class Procedure:
         ]
 
     # -- building blocks (each idempotent) ------------------------------------------------------------------
+    def alarms_missing(self, region: str, wanted: dict) -> dict:
+        """Set each alarm's missing-data handling (alarm name -> treatMissingData), its definition otherwise kept:
+        PutMetricAlarm replaces an alarm's whole definition (tags excepted), so the current one is read back and put
+        again with only TreatMissingData changed (CloudWatch API Reference, PutMetricAlarm). A planned step that
+        ends the metric (a promotion ends ReplicaLag) makes its alarm able to return to OK this way, instead of
+        holding ALARM until the failback; the stack's value comes back when the metric does."""
+        if not wanted:
+            return {}
+        cw = self.clients("cloudwatch", region)
+        found = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=sorted(wanted))["MetricAlarms"]}
+        missing = sorted(set(wanted) - set(found))
+        if missing:
+            raise StepError(f"alarm(s) {', '.join(missing)} not found in {region} (drReplicaAlarms names them)")
+        keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+                "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions",
+                "Period", "Unit", "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator",
+                "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId")
+        changed = []
+        for name, value in sorted(wanted.items()):
+            alarm = found[name]
+            if alarm.get("TreatMissingData") == value:
+                continue
+            cw.put_metric_alarm(**{k: alarm[k] for k in keep if alarm.get(k) not in (None, [], "")},
+                                TreatMissingData=value)
+            changed.append(name)
+        return {"alarmsMissingData": dict(sorted(wanted.items())), "changed": changed}
+
     def db(self, region: str, db_id: str) -> dict | None:
         try:
             return self.clients("rds", region).describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]
