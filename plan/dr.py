@@ -650,7 +650,7 @@ def _effects(doc: dict, suffix: str) -> dict:
     }
 
 
-def _alarm_metrics(props: dict) -> list[tuple[str, str, dict]]:
+def _alarm_metrics(props: dict) -> list[tuple[Any, Any, dict]]:
     if props.get("metricQueries"):
         return [(q["metric"].get("namespace"), q["metric"].get("metricName"), q["metric"].get("dimensions") or {})
                 for q in props["metricQueries"] if isinstance(q.get("metric"), dict)]
