@@ -78,7 +78,8 @@ NOT_TOUCHED = {
     "aws:ssm/document:Document": "not read",
     "aws:ssm/association:Association": "not read",
     "aws:ssm/maintenanceWindow:MaintenanceWindow": "not read",
-    "aws:cloudwatch/metricAlarm:MetricAlarm": "only the alarms a Route 53 health check reads (with the checks)",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "only the alarms a Route 53 health check reads (with the checks) and "
+                                              "the manifest's drReplicaAlarms (promote-replica relaxes them)",
 }
 MODULES = ("aws:rds/", "aws:ecs/", "aws:ecr/", "aws:appautoscaling/", "aws:ssm/", "aws:route53/", "aws:cognito/",
            "aws:s3/")
@@ -466,11 +467,12 @@ def _health_check(w: World, r, region: str) -> None:
 
 
 def _alarm(w: World, region: str, name: str) -> None:
-    """The alarm a CLOUDWATCH_METRIC health check reads, from the plan, in OK (a region that is up and serving)."""
+    """An alarm the procedure reads or changes (a CLOUDWATCH_METRIC health check's, drReplicaAlarms), from the
+    plan, in OK (a region that is up and serving)."""
     found = [a for a in w.plan.resources if a.type == "aws:cloudwatch/metricAlarm:MetricAlarm"
              and a.props.get("name") == name]
     if not found:
-        raise MaterialiseError(f"health check alarm {name} ({region}) is not built by the plan")
+        raise MaterialiseError(f"alarm {name} ({region}) is not built by the plan")
     p = found[0].props
     cw = w.clients("cloudwatch", region)
     kwargs: dict = {"AlarmName": name, "EvaluationPeriods": int(p.get("evaluationPeriods") or 1),
@@ -660,4 +662,7 @@ def materialise(plan, clients: Callable[[str, str], Any], standins: StandIns) ->
                 handler(w, r, region_of(plan, r, providers))
             except ClientError as exc:
                 raise MaterialiseError(f"{token} {r.name}: {exc}") from None
+    # the alarms the procedure changes (promote-replica / replicate-to-dr): from the plan, or the rehearsal fails
+    for name in sorted(w.manifest.get("drReplicaAlarms") or {}):
+        _alarm(w, w.dr_region, name)
     return w

@@ -448,6 +448,7 @@ def consistency(w: World) -> list[str]:
     want += [("aws:rds/parameterGroup:ParameterGroup", d, g) for g in [m.get("drDbParameterGroup")] if g]
     want += [("aws:cognito/userPool:UserPool", {"primary": p, "dr": d}[k], v) for k, v in m.get("userPoolIds", {}).items()]
     want += [("aws:route53/zone:Zone", None, z) for z in [m.get("hostedZoneId")] if z]
+    want += [("aws:cloudwatch/metricAlarm:MetricAlarm", d, a) for a in m.get("drReplicaAlarms", {})]
     want += [("aws:route53/record:Record", None, f"{rec['name']} {rec['type']} {role}") for rec in m.get("records", [])
              for role in ("PRIMARY", "SECONDARY")]
     want += [("aws:apigateway/restApi:RestApi", {"primary": p, "dr": d}[k], url.removeprefix("https://").split(".")[0])
@@ -478,10 +479,12 @@ def test_a_manifest_naming_what_the_plan_does_not_build_fails_the_rehearsal(worl
     saved = w.manifest
     try:
         w.manifest = {**saved, "services": [*saved["services"], "billing"], "dbReplicaId": "ai-platform-prod-pg-dr2",
-                      "userPoolIds": {**saved["userPoolIds"], "dr": "us-west-2_nothere"}}
+                      "userPoolIds": {**saved["userPoolIds"], "dr": "us-west-2_nothere"},
+                      "drReplicaAlarms": {"ai-platform-prod-no-such-alarm": "breaching"}}
         assert consistency(w) == ["Instance ai-platform-prod-pg-dr2 (us-west-2)",
                                   "Service ai-platform-prod-services/billing (us-west-2)",
-                                  "UserPool us-west-2_nothere (us-west-2)"]
+                                  "UserPool us-west-2_nothere (us-west-2)",
+                                  "MetricAlarm ai-platform-prod-no-such-alarm (us-west-2)"]
     finally:
         w.manifest = saved
 
