@@ -228,6 +228,19 @@ class Run:
                 out[s["serviceName"]] = {c["name"]: c["image"] for c in td["containerDefinitions"]}
         return out
 
+    def db_hosts(self, region: str, cluster: str, services) -> dict:
+        """service -> the DB_HOST its running task definition gives its containers (where it has one)."""
+        ecs = self.c.world("ecs", region)
+        out = {}
+        for i in range(0, len(services), 10):
+            for s in ecs.describe_services(cluster=cluster, services=list(services)[i:i + 10])["services"]:
+                td = ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
+                hosts = {e["value"] for c in td["containerDefinitions"] for e in c.get("environment", [])
+                         if e["name"] == "DB_HOST"}
+                if hosts:
+                    [out[s["serviceName"]]] = hosts
+        return out
+
     def inverted(self) -> list[bool]:
         r53 = self.c.world("route53", "us-east-1")
         return [r53.get_health_check(HealthCheckId=h)["HealthCheck"]["HealthCheckConfig"].get("Inverted", False)
@@ -310,6 +323,7 @@ def rehearsed(request, session, worlds, tmp_path_factory):
         seen["dr_parameter"] = r.c.world("ssm", dr).get_parameter(Name=m["dbEndpointParameter"])["Parameter"]["Value"]
         seen["dr_counts"] = r.counts(dr, m["clusterName"], m["services"])
         seen["dr_images"] = r.images(dr, m["clusterName"], m["services"])
+        seen["dr_db_hosts"] = r.db_hosts(dr, m["clusterName"], m["services"])
         seen["inverted"], seen["during"] = r.inverted(), r.w.answer(api)
         try:
             seen["sign_in"] = sign_in(r)
@@ -327,6 +341,8 @@ def rehearsed(request, session, worlds, tmp_path_factory):
         seen["new_primary"] = r.db(primary, m["dbPrimaryId"])
         seen["dr_replica"] = r.db(dr, m["dbReplicaId"])
         seen["primary_counts"] = r.counts(primary, m["primaryClusterName"], m["primaryServices"])
+        seen["primary_db_hosts"] = r.db_hosts(primary, m["primaryClusterName"], m["primaryServices"])
+        seen["primary_dbs"] = {i: r.db(primary, i) for i in [m["dbPrimaryId"], *m.get("primaryReaderIds", [])]}
         seen["standby_counts"] = r.counts(dr, m["clusterName"], m["services"])
         seen["after_inverted"], seen["after"] = r.inverted(), r.w.answer(api)
         seen["copies"] = r.w.replicate_s3()   # replication as the world's configurations say, region back
@@ -352,6 +368,11 @@ def test_the_rehearsal_fails_over_to_the_dr_region_and_serves_with_sign_in(rehea
     for svc, containers in seen["dr_images"].items():
         repository, released, _unscanned = r.releases[svc]
         assert containers[svc] == f"{registry}/{repository}@{released}"   # the release, not the newer push
+    # the DR services' database is the promoted DR instance: their DB_HOST names it (by identifier, in the DR
+    # region; an RDS endpoint is the identifier plus an account/region suffix, kept by promotion)
+    assert seen["dr_db_hosts"], "no DR service names a database host"
+    assert {h.split(".")[0] for h in seen["dr_db_hosts"].values()} == {m["dbReplicaId"]}, seen["dr_db_hosts"]
+    assert all(f".{m['drRegion']}.rds.amazonaws.com" in h for h in seen["dr_db_hosts"].values())
     assert all(seen["inverted"]) and seen["during"] == "SECONDARY"       # and it stays there after move-dns
     assert not isinstance(seen["sign_in"], AssertionError), seen["sign_in"]
     assert seen["sign_in"].endswith("/" + m["userPoolIds"]["dr"])
@@ -374,6 +395,14 @@ def test_the_rehearsal_fails_back_with_the_outages_database_writes(rehearsed):
     [gate] = [x for x in logs if x.get("step") == "wait-replica-caught-up" and x["message"] == "step done"]
     assert seen["db_write"].isoformat(timespec="seconds") <= gate["detail"]["fence"] <= gate["detail"]["replayedCommitAt"]
     assert seen["primary_counts"] == m["primaryDesiredCounts"] and seen["standby_counts"] == m["standbyCounts"]
+    # the primary services' databases (the primary and its same-region readers) are back under their identifiers
+    named = {h.split(".")[0] for h in seen["primary_db_hosts"].values()}
+    assert named and named <= set(seen["primary_dbs"]), seen["primary_db_hosts"]
+    for ident in named:
+        assert seen["primary_dbs"][ident]["DBInstanceStatus"] == "available", ident
+    reader_sources = {seen["primary_dbs"][i].get("ReadReplicaSourceDBInstanceIdentifier") for i in named
+                      if i != m["dbPrimaryId"]}
+    assert reader_sources <= {m["dbPrimaryId"], new_primary["DBInstanceArn"]}   # readers follow the new primary
     assert not any(seen["after_inverted"]) and seen["after"] == "PRIMARY"
 
 
@@ -582,3 +611,72 @@ def test_the_failover_does_not_need_the_lost_region(session, worlds, tmp_path, m
         r.c("rds", r.m["primaryRegion"]).describe_db_instances()
     assert r.c("route53", r.m["primaryRegion"]) is not None
 
+
+
+# --- the procedure's mechanics on the materialised world (each also on the hand-written world of
+# tests/test_fn_dr_failover.py, which keeps the per-step resume tests: two services there, nine here) ----------------
+def world_facts(r: Run) -> tuple:
+    m = r.m
+    return (r.db(m["drRegion"], m["dbReplicaId"]).get("ReadReplicaSourceDBInstanceIdentifier"),
+            r.counts(m["drRegion"], m["clusterName"], m["services"]), tuple(r.inverted()),
+            r.w.answer(m["records"][0]["name"]))
+
+
+@_mode("pilot-light")
+def test_the_dry_run_lists_both_operations_and_changes_nothing(run):
+    r = run
+    before = world_facts(r)
+    code, out, _ = r.cli("plan")
+    assert code == 0 and "Dry run, nothing changed" in out
+    assert [line.split("] ")[1].split(":")[0] for line in out.splitlines() if "] " in line] == FAILOVER
+    code, out, _ = r.cli("plan", "--operation", "failback", "--json")
+    assert code == 0 and [s["name"] for s in json.loads(out)["steps"]] == FAILBACK
+    assert world_facts(r) == before and before[0] and before[3] == "PRIMARY"
+
+
+@_mode("pilot-light")
+def test_a_rerun_of_the_failover_changes_nothing(run):
+    r = run
+    r.outage()
+    assert r.failover()[0] == 0
+    dr = r.m["drRegion"]
+    mutating = [(r.c.world("rds", dr), "promote_read_replica"), (r.c.world("ssm", dr), "put_parameter"),
+                (r.c.world("ecs", dr), "update_service"), (r.c.world("ecs", dr), "register_task_definition"),
+                (r.c.world("application-autoscaling", dr), "register_scalable_target"),
+                (r.c.world("route53", "us-east-1"), "update_health_check")]
+    with contextlib.ExitStack() as stack:
+        spies = [stack.enter_context(mock.patch.object(c, name, wraps=getattr(c, name))) for c, name in mutating]
+        again = r.failover()
+        (r.dir / "state.json").unlink()    # and without the state record: every step finds nothing to do
+        fresh = r.failover()
+    assert again[0] == 0 and "already completed" in again[1]
+    assert fresh[0] == 0 and fresh[1].count(": done in") == len(FAILOVER), fresh[1]
+    assert [spy.call_count for spy in spies] == [0] * len(mutating)
+
+
+@_mode("warm-standby")
+@pytest.mark.parametrize("failing", ["use-current-images", "move-dns"])
+def test_an_interrupted_failover_resumes_during_the_outage(run, monkeypatch, failing):
+    import dataclasses
+    r, calls = run, {}
+    real = proc.Procedure.failover_steps
+
+    def steps(self):
+        out = []
+        for step in real(self):
+            def action(step=step):
+                calls[step.name] = calls.get(step.name, 0) + 1
+                if step.name == failing and calls[step.name] == 1:
+                    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "X")
+                return step.action()
+            out.append(dataclasses.replace(step, action=action))
+        return out
+    monkeypatch.setattr(proc.Procedure, "failover_steps", steps)
+    r.outage()
+    code, out, _ = r.failover()
+    assert code == 1 and failed_step(r, "failover") == failing, out
+    code, out, _ = r.cli("resume", "--target-region", r.m["drRegion"], "--confirm")
+    assert code == 0, out
+    assert calls == {name: 2 if name == failing else 1 for name in FAILOVER}
+    assert r.counts(r.m["drRegion"], r.m["clusterName"], r.m["services"]) == r.m["desiredCounts"]
+    assert all(r.inverted()) and r.w.answer(r.m["records"][0]["name"]) == "SECONDARY"
