@@ -29,6 +29,7 @@ from .sdk import (  # private SDK symbols
     linear_quiescence,
     no_source_positions,
     pmocks,
+    register_resource,
     rpc,
     run_pulumi_func,
     set_all_config,
@@ -177,9 +178,9 @@ class RecordingMonitor(pmocks.MockMonitor):
         if self.remote_children and request.remote and request.type in BUILDERS:
             return self._register_remote(request)
         if request.type == "pulumi:pulumi:Stack":
-            return super().RegisterResource(request)
+            return register_resource(self, request)
         inputs, had_refs = engine_dict(request.object)
-        response = super().RegisterResource(_with_plain(request, "object", inputs) if had_refs else request)
+        response = register_resource(self, _with_plain(request, "object", inputs) if had_refs else request)
         options = {
             "protect": bool(request.protect),
             "retainOnDelete": bool(request.retainOnDelete),

@@ -416,6 +416,66 @@ def test_an_invokes_result_class_is_found_where_the_generator_put_it_as_by_the_s
     assert found is not None
 
 
+def _ordered(value):
+    """A value with its dict key order and `Unknown`s made comparable (json text; an Unknown is "<unknown>")."""
+    from pulumi.output import Unknown
+    return json.dumps(value, default=lambda v: "<unknown>" if isinstance(v, Unknown) else repr(v))
+
+
+@pytest.mark.parametrize("stack,preview", [("prod", False), ("dev", True)])
+def test_the_monitors_registration_gives_what_the_sdks_gives(stack, preview, monkeypatch):
+    """plan/sdk.py `register_resource` (the recording monitor's MockMonitor.RegisterResource, plain properties
+    decoded and encoded directly): for every registration of a whole stack, the response (id, urn, outputs in
+    their order) and the inputs the mocks receive are the SDK's own `RegisterResource`'s."""
+    from pulumi.runtime import rpc, settings
+
+    import plan.engine
+    from conftest import stack_file_config
+    from plan import sdk
+    from plan.engine import main_program
+    from plan.structs import to_dict
+    seen = {"plain": 0, "all": 0}
+
+    def both(monitor, request):
+        ours = sdk.register_resource(monitor, request)
+        theirs = sdk.pmocks.MockMonitor.RegisterResource(monitor, request)
+        assert (ours.urn, ours.id) == (theirs.urn, theirs.id)
+        assert _ordered(to_dict(ours.object)) == _ordered(to_dict(theirs.object)), request.name
+        if request.type != "pulumi:pulumi:Stack":
+            seen["all"] += 1
+            try:
+                plain = sdk._plain_props(request.object, sdk.Unknown if settings.is_dry_run() else None)
+            except sdk._NotPlain:
+                return ours
+            seen["plain"] += 1
+            assert _ordered(plain) == _ordered(rpc.deserialize_properties(request.object)), request.name
+        return ours
+    monkeypatch.setattr(plan.engine, "register_resource", both)
+    name, config, secrets = stack_file_config(stack)
+    run_program(main_program(), config=config, stack=name, preview=preview, secret_keys=secrets)
+    assert seen["all"] > 500 and seen["plain"] > 0.9 * seen["all"]
+
+
+def test_the_direct_state_encoding_is_the_sdks_on_hand_made_states():
+    """`register_resource`'s encoding of a mock's state: what `rpc.serialize_properties` gives, in order, for
+    None at the top (left out) and inside, tuples, numbers, unknowns, nested maps; an asset is not plain data
+    and goes to the SDK's own serializer."""
+    from pulumi import FileAsset
+    from pulumi.output import Unknown
+    from pulumi.runtime import rpc
+    from pulumi.runtime.sync_await import _sync_await
+
+    from plan import sdk
+    from plan.structs import to_dict
+    state = {"z": 1, "gone": None, "a": [None, 2.5, True, ("x", Unknown())], "m": {"k": None, "u": Unknown()},
+             "s": "text", "n": {"deep": [{"e": []}, {}]}}
+    ours = sdk._struct_of(state)
+    assert ours is not None
+    assert _ordered(to_dict(ours)) == _ordered(to_dict(_sync_await(rpc.serialize_properties(state, {}))))
+    assert sorted(to_dict(ours)) == ["a", "m", "n", "s", "z"]      # None at the top: left out
+    assert sdk._struct_of({"code": FileAsset("x.py")}) is None and sdk._struct_of({1: "a"}) is None
+
+
 def test_each_run_has_its_own_root_stack_and_exports():
     """set_mocks keeps an existing root stack: without a reset a second run in one process reported the first
     run's exports beside its own and parented its resources to the first run's stack."""
