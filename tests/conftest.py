@@ -408,11 +408,13 @@ def pytest_collection_finish(session):
 def keep_the_collector_off() -> None:
     """Put the collector back as this module set it, should a test have changed it: mypy's build (tests/test_types.py
     runs it in-process) sets its own thresholds, unfreezes every frozen object and turns the collector on, after
-    which that worker's every later test paid automatic collections over the whole session's heap."""
+    which that worker's every later test paid automatic collections over the whole session's heap. Called after
+    every test, so O(1) only: `gc.isenabled()` and `gc.freeze()` (which moves whole generations), never
+    `gc.get_freeze_count()` (it counts the frozen objects one by one: ~0.1 s per test on a worker's heap)."""
     if gc.isenabled():
         gc.disable()
-    if _FROZEN and not gc.get_freeze_count():
-        gc.freeze()
+        if _FROZEN:
+            gc.freeze()
 
 
 def pytest_runtest_teardown(item, nextitem):
