@@ -96,3 +96,28 @@ def test_the_groups_go_first_and_the_whole_tree_type_check_leads_its_group():
     first = min((f for f in vars(test_types).values() if getattr(f, "__name__", "").startswith("test_")),
                 key=lambda f: f.__code__.co_firstlineno)
     assert first is test_types.test_the_sources_type_check
+
+
+def test_the_collector_check_after_each_test_is_constant_time(monkeypatch):
+    """conftest.keep_the_collector_off runs after every test: it turns a collector something switched on back off
+    (and freezes again) without walking the heap (gc.get_freeze_count() and gc.get_objects() do: ~0.1 s a test)."""
+    import gc
+
+    import conftest
+
+    def walks(*_a):
+        raise AssertionError("walks the heap")
+    monkeypatch.setattr(gc, "get_freeze_count", walks)
+    monkeypatch.setattr(gc, "get_objects", walks)
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(conftest, "_FROZEN", True)
+    item = type("Item", (), {"path": conftest.ROOT / "x.py"})()
+    gc.enable()
+    try:
+        conftest.pytest_runtest_teardown(item=item, nextitem=None)
+    finally:
+        gc.disable()
+    assert frozen == [True]
+    conftest.pytest_runtest_teardown(item=item, nextitem=None)   # already off: nothing to do
+    assert frozen == [True]
