@@ -959,7 +959,7 @@ INVOKES.update({
 
 def _elb_account(region: str) -> dict:
     """The regional ELB log-delivery account (the invoke's `region` argument, else the provider's)."""
-    from .flows.model import ELB_ACCOUNTS
+    from .elb_accounts import ELB_ACCOUNTS
     acct = ELB_ACCOUNTS.get(region, "127311923021")
     return {"arn": f"arn:aws:iam::{acct}:root", "id": acct}
 

@@ -147,3 +147,20 @@ def test_plan_modules_import_no_cycle():
         if m not in done:
             visit(m, [m])
     assert not cycles, cycles
+
+
+def test_a_plan_loads_no_flow_check():
+    """What `run_program` can import (plan.engine and, transitively, every module it names, at any depth of the
+    code) holds no module of plan/flows: the flow catalogue is `--flows`' (the mocks once read the ELB accounts
+    from plan/flows/model.py, which loaded the whole catalogue into every plan; plan/elb_accounts.py now)."""
+    modules = {".".join(p.relative_to(PLAN.parent).with_suffix("").parts): p for p in PLAN.rglob("*.py")}
+    modules = {k.removesuffix(".__init__"): v for k, v in modules.items()}
+    graph = {m: {i for i in _plan_imports(p) if i in modules and i != m} for m, p in modules.items()}
+    reached, todo = set(), ["plan.engine"]
+    while todo:
+        m = todo.pop()
+        if m not in reached:
+            reached.add(m)
+            todo.extend(graph[m])
+    assert "plan.mocks" in reached and "plan.elb_accounts" in reached
+    assert not {m for m in reached if m == "plan.flows" or m.startswith("plan.flows.")}
