@@ -336,10 +336,10 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
                f"{threshold} x {interval} s health check + {ttl} s alias TTL. " + steps_t["move-dns"]["source"])
     if checks and checks[0].props.get("type") == "CLOUDWATCH_METRIC":
         # The stack's check follows the primary API's 5xx alarm (an HTTPS probe cannot pass the authorizer): the
-        # procedure inverts it, which takes effect at Route 53's next evaluation (bounded here by the endpoint
+        # procedure disables and inverts it (always unhealthy), which takes effect at Route 53's next evaluation (bounded here by the endpoint
         # check's threshold x interval, an assumption); unattended, the alarm's own periods move the name.
         dns = Step("move-dns", threshold * interval, threshold * interval + ttl,
-                   f"inverted CloudWatch-metric health check, assumed seen within {threshold} x {interval} s, + {ttl} s "
+                   f"disabled+inverted CloudWatch-metric health check, assumed seen within {threshold} x {interval} s, + {ttl} s "
                    "alias TTL (an unattended outage moves the name after the primary API alarm's evaluation "
                    "periods). " + steps_t["move-dns"]["source"])
     if not checks:
