@@ -28,6 +28,8 @@ from dr_world import MaterialiseError, StandIns, World, materialise, moto_as_aws
 from conftest import MotoSnapshot, moto_session
 from functions.dr_failover import procedure as proc
 
+# One worker materialises the worlds (once per mode) and runs every test on them (pytest-xdist's loadgroup).
+pytestmark = pytest.mark.xdist_group("dr-rehearsal")
 ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
        "AWS_DEFAULT_REGION": "us-east-1", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
 MODES = ("pilot-light", "warm-standby")
