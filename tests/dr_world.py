@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -205,10 +206,34 @@ class StandIns:
         return self.regions.setdefault((service, region), kind(region))
 
 
+def _validated(service: str, operation: str, liberties: tuple = ()):
+    """The stand-in's method takes what the AWS API takes: its keyword arguments are checked against botocore's
+    model of `operation` (botocore.validate), so a call the real service would reject fails here too."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(self, **kwargs):
+            from botocore.exceptions import ParamValidationError
+            from botocore.validate import ParamValidator
+            shape = _service_model(service).operation_model(operation).input_shape
+            report = ParamValidator().validate({k: v for k, v in kwargs.items() if k not in liberties}, shape)
+            if report.has_errors():
+                raise ParamValidationError(report=report.generate_report())
+            return fn(self, **kwargs)
+        return call
+    return wrap
+
+
+@functools.cache
+def _service_model(service: str):
+    import botocore.session
+    return botocore.session.get_session().get_service_model(service)
+
+
 class _Gateway:
     def __init__(self, region: str):
         self.region, self.apis = region, {}
 
+    @_validated("apigateway", "CreateRestApi")
     def create_rest_api(self, name, tags=None):
         api = (tags or {}).get("_custom_id_") or f"api{len(self.apis):07d}"
         self.apis[api] = {"name": name, "authorizers": []}
@@ -220,6 +245,7 @@ class _Gateway:
                               op)
         return self.apis[api]
 
+    @_validated("apigateway", "CreateAuthorizer")
     def create_authorizer(self, restApiId, name, type, providerARNs=None, identitySource=None):
         items = self._api(restApiId, "CreateAuthorizer")["authorizers"]
         item = {"id": f"{len(items):06x}", "name": name, "type": type, "providerARNs": list(providerARNs or []),
@@ -227,6 +253,7 @@ class _Gateway:
         items.append(item)
         return item
 
+    @_validated("apigateway", "GetAuthorizers")
     def get_authorizers(self, restApiId, limit=None):
         return {"items": [dict(a) for a in self._api(restApiId, "GetAuthorizers")["authorizers"]]}
 
@@ -241,21 +268,25 @@ class _Pools:
                                          "Message": f"User pool {pool_id} does not exist."}}, op)
         return self.pools[pool_id]
 
+    @_validated("cognito-idp", "CreateUserPool", liberties=("Id",))
     def create_user_pool(self, PoolName, Id=None):   # Id: the plan's (a stand-in's liberty)
         pool = Id or f"{self.region}_{len(self.pools) + 1:09d}"
         self.pools[pool] = {"name": PoolName, "users": {}}
         return {"UserPool": {"Id": pool, "Name": PoolName,
                              "Arn": f"arn:aws:cognito-idp:{self.region}:{ACCOUNT}:userpool/{pool}"}}
 
+    @_validated("cognito-idp", "DescribeUserPool")
     def describe_user_pool(self, UserPoolId):
         pool = self._pool(UserPoolId, "DescribeUserPool")
         return {"UserPool": {"Id": UserPoolId, "Name": pool["name"],
                              "Arn": f"arn:aws:cognito-idp:{self.region}:{ACCOUNT}:userpool/{UserPoolId}"}}
 
+    @_validated("cognito-idp", "AdminCreateUser")
     def admin_create_user(self, UserPoolId, Username, **_):
         self._pool(UserPoolId, "AdminCreateUser")["users"][Username] = None
         return {"User": {"Username": Username, "UserStatus": "FORCE_CHANGE_PASSWORD"}}
 
+    @_validated("cognito-idp", "AdminSetUserPassword")
     def admin_set_user_password(self, UserPoolId, Username, Password, Permanent=True):
         users = self._pool(UserPoolId, "AdminSetUserPassword")["users"]
         if Username not in users:
@@ -264,6 +295,7 @@ class _Pools:
         users[Username] = Password
         return {}
 
+    @_validated("cognito-idp", "AdminInitiateAuth")
     def admin_initiate_auth(self, UserPoolId, ClientId, AuthFlow, AuthParameters):
         users = self._pool(UserPoolId, "AdminInitiateAuth")["users"]
         user = AuthParameters.get("USERNAME")
