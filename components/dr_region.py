@@ -22,6 +22,8 @@ so no child URN collides with the primary's); these components sit around them:
   (components/ecs_services.py `parked`) then asks a repository the same deployment created: before, it asked
   one that only the first replicated push would create, and `RepositoryNotFoundException` failed the first
   `pulumi up` (issue 24; `python -m plan --first-up` reports such lookups).
+- `DrUserSync` (after the DR API): the scheduled job (functions/user_sync) that keeps the standing DR user pool
+  in step with the primary's: new users imported (RESET_REQUIRED), removed or disabled ones disabled.
 - `DrCache` (after the DR network): a small standby Redis, empty at failover (not a Global Datastore: the
   cache holds derived data - sessions live in the DynamoDB global table - and a Global Datastore would run a
   second r/m-class cluster 24/7 for data the services rebuild from the database in minutes).
@@ -36,12 +38,14 @@ import pulumi
 import pulumi_aws as aws
 
 from .config.dr import DrSettings
-from .context import Platform, publish, required
+from .context import Platform, policy_json, publish, required
 from .recipes.alarms import metric_alarm
 from .recipes.caches import REDIS_PORT, RedisSpec, redis_cache
+from .recipes.functions import LambdaSpec, platform_function
 from .recipes.images import lifecycle_policy
 from .recipes.keys import data_grants, key_policy, kms_key, logs_grants
 from .recipes.log_groups import log_group
+from .recipes.roles import service_role
 
 POSTGRES_PORT = 5432
 
@@ -435,3 +439,90 @@ def manifest_document(*, stack: str, mode: str, state_parameter: str, primary_re
         doc["hostedZoneId"] = hosted_zone_id
         doc["records"] = records
     return doc
+
+
+# ---------------------------------------------------------------------------------------------- users
+USER_SYNC_SCHEDULE = "rate(1 hour)"     # a user added in the primary can sign in in the DR region within the hour
+
+
+@dataclasses.dataclass(frozen=True)
+class DrUserSyncArgs:
+    platform: Platform                      # the DR region's
+    primary_region: str
+    source_pool_id: pulumi.Input[str]       # the primary edge tier's pool
+    source_pool_arn: pulumi.Input[str]
+    target_pool_id: pulumi.Input[str]       # the DR edge tier's standing pool
+    target_pool_arn: pulumi.Input[str]
+    data_key_arn: pulumi.Input[str]         # DrKeys' data key (the function's dead-letter queue)
+    logs_key_arn: pulumi.Input[str]         # DrKeys' logs key
+    alerts_topic_arn: pulumi.Input[str]     # the DR region's alerts topic (the job's errors page)
+
+
+@dataclasses.dataclass(frozen=True)
+class DrUserSyncOutputs:
+    function_name: pulumi.Output[str]
+    import_logs_role_arn: pulumi.Output[str]
+
+
+class DrUserSync(pulumi.ComponentResource):
+    """The standing DR pool's users kept in step (docs/dr.md, Cognito): an hourly run of functions/user_sync in the
+    DR region (it reads the primary pool across regions; in an outage nothing is there to copy, and the last run's
+    users are what the DR pool has). Grants: ListUsers on the primary pool; the import job's calls and
+    AdminDisableUser on the DR pool; PassRole of the import job's log role to Cognito only."""
+
+    def __init__(self, name: str, args: DrUserSyncArgs, opts: pulumi.ResourceOptions | None = None):
+        p = args.platform
+        super().__init__("ai-platform:tier:DrUserSync", name, None, p.tier_options(opts))
+        n = p.namer
+        logs_role_name = n.physical("iam_role", "cognito-import-logs")
+        # Cognito writes the import job's logs with this role (CreateUserImportJob's CloudWatchLogsRoleArn;
+        # Cognito Developer Guide, "Creating the CloudWatch Logs IAM role" for user import)
+        logs_role = service_role(
+            self, p, "cognito-import-logs-role", service="cognito-idp.amazonaws.com", name=logs_role_name,
+            tag_name=logs_role_name, description="Cognito user import jobs write their logs (DR user sync)",
+            inline={"cognito-import-logs": policy_json({
+                "Sid": "ImportJobLogs", "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                "Resource": p.arn("logs", "log-group:/aws/cognito/*")})}).role
+        statements = [
+            {"Sid": "ReadPrimaryUsers", "Effect": "Allow", "Action": ["cognito-idp:ListUsers"],
+             "Resource": args.source_pool_arn},
+            {"Sid": "ImportIntoStandbyPool", "Effect": "Allow",
+             "Action": ["cognito-idp:ListUsers", "cognito-idp:GetCSVHeader", "cognito-idp:ListUserImportJobs",
+                        "cognito-idp:CreateUserImportJob", "cognito-idp:StartUserImportJob",
+                        "cognito-idp:AdminDisableUser"],
+             "Resource": args.target_pool_arn},
+            {"Sid": "PassImportLogsRole", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": logs_role.arn,
+             "Condition": {"StringEquals": {"iam:PassedToService": "cognito-idp.amazonaws.com"}}},
+        ]
+        fn = platform_function(
+            self, p, LambdaSpec(name="user-sync", handler="handler.handler", source_dir="user_sync", timeout=300,
+                                memory=256, reserved_concurrency=1,
+                                environment={"SOURCE_POOL_ID": args.source_pool_id, "SOURCE_REGION": args.primary_region,
+                                             "TARGET_POOL_ID": args.target_pool_id, "TARGET_REGION": p.region,
+                                             "IMPORT_LOGS_ROLE_ARN": logs_role.arn}),
+            data_key_arn=args.data_key_arn, logs_key_arn=args.logs_key_arn, statements=statements)
+        schedule = service_role(
+            self, p, "user-sync-schedule-role", service="scheduler.amazonaws.com",
+            description="EventBridge Scheduler invokes the DR user sync", tag_name=n.base("user-sync-schedule"),
+            inline={"user-sync-schedule-invoke": policy_json(
+                {"Sid": "InvokeUserSync", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                 "Resource": p.arn("lambda", f"function:{fn.name}")})})
+        aws.scheduler.Schedule(
+            "user-sync", name=n.physical("eventbridge_rule", "user-sync"),
+            description="Keep the standing DR user pool in step with the primary's (functions/user_sync)",
+            schedule_expression=USER_SYNC_SCHEDULE,
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=fn.function.arn, role_arn=schedule.role.arn,
+                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600,
+                                                                         maximum_retry_attempts=3)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[fn.function,
+                                                                 schedule.policies["user-sync-schedule-invoke"]]))
+        # a failing sync is silent until the outage it was meant for: its errors page in this region
+        metric_alarm(self, p, "user-sync-errors-alarm", "user-sync-errors", namespace="AWS/Lambda", metric="Errors",
+                     dimensions={"FunctionName": fn.function.name}, op=">", threshold=0.0, statistic="Sum",
+                     period=3600, actions=[args.alerts_topic_arn], missing="notBreaching", severity="critical",
+                     description="The DR user sync failed: the standing DR pool falls behind the primary's users")
+        self.outputs = DrUserSyncOutputs(function_name=fn.function.name, import_logs_role_arn=logs_role.arn)
+        publish(self, self.outputs)

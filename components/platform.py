@@ -37,6 +37,8 @@ from .dr_region import (
     DrImagesArgs,
     DrKeys,
     DrKeysArgs,
+    DrUserSync,
+    DrUserSyncArgs,
 )
 from .edge import EdgeOutputs, EdgeTier, EdgeTierArgs
 from .events import EventsOutputs, EventsTier, EventsTierArgs
@@ -359,7 +361,7 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
     # The DR region's front door: the edge tier's API part over a VPC link to the DR region's internal load
     # balancer, behind its own regional WAF ACL, for the primary's SPA. Its authorizer accepts the primary's pool
     # and the DR region's standing pool built here by the edge tier's own pool block (same settings; users kept in
-    # step by the scheduled export/import, docs/dr.md), so sign-in in an outage needs no `pulumi up`.
+    # step by DrUserSync's hourly import, docs/dr.md), so sign-in in an outage needs no `pulumi up`.
     dr_edge = EdgeTier("dr-edge", EdgeTierArgs(
         platform=dp, settings=dr_edge_settings(d, settings.edge), logs_key_arn=keys.logs_key_arn, api_only=True,
         backend_url=dr_app.backend_url, alb_arn=dr_app.alb_arn, vpc_link_subnet_ids=dr_net.private_subnet_ids,
@@ -395,6 +397,14 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
             "instance_class": d.db_instance_class or settings.data.db_instance_class,
             "retention": min(35, max(1, settings.data.db_backup_retention_days))}))
     failover = failover_tier.outputs
+    # The standing DR pool's users kept in step with the primary's (functions/user_sync, hourly).
+    DrUserSync("dr-user-sync", DrUserSyncArgs(
+        platform=dp, primary_region=primary_region,
+        source_pool_id=required(edge.user_pool_id, "edge.user_pool_id"),
+        source_pool_arn=required(edge.user_pool_arn, "edge.user_pool_arn"),
+        target_pool_id=required(dr_edge.user_pool_id, "dr_edge.user_pool_id"),
+        target_pool_arn=required(dr_edge.user_pool_arn, "dr_edge.user_pool_arn"),
+        data_key_arn=keys.data_key_arn, logs_key_arn=keys.logs_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn))
     # The DR region's silent failures (Backup copy/restore jobs, GuardDuty findings) to its own alerts topic.
     silent_failure_rules(failover_tier, dp, dr_events.alerts_topic_arn)
     # ... and the replication alarms whose metrics live in the DR region (both directions; components/dr.py).

@@ -317,7 +317,7 @@ def objectives(plan: Plan, cfg: dict | None = None) -> Objectives:
             "failback" if dr_queues else "no DR-region queues (backup-restore: created with the DR region)"))
     if plan.of_type(USER_POOL):
         not_covered.append("Cognito user pool: regional, not replicated; the stack keeps a standing DR-region pool "
-                           "(same settings, accepted by the DR API); users are imported into it and reset their "
+                           "(same settings, accepted by the DR API); users are imported into it hourly (DrUserSync) and reset their "
                            "passwords and MFA there (docs/dr.md); their primary-region sessions do not carry over")
 
     # --- RTO ---------------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def pytest_unconfigure(config):
 
 
 DR_INSTANCE_TYPES = ("ai-platform:tier:DrKeys", "ai-platform:tier:DrDatabase", "ai-platform:tier:DrCache",
-                     "ai-platform:tier:DrFailover")
+                     "ai-platform:tier:DrFailover", "ai-platform:tier:DrUserSync")
 
 
 def primary(plan):
