@@ -484,7 +484,7 @@ class DrUserSync(pulumi.ComponentResource):
                 "Sid": "ImportJobLogs", "Effect": "Allow",
                 "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
                 "Resource": p.arn("logs", "log-group:/aws/cognito/*")})}).role
-        statements = [
+        statements: list[dict] = [
             {"Sid": "ReadPrimaryUsers", "Effect": "Allow", "Action": ["cognito-idp:ListUsers"],
              "Resource": args.source_pool_arn},
             {"Sid": "ImportIntoStandbyPool", "Effect": "Allow",
