@@ -456,6 +456,7 @@ class DrUserSyncArgs:
     data_key_arn: pulumi.Input[str]         # DrKeys' data key (the function's dead-letter queue)
     logs_key_arn: pulumi.Input[str]         # DrKeys' logs key
     alerts_topic_arn: pulumi.Input[str]     # the DR region's alerts topic (the job's errors page)
+    warnings_topic_arn: pulumi.Input[str]   # the DR region's warnings topic (its dead-letter queue informs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -524,5 +525,10 @@ class DrUserSync(pulumi.ComponentResource):
                      dimensions={"FunctionName": fn.function.name}, op=">", threshold=0.0, statistic="Sum",
                      period=3600, actions=[args.alerts_topic_arn], missing="notBreaching", severity="critical",
                      description="The DR user sync failed: the standing DR pool falls behind the primary's users")
+        # as every dead-letter queue (tests/test_stacks.py): a message there is a run the scheduler gave up on
+        metric_alarm(self, p, "alarm-dlq-user-sync-depth", "dlq-user-sync-depth", namespace="AWS/SQS",
+                     metric="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": fn.dlq.name}, op=">",
+                     threshold=0.0, statistic="Maximum", period=300, actions=[args.warnings_topic_arn],
+                     missing="notBreaching", severity="warning", description="Dead-letter queue user-sync has messages")
         self.outputs = DrUserSyncOutputs(function_name=fn.function.name, import_logs_role_arn=logs_role.arn)
         publish(self, self.outputs)

@@ -404,7 +404,8 @@ def build_dr_region(settings: Settings, dp: Platform, keys, dr: DrOutputs, secur
         source_pool_arn=required(edge.user_pool_arn, "edge.user_pool_arn"),
         target_pool_id=required(dr_edge.user_pool_id, "dr_edge.user_pool_id"),
         target_pool_arn=required(dr_edge.user_pool_arn, "dr_edge.user_pool_arn"),
-        data_key_arn=keys.data_key_arn, logs_key_arn=keys.logs_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn))
+        data_key_arn=keys.data_key_arn, logs_key_arn=keys.logs_key_arn, alerts_topic_arn=dr_events.alerts_topic_arn,
+        warnings_topic_arn=required(dr_events.warnings_topic_arn, "dr_events.warnings_topic_arn")))
     # The DR region's silent failures (Backup copy/restore jobs, GuardDuty findings) to its own alerts topic.
     silent_failure_rules(failover_tier, dp, dr_events.alerts_topic_arn)
     # ... and the replication alarms whose metrics live in the DR region (both directions; components/dr.py).

@@ -528,7 +528,8 @@ def test_the_dr_region_has_its_own_event_backbone_on_the_dr_data_key():
     dr_key = out(plan, "dr-data-key", "arn")
     queues = {r.props["name"]: r for r in dr if r.type == "aws:sqs/queue:Queue"}
     assert set(queues) == {f"ai-platform-prod-{q}{d}" for q in ("document-processing", "inference-requests",
-                                                               "notifications") for d in ("", "-dlq")}
+                                                               "notifications") for d in ("", "-dlq")} | {
+        "ai-platform-prod-user-sync-dlq"}    # the DR user sync's (DrUserSync, issue 26)
     assert {r.props["kmsMasterKeyId"] for r in queues.values()} == {dr_key}
     assert {r.props["kmsMasterKeyId"] for r in dr if r.type == "aws:sns/topic:Topic"} == {dr_key}
     [bus] = [r for r in dr if r.type == "aws:cloudwatch/eventBus:EventBus"]
