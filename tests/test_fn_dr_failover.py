@@ -334,7 +334,12 @@ def counts(w, region, cluster):
 
 
 def inverted(w):
-    return w.c("route53", PRIMARY).get_health_check(HealthCheckId=w.hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"]
+    """The primary check forced unhealthy (disabled AND inverted: Route 53 then reads it unhealthy whatever the
+    region reports; inverted alone would flip a check that already reads a dead region back to healthy), or
+    neither: never one without the other."""
+    config = w.c("route53", PRIMARY).get_health_check(HealthCheckId=w.hc)["HealthCheck"]["HealthCheckConfig"]
+    assert bool(config.get("Disabled")) == config["Inverted"], config
+    return config["Inverted"]
 
 
 def state(w):
