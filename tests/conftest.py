@@ -106,12 +106,14 @@ def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False,
 
 
 # Every optional feature the tier tests switch on, in one config per stack (one plan per stack and mode): the
-# data tier's DocumentDB and one more table, pipelines sourced from S3 for two services, and (where the stack's
-# ALB has a domain) its alias record in a zone. tests/test_data_tier.py, tests/test_dr_tier.py's DocumentDB test,
-# tests/test_delivery_tier.py's S3-source test and tests/test_application_tier.py's alias test read it.
+# data tier's DocumentDB and one more table, pipelines sourced from S3 for two services, the events tier's
+# analytics stream, and (where the stack's ALB has a domain) its alias record in a zone. tests/test_data_tier.py,
+# tests/test_dr_tier.py's DocumentDB test, tests/test_delivery_tier.py's S3-source test,
+# tests/test_events_tier.py's dev stream and tests/test_application_tier.py's alias test read it.
 EVERYTHING_ON_DATA = {"docdbEnabled": True, "tables": {"documents-index": {
     "partitionKey": "documentId", "sortKey": "", "ttlAttribute": "expiresAt"}}}
 EVERYTHING_ON_DELIVERY = {"enabled": True, "source": "s3", "services": ["search", "quality"]}
+EVERYTHING_ON_EVENTS = {"analyticsStream": True}
 ALIAS_ZONE = "Z0123456789ABC"
 
 
@@ -128,7 +130,8 @@ def stack_config_with(stack: str, sections: dict) -> tuple[str, dict, list]:
 
 def everything_on(stack: str) -> dict:
     _, config, _ = stack_config_with(stack, {"ai-platform:data": EVERYTHING_ON_DATA,
-                                             "ai-platform:delivery": EVERYTHING_ON_DELIVERY})
+                                             "ai-platform:delivery": EVERYTHING_ON_DELIVERY,
+                                             "ai-platform:events": EVERYTHING_ON_EVENTS})
     alb = config.get("ai-platform:application", {}).get("alb") or {}
     if alb.get("domainName"):
         alb["hostedZoneId"] = ALIAS_ZONE
