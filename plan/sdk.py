@@ -36,7 +36,6 @@ from pulumi.output import Unknown
 from pulumi.runtime import mocks as pmocks  # noqa: F401 - re-exported: MockMonitor, set_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config  # noqa: F401 - re-exported
-from pulumi.runtime.known_types import is_unknown
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource  # noqa: F401 - re-exported
 from pulumi.runtime.stack import run_pulumi_func  # noqa: F401 - re-exported
@@ -258,17 +257,30 @@ def _contains_unknowns(val: Any) -> bool:
     return _contains_unknowns_in(val, set())
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _contains_unknowns_in(val: Any, seen_ids: set) -> bool:
-    if is_unknown(val):
+    """The SDK's `impl`: an `Unknown` anywhere in nested dicts and lists (each container walked once). Strings,
+    numbers, booleans and None answer at once (never an `Unknown`, never walked: noting their ids changes
+    nothing, a live container never shares an id with a live scalar); loops instead of `any(generator)`."""
+    if type(val) in _SCALARS:
+        return False
+    if isinstance(val, Unknown):
         return True
     val_id = id(val)
     if val_id in seen_ids:
         return False
     seen_ids.add(val_id)
     if isinstance(val, dict):
-        return any(_contains_unknowns_in(val[k], seen_ids) for k in val)
+        for k in val:
+            if _contains_unknowns_in(val[k], seen_ids):
+                return True
+        return False
     if isinstance(val, list):
-        return any(_contains_unknowns_in(x, seen_ids) for x in val)
+        for x in val:
+            if _contains_unknowns_in(x, seen_ids):
+                return True
     return False
 
 
