@@ -219,9 +219,10 @@ def _provider(plan: Plan, r: Resource, providers: dict[str, Resource]) -> proto.
                                           properties=_struct(props))
 
 
-def _stack_props(r: Resource) -> dict:
-    """What AnalyzeStack sees: the resource's state (inputs propagated, then outputs)."""
-    props = dict(r.props)
+def _stack_props(r: Resource, plain: Mapping[str, Any] | None = None) -> dict:
+    """What AnalyzeStack sees: the resource's state (inputs propagated, then outputs). `plain`: `r.props` if the
+    caller already has it (unwrapping a resource's inputs again is a walk over every value)."""
+    props = dict(r.props if plain is None else plain)
     props.update({k: v for k, v in r.outputs.items() if k not in props})
     return props
 
@@ -257,11 +258,12 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
 
     if pack is not None:
         pack.configure_runtime()
+    unwrapped: dict[int, dict] = {}   # id(resource) -> its props, for the stack pass (unless remediated)
     for r in plan.resources:
         if r.type.startswith("pulumi:providers:"):
             continue
         provider = provider_of(r)
-        props = r.props
+        props = unwrapped[id(r)] = r.props
         decoded = None
         if stock:
             fix = servicer.Remediate(proto.AnalyzeRequest(type=r.type, properties=_struct(props), urn=r.urn,
@@ -279,6 +281,7 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
                 remediations.append({"policy": rem.policyName, "urn": r.urn})
         if remediations and remediations[-1]["urn"] == r.urn:
             r.inputs = props  # the engine replaces the resource's inputs with the remediated ones
+            unwrapped.pop(id(r))
             decoded = None
         if stock:
             request = proto.AnalyzeRequest(type=r.type, properties=_struct(props), urn=r.urn, name=r.name,
@@ -304,7 +307,8 @@ def analyze(plan: Plan, servicer: _PolicyAnalyzerServicer | None = None,
     else:
         assert pack is not None
         pack.configure_runtime()
-        items = [sdk.StackInput(_input(r, _stack_props(r), provider_of(r)), r.parent or "", list(r.dependencies),
+        items = [sdk.StackInput(_input(r, _stack_props(r, unwrapped.get(id(r))), provider_of(r)), r.parent or "",
+                                list(r.dependencies),
                                 {k: list(v) for k, v in r.propertyDependencies.items()}) for r in stack]
         collect(sdk.analyze_stack(pack, items, errors), "")
     return Analysis(violations=violations, not_applicable=not_applicable, remediations=remediations,
