@@ -45,13 +45,18 @@ class Context:
         self.key = f"{token}::{name}" + (f"@{region}" if home_region and region != home_region else "")
 
     def hex(self, n: int = 17) -> str:
-        return _h(self.key, n)
+        """The first `n` hex digits of the key's SHA-256 (`_h(key, n)`), hashed once per resource: an output
+        table entry asks for them up to a dozen times."""
+        digest = self.__dict__.get("_digest")
+        if digest is None:
+            digest = self._digest = hashlib.sha256(self.key.encode()).hexdigest()
+        return digest[:n]
 
     def physical(self, prop: str = "name", limit: int = 63) -> str:
         value = self.inputs.get(prop)
         if isinstance(value, str) and value:
             return value
-        return f"{self.name}-{_h(self.key, 7)}"[-limit:]
+        return f"{self.name}-{self.hex(7)}"[-limit:]
 
     def arn(self, service: str, resource: str, region: str | None = None, account: str = ACCOUNT_ID) -> str:
         return f"arn:aws:{service}:{self.region if region is None else region}:{account}:{resource}"
@@ -460,6 +465,7 @@ def _once(fn):
     return wrapper
 
 
+@functools.cache
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -553,7 +559,10 @@ def _service_prefix(token: str) -> str:
     return SERVICE_PREFIX.get(module, module)
 
 
+@functools.cache
 def arn_format(token: str) -> str | None:
+    """The ARN format of `token`'s resource type (a pure function of the token and the table: once per type, the
+    fallback below scans the service's formats)."""
     prefix, kind = _service_prefix(token), _camel_type(token)
     formats = _iam_arn_formats().get(prefix) or {}
     alias = IAM_RESOURCE_ALIAS.get((prefix, _norm(kind)))
