@@ -14,17 +14,17 @@ What moto cannot hold, and how the rehearsal stands in for it (each said where i
   moto's CloudWatch and the plan's alarm settings (`World.alarm_checks`).
 - S3 and ECR replication (moto stores the configurations, copies nothing): `World.replicate_s3()` and
   `World.push_image()` copy according to the configurations FOUND IN THE WORLD (materialised from the plan).
-- Cognito and API Gateway: moto's cognito-idp imports joserfc and its apigateway openapi_spec_validator, neither
-  in the development lock; `StandIns` holds small stand-ins for the calls made (CreateUserPool under the plan's id,
-  DescribeUserPool, AdminCreateUser, AdminSetUserPassword, AdminInitiateAuth returning a token whose issuer is the
-  pool; CreateRestApi under the plan's id, CreateAuthorizer, GetAuthorizers), with the services' error codes.
+- Cognito user pools and app clients: moto makes its own ids; each is re-keyed to the plan's id in moto's backend
+  (`_rekey_user_pool`, `_user_pool_client`), so the pool's ARN and its tokens' issuer are the plan's. Sign-in is
+  moto's (real RS256 JWTs, checked with `verified_claims`); moto does not check an SRP proof or a client's
+  ExplicitAuthFlows, so the rehearsal asserts the flow it uses is one the plan's client allows.
+- API Gateway REST APIs take the plan's id through moto's `_custom_id_` tag; authorizers keep moto's ids (nothing
+  names one by id). moto cannot patch an authorizer's providerARNs: a test that changes them recreates it.
 """
 from __future__ import annotations
 
-import base64
 import contextlib
 import dataclasses
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +52,6 @@ NOT_TOUCHED = {
     "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": "scanning, not read",
     "aws:appautoscaling/policy:Policy": "target tracking; the procedure sets the target's floor",
     "aws:appautoscaling/scheduledAction:ScheduledAction": "schedules, not moved",
-    "aws:cognito/userPoolClient:UserPoolClient": "the SPA's client; sign-in is checked against the pool",
     "aws:cognito/userPoolDomain:UserPoolDomain": "hosted UI domain",
     "aws:cognito/userGroup:UserGroup": "groups, not read",
     "aws:cognito/identityPool:IdentityPool": "not used",
@@ -94,7 +93,6 @@ class World:
     manifest: dict
     primary_region: str
     dr_region: str
-    standins: StandIns
     alarm_checks: dict = dataclasses.field(default_factory=dict)     # health check id -> (region, alarm, missing)
     calculated: dict = dataclasses.field(default_factory=dict)       # health check id -> (children, threshold)
     external_zones: list = dataclasses.field(default_factory=list)  # zones the config names, not the plan builds
@@ -192,127 +190,21 @@ class World:
         return digest
 
 
-# --- Cognito and API Gateway stand-ins ---------------------------------------------------------------------------
-class StandIns:
-    """Per region, the Cognito user-pool and API Gateway authorizer calls the procedure and the sign-in check make
-    (moto's cognito-idp needs joserfc and its apigateway openapi_spec_validator, neither in the development lock)."""
-    SERVICES = ("cognito-idp", "apigateway")
+# --- Cognito's tokens ---------------------------------------------------------------------------------------------
+def verified_claims(token: str) -> dict:
+    """The claims of a Cognito token, its RS256 signature verified (joserfc) against the key set Cognito publishes
+    for its pools (`https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`; moto serves the public
+    half of the key it signs with, read here from its package): a token moto did not sign fails here."""
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+    from moto.utilities.utils import load_resource
 
-    def __init__(self):
-        self.regions: dict = {}
-
-    def client(self, service: str, region: str):
-        kind = {"cognito-idp": _Pools, "apigateway": _Gateway}[service]
-        return self.regions.setdefault((service, region), kind(region))
-
-
-def _validated(service: str, operation: str, liberties: tuple = ()):
-    """The stand-in's method takes what the AWS API takes: its keyword arguments are checked against botocore's
-    model of `operation` (botocore.validate), so a call the real service would reject fails here too."""
-    def wrap(fn):
-        @functools.wraps(fn)
-        def call(self, **kwargs):
-            from botocore.exceptions import ParamValidationError
-            from botocore.validate import ParamValidator
-            shape = _service_model(service).operation_model(operation).input_shape
-            report = ParamValidator().validate({k: v for k, v in kwargs.items() if k not in liberties}, shape)
-            if report.has_errors():
-                raise ParamValidationError(report=report.generate_report())
-            return fn(self, **kwargs)
-        return call
-    return wrap
+    keys = KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
+    return dict(jwt.decode(token, keys, algorithms=["RS256"]).claims)
 
 
-@functools.cache
-def _service_model(service: str):
-    import botocore.session
-    return botocore.session.get_session().get_service_model(service)
-
-
-class _Gateway:
-    def __init__(self, region: str):
-        self.region, self.apis = region, {}
-
-    @_validated("apigateway", "CreateRestApi")
-    def create_rest_api(self, name, tags=None):
-        api = (tags or {}).get("_custom_id_") or f"api{len(self.apis):07d}"
-        self.apis[api] = {"name": name, "authorizers": []}
-        return {"id": api, "name": name}
-
-    def _api(self, api: str, op: str) -> dict:
-        if api not in self.apis:
-            raise ClientError({"Error": {"Code": "NotFoundException", "Message": "Invalid API identifier specified"}},
-                              op)
-        return self.apis[api]
-
-    @_validated("apigateway", "CreateAuthorizer")
-    def create_authorizer(self, restApiId, name, type, providerARNs=None, identitySource=None):
-        items = self._api(restApiId, "CreateAuthorizer")["authorizers"]
-        item = {"id": f"{len(items):06x}", "name": name, "type": type, "providerARNs": list(providerARNs or []),
-                "identitySource": identitySource}
-        items.append(item)
-        return item
-
-    @_validated("apigateway", "GetAuthorizers")
-    def get_authorizers(self, restApiId, limit=None):
-        return {"items": [dict(a) for a in self._api(restApiId, "GetAuthorizers")["authorizers"]]}
-
-
-class _Pools:
-    def __init__(self, region: str):
-        self.region, self.pools = region, {}
-
-    def _pool(self, pool_id: str, op: str) -> dict:
-        if pool_id not in self.pools:
-            raise ClientError({"Error": {"Code": "ResourceNotFoundException",
-                                         "Message": f"User pool {pool_id} does not exist."}}, op)
-        return self.pools[pool_id]
-
-    @_validated("cognito-idp", "CreateUserPool", liberties=("Id",))
-    def create_user_pool(self, PoolName, Id=None):   # Id: the plan's (a stand-in's liberty)
-        pool = Id or f"{self.region}_{len(self.pools) + 1:09d}"
-        self.pools[pool] = {"name": PoolName, "users": {}}
-        return {"UserPool": {"Id": pool, "Name": PoolName,
-                             "Arn": f"arn:aws:cognito-idp:{self.region}:{ACCOUNT}:userpool/{pool}"}}
-
-    @_validated("cognito-idp", "DescribeUserPool")
-    def describe_user_pool(self, UserPoolId):
-        pool = self._pool(UserPoolId, "DescribeUserPool")
-        return {"UserPool": {"Id": UserPoolId, "Name": pool["name"],
-                             "Arn": f"arn:aws:cognito-idp:{self.region}:{ACCOUNT}:userpool/{UserPoolId}"}}
-
-    @_validated("cognito-idp", "AdminCreateUser")
-    def admin_create_user(self, UserPoolId, Username, **_):
-        self._pool(UserPoolId, "AdminCreateUser")["users"][Username] = None
-        return {"User": {"Username": Username, "UserStatus": "FORCE_CHANGE_PASSWORD"}}
-
-    @_validated("cognito-idp", "AdminSetUserPassword")
-    def admin_set_user_password(self, UserPoolId, Username, Password, Permanent=True):
-        users = self._pool(UserPoolId, "AdminSetUserPassword")["users"]
-        if Username not in users:
-            raise ClientError({"Error": {"Code": "UserNotFoundException", "Message": "User does not exist."}},
-                              "AdminSetUserPassword")
-        users[Username] = Password
-        return {}
-
-    @_validated("cognito-idp", "AdminInitiateAuth")
-    def admin_initiate_auth(self, UserPoolId, ClientId, AuthFlow, AuthParameters):
-        users = self._pool(UserPoolId, "AdminInitiateAuth")["users"]
-        user = AuthParameters.get("USERNAME")
-        if users.get(user) is None or users[user] != AuthParameters.get("PASSWORD"):
-            raise ClientError({"Error": {"Code": "NotAuthorizedException",
-                                         "Message": "Incorrect username or password."}}, "AdminInitiateAuth")
-        claims = {"iss": f"https://cognito-idp.{self.region}.amazonaws.com/{UserPoolId}", "sub": user,
-                  "token_use": "id", "aud": ClientId}
-        token = ".".join(base64.urlsafe_b64encode(json.dumps(p).encode()).decode().rstrip("=")
-                         for p in ({"alg": "none"}, claims)) + "."
-        return {"AuthenticationResult": {"IdToken": token, "TokenType": "Bearer"}}
-
-
-def token_issuer_pool_arn(token: str) -> str:
-    """The user pool ARN an ID token's issuer names (what API Gateway's COGNITO_USER_POOLS authorizer matches)."""
-    body = token.split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+def issuer_pool_arn(claims: dict) -> str:
+    """The user pool ARN a token's issuer names (what API Gateway's COGNITO_USER_POOLS authorizer matches)."""
     host, pool = claims["iss"].removeprefix("https://").split("/")
     return f"arn:aws:cognito-idp:{host.split('.')[1]}:{ACCOUNT}:userpool/{pool}"
 
@@ -572,7 +464,60 @@ def _record(w: World, r, region: str) -> None:
 
 
 def _user_pool(w: World, r, region: str) -> None:
-    w.clients("cognito-idp", region).create_user_pool(PoolName=r.props["name"], Id=r.id)
+    """The pool as the provider creates it (CreateUserPool, then SetUserPoolMfaConfig for its MFA), under the plan's
+    id: moto makes its own (`<region>_<uuid>`), so the created pool is re-keyed to the plan's id in moto's backend
+    (its ARN and the issuer of the tokens it signs follow the id), as Route 53's zones and checks are."""
+    p = r.props
+    policy = p.get("passwordPolicy") or {}
+    kwargs: dict = {"PoolName": p["name"]}
+    if p.get("usernameAttributes"):
+        kwargs["UsernameAttributes"] = list(p["usernameAttributes"])
+    if policy:
+        kwargs["Policies"] = {"PasswordPolicy": {api: policy[key] for key, api in POOL_PASSWORD_KEYS.items()
+                                                if policy.get(key) is not None}}
+    if p.get("adminCreateUserConfig"):
+        kwargs["AdminCreateUserConfig"] = {"AllowAdminCreateUserOnly": bool(
+            p["adminCreateUserConfig"].get("allowAdminCreateUserOnly"))}
+    cognito = w.clients("cognito-idp", region)
+    created = cognito.create_user_pool(**kwargs)["UserPool"]["Id"]
+    _rekey_user_pool(region, created, r.id)
+    mfa = p.get("mfaConfiguration") or "OFF"
+    if mfa != "OFF":
+        cognito.set_user_pool_mfa_config(UserPoolId=r.id, MfaConfiguration=mfa, SoftwareTokenMfaConfiguration={
+            "Enabled": bool((p.get("softwareTokenMfaConfiguration") or {}).get("enabled"))})
+    _add(w, r.type, region, r.id)
+
+
+POOL_PASSWORD_KEYS = {"minimumLength": "MinimumLength", "requireUppercase": "RequireUppercase",
+                      "requireLowercase": "RequireLowercase", "requireNumbers": "RequireNumbers",
+                      "requireSymbols": "RequireSymbols",
+                      "temporaryPasswordValidityDays": "TemporaryPasswordValidityDays"}
+
+
+def _rekey_user_pool(region: str, created: str, wanted: str) -> None:
+    from moto.cognitoidp.models import cognitoidp_backends
+    backend = cognitoidp_backends[ACCOUNT][region]
+    pool = backend.user_pools.pop(created)
+    pool.id, pool.arn = wanted, pool.arn.replace(created, wanted)
+    backend.user_pools[wanted] = pool
+
+
+def _user_pool_client(w: World, r, region: str) -> None:
+    """The app client with the plan's auth flows and secret setting, re-keyed to the plan's client id (moto makes
+    its own; the pool keeps its clients by id)."""
+    from moto.cognitoidp.models import cognitoidp_backends
+    p = r.props
+    pool = p["userPoolId"]
+    if not w.has("aws:cognito/userPool:UserPool", region, pool):
+        raise MaterialiseError(f"user pool client {p['name']} ({region}): user pool {pool} is not built")
+    kwargs: dict = {"UserPoolId": pool, "ClientName": p["name"], "GenerateSecret": bool(p.get("generateSecret"))}
+    if p.get("explicitAuthFlows"):
+        kwargs["ExplicitAuthFlows"] = list(p["explicitAuthFlows"])
+    created = w.clients("cognito-idp", region).create_user_pool_client(**kwargs)["UserPoolClient"]["ClientId"]
+    clients = cognitoidp_backends[ACCOUNT][region].user_pools[pool].clients
+    client = clients.pop(created)
+    client.id = r.id
+    clients[r.id] = client
     _add(w, r.type, region, r.id)
 
 
@@ -614,12 +559,17 @@ def _replication(w: World, r, region: str) -> None:
 
 
 def _rest_api(w: World, r, region: str) -> None:
-    w.clients("apigateway", region).create_rest_api(name=r.props.get("name") or r.name,
-                                                    tags={"_custom_id_": r.id})
+    """moto's CreateRestApi takes the id to use from the `_custom_id_` tag (moto's id generator): the plan's id."""
+    created = w.clients("apigateway", region).create_rest_api(name=r.props.get("name") or r.name,
+                                                              tags={"_custom_id_": r.id})["id"]
+    if created != r.id:
+        raise MaterialiseError(f"REST API {r.name} ({region}): created as {created}, not the plan's {r.id}")
     _add(w, r.type, region, r.id)
 
 
 def _authorizer(w: World, r, region: str) -> None:
+    """The authorizer with the plan's type, identity source and provider ARNs; under moto's own id (nothing names an
+    authorizer by id: the procedure lists the API's authorizers)."""
     p = r.props
     if not w.has("aws:apigateway/restApi:RestApi", region, p["restApi"]):
         raise MaterialiseError(f"authorizer {r.name} ({region}): REST API {p['restApi']} is not built")
@@ -648,6 +598,7 @@ HANDLERS: dict[str, Callable] = {
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:route53/record:Record": _record,
     "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketVersioning:BucketVersioning": _versioning,
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _replication,
@@ -675,7 +626,7 @@ def _order(resources: list) -> list:
     return sorted(resources, key=key)
 
 
-def materialise(plan, clients: Callable[[str, str], Any], standins: StandIns) -> World:
+def materialise(plan, clients: Callable[[str, str], Any]) -> World:
     """Create the plan's resources of the handled types in moto (an active `mock_aws`), in their regions."""
     missing = unhandled(plan)
     if missing:
@@ -687,7 +638,7 @@ def materialise(plan, clients: Callable[[str, str], Any], standins: StandIns) ->
     providers = {r.urn: (r.props.get("region") or plan.region) for r in plan.resources
                  if r.type == "pulumi:providers:aws"}
     w = World(plan=plan, clients=clients, manifest=json.loads(json.dumps(manifest)),
-              primary_region=manifest["primaryRegion"], dr_region=manifest["drRegion"], standins=standins)
+              primary_region=manifest["primaryRegion"], dr_region=manifest["drRegion"])
     for token, handler in HANDLERS.items():
         for r in _order([r for r in plan.resources if r.type == token]):
             try:

@@ -12,6 +12,7 @@ The step log of prod's rehearsal goes to /tmp/notes/rehearsal-steps.txt (the clo
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import datetime as dt
@@ -23,7 +24,7 @@ from unittest import mock
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from dr_world import MaterialiseError, StandIns, World, materialise, moto_as_aws, token_issuer_pool_arn, unhandled
+from dr_world import MaterialiseError, World, issuer_pool_arn, materialise, moto_as_aws, unhandled, verified_claims
 
 from conftest import MotoSnapshot, moto_session
 from functions.dr_failover import procedure as proc
@@ -52,21 +53,17 @@ def plan_of(mode: str):
 
 
 class Clients:
-    """boto3 clients per (service, region), the stand-ins for Cognito and API Gateway, and an outage switch: while
-    `down` names a region, every call there fails as an unreachable endpoint does (Route 53 excepted, see GLOBAL)."""
+    """boto3 clients per (service, region) onto moto, and an outage switch: while `down` names a region, every call
+    there fails as an unreachable endpoint does (Route 53 excepted, see GLOBAL)."""
 
     def __init__(self):
         self.cache: dict = {}
-        self.standins = StandIns()
         self.down: str | None = None
 
     def __call__(self, service: str, region: str):
-        if service in StandIns.SERVICES:
-            client = self.standins.client(service, region)
-        else:
-            if (service, region) not in self.cache:
-                self.cache[(service, region)] = boto3.client(service, region_name=region)
-            client = self.cache[(service, region)]
+        if (service, region) not in self.cache:
+            self.cache[(service, region)] = boto3.client(service, region_name=region)
+        client = self.cache[(service, region)]
         if self.down == region and service not in GLOBAL:
             return Unreachable(service, region)
         return client
@@ -128,10 +125,9 @@ def worlds(session):
     built = {}
     for mode in MODES:
         empty.restore()
-        c.standins.regions.clear()
-        w = materialise(plan_of(mode), c, c.standins)
+        w = materialise(plan_of(mode), c)
         releases = pipeline(w)
-        built[mode] = (w, releases, MotoSnapshot(), copy.deepcopy(c.standins.regions))
+        built[mode] = (w, releases, MotoSnapshot())
     return built
 
 
@@ -157,10 +153,8 @@ class Run:
 
     def __init__(self, session, worlds, mode, tmp_path, monkeypatch):
         mock_, self.c = session
-        self.w, self.releases, snapshot, standins = worlds[mode]
+        self.w, self.releases, snapshot = worlds[mode]
         snapshot.restore()
-        self.c.standins.regions.clear()
-        self.c.standins.regions.update(copy.deepcopy(standins))
         self.c.down = None
         self.w.clients = self.c
         self.m = copy.deepcopy(self.w.manifest)
@@ -168,6 +162,7 @@ class Run:
         self.idle = IdleSource(self.c, self.m["dbPrimaryId"], self.m["primaryRegion"])
         monkeypatch.setattr(proc, "_utcnow", self.idle.clock)
         self.steps: list[tuple[str, str, str]] = []     # (operation, step, outcome)
+        self.id_token: str | None = None                 # the last sign-in's (sign_in)
 
     def cli(self, *argv: str, manifest: dict | None = None) -> tuple[int, str, list]:
         path = self.dir / "dr.json"
@@ -259,22 +254,64 @@ def _mode(mode):
 
 
 # --- the rehearsal ---------------------------------------------------------------------------------------------------
+SIGN_IN_FLOW = "USER_SRP_AUTH"   # the flow the plan's SPA client allows (ALLOW_USER_SRP_AUTH), as the SPA signs in
+
+
 def sign_in(r: Run) -> str:
-    """A user of the standing DR pool signs in, and the DR API's authorizer accepts the pool that issued the token
-    (the stand-ins of tests/dr_world.py: the authorizer as the plan built it, the pool under the plan's id)."""
+    """A user of the standing DR pool signs in through the plan's SPA client of that pool, in moto's Cognito: the
+    user created by an administrator (the pool allows nothing else) with a permanent password, USER_SRP_AUTH (the
+    only password flow the client allows; moto answers the PASSWORD_VERIFIER challenge without checking the SRP
+    proof), the TOTP set-up the pool's MFA (ON) requires, then the ID token: its signature verified, its issuer the
+    DR pool, its audience the client; and the DR API's authorizer (as the plan built it) names that pool's ARN.
+    Returns the ARN of the pool that issued the token."""
+    import secrets
+    import time
+
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
     m = r.m
-    region, pool = m["drRegion"], m["userPoolIds"]["dr"]
+    region, pool, user, password = m["drRegion"], m["userPoolIds"]["dr"], "rehearsal@example.com", "Rehearsal-2026!x"
     cognito = r.c("cognito-idp", region)
-    cognito.admin_create_user(UserPoolId=pool, Username="rehearsal@example.com")
-    cognito.admin_set_user_password(UserPoolId=pool, Username="rehearsal@example.com", Password="Rehearsal-2026!x",
-                                    Permanent=True)
-    token = cognito.admin_initiate_auth(UserPoolId=pool, ClientId="spa", AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                                        AuthParameters={"USERNAME": "rehearsal@example.com",
-                                                        "PASSWORD": "Rehearsal-2026!x"})["AuthenticationResult"]["IdToken"]
+    [client] = [c["ClientId"] for c in cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)[
+        "UserPoolClients"]]   # the plan's SPA client of the DR pool, under the plan's id
+    flows = cognito.describe_user_pool_client(UserPoolId=pool, ClientId=client)["UserPoolClient"].get(
+        "ExplicitAuthFlows", [])
+    assert f"ALLOW_{SIGN_IN_FLOW}" in flows, f"sign-in: the DR pool's client {client} allows {flows}"
+    cognito.admin_create_user(UserPoolId=pool, Username=user, MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "email", "Value": user},
+                                              {"Name": "email_verified", "Value": "true"}])
+    cognito.admin_set_user_password(UserPoolId=pool, Username=user, Password=password, Permanent=True)
+    step = cognito.initiate_auth(ClientId=client, AuthFlow=SIGN_IN_FLOW,
+                                 AuthParameters={"USERNAME": user, "SRP_A": secrets.token_hex(192)})
+    challenges = []
+    while "AuthenticationResult" not in step:
+        name, session, params = step["ChallengeName"], step.get("Session"), step.get("ChallengeParameters", {})
+        challenges.append(name)
+        assert len(challenges) <= 3, f"sign-in: challenges {challenges}"
+        if name == "PASSWORD_VERIFIER":
+            responses = {"USERNAME": params["USERNAME"], "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
+                         "PASSWORD_CLAIM_SIGNATURE": secrets.token_urlsafe(32),
+                         "TIMESTAMP": time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime())}
+        elif name == "MFA_SETUP":   # an authenticator app: the secret Cognito hands out, a code from it
+            secret = cognito.associate_software_token(Session=session)
+            key = secret["SecretCode"] + "=" * (-len(secret["SecretCode"]) % 8)
+            code = TOTP(base64.b32decode(key, casefold=True), 6, SHA1(), 30,   # moto's secret is < 128 bits
+                        enforce_key_length=False).generate(time.time()).decode()
+            session = cognito.verify_software_token(Session=secret["Session"], UserCode=code)["Session"]
+            responses = {"USERNAME": user}
+        else:
+            raise AssertionError(f"sign-in: unexpected challenge {name} after {challenges}")
+        step = cognito.respond_to_auth_challenge(ClientId=client, ChallengeName=name, Session=session,
+                                                 ChallengeResponses=responses)
+    r.id_token = step["AuthenticationResult"]["IdToken"]
+    claims = verified_claims(r.id_token)
+    assert claims["iss"] == f"https://cognito-idp.{region}.amazonaws.com/{pool}", claims
+    assert claims["aud"] == client and claims["token_use"] == "id", claims
     api = m["apiEndpoints"]["dr"].removeprefix("https://").split(".", 1)[0]
     accepted = {arn for a in r.c("apigateway", region).get_authorizers(restApiId=api)["items"]
                 if a["type"] == "COGNITO_USER_POOLS" for arn in a["providerARNs"]}
-    issuer = token_issuer_pool_arn(token)
+    issuer = issuer_pool_arn(claims)
     assert issuer in accepted, f"sign-in: the DR API ({api}) accepts {sorted(accepted)}, not {issuer}"
     return issuer
 
@@ -540,7 +577,7 @@ def test_a_type_the_procedure_touches_without_a_materialiser_fails_loudly():
     assert unhandled(bigger) == ["aws:rds/globalCluster:GlobalCluster"]
     with pytest.raises(MaterialiseError, match="aws:rds/globalCluster:GlobalCluster: a type of a service the DR "
                                                "procedure touches with no materialiser"):
-        materialise(bigger, lambda *_: None, StandIns())
+        materialise(bigger, lambda *_: None)
 
 
 # --- break tests: each fails the rehearsal at a named step -----------------------------------------------------------
@@ -565,8 +602,13 @@ def test_break_no_health_checks_fails_at_preflight(run):
 def test_break_a_dr_authorizer_without_the_dr_pool_fails_at_preflight(run):
     r = run
     region, api = r.m["drRegion"], r.m["apiEndpoints"]["dr"].removeprefix("https://").split(".")[0]
-    for a in r.c.standins.client("apigateway", region).apis[api]["authorizers"]:
-        a["providerARNs"] = [arn for arn in a["providerARNs"] if f":{region}:" not in arn]
+    apigw = r.c.world("apigateway", region)
+    for a in apigw.get_authorizers(restApiId=api)["items"]:   # moto cannot patch providerARNs: recreate it
+        apigw.delete_authorizer(restApiId=api, authorizerId=a["id"])
+        apigw.create_authorizer(restApiId=api, name=a["name"], type=a["type"], identitySource=a["identitySource"],
+                                providerARNs=[arn for arn in a["providerARNs"] if f":{region}:" not in arn])
+    assert all(f":{region}:" not in arn for a in apigw.get_authorizers(restApiId=api)["items"]
+               for arn in a["providerARNs"])
     r.outage()
     code, out, _ = r.failover()
     assert code == 1 and failed_step(r, "failover") == "preflight", out
@@ -602,6 +644,27 @@ def test_break_a_failback_lag_gate_at_zero_fails_at_wait_replica_caught_up(run):
     assert code == 1 and failed_step(r, "failback") == "wait-replica-caught-up", out
     assert r.db(r.m["primaryRegion"], r.m["dbPrimaryId"]).get("ReadReplicaSourceDBInstanceIdentifier")  # not promoted
     assert r.counts(r.m["drRegion"], r.m["clusterName"], r.m["services"]) == {s: 0 for s in r.m["services"]}  # fenced
+
+
+@_mode("pilot-light")
+def test_the_sign_in_is_refused_without_the_flow_the_spa_uses_or_with_a_token_moto_did_not_sign(run):
+    """Both sides of `sign_in` on the materialised world: it succeeds as the plan built the DR pool; a DR client
+    without ALLOW_USER_SRP_AUTH fails it; a token whose payload was changed fails its signature check."""
+    r = run
+    region, pool = r.m["drRegion"], r.m["userPoolIds"]["dr"]
+    assert sign_in(r) == f"arn:aws:cognito-idp:{region}:123456789012:userpool/{pool}"
+    header, body, signature = r.id_token.split(".")
+    claims = verified_claims(f"{header}.{body}.{signature}")
+    forged = base64.urlsafe_b64encode(json.dumps({**claims, "iss": claims["iss"].replace(pool, "us-west-2_other")})
+                                      .encode()).decode().rstrip("=")
+    with pytest.raises(Exception, match="signature"):
+        verified_claims(f"{header}.{forged}.{signature}")
+    cognito = r.c("cognito-idp", region)
+    [client] = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
+    cognito.update_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"],
+                                    ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH"])
+    with pytest.raises(AssertionError, match="allows \\['ALLOW_REFRESH_TOKEN_AUTH'\\]"):
+        sign_in(r)
 
 
 def test_the_failover_does_not_need_the_lost_region(session, worlds, tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """functions/dr_failover on moto (RDS cross-region replica and promotion, ECS, Application Auto Scaling, SSM,
-Secrets Manager, Route 53, CloudWatch): dry run, execute, idempotency, resume after a failure injected at each step
-of both operations, failback, and the refusals."""
+Secrets Manager, Route 53, CloudWatch, Cognito): dry run, execute, idempotency, resume after a failure injected at
+each step of both operations, failback, and the refusals."""
 from __future__ import annotations
 
 import copy
@@ -14,7 +14,6 @@ from unittest import mock
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from dr_world import StandIns
 
 from conftest import MotoSnapshot, moto_session
 from functions.dr_failover import procedure as proc
@@ -54,44 +53,11 @@ def aws():
     with moto_session(ENV, PRIMARY) as (mock_, _), mock.patch.object(RDSBackend, "promote_read_replica", promote):
         cache: dict = {}
 
-        gateways = StandIns()   # API Gateway's authorizers (moto's apigateway needs openapi_spec_validator)
-
-        def clients(service, region):
-            if service == "cognito-idp":
-                return UserPools.of(region)
-            if service == "apigateway":
-                return gateways.client(service, region)
+        def clients(service, region):   # every service moto's, Cognito and API Gateway included
             if (service, region) not in cache:
                 cache[(service, region)] = boto3.client(service, region_name=region)
             return cache[(service, region)]
         yield mock_, clients
-
-
-class UserPools:
-    """Cognito's CreateUserPool / DescribeUserPool / DeleteUserPool, per region, with Cognito's error for a missing
-    pool: moto's cognito-idp imports joserfc, which the development lock does not carry."""
-    regions: dict = {}
-
-    def __init__(self, region):
-        self.region, self.pools = region, {}
-
-    @classmethod
-    def of(cls, region):
-        return cls.regions.setdefault(region, cls(region))
-
-    def create_user_pool(self, PoolName):
-        pool = f"{self.region}_{len(self.pools) + 1:09d}"
-        self.pools[pool] = PoolName
-        return {"UserPool": {"Id": pool, "Name": PoolName}}
-
-    def describe_user_pool(self, UserPoolId):
-        if UserPoolId not in self.pools:
-            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": f"User pool {UserPoolId} "
-                                         f"does not exist."}}, "DescribeUserPool")
-        return {"UserPool": {"Id": UserPoolId, "Name": self.pools[UserPoolId]}}
-
-    def delete_user_pool(self, UserPoolId):
-        self.pools.pop(UserPoolId, None)
 
 
 World = dataclasses.make_dataclass("World", ["c", "manifest", "path", "state", "hc", "secret", "images"])
@@ -177,7 +143,7 @@ def built(aws):
     c("rds", PRIMARY).create_db_instance_read_replica(DBInstanceIdentifier=READER, SourceDBInstanceIdentifier=DB,
                                                       EnableIAMDatabaseAuthentication=True)
     pools = {region: c("cognito-idp", region).create_user_pool(PoolName="ai-platform-prod-users")["UserPool"]["Id"]
-             for region in (PRIMARY, DR)}   # a stand-in (moto's Cognito needs joserfc, not in the lock)
+             for region in (PRIMARY, DR)}   # moto's cognito-idp
     replica = c("rds", DR).create_db_instance_read_replica(
         DBInstanceIdentifier=REPLICA, SourceDBInstanceIdentifier=primary["DBInstanceArn"],
         DBSubnetGroupName="ai-platform-prod-db", KmsKeyId="arn:aws:kms:us-west-2:123456789012:key/dr")["DBInstance"]

@@ -1,5 +1,5 @@
-"""functions/user_sync: the standing DR user pool kept in step with the primary's (issue 26). moto's Cognito needs
-joserfc (not in the lock) and has no user import jobs, so the two pools are an in-memory stand-in whose every
+"""functions/user_sync: the standing DR user pool kept in step with the primary's (issue 26). moto's Cognito has no
+user import jobs (CreateUserImportJob, StartUserImportJob), so the two pools are an in-memory stand-in whose every
 request is first validated against botocore's own model of the cognito-idp API (ParamValidator): the handler's
 calls are real API calls in shape; the stand-in gives them behaviour (users, import jobs, the CSV Cognito reads)."""
 from __future__ import annotations
