@@ -216,10 +216,11 @@ def _tracker(outputs: set, lock) -> Any:
 
     The SDK's reads the context-variable properties `SETTINGS.lock` and `SETTINGS.outputs` (three times per output)
     and gives each task a done-callback that takes it out of the set again once it succeeded: ~52,000 outputs in a
-    prod plan, each a scheduled callback. Here the set is swept instead whenever it has doubled since the last
-    sweep: the tasks that succeeded leave it (so they are not kept alive), a failed or cancelled one stays for
-    the run's end to raise, as with the SDK's callback. `_await_outputs` takes a task that is already done as it
-    is."""
+    prod plan, each a scheduled callback. Here the set is swept instead whenever it has grown by half (at least
+    `_SWEEP_MIN`) since the last sweep: the tasks that succeeded leave it (so they are not kept alive), a failed or
+    cancelled one stays for the run's end to raise, as with the SDK's callback. `_await_outputs` takes a task that
+    is already done as it is. (Sweeping at twice the size: 4 sweeps, ~6 ms, +9 MB of peak; every 4,096 outputs:
+    11 sweeps, ~35 ms; at half: 6 sweeps, ~12 ms, +4 MB.)"""
     limit = [_SWEEP_MIN]
 
     def _track(self) -> None:
@@ -228,7 +229,7 @@ def _tracker(outputs: set, lock) -> Any:
             if len(outputs) >= limit[0]:
                 outputs.difference_update([t for t in outputs
                                            if t.done() and not t.cancelled() and t.exception() is None])
-                limit[0] = max(_SWEEP_MIN, 2 * len(outputs))
+                limit[0] = len(outputs) + max(_SWEEP_MIN, len(outputs) // 2)
     return _track
 
 

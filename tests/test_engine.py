@@ -363,8 +363,9 @@ def test_contains_unknowns_answers_as_the_sdks_and_leaves_no_cycles():
 
 def test_the_runs_output_tracker_keeps_what_the_sdks_keeps(monkeypatch):
     """plan/sdk.py `_tracker` (Output._track during a run): every output's task enters the run's set; a sweep,
-    whenever the set has doubled, drops the tasks that succeeded and keeps the failed, cancelled and pending ones
-    (what the SDK's done-callback leaves for the end of the run to raise or wait for)."""
+    whenever the set has grown by half (at least `_SWEEP_MIN`), drops the tasks that succeeded and keeps the
+    failed, cancelled and pending ones (what the SDK's done-callback leaves for the end of the run to raise or
+    wait for)."""
     import asyncio
     import threading
 
@@ -392,7 +393,7 @@ def test_the_runs_output_tracker_keeps_what_the_sdks_keeps(monkeypatch):
         assert outputs == {bad, cancelled, pending, more[1]}
         later = loop.create_future()
         later.set_result(3)
-        track(Out(later))                                       # the next sweep only at twice the set's size
+        track(Out(later))                                       # the next sweep: 4 + 6 outputs
         assert later in outputs
     finally:
         loop.close()
