@@ -343,15 +343,19 @@ def test_contains_unknowns_answers_as_the_sdks_and_leaves_no_cycles():
     enabled = gc.isenabled()
     gc.disable()
     try:
-        # the youngest generation only: what was allocated since the last collection, then each call's leftovers
-        # (a full collection walked a test worker's whole heap three times, ~4 s)
-        gc.collect(0)
+        # What each leaves behind, counted without a collection: with the collector off, the youngest generation's
+        # count is the tracked objects allocated minus those freed, so a call that frees all it made adds 0, and
+        # the SDK's adds its closure cycle (only a collection would free it). A collection here walked every
+        # object a test worker had allocated since its last one (~7 s at the suite's mix). The calls above warmed
+        # the free lists.
+        start = gc.get_count()[0]
         for v in cases:
             sdk._contains_unknowns(v)
-        ours = gc.collect(0)
+        ours = gc.get_count()[0] - start
+        start = gc.get_count()[0]
         for v in cases:
             rpc.contains_unknowns(v)
-        theirs = gc.collect(0)
+        theirs = gc.get_count()[0] - start
     finally:
         if enabled:
             gc.enable()
