@@ -347,19 +347,51 @@ def test_service_contracts_in_config_drive_the_flows():
     assert iso.expected == "deny" and iso.verdict.allowed is False and iso.ok
 
 
-def test_the_cli_plans_the_other_stacks_in_a_forked_child_with_the_same_flows():
+# The CLI's own process for the forked-child test: `python -m plan ARGV` with the program runs served from pickles of
+# the tests' stack plans (the config must be the stack file's: anything else is an error, not a silent answer), and
+# each serving process's pid written beside them. What this test asserts is the fork: the other stack planned in a
+# child process and handed back whole; that a stack file's config plans to `stack_plan` is every other test's
+# premise (two whole programs here were ~7 s of CPU).
+_FORKED_CLI = """
+import json, os, pickle, sys
+from pathlib import Path
+import plan.engine
+from plan.__main__ import main
+from plan.stackfile import load_stack_config, stack_file_path
+served = Path(sys.argv[1])
+
+def run_program(program, *, config, stack, preview, secret_keys=(), **kwargs):
+    assert not kwargs and dict(config) == load_stack_config(*stack_file_path(stack, None))[0], stack
+    (served / f"{stack}-{preview}.pid").write_text(str(os.getpid()))
+    return pickle.loads((served / f"{stack}-{preview}.pickle").read_bytes())
+
+plan.engine.run_program = run_program
+os._exit(main(sys.argv[2:]))
+"""
+
+
+def test_the_cli_plans_the_other_stacks_in_a_forked_child_with_the_same_flows(tmp_path):
     """`--flows` plans the other stacks (cross-stack isolation) in a forked child beside its own stack: the flows
-    are the same as from plans built in one process (the tests' stack plans), and a process with other threads
-    (a pytest-xdist worker) never forks."""
+    are the same as from plans built in one process (the tests' stack plans), the other stack's plan comes from
+    another process (its pid), and a process with other threads (a pytest-xdist worker) never forks."""
+    import os
+    import pickle
     import subprocess
     import sys
     import threading
     import time
 
     from plan.flows.cli import _start_plan
-    run = subprocess.run([sys.executable, "-m", "plan", "--stack", "dev", "--flows", "--json", "--no-policies"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    for stack in STACKS:
+        (tmp_path / f"{stack}-False.pickle").write_bytes(pickle.dumps(stack_plan(stack, preview=False),
+                                                                      protocol=pickle.HIGHEST_PROTOCOL))
+    run = subprocess.run([sys.executable, "-c", _FORKED_CLI, str(tmp_path),
+                          "--stack", "dev", "--flows", "--json", "--no-policies"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.returncode == 0, run.stderr[-2000:]
+    own, other = ((tmp_path / f"{s}-False.pid").read_text() for s in ("dev", "prod"))
+    assert own != other    # prod was planned in the forked child, dev in the CLI's process
     # verdicts, not their wording: a reason may name the first of several roles, in registration order (not fixed)
     def verdicts(docs):
         return sorted((d["from"], d["to"], d["action"], d["expected"], d["allowed"], bool(d.get("undecidable")))
