@@ -442,7 +442,9 @@ def test_delivery_config_error_is_one_line_from_the_program():
 def run_post_build(tmp_path: Path, counts: dict | None, severity: str,
                    statuses: tuple = ("COMPLETE",), wait: str = "60") -> subprocess.CompletedProcess:
     """The post_build phase with a stand-in `aws`: the scan status answers `statuses` in turn (the last repeats),
-    the findings query `counts`."""
+    the findings query `counts`. Polls without pausing (SCAN_POLL_SECONDS=0: the stand-in's answers change per
+    call, not with time; a sleep per poll was ~3 s of a worker's wall time), so a gate that never ends is cut
+    off by the timeout instead of by its wait."""
     spec = yaml.safe_load((ROOT / "delivery/buildspec.yml").read_text())
     fake = tmp_path / "aws"
     (tmp_path / "statuses").write_text("\n".join(statuses) + "\n")
@@ -462,9 +464,9 @@ def run_post_build(tmp_path: Path, counts: dict | None, severity: str,
     env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "CODEBUILD_BUILD_SUCCEEDING": "1",
            "REPOSITORY_NAME": "ai-platform/prod/search", "TAG": "4f2c9e1a7b3d", "CONTAINER_NAME": "search",
            "REPOSITORY_URI": f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/ai-platform/prod/search",
-           "SCAN_FAIL_SEVERITY": severity, "SCAN_POLL_SECONDS": "1", "SCAN_WAIT_SECONDS": wait}
+           "SCAN_FAIL_SEVERITY": severity, "SCAN_POLL_SECONDS": "0", "SCAN_WAIT_SECONDS": wait}
     return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          check=False)
+                          check=False, timeout=120)
 
 
 @pytest.mark.parametrize("counts, severity, passes", [
