@@ -290,6 +290,31 @@ def moto_session(env: dict, region: str, *services: str):
             yield mock, {svc: boto3.client(svc, region_name=region) for svc in services}
 
 
+def throttle_once(monkeypatch, steps_method: str, failing: str) -> dict:
+    """functions/dr_failover: the step `failing` of `Procedure.<steps_method>` raises a throttling error on its
+    first attempt; every step's real action is counted in the returned dict (the resume tests of the hand-written
+    world and of the rehearsal's world)."""
+    from botocore.exceptions import ClientError
+
+    from functions.dr_failover import procedure as proc
+    calls: dict = {}
+    real = getattr(proc.Procedure, steps_method)
+
+    def steps(self):
+        out = []
+        for step in real(self):
+            def action(step=step):
+                calls[step.name] = calls.get(step.name, 0) + 1
+                if step.name == failing and calls[step.name] == 1:
+                    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "X")
+                return step.action()
+            out.append(dataclasses.replace(step, action=action))
+        return out
+
+    monkeypatch.setattr(proc.Procedure, steps_method, steps)
+    return calls
+
+
 class MotoSnapshot:
     """Everything moto holds (every service backend of every account and region), copied, to put back before each
     test instead of building the same world through the API again: tests/test_fn_dr_failover.py's world is ~40

@@ -26,7 +26,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from dr_world import MaterialiseError, World, issuer_pool_arn, materialise, moto_as_aws, unhandled, verified_claims
 
-from conftest import MotoSnapshot, moto_session
+from conftest import MotoSnapshot, moto_session, throttle_once
 from functions.dr_failover import procedure as proc
 
 # One worker materialises the worlds (once per mode) and runs every test on them (pytest-xdist's loadgroup).
@@ -216,26 +216,25 @@ class Run:
         return {s["serviceName"]: s["desiredCount"] for i in range(0, len(services), 10)
                 for s in ecs.describe_services(cluster=cluster, services=list(services)[i:i + 10])["services"]}
 
-    def images(self, region: str, cluster: str, services) -> dict:
+    def task_definitions(self, region: str, cluster: str, services):
+        """(service name, the task definition it runs now), ten services per DescribeServices as ECS allows."""
         ecs = self.c.world("ecs", region)
-        out = {}
         for i in range(0, len(services), 10):
             for s in ecs.describe_services(cluster=cluster, services=list(services)[i:i + 10])["services"]:
-                td = ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
-                out[s["serviceName"]] = {c["name"]: c["image"] for c in td["containerDefinitions"]}
-        return out
+                yield s["serviceName"], ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
+
+    def images(self, region: str, cluster: str, services) -> dict:
+        return {name: {c["name"]: c["image"] for c in td["containerDefinitions"]}
+                for name, td in self.task_definitions(region, cluster, services)}
 
     def db_hosts(self, region: str, cluster: str, services) -> dict:
         """service -> the DB_HOST its running task definition gives its containers (where it has one)."""
-        ecs = self.c.world("ecs", region)
         out = {}
-        for i in range(0, len(services), 10):
-            for s in ecs.describe_services(cluster=cluster, services=list(services)[i:i + 10])["services"]:
-                td = ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
-                hosts = {e["value"] for c in td["containerDefinitions"] for e in c.get("environment", [])
-                         if e["name"] == "DB_HOST"}
-                if hosts:
-                    [out[s["serviceName"]]] = hosts
+        for name, td in self.task_definitions(region, cluster, services):
+            hosts = {e["value"] for c in td["containerDefinitions"] for e in c.get("environment", [])
+                     if e["name"] == "DB_HOST"}
+            if hosts:
+                [out[name]] = hosts
         return out
 
     def inverted(self) -> list[bool]:
@@ -722,21 +721,7 @@ def test_a_rerun_of_the_failover_changes_nothing(run):
 @_mode("warm-standby")
 @pytest.mark.parametrize("failing", ["use-current-images", "move-dns"])
 def test_an_interrupted_failover_resumes_during_the_outage(run, monkeypatch, failing):
-    import dataclasses
-    r, calls = run, {}
-    real = proc.Procedure.failover_steps
-
-    def steps(self):
-        out = []
-        for step in real(self):
-            def action(step=step):
-                calls[step.name] = calls.get(step.name, 0) + 1
-                if step.name == failing and calls[step.name] == 1:
-                    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "X")
-                return step.action()
-            out.append(dataclasses.replace(step, action=action))
-        return out
-    monkeypatch.setattr(proc.Procedure, "failover_steps", steps)
+    r, calls = run, throttle_once(monkeypatch, "failover_steps", failing)
     r.outage()
     code, out, _ = r.failover()
     assert code == 1 and failed_step(r, "failover") == failing, out

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import MotoSnapshot, moto_session
+from conftest import MotoSnapshot, moto_session, throttle_once
 from functions.dr_failover import procedure as proc
 from functions.dr_failover.manifest import ManifestError, load, parse
 
@@ -433,29 +433,9 @@ def test_the_state_lives_in_ssm_in_the_dr_region_by_default(world):
 
 
 # --- resume after a failure at each step ----------------------------------------------------------------------------
-def inject(monkeypatch, steps_method: str, failing: str):
-    """The step `failing` raises (throttled) on its first attempt; every step's real action is counted."""
-    calls: dict = {}
-    real = getattr(proc.Procedure, steps_method)
-
-    def steps(self):
-        out = []
-        for step in real(self):
-            def action(step=step):
-                calls[step.name] = calls.get(step.name, 0) + 1
-                if step.name == failing and calls[step.name] == 1:
-                    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "X")
-                return step.action()
-            out.append(dataclasses.replace(step, action=action))
-        return out
-
-    monkeypatch.setattr(proc.Procedure, steps_method, steps)
-    return calls
-
-
 @pytest.mark.parametrize("failing", FAILOVER)
 def test_resume_after_a_failure_at_each_failover_step(world, monkeypatch, failing):
-    calls = inject(monkeypatch, "failover_steps", failing)
+    calls = throttle_once(monkeypatch, "failover_steps", failing)
     first = execute(world)
     assert first.code == 1 and f"{failing}: FAILED" in first.out and "resume --target-region us-west-2" in first.out
     record = state(world)["operations"]["failover"]
@@ -645,7 +625,7 @@ def test_failback_twice_changes_nothing_the_second_time(failed_over):
 @pytest.mark.parametrize("failing", FAILBACK)
 def test_resume_after_a_failure_at_each_failback_step(failed_over, monkeypatch, failing):
     world = failed_over
-    calls = inject(monkeypatch, "failback_steps", failing)
+    calls = throttle_once(monkeypatch, "failback_steps", failing)
     first = failback(world)
     assert first.code == 1 and f"{failing}: FAILED" in first.out
     # While a failback is unfinished, a failover is refused (one line), and resume knows what to finish.
