@@ -290,6 +290,30 @@ def moto_session(env: dict, region: str, *services: str):
             yield mock, {svc: boto3.client(svc, region_name=region) for svc in services}
 
 
+class IdleSource:
+    """An idle PostgreSQL source as RDS reports it (RDS for PostgreSQL read-replica docs: with no user transactions,
+    ReplicaLag climbs up to ~5 minutes, until RDS's own heartbeat commit is replayed), for functions/dr_failover's lag
+    gate: the procedure's clock (`proc._utcnow`) and its sleep, one minute per poll, each minute a ReplicaLag sample
+    of `db_id` through `cloudwatch()` (the region's CloudWatch client)."""
+
+    def __init__(self, cloudwatch, db_id: str, heartbeat_minutes: int = 5):
+        import datetime as dt
+        self.cloudwatch, self.db, self.every = cloudwatch, db_id, heartbeat_minutes
+        self.now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(hours=1)
+        self.minute = 0
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, _seconds):
+        import datetime as dt
+        self.now += dt.timedelta(minutes=1)
+        self.minute += 1
+        self.cloudwatch().put_metric_data(Namespace="AWS/RDS", MetricData=[{
+            "MetricName": "ReplicaLag", "Value": (self.minute % self.every) * 60 + 1.0, "Timestamp": self.now,
+            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": self.db}]}])
+
+
 def throttle_once(monkeypatch, steps_method: str, failing: str) -> dict:
     """functions/dr_failover: the step `failing` of `Procedure.<steps_method>` raises a throttling error on its
     first attempt; every step's real action is counted in the returned dict (the resume tests of the hand-written

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from dr_world import MaterialiseError, World, issuer_pool_arn, materialise, moto_as_aws, unhandled, verified_claims
 
-from conftest import MotoSnapshot, moto_session, throttle_once
+from conftest import IdleSource, MotoSnapshot, moto_session, throttle_once
 from functions.dr_failover import procedure as proc
 
 # One worker materialises the worlds (once per mode) and runs every test on them (pytest-xdist's loadgroup).
@@ -87,26 +86,6 @@ class Unreachable:
         return call
 
 
-class IdleSource:
-    """The procedure's clock (`proc._utcnow`) and sleep: one minute per poll, each minute a ReplicaLag sample of the
-    new primary as RDS reports an idle PostgreSQL source (lag climbs to ~5 min between RDS's heartbeat commits)."""
-
-    def __init__(self, clients: Clients, db_id: str, region: str):
-        self.c, self.db, self.region = clients, db_id, region
-        self.now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(hours=1)
-        self.minute = 0
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, _seconds):
-        self.now += dt.timedelta(minutes=1)
-        self.minute += 1
-        self.c.world("cloudwatch", self.region).put_metric_data(Namespace="AWS/RDS", MetricData=[{
-            "MetricName": "ReplicaLag", "Value": (self.minute % 5) * 60 + 1.0, "Timestamp": self.now,
-            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": self.db}]}])
-
-
 @pytest.fixture(scope="module")
 def session():
     with moto_session(ENV, "us-east-1") as (mock_, _), moto_as_aws():
@@ -159,7 +138,7 @@ class Run:
         self.w.clients = self.c
         self.m = copy.deepcopy(self.w.manifest)
         self.dir = tmp_path
-        self.idle = IdleSource(self.c, self.m["dbPrimaryId"], self.m["primaryRegion"])
+        self.idle = IdleSource(lambda: self.c.world("cloudwatch", self.m["primaryRegion"]), self.m["dbPrimaryId"])
         monkeypatch.setattr(proc, "_utcnow", self.idle.clock)
         self.steps: list[tuple[str, str, str]] = []     # (operation, step, outcome)
         self.id_token: str | None = None                 # the last sign-in's (sign_in)

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import MotoSnapshot, moto_session, throttle_once
+from conftest import IdleSource, MotoSnapshot, moto_session, throttle_once
 from functions.dr_failover import procedure as proc
 from functions.dr_failover.manifest import ManifestError, load, parse
 
@@ -221,35 +221,13 @@ def dr_images(w) -> dict:
     return out
 
 
-class IdleSource:
-    """An idle PostgreSQL source as RDS reports it (RDS for PostgreSQL read-replica docs: with no user
-    transactions, ReplicaLag climbs up to ~5 minutes, until RDS's own heartbeat commit is replayed): the procedure's
-    clock (`proc._utcnow`) and its sleep, one minute per poll, each minute a ReplicaLag sample of the new primary."""
-
-    def __init__(self, clients, heartbeat_minutes=5):
-        self.c, self.every = clients, heartbeat_minutes
-        self.now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(hours=1)
-        self.minute = 0
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, _seconds):
-        self.now += dt.timedelta(minutes=1)
-        self.minute += 1
-        since_heartbeat = self.minute % self.every
-        self.c("cloudwatch", PRIMARY).put_metric_data(Namespace="AWS/RDS", MetricData=[{
-            "MetricName": "ReplicaLag", "Value": since_heartbeat * 60 + 1.0, "Timestamp": self.now,
-            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}]}])
-
-
 @pytest.fixture(autouse=True)
 def idle_source(monkeypatch, request):
     """Every test's procedure runs on the idle source's clock (the failback's lag gate reads it)."""
     if "aws" not in request.fixturenames:
         return None
     _, c = request.getfixturevalue("aws")
-    source = IdleSource(c)
+    source = IdleSource(lambda: c("cloudwatch", PRIMARY), DB)
     monkeypatch.setattr(proc, "_utcnow", source.clock)
     monkeypatch.setattr(sys.modules[__name__], "IDLE", source, raising=False)
     return source
