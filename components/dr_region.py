@@ -42,7 +42,7 @@ from .context import Platform, policy_json, publish, required
 from .recipes.alarms import metric_alarm
 from .recipes.caches import REDIS_PORT, RedisSpec, redis_cache
 from .recipes.functions import LambdaSpec, platform_function
-from .recipes.images import lifecycle_policy
+from .recipes.images import repository
 from .recipes.keys import data_grants, key_policy, kms_key, logs_grants
 from .recipes.log_groups import log_group
 from .recipes.roles import service_role
@@ -112,18 +112,11 @@ class DrImages(pulumi.ComponentResource):
         super().__init__("ai-platform:tier:DrImages", name, None, p.tier_options(opts))
         urls = {}
         for image, repo_name in args.repository_names.items():
-            repo = aws.ecr.Repository(
-                f"dr-repo-{image}", name=repo_name,
-                image_tag_mutability="IMMUTABLE" if args.immutable_tags else "MUTABLE",
-                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-                encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
-                    encryption_type="KMS", kms_key=args.kms_key_arn)],
-                force_delete=not p.protect,
-                tags=pulumi.Output.from_input(repo_name).apply(_replica_tags(p, image)),
-                opts=p.stateful(self))
-            aws.ecr.LifecyclePolicy(f"dr-repo-{image}-lifecycle", repository=repo.name,
-                                    policy=lifecycle_policy(args.keep_tagged_images, args.untagged_expiry_days),
-                                    opts=pulumi.ResourceOptions(parent=self))
+            repo = repository(
+                f"dr-repo-{image}", name=repo_name, immutable_tags=args.immutable_tags, kms_key_arn=args.kms_key_arn,
+                keep_tagged=args.keep_tagged_images, untagged_days=args.untagged_expiry_days,
+                force_delete=not p.protect, tags=pulumi.Output.from_input(repo_name).apply(_replica_tags(p, image)),
+                opts=p.stateful(self), child=pulumi.ResourceOptions(parent=self))
             urls[image] = repo.repository_url
         self.outputs = DrImagesOutputs(repository_urls=urls)
         publish(self, self.outputs)

@@ -21,7 +21,7 @@ from .context import Platform, policy_json, publish
 from .recipes.alarms import metric_alarm
 from .recipes.buckets import private_bucket
 from .recipes.functions import LambdaSpec, platform_function
-from .recipes.images import lifecycle_policy
+from .recipes.images import lifecycle_policy, repository
 from .recipes.keys import key_policy, kms_key, logs_grants
 from .recipes.log_groups import log_group
 from .recipes.roles import service_role
@@ -118,17 +118,11 @@ class MlTier(pulumi.ComponentResource):
             if image in repositories:
                 continue
             repo_name = n.physical("ecr", image)
-            repo = aws.ecr.Repository(
-                f"repo-{image}", name=repo_name,
-                image_tag_mutability="IMMUTABLE" if s.immutable_tags else "MUTABLE",
-                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-                encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
-                    encryption_type="KMS", kms_key=args.data_key_arn)],
-                force_delete=not p.protect,
+            repo = repository(
+                f"repo-{image}", name=repo_name, immutable_tags=s.immutable_tags, kms_key_arn=args.data_key_arn,
+                keep_tagged=s.keep_tagged_images, untagged_days=s.untagged_expiry_days, force_delete=not p.protect,
                 tags=p.tags(repo_name, Image=image, Kind="ml" if image in s.images else "service"),
-                opts=p.stateful(self))
-            aws.ecr.LifecyclePolicy(f"repo-{image}-lifecycle", repository=repo.name,
-                                    policy=lifecycle_policy(s.keep_tagged_images, s.untagged_expiry_days), opts=child)
+                opts=p.stateful(self), child=child)
             repositories[image] = repo
         ml_repo_names = [n.physical("ecr", i) for i in s.images]
         ml_repo_arns = [arn("ecr", f"repository/{r}") for r in ml_repo_names]  # name-based: known in a preview
