@@ -57,6 +57,15 @@ class Model:
         self.region = plan.region
         self.resources = plan.resources
         self.by_urn = {r.urn: r for r in self.resources}
+        # A catalogue asks for the same resources' state thousands of times (~14,000 on prod); the plan does not
+        # change while a Model reads it (a test that changes a plan builds a new Model), so each resource's
+        # state is merged once, and resources are grouped by type once.
+        self._states: dict[int, dict] = {}
+        self._by_type: dict[str, list] = {}
+        self._order: dict[int, int] = {}
+        for i, r in enumerate(self.resources):
+            self._by_type.setdefault(r.type, []).append(r)
+            self._order[id(r)] = i
         self.provider_region = {}
         for r in self.resources:
             if r.type.startswith("pulumi:providers:aws"):
@@ -70,17 +79,25 @@ class Model:
         self._policies()
 
     # ------------------------------------------------------------------ basics
-    def state(self, r) -> dict:
-        s = dict(r.props)
-        for k, v in r.outputs.items():
-            if k not in s or (is_unknown(s.get(k)) and not is_unknown(v)):
-                s[k] = v
-        if r.id and "id" not in s:
-            s["id"] = r.id
+    def _state(self, r) -> dict:
+        s = self._states.get(id(r))
+        if s is None:
+            s = r.props
+            for k, v in r.outputs.items():
+                if k not in s or (is_unknown(s.get(k)) and not is_unknown(v)):
+                    s[k] = v
+            if r.id and "id" not in s:
+                s["id"] = r.id
+            self._states[id(r)] = s
         return s
 
+    def state(self, r) -> dict:
+        """The resource's inputs (secrets unwrapped) with its recorded outputs filling what the inputs leave out
+        or leave unknown: a copy the caller may change."""
+        return dict(self._state(r))
+
     def get(self, r, key, default=None):
-        return self.state(r).get(key, default)
+        return self._state(r).get(key, default)
 
     def arn(self, r) -> Any:
         return self.get(r, "arn")
@@ -106,12 +123,16 @@ class Model:
         return ACCOUNT_DEFAULT
 
     def of_type(self, *tokens) -> list:
-        return [r for r in self.resources if r.type in tokens]
+        """The plan's resources of these types, in registration order."""
+        if len(tokens) == 1:
+            return list(self._by_type.get(tokens[0], ()))
+        found = [r for t in dict.fromkeys(tokens) for r in self._by_type.get(t, ())]
+        return sorted(found, key=lambda r: self._order[id(r)])
 
     def _index(self):
         self.index: dict[str, Any] = {}
         for r in self.resources:
-            s = self.state(r)
+            s = self._state(r)
             for key in ("arn", "id", "name", "url", "bucket", "keyId", "repositoryUrl", "identifier",
                         "replicationGroupId", "functionName", "dnsName"):
                 v = s.get(key)
@@ -132,7 +153,7 @@ class Model:
         for cand in self.resources:
             if types and cand.type not in types:
                 continue
-            s = self.state(cand)
+            s = self._state(cand)
             if value in (s.get("arn"), s.get("id"), s.get("name"), s.get("url"), s.get("bucket"), cand.id):
                 return cand
         return None
@@ -149,7 +170,7 @@ class Model:
         d = self.dep(r, prop, *types)
         if d is not None:
             return d
-        return self.find(self.state(r).get(prop), *types)
+        return self.find(self._state(r).get(prop), *types)
 
     # ------------------------------------------------------------------ IAM
     def _roles(self):
@@ -190,7 +211,7 @@ class Model:
         if is_unknown(value):
             return Unknown
         for role in self.roles.values():
-            s = self.state(role.resource)
+            s = self._state(role.resource)
             if value in (s.get("name"), s.get("arn"), role.resource.id, s.get("id")):
                 return role
         return None
