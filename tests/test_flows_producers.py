@@ -92,3 +92,36 @@ def test_config_refuses_a_subscribed_topic_nothing_is_routed_to(events, fragment
     with pytest.raises(ConfigError) as e:
         load_settings({"platform": {"environment": "dev", "owner": "o", "costCenter": "c"}, "events": events})
     assert "events.domainEventTypes" in str(e.value) and fragment in str(e.value)
+
+
+def test_the_role_filter_never_drops_a_role_that_may_send():
+    """Checker.roles_that_may (which roles the producer check decides at all) keeps every role whose grant may
+    be allowed, through its identity policy or through a resource policy naming it: checked exhaustively on
+    prod's queues, topics and buses against the full decision, with one topic policy that names a role that has
+    no identity grant (the other side: a filter that only read identity policies would drop it)."""
+    from plan.flows.model import Checker, Model, Role
+    plan = copy.deepcopy(stack_plan("prod", preview=False))
+    policy = next(r for r in plan.resources if r.name == "topic-domain-events-policy")
+    topic_arn = primary_plan("prod", preview=False).named("topic-domain-events", "aws:sns/topic:Topic").outputs["arn"]
+    search_role = Model(plan).role_named("search-task")
+    doc = json.loads(policy.inputs["policy"])
+    doc["Statement"].append({"Sid": "SearchPublishes", "Effect": "Allow", "Principal": {"AWS": search_role.arn},
+                             "Action": "sns:Publish", "Resource": topic_arn})
+    policy.inputs["policy"] = json.dumps(doc)
+    m = Model(plan)
+    ck = Checker(m)
+    roles = [r for r in m.roles.values() if isinstance(r, Role)]
+    targets = m.of_type("aws:sqs/queue:Queue", "aws:sns/topic:Topic", "aws:cloudwatch/eventBus:EventBus")
+    dropped = 0
+    for target in targets:
+        for action in ("sqs:SendMessage", "sns:Publish", "events:PutEvents"):
+            kept = {r.urn for r in ck.roles_that_may(roles, action, m.arn(target))}
+            for role in roles:
+                if role.urn not in kept:
+                    dropped += 1
+                    assert ck.role_can(role, action, m.arn(target)).allowed is not True, (role.name, action, target.name)
+    assert dropped > 1000   # the filter filters
+    named = m.role_named("search-task")
+    assert named.urn in {r.urn for r in ck.roles_that_may(roles, "sns:Publish", topic_arn)}
+    assert ck.role_can(named, "sns:Publish", topic_arn).allowed is True
+    assert not ck.identity_may_allow(named, "sns:Publish")

@@ -447,6 +447,42 @@ class Checker:
 
     def __init__(self, model: Model):
         self.m = model
+        self._may_allow: dict = {}
+
+    def identity_may_allow(self, role: Role, action: str) -> bool:
+        """False only when none of the role's identity documents can allow `action`: each is known, none has an
+        Allow statement whose Action (or NotAction) matches or is unknown, and no managed policy is unmodelled.
+        Then `role_can(role, action, arn)` is allowed only through a resource policy naming the role
+        (`resource_may_name_roles`). A cheap filter for the checks that try every role (producers); cached
+        per role and action."""
+        key = (role.urn, action)
+        if key not in self._may_allow:
+            self._may_allow[key] = bool(role.unmodelled) or any(
+                doc is Unknown or any(isinstance(st, dict) and st.get("Effect") == "Allow"
+                                      and iam._action_match(st, action) is not False for st in iam.statements(doc))
+                for _, doc in role.identity)
+        return self._may_allow[key]
+
+    def resource_may_name_roles(self, resource: str) -> bool:
+        """Whether a resource policy of `resource` could allow a role directly: an unknown document, or an Allow
+        statement whose principal is not service principals only."""
+        for _, doc in self.m.resource_docs(resource):
+            if doc is Unknown:
+                return True
+            for st in iam.statements(doc):
+                if not isinstance(st, dict) or st.get("Effect") != "Allow":
+                    continue
+                principal = st.get("Principal")
+                if "NotPrincipal" in st or not (isinstance(principal, dict) and set(principal) == {"Service"}):
+                    return True
+        return False
+
+    def roles_that_may(self, roles: Iterable, action: str, resource: str) -> list:
+        """The roles of `roles` for which `role_can(role, action, resource)` may be allowed (the others are
+        certainly not): every role when a resource policy could name roles, else those whose identity may."""
+        if is_unknown(resource) or self.resource_may_name_roles(resource):
+            return list(roles)
+        return [r for r in roles if self.identity_may_allow(r, action)]
 
     # ------------------------------------------------------------------ IAM requests
     def request(self, principal, action: str, resource: str, context: dict | None = None,

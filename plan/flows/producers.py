@@ -98,7 +98,7 @@ class Producers:
                 ctx = {"events:source": src}
                 if details:
                     ctx["events:detail-type"] = dt
-                for role in self._roles:
+                for role in ck.roles_that_may(self._roles, "events:PutEvents", bus_arn):
                     # a grant is a producer when it decides: an opaque (unmodelled) managed policy is no evidence
                     v = ck.role_can(role, "events:PutEvents", bus_arn, ctx)
                     if v.allowed is True:
@@ -171,7 +171,7 @@ class Producers:
         ctx_key = "kms:EncryptionContext:aws:sqs:arn" if is_queue else "kms:EncryptionContext:aws:sns:topicArn"
         if is_unknown(tarn):
             return out + [(f"{action} grants", Verdict(None, f"the {name_of(target)} ARN is unknown until apply"))]
-        for role in self._roles:
+        for role in ck.roles_that_may(self._roles, action, tarn):
             v = ck.role_can(role, action, tarn)
             if v.allowed is not True:   # an opaque (unmodelled) managed policy is no evidence of a producer
                 continue
