@@ -128,10 +128,22 @@ def stack_config_with(stack: str, sections: dict) -> tuple[str, dict, list]:
     return name, config, secrets
 
 
+# dev's everything-on plan also carries tests/test_day_two.py's settings change (the search service's new
+# environment variable and size, a delivered service: its image stays the release's): no other reader of that plan
+# looks at search's task size or environment, and the day-two test compares with the stack's own plan.
+DAY_TWO_SEARCH = {"environment": {"FEATURE_FLAG": "on"}, "cpu": 1024, "memory": 2048}
+
+
 def everything_on(stack: str) -> dict:
     _, config, _ = stack_config_with(stack, {"ai-platform:data": EVERYTHING_ON_DATA,
                                              "ai-platform:delivery": EVERYTHING_ON_DELIVERY,
                                              "ai-platform:events": EVERYTHING_ON_EVENTS})
+    if stack == "dev":
+        import copy
+        app = config["ai-platform:application"] = copy.deepcopy(config.get("ai-platform:application") or {})
+        search = app.setdefault("services", {}).setdefault("search", {})
+        search.update({**copy.deepcopy(DAY_TWO_SEARCH),
+                       "environment": {**search.get("environment", {}), **DAY_TWO_SEARCH["environment"]}})
     alb = config.get("ai-platform:application", {}).get("alb") or {}
     if alb.get("domainName"):
         alb["hostedZoneId"] = ALIAS_ZONE

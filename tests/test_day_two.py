@@ -14,7 +14,7 @@ import json
 
 import yaml
 
-from conftest import ROOT, plan_for, stack_file_config, stack_plan
+from conftest import DAY_TWO_SEARCH, ROOT, everything_on, plan_for, stack_plan
 from plan.flows.catalogue import build_flows
 
 SERVICE = "aws:ecs/service:Service"
@@ -45,23 +45,20 @@ def test_both_halves_hold_for_every_service_of_both_stacks():
 
 def test_a_settings_change_reaches_the_tasks_on_the_next_up():
     """A new environment variable and a new size change the stack's task definition, and the service follows it
-    (its taskDefinition input is the new revision; nothing ignores it)."""
-    name, config, secrets = stack_file_config("dev")
-    changed = copy.deepcopy(config)
-    app = changed.setdefault("ai-platform:application", {})
-    app = json.loads(app) if isinstance(app, str) else app
-    changed["ai-platform:application"] = app
-    svc = app.setdefault("services", {}).setdefault("search", {})
-    svc["environment"] = {**svc.get("environment", {}), "FEATURE_FLAG": "on"}
-    svc["cpu"], svc["memory"] = 1024, 2048
+    (its taskDefinition input is the new revision; nothing ignores it). The change is dev's in conftest.everything_on
+    (one plan with the data, delivery and events tiers' optional features, which do not touch search's task)."""
+    assert DAY_TWO_SEARCH == {"environment": {"FEATURE_FLAG": "on"}, "cpu": 1024, "memory": 2048}
     before = stack_plan("dev", preview=False)
-    after = plan_for(changed, stack=name, preview=False, secret_keys=secrets)
+    after = plan_for(everything_on("dev"), stack="dev", preview=False)
 
     def task(plan):
         return next(r for r in plan.resources if r.type == TASK and r.name == "search-task")
 
-    env = {e["name"]: e["value"] for e in json.loads(task(after).props["containerDefinitions"])[0]["environment"]}
-    assert env["FEATURE_FLAG"] == "on" and task(after).props["cpu"] == "1024"
+    def env(plan):
+        return {e["name"]: e["value"] for e in json.loads(task(plan).props["containerDefinitions"])[0]["environment"]}
+    assert env(after)["FEATURE_FLAG"] == "on" and task(after).props["cpu"] == "1024"
+    assert task(after).props["memory"] == "2048"
+    assert "FEATURE_FLAG" not in env(before) and task(before).props["cpu"] != "1024"
     assert task(before).props["containerDefinitions"] != task(after).props["containerDefinitions"]
     service = next(r for r in after.resources if r.type == SERVICE and r.name == "search-service")
     assert service.propertyDependencies["taskDefinition"] == [task(after).urn]
