@@ -168,6 +168,46 @@ def dev_alternatives():
     return plan_for(config, stack=name, preview=False, secret_keys=secrets)
 
 
+# prod's non-default choices, in two plans (update mode) where each was a whole program of its own or more.
+# 1. pilot-light (prod's mode) fully configured: the API's name in a zone (failover records), the DR user pool the
+#    Cognito procedure creates, a larger standby cache node (tests/test_dr_tier.py's WITH_DNS, the DNS and
+#    user-pool tests of tests/test_dr_front_door.py) and the events tier's analytics stream
+#    (tests/test_events_tier.py's prod stream: update mode, its key ARN known). The stream touches no DNS record,
+#    user pool or cache; the DNS tests' whole-plan analysis judges it too.
+API_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000003"
+DR_API_CERT = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-4000-8000-000000000004"
+ZONE = "Z0123456789ABCDEFGHIJ"
+DR_POOL = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbCdEf123"
+PROD_WITH_DNS = {"ai-platform:edge": {"apiDomainName": "api.app.example.com", "apiCertificateArn": API_CERT},
+                 "ai-platform:dr": {"mode": "pilot-light", "apiCertificateArn": DR_API_CERT, "hostedZoneId": ZONE,
+                                    "userPoolArn": DR_POOL, "cacheNodeType": "cache.t4g.small"},
+                 "ai-platform:events": {"analyticsStream": True}}
+# 2. warm-standby with a smaller standby cache node (tests/test_dr_tier.py's cache test), prod's DNS settings unset
+#    (the DR front door without a zone: tests/test_dr_front_door.py's CSP and manifest tests; the same DR API in
+#    both standing modes, and pilot-light's DNS side is the stack's own plan), and a dev-like data tier, protection
+#    and Multi-AZ off (tests/test_data_tier.py's "prod-unprotected": the prod policies fail it). None of the
+#    readers looks at what another one changed: the cache test reads the standby cache's node type only, the DNS
+#    tests the records, checks, stages and CSP, the data tier test the primary region's data policies.
+NO_EDGE_DNS = {"apiDomainName": None, "apiCertificateArn": None}
+NO_DR_DNS = {"apiCertificateArn": None, "hostedZoneId": None}
+PROD_STANDBY_ALTERNATIVES = {
+    "ai-platform:dr": {"mode": "warm-standby", "cacheNodeType": "cache.t4g.small", **NO_DR_DNS},
+    "ai-platform:edge": NO_EDGE_DNS,
+    "ai-platform:platform": {"protect": False},
+    "ai-platform:data": {"dbMultiAz": False, "redisMultiAz": False, "redisNodes": 1},
+}
+
+
+def prod_with_dns():
+    name, config, secrets = stack_config_with("prod", PROD_WITH_DNS)
+    return plan_for(config, stack=name, preview=False, secret_keys=secrets)
+
+
+def prod_standby_alternatives(contracts: bool = False):
+    name, config, secrets = stack_config_with("prod", PROD_STANDBY_ALTERNATIVES)
+    return plan_for(config, stack=name, preview=False, secret_keys=secrets, contracts=contracts)
+
+
 def stack_plan(stack: str, preview: bool = True):
     """The plan of stack `stack` in preview (default) or update mode, computed once per test run."""
     name, config, secrets = stack_file_config(str(stack))

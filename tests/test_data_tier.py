@@ -13,7 +13,16 @@ import json
 
 import pytest
 
-from conftest import DEV_ALTERNATIVES, ROOT, dev_alternatives, everything_on, plan_for, primary
+from conftest import (
+    DEV_ALTERNATIVES,
+    PROD_STANDBY_ALTERNATIVES,
+    ROOT,
+    dev_alternatives,
+    everything_on,
+    plan_for,
+    primary,
+    prod_standby_alternatives,
+)
 from conftest import stack_plan as stack_plan_of
 from plan.analyze import analyze, load_policy_config
 from plan.engine import UNKNOWN, is_secret
@@ -52,12 +61,15 @@ def plan_of(variant: str):
     if variant in ("prod", "dev-full"):
         stack, preview = ("prod", True) if variant == "prod" else ("dev", False)
         return primary(plan_for(everything_on(stack), stack=stack, preview=preview, contracts=True))
+    if variant == "prod-unprotected":
+        # A dev-like prod: protection and Multi-AZ off (conftest.PROD_STANDBY_ALTERNATIVES: in update mode, with
+        # warm-standby, a smaller standby cache and no DNS settings, which the primary's data tier does not read).
+        assert {k: PROD_STANDBY_ALTERNATIVES[f"ai-platform:{k}"] for k in ("platform", "data")} == {
+            "platform": {"protect": False}, "data": {"dbMultiAz": False, "redisMultiAz": False, "redisNodes": 1}}
+        return primary(prod_standby_alternatives(contracts=True))
     variants = {
         "dev": ("dev", {}, True),
         "prod-update": ("prod", {}, False),
-        # A dev-like prod: protection and Multi-AZ off.
-        "prod-unprotected": ("prod", {"platform": {"protect": False},
-                                      "data": {"dbMultiAz": False, "redisMultiAz": False, "redisNodes": 1}}, True),
     }
     stack, overrides, preview = variants[variant]
     # the whole program (the real wiring), with the data tier's published outputs as the plan's exports

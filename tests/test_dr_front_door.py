@@ -9,7 +9,14 @@ import pytest
 from test_dr_tier import API_CERT, DR_API_CERT, DR_POOL, WITH_DNS, ZONE, dr_provider, dr_side, prod_with
 from test_fn_dr_failover import aws, built, world  # noqa: F401  (moto fixtures of the procedure tests)
 
-from conftest import stack_analysis, stack_plan
+from conftest import (
+    NO_DR_DNS,
+    NO_EDGE_DNS,
+    PROD_STANDBY_ALTERNATIVES,
+    prod_standby_alternatives,
+    stack_analysis,
+    stack_plan,
+)
 from plan.engine import PlanError
 from plan.flows.catalogue import build_flows
 from plan.flows.model import Model
@@ -160,7 +167,8 @@ def test_the_spa_may_call_the_dr_regions_api_and_cognito():
     assert "https://cognito-idp.us-west-2.amazonaws.com" in csp("prod")
     assert "us-west-2" not in csp("dev")
     # without a name for the API, the DR region's execute-api host cannot be known here: a wildcard of that region
-    cfg = prod_with("pilot-light", preview=False, extra=NO_DNS).named("security-headers").props
+    # (prod's DNS settings unset in conftest.PROD_STANDBY_ALTERNATIVES: the same front door in both standing modes)
+    cfg = prod_standby_alternatives().named("security-headers").props
     assert "https://*.execute-api.us-west-2.amazonaws.com" in \
         cfg["securityHeadersConfig"]["contentSecurityPolicy"]["contentSecurityPolicy"]
 
@@ -218,10 +226,9 @@ def test_failover_records_move_the_api_name_between_the_api_custom_domains():
     assert analyze(plan, policy_config=load_policy_config(default_policy_config("prod"))).mandatory == []
 
 
-# prod's DNS settings unset (prod configures DNS failover by default)
-NO_EDGE_DNS = {"apiDomainName": None, "apiCertificateArn": None}
-NO_DR_DNS = {"apiCertificateArn": None, "hostedZoneId": None}
-NO_DNS = json.dumps({"ai-platform:edge": NO_EDGE_DNS, "ai-platform:dr": NO_DR_DNS})
+# prod's DNS settings unset (prod configures DNS failover by default): conftest.NO_EDGE_DNS, NO_DR_DNS
+assert PROD_STANDBY_ALTERNATIVES["ai-platform:edge"] == NO_EDGE_DNS
+assert {k: PROD_STANDBY_ALTERNATIVES["ai-platform:dr"][k] for k in NO_DR_DNS} == NO_DR_DNS
 
 
 @pytest.mark.parametrize("edge, dr, key", [
@@ -252,7 +259,7 @@ def test_prod_moves_clients_by_dns_by_default():
 
 def test_without_a_zone_the_manifest_says_where_clients_go():
     from functions.dr_failover.manifest import parse
-    plan = prod_with("pilot-light", preview=False, extra=NO_DNS)
+    plan = prod_standby_alternatives()   # conftest.PROD_STANDBY_ALTERNATIVES: no DNS settings (warm-standby)
     assert not plan.of_type(CHECK) and not [r for r in plan.of_type(RECORD) if r.props.get("failoverRoutingPolicies")]
     (primary_stage,), (dr_stage,) = sides(plan, STAGE)
     m = parse(plan.exports["drManifest"])

@@ -7,7 +7,16 @@ import json
 import pulumi_aws as aws
 import pytest
 
-from conftest import stack_analysis, stack_plan
+from conftest import (  # noqa: F401  (API_CERT, DR_API_CERT, ZONE, DR_POOL: tests/test_dr_front_door.py reads them here)
+    API_CERT,
+    DR_API_CERT,
+    DR_POOL,
+    PROD_WITH_DNS,
+    ZONE,
+    prod_standby_alternatives,
+    stack_analysis,
+    stack_plan,
+)
 from plan.engine import PlanError, run_program
 
 PROVIDER = "pulumi:providers:aws"
@@ -263,16 +272,11 @@ def test_prod_with_documentdb_is_backed_up_and_alarmed():
 
 
 # --- dr.mode: the standing DR region (components/dr_region.py) ------------------------------------
-API_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000003"
-DR_API_CERT = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-4000-8000-000000000004"
-ZONE = "Z0123456789ABCDEFGHIJ"
-DR_POOL = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbCdEf123"
 # pilot-light fully configured: the API's name in a zone (failover records), the DR user pool the Cognito
-# procedure creates and a larger standby cache node. One plan for the test run serves the DNS and user-pool tests
-# (tests/test_dr_front_door.py) and the cache's node-type setting.
-WITH_DNS = json.dumps({"ai-platform:edge": {"apiDomainName": "api.app.example.com", "apiCertificateArn": API_CERT},
-                       "ai-platform:dr": {"apiCertificateArn": DR_API_CERT, "hostedZoneId": ZONE,
-                                          "userPoolArn": DR_POOL, "cacheNodeType": "cache.t4g.small"}})
+# procedure creates and a larger standby cache node (conftest.PROD_WITH_DNS, with the events tier's analytics
+# stream: one plan for the test run serves the DNS and user-pool tests of tests/test_dr_front_door.py, the cache's
+# node-type setting and the prod stream of tests/test_events_tier.py).
+WITH_DNS = json.dumps(PROD_WITH_DNS)
 
 
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -440,7 +444,7 @@ def test_the_dr_standby_cache_is_built_like_the_primary_and_sized_as_configured(
     assert cache.options["protect"]
     # the node type is a setting; a class outside the accepted list is one config error
     smaller = (prod_with(mode, False, extra=WITH_DNS) if mode == "pilot-light" else   # WITH_DNS sets it
-               prod_with(mode, preview=False, extra=json.dumps({"ai-platform:dr": {"cacheNodeType": "cache.t4g.small"}})))
+               prod_standby_alternatives())   # conftest.PROD_STANDBY_ALTERNATIVES: warm-standby, the small node
     assert {r.props["nodeType"] for r in dr_side(smaller) if r.type == CACHE} == {"cache.t4g.small"}
     with pytest.raises(PlanError, match=r"dr\.cacheNodeType = 'cache\.t2\.micro'"):
         prod_with(mode, extra=json.dumps({"ai-platform:dr": {"cacheNodeType": "cache.t2.micro"}}))
