@@ -411,19 +411,85 @@ def test_the_state_lives_in_ssm_in_the_dr_region_by_default(world):
 
 
 # --- resume after a failure at each step ----------------------------------------------------------------------------
+@dataclasses.dataclass
+class Boundary:
+    """What a run leaves at the start of one step (before its action): moto's world, the state record, the idle
+    source's clock (its time and minute)."""
+    snapshot: MotoSnapshot
+    state: str
+    clock: tuple
+
+
+def boundaries(w: World, steps_method: str, command) -> dict:
+    """One whole fresh run of `command` (execute / failback) on `w`, recording the Boundary at each step: step name
+    -> Boundary. The run must complete, each step's action called exactly once, in the procedure's order."""
+    found: dict = {}
+    idle = IdleSource(lambda: w.c("cloudwatch", PRIMARY), DB)
+    real = getattr(proc.Procedure, steps_method)
+
+    def steps(self):
+        out = []
+        for step in real(self):
+            def action(step=step):
+                assert step.name not in found, f"{step.name} ran twice in one fresh run"
+                found[step.name] = Boundary(MotoSnapshot(), w.state.read_text(), (idle.now, idle.minute))
+                return step.action()
+            out.append(dataclasses.replace(step, action=action))
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(proc.Procedure, steps_method, steps)
+        mp.setattr(proc, "_utcnow", idle.clock)
+        mp.setattr(sys.modules[__name__], "IDLE", idle)
+        r = command(w)
+    assert r.code == 0, r.out + r.err
+    return found
+
+
+def start_at(w: World, boundary: Boundary) -> None:
+    """`w` as the recorded run left it at a step's start: the world, the state record (the steps before it done,
+    the operation in progress) and the idle source's clock, as if that run had stopped there."""
+    boundary.snapshot.restore()
+    w.state.write_text(boundary.state)
+    assert IDLE is not None
+    IDLE.now, IDLE.minute = boundary.clock
+
+
+@pytest.fixture(scope="module")
+def failover_boundaries(built, tmp_path_factory):
+    (c, manifest, hc, secret, images), snapshot = built
+    snapshot.restore()
+    directory = tmp_path_factory.mktemp("failover-boundaries")
+    (directory / "dr.json").write_text(json.dumps(manifest))
+    w = World(c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
+    found = boundaries(w, "failover_steps", execute)
+    assert list(found) == FAILOVER
+    assert_failed_over(w)
+    return found
+
+
 @pytest.mark.parametrize("failing", FAILOVER)
-def test_resume_after_a_failure_at_each_failover_step(world, monkeypatch, failing):
+def test_resume_after_a_failure_at_each_failover_step(world, monkeypatch, failing, failover_boundaries):
+    """A failover interrupted at each step resumes there. The run that fails at step k starts where a fresh run
+    stands at k's start (`boundaries`: one recorded fresh run whose every step ran once; its world, state record and
+    clock restored), so the steps before k are not run again per parameter: that run's `execute` skips them
+    (recorded done), fails at k, and the resume finishes; the first step's case is a fresh `execute` from the
+    built world. docs/performance.md (suite, the moto tests)."""
+    index = FAILOVER.index(failing)
+    if index:
+        start_at(world, failover_boundaries[failing])
     calls = throttle_once(monkeypatch, "failover_steps", failing)
     first = execute(world)
     assert first.code == 1 and f"{failing}: FAILED" in first.out and "resume --target-region us-west-2" in first.out
+    assert first.out.count("already done, skipped") == index
     record = state(world)["operations"]["failover"]
-    index = FAILOVER.index(failing)
     assert record["status"] == "failed" and record["steps"][failing]["status"] == "failed"
     assert sorted(k for k, v in record["steps"].items() if v["status"] == "done") == sorted(FAILOVER[:index])
     assert inverted(world) is False  # DNS never moves before the last step
     second = cli(world, "resume", "--target-region", DR, "--confirm")
     assert second.code == 0, second.out + second.err
-    assert calls == {name: 2 if name == failing else 1 for name in FAILOVER}  # done steps were skipped
+    # done steps were skipped: the ones before the failure never ran again (they ran once, in the recorded run)
+    assert calls == {name: 2 if name == failing else 1 for name in FAILOVER[index:]}
     assert second.out.count("already done, skipped") == index
     assert_failed_over(world)
 
@@ -600,18 +666,40 @@ def test_failback_twice_changes_nothing_the_second_time(failed_over):
     assert_failed_back(world)
 
 
+@pytest.fixture(scope="module")
+def failback_boundaries(after_failover, built, tmp_path_factory):
+    (c, manifest, hc, secret, images), _ = built
+    snapshot, state_text = after_failover
+    snapshot.restore()
+    directory = tmp_path_factory.mktemp("failback-boundaries")
+    (directory / "dr.json").write_text(json.dumps(manifest))
+    (directory / "state.json").write_text(state_text)
+    w = World(c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
+    found = boundaries(w, "failback_steps", failback)
+    assert list(found) == FAILBACK
+    assert_failed_back(w)
+    return found
+
+
 @pytest.mark.parametrize("failing", FAILBACK)
-def test_resume_after_a_failure_at_each_failback_step(failed_over, monkeypatch, failing):
+def test_resume_after_a_failure_at_each_failback_step(failed_over, monkeypatch, failing, failback_boundaries):
+    """As the failover's resume test: the failing run starts at step k's recorded start (`boundaries`), the first
+    step's case from the completed failover."""
     world = failed_over
+    index = FAILBACK.index(failing)
+    if index:
+        start_at(world, failback_boundaries[failing])
     calls = throttle_once(monkeypatch, "failback_steps", failing)
     first = failback(world)
     assert first.code == 1 and f"{failing}: FAILED" in first.out
+    assert first.out.count("already done, skipped") == index
     # While a failback is unfinished, a failover is refused (one line), and resume knows what to finish.
     refused = execute(world)
     assert refused.code == 2 and "a failback is in progress" in refused.err
     second = cli(world, "resume", "--target-region", PRIMARY, "--confirm")
     assert second.code == 0, second.out + second.err
-    assert calls == {name: 2 if name == failing else 1 for name in FAILBACK}
+    assert calls == {name: 2 if name == failing else 1 for name in FAILBACK[index:]}
+    assert second.out.count("already done, skipped") == index
     assert_failed_back(world)
 
 
