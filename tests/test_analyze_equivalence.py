@@ -6,24 +6,34 @@ the whole policy corpus (every `policy_harness.check()` the rule tests make in t
 Compared: every diagnostic (policy, level, urn, full message, in order), every not-applicable result, every
 remediation and the inputs it left on each resource.
 
-On the stacks, the stock servicer is the reference and the cost (it decodes every resource once per policy:
-~100 resource policies x ~1,200 resources in Analyze, 47 stack policies x every resource in AnalyzeStack; the
-four stack/mode pairs were ~45 s of the suite's CPU). What each pair compares (`STOCK_SCOPE`):
-- prod update (the largest stack, every computed value known): everything, every resource and the stack.
-- dev preview: the stack policies on the whole stack (with the unknowns of a preview), and the resource
-  policies on one resource per (type, shape) (`representatives`).
-- prod preview and dev update: the resource policies on one resource per (type, shape).
-- all four: every remediation and the inputs it leaves, on every resource (Remediate is cheap).
-A resource policy's verdict is a function of that one resource's request (type, inputs, options, provider; the
-stock servicer runs Analyze per resource); what can make the two evaluators differ is how a request is decoded
-and handed to each policy (value kinds: strings, numbers, booleans, lists, maps, unknowns, secrets, resource
-references; a policy's changes to what it was given), which the shape captures: every leaf path of the inputs
-and its kind. dev and prod are one program with different values, so every stack policy is compared on both
-stacks, in both modes between them, and every rule's both sides again in the corpus.
+On the stacks, the stock servicer is the reference and the cost: it decodes every resource once per policy
+(~100 resource policies x ~1,200 resources in Analyze, 47 stack policies x every resource in AnalyzeStack; the
+four stack/mode pairs in full were ~12.5 s of CPU, ~8 s of it prod update's). What each pair compares
+(`stock_scope`, computed from all four plans in the order of PAIRS: prod update, dev preview, prod preview, dev
+update):
+- the shared evaluator runs in full on every pair; every remediation and the inputs it leaves are compared on
+  every resource (Remediate is cheap);
+- Analyze: the stock servicer answers for one resource per kind of request (`request_kind`: type, every leaf path
+  of the inputs and its value kind, the options the analyzer passes, the provider and the shape of its
+  properties), in the first pair that has that kind; the shared side's findings there are compared;
+- AnalyzeStack: both evaluators on a smaller stack per pair, one resource per kind of stack entry (`stack_kind`:
+  the request's kind with the state's shape, inputs then outputs, and whether it has dependencies and which
+  property dependencies) not already in an earlier pair's, with the components above them.
+A resource policy's verdict is a function of that one resource's request (the stock servicer runs Analyze per
+resource); what can make the two evaluators differ is how a request is decoded and handed to each policy (value
+kinds: strings, numbers, booleans, lists, maps, unknowns, secrets; options; the provider; a policy's changes to
+what it was given), which the kind captures, and kinds do not depend on the stack or the mode they came from. A
+stack policy runs once over the whole stack and its verdict depends on which resources are there, so each pair's
+smaller stack is still a stack both evaluators must agree on, holding every kind of entry the stack policies read
+there that no earlier pair held (parents, dependencies and property dependencies linked as in any stack; a link
+to a resource left out is dropped by both). What is no longer compared: the stock verdict of every resource and of
+the stack policies on the real whole stacks (the shared evaluator's verdicts there are what the stack tests
+assert); every rule's both sides are compared again in the corpus. docs/performance.md (item 41).
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import os
@@ -37,6 +47,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 import policy_harness
 from conftest import corpus_is_complete, corpus_is_split, stack_plan
 from plan.analyze import (
+    _stack_props,
     analyze,
     build_servicer,
     configure,
@@ -80,10 +91,8 @@ def assert_same(plan, policy_config):
     return stock
 
 
-# (stack, preview) -> (every resource's Analyze, the stack's AnalyzeStack) through the stock servicer; the
-# module's docstring says why.
-STOCK_SCOPE = {("prod", False): (True, True), ("dev", True): (False, True),
-               ("prod", True): (False, False), ("dev", False): (False, False)}
+# The order in which the stack/mode pairs take their share of the stock comparison (`stock_scope`).
+PAIRS = [("prod", False), ("dev", True), ("prod", True), ("dev", False)]
 
 
 def shape(value, path: str = ""):
@@ -106,13 +115,69 @@ def shape(value, path: str = ""):
         yield path, type(value).__name__
 
 
-def representatives(plan) -> set[str]:
-    """The first resource (registration order) of each (type, shape of its inputs)."""
+def _kinds(value) -> tuple:
+    return tuple(sorted(set(shape(value))))
+
+
+def request_kind(r, providers: dict) -> tuple:
+    """What the servicers decode of a resource's Analyze request, as kinds: its type, the shape of its inputs,
+    of the options the analyzer passes (ignoreChanges, additionalSecretOutputs, deleteBeforeReplace set or not,
+    a parent or not; protect is always a bool) and of its provider (the default one, or an explicit provider's
+    type and the shape of its properties)."""
+    explicit = providers.get(r.provider) if r.custom else None
+    provider = None if not r.custom else "default" if explicit is None else (explicit.type, _kinds(explicit.props))
+    options = r.options
+    return (r.type, _kinds(r.props), provider, _kinds(options.get("ignoreChanges") or []),
+            _kinds(options.get("additionalSecretOutputs") or []), options.get("deleteBeforeReplace") is not None,
+            bool(r.parent))
+
+
+def stack_kind(r, providers: dict) -> tuple:
+    """`request_kind` for AnalyzeStack: the shape of the state it sees (inputs, then outputs) instead of the
+    inputs, and whether it has dependencies and which property dependencies."""
+    return (*request_kind(r, providers), _kinds(_stack_props(r)), bool(r.dependencies),
+            tuple(sorted(r.propertyDependencies)))
+
+
+def representatives(plan, kind, seen: set) -> set[str]:
+    """The first resource (registration order) of each `kind` not in `seen` (which gains them)."""
+    providers = {r.urn: r for r in plan.resources if r.type.startswith("pulumi:providers:")}
     chosen: dict = {}
     for r in plan.resources:
-        if not r.type.startswith("pulumi:providers:"):
-            chosen.setdefault((r.type, tuple(sorted(set(shape(r.props))))), r.urn)
+        if r.urn not in providers:
+            key = kind(r, providers)
+            if key not in seen:
+                chosen.setdefault(key, r.urn)
+    seen.update(chosen)
     return set(chosen.values())
+
+
+def with_ancestors(plan, urns: set[str]) -> set[str]:
+    by_urn = plan.by_urn()
+    out = set(urns)
+    for urn in urns:
+        parent = by_urn[urn].parent
+        while parent and parent in by_urn and parent not in out:
+            out.add(parent)
+            parent = by_urn[parent].parent
+    return out
+
+
+@functools.cache
+def stock_scope() -> dict:
+    """(stack, preview) -> (the urns whose Analyze the stock servicer answers, the urns of the stack its
+    AnalyzeStack answers on): each kind of request (`request_kind`, `stack_kind`) is asked of the stock servicer
+    in the first pair of PAIRS that has it, on its first resource there; the stack is those resources with their
+    ancestors (the components their parent links reach). Computed from all four plans, so a pair's share does
+    not depend on which tests run or in what order."""
+    seen_requests: set = set()
+    seen_stack: set = set()
+    scope = {}
+    for pair in PAIRS:
+        plan = stack_plan(*pair)
+        scope[pair] = (representatives(plan, request_kind, seen_requests),
+                       with_ancestors(plan, representatives(plan, stack_kind, seen_stack)))
+    return scope
 
 
 class _Scoped:
@@ -134,38 +199,52 @@ class _Scoped:
         return self._servicer.AnalyzeStack(request, context) if self._stack else proto.AnalyzeResponse()
 
 
-def assert_same_scoped(plan, policy_config, urns, stack: bool):
-    """`assert_same` with the stock side scoped (`_Scoped`): the shared side runs in full and its findings are
-    compared where the stock side was asked; remediations and inputs everywhere."""
+def assert_same_scoped(plan, policy_config, urns, stack_urns):
+    """`assert_same` with the stock side scoped: on the whole plan, the stock servicer's Analyze on `urns` (None:
+    every resource) against the shared evaluator's findings there, and every remediation and the inputs it
+    left; the stack policies on the plan restricted to `stack_urns` (None: the whole plan), both evaluators.
+    Returns the stock side's compared findings (violations, not-applicable results)."""
     stack_policies = {p.name for p in pack_policies() if isinstance(p, StackValidationPolicy)}
-
-    def compared(urn: str, from_stack: bool) -> bool:
-        return stack if from_stack else (urns is None or urn in urns)
-
     config_json = json.dumps(policy_config, sort_keys=True)
-    stock_plan, shared_plan = copy.deepcopy(plan), copy.deepcopy(plan)
-    stock = analyze(stock_plan, servicer=_Scoped(_servicer(config_json, True), urns, stack), stock=True)
-    shared = analyze(shared_plan, servicer=_servicer(config_json, False), stock=False)
-    assert shared.errors == [] and stock.errors == []
 
-    def findings(result):
+    def run(plan, stock_urns, stack: bool):
+        stock_plan, shared_plan = copy.deepcopy(plan), copy.deepcopy(plan)
+        stock = analyze(stock_plan, servicer=_Scoped(_servicer(config_json, True), stock_urns, stack), stock=True)
+        shared = analyze(shared_plan, servicer=_servicer(config_json, False), stock=False)
+        assert shared.errors == [] and stock.errors == []
+        return stock, shared, stock_plan, shared_plan
+
+    def findings(result, urns, stack: bool):
+        def compared(urn: str, from_stack: bool) -> bool:
+            return stack if from_stack else (urns is None or urn in urns)
         return ([v.to_json() for v in result.violations if compared(v.urn, v.policy in stack_policies)],
                 [n for n in result.not_applicable if compared(n["urn"], n["urn"] == "")])
-    assert findings(shared) == findings(stock)
+
+    whole = stack_urns is None
+    stock, shared, stock_plan, shared_plan = run(plan, urns, whole)
+    assert findings(shared, urns, whole) == findings(stock, urns, whole)
     assert shared.remediations == stock.remediations
     assert [r.inputs for r in shared_plan.resources] == [r.inputs for r in stock_plan.resources]
-    return findings(stock)
+    violations, not_applicable = findings(stock, urns, whole)
+    if not whole:
+        sub = dataclasses.replace(plan, resources=[r for r in plan.resources if r.urn in stack_urns
+                                                   or r.type.startswith("pulumi:providers:")])
+        stock, shared, _, _ = run(sub, set(), True)
+        assert findings(shared, set(), True) == findings(stock, set(), True)
+        more_violations, more_not_applicable = findings(stock, set(), True)
+        violations, not_applicable = violations + more_violations, not_applicable + more_not_applicable
+    return violations, not_applicable
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_both_stacks_both_modes(stack, preview):
     plan = stack_plan(stack, preview)
-    every_resource, whole_stack = STOCK_SCOPE[(stack, preview)]
-    urns = None if every_resource else representatives(plan)
-    assert urns is None or len(urns) >= len({r.type for r in plan.resources}) - 1  # providers left out
+    urns, stack_urns = stock_scope()[(stack, preview)]
+    if (stack, preview) == PAIRS[0]:  # the first pair has every kind it holds: at least one resource per type
+        assert len(urns) >= len({r.type for r in plan.resources}) - 1  # providers left out
     violations, not_applicable = assert_same_scoped(plan, load_policy_config(default_policy_config(stack)), urns,
-                                                    whole_stack)
+                                                    stack_urns)
     assert violations or not_applicable  # the comparison compared something
 
 
