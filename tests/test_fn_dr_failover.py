@@ -73,19 +73,96 @@ def world(built, tmp_path):
     return World(c, copy.deepcopy(manifest), path, tmp_path / "state.json", hc, secret, images)
 
 
+@dataclasses.dataclass
+class Boundary:
+    """What a run leaves at one point (a step's start, before its action; or its end): moto's world, the state
+    record, the idle source's clock (its time and minute)."""
+    snapshot: MotoSnapshot
+    state: str
+    clock: tuple
+
+
+@dataclasses.dataclass
+class Recorded:
+    """One whole fresh run of an operation: its Boundary at each step's start (step name -> Boundary, in the
+    procedure's order), at its end, and its Result."""
+    steps: dict
+    end: Boundary
+    result: Result
+
+
+def record(w: World, steps_method: str, command) -> Recorded:
+    """Run `command` (execute / failback) on `w` once, fresh, on an idle source's clock as every test's run, keeping
+    the Boundary at each step's start and at the end. The run must complete, each step's action called once."""
+    found: dict = {}
+    idle = IdleSource(lambda: w.c("cloudwatch", PRIMARY), DB)
+    real = getattr(proc.Procedure, steps_method)
+
+    def steps(self):
+        out = []
+        for step in real(self):
+            def action(step=step):
+                assert step.name not in found, f"{step.name} ran twice in one fresh run"
+                found[step.name] = Boundary(MotoSnapshot(), w.state.read_text(), (idle.now, idle.minute))
+                return step.action()
+            out.append(dataclasses.replace(step, action=action))
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(proc.Procedure, steps_method, steps)
+        mp.setattr(proc, "_utcnow", idle.clock)
+        mp.setattr(sys.modules[__name__], "IDLE", idle)
+        r = command(w)
+    assert r.code == 0, r.out + r.err
+    return Recorded(found, Boundary(MotoSnapshot(), w.state.read_text(), (idle.now, idle.minute)), r)
+
+
+def start_at(w: World, boundary: Boundary) -> None:
+    """`w` as the recorded run left it at `boundary`: the world, the state record (at a step's start: the steps
+    before it done, the operation in progress) and the idle source's clock, as if that run had stopped there."""
+    boundary.snapshot.restore()
+    w.state.write_text(boundary.state)
+    assert IDLE is not None
+    IDLE.now, IDLE.minute = boundary.clock
+
+
 @pytest.fixture(scope="module")
-def after_failover(built, tmp_path_factory):
-    """The world after a completed failover, and the procedure's state file then: reached once through the CLI
-    and snapshotted, as the failback tests' starting point (each used to run the failover first)."""
+def failover_run(built, tmp_path_factory) -> Recorded:
+    """A fresh failover from the built world, recorded (`record`): the failover resume tests start at its steps,
+    and its end is every failback test's starting point (`after_failover`)."""
     (c, manifest, hc, secret, images), snapshot = built
     snapshot.restore()
-    directory = tmp_path_factory.mktemp("after-failover")
+    directory = tmp_path_factory.mktemp("failover-run")
     (directory / "dr.json").write_text(json.dumps(manifest))
     w = World(c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
-    r = execute(w)
-    assert r.code == 0, r.out + r.err
+    run = record(w, "failover_steps", execute)
+    assert list(run.steps) == FAILOVER
     assert_failed_over(w)
-    return MotoSnapshot(), w.state.read_text()
+    return run
+
+
+@pytest.fixture(scope="module")
+def after_failover(failover_run):
+    """The world after a completed failover, and the procedure's state file then: the recorded failover's end,
+    as the failback tests' starting point (each used to run the failover first)."""
+    return failover_run.end.snapshot, failover_run.end.state
+
+
+@pytest.fixture(scope="module")
+def failback_run(after_failover, built, tmp_path_factory) -> Recorded:
+    """A fresh failback from the completed failover, recorded: the failback resume tests start at its steps; the
+    tests of a completed failback start at its end and read its output."""
+    (c, manifest, hc, secret, images), _ = built
+    snapshot, state_text = after_failover
+    snapshot.restore()
+    directory = tmp_path_factory.mktemp("failback-run")
+    (directory / "dr.json").write_text(json.dumps(manifest))
+    (directory / "state.json").write_text(state_text)
+    w = World(c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
+    run = record(w, "failback_steps", failback)
+    assert list(run.steps) == FAILBACK
+    assert_failed_back(w)
+    return run
 
 
 @pytest.fixture
@@ -379,8 +456,8 @@ def test_failover_needs_nothing_from_the_primary_region(world):
     assert {(svc, region) for svc, region in used if region == PRIMARY} == {("route53", PRIMARY)}
 
 
-def test_execute_twice_changes_nothing_the_second_time(world):
-    assert execute(world).code == 0
+def test_execute_twice_changes_nothing_the_second_time(failed_over):
+    world = failed_over   # a completed execute (the recorded failover: exit 0, failed over)
     c = world.c
     mutating = [(c("rds", DR), "promote_read_replica"), (c("ssm", DR), "put_parameter"),
                 (c("ecs", DR), "update_service"), (c("application-autoscaling", DR), "register_scalable_target"),
@@ -411,73 +488,16 @@ def test_the_state_lives_in_ssm_in_the_dr_region_by_default(world):
 
 
 # --- resume after a failure at each step ----------------------------------------------------------------------------
-@dataclasses.dataclass
-class Boundary:
-    """What a run leaves at the start of one step (before its action): moto's world, the state record, the idle
-    source's clock (its time and minute)."""
-    snapshot: MotoSnapshot
-    state: str
-    clock: tuple
-
-
-def boundaries(w: World, steps_method: str, command) -> dict:
-    """One whole fresh run of `command` (execute / failback) on `w`, recording the Boundary at each step: step name
-    -> Boundary. The run must complete, each step's action called exactly once, in the procedure's order."""
-    found: dict = {}
-    idle = IdleSource(lambda: w.c("cloudwatch", PRIMARY), DB)
-    real = getattr(proc.Procedure, steps_method)
-
-    def steps(self):
-        out = []
-        for step in real(self):
-            def action(step=step):
-                assert step.name not in found, f"{step.name} ran twice in one fresh run"
-                found[step.name] = Boundary(MotoSnapshot(), w.state.read_text(), (idle.now, idle.minute))
-                return step.action()
-            out.append(dataclasses.replace(step, action=action))
-        return out
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(proc.Procedure, steps_method, steps)
-        mp.setattr(proc, "_utcnow", idle.clock)
-        mp.setattr(sys.modules[__name__], "IDLE", idle)
-        r = command(w)
-    assert r.code == 0, r.out + r.err
-    return found
-
-
-def start_at(w: World, boundary: Boundary) -> None:
-    """`w` as the recorded run left it at a step's start: the world, the state record (the steps before it done,
-    the operation in progress) and the idle source's clock, as if that run had stopped there."""
-    boundary.snapshot.restore()
-    w.state.write_text(boundary.state)
-    assert IDLE is not None
-    IDLE.now, IDLE.minute = boundary.clock
-
-
-@pytest.fixture(scope="module")
-def failover_boundaries(built, tmp_path_factory):
-    (c, manifest, hc, secret, images), snapshot = built
-    snapshot.restore()
-    directory = tmp_path_factory.mktemp("failover-boundaries")
-    (directory / "dr.json").write_text(json.dumps(manifest))
-    w = World(c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
-    found = boundaries(w, "failover_steps", execute)
-    assert list(found) == FAILOVER
-    assert_failed_over(w)
-    return found
-
-
 @pytest.mark.parametrize("failing", FAILOVER)
-def test_resume_after_a_failure_at_each_failover_step(world, monkeypatch, failing, failover_boundaries):
+def test_resume_after_a_failure_at_each_failover_step(world, monkeypatch, failing, failover_run):
     """A failover interrupted at each step resumes there. The run that fails at step k starts where a fresh run
-    stands at k's start (`boundaries`: one recorded fresh run whose every step ran once; its world, state record and
+    stands at k's start (`record`: one recorded fresh run whose every step ran once; its world, state record and
     clock restored), so the steps before k are not run again per parameter: that run's `execute` skips them
     (recorded done), fails at k, and the resume finishes; the first step's case is a fresh `execute` from the
     built world. docs/performance.md (suite, the moto tests)."""
     index = FAILOVER.index(failing)
     if index:
-        start_at(world, failover_boundaries[failing])
+        start_at(world, failover_run.steps[failing])
     calls = throttle_once(monkeypatch, "failover_steps", failing)
     first = execute(world)
     assert first.code == 1 and f"{failing}: FAILED" in first.out and "resume --target-region us-west-2" in first.out
@@ -534,10 +554,11 @@ def test_use_current_images_registers_a_revision_once_and_then_changes_nothing(w
     assert dr_images(world)["search"][0]["app"] == f"{REGISTRY}/{REPO}@{newer}"
 
 
-def test_failover_never_ships_the_newest_unscanned_push_nor_an_unreleased_service(world):
+def test_failover_never_ships_the_newest_unscanned_push_nor_an_unreleased_service(failed_over):
     """Break test (issue 26): the newest image in the DR replica is an unscanned push; the failover ships the
-    released one. A service without a release parameter, or whose release never replicated, fails the step by name."""
-    assert execute(world).code == 0
+    released one. A service without a release parameter, or whose release never replicated, fails the step by name.
+    `failed_over`: after a completed execute (the recorded failover: exit 0)."""
+    world = failed_over
     assert {c["app"] for c, _ in dr_images(world).values()} == {f"{REGISTRY}/{REPO}@{world.images[RELEASED]}"}
     assert world.images[UNSCANNED] not in json.dumps(dr_images(world))
     p = proc.Procedure(parse({**world.manifest, "releaseParameters": {}}), world.c, poll_seconds=0,
@@ -643,9 +664,11 @@ def assert_failed_back(w):
     assert db(w, PRIMARY, READER + "-pre-failback") is not None
 
 
-def test_failback_recreates_replication_and_moves_back(failed_over):
+def test_failback_recreates_replication_and_moves_back(failed_over, failback_run):
+    """The recorded failback (a fresh `failback` from the completed failover): its output, and its end."""
     world = failed_over
-    r = failback(world)
+    r = failback_run.result
+    start_at(world, failback_run.end)
     assert r.code == 0, r.out + r.err
     assert_failed_back(world)
     doc = state(world)
@@ -657,38 +680,24 @@ def test_failback_recreates_replication_and_moves_back(failed_over):
     assert_failed_over(world)
 
 
-def test_failback_twice_changes_nothing_the_second_time(failed_over):
+def test_failback_twice_changes_nothing_the_second_time(failed_over, failback_run):
     world = failed_over
-    assert failback(world).code == 0
+    assert failback_run.result.code == 0
+    start_at(world, failback_run.end)   # after the recorded failback
     with mock.patch.object(world.c("rds", PRIMARY), "create_db_instance_read_replica") as create:
         r = failback(world)
     assert r.code == 0 and "already completed" in r.out and not create.called
     assert_failed_back(world)
 
 
-@pytest.fixture(scope="module")
-def failback_boundaries(after_failover, built, tmp_path_factory):
-    (c, manifest, hc, secret, images), _ = built
-    snapshot, state_text = after_failover
-    snapshot.restore()
-    directory = tmp_path_factory.mktemp("failback-boundaries")
-    (directory / "dr.json").write_text(json.dumps(manifest))
-    (directory / "state.json").write_text(state_text)
-    w = World(c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
-    found = boundaries(w, "failback_steps", failback)
-    assert list(found) == FAILBACK
-    assert_failed_back(w)
-    return found
-
-
 @pytest.mark.parametrize("failing", FAILBACK)
-def test_resume_after_a_failure_at_each_failback_step(failed_over, monkeypatch, failing, failback_boundaries):
-    """As the failover's resume test: the failing run starts at step k's recorded start (`boundaries`), the first
+def test_resume_after_a_failure_at_each_failback_step(failed_over, monkeypatch, failing, failback_run):
+    """As the failover's resume test: the failing run starts at step k's recorded start (`record`), the first
     step's case from the completed failover."""
     world = failed_over
     index = FAILBACK.index(failing)
     if index:
-        start_at(world, failback_boundaries[failing])
+        start_at(world, failback_run.steps[failing])
     calls = throttle_once(monkeypatch, "failback_steps", failing)
     first = failback(world)
     assert first.code == 1 and f"{failing}: FAILED" in first.out
@@ -822,7 +831,7 @@ def lag_alarm(w) -> dict:
     return alarm
 
 
-def test_the_dr_replica_lag_alarm_can_return_to_ok_through_failover_and_failback(failed_over):
+def test_the_dr_replica_lag_alarm_can_return_to_ok_through_failover_and_failback(failed_over, failback_run):
     """Issue 26: a promoted replica reports no ReplicaLag, so the lag alarm (missing = breaching) would hold ALARM
     for the whole DR period: promote-replica sets it notBreaching (its definition otherwise unchanged), and
     replicate-to-dr restores the stack's breaching once the DR replica replicates again (plan/dr.py
@@ -832,7 +841,8 @@ def test_the_dr_replica_lag_alarm_can_return_to_ok_through_failover_and_failback
     assert alarm["TreatMissingData"] == "notBreaching"
     assert alarm["Threshold"] == 900 and alarm["EvaluationPeriods"] == 5 and alarm["AlarmActions"]
     assert alarm["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": REPLICA}]
-    r = failback(w)
+    r = failback_run.result   # the recorded failback from this world
+    start_at(w, failback_run.end)
     assert r.code == 0, r.out + r.err
     assert lag_alarm(w)["TreatMissingData"] == "breaching"
     # a manifest naming an alarm the region does not have stops the step by name
