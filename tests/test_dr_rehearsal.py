@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -160,6 +161,14 @@ class Run:
     def failover(self, **kw):
         return self.cli("execute", "--target-region", self.m["drRegion"], "--confirm", **kw)
 
+    def start_at(self, point: Point) -> None:
+        """This world as a recorded failover left it at `point` (`failovers`), during the outage: moto's world, the
+        state record, the idle source's clock, and the primary region unreachable."""
+        point.snapshot.restore()
+        (self.dir / "state.json").write_text(point.state)
+        self.idle.now, self.idle.minute = point.clock
+        self.c.down = self.m["primaryRegion"]
+
     def failback(self, **kw):
         return self.cli("failback", "--target-region", self.m["primaryRegion"], "--confirm", **kw)
 
@@ -220,6 +229,59 @@ class Run:
         r53 = self.c.world("route53", "us-east-1")
         return [r53.get_health_check(HealthCheckId=h)["HealthCheck"]["HealthCheckConfig"].get("Inverted", False)
                 for h in self.m["healthCheckIds"]]
+
+
+@dataclasses.dataclass
+class Point:
+    """What a run leaves at one point (a step's start, before its action; or its end): moto's world, the state
+    record, the idle source's clock (its time and minute)."""
+    snapshot: MotoSnapshot
+    state: str
+    clock: tuple
+
+
+@dataclasses.dataclass
+class RecordedFailover:
+    steps: dict      # step name -> Point at its start, in the procedure's order
+    end: Point
+    result: tuple    # Run.cli's (code, out, logs)
+    log: list        # Run.steps: (operation, step, outcome) of each step logged
+
+
+@pytest.fixture(scope="module")
+def failovers(session, worlds, tmp_path_factory):
+    """mode -> the failover during the outage, run once per mode (on first use) from the mode's world: outage,
+    then `execute`, recorded with the Point at each step's start and at its end. The rehearsal reads its output
+    and goes on from its end; the tests that need a failed-over world start at its end, and the interrupted-
+    failover tests at the failing step's start (each step's action ran once, in this run). docs/performance.md."""
+    recorded: dict = {}
+
+    def get(mode: str) -> RecordedFailover:
+        if mode not in recorded:
+            with pytest.MonkeyPatch.context() as mp:
+                r = Run(session, worlds, mode, tmp_path_factory.mktemp(f"failover-{mode}"), mp)
+                found: dict = {}
+                real = proc.Procedure.failover_steps
+
+                def point() -> Point:
+                    return Point(MotoSnapshot(), (r.dir / "state.json").read_text(), (r.idle.now, r.idle.minute))
+
+                def steps(self):
+                    out = []
+                    for step in real(self):
+                        def action(step=step):
+                            assert step.name not in found, f"{step.name} ran twice in one fresh run"
+                            found[step.name] = point()
+                            return step.action()
+                        out.append(dataclasses.replace(step, action=action))
+                    return out
+
+                mp.setattr(proc.Procedure, "failover_steps", steps)
+                r.outage()
+                result = r.failover()
+                recorded[mode] = RecordedFailover(found, point(), result, list(r.steps))
+        return recorded[mode]
+    return get
 
 
 @pytest.fixture(params=MODES)
@@ -324,9 +386,10 @@ def dr_written_buckets(r: Run) -> dict:
 
 
 @pytest.fixture(scope="module", params=MODES)
-def rehearsed(request, session, worlds, tmp_path_factory):
+def rehearsed(request, session, worlds, failovers, tmp_path_factory):
     """The rehearsal, once per mode: outage, failover, sign-in, writes in the DR region, recovery, failback. Returns
     the Run and what was observed at each point (the tests below assert on it)."""
+    recorded = failovers(request.param)   # the outage and the failover, as run once for the mode
     with pytest.MonkeyPatch.context() as mp:
         r = Run(session, worlds, request.param, tmp_path_factory.mktemp(request.param), mp)
         m, seen = r.m, {}
@@ -334,7 +397,9 @@ def rehearsed(request, session, worlds, tmp_path_factory):
         seen["before"] = r.w.answer(api)
         r.outage()
         seen["outage"] = r.w.answer(api)   # the front door, before anyone runs anything
-        seen["failover"] = r.failover()
+        r.start_at(recorded.end)           # ... then the failover (`failovers`: this outage, then `execute`)
+        seen["failover"] = recorded.result
+        r.steps += recorded.log
         dr, primary = m["drRegion"], m["primaryRegion"]
         seen["promoted"] = r.db(dr, m["dbReplicaId"])
         seen["dr_parameter"] = r.c.world("ssm", dr).get_parameter(Name=m["dbEndpointParameter"])["Parameter"]["Value"]
@@ -612,10 +677,10 @@ def test_break_an_unscanned_newest_image_without_a_release_fails_at_use_current_
 
 
 @_mode("pilot-light")
-def test_break_a_failback_lag_gate_at_zero_fails_at_wait_replica_caught_up(run):
-    r = run
-    r.outage()
-    assert r.failover()[0] == 0
+def test_break_a_failback_lag_gate_at_zero_fails_at_wait_replica_caught_up(run, failovers):
+    r, recorded = run, failovers("pilot-light")
+    assert recorded.result[0] == 0
+    r.start_at(recorded.end)   # after the outage and a completed failover
     r.recovery()
     code, out, _ = r.cli("--lag-timeout", "15", "failback", "--target-region", r.m["primaryRegion"], "--confirm",
                          manifest={**r.m, "maxReplicaLagSeconds": 0})
@@ -678,10 +743,10 @@ def test_the_dry_run_lists_both_operations_and_changes_nothing(run):
 
 
 @_mode("pilot-light")
-def test_a_rerun_of_the_failover_changes_nothing(run):
-    r = run
-    r.outage()
-    assert r.failover()[0] == 0
+def test_a_rerun_of_the_failover_changes_nothing(run, failovers):
+    r, recorded = run, failovers("pilot-light")
+    assert recorded.result[0] == 0
+    r.start_at(recorded.end)   # after the outage and a completed failover
     dr = r.m["drRegion"]
     mutating = [(r.c.world("rds", dr), "promote_read_replica"), (r.c.world("ssm", dr), "put_parameter"),
                 (r.c.world("ecs", dr), "update_service"), (r.c.world("ecs", dr), "register_task_definition"),
@@ -699,13 +764,20 @@ def test_a_rerun_of_the_failover_changes_nothing(run):
 
 @_mode("warm-standby")
 @pytest.mark.parametrize("failing", ["use-current-images", "move-dns"])
-def test_an_interrupted_failover_resumes_during_the_outage(run, monkeypatch, failing):
-    r, calls = run, throttle_once(monkeypatch, "failover_steps", failing)
-    r.outage()
+def test_an_interrupted_failover_resumes_during_the_outage(run, monkeypatch, failing, failovers):
+    """The failover that fails at `failing` starts where the mode's recorded failover stood at that step's start
+    (`failovers`: the steps before it done, once, in that run; the outage on): its `execute` skips them, fails at
+    the step, and `resume` finishes without running them again."""
+    index = FAILOVER.index(failing)
+    r, recorded = run, failovers("warm-standby")
+    r.start_at(recorded.steps[failing])
+    calls = throttle_once(monkeypatch, "failover_steps", failing)
     code, out, _ = r.failover()
     assert code == 1 and failed_step(r, "failover") == failing, out
+    assert out.count("already done, skipped") == index
     code, out, _ = r.cli("resume", "--target-region", r.m["drRegion"], "--confirm")
     assert code == 0, out
-    assert calls == {name: 2 if name == failing else 1 for name in FAILOVER}
+    assert out.count("already done, skipped") == index
+    assert calls == {name: 2 if name == failing else 1 for name in FAILOVER[index:]}
     assert r.counts(r.m["drRegion"], r.m["clusterName"], r.m["services"]) == r.m["desiredCounts"]
     assert all(r.inverted()) and r.w.answer(r.m["records"][0]["name"]) == "SECONDARY"
