@@ -107,13 +107,17 @@ def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False,
 
 # Every optional feature the tier tests switch on, in one config per stack (one plan per stack and mode): the
 # data tier's DocumentDB and one more table, pipelines sourced from S3 for two services, the events tier's
-# analytics stream, and (where the stack's ALB has a domain) its alias record in a zone. tests/test_data_tier.py,
-# tests/test_dr_tier.py's DocumentDB test, tests/test_delivery_tier.py's S3-source test,
-# tests/test_events_tier.py's dev stream and tests/test_application_tier.py's alias test read it.
+# analytics stream, (where the stack's ALB has a domain) its alias record in a zone and (where the stack has a
+# standing DR region) a larger standby cache node. tests/test_data_tier.py, tests/test_dr_tier.py's DocumentDB and
+# cache tests, tests/test_delivery_tier.py's S3-source test, tests/test_events_tier.py's dev stream and
+# tests/test_application_tier.py's alias test read it.
 EVERYTHING_ON_DATA = {"docdbEnabled": True, "tables": {"documents-index": {
     "partitionKey": "documentId", "sortKey": "", "ttlAttribute": "expiresAt"}}}
 EVERYTHING_ON_DELIVERY = {"enabled": True, "source": "s3", "services": ["search", "quality"]}
 EVERYTHING_ON_EVENTS = {"analyticsStream": True}
+# prod's (a standing DR region's) standby cache on a larger node than the default (tests/test_dr_tier.py's cache
+# test, pilot-light; the node type is an input, known in a preview).
+EVERYTHING_ON_DR = {"cacheNodeType": "cache.t4g.small"}
 ALIAS_ZONE = "Z0123456789ABC"
 
 
@@ -144,6 +148,8 @@ def everything_on(stack: str) -> dict:
         search = app.setdefault("services", {}).setdefault("search", {})
         search.update({**copy.deepcopy(DAY_TWO_SEARCH),
                        "environment": {**search.get("environment", {}), **DAY_TWO_SEARCH["environment"]}})
+    if (config.get("ai-platform:dr") or {}).get("mode") in ("pilot-light", "warm-standby"):
+        config["ai-platform:dr"] = {**config["ai-platform:dr"], **EVERYTHING_ON_DR}
     alb = config.get("ai-platform:application", {}).get("alb") or {}
     if alb.get("domainName"):
         alb["hostedZoneId"] = ALIAS_ZONE
@@ -168,39 +174,29 @@ def dev_alternatives():
     return plan_for(config, stack=name, preview=False, secret_keys=secrets)
 
 
-# prod's non-default choices, in two plans (update mode) where each was a whole program of its own or more.
-# 1. pilot-light (prod's mode) fully configured: the API's name in a zone (failover records), the DR user pool the
-#    Cognito procedure creates, a larger standby cache node (tests/test_dr_tier.py's WITH_DNS, the DNS and
-#    user-pool tests of tests/test_dr_front_door.py) and the events tier's analytics stream
-#    (tests/test_events_tier.py's prod stream: update mode, its key ARN known). The stream touches no DNS record,
-#    user pool or cache; the DNS tests' whole-plan analysis judges it too.
+# prod's non-default choices that do not touch each other, in one plan (update mode) where each was a whole
+# program of its own: warm-standby with a smaller standby cache node (tests/test_dr_tier.py's cache test), prod's
+# DNS settings unset (the DR front door without a zone: tests/test_dr_front_door.py's CSP and manifest tests; the
+# same DR API in both standing modes, and the DNS side is the stack's own plan), the DR user pool the Cognito
+# procedure creates (tests/test_dr_front_door.py: the DR API's authorizer accepts it), the events tier's analytics
+# stream (tests/test_events_tier.py's prod stream: update mode, its key ARN known) and a dev-like data tier,
+# protection and Multi-AZ off (tests/test_data_tier.py's "prod-unprotected": the prod policies fail it). No reader
+# looks at what another one changed: the cache test reads the standby cache's node type, the DNS tests the records,
+# checks, stages, manifest and CSP, the user-pool test the authorizers, the events test the stream, the data tier
+# test the primary region's data policies.
 API_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000003"
 DR_API_CERT = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-4000-8000-000000000004"
-ZONE = "Z0123456789ABCDEFGHIJ"
 DR_POOL = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_AbCdEf123"
-PROD_WITH_DNS = {"ai-platform:edge": {"apiDomainName": "api.app.example.com", "apiCertificateArn": API_CERT},
-                 "ai-platform:dr": {"mode": "pilot-light", "apiCertificateArn": DR_API_CERT, "hostedZoneId": ZONE,
-                                    "userPoolArn": DR_POOL, "cacheNodeType": "cache.t4g.small"},
-                 "ai-platform:events": {"analyticsStream": True}}
-# 2. warm-standby with a smaller standby cache node (tests/test_dr_tier.py's cache test), prod's DNS settings unset
-#    (the DR front door without a zone: tests/test_dr_front_door.py's CSP and manifest tests; the same DR API in
-#    both standing modes, and pilot-light's DNS side is the stack's own plan), and a dev-like data tier, protection
-#    and Multi-AZ off (tests/test_data_tier.py's "prod-unprotected": the prod policies fail it). None of the
-#    readers looks at what another one changed: the cache test reads the standby cache's node type only, the DNS
-#    tests the records, checks, stages and CSP, the data tier test the primary region's data policies.
 NO_EDGE_DNS = {"apiDomainName": None, "apiCertificateArn": None}
 NO_DR_DNS = {"apiCertificateArn": None, "hostedZoneId": None}
 PROD_STANDBY_ALTERNATIVES = {
-    "ai-platform:dr": {"mode": "warm-standby", "cacheNodeType": "cache.t4g.small", **NO_DR_DNS},
+    "ai-platform:dr": {"mode": "warm-standby", "cacheNodeType": "cache.t4g.small", "userPoolArn": DR_POOL,
+                       **NO_DR_DNS},
     "ai-platform:edge": NO_EDGE_DNS,
+    "ai-platform:events": {"analyticsStream": True},
     "ai-platform:platform": {"protect": False},
     "ai-platform:data": {"dbMultiAz": False, "redisMultiAz": False, "redisNodes": 1},
 }
-
-
-def prod_with_dns():
-    name, config, secrets = stack_config_with("prod", PROD_WITH_DNS)
-    return plan_for(config, stack=name, preview=False, secret_keys=secrets)
 
 
 def prod_standby_alternatives(contracts: bool = False):

@@ -6,21 +6,26 @@ import copy
 import json
 
 import pytest
-from test_dr_tier import API_CERT, DR_API_CERT, DR_POOL, WITH_DNS, ZONE, dr_provider, dr_side, prod_with
+from test_dr_tier import dr_provider, dr_side, prod_with
 from test_fn_dr_failover import aws, built, world  # noqa: F401  (moto fixtures of the procedure tests)
 
 from conftest import (
+    API_CERT,
+    DR_API_CERT,
+    DR_POOL,
     NO_DR_DNS,
     NO_EDGE_DNS,
     PROD_STANDBY_ALTERNATIVES,
     prod_standby_alternatives,
     stack_analysis,
+    stack_file_config,
     stack_plan,
 )
 from plan.engine import PlanError
 from plan.flows.catalogue import build_flows
 from plan.flows.model import Model
 
+API_NAME = "api.example.com"      # Pulumi.prod.yaml's edge.apiDomainName
 DIST = "aws:cloudfront/distribution:Distribution"
 STAGE = "aws:apigateway/stage:Stage"
 INTEGRATION = "aws:apigateway/integration:Integration"
@@ -175,15 +180,21 @@ def test_the_spa_may_call_the_dr_regions_api_and_cognito():
 
 # --- DNS -------------------------------------------------------------------------------------------------------------
 def test_failover_records_move_the_api_name_between_the_api_custom_domains():
+    """prod as configured (Pulumi.prod.yaml: the API's name api.example.com in a zone, a certificate in each region;
+    API_CERT and DR_API_CERT are its values)."""
     from functions.dr_failover.manifest import parse
-    plan = prod_with("pilot-light", preview=False, extra=WITH_DNS)
+    plan = stack_plan("prod", preview=False)
+    edge, dr = (stack_file_config("prod")[1][f"ai-platform:{s}"] for s in ("edge", "dr"))
+    assert (edge["apiDomainName"], edge["apiCertificateArn"], dr["apiCertificateArn"]) == (API_NAME, API_CERT,
+                                                                                          DR_API_CERT)
+    assert dr["hostedZoneId"]
     (primary_domain,), (dr_domain,) = sides(plan, DOMAIN)
     assert primary_domain.props["regionalCertificateArn"] == API_CERT
     assert dr_domain.props["regionalCertificateArn"] == DR_API_CERT
     assert {d.props["securityPolicy"] for d in (primary_domain, dr_domain)} == {"TLS_1_2"}
     records = {r.props["failoverRoutingPolicies"][0]["type"]: r for r in plan.of_type(RECORD)
                if r.props.get("failoverRoutingPolicies")}
-    assert {r.props["name"] for r in records.values()} == {"api.app.example.com"}
+    assert {r.props["name"] for r in records.values()} == {API_NAME}
     for role, domain in (("PRIMARY", primary_domain), ("SECONDARY", dr_domain)):
         alias = records[role].props["aliases"][0]
         assert (alias["name"], alias["zoneId"]) == (domain.outputs["regionalDomainName"],
@@ -220,12 +231,12 @@ def test_failover_records_move_the_api_name_between_the_api_custom_domains():
         == ("CLOUDWATCH_METRIC", "us-east-1", "Unhealthy")
     assert records["PRIMARY"].props["healthCheckId"] == region.id and "healthCheckId" not in records["SECONDARY"].props
     m = parse(plan.exports["drManifest"])
-    assert m.health_check_ids == (region.id,) and m.records == ({"name": "api.app.example.com", "type": "A"},)
-    assert m.api_domain_name == "api.app.example.com"
-    from plan.analyze import analyze, default_policy_config, load_policy_config
-    assert analyze(plan, policy_config=load_policy_config(default_policy_config("prod"))).mandatory == []
+    assert m.health_check_ids == (region.id,) and m.records == ({"name": API_NAME, "type": "A"},)
+    assert m.api_domain_name == API_NAME
+    assert stack_analysis("prod", preview=False).mandatory == []
 
 
+ZONE = "Z0123456789ABCDEFGHIJ"
 # prod's DNS settings unset (prod configures DNS failover by default): conftest.NO_EDGE_DNS, NO_DR_DNS
 assert PROD_STANDBY_ALTERNATIVES["ai-platform:edge"] == NO_EDGE_DNS
 assert {k: PROD_STANDBY_ALTERNATIVES["ai-platform:dr"][k] for k in NO_DR_DNS} == NO_DR_DNS
@@ -331,8 +342,8 @@ def test_flows_a_dr_site_replica_that_does_not_admit_the_distribution_is_red():
 
 
 def test_flows_a_failover_record_on_a_load_balancer_is_red():
-    base = prod_with("pilot-light", preview=False, extra=WITH_DNS)
-    ok = [f for f in flows(base) if f.source.startswith("DNS api.app.example.com")]
+    base = stack_plan("prod", preview=False)   # prod's failover records (Pulumi.prod.yaml)
+    ok = [f for f in flows(base) if f.source.startswith(f"DNS {API_NAME}")]
     assert len(ok) == 2 and all(f.ok for f in ok)
     plan = copy.deepcopy(base)
     _, (dr_lb,) = sides(plan, LB)
@@ -341,7 +352,7 @@ def test_flows_a_failover_record_on_a_load_balancer_is_red():
             alias = [{**r.inputs["aliases"][0], "name": dr_lb.outputs["dnsName"]}]
             r.inputs["aliases"] = alias
             r.outputs["aliases"] = alias
-    [bad] = [f for f in flows(plan) if f.source == "DNS api.app.example.com (SECONDARY)"]
+    [bad] = [f for f in flows(plan) if f.source == f"DNS {API_NAME} (SECONDARY)"]
     assert not bad.ok and "bypasses the API" in bad.verdict.reason
 
 
@@ -369,7 +380,8 @@ def test_without_records_the_dns_step_names_the_dr_api(world):  # noqa: F811  (t
 
 def test_a_dr_user_pool_is_accepted_by_the_dr_api_only():
     pool = DR_POOL
-    plan = prod_with("pilot-light", preview=False, extra=WITH_DNS)
+    plan = prod_standby_alternatives()   # conftest.PROD_STANDBY_ALTERNATIVES: dr.userPoolArn given
+    assert PROD_STANDBY_ALTERNATIVES["ai-platform:dr"]["userPoolArn"] == pool
     (primary,), (dr,) = sides(plan, "aws:apigateway/authorizer:Authorizer")
     (primary_pool,), (standing,) = ([r.outputs["arn"] for r in side]
                                     for side in sides(plan, "aws:cognito/userPool:UserPool"))

@@ -7,16 +7,7 @@ import json
 import pulumi_aws as aws
 import pytest
 
-from conftest import (  # noqa: F401  (API_CERT, DR_API_CERT, ZONE, DR_POOL: tests/test_dr_front_door.py reads them here)
-    API_CERT,
-    DR_API_CERT,
-    DR_POOL,
-    PROD_WITH_DNS,
-    ZONE,
-    prod_standby_alternatives,
-    stack_analysis,
-    stack_plan,
-)
+from conftest import EVERYTHING_ON_DR, everything_on, plan_for, prod_standby_alternatives, stack_analysis, stack_plan
 from plan.engine import PlanError, run_program
 
 PROVIDER = "pulumi:providers:aws"
@@ -259,8 +250,6 @@ def test_prod_stack_backup_and_replication_policies_hold():
 def test_prod_with_documentdb_is_backed_up_and_alarmed():
     """DocumentDB is off in both stack files: prod with every optional feature on (conftest.everything_on, the run
     the data tier's tests read too) wires it."""
-    from conftest import everything_on, plan_for
-
     plan = plan_for(everything_on("prod"), stack="prod", preview=True)
     [docdb] = plan.of_type("aws:docdb/cluster:Cluster")
     [sel] = [r for r in plan.of_type("aws:backup/selection:Selection") if r.name == "backup-stateful"]
@@ -272,11 +261,6 @@ def test_prod_with_documentdb_is_backed_up_and_alarmed():
 
 
 # --- dr.mode: the standing DR region (components/dr_region.py) ------------------------------------
-# pilot-light fully configured: the API's name in a zone (failover records), the DR user pool the Cognito
-# procedure creates and a larger standby cache node (conftest.PROD_WITH_DNS, with the events tier's analytics
-# stream: one plan for the test run serves the DNS and user-pool tests of tests/test_dr_front_door.py, the cache's
-# node-type setting and the prod stream of tests/test_events_tier.py).
-WITH_DNS = json.dumps(PROD_WITH_DNS)
 
 
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -443,8 +427,11 @@ def test_the_dr_standby_cache_is_built_like_the_primary_and_sized_as_configured(
     assert secret.props["kmsKeyId"] == out(plan, "dr-secrets-key", "arn")
     assert cache.options["protect"]
     # the node type is a setting; a class outside the accepted list is one config error
-    smaller = (prod_with(mode, False, extra=WITH_DNS) if mode == "pilot-light" else   # WITH_DNS sets it
-               prod_standby_alternatives())   # conftest.PROD_STANDBY_ALTERNATIVES: warm-standby, the small node
+    # (pilot-light: prod with every optional feature on, conftest.EVERYTHING_ON_DR, a preview: the node type is an
+    # input; warm-standby: conftest.PROD_STANDBY_ALTERNATIVES)
+    assert EVERYTHING_ON_DR == {"cacheNodeType": "cache.t4g.small"}
+    smaller = (plan_for(everything_on("prod"), stack="prod", preview=True) if mode == "pilot-light" else
+               prod_standby_alternatives())
     assert {r.props["nodeType"] for r in dr_side(smaller) if r.type == CACHE} == {"cache.t4g.small"}
     with pytest.raises(PlanError, match=r"dr\.cacheNodeType = 'cache\.t2\.micro'"):
         prod_with(mode, extra=json.dumps({"ai-platform:dr": {"cacheNodeType": "cache.t2.micro"}}))

@@ -97,7 +97,13 @@ def test_topics_encrypted_and_alerts_accept_cloudwatch_alarms():
 
 
 def test_bus_archive_retention_and_stream_by_environment():
-    from conftest import EVERYTHING_ON_EVENTS, PROD_WITH_DNS, everything_on, plan_for, prod_with_dns
+    from conftest import (
+        EVERYTHING_ON_EVENTS,
+        PROD_STANDBY_ALTERNATIVES,
+        everything_on,
+        plan_for,
+        prod_standby_alternatives,
+    )
     assert EVERYTHING_ON_EVENTS == {"analyticsStream": True}
     for stack, retention, mode, shards, hours in (("dev", 7, "ON_DEMAND", None, 24), ("prod", 90, "PROVISIONED", 2, 168)):
         plan = primary_plan(stack, preview=False)
@@ -106,13 +112,13 @@ def test_bus_archive_retention_and_stream_by_environment():
         # issue 32: nothing produces to the stream or consumes it, so it is opt-in (events.analyticsStream)
         assert plan.of_type("aws:kinesis/stream:Stream") == []
         # the stream switched on: dev's in conftest.everything_on (update mode, shared with the data and delivery
-        # tiers' tests), prod's in conftest.PROD_WITH_DNS (update mode, shared with the DR DNS tests; everything_on's
-        # prod plan is a preview: no key ARN known)
+        # tiers' tests), prod's in conftest.PROD_STANDBY_ALTERNATIVES (update mode, shared with DR and data tier tests
+        # that do not read the stream; everything_on's prod plan is a preview: no key ARN known)
         if stack == "dev":
             plan = plan_for(everything_on("dev"), stack="dev", preview=False)
         else:
-            assert PROD_WITH_DNS["ai-platform:events"] == EVERYTHING_ON_EVENTS
-            plan = prod_with_dns()
+            assert PROD_STANDBY_ALTERNATIVES["ai-platform:events"] == EVERYTHING_ON_EVENTS
+            plan = prod_standby_alternatives()
         stream = plan.named("analytics-stream").props
         assert stream["streamModeDetails"] == {"streamMode": mode} and stream.get("shardCount") == shards
         assert stream["encryptionType"] == "KMS" and stream["kmsKeyId"] == arn(plan, "data-key")
