@@ -236,6 +236,14 @@ def _across_workers(name: str, build):
         return plan
 
 
+def shared_program(key: str, build):
+    """A small program's plan (a tier's own program, not __main__.py) built once per test run and, under
+    pytest-xdist, shared by both workers as `plan_for`'s plans are (`_across_workers`): the modules' per-process
+    caches had each worker build the variants its half of the module's tests asked for, the same ones twice.
+    `key` names the module and the variant completely (the program and its config follow from it)."""
+    return _across_workers("program-" + hashlib.sha256(key.encode()).hexdigest()[:24], build)
+
+
 def pytest_configure(config):
     if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
         import tempfile

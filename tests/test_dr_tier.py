@@ -7,7 +7,15 @@ import json
 import pulumi_aws as aws
 import pytest
 
-from conftest import EVERYTHING_ON_DR, everything_on, plan_for, prod_standby_alternatives, stack_analysis, stack_plan
+from conftest import (
+    EVERYTHING_ON_DR,
+    everything_on,
+    plan_for,
+    prod_standby_alternatives,
+    shared_program,
+    stack_analysis,
+    stack_plan,
+)
 from plan.engine import PlanError, run_program
 
 PROVIDER = "pulumi:providers:aws"
@@ -58,7 +66,17 @@ def _program():
 
 @functools.cache
 def isolated(env: str = "prod", dr: str = "{}", obs: str = "{}", preview: bool = False):
-    return run_program(_program, config=_config(env, json.loads(dr), json.loads(obs)), stack=env, preview=preview)
+    return shared_program(f"{__name__}.isolated:{env}:{dr}:{obs}:{preview}", lambda: run_program(
+        _program, config=_config(env, json.loads(dr), json.loads(obs)), stack=env, preview=preview))
+
+
+# The isolated program's non-default choices that do not touch each other, in one run: another DR region, the
+# vault lock in compliance mode, DynamoDB copied by AWS Backup instead of a replica, no account baseline. Each test
+# reads its own choice (the DR provider's region, the lock's cooling-off days, no table replica, no ECR
+# replication) and each was a program of its own; the defaults are `isolated()`'s.
+ALTERNATIVES = {"dr": json.dumps({"region": "eu-west-1", "vaultLockMode": "compliance", "vaultLockCoolingOffDays": 14,
+                                  "dynamodbStrategy": "backup-copy"}),
+                "obs": json.dumps({"accountBaseline": False})}
 
 
 def in_tier(plan) -> list:
@@ -76,7 +94,7 @@ def out(plan, name: str, prop: str):
 
 def test_dr_provider_is_in_the_configured_second_region():
     assert dr_provider(isolated()).props["region"] == "us-west-2"
-    assert dr_provider(isolated(dr=json.dumps({"region": "eu-west-1"}))).props["region"] == "eu-west-1"
+    assert dr_provider(isolated(**ALTERNATIVES)).props["region"] == "eu-west-1"
 
 
 def test_every_dr_region_resource_uses_the_dr_provider_and_primary_ones_do_not():
@@ -172,7 +190,7 @@ def test_vault_lock_is_governance_mode_by_default_and_compliance_only_when_asked
     for name in ("backup-vault-lock", "dr-backup-vault-lock"):
         lock = plan.named(name).props
         assert "changeableForDays" not in lock and lock["minRetentionDays"] == 7
-    compliance = isolated(dr=json.dumps({"vaultLockMode": "compliance", "vaultLockCoolingOffDays": 14}))
+    compliance = isolated(**ALTERNATIVES)
     assert compliance.named("backup-vault-lock").props["changeableForDays"] == 14
 
 
@@ -186,7 +204,7 @@ def test_dev_has_backups_only_no_second_region():
 
 
 def test_account_singletons_follow_the_baseline_flag():
-    assert isolated("prod", obs=json.dumps({"accountBaseline": False})).of_type(
+    assert isolated("prod", **ALTERNATIVES).of_type(
         "aws:ecr/replicationConfiguration:ReplicationConfiguration") == []
     ecr = isolated("prod").named("ecr-replication").props["replicationConfiguration"]["rules"][0]
     assert ecr["destinations"] == [{"region": "us-west-2", "registryId": "123456789012"}]
@@ -208,7 +226,7 @@ def test_dr_without_automated_db_backups_is_a_config_error():
 
 
 def test_dynamodb_backup_copy_strategy_drops_the_replica():
-    plan = isolated(dr=json.dumps({"dynamodbStrategy": "backup-copy"}))
+    plan = isolated(**ALTERNATIVES)
     assert plan.of_type("aws:dynamodb/tableReplica:TableReplica") == []
 
 

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from components.catalog import DEFAULT_SERVICES
-from conftest import program_with, stack_plan
+from conftest import program_with, shared_program, stack_plan
 from functions.training_orchestrator import handler as orchestrator
 from plan.analyze import analyze, default_policy_config, load_policy_config
 from plan.engine import UNKNOWN
@@ -80,14 +80,14 @@ def plan_of(variant: str):
     variants = {
         "dev": ("dev", {}, False, True),
         "prod": ("prod", {}, False, True),
-        "dev-preview": ("dev", {}, True, True),
         "prod-preview": ("prod", {}, True, True),
         "prod-endpoint": ("prod", {"endpoints": ENDPOINT}, False, True),
         "dev-endpoint-preview": ("dev", {"endpoints": ENDPOINT}, True, True),
         "dev-bare": ("dev", {"bedrockModels": [], "images": []}, False, False),
     }
     stack, ml, preview, buckets = variants[variant]
-    return program_with(stack_config(stack, **ml), stack=stack, preview=preview, program=ml_program(buckets))
+    return shared_program(f"{__name__}.plan_of:{variant}", lambda: program_with(
+        stack_config(stack, **ml), stack=stack, preview=preview, program=ml_program(buckets)))
 
 
 def ml(plan, token=None):
@@ -357,7 +357,7 @@ def test_uploader_policy_writes_only_the_dataset_prefix():
 
 # --- policies -----------------------------------------------------------------------------------------
 def test_iam_documents_are_known_in_a_preview():
-    plan = plan_of("dev-preview")
+    plan = plan_of("dev-endpoint-preview")   # dev's ML tier with an endpoint too (its role's documents among them)
     unknown = sorted(r.name for r in ml(plan) if r.type in (ROLE_POLICY, POLICY) and r.props["policy"] == UNKNOWN)
     assert unknown == []
     queue_policy = plan.named("training-orchestrator-dlq-policy", "aws:sqs/queuePolicy:QueuePolicy")

@@ -8,7 +8,7 @@ import pulumi_aws as aws
 import pytest
 
 from conftest import primary_plan as stack_plan
-from conftest import stack_analysis
+from conftest import shared_program, stack_analysis
 from plan.engine import PlanError, run_program
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -66,7 +66,15 @@ def _program(with_resources: bool = True):
 
 @functools.cache
 def isolated(env: str = "prod", with_resources: bool = True, preview: bool = False, obs: str = "{}"):
-    return run_program(_program(with_resources), config=_config(env, json.loads(obs)), stack=env, preview=preview)
+    return shared_program(f"{__name__}.isolated:{env}:{with_resources}:{preview}:{obs}", lambda: run_program(
+        _program(with_resources), config=_config(env, json.loads(obs)), stack=env, preview=preview))
+
+
+# prod's non-default observability choices that do not touch each other, in one run: the alarm thresholds from
+# config (test_thresholds_come_from_config reads four alarms) and the cost-allocation tags activated (the
+# baseline tests read those tags only); each was a program of its own.
+THRESHOLDS = {"ecsCpuPercent": 70, "ecsCpuPeriods": 3, "alb5xxCount": 50, "albP95LatencySeconds": 1.5}
+ALTERNATIVES = json.dumps({"alarms": THRESHOLDS, "activateCostAllocationTags": True})
 
 
 def alarms(plan) -> dict:
@@ -166,8 +174,7 @@ def test_default_thresholds_follow_the_design():
 
 
 def test_thresholds_come_from_config():
-    plan = isolated(obs=json.dumps({"alarms": {"ecsCpuPercent": 70, "ecsCpuPeriods": 3, "alb5xxCount": 50,
-                                               "albP95LatencySeconds": 1.5}}))
+    plan = isolated(obs=ALTERNATIVES)
     a = {k: v.props for k, v in alarms(plan).items()}
     assert (a["ecs-api-cpu"]["threshold"], a["ecs-api-cpu"]["evaluationPeriods"]) == (70, 3)
     assert a["api-alb-5xx"]["threshold"] == 50 and a["alb-latency-p95"]["threshold"] == 1.5
@@ -231,7 +238,7 @@ def test_account_baseline_only_where_the_flag_is_on():
     # issue 12: activating cost-allocation tags fails until billing has seen them, and in member accounts: opt-in
     tags = "aws:costexplorer/costAllocationTag:CostAllocationTag"
     assert prod.of_type(tags) == []
-    assert len(isolated("prod", obs=json.dumps({"activateCostAllocationTags": True})).of_type(tags)) == 4
+    assert len(isolated("prod", obs=ALTERNATIVES).of_type(tags)) == 4
     on = isolated("dev", obs=json.dumps({"accountBaseline": True}))
     assert len(on.of_type("aws:cloudtrail/trail:Trail")) == 1
 
@@ -275,7 +282,7 @@ def test_config_records_everything_delivers_to_the_audit_bucket_and_runs_managed
     assert "datasources" not in guardduty  # deprecated in pulumi-aws 7 (DetectorFeature replaces it)
     pw = plan.named("password-policy").props
     assert pw["minimumPasswordLength"] >= 14 and pw["requireSymbols"] and pw["passwordReusePrevention"] >= 24
-    activated = isolated("prod", obs=json.dumps({"activateCostAllocationTags": True}))
+    activated = isolated("prod", obs=ALTERNATIVES)
     assert all(t.props["status"] == "Active"
                for t in activated.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag"))
     assert {r.props["tagKey"] for r in activated.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag")} == {
