@@ -1,6 +1,8 @@
 """The offline engine: what it records, how it shows a preview's unknowns, its exit codes and JSON shape."""
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from conftest import ROOT, cli
 from conftest import primary_plan as stack_plan
 from plan.analyze import analyze, build_servicer, configure
-from plan.engine import UNKNOWN, run_program
+from plan.engine import UNKNOWN, Plan, run_program
 
 CONFIG = {"aws:region": "us-east-1"}
 
@@ -270,20 +272,16 @@ def _canonical(plan) -> dict:
                               sort_keys=True) for r in plan.resources}
 
 
-def test_the_linear_quiescence_loop_records_what_the_sdks_loop_records(monkeypatch):
-    """The dev stack in update mode (every output resolved) under the SDK's own `wait_for_rpcs`: the same
-    resources, inputs, dependencies, options and exports as run_program's loop gives."""
-    import contextlib
-
-    import plan.engine
-    from conftest import stack_file_config
+def test_the_linear_quiescence_loop_records_what_the_sdks_loop_records():
+    """The prod stack in update mode (every output resolved) under the SDK's own `wait_for_rpcs`: the same
+    resources, inputs, dependencies, options and exports as run_program's loop gives. The run is
+    `_under_the_sdks_loop_and_registration("prod", False)`'s (its registrations answered as ours answers them;
+    the SDK's own answers are compared by test_the_monitors_registration_gives_what_the_sdks_gives). prod's
+    update holds every resource type and every kind of value dev's does, and more (the DR region)."""
     from conftest import stack_plan as whole_plan
-    from plan.engine import main_program
-    ours = whole_plan("dev", False)
-    monkeypatch.setattr(plan.engine, "linear_quiescence", contextlib.nullcontext)
-    name, config, secrets = stack_file_config("dev")
-    stock = run_program(main_program(), config=config, stack=name, preview=False, secret_keys=secrets)
-    assert _canonical(stock) == _canonical(ours) and len(ours.resources) > 400
+    ours = whole_plan("prod", False)
+    stock = _under_the_sdks_loop_and_registration("prod", False).plan
+    assert _canonical(stock) == _canonical(ours) and len(ours.resources) > 1000
     assert stock.exports == ours.exports
 
 
@@ -429,11 +427,24 @@ def _ordered(value):
     return json.dumps(value, default=lambda v: "<unknown>" if isinstance(v, Unknown) else repr(v))
 
 
-@pytest.mark.parametrize("stack,preview", [("prod", False), ("dev", True)])
-def test_the_monitors_registration_gives_what_the_sdks_gives(stack, preview, monkeypatch):
-    """plan/sdk.py `register_resource` (the recording monitor's MockMonitor.RegisterResource, plain properties
-    decoded and encoded directly): for every registration of a whole stack, the response (id, urn, outputs in
-    their order) and the inputs the mocks receive are the SDK's own `RegisterResource`'s."""
+@dataclasses.dataclass(frozen=True)
+class _Registrations:
+    plan: Plan             # the run's plan
+    compared: int          # registrations compared with the SDK's RegisterResource (the stack's own left out)
+    plain: int             # of which the direct decoding took (plain data), also compared with the SDK's decoding
+    differing: tuple       # (request name, what differed) of every registration whose answers differ
+
+
+@functools.cache
+def _under_the_sdks_loop_and_registration(stack: str, preview: bool) -> _Registrations:
+    """One whole-stack run where every registration is answered by plan/sdk.py `register_resource` and also by
+    the SDK's own `MockMonitor.RegisterResource` (and, for plain properties, `_plain_props` against the SDK's
+    `deserialize_properties`), ours answering; prod's update (a thousand and more registrations, every kind dev's
+    update has) also under the SDK's own quiescence loop (`linear_quiescence` off), its plan shared with
+    test_the_linear_quiescence_loop_records_what_the_sdks_loop_records. The two comparisons do not interfere:
+    ours answers every registration, as in any run, and the loop never sees a registration's internals."""
+    import contextlib
+
     from pulumi.runtime import rpc, settings
 
     import plan.engine
@@ -441,26 +452,45 @@ def test_the_monitors_registration_gives_what_the_sdks_gives(stack, preview, mon
     from plan import sdk
     from plan.engine import main_program
     from plan.structs import to_dict
-    seen = {"plain": 0, "all": 0}
+    counts = {"plain": 0, "all": 0}
+    differing: list = []
 
     def both(monitor, request):
         ours = sdk.register_resource(monitor, request)
         theirs = sdk.pmocks.MockMonitor.RegisterResource(monitor, request)
-        assert (ours.urn, ours.id) == (theirs.urn, theirs.id)
-        assert _ordered(to_dict(ours.object)) == _ordered(to_dict(theirs.object)), request.name
+        if (ours.urn, ours.id) != (theirs.urn, theirs.id):
+            differing.append((request.name, "urn, id"))
+        if _ordered(to_dict(ours.object)) != _ordered(to_dict(theirs.object)):
+            differing.append((request.name, "outputs"))
         if request.type != "pulumi:pulumi:Stack":
-            seen["all"] += 1
+            counts["all"] += 1
             try:
                 plain = sdk._plain_props(request.object, sdk.Unknown if settings.is_dry_run() else None)
             except sdk._NotPlain:
                 return ours
-            seen["plain"] += 1
-            assert _ordered(plain) == _ordered(rpc.deserialize_properties(request.object)), request.name
+            counts["plain"] += 1
+            if _ordered(plain) != _ordered(rpc.deserialize_properties(request.object)):
+                differing.append((request.name, "inputs"))
         return ours
-    monkeypatch.setattr(plan.engine, "register_resource", both)
-    name, config, secrets = stack_file_config(stack)
-    run_program(main_program(), config=config, stack=name, preview=preview, secret_keys=secrets)
-    assert seen["all"] > 500 and seen["plain"] > 0.9 * seen["all"]
+    sdks_loop = (stack, preview) == ("prod", False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plan.engine, "register_resource", both)
+        if sdks_loop:
+            mp.setattr(plan.engine, "linear_quiescence", contextlib.nullcontext)
+        name, config, secrets = stack_file_config(stack)
+        run = run_program(main_program(), config=config, stack=name, preview=preview, secret_keys=secrets)
+    return _Registrations(run, counts["all"], counts["plain"], tuple(differing))
+
+
+@pytest.mark.parametrize("stack,preview", [("prod", False), ("dev", True)])
+def test_the_monitors_registration_gives_what_the_sdks_gives(stack, preview):
+    """plan/sdk.py `register_resource` (the recording monitor's MockMonitor.RegisterResource, plain properties
+    decoded and encoded directly): for every registration of a whole stack, the response (id, urn, outputs in
+    their order) and the inputs the mocks receive are the SDK's own `RegisterResource`'s. prod's update adds
+    kinds of registration dev's lacks (39 types, deeper values, protected resources), so both stay."""
+    seen = _under_the_sdks_loop_and_registration(stack, preview)
+    assert seen.differing == ()
+    assert seen.compared > 500 and seen.plain > 0.9 * seen.compared
 
 
 def test_the_direct_state_encoding_is_the_sdks_on_hand_made_states():
