@@ -18,7 +18,8 @@ from functions.db_bootstrap import handler as bootstrap
 from functions.db_bootstrap.grants import BadInput, Converger, parse
 from functions.db_bootstrap.names import MARKER, role_problem
 
-pytestmark = pytest.mark.xdist_group("postgres")   # one server per worker: the group keeps them on one
+# The moto group (one server per worker: the group keeps this module's tests on one; tests/test_fn_dr_failover.py)
+pytestmark = pytest.mark.xdist_group("moto")
 
 DENIED = pg8000.exceptions.DatabaseError
 

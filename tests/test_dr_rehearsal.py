@@ -29,8 +29,9 @@ from dr_world import MaterialiseError, World, issuer_pool_arn, materialise, moto
 from conftest import IdleSource, MotoSnapshot, moto_session, throttle_once
 from functions.dr_failover import procedure as proc
 
-# One worker materialises the worlds (once per mode) and runs every test on them (pytest-xdist's loadgroup).
-pytestmark = pytest.mark.xdist_group("dr-rehearsal")
+# One worker materialises the worlds (once per mode) and runs every test on them: the moto group
+# (tests/test_fn_dr_failover.py).
+pytestmark = pytest.mark.xdist_group("moto")
 ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
        "AWS_DEFAULT_REGION": "us-east-1", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
 MODES = ("pilot-light", "warm-standby")

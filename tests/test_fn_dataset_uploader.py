@@ -15,6 +15,9 @@ from moto import mock_aws
 
 from functions.dataset_uploader import uploader as up
 
+# the moto group (tests/test_fn_dr_failover.py)
+pytestmark = pytest.mark.xdist_group("moto")
+
 REGION = "us-east-1"
 BUCKET = "ai-platform-dev-data-lake-123456789012-us-east-1"
 PREFIX = "datasets/ocr-set-7/"

@@ -19,6 +19,10 @@ from conftest import IdleSource, MotoSnapshot, moto_session, throttle_once
 from functions.dr_failover import procedure as proc
 from functions.dr_failover.manifest import ManifestError, load, parse
 
+# One pytest-xdist worker runs every moto and PostgreSQL test (tests/test_fn_*.py, the rehearsal, the bootstrap):
+# moto's import and each service's models are loaded once (~3 s of CPU a process), not on both workers.
+pytestmark = pytest.mark.xdist_group("moto")
+
 PRIMARY, DR = "us-east-1", "us-west-2"
 ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
        "AWS_DEFAULT_REGION": PRIMARY, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}  # no AMI catalogue: fast resets

@@ -14,6 +14,9 @@ from botocore.exceptions import NoCredentialsError
 from conftest import moto_session
 from functions.images import cli
 
+# the moto group (tests/test_fn_dr_failover.py)
+pytestmark = pytest.mark.xdist_group("moto")
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"

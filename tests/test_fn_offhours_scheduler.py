@@ -11,6 +11,9 @@ from botocore.exceptions import ClientError
 from conftest import moto_session
 from functions.offhours_scheduler import handler as sched
 
+# the moto group (tests/test_fn_dr_failover.py)
+pytestmark = pytest.mark.xdist_group("moto")
+
 REGION = "us-east-1"
 PATH = "/ai-platform/dev/offhours"
 ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",

@@ -14,6 +14,9 @@ from botocore.exceptions import ClientError
 from conftest import moto_session
 from functions.training_orchestrator import handler as orch
 
+# the moto group (tests/test_fn_dr_failover.py)
+pytestmark = pytest.mark.xdist_group("moto")
+
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-role-abc1234"
 KEY = "arn:aws:kms:us-east-1:123456789012:alias/ai-platform-dev-data"

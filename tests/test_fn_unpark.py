@@ -11,6 +11,9 @@ import pytest
 from conftest import moto_session
 from functions.unpark import handler as unpark
 
+# the moto group (tests/test_fn_dr_failover.py)
+pytestmark = pytest.mark.xdist_group("moto")
+
 REGION = "us-east-1"
 ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
        "AWS_DEFAULT_REGION": REGION}
