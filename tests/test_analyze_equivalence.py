@@ -70,7 +70,34 @@ def _servicer(policy_config_json: str, stock: bool):
     keeps its own."""
     servicer = build_servicer()
     configure(servicer, json.loads(policy_config_json))
-    return servicer
+    return _Answers(servicer) if stock else servicer
+
+
+class _Answers:
+    """The stock servicer, each of its answers given once per distinct question: GetAnalyzerInfo (the policies'
+    names, built again on every call: ~0.2 s of the corpus) and Analyze per distinct request (its serialized
+    bytes: type, properties, urn, name, options, provider). The rule tests check the same records again and again
+    (a compliant resource in two or three tests of its rule: 967 distinct of 1,285 requests). An Analyze answer
+    is a function of the configured pack and the request: the stock servicer keeps nothing between calls, and
+    the pack's policies are functions of their arguments (a policy that kept state would already give the two
+    evaluators different answers). Remediate and AnalyzeStack are asked every time."""
+
+    def __init__(self, servicer):
+        self._servicer, self._info, self._analyze = servicer, None, {}
+
+    def __getattr__(self, name):
+        return getattr(self._servicer, name)
+
+    def GetAnalyzerInfo(self, request, context):
+        if self._info is None:
+            self._info = self._servicer.GetAnalyzerInfo(request, context)
+        return self._info
+
+    def Analyze(self, request, context):
+        key = request.SerializeToString(deterministic=True)
+        if key not in self._analyze:
+            self._analyze[key] = self._servicer.Analyze(request, context)
+        return self._analyze[key]
 
 
 def outcome(plan, policy_config, *, stock: bool):
