@@ -336,14 +336,36 @@ def cli(*args: str):
 @contextlib.contextmanager
 def moto_session(env: dict, region: str, *services: str):
     """One moto account with `env` set and a boto3 client per service (client creation dominates test time,
-    so function tests open one session per module and `reset()` it between tests)."""
+    so function tests open one session per module and `reset()` it between tests).
+
+    moto's Cognito signs every pool's tokens with one key of its package (cognitoidp/resources/jwks-private.json)
+    and imports it again for each user pool it creates: ~0.09 s of CPU a pool (the JWK carries no primes, which
+    the import recovers). The import is the same for the same key: done once per session (`_one_import`)."""
     import boto3
+    from joserfc import jwk
     from moto import mock_aws
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
+        mp.setattr(jwk.RSAKey, "import_key", _one_import(jwk.RSAKey.import_key))
         with mock_aws() as mock:
             yield mock, {svc: boto3.client(svc, region_name=region) for svc in services}
+
+
+_IMPORTED_KEYS: dict = {}
+
+
+def _one_import(real):
+    """`RSAKey.import_key` remembering what it imported from a JWK dict (the same dict: the same key); any other
+    call goes to joserfc as it was."""
+    def import_key(value, *args, **kwargs):
+        if args or kwargs or not isinstance(value, dict):
+            return real(value, *args, **kwargs)
+        key = json.dumps(value, sort_keys=True)
+        if key not in _IMPORTED_KEYS:
+            _IMPORTED_KEYS[key] = real(value)
+        return _IMPORTED_KEYS[key]
+    return staticmethod(import_key)
 
 
 class IdleSource:
