@@ -647,25 +647,31 @@ def test_only_the_dr_regions_ecr_images_are_resolved():
 
 
 # --- failback -------------------------------------------------------------------------------------------------------
+def dbs(w, region) -> dict:
+    """Every RDS instance of the region by identifier, in one DescribeDBInstances (what `db` reads one by one)."""
+    return {d["DBInstanceIdentifier"]: d for d in w.c("rds", region).describe_db_instances()["DBInstances"]}
+
+
 def assert_failed_back(w):
-    new_primary = db(w, PRIMARY, DB)
+    primary_dbs, dr_dbs = dbs(w, PRIMARY), dbs(w, DR)
+    new_primary, dr_replica = primary_dbs[DB], dr_dbs[REPLICA]
     assert new_primary["DBInstanceStatus"] == "available" and not new_primary.get("ReadReplicaSourceDBInstanceIdentifier")
-    assert db(w, PRIMARY, DB + "-pre-failback") is not None and db(w, DR, REPLICA + "-pre-failback") is not None
-    assert db(w, DR, REPLICA)["ReadReplicaSourceDBInstanceIdentifier"] == new_primary["DBInstanceArn"]
+    assert DB + "-pre-failback" in primary_dbs and REPLICA + "-pre-failback" in dr_dbs
+    assert dr_replica["ReadReplicaSourceDBInstanceIdentifier"] == new_primary["DBInstanceArn"]
     assert w.c("ssm", PRIMARY).get_parameter(Name=PARAM)["Parameter"]["Value"] == new_primary["Endpoint"]["Address"]
-    assert w.c("ssm", DR).get_parameter(Name=PARAM)["Parameter"]["Value"] == db(w, DR, REPLICA)["Endpoint"]["Address"]
+    assert w.c("ssm", DR).get_parameter(Name=PARAM)["Parameter"]["Value"] == dr_replica["Endpoint"]["Address"]
     assert counts(w, PRIMARY, "ai-platform-prod") == {"search": 3, "workflow": 2}
     assert counts(w, DR, "ai-platform-prod-dr") == {"search": 0, "workflow": 0}
     assert inverted(w) is False
     # what a promoted replica does not carry, back on the new primary (and the DR replica's parameter group)
     assert new_primary["IAMDatabaseAuthenticationEnabled"] is True and new_primary["MultiAZ"] is True
     assert [g["DBParameterGroupName"] for g in new_primary["DBParameterGroups"]] == [PARAMS]
-    assert [g["DBParameterGroupName"] for g in db(w, DR, REPLICA)["DBParameterGroups"]] == [PARAMS]
+    assert [g["DBParameterGroupName"] for g in dr_replica["DBParameterGroups"]] == [PARAMS]
     # the same-region replica follows the new primary, not the renamed old one
-    reader = db(w, PRIMARY, READER)
+    reader = primary_dbs[READER]
     assert reader["ReadReplicaSourceDBInstanceIdentifier"] in (DB, new_primary["DBInstanceArn"])
     assert reader["IAMDatabaseAuthenticationEnabled"] is True
-    assert db(w, PRIMARY, READER + "-pre-failback") is not None
+    assert READER + "-pre-failback" in primary_dbs
 
 
 def test_failback_recreates_replication_and_moves_back(failed_over, failback_run):
