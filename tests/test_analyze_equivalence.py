@@ -1,7 +1,10 @@
 """The shared-decode evaluator (plan/sdk.py, the default of plan.analyze.analyze) gives exactly what the policy
 SDK's stock `_PolicyAnalyzerServicer` gives: on both stacks in both modes with the stacks' own policy configs,
 with every policy forced to remediate (the Remediate path and the remediate->mandatory downgrade), and on
-the whole policy corpus (every `policy_harness.check()` the rule tests make in this run, replayed).
+the whole policy corpus (every `policy_harness.check()` the rule tests make in this run, replayed). The stock
+side's Analyze leaves out, for each request, the registered rules whose own type filter (`applies_to`, the one
+their `validate` runs behind) excludes the request's type, and answers each distinct request once (`_Answers`);
+test_a_rule_does_nothing_for_a_type_it_does_not_apply_to checks what that leaves out.
 
 Compared: every diagnostic (policy, level, urn, full message, in order), every not-applicable result, every
 remediation and the inputs it left on each resource.
@@ -15,7 +18,8 @@ update):
   every resource (Remediate is cheap);
 - Analyze: the stock servicer answers for one resource per kind of request (`request_kind`: type, every leaf path
   of the inputs and its value kind, the options the analyzer passes, the provider and the shape of its
-  properties), in the first pair that has that kind; the shared side's findings there are compared;
+  properties), in the first pair that has that kind; the shared side's findings there are compared (the stock
+  Analyze runs the pack less the registered rules that do nothing for the request's type: `_Answers`);
 - AnalyzeStack: both evaluators on a smaller stack per pair, one resource per kind of stack entry (`stack_kind`:
   the request's kind with the state's shape, inputs then outputs, and whether it has dependencies and which
   property dependencies) not already in an earlier pair's, with the components above them.
@@ -42,7 +46,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy
 
 import policy_harness
 from conftest import corpus_is_complete, corpus_is_split, stack_plan
@@ -74,16 +78,28 @@ def _servicer(policy_config_json: str, stock: bool):
 
 
 class _Answers:
-    """The stock servicer, each of its answers given once per distinct question: GetAnalyzerInfo (the policies'
-    names, built again on every call: ~0.2 s of the corpus) and Analyze per distinct request (its serialized
-    bytes: type, properties, urn, name, options, provider). The rule tests check the same records again and again
-    (a compliant resource in two or three tests of its rule: 967 distinct of 1,285 requests). An Analyze answer
-    is a function of the configured pack and the request: the stock servicer keeps nothing between calls, and
-    the pack's policies are functions of their arguments (a policy that kept state would already give the two
-    evaluators different answers). Remediate and AnalyzeStack are asked every time."""
+    """The stock servicer, each of its answers given once per distinct question, and Analyze asked of the policies
+    that can act on the request's type:
+    - GetAnalyzerInfo (the policies' names, built again on every call: ~0.2 s of the corpus) once;
+    - Analyze once per distinct request (its serialized bytes: type, properties, urn, name, options, provider).
+      The rule tests check the same records again and again (a compliant resource in two or three tests of its
+      rule: 967 distinct of 1,285 requests). An Analyze answer is a function of the configured pack and the
+      request: the stock servicer keeps nothing between calls, and the pack's policies are functions of their
+      arguments (a policy that kept state would already give the two evaluators different answers);
+    - Analyze runs the SDK's own loop over the pack's policies less the registered rules that do nothing for the
+      request's type: a rule's `validate` is `if applies_to(type) and ...: check(...)` with `applies_to` its own
+      type filter (policies/rules/_registry.py), so its stock answer for any other type is nothing, whatever the
+      request holds (test_a_rule_does_nothing_for_a_type_it_does_not_apply_to checks every rule on every type of
+      the stacks). What the left-out pairs cost the stock servicer was only its decoding of the request again, once
+      per rule (~100 per resource), for a `validate` that returns at once: the same decoding the rules that do
+      apply (every aws type has at least the tag rule) still run on it. Policies that are not registered rules
+      (no `applies_to`), those without validate (their not-applicable results) and the levels stay the SDK's.
+    Remediate and AnalyzeStack are asked every time, of every policy."""
 
     def __init__(self, servicer):
         self._servicer, self._info, self._analyze = servicer, None, {}
+        self._policies = servicer._PolicyAnalyzerServicer__policies  # the SDK's private state (pinned, plan/sdk.py)
+        self._by_type: dict = {}
 
     def __getattr__(self, name):
         return getattr(self._servicer, name)
@@ -93,10 +109,21 @@ class _Answers:
             self._info = self._servicer.GetAnalyzerInfo(request, context)
         return self._info
 
+    def _acting_on(self, type_: str) -> list:
+        if type_ not in self._by_type:
+            self._by_type[type_] = [p for p in self._policies if not (
+                isinstance(p, ResourceValidationPolicy) and getattr(p, "applies_to", None) is not None
+                and p.has_validation() and not p.applies_to(type_))]
+        return self._by_type[type_]
+
     def Analyze(self, request, context):
         key = request.SerializeToString(deterministic=True)
         if key not in self._analyze:
-            self._analyze[key] = self._servicer.Analyze(request, context)
+            self._servicer._PolicyAnalyzerServicer__policies = self._acting_on(request.type)
+            try:
+                self._analyze[key] = self._servicer.Analyze(request, context)
+            finally:
+                self._servicer._PolicyAnalyzerServicer__policies = self._policies
         return self._analyze[key]
 
 
@@ -311,6 +338,57 @@ def test_every_policy_remediating():
     assert {r["policy"] for r in results[0][2]} >= {"stamp"} and results[0][4] == []
     # what remediation could not fix is reported as mandatory (the SDK's downgrade of remediate)
     assert {v["level"] for v in results[0][0] if v["urn"].endswith("::volume")} == {"mandatory"}
+
+
+class _Untouchable:
+    """A request's props, options or provider that fail the test on any use."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"read .{name}")
+
+    def __getitem__(self, key):
+        raise AssertionError(f"read [{key!r}]")
+
+    def __iter__(self):
+        raise AssertionError("iterated")
+
+    def __len__(self):
+        raise AssertionError("measured")
+
+    def __contains__(self, key):
+        raise AssertionError(f"asked for {key!r}")
+
+
+def test_a_rule_does_nothing_for_a_type_it_does_not_apply_to():
+    """What lets the stock side's Analyze (`_Answers`) leave a registered rule out for a type: called as the SDK
+    calls it, with a type outside its `applies_to`, every resource rule of the pack returns without reporting and
+    without reading the request (props, options, provider), for every type of the four stacks' plans and a few
+    of no stack; and a rule does report on a type it applies to (the other side)."""
+    types = {r.type for pair in PAIRS for r in stack_plan(*pair).resources}
+    types |= {"aws:s3/bucket:Bucket", "aws:unknown/thing:Thing", "azure:storage/account:Account",
+              "awsx:lb:ApplicationLoadBalancer", "ai-platform:tier:Data", "pulumi:providers:aws"}
+    rules = [p for p in pack_policies() if isinstance(p, ResourceValidationPolicy)
+             and getattr(p, "applies_to", None) is not None and p.has_validation()]
+    assert len(rules) >= 80
+    reports: list = []
+    checked = 0
+    for policy in rules:
+        for type_ in sorted(types):
+            if policy.applies_to(type_):
+                continue
+            args = ResourceValidationArgs(type_, _Untouchable(), f"urn:pulumi:s::p::{type_}::r", "r",  # type: ignore[arg-type]
+                                          _Untouchable(), _Untouchable(), {}, {})  # type: ignore[arg-type]
+            policy.validate(args, lambda message, urn=None, _p=policy.name: reports.append((_p, message)))
+            checked += 1
+    assert reports == [] and checked > 10_000
+    # The other side: a rule reports on its own type, reading the request.
+    kms = next(p for p in rules if p.name == "kms-key-rotation-enabled")
+    assert kms.applies_to("aws:kms/key:Key")
+    seen: list = []
+    kms.validate(ResourceValidationArgs("aws:kms/key:Key", {"enableKeyRotation": False}, "urn:pulumi:s::p::k", "k",
+                                        None, None, {}, {}),  # type: ignore[arg-type]
+                 lambda message, urn=None: seen.append(message))
+    assert seen
 
 
 def _corpus() -> list:
