@@ -64,8 +64,12 @@ def _program():
                             alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:alerts"))
 
 
-@functools.cache
 def isolated(env: str = "prod", dr: str = "{}", obs: str = "{}", preview: bool = False):
+    return _isolated(env, dr, obs, preview)   # one cache entry however the arguments are spelled
+
+
+@functools.cache
+def _isolated(env: str, dr: str, obs: str, preview: bool):
     return shared_program(f"{__name__}.isolated:{env}:{dr}:{obs}:{preview}", lambda: run_program(
         _program, config=_config(env, json.loads(dr), json.loads(obs)), stack=env, preview=preview))
 

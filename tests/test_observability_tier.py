@@ -64,8 +64,12 @@ def _program(with_resources: bool = True):
     return program
 
 
-@functools.cache
 def isolated(env: str = "prod", with_resources: bool = True, preview: bool = False, obs: str = "{}"):
+    return _isolated(env, with_resources, preview, obs)   # one cache entry however the arguments are spelled
+
+
+@functools.cache
+def _isolated(env: str, with_resources: bool, preview: bool, obs: str):
     return shared_program(f"{__name__}.isolated:{env}:{with_resources}:{preview}:{obs}", lambda: run_program(
         _program(with_resources), config=_config(env, json.loads(obs)), stack=env, preview=preview))
 
