@@ -93,13 +93,15 @@ class Recorded:
     steps: dict
     end: Boundary
     result: Result
+    used: frozenset = frozenset()   # (service, region) of every client the procedure asked for
 
 
-def record(w: World, steps_method: str, command) -> Recorded:
+def record(w: World, steps_method: str, command, clients=None) -> Recorded:
     """Run `command` (execute / failback) on `w` once, fresh, on an idle source's clock as every test's run, keeping
-    the Boundary at each step's start and at the end. The run must complete, each step's action called once."""
+    the Boundary at each step's start and at the end. The run must complete, each step's action called once.
+    `clients`: the idle source's (default `w.c`, which the procedure gets)."""
     found: dict = {}
-    idle = IdleSource(lambda: w.c("cloudwatch", PRIMARY), DB)
+    idle = IdleSource(lambda: (clients or w.c)("cloudwatch", PRIMARY), DB)
     real = getattr(proc.Procedure, steps_method)
 
     def steps(self):
@@ -138,10 +140,16 @@ def failover_run(built, tmp_path_factory) -> Recorded:
     snapshot.restore()
     directory = tmp_path_factory.mktemp("failover-run")
     (directory / "dr.json").write_text(json.dumps(manifest))
-    w = World(c, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
-    run = record(w, "failover_steps", execute)
+    used: set = set()
+
+    def recording(service, region):   # the clients the procedure asks for (test_failover_needs_nothing_...)
+        used.add((service, region))
+        return c(service, region)
+
+    w = World(recording, manifest, directory / "dr.json", directory / "state.json", hc, secret, images)
+    run = dataclasses.replace(record(w, "failover_steps", execute, clients=c), used=frozenset(used))
     assert list(run.steps) == FAILOVER
-    assert_failed_over(w)
+    assert_failed_over(dataclasses.replace(w, c=c))
     return run
 
 
@@ -390,7 +398,7 @@ def assert_failed_over(w):
 
 
 # --- the world each test starts from ---------------------------------------------------------------------------------
-def test_each_test_starts_from_the_built_world_whatever_the_last_one_changed(world, built):
+def test_each_test_starts_from_the_built_world_whatever_the_last_one_changed(world, built, failover_run):
     """conftest.MotoSnapshot: a whole failover (database promoted, parameter, services and DNS moved), a parameter
     written in a region the world never touched and a deleted secret are all undone by a restore; a second restore
     undoes a second round of changes (the snapshot itself is never handed out)."""
@@ -402,7 +410,8 @@ def test_each_test_starts_from_the_built_world_whatever_the_last_one_changed(wor
                 world.c("ssm", "eu-west-1").get_parameters(Names=[PARAM])["InvalidParameters"])
     original = facts()
     assert original[0].endswith(DB) and original[2] == {"search": 0, "workflow": 0} and original[5] == [PARAM]
-    assert execute(world).code == 0 and facts()[0] is None   # the replica was promoted
+    start_at(world, failover_run.end)   # after a whole failover (the recorded `execute` from this world)
+    assert failover_run.result.code == 0 and facts()[0] is None   # the replica was promoted
     for _ in range(2):
         world.c("ssm", "eu-west-1").put_parameter(Name=PARAM, Value="elsewhere", Type="String", Overwrite=True)
         world.c("ecs", DR).update_service(cluster="ai-platform-prod-dr", service="search", desiredCount=5)
@@ -428,10 +437,12 @@ def test_plan_lists_the_steps_in_order_and_changes_nothing(world):
 
 
 # --- execute ------------------------------------------------------------------------------------------------------
-def test_execute_promotes_points_scales_and_moves_dns(world):
+def test_execute_promotes_points_scales_and_moves_dns(world, failover_run):
+    """The recorded failover (`failover_run`: a fresh `execute` from this world): its output, and its end."""
     before = {s["serviceName"]: s["deployments"][0]["id"] for s in world.c("ecs", DR).describe_services(
         cluster="ai-platform-prod-dr", services=SERVICES)["services"]}
-    r = execute(world)
+    r = failover_run.result
+    start_at(world, failover_run.end)
     assert r.code == 0, r.out + r.err
     assert_failed_over(world)
     after = {s["serviceName"]: s["deployments"][0]["id"] for s in world.c("ecs", DR).describe_services(
@@ -447,17 +458,13 @@ def test_execute_promotes_points_scales_and_moves_dns(world):
                for log in done)
 
 
-def test_failover_needs_nothing_from_the_primary_region(world):
-    """The primary region may be gone: a failover calls only DR-region APIs and Route 53 (global)."""
-    used = set()
-
-    def recording(service, region):
-        used.add((service, region))
-        return world.c(service, region)
-
-    r = execute(dataclasses.replace(world, c=recording))
+def test_failover_needs_nothing_from_the_primary_region(failover_run):
+    """The primary region may be gone: a failover calls only DR-region APIs and Route 53 (global). The clients the
+    recorded failover (a fresh `execute` of the built world) asked for."""
+    r, used = failover_run.result, failover_run.used
     assert r.code == 0, r.out
     assert {(svc, region) for svc, region in used if region == PRIMARY} == {("route53", PRIMARY)}
+    assert ("rds", DR) in used and ("ecs", DR) in used   # the recording saw the run's clients
 
 
 def test_execute_twice_changes_nothing_the_second_time(failed_over):
