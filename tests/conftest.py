@@ -86,23 +86,64 @@ def plan_for(config: dict, *, stack: str, preview: bool, released: bool = False,
     `contracts`: the whole program's plan with the data tier's published outputs as its exports (unprefixed)
     instead of the stack's.
 
-    The plan is shared: a test that changes it works on a `copy.deepcopy`."""
-    key = json.dumps([str(stack), bool(preview), bool(released), sorted(secret_keys),
-                      config], sort_keys=True, default=str)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    The plan is shared: a test that changes it works on a `copy.deepcopy`.
+
+    A stack file's own config in update mode (not released) is run once, through the first-up mocks
+    (plan/first_up.py; `python -m plan --first-up`'s run, `first_up_plan`): with no lookup refused, FirstUpMocks
+    gives every answer PlatformMocks gives in update mode (it answers through it and records what was created),
+    so that run is the update plan too (`first_up` False); with a refused lookup the update plan is a run of its
+    own. tests/test_first_up.py compares the shared dev plan with a run through the update mocks."""
+    digest = _plan_key(config, stack, preview, released, secret_keys)
     if digest not in _PLANS:
+        first_up = not preview and not released and _is_stack_file_config(str(stack), config)
+
         def build():
             from plan.dr import released as images_present
             with images_present() if released else contextlib.nullcontext():
-                return run_program(main_program(after=_export_contracts), config=config, stack=stack,
-                                   preview=bool(preview), secret_keys=list(secret_keys))
+                def run(**kwargs):
+                    return run_program(main_program(after=_export_contracts), config=config, stack=stack,
+                                       preview=bool(preview), secret_keys=list(secret_keys), **kwargs)
+                if not first_up:
+                    return run()
+                first = run(first_up=True)
+                refused = any(e.kind == "lookup" for e in first.deploy_errors)
+                return (run() if refused else dataclasses.replace(first, first_up=False)), first
         built = _across_workers(digest, build)
+        if first_up:
+            built, first = built
+            _FIRST_UP[digest] = dataclasses.replace(first, exports={
+                k: v for k, v in first.exports.items() if not k.startswith(CONTRACT_PREFIX)})
         _PLANS[(digest, True)] = dataclasses.replace(built, exports={
             k[len(CONTRACT_PREFIX):]: v for k, v in built.exports.items() if k.startswith(CONTRACT_PREFIX)})
         _PLANS[digest] = dataclasses.replace(built, exports={
             k: v for k, v in built.exports.items() if not k.startswith(CONTRACT_PREFIX)})
         _freeze_once()
     return _PLANS[(digest, True) if contracts else digest]
+
+
+_FIRST_UP: dict = {}
+_STACK_FILE_CONFIGS: dict = {}
+
+
+def _plan_key(config: dict, stack: str, preview: bool, released: bool, secret_keys) -> str:
+    key = json.dumps([str(stack), bool(preview), bool(released), sorted(secret_keys),
+                      config], sort_keys=True, default=str)
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _is_stack_file_config(stack: str, config: dict) -> bool:
+    if stack not in _STACK_FILE_CONFIGS:
+        path = ROOT / f"Pulumi.{stack}.yaml"
+        _STACK_FILE_CONFIGS[stack] = load_stack_config(*stack_file_path(stack, None))[0] if path.exists() else None
+    return _STACK_FILE_CONFIGS[stack] is not None and dict(config) == _STACK_FILE_CONFIGS[stack]
+
+
+def first_up_plan(stack: str):
+    """The stack file's plan as `python -m plan --stack STACK --first-up` computes it (update mode, the first-up
+    mocks): the run `plan_for` made for `stack_plan(stack, False)`."""
+    name, config, secrets = stack_file_config(stack)
+    plan_for(config, stack=name, preview=False, secret_keys=secrets)
+    return _FIRST_UP[_plan_key(config, name, False, False, secrets)]
 
 
 # Every optional feature the tier tests switch on, in one config per stack (one plan per stack and mode): the
@@ -308,7 +349,8 @@ def cli(*args: str):
 
     The process boundary adds nothing these tests assert (main() returns the exit code `__main__` passes to
     os._exit; stdout and stderr are captured), and a stack's own config is served from `stack_plan`'s cache
-    (a copy: the analysis may remediate inputs) instead of re-running the whole program. A subprocess stays
+    (a copy: the analysis may remediate inputs), `--first-up` from `first_up_plan`'s, instead of re-running the
+    whole program. A subprocess stays
     where the boundary itself is tested (tests/test_engine.py's exit-2 case, tests/test_records_cli.py)."""
     import copy
     import io
@@ -320,9 +362,10 @@ def cli(*args: str):
 
     def cached(program, *, config, stack="dev", preview=False, **kwargs):
         own = ROOT / f"Pulumi.{stack}.yaml"
-        if kwargs.get("project", PROJECT) == PROJECT and not kwargs.get("remote_children") \
-                and not kwargs.get("first_up") and own.exists() \
+        if kwargs.get("project", PROJECT) == PROJECT and not kwargs.get("remote_children") and own.exists() \
                 and dict(config) == load_stack_config(*stack_file_path(stack, None))[0]:
+            if kwargs.get("first_up"):
+                return copy.deepcopy(first_up_plan(stack))
             return copy.deepcopy(stack_plan(stack, preview))
         return real(program, config=config, stack=stack, preview=preview, **kwargs)
 

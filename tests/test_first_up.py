@@ -33,6 +33,38 @@ def test_both_stacks_pass_the_first_up_check(stack):
                    and r["inputs"]["imageScanningConfiguration"]["scanOnPush"] for r in dr_repos)
 
 
+def test_the_shared_update_plan_is_the_first_up_run():
+    """conftest.plan_for runs each stack file's update plan once, through the first-up mocks, and serves it as the
+    update plan when no lookup was refused (and `--first-up` from the same run): FirstUpMocks answers through
+    PlatformMocks. This compares dev's shared plan with a run through the update mocks (PlatformMocks, what
+    `python -m plan --mode update` uses): the same resources (inputs, outputs, options, dependencies as sets: their
+    order varies from run to run anyway), exports, invokes and deploy errors. dev only: the mocks' code is the
+    same for every stack, and prod's first-up run is compared through it."""
+    import dataclasses
+
+    from conftest import first_up_plan, stack_plan
+
+    def normal(value):
+        if isinstance(value, dict):
+            return {k: normal(v) for k, v in value.items()}
+        if isinstance(value, list):
+            items = [normal(v) for v in value]
+            return sorted(items) if all(isinstance(v, str) and v.startswith("urn:pulumi:") for v in items) else items
+        return value
+
+    def records(plan):
+        return sorted(json.dumps(normal(dataclasses.asdict(r)), sort_keys=True, default=str) for r in plan.resources)
+
+    name, config, secrets = stack_file_config("dev")
+    alone = run_program(main_program(), config=config, stack=name, preview=False, secret_keys=secrets)
+    shared, first = stack_plan("dev", preview=False), first_up_plan("dev")
+    assert (shared.first_up, first.first_up, alone.first_up) == (False, True, False)
+    assert records(shared) == records(alone) == records(first)
+    assert shared.exports == alone.exports == first.exports
+    assert sorted(map(json.dumps, shared.invokes)) == sorted(map(json.dumps, alone.invokes))
+    assert [e.line() for e in shared.deploy_errors] == [e.line() for e in alone.deploy_errors] == []
+
+
 def test_a_lookup_of_a_repository_that_does_not_exist_yet_fails_the_first_up(monkeypatch):
     """Issue 24's DR lookups, reintroduced: the DR services are given the primary's repository URLs moved to
     us-west-2 (repositories only the first replicated push would create), as before DrImages."""
