@@ -32,7 +32,7 @@ smaller stack is still a stack both evaluators must agree on, holding every kind
 there that no earlier pair held (parents, dependencies and property dependencies linked as in any stack; a link
 to a resource left out is dropped by both). What is no longer compared: the stock verdict of every resource and of
 the stack policies on the real whole stacks (the shared evaluator's verdicts there are what the stack tests
-assert); every rule's both sides are compared again in the corpus. docs/performance.md (item 41).
+assert); every rule's both sides are compared again in the corpus. docs/performance.md (item 42).
 """
 from __future__ import annotations
 
