@@ -357,6 +357,7 @@ def test_flows_a_failover_record_on_a_load_balancer_is_red():
 
 
 # --- the procedure's DNS step without a zone -------------------------------------------------------------------------
+@pytest.mark.xdist_group("moto")   # moto's world: on the worker that runs the moto tests (test_fn_dr_failover)
 def test_without_records_the_dns_step_names_the_dr_api(world):  # noqa: F811  (the imported fixture)
     from test_fn_dr_failover import DR, cli, execute
     manifest = {k: v for k, v in world.manifest.items() if k not in ("hostedZoneId", "records")}
