@@ -384,7 +384,6 @@ def moto_session(env: dict, region: str, *services: str):
     moto's Cognito signs every pool's tokens with one key of its package (cognitoidp/resources/jwks-private.json)
     and imports it again for each user pool it creates: ~0.09 s of CPU a pool (the JWK carries no primes, which
     the import recovers). The import is the same for the same key: done once per session (`_one_import`)."""
-    import boto3
     from joserfc import jwk
     from moto import mock_aws
     with pytest.MonkeyPatch.context() as mp:
@@ -392,7 +391,19 @@ def moto_session(env: dict, region: str, *services: str):
             mp.setenv(key, value)
         mp.setattr(jwk.RSAKey, "import_key", _one_import(jwk.RSAKey.import_key))
         with mock_aws() as mock:
-            yield mock, {svc: boto3.client(svc, region_name=region) for svc in services}
+            yield mock, {svc: moto_client(svc, region) for svc in services}
+
+
+def moto_client(service: str, region: str):
+    """A boto3 client onto moto (an active `mock_aws`). Unsigned, except S3: moto checks no signature (its IAM
+    checks are off; the account is its default either way), and SigV4 signing was ~0.15 ms of a ~1.8 ms call.
+    S3 keeps SigV4: its payload checksums and chunked uploads follow the signing mode, which its tests exercise."""
+    import boto3
+    if service == "s3":
+        return boto3.client(service, region_name=region)
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    return boto3.client(service, region_name=region, config=Config(signature_version=UNSIGNED))
 
 
 _IMPORTED_KEYS: dict = {}

@@ -21,12 +21,11 @@ import json
 from pathlib import Path
 from unittest import mock
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from dr_world import MaterialiseError, World, issuer_pool_arn, materialise, moto_as_aws, unhandled, verified_claims
 
-from conftest import IdleSource, MotoSnapshot, moto_session, throttle_once
+from conftest import IdleSource, MotoSnapshot, moto_client, moto_session, throttle_once
 from functions.dr_failover import procedure as proc
 
 # One worker materialises the worlds (once per mode) and runs every test on them: the moto group
@@ -63,7 +62,7 @@ class Clients:
 
     def __call__(self, service: str, region: str):
         if (service, region) not in self.cache:
-            self.cache[(service, region)] = boto3.client(service, region_name=region)
+            self.cache[(service, region)] = moto_client(service, region)
         client = self.cache[(service, region)]
         if self.down == region and service not in GLOBAL:
             return Unreachable(service, region)

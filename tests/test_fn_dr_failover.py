@@ -11,11 +11,10 @@ import json
 import sys
 from unittest import mock
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import IdleSource, MotoSnapshot, moto_session, throttle_once
+from conftest import IdleSource, MotoSnapshot, moto_client, moto_session, throttle_once
 from functions.dr_failover import procedure as proc
 from functions.dr_failover.manifest import ManifestError, load, parse
 
@@ -59,7 +58,7 @@ def aws():
 
         def clients(service, region):   # every service moto's, Cognito and API Gateway included
             if (service, region) not in cache:
-                cache[(service, region)] = boto3.client(service, region_name=region)
+                cache[(service, region)] = moto_client(service, region)
             return cache[(service, region)]
         yield mock_, clients
 
