@@ -39,7 +39,7 @@ def test_cis_metric_alarms_both_sides():
     from components.governance import CIS_FILTERS
     trail = rec(TRAIL, "trail", {**GOOD_TRAIL, "cloudWatchLogsGroupArn": "arn:aws:logs:us-east-1:1:log-group:t:*"})
 
-    def monitoring(skip=(), no_action=()):
+    def monitoring(skip=(), no_action=(), topic="arn:aws:sns:us-east-1:1:t"):
         out = []
         for control, (key, pattern) in CIS_FILTERS.items():
             if control in skip:
@@ -49,7 +49,7 @@ def test_cis_metric_alarms_both_sides():
                 "metricTransformation": {"namespace": "CIS", "name": key, "value": "1"}}))
             out.append(rec("aws:cloudwatch/metricAlarm:MetricAlarm", f"a-{key}", {
                 "namespace": "CIS", "metricName": key, "comparisonOperator": "GreaterThanOrEqualToThreshold",
-                "alarmActions": [] if control in no_action else ["arn:aws:sns:us-east-1:1:t"]}))
+                "alarmActions": [] if control in no_action else [topic]}))
         return out
 
     assert violations(check([trail, *monitoring()]), "cloudtrail-cis-metric-alarms") == []
@@ -58,3 +58,9 @@ def test_cis_metric_alarms_both_sides():
     [v] = violations(check([trail, *monitoring(skip={"4.3"}, no_action={"4.15"})]), "cloudtrail-cis-metric-alarms")
     assert "CIS 4.3, 4.15" in v.message
     assert len(violations(check([trail]), "cloudtrail-cis-metric-alarms")) == 1
+    # a new stack's preview: the topic's ARN is unknown, how many actions each alarm has is not; decided both ways
+    preview = check([trail, *monitoring(topic=UNKNOWN)])
+    assert violations(preview, "cloudtrail-cis-metric-alarms") == []
+    assert skipped(preview, "cloudtrail-cis-metric-alarms") == []
+    [v] = violations(check([trail, *monitoring(no_action={"4.15"}, topic=UNKNOWN)]), "cloudtrail-cis-metric-alarms")
+    assert "CIS 4.15" in v.message

@@ -1,9 +1,11 @@
 """CloudTrail: multi-region trails with log file validation and KMS encryption."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pulumi_policy import Severity
 
-from ._lib import cis, flag, get, items, resource_policy, stack_policy
+from ._lib import cis, flag, get, resource_policy, stack_policy
 from ._shared import has_key
 
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -37,6 +39,14 @@ CIS_MONITORING: dict[str, tuple[str, ...]] = {
 }
 
 
+def _has_actions(actions) -> bool:
+    """Whether an alarm lists any action. Counted, not read: in a new stack's preview the topic's ARN is unknown,
+    and how many actions there are is already known (reading the first ARN left the rule unable to run there)."""
+    if isinstance(actions, Sequence) and not isinstance(actions, str):
+        return len(actions) > 0
+    return bool(actions)
+
+
 def _cis_monitoring(resources, report, args):
     """A trail delivering to CloudWatch Logs has, per CIS 4.x control, a metric filter matching its events and an
     alarm with an action on that filter's metric."""
@@ -44,7 +54,7 @@ def _cis_monitoring(resources, report, args):
     if not trails:
         return
     alarms = {(get(a.props, "namespace"), get(a.props, "metricName")) for a in resources
-              if a.resource_type == ALARM and items(get(a.props, "alarmActions"))}
+              if a.resource_type == ALARM and _has_actions(get(a.props, "alarmActions"))}
     covered = set()
     for f in resources:
         if f.resource_type != FILTER:
