@@ -107,10 +107,11 @@ class NetworkTier(pulumi.ComponentResource):
                                 "Resource": account.apply(lambda acct: [
                                     f"arn:aws:logs:{p.region}:{acct}:log-group:{flow_log_name}",
                                     f"arn:aws:logs:{p.region}:{acct}:log-group:{flow_log_name}:*"])},
-                               # In AWS's documented flow-log role policy; a list call, not scoped to one group.
+                               # In AWS's documented flow-log role policy. A list call without resource-level
+                               # permissions (the Service Authorization Reference lists no resource type for it:
+                               # only "*" matches its requests; parliament's RESOURCE_MISMATCH on a log-group ARN).
                                {"Sid": "FindLogGroup", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
-                                "Resource": account.apply(
-                                    lambda acct: f"arn:aws:logs:{p.region}:{acct}:log-group:*")})})
+                                "Resource": "*"})})
         delivery = flow.policies["flow-logs-delivery"]
         aws.ec2.FlowLog(
             "flow-log", vpc_id=vpc.vpc_id, traffic_type=n.flow_log_traffic_type,

@@ -19,7 +19,11 @@ How it is used (and why the filters):
 - kms:EncryptionContext:* and kms:ResourceAliases are documented KMS condition keys for the
   cryptographic operations, missing from parliament's catalogue for some actions
   (UNKNOWN_CONDITION_FOR_ACTION), and AWS documents ArnLike on kms:EncryptionContext:aws:logs:arn
-  (MISMATCHED_TYPE): dropped for those keys only.
+  (MISMATCHED_TYPE): dropped for those keys only;
+- UNKNOWN_CONDITION_FOR_ACTION is re-checked against the condition keys of the resource types the action acts on:
+  parliament looks only at the action's own keys, while AWS also evaluates the resource type's (its own
+  iam_definition.json: `iam:PassRole` acts on `role`, whose keys include `iam:ResourceTag/${TagKey}`); the
+  finding stands when neither lists the key.
 """
 from __future__ import annotations
 
@@ -103,6 +107,8 @@ def false_positive(kind: str, finding, text: str) -> bool:
         return True
     if issue in ("UNKNOWN_CONDITION_FOR_ACTION", "MISMATCHED_TYPE") and KMS_KEYS.search(str(detail) + str(finding.location)):
         return True
+    if issue == "UNKNOWN_CONDITION_FOR_ACTION" and _a_resource_types_key(str(detail)):
+        return True
     if issue == "MISMATCHED_TYPE" and kind == "key":
         # the only ArnLike-on-string pattern AWS documents is the key policy condition on the encryption context
         return "EncryptionContext" in text
@@ -114,6 +120,31 @@ def false_positive(kind: str, finding, text: str) -> bool:
                 by_action.setdefault(str(item.get("action")), []).append(item.get("required_format", ""))
         return all(any(_format_matches(fmt, res) for fmt in fmts for res in resources) for fmts in by_action.values())
     return False
+
+
+UNKNOWN_CONDITION = re.compile(r"Unknown condition (\S+) for action (\S+)")
+
+
+def _a_resource_types_key(detail: str) -> bool:
+    """Whether parliament's "Unknown condition KEY for action ACTION" names a key of a resource type ACTION acts
+    on (parliament's own catalogue, iam_definition.json: `${TagKey}` and the like match any text)."""
+    found = UNKNOWN_CONDITION.fullmatch(detail.strip())
+    if not found:
+        return False
+    key, action = found.groups()
+    from parliament import iam_definition
+    prefix, _, name = action.partition(":")
+    service = next((s for s in iam_definition if s.get("prefix") == prefix.lower()), None)
+    if service is None:
+        return False
+    privilege = next((p for p in service.get("privileges", []) if p.get("privilege", "").lower() == name.lower()), None)
+    if privilege is None:
+        return False
+    types = {t.get("resource_type", "").rstrip("*") for t in privilege.get("resource_types", [])} - {""}
+    templates = [k for r in service.get("resources", []) if r.get("resource") in types
+                 for k in r.get("condition_keys", [])]
+    patterns = [".+".join(re.escape(part) for part in re.split(r"\$\{[^}]*\}", t)) for t in templates]
+    return any(re.fullmatch(p, key, re.IGNORECASE) for p in patterns)
 
 
 def lint_plan(plan) -> list[LintFinding]:
